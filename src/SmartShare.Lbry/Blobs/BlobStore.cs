@@ -1,0 +1,371 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using Microsoft.Data.Sqlite;
+using Microsoft.Win32.SafeHandles;
+using SmartShare.Storage;
+
+namespace SmartShare.Lbry.Blobs;
+
+/// <summary>
+/// Content-addressed blobs on disk, one file per blob named by its SHA-384 in hex, indexed in SQLite.
+/// The folder is the truth: a file is only ever created under its final name by an atomic rename of a
+/// complete, fsynced temporary file whose bytes hash to that name, and <see cref="Reconcile"/> brings the
+/// index back in line with whatever is on disk.
+/// </summary>
+public sealed class BlobStore
+{
+    /// <summary>lbry-sdk's MAX_BLOB_SIZE: no blob, data or descriptor, may be larger.</summary>
+    public const int MaxBlobSize = 2 * 1024 * 1024;
+
+    private const string TempPrefix = ".tmp-";
+
+    // Another process may be writing into the same folder; only temporary files this old are leftovers.
+    private static readonly TimeSpan StaleTempAge = TimeSpan.FromMinutes(10);
+
+    private readonly SqliteDatabase _database;
+
+    internal BlobStore(string directory, SqliteDatabase database)
+    {
+        Directory = directory;
+        _database = database;
+    }
+
+    public string Directory { get; }
+
+    public string PathOf(BlobHash hash) => Path.Combine(Directory, hash.ToString());
+
+    /// <summary>The length of a blob file that is present, or null.</summary>
+    public long? TryGetLength(BlobHash hash)
+    {
+        var info = new FileInfo(PathOf(hash));
+        return info.Exists ? info.Length : null;
+    }
+
+    public bool Contains(BlobHash hash) => File.Exists(PathOf(hash));
+
+    /// <summary>Stores content under its own hash. Returns the hash and whether the blob is new.</summary>
+    public (BlobHash Hash, bool Added) Add(ReadOnlySpan<byte> content)
+    {
+        var hash = BlobHash.Compute(content);
+        return (hash, WriteFile(hash, content));
+    }
+
+    /// <summary>Stores content that must hash to <paramref name="expected"/>; anything else is refused.</summary>
+    public bool AddVerified(BlobHash expected, ReadOnlySpan<byte> content)
+    {
+        var actual = BlobHash.Compute(content);
+        if (actual != expected)
+        {
+            throw new CorruptBlobException(
+                expected, $"Refused blob {expected}: its {content.Length} bytes hash to {actual} instead.");
+        }
+
+        return WriteFile(expected, content);
+    }
+
+    /// <summary>
+    /// Reads a whole blob into <paramref name="destination"/> and, when asked, checks that it hashes to its
+    /// name. Returns the number of bytes read.
+    /// </summary>
+    public int Read(BlobHash hash, Span<byte> destination, bool verify)
+    {
+        SafeFileHandle handle;
+        try
+        {
+            handle = File.OpenHandle(PathOf(hash), FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete);
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+        {
+            throw new BlobNotFoundException(hash, $"Blob {hash} is not in the local store ({Directory}).");
+        }
+
+        using (handle)
+        {
+            var length = RandomAccess.GetLength(handle);
+            if (length > MaxBlobSize || length > destination.Length)
+            {
+                throw new CorruptBlobException(
+                    hash, $"Blob {hash} in {Directory} is {length} bytes, more than a blob may hold; run 'smartshare blobs verify'.");
+            }
+
+            var total = 0;
+            while (total < length)
+            {
+                var read = RandomAccess.Read(handle, destination[total..(int)length], total);
+                if (read == 0)
+                {
+                    break;
+                }
+
+                total += read;
+            }
+
+            if (verify && BlobHash.Compute(destination[..total]) != hash)
+            {
+                throw new CorruptBlobException(
+                    hash, $"Blob {hash} in {Directory} does not match its hash (damaged on disk); run 'smartshare blobs verify'.");
+            }
+
+            return total;
+        }
+    }
+
+    /// <summary>Reads and verifies a whole blob into a new array (for small blobs such as descriptors).</summary>
+    public byte[] ReadAllVerified(BlobHash hash)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(MaxBlobSize);
+        try
+        {
+            var length = Read(hash, buffer, verify: true);
+            return buffer.AsSpan(0, length).ToArray();
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>Removes a blob from disk and from the index. Returns false when it was not there.</summary>
+    public bool Delete(BlobHash hash)
+    {
+        var path = PathOf(hash);
+        var existed = File.Exists(path);
+        File.Delete(path);
+        using var connection = _database.OpenConnection();
+        using var command = connection.CreateCommand();
+        command.CommandText = "DELETE FROM blobs WHERE hash = $hash";
+        command.Parameters.AddWithValue("$hash", hash.ToString());
+        command.ExecuteNonQuery();
+        return existed;
+    }
+
+    /// <summary>The blobs the index knows, in hash order.</summary>
+    public IReadOnlyList<StoredBlob> List()
+    {
+        var blobs = new List<StoredBlob>();
+        using var connection = _database.OpenConnection();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT hash, length FROM blobs ORDER BY hash";
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            if (BlobHash.TryParse(reader.GetString(0), out var hash))
+            {
+                blobs.Add(new StoredBlob(hash, reader.GetInt64(1)));
+            }
+        }
+
+        return blobs;
+    }
+
+    /// <summary>
+    /// Brings the index in line with the folder. Files the index already knows with the same size and
+    /// modification time are trusted unless <paramref name="rehashAll"/> is set; every other blob file is
+    /// hashed. Valid files become known, corrupt ones are deleted, rows without a file are forgotten.
+    /// </summary>
+    public ReconcileReport Reconcile(bool rehashAll, IProgress<long>? bytesHashed, CancellationToken cancellationToken)
+    {
+        var known = LoadIndex();
+        var toHash = new List<(BlobHash Hash, FileInfo File)>();
+        var present = new HashSet<BlobHash>();
+        var staleTemps = 0;
+        var now = DateTime.UtcNow;
+
+        foreach (var file in new DirectoryInfo(Directory).EnumerateFiles())
+        {
+            if (file.Name.StartsWith(TempPrefix, StringComparison.Ordinal))
+            {
+                if (now - file.LastWriteTimeUtc > StaleTempAge)
+                {
+                    file.Delete();
+                    staleTemps++;
+                }
+
+                continue;
+            }
+
+            if (!BlobHash.TryParse(file.Name, out var hash))
+            {
+                continue;
+            }
+
+            present.Add(hash);
+            if (!rehashAll && known.TryGetValue(hash, out var row) &&
+                row.Length == file.Length && row.ModifiedTicks == file.LastWriteTimeUtc.Ticks)
+            {
+                continue;
+            }
+
+            toHash.Add((hash, file));
+        }
+
+        var good = new ConcurrentBag<(BlobHash Hash, FileInfo File)>();
+        var corrupt = new ConcurrentBag<BlobHash>();
+        var options = new ParallelOptions
+        {
+            CancellationToken = cancellationToken,
+            MaxDegreeOfParallelism = Environment.ProcessorCount,
+        };
+        Parallel.ForEach(toHash, options, entry =>
+        {
+            if (FileHashesTo(entry.File, entry.Hash))
+            {
+                good.Add(entry);
+            }
+            else
+            {
+                corrupt.Add(entry.Hash);
+            }
+
+            bytesHashed?.Report(entry.File.Length);
+        });
+
+        var missing = known.Keys.Where(hash => !present.Contains(hash)).ToList();
+        var added = good.Where(entry => !known.ContainsKey(entry.Hash)).Select(entry => entry.Hash).ToList();
+
+        foreach (var hash in corrupt)
+        {
+            File.Delete(PathOf(hash));
+        }
+
+        using (var connection = _database.OpenConnection())
+        using (var transaction = connection.BeginTransaction())
+        {
+            foreach (var (hash, file) in good)
+            {
+                Index(connection, hash, file.Length, file.LastWriteTimeUtc.Ticks);
+            }
+
+            foreach (var hash in corrupt.Concat(missing))
+            {
+                using var forget = connection.CreateCommand();
+                forget.CommandText = "DELETE FROM blobs WHERE hash = $hash";
+                forget.Parameters.AddWithValue("$hash", hash.ToString());
+                forget.ExecuteNonQuery();
+            }
+
+            transaction.Commit();
+        }
+
+        return new ReconcileReport(
+            Checked: present.Count,
+            Hashed: toHash.Count,
+            Added: Sorted(added),
+            Missing: Sorted(missing),
+            Corrupt: Sorted(corrupt),
+            StaleTemporaryFilesRemoved: staleTemps);
+    }
+
+    private static List<BlobHash> Sorted(IEnumerable<BlobHash> hashes) =>
+        hashes.OrderBy(hash => hash.ToString(), StringComparer.Ordinal).ToList();
+
+    private static bool FileHashesTo(FileInfo file, BlobHash expected)
+    {
+        if (file.Length > MaxBlobSize)
+        {
+            return false;
+        }
+
+        Span<byte> digest = stackalloc byte[BlobHash.Size];
+        try
+        {
+            using var stream = new FileStream(file.FullName, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0);
+            SHA384.HashData(stream, digest);
+        }
+        catch (FileNotFoundException)
+        {
+            return false;
+        }
+
+        return digest.SequenceEqual(expected.Bytes);
+    }
+
+    private bool WriteFile(BlobHash hash, ReadOnlySpan<byte> content)
+    {
+        if (content.Length > MaxBlobSize)
+        {
+            throw new CorruptBlobException(hash, $"Refused blob {hash}: {content.Length} bytes is over the {MaxBlobSize}-byte blob limit.");
+        }
+
+        var path = PathOf(hash);
+        var existing = new FileInfo(path);
+        if (existing.Exists && existing.Length == content.Length)
+        {
+            return false;
+        }
+
+        var temp = Path.Combine(Directory, $"{TempPrefix}{hash}-{Guid.NewGuid():N}");
+        try
+        {
+            using (var stream = new FileStream(temp, new FileStreamOptions
+            {
+                Mode = FileMode.CreateNew,
+                Access = FileAccess.Write,
+                Share = FileShare.None,
+                BufferSize = 0,
+                PreallocationSize = content.Length,
+            }))
+            {
+                stream.Write(content);
+                stream.Flush(flushToDisk: true);
+            }
+
+            // A crash after this rename but before the index row is written leaves a valid file that the
+            // next reconcile adopts; the directory entry itself is not fsynced for the same reason.
+            File.Move(temp, path, overwrite: true);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            TryDelete(temp);
+            throw DiskErrors.Explain(ex, Directory);
+        }
+
+        using var connection = _database.OpenConnection();
+        Index(connection, hash, content.Length, File.GetLastWriteTimeUtc(path).Ticks);
+        return true;
+    }
+
+    private static void Index(SqliteConnection connection, BlobHash hash, long length, long modifiedTicks)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText =
+            "INSERT INTO blobs (hash, length, modified_ticks, added_at) VALUES ($hash, $length, $modified, $now) " +
+            "ON CONFLICT(hash) DO UPDATE SET length = excluded.length, modified_ticks = excluded.modified_ticks";
+        command.Parameters.AddWithValue("$hash", hash.ToString());
+        command.Parameters.AddWithValue("$length", length);
+        command.Parameters.AddWithValue("$modified", modifiedTicks);
+        command.Parameters.AddWithValue("$now", DateTimeOffset.UtcNow.ToUnixTimeSeconds());
+        command.ExecuteNonQuery();
+    }
+
+    private Dictionary<BlobHash, (long Length, long ModifiedTicks)> LoadIndex()
+    {
+        var rows = new Dictionary<BlobHash, (long, long)>();
+        using var connection = _database.OpenConnection();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT hash, length, modified_ticks FROM blobs";
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            if (BlobHash.TryParse(reader.GetString(0), out var hash))
+            {
+                rows[hash] = (reader.GetInt64(1), reader.GetInt64(2));
+            }
+        }
+
+        return rows;
+    }
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (IOException)
+        {
+            // Left for the next reconcile, which removes stale temporary files.
+        }
+    }
+}

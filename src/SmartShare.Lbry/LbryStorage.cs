@@ -1,0 +1,82 @@
+using SmartShare.Lbry.Blobs;
+using SmartShare.Lbry.Streams;
+using SmartShare.Storage;
+
+namespace SmartShare.Lbry;
+
+/// <summary>
+/// The LBRY content under a data directory: the blob folder (<c>blobs/</c>) and the tables of the node's
+/// database (<c>smartshare.db</c>) that index blobs and streams.
+/// </summary>
+public sealed class LbryStorage
+{
+    public const string DatabaseFileName = "smartshare.db";
+    public const string BlobFolderName = "blobs";
+
+    private static readonly string[] Schema =
+    [
+        """
+        CREATE TABLE blobs (
+            hash TEXT PRIMARY KEY,
+            length INTEGER NOT NULL,
+            modified_ticks INTEGER NOT NULL,
+            added_at INTEGER NOT NULL);
+        CREATE TABLE streams (
+            sd_hash TEXT PRIMARY KEY,
+            stream_hash TEXT NOT NULL,
+            stream_name TEXT NOT NULL,
+            suggested_file_name TEXT NOT NULL,
+            blob_count INTEGER NOT NULL,
+            size_upper_bound INTEGER NOT NULL,
+            source_path TEXT,
+            created_at INTEGER NOT NULL);
+        CREATE TABLE stream_blobs (
+            sd_hash TEXT NOT NULL REFERENCES streams(sd_hash) ON DELETE CASCADE,
+            blob_num INTEGER NOT NULL,
+            blob_hash TEXT NOT NULL,
+            length INTEGER NOT NULL,
+            PRIMARY KEY (sd_hash, blob_num));
+        CREATE INDEX stream_blobs_by_blob ON stream_blobs(blob_hash);
+        """,
+    ];
+
+    private LbryStorage(string dataDirectory, BlobStore blobs, StreamIndex streams, ReconcileReport startup)
+    {
+        DataDirectory = dataDirectory;
+        Blobs = blobs;
+        Streams = streams;
+        StartupReport = startup;
+    }
+
+    public string DataDirectory { get; }
+
+    public BlobStore Blobs { get; }
+
+    public StreamIndex Streams { get; }
+
+    /// <summary>What reconciling the index with the blob folder at opening found.</summary>
+    public ReconcileReport StartupReport { get; }
+
+    /// <summary>
+    /// Opens (creating if needed) the storage under <paramref name="dataDirectory"/> and reconciles the
+    /// blob index with the blob folder, hashing only files that are new or changed since last seen.
+    /// </summary>
+    public static LbryStorage Open(string dataDirectory, IProgress<long>? bytesHashed = null, CancellationToken cancellationToken = default)
+    {
+        var root = Path.GetFullPath(dataDirectory);
+        var blobFolder = Path.Combine(root, BlobFolderName);
+        try
+        {
+            Directory.CreateDirectory(blobFolder);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new StorageException($"Cannot create the data directory {root}: {ex.Message}", ex);
+        }
+
+        var database = SqliteDatabase.Open(Path.Combine(root, DatabaseFileName), "lbry", Schema);
+        var blobs = new BlobStore(blobFolder, database);
+        var report = blobs.Reconcile(rehashAll: false, bytesHashed, cancellationToken);
+        return new LbryStorage(root, blobs, new StreamIndex(database), report);
+    }
+}

@@ -1,0 +1,202 @@
+using System.Security.Cryptography;
+using SmartShare.Lbry.Blobs;
+using SmartShare.Storage;
+using SmartShare.Threading;
+
+namespace SmartShare.Lbry.Streams;
+
+/// <summary>
+/// Rebuilds a stream's file from blobs in the local store. Every blob is checked against its hash and its
+/// descriptor length before its plaintext is written; the file is written under a hidden temporary name
+/// and renamed to a free, sanitized name only when complete, so no partial file ever carries the real name
+/// and no existing file is ever overwritten.
+/// </summary>
+public sealed class StreamDecryptor
+{
+    private const int MaxNumberedNames = 10_000;
+
+    private readonly LbryStorage _storage;
+    private readonly int _parallelism;
+
+    public StreamDecryptor(LbryStorage storage, int? parallelism = null)
+    {
+        _storage = storage ?? throw new ArgumentNullException(nameof(storage));
+        _parallelism = Math.Max(1, parallelism ?? Environment.ProcessorCount);
+    }
+
+    /// <summary>Reads and checks the descriptor of a stream whose sd blob is in the store.</summary>
+    public StreamDescriptor ReadDescriptor(BlobHash sdHash)
+    {
+        byte[] sdBlob;
+        try
+        {
+            sdBlob = _storage.Blobs.ReadAllVerified(sdHash);
+        }
+        catch (BlobNotFoundException ex)
+        {
+            throw new BlobNotFoundException(sdHash, $"The stream {sdHash} is not in the local store: its descriptor blob is missing.") { Source = ex.Source };
+        }
+
+        return StreamDescriptorCodec.Parse(sdBlob, sdHash.ToString());
+    }
+
+    /// <summary>Decrypts the stream into <paramref name="downloadDirectory"/> and returns the path written.</summary>
+    public async Task<string> SaveAsync(StreamDescriptor descriptor, string downloadDirectory, IProgress<long>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(descriptor);
+        ArgumentNullException.ThrowIfNull(downloadDirectory);
+        EnsureBlobsPresent(descriptor);
+
+        var directory = Path.GetFullPath(downloadDirectory);
+        Directory.CreateDirectory(directory);
+        var name = FileNameSanitizer.ForDownload(descriptor.SuggestedFileName);
+        var temp = Path.Combine(directory, $".{name}.{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4))}.partial");
+        try
+        {
+            using (var output = new FileStream(temp, new FileStreamOptions
+            {
+                Mode = FileMode.CreateNew,
+                Access = FileAccess.Write,
+                Share = FileShare.None,
+                BufferSize = 0,
+            }))
+            {
+                await DecryptIntoAsync(descriptor, output, progress, cancellationToken);
+                output.Flush(flushToDisk: true);
+            }
+
+            return MoveToFreeName(temp, directory, name);
+        }
+        catch (Exception ex)
+        {
+            TryDelete(temp);
+            if (ex is IOException or UnauthorizedAccessException)
+            {
+                throw DiskErrors.Explain(ex, directory);
+            }
+
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Decrypts one blob in place: checks its length, then AES-CBC with PKCS#7. Returns the plaintext length.
+    /// </summary>
+    public static int DecryptBlob(ReadOnlySpan<byte> key, StreamBlobInfo blob, Span<byte> buffer, int length)
+    {
+        ArgumentNullException.ThrowIfNull(blob);
+        var hash = blob.BlobHash ?? throw new ArgumentException("The terminator has no content.", nameof(blob));
+        if (length != blob.Length)
+        {
+            throw new CorruptBlobException(hash, $"Blob {hash} is {length} bytes but the stream descriptor says {blob.Length}.");
+        }
+
+        Span<byte> iv = stackalloc byte[StreamEncryptor.IvSize];
+        Convert.FromHexString(blob.Iv, iv, out _, out _);
+        try
+        {
+            using var aes = Aes.Create();
+            aes.Key = key.ToArray();
+            return aes.DecryptCbc(buffer[..length], iv, buffer, PaddingMode.PKCS7);
+        }
+        catch (CryptographicException ex)
+        {
+            throw new LbryDataException($"Blob {hash} does not decrypt with the stream's key (bad padding): the descriptor and the blob do not belong together.", ex);
+        }
+    }
+
+    private void EnsureBlobsPresent(StreamDescriptor descriptor)
+    {
+        var missing = descriptor.DataBlobs.Where(blob => _storage.Blobs.TryGetLength(blob.BlobHash!.Value) is null).ToList();
+        if (missing.Count > 0)
+        {
+            var first = missing[0];
+            throw new BlobNotFoundException(
+                first.BlobHash!.Value,
+                $"{missing.Count} of the {descriptor.DataBlobCount} blobs of this stream are not in the local store " +
+                $"(the first is blob {first.BlobNum}, {first.BlobHash}); nothing was written.");
+        }
+    }
+
+    private async Task DecryptIntoAsync(StreamDescriptor descriptor, FileStream output, IProgress<long>? progress, CancellationToken cancellationToken)
+    {
+        var key = Convert.FromHexString(descriptor.Key);
+        var buffers = new Stack<byte[]>();
+        long written = 0;
+        await OrderedPipeline.RunAsync(
+            descriptor.DataBlobCount,
+            window: _parallelism * 2,
+            start: index => new Plain(
+                descriptor.Blobs[(int)index],
+                buffers.Count > 0 ? buffers.Pop() : GC.AllocateUninitializedArray<byte>(BlobStore.MaxBlobSize)),
+            process: (plain, _) =>
+            {
+                var hash = plain.Blob.BlobHash!.Value;
+                var length = _storage.Blobs.Read(hash, plain.Buffer, verify: true);
+                plain.Length = DecryptBlob(key, plain.Blob, plain.Buffer, length);
+                return ValueTask.CompletedTask;
+            },
+            complete: (plain, _) =>
+            {
+                RandomAccess.Write(output.SafeFileHandle, plain.Buffer.AsSpan(0, plain.Length), written);
+                written += plain.Length;
+                progress?.Report(written);
+                return ValueTask.CompletedTask;
+            },
+            release: plain => buffers.Push(plain.Buffer),
+            cancellationToken);
+    }
+
+    private static string MoveToFreeName(string temp, string directory, string name)
+    {
+        var (stem, extension) = FileNameSanitizer.SplitExtension(name);
+        for (var n = 0; n < MaxNumberedNames; n++)
+        {
+            var candidate = Path.Combine(directory, n == 0 ? name : $"{stem}_{n}{extension}");
+            if (!string.Equals(Path.GetDirectoryName(Path.GetFullPath(candidate)), directory, StringComparison.Ordinal))
+            {
+                throw new InvalidOperationException($"The file name '{name}' would leave {directory}.");
+            }
+
+            if (File.Exists(candidate) || Directory.Exists(candidate))
+            {
+                continue;
+            }
+
+            try
+            {
+                File.Move(temp, candidate, overwrite: false);
+                return candidate;
+            }
+            catch (IOException) when (File.Exists(candidate) || Directory.Exists(candidate))
+            {
+                // Someone took the name between the check and the move; try the next number.
+            }
+        }
+
+        throw new IOException($"Every name from {name} to {stem}_{MaxNumberedNames - 1}{extension} is taken in {directory}.");
+    }
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+    }
+
+    private sealed class Plain(StreamBlobInfo blob, byte[] buffer)
+    {
+        public StreamBlobInfo Blob { get; } = blob;
+
+        public byte[] Buffer { get; } = buffer;
+
+        public int Length { get; set; }
+    }
+}

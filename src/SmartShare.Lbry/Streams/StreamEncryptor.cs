@@ -1,0 +1,262 @@
+using System.Security.Cryptography;
+using Microsoft.Win32.SafeHandles;
+using SmartShare.Lbry.Blobs;
+using SmartShare.Threading;
+
+namespace SmartShare.Lbry.Streams;
+
+/// <summary>
+/// Makes a file into an LBRY stream exactly as lbry-sdk's <c>StreamDescriptor.create_stream</c> lays it out:
+/// 2,097,151-byte chunks, each AES-128-CBC encrypted with PKCS#7 under one key and its own IV, then the
+/// empty terminator, then the sorted-JSON descriptor. Chunks are read with positional I/O and encrypted,
+/// hashed and stored on all cores at once; IVs are drawn in blob order, so a given random source always
+/// yields the same stream. Memory is a few blob buffers whatever the file size.
+/// </summary>
+public sealed class StreamEncryptor
+{
+    public const int PlaintextPerBlob = BlobStore.MaxBlobSize - 1;
+    public const int KeySize = 16;
+    public const int IvSize = 16;
+
+    // Each descriptor entry takes at least 190 bytes, so past this many blobs it cannot fit in 2 MiB.
+    private const int BlobCountBeyondAnyDescriptor = 12_000;
+
+    private readonly LbryStorage _storage;
+    private readonly IRandomSource _random;
+    private readonly int _parallelism;
+
+    public StreamEncryptor(LbryStorage storage, IRandomSource random, int? parallelism = null)
+    {
+        _storage = storage ?? throw new ArgumentNullException(nameof(storage));
+        _random = random ?? throw new ArgumentNullException(nameof(random));
+        _parallelism = Math.Max(1, parallelism ?? Environment.ProcessorCount);
+    }
+
+    /// <summary>
+    /// Encrypts the file into blobs in the store, writes its sd blob and records the stream.
+    /// <paramref name="key"/> is for reproducing reference vectors; normally a random key is drawn.
+    /// </summary>
+    public async Task<StreamCreateResult> CreateAsync(string path, IProgress<long>? progress = null, byte[]? key = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        var fullPath = Path.GetFullPath(path);
+        using var handle = OpenSource(fullPath);
+        var before = Snapshot(fullPath);
+        var length = RandomAccess.GetLength(handle);
+        var fileName = Path.GetFileName(fullPath);
+        if (length == 0)
+        {
+            throw new StreamSourceException(
+                $"{fullPath} is empty. lbry-sdk does not publish empty files (the stream would hold only its terminator), and neither does SmartShare.");
+        }
+
+        if (key is { Length: not KeySize })
+        {
+            throw new ArgumentException($"An AES-128 key is {KeySize} bytes.", nameof(key));
+        }
+
+        if (key is null)
+        {
+            key = new byte[KeySize];
+            _random.Fill(key);
+        }
+
+        var blobCount = checked((int)Math.Min(int.MaxValue, ((length - 1) / PlaintextPerBlob) + 1));
+        var suggestedName = FileNameSanitizer.LbryCompatible(fileName);
+        EnsureDescriptorFits(fullPath, fileName, suggestedName, length, blobCount);
+
+        var entries = new StreamBlobInfo[blobCount + 1];
+        var newBlobs = new List<BlobHash>();
+        try
+        {
+            await EncryptBlobsAsync(handle, fullPath, key, length, entries, newBlobs, progress, cancellationToken);
+            var terminatorIv = new byte[IvSize];
+            _random.Fill(terminatorIv);
+            entries[blobCount] = new StreamBlobInfo(blobCount, 0, Convert.ToHexStringLower(terminatorIv), null);
+
+            if (Snapshot(fullPath) != before)
+            {
+                throw new StreamSourceException(
+                    $"{fullPath} changed while it was being shared. Share it again once nothing is writing to it.");
+            }
+
+            var keyHex = Convert.ToHexStringLower(key);
+            var streamHash = StreamDescriptorCodec.ComputeStreamHash(fileName, keyHex, suggestedName, entries);
+            var descriptor = new StreamDescriptor(fileName, keyHex, suggestedName, streamHash, entries);
+            var sdBlob = StreamDescriptorCodec.Serialize(descriptor);
+            var (sdHash, sdAdded) = _storage.Blobs.Add(sdBlob);
+            if (sdAdded)
+            {
+                newBlobs.Add(sdHash);
+            }
+
+            _storage.Streams.Add(sdHash, descriptor, fullPath);
+            return new StreamCreateResult(sdHash, descriptor, fullPath, length, sdBlob.Length);
+        }
+        catch
+        {
+            // Blobs this attempt added that no recorded stream uses would only take space.
+            foreach (var blob in newBlobs.Where(blob => !_storage.Streams.References(blob)))
+            {
+                _storage.Blobs.Delete(blob);
+            }
+
+            throw;
+        }
+    }
+
+    private async Task EncryptBlobsAsync(
+        SafeFileHandle source,
+        string path,
+        byte[] key,
+        long length,
+        StreamBlobInfo[] entries,
+        List<BlobHash> newBlobs,
+        IProgress<long>? progress,
+        CancellationToken cancellationToken)
+    {
+        var buffers = new Stack<byte[]>();
+        long done = 0;
+        await OrderedPipeline.RunAsync(
+            entries.Length - 1,
+            window: _parallelism * 2,
+            start: index =>
+            {
+                var iv = new byte[IvSize];
+                _random.Fill(iv);
+                var offset = index * PlaintextPerBlob;
+                var buffer = buffers.Count > 0 ? buffers.Pop() : GC.AllocateUninitializedArray<byte>(BlobStore.MaxBlobSize);
+                return new Chunk((int)index, offset, (int)Math.Min(PlaintextPerBlob, length - offset), iv, buffer);
+            },
+            process: (chunk, _) =>
+            {
+                ReadChunk(source, path, chunk);
+                using (var aes = Aes.Create())
+                {
+                    aes.Key = key;
+                    chunk.CipherLength = aes.EncryptCbc(chunk.Buffer.AsSpan(0, chunk.PlainLength), chunk.Iv, chunk.Buffer, PaddingMode.PKCS7);
+                }
+
+                (chunk.Hash, chunk.Added) = _storage.Blobs.Add(chunk.Buffer.AsSpan(0, chunk.CipherLength));
+                return ValueTask.CompletedTask;
+            },
+            complete: (chunk, _) =>
+            {
+                entries[chunk.Index] = new StreamBlobInfo(chunk.Index, chunk.CipherLength, Convert.ToHexStringLower(chunk.Iv), chunk.Hash);
+                if (chunk.Added)
+                {
+                    newBlobs.Add(chunk.Hash);
+                }
+
+                done += chunk.PlainLength;
+                progress?.Report(done);
+                return ValueTask.CompletedTask;
+            },
+            release: chunk => buffers.Push(chunk.Buffer),
+            cancellationToken);
+    }
+
+    private static void ReadChunk(SafeFileHandle source, string path, Chunk chunk)
+    {
+        var filled = 0;
+        try
+        {
+            while (filled < chunk.PlainLength)
+            {
+                var read = RandomAccess.Read(source, chunk.Buffer.AsSpan(filled, chunk.PlainLength - filled), chunk.Offset + filled);
+                if (read == 0)
+                {
+                    throw new StreamSourceException(
+                        $"{path} became shorter while it was being shared. Share it again once nothing is writing to it.");
+                }
+
+                filled += read;
+            }
+        }
+        catch (IOException ex)
+        {
+            throw new StreamSourceException($"Cannot read {path}: {ex.Message}", ex);
+        }
+    }
+
+    private static SafeFileHandle OpenSource(string path)
+    {
+        if (Directory.Exists(path))
+        {
+            throw new StreamSourceException($"{path} is a folder; an LBRY stream is made from a single file.");
+        }
+
+        try
+        {
+            return File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+        {
+            throw new StreamSourceException($"Cannot share {path}: there is no such file.", ex);
+        }
+        catch (UnauthorizedAccessException ex)
+        {
+            throw new StreamSourceException($"Cannot share {path}: permission to read it was denied.", ex);
+        }
+        catch (IOException ex)
+        {
+            throw new StreamSourceException($"Cannot share {path}: {ex.Message}", ex);
+        }
+    }
+
+    private static (long Length, DateTime Modified) Snapshot(string path)
+    {
+        var info = new FileInfo(path);
+        return info.Exists ? (info.Length, info.LastWriteTimeUtc) : (-1, default);
+    }
+
+    /// <summary>
+    /// A descriptor is a blob, so it must fit in 2 MiB; that caps a stream near 20 GiB. Its exact size is
+    /// known before any work: every field has a fixed width but blob numbers and lengths.
+    /// </summary>
+    private static void EnsureDescriptorFits(string path, string name, string suggestedName, long length, int blobCount)
+    {
+        var tooLarge = blobCount > BlobCountBeyondAnyDescriptor;
+        if (!tooLarge)
+        {
+            var placeholderIv = new string('0', IvSize * 2);
+            var placeholderHash = BlobHash.FromBytes(new byte[BlobHash.Size]);
+            var blobs = new StreamBlobInfo[blobCount + 1];
+            for (var i = 0; i < blobCount; i++)
+            {
+                var plain = (int)Math.Min(PlaintextPerBlob, length - ((long)i * PlaintextPerBlob));
+                blobs[i] = new StreamBlobInfo(i, ((plain / 16) + 1) * 16, placeholderIv, placeholderHash);
+            }
+
+            blobs[blobCount] = new StreamBlobInfo(blobCount, 0, placeholderIv, null);
+            var shape = new StreamDescriptor(name, new string('0', KeySize * 2), suggestedName, new string('0', BlobHash.HexLength), blobs);
+            tooLarge = StreamDescriptorCodec.Serialize(shape).Length > BlobStore.MaxBlobSize;
+        }
+
+        if (tooLarge)
+        {
+            throw new StreamSourceException(
+                $"{path} is too large for one LBRY stream: its descriptor would exceed the 2 MiB blob limit, " +
+                "which allows about 20 GiB per stream. Split it, or share it as a torrent.");
+        }
+    }
+
+    private sealed class Chunk(int index, long offset, int plainLength, byte[] iv, byte[] buffer)
+    {
+        public int Index { get; } = index;
+
+        public long Offset { get; } = offset;
+
+        public int PlainLength { get; } = plainLength;
+
+        public byte[] Iv { get; } = iv;
+
+        public byte[] Buffer { get; } = buffer;
+
+        public int CipherLength { get; set; }
+
+        public BlobHash Hash { get; set; }
+
+        public bool Added { get; set; }
+    }
+}

@@ -1,0 +1,109 @@
+using Microsoft.Data.Sqlite;
+using SmartShare.Lbry.Blobs;
+using SmartShare.Storage;
+
+namespace SmartShare.Lbry.Streams;
+
+/// <summary>The streams table: which streams the node holds and which blobs each is made of.</summary>
+public sealed class StreamIndex
+{
+    private readonly SqliteDatabase _database;
+
+    internal StreamIndex(SqliteDatabase database)
+    {
+        _database = database;
+    }
+
+    public void Add(BlobHash sdHash, StreamDescriptor descriptor, string? sourcePath)
+    {
+        ArgumentNullException.ThrowIfNull(descriptor);
+        using var connection = _database.OpenConnection();
+        using var transaction = connection.BeginTransaction();
+        using (var stream = connection.CreateCommand())
+        {
+            stream.CommandText =
+                "INSERT INTO streams (sd_hash, stream_hash, stream_name, suggested_file_name, blob_count, size_upper_bound, source_path, created_at) " +
+                "VALUES ($sd, $stream, $name, $suggested, $count, $size, $source, $now) " +
+                "ON CONFLICT(sd_hash) DO UPDATE SET source_path = COALESCE(excluded.source_path, streams.source_path)";
+            stream.Parameters.AddWithValue("$sd", sdHash.ToString());
+            stream.Parameters.AddWithValue("$stream", descriptor.StreamHash);
+            stream.Parameters.AddWithValue("$name", descriptor.StreamName);
+            stream.Parameters.AddWithValue("$suggested", descriptor.SuggestedFileName);
+            stream.Parameters.AddWithValue("$count", descriptor.DataBlobCount);
+            stream.Parameters.AddWithValue("$size", descriptor.PlaintextUpperBound);
+            stream.Parameters.AddWithValue("$source", (object?)sourcePath ?? DBNull.Value);
+            stream.Parameters.AddWithValue("$now", DateTimeOffset.UtcNow.ToUnixTimeSeconds());
+            stream.ExecuteNonQuery();
+        }
+
+        using (var blob = connection.CreateCommand())
+        {
+            blob.CommandText =
+                "INSERT OR IGNORE INTO stream_blobs (sd_hash, blob_num, blob_hash, length) VALUES ($sd, $num, $hash, $length)";
+            var sd = blob.Parameters.Add("$sd", SqliteType.Text);
+            var num = blob.Parameters.Add("$num", SqliteType.Integer);
+            var hash = blob.Parameters.Add("$hash", SqliteType.Text);
+            var length = blob.Parameters.Add("$length", SqliteType.Integer);
+            blob.Prepare();
+            sd.Value = sdHash.ToString();
+            foreach (var info in descriptor.DataBlobs)
+            {
+                num.Value = info.BlobNum;
+                hash.Value = info.BlobHash!.Value.ToString();
+                length.Value = info.Length;
+                blob.ExecuteNonQuery();
+            }
+        }
+
+        transaction.Commit();
+    }
+
+    public StreamRecord? Find(BlobHash sdHash)
+    {
+        using var connection = _database.OpenConnection();
+        using var command = connection.CreateCommand();
+        command.CommandText = SelectStreams + " WHERE sd_hash = $sd";
+        command.Parameters.AddWithValue("$sd", sdHash.ToString());
+        using var reader = command.ExecuteReader();
+        return reader.Read() ? ReadRecord(reader) : null;
+    }
+
+    public IReadOnlyList<StreamRecord> List()
+    {
+        var records = new List<StreamRecord>();
+        using var connection = _database.OpenConnection();
+        using var command = connection.CreateCommand();
+        command.CommandText = SelectStreams + " ORDER BY created_at, sd_hash";
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            records.Add(ReadRecord(reader));
+        }
+
+        return records;
+    }
+
+    /// <summary>Whether any known stream is made of (or described by) this blob.</summary>
+    public bool References(BlobHash blob)
+    {
+        using var connection = _database.OpenConnection();
+        using var command = connection.CreateCommand();
+        command.CommandText =
+            "SELECT EXISTS (SELECT 1 FROM stream_blobs WHERE blob_hash = $hash) OR EXISTS (SELECT 1 FROM streams WHERE sd_hash = $hash)";
+        command.Parameters.AddWithValue("$hash", blob.ToString());
+        return command.ExecuteScalar() is long found && found != 0;
+    }
+
+    private const string SelectStreams =
+        "SELECT sd_hash, stream_hash, stream_name, suggested_file_name, blob_count, size_upper_bound, source_path, created_at FROM streams";
+
+    private static StreamRecord ReadRecord(SqliteDataReader reader) => new(
+        BlobHash.Parse(reader.GetString(0)),
+        reader.GetString(1),
+        reader.GetString(2),
+        reader.GetString(3),
+        reader.GetInt32(4),
+        reader.GetInt64(5),
+        reader.IsDBNull(6) ? null : reader.GetString(6),
+        DateTimeOffset.FromUnixTimeSeconds(reader.GetInt64(7)));
+}
