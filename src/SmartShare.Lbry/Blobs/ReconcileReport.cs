@@ -10,4 +10,20 @@ public sealed record ReconcileReport(
     int StaleTemporaryFilesRemoved)
 {
     public bool FoundProblems => Missing.Count > 0 || Corrupt.Count > 0;
+
+    /// <summary>One report for two passes over the same store (the later pass's counts are kept).</summary>
+    public ReconcileReport Merge(ReconcileReport earlier)
+    {
+        ArgumentNullException.ThrowIfNull(earlier);
+        return this with
+        {
+            Added = Union(earlier.Added, Added),
+            Missing = Union(earlier.Missing, Missing),
+            Corrupt = Union(earlier.Corrupt, Corrupt),
+            StaleTemporaryFilesRemoved = earlier.StaleTemporaryFilesRemoved + StaleTemporaryFilesRemoved,
+        };
+    }
+
+    private static List<BlobHash> Union(IEnumerable<BlobHash> first, IEnumerable<BlobHash> second) =>
+        first.Union(second).OrderBy(hash => hash.ToString(), StringComparer.Ordinal).ToList();
 }

@@ -1,0 +1,106 @@
+using System.CommandLine;
+using System.Diagnostics;
+using SmartShare.Cli.Output;
+using SmartShare.Lbry;
+using SmartShare.Lbry.Blobs;
+using SmartShare.Lbry.Streams;
+using SmartShare.Storage;
+
+namespace SmartShare.Cli.Commands;
+
+/// <summary>
+/// What every command's action gets: its output, the data directory, the local store on demand. It also
+/// turns the errors a user can act on into one sentence and an exit code, never a stack trace.
+/// </summary>
+internal sealed class CommandContext
+{
+    private LbryStorage? _storage;
+
+    private CommandContext(ParseResult parse)
+    {
+        Parse = parse;
+        Output = new CommandOutput(parse.GetValue(GlobalOptions.Json), parse.GetValue(GlobalOptions.Verbose));
+        DataDirectory = GlobalOptions.ResolveDataDirectory(parse);
+    }
+
+    public ParseResult Parse { get; }
+
+    public CommandOutput Output { get; }
+
+    public string DataDirectory { get; }
+
+    public static Func<ParseResult, CancellationToken, Task<int>> Action(Func<CommandContext, CancellationToken, Task<int>> body) =>
+        async (parse, cancellationToken) =>
+        {
+            var context = new CommandContext(parse);
+            try
+            {
+                return await body(context, cancellationToken);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                context.Output.Fail("Cancelled; nothing incomplete was kept.", "cancelled");
+                return ExitCodes.Cancelled;
+            }
+            catch (FormatException ex)
+            {
+                context.Output.Fail(ex.Message, "bad_input", ex);
+                return ExitCodes.BadInput;
+            }
+            catch (Exception ex) when (Kind(ex) is { } kind)
+            {
+                context.Output.Fail(ex.Message, kind, ex);
+                return ExitCodes.Failure;
+            }
+            catch (Exception ex)
+            {
+                context.Output.Fail(
+                    $"Unexpected error: {ex.Message}" + (context.Output.IsVerbose ? string.Empty : " (run with --verbose for details)"),
+                    "internal",
+                    ex);
+                return ExitCodes.Failure;
+            }
+        };
+
+    /// <summary>Opens the local store, reporting what start-up reconciliation found.</summary>
+    public LbryStorage OpenStorage(CancellationToken cancellationToken)
+    {
+        if (_storage is not null)
+        {
+            return _storage;
+        }
+
+        var watch = Stopwatch.StartNew();
+        _storage = LbryStorage.Open(DataDirectory, cancellationToken: cancellationToken);
+        var report = _storage.StartupReport;
+        Output.Detail($"Opened {DataDirectory} in {Sizes.Seconds(watch.Elapsed)}: {report.Checked} blob files, {report.Hashed} hashed.");
+        if (report.Added.Count > 0)
+        {
+            Output.Warn($"{report.Added.Count} blob file(s) found in {_storage.Blobs.Directory} were checked and added to the index.");
+        }
+
+        foreach (var hash in report.Missing)
+        {
+            Output.Warn($"Blob {hash} is missing from {_storage.Blobs.Directory}; it was removed from the index.");
+        }
+
+        foreach (var hash in report.Corrupt)
+        {
+            Output.Warn($"Blob {hash} was damaged (its content no longer matches its hash); it was deleted.");
+        }
+
+        return _storage;
+    }
+
+    private static string? Kind(Exception exception) => exception switch
+    {
+        StreamSourceException => "bad_source",
+        InvalidStreamDescriptorException => "invalid_descriptor",
+        BlobNotFoundException => "missing_blob",
+        CorruptBlobException => "corrupt_blob",
+        LbryDataException => "bad_data",
+        StorageException => DiskErrors.IsDiskFull(exception.InnerException ?? exception) ? "disk_full" : "storage",
+        IOException or UnauthorizedAccessException => "io",
+        _ => null,
+    };
+}

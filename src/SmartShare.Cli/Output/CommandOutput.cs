@@ -1,0 +1,121 @@
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Spectre.Console;
+
+namespace SmartShare.Cli.Output;
+
+/// <summary>
+/// Everything a command shows. Human mode: progress bars and warnings on stderr, a one-line summary on
+/// stdout. JSON mode: exactly one JSON object on stdout, nothing else there.
+/// </summary>
+internal sealed class CommandOutput
+{
+    private static readonly JsonSerializerOptions JsonOptions = new()
+    {
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        WriteIndented = false,
+    };
+
+    private readonly IAnsiConsole _errorConsole;
+
+    public CommandOutput(bool json, bool verbose)
+    {
+        IsJson = json;
+        IsVerbose = verbose;
+        _errorConsole = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Out = new AnsiConsoleOutput(Console.Error),
+            Interactive = InteractionSupport.Detect,
+        });
+    }
+
+    public bool IsJson { get; }
+
+    public bool IsVerbose { get; }
+
+    /// <summary>Progress bars are drawn only for a person: not in JSON mode and not when stderr is redirected.</summary>
+    public bool ShowsProgress => !IsJson && !Console.IsErrorRedirected;
+
+    public void Warn(string message) => WriteError("yellow", "warning: ", message);
+
+    public void Detail(string message)
+    {
+        if (IsVerbose)
+        {
+            WriteError("grey", string.Empty, message);
+        }
+    }
+
+    /// <summary>Ends a successful command: the summary line for people, or the JSON object for scripts.</summary>
+    public void Succeed(string summary, JsonObject result)
+    {
+        if (IsJson)
+        {
+            Console.Out.WriteLine(result.ToJsonString(JsonOptions));
+        }
+        else
+        {
+            Console.Out.WriteLine(summary);
+        }
+    }
+
+    /// <summary>Ends a failed command with one sentence (and the JSON error object in JSON mode).</summary>
+    public void Fail(string message, string kind, Exception? exception = null)
+    {
+        if (IsJson)
+        {
+            var error = new JsonObject { ["error"] = new JsonObject { ["kind"] = kind, ["message"] = message } };
+            Console.Out.WriteLine(error.ToJsonString(JsonOptions));
+        }
+
+        WriteError("red", "error: ", message);
+        if (IsVerbose && exception is not null)
+        {
+            Console.Error.WriteLine(exception.ToString());
+        }
+    }
+
+    /// <summary>Colour for a terminal; plain, unwrapped lines for logs and scripts, so hashes stay whole.</summary>
+    private void WriteError(string colour, string prefix, string message)
+    {
+        if (Console.IsErrorRedirected)
+        {
+            Console.Error.WriteLine(prefix + message);
+        }
+        else
+        {
+            _errorConsole.MarkupLine($"[{colour}]{Markup.Escape(prefix)}[/]{Markup.Escape(message)}");
+        }
+    }
+
+    /// <summary>Runs work with a byte-count progress bar when a person is watching, and plainly otherwise.</summary>
+    public async Task<T> WithProgressAsync<T>(string description, long total, Func<IProgress<long>?, Task<T>> work)
+    {
+        if (!ShowsProgress)
+        {
+            return await work(null);
+        }
+
+        return await _errorConsole.Progress()
+            .AutoClear(true)
+            .HideCompleted(true)
+            .Columns(
+                new TaskDescriptionColumn(),
+                new ProgressBarColumn(),
+                new PercentageColumn(),
+                new DownloadedColumn(),
+                new TransferSpeedColumn(),
+                new RemainingTimeColumn())
+            .StartAsync(async context =>
+            {
+                var task = context.AddTask(Markup.Escape(description), maxValue: Math.Max(1, total));
+                return await work(new ProgressTaskReporter(task));
+            });
+    }
+
+    private sealed class ProgressTaskReporter(ProgressTask task) : IProgress<long>
+    {
+        public void Report(long value) => task.Value = value;
+    }
+}

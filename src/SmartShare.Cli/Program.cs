@@ -1,0 +1,3 @@
+using SmartShare.Cli;
+
+return await CliApplication.RunAsync(args);
