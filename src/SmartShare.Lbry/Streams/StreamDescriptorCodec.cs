@@ -217,7 +217,7 @@ public static class StreamDescriptorCodec
         Expect(ref reader, JsonTokenType.StartObject, "the top level must be a JSON object");
         while (Next(ref reader) != JsonTokenType.EndObject)
         {
-            var name = reader.GetString();
+            var name = Text(ref reader, "a field name");
             Next(ref reader);
             switch (name)
             {
@@ -269,7 +269,7 @@ public static class StreamDescriptorCodec
             var blob = new RawBlob();
             while (Next(ref reader) != JsonTokenType.EndObject)
             {
-                var name = reader.GetString();
+                var name = Text(ref reader, "a field name");
                 Next(ref reader);
                 switch (name)
                 {
@@ -317,8 +317,21 @@ public static class StreamDescriptorCodec
 
     private static string ReadString(ref Utf8JsonReader reader, string field) =>
         reader.TokenType == JsonTokenType.String
-            ? reader.GetString()!
+            ? Text(ref reader, $"\"{field}\"")
             : throw new DescriptorShapeException($"\"{field}\" must be a string.");
+
+    private static string Text(ref Utf8JsonReader reader, string what)
+    {
+        try
+        {
+            return reader.GetString()!;
+        }
+        catch (InvalidOperationException ex)
+        {
+            // The reader checks UTF-8 only when a string is decoded.
+            throw new DescriptorShapeException($"{what} is not valid UTF-8 ({ex.Message}).");
+        }
+    }
 
     private static int ReadInt(ref Utf8JsonReader reader, string field) =>
         reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out var value) && value >= 0
