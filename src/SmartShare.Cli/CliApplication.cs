@@ -16,14 +16,28 @@ internal static class CliApplication
         root.Subcommands.Add(BlobsCommand.Create());
 
         var parse = root.Parse(args);
-        if (parse.Errors.Count > 0 && parse.GetValue(GlobalOptions.Json))
+        if (parse.Errors.Count > 0 && !AsksForHelp(parse))
         {
-            var output = new CommandOutput(json: true, verbose: false);
-            output.Fail(string.Join(" ", parse.Errors.Select(error => error.Message)), "usage");
+            var command = string.Join(' ', ["smartshare", .. CommandPath(parse.CommandResult.Command)]);
+            var output = new CommandOutput(parse.GetValue(GlobalOptions.Json), verbose: false);
+            output.Fail($"{string.Join(" ", parse.Errors.Select(error => error.Message))} Run '{command} --help' for usage.", "usage");
             return ExitCodes.BadInput;
         }
 
-        var exitCode = await parse.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
-        return parse.Errors.Count > 0 ? ExitCodes.BadInput : exitCode;
+        return await parse.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+    }
+
+    private static bool AsksForHelp(ParseResult parse) =>
+        parse.Tokens.Any(token => token.Value is "--help" or "-h" or "-?");
+
+    private static List<string> CommandPath(Command command)
+    {
+        var names = new List<string>();
+        for (Command? current = command; current is not null and not RootCommand; current = current.Parents.OfType<Command>().FirstOrDefault())
+        {
+            names.Insert(0, current.Name);
+        }
+
+        return names;
     }
 }

@@ -304,7 +304,9 @@ public sealed class BlobStore
                 Access = FileAccess.Write,
                 Share = FileShare.None,
                 BufferSize = 0,
-                PreallocationSize = content.Length,
+
+                // No preallocation: its failure on a full disk loses the ENOSPC code the error message needs,
+                // and a blob of at most 2 MiB gains nothing from it.
             }))
             {
                 stream.Write(content);

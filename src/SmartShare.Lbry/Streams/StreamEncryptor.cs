@@ -137,16 +137,22 @@ public sealed class StreamEncryptor
                     chunk.CipherLength = aes.EncryptCbc(chunk.Buffer.AsSpan(0, chunk.PlainLength), chunk.Iv, chunk.Buffer, PaddingMode.PKCS7);
                 }
 
-                (chunk.Hash, chunk.Added) = _storage.Blobs.Add(chunk.Buffer.AsSpan(0, chunk.CipherLength));
+                (chunk.Hash, var added) = _storage.Blobs.Add(chunk.Buffer.AsSpan(0, chunk.CipherLength));
+                if (added)
+                {
+                    // Recorded here, not in order: when a later chunk fails first, this one never completes,
+                    // and the clean-up must still find it.
+                    lock (newBlobs)
+                    {
+                        newBlobs.Add(chunk.Hash);
+                    }
+                }
+
                 return ValueTask.CompletedTask;
             },
             complete: (chunk, _) =>
             {
                 entries[chunk.Index] = new StreamBlobInfo(chunk.Index, chunk.CipherLength, Convert.ToHexStringLower(chunk.Iv), chunk.Hash);
-                if (chunk.Added)
-                {
-                    newBlobs.Add(chunk.Hash);
-                }
 
                 done += chunk.PlainLength;
                 progress?.Report(done);
@@ -256,7 +262,5 @@ public sealed class StreamEncryptor
         public int CipherLength { get; set; }
 
         public BlobHash Hash { get; set; }
-
-        public bool Added { get; set; }
     }
 }

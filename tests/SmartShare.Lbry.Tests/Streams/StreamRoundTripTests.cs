@@ -178,6 +178,23 @@ public sealed class StreamRoundTripTests : IDisposable
         Assert.Empty(_storage.Streams.List());
     }
 
+    [Theory]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(5)]
+    public async Task A_file_truncated_while_being_shared_is_refused_and_leaves_no_blobs(int truncateAtDraw)
+    {
+        var source = TestFiles.Write(_temp.Combine("shrinking.bin"), (6L * Payload) + 7, seed: 9);
+        var random = new TruncatingRandomSource(source, truncateAtDraw, keep: Payload + 100);
+
+        var error = await Assert.ThrowsAsync<StreamSourceException>(
+            () => new StreamEncryptor(_storage, random).CreateAsync(source));
+
+        Assert.Contains("shorter", error.Message, StringComparison.Ordinal);
+        Assert.Empty(Directory.EnumerateFiles(_storage.Blobs.Directory));
+        Assert.Empty(_storage.Blobs.List());
+    }
+
     [Fact]
     public async Task A_shared_stream_is_recorded_with_its_source()
     {
@@ -193,6 +210,22 @@ public sealed class StreamRoundTripTests : IDisposable
     }
 
     public void Dispose() => _temp.Dispose();
+
+    /// <summary>Cuts the file being shared short when the encryptor draws its n-th random value.</summary>
+    private sealed class TruncatingRandomSource(string path, int truncateAtDraw, long keep) : IRandomSource
+    {
+        private int _draws;
+
+        public void Fill(Span<byte> destination)
+        {
+            SecureRandomSource.Instance.Fill(destination);
+            if (++_draws == truncateAtDraw)
+            {
+                using var file = new FileStream(path, FileMode.Open, FileAccess.Write, FileShare.ReadWrite);
+                file.SetLength(keep);
+            }
+        }
+    }
 
     /// <summary>Appends to the file being shared when the encryptor draws its n-th random value (an IV).</summary>
     private sealed class AppendingRandomSource(string path, int appendAtDraw) : IRandomSource

@@ -1,0 +1,81 @@
+using System.Diagnostics;
+
+namespace SmartShare.Cli.Tests.Support;
+
+/// <summary>
+/// Runs the real smartshare command (smartshare.dll, copied next to this test assembly by the project
+/// reference) as a child process, the way a script would: redirected output, a time limit, and an
+/// environment that cannot reach the user's own data directory.
+/// </summary>
+public static class SmartShareProcess
+{
+    public static readonly TimeSpan DefaultTimeLimit = TimeSpan.FromSeconds(60);
+
+    public static string AssemblyPath { get; } = Path.Combine(AppContext.BaseDirectory, "smartshare.dll");
+
+    /// <param name="arguments">The command line after "smartshare".</param>
+    /// <param name="workingDirectory">Where relative paths on the command line resolve.</param>
+    /// <param name="environment">Variables to set (a null value removes one); SMARTSHARE_DATA_DIR is removed unless given here.</param>
+    /// <param name="timeLimit">Past it the process tree is killed and the test fails.</param>
+    public static async Task<CliResult> RunAsync(
+        IReadOnlyList<string> arguments,
+        string workingDirectory,
+        IReadOnlyDictionary<string, string?>? environment = null,
+        TimeSpan? timeLimit = null)
+    {
+        ArgumentNullException.ThrowIfNull(arguments);
+        Assert.True(File.Exists(AssemblyPath), $"smartshare.dll is not next to the test assembly: {AssemblyPath}");
+
+        // The dotnet CLI tells the processes it starts (the test host among them) which host it is.
+        var host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH");
+        var startInfo = new ProcessStartInfo(string.IsNullOrEmpty(host) ? "dotnet" : host)
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = workingDirectory,
+        };
+        startInfo.ArgumentList.Add(AssemblyPath);
+        foreach (var argument in arguments)
+        {
+            startInfo.ArgumentList.Add(argument);
+        }
+
+        startInfo.Environment.Remove("SMARTSHARE_DATA_DIR");
+        startInfo.Environment["DOTNET_NOLOGO"] = "1";
+        startInfo.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        foreach (var (name, value) in environment ?? new Dictionary<string, string?>())
+        {
+            if (value is null)
+            {
+                startInfo.Environment.Remove(name);
+            }
+            else
+            {
+                startInfo.Environment[name] = value;
+            }
+        }
+
+        using var process = Process.Start(startInfo) ?? throw new InvalidOperationException("Could not start dotnet.");
+        process.StandardInput.Close();
+        var standardOutput = process.StandardOutput.ReadToEndAsync();
+        var standardError = process.StandardError.ReadToEndAsync();
+
+        var limit = timeLimit ?? DefaultTimeLimit;
+        using var deadline = new CancellationTokenSource(limit);
+        try
+        {
+            await process.WaitForExitAsync(deadline.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
+            var partial = new CliResult(arguments, -1, await standardOutput, await standardError);
+            Assert.Fail($"smartshare did not finish within {limit.TotalSeconds} s and was killed.\n{partial}");
+        }
+
+        return new CliResult(arguments, process.ExitCode, await standardOutput, await standardError);
+    }
+}
