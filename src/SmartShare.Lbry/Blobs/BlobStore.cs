@@ -44,24 +44,25 @@ public sealed class BlobStore
 
     public bool Contains(BlobHash hash) => File.Exists(PathOf(hash));
 
+    /// <summary>Starts a batch of blobs that become durable together (see <see cref="BlobBatch"/>).</summary>
+    public BlobBatch BeginBatch() => new(this);
+
     /// <summary>Stores content under its own hash. Returns the hash and whether the blob is new.</summary>
     public (BlobHash Hash, bool Added) Add(ReadOnlySpan<byte> content)
     {
-        var hash = BlobHash.Compute(content);
-        return (hash, WriteFile(hash, content));
+        using var batch = BeginBatch();
+        var result = batch.Add(content);
+        batch.Commit();
+        return result;
     }
 
     /// <summary>Stores content that must hash to <paramref name="expected"/>; anything else is refused.</summary>
     public bool AddVerified(BlobHash expected, ReadOnlySpan<byte> content)
     {
-        var actual = BlobHash.Compute(content);
-        if (actual != expected)
-        {
-            throw new CorruptBlobException(
-                expected, $"Refused blob {expected}: its {content.Length} bytes hash to {actual} instead.");
-        }
-
-        return WriteFile(expected, content);
+        using var batch = BeginBatch();
+        var added = batch.AddVerified(expected, content);
+        batch.Commit();
+        return added;
     }
 
     /// <summary>
@@ -281,51 +282,18 @@ public sealed class BlobStore
         return digest.SequenceEqual(expected.Bytes);
     }
 
-    private bool WriteFile(BlobHash hash, ReadOnlySpan<byte> content)
+    internal string NewTempPath(BlobHash hash) => Path.Combine(Directory, $"{TempPrefix}{hash}-{Guid.NewGuid():N}");
+
+    internal void Index(IEnumerable<(BlobHash Hash, long Length, long ModifiedTicks)> blobs)
     {
-        if (content.Length > MaxBlobSize)
-        {
-            throw new CorruptBlobException(hash, $"Refused blob {hash}: {content.Length} bytes is over the {MaxBlobSize}-byte blob limit.");
-        }
-
-        var path = PathOf(hash);
-        var existing = new FileInfo(path);
-        if (existing.Exists && existing.Length == content.Length)
-        {
-            return false;
-        }
-
-        var temp = Path.Combine(Directory, $"{TempPrefix}{hash}-{Guid.NewGuid():N}");
-        try
-        {
-            using (var stream = new FileStream(temp, new FileStreamOptions
-            {
-                Mode = FileMode.CreateNew,
-                Access = FileAccess.Write,
-                Share = FileShare.None,
-                BufferSize = 0,
-
-                // No preallocation: its failure on a full disk loses the ENOSPC code the error message needs,
-                // and a blob of at most 2 MiB gains nothing from it.
-            }))
-            {
-                stream.Write(content);
-                stream.Flush(flushToDisk: true);
-            }
-
-            // A crash after this rename but before the index row is written leaves a valid file that the
-            // next reconcile adopts; the directory entry itself is not fsynced for the same reason.
-            File.Move(temp, path, overwrite: true);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            TryDelete(temp);
-            throw DiskErrors.Explain(ex, Directory);
-        }
-
         using var connection = _database.OpenConnection();
-        Index(connection, hash, content.Length, File.GetLastWriteTimeUtc(path).Ticks);
-        return true;
+        using var transaction = connection.BeginTransaction();
+        foreach (var (hash, length, modified) in blobs)
+        {
+            Index(connection, hash, length, modified);
+        }
+
+        transaction.Commit();
     }
 
     private static void Index(SqliteConnection connection, BlobHash hash, long length, long modifiedTicks)
@@ -359,7 +327,7 @@ public sealed class BlobStore
         return rows;
     }
 
-    private static void TryDelete(string path)
+    internal static void TryDelete(string path)
     {
         try
         {

@@ -66,43 +66,29 @@ public sealed class StreamEncryptor
         EnsureDescriptorFits(fullPath, fileName, suggestedName, length, blobCount);
 
         var entries = new StreamBlobInfo[blobCount + 1];
-        var newBlobs = new List<BlobHash>();
-        try
+
+        // Nothing gets a final name until the whole stream is made: if anything fails, disposing the
+        // uncommitted batch removes every blob this attempt wrote.
+        using var batch = _storage.Blobs.BeginBatch();
+        await EncryptBlobsAsync(handle, fullPath, key, length, entries, batch, progress, cancellationToken);
+        var terminatorIv = new byte[IvSize];
+        _random.Fill(terminatorIv);
+        entries[blobCount] = new StreamBlobInfo(blobCount, 0, Convert.ToHexStringLower(terminatorIv), null);
+
+        if (Snapshot(fullPath) != before)
         {
-            await EncryptBlobsAsync(handle, fullPath, key, length, entries, newBlobs, progress, cancellationToken);
-            var terminatorIv = new byte[IvSize];
-            _random.Fill(terminatorIv);
-            entries[blobCount] = new StreamBlobInfo(blobCount, 0, Convert.ToHexStringLower(terminatorIv), null);
-
-            if (Snapshot(fullPath) != before)
-            {
-                throw new StreamSourceException(
-                    $"{fullPath} changed while it was being shared. Share it again once nothing is writing to it.");
-            }
-
-            var keyHex = Convert.ToHexStringLower(key);
-            var streamHash = StreamDescriptorCodec.ComputeStreamHash(fileName, keyHex, suggestedName, entries);
-            var descriptor = new StreamDescriptor(fileName, keyHex, suggestedName, streamHash, entries);
-            var sdBlob = StreamDescriptorCodec.Serialize(descriptor);
-            var (sdHash, sdAdded) = _storage.Blobs.Add(sdBlob);
-            if (sdAdded)
-            {
-                newBlobs.Add(sdHash);
-            }
-
-            _storage.Streams.Add(sdHash, descriptor, fullPath);
-            return new StreamCreateResult(sdHash, descriptor, fullPath, length, sdBlob.Length);
+            throw new StreamSourceException(
+                $"{fullPath} changed while it was being shared. Share it again once nothing is writing to it.");
         }
-        catch
-        {
-            // Blobs this attempt added that no recorded stream uses would only take space.
-            foreach (var blob in newBlobs.Where(blob => !_storage.Streams.References(blob)))
-            {
-                _storage.Blobs.Delete(blob);
-            }
 
-            throw;
-        }
+        var keyHex = Convert.ToHexStringLower(key);
+        var streamHash = StreamDescriptorCodec.ComputeStreamHash(fileName, keyHex, suggestedName, entries);
+        var descriptor = new StreamDescriptor(fileName, keyHex, suggestedName, streamHash, entries);
+        var sdBlob = StreamDescriptorCodec.Serialize(descriptor);
+        var (sdHash, _) = batch.Add(sdBlob);
+        batch.Commit();
+        _storage.Streams.Add(sdHash, descriptor, fullPath);
+        return new StreamCreateResult(sdHash, descriptor, fullPath, length, sdBlob.Length);
     }
 
     private async Task EncryptBlobsAsync(
@@ -111,7 +97,7 @@ public sealed class StreamEncryptor
         byte[] key,
         long length,
         StreamBlobInfo[] entries,
-        List<BlobHash> newBlobs,
+        BlobBatch batch,
         IProgress<long>? progress,
         CancellationToken cancellationToken)
     {
@@ -119,7 +105,9 @@ public sealed class StreamEncryptor
         long done = 0;
         await OrderedPipeline.RunAsync(
             entries.Length - 1,
-            window: _parallelism * 2,
+            // Four chunks per core in flight (8 MiB each core): enough that a slow chunk at the head of the
+            // line does not idle the other workers while completions wait for it.
+            window: _parallelism * 4,
             start: index =>
             {
                 var iv = new byte[IvSize];
@@ -137,23 +125,12 @@ public sealed class StreamEncryptor
                     chunk.CipherLength = aes.EncryptCbc(chunk.Buffer.AsSpan(0, chunk.PlainLength), chunk.Iv, chunk.Buffer, PaddingMode.PKCS7);
                 }
 
-                (chunk.Hash, var added) = _storage.Blobs.Add(chunk.Buffer.AsSpan(0, chunk.CipherLength));
-                if (added)
-                {
-                    // Recorded here, not in order: when a later chunk fails first, this one never completes,
-                    // and the clean-up must still find it.
-                    lock (newBlobs)
-                    {
-                        newBlobs.Add(chunk.Hash);
-                    }
-                }
-
+                chunk.Hash = batch.Add(chunk.Buffer.AsSpan(0, chunk.CipherLength)).Hash;
                 return ValueTask.CompletedTask;
             },
             complete: (chunk, _) =>
             {
                 entries[chunk.Index] = new StreamBlobInfo(chunk.Index, chunk.CipherLength, Convert.ToHexStringLower(chunk.Iv), chunk.Hash);
-
                 done += chunk.PlainLength;
                 progress?.Report(done);
                 return ValueTask.CompletedTask;

@@ -1,0 +1,132 @@
+using System.Collections.Concurrent;
+using SmartShare.Storage;
+
+namespace SmartShare.Lbry.Blobs;
+
+/// <summary>
+/// Many blobs made durable together. <see cref="Add"/> (safe from many threads) writes each blob to a
+/// temporary file and starts its writeback without waiting; <see cref="Commit"/> then flushes them all in
+/// parallel, renames each to its hash, flushes the folder once and indexes them in one transaction. So a
+/// blob gets its final name only once its bytes are on disk, and workers never stall in fsync. Disposing
+/// an uncommitted batch deletes its temporary files: nothing of a failed operation stays behind.
+/// </summary>
+public sealed class BlobBatch : IDisposable
+{
+    private readonly BlobStore _store;
+    private readonly ConcurrentDictionary<BlobHash, Staged> _staged = new();
+    private bool _committed;
+
+    internal BlobBatch(BlobStore store)
+    {
+        _store = store;
+    }
+
+    /// <summary>Stages content under its own hash. Returns the hash and whether the blob is new to the store.</summary>
+    public (BlobHash Hash, bool Added) Add(ReadOnlySpan<byte> content)
+    {
+        var hash = BlobHash.Compute(content);
+        return (hash, Stage(hash, content));
+    }
+
+    /// <summary>Stages content that must hash to <paramref name="expected"/>; anything else is refused.</summary>
+    public bool AddVerified(BlobHash expected, ReadOnlySpan<byte> content)
+    {
+        var actual = BlobHash.Compute(content);
+        if (actual != expected)
+        {
+            throw new CorruptBlobException(
+                expected, $"Refused blob {expected}: its {content.Length} bytes hash to {actual} instead.");
+        }
+
+        return Stage(expected, content);
+    }
+
+    /// <summary>Makes every staged blob durable under its final name and indexes it.</summary>
+    public void Commit()
+    {
+        ObjectDisposedException.ThrowIf(_committed, this);
+        var staged = _staged.Values.ToList();
+        var folder = _store.Directory;
+        try
+        {
+            // Flushes wait on the disk, not the CPU: more of them at once than there are cores.
+            Parallel.ForEach(staged, new ParallelOptions { MaxDegreeOfParallelism = 8 }, blob =>
+            {
+                using var handle = File.OpenHandle(blob.TempPath, FileMode.Open, FileAccess.Write);
+                RandomAccess.FlushToDisk(handle);
+            });
+
+            foreach (var blob in staged)
+            {
+                File.Move(blob.TempPath, _store.PathOf(blob.Hash), overwrite: true);
+            }
+
+            if (staged.Count > 0)
+            {
+                FileDurability.FlushDirectory(folder);
+            }
+        }
+        catch (AggregateException ex) when (ex.InnerExceptions.Count > 0 && ex.InnerException is IOException or UnauthorizedAccessException)
+        {
+            throw DiskErrors.Explain(ex.InnerException!, folder);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw DiskErrors.Explain(ex, folder);
+        }
+
+        _committed = true;
+        _store.Index(staged.Select(blob => (blob.Hash, blob.Length, File.GetLastWriteTimeUtc(_store.PathOf(blob.Hash)).Ticks)));
+    }
+
+    public void Dispose()
+    {
+        if (_committed)
+        {
+            return;
+        }
+
+        _committed = true;
+        foreach (var blob in _staged.Values)
+        {
+            BlobStore.TryDelete(blob.TempPath);
+        }
+    }
+
+    private bool Stage(BlobHash hash, ReadOnlySpan<byte> content)
+    {
+        ObjectDisposedException.ThrowIf(_committed, this);
+        if (content.Length > BlobStore.MaxBlobSize)
+        {
+            throw new CorruptBlobException(hash, $"Refused blob {hash}: {content.Length} bytes is over the {BlobStore.MaxBlobSize}-byte blob limit.");
+        }
+
+        if (_store.TryGetLength(hash) == content.Length || _staged.ContainsKey(hash))
+        {
+            return false;
+        }
+
+        var temp = _store.NewTempPath(hash);
+        try
+        {
+            using var handle = File.OpenHandle(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None);
+            RandomAccess.Write(handle, content, 0);
+            FileDurability.StartWriteback(handle);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            BlobStore.TryDelete(temp);
+            throw DiskErrors.Explain(ex, _store.Directory);
+        }
+
+        if (!_staged.TryAdd(hash, new Staged(hash, temp, content.Length)))
+        {
+            BlobStore.TryDelete(temp);
+            return false;
+        }
+
+        return true;
+    }
+
+    private sealed record Staged(BlobHash Hash, string TempPath, long Length);
+}
