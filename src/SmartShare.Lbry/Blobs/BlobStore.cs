@@ -142,23 +142,11 @@ public sealed class BlobStore
     }
 
     /// <summary>The blobs the index knows, in hash order.</summary>
-    public IReadOnlyList<StoredBlob> List()
-    {
-        var blobs = new List<StoredBlob>();
-        using var connection = _database.OpenConnection();
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT hash, length FROM blobs ORDER BY hash";
-        using var reader = command.ExecuteReader();
-        while (reader.Read())
-        {
-            if (BlobHash.TryParse(reader.GetString(0), out var hash))
-            {
-                blobs.Add(new StoredBlob(hash, reader.GetInt64(1)));
-            }
-        }
-
-        return blobs;
-    }
+    public IReadOnlyList<StoredBlob> List() =>
+        LoadIndex()
+            .Select(row => new StoredBlob(row.Key, row.Value.Length))
+            .OrderBy(blob => blob.Hash.ToString(), StringComparer.Ordinal)
+            .ToList();
 
     /// <summary>
     /// Brings the index in line with the folder. Files the index already knows with the same size and

@@ -32,9 +32,9 @@ public sealed class StreamDecryptor
         {
             sdBlob = _storage.Blobs.ReadAllVerified(sdHash);
         }
-        catch (BlobNotFoundException ex)
+        catch (BlobNotFoundException)
         {
-            throw new BlobNotFoundException(sdHash, $"The stream {sdHash} is not in the local store: its descriptor blob is missing.") { Source = ex.Source };
+            throw new BlobNotFoundException(sdHash, $"The stream {sdHash} is not in the local store: its descriptor blob is missing.");
         }
 
         return StreamDescriptorCodec.Parse(sdBlob, sdHash.ToString());
@@ -121,14 +121,14 @@ public sealed class StreamDecryptor
     private async Task DecryptIntoAsync(StreamDescriptor descriptor, FileStream output, IProgress<long>? progress, CancellationToken cancellationToken)
     {
         var key = Convert.FromHexString(descriptor.Key);
-        var buffers = new Stack<byte[]>();
+        var buffers = new BlobBufferPool();
         long written = 0;
         await OrderedPipeline.RunAsync(
             descriptor.DataBlobCount,
             window: _parallelism * 2,
             start: index => new Plain(
                 descriptor.Blobs[(int)index],
-                buffers.Count > 0 ? buffers.Pop() : GC.AllocateUninitializedArray<byte>(BlobStore.MaxBlobSize)),
+                buffers.Rent()),
             process: (plain, _) =>
             {
                 var hash = plain.Blob.BlobHash!.Value;
@@ -143,7 +143,7 @@ public sealed class StreamDecryptor
                 progress?.Report(written);
                 return ValueTask.CompletedTask;
             },
-            release: plain => buffers.Push(plain.Buffer),
+            release: plain => buffers.Return(plain.Buffer),
             cancellationToken);
     }
 

@@ -101,7 +101,7 @@ public sealed class StreamEncryptor
         IProgress<long>? progress,
         CancellationToken cancellationToken)
     {
-        var buffers = new Stack<byte[]>();
+        var buffers = new BlobBufferPool();
         long done = 0;
         await OrderedPipeline.RunAsync(
             entries.Length - 1,
@@ -113,7 +113,7 @@ public sealed class StreamEncryptor
                 var iv = new byte[IvSize];
                 _random.Fill(iv);
                 var offset = index * PlaintextPerBlob;
-                var buffer = buffers.Count > 0 ? buffers.Pop() : GC.AllocateUninitializedArray<byte>(BlobStore.MaxBlobSize);
+                var buffer = buffers.Rent();
                 return new Chunk((int)index, offset, (int)Math.Min(PlaintextPerBlob, length - offset), iv, buffer);
             },
             process: (chunk, _) =>
@@ -135,7 +135,7 @@ public sealed class StreamEncryptor
                 progress?.Report(done);
                 return ValueTask.CompletedTask;
             },
-            release: chunk => buffers.Push(chunk.Buffer),
+            release: chunk => buffers.Return(chunk.Buffer),
             cancellationToken);
     }
 
