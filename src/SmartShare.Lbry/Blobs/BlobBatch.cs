@@ -52,13 +52,16 @@ public sealed class BlobBatch : IDisposable
             // Flushes wait on the disk, not the CPU: more of them at once than there are cores.
             Parallel.ForEach(staged, new ParallelOptions { MaxDegreeOfParallelism = 8 }, blob =>
             {
-                using var handle = File.OpenHandle(blob.TempPath, FileMode.Open, FileAccess.Write);
+                using var handle = File.OpenHandle(_store.TempPath(blob.HashHex, blob.TempId), FileMode.Open, FileAccess.Write);
                 RandomAccess.FlushToDisk(handle);
+
+                // A rename keeps the modification time; read it now, while the file is open anyway.
+                blob.ModifiedTicks = File.GetLastWriteTimeUtc(handle).Ticks;
             });
 
             foreach (var blob in staged)
             {
-                File.Move(blob.TempPath, _store.PathOf(blob.Hash), overwrite: true);
+                File.Move(_store.TempPath(blob.HashHex, blob.TempId), Path.Combine(folder, blob.HashHex), overwrite: true);
             }
 
             if (staged.Count > 0)
@@ -76,7 +79,7 @@ public sealed class BlobBatch : IDisposable
         }
 
         _committed = true;
-        _store.Index(staged.Select(blob => (blob.Hash, blob.Length, File.GetLastWriteTimeUtc(_store.PathOf(blob.Hash)).Ticks)));
+        _store.Index(staged.Select(blob => (blob.HashHex, blob.Length, blob.ModifiedTicks)));
     }
 
     public void Dispose()
@@ -89,7 +92,7 @@ public sealed class BlobBatch : IDisposable
         _committed = true;
         foreach (var blob in _staged.Values)
         {
-            BlobStore.TryDelete(blob.TempPath);
+            BlobStore.TryDelete(_store.TempPath(blob.HashHex, blob.TempId));
         }
     }
 
@@ -106,7 +109,9 @@ public sealed class BlobBatch : IDisposable
             return false;
         }
 
-        var temp = _store.NewTempPath(hash);
+        var hashHex = hash.ToString();
+        var tempId = Guid.NewGuid();
+        var temp = _store.TempPath(hashHex, tempId);
         try
         {
             using var handle = File.OpenHandle(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None);
@@ -119,7 +124,7 @@ public sealed class BlobBatch : IDisposable
             throw DiskErrors.Explain(ex, _store.Directory);
         }
 
-        if (!_staged.TryAdd(hash, new Staged(hash, temp, content.Length)))
+        if (!_staged.TryAdd(hash, new Staged(hashHex, tempId, content.Length)))
         {
             BlobStore.TryDelete(temp);
             return false;
@@ -128,5 +133,18 @@ public sealed class BlobBatch : IDisposable
         return true;
     }
 
-    private sealed record Staged(BlobHash Hash, string TempPath, long Length);
+    /// <summary>
+    /// A blob written under its temporary name. A batch can hold ten thousand of these, so it keeps what
+    /// names them, not the paths, which are rebuilt when used.
+    /// </summary>
+    private sealed class Staged(string hashHex, Guid tempId, long length)
+    {
+        public string HashHex { get; } = hashHex;
+
+        public Guid TempId { get; } = tempId;
+
+        public long Length { get; } = length;
+
+        public long ModifiedTicks { get; set; }
+    }
 }

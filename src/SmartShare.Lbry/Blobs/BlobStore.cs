@@ -221,10 +221,7 @@ public sealed class BlobStore
         using (var connection = _database.OpenConnection())
         using (var transaction = connection.BeginTransaction())
         {
-            foreach (var (hash, file) in good)
-            {
-                Index(connection, hash, file.Length, file.LastWriteTimeUtc.Ticks);
-            }
+            Index(connection, good.Select(entry => (entry.Hash.ToString(), entry.File.Length, entry.File.LastWriteTimeUtc.Ticks)));
 
             foreach (var hash in corrupt.Concat(missing))
             {
@@ -270,31 +267,35 @@ public sealed class BlobStore
         return digest.SequenceEqual(expected.Bytes);
     }
 
-    internal string NewTempPath(BlobHash hash) => Path.Combine(Directory, $"{TempPrefix}{hash}-{Guid.NewGuid():N}");
+    internal string TempPath(string hashHex, Guid id) => Path.Combine(Directory, $"{TempPrefix}{hashHex}-{id:N}");
 
-    internal void Index(IEnumerable<(BlobHash Hash, long Length, long ModifiedTicks)> blobs)
+    internal void Index(IEnumerable<(string HashHex, long Length, long ModifiedTicks)> blobs)
     {
         using var connection = _database.OpenConnection();
         using var transaction = connection.BeginTransaction();
-        foreach (var (hash, length, modified) in blobs)
-        {
-            Index(connection, hash, length, modified);
-        }
-
+        Index(connection, blobs);
         transaction.Commit();
     }
 
-    private static void Index(SqliteConnection connection, BlobHash hash, long length, long modifiedTicks)
+    /// <summary>Records blobs with one prepared statement, so a large batch makes no garbage per row.</summary>
+    private static void Index(SqliteConnection connection, IEnumerable<(string HashHex, long Length, long ModifiedTicks)> blobs)
     {
         using var command = connection.CreateCommand();
         command.CommandText =
             "INSERT INTO blobs (hash, length, modified_ticks, added_at) VALUES ($hash, $length, $modified, $now) " +
             "ON CONFLICT(hash) DO UPDATE SET length = excluded.length, modified_ticks = excluded.modified_ticks";
-        command.Parameters.AddWithValue("$hash", hash.ToString());
-        command.Parameters.AddWithValue("$length", length);
-        command.Parameters.AddWithValue("$modified", modifiedTicks);
+        var hash = command.Parameters.Add("$hash", SqliteType.Text);
+        var length = command.Parameters.Add("$length", SqliteType.Integer);
+        var modified = command.Parameters.Add("$modified", SqliteType.Integer);
         command.Parameters.AddWithValue("$now", DateTimeOffset.UtcNow.ToUnixTimeSeconds());
-        command.ExecuteNonQuery();
+        command.Prepare();
+        foreach (var blob in blobs)
+        {
+            hash.Value = blob.HashHex;
+            length.Value = blob.Length;
+            modified.Value = blob.ModifiedTicks;
+            command.ExecuteNonQuery();
+        }
     }
 
     private Dictionary<BlobHash, (long Length, long ModifiedTicks)> LoadIndex()

@@ -121,7 +121,7 @@ public sealed class StreamDecryptor
     private async Task DecryptIntoAsync(StreamDescriptor descriptor, FileStream output, IProgress<long>? progress, CancellationToken cancellationToken)
     {
         var key = Convert.FromHexString(descriptor.Key);
-        var buffers = new BlobBufferPool();
+        using var buffers = new BlobBufferPool();
         long written = 0;
         await OrderedPipeline.RunAsync(
             descriptor.DataBlobCount,

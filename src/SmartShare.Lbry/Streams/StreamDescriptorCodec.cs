@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Buffers.Text;
 using System.Security.Cryptography;
 using System.Text;
@@ -21,7 +20,11 @@ public static class StreamDescriptorCodec
     public static byte[] Serialize(StreamDescriptor descriptor)
     {
         ArgumentNullException.ThrowIfNull(descriptor);
-        var json = new JsonText();
+
+        // Sized exactly up front: a large stream's descriptor is near 2 MiB, and growing a buffer to that
+        // size would leave several large arrays for the GC's slowest generation.
+        var json = new JsonText(checked((int)CanonicalLength(
+            descriptor.StreamName, descriptor.Key.Length, descriptor.SuggestedFileName, descriptor.Blobs.Select(blob => blob.Length))));
         json.Raw("{\"blobs\": [");
         for (var i = 0; i < descriptor.Blobs.Count; i++)
         {
@@ -75,6 +78,39 @@ public static class StreamDescriptorCodec
             .Raw(", \"stream_hash\": ").String(descriptor.StreamHash)
             .Raw("}");
         return json.ToArray();
+    }
+
+    /// <summary>
+    /// The exact length of <see cref="Serialize"/>'s output for a stream with these names and blob lengths
+    /// (terminator included, as 0), known before any blob exists: every other field has a fixed width.
+    /// </summary>
+    public static long CanonicalLength(string streamName, int keyHexLength, string suggestedFileName, IEnumerable<int> blobLengths)
+    {
+        ArgumentNullException.ThrowIfNull(blobLengths);
+        const int IvText = 2 + 32;
+        const int HashText = 2 + BlobHash.HexLength;
+        long length = "{\"blobs\": [".Length;
+        var blobNum = 0;
+        foreach (var blobLength in blobLengths)
+        {
+            length += blobNum == 0 ? "{".Length : ", {".Length;
+            if (blobLength != 0)
+            {
+                length += "\"blob_hash\": ".Length + HashText + ", ".Length;
+            }
+
+            length += "\"blob_num\": ".Length + Digits(blobNum) + ", \"iv\": ".Length + IvText
+                + ", \"length\": ".Length + Digits(blobLength) + "}".Length;
+            blobNum++;
+        }
+
+        return length
+            + "], \"key\": ".Length + 2 + keyHexLength
+            + ", \"stream_hash\": ".Length + HashText
+            + ", \"stream_name\": ".Length + 2 + (2L * StrictUtf8.GetByteCount(streamName))
+            + ", \"stream_type\": ".Length + 2 + StreamDescriptor.LbryFileType.Length
+            + ", \"suggested_file_name\": ".Length + 2 + (2L * StrictUtf8.GetByteCount(suggestedFileName))
+            + "}".Length;
     }
 
     /// <summary>
@@ -363,6 +399,8 @@ public static class StreamDescriptorCodec
         }
     }
 
+    private static int Digits(int value) => value < 10 ? 1 : (int)Math.Floor(Math.Log10(value)) + 1;
+
     private static string HexOfName(string name) => Convert.ToHexStringLower(StrictUtf8.GetBytes(name));
 
     private static string Describe(int? value) => value?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "missing";
@@ -396,17 +434,16 @@ public static class StreamDescriptorCodec
     private sealed class DescriptorShapeException(string message) : Exception(message);
 
     /// <summary>ASCII output for the descriptor's fixed layout; every string written is hex or a constant.</summary>
-    private sealed class JsonText
+    private sealed class JsonText(int capacity = 256)
     {
-        private readonly ArrayBufferWriter<byte> _buffer = new(1024);
+        private byte[] _buffer = new byte[capacity];
+        private int _count;
 
-        public ReadOnlySpan<byte> WrittenSpan => _buffer.WrittenSpan;
+        public ReadOnlySpan<byte> WrittenSpan => _buffer.AsSpan(0, _count);
 
         public JsonText Raw(string ascii)
         {
-            var span = _buffer.GetSpan(ascii.Length);
-            var written = Encoding.ASCII.GetBytes(ascii, span);
-            _buffer.Advance(written);
+            _count += Encoding.ASCII.GetBytes(ascii, Room(ascii.Length));
             return this;
         }
 
@@ -414,18 +451,28 @@ public static class StreamDescriptorCodec
 
         public JsonText Integer(int value)
         {
-            var span = _buffer.GetSpan(11);
-            if (!Utf8Formatter.TryFormat(value, span, out var written))
+            if (!Utf8Formatter.TryFormat(value, Room(11), out var written))
             {
                 throw new InvalidOperationException("An integer did not fit in 11 bytes.");
             }
 
-            _buffer.Advance(written);
+            _count += written;
             return this;
         }
 
-        public void Clear() => _buffer.ResetWrittenCount();
+        public void Clear() => _count = 0;
 
-        public byte[] ToArray() => _buffer.WrittenSpan.ToArray();
+        /// <summary>The bytes written; the buffer itself when it was sized exactly.</summary>
+        public byte[] ToArray() => _count == _buffer.Length ? _buffer : _buffer.AsSpan(0, _count).ToArray();
+
+        private Span<byte> Room(int needed)
+        {
+            if (_buffer.Length - _count < needed)
+            {
+                Array.Resize(ref _buffer, Math.Max(_buffer.Length * 2, _count + needed));
+            }
+
+            return _buffer.AsSpan(_count);
+        }
     }
 }

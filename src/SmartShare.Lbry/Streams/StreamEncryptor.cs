@@ -101,7 +101,7 @@ public sealed class StreamEncryptor
         IProgress<long>? progress,
         CancellationToken cancellationToken)
     {
-        var buffers = new BlobBufferPool();
+        using var buffers = new BlobBufferPool();
         long done = 0;
         await OrderedPipeline.RunAsync(
             entries.Length - 1,
@@ -199,29 +199,26 @@ public sealed class StreamEncryptor
     /// </summary>
     private static void EnsureDescriptorFits(string path, string name, string suggestedName, long length, int blobCount)
     {
-        var tooLarge = blobCount > BlobCountBeyondAnyDescriptor;
-        if (!tooLarge)
-        {
-            var placeholderIv = new string('0', IvSize * 2);
-            var placeholderHash = BlobHash.FromBytes(new byte[BlobHash.Size]);
-            var blobs = new StreamBlobInfo[blobCount + 1];
-            for (var i = 0; i < blobCount; i++)
-            {
-                var plain = (int)Math.Min(PlaintextPerBlob, length - ((long)i * PlaintextPerBlob));
-                blobs[i] = new StreamBlobInfo(i, ((plain / 16) + 1) * 16, placeholderIv, placeholderHash);
-            }
-
-            blobs[blobCount] = new StreamBlobInfo(blobCount, 0, placeholderIv, null);
-            var shape = new StreamDescriptor(name, new string('0', KeySize * 2), suggestedName, new string('0', BlobHash.HexLength), blobs);
-            tooLarge = StreamDescriptorCodec.Serialize(shape).Length > BlobStore.MaxBlobSize;
-        }
-
+        var tooLarge = blobCount > BlobCountBeyondAnyDescriptor
+            || StreamDescriptorCodec.CanonicalLength(name, KeySize * 2, suggestedName, EncryptedLengths(length, blobCount)) > BlobStore.MaxBlobSize;
         if (tooLarge)
         {
             throw new StreamSourceException(
                 $"{path} is too large for one LBRY stream: its descriptor would exceed the 2 MiB blob limit, " +
                 "which allows about 20 GiB per stream. Split it, or share it as a torrent.");
         }
+    }
+
+    /// <summary>Each chunk's PKCS#7-padded length, then the terminator's 0.</summary>
+    private static IEnumerable<int> EncryptedLengths(long length, int blobCount)
+    {
+        for (var i = 0; i < blobCount; i++)
+        {
+            var plain = (int)Math.Min(PlaintextPerBlob, length - ((long)i * PlaintextPerBlob));
+            yield return ((plain / 16) + 1) * 16;
+        }
+
+        yield return 0;
     }
 
     private sealed class Chunk(int index, long offset, int plainLength, byte[] iv, byte[] buffer)

@@ -148,6 +148,31 @@ public sealed class StreamDescriptorCodecTests
         Check.One(Config.QuickThrowOnFailure.WithMaxTest(3000), property);
     }
 
+    [Fact]
+    public void Canonical_length_is_the_serialized_length_for_any_stream_shape()
+    {
+        var shapes =
+            from names in Gen.Elements("a", "two blobs.bin", "\u00e9t\u00e9 \u2603.mkv", new string('x', 300)).Two()
+            from lengths in Gen.Choose(1, BlobStoreMax / 16).Select(blocks => blocks * 16).ListOf()
+            select (names.Item1, names.Item2, lengths);
+        var property = Prop.ForAll(shapes.ToArbitrary(), shape =>
+        {
+            var blobs = shape.lengths
+                .Select((length, i) => new StreamBlobInfo(i, length, new string('a', 32), SmartShare.Lbry.Blobs.BlobHash.Compute([(byte)i])))
+                .Append(new StreamBlobInfo(shape.lengths.Count, 0, new string('b', 32), null))
+                .ToList();
+            var key = new string('0', 32);
+            var descriptor = new StreamDescriptor(shape.Item1, key, shape.Item2, StreamDescriptorCodec.ComputeStreamHash(shape.Item1, key, shape.Item2, blobs), blobs);
+
+            return StreamDescriptorCodec.CanonicalLength(shape.Item1, key.Length, shape.Item2, blobs.Select(blob => blob.Length))
+                == StreamDescriptorCodec.Serialize(descriptor).Length;
+        });
+
+        Check.One(Config.QuickThrowOnFailure.WithMaxTest(300), property);
+    }
+
+    private const int BlobStoreMax = 2 * 1024 * 1024;
+
     private static bool ParsesOrRefuses(byte[] bytes)
     {
         try

@@ -102,10 +102,13 @@ public sealed class StreamRoundTripTests : IDisposable
         var source = TestFiles.Write(_temp.Combine("three.bin"), (2L * Payload) + 10, seed: 6);
         var created = await new StreamEncryptor(_storage, SecureRandomSource.Instance).CreateAsync(source);
         var damaged = created.Descriptor.DataBlobHash(2);
-        using (var file = File.OpenWrite(_storage.Blobs.PathOf(damaged)))
+        using (var file = new FileStream(_storage.Blobs.PathOf(damaged), FileMode.Open, FileAccess.ReadWrite))
         {
+            // Flip the byte: setting it to a fixed value leaves it unchanged one time in 256.
             file.Position = 5;
-            file.WriteByte(0xFF);
+            var original = (byte)file.ReadByte();
+            file.Position = 5;
+            file.WriteByte((byte)(original ^ 0xFF));
         }
 
         var decryptor = new StreamDecryptor(_storage);
