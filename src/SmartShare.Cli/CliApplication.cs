@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Runtime.InteropServices;
 using SmartShare.Cli.Commands;
 using SmartShare.Cli.Output;
 
@@ -24,7 +25,25 @@ internal static class CliApplication
             return ExitCodes.BadInput;
         }
 
-        return await parse.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+        // The first Ctrl-C or SIGTERM cancels the command, which then removes anything incomplete and exits
+        // with 130; a second one ends the process at once.
+        using var interrupted = new CancellationTokenSource();
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, signal => Interrupt(signal, interrupted));
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, signal => Interrupt(signal, interrupted));
+        return await parse.InvokeAsync(
+            new InvocationConfiguration { EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null },
+            interrupted.Token);
+    }
+
+    private static void Interrupt(PosixSignalContext signal, CancellationTokenSource interrupted)
+    {
+        if (interrupted.IsCancellationRequested)
+        {
+            return;
+        }
+
+        signal.Cancel = true;
+        interrupted.Cancel();
     }
 
     private static bool AsksForHelp(ParseResult parse) =>

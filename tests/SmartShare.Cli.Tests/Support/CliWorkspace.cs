@@ -42,6 +42,18 @@ public sealed class CliWorkspace : IDisposable
     public Task<CliResult> RunAsync(params string[] arguments) =>
         RunWithoutDataDirAsync([.. arguments, "--data-dir", DataDirectory]);
 
+    /// <summary>Runs smartshare on this workspace and sends it a signal as soon as <paramref name="ready"/> holds.</summary>
+    public Task<CliResult> RunAndSignalAsync(Func<bool> ready, string what, string signal, params string[] arguments) =>
+        SmartShareProcess.RunAsync(
+            [.. arguments, "--data-dir", DataDirectory],
+            Root,
+            Environment,
+            whileRunning: async processId =>
+            {
+                await SmartShareProcess.WaitUntilAsync(ready, what);
+                await SmartShareProcess.SignalAsync(processId, signal);
+            });
+
     /// <summary>Runs smartshare exactly as given, plus extra environment variables (null removes one).</summary>
     public Task<CliResult> RunWithoutDataDirAsync(IReadOnlyList<string> arguments, IReadOnlyDictionary<string, string?>? extraEnvironment = null)
     {

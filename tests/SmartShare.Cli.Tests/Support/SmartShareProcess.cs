@@ -17,11 +17,13 @@ public static class SmartShareProcess
     /// <param name="workingDirectory">Where relative paths on the command line resolve.</param>
     /// <param name="environment">Variables to set (a null value removes one); SMARTSHARE_DATA_DIR is removed unless given here.</param>
     /// <param name="timeLimit">Past it the process tree is killed and the test fails.</param>
+    /// <param name="whileRunning">Runs beside the process with its id (to signal it, say); awaited after it exits.</param>
     public static async Task<CliResult> RunAsync(
         IReadOnlyList<string> arguments,
         string workingDirectory,
         IReadOnlyDictionary<string, string?>? environment = null,
-        TimeSpan? timeLimit = null)
+        TimeSpan? timeLimit = null,
+        Func<int, Task>? whileRunning = null)
     {
         ArgumentNullException.ThrowIfNull(arguments);
         Assert.True(File.Exists(AssemblyPath), $"smartshare.dll is not next to the test assembly: {AssemblyPath}");
@@ -61,6 +63,7 @@ public static class SmartShareProcess
         process.StandardInput.Close();
         var standardOutput = process.StandardOutput.ReadToEndAsync();
         var standardError = process.StandardError.ReadToEndAsync();
+        var beside = whileRunning?.Invoke(process.Id) ?? Task.CompletedTask;
 
         var limit = timeLimit ?? DefaultTimeLimit;
         using var deadline = new CancellationTokenSource(limit);
@@ -76,6 +79,27 @@ public static class SmartShareProcess
             Assert.Fail($"smartshare did not finish within {limit.TotalSeconds} s and was killed.\n{partial}");
         }
 
+        await beside;
         return new CliResult(arguments, process.ExitCode, await standardOutput, await standardError);
+    }
+
+    /// <summary>Sends a POSIX signal (INT, TERM) to a process, as Ctrl-C or a service manager would.</summary>
+    public static async Task SignalAsync(int processId, string signal)
+    {
+        using var kill = Process.Start(new ProcessStartInfo("kill", ["-" + signal, processId.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+            ?? throw new InvalidOperationException("Could not run kill.");
+        await kill.WaitForExitAsync();
+        Assert.Equal(0, kill.ExitCode);
+    }
+
+    /// <summary>Waits until a condition holds, polling, and fails the test past the time limit.</summary>
+    public static async Task WaitUntilAsync(Func<bool> condition, string what, TimeSpan? timeLimit = null)
+    {
+        var deadline = DateTime.UtcNow + (timeLimit ?? TimeSpan.FromSeconds(30));
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"Timed out waiting until {what}.");
+            await Task.Delay(10);
+        }
     }
 }
