@@ -127,20 +127,6 @@ public sealed class BlobStore
         }
     }
 
-    /// <summary>Removes a blob from disk and from the index. Returns false when it was not there.</summary>
-    public bool Delete(BlobHash hash)
-    {
-        var path = PathOf(hash);
-        var existed = File.Exists(path);
-        File.Delete(path);
-        using var connection = _database.OpenConnection();
-        using var command = connection.CreateCommand();
-        command.CommandText = "DELETE FROM blobs WHERE hash = $hash";
-        command.Parameters.AddWithValue("$hash", hash.ToString());
-        command.ExecuteNonQuery();
-        return existed;
-    }
-
     /// <summary>The blobs the index knows, in hash order.</summary>
     public IReadOnlyList<StoredBlob> List() =>
         LoadIndex()

@@ -9,8 +9,6 @@ public sealed record ReconcileReport(
     IReadOnlyList<BlobHash> Corrupt,
     int StaleTemporaryFilesRemoved)
 {
-    public bool FoundProblems => Missing.Count > 0 || Corrupt.Count > 0;
-
     /// <summary>One report for two passes over the same store (the later pass's counts are kept).</summary>
     public ReconcileReport Merge(ReconcileReport earlier)
     {

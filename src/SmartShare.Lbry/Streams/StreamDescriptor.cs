@@ -43,6 +43,4 @@ public sealed class StreamDescriptor
 
     /// <summary>The most plaintext bytes the stream can hold (PKCS#7 adds 1 to 16 bytes per blob).</summary>
     public long PlaintextUpperBound => DataBlobs.Sum(blob => (long)blob.Length - 1);
-
-    public long EncryptedLength => DataBlobs.Sum(blob => (long)blob.Length);
 }

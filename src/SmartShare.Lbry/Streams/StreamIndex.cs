@@ -83,17 +83,6 @@ public sealed class StreamIndex
         return records;
     }
 
-    /// <summary>Whether any known stream is made of (or described by) this blob.</summary>
-    public bool References(BlobHash blob)
-    {
-        using var connection = _database.OpenConnection();
-        using var command = connection.CreateCommand();
-        command.CommandText =
-            "SELECT EXISTS (SELECT 1 FROM stream_blobs WHERE blob_hash = $hash) OR EXISTS (SELECT 1 FROM streams WHERE sd_hash = $hash)";
-        command.Parameters.AddWithValue("$hash", blob.ToString());
-        return command.ExecuteScalar() is long found && found != 0;
-    }
-
     private const string SelectStreams =
         "SELECT sd_hash, stream_hash, stream_name, suggested_file_name, blob_count, size_upper_bound, source_path, created_at FROM streams";
 

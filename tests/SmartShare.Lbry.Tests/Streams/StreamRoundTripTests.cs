@@ -209,7 +209,8 @@ public sealed class StreamRoundTripTests : IDisposable
         Assert.Equal(created.SdHash, record.SdHash);
         Assert.Equal(source, record.SourcePath);
         Assert.Equal(created.Descriptor.StreamHash, record.StreamHash);
-        Assert.True(_storage.Streams.References(created.Descriptor.DataBlobHash(0)));
+        Assert.Equal(created.Descriptor.DataBlobCount, record.BlobCount);
+        Assert.Equal("recorded.bin", record.StreamName);
     }
 
     public void Dispose() => _temp.Dispose();
