@@ -1,4 +1,5 @@
 using SmartShare.Lbry.Blobs;
+using SmartShare.Lbry.Dht;
 using SmartShare.Lbry.Streams;
 using SmartShare.Storage;
 
@@ -38,13 +39,22 @@ public sealed class LbryStorage
             PRIMARY KEY (sd_hash, blob_num));
         CREATE INDEX stream_blobs_by_blob ON stream_blobs(blob_hash);
         """,
+        """
+        CREATE TABLE dht_contacts (
+            node_id BLOB NOT NULL,
+            address TEXT NOT NULL,
+            udp_port INTEGER NOT NULL,
+            last_replied INTEGER NOT NULL,
+            PRIMARY KEY (address, udp_port));
+        """,
     ];
 
-    private LbryStorage(string dataDirectory, BlobStore blobs, StreamIndex streams, ReconcileReport startup)
+    private LbryStorage(string dataDirectory, BlobStore blobs, StreamIndex streams, DhtContactStore contacts, ReconcileReport startup)
     {
         DataDirectory = dataDirectory;
         Blobs = blobs;
         Streams = streams;
+        Contacts = contacts;
         StartupReport = startup;
     }
 
@@ -53,6 +63,9 @@ public sealed class LbryStorage
     public BlobStore Blobs { get; }
 
     public StreamIndex Streams { get; }
+
+    /// <summary>The DHT contacts saved at shutdown, to rejoin without a bootstrap node.</summary>
+    public DhtContactStore Contacts { get; }
 
     /// <summary>What reconciling the index with the blob folder at opening found.</summary>
     public ReconcileReport StartupReport { get; }
@@ -77,6 +90,6 @@ public sealed class LbryStorage
         var database = SqliteDatabase.Open(Path.Combine(root, DatabaseFileName), "lbry", Schema);
         var blobs = new BlobStore(blobFolder, database);
         var report = blobs.Reconcile(rehashAll: false, bytesHashed, cancellationToken);
-        return new LbryStorage(root, blobs, new StreamIndex(database), report);
+        return new LbryStorage(root, blobs, new StreamIndex(database), new DhtContactStore(database), report);
     }
 }
