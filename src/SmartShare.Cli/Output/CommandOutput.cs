@@ -104,8 +104,7 @@ internal sealed class CommandOutput
                 new TaskDescriptionColumn(),
                 new ProgressBarColumn(),
                 new PercentageColumn(),
-                new DownloadedColumn(),
-                new TransferSpeedColumn(),
+                new BinarySizeColumn(),
                 new RemainingTimeColumn())
             .StartAsync(async context =>
             {
