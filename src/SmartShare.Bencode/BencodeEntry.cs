@@ -1,0 +1,4 @@
+namespace SmartShare.Bencode;
+
+/// <summary>One key and its value in a <see cref="BencodeDictionary"/>.</summary>
+public readonly record struct BencodeEntry(BencodeKey Key, BencodeValue Value);
