@@ -1,0 +1,9 @@
+namespace SmartShare.Kademlia.Lookups;
+
+internal enum LookupCandidateState
+{
+    NotAsked,
+    InFlight,
+    Responded,
+    Failed,
+}
