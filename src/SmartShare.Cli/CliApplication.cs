@@ -15,6 +15,8 @@ internal static class CliApplication
         root.Subcommands.Add(ShareCommand.Create());
         root.Subcommands.Add(GetCommand.Create());
         root.Subcommands.Add(BlobsCommand.Create());
+        root.Subcommands.Add(StartCommand.Create());
+        root.Subcommands.Add(PeersCommand.Create());
 
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0 && !AsksForHelp(parse))

@@ -39,6 +39,9 @@ internal sealed class CommandOutput
 
     public void Warn(string message) => WriteError("yellow", "warning: ", message);
 
+    /// <summary>Status for a person or a log while a long command runs; on stderr, so stdout stays the result.</summary>
+    public void Info(string message) => WriteError("grey", string.Empty, message);
+
     public void Detail(string message)
     {
         if (IsVerbose)

@@ -8,7 +8,7 @@ namespace SmartShare.Networking;
 /// are dropped before any parsing, and a handler that throws is counted, never allowed to end the loop.
 /// One receive buffer, reused; handlers must copy what they keep.
 /// </summary>
-public sealed class UdpDatagramSocket : IDisposable
+public sealed class UdpDatagramSocket : IDatagramTransport, IDisposable
 {
     // The largest UDP payload over IPv4; a receive buffer of this size never truncates.
     private const int MaxDatagram = 65_507;
