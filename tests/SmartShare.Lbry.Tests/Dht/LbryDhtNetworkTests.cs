@@ -87,6 +87,48 @@ public sealed class LbryDhtNetworkTests : IAsyncDisposable
         Assert.Equal(1, strict.Endpoint.RefusedSources);
     }
 
+    [Fact]
+    public async Task Thousands_of_mutated_lbry_datagrams_never_make_a_handler_throw()
+    {
+        var target = RunningNode.Start(_stop.Token);
+        var prober = RunningNode.Start(_stop.Token);
+        _nodes.AddRange([target, prober]);
+        using var attacker = UdpDatagramSocket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        var valid = Support.Vectors.Load("dht-datagrams.json").GetProperty("datagrams").EnumerateArray()
+            .Select(datagram => Convert.FromHexString(datagram.GetProperty("hex").GetString()!))
+            .ToArray();
+        var random = new Random(1234);
+        const int Sent = 3000;
+        for (var i = 0; i < Sent; i++)
+        {
+            var bytes = (byte[])valid[random.Next(valid.Length)].Clone();
+            for (var flips = random.Next(1, 4); flips > 0; flips--)
+            {
+                bytes[random.Next(bytes.Length)] = (byte)random.Next(256);
+            }
+
+            await attacker.SendAsync(bytes.AsMemory(0, random.Next(1, bytes.Length + 1)), target.Endpoint.LocalEndPoint, _stop.Token);
+
+            // Paced in batches: a burst larger than the socket's receive buffer would be dropped by the kernel.
+            if (i % 50 == 49)
+            {
+                var expected = i + 1;
+                await WaitUntilAsync(() => target.Socket.Received >= expected);
+            }
+        }
+
+        Assert.Equal(0, target.Socket.HandlerFailures);
+        Assert.Equal(target.Engine.Id, await prober.Endpoint.PingAsync(target.Endpoint.LocalEndPoint, _stop.Token));
+    }
+
+    private async Task WaitUntilAsync(Func<bool> condition)
+    {
+        while (!condition())
+        {
+            await Task.Delay(10, _stop.Token);
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         await _stop.CancelAsync();
@@ -112,6 +154,8 @@ public sealed class LbryDhtNetworkTests : IAsyncDisposable
         }
 
         public LbryDhtEndpoint Endpoint { get; }
+
+        public UdpDatagramSocket Socket => _socket;
 
         public KademliaNode Engine { get; }
 
