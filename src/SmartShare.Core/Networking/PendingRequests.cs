@@ -60,35 +60,23 @@ public sealed class PendingRequests<TKey, TResponse>
     }
 
     /// <summary>Completes the request with this id if <paramref name="source"/> is where it was sent.</summary>
-    public bool TryComplete(TKey id, IPAddress source, TResponse response)
-    {
-        ArgumentNullException.ThrowIfNull(source);
-        Entry? entry;
-        lock (_lock)
-        {
-            if (!_entries.TryGetValue(id, out entry) || !entry.Destination.Equals(Normalize(source)))
-            {
-                Unmatched++;
-                return false;
-            }
-
-            _entries.Remove(id);
-        }
-
-        entry.Dispose();
-        return entry.Completion.TrySetResult(response);
-    }
+    public bool TryComplete(TKey id, IPAddress source, TResponse response) =>
+        TryTake(id, source, out var entry) && entry.Completion.TrySetResult(response);
 
     /// <summary>Fails a pending request (for example with an error the peer sent back).</summary>
-    public bool TryFail(TKey id, IPAddress source, Exception error)
+    public bool TryFail(TKey id, IPAddress source, Exception error) =>
+        TryTake(id, source, out var entry) && entry.Completion.TrySetException(error);
+
+    /// <summary>Removes the request if it is pending and <paramref name="source"/> is where it went; counts misses.</summary>
+    private bool TryTake(TKey id, IPAddress source, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out Entry? entry)
     {
         ArgumentNullException.ThrowIfNull(source);
-        Entry? entry;
         lock (_lock)
         {
             if (!_entries.TryGetValue(id, out entry) || !entry.Destination.Equals(Normalize(source)))
             {
                 Unmatched++;
+                entry = null;
                 return false;
             }
 
@@ -96,7 +84,7 @@ public sealed class PendingRequests<TKey, TResponse>
         }
 
         entry.Dispose();
-        return entry.Completion.TrySetException(error);
+        return true;
     }
 
     private void Fail(TKey id, Entry entry, Exception error)
