@@ -1,5 +1,6 @@
 using System.Net;
 using SmartShare.Kademlia.Networking;
+using SmartShare.Kademlia.Simulation;
 using SmartShare.Kademlia.Tests.Simulation;
 
 namespace SmartShare.Kademlia.Tests;

@@ -86,13 +86,13 @@ internal static class DhtSimulationRunner
             endPoints.Add(endPoint);
             if (i > 0)
             {
-                if (!VirtualClock.Run(clock, () => node.JoinAsync([endPoints[0]], CancellationToken.None)))
+                if (!VirtualTime.Run(clock, () => node.JoinAsync([endPoints[0]], CancellationToken.None)))
                 {
                     throw new InvalidOperationException($"Node {i} could not join.");
                 }
 
                 // Let the ping-backs bring the newcomer into the tables of the nodes it asked.
-                VirtualClock.Advance(clock, TimeSpan.FromSeconds(2));
+                VirtualTime.Advance(clock, TimeSpan.FromSeconds(2));
             }
 
             if ((i + 1) % 1000 == 0)
@@ -104,18 +104,18 @@ internal static class DhtSimulationRunner
         EndPhase("join");
 
         // --- One round of the hourly bucket refresh, as a network up for an hour has had.
-        VirtualClock.Advance(clock, TimeSpan.FromMinutes(30));
+        VirtualTime.Advance(clock, TimeSpan.FromMinutes(30));
         for (var i = 0; i < n; i++)
         {
             var node = nodes[i];
-            VirtualClock.Run(clock, () => node.RefreshAsync(CancellationToken.None));
+            VirtualTime.Run(clock, () => node.RefreshAsync(CancellationToken.None));
             if ((i + 1) % 1000 == 0)
             {
                 Progress($"refreshed {i + 1}/{n} ({phaseWall.Elapsed.TotalSeconds:F1} s)");
             }
         }
 
-        VirtualClock.Advance(clock, TimeSpan.FromSeconds(2));
+        VirtualTime.Advance(clock, TimeSpan.FromSeconds(2));
         EndPhase("refresh");
 
         var idleBytes = SettledHeapBytes() - baseline;
@@ -131,7 +131,7 @@ internal static class DhtSimulationRunner
             var key = NodeId.Random(IdLength, random);
             var announcer = random.NextInt(n);
             var value = BitConverter.GetBytes(k);
-            accepted.Add(VirtualClock.Run(clock, () => nodes[announcer].AnnounceAsync(key, value, CancellationToken.None)));
+            accepted.Add(VirtualTime.Run(clock, () => nodes[announcer].AnnounceAsync(key, value, CancellationToken.None)));
             keys.Add(new AnnouncedKey(key, value, announcer));
         }
 
@@ -190,7 +190,7 @@ internal static class DhtSimulationRunner
             }
             while (searcher == announcer || dead[searcher]);
 
-            var result = VirtualClock.Run(clock, () => nodes[searcher].FindPeersAsync(key, CancellationToken.None));
+            var result = VirtualTime.Run(clock, () => nodes[searcher].FindPeersAsync(key, CancellationToken.None));
             requests.Add(result.RequestsSent);
             var hit = result.Peers.Any(peer => peer.Span.SequenceEqual(value));
             found += hit ? 1 : 0;

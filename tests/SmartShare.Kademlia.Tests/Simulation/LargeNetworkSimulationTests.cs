@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using SmartShare.Kademlia.Simulation;
 using Xunit.Abstractions;
 
 namespace SmartShare.Kademlia.Tests.Simulation;

@@ -1,12 +1,16 @@
-using SmartShare.Kademlia.Simulation;
+namespace SmartShare.Kademlia.Simulation;
 
-namespace SmartShare.Kademlia.Tests.Simulation;
-
-/// <summary>Runs async node code to completion by advancing the fake clock, all on the calling thread.</summary>
-internal static class VirtualTime
+/// <summary>
+/// Runs async node code to completion by advancing the fake clock, all on the calling thread: with no
+/// synchronization context, continuations run inline as the clock completes each request. Shared by the
+/// simulation tests and the DHT bench.
+/// </summary>
+public static class VirtualTime
 {
     public static T Run<T>(ManualTimeProvider clock, Func<Task<T>> start, TimeSpan? limit = null)
     {
+        ArgumentNullException.ThrowIfNull(clock);
+        ArgumentNullException.ThrowIfNull(start);
         var previous = SynchronizationContext.Current;
 
         // Without a context, continuations run inline when the clock completes a request: one thread, no races.
@@ -16,7 +20,7 @@ internal static class VirtualTime
             var task = start();
             if (!clock.RunUntil(() => task.IsCompleted, limit ?? TimeSpan.FromHours(2)))
             {
-                throw new InvalidOperationException("The operation did not finish in virtual time.");
+                throw new InvalidOperationException($"A simulated operation did not finish within {(limit ?? TimeSpan.FromHours(2)).TotalHours:0.#} h of virtual time.");
             }
 
             return task.GetAwaiter().GetResult();
@@ -36,6 +40,7 @@ internal static class VirtualTime
 
     public static void Advance(ManualTimeProvider clock, TimeSpan delta)
     {
+        ArgumentNullException.ThrowIfNull(clock);
         var previous = SynchronizationContext.Current;
         SynchronizationContext.SetSynchronizationContext(null);
         try
