@@ -45,34 +45,7 @@ public sealed class BackgroundSmartShare : IAsyncDisposable
 
     public static BackgroundSmartShare Start(IReadOnlyList<string> arguments, string workingDirectory, IReadOnlyDictionary<string, string?> environment)
     {
-        var host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH");
-        var startInfo = new ProcessStartInfo(string.IsNullOrEmpty(host) ? "dotnet" : host)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-            WorkingDirectory = workingDirectory,
-        };
-        startInfo.ArgumentList.Add(SmartShareProcess.AssemblyPath);
-        foreach (var argument in arguments)
-        {
-            startInfo.ArgumentList.Add(argument);
-        }
-
-        startInfo.Environment.Remove("SMARTSHARE_DATA_DIR");
-        foreach (var (name, value) in environment)
-        {
-            if (value is null)
-            {
-                startInfo.Environment.Remove(name);
-            }
-            else
-            {
-                startInfo.Environment[name] = value;
-            }
-        }
-
+        var startInfo = SmartShareProcess.StartInfo(arguments, workingDirectory, environment);
         var process = Process.Start(startInfo) ?? throw new InvalidOperationException("Could not start dotnet.");
         return new BackgroundSmartShare(process, arguments);
     }

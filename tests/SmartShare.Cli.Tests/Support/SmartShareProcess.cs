@@ -28,6 +28,36 @@ public static class SmartShareProcess
         ArgumentNullException.ThrowIfNull(arguments);
         Assert.True(File.Exists(AssemblyPath), $"smartshare.dll is not next to the test assembly: {AssemblyPath}");
 
+        var startInfo = StartInfo(arguments, workingDirectory, environment);
+        using var process = Process.Start(startInfo) ?? throw new InvalidOperationException("Could not start dotnet.");
+        process.StandardInput.Close();
+        var standardOutput = process.StandardOutput.ReadToEndAsync();
+        var standardError = process.StandardError.ReadToEndAsync();
+        var beside = whileRunning?.Invoke(process.Id) ?? Task.CompletedTask;
+
+        var limit = timeLimit ?? DefaultTimeLimit;
+        using var deadline = new CancellationTokenSource(limit);
+        try
+        {
+            await process.WaitForExitAsync(deadline.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
+            var partial = new CliResult(arguments, -1, await standardOutput, await standardError);
+            Assert.Fail($"smartshare did not finish within {limit.TotalSeconds} s and was killed.\n{partial}");
+        }
+
+        await beside;
+        return new CliResult(arguments, process.ExitCode, await standardOutput, await standardError);
+    }
+
+    /// <summary>How every test starts smartshare: the real executable, its own environment, all streams redirected.</summary>
+    public static ProcessStartInfo StartInfo(IReadOnlyList<string> arguments, string workingDirectory, IReadOnlyDictionary<string, string?>? environment)
+    {
+        ArgumentNullException.ThrowIfNull(arguments);
+
         // The dotnet CLI tells the processes it starts (the test host among them) which host it is.
         var host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH");
         var startInfo = new ProcessStartInfo(string.IsNullOrEmpty(host) ? "dotnet" : host)
@@ -59,28 +89,7 @@ public static class SmartShareProcess
             }
         }
 
-        using var process = Process.Start(startInfo) ?? throw new InvalidOperationException("Could not start dotnet.");
-        process.StandardInput.Close();
-        var standardOutput = process.StandardOutput.ReadToEndAsync();
-        var standardError = process.StandardError.ReadToEndAsync();
-        var beside = whileRunning?.Invoke(process.Id) ?? Task.CompletedTask;
-
-        var limit = timeLimit ?? DefaultTimeLimit;
-        using var deadline = new CancellationTokenSource(limit);
-        try
-        {
-            await process.WaitForExitAsync(deadline.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            await process.WaitForExitAsync();
-            var partial = new CliResult(arguments, -1, await standardOutput, await standardError);
-            Assert.Fail($"smartshare did not finish within {limit.TotalSeconds} s and was killed.\n{partial}");
-        }
-
-        await beside;
-        return new CliResult(arguments, process.ExitCode, await standardOutput, await standardError);
+        return startInfo;
     }
 
     /// <summary>Sends a POSIX signal (INT, TERM) to a process, as Ctrl-C or a service manager would.</summary>
