@@ -26,6 +26,7 @@ public sealed class LbryDhtEndpoint : IKademliaRpc
     private readonly PeerAddressPolicy _policy;
     private readonly PendingRequests<RpcKey, DhtMessage> _pending;
     private IKademliaRequestHandler? _handler;
+    private byte[] _ownId = [];
     private long _malformed;
     private long _refusedSources;
     private long _requestsHandled;
@@ -61,6 +62,7 @@ public sealed class LbryDhtEndpoint : IKademliaRpc
         }
 
         _handler = handler;
+        _ownId = handler.Id.ToArray();
     }
 
     /// <summary>Receives and answers until cancelled.</summary>
@@ -135,7 +137,7 @@ public sealed class LbryDhtEndpoint : IKademliaRpc
         return answer is { Result: BencodeByteString ok } && ok.Value.Span.SequenceEqual("OK"u8);
     }
 
-    private ReadOnlyMemory<byte> OwnId => (_handler ?? throw new InvalidOperationException("No engine attached.")).Id.ToArray();
+    private byte[] OwnId => _handler is null ? throw new InvalidOperationException("No engine attached.") : _ownId;
 
     private async Task<DhtResponse?> RequestAsync(IPEndPoint remote, Func<byte[], DhtRequest> build, CancellationToken cancellationToken)
     {
@@ -153,7 +155,7 @@ public sealed class LbryDhtEndpoint : IKademliaRpc
             var message = await answer;
 
             // A node answering with our own id is a reflection of our request, not a peer (spec 1.6).
-            return message is DhtResponse response && !response.NodeId.Span.SequenceEqual(OwnId.Span) ? response : null;
+            return message is DhtResponse response && !response.NodeId.Span.SequenceEqual(OwnId) ? response : null;
         }
         catch (TimeoutException)
         {
@@ -209,7 +211,7 @@ public sealed class LbryDhtEndpoint : IKademliaRpc
     private DhtMessage Answer(DhtRequest request, IPEndPoint source)
     {
         var handler = _handler!;
-        var ownId = handler.Id.ToArray();
+        var ownId = _ownId;
         var sender = new RequestSender(NodeId.FromBytes(request.NodeId.Span), source);
         switch (request.Method)
         {
