@@ -1,0 +1,8 @@
+namespace SmartShare.Node;
+
+/// <summary>Facts about this build of the node that the API reports.</summary>
+public static class NodeInfo
+{
+    /// <summary>The API's default address: loopback only, lbrynet's port.</summary>
+    public const string DefaultApiUrl = "http://127.0.0.1:5279";
+}
