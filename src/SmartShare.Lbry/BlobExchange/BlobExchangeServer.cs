@@ -1,0 +1,368 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using SmartShare.Lbry.Blobs;
+
+namespace SmartShare.Lbry.BlobExchange;
+
+/// <summary>
+/// Serves blobs from a <see cref="BlobStore"/> to lbry-sdk compatible clients over TCP: one JSON request, one JSON
+/// answer followed by the blob streamed from disk with sendfile, repeated on a kept-alive connection.
+/// </summary>
+public sealed class BlobExchangeServer : IAsyncDisposable
+{
+    private readonly BlobStore _store;
+    private readonly BlobExchangeServerOptions _options;
+    private readonly TimeProvider _time;
+    private readonly CancellationTokenSource _shutdown = new();
+    private readonly ConcurrentDictionary<long, Task> _connections = new();
+    private readonly Dictionary<IPAddress, int> _perAddress = [];
+    private readonly Lock _gate = new();
+    private Socket? _listener;
+    private Task? _acceptLoop;
+    private long _nextConnectionId;
+    private int _active;
+    private long _accepted;
+    private long _refused;
+    private long _blobsServed;
+    private long _bytesServed;
+    private long _missing;
+    private int _disposed;
+
+    public BlobExchangeServer(BlobStore store, BlobExchangeServerOptions? options = null, TimeProvider? timeProvider = null)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        _store = store;
+        _options = options ?? new BlobExchangeServerOptions();
+        _time = timeProvider ?? TimeProvider.System;
+    }
+
+    /// <summary>Called with a sentence for each dropped connection or failed send; for logs, never for control.</summary>
+    public Action<string>? Diagnostic { get; init; }
+
+    /// <summary>The bound address, with the real port when 0 was asked.</summary>
+    public IPEndPoint LocalEndPoint =>
+        (IPEndPoint)(_listener?.LocalEndPoint ?? throw new InvalidOperationException("The blob-exchange server has not been started."));
+
+    public long ConnectionsAccepted => Interlocked.Read(ref _accepted);
+
+    public long ConnectionsRefused => Interlocked.Read(ref _refused);
+
+    public long BlobsServed => Interlocked.Read(ref _blobsServed);
+
+    public long BytesServed => Interlocked.Read(ref _bytesServed);
+
+    public long RequestsForMissingBlobs => Interlocked.Read(ref _missing);
+
+    /// <summary>Connections being served right now.</summary>
+    public int ActiveConnections => Volatile.Read(ref _active);
+
+    /// <summary>Binds and starts accepting. Throws <see cref="SocketException"/> when the address is taken.</summary>
+    public void Start(IPEndPoint bind)
+    {
+        ArgumentNullException.ThrowIfNull(bind);
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        if (_listener is not null)
+        {
+            throw new InvalidOperationException("The blob-exchange server is already started.");
+        }
+
+        var listener = new Socket(bind.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            listener.Bind(bind);
+            listener.Listen(_options.ListenBacklog);
+        }
+        catch
+        {
+            listener.Dispose();
+            throw;
+        }
+
+        _listener = listener;
+        _acceptLoop = AcceptLoopAsync(listener, _shutdown.Token);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        await _shutdown.CancelAsync();
+        _listener?.Dispose();
+        if (_acceptLoop is not null)
+        {
+            await _acceptLoop;
+        }
+
+        // Connections end on the cancelled token (their sockets are closed by it); wait so no send outlives us.
+        await Task.WhenAll(_connections.Values);
+        _shutdown.Dispose();
+    }
+
+    private async Task AcceptLoopAsync(Socket listener, CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            Socket client;
+            try
+            {
+                client = await listener.AcceptAsync(cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            catch (ObjectDisposedException)
+            {
+                return;
+            }
+            catch (SocketException ex)
+            {
+                // Out of descriptors or a connection reset while queued: pause briefly instead of spinning.
+                Report($"Accepting a blob-exchange connection failed ({ex.SocketErrorCode}); trying again.");
+                try
+                {
+                    await Task.Delay(TimeSpan.FromMilliseconds(50), _time, cancellationToken);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+
+                continue;
+            }
+
+            var remote = client.RemoteEndPoint as IPEndPoint;
+            if (remote is null || !TryAdmit(remote.Address))
+            {
+                Interlocked.Increment(ref _refused);
+                Report($"Refused a blob-exchange connection from {remote}: too many connections.");
+                client.Dispose();
+                continue;
+            }
+
+            Interlocked.Increment(ref _accepted);
+            var id = Interlocked.Increment(ref _nextConnectionId);
+            var task = ServeConnectionAsync(client, remote, cancellationToken);
+            _connections[id] = task;
+            _ = task.ContinueWith(
+                (_, state) => ((ConcurrentDictionary<long, Task>)state!).TryRemove(id, out Task? _),
+                _connections,
+                CancellationToken.None,
+                TaskContinuationOptions.ExecuteSynchronously,
+                TaskScheduler.Default);
+        }
+    }
+
+    private bool TryAdmit(IPAddress address)
+    {
+        lock (_gate)
+        {
+            _perAddress.TryGetValue(address, out var count);
+            if (_active >= _options.MaxConnections || count >= _options.MaxConnectionsPerAddress)
+            {
+                return false;
+            }
+
+            _perAddress[address] = count + 1;
+            _active++;
+            return true;
+        }
+    }
+
+    private void Release(IPAddress address)
+    {
+        lock (_gate)
+        {
+            var count = _perAddress[address] - 1;
+            if (count == 0)
+            {
+                _perAddress.Remove(address);
+            }
+            else
+            {
+                _perAddress[address] = count;
+            }
+
+            _active--;
+        }
+    }
+
+    private async Task ServeConnectionAsync(Socket socket, IPEndPoint remote, CancellationToken shutdown)
+    {
+        // Yield so a slow first step never holds up the accept loop.
+        await Task.Yield();
+        var buffer = ArrayPool<byte>.Shared.Rent(_options.MaxRequestSize);
+        var header = new ArrayBufferWriter<byte>(512);
+
+        // One timer per connection, re-armed per phase; when it fires, or on shutdown, the socket closes, which
+        // ends whatever receive or send is pending.
+        using var deadline = new CancellationTokenSource(Timeout.InfiniteTimeSpan, _time);
+        using var onShutdown = shutdown.UnsafeRegister(static state => ((CancellationTokenSource)state!).Cancel(), deadline);
+        using var closeOnDeadline = deadline.Token.UnsafeRegister(static state => ((Socket)state!).Dispose(), socket);
+        try
+        {
+            while (true)
+            {
+                deadline.CancelAfter(_options.IdleTimeout);
+                var request = await ReadRequestAsync(socket, buffer, remote, deadline.Token);
+                if (request is null)
+                {
+                    return;
+                }
+
+                deadline.CancelAfter(_options.SendTimeout);
+                await AnswerAsync(socket, request, header, deadline.Token);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            if (!shutdown.IsCancellationRequested)
+            {
+                Report($"Closed the blob-exchange connection from {remote}: it was idle or too slow.");
+            }
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException or IOException)
+        {
+            if (!deadline.IsCancellationRequested)
+            {
+                Report($"The blob-exchange connection from {remote} broke: {ex.Message}");
+            }
+        }
+        finally
+        {
+            socket.Dispose();
+            ArrayPool<byte>.Shared.Return(buffer);
+            Release(remote.Address);
+        }
+    }
+
+    /// <summary>lbry-sdk's server rule: buffer until a read holds '}', then parse all of it; null means close.</summary>
+    private async Task<BlobRequest?> ReadRequestAsync(Socket socket, byte[] buffer, IPEndPoint remote, CancellationToken cancellationToken)
+    {
+        var limit = Math.Min(_options.MaxRequestSize, buffer.Length);
+        var filled = 0;
+        while (true)
+        {
+            var read = await socket.ReceiveAsync(buffer.AsMemory(filled, limit - filled), SocketFlags.None, cancellationToken);
+            if (read == 0)
+            {
+                return null;
+            }
+
+            var chunk = buffer.AsSpan(filled, read);
+            filled += read;
+            if (filled >= limit)
+            {
+                Report($"Closed the blob-exchange connection from {remote}: its request reached {limit} bytes.");
+                return null;
+            }
+
+            if (chunk.IndexOf((byte)'}') < 0)
+            {
+                continue;
+            }
+
+            try
+            {
+                return BlobExchangeCodec.DecodeRequest(buffer.AsSpan(0, filled));
+            }
+            catch (BlobExchangeFormatException ex)
+            {
+                Report($"Closed the blob-exchange connection from {remote}: {ex.Message}");
+                return null;
+            }
+        }
+    }
+
+    private async Task AnswerAsync(Socket socket, BlobRequest request, ArrayBufferWriter<byte> header, CancellationToken cancellationToken)
+    {
+        var sendBlob = request.RequestedBlob is { } wanted && IsServable(wanted, out var length)
+            ? new IncomingBlob(wanted, length)
+            : null;
+        if (request.RequestedBlob is not null && sendBlob is null)
+        {
+            Interlocked.Increment(ref _missing);
+        }
+
+        WriteHeader(request, sendBlob, header);
+        if (sendBlob is not null)
+        {
+            try
+            {
+                // sendfile: the blob goes from the page cache to the socket without passing through managed memory.
+                await socket.SendFileAsync(
+                    _store.PathOf(sendBlob.Hash!.Value),
+                    header.WrittenMemory,
+                    default,
+                    TransmitFileOptions.UseDefaultWorkerThread,
+                    cancellationToken);
+                Interlocked.Increment(ref _blobsServed);
+                Interlocked.Add(ref _bytesServed, sendBlob.Length);
+                return;
+            }
+            catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+            {
+                // The file is opened before anything is sent, so the peer has seen nothing yet: answer "missing".
+                Interlocked.Increment(ref _missing);
+                WriteHeader(request, null, header);
+            }
+        }
+
+        await SendAllAsync(socket, header.WrittenMemory, cancellationToken);
+    }
+
+    private void WriteHeader(BlobRequest request, IncomingBlob? incoming, ArrayBufferWriter<byte> header)
+    {
+        List<BlobHash>? available = null;
+        if (request.RequestedBlobs is { } asked)
+        {
+            available = new List<BlobHash>(asked.Count);
+            for (var i = 0; i < asked.Count; i++)
+            {
+                // The requested blob was just looked up (and may have vanished since); others are looked up now.
+                var hash = asked[i];
+                if (request.RequestedBlob == hash ? incoming is not null : IsServable(hash, out _))
+                {
+                    available.Add(asked[i]);
+                }
+            }
+        }
+
+        header.ResetWrittenCount();
+        BlobExchangeCodec.WriteResponse(
+            new BlobResponse
+            {
+                IncomingBlob = incoming,
+                BlobDataPaymentRate = request.BlobDataPaymentRate is null ? null : BlobResponse.RateAccepted,
+                AvailableBlobs = available,
+                LbrycrdAddress = request.LbrycrdAddress is null ? null : BlobResponse.ServerAddress,
+            },
+            header);
+    }
+
+    /// <summary>
+    /// The store only ever names a file by its hash after verifying it (atomic rename of a checked temporary
+    /// file), so a file present under the name is a verified blob.
+    /// </summary>
+    private bool IsServable(BlobHash hash, out long length)
+    {
+        length = _store.TryGetLength(hash) ?? -1;
+        return length is >= 0 and <= BlobStore.MaxBlobSize;
+    }
+
+    private static async Task SendAllAsync(Socket socket, ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken)
+    {
+        while (!bytes.IsEmpty)
+        {
+            var sent = await socket.SendAsync(bytes, SocketFlags.None, cancellationToken);
+            bytes = bytes[sent..];
+        }
+    }
+
+    private void Report(string message) => Diagnostic?.Invoke(message);
+}
