@@ -1,0 +1,21 @@
+namespace SmartShare.Node.Settings;
+
+/// <summary>The names of the settings in <c>settings.json</c>, <c>settings_get</c> and <c>settings_set</c> (lbrynet's style).</summary>
+public static class NodeSettingKeys
+{
+    public const string DownloadDirectory = "download_dir";
+    public const string Port = "port";
+    public const string BindAddress = "bind";
+    public const string Api = "api";
+    public const string Bootstrap = "bootstrap";
+    public const string AllowLan = "allow_lan";
+    public const string MaxConnectionsPerDownload = "max_connections_per_download";
+    public const string Announce = "announce";
+
+    /// <summary>The environment variable for a key: SMARTSHARE_ and the key in capitals.</summary>
+    public static string EnvironmentVariable(string key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        return "SMARTSHARE_" + key.ToUpperInvariant();
+    }
+}

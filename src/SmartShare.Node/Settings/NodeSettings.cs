@@ -1,0 +1,45 @@
+namespace SmartShare.Node.Settings;
+
+/// <summary>
+/// What a node runs with. Loaded by <see cref="NodeSettingsLoader"/>: defaults, then <c>settings.json</c> in the
+/// data directory, then <c>SMARTSHARE_*</c> environment variables, then command-line flags.
+/// </summary>
+public sealed record NodeSettings
+{
+    /// <summary>Where downloaded files are written.</summary>
+    public string DownloadDirectory { get; init; } = DefaultPaths.DownloadDirectory();
+
+    /// <summary>LBRY DHT UDP port and blob-exchange TCP port (one number, as lbry-sdk expects); 0 picks a free one.</summary>
+    public int Port { get; init; } = 4444;
+
+    /// <summary>The address the DHT and blob exchange listen on.</summary>
+    public string BindAddress { get; init; } = "0.0.0.0";
+
+    /// <summary>The JSON-RPC API's address; loopback only. Port 0 picks a free one.</summary>
+    public string Api { get; init; } = NodeInfo.DefaultApiUrl;
+
+    /// <summary>DHT nodes to join through, as HOST:PORT.</summary>
+    public IReadOnlyList<string> Bootstrap { get; init; } = [];
+
+    /// <summary>Accept loopback and private addresses as contacts and peers (LAN use and tests).</summary>
+    public bool AllowLan { get; init; }
+
+    public int MaxConnectionsPerDownload { get; init; } = 8;
+
+    /// <summary>Announce local streams to the DHT.</summary>
+    public bool Announce { get; init; } = true;
+
+    /// <summary>Value equality that compares the bootstrap list by content.</summary>
+    public bool Equals(NodeSettings? other) =>
+        other is not null
+        && DownloadDirectory == other.DownloadDirectory
+        && Port == other.Port
+        && BindAddress == other.BindAddress
+        && Api == other.Api
+        && Bootstrap.SequenceEqual(other.Bootstrap)
+        && AllowLan == other.AllowLan
+        && MaxConnectionsPerDownload == other.MaxConnectionsPerDownload
+        && Announce == other.Announce;
+
+    public override int GetHashCode() => HashCode.Combine(DownloadDirectory, Port, BindAddress, Api, Bootstrap.Count, AllowLan, MaxConnectionsPerDownload, Announce);
+}
