@@ -1,0 +1,159 @@
+using System.Buffers;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using SmartShare.Node.Settings;
+
+namespace SmartShare.Node.Api;
+
+/// <summary>
+/// The HTTP side of the API in lbrynet's shape: <c>POST /</c> (or <c>/api</c>) with
+/// <c>{"method", "params", "id"?, "jsonrpc"?}</c>, answered by <c>{"result"}</c> or <c>{"error": {"code", "message"}}</c>.
+/// Errors are sentences; a stack trace goes only to the log.
+/// </summary>
+internal sealed partial class JsonRpcEndpoint(JsonRpcMethods methods, ILogger<JsonRpcEndpoint> logger)
+{
+    /// <summary>Larger requests are refused with 413 before they are parsed.</summary>
+    public const int MaxRequestBytes = 1024 * 1024;
+
+    public async Task HandleAsync(HttpContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var cancellationToken = context.RequestAborted;
+        if (context.Request.ContentLength > MaxRequestBytes)
+        {
+            await WriteErrorAsync(context, StatusCodes.Status413PayloadTooLarge, null, JsonRpcErrorCodes.InvalidRequest, TooLarge(context.Request.ContentLength.Value));
+            return;
+        }
+
+        var body = await ReadBodyAsync(context.Request.Body, cancellationToken);
+        if (body is null)
+        {
+            await WriteErrorAsync(context, StatusCodes.Status413PayloadTooLarge, null, JsonRpcErrorCodes.InvalidRequest, TooLarge(null));
+            return;
+        }
+
+        JsonNode? request;
+        try
+        {
+            request = JsonNode.Parse(body);
+        }
+        catch (JsonException ex)
+        {
+            await WriteErrorAsync(context, StatusCodes.Status400BadRequest, null, JsonRpcErrorCodes.ParseError, $"Parse error: the request is not valid JSON ({ex.Message}).");
+            return;
+        }
+
+        if (request is not JsonObject call)
+        {
+            await WriteErrorAsync(context, StatusCodes.Status400BadRequest, null, JsonRpcErrorCodes.InvalidRequest, "Invalid request: send one JSON object such as {\"method\": \"status\", \"params\": {}}.");
+            return;
+        }
+
+        if (!call.TryGetPropertyValue("method", out var methodNode) || methodNode is not JsonValue methodValue || methodValue.GetValueKind() != JsonValueKind.String)
+        {
+            await WriteErrorAsync(context, StatusCodes.Status400BadRequest, call, JsonRpcErrorCodes.InvalidRequest, "Invalid request: 'method' must be the method's name as a string.");
+            return;
+        }
+
+        var name = methodValue.GetValue<string>();
+        call.TryGetPropertyValue("params", out var parametersNode);
+        if (parametersNode is not null and not JsonObject)
+        {
+            await WriteErrorAsync(context, StatusCodes.Status200OK, call, JsonRpcErrorCodes.InvalidParams, "Invalid params: 'params' must be an object of named parameters.");
+            return;
+        }
+
+        JsonNode? result;
+        try
+        {
+            result = await methods.InvokeAsync(name, (JsonObject?)parametersNode, cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return;
+        }
+        catch (JsonRpcException ex)
+        {
+            await WriteErrorAsync(context, StatusCodes.Status200OK, call, ex.Code, ex.Message);
+            return;
+        }
+        catch (NodeSettingsException ex)
+        {
+            await WriteErrorAsync(context, StatusCodes.Status200OK, call, JsonRpcErrorCodes.InvalidParams, ex.Message);
+            return;
+        }
+        catch (Exception ex)
+        {
+            LogMethodFailed(logger, name, ex);
+            await WriteErrorAsync(context, StatusCodes.Status500InternalServerError, call, JsonRpcErrorCodes.InternalError, $"Internal error in '{name}': {ex.Message}");
+            return;
+        }
+
+        var response = Envelope(call);
+        response["result"] = result;
+        await WriteAsync(context, StatusCodes.Status200OK, response);
+    }
+
+    private static string TooLarge(long? length) =>
+        (length is { } bytes ? $"The request is {bytes:N0} bytes" : "The request is too large")
+        + $"; the API accepts at most {MaxRequestBytes / 1024 / 1024} MiB.";
+
+    /// <summary>The body, or null when it is over the limit (read no further than that).</summary>
+    private static async Task<byte[]?> ReadBodyAsync(Stream body, CancellationToken cancellationToken)
+    {
+        var buffer = new ArrayBufferWriter<byte>(4096);
+        while (true)
+        {
+            var memory = buffer.GetMemory(4096);
+            var read = await body.ReadAsync(memory, cancellationToken);
+            if (read == 0)
+            {
+                return buffer.WrittenSpan.ToArray();
+            }
+
+            buffer.Advance(read);
+            if (buffer.WrittenCount > MaxRequestBytes)
+            {
+                return null;
+            }
+        }
+    }
+
+    private static JsonObject Envelope(JsonObject? call)
+    {
+        var response = new JsonObject();
+        if (call is not null)
+        {
+            if (call.TryGetPropertyValue("jsonrpc", out var version))
+            {
+                response["jsonrpc"] = version?.DeepClone();
+            }
+
+            if (call.TryGetPropertyValue("id", out var id))
+            {
+                response["id"] = id?.DeepClone();
+            }
+        }
+
+        return response;
+    }
+
+    private static Task WriteErrorAsync(HttpContext context, int status, JsonObject? call, int code, string message)
+    {
+        var response = Envelope(call);
+        response["error"] = new JsonObject { ["code"] = code, ["message"] = message };
+        return WriteAsync(context, status, response);
+    }
+
+    private static async Task WriteAsync(HttpContext context, int status, JsonObject response)
+    {
+        context.Response.StatusCode = status;
+        context.Response.ContentType = "application/json; charset=utf-8";
+        await context.Response.WriteAsync(response.ToJsonString(), context.RequestAborted);
+    }
+
+    [LoggerMessage(Level = Microsoft.Extensions.Logging.LogLevel.Error, Message = "The API method '{Method}' failed")]
+    private static partial void LogMethodFailed(ILogger logger, string method, Exception exception);
+}

@@ -1,0 +1,82 @@
+using System.Text.Json.Nodes;
+using SmartShare.Lbry.Dht;
+using SmartShare.Node.Hosting;
+
+namespace SmartShare.Node.Api;
+
+/// <summary>The node's own methods: <c>status</c>, <c>stop</c>, <c>help</c> and <c>method_list</c>.</summary>
+internal sealed class NodeRpcMethods(
+    NodeRuntime runtime,
+    LbryDhtService dht,
+    DhtMembership membership,
+    NodeShutdown shutdown,
+    IEnumerable<IStatusContributor> contributors) : IRpcMethodProvider
+{
+    public void Register(JsonRpcMethods methods)
+    {
+        ArgumentNullException.ThrowIfNull(methods);
+        methods.Add("status", "What the node is running: version, API, DHT, uptime, what start-up found.", (RpcParams _, CancellationToken _) => Task.FromResult<JsonNode?>(Status()));
+        methods.Add("stop", "Stops the node gracefully after answering.", (RpcParams _, CancellationToken _) =>
+        {
+            shutdown.Request();
+            return Task.FromResult<JsonNode?>(new JsonObject { ["stopping"] = true });
+        });
+        methods.Add("method_list", "The methods this node answers, each with a one-line description.", (RpcParams _, CancellationToken _) => Task.FromResult<JsonNode?>(List(methods)));
+        methods.Add("help", "Describes one method ({\"command\": NAME}) or lists them all.", (RpcParams parameters, CancellationToken _) =>
+        {
+            var name = parameters.GetOptionalString("command");
+            if (name is null)
+            {
+                return Task.FromResult<JsonNode?>(List(methods));
+            }
+
+            return methods.TryGet(name, out var method)
+                ? Task.FromResult<JsonNode?>(new JsonObject { ["name"] = method.Name, ["description"] = method.Description })
+                : throw JsonRpcException.InvalidParams($"There is no method '{name}'; 'method_list' lists them.");
+        });
+    }
+
+    private static JsonArray List(JsonRpcMethods methods) =>
+        [.. methods.All.Select(method => (JsonNode?)new JsonObject { ["name"] = method.Name, ["description"] = method.Description })];
+
+    private JsonObject Status()
+    {
+        var report = runtime.StartupReport;
+        var status = new JsonObject
+        {
+            ["is_running"] = true,
+            ["version"] = NodeInfo.Version,
+            ["data_dir"] = runtime.DataDirectory,
+            ["api"] = runtime.ApiUri?.GetLeftPart(UriPartial.Authority),
+            ["uptime_seconds"] = (long)runtime.Uptime.TotalSeconds,
+            ["dht"] = new JsonObject
+            {
+                ["node_id"] = dht.Engine.Id.ToString(),
+                ["udp_port"] = dht.LocalEndPoint.Port,
+                ["address"] = dht.LocalEndPoint.Address.ToString(),
+                ["contacts"] = dht.Engine.RoutingTable.Count,
+                ["joined"] = membership.IsJoined,
+            },
+            // Filled in by the blob-exchange server's IStatusContributor once it exists.
+            ["blob_exchange"] = null,
+            ["startup"] = new JsonObject
+            {
+                ["blobs"] = new JsonObject
+                {
+                    ["checked"] = report.Checked,
+                    ["hashed"] = report.Hashed,
+                    ["added"] = report.Added.Count,
+                    ["missing"] = report.Missing.Count,
+                    ["corrupt"] = report.Corrupt.Count,
+                    ["stale_temporary_files_removed"] = report.StaleTemporaryFilesRemoved,
+                },
+            },
+        };
+        foreach (var contributor in contributors)
+        {
+            status[contributor.Section] = contributor.Describe();
+        }
+
+        return status;
+    }
+}
