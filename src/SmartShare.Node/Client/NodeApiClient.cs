@@ -1,0 +1,119 @@
+using System.Net.Http.Headers;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using SmartShare.Node.Api;
+
+namespace SmartShare.Node.Client;
+
+/// <summary>Calls a running node's JSON-RPC API (what the CLI uses for status, stop, and later get and share).</summary>
+public sealed class NodeApiClient : IDisposable
+{
+    public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(100);
+
+    private readonly HttpClient _http;
+    private readonly bool _ownsHttp;
+    private long _nextId;
+
+    /// <param name="apiUri">The node's API, such as http://127.0.0.1:5279.</param>
+    /// <param name="httpClient">A client to reuse; when null one is made (and disposed with this).</param>
+    public NodeApiClient(Uri apiUri, HttpClient? httpClient = null, TimeSpan? timeout = null)
+    {
+        ArgumentNullException.ThrowIfNull(apiUri);
+        ApiUri = apiUri;
+        _ownsHttp = httpClient is null;
+        _http = httpClient ?? new HttpClient(new SocketsHttpHandler { UseProxy = false, ConnectTimeout = TimeSpan.FromSeconds(5) });
+        _http.Timeout = timeout ?? DefaultTimeout;
+    }
+
+    public Uri ApiUri { get; }
+
+    /// <summary>Calls <paramref name="method"/> and returns its result.</summary>
+    /// <exception cref="NodeNotRunningException">Nothing listens at <see cref="ApiUri"/>.</exception>
+    /// <exception cref="NodeApiException">The node answered with an error, or not in JSON-RPC.</exception>
+    public async Task<JsonNode?> CallAsync(string method, JsonObject? parameters = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(method);
+        var request = new JsonObject
+        {
+            ["jsonrpc"] = "2.0",
+            ["id"] = Interlocked.Increment(ref _nextId),
+            ["method"] = method,
+            ["params"] = parameters?.DeepClone() ?? new JsonObject(),
+        };
+        using var content = new StringContent(request.ToJsonString(), Encoding.UTF8);
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/json") { CharSet = "utf-8" };
+
+        string body;
+        try
+        {
+            using var response = await _http.PostAsync(ApiUri, content, cancellationToken);
+            body = await response.Content.ReadAsStringAsync(cancellationToken);
+        }
+        catch (HttpRequestException ex) when (IsConnectionRefused(ex))
+        {
+            throw new NodeNotRunningException(ApiUri, ex);
+        }
+        catch (HttpRequestException ex)
+        {
+            throw new NodeApiException(0, $"Cannot reach the node at {Authority}: {ex.Message}", ex);
+        }
+        catch (TaskCanceledException ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new NodeApiException(0, $"The node at {Authority} did not answer '{method}' within {_http.Timeout.TotalSeconds:0} s.", ex);
+        }
+
+        JsonObject answer;
+        try
+        {
+            answer = JsonNode.Parse(body) as JsonObject ?? throw new NodeApiException(0, $"The node at {Authority} answered '{method}' with something other than a JSON object.");
+        }
+        catch (JsonException ex)
+        {
+            throw new NodeApiException(0, $"The answer from {Authority} to '{method}' is not JSON; is something else listening there?", ex);
+        }
+
+        if (answer["error"] is JsonObject error)
+        {
+            var code = error["code"] is JsonValue codeValue && codeValue.TryGetValue<int>(out var number) ? number : JsonRpcErrorCodes.InternalError;
+            var message = error["message"] is JsonValue messageValue && messageValue.TryGetValue<string>(out var text) ? text : "The node reported an error without a message.";
+            throw new NodeApiException(code, message);
+        }
+
+        if (!answer.TryGetPropertyValue("result", out var result))
+        {
+            throw new NodeApiException(0, $"The answer from {Authority} to '{method}' has neither 'result' nor 'error'.");
+        }
+
+        return result?.DeepClone();
+    }
+
+    /// <summary>True when a node answers at <see cref="ApiUri"/>.</summary>
+    public async Task<bool> IsRunningAsync(CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            await CallAsync("status", cancellationToken: cancellationToken);
+            return true;
+        }
+        catch (NodeNotRunningException)
+        {
+            return false;
+        }
+    }
+
+    public void Dispose()
+    {
+        if (_ownsHttp)
+        {
+            _http.Dispose();
+        }
+    }
+
+    private string Authority => ApiUri.GetLeftPart(UriPartial.Authority);
+
+    private static bool IsConnectionRefused(HttpRequestException exception) =>
+        exception.HttpRequestError == HttpRequestError.ConnectionError
+        || exception.InnerException is SocketException { SocketErrorCode: SocketError.ConnectionRefused };
+}

@@ -1,0 +1,22 @@
+using SmartShare.Node.Settings;
+
+namespace SmartShare.Node.Hosting;
+
+/// <summary>How to run a <see cref="NodeHost"/>.</summary>
+public sealed class NodeHostOptions
+{
+    public required string DataDirectory { get; init; }
+
+    /// <summary>Settings already loaded (the CLI adds its flags); when null they are loaded from the data directory and environment.</summary>
+    public NodeSettingsStore? Settings { get; init; }
+
+    /// <summary>Log to stderr as well as to <c>logs/smartshare.log</c>.</summary>
+    public bool ConsoleLogging { get; init; }
+
+    /// <summary>Debug-level logs and whole exceptions on the console.</summary>
+    public bool Verbose { get; init; }
+
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+
+    public IRandomSource Random { get; init; } = SecureRandomSource.Instance;
+}

@@ -1,0 +1,18 @@
+using SmartShare.Lbry.Blobs;
+
+namespace SmartShare.Node.Hosting;
+
+/// <summary>Facts about the running node that <c>status</c> reports: when it started, where its API answers, what start-up found.</summary>
+public sealed class NodeRuntime(TimeProvider time, string dataDirectory, ReconcileReport startupReport)
+{
+    private readonly long _started = time.GetTimestamp();
+
+    public string DataDirectory { get; } = dataDirectory;
+
+    public ReconcileReport StartupReport { get; } = startupReport;
+
+    /// <summary>The API's actual address (after binding, so port 0 shows the port chosen).</summary>
+    public Uri? ApiUri { get; internal set; }
+
+    public TimeSpan Uptime => time.GetElapsedTime(_started);
+}
