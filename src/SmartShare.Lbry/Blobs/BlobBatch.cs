@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using SmartShare.Lbry.BlobExchange;
 using SmartShare.Storage;
 
 namespace SmartShare.Lbry.Blobs;
@@ -39,6 +40,16 @@ public sealed class BlobBatch : IDisposable
         }
 
         return Stage(expected, content);
+    }
+
+    /// <summary>
+    /// Stages a blob whose length and hash the blob-exchange client checked while receiving it, so the bytes
+    /// are not hashed a second time. Returns whether the blob is new to the store.
+    /// </summary>
+    public bool AddReceived(ReceivedBlob blob)
+    {
+        ArgumentNullException.ThrowIfNull(blob);
+        return Stage(blob.Hash, blob.Content.Span);
     }
 
     /// <summary>Makes every staged blob durable under its final name and indexes it.</summary>

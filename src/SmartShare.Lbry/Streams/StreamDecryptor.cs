@@ -13,8 +13,6 @@ namespace SmartShare.Lbry.Streams;
 /// </summary>
 public sealed class StreamDecryptor
 {
-    private const int MaxNumberedNames = 10_000;
-
     private readonly LbryStorage _storage;
     private readonly int _parallelism;
 
@@ -47,36 +45,9 @@ public sealed class StreamDecryptor
         ArgumentNullException.ThrowIfNull(downloadDirectory);
         EnsureBlobsPresent(descriptor);
 
-        var directory = Path.GetFullPath(downloadDirectory);
-        Directory.CreateDirectory(directory);
-        var name = FileNameSanitizer.ForDownload(descriptor.SuggestedFileName);
-        var temp = Path.Combine(directory, $".{name}.{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4))}.partial");
-        try
-        {
-            using (var output = new FileStream(temp, new FileStreamOptions
-            {
-                Mode = FileMode.CreateNew,
-                Access = FileAccess.Write,
-                Share = FileShare.None,
-                BufferSize = 0,
-            }))
-            {
-                await DecryptIntoAsync(descriptor, output, progress, cancellationToken);
-                output.Flush(flushToDisk: true);
-            }
-
-            return MoveToFreeName(temp, directory, name);
-        }
-        catch (Exception ex)
-        {
-            TryDelete(temp);
-            if (ex is IOException or UnauthorizedAccessException)
-            {
-                throw DiskErrors.Explain(ex, directory);
-            }
-
-            throw;
-        }
+        using var output = StreamOutputFile.Create(downloadDirectory, descriptor.SuggestedFileName);
+        await DecryptIntoAsync(descriptor, output, progress, cancellationToken);
+        return output.Complete();
     }
 
     /// <summary>
@@ -118,11 +89,10 @@ public sealed class StreamDecryptor
         }
     }
 
-    private async Task DecryptIntoAsync(StreamDescriptor descriptor, FileStream output, IProgress<long>? progress, CancellationToken cancellationToken)
+    private async Task DecryptIntoAsync(StreamDescriptor descriptor, StreamOutputFile output, IProgress<long>? progress, CancellationToken cancellationToken)
     {
         var key = Convert.FromHexString(descriptor.Key);
         using var buffers = new BlobBufferPool();
-        long written = 0;
         await OrderedPipeline.RunAsync(
             descriptor.DataBlobCount,
             window: _parallelism * 2,
@@ -138,57 +108,12 @@ public sealed class StreamDecryptor
             },
             complete: (plain, _) =>
             {
-                RandomAccess.Write(output.SafeFileHandle, plain.Buffer.AsSpan(0, plain.Length), written);
-                written += plain.Length;
-                progress?.Report(written);
+                output.Append(plain.Buffer.AsSpan(0, plain.Length));
+                progress?.Report(output.Length);
                 return ValueTask.CompletedTask;
             },
             release: plain => buffers.Return(plain.Buffer),
             cancellationToken);
-    }
-
-    private static string MoveToFreeName(string temp, string directory, string name)
-    {
-        var (stem, extension) = FileNameSanitizer.SplitExtension(name);
-        for (var n = 0; n < MaxNumberedNames; n++)
-        {
-            var candidate = Path.Combine(directory, n == 0 ? name : $"{stem}_{n}{extension}");
-            if (!string.Equals(Path.GetDirectoryName(Path.GetFullPath(candidate)), directory, StringComparison.Ordinal))
-            {
-                throw new InvalidOperationException($"The file name '{name}' would leave {directory}.");
-            }
-
-            if (File.Exists(candidate) || Directory.Exists(candidate))
-            {
-                continue;
-            }
-
-            try
-            {
-                File.Move(temp, candidate, overwrite: false);
-                return candidate;
-            }
-            catch (IOException) when (File.Exists(candidate) || Directory.Exists(candidate))
-            {
-                // Someone took the name between the check and the move; try the next number.
-            }
-        }
-
-        throw new IOException($"Every name from {name} to {stem}_{MaxNumberedNames - 1}{extension} is taken in {directory}.");
-    }
-
-    private static void TryDelete(string path)
-    {
-        try
-        {
-            File.Delete(path);
-        }
-        catch (IOException)
-        {
-        }
-        catch (UnauthorizedAccessException)
-        {
-        }
     }
 
     private sealed class Plain(StreamBlobInfo blob, byte[] buffer)

@@ -1,0 +1,519 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Net;
+using System.Runtime.InteropServices;
+using SmartShare.Lbry.BlobExchange;
+using SmartShare.Lbry.Blobs;
+using SmartShare.Lbry.Streams;
+
+namespace SmartShare.Lbry.Downloads;
+
+/// <summary>
+/// Downloads one LBRY stream: peers from the DHT and from the caller, the sd blob, then every data blob over
+/// several connections to several peers at once, each blob verified before it is stored; the file is
+/// decrypted in order into a hidden partial file and renamed when complete. Blobs already in the store are
+/// not fetched again, so running it again after a crash or a failure resumes.
+/// </summary>
+public sealed class StreamDownload
+{
+    private static readonly TimeSpan IdlePoll = TimeSpan.FromSeconds(1);
+
+    private readonly LbryStorage _storage;
+    private readonly IBlobPeerConnector _connector;
+    private readonly IStreamPeerFinder? _finder;
+    private readonly string _downloadDirectory;
+    private readonly StreamDownloadOptions _options;
+    private readonly TimeProvider _time;
+    private readonly BlobScheduler _scheduler;
+    private readonly ConcurrentDictionary<int, ReceivedBlob> _buffered = new();
+    private readonly TaskCompletionSource<StreamDescriptor> _descriptor = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private CancellationTokenSource? _run;
+    private Exception? _fatal;
+    private long _bytesReceived;
+    private long _bytesWritten;
+    private int _writerNext;
+    private long _lastBlobAt;
+    private StreamDownloadState _state = StreamDownloadState.Queued;
+    private string? _error;
+
+    public StreamDownload(
+        BlobHash sdHash,
+        LbryStorage storage,
+        IBlobPeerConnector connector,
+        IStreamPeerFinder? finder,
+        string downloadDirectory,
+        StreamDownloadOptions? options = null,
+        TimeProvider? time = null)
+    {
+        SdHash = sdHash;
+        _storage = storage ?? throw new ArgumentNullException(nameof(storage));
+        _connector = connector ?? throw new ArgumentNullException(nameof(connector));
+        _finder = finder;
+        _downloadDirectory = downloadDirectory ?? throw new ArgumentNullException(nameof(downloadDirectory));
+        _options = options ?? new StreamDownloadOptions();
+        _time = time ?? TimeProvider.System;
+        _scheduler = new BlobScheduler(sdHash, _options);
+    }
+
+    public BlobHash SdHash { get; }
+
+    /// <summary>The descriptor, once fetched and validated.</summary>
+    public StreamDescriptor? Descriptor => _descriptor.Task.IsCompletedSuccessfully ? _descriptor.Task.Result : null;
+
+    /// <summary>The file's final path once complete.</summary>
+    public string? OutputPath { get; private set; }
+
+    public StreamDownloadProgress Progress
+    {
+        get
+        {
+            var (blobsHave, blobsTotal, bytesHave, bytesTotal) = _scheduler.Counts();
+            var (known, active) = _scheduler.PeerCounts();
+            return new StreamDownloadProgress(
+                _state,
+                blobsTotal,
+                blobsHave,
+                bytesTotal,
+                bytesHave,
+                Interlocked.Read(ref _bytesReceived),
+                Interlocked.Read(ref _bytesWritten),
+                known,
+                active,
+                _error);
+        }
+    }
+
+    /// <summary>Adds peers to ask (fixed peers, a .smartshare file's contacts); the running download uses them at once.</summary>
+    public void AddPeers(IEnumerable<IPEndPoint> peers)
+    {
+        ArgumentNullException.ThrowIfNull(peers);
+        foreach (var peer in peers)
+        {
+            _scheduler.AddPeer(peer);
+        }
+
+        Pulse();
+    }
+
+    /// <summary>Waits until the descriptor is known (fetched, or found in the store).</summary>
+    public Task<StreamDescriptor> WaitForDescriptorAsync(CancellationToken cancellationToken) =>
+        _descriptor.Task.WaitAsync(cancellationToken);
+
+    /// <summary>
+    /// Waits until data blobs <paramref name="first"/>..<paramref name="last"/> are in the store, asking for them
+    /// before any other. For streaming reads while the download runs.
+    /// </summary>
+    public async Task WaitForBlobsAsync(int first, int last, CancellationToken cancellationToken)
+    {
+        var descriptor = await WaitForDescriptorAsync(cancellationToken);
+        ArgumentOutOfRangeException.ThrowIfNegative(first);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(last, descriptor.DataBlobCount);
+        _scheduler.Prioritize(first, last);
+        Pulse();
+        for (var i = first; i <= last; i++)
+        {
+            while (!_scheduler.IsHave(i))
+            {
+                if (_state is StreamDownloadState.Failed or StreamDownloadState.Stopped)
+                {
+                    throw new StreamDownloadException(_error ?? $"The download of {SdHash} stopped before blob {i} arrived.");
+                }
+
+                await WaitForChangeAsync(IdlePoll, cancellationToken);
+            }
+        }
+    }
+
+    /// <summary>Runs the download to the end and returns the output file's path (null when not writing a file).</summary>
+    public async Task<string?> RunAsync(CancellationToken cancellationToken)
+    {
+        if (_run is not null)
+        {
+            throw new InvalidOperationException($"The download of {SdHash} is already running or has run.");
+        }
+
+        using var run = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        _run = run;
+        var workers = new List<Task>();
+        try
+        {
+            _lastBlobAt = _time.GetTimestamp();
+            var stored = TryReadStoredDescriptor();
+            _state = stored is null ? StreamDownloadState.FetchingDescriptor : StreamDownloadState.Downloading;
+            if (_finder is not null)
+            {
+                workers.Add(SearchPeersAsync(run.Token));
+            }
+
+            for (var i = 0; i < _options.MaxConnections; i++)
+            {
+                workers.Add(WorkerAsync(run.Token));
+            }
+
+            var descriptor = stored ?? await AwaitDescriptorAsync(run.Token);
+            _state = StreamDownloadState.Downloading;
+            Pulse();
+            string? path = null;
+            if (_options.WriteFile)
+            {
+                path = await WriteFileAsync(descriptor, run.Token);
+            }
+            else
+            {
+                await WaitAllBlobsAsync(run.Token);
+            }
+
+            _storage.Streams.Add(SdHash, descriptor, path);
+            OutputPath = path;
+            _state = StreamDownloadState.Completed;
+            return path;
+        }
+        catch (Exception ex)
+        {
+            var reason = _fatal ?? ex;
+            var cancelled = reason is OperationCanceledException && cancellationToken.IsCancellationRequested;
+            _state = cancelled ? StreamDownloadState.Stopped : StreamDownloadState.Failed;
+            _error = cancelled ? "Stopped before it was complete; the blobs fetched so far are kept." : reason.Message;
+            _descriptor.TrySetException(cancelled ? new OperationCanceledException(cancellationToken) : reason);
+            if (reason != ex)
+            {
+                throw reason;
+            }
+
+            throw;
+        }
+        finally
+        {
+            await run.CancelAsync();
+            Pulse();
+            await Task.WhenAll(workers.Select(worker => worker.ContinueWith(_ => { }, TaskScheduler.Default)));
+            foreach (var index in _buffered.Keys)
+            {
+                if (_buffered.TryRemove(index, out var blob))
+                {
+                    blob.Dispose();
+                }
+            }
+        }
+    }
+
+    private StreamDescriptor? TryReadStoredDescriptor()
+    {
+        if (_storage.Blobs.TryGetLength(SdHash) is null)
+        {
+            return null;
+        }
+
+        var descriptor = ParseDescriptor(_storage.Blobs.ReadAllVerified(SdHash));
+        UseDescriptor(descriptor);
+        return descriptor;
+    }
+
+    private StreamDescriptor ParseDescriptor(ReadOnlySpan<byte> sdBlob)
+    {
+        try
+        {
+            return StreamDescriptorCodec.Parse(sdBlob.ToArray(), SdHash.ToString());
+        }
+        catch (LbryDataException ex)
+        {
+            throw new StreamDownloadException($"The descriptor (sd blob) {SdHash} is not a valid stream descriptor: {ex.Message}", ex);
+        }
+    }
+
+    private void UseDescriptor(StreamDescriptor descriptor)
+    {
+        _scheduler.SetDescriptor(descriptor, blob => _storage.Blobs.TryGetLength(blob.BlobHash!.Value) == blob.Length);
+        _descriptor.TrySetResult(descriptor);
+    }
+
+    private async Task<StreamDescriptor> AwaitDescriptorAsync(CancellationToken cancellationToken)
+    {
+        var started = _time.GetTimestamp();
+        while (!_descriptor.Task.IsCompleted)
+        {
+            ThrowIfFatal();
+            var waited = _time.GetElapsedTime(started);
+            if (waited >= _options.DescriptorTimeout)
+            {
+                throw new StreamDownloadException(DescriptorTimeoutMessage());
+            }
+
+            await WaitForChangeAsync(Min(IdlePoll, _options.DescriptorTimeout - waited), cancellationToken);
+        }
+
+        return await _descriptor.Task;
+    }
+
+    private string DescriptorTimeoutMessage()
+    {
+        var peers = _scheduler.PeerCount;
+        var errors = _scheduler.PeerErrors();
+        var detail = errors.Count > 0 ? $" The last peer error: {errors[^1]}" : string.Empty;
+        return peers == 0
+            ? $"No peer was found for {SdHash} within {_options.DescriptorTimeout.TotalSeconds:0} s: nobody announced it in the DHT and no peer was given. Check the hash, --bootstrap, or give the creator's address."
+            : $"None of the {peers} peers found for {SdHash} sent its descriptor (sd blob) within {_options.DescriptorTimeout.TotalSeconds:0} s.{detail}";
+    }
+
+    private async Task<string> WriteFileAsync(StreamDescriptor descriptor, CancellationToken cancellationToken)
+    {
+        var key = Convert.FromHexString(descriptor.Key);
+        var blobs = descriptor.Blobs;
+        using var output = StreamOutputFile.Create(_downloadDirectory, descriptor.SuggestedFileName, SdHash.ToString()[..16]);
+        for (var index = 0; index < descriptor.DataBlobCount; index++)
+        {
+            await WaitForBlobAsync(index, cancellationToken);
+            var info = blobs[index];
+            if (_buffered.TryRemove(index, out var received))
+            {
+                using (received)
+                {
+                    // The writer owns this buffer now: decrypting it in place saves a copy per blob.
+                    var buffer = MemoryMarshal.AsMemory(received.Content).Span;
+                    var plain = StreamDecryptor.DecryptBlob(key, info, buffer, received.Length);
+                    output.Append(buffer[..plain]);
+                    Interlocked.Add(ref _bytesWritten, plain);
+                }
+            }
+            else
+            {
+                var buffer = ArrayPool<byte>.Shared.Rent(BlobStore.MaxBlobSize);
+                try
+                {
+                    var length = _storage.Blobs.Read(info.BlobHash!.Value, buffer, verify: true);
+                    var plain = StreamDecryptor.DecryptBlob(key, info, buffer, length);
+                    output.Append(buffer.AsSpan(0, plain));
+                    Interlocked.Add(ref _bytesWritten, plain);
+                }
+                finally
+                {
+                    ArrayPool<byte>.Shared.Return(buffer);
+                }
+            }
+
+            Volatile.Write(ref _writerNext, index + 1);
+        }
+
+        return output.Complete();
+    }
+
+    private async Task WaitAllBlobsAsync(CancellationToken cancellationToken)
+    {
+        while (!_scheduler.IsComplete)
+        {
+            ThrowIfFatal();
+            ThrowIfStalled();
+            await WaitForChangeAsync(IdlePoll, cancellationToken);
+        }
+    }
+
+    private async Task WaitForBlobAsync(int index, CancellationToken cancellationToken)
+    {
+        while (!_scheduler.IsHave(index))
+        {
+            ThrowIfFatal();
+            ThrowIfStalled();
+            await WaitForChangeAsync(IdlePoll, cancellationToken);
+        }
+    }
+
+    private void ThrowIfStalled()
+    {
+        if (_time.GetElapsedTime(Interlocked.Read(ref _lastBlobAt)) < _options.StallTimeout)
+        {
+            return;
+        }
+
+        var (have, total, _, _) = _scheduler.Counts();
+        var errors = _scheduler.PeerErrors();
+        var detail = errors.Count > 0 ? $" The last peer error: {errors[^1]}" : string.Empty;
+        throw new StreamDownloadException(
+            $"No peer sent a blob of {SdHash} for {_options.StallTimeout.TotalSeconds:0} s; {total - have} of {total} blobs are still missing " +
+            $"({_scheduler.PeerCount} peers tried). The blobs fetched so far are kept: run the download again to resume.{detail}");
+    }
+
+    private void ThrowIfFatal()
+    {
+        if (_fatal is not null)
+        {
+            throw _fatal;
+        }
+    }
+
+    private async Task SearchPeersAsync(CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                var found = await _finder!.FindPeersAsync(SdHash, cancellationToken);
+                AddPeers(found);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                // A failed lookup is retried on the next round; the download goes on with the peers it has.
+            }
+
+            try
+            {
+                await Task.Delay(_options.PeerSearchInterval, _time, cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    private async Task WorkerAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            while (!cancellationToken.IsCancellationRequested && !_scheduler.IsComplete)
+            {
+                var peer = _scheduler.AcquirePeer(_time.GetUtcNow());
+                if (peer is null)
+                {
+                    var now = _time.GetUtcNow();
+                    var wait = _scheduler.NextBanExpiry(now) is { } until ? Min(until - now, IdlePoll) : IdlePoll;
+                    await WaitForChangeAsync(wait, cancellationToken);
+                    continue;
+                }
+
+                int served;
+                try
+                {
+                    served = await ServePeerAsync(peer, cancellationToken);
+                }
+                finally
+                {
+                    _scheduler.ReleasePeer(peer);
+                    Pulse();
+                }
+
+                if (served == 0)
+                {
+                    // Another connection took the work this peer had; wait for news instead of reconnecting at once.
+                    await WaitForChangeAsync(IdlePoll, cancellationToken);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+        catch (Exception ex)
+        {
+            // Anything but a peer's fault (a full disk, a broken descriptor) stops the whole download.
+            _fatal ??= ex;
+            Pulse();
+        }
+    }
+
+    /// <summary>Asks one peer for blobs over one connection while it has any for it; returns how many requests it made.</summary>
+    private async Task<int> ServePeerAsync(DownloadPeer peer, CancellationToken cancellationToken)
+    {
+        var requests = 0;
+        IBlobPeerConnection connection;
+        try
+        {
+            connection = await _connector.ConnectAsync(peer.EndPoint, cancellationToken);
+        }
+        catch (BlobExchangeException ex)
+        {
+            _scheduler.Failed(null, peer, ex.Failure, ex.Message, _time.GetUtcNow());
+            return 1;
+        }
+
+        await using (connection)
+        {
+            while (_scheduler.Pick(peer, _time.GetUtcNow()) is { } job)
+            {
+                requests++;
+                ReceivedBlob blob;
+                try
+                {
+                    blob = await connection.DownloadAsync(job.Hash, job.ExpectedLength, cancellationToken);
+                }
+                catch (BlobExchangeException ex) when (ex.Failure == BlobExchangeFailure.NotAvailable)
+                {
+                    _scheduler.NotAvailable(job, peer);
+                    continue;
+                }
+                catch (BlobExchangeException ex)
+                {
+                    _scheduler.Failed(job, peer, ex.Failure, ex.Message, _time.GetUtcNow());
+                    Pulse();
+                    return requests;
+                }
+                catch
+                {
+                    _scheduler.Failed(job, peer, BlobExchangeFailure.ConnectionClosed, "The request was abandoned.", _time.GetUtcNow());
+                    throw;
+                }
+
+                Interlocked.Add(ref _bytesReceived, blob.Length);
+                Accept(job, peer, blob);
+            }
+        }
+
+        return requests;
+    }
+
+    private void Accept(BlobJob job, DownloadPeer peer, ReceivedBlob blob)
+    {
+        var keep = false;
+        try
+        {
+            if (job.IsDescriptor)
+            {
+                var descriptor = ParseDescriptor(blob.Content.Span);
+                Store(blob);
+                _scheduler.Completed(job, peer);
+                UseDescriptor(descriptor);
+            }
+            else
+            {
+                Store(blob);
+                var first = _scheduler.Completed(job, peer);
+                var next = Volatile.Read(ref _writerNext);
+                keep = first && _options.WriteFile && job.Index >= next && job.Index < next + _options.MaxBufferedBlobs &&
+                       _buffered.Count < _options.MaxBufferedBlobs && _buffered.TryAdd(job.Index, blob);
+            }
+
+            Interlocked.Exchange(ref _lastBlobAt, _time.GetTimestamp());
+            Pulse();
+        }
+        finally
+        {
+            if (!keep)
+            {
+                blob.Dispose();
+            }
+        }
+    }
+
+    private void Store(ReceivedBlob blob)
+    {
+        using var batch = _storage.Blobs.BeginBatch();
+        if (batch.AddReceived(blob))
+        {
+            batch.Commit();
+        }
+    }
+
+    private void Pulse() =>
+        Interlocked.Exchange(ref _changed, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+
+    private async Task WaitForChangeAsync(TimeSpan atMost, CancellationToken cancellationToken)
+    {
+        var changed = Volatile.Read(ref _changed).Task;
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var delay = Task.Delay(atMost > TimeSpan.Zero ? atMost : TimeSpan.Zero, _time, stop.Token);
+        await Task.WhenAny(changed, delay);
+        await stop.CancelAsync();
+        cancellationToken.ThrowIfCancellationRequested();
+    }
+
+    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
+}

@@ -1,0 +1,35 @@
+namespace SmartShare.Lbry.Downloads;
+
+/// <summary>How hard a stream download works and how long it waits; the defaults follow lbry-sdk's where it has one.</summary>
+public sealed class StreamDownloadOptions
+{
+    /// <summary>Connections open at once for one download, across all peers.</summary>
+    public int MaxConnections { get; init; } = 8;
+
+    /// <summary>
+    /// Connections to one peer. The protocol answers one blob per connection at a time, so a fast peer
+    /// only fills the pipe with several.
+    /// </summary>
+    public int MaxConnectionsPerPeer { get; init; } = 4;
+
+    /// <summary>How long to look for a peer that sends the descriptor before giving up.</summary>
+    public TimeSpan DescriptorTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>How long without any blob arriving before the download fails (its blobs stay for a resume).</summary>
+    public TimeSpan StallTimeout { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>How often the DHT is asked again for peers while the download runs.</summary>
+    public TimeSpan PeerSearchInterval { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>A blob in flight this long may also be asked of a second peer, so one slow peer cannot hold up the file.</summary>
+    public TimeSpan SlowBlobAfter { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Failures (each banned for min(30 s, failures²)) after which a peer is dropped for this download.</summary>
+    public int MaxPeerFailures { get; init; } = 5;
+
+    /// <summary>Received blobs kept in memory for the in-order decryption; beyond this they are read back from the store.</summary>
+    public int MaxBufferedBlobs { get; init; } = 12;
+
+    /// <summary>Decrypts into the output file; off when the node only fetches blobs (e.g. to seed).</summary>
+    public bool WriteFile { get; init; } = true;
+}
