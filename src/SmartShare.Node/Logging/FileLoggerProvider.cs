@@ -37,7 +37,8 @@ public sealed class FileLoggerProvider : ILoggerProvider
         Directory.CreateDirectory(System.IO.Path.GetDirectoryName(Path)!);
         _lines = Channel.CreateBounded<string>(new BoundedChannelOptions(queueCapacity)
         {
-            FullMode = BoundedChannelFullMode.DropWrite,
+            // Wait mode makes TryWrite fail (never block) when full, so drops can be counted; the drop modes report success.
+            FullMode = BoundedChannelFullMode.Wait,
             SingleReader = true,
             SingleWriter = false,
         });
