@@ -1,0 +1,117 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using SmartShare.Node.Client;
+
+namespace SmartShare.Node.Tests.Api;
+
+/// <summary>The JSON-RPC envelope and its errors, against a real node on a free loopback port.</summary>
+public sealed class JsonRpcEndpointTests : IAsyncLifetime, IDisposable
+{
+    private readonly NodeTestDirectory _directory = new();
+    private TestNode? _node;
+
+    private TestNode Node => _node!;
+
+    public async Task InitializeAsync() => _node = await TestNode.StartAsync(_directory.Path);
+
+    [Fact]
+    public async Task An_unknown_method_is_32601_and_names_the_method()
+    {
+        var (status, body) = await Node.PostRawAsync("""{"method": "no_such_thing", "params": {}}""");
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal(-32601, body["error"]!["code"]!.GetValue<int>());
+        Assert.Contains("'no_such_thing'", body["error"]!["message"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.False(body.ContainsKey("result"));
+    }
+
+    [Fact]
+    public async Task A_bad_parameter_is_32602_and_names_the_parameter()
+    {
+        var error = await Assert.ThrowsAsync<NodeApiException>(() => Node.CallAsync("blob_list", new JsonObject { ["page_size"] = "ten" }));
+
+        Assert.Equal(-32602, error.Code);
+        Assert.Contains("'page_size'", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_missing_parameter_is_32602_and_names_it()
+    {
+        var error = await Assert.ThrowsAsync<NodeApiException>(() => Node.CallAsync("peer_list"));
+
+        Assert.Equal(-32602, error.Code);
+        Assert.Contains("'blob_hash' is required", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Invalid_json_is_a_parse_error()
+    {
+        var (status, body) = await Node.PostRawAsync("""{"method": "status",""");
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal(-32700, body["error"]!["code"]!.GetValue<int>());
+        Assert.DoesNotContain(" at ", body["error"]!["message"]!.GetValue<string>(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("[1, 2]")]
+    [InlineData("""{"params": {}}""")]
+    [InlineData("""{"method": 7}""")]
+    public async Task A_request_that_is_not_a_method_call_is_invalid(string request)
+    {
+        var (_, body) = await Node.PostRawAsync(request);
+
+        Assert.Equal(-32600, body["error"]!["code"]!.GetValue<int>());
+    }
+
+    [Fact]
+    public async Task Positional_params_are_refused_as_invalid_params()
+    {
+        var (_, body) = await Node.PostRawAsync("""{"method": "status", "params": [1]}""");
+
+        Assert.Equal(-32602, body["error"]!["code"]!.GetValue<int>());
+    }
+
+    [Fact]
+    public async Task A_request_over_one_mebibyte_is_refused_with_413()
+    {
+        var (status, body) = await Node.PostRawAsync("{\"method\": \"status\", \"params\": {\"pad\": \"" + new string('x', 1024 * 1024) + "\"}}");
+
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, status);
+        Assert.Equal(-32600, body["error"]!["code"]!.GetValue<int>());
+        Assert.Contains("1 MiB", body["error"]!["message"]!.GetValue<string>(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Id_and_jsonrpc_are_echoed_and_api_path_also_answers()
+    {
+        var (status, body) = await Node.PostRawAsync("""{"jsonrpc": "2.0", "id": "abc", "method": "method_list"}""", "/api");
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal("2.0", body["jsonrpc"]!.GetValue<string>());
+        Assert.Equal("abc", body["id"]!.GetValue<string>());
+        var names = body["result"]!.AsArray().Select(method => method!["name"]!.GetValue<string>()).ToList();
+        Assert.Subset(
+            new HashSet<string> { "status", "stop", "help", "method_list", "settings_get", "settings_set", "blob_list", "peer_list" },
+            names.ToHashSet());
+    }
+
+    [Fact]
+    public async Task Help_describes_one_method()
+    {
+        var help = await Node.CallAsync("help", new JsonObject { ["command"] = "blob_list" });
+
+        Assert.Equal("blob_list", help!["name"]!.GetValue<string>());
+        Assert.Contains("page", help["description"]!.GetValue<string>(), StringComparison.Ordinal);
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_node is not null)
+        {
+            await _node.DisposeAsync();
+        }
+    }
+
+    public void Dispose() => _directory.Dispose();
+}
