@@ -11,6 +11,7 @@ using Microsoft.Extensions.Logging;
 using SmartShare.Lbry;
 using SmartShare.Lbry.Dht;
 using SmartShare.Node.Api;
+using SmartShare.Node.Downloads;
 using SmartShare.Node.Logging;
 using SmartShare.Node.Settings;
 
@@ -262,6 +263,7 @@ public sealed partial class NodeHost : IAsyncDisposable
         services.AddSingleton<IRpcMethodProvider, BlobRpcMethods>();
         services.AddSingleton(provider => new JsonRpcMethods(provider.GetServices<IRpcMethodProvider>()));
         services.AddSingleton<JsonRpcEndpoint>();
+        services.AddStreamTransfers(DataDirectory);
         foreach (var hook in _serviceHooks)
         {
             hook(services);
@@ -271,6 +273,7 @@ public sealed partial class NodeHost : IAsyncDisposable
         var endpoint = app.Services.GetRequiredService<JsonRpcEndpoint>();
         app.MapPost("/", endpoint.HandleAsync);
         app.MapPost("/api", endpoint.HandleAsync);
+        app.MapStreamTransfers();
         foreach (var hook in _endpointHooks)
         {
             hook(app);

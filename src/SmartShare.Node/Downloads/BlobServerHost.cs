@@ -1,0 +1,68 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Hosting;
+using SmartShare.Lbry;
+using SmartShare.Lbry.BlobExchange;
+using SmartShare.Lbry.Dht;
+using SmartShare.Node.Hosting;
+using SmartShare.Node.Settings;
+
+namespace SmartShare.Node.Downloads;
+
+/// <summary>
+/// Serves the node's verified blobs to other peers over TCP on the same port number as the DHT, which is
+/// where lbry-sdk downloaders look for it (they guess the UDP port from the TCP one).
+/// </summary>
+public sealed class BlobServerHost(LbryStorage storage, LbryDhtService dht, NodeSettingsStore settings, TimeProvider time) : IHostedService, IStatusContributor, IAsyncDisposable
+{
+    private BlobExchangeServer? _server;
+
+    /// <summary>Where the server listens, once started.</summary>
+    public IPEndPoint? LocalEndPoint => _server?.LocalEndPoint;
+
+    public string Section => "blob_exchange";
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        var bind = new IPEndPoint(IPAddress.Parse(settings.Current.BindAddress), dht.LocalEndPoint.Port);
+        var server = new BlobExchangeServer(storage.Blobs, timeProvider: time);
+        try
+        {
+            server.Start(bind);
+        }
+        catch (SocketException ex)
+        {
+            throw new NodeStartException(
+                $"Cannot listen on TCP {bind} for blob exchange: {ex.Message}. The DHT took UDP {bind.Port}; the blob server needs the same TCP port. Choose another --port.", ex);
+        }
+
+        _server = server;
+        return Task.CompletedTask;
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken) => await DisposeAsync();
+
+    public JsonNode? Describe()
+    {
+        var server = _server;
+        return server is null
+            ? null
+            : new JsonObject
+            {
+                ["tcp_port"] = server.LocalEndPoint.Port,
+                ["connections"] = server.ActiveConnections,
+                ["blobs_served"] = server.BlobsServed,
+                ["bytes_served"] = server.BytesServed,
+            };
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        var server = Interlocked.Exchange(ref _server, null);
+        if (server is not null)
+        {
+            await server.DisposeAsync();
+        }
+    }
+}

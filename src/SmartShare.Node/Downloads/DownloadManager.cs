@@ -1,0 +1,221 @@
+using System.Collections.Concurrent;
+using System.Net;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using SmartShare.Lbry;
+using SmartShare.Lbry.BlobExchange;
+using SmartShare.Lbry.Blobs;
+using SmartShare.Lbry.Dht;
+using SmartShare.Lbry.Downloads;
+using SmartShare.Lbry.Streams;
+using SmartShare.Node.Hosting;
+using SmartShare.Node.Settings;
+
+namespace SmartShare.Node.Downloads;
+
+/// <summary>
+/// The node's downloads and shares: starts a <see cref="StreamDownload"/> per stream, records each in the file
+/// list so a restarted node resumes what was running, announces streams once they are complete, and answers
+/// what the API and the streaming endpoint ask about them.
+/// </summary>
+public sealed partial class DownloadManager(
+    LbryStorage storage,
+    FileStore files,
+    LbryDhtService dht,
+    BlobServerHost blobServer,
+    Announcer announcer,
+    NodeSettingsStore settings,
+    IRandomSource random,
+    TimeProvider time,
+    ILogger<DownloadManager> logger) : IHostedService, IDisposable
+{
+    private readonly ConcurrentDictionary<BlobHash, ActiveDownload> _active = new();
+    private readonly BlobExchangeClient _client = new(timeProvider: time);
+    private readonly CancellationTokenSource _stopping = new();
+
+    /// <summary>Options for new downloads; tests shorten the time limits.</summary>
+    public StreamDownloadOptions? DownloadOptions { get; set; }
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        foreach (var record in files.List().Where(record => record.Status == FileStatus.Downloading))
+        {
+            LogResuming(logger, record.SdHash);
+            Start(record.SdHash, record.DownloadDirectory, record.Peers);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        // Stopping the node is not stopping the downloads: their entries stay "downloading" and resume next start.
+        await _stopping.CancelAsync();
+        await Task.WhenAll(_active.Values.Select(active => active.Completion.ContinueWith(_ => { }, TaskScheduler.Default)));
+    }
+
+    public void Dispose() => _stopping.Dispose();
+
+    /// <summary>
+    /// Starts downloading a stream, or returns the download already running for it. A completed stream whose file
+    /// is still there is not downloaded again.
+    /// </summary>
+    public ActiveDownload? Start(BlobHash sdHash, string? downloadDirectory, IEnumerable<IPEndPoint> peers)
+    {
+        ArgumentNullException.ThrowIfNull(peers);
+        var fixedPeers = peers.ToList();
+        if (_active.TryGetValue(sdHash, out var running))
+        {
+            running.Download.AddPeers(fixedPeers);
+            return running;
+        }
+
+        var known = files.Find(sdHash);
+        if (known is { Status: FileStatus.Completed, Path: { } path } && File.Exists(path))
+        {
+            return null;
+        }
+
+        var directory = Path.GetFullPath(downloadDirectory ?? known?.DownloadDirectory ?? settings.Current.DownloadDirectory);
+        var options = DownloadOptions ?? new StreamDownloadOptions { MaxConnections = settings.Current.MaxConnectionsPerDownload };
+        var download = new StreamDownload(sdHash, storage, _client, new DhtPeerFinder(dht, () => blobServer.LocalEndPoint), directory, options, time);
+        download.AddPeers(fixedPeers);
+        var cancel = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
+        var added = known?.AddedAt ?? time.GetUtcNow();
+        var record = new FileRecord(sdHash, FileKind.Download, FileStatus.Downloading, directory, null, known?.StreamName, null, fixedPeers, added, null);
+        var active = new ActiveDownload(download, cancel, time);
+        if (!_active.TryAdd(sdHash, active))
+        {
+            cancel.Dispose();
+            return _active[sdHash];
+        }
+
+        files.Upsert(record);
+        LogStarted(logger, sdHash, directory);
+        active.Completion = RunAsync(active, record);
+        return active;
+    }
+
+    /// <summary>The running download of a stream, if any.</summary>
+    public ActiveDownload? Active(BlobHash sdHash) => _active.GetValueOrDefault(sdHash);
+
+    public FileRecord? Find(BlobHash sdHash) => files.Find(sdHash);
+
+    public IReadOnlyList<FileRecord> List() => files.List();
+
+    /// <summary>Shares a file: creates its stream in the store, lists it and announces it.</summary>
+    public async Task<StreamCreateResult> ShareAsync(string path, CancellationToken cancellationToken)
+    {
+        var created = await new StreamEncryptor(storage, random).CreateAsync(path, cancellationToken: cancellationToken);
+        var now = time.GetUtcNow();
+        files.Upsert(new FileRecord(
+            created.SdHash, FileKind.Share, FileStatus.Completed, Path.GetDirectoryName(created.SourcePath), created.SourcePath,
+            created.Descriptor.StreamName, null, [], now, now));
+        LogShared(logger, created.SdHash, created.SourcePath);
+        AnnounceInBackground(created.SdHash);
+        return created;
+    }
+
+    /// <summary>
+    /// Removes a stream from the list, stopping its download; with <paramref name="deleteFile"/> the downloaded file
+    /// goes too (a shared file's source is never deleted). The blobs stay in the store and keep being served.
+    /// </summary>
+    public async Task<bool> DeleteAsync(BlobHash sdHash, bool deleteFile, CancellationToken cancellationToken)
+    {
+        if (_active.TryGetValue(sdHash, out var active))
+        {
+            await active.Cancel.CancelAsync();
+            await active.Completion.WaitAsync(cancellationToken).ContinueWith(_ => { }, TaskScheduler.Default);
+        }
+
+        var record = files.Find(sdHash);
+        if (record is null)
+        {
+            return false;
+        }
+
+        if (deleteFile && record.Kind == FileKind.Download && record.Path is { } path && File.Exists(path))
+        {
+            File.Delete(path);
+        }
+
+        return files.Delete(sdHash);
+    }
+
+    private async Task<string?> RunAsync(ActiveDownload active, FileRecord record)
+    {
+        // Leave the caller's thread at once; the download's first steps read the store.
+        await Task.Yield();
+        var sdHash = active.Download.SdHash;
+        try
+        {
+            var path = await active.Download.RunAsync(active.Cancel.Token);
+            files.Upsert(record with
+            {
+                Status = FileStatus.Completed,
+                Path = path,
+                StreamName = active.Download.Descriptor?.StreamName,
+                CompletedAt = time.GetUtcNow(),
+            });
+            LogCompleted(logger, sdHash, path);
+            AnnounceInBackground(sdHash);
+            return path;
+        }
+        catch (OperationCanceledException) when (active.Cancel.IsCancellationRequested)
+        {
+            if (!_stopping.IsCancellationRequested && files.Find(sdHash) is not null)
+            {
+                files.Upsert(record with { Status = FileStatus.Stopped, StreamName = active.Download.Descriptor?.StreamName });
+            }
+
+            return null;
+        }
+        catch (Exception ex) when (ex is LbryDataException or IOException or UnauthorizedAccessException or Storage.StorageException)
+        {
+            // A full disk pauses the download (it resumes when asked again); anything else fails it.
+            var status = Storage.DiskErrors.IsDiskFull(ex) ? FileStatus.Stopped : FileStatus.Failed;
+            files.Upsert(record with { Status = status, Error = ex.Message, StreamName = active.Download.Descriptor?.StreamName });
+            LogFailed(logger, sdHash, ex.Message);
+            return null;
+        }
+        finally
+        {
+            _active.TryRemove(sdHash, out _);
+            active.Cancel.Dispose();
+        }
+    }
+
+    private void AnnounceInBackground(BlobHash sdHash)
+    {
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                await announcer.AnnounceNowAsync(sdHash, _stopping.Token);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                // The 12-hourly round announces it again; a node without DHT contacts yet cannot announce now.
+                LogAnnounceFailed(logger, sdHash, ex.Message);
+            }
+        });
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Resuming the download of {SdHash}.")]
+    private static partial void LogResuming(ILogger logger, BlobHash sdHash);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Downloading {SdHash} into {Directory}.")]
+    private static partial void LogStarted(ILogger logger, BlobHash sdHash, string directory);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Shared {SdHash} from {Path}.")]
+    private static partial void LogShared(ILogger logger, BlobHash sdHash, string path);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Downloaded {SdHash} to {Path}.")]
+    private static partial void LogCompleted(ILogger logger, BlobHash sdHash, string? path);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The download of {SdHash} failed: {Reason}")]
+    private static partial void LogFailed(ILogger logger, BlobHash sdHash, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not announce {SdHash} now: {Reason}")]
+    private static partial void LogAnnounceFailed(ILogger logger, BlobHash sdHash, string reason);
+}

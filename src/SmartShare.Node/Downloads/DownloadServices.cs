@@ -1,0 +1,29 @@
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using SmartShare.Node.Api;
+using SmartShare.Node.Hosting;
+using SmartShare.Node.Streaming;
+
+namespace SmartShare.Node.Downloads;
+
+/// <summary>Puts blob serving, downloads, their API methods and the streaming endpoint into a node.</summary>
+public static class DownloadServices
+{
+    public static IServiceCollection AddStreamTransfers(this IServiceCollection services, string dataDirectory)
+    {
+        services.AddSingleton(FileStore.Open(dataDirectory));
+        services.AddSingleton<BlobServerHost>();
+        services.AddHostedService(provider => provider.GetRequiredService<BlobServerHost>());
+        services.AddSingleton<IStatusContributor>(provider => provider.GetRequiredService<BlobServerHost>());
+        services.AddSingleton<DownloadManager>();
+        services.AddHostedService(provider => provider.GetRequiredService<DownloadManager>());
+        services.AddSingleton<IRpcMethodProvider, FileRpcMethods>();
+        return services;
+    }
+
+    public static IEndpointRouteBuilder MapStreamTransfers(this IEndpointRouteBuilder endpoints)
+    {
+        StreamEndpoint.Map(endpoints);
+        return endpoints;
+    }
+}

@@ -1,0 +1,33 @@
+using System.Net;
+using SmartShare.Lbry.Blobs;
+
+namespace SmartShare.Node.Downloads;
+
+/// <summary>One entry of the node's file list: a stream it downloads or downloaded, or one it shared.</summary>
+public sealed record FileRecord(
+    BlobHash SdHash,
+    FileKind Kind,
+    FileStatus Status,
+    string? DownloadDirectory,
+    string? Path,
+    string? StreamName,
+    string? Error,
+    IReadOnlyList<IPEndPoint> Peers,
+    DateTimeOffset AddedAt,
+    DateTimeOffset? CompletedAt);
+
+/// <summary>Whether the node fetched a file or created its stream.</summary>
+public enum FileKind
+{
+    Download,
+    Share,
+}
+
+/// <summary>Where a file entry stands; a node restarted finds <see cref="Downloading"/> entries and resumes them.</summary>
+public enum FileStatus
+{
+    Downloading,
+    Completed,
+    Failed,
+    Stopped,
+}

@@ -1,0 +1,149 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using SmartShare.Lbry;
+using SmartShare.Lbry.Blobs;
+using SmartShare.Node.Api;
+using SmartShare.Node.Hosting;
+using SmartShare.Storage;
+
+namespace SmartShare.Node.Downloads;
+
+/// <summary><c>get</c>, <c>stream_create</c>, <c>file_list</c> and <c>file_delete</c>: the node's files.</summary>
+internal sealed class FileRpcMethods(DownloadManager downloads, NodeRuntime runtime) : IRpcMethodProvider
+{
+    private const int DefaultGetTimeoutSeconds = 60;
+
+    public void Register(JsonRpcMethods methods)
+    {
+        ArgumentNullException.ThrowIfNull(methods);
+        methods.Add(
+            "get",
+            "Downloads a stream ({\"uri\": sd hash, \"download_directory\"?, \"peers\"?: [\"ip:port\"], \"timeout\"?: seconds to wait for the descriptor}); answers once it is under way.",
+            GetAsync);
+        methods.Add("stream_create", "Shares a file ({\"file_path\"}): creates its stream, lists it and announces it.", StreamCreateAsync);
+        methods.Add("file_list", "Files downloaded, downloading and shared ({\"sd_hash\"?, \"page\"?, \"page_size\"?}).", FileList);
+        methods.Add(
+            "file_delete",
+            "Removes a file from the list and stops its download ({\"sd_hash\", \"delete_from_download_dir\"?: false}); blobs stay in the store.",
+            FileDeleteAsync);
+    }
+
+    private async Task<JsonNode?> GetAsync(RpcParams parameters, CancellationToken cancellationToken)
+    {
+        var sdHash = parameters.GetBlobHash("uri");
+        var directory = parameters.GetOptionalString("download_directory");
+        var timeout = TimeSpan.FromSeconds(parameters.GetInt32("timeout", DefaultGetTimeoutSeconds, min: 1, max: 3600));
+        var peers = ReadPeers(parameters);
+        var active = downloads.Start(sdHash, directory, peers);
+        if (active is not null)
+        {
+            using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            limit.CancelAfter(timeout);
+            try
+            {
+                await active.Download.WaitForDescriptorAsync(limit.Token);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                // Still looking for peers: answer with the entry as it is; the download goes on.
+            }
+            catch (LbryDataException ex)
+            {
+                throw new JsonRpcException(JsonRpcErrorCodes.ServerError, ex.Message);
+            }
+        }
+
+        var record = downloads.Find(sdHash) ?? throw new JsonRpcException(JsonRpcErrorCodes.ServerError, $"The download of {sdHash} ended before it was listed.");
+        return FileView.ToJson(record, downloads.Active(sdHash), runtime.ApiUri);
+    }
+
+    private async Task<JsonNode?> StreamCreateAsync(RpcParams parameters, CancellationToken cancellationToken)
+    {
+        var path = parameters.GetString("file_path");
+        try
+        {
+            var created = await downloads.ShareAsync(path, cancellationToken);
+            var record = downloads.Find(created.SdHash)!;
+            var view = FileView.ToJson(record, null, runtime.ApiUri);
+            view["size"] = created.Size;
+            view["blobs_in_stream"] = created.Descriptor.DataBlobCount;
+            return view;
+        }
+        catch (Exception ex) when (ex is LbryDataException or IOException or UnauthorizedAccessException or StorageException)
+        {
+            throw new JsonRpcException(JsonRpcErrorCodes.ServerError, ex.Message);
+        }
+    }
+
+    private Task<JsonNode?> FileList(RpcParams parameters, CancellationToken cancellationToken)
+    {
+        var page = parameters.GetInt32("page", 1, min: 1);
+        var pageSize = parameters.GetInt32("page_size", 50, min: 1, max: 1000);
+        IReadOnlyList<FileRecord> records;
+        if (parameters.Has("sd_hash"))
+        {
+            var record = downloads.Find(parameters.GetBlobHash("sd_hash"));
+            records = record is null ? [] : [record];
+        }
+        else
+        {
+            records = downloads.List();
+        }
+
+        var items = new JsonArray();
+        foreach (var record in records.Skip((int)Math.Min(int.MaxValue, (long)(page - 1) * pageSize)).Take(pageSize))
+        {
+            items.Add(FileView.ToJson(record, downloads.Active(record.SdHash), runtime.ApiUri));
+        }
+
+        return Task.FromResult<JsonNode?>(new JsonObject
+        {
+            ["items"] = items,
+            ["page"] = page,
+            ["page_size"] = pageSize,
+            ["total_items"] = records.Count,
+            ["total_pages"] = (records.Count + pageSize - 1) / pageSize,
+        });
+    }
+
+    private async Task<JsonNode?> FileDeleteAsync(RpcParams parameters, CancellationToken cancellationToken)
+    {
+        var sdHash = parameters.GetBlobHash("sd_hash");
+        var deleteFile = parameters.GetBoolean("delete_from_download_dir", false);
+        try
+        {
+            return await downloads.DeleteAsync(sdHash, deleteFile, cancellationToken);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new JsonRpcException(JsonRpcErrorCodes.ServerError, $"Removed nothing: the file of {sdHash} could not be deleted: {ex.Message}");
+        }
+    }
+
+    private static List<IPEndPoint> ReadPeers(RpcParams parameters)
+    {
+        var peers = new List<IPEndPoint>();
+        if (parameters.GetNode("peers") is not { } node)
+        {
+            return peers;
+        }
+
+        if (node is not JsonArray array)
+        {
+            throw JsonRpcException.InvalidParams("The parameter 'peers' must be a list of \"ip:port\" strings.");
+        }
+
+        foreach (var item in array)
+        {
+            var text = item is JsonValue value && value.TryGetValue<string>(out var s) ? s : null;
+            if (text is null || !IPEndPoint.TryParse(text, out var peer) || peer.Port == 0)
+            {
+                throw JsonRpcException.InvalidParams($"The parameter 'peers' holds {item?.ToJsonString() ?? "null"}, which is not an \"ip:port\" address.");
+            }
+
+            peers.Add(peer);
+        }
+
+        return peers;
+    }
+}

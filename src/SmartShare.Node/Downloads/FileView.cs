@@ -1,0 +1,56 @@
+using System.Text.Json.Nodes;
+using SmartShare.Lbry.Downloads;
+
+namespace SmartShare.Node.Downloads;
+
+/// <summary>How <c>file_list</c>, <c>get</c> and <c>stream_create</c> show a file, close to lbrynet's field names.</summary>
+public static class FileView
+{
+    public static JsonObject ToJson(FileRecord record, ActiveDownload? active, Uri? api)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        var progress = active?.Download.Progress;
+        var status = progress?.State switch
+        {
+            StreamDownloadState.Completed => "completed",
+            StreamDownloadState.Failed => "failed",
+            StreamDownloadState.Stopped => "stopped",
+            null => record.Status.ToString().ToLowerInvariant(),
+            _ => "running",
+        };
+        var path = active?.Download.OutputPath ?? record.Path;
+        var json = new JsonObject
+        {
+            ["sd_hash"] = record.SdHash.ToString(),
+            ["kind"] = record.Kind.ToString().ToLowerInvariant(),
+            ["status"] = status,
+            ["stream_name"] = active?.Download.Descriptor?.StreamName ?? record.StreamName,
+            ["download_directory"] = record.DownloadDirectory,
+            ["download_path"] = path,
+            ["file_name"] = path is null ? null : Path.GetFileName(path),
+            ["completed"] = status == "completed",
+            ["error"] = progress?.Error ?? record.Error,
+            ["added_at"] = record.AddedAt.ToUnixTimeSeconds(),
+            ["completed_at"] = record.CompletedAt?.ToUnixTimeSeconds(),
+            ["streaming_url"] = api is null ? null : new Uri(api, $"/stream/{record.SdHash}").ToString(),
+        };
+        if (progress is not null)
+        {
+            json["blobs_completed"] = progress.BlobsHave;
+            json["blobs_in_stream"] = progress.BlobsTotal;
+            json["bytes_have"] = progress.BytesHave;
+            json["bytes_total"] = progress.BytesTotal;
+            json["written_bytes"] = progress.BytesWritten;
+            json["received_bytes"] = progress.BytesReceived;
+            json["peers"] = progress.PeersKnown;
+            json["active_peers"] = progress.PeersActive;
+            json["rate_bytes_per_second"] = Math.Round(active!.BytesPerSecond);
+        }
+        else if (status == "completed" && path is not null && File.Exists(path))
+        {
+            json["written_bytes"] = new FileInfo(path).Length;
+        }
+
+        return json;
+    }
+}
