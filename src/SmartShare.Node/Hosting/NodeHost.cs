@@ -35,6 +35,7 @@ public sealed partial class NodeHost : IAsyncDisposable
     private readonly Lock _lock = new();
     private WebApplication? _app;
     private LbryDhtService? _dht;
+    private Announcer? _announcer;
     private Task? _stopping;
     private int _started;
 
@@ -60,7 +61,10 @@ public sealed partial class NodeHost : IAsyncDisposable
 
     public LbryStorage Storage => Running(_storage);
 
-    /// <summary>The node's services (available after <see cref="StartAsync"/>).</summary>
+    /// <summary>Announces local streams; <see cref="Announcer.AnnounceNowAsync"/> for a stream shared or completed while running. Still readable after stop.</summary>
+    public Announcer Announcer => Running(_announcer);
+
+    /// <summary>The node's services (from <see cref="StartAsync"/> until the node stops).</summary>
     public IServiceProvider Services => Running(_app).Services;
 
     private NodeSettingsStore? _settings;
@@ -119,6 +123,7 @@ public sealed partial class NodeHost : IAsyncDisposable
         try
         {
             _app = Build(settingsStore, storage, dht, apiAddress, apiPort);
+            _announcer = _app.Services.GetRequiredService<Announcer>();
             var logger = _app.Services.GetRequiredService<ILogger<NodeHost>>();
             LogStartupReport(logger, storage);
             try
