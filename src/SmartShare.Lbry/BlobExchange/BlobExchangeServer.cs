@@ -292,6 +292,11 @@ public sealed class BlobExchangeServer : IAsyncDisposable
         WriteHeader(request, sendBlob, header);
         if (sendBlob is not null)
         {
+            if (_options.UploadLimiter is { } limiter)
+            {
+                await limiter.WaitAsync(sendBlob.Length, cancellationToken);
+            }
+
             try
             {
                 // sendfile: the blob goes from the page cache to the socket without passing through managed memory.

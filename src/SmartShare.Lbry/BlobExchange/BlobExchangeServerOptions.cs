@@ -1,3 +1,5 @@
+using SmartShare.Networking;
+
 namespace SmartShare.Lbry.BlobExchange;
 
 /// <summary>Limits of the blob-exchange server; the defaults follow lbry-sdk where it has one.</summary>
@@ -18,4 +20,7 @@ public sealed class BlobExchangeServerOptions
     public int MaxConnectionsPerAddress { get; init; } = 16;
 
     public int ListenBacklog { get; init; } = 512;
+
+    /// <summary>Paces blob uploads (the user's upload limit), shared by every connection; null for no limit.</summary>
+    public ByteRateLimiter? UploadLimiter { get; init; }
 }
