@@ -1,4 +1,6 @@
 using System.CommandLine;
+using SmartShare.Node;
+using SmartShare.Node.Settings;
 
 namespace SmartShare.Cli;
 
@@ -9,6 +11,13 @@ internal static class GlobalOptions
     {
         Description = $"Data directory (blobs and database). Default: ${DefaultPaths.DataDirectoryVariable}, else $XDG_DATA_HOME/smartshare, else ~/.local/share/smartshare.",
         HelpName = "DIR",
+        Recursive = true,
+    };
+
+    public static Option<string?> Api { get; } = new("--api")
+    {
+        Description = $"A running node's API. Default: $SMARTSHARE_API, else the 'api' setting in the data directory, else {NodeInfo.DefaultApiUrl}.",
+        HelpName = "URL",
         Recursive = true,
     };
 
@@ -27,6 +36,7 @@ internal static class GlobalOptions
     public static void AddTo(Command root)
     {
         root.Options.Add(DataDir);
+        root.Options.Add(Api);
         root.Options.Add(Json);
         root.Options.Add(Verbose);
     }
@@ -35,5 +45,25 @@ internal static class GlobalOptions
     {
         var explicitDirectory = parse.GetValue(DataDir);
         return string.IsNullOrWhiteSpace(explicitDirectory) ? DefaultPaths.DataDirectory() : Path.GetFullPath(explicitDirectory);
+    }
+
+    /// <summary>The API to talk to: --api, else the settings of the data directory (SMARTSHARE_API, settings.json), else the default.</summary>
+    public static Uri ResolveApiUri(ParseResult parse, string dataDirectory)
+    {
+        var text = parse.GetValue(Api);
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            text = NodeSettingsStore.Load(dataDirectory).Current.Api;
+        }
+
+        return ParseApiUrl(text);
+    }
+
+    public static Uri ParseApiUrl(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        return Uri.TryCreate(text.Trim(), UriKind.Absolute, out var uri) && uri.Scheme == Uri.UriSchemeHttp
+            ? uri
+            : throw new FormatException($"--api takes an http URL such as {NodeInfo.DefaultApiUrl}, not '{text}'.");
     }
 }

@@ -4,6 +4,9 @@ using SmartShare.Cli.Output;
 using SmartShare.Lbry;
 using SmartShare.Lbry.Blobs;
 using SmartShare.Lbry.Streams;
+using SmartShare.Node.Client;
+using SmartShare.Node.Hosting;
+using SmartShare.Node.Settings;
 using SmartShare.Storage;
 
 namespace SmartShare.Cli.Commands;
@@ -42,6 +45,11 @@ internal sealed class CommandContext
                 context.Output.Fail("Cancelled; nothing incomplete was kept.", "cancelled");
                 return ExitCodes.Cancelled;
             }
+            catch (NodeSettingsException ex)
+            {
+                context.Output.Fail(ex.Message, "bad_input", ex);
+                return ExitCodes.BadInput;
+            }
             catch (FormatException ex)
             {
                 context.Output.Fail(ex.Message, "bad_input", ex);
@@ -61,6 +69,9 @@ internal sealed class CommandContext
                 return ExitCodes.Failure;
             }
         };
+
+    /// <summary>A client for the node's API that --api (or the settings) names.</summary>
+    public NodeApiClient CreateApiClient() => new(GlobalOptions.ResolveApiUri(Parse, DataDirectory));
 
     /// <summary>Opens the local store, reporting what start-up reconciliation found.</summary>
     public LbryStorage OpenStorage(CancellationToken cancellationToken)
@@ -94,6 +105,9 @@ internal sealed class CommandContext
 
     private static string? Kind(Exception exception) => exception switch
     {
+        NodeNotRunningException => "not_running",
+        NodeApiException => "api",
+        NodeStartException => "node_start",
         StreamSourceException => "bad_source",
         InvalidStreamDescriptorException => "invalid_descriptor",
         BlobNotFoundException => "missing_blob",
