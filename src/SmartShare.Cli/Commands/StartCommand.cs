@@ -1,92 +1,123 @@
 using System.CommandLine;
-using System.Net;
 using System.Text.Json.Nodes;
-using SmartShare.Lbry.Dht;
+using SmartShare.Node.Hosting;
+using SmartShare.Node.Settings;
 
 namespace SmartShare.Cli.Commands;
 
 /// <summary>
-/// <c>smartshare start</c>: runs the node in the foreground until Ctrl-C or SIGTERM. Today that is the LBRY
-/// DHT: it answers lbry-sdk nodes, joins through saved contacts and --bootstrap, and announces the sd hash of
-/// every stream in the local store (again before the 24 h expiry, as lbry-sdk does every 12 h).
+/// <c>smartshare start</c>: runs the node in the foreground until Ctrl-C, SIGTERM or <c>smartshare stop</c>: the
+/// LBRY DHT (joining through saved contacts and --bootstrap, announcing every local stream) and the JSON-RPC API.
+/// Flags override the settings (settings.json in the data directory and SMARTSHARE_* variables).
 /// </summary>
 internal static class StartCommand
 {
-    private static readonly TimeSpan ReannounceInterval = TimeSpan.FromHours(12);
-    private static readonly TimeSpan RejoinInterval = TimeSpan.FromSeconds(30);
-
     public static Command Create()
     {
         var dht = new DhtOptions(defaultPort: 4444);
-        var bind = new Option<string>("--bind")
+        var bind = new Option<string?>("--bind")
         {
-            Description = "Address to listen on. Default: all IPv4 addresses.",
+            Description = "Address the DHT and blob exchange listen on. Default: the 'bind' setting, else all IPv4 addresses.",
             HelpName = "ADDRESS",
-            DefaultValueFactory = _ => "0.0.0.0",
         };
-        var command = new Command("start", "Run the node in the foreground (LBRY DHT on UDP --port) until Ctrl-C.");
+        var apiPort = new Option<int?>("--api-port")
+        {
+            Description = "Port of the API on 127.0.0.1 (0 picks a free one; the node prints it). Overrides the port of --api.",
+            HelpName = "A",
+        };
+        var downloadDirectory = new Option<string?>("--download-dir")
+        {
+            Description = "Folder downloads are written to. Default: the 'download_dir' setting, else ~/Downloads.",
+            HelpName = "DIR",
+        };
+        var command = new Command("start", "Run the node in the foreground (LBRY DHT on UDP --port, API on --api) until Ctrl-C or `smartshare stop`.");
         dht.AddTo(command);
         command.Options.Add(bind);
+        command.Options.Add(apiPort);
+        command.Options.Add(downloadDirectory);
         command.SetAction(CommandContext.Action(async (context, cancellationToken) =>
         {
-            if (!IPAddress.TryParse(context.Parse.GetValue(bind), out var address))
+            var parse = context.Parse;
+            var flags = new Dictionary<string, JsonNode?>();
+            if (Given(parse, dht.Port))
             {
-                throw new FormatException($"--bind takes an IP address, not '{context.Parse.GetValue(bind)}'.");
+                flags[NodeSettingKeys.Port] = dht.PortValue(parse);
             }
 
-            var bootstrap = dht.BootstrapEndPoints(context.Parse);
-            var storage = context.OpenStorage(cancellationToken);
-            await using var service = LbryDhtService.Start(
-                storage, address, dht.PortValue(context.Parse), bootstrap, context.Parse.GetValue(dht.AllowLan), TimeProvider.System, SecureRandomSource.Instance);
-            context.Output.Info($"LBRY DHT listening on UDP {service.LocalEndPoint} as node {service.Engine.Id.ToString()[..16]}...; press Ctrl-C to stop.");
-
-            var announced = 0;
-            try
+            if (parse.GetValue(dht.Bootstrap) is { Length: > 0 } bootstrap)
             {
-                await RunAsync(context, service, storage, count => announced = count, cancellationToken);
-            }
-            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-            {
-                // Ctrl-C is how a foreground node is meant to stop.
+                flags[NodeSettingKeys.Bootstrap] = new JsonArray([.. bootstrap.Select(item => (JsonNode?)JsonValue.Create(item))]);
             }
 
-            var contacts = service.Engine.RoutingTable.Count;
+            if (Given(parse, dht.AllowLan))
+            {
+                flags[NodeSettingKeys.AllowLan] = parse.GetValue(dht.AllowLan);
+            }
+
+            if (parse.GetValue(bind) is { } address)
+            {
+                flags[NodeSettingKeys.BindAddress] = address;
+            }
+
+            if (parse.GetValue(downloadDirectory) is { } downloads)
+            {
+                flags[NodeSettingKeys.DownloadDirectory] = Path.GetFullPath(downloads);
+            }
+
+            if (ApiFlag(parse, apiPort) is { } api)
+            {
+                flags[NodeSettingKeys.Api] = api;
+            }
+
+            var settings = NodeSettingsStore.Load(context.DataDirectory, flags);
+            await using var host = new NodeHost(new NodeHostOptions
+            {
+                DataDirectory = context.DataDirectory,
+                Settings = settings,
+                ConsoleLogging = true,
+                Verbose = context.Output.IsVerbose,
+            });
+            await host.StartAsync(cancellationToken);
+            context.Output.Info("Press Ctrl-C or run `smartshare stop` to stop the node.");
+
+            // Ctrl-C (the token) and the API's stop method both end here, after a clean shutdown.
+            await host.WaitForShutdownAsync(cancellationToken);
+
+            var contacts = host.Dht.Engine.RoutingTable.Count;
             context.Output.Succeed(
                 $"Stopped the node; {contacts} DHT contacts saved for the next start.",
                 new JsonObject
                 {
                     ["stopped"] = true,
-                    ["udp_port"] = service.LocalEndPoint.Port,
-                    ["node_id"] = service.Engine.Id.ToString(),
+                    ["api"] = host.ApiUri.GetLeftPart(UriPartial.Authority),
+                    ["udp_port"] = host.DhtEndPoint.Port,
+                    ["node_id"] = host.Dht.Engine.Id.ToString(),
                     ["contacts"] = contacts,
-                    ["announced"] = announced,
+                    ["announced"] = host.Announcer.AnnouncedStreams,
                 });
             return ExitCodes.Success;
         }));
         return command;
     }
 
-    private static async Task RunAsync(CommandContext context, LbryDhtService service, Lbry.LbryStorage storage, Action<int> announced, CancellationToken cancellationToken)
+    /// <summary>The api setting from --api and --api-port, or null when neither was given.</summary>
+    private static string? ApiFlag(ParseResult parse, Option<int?> apiPort)
     {
-        while (!await service.JoinAsync(cancellationToken))
+        var url = parse.GetValue(GlobalOptions.Api);
+        var port = parse.GetValue(apiPort);
+        if (url is null && port is null)
         {
-            context.Output.Info("No DHT node answered yet (saved contacts and --bootstrap); answering requests and trying again.");
-            await Task.Delay(RejoinInterval, cancellationToken);
+            return null;
         }
 
-        context.Output.Info($"Joined the DHT: {service.Engine.RoutingTable.Count} contacts.");
-        while (true)
+        var builder = new UriBuilder(GlobalOptions.ParseApiUrl(url ?? Node.NodeInfo.DefaultApiUrl));
+        if (port is { } chosen)
         {
-            var streams = storage.Streams.List();
-            foreach (var stream in streams)
-            {
-                var stored = await service.AnnounceAsync(stream.SdHash, cancellationToken);
-                context.Output.Info($"Announced {stream.SdHash} ({stream.StreamName}) to {stored} nodes.");
-            }
-
-            announced(streams.Count);
-            service.SaveContacts();
-            await Task.Delay(ReannounceInterval, cancellationToken);
+            builder.Port = chosen is >= 0 and <= 65535 ? chosen : throw new FormatException($"--api-port must be from 0 to 65535, not {chosen}.");
         }
+
+        return builder.Uri.GetLeftPart(UriPartial.Authority);
     }
+
+    private static bool Given(ParseResult parse, Option option) => parse.GetResult(option) is { Implicit: false };
 }
