@@ -17,6 +17,8 @@ internal static class CliApplication
         root.Subcommands.Add(BlobsCommand.Create());
         root.Subcommands.Add(StartCommand.Create());
         root.Subcommands.Add(PeersCommand.Create());
+        root.Subcommands.Add(StatusCommand.Create());
+        root.Subcommands.Add(StopCommand.Create());
 
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0 && !AsksForHelp(parse))
