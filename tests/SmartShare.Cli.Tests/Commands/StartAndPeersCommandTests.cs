@@ -66,6 +66,7 @@ public sealed class StartAndPeersCommandTests : IDisposable
         _asker.Dispose();
     }
 
+    /// <summary>Each node's API takes a free port, so several nodes (and a developer's own) can run side by side.</summary>
     private static BackgroundSmartShare Start(CliWorkspace workspace, params string[] arguments) =>
-        BackgroundSmartShare.Start([.. arguments, "--data-dir", workspace.DataDirectory], workspace.Root, workspace.Environment);
+        BackgroundSmartShare.Start([.. arguments, "--api", "http://127.0.0.1:0", "--data-dir", workspace.DataDirectory], workspace.Root, workspace.Environment);
 }

@@ -75,6 +75,12 @@ public sealed class BackgroundSmartShare : IAsyncDisposable
     public async Task<CliResult> StopAsync(string signal)
     {
         await SmartShareProcess.SignalAsync(_process.Id, signal);
+        return await WaitForExitAsync();
+    }
+
+    /// <summary>Waits for the process to end by itself (for example after <c>smartshare stop</c>).</summary>
+    public async Task<CliResult> WaitForExitAsync()
+    {
         using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         await _process.WaitForExitAsync(deadline.Token);
         _process.WaitForExit();
