@@ -3,25 +3,35 @@ namespace SmartShare.Networking;
 /// <summary>
 /// Paces transfers to a rate shared by all callers (an upload limit): each transfer reserves its bytes on one
 /// schedule and waits for its turn, with up to one second of unused allowance kept as a burst. A rate of 0 means
-/// no limit; it can be changed while transfers run.
+/// no limit; it can be changed while transfers run, or read from a setting at every reservation.
 /// </summary>
-public sealed class ByteRateLimiter(long bytesPerSecond, TimeProvider time)
+public sealed class ByteRateLimiter
 {
     private static readonly TimeSpan Burst = TimeSpan.FromSeconds(1);
 
     private readonly Lock _lock = new();
-    private readonly long _origin = time.GetTimestamp();
-    private long _bytesPerSecond = bytesPerSecond >= 0 ? bytesPerSecond : throw new ArgumentOutOfRangeException(nameof(bytesPerSecond));
+    private readonly TimeProvider _time;
+    private readonly long _origin;
+    private Func<long> _bytesPerSecond;
     private TimeSpan _next = -Burst;
+
+    public ByteRateLimiter(long bytesPerSecond, TimeProvider time)
+        : this(Constant(bytesPerSecond), time)
+    {
+    }
+
+    /// <summary>A limiter whose rate is read from <paramref name="bytesPerSecond"/> (a live setting) each time.</summary>
+    public ByteRateLimiter(Func<long> bytesPerSecond, TimeProvider time)
+    {
+        _bytesPerSecond = bytesPerSecond ?? throw new ArgumentNullException(nameof(bytesPerSecond));
+        _time = time ?? throw new ArgumentNullException(nameof(time));
+        _origin = time.GetTimestamp();
+    }
 
     public long BytesPerSecond
     {
-        get => Volatile.Read(ref _bytesPerSecond);
-        set
-        {
-            ArgumentOutOfRangeException.ThrowIfNegative(value);
-            Volatile.Write(ref _bytesPerSecond, value);
-        }
+        get => Math.Max(0, Volatile.Read(ref _bytesPerSecond)());
+        set => Volatile.Write(ref _bytesPerSecond, Constant(value));
     }
 
     /// <summary>Reserves <paramref name="bytes"/> and returns how long the caller must wait before sending them.</summary>
@@ -36,7 +46,7 @@ public sealed class ByteRateLimiter(long bytesPerSecond, TimeProvider time)
 
         lock (_lock)
         {
-            var now = time.GetElapsedTime(_origin);
+            var now = _time.GetElapsedTime(_origin);
             if (_next < now - Burst)
             {
                 _next = now - Burst;
@@ -54,7 +64,13 @@ public sealed class ByteRateLimiter(long bytesPerSecond, TimeProvider time)
         var delay = Reserve(bytes);
         if (delay > TimeSpan.Zero)
         {
-            await Task.Delay(delay, time, cancellationToken);
+            await Task.Delay(delay, _time, cancellationToken);
         }
+    }
+
+    private static Func<long> Constant(long bytesPerSecond)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(bytesPerSecond);
+        return () => bytesPerSecond;
     }
 }

@@ -6,6 +6,7 @@ using SmartShare.Lbry;
 using SmartShare.Lbry.BlobExchange;
 using SmartShare.Lbry.Dht;
 using SmartShare.Node.Hosting;
+using SmartShare.Networking;
 using SmartShare.Node.Settings;
 
 namespace SmartShare.Node.Downloads;
@@ -26,7 +27,8 @@ public sealed class BlobServerHost(LbryStorage storage, LbryDhtService dht, Node
     public Task StartAsync(CancellationToken cancellationToken)
     {
         var bind = new IPEndPoint(IPAddress.Parse(settings.Current.BindAddress), dht.LocalEndPoint.Port);
-        var server = new BlobExchangeServer(storage.Blobs, timeProvider: time);
+        var limiter = new ByteRateLimiter(() => settings.Current.MaxUploadKibPerSecond * 1024L, time);
+        var server = new BlobExchangeServer(storage.Blobs, new BlobExchangeServerOptions { UploadLimiter = limiter }, time);
         try
         {
             server.Start(bind);

@@ -123,12 +123,12 @@ internal sealed class FileRpcMethods(DownloadManager downloads, NodeRuntime runt
     private static List<IPEndPoint> ReadPeers(RpcParams parameters)
     {
         var peers = new List<IPEndPoint>();
-        if (parameters.GetNode("peers") is not { } node)
+        if (!parameters.Has("peers"))
         {
             return peers;
         }
 
-        if (node is not JsonArray array)
+        if (parameters.GetNode("peers") is not JsonArray array)
         {
             throw JsonRpcException.InvalidParams("The parameter 'peers' must be a list of \"ip:port\" strings.");
         }

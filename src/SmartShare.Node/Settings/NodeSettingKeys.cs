@@ -11,6 +11,7 @@ public static class NodeSettingKeys
     public const string AllowLan = "allow_lan";
     public const string MaxConnectionsPerDownload = "max_connections_per_download";
     public const string Announce = "announce";
+    public const string MaxUploadRate = "max_upload_rate";
 
     /// <summary>The environment variable for a key: SMARTSHARE_ and the key in capitals.</summary>
     public static string EnvironmentVariable(string key)

@@ -29,6 +29,9 @@ public sealed record NodeSettings
     /// <summary>Announce local streams to the DHT.</summary>
     public bool Announce { get; init; } = true;
 
+    /// <summary>Upload limit of the blob server in KiB/s, shared by all peers; 0 for none.</summary>
+    public int MaxUploadKibPerSecond { get; init; }
+
     /// <summary>Value equality that compares the bootstrap list by content.</summary>
     public bool Equals(NodeSettings? other) =>
         other is not null
@@ -39,7 +42,8 @@ public sealed record NodeSettings
         && Bootstrap.SequenceEqual(other.Bootstrap)
         && AllowLan == other.AllowLan
         && MaxConnectionsPerDownload == other.MaxConnectionsPerDownload
-        && Announce == other.Announce;
+        && Announce == other.Announce
+        && MaxUploadKibPerSecond == other.MaxUploadKibPerSecond;
 
-    public override int GetHashCode() => HashCode.Combine(DownloadDirectory, Port, BindAddress, Api, Bootstrap.Count, AllowLan, MaxConnectionsPerDownload, Announce);
+    public override int GetHashCode() => HashCode.Combine(HashCode.Combine(DownloadDirectory, Port, BindAddress, Api, Bootstrap.Count, AllowLan, MaxConnectionsPerDownload, Announce), MaxUploadKibPerSecond);
 }

@@ -52,6 +52,7 @@ internal sealed class SettingDefinition
         Boolean(NodeSettingKeys.AllowLan, true, "Accept loopback and private addresses as DHT contacts and peers.", (s, v) => s with { AllowLan = v }, s => s.AllowLan),
         Integer(NodeSettingKeys.MaxConnectionsPerDownload, false, "Peers one download fetches from at once.", 1, 1000, (s, v) => s with { MaxConnectionsPerDownload = v }, s => s.MaxConnectionsPerDownload),
         Boolean(NodeSettingKeys.Announce, true, "Announce local streams to the DHT.", (s, v) => s with { Announce = v }, s => s.Announce),
+        Integer(NodeSettingKeys.MaxUploadRate, false, "Upload limit for serving blobs, in KiB/s shared by all peers; 0 for none.", 0, int.MaxValue, (s, v) => s with { MaxUploadKibPerSecond = v }, s => s.MaxUploadKibPerSecond),
     ];
 
     public string Key { get; }

@@ -91,8 +91,8 @@ public sealed class JsonRpcEndpointTests : IAsyncLifetime, IDisposable
         Assert.Equal("2.0", body["jsonrpc"]!.GetValue<string>());
         Assert.Equal("abc", body["id"]!.GetValue<string>());
         var names = body["result"]!.AsArray().Select(method => method!["name"]!.GetValue<string>()).ToList();
-        Assert.Subset(
-            new HashSet<string> { "status", "stop", "help", "method_list", "settings_get", "settings_set", "blob_list", "peer_list" },
+        Assert.Superset(
+            new HashSet<string> { "status", "stop", "help", "method_list", "settings_get", "settings_set", "blob_list", "peer_list", "get", "stream_create", "file_list", "file_delete" },
             names.ToHashSet());
     }
 

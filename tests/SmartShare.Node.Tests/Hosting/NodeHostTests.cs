@@ -67,16 +67,16 @@ public sealed class NodeHostTests : IDisposable
                 services.AddSingleton<IRpcMethodProvider, EchoMethods>();
                 services.AddSingleton<IStatusContributor, FakeBlobExchangeStatus>();
             })
-            .ConfigureEndpoints(endpoints => endpoints.MapGet("/stream/{sd_hash}", (string sd_hash) => Results.Text($"stream {sd_hash}"))));
+            .ConfigureEndpoints(endpoints => endpoints.MapGet("/extra/{name}", (string name) => Results.Text($"extra {name}"))));
 
         var echoed = await node.CallAsync("echo", new JsonObject { ["text"] = "hi" });
         var status = await node.CallAsync("status");
         using var http = new HttpClient();
-        var stream = await http.GetStringAsync(new Uri(node.Host.ApiUri, "/stream/abc"));
+        var stream = await http.GetStringAsync(new Uri(node.Host.ApiUri, "/extra/abc"));
 
         Assert.Equal("hi", echoed!.GetValue<string>());
         Assert.Equal(3333, status!["blob_exchange"]!["tcp_port"]!.GetValue<int>());
-        Assert.Equal("stream abc", stream);
+        Assert.Equal("extra abc", stream);
         Assert.Throws<InvalidOperationException>(() => node.Host.ConfigureServices(_ => { }));
     }
 
