@@ -5,8 +5,8 @@ using Microsoft.Extensions.Hosting;
 using SmartShare.Lbry;
 using SmartShare.Lbry.BlobExchange;
 using SmartShare.Lbry.Dht;
-using SmartShare.Node.Hosting;
 using SmartShare.Networking;
+using SmartShare.Node.Hosting;
 using SmartShare.Node.Settings;
 
 namespace SmartShare.Node.Downloads;
