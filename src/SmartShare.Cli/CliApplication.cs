@@ -17,6 +17,7 @@ internal static class CliApplication
         root.Subcommands.Add(BlobsCommand.Create());
         root.Subcommands.Add(StartCommand.Create());
         root.Subcommands.Add(PeersCommand.Create());
+        root.Subcommands.Add(ListCommand.Create());
         root.Subcommands.Add(StatusCommand.Create());
         root.Subcommands.Add(StopCommand.Create());
 

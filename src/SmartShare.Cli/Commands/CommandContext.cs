@@ -112,6 +112,7 @@ internal sealed class CommandContext
         InvalidStreamDescriptorException => "invalid_descriptor",
         BlobNotFoundException => "missing_blob",
         CorruptBlobException => "corrupt_blob",
+        Lbry.Downloads.StreamDownloadException => "download_failed",
         LbryDataException => "bad_data",
         StorageException => DiskErrors.IsDiskFull(exception.InnerException ?? exception) ? "disk_full" : "storage",
         IOException or UnauthorizedAccessException => "io",

@@ -1,57 +1,264 @@
 using System.CommandLine;
 using System.Diagnostics;
+using System.Globalization;
+using System.Net;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
 using SmartShare.Cli.Output;
+using SmartShare.Lbry;
 using SmartShare.Lbry.Blobs;
+using SmartShare.Lbry.Downloads;
 using SmartShare.Lbry.Streams;
+using SmartShare.Node.Client;
+using SmartShare.Node.Downloads;
+using SmartShare.Node.Hosting;
+using SmartShare.Node.Settings;
 
 namespace SmartShare.Cli.Commands;
 
-/// <summary><c>smartshare get SD_HASH</c>: rebuilds a stream's file from the local store.</summary>
+/// <summary>
+/// <c>smartshare get SD_HASH</c>: downloads a stream and saves its file. With a node running, the node downloads
+/// it and this command follows the progress; with none, a node runs in this process until the file is complete.
+/// With no way to reach peers at all (no node, no --peer, no bootstrap, no saved contacts) the file is rebuilt
+/// from the local store alone.
+/// </summary>
 internal static class GetCommand
 {
+    private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(250);
+
     public static Command Create()
     {
         var target = new Argument<string>("TARGET") { Description = "The sd hash of the stream (96 hex digits)." };
         var downloadDir = new Option<string?>("--download-dir")
         {
-            Description = "Folder to save into. Default: ~/Downloads.",
+            Description = "Folder to save into. Default: the node's download_dir setting, else ~/Downloads.",
             HelpName = "DIR",
         };
-        var command = new Command("get", "Rebuild a stream's file from its blobs and print where it was saved.")
+        var peers = new Option<string[]>("--peer")
+        {
+            Description = "A peer's blob-exchange address to download from besides those the DHT finds (repeatable).",
+            HelpName = "IP:PORT",
+        };
+        var dht = new DhtOptions(defaultPort: 0);
+        var command = new Command("get", "Download a stream (through the running node, or a node in this process) and print where it was saved.")
         {
             target,
             downloadDir,
+            peers,
         };
+        dht.AddTo(command);
         command.SetAction(CommandContext.Action(async (context, cancellationToken) =>
         {
             var sdHash = BlobHash.Parse(context.Parse.GetValue(target)!, "sd hash");
-            var directory = Path.GetFullPath(context.Parse.GetValue(downloadDir) ?? DefaultPaths.DownloadDirectory());
+            var directory = context.Parse.GetValue(downloadDir) is { } chosen ? Path.GetFullPath(chosen) : null;
+            var fixedPeers = (context.Parse.GetValue(peers) ?? []).Select(text => HostPort.Parse(text, "--peer")).ToList();
+            var bootstrap = dht.BootstrapEndPoints(context.Parse);
+
+            using var api = context.CreateApiClient();
+            if (await api.IsRunningAsync(cancellationToken))
+            {
+                return await ThroughNodeAsync(context, api, sdHash, directory, fixedPeers, cancellationToken);
+            }
+
+            var settings = NodeSettingsStore.Load(context.DataDirectory, Flags(context.Parse, dht, directory, bootstrap));
             var storage = context.OpenStorage(cancellationToken);
-            var decryptor = new StreamDecryptor(storage);
-            var descriptor = decryptor.ReadDescriptor(sdHash);
+            var reachable = fixedPeers.Count > 0 || settings.Current.Bootstrap.Count > 0 || storage.Contacts.Load().Count > 0;
+            if (!reachable || HoldsWholeStream(storage, sdHash))
+            {
+                return await FromLocalStoreAsync(context, storage, sdHash, directory ?? settings.Current.DownloadDirectory, reachable, cancellationToken);
+            }
 
-            var watch = Stopwatch.StartNew();
-            var path = await context.Output.WithProgressAsync(
-                $"Rebuilding {descriptor.SuggestedFileName}",
-                descriptor.PlaintextUpperBound,
-                progress => decryptor.SaveAsync(descriptor, directory, progress, cancellationToken));
-            watch.Stop();
-
-            var size = new FileInfo(path).Length;
-            context.Output.Succeed(
-                $"Saved {Path.GetFileName(path)} ({Sizes.Format(size)}) to {path} in {Sizes.Seconds(watch.Elapsed)}, verified.",
-                new JsonObject
-                {
-                    ["path"] = path,
-                    ["sd_hash"] = sdHash.ToString(),
-                    ["name"] = Path.GetFileName(path),
-                    ["size"] = size,
-                    ["blobs"] = descriptor.DataBlobCount,
-                    ["seconds"] = Math.Round(watch.Elapsed.TotalSeconds, 3),
-                });
-            return ExitCodes.Success;
+            return await InProcessAsync(context, settings, sdHash, directory, fixedPeers, cancellationToken);
         }));
         return command;
+    }
+
+    private static Dictionary<string, JsonNode?> Flags(ParseResult parse, DhtOptions dht, string? directory, IReadOnlyList<IPEndPoint> bootstrap)
+    {
+        // A node run for one download takes a free port unless told otherwise, so it never collides with a node
+        // started later; its API stays on a free loopback port too, since nothing calls it.
+        var flags = new Dictionary<string, JsonNode?>
+        {
+            [NodeSettingKeys.Port] = dht.PortValue(parse),
+            [NodeSettingKeys.Api] = "http://127.0.0.1:0",
+        };
+        if (bootstrap.Count > 0)
+        {
+            flags[NodeSettingKeys.Bootstrap] = new JsonArray([.. bootstrap.Select(endPoint => (JsonNode?)JsonValue.Create(endPoint.ToString()))]);
+        }
+
+        if (parse.GetValue(dht.AllowLan))
+        {
+            flags[NodeSettingKeys.AllowLan] = true;
+        }
+
+        if (directory is not null)
+        {
+            flags[NodeSettingKeys.DownloadDirectory] = directory;
+        }
+
+        return flags;
+    }
+
+    private static bool HoldsWholeStream(LbryStorage storage, BlobHash sdHash)
+    {
+        if (storage.Blobs.TryGetLength(sdHash) is null)
+        {
+            return false;
+        }
+
+        try
+        {
+            var descriptor = new StreamDecryptor(storage).ReadDescriptor(sdHash);
+            return descriptor.DataBlobs.All(blob => storage.Blobs.TryGetLength(blob.BlobHash!.Value) == blob.Length);
+        }
+        catch (LbryDataException)
+        {
+            // Let the rebuild report what is wrong with it.
+            return true;
+        }
+    }
+
+    private static async Task<int> ThroughNodeAsync(
+        CommandContext context, NodeApiClient api, BlobHash sdHash, string? directory, List<IPEndPoint> peers, CancellationToken cancellationToken)
+    {
+        var parameters = new JsonObject
+        {
+            ["uri"] = sdHash.ToString(),
+            ["peers"] = new JsonArray([.. peers.Select(peer => (JsonNode?)JsonValue.Create(peer.ToString()))]),
+        };
+        if (directory is not null)
+        {
+            parameters["download_directory"] = directory;
+        }
+
+        var watch = Stopwatch.StartNew();
+        await api.CallAsync("get", parameters, cancellationToken);
+        try
+        {
+            var file = await FollowAsync(context, sdHash, async token =>
+            {
+                var list = await api.CallAsync("file_list", new JsonObject { ["sd_hash"] = sdHash.ToString() }, token);
+                return list?["items"]?.AsArray().FirstOrDefault() as JsonObject
+                    ?? throw new StreamDownloadException($"The node no longer lists {sdHash}; was it deleted?");
+            }, cancellationToken);
+            return Succeed(context, sdHash, file, watch.Elapsed);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            context.Output.Fail($"Stopped following; the node goes on downloading {sdHash} (`smartshare list` shows it).", "cancelled");
+            return ExitCodes.Cancelled;
+        }
+    }
+
+    private static async Task<int> InProcessAsync(
+        CommandContext context, NodeSettingsStore settings, BlobHash sdHash, string? directory, List<IPEndPoint> peers, CancellationToken cancellationToken)
+    {
+        await using var host = new NodeHost(new NodeHostOptions
+        {
+            DataDirectory = context.DataDirectory,
+            Settings = settings,
+            Verbose = context.Output.IsVerbose,
+        });
+        await host.StartAsync(cancellationToken);
+        context.Output.Detail($"Running a node for this download: LBRY DHT and blob exchange on port {host.DhtEndPoint.Port}.");
+        var downloads = host.Services.GetRequiredService<DownloadManager>();
+        var watch = Stopwatch.StartNew();
+        downloads.Start(sdHash, directory, peers);
+        try
+        {
+            var file = await FollowAsync(context, sdHash, _ =>
+            {
+                var record = downloads.Find(sdHash) ?? throw new StreamDownloadException($"The download of {sdHash} is no longer listed.");
+                return Task.FromResult(FileView.ToJson(record, downloads.Active(sdHash), null));
+            }, cancellationToken);
+            return Succeed(context, sdHash, file, watch.Elapsed);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            context.Output.Fail("Stopped; the blobs fetched so far are kept, and `get` again (or `smartshare start`) resumes the download.", "cancelled");
+            return ExitCodes.Cancelled;
+        }
+    }
+
+    /// <summary>Shows the file's progress until it is complete; a failed or stopped download throws its reason.</summary>
+    private static Task<JsonObject> FollowAsync(
+        CommandContext context, BlobHash sdHash, Func<CancellationToken, Task<JsonObject>> poll, CancellationToken cancellationToken) =>
+        context.Output.WithTransferAsync($"Looking for {sdHash.ToString()[..12]}…", async display =>
+        {
+            while (true)
+            {
+                var file = await poll(cancellationToken);
+                var status = file["status"]?.GetValue<string>();
+                switch (status)
+                {
+                    case "completed":
+                        return file;
+                    case "failed" or "stopped":
+                        throw new StreamDownloadException(file["error"]?.GetValue<string>() ?? $"The download of {sdHash} {status}.");
+                }
+
+                var name = file["stream_name"]?.GetValue<string>() ?? $"{sdHash.ToString()[..12]}…";
+                var peers = file["active_peers"]?.GetValue<int>() ?? 0;
+                display.Update(
+                    string.Create(CultureInfo.InvariantCulture, $"{name} · {peers} peer{(peers == 1 ? string.Empty : "s")}"),
+                    file["bytes_have"]?.GetValue<long>() ?? 0,
+                    file["bytes_total"]?.GetValue<long>() ?? 0);
+                await Task.Delay(PollInterval, cancellationToken);
+            }
+        });
+
+    private static int Succeed(CommandContext context, BlobHash sdHash, JsonObject file, TimeSpan elapsed)
+    {
+        var path = file["download_path"]?.GetValue<string>() ?? throw new StreamDownloadException($"The download of {sdHash} completed without a file.");
+        var size = new FileInfo(path).Length;
+        context.Output.Succeed(
+            $"Saved {Path.GetFileName(path)} ({Sizes.Format(size)}) to {path} in {Sizes.Seconds(elapsed)}, verified.",
+            new JsonObject
+            {
+                ["path"] = path,
+                ["sd_hash"] = sdHash.ToString(),
+                ["name"] = Path.GetFileName(path),
+                ["size"] = size,
+                ["blobs"] = file["blobs_in_stream"]?.GetValue<int>(),
+                ["seconds"] = Math.Round(elapsed.TotalSeconds, 3),
+            });
+        return ExitCodes.Success;
+    }
+
+    private static async Task<int> FromLocalStoreAsync(
+        CommandContext context, LbryStorage storage, BlobHash sdHash, string directory, bool reachable, CancellationToken cancellationToken)
+    {
+        var decryptor = new StreamDecryptor(storage);
+        StreamDescriptor descriptor;
+        try
+        {
+            descriptor = decryptor.ReadDescriptor(sdHash);
+        }
+        catch (BlobNotFoundException ex) when (!reachable)
+        {
+            throw new BlobNotFoundException(ex.Hash, $"{ex.Message} No node is running and no peer can be reached: start one with `smartshare start`, or give --peer or --bootstrap.");
+        }
+
+        var watch = Stopwatch.StartNew();
+        var path = await context.Output.WithProgressAsync(
+            $"Rebuilding {descriptor.SuggestedFileName}",
+            descriptor.PlaintextUpperBound,
+            progress => decryptor.SaveAsync(descriptor, directory, progress, cancellationToken));
+        watch.Stop();
+
+        var size = new FileInfo(path).Length;
+        context.Output.Succeed(
+            $"Saved {Path.GetFileName(path)} ({Sizes.Format(size)}) to {path} in {Sizes.Seconds(watch.Elapsed)}, verified.",
+            new JsonObject
+            {
+                ["path"] = path,
+                ["sd_hash"] = sdHash.ToString(),
+                ["name"] = Path.GetFileName(path),
+                ["size"] = size,
+                ["blobs"] = descriptor.DataBlobCount,
+                ["seconds"] = Math.Round(watch.Elapsed.TotalSeconds, 3),
+            });
+        return ExitCodes.Success;
     }
 }

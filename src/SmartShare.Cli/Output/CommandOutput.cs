@@ -116,6 +116,33 @@ internal sealed class CommandOutput
             });
     }
 
+    /// <summary>
+    /// Runs a transfer with a live bar (name, bytes, rate, ETA) when a person is watching; the work reports
+    /// through <see cref="TransferDisplay"/>, which does nothing otherwise.
+    /// </summary>
+    public async Task<T> WithTransferAsync<T>(string description, Func<TransferDisplay, Task<T>> work)
+    {
+        if (!ShowsProgress)
+        {
+            return await work(new TransferDisplay(null));
+        }
+
+        return await _errorConsole.Progress()
+            .AutoClear(true)
+            .HideCompleted(true)
+            .Columns(
+                new TaskDescriptionColumn { Alignment = Justify.Left },
+                new ProgressBarColumn(),
+                new PercentageColumn(),
+                new BinarySizeColumn(),
+                new RemainingTimeColumn())
+            .StartAsync(async context =>
+            {
+                var task = context.AddTask(Markup.Escape(description), maxValue: 1);
+                return await work(new TransferDisplay(task));
+            });
+    }
+
     private sealed class ProgressTaskReporter(ProgressTask task) : IProgress<long>
     {
         public void Report(long value) => task.Value = value;

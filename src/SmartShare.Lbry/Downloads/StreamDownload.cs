@@ -17,6 +17,7 @@ namespace SmartShare.Lbry.Downloads;
 public sealed class StreamDownload
 {
     private static readonly TimeSpan IdlePoll = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan NoPeerSearchInterval = TimeSpan.FromSeconds(3);
 
     private readonly LbryStorage _storage;
     private readonly IBlobPeerConnector _connector;
@@ -357,7 +358,9 @@ public sealed class StreamDownload
 
             try
             {
-                await Task.Delay(_options.PeerSearchInterval, _time, cancellationToken);
+                // With no peer yet, ask again soon: the DHT may have been joining, or the seeder announcing.
+                var interval = _scheduler.PeerCount == 0 ? Min(NoPeerSearchInterval, _options.PeerSearchInterval) : _options.PeerSearchInterval;
+                await Task.Delay(interval, _time, cancellationToken);
             }
             catch (OperationCanceledException)
             {

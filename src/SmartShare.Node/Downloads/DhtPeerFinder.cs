@@ -2,17 +2,30 @@ using System.Net;
 using SmartShare.Lbry.Blobs;
 using SmartShare.Lbry.Dht;
 using SmartShare.Lbry.Downloads;
+using SmartShare.Node.Hosting;
 
 namespace SmartShare.Node.Downloads;
 
 /// <summary>
 /// Peers for a stream from the LBRY DHT's value lookup on its sd hash, as blob-exchange (TCP) addresses,
-/// leaving out this node's own blob server (it announces itself too).
+/// leaving out this node's own blob server (it announces itself too). A lookup made while the node is still
+/// joining first waits (a little) for the join, so a download started with the node finds peers at once.
 /// </summary>
-public sealed class DhtPeerFinder(LbryDhtService dht, Func<IPEndPoint?> ownBlobServer) : IStreamPeerFinder
+public sealed class DhtPeerFinder(LbryDhtService dht, DhtMembership membership, Func<IPEndPoint?> ownBlobServer) : IStreamPeerFinder
 {
+    private static readonly TimeSpan JoinWait = TimeSpan.FromSeconds(10);
+
     public async Task<IReadOnlyList<IPEndPoint>> FindPeersAsync(BlobHash sdHash, CancellationToken cancellationToken)
     {
+        try
+        {
+            await membership.WaitForJoinAsync(cancellationToken).WaitAsync(JoinWait, cancellationToken);
+        }
+        catch (TimeoutException)
+        {
+            // Not joined yet (no bootstrap answered): look up with whatever contacts there are.
+        }
+
         var found = await dht.FindPeersAsync(sdHash, cancellationToken);
         var self = ownBlobServer();
         var peers = new List<IPEndPoint>(found.Count);

@@ -23,6 +23,7 @@ public sealed partial class DownloadManager(
     FileStore files,
     LbryDhtService dht,
     BlobServerHost blobServer,
+    DhtMembership membership,
     Announcer announcer,
     NodeSettingsStore settings,
     IRandomSource random,
@@ -78,7 +79,7 @@ public sealed partial class DownloadManager(
 
         var directory = Path.GetFullPath(downloadDirectory ?? known?.DownloadDirectory ?? settings.Current.DownloadDirectory);
         var options = DownloadOptions ?? new StreamDownloadOptions { MaxConnections = settings.Current.MaxConnectionsPerDownload };
-        var download = new StreamDownload(sdHash, storage, _client, new DhtPeerFinder(dht, () => blobServer.LocalEndPoint), directory, options, time);
+        var download = new StreamDownload(sdHash, storage, _client, new DhtPeerFinder(dht, membership, () => blobServer.LocalEndPoint), directory, options, time);
         download.AddPeers(fixedPeers);
         var cancel = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
         var added = known?.AddedAt ?? time.GetUtcNow();

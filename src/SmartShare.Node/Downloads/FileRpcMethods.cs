@@ -67,6 +67,8 @@ internal sealed class FileRpcMethods(DownloadManager downloads, NodeRuntime runt
             var view = FileView.ToJson(record, null, runtime.ApiUri);
             view["size"] = created.Size;
             view["blobs_in_stream"] = created.Descriptor.DataBlobCount;
+            view["stream_hash"] = created.Descriptor.StreamHash;
+            view["suggested_file_name"] = created.Descriptor.SuggestedFileName;
             return view;
         }
         catch (Exception ex) when (ex is LbryDataException or IOException or UnauthorizedAccessException or StorageException)

@@ -1,0 +1,65 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text;
+using System.Text.Json.Nodes;
+using SmartShare.Cli.Output;
+using SmartShare.Node.Downloads;
+
+namespace SmartShare.Cli.Commands;
+
+/// <summary>
+/// <c>smartshare list</c>: the node's files (downloads and shares) with their progress. With no node running it
+/// reads the data directory's file list, so it still shows what was downloaded and what will resume.
+/// </summary>
+internal static class ListCommand
+{
+    private const int PageSize = 1000;
+
+    public static Command Create()
+    {
+        var command = new Command("list", "List downloads and shared files with their status.");
+        command.SetAction(CommandContext.Action(async (context, cancellationToken) =>
+        {
+            using var api = context.CreateApiClient();
+            JsonArray items;
+            if (await api.IsRunningAsync(cancellationToken))
+            {
+                var page = await api.CallAsync("file_list", new JsonObject { ["page_size"] = PageSize }, cancellationToken);
+                items = page?["items"]?.AsArray().DeepClone().AsArray() ?? [];
+            }
+            else
+            {
+                var files = FileStore.Open(context.DataDirectory);
+                items = [.. files.List().Select(record => (JsonNode?)FileView.ToJson(record, null, null))];
+            }
+
+            var text = new StringBuilder();
+            foreach (var item in items.OfType<JsonObject>())
+            {
+                text.AppendLine(Describe(item));
+            }
+
+            text.Append(items.Count switch
+            {
+                0 => "No files yet: `smartshare share FILE` or `smartshare get SD_HASH` adds one.",
+                1 => "1 file.",
+                _ => $"{items.Count} files.",
+            });
+            context.Output.Succeed(text.ToString(), new JsonObject { ["items"] = items, ["total_items"] = items.Count });
+            return ExitCodes.Success;
+        }));
+        return command;
+    }
+
+    private static string Describe(JsonObject item)
+    {
+        var status = item["status"]?.GetValue<string>() ?? "?";
+        var name = item["file_name"]?.GetValue<string>() ?? item["stream_name"]?.GetValue<string>() ?? "(name not known yet)";
+        var sdHash = item["sd_hash"]?.GetValue<string>() ?? string.Empty;
+        var progress = item["bytes_total"]?.GetValue<long>() is > 0 and var total
+            ? string.Create(CultureInfo.InvariantCulture, $" {100.0 * (item["bytes_have"]?.GetValue<long>() ?? 0) / total:0.0}%")
+            : item["written_bytes"]?.GetValue<long>() is { } size ? $" {Sizes.Format(size)}" : string.Empty;
+        var error = item["error"]?.GetValue<string>() is { } reason ? $" ({reason})" : string.Empty;
+        return $"{status,-11} {item["kind"]?.GetValue<string>(),-8} {sdHash[..Math.Min(12, sdHash.Length)]}  {name}{progress}{error}";
+    }
+}
