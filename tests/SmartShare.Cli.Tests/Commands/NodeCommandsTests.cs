@@ -58,7 +58,9 @@ public sealed class NodeCommandsTests : IDisposable
         Directory.CreateDirectory(_workspace.DataDirectory);
         await File.WriteAllTextAsync(Path.Combine(_workspace.DataDirectory, "settings.json"), $$"""{"api": "{{api}}"}""");
 
-        var result = await _workspace.RunAsync("status", "--json");
+        var result = await _workspace.RunWithoutDataDirAsync(
+            ["status", "--json", "--data-dir", _workspace.DataDirectory],
+            new Dictionary<string, string?> { ["SMARTSHARE_API"] = null });
 
         Assert.Contains(api, result.ShouldFailWith(1, "not_running"), StringComparison.Ordinal);
     }

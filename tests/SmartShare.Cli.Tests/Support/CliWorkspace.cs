@@ -22,10 +22,21 @@ public sealed class CliWorkspace : IDisposable
         {
             ["HOME"] = Home,
             ["XDG_DATA_HOME"] = Path.Combine(Root, "xdg"),
+
+            // A port nothing listens on: a node someone runs on the default API port must not take part in tests.
+            ["SMARTSHARE_API"] = $"http://127.0.0.1:{UnusedPort()}",
         };
     }
 
     public string Root { get; }
+
+    /// <summary>A loopback TCP port that was free a moment ago.</summary>
+    public static int UnusedPort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+    }
 
     public string Home { get; }
 
