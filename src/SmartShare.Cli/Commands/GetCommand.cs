@@ -24,7 +24,7 @@ namespace SmartShare.Cli.Commands;
 /// </summary>
 internal static class GetCommand
 {
-    private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(250);
+    private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(100);
 
     public static Command Create()
     {

@@ -90,7 +90,7 @@ public sealed class BlobExchangeConnection : IBlobPeerConnection
             }
 
             // Rent at least one byte: an empty array is not the pool's to take back.
-            body = ArrayPool<byte>.Shared.Rent(Math.Max(length, 1));
+            body = BlobBuffers.Pool.Rent(Math.Max(length, 1));
             _header.AsSpan(headerLength, extra).CopyTo(body);
             var received = extra;
             while (received < length)
@@ -155,7 +155,7 @@ public sealed class BlobExchangeConnection : IBlobPeerConnection
         {
             if (body is not null)
             {
-                ArrayPool<byte>.Shared.Return(body);
+                BlobBuffers.Pool.Return(body);
             }
 
             Volatile.Write(ref _busy, 0);

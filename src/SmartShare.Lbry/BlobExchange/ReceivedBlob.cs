@@ -5,7 +5,7 @@ namespace SmartShare.Lbry.BlobExchange;
 
 /// <summary>
 /// A blob received from a peer whose length and SHA-384 were checked against <see cref="Hash"/>. Its bytes live
-/// in a buffer rented from <see cref="ArrayPool{T}.Shared"/>; dispose it once, after the last use.
+/// in a buffer rented from <see cref="BlobBuffers.Pool"/>; dispose it once, after the last use.
 /// </summary>
 public sealed class ReceivedBlob : IDisposable
 {
@@ -30,7 +30,7 @@ public sealed class ReceivedBlob : IDisposable
         var buffer = Interlocked.Exchange(ref _buffer, null);
         if (buffer is not null)
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            BlobBuffers.Pool.Return(buffer);
         }
     }
 }

@@ -115,7 +115,7 @@ public sealed class BlobStore
     /// <summary>Reads and verifies a whole blob into a new array (for small blobs such as descriptors).</summary>
     public byte[] ReadAllVerified(BlobHash hash)
     {
-        var buffer = ArrayPool<byte>.Shared.Rent(MaxBlobSize);
+        var buffer = BlobBuffers.Pool.Rent(MaxBlobSize);
         try
         {
             var length = Read(hash, buffer, verify: true);
@@ -123,7 +123,7 @@ public sealed class BlobStore
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            BlobBuffers.Pool.Return(buffer);
         }
     }
 

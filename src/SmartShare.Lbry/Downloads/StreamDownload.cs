@@ -26,7 +26,7 @@ public sealed class StreamDownload
     private readonly StreamDownloadOptions _options;
     private readonly TimeProvider _time;
     private readonly BlobScheduler _scheduler;
-    private readonly ConcurrentDictionary<int, ReceivedBlob> _buffered = new();
+    private readonly ConcurrentDictionary<int, DecryptedBlob> _buffered = new();
     private readonly TaskCompletionSource<StreamDescriptor> _descriptor = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private CancellationTokenSource? _run;
@@ -34,6 +34,8 @@ public sealed class StreamDownload
     private long _bytesReceived;
     private long _bytesWritten;
     private int _writerNext;
+    private byte[]? _key;
+    private bool[] _storedThisRun = [];
     private long _lastBlobAt;
     private StreamDownloadState _state = StreamDownloadState.Queued;
     private string? _error;
@@ -193,7 +195,7 @@ public sealed class StreamDownload
             {
                 if (_buffered.TryRemove(index, out var blob))
                 {
-                    blob.Dispose();
+                    blob.Owner.Dispose();
                 }
             }
         }
@@ -225,6 +227,13 @@ public sealed class StreamDownload
 
     private void UseDescriptor(StreamDescriptor descriptor)
     {
+        if (_descriptor.Task.IsCompleted)
+        {
+            return;
+        }
+
+        _key = Convert.FromHexString(descriptor.Key);
+        _storedThisRun = new bool[descriptor.DataBlobCount];
         _scheduler.SetDescriptor(descriptor, blob => _storage.Blobs.TryGetLength(blob.BlobHash!.Value) == blob.Length);
         _descriptor.TrySetResult(descriptor);
     }
@@ -266,30 +275,29 @@ public sealed class StreamDownload
         {
             await WaitForBlobAsync(index, cancellationToken);
             var info = blobs[index];
-            if (_buffered.TryRemove(index, out var received))
+            if (_buffered.TryRemove(index, out var decrypted))
             {
-                using (received)
+                using (decrypted.Owner)
                 {
-                    // The writer owns this buffer now: decrypting it in place saves a copy per blob.
-                    var buffer = MemoryMarshal.AsMemory(received.Content).Span;
-                    var plain = StreamDecryptor.DecryptBlob(key, info, buffer, received.Length);
-                    output.Append(buffer[..plain]);
-                    Interlocked.Add(ref _bytesWritten, plain);
+                    output.Append(decrypted.Owner.Content.Span[..decrypted.PlainLength]);
+                    Interlocked.Add(ref _bytesWritten, decrypted.PlainLength);
                 }
             }
             else
             {
-                var buffer = ArrayPool<byte>.Shared.Rent(BlobStore.MaxBlobSize);
+                // Not kept in memory (the writer fell behind): read it back, checking its hash unless this run
+                // verified and stored it moments ago.
+                var buffer = BlobBuffers.Pool.Rent(BlobStore.MaxBlobSize);
                 try
                 {
-                    var length = _storage.Blobs.Read(info.BlobHash!.Value, buffer, verify: true);
+                    var length = _storage.Blobs.Read(info.BlobHash!.Value, buffer, verify: !Volatile.Read(ref _storedThisRun[index]));
                     var plain = StreamDecryptor.DecryptBlob(key, info, buffer, length);
                     output.Append(buffer.AsSpan(0, plain));
                     Interlocked.Add(ref _bytesWritten, plain);
                 }
                 finally
                 {
-                    ArrayPool<byte>.Shared.Return(buffer);
+                    BlobBuffers.Pool.Return(buffer);
                 }
             }
 
@@ -478,10 +486,15 @@ public sealed class StreamDownload
             else
             {
                 Store(blob);
-                var first = _scheduler.Completed(job, peer);
-                var next = Volatile.Read(ref _writerNext);
-                keep = first && _options.WriteFile && job.Index >= next && job.Index < next + _options.MaxBufferedBlobs &&
-                       _buffered.Count < _options.MaxBufferedBlobs && _buffered.TryAdd(job.Index, blob);
+                Volatile.Write(ref _storedThisRun[job.Index], true);
+                var mine = _options.WriteFile ? Buffer(job, blob) : null;
+                keep = mine is not null;
+                if (!_scheduler.Completed(job, peer) && mine is not null &&
+                    _buffered.TryRemove(new KeyValuePair<int, DecryptedBlob>(job.Index, mine)))
+                {
+                    // Another peer delivered it first and the writer has not taken this copy: drop it.
+                    keep = false;
+                }
             }
 
             Interlocked.Exchange(ref _lastBlobAt, _time.GetTimestamp());
@@ -494,6 +507,25 @@ public sealed class StreamDownload
                 blob.Dispose();
             }
         }
+    }
+
+    /// <summary>
+    /// Decrypts a stored blob in place on this worker's thread (so all cores decrypt) and hands the plaintext to
+    /// the in-order writer, if it is within the writer's window. The blob must be marked held only afterwards:
+    /// the writer, seeing it held, looks here first.
+    /// </summary>
+    private DecryptedBlob? Buffer(BlobJob job, ReceivedBlob blob)
+    {
+        var next = Volatile.Read(ref _writerNext);
+        if (job.Index < next || job.Index >= next + _options.MaxBufferedBlobs || _buffered.Count >= _options.MaxBufferedBlobs)
+        {
+            return null;
+        }
+
+        var info = Descriptor!.Blobs[job.Index];
+        var plain = StreamDecryptor.DecryptBlob(_key!, info, MemoryMarshal.AsMemory(blob.Content).Span, blob.Length);
+        var decrypted = new DecryptedBlob(blob, plain);
+        return _buffered.TryAdd(job.Index, decrypted) ? decrypted : null;
     }
 
     private void Store(ReceivedBlob blob)
@@ -519,4 +551,7 @@ public sealed class StreamDownload
     }
 
     private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
+
+    /// <summary>A received blob decrypted in place: its buffer now holds <see cref="PlainLength"/> plaintext bytes.</summary>
+    private sealed record DecryptedBlob(ReceivedBlob Owner, int PlainLength);
 }

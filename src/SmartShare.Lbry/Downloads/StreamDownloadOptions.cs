@@ -28,7 +28,7 @@ public sealed class StreamDownloadOptions
     public int MaxPeerFailures { get; init; } = 5;
 
     /// <summary>Received blobs kept in memory for the in-order decryption; beyond this they are read back from the store.</summary>
-    public int MaxBufferedBlobs { get; init; } = 12;
+    public int MaxBufferedBlobs { get; init; } = 8;
 
     /// <summary>Decrypts into the output file; off when the node only fetches blobs (e.g. to seed).</summary>
     public bool WriteFile { get; init; } = true;

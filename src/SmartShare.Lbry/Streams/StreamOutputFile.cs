@@ -63,6 +63,9 @@ public sealed class StreamOutputFile : IDisposable
         try
         {
             RandomAccess.Write(handle, plaintext, Length);
+
+            // Start writing back now, so the flush at the end waits for little instead of the whole file.
+            FileDurability.StartWriteback(handle);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {

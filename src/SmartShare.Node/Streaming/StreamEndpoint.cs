@@ -172,7 +172,7 @@ public static class StreamEndpoint
     private sealed class BlobPlaintextReader(LbryStorage storage, StreamDescriptor descriptor, StreamDownload? download) : IAsyncDisposable
     {
         private readonly byte[] _key = Convert.FromHexString(descriptor.Key);
-        private byte[]? _buffer = ArrayPool<byte>.Shared.Rent(BlobStore.MaxBlobSize);
+        private byte[]? _buffer = BlobBuffers.Pool.Rent(BlobStore.MaxBlobSize);
 
         public void Prefetch(int first, int last)
         {
@@ -216,7 +216,7 @@ public static class StreamEndpoint
             var buffer = Interlocked.Exchange(ref _buffer, null);
             if (buffer is not null)
             {
-                ArrayPool<byte>.Shared.Return(buffer);
+                BlobBuffers.Pool.Return(buffer);
             }
 
             return ValueTask.CompletedTask;
