@@ -212,17 +212,20 @@ internal static class GetCommand
     {
         var path = file["download_path"]?.GetValue<string>() ?? throw new StreamDownloadException($"The download of {sdHash} completed without a file.");
         var size = new FileInfo(path).Length;
-        context.Output.Succeed(
-            $"Saved {Path.GetFileName(path)} ({Sizes.Format(size)}) to {path} in {Sizes.Seconds(elapsed)}, verified.",
-            new JsonObject
-            {
-                ["path"] = path,
-                ["sd_hash"] = sdHash.ToString(),
-                ["name"] = Path.GetFileName(path),
-                ["size"] = size,
-                ["blobs"] = file["blobs_in_stream"]?.GetValue<int>(),
-                ["seconds"] = Math.Round(elapsed.TotalSeconds, 3),
-            });
+        var result = new JsonObject
+        {
+            ["path"] = path,
+            ["sd_hash"] = sdHash.ToString(),
+            ["name"] = Path.GetFileName(path),
+            ["size"] = size,
+            ["seconds"] = Math.Round(elapsed.TotalSeconds, 3),
+        };
+        if (file["blobs_in_stream"]?.GetValue<int>() is { } blobs)
+        {
+            result["blobs"] = blobs;
+        }
+
+        context.Output.Succeed($"Saved {Path.GetFileName(path)} ({Sizes.Format(size)}) to {path} in {Sizes.Seconds(elapsed)}, verified.", result);
         return ExitCodes.Success;
     }
 

@@ -174,7 +174,7 @@ public sealed partial class DownloadManager(
         catch (Exception ex) when (ex is LbryDataException or IOException or UnauthorizedAccessException or Storage.StorageException)
         {
             // A full disk pauses the download (it resumes when asked again); anything else fails it.
-            var status = Storage.DiskErrors.IsDiskFull(ex) ? FileStatus.Stopped : FileStatus.Failed;
+            var status = Storage.DiskErrors.IsDiskFull(ex.InnerException ?? ex) ? FileStatus.Stopped : FileStatus.Failed;
             files.Upsert(record with { Status = status, Error = ex.Message, StreamName = active.Download.Descriptor?.StreamName });
             LogFailed(logger, sdHash, ex.Message);
             return null;
