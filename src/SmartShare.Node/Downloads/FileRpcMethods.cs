@@ -79,8 +79,6 @@ internal sealed class FileRpcMethods(DownloadManager downloads, NodeRuntime runt
 
     private Task<JsonNode?> FileList(RpcParams parameters, CancellationToken cancellationToken)
     {
-        var page = parameters.GetInt32("page", 1, min: 1);
-        var pageSize = parameters.GetInt32("page_size", 50, min: 1, max: 1000);
         IReadOnlyList<FileRecord> records;
         if (parameters.Has("sd_hash"))
         {
@@ -92,20 +90,8 @@ internal sealed class FileRpcMethods(DownloadManager downloads, NodeRuntime runt
             records = downloads.List();
         }
 
-        var items = new JsonArray();
-        foreach (var record in records.Skip((int)Math.Min(int.MaxValue, (long)(page - 1) * pageSize)).Take(pageSize))
-        {
-            items.Add(FileView.ToJson(record, downloads.Active(record.SdHash), runtime.ApiUri));
-        }
-
-        return Task.FromResult<JsonNode?>(new JsonObject
-        {
-            ["items"] = items,
-            ["page"] = page,
-            ["page_size"] = pageSize,
-            ["total_items"] = records.Count,
-            ["total_pages"] = (records.Count + pageSize - 1) / pageSize,
-        });
+        return Task.FromResult<JsonNode?>(RpcPage.Of(
+            parameters, records, record => FileView.ToJson(record, downloads.Active(record.SdHash), runtime.ApiUri)));
     }
 
     private async Task<JsonNode?> FileDeleteAsync(RpcParams parameters, CancellationToken cancellationToken)

@@ -1,0 +1,34 @@
+using System.Text.Json.Nodes;
+
+namespace SmartShare.Node.Api;
+
+/// <summary>lbrynet's paged list answers: <c>page</c> and <c>page_size</c> in, <c>items</c> and totals out.</summary>
+internal static class RpcPage
+{
+    public const int DefaultPageSize = 50;
+    public const int MaxPageSize = 1000;
+
+    /// <summary>One page of <paramref name="all"/>, each item described by <paramref name="describe"/>.</summary>
+    public static JsonObject Of<T>(RpcParams parameters, IReadOnlyList<T> all, Func<T, JsonNode?> describe)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        ArgumentNullException.ThrowIfNull(all);
+        ArgumentNullException.ThrowIfNull(describe);
+        var page = parameters.GetInt32("page", 1, min: 1);
+        var pageSize = parameters.GetInt32("page_size", DefaultPageSize, min: 1, max: MaxPageSize);
+        var items = new JsonArray();
+        foreach (var item in all.Skip((int)Math.Min(int.MaxValue, (long)(page - 1) * pageSize)).Take(pageSize))
+        {
+            items.Add(describe(item));
+        }
+
+        return new JsonObject
+        {
+            ["items"] = items,
+            ["page"] = page,
+            ["page_size"] = pageSize,
+            ["total_items"] = all.Count,
+            ["total_pages"] = (all.Count + pageSize - 1) / pageSize,
+        };
+    }
+}
