@@ -10,12 +10,14 @@ public static class FileView
     {
         ArgumentNullException.ThrowIfNull(record);
         var progress = active?.Download.Progress;
+        // A download that just ended is still active for a moment; until the manager records how it ended
+        // (failed, or paused on a full disk), it shows as running rather than guessing.
         var status = progress?.State switch
         {
-            StreamDownloadState.Completed => "completed",
-            StreamDownloadState.Failed => "failed",
-            StreamDownloadState.Stopped => "stopped",
             null => record.Status.ToString().ToLowerInvariant(),
+            StreamDownloadState.Completed => "completed",
+            StreamDownloadState.Failed or StreamDownloadState.Stopped when record.Status != FileStatus.Downloading =>
+                record.Status.ToString().ToLowerInvariant(),
             _ => "running",
         };
         var path = active?.Download.OutputPath ?? record.Path;
