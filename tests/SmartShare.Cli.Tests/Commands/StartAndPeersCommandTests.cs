@@ -20,7 +20,9 @@ public sealed class StartAndPeersCommandTests : IDisposable
         await using var bootstrap = Start(_bootstrap, "start", "--port", "0", "--bind", "127.0.0.1", "--allow-lan", "--json");
         var bootstrapPort = (await bootstrap.WaitForLineAsync(@"listening on UDP 127\.0\.0\.1:(\d+)")).Groups[1].Value;
         await using var seeder = Start(_seeder, "start", "--port", "0", "--bind", "127.0.0.1", "--allow-lan", "--bootstrap", $"127.0.0.1:{bootstrapPort}", "--json");
-        var seederPort = (await seeder.WaitForLineAsync(@"listening on UDP 127\.0\.0\.1:(\d+)")).Groups[1].Value;
+        var seederStarted = await seeder.WaitForLineAsync(@"API on (http://[^,]+), LBRY DHT listening on UDP 127\.0\.0\.1:(\d+)");
+        var seederApi = seederStarted.Groups[1].Value;
+        var seederPort = seederStarted.Groups[2].Value;
         await seeder.WaitForLineAsync($"Announced {sdHash} .* to [1-9]");
 
         var peers = await _asker.RunAsync("peers", sdHash, "--bootstrap", $"127.0.0.1:{bootstrapPort}", "--allow-lan", "--json");
@@ -29,6 +31,11 @@ public sealed class StartAndPeersCommandTests : IDisposable
         var peer = Assert.Single(found);
         Assert.Equal("127.0.0.1", peer.GetProperty("host").GetString());
         Assert.Equal(int.Parse(seederPort, System.Globalization.CultureInfo.InvariantCulture), peer.GetProperty("port").GetInt32());
+
+        // With a node running, peers asks it (its peer_list) instead of starting a DHT node of its own.
+        var throughNode = await _asker.RunAsync("peers", sdHash, "--api", seederApi, "--json");
+        var viaNode = Assert.Single(throughNode.ShouldSucceedWithJson().GetProperty("peers").EnumerateArray().ToList());
+        Assert.Equal(peer.GetProperty("port").GetInt32(), viaNode.GetProperty("port").GetInt32());
 
         var stopped = await seeder.StopAsync("TERM");
         Assert.Equal(0, stopped.ExitCode);
