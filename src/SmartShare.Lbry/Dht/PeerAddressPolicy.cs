@@ -43,9 +43,34 @@ public sealed class PeerAddressPolicy
         (Parse("192.168.0.0"), 16),
     ];
 
+    private const int MaxTrusted = 256;
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<uint, byte> _trusted = new();
+
     public PeerAddressPolicy(bool allowLan)
     {
         AllowLan = allowLan;
+    }
+
+    /// <summary>
+    /// Accepts an address the user gave explicitly (a .smartshare file's contacts) even where the public rules
+    /// refuse it, such as a LAN or loopback address. IPv4 only, as the LBRY DHT is. Returns false once full.
+    /// </summary>
+    public bool Trust(IPAddress address)
+    {
+        ArgumentNullException.ThrowIfNull(address);
+        if (address.IsIPv4MappedToIPv6)
+        {
+            address = address.MapToIPv4();
+        }
+
+        if (address.AddressFamily != AddressFamily.InterNetwork || (_trusted.Count >= MaxTrusted && !_trusted.ContainsKey(ToUInt32(address))))
+        {
+            return false;
+        }
+
+        _trusted.TryAdd(ToUInt32(address), 0);
+        return true;
     }
 
     /// <summary>lbry-sdk's rules as they are on the public network.</summary>
@@ -70,7 +95,7 @@ public sealed class PeerAddressPolicy
         }
 
         var value = ToUInt32(address);
-        if (AllowLan && InAny(value, Lan))
+        if ((AllowLan && InAny(value, Lan)) || (!_trusted.IsEmpty && _trusted.ContainsKey(value)))
         {
             return true;
         }

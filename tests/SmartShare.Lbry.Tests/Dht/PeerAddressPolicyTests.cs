@@ -73,4 +73,19 @@ public sealed class PeerAddressPolicyTests
         Assert.Equal(valid, PeerAddressPolicy.IsValidPort(port));
         Assert.Equal(valid, PeerAddressPolicy.Public.IsAllowed(new IPEndPoint(IPAddress.Parse("1.2.3.4"), Math.Clamp(port, 0, 65535))) && port <= 65535);
     }
+
+    [Fact]
+    public void An_address_given_explicitly_is_accepted_where_the_public_rules_refuse_it_and_only_that_one()
+    {
+        var policy = new PeerAddressPolicy(allowLan: false);
+        Assert.False(policy.IsAllowed(IPAddress.Parse("192.168.1.20")));
+
+        Assert.True(policy.Trust(IPAddress.Parse("192.168.1.20")));
+
+        Assert.True(policy.IsAllowed(IPAddress.Parse("192.168.1.20")));
+        Assert.True(policy.IsAllowed(IPAddress.Parse("::ffff:192.168.1.20")));
+        Assert.False(policy.IsAllowed(IPAddress.Parse("192.168.1.21")));
+        Assert.False(policy.Trust(IPAddress.Parse("fe80::1")));
+        Assert.False(PeerAddressPolicy.Public.IsAllowed(IPAddress.Parse("192.168.1.20")));
+    }
 }
