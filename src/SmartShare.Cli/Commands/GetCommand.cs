@@ -28,7 +28,7 @@ internal static class GetCommand
 
     public static Command Create()
     {
-        var target = new Argument<string>("TARGET") { Description = "The sd hash of the stream (96 hex digits)." };
+        var target = new Argument<string>("TARGET") { Description = "An sd hash (96 hex digits), a .smartshare file or a smartshare: link." };
         var downloadDir = new Option<string?>("--download-dir")
         {
             Description = "Folder to save into. Default: the node's download_dir setting, else ~/Downloads.",
@@ -49,7 +49,9 @@ internal static class GetCommand
         dht.AddTo(command);
         command.SetAction(CommandContext.Action(async (context, cancellationToken) =>
         {
-            var sdHash = BlobHash.Parse(context.Parse.GetValue(target)!, "sd hash");
+            var text = context.Parse.GetValue(target)!;
+            var resolved = await DownloadTarget.ResolveAsync(text, cancellationToken);
+            var sdHash = resolved.SdHash;
             var directory = context.Parse.GetValue(downloadDir) is { } chosen ? Path.GetFullPath(chosen) : null;
             var fixedPeers = (context.Parse.GetValue(peers) ?? []).Select(text => HostPort.Parse(text, "--peer")).ToList();
             var bootstrap = dht.BootstrapEndPoints(context.Parse);
@@ -57,18 +59,26 @@ internal static class GetCommand
             using var api = context.CreateApiClient();
             if (await api.IsRunningAsync(cancellationToken))
             {
-                return await ThroughNodeAsync(context, api, sdHash, directory, fixedPeers, cancellationToken);
+                // The node reads the file itself, so it gets the path as seen from here.
+                var uri = File.Exists(text) ? Path.GetFullPath(text) : text.Trim();
+                return await ThroughNodeAsync(context, api, uri, sdHash, directory, fixedPeers, cancellationToken);
             }
 
             var settings = NodeSettingsStore.Load(context.DataDirectory, Flags(context.Parse, dht, directory, bootstrap));
             var storage = context.OpenStorage(cancellationToken);
-            var reachable = fixedPeers.Count > 0 || settings.Current.Bootstrap.Count > 0 || storage.Contacts.Load().Count > 0;
+            if (resolved.SdBlob is { } sdBlob && storage.Blobs.TryGetLength(sdHash) is null)
+            {
+                storage.Blobs.AddVerified(sdHash, sdBlob);
+            }
+
+            var reachable = fixedPeers.Count > 0 || resolved.Peers.Count > 0 || resolved.DhtContacts.Count > 0 ||
+                            settings.Current.Bootstrap.Count > 0 || storage.Contacts.Load().Count > 0;
             if (!reachable || HoldsWholeStream(storage, sdHash))
             {
                 return await FromLocalStoreAsync(context, storage, sdHash, directory ?? settings.Current.DownloadDirectory, reachable, cancellationToken);
             }
 
-            return await InProcessAsync(context, settings, sdHash, directory, fixedPeers, cancellationToken);
+            return await InProcessAsync(context, settings, resolved, directory, [.. fixedPeers, .. resolved.Peers], cancellationToken);
         }));
         return command;
     }
@@ -120,11 +130,11 @@ internal static class GetCommand
     }
 
     private static async Task<int> ThroughNodeAsync(
-        CommandContext context, NodeApiClient api, BlobHash sdHash, string? directory, List<IPEndPoint> peers, CancellationToken cancellationToken)
+        CommandContext context, NodeApiClient api, string uri, BlobHash sdHash, string? directory, List<IPEndPoint> peers, CancellationToken cancellationToken)
     {
         var parameters = new JsonObject
         {
-            ["uri"] = sdHash.ToString(),
+            ["uri"] = uri,
             ["peers"] = new JsonArray([.. peers.Select(peer => (JsonNode?)JsonValue.Create(peer.ToString()))]),
         };
         if (directory is not null)
@@ -152,8 +162,9 @@ internal static class GetCommand
     }
 
     private static async Task<int> InProcessAsync(
-        CommandContext context, NodeSettingsStore settings, BlobHash sdHash, string? directory, List<IPEndPoint> peers, CancellationToken cancellationToken)
+        CommandContext context, NodeSettingsStore settings, DownloadTarget target, string? directory, List<IPEndPoint> peers, CancellationToken cancellationToken)
     {
+        var sdHash = target.SdHash;
         await using var host = new NodeHost(new NodeHostOptions
         {
             DataDirectory = context.DataDirectory,
@@ -164,7 +175,8 @@ internal static class GetCommand
         context.Output.Detail($"Running a node for this download: LBRY DHT and blob exchange on port {host.DhtEndPoint.Port}.");
         var downloads = host.Services.GetRequiredService<DownloadManager>();
         var watch = Stopwatch.StartNew();
-        downloads.Start(sdHash, directory, peers);
+        downloads.AddDhtContacts(target.DhtContacts);
+        downloads.Start(sdHash, directory, peers, target.Private);
         try
         {
             var file = await FollowAsync(context, sdHash, _ =>

@@ -42,6 +42,15 @@ internal sealed class CommandOutput
     /// <summary>Status for a person or a log while a long command runs; on stderr, so stdout stays the result.</summary>
     public void Info(string message) => WriteError("grey", string.Empty, message);
 
+    /// <summary>Status for a person only: on stderr, and left out in JSON mode, where scripts read one object.</summary>
+    public void Human(string message)
+    {
+        if (!IsJson)
+        {
+            WriteError("grey", string.Empty, message);
+        }
+    }
+
     public void Detail(string message)
     {
         if (IsVerbose)

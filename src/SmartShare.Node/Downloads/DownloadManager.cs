@@ -42,7 +42,7 @@ public sealed partial class DownloadManager(
         foreach (var record in files.List().Where(record => record.Status == FileStatus.Downloading))
         {
             LogResuming(logger, record.SdHash);
-            Start(record.SdHash, record.DownloadDirectory, record.Peers);
+            Start(record.SdHash, record.DownloadDirectory, record.Peers, record.Private);
         }
 
         return Task.CompletedTask;
@@ -61,7 +61,7 @@ public sealed partial class DownloadManager(
     /// Starts downloading a stream, or returns the download already running for it. A completed stream whose file
     /// is still there is not downloaded again.
     /// </summary>
-    public ActiveDownload? Start(BlobHash sdHash, string? downloadDirectory, IEnumerable<IPEndPoint> peers)
+    public ActiveDownload? Start(BlobHash sdHash, string? downloadDirectory, IEnumerable<IPEndPoint> peers, bool isPrivate = false)
     {
         ArgumentNullException.ThrowIfNull(peers);
         var fixedPeers = peers.ToList();
@@ -83,7 +83,8 @@ public sealed partial class DownloadManager(
         download.AddPeers(fixedPeers);
         var cancel = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
         var added = known?.AddedAt ?? time.GetUtcNow();
-        var record = new FileRecord(sdHash, FileKind.Download, FileStatus.Downloading, directory, null, known?.StreamName, null, fixedPeers, added, null);
+        var record = new FileRecord(
+            sdHash, FileKind.Download, FileStatus.Downloading, directory, null, known?.StreamName, null, fixedPeers, added, null, isPrivate || known?.Private == true);
         var active = new ActiveDownload(download, cancel, time);
         if (!_active.TryAdd(sdHash, active))
         {
@@ -97,6 +98,42 @@ public sealed partial class DownloadManager(
         return active;
     }
 
+    /// <summary>
+    /// Joins the DHT through contacts the user gave (a .smartshare file's), in the background. Their addresses are
+    /// trusted even where the public rules would refuse them (LAN, loopback): they were given explicitly.
+    /// </summary>
+    public void AddDhtContacts(IEnumerable<IPEndPoint> contacts)
+    {
+        ArgumentNullException.ThrowIfNull(contacts);
+        var seeds = contacts.Where(contact => dht.Endpoint.Policy.Trust(contact.Address)).ToList();
+        if (seeds.Count == 0)
+        {
+            return;
+        }
+
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                await dht.Engine.JoinAsync(seeds, _stopping.Token);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                LogJoinFailed(logger, seeds.Count, ex.Message);
+            }
+        });
+    }
+
+    /// <summary>Stores a descriptor that came with the request (embedded in a .smartshare file) after checking its hash.</summary>
+    public void ImportDescriptor(BlobHash sdHash, byte[] sdBlob)
+    {
+        ArgumentNullException.ThrowIfNull(sdBlob);
+        if (storage.Blobs.TryGetLength(sdHash) is null)
+        {
+            storage.Blobs.AddVerified(sdHash, sdBlob);
+        }
+    }
+
     /// <summary>The running download of a stream, if any.</summary>
     public ActiveDownload? Active(BlobHash sdHash) => _active.GetValueOrDefault(sdHash);
 
@@ -105,13 +142,13 @@ public sealed partial class DownloadManager(
     public IReadOnlyList<FileRecord> List() => files.List();
 
     /// <summary>Shares a file: creates its stream in the store, lists it and announces it.</summary>
-    public async Task<StreamCreateResult> ShareAsync(string path, CancellationToken cancellationToken)
+    public async Task<StreamCreateResult> ShareAsync(string path, bool isPrivate, CancellationToken cancellationToken)
     {
         var created = await new StreamEncryptor(storage, random).CreateAsync(path, cancellationToken: cancellationToken);
         var now = time.GetUtcNow();
         files.Upsert(new FileRecord(
             created.SdHash, FileKind.Share, FileStatus.Completed, Path.GetDirectoryName(created.SourcePath), created.SourcePath,
-            created.Descriptor.StreamName, null, [], now, now));
+            created.Descriptor.StreamName, null, [], now, now, isPrivate));
         LogShared(logger, created.SdHash, created.SourcePath);
         AnnounceInBackground(created.SdHash);
         return created;
@@ -216,6 +253,9 @@ public sealed partial class DownloadManager(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The download of {SdHash} failed: {Reason}")]
     private static partial void LogFailed(ILogger logger, BlobHash sdHash, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not join the DHT through {Count} given contacts: {Reason}")]
+    private static partial void LogJoinFailed(ILogger logger, int count, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not announce {SdHash} now: {Reason}")]
     private static partial void LogAnnounceFailed(ILogger logger, BlobHash sdHash, string reason);

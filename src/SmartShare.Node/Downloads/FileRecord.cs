@@ -3,7 +3,10 @@ using SmartShare.Lbry.Blobs;
 
 namespace SmartShare.Node.Downloads;
 
-/// <summary>One entry of the node's file list: a stream it downloads or downloaded, or one it shared.</summary>
+/// <summary>
+/// One entry of the node's file list: a stream it downloads or downloaded, or one it shared. A private one is
+/// never announced to the DHT: only holders of its .smartshare file reach it, through the contacts in it.
+/// </summary>
 public sealed record FileRecord(
     BlobHash SdHash,
     FileKind Kind,
@@ -14,7 +17,8 @@ public sealed record FileRecord(
     string? Error,
     IReadOnlyList<IPEndPoint> Peers,
     DateTimeOffset AddedAt,
-    DateTimeOffset? CompletedAt);
+    DateTimeOffset? CompletedAt,
+    bool Private = false);
 
 /// <summary>Whether the node fetched a file or created its stream.</summary>
 public enum FileKind

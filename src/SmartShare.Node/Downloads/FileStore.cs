@@ -25,6 +25,7 @@ public sealed class FileStore
             completed_at INTEGER
         )
         """,
+        "ALTER TABLE files ADD COLUMN private INTEGER NOT NULL DEFAULT 0",
     ];
 
     private readonly SqliteDatabase _database;
@@ -44,11 +45,11 @@ public sealed class FileStore
         using var connection = _database.OpenConnection();
         using var command = connection.CreateCommand();
         command.CommandText =
-            "INSERT INTO files (sd_hash, kind, status, download_directory, path, stream_name, error, peers, added_at, completed_at) " +
-            "VALUES ($sd, $kind, $status, $dir, $path, $name, $error, $peers, $added, $completed) " +
+            "INSERT INTO files (sd_hash, kind, status, download_directory, path, stream_name, error, peers, added_at, completed_at, private) " +
+            "VALUES ($sd, $kind, $status, $dir, $path, $name, $error, $peers, $added, $completed, $private) " +
             "ON CONFLICT(sd_hash) DO UPDATE SET kind = excluded.kind, status = excluded.status, download_directory = excluded.download_directory, " +
             "path = excluded.path, stream_name = COALESCE(excluded.stream_name, files.stream_name), error = excluded.error, peers = excluded.peers, " +
-            "completed_at = excluded.completed_at";
+            "completed_at = excluded.completed_at, private = MAX(files.private, excluded.private)";
         command.Parameters.AddWithValue("$sd", record.SdHash.ToString());
         command.Parameters.AddWithValue("$kind", record.Kind.ToString().ToLowerInvariant());
         command.Parameters.AddWithValue("$status", record.Status.ToString().ToLowerInvariant());
@@ -59,6 +60,7 @@ public sealed class FileStore
         command.Parameters.AddWithValue("$peers", string.Join(',', record.Peers.Select(peer => peer.ToString())));
         command.Parameters.AddWithValue("$added", record.AddedAt.ToUnixTimeSeconds());
         command.Parameters.AddWithValue("$completed", (object?)record.CompletedAt?.ToUnixTimeSeconds() ?? DBNull.Value);
+        command.Parameters.AddWithValue("$private", record.Private ? 1 : 0);
         command.ExecuteNonQuery();
     }
 
@@ -86,6 +88,16 @@ public sealed class FileStore
         }
 
         return records;
+    }
+
+    /// <summary>Whether the stream must stay out of the DHT (shared or fetched with --private).</summary>
+    public bool IsPrivate(BlobHash sdHash)
+    {
+        using var connection = _database.OpenConnection();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT private FROM files WHERE sd_hash = $sd";
+        command.Parameters.AddWithValue("$sd", sdHash.ToString());
+        return command.ExecuteScalar() is long flag && flag != 0;
     }
 
     public bool Delete(BlobHash sdHash)
@@ -118,6 +130,7 @@ public sealed class FileStore
             Text("error"),
             peers,
             DateTimeOffset.FromUnixTimeSeconds(reader.GetInt64(reader.GetOrdinal("added_at"))),
-            completed);
+            completed,
+            reader.GetInt64(reader.GetOrdinal("private")) != 0);
     }
 }

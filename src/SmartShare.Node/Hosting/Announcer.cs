@@ -10,12 +10,14 @@ namespace SmartShare.Node.Hosting;
 /// <summary>
 /// Announces the sd hash of every local stream once the node has joined the DHT, and again every 12 h (before
 /// the 24 h expiry, as lbry-sdk does). <see cref="AnnounceNowAsync"/> serves streams shared or completed meanwhile.
+/// Private streams (shared or fetched with --private) are never announced.
 /// </summary>
 public sealed partial class Announcer(
     LbryStorage storage,
     LbryDhtService dht,
     DhtMembership membership,
     NodeSettingsStore settings,
+    Downloads.FileStore files,
     TimeProvider time,
     ILogger<Announcer> logger) : BackgroundService
 {
@@ -31,7 +33,7 @@ public sealed partial class Announcer(
     /// <summary>Announces one hash now (a stream just shared or downloaded); returns how many nodes stored it, 0 when announcing is off.</summary>
     public async Task<int> AnnounceNowAsync(BlobHash hash, CancellationToken cancellationToken)
     {
-        if (!IsEnabled)
+        if (!IsEnabled || files.IsPrivate(hash))
         {
             return 0;
         }
@@ -52,7 +54,7 @@ public sealed partial class Announcer(
         await membership.WaitForJoinAsync(stoppingToken);
         while (true)
         {
-            var streams = storage.Streams.List();
+            var streams = storage.Streams.List().Where(stream => !files.IsPrivate(stream.SdHash)).ToList();
             foreach (var stream in streams)
             {
                 var stored = await dht.AnnounceAsync(stream.SdHash, stoppingToken);

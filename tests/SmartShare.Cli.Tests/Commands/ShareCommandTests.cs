@@ -86,7 +86,11 @@ public sealed partial class ShareCommandTests(ITestOutputHelper output)
         var sdHash = Assert.Single(Hex96Anywhere().Matches(line)).Value;
         Assert.Contains("report.pdf", line, StringComparison.Ordinal);
         Assert.True(File.Exists(workspace.BlobPath(sdHash)), $"The printed sd hash {sdHash} is not a file in {workspace.BlobDirectory}.\n{result}");
-        Assert.Equal(string.Empty, result.StandardError);
+
+        // The one stdout line is the link to send; what was done is said on stderr.
+        Assert.StartsWith("smartshare:", line, StringComparison.Ordinal);
+        Assert.Contains(result.ErrorLines, error => error.StartsWith("Shared report.pdf", StringComparison.Ordinal) && error.Contains(sdHash, StringComparison.Ordinal));
+        Assert.True(File.Exists(Path.Combine(workspace.Root, "report.pdf.smartshare")));
     }
 
     [Fact]

@@ -43,6 +43,18 @@ public sealed class BackgroundSmartShare : IAsyncDisposable
 
     public int ProcessId => _process.Id;
 
+    /// <summary>The stderr lines printed so far.</summary>
+    public IReadOnlyList<string> ErrorLines
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return [.. _stderr];
+            }
+        }
+    }
+
     public static BackgroundSmartShare Start(IReadOnlyList<string> arguments, string workingDirectory, IReadOnlyDictionary<string, string?> environment)
     {
         var startInfo = SmartShareProcess.StartInfo(arguments, workingDirectory, environment);

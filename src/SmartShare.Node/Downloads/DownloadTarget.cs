@@ -1,0 +1,103 @@
+using System.Net;
+using System.Net.Sockets;
+using SmartShare.Lbry.Blobs;
+using SmartShare.Node.Shares;
+
+namespace SmartShare.Node.Downloads;
+
+/// <summary>
+/// What a <c>get</c> names, resolved: an sd hash alone, or a .smartshare file or <c>smartshare:</c> link with the
+/// creator's blob endpoints (asked at once), DHT endpoints (joined through), maybe the sd blob itself, and
+/// whether the stream is private.
+/// </summary>
+public sealed record DownloadTarget(
+    BlobHash SdHash,
+    IReadOnlyList<IPEndPoint> Peers,
+    IReadOnlyList<IPEndPoint> DhtContacts,
+    byte[]? SdBlob,
+    bool Private,
+    string? Name)
+{
+    private static readonly TimeSpan ResolveTimeLimit = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Reads <paramref name="target"/>: 96 hex digits, a <c>smartshare:</c> link, or the path of a .smartshare file.
+    /// Throws <see cref="FormatException"/> (a <see cref="SmartShareFormatException"/> for a bad file or link)
+    /// with a sentence.
+    /// </summary>
+    public static async Task<DownloadTarget> ResolveAsync(string target, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(target);
+        var text = target.Trim();
+        if (BlobHash.TryParse(text, out var sdHash))
+        {
+            return new DownloadTarget(sdHash, [], [], null, false, null);
+        }
+
+        SmartShareFile file;
+        if (SmartShareCodec.LooksLikeLink(text))
+        {
+            file = SmartShareCodec.ParseLink(text);
+        }
+        else if (File.Exists(text))
+        {
+            var length = new FileInfo(text).Length;
+            if (length > SmartShareCodec.MaxFileBytes)
+            {
+                throw new SmartShareFormatException(
+                    $"{text} is {length} bytes; a .smartshare file is at most {SmartShareCodec.MaxFileBytes} bytes, so this is not one.");
+            }
+
+            file = SmartShareCodec.Parse(await File.ReadAllBytesAsync(text, cancellationToken));
+        }
+        else
+        {
+            throw new FormatException(
+                $"'{target}' is neither an sd hash (96 lowercase hex digits), a smartshare: link, nor an existing .smartshare file.");
+        }
+
+        var peers = new List<IPEndPoint>();
+        var dht = new List<IPEndPoint>();
+        foreach (var contact in file.Contacts)
+        {
+            if (contact.Blob is { } blob)
+            {
+                peers.AddRange(await ResolveAsync(blob, cancellationToken));
+            }
+
+            if (contact.Dht is { } node)
+            {
+                dht.AddRange(await ResolveAsync(node, cancellationToken));
+            }
+        }
+
+        foreach (var node in file.Bootstrap)
+        {
+            dht.AddRange(await ResolveAsync(node, cancellationToken));
+        }
+
+        return new DownloadTarget(file.SdHash, peers.Distinct().ToList(), dht.Distinct().ToList(), file.SdBlob, file.Private, file.Name);
+    }
+
+    /// <summary>An endpoint's addresses: the IP itself, or what a DNS name resolves to now (nothing if it does not).</summary>
+    private static async Task<IEnumerable<IPEndPoint>> ResolveAsync(SmartShareEndpoint endPoint, CancellationToken cancellationToken)
+    {
+        if (IPAddress.TryParse(endPoint.Host, out var address))
+        {
+            return [new IPEndPoint(address, endPoint.Port)];
+        }
+
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        limit.CancelAfter(ResolveTimeLimit);
+        try
+        {
+            var addresses = await Dns.GetHostAddressesAsync(endPoint.Host, limit.Token);
+            return addresses.Select(found => new IPEndPoint(found, endPoint.Port));
+        }
+        catch (Exception ex) when (ex is SocketException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        {
+            // A name that does not resolve here leaves the other contacts (and the DHT) to do the work.
+            return [];
+        }
+    }
+}

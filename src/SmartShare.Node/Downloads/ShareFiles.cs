@@ -1,0 +1,81 @@
+using System.Net;
+using System.Net.NetworkInformation;
+using System.Net.Sockets;
+using SmartShare.Lbry.Streams;
+using SmartShare.Node.Shares;
+
+namespace SmartShare.Node.Downloads;
+
+/// <summary>Makes the .smartshare file (and link) for a stream this node shares: its contacts, its descriptor.</summary>
+public static class ShareFiles
+{
+    /// <summary>The .smartshare content for a stream just created, with the descriptor embedded.</summary>
+    public static SmartShareFile Describe(StreamCreateResult created, byte[] sdBlob, IReadOnlyList<SmartShareContact> contacts, bool isPrivate, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(created);
+        return new SmartShareFile
+        {
+            Name = created.Descriptor.SuggestedFileName,
+            Size = created.Size,
+            SdHash = created.SdHash,
+            SdBlob = sdBlob,
+            Private = isPrivate,
+            Contacts = contacts,
+            Created = now,
+        };
+    }
+
+    /// <summary>Writes the file atomically (temporary name, then rename) and returns its full path.</summary>
+    public static string Write(SmartShareFile file, string path)
+    {
+        var full = Path.GetFullPath(path);
+        var temp = full + ".tmp-" + Guid.NewGuid().ToString("N")[..8];
+        try
+        {
+            File.WriteAllBytes(temp, SmartShareCodec.Serialize(file));
+            File.Move(temp, full, overwrite: true);
+            return full;
+        }
+        finally
+        {
+            File.Delete(temp);
+        }
+    }
+
+    /// <summary>
+    /// The contacts to advertise: each HOST[:PORT] given (the port defaults to the node's), or else every
+    /// non-loopback address of this machine's interfaces that are up (none on a machine with only loopback). The
+    /// LBRY DHT and blob exchange share the port number, so one endpoint serves as both.
+    /// </summary>
+    public static IReadOnlyList<SmartShareContact> Contacts(IReadOnlyList<string> advertise, int port)
+    {
+        ArgumentNullException.ThrowIfNull(advertise);
+        var endPoints = advertise.Count > 0
+            ? advertise.Select(text => Advertised(text, port)).ToList()
+            : InterfaceAddresses().Select(address => new SmartShareEndpoint(address.ToString(), port)).ToList();
+        return [.. endPoints.Distinct().Select(endPoint => new SmartShareContact(endPoint, endPoint))];
+    }
+
+    private static SmartShareEndpoint Advertised(string text, int port)
+    {
+        var trimmed = text.Trim();
+        var endPoint = IPAddress.TryParse(trimmed.Trim('[', ']'), out var address)
+            ? new SmartShareEndpoint(address.ToString(), port)
+            : trimmed.Contains(':', StringComparison.Ordinal)
+                ? SmartShareEndpoint.Parse(trimmed)
+                : new SmartShareEndpoint(trimmed, port);
+
+        // One parse of the written form checks the host and port by the file format's own rules.
+        return SmartShareEndpoint.Parse(endPoint.ToString());
+    }
+
+    private static IEnumerable<IPAddress> InterfaceAddresses() =>
+        NetworkInterface.GetAllNetworkInterfaces()
+            .Where(nic => nic.OperationalStatus == OperationalStatus.Up && nic.NetworkInterfaceType != NetworkInterfaceType.Loopback)
+            .SelectMany(nic => nic.GetIPProperties().UnicastAddresses)
+            .Select(unicast => unicast.Address)
+            .Where(address => !IPAddress.IsLoopback(address) &&
+                              !(address.AddressFamily == AddressFamily.InterNetworkV6 && (address.IsIPv6LinkLocal || address.IsIPv6SiteLocal)) &&
+                              !(address.AddressFamily == AddressFamily.InterNetwork && address.GetAddressBytes() is [169, 254, ..]))
+            .OrderBy(address => address.AddressFamily == AddressFamily.InterNetwork ? 0 : 1);
+}
