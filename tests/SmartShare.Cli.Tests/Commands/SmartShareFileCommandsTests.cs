@@ -78,6 +78,26 @@ public sealed class SmartShareFileCommandsTests : IDisposable
         Assert.DoesNotContain(receiver.ErrorLines, line => line.Contains($"Announced {privateHash}", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public async Task An_altered_smartshare_file_is_bad_input_with_a_sentence_and_nothing_is_written()
+    {
+        var source = _creator.CreateRandomFile("notes.txt", 40_000);
+        var sharePath = Path.Combine(_creator.Root, "notes.smartshare");
+        (await _creator.RunAsync("share", source, "--advertise", "127.0.0.1", "--out", sharePath, "--json")).ShouldSucceedWithJson();
+        var json = System.Text.Json.Nodes.JsonNode.Parse(await File.ReadAllTextAsync(sharePath))!;
+        var sdBlob = Convert.FromBase64String(json["lbry"]!["sd_blob"]!.GetValue<string>());
+        sdBlob[^2] ^= 1;
+        json["lbry"]!["sd_blob"] = Convert.ToBase64String(sdBlob);
+        var altered = Path.Combine(_receiver.Root, "altered.smartshare");
+        await File.WriteAllTextAsync(altered, json.ToJsonString());
+
+        var result = await _receiver.RunAsync("get", altered, "--download-dir", _receiver.DownloadDirectory, "--json");
+
+        var message = result.ShouldFailWith(2, "bad_input");
+        Assert.Contains("embedded sd blob", message, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(_receiver.DownloadDirectory) && Directory.EnumerateFileSystemEntries(_receiver.DownloadDirectory).Any());
+    }
+
     private static List<JsonElement> Peers(CliResult result) =>
         [.. result.ShouldSucceedWithJson().GetProperty("peers").EnumerateArray()];
 
