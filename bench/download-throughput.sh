@@ -22,12 +22,13 @@
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
+# shellcheck source=bench/lib/common.sh
+source "$root/bench/lib/common.sh"
 size_mib="${BENCH_SIZE_MIB:-1024}"
 runs="${BENCH_RUNS:-3}"
 strict=0
 keep=0
 
-usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
 
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -55,18 +56,9 @@ done
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
 size_bytes=$((size_mib * 1024 * 1024))
-say() { printf '%s\n' "$*"; }
 
 # --- 1. Build the CLI (Release). A private artifacts path keeps bin/ and obj/ apart from any other build.
-build_dir="$root/artifacts/bench/build"
-say "== Building smartshare (Release) into ${build_dir#"$root"/}"
-if ! build_log="$(dotnet build "$root/src/SmartShare.Cli" -c Release --artifacts-path "$build_dir" --nologo -v q 2>&1)"; then
-  printf '%s\n' "$build_log" | grep -E ': error ' | sort -u >&2 || printf '%s\n' "$build_log" >&2
-  echo "The smartshare build failed." >&2
-  exit 1
-fi
-cli="$build_dir/bin/SmartShare.Cli/release/smartshare.dll"
-[ -f "$cli" ] || { echo "The build did not produce $cli." >&2; exit 1; }
+build_cli
 
 # --- 2. A work folder on disk, node bookkeeping and the source file.
 parent="${BENCH_TMPDIR:-${TMPDIR:-/tmp}}"
@@ -106,37 +98,19 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-fs_type="$(findmnt -n -o FSTYPE -T "$work" 2>/dev/null || stat -f -c %T "$work")"
-case "$fs_type" in
-  tmpfs|ramfs)
-    echo "$work is on $fs_type (memory), so blob writes and fsync would cost nothing." >&2
-    echo "Set BENCH_TMPDIR to a folder on a disk." >&2
-    exit 1 ;;
-esac
-
 # At most: the source, seeder 1's blobs, seeders 2 and 3's blobs and files, one downloader's blobs and file.
 need_kib=$(( (size_bytes / 1024) * 8 + 512 * 1024 ))
-free_kib="$(df -Pk "$work" | awk 'NR == 2 { print $4 }')"
-if [ "$free_kib" -lt "$need_kib" ]; then
-  echo "$work has $((free_kib / 1024)) MiB free; the benchmark needs about $((need_kib / 1024)) MiB." >&2
-  exit 1
-fi
+require_disk "$work" "$need_kib"
 
 source_file="$work/random-${size_mib}MiB.bin"
 say "== Writing ${size_mib} MiB of random bytes to $source_file ($fs_type)"
-# AES-CTR over zeros is a fast source of incompressible bytes; head closing the pipe ends openssl.
-(openssl enc -aes-128-ctr -pass pass:smartshare-bench -nosalt -pbkdf2 </dev/zero 2>/dev/null || true) |
-  head -c "$size_bytes" >"$source_file"
-actual="$(stat -c %s "$source_file")"
-[ "$actual" -eq "$size_bytes" ] || { echo "Wrote $actual bytes instead of $size_bytes." >&2; exit 1; }
-sync
+write_random_file "$source_file" "$size_bytes"
 
 # Other processes sharing the cores skew every figure here, so the script measures them: busy CPU ticks of
 # the whole machine (/proc/stat) around each measured command, minus the CPU of the processes measured
 # (the nodes' utime+stime from /proc/PID/stat and the CLI client's user+sys). Kernel threads writing
 # blobs back count as "other" too, so a few tenths of a second are normal for a large file.
 ticks_per_second="$(getconf CLK_TCK)"
-cpu_busy_ticks() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9; exit }' /proc/stat; }
 # process_ticks PID...: summed utime+stime ticks (comm is "dotnet", so fields 14 and 15 are safe).
 process_ticks() {
   local pid total=0 t
@@ -155,9 +129,6 @@ if awk "BEGIN { exit !($cores_busy_before > 0.05) }"; then
   say "   WARNING: the machine is not idle; the figures below will be low and noisy."
 fi
 
-calc() { awk "BEGIN { printf \"%.${1}f\", $2 }"; }
-mb() { calc 1 "$1 / 1000000"; }
-mib() { calc 1 "$1 / 1048576"; }
 
 # --- 3. This machine's single-core SHA-384 rate at 16 KiB blocks.
 # `openssl speed` prints a "type ... 16384 bytes" header, then one row whose last column is the
@@ -178,10 +149,6 @@ say "   SHA-384: ${sha_kbs}k = $(mb "$sha_bps") MB/s = $(mib "$sha_bps") MiB/s (
 say "   target:  60% of that = $(mib "$target_bps") MiB/s"
 
 # --- 4. Nodes.
-median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-minimum() { sort -g | head -n 1; }
-maximum() { sort -g | tail -n 1; }
-json_field() { sed -n "s/.*\"$1\":\"\{0,1\}\([^\",}]*\).*/\1/p" <<<"$2"; }
 # status_kib PID FIELD: a /proc/PID/status figure in KiB (VmHWM, VmRSS, RssAnon).
 status_kib() { awk -v f="$2:" '$1 == f { print $2; exit }' "/proc/$1/status"; }
 kib_mib() { calc 1 "$1 / 1024"; }

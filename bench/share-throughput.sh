@@ -18,13 +18,14 @@
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
+# shellcheck source=bench/lib/common.sh
+source "$root/bench/lib/common.sh"
 size_mib="${BENCH_SIZE_MIB:-1024}"
 runs="${BENCH_RUNS:-3}"
 cores="${BENCH_CORES:-2}"
 strict=0
 keep=0
 
-usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
 
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -52,18 +53,9 @@ done
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
 size_bytes=$((size_mib * 1024 * 1024))
-say() { printf '%s\n' "$*"; }
 
 # --- 1. Build the CLI (Release). A private artifacts path keeps bin/ and obj/ apart from any other build.
-build_dir="$root/artifacts/bench/build"
-say "== Building smartshare (Release) into ${build_dir#"$root"/}"
-if ! build_log="$(dotnet build "$root/src/SmartShare.Cli" -c Release --artifacts-path "$build_dir" --nologo -v q 2>&1)"; then
-  printf '%s\n' "$build_log" | grep -E ': error ' | sort -u >&2 || printf '%s\n' "$build_log" >&2
-  echo "The smartshare build failed." >&2
-  exit 1
-fi
-cli="$build_dir/bin/SmartShare.Cli/release/smartshare.dll"
-[ -f "$cli" ] || { echo "The build did not produce $cli." >&2; exit 1; }
+build_cli
 
 # --- 2. A work folder on disk and the source file.
 parent="${BENCH_TMPDIR:-${TMPDIR:-/tmp}}"
@@ -79,37 +71,18 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-fs_type="$(findmnt -n -o FSTYPE -T "$work" 2>/dev/null || stat -f -c %T "$work")"
-case "$fs_type" in
-  tmpfs|ramfs)
-    echo "$work is on $fs_type (memory), so blob writes and fsync would cost nothing." >&2
-    echo "Set BENCH_TMPDIR to a folder on a disk." >&2
-    exit 1 ;;
-esac
-
 # The source file, one data dir and one download folder exist at once, plus some slack.
 need_kib=$(( (size_bytes / 1024) * 3 + 512 * 1024 ))
-free_kib="$(df -Pk "$work" | awk 'NR == 2 { print $4 }')"
-if [ "$free_kib" -lt "$need_kib" ]; then
-  echo "$work has $((free_kib / 1024)) MiB free; the benchmark needs about $((need_kib / 1024)) MiB." >&2
-  exit 1
-fi
+require_disk "$work" "$need_kib"
 
 source_file="$work/random-${size_mib}MiB.bin"
 say "== Writing ${size_mib} MiB of random bytes to $source_file ($fs_type)"
-# AES-CTR over zeros is a fast source of incompressible bytes; head closing the pipe ends openssl.
-(openssl enc -aes-128-ctr -pass pass:smartshare-bench -nosalt -pbkdf2 </dev/zero 2>/dev/null || true) |
-  head -c "$size_bytes" >"$source_file"
-actual="$(stat -c %s "$source_file")"
-[ "$actual" -eq "$size_bytes" ] || { echo "Wrote $actual bytes instead of $size_bytes." >&2; exit 1; }
-# Write the file back now so its dirty pages do not compete with the first share run for the disk.
-sync
+write_random_file "$source_file" "$size_bytes"
 
 # Other processes sharing the cores skew every figure here, so the script measures them: busy CPU ticks of
 # the whole machine (/proc/stat) around each measured command, minus the command's own user+system time.
 # Kernel threads writing our blobs back count as "other" too, so a few hundredths of a second are normal.
 ticks_per_second="$(getconf CLK_TCK)"
-cpu_busy_ticks() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9; exit }' /proc/stat; }
 # foreign_cpu BEFORE_TICKS TIME_FILE: CPU seconds others used since BEFORE_TICKS; TIME_FILE ends in "user sys".
 foreign_cpu() {
   local after
@@ -144,21 +117,14 @@ if ! [[ "$aes_kbs" =~ ^[0-9.]+$ && "$sha_kbs" =~ ^[0-9.]+$ ]]; then
   exit 1
 fi
 
-calc() { awk "BEGIN { printf \"%.${1}f\", $2 }"; }
 aes_bps="$(calc 0 "$aes_kbs * 1000")"
 sha_bps="$(calc 0 "$sha_kbs * 1000")"
 limit_bps="$(calc 0 "$cores / (1 / $aes_bps + 1 / $sha_bps)")"
-mb() { calc 1 "$1 / 1000000"; }
-mib() { calc 1 "$1 / 1048576"; }
 say "   AES-128-CBC encrypt: $(mb "$aes_bps") MB/s = $(mib "$aes_bps") MiB/s (other processes used $(cat "$work/speed-aes-128-cbc.foreign") s CPU meanwhile)"
 say "   SHA-384:             $(mb "$sha_bps") MB/s = $(mib "$sha_bps") MiB/s (other processes used $(cat "$work/speed-sha384.foreign") s CPU meanwhile)"
 say "   L = $cores / (1/AES + 1/SHA) = $(mb "$limit_bps") MB/s = $(mib "$limit_bps") MiB/s (machine has $(nproc) cores)"
 
 # --- 4/5. Timed runs. Each run records: wall seconds, peak RSS KiB, the command's own "seconds".
-median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-minimum() { sort -g | head -n 1; }
-maximum() { sort -g | tail -n 1; }
-json_field() { sed -n "s/.*\"$1\":\"\{0,1\}\([^\",}]*\).*/\1/p" <<<"$2"; }
 
 # timed NAME ARGS...: runs the CLI under /usr/bin/time, leaves its JSON in $work/NAME.json,
 # "wall rss_kib user sys" in $work/NAME.time and other processes' CPU seconds in $work/NAME.foreign.

@@ -12,6 +12,8 @@
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
+# shellcheck source=bench/lib/common.sh
+source "$root/bench/lib/common.sh"
 size_mib="${BENCH_SIZE_MIB:-100}"
 runs="${BENCH_RUNS:-3}"
 keep=0
@@ -21,7 +23,7 @@ while [ $# -gt 0 ]; do
     --runs) runs="${2:?--runs needs a value}"; shift 2 ;;
     --keep) keep=1; shift ;;
     --cores|--strict) [ "$1" = --cores ] && shift; shift ;; # accepted for scripts/bench, which passes one set of flags to all
-    -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) usage; exit 0 ;;
     *) echo "Unknown argument: $1 (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -33,13 +35,7 @@ for tool in dotnet python3 openssl cmp; do
 done
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
-build_dir="$root/artifacts/bench/build"
-echo "== Building smartshare (Release) into ${build_dir#"$root"/}"
-if ! build_log="$(dotnet build "$root/src/SmartShare.Cli" -c Release --artifacts-path "$build_dir" --nologo -v q 2>&1)"; then
-  printf '%s\n' "$build_log" >&2
-  exit 1
-fi
-cli="$build_dir/bin/SmartShare.Cli/release/smartshare.dll"
+build_cli
 
 parent="${BENCH_TMPDIR:-${TMPDIR:-/tmp}}"
 work="$(mktemp -d "$parent/smartshare-get-bench.XXXXXX")"
@@ -72,10 +68,11 @@ start_node() {
   echo "Node $name did not start within 60 s:" >&2; cat "$work/$name.log" >&2; exit 1
 }
 
+# The source, the creator's blobs, and each receiver's blobs and file.
+require_disk "$work" $(( size_mib * 1024 * (2 + 2 * (runs + 1)) + 512 * 1024 ))
 source_file="$work/video-${size_mib}MiB.bin"
 echo "== Writing ${size_mib} MiB of random bytes"
-(openssl enc -aes-128-ctr -pass pass:smartshare-bench -nosalt -pbkdf2 </dev/zero 2>/dev/null || true) |
-  head -c "$((size_mib * 1024 * 1024))" >"$source_file"
+write_random_file "$source_file" "$((size_mib * 1024 * 1024))"
 
 start_node creator --allow-lan
 creator_api="$node_api"
@@ -130,8 +127,7 @@ dotnet "$cli" get "$share_file" --api "$node_api" --download-dir "$work/cli-down
 wall="$(python3 -c "print('%.3f' % ($(date +%s.%N) - $wall_start))")"
 echo "   \`smartshare get X.smartshare\` command through a running receiver: $wall s wall (includes .NET start-up of the command)"
 
-median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 echo
 echo "== Summary: ${size_mib} MiB over loopback from the creator named in X.smartshare, receiver without bootstrap"
-echo "   time to first byte written: median $(median "${firsts[@]}") s (runs: ${firsts[*]})"
-echo "   time to complete:           median $(median "${completes[@]}") s (runs: ${completes[*]})"
+echo "   time to first byte written: median $(printf '%s\n' "${firsts[@]}" | median) s (runs: ${firsts[*]})"
+echo "   time to complete:           median $(printf '%s\n' "${completes[@]}" | median) s (runs: ${completes[*]})"

@@ -1,0 +1,57 @@
+# Helpers shared by the end-to-end benchmark scripts in bench/; sourced, never run. Each script sets `root`
+# (the repository) before sourcing this file.
+
+usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
+say() { printf '%s\n' "$*"; }
+calc() { awk "BEGIN { printf \"%.${1}f\", $2 }"; }
+mb() { calc 1 "$1 / 1000000"; }
+mib() { calc 1 "$1 / 1048576"; }
+median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+minimum() { sort -g | head -n 1; }
+maximum() { sort -g | tail -n 1; }
+json_field() { sed -n "s/.*\"$1\":\"\{0,1\}\([^\",}]*\).*/\1/p" <<<"$2"; }
+# Busy CPU ticks of the whole machine so far (/proc/stat), to tell what other processes used meanwhile.
+cpu_busy_ticks() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9; exit }' /proc/stat; }
+
+# build_cli: builds the CLI (Release) into a private artifacts path and sets `build_dir` and `cli`.
+build_cli() {
+  build_dir="$root/artifacts/bench/build"
+  say "== Building smartshare (Release) into ${build_dir#"$root"/}"
+  local build_log
+  if ! build_log="$(dotnet build "$root/src/SmartShare.Cli" -c Release --artifacts-path "$build_dir" --nologo -v q 2>&1)"; then
+    printf '%s\n' "$build_log" | grep -E ': error ' | sort -u >&2 || printf '%s\n' "$build_log" >&2
+    echo "The smartshare build failed." >&2
+    exit 1
+  fi
+  cli="$build_dir/bin/SmartShare.Cli/release/smartshare.dll"
+  [ -f "$cli" ] || { echo "The build did not produce $cli." >&2; exit 1; }
+}
+
+# require_disk DIR NEED_KIB: refuses a memory file system (blob writes and fsync would cost nothing there) and
+# a disk with less than NEED_KIB free; sets `fs_type`.
+require_disk() {
+  fs_type="$(findmnt -n -o FSTYPE -T "$1" 2>/dev/null || stat -f -c %T "$1")"
+  case "$fs_type" in
+    tmpfs|ramfs)
+      echo "$1 is on $fs_type (memory), so blob writes and fsync would cost nothing." >&2
+      echo "Set BENCH_TMPDIR to a folder on a disk." >&2
+      exit 1 ;;
+  esac
+  local free_kib
+  free_kib="$(df -Pk "$1" | awk 'NR == 2 { print $4 }')"
+  if [ "$free_kib" -lt "$2" ]; then
+    echo "$1 has $((free_kib / 1024)) MiB free; the benchmark needs about $(($2 / 1024)) MiB." >&2
+    exit 1
+  fi
+}
+
+# write_random_file PATH BYTES: incompressible bytes (AES-CTR over zeros; head closing the pipe ends openssl),
+# then written back so their dirty pages do not compete with the first measured run for the disk.
+write_random_file() {
+  (openssl enc -aes-128-ctr -pass pass:smartshare-bench -nosalt -pbkdf2 </dev/zero 2>/dev/null || true) |
+    head -c "$2" >"$1"
+  local actual
+  actual="$(stat -c %s "$1")"
+  [ "$actual" -eq "$2" ] || { echo "Wrote $actual bytes instead of $2." >&2; exit 1; }
+  sync
+}
