@@ -204,7 +204,7 @@ say "== Starting seeder 1 and sharing the file through it"
 start_node seeder1
 seed1_pid="$node_pid" seed1_api="$node_api" seed1_port="$node_port"
 say "   seeder 1: pid $seed1_pid, API $seed1_api, blob port $seed1_port"
-cli_json share "$get_limit" share "$source_file" --api "$seed1_api"
+cli_json share "$get_limit" share "$source_file" --api "$seed1_api" --out "$work/share.smartshare"
 share_json="$(cat "$work/share.json")"
 sd_hash="$(json_field sd_hash "$share_json")"
 [ -n "$sd_hash" ] || { echo "share printed no sd_hash: $share_json" >&2; exit 1; }

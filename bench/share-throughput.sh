@@ -152,7 +152,7 @@ sd_hash=""
 for i in $(seq 1 "$runs"); do
   rm -rf "$work/data"
   sync
-  timed "share$i" share "$source_file" --data-dir "$work/data"
+  timed "share$i" share "$source_file" --data-dir "$work/data" --out "$work/share$i.smartshare"
   json="$(cat "$work/share$i.json")"
   read -r wall rss user sys <"$work/share$i.time"
   foreign="$(cat "$work/share$i.foreign")"
