@@ -1,0 +1,23 @@
+namespace SmartShare.BitTorrent.Metainfo;
+
+/// <summary>
+/// The one exception <see cref="TorrentParser"/> throws: the bytes are not a usable v1 .torrent file. The message is a
+/// sentence saying what was wrong and where (a key, a file index, or a byte offset for malformed bencode).
+/// </summary>
+public sealed class TorrentFormatException : FormatException
+{
+    public TorrentFormatException()
+        : base("The torrent file is malformed.")
+    {
+    }
+
+    public TorrentFormatException(string message)
+        : base(message)
+    {
+    }
+
+    public TorrentFormatException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+}
