@@ -179,6 +179,7 @@ public static class TorrentParser
         }
 
         var files = new List<TorrentFile>(list.Count);
+        var layout = new FileLayout();
         long offset = 0;
         for (var i = 0; i < list.Count; i++)
         {
@@ -191,6 +192,11 @@ public static class TorrentParser
             var length = RequiredInteger(entry, "length", where);
             CheckLength(length, $"The length of {where}");
             var path = ParsePath(entry, where);
+            if (layout.Add(path) is { } clash)
+            {
+                throw new TorrentFormatException($"The path of {where} {clash}.");
+            }
+
 
             // Each length and the running sum stay at most 2^50, so the sum cannot overflow.
             if (length > TorrentLimits.MaxTotalLength - offset)

@@ -398,6 +398,35 @@ public class TorrentParserTests
     }
 
     [Fact]
+    public void Refuses_a_path_listed_twice()
+    {
+        var error = Assert.Throws<TorrentFormatException>(() => TorrentParser.Parse(Encode(Outer(MultiFileInfo("f", (["a", "b"], 10), (["a", "b"], 10))))));
+        Assert.Contains("twice", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Refuses_a_file_that_is_also_the_folder_of_a_later_file()
+    {
+        var error = Assert.Throws<TorrentFormatException>(() => TorrentParser.Parse(Encode(Outer(MultiFileInfo("f", (["a"], 10), (["a", "b"], 10))))));
+        Assert.Contains("which is a file", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Refuses_a_folder_that_is_also_a_later_file()
+    {
+        var error = Assert.Throws<TorrentFormatException>(() => TorrentParser.Parse(Encode(Outer(MultiFileInfo("f", (["a", "b"], 10), (["a"], 10))))));
+        Assert.Contains("also a folder", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Accepts_files_sharing_a_folder()
+    {
+        var torrent = TorrentParser.Parse(Encode(Outer(MultiFileInfo("f", (["a", "b"], 10), (["a", "c"], 10), (["ab"], 1)))));
+
+        Assert.Equal(3, torrent.Info.Files.Count);
+    }
+
+    [Fact]
     public void Refuses_an_empty_path()
     {
         Assert.Throws<TorrentFormatException>(() => TorrentParser.Parse(Encode(Outer(MultiFileInfo("f", ([], 10))))));
