@@ -78,7 +78,7 @@ internal static class GetCommand
                 return await FromLocalStoreAsync(context, storage, sdHash, directory ?? settings.Current.DownloadDirectory, reachable, cancellationToken);
             }
 
-            return await InProcessAsync(context, settings, resolved, directory, [.. fixedPeers, .. resolved.Peers], cancellationToken);
+            return await InProcessAsync(context, settings, storage, resolved, directory, [.. fixedPeers, .. resolved.Peers], cancellationToken);
         }));
         return command;
     }
@@ -162,13 +162,14 @@ internal static class GetCommand
     }
 
     private static async Task<int> InProcessAsync(
-        CommandContext context, NodeSettingsStore settings, DownloadTarget target, string? directory, List<IPEndPoint> peers, CancellationToken cancellationToken)
+        CommandContext context, NodeSettingsStore settings, LbryStorage storage, DownloadTarget target, string? directory, List<IPEndPoint> peers, CancellationToken cancellationToken)
     {
         var sdHash = target.SdHash;
         await using var host = new NodeHost(new NodeHostOptions
         {
             DataDirectory = context.DataDirectory,
             Settings = settings,
+            Storage = storage,
             Verbose = context.Output.IsVerbose,
         });
         await host.StartAsync(cancellationToken);

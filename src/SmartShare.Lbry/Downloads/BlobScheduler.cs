@@ -263,7 +263,6 @@ internal sealed class BlobScheduler
         {
             RemoveInFlight(job, peer);
             peer.Failures = 0;
-            peer.BlobsReceived++;
             if (job.IsDescriptor || _have[job.Index])
             {
                 return false;

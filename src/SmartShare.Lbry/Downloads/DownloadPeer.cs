@@ -20,8 +20,6 @@ internal sealed class DownloadPeer(IPEndPoint endPoint)
 
     public string? LastError { get; set; }
 
-    public long BlobsReceived { get; set; }
-
     /// <summary>Blobs the peer said it does not have; cleared when a peer search finds it again.</summary>
     public HashSet<int> Lacks { get; } = [];
 

@@ -105,7 +105,7 @@ public sealed partial class NodeHost : IAsyncDisposable
         var bindAddress = IPAddress.Parse(settings.BindAddress);
         var bootstrap = await ResolveBootstrapAsync(settings.Bootstrap, cancellationToken);
 
-        var storage = LbryStorage.Open(DataDirectory, cancellationToken: cancellationToken);
+        var storage = _options.Storage ?? LbryStorage.Open(DataDirectory, cancellationToken: cancellationToken);
         LbryDhtService dht;
         try
         {

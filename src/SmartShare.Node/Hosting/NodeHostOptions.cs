@@ -1,3 +1,4 @@
+using SmartShare.Lbry;
 using SmartShare.Node.Settings;
 
 namespace SmartShare.Node.Hosting;
@@ -9,6 +10,12 @@ public sealed class NodeHostOptions
 
     /// <summary>Settings already loaded (the CLI adds its flags); when null they are loaded from the data directory and environment.</summary>
     public NodeSettingsStore? Settings { get; init; }
+
+    /// <summary>
+    /// The data directory's storage when the caller has opened it already (the CLI's in-process get), so start-up
+    /// does not reconcile the blob folder a second time; when null the node opens it.
+    /// </summary>
+    public LbryStorage? Storage { get; init; }
 
     /// <summary>Log to stderr as well as to <c>logs/smartshare.log</c>.</summary>
     public bool ConsoleLogging { get; init; }
