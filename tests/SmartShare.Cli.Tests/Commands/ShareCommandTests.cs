@@ -1,6 +1,6 @@
-using System.Diagnostics;
 using System.Text.RegularExpressions;
 using SmartShare.Cli.Tests.Support;
+using SmartShare.Tests.Shared;
 using Xunit.Abstractions;
 
 namespace SmartShare.Cli.Tests.Commands;
@@ -210,83 +210,26 @@ public sealed partial class ShareCommandTests(ITestOutputHelper output)
     public async Task Sharing_onto_a_full_disk_fails_with_disk_full_and_leaves_no_temporary_files()
     {
         using var workspace = new CliWorkspace();
-        var mountPoint = Path.Combine(workspace.Root, "small-disk");
-        Directory.CreateDirectory(mountPoint);
-        if (!Environment.IsPrivilegedProcess)
+        await using var disk = await SmallDisk.TryMountAsync(Path.Combine(workspace.Root, "small-disk"), 4, output.WriteLine);
+        if (disk is null)
         {
-            output.WriteLine("Not checked: mounting a small tmpfs needs root.");
             return;
         }
 
-        var (mountExit, mountOutput) = await RunToolAsync("mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", mountPoint);
-        if (mountExit != 0)
-        {
-            output.WriteLine($"Not checked: could not mount a 4 MiB tmpfs (mount exited with {mountExit}: {mountOutput.Trim()}).");
-            return;
-        }
+        var source = workspace.CreateRandomFile("ten-mib.bin", 10 * 1024 * 1024);
+        var dataDirectory = Path.Combine(disk.Path, "data");
 
-        try
-        {
-            var source = workspace.CreateRandomFile("ten-mib.bin", 10 * 1024 * 1024);
-            var dataDirectory = Path.Combine(mountPoint, "data");
+        var result = await workspace.RunWithoutDataDirAsync(["share", source, "--data-dir", dataDirectory, "--json"]);
 
-            var result = await workspace.RunWithoutDataDirAsync(["share", source, "--data-dir", dataDirectory, "--json"]);
-
-            output.WriteLine(result.ToString());
-            result.ShouldExitWith(1);
-            var blobFolder = Path.Combine(dataDirectory, "blobs");
-            var leftovers = Directory.Exists(blobFolder)
-                ? Directory.EnumerateFiles(blobFolder, ".tmp-*").Select(Path.GetFileName).ToList()
-                : [];
-            Assert.Empty(leftovers);
-            var message = result.ShouldFailWith(1, "disk_full");
-            Assert.Matches("(?i)disk.* full", message);
-        }
-        finally
-        {
-            var (umountExit, umountOutput) = await RunToolAsync("umount", mountPoint);
-            if (umountExit != 0)
-            {
-                output.WriteLine($"umount {mountPoint} exited with {umountExit}: {umountOutput.Trim()}");
-            }
-        }
-    }
-
-    private static async Task<(int ExitCode, string Output)> RunToolAsync(string fileName, params string[] arguments)
-    {
-        var startInfo = new ProcessStartInfo(fileName)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var argument in arguments)
-        {
-            startInfo.ArgumentList.Add(argument);
-        }
-
-        try
-        {
-            using var process = Process.Start(startInfo)!;
-            var standardOutput = process.StandardOutput.ReadToEndAsync();
-            var standardError = process.StandardError.ReadToEndAsync();
-            using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-            try
-            {
-                await process.WaitForExitAsync(deadline.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                process.Kill(entireProcessTree: true);
-                return (-1, $"{fileName} did not finish within 30 s and was killed.");
-            }
-
-            return (process.ExitCode, await standardOutput + await standardError);
-        }
-        catch (System.ComponentModel.Win32Exception ex)
-        {
-            return (-1, ex.Message);
-        }
+        output.WriteLine(result.ToString());
+        result.ShouldExitWith(1);
+        var blobFolder = Path.Combine(dataDirectory, "blobs");
+        var leftovers = Directory.Exists(blobFolder)
+            ? Directory.EnumerateFiles(blobFolder, ".tmp-*").Select(Path.GetFileName).ToList()
+            : [];
+        Assert.Empty(leftovers);
+        var message = result.ShouldFailWith(1, "disk_full");
+        Assert.Matches("(?i)disk.* full", message);
     }
 
     [GeneratedRegex("^[0-9a-f]{96}$")]

@@ -1,0 +1,86 @@
+using System.Diagnostics;
+
+namespace SmartShare.Tests.Shared;
+
+/// <summary>
+/// A tiny tmpfs mounted for a disk-full test, unmounted on dispose. Compiled into each test project that needs
+/// one (linked source). Mounting needs root; xunit 2 has no runtime skip, so where it is impossible
+/// <see cref="TryMountAsync"/> returns null and says why, and the test passes without checking anything.
+/// </summary>
+internal sealed class SmallDisk : IAsyncDisposable
+{
+    private readonly Action<string> _note;
+
+    private SmallDisk(string path, Action<string> note)
+    {
+        Path = path;
+        _note = note;
+    }
+
+    public string Path { get; }
+
+    public static async Task<SmallDisk?> TryMountAsync(string mountPoint, int mebibytes, Action<string> note)
+    {
+        Directory.CreateDirectory(mountPoint);
+        if (!Environment.IsPrivilegedProcess)
+        {
+            note("Not checked: mounting a small tmpfs needs root.");
+            return null;
+        }
+
+        var (exitCode, output) = await RunAsync("mount", "-t", "tmpfs", "-o", $"size={mebibytes}m", "tmpfs", mountPoint);
+        if (exitCode != 0)
+        {
+            note($"Not checked: could not mount a {mebibytes} MiB tmpfs (mount exited with {exitCode}: {output.Trim()}).");
+            return null;
+        }
+
+        return new SmallDisk(mountPoint, note);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        var (exitCode, output) = await RunAsync("umount", Path);
+        if (exitCode != 0)
+        {
+            _note($"umount {Path} exited with {exitCode}: {output.Trim()}");
+        }
+    }
+
+    private static async Task<(int ExitCode, string Output)> RunAsync(string fileName, params string[] arguments)
+    {
+        var startInfo = new ProcessStartInfo(fileName)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var argument in arguments)
+        {
+            startInfo.ArgumentList.Add(argument);
+        }
+
+        try
+        {
+            using var process = Process.Start(startInfo)!;
+            var standardOutput = process.StandardOutput.ReadToEndAsync();
+            var standardError = process.StandardError.ReadToEndAsync();
+            using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            try
+            {
+                await process.WaitForExitAsync(deadline.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                process.Kill(entireProcessTree: true);
+                return (-1, $"{fileName} did not finish within 30 s and was killed.");
+            }
+
+            return (process.ExitCode, await standardOutput + await standardError);
+        }
+        catch (System.ComponentModel.Win32Exception ex)
+        {
+            return (-1, ex.Message);
+        }
+    }
+}
