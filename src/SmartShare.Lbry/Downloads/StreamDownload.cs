@@ -103,6 +103,13 @@ public sealed class StreamDownload
     public Task<StreamDescriptor> WaitForDescriptorAsync(CancellationToken cancellationToken) =>
         _descriptor.Task.WaitAsync(cancellationToken);
 
+    /// <summary>Asks for data blobs first..last before any other (a streaming reader will want them soon).</summary>
+    public void Prioritize(int first, int last)
+    {
+        _scheduler.Prioritize(first, last);
+        Pulse();
+    }
+
     /// <summary>
     /// Waits until data blobs <paramref name="first"/>..<paramref name="last"/> are in the store, asking for them
     /// before any other. For streaming reads while the download runs.
@@ -112,8 +119,7 @@ public sealed class StreamDownload
         var descriptor = await WaitForDescriptorAsync(cancellationToken);
         ArgumentOutOfRangeException.ThrowIfNegative(first);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(last, descriptor.DataBlobCount);
-        _scheduler.Prioritize(first, last);
-        Pulse();
+        Prioritize(first, last);
         for (var i = first; i <= last; i++)
         {
             while (!_scheduler.IsHave(i))

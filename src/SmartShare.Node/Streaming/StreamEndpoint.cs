@@ -176,9 +176,9 @@ public static class StreamEndpoint
 
         public void Prefetch(int first, int last)
         {
-            if (download is not null && first <= last)
+            if (download?.Descriptor is not null && first <= last)
             {
-                _ = download.WaitForBlobsAsync(first, last, CancellationToken.None).ContinueWith(_ => { }, TaskScheduler.Default);
+                download.Prioritize(first, last);
             }
         }
 
