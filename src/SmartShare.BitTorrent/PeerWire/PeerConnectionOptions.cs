@@ -1,0 +1,23 @@
+namespace SmartShare.BitTorrent.PeerWire;
+
+/// <summary>Timeouts and sizes of a <see cref="PeerConnection"/>.</summary>
+public sealed class PeerConnectionOptions
+{
+    /// <summary>Options with every default.</summary>
+    public static PeerConnectionOptions Default { get; } = new();
+
+    /// <summary>How long dialing may take. Default 5 s.</summary>
+    public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How long sending our handshake and receiving the peer's may take together. Default 10 s.</summary>
+    public TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long a read waits with nothing at all arriving (peers send keep-alives every two minutes). Default 120 s.</summary>
+    public TimeSpan ReadTimeout { get; init; } = TimeSpan.FromSeconds(120);
+
+    /// <summary>The largest message length prefix accepted at first (<see cref="PeerConnection.MaxMessageLength"/>). Default 256 KiB.</summary>
+    public int MaxMessageLength { get; init; } = 256 * 1024;
+
+    /// <summary>The kernel's send and receive buffer size for the socket (SO_SNDBUF, SO_RCVBUF). Default 1 MiB.</summary>
+    public int SocketBufferSize { get; init; } = 1024 * 1024;
+}
