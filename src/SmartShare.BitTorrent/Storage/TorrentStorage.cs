@@ -262,6 +262,7 @@ public sealed class TorrentStorage : IDisposable
             var path = FilePaths[i];
             try
             {
+                RefuseLinks(path);
                 CreateFolders(Path.GetDirectoryName(path)!);
                 if (_lengths[i] == 0 && !File.Exists(path))
                 {
@@ -619,6 +620,7 @@ public sealed class TorrentStorage : IDisposable
         try
         {
             var folder = Path.GetDirectoryName(path)!;
+            RefuseLinks(path);
             CreateFolders(folder);
             var existed = File.Exists(path);
             var handle = File.OpenHandle(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete, HandleOptions);
@@ -649,6 +651,28 @@ public sealed class TorrentStorage : IDisposable
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             throw Failure("create", path, ex);
+        }
+    }
+
+    // The path is checked by name to stay under the content folder, but a symbolic link already on disk below it (the
+    // torrent's folder, a subfolder, the file itself) could still send a write anywhere; writing refuses to follow one.
+    private void RefuseLinks(string path)
+    {
+        var current = ContentRoot;
+        foreach (var part in Path.GetRelativePath(ContentRoot, path).Split(Path.DirectorySeparatorChar))
+        {
+            current = Path.Join(current, part);
+            var entry = new FileInfo(current);
+            if (entry.LinkTarget is { } target)
+            {
+                throw new TorrentStorageException(
+                    $"Refusing to write {path}: {current} is a link (to {target}), which could lead outside {ContentRoot}.", path);
+            }
+
+            if (!entry.Exists && !Directory.Exists(current))
+            {
+                return;
+            }
         }
     }
 

@@ -1,10 +1,12 @@
 using SmartShare.BitTorrent.Metainfo;
 using SmartShare.BitTorrent.Storage;
+using SmartShare.Tests.Shared;
+using Xunit.Abstractions;
 using static SmartShare.BitTorrent.Tests.Storage.TestTorrents;
 
 namespace SmartShare.BitTorrent.Tests.Storage;
 
-public sealed class TorrentStorageTests : IDisposable
+public sealed class TorrentStorageTests(ITestOutputHelper output) : IDisposable
 {
     private const int PieceLength = 16 * 1024;
 
@@ -304,6 +306,42 @@ public sealed class TorrentStorageTests : IDisposable
         storage.Dispose();
         storage.Dispose();
         await Assert.ThrowsAsync<ObjectDisposedException>(() => storage.WritePieceAsync(0, Piece(info, content, 0), CancellationToken.None).AsTask());
+    }
+
+    [Fact]
+    public async Task A_link_below_the_content_folder_is_not_followed_when_writing()
+    {
+        var outside = Directory.CreateDirectory(Path.Combine(_folder, "outside")).FullName;
+        var content = Directory.CreateDirectory(Path.Combine(_folder, "content")).FullName;
+        var (info, data) = Layout();
+        Directory.CreateDirectory(Path.Combine(content, "share"));
+        Directory.CreateSymbolicLink(Path.Combine(content, "share", "sub"), outside);
+        using var storage = new TorrentStorage(info, content);
+
+        var error = await Assert.ThrowsAsync<TorrentStorageException>(() => storage.WritePieceAsync(1, Piece(info, data, 1), CancellationToken.None).AsTask());
+        Assert.Contains("link", error.Message, StringComparison.Ordinal);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(outside));
+        await Assert.ThrowsAsync<TorrentStorageException>(() => storage.EnsureFilesAsync(CancellationToken.None));
+        Assert.Empty(Directory.EnumerateFileSystemEntries(outside));
+    }
+
+    [Fact]
+    public async Task A_full_disk_is_reported_as_such_and_naming_the_file()
+    {
+        await using var disk = await SmallDisk.TryMountAsync(Path.Combine(_folder, "small-disk"), 1, output.WriteLine);
+        if (disk is null)
+        {
+            return;
+        }
+
+        var (info, content) = SingleFile("big.bin", 3 * 1024 * 1024, 256 * 1024);
+        using var storage = new TorrentStorage(info, disk.Path);
+        var error = await Assert.ThrowsAsync<TorrentStorageException>(
+            () => WriteAllAsync(new Stored(storage, content), Enumerable.Range(0, info.PieceCount)));
+        Assert.True(error.IsDiskFull);
+        Assert.Equal(storage.RootPath, error.FilePath);
+        Assert.Contains("full", error.Message, StringComparison.Ordinal);
+        storage.Dispose();
     }
 
     private sealed class SyncProgress(List<int> reports) : IProgress<int>
