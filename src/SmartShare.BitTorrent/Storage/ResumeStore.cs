@@ -1,0 +1,101 @@
+using Microsoft.Data.Sqlite;
+using SmartShare.Storage;
+
+namespace SmartShare.BitTorrent.Storage;
+
+/// <summary>
+/// Which pieces of each torrent were verified and written, kept in SQLite so that a restart does not fetch them again.
+/// One row per torrent holding the bitfield in its wire form; saving replaces the row. Thread-safe: each call uses its
+/// own (pooled) connection.
+/// </summary>
+public sealed class ResumeStore
+{
+    /// <summary>The schema component name recorded in the database's <c>schema_versions</c>.</summary>
+    public const string Component = "bittorrent-resume";
+
+    private static readonly string[] Migrations =
+    [
+        "CREATE TABLE torrent_pieces (" +
+        "info_hash TEXT PRIMARY KEY, piece_count INTEGER NOT NULL, bits BLOB NOT NULL, updated INTEGER NOT NULL)",
+    ];
+
+    private readonly SqliteDatabase _database;
+
+    private ResumeStore(SqliteDatabase database) => _database = database;
+
+    /// <summary>Opens (creating if needed) the database file and its <c>torrent_pieces</c> table.</summary>
+    /// <exception cref="StorageException">The database cannot be opened or is from a newer version.</exception>
+    public static ResumeStore Open(string databasePath)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(databasePath);
+        return new ResumeStore(SqliteDatabase.Open(databasePath, Component, Migrations));
+    }
+
+    /// <summary>The saved pieces of a torrent, or null when none were saved or they were saved for another piece count.</summary>
+    public Bitfield? Load(InfoHash infoHash, int pieceCount)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(pieceCount);
+        using var connection = Connect();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT piece_count, bits FROM torrent_pieces WHERE info_hash = $hash";
+        command.Parameters.AddWithValue("$hash", infoHash.ToString());
+        using var reader = command.ExecuteReader();
+        if (!reader.Read() || reader.GetInt64(0) != pieceCount || reader.IsDBNull(1))
+        {
+            return null;
+        }
+
+        var bits = (byte[])reader.GetValue(1);
+        return Bitfield.TryFromWire(bits, pieceCount, out var bitfield) ? bitfield : null;
+    }
+
+    /// <summary>Records the verified pieces of a torrent, replacing what was saved before.</summary>
+    public void Save(InfoHash infoHash, Bitfield verified)
+    {
+        ArgumentNullException.ThrowIfNull(verified);
+        using var connection = Connect();
+        using var command = connection.CreateCommand();
+        command.CommandText =
+            "INSERT INTO torrent_pieces (info_hash, piece_count, bits, updated) VALUES ($hash, $count, $bits, $updated) " +
+            "ON CONFLICT(info_hash) DO UPDATE SET piece_count = excluded.piece_count, bits = excluded.bits, updated = excluded.updated";
+        command.Parameters.AddWithValue("$hash", infoHash.ToString());
+        command.Parameters.AddWithValue("$count", verified.Length);
+        command.Parameters.AddWithValue("$bits", verified.Bytes.ToArray());
+        command.Parameters.AddWithValue("$updated", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+        Execute(command);
+    }
+
+    /// <summary>Forgets a torrent's saved pieces.</summary>
+    public void Delete(InfoHash infoHash)
+    {
+        using var connection = Connect();
+        using var command = connection.CreateCommand();
+        command.CommandText = "DELETE FROM torrent_pieces WHERE info_hash = $hash";
+        command.Parameters.AddWithValue("$hash", infoHash.ToString());
+        Execute(command);
+    }
+
+    private SqliteConnection Connect()
+    {
+        try
+        {
+            return _database.OpenConnection();
+        }
+        catch (SqliteException ex)
+        {
+            throw new StorageException($"The database {_database.Path} cannot be opened ({ex.Message.TrimEnd('.')}).", ex);
+        }
+    }
+
+    private void Execute(SqliteCommand command)
+    {
+        try
+        {
+            command.ExecuteNonQuery();
+        }
+        catch (SqliteException ex)
+        {
+            throw new StorageException($"Cannot save resume state in {_database.Path} ({ex.Message.TrimEnd('.')}).", ex);
+        }
+    }
+}

@@ -1,0 +1,728 @@
+using System.Buffers;
+using System.Diagnostics.CodeAnalysis;
+using System.Security.Cryptography;
+using Microsoft.Win32.SafeHandles;
+using SmartShare.BitTorrent.Metainfo;
+using SmartShare.Storage;
+
+namespace SmartShare.BitTorrent.Storage;
+
+/// <summary>
+/// The files of one torrent under a content folder. Only whole, verified pieces are written; each is split across the
+/// files it covers and written with positional writes, so pieces may arrive in any order and from many threads.
+/// Open handles are kept in a small LRU (at most <c>maxOpenFiles</c>), shared by concurrent reads and writes.
+/// </summary>
+/// <remarks>
+/// Handles are synchronous on Unix and overlapped on Windows. On Unix the runtime has no asynchronous file I/O: an
+/// asynchronous <see cref="RandomAccess"/> call runs <c>pread</c>/<c>pwrite</c> on the thread pool whatever the
+/// handle's flag, so <see cref="FileOptions.Asynchronous"/> buys nothing there; on Windows it gives true overlapped
+/// I/O, and since every file is set to its final length when created, overlapped writes never extend a file (which
+/// would make Windows run them synchronously).
+/// </remarks>
+public sealed class TorrentStorage : IDisposable
+{
+    private static readonly FileOptions HandleOptions = OperatingSystem.IsWindows() ? FileOptions.Asynchronous : FileOptions.None;
+
+    private readonly long[] _offsets;
+    private readonly long[] _lengths;
+    private readonly int _maxOpenFiles;
+    private readonly Lock _lock = new();
+    private readonly Dictionary<int, OpenFile> _open = [];
+    private readonly LinkedList<OpenFile> _recent = new(); // most recently used first
+    private readonly HashSet<int> _dirtyFiles = [];
+    private readonly HashSet<string> _changedFolders = new(StringComparer.Ordinal);
+    private bool _disposed;
+
+    public TorrentStorage(TorrentInfo info, string contentRoot, string? rootName = null, int maxOpenFiles = 64)
+    {
+        ArgumentNullException.ThrowIfNull(info);
+        ArgumentException.ThrowIfNullOrEmpty(contentRoot);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxOpenFiles, 1);
+        if (info.Files.Count == 0 || (info.IsSingleFile && info.Files.Count != 1))
+        {
+            throw new ArgumentException($"The torrent \"{info.Name}\" lists {info.Files.Count} files, which does not fit its layout.", nameof(info));
+        }
+
+        Info = info;
+        _maxOpenFiles = maxOpenFiles;
+        ContentRoot = Path.GetFullPath(contentRoot);
+        var name = rootName ?? info.Name;
+        CheckComponent(name, name);
+        RootPath = Under(ContentRoot, [name]);
+
+        var paths = new string[info.Files.Count];
+        _offsets = new long[paths.Length];
+        _lengths = new long[paths.Length];
+        var seen = new HashSet<string>(OperatingSystem.IsLinux() ? StringComparer.Ordinal : StringComparer.OrdinalIgnoreCase);
+        for (var i = 0; i < paths.Length; i++)
+        {
+            var file = info.Files[i];
+            if (info.IsSingleFile)
+            {
+                paths[i] = RootPath;
+            }
+            else
+            {
+                if (file.Path.Count == 0)
+                {
+                    throw new TorrentStorageException($"Refusing to store torrent \"{name}\": file {i + 1} has no name.", (string?)null);
+                }
+
+                var parts = new List<string>(file.Path.Count + 1) { name };
+                foreach (var component in file.Path)
+                {
+                    CheckComponent(name, component);
+                    parts.Add(component);
+                }
+
+                paths[i] = Under(ContentRoot, parts);
+            }
+
+            if (!seen.Add(paths[i]))
+            {
+                throw new TorrentStorageException($"Refusing to store torrent \"{name}\": it lists the file {paths[i]} twice.", paths[i]);
+            }
+
+            _offsets[i] = file.Offset;
+            _lengths[i] = file.Length;
+        }
+
+        FilePaths = paths;
+    }
+
+    public TorrentInfo Info { get; }
+
+    /// <summary>The full path of the folder the torrent lives in.</summary>
+    public string ContentRoot { get; }
+
+    /// <summary>The full path of the file (single-file torrent) or of the top folder (multi-file torrent).</summary>
+    public string RootPath { get; }
+
+    /// <summary>The full path of each file, in the order of <see cref="TorrentInfo.Files"/>.</summary>
+    public IReadOnlyList<string> FilePaths { get; }
+
+    /// <summary>
+    /// Writes a whole verified piece where it belongs, across the files it covers. Folders and files are created on
+    /// first write and each file is set (sparse) to its final length.
+    /// </summary>
+    /// <exception cref="TorrentStorageException">A file cannot be created or written; <see cref="TorrentStorageException.IsDiskFull"/> when the disk is full.</exception>
+    public async ValueTask WritePieceAsync(int piece, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
+    {
+        var size = Info.GetPieceSize(piece);
+        if (data.Length != size)
+        {
+            throw new ArgumentException($"Piece {piece} is {size} bytes, not {data.Length}.", nameof(data));
+        }
+
+        var position = (long)piece * Info.PieceLength;
+        var index = FindFile(position);
+        while (!data.IsEmpty)
+        {
+            var within = position - _offsets[index];
+            var available = _lengths[index] - within;
+            if (available <= 0)
+            {
+                index++;
+                continue;
+            }
+
+            var count = (int)Math.Min(available, data.Length);
+            var file = Acquire(index, write: true);
+            try
+            {
+                lock (_lock)
+                {
+                    _dirtyFiles.Add(index);
+                }
+
+                await RandomAccess.WriteAsync(file.Handle, data[..count], within, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                throw Failure("write to", FilePaths[index], ex);
+            }
+            finally
+            {
+                Release(file);
+            }
+
+            position += count;
+            data = data[count..];
+            index++;
+        }
+    }
+
+    /// <summary>Reads <paramref name="destination"/>.Length bytes starting at a torrent-wide offset, across files.</summary>
+    /// <exception cref="TorrentStorageException">A file is missing, shorter than it should be, or cannot be read.</exception>
+    public async ValueTask ReadAsync(long offset, Memory<byte> destination, CancellationToken cancellationToken)
+    {
+        var problem = await TryReadAsync(offset, destination, cancellationToken).ConfigureAwait(false);
+        if (problem is not null)
+        {
+            throw new TorrentStorageException(problem.Value.Sentence, problem.Value.Path);
+        }
+    }
+
+    /// <summary>
+    /// Reads piece <paramref name="piece"/> into the start of <paramref name="buffer"/> and checks its SHA-1. False when
+    /// it does not match or its data cannot be read (missing, short or unreadable file).
+    /// </summary>
+    public async ValueTask<bool> VerifyPieceAsync(int piece, Memory<byte> buffer, CancellationToken cancellationToken)
+    {
+        var size = Info.GetPieceSize(piece);
+        if (buffer.Length < size)
+        {
+            throw new ArgumentException($"Piece {piece} needs a buffer of {size} bytes, not {buffer.Length}.", nameof(buffer));
+        }
+
+        try
+        {
+            var problem = await TryReadAsync((long)piece * Info.PieceLength, buffer[..size], cancellationToken).ConfigureAwait(false);
+            return problem is null && HashMatches(buffer.Span[..size], Info.GetPieceHash(piece));
+        }
+        catch (TorrentStorageException)
+        {
+            // Unreadable data (a bad sector, no permission) is as good as missing for checking a piece.
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// Re-hashes <paramref name="pieces"/> (all when null) with up to <see cref="Environment.ProcessorCount"/> workers,
+    /// each with one pooled piece buffer, and returns the pieces that match. Progress counts pieces checked.
+    /// </summary>
+    public async Task<Bitfield> RecheckAsync(IEnumerable<int>? pieces, IProgress<int>? progress, CancellationToken cancellationToken)
+    {
+        var count = Info.PieceCount;
+        var list = pieces?.ToArray() ?? Enumerable.Range(0, count).ToArray();
+        foreach (var piece in list)
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(piece, nameof(pieces));
+            ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(piece, count, nameof(pieces));
+        }
+
+        // A recheck asks about the disk as it is now: a handle cached before a file was deleted or replaced would
+        // still read the old data.
+        CloseIdleHandles();
+        var matches = new bool[count];
+        var next = -1;
+        var checkedCount = 0;
+        var bufferSize = count == 0 ? 0 : Info.GetPieceSize(0);
+        var workers = Math.Min(Environment.ProcessorCount, list.Length);
+        var tasks = new Task[workers];
+        for (var w = 0; w < workers; w++)
+        {
+            tasks[w] = Task.Run(
+                async () =>
+                {
+                    var buffer = ArrayPool<byte>.Shared.Rent(bufferSize);
+                    try
+                    {
+                        int k;
+                        while ((k = Interlocked.Increment(ref next)) < list.Length)
+                        {
+                            cancellationToken.ThrowIfCancellationRequested();
+                            var piece = list[k];
+                            if (await VerifyPieceAsync(piece, buffer, cancellationToken).ConfigureAwait(false))
+                            {
+                                matches[piece] = true;
+                            }
+
+                            progress?.Report(Interlocked.Increment(ref checkedCount));
+                        }
+                    }
+                    finally
+                    {
+                        ArrayPool<byte>.Shared.Return(buffer);
+                    }
+                },
+                cancellationToken);
+        }
+
+        await Task.WhenAll(tasks).ConfigureAwait(false);
+        var result = new Bitfield(count);
+        for (var i = 0; i < count; i++)
+        {
+            if (matches[i])
+            {
+                result[i] = true;
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>Creates every folder of the torrent and its zero-length files (pieces never cover those).</summary>
+    public Task EnsureFilesAsync(CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        for (var i = 0; i < FilePaths.Count; i++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var path = FilePaths[i];
+            try
+            {
+                RefuseLinks(path);
+                CreateFolders(Path.GetDirectoryName(path)!);
+                if (_lengths[i] == 0 && !File.Exists(path))
+                {
+                    using (File.OpenHandle(path, FileMode.OpenOrCreate, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete))
+                    {
+                    }
+
+                    lock (_lock)
+                    {
+                        _changedFolders.Add(Path.GetDirectoryName(path)!);
+                    }
+                }
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                throw Failure("create", path, ex);
+            }
+        }
+
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Makes every file written since the last flush, and the folder entries created, durable (fsync).</summary>
+    public void Flush()
+    {
+        int[] files;
+        string[] folders;
+        lock (_lock)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            files = [.. _dirtyFiles];
+            folders = [.. _changedFolders];
+            _dirtyFiles.Clear();
+            _changedFolders.Clear();
+        }
+
+        var flushed = 0;
+        try
+        {
+            foreach (var index in files)
+            {
+                var file = Acquire(index, write: true);
+                try
+                {
+                    RandomAccess.FlushToDisk(file.Handle);
+                }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+                {
+                    throw Failure("flush", FilePaths[index], ex);
+                }
+                finally
+                {
+                    Release(file);
+                }
+
+                flushed++;
+            }
+
+            foreach (var folder in folders)
+            {
+                try
+                {
+                    FileDurability.FlushDirectory(folder);
+                }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+                {
+                    throw Failure("flush the folder", folder, ex);
+                }
+            }
+        }
+        catch (TorrentStorageException)
+        {
+            // What was not flushed stays owed to the next flush.
+            lock (_lock)
+            {
+                _dirtyFiles.UnionWith(files.Skip(flushed));
+                _changedFolders.UnionWith(folders);
+            }
+
+            throw;
+        }
+    }
+
+    /// <summary>Whether anything (file or folder) exists at <see cref="RootPath"/>.</summary>
+    public bool Exists() => Path.Exists(RootPath);
+
+    /// <summary>Closes the open handles; handles in use by a running read or write close when it ends.</summary>
+    public void Dispose()
+    {
+        lock (_lock)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
+            while (_recent.First is { } node)
+            {
+                Retire(node.Value);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Closes the cached handles (those in use close when their read or write ends), so that the next access sees
+    /// files replaced or deleted behind the storage's back.
+    /// </summary>
+    public void CloseIdleHandles()
+    {
+        lock (_lock)
+        {
+            while (_recent.First is { } node)
+            {
+                Retire(node.Value);
+            }
+        }
+    }
+
+    /// <summary>How many handles are open now (for tests).</summary>
+    internal int OpenHandleCount
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _open.Count;
+            }
+        }
+    }
+
+    /// <summary>Reads across files; returns why not (naming the file) when a file is missing or short.</summary>
+    internal async ValueTask<(string Sentence, string Path)?> TryReadAsync(long offset, Memory<byte> destination, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(offset);
+        if (offset + destination.Length > Info.TotalLength)
+        {
+            throw new ArgumentOutOfRangeException(
+                nameof(destination), $"Reading {destination.Length} bytes at {offset} goes past the torrent's {Info.TotalLength} bytes.");
+        }
+
+        var position = offset;
+        var index = FindFile(position);
+        while (!destination.IsEmpty)
+        {
+            var within = position - _offsets[index];
+            var available = _lengths[index] - within;
+            if (available <= 0)
+            {
+                index++;
+                continue;
+            }
+
+            var count = (int)Math.Min(available, destination.Length);
+            var path = FilePaths[index];
+            OpenFile file;
+            try
+            {
+                file = Acquire(index, write: false);
+            }
+            catch (TorrentStorageException ex) when (ex.InnerException is FileNotFoundException or DirectoryNotFoundException)
+            {
+                return ($"The file {path} of torrent \"{Info.Name}\" is missing.", path);
+            }
+
+            try
+            {
+                var done = 0;
+                while (done < count)
+                {
+                    var read = await RandomAccess.ReadAsync(file.Handle, destination[done..count], within + done, cancellationToken).ConfigureAwait(false);
+                    if (read == 0)
+                    {
+                        return ($"The file {path} of torrent \"{Info.Name}\" is shorter than its {_lengths[index]} bytes.", path);
+                    }
+
+                    done += read;
+                }
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                throw Failure("read", path, ex);
+            }
+            finally
+            {
+                Release(file);
+            }
+
+            position += count;
+            destination = destination[count..];
+            index++;
+        }
+
+        return null;
+    }
+
+    [SuppressMessage("Security", "CA5350:Do Not Use Weak Cryptographic Algorithms", Justification = "BitTorrent v1 piece hashes are SHA-1.")]
+    internal static bool HashMatches(ReadOnlySpan<byte> data, ReadOnlySpan<byte> expected)
+    {
+        Span<byte> hash = stackalloc byte[InfoHash.Length];
+        SHA1.HashData(data, hash);
+        return hash.SequenceEqual(expected);
+    }
+
+    private static TorrentStorageException Failure(string verb, string path, Exception ex) =>
+        DiskErrors.IsDiskFull(ex)
+            ? new TorrentStorageException(
+                $"The disk holding {path} is full. Free some space to go on; the pieces already verified are kept.", path, isDiskFull: true, ex)
+            : new TorrentStorageException($"Cannot {verb} {path}: {ex.Message}", path, isDiskFull: false, ex);
+
+    private static void CheckComponent(string torrentName, string component)
+    {
+        if (TorrentPaths.IsUnsafe(component, out var problem))
+        {
+            throw new TorrentStorageException(
+                $"Refusing to store torrent \"{Shorten(torrentName)}\": a file name component {problem}.", (string?)null);
+        }
+    }
+
+    private static string Shorten(string text) => text.Length <= 80 ? text : string.Concat(text.AsSpan(0, 80), "...");
+
+    // The components are checked one by one already; the full path is checked again so that nothing can leave the folder.
+    private static string Under(string root, IReadOnlyList<string> parts)
+    {
+        var full = Path.GetFullPath(Path.Join([root, .. parts]));
+        var rootWithSeparator = Path.EndsInDirectorySeparator(root) ? root : root + Path.DirectorySeparatorChar;
+        if (!full.StartsWith(rootWithSeparator, StringComparison.Ordinal))
+        {
+            throw new TorrentStorageException($"Refusing to store a torrent file at {full}: it would not stay under {root}.", full);
+        }
+
+        return full;
+    }
+
+    // The file holding torrent byte `position`: the last file starting at or before it (zero-length files are skipped
+    // by the callers, since they hold no bytes).
+    private int FindFile(long position)
+    {
+        int low = 0, high = _offsets.Length - 1;
+        while (low < high)
+        {
+            var middle = (low + high + 1) / 2;
+            if (_offsets[middle] <= position)
+            {
+                low = middle;
+            }
+            else
+            {
+                high = middle - 1;
+            }
+        }
+
+        // Several files may start at `position` (zero-length ones first); begin at the first of them.
+        while (low > 0 && _offsets[low - 1] == _offsets[low] && _offsets[low] == position)
+        {
+            low--;
+        }
+
+        return low;
+    }
+
+    private OpenFile Acquire(int index, bool write)
+    {
+        lock (_lock)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_open.TryGetValue(index, out var cached) && (cached.Writable || !write))
+            {
+                return Use(cached);
+            }
+        }
+
+        // Opening may create folders and extend the file, so it happens outside the lock.
+        var handle = write ? OpenForWrite(index) : OpenForRead(index);
+        lock (_lock)
+        {
+            if (_disposed)
+            {
+                handle.Dispose();
+                throw new ObjectDisposedException(GetType().FullName);
+            }
+
+            if (_open.TryGetValue(index, out var raced))
+            {
+                if (raced.Writable || !write)
+                {
+                    handle.Dispose();
+                    return Use(raced);
+                }
+
+                Retire(raced);
+            }
+
+            var file = new OpenFile(index, handle, write);
+            _open[index] = file;
+            _recent.AddFirst(file.Node);
+            while (_open.Count > _maxOpenFiles)
+            {
+                Retire(_recent.Last!.Value);
+            }
+
+            file.Users = 1;
+            return file;
+        }
+    }
+
+    private OpenFile Use(OpenFile file)
+    {
+        file.Users++;
+        _recent.Remove(file.Node);
+        _recent.AddFirst(file.Node);
+        return file;
+    }
+
+    private void Release(OpenFile file)
+    {
+        lock (_lock)
+        {
+            file.Users--;
+            if (file.Retired && file.Users == 0)
+            {
+                file.Handle.Dispose();
+            }
+        }
+    }
+
+    // Called under the lock: drops the handle from the cache and closes it once nobody uses it.
+    private void Retire(OpenFile file)
+    {
+        _open.Remove(file.Index);
+        _recent.Remove(file.Node);
+        file.Retired = true;
+        if (file.Users == 0)
+        {
+            file.Handle.Dispose();
+        }
+    }
+
+    private SafeFileHandle OpenForRead(int index)
+    {
+        var path = FilePaths[index];
+        try
+        {
+            return File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, HandleOptions);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw Failure("open", path, ex);
+        }
+    }
+
+    private SafeFileHandle OpenForWrite(int index)
+    {
+        var path = FilePaths[index];
+        try
+        {
+            var folder = Path.GetDirectoryName(path)!;
+            RefuseLinks(path);
+            CreateFolders(folder);
+            var existed = File.Exists(path);
+            var handle = File.OpenHandle(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete, HandleOptions);
+            try
+            {
+                // Sparse on file systems that allow it; a file of the right length also lets a recheck read every piece.
+                if (RandomAccess.GetLength(handle) != _lengths[index])
+                {
+                    RandomAccess.SetLength(handle, _lengths[index]);
+                }
+            }
+            catch
+            {
+                handle.Dispose();
+                throw;
+            }
+
+            if (!existed)
+            {
+                lock (_lock)
+                {
+                    _changedFolders.Add(folder);
+                }
+            }
+
+            return handle;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw Failure("create", path, ex);
+        }
+    }
+
+    // The path is checked by name to stay under the content folder, but a symbolic link already on disk below it (the
+    // torrent's folder, a subfolder, the file itself) could still send a write anywhere; writing refuses to follow one.
+    private void RefuseLinks(string path)
+    {
+        var current = ContentRoot;
+        foreach (var part in Path.GetRelativePath(ContentRoot, path).Split(Path.DirectorySeparatorChar))
+        {
+            current = Path.Join(current, part);
+            var entry = new FileInfo(current);
+            if (entry.LinkTarget is { } target)
+            {
+                throw new TorrentStorageException(
+                    $"Refusing to write {path}: {current} is a link (to {target}), which could lead outside {ContentRoot}.", path);
+            }
+
+            if (!entry.Exists && !Directory.Exists(current))
+            {
+                return;
+            }
+        }
+    }
+
+    // Creates `folder` and its missing parents, remembering whose entries changed so Flush can make them durable.
+    private void CreateFolders(string folder)
+    {
+        if (Directory.Exists(folder))
+        {
+            return;
+        }
+
+        var missing = new List<string>();
+        for (var current = folder; current is not null && !Directory.Exists(current); current = Path.GetDirectoryName(current))
+        {
+            missing.Add(current);
+        }
+
+        Directory.CreateDirectory(folder);
+        lock (_lock)
+        {
+            foreach (var created in missing)
+            {
+                if (Path.GetDirectoryName(created) is { } parent)
+                {
+                    _changedFolders.Add(parent);
+                }
+            }
+        }
+    }
+
+    private sealed class OpenFile
+    {
+        public OpenFile(int index, SafeFileHandle handle, bool writable)
+        {
+            Index = index;
+            Handle = handle;
+            Writable = writable;
+            Node = new LinkedListNode<OpenFile>(this);
+        }
+
+        public int Index { get; }
+
+        public SafeFileHandle Handle { get; }
+
+        public bool Writable { get; }
+
+        public LinkedListNode<OpenFile> Node { get; }
+
+        public int Users { get; set; }
+
+        public bool Retired { get; set; }
+    }
+}

@@ -1,0 +1,96 @@
+using System.Buffers.Binary;
+using System.Net;
+using SmartShare.BitTorrent.Trackers;
+using static SmartShare.BitTorrent.Tests.Trackers.TrackerTestSupport;
+
+namespace SmartShare.BitTorrent.Tests.Trackers;
+
+public class UdpTrackerClientTests
+{
+    private static readonly TrackerOptions Fast = new()
+    {
+        UdpInitialTimeout = TimeSpan.FromMilliseconds(200),
+        UdpRetries = 2,
+    };
+
+    private static AnnounceRequest Request(TrackerEvent @event = TrackerEvent.Started) =>
+        new(Hash(0x41), PeerId('U'), 7000, 1, 2, 3, @event, NumWant: 30, Key: 77);
+
+    [Fact]
+    public async Task A_dropped_connect_is_sent_again_then_the_announce_goes_through()
+    {
+        using var tracker = new FakeUdpTracker
+        {
+            DropConnects = 1,
+            Peers = [new IPEndPoint(IPAddress.Parse("127.0.0.5"), 5000), new IPEndPoint(IPAddress.Parse("127.0.0.6"), 0)],
+        };
+        using var client = new UdpTrackerClient(tracker.AnnounceUri, Fast);
+
+        var response = await client.AnnounceAsync(Request(), CancellationToken.None);
+
+        Assert.Equal(2, tracker.Connects);
+        Assert.Equal(1, tracker.Announces);
+        Assert.Equal(TimeSpan.FromSeconds(1800), response.Interval);
+        Assert.Equal(3, response.Seeders);
+        Assert.Equal(7, response.Leechers);
+        Assert.Equal([new IPEndPoint(IPAddress.Parse("127.0.0.5"), 5000)], response.Peers);
+        var sent = tracker.LastAnnounce!;
+        Assert.Equal(Hash(0x41).ToArray(), sent[16..36]);
+        Assert.Equal(PeerId('U'), sent[36..56]);
+        Assert.Equal(7000, BinaryPrimitives.ReadUInt16BigEndian(sent.AsSpan(96)));
+    }
+
+    [Fact]
+    public async Task The_connection_id_is_reused()
+    {
+        using var tracker = new FakeUdpTracker();
+        using var client = new UdpTrackerClient(tracker.AnnounceUri, Fast);
+
+        await client.AnnounceAsync(Request(), CancellationToken.None);
+        await client.AnnounceAsync(Request(TrackerEvent.None), CancellationToken.None);
+        var counts = await client.ScrapeAsync(Hash(0x41), CancellationToken.None);
+
+        Assert.Equal(1, tracker.Connects);
+        Assert.Equal(2, tracker.Announces);
+        Assert.Equal(new ScrapeResponse(5, 9, 2), counts);
+    }
+
+    [Fact]
+    public async Task Error_action_is_a_failure_naming_the_tracker()
+    {
+        using var tracker = new FakeUdpTracker { Error = "torrent not registered" };
+        using var client = new UdpTrackerClient(tracker.AnnounceUri, Fast);
+
+        var e = await Assert.ThrowsAsync<TrackerException>(() => client.AnnounceAsync(Request(), CancellationToken.None));
+
+        Assert.Equal(TrackerErrorKind.Failure, e.Kind);
+        Assert.Contains("torrent not registered", e.Message, StringComparison.Ordinal);
+        Assert.Contains($"127.0.0.1:{tracker.Port}", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_silent_tracker_times_out_after_the_retries()
+    {
+        using var tracker = new FakeUdpTracker { DropConnects = int.MaxValue };
+        using var client = new UdpTrackerClient(tracker.AnnounceUri, new TrackerOptions
+        {
+            UdpInitialTimeout = TimeSpan.FromMilliseconds(100),
+            UdpRetries = 2,
+        });
+
+        var e = await Assert.ThrowsAsync<TrackerException>(() => client.AnnounceAsync(Request(), CancellationToken.None));
+
+        Assert.Equal(TrackerErrorKind.TimedOut, e.Kind);
+        Assert.Equal(3, tracker.Connects);
+    }
+
+    [Fact]
+    public async Task A_closed_port_is_unreachable_or_timed_out()
+    {
+        using var client = new UdpTrackerClient(new Uri($"udp://127.0.0.1:{ClosedUdpPort()}/announce"), Fast);
+
+        var e = await Assert.ThrowsAsync<TrackerException>(() => client.AnnounceAsync(Request(), CancellationToken.None));
+
+        Assert.Contains(e.Kind, new[] { TrackerErrorKind.Unreachable, TrackerErrorKind.TimedOut });
+    }
+}
