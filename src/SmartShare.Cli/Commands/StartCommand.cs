@@ -25,6 +25,11 @@ internal static class StartCommand
             Description = "Port of the API on 127.0.0.1 (0 picks a free one; the node prints it). Overrides the port of --api.",
             HelpName = "A",
         };
+        var btPort = new Option<int?>("--bt-port")
+        {
+            Description = "BitTorrent peer port (TCP; 0 picks a free one). Default: the 'bt_port' setting, else 6881.",
+            HelpName = "Q",
+        };
         var downloadDirectory = new Option<string?>("--download-dir")
         {
             Description = "Folder downloads are written to. Default: the 'download_dir' setting, else ~/Downloads.",
@@ -34,6 +39,7 @@ internal static class StartCommand
         dht.AddTo(command);
         command.Options.Add(bind);
         command.Options.Add(apiPort);
+        command.Options.Add(btPort);
         command.Options.Add(downloadDirectory);
         command.SetAction(CommandContext.Action(async (context, cancellationToken) =>
         {
@@ -57,6 +63,16 @@ internal static class StartCommand
             if (parse.GetValue(bind) is { } address)
             {
                 flags[NodeSettingKeys.BindAddress] = address;
+            }
+
+            if (parse.GetValue(btPort) is { } bt)
+            {
+                if (bt is < 0 or > 65535)
+                {
+                    throw new FormatException($"--bt-port must be from 0 to 65535, not {bt}.");
+                }
+
+                flags[NodeSettingKeys.BtPort] = bt;
             }
 
             if (parse.GetValue(downloadDirectory) is { } downloads)

@@ -5,6 +5,7 @@ public static class NodeSettingKeys
 {
     public const string DownloadDirectory = "download_dir";
     public const string Port = "port";
+    public const string BtPort = "bt_port";
     public const string BindAddress = "bind";
     public const string Api = "api";
     public const string Bootstrap = "bootstrap";

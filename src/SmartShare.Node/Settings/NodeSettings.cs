@@ -12,6 +12,9 @@ public sealed record NodeSettings
     /// <summary>LBRY DHT UDP port and blob-exchange TCP port (one number, as lbry-sdk expects); 0 picks a free one.</summary>
     public int Port { get; init; } = 4444;
 
+    /// <summary>BitTorrent peer port (TCP); 0 picks a free one.</summary>
+    public int BtPort { get; init; } = 6881;
+
     /// <summary>The address the DHT and blob exchange listen on.</summary>
     public string BindAddress { get; init; } = "0.0.0.0";
 
@@ -37,6 +40,7 @@ public sealed record NodeSettings
         other is not null
         && DownloadDirectory == other.DownloadDirectory
         && Port == other.Port
+        && BtPort == other.BtPort
         && BindAddress == other.BindAddress
         && Api == other.Api
         && Bootstrap.SequenceEqual(other.Bootstrap)
@@ -45,5 +49,5 @@ public sealed record NodeSettings
         && Announce == other.Announce
         && MaxUploadKibPerSecond == other.MaxUploadKibPerSecond;
 
-    public override int GetHashCode() => HashCode.Combine(HashCode.Combine(DownloadDirectory, Port, BindAddress, Api, Bootstrap.Count, AllowLan, MaxConnectionsPerDownload, Announce), MaxUploadKibPerSecond);
+    public override int GetHashCode() => HashCode.Combine(HashCode.Combine(DownloadDirectory, Port, BindAddress, Api, Bootstrap.Count, AllowLan, MaxConnectionsPerDownload, Announce), MaxUploadKibPerSecond, BtPort);
 }

@@ -39,6 +39,7 @@ internal sealed class SettingDefinition
     [
         Text(NodeSettingKeys.DownloadDirectory, false, "Folder downloads are written to.", ParseDirectory, (s, v) => s with { DownloadDirectory = v }, s => s.DownloadDirectory),
         Integer(NodeSettingKeys.Port, true, "LBRY DHT UDP and blob-exchange TCP port (0 picks a free one).", 0, 65535, (s, v) => s with { Port = v }, s => s.Port),
+        Integer(NodeSettingKeys.BtPort, true, "BitTorrent peer TCP port (and later the Mainline DHT's UDP port); 0 picks a free one.", 0, 65535, (s, v) => s with { BtPort = v }, s => s.BtPort),
         Text(NodeSettingKeys.BindAddress, true, "IP address the DHT and blob exchange listen on.", ParseAddress, (s, v) => s with { BindAddress = v }, s => s.BindAddress),
         Text(NodeSettingKeys.Api, true, "URL of the JSON-RPC API; loopback only.", ParseApiUrl, (s, v) => s with { Api = v }, s => s.Api),
         new(

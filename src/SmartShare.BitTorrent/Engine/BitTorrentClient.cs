@@ -1,0 +1,204 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using SmartShare.BitTorrent.Metainfo;
+using SmartShare.BitTorrent.PeerWire;
+using SmartShare.BitTorrent.Storage;
+using SmartShare.BitTorrent.Trackers;
+
+namespace SmartShare.BitTorrent.Engine;
+
+/// <summary>What one BitTorrent client (one listen port, one peer id) runs with.</summary>
+public sealed class BitTorrentClientOptions
+{
+    /// <summary>Where peers connect to us; port 0 picks a free one (see <see cref="BitTorrentClient.LocalEndPoint"/>).</summary>
+    public IPEndPoint ListenEndPoint { get; set; } = new(IPAddress.Any, 6881);
+
+    /// <summary>Incoming connections still in their handshake at once; more are closed at once.</summary>
+    public int MaxPendingHandshakes { get; set; } = 64;
+
+    /// <summary>Options each new torrent starts from (copied per torrent; the listen port is filled in).</summary>
+    public Func<TorrentSessionOptions> SessionOptions { get; set; } = () => new TorrentSessionOptions();
+
+    public TrackerOptions Trackers { get; set; } = new();
+
+    /// <summary>The HTTP client for HTTP trackers; null = one of our own.</summary>
+    public HttpClient? Http { get; set; }
+
+    public Action<string>? Log { get; set; }
+}
+
+/// <summary>
+/// The BitTorrent side of the node: one TCP listener and peer id shared by every torrent. Incoming connections are
+/// routed to their torrent by the info hash of their handshake.
+/// </summary>
+public sealed class BitTorrentClient : IAsyncDisposable
+{
+    private readonly BitTorrentClientOptions _options;
+    private readonly IRandomSource _random;
+    private readonly ConcurrentDictionary<InfoHash, TorrentSession> _sessions = new();
+    private readonly CancellationTokenSource _stop = new();
+    private readonly HttpClient _http;
+    private readonly bool _ownsHttp;
+    private Socket? _listener;
+    private Task? _acceptLoop;
+    private int _pending;
+
+    public BitTorrentClient(BitTorrentClientOptions options, IRandomSource random)
+    {
+        _options = options ?? throw new ArgumentNullException(nameof(options));
+        _random = random ?? throw new ArgumentNullException(nameof(random));
+        PeerId = PeerId.Generate(random);
+        _ownsHttp = options.Http is null;
+        _http = options.Http ?? new HttpClient { Timeout = Timeout.InfiniteTimeSpan };
+    }
+
+    public PeerId PeerId { get; }
+
+    /// <summary>The bound listen address (after <see cref="Start"/>).</summary>
+    public IPEndPoint LocalEndPoint { get; private set; } = new(IPAddress.Any, 0);
+
+    public IReadOnlyCollection<TorrentSession> Sessions => [.. _sessions.Values];
+
+    /// <summary>Binds the listen port and starts accepting peers.</summary>
+    /// <exception cref="SocketException">The port is taken.</exception>
+    public void Start()
+    {
+        var endPoint = _options.ListenEndPoint;
+        var socket = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            if (endPoint.AddressFamily == AddressFamily.InterNetworkV6)
+            {
+                socket.DualMode = true;
+            }
+
+            socket.Bind(endPoint);
+            socket.Listen(128);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+
+        _listener = socket;
+        LocalEndPoint = (IPEndPoint)socket.LocalEndPoint!;
+        _acceptLoop = Task.Run(() => AcceptLoopAsync(socket, _stop.Token));
+    }
+
+    public TorrentSession? Find(InfoHash infoHash) => _sessions.GetValueOrDefault(infoHash);
+
+    /// <summary>Creates the session of a torrent (not started). Throws when the torrent is already added.</summary>
+    public TorrentSession Add(Torrent torrent, TorrentStorage storage, ResumeStore? resume, Action<TorrentSessionOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(torrent);
+        var options = _options.SessionOptions();
+        options.ListenPort = LocalEndPoint.Port;
+        options.Log ??= _options.Log;
+        configure?.Invoke(options);
+        var session = new TorrentSession(
+            torrent, storage, resume, PeerId, options, _random, uri => TrackerClientFactory.Create(uri, _http, _options.Trackers));
+        if (!_sessions.TryAdd(torrent.InfoHash, session))
+        {
+            throw new InvalidOperationException($"Torrent {torrent.InfoHash} is already added.");
+        }
+
+        return session;
+    }
+
+    /// <summary>Stops a torrent and forgets it.</summary>
+    public async Task RemoveAsync(InfoHash infoHash)
+    {
+        if (_sessions.TryRemove(infoHash, out var session))
+        {
+            await session.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_stop.IsCancellationRequested)
+        {
+            return;
+        }
+
+        await _stop.CancelAsync().ConfigureAwait(false);
+        _listener?.Dispose();
+        if (_acceptLoop is not null)
+        {
+            await _acceptLoop.ConfigureAwait(false);
+        }
+
+        foreach (var session in _sessions.Values)
+        {
+            await session.DisposeAsync().ConfigureAwait(false);
+        }
+
+        _sessions.Clear();
+        if (_ownsHttp)
+        {
+            _http.Dispose();
+        }
+
+        _stop.Dispose();
+    }
+
+    private async Task AcceptLoopAsync(Socket listener, CancellationToken token)
+    {
+        while (!token.IsCancellationRequested)
+        {
+            Socket socket;
+            try
+            {
+                socket = await listener.AcceptAsync(token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException)
+            {
+                return;
+            }
+            catch (SocketException)
+            {
+                continue;
+            }
+
+            if (Interlocked.Increment(ref _pending) > _options.MaxPendingHandshakes)
+            {
+                Interlocked.Decrement(ref _pending);
+                socket.Dispose();
+                continue;
+            }
+
+            _ = Task.Run(() => HandleIncomingAsync(socket, token), CancellationToken.None);
+        }
+    }
+
+    private async Task HandleIncomingAsync(Socket socket, CancellationToken token)
+    {
+        PeerConnection connection;
+        Handshake remote;
+        try
+        {
+            (connection, remote) = await PeerConnection
+                .ReadIncomingHandshakeAsync(socket, _options.SessionOptions().Connection, token)
+                .ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is PeerConnectionException or OperationCanceledException or IOException or SocketException or ObjectDisposedException)
+        {
+            socket.Dispose();
+            return;
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _pending);
+        }
+
+        if (!_sessions.TryGetValue(remote.InfoHash, out var session) || session.State == TorrentState.Checking)
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            return;
+        }
+
+        await session.AcceptAsync(connection).ConfigureAwait(false);
+    }
+}

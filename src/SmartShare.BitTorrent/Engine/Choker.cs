@@ -1,0 +1,53 @@
+namespace SmartShare.BitTorrent.Engine;
+
+/// <summary>What the choker knows of one connected peer.</summary>
+public readonly record struct ChokeCandidate<T>(T Peer, bool Interested, double DownloadRate, double UploadRate);
+
+/// <summary>
+/// Tit-for-tat (BEP 3): unchoke the interested peers that give us the most (while downloading) or take the most
+/// (while seeding, so uploads go where they move fastest), plus one optimistic unchoke that rotates so newcomers get a
+/// chance to prove themselves. Pure: the session calls it every 10 s and applies the result.
+/// </summary>
+public static class Choker
+{
+    /// <summary>Regular unchoke slots; one more goes to the optimistic unchoke.</summary>
+    public const int RegularSlots = 4;
+
+    /// <summary>
+    /// Returns the peers to unchoke. <paramref name="optimistic"/> is kept unless <paramref name="rotate"/>, in which
+    /// case another interested peer outside the regular slots is drawn with <paramref name="draw"/> (an index below
+    /// its argument).
+    /// </summary>
+    public static HashSet<T> Decide<T>(
+        IReadOnlyList<ChokeCandidate<T>> candidates, bool seeding, ref T? optimistic, bool rotate, Func<int, int> draw)
+        where T : class
+    {
+        ArgumentNullException.ThrowIfNull(candidates);
+        ArgumentNullException.ThrowIfNull(draw);
+        var interested = candidates.Where(c => c.Interested).ToList();
+        interested.Sort((a, b) => seeding
+            ? b.UploadRate.CompareTo(a.UploadRate)
+            : b.DownloadRate.CompareTo(a.DownloadRate));
+
+        var unchoked = new HashSet<T>(ReferenceEqualityComparer.Instance);
+        foreach (var candidate in interested.Take(RegularSlots))
+        {
+            unchoked.Add(candidate.Peer);
+        }
+
+        var rest = interested.Skip(RegularSlots).Select(c => c.Peer).ToList();
+        var current = optimistic;
+        var stillThere = current is not null && rest.Exists(p => ReferenceEquals(p, current));
+        if (rotate || !stillThere)
+        {
+            optimistic = rest.Count == 0 ? null : rest[draw(rest.Count)];
+        }
+
+        if (optimistic is not null)
+        {
+            unchoked.Add(optimistic);
+        }
+
+        return unchoked;
+    }
+}

@@ -1,0 +1,75 @@
+using SmartShare.BitTorrent.PeerWire;
+
+namespace SmartShare.BitTorrent.Engine;
+
+/// <summary>
+/// The sends one handled message calls for, decided under the session lock and carried out after it is released:
+/// at most one flag message, a batch of requests, a reject, or dropping the peer.
+/// </summary>
+internal readonly struct PeerAction
+{
+    private PeerAction(PeerMessageType? message, List<BlockRequest>? requests, BlockRequest? reject, string? reason)
+    {
+        Message = message;
+        Requests = requests;
+        Rejected = reject;
+        Reason = reason;
+    }
+
+    public PeerMessageType? Message { get; }
+
+    public List<BlockRequest>? Requests { get; }
+
+    public BlockRequest? Rejected { get; }
+
+    /// <summary>Why the peer is dropped (only for a handler that returned false).</summary>
+    public string? Reason { get; }
+
+    public bool IsEmpty => Message is null && Requests is null && Rejected is null;
+
+    public static PeerAction Send(PeerMessageType message) => new(message, null, null, null);
+
+    public static PeerAction Request(List<BlockRequest> requests) => new(null, requests, null, null);
+
+    public static PeerAction Reject(BlockRequest request) => new(null, null, request, null);
+
+    public static PeerAction Drop(string reason) => new(null, null, null, reason);
+
+    /// <summary>This action's message followed by <paramref name="other"/>'s requests.</summary>
+    public PeerAction With(PeerAction other) =>
+        new(Message ?? other.Message, Requests ?? other.Requests, Rejected ?? other.Rejected, Reason ?? other.Reason);
+
+    public async ValueTask RunAsync(TorrentSession session, PeerSession peer)
+    {
+        _ = session;
+        if (IsEmpty)
+        {
+            return;
+        }
+
+        var connection = peer.Connection;
+        if (Message is { } message)
+        {
+            await connection.SendAsync(message, peer.Token).ConfigureAwait(false);
+        }
+
+        if (Requests is { Count: > 0 } requests)
+        {
+            var batch = new (int Index, int Begin, int Length)[requests.Count];
+            for (var i = 0; i < batch.Length; i++)
+            {
+                batch[i] = (requests[i].Index, requests[i].Begin, requests[i].Length);
+            }
+
+            await connection.SendRequestsAsync(batch, peer.Token).ConfigureAwait(false);
+        }
+
+        if (Rejected is { } reject)
+        {
+            await connection.SendBlockRequestAsync(PeerMessageType.Reject, reject.Index, reject.Begin, reject.Length, peer.Token)
+                .ConfigureAwait(false);
+        }
+
+        peer.LastSend = System.Diagnostics.Stopwatch.GetTimestamp();
+    }
+}

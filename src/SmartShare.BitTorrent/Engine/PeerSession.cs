@@ -1,0 +1,87 @@
+using System.Diagnostics;
+using System.Net;
+using System.Threading.Channels;
+using SmartShare.BitTorrent.PeerWire;
+
+namespace SmartShare.BitTorrent.Engine;
+
+/// <summary>
+/// The state of one connected peer in one torrent: choke and interest flags both ways, what it has, what we asked of
+/// it, what it asked of us, and its rates. Fields are read and written under the owning session's lock except where
+/// noted.
+/// </summary>
+internal sealed class PeerSession(PeerConnection connection, int pieceCount, CancellationToken sessionToken)
+{
+    private readonly CancellationTokenSource _cancel = CancellationTokenSource.CreateLinkedTokenSource(sessionToken);
+
+    public PeerConnection Connection { get; } = connection;
+
+    public IPEndPoint EndPoint => Connection.RemoteEndPoint;
+
+    public PeerId Id => Connection.Remote.PeerId;
+
+    public CancellationToken Token => _cancel.Token;
+
+    public Bitfield Has { get; set; } = new(pieceCount);
+
+    public bool AnnouncedPieces { get; set; }
+
+    public bool AmChoking { get; set; } = true;
+
+    public bool AmInterested { get; set; }
+
+    public bool PeerChoking { get; set; } = true;
+
+    public bool PeerInterested { get; set; }
+
+    public bool SupportsFast => (Connection.Remote.Capabilities & PeerCapabilities.Fast) != 0;
+
+    public bool SupportsExtensions => (Connection.Remote.Capabilities & PeerCapabilities.ExtensionProtocol) != 0;
+
+    public ExtensionHandshake? Extensions { get; set; }
+
+    /// <summary>How many requests the peer says it queues (<c>reqq</c>); 250 is the common default.</summary>
+    public int RemoteRequestQueue { get; set; } = 250;
+
+    /// <summary>Blocks asked of this peer and not yet received, by <see cref="BlockRequest.Key"/>.</summary>
+    public HashSet<long> Outstanding { get; } = [];
+
+    public RateMeter Download { get; } = new();
+
+    public RateMeter Upload { get; } = new();
+
+    /// <summary>When the last block arrived (or requests were last sent to an idle peer), as a Stopwatch timestamp.</summary>
+    public long LastBlock { get; set; } = Stopwatch.GetTimestamp();
+
+    /// <summary>When we last sent anything, for keep-alives. Written without the lock (a timestamp).</summary>
+    public long LastSend { get; set; } = Stopwatch.GetTimestamp();
+
+    public bool Snubbed { get; set; }
+
+    public int HashFailures { get; set; }
+
+    /// <summary>Requests the peer queued with us, served in order by the upload task.</summary>
+    public Channel<BlockRequest> Uploads { get; } = Channel.CreateUnbounded<BlockRequest>(
+        new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+
+    /// <summary>Queued upload requests (for the flood limit); changed with Interlocked.</summary>
+    public int QueuedUploads;
+
+    /// <summary>Requests the peer cancelled before we served them, by key.</summary>
+    public HashSet<long> Cancelled { get; } = [];
+
+    public void Close()
+    {
+        try
+        {
+            _cancel.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+    }
+
+    public void DisposeToken() => _cancel.Dispose();
+
+    public override string ToString() => $"{EndPoint} ({Id})";
+}

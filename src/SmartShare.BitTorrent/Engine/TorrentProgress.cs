@@ -1,0 +1,32 @@
+namespace SmartShare.BitTorrent.Engine;
+
+/// <summary>Where a torrent stands.</summary>
+public enum TorrentState
+{
+    /// <summary>Re-hashing pieces recorded by an earlier run.</summary>
+    Checking,
+
+    Downloading,
+
+    /// <summary>Complete and serving peers.</summary>
+    Seeding,
+
+    /// <summary>Stopped by the user or by a problem (see the error).</summary>
+    Stopped,
+}
+
+/// <summary>A snapshot of one torrent's transfer, for progress bars, lists and the API.</summary>
+public sealed record TorrentProgress(
+    TorrentState State,
+    long TotalBytes,
+    long VerifiedBytes,
+    int PiecesHave,
+    int PieceCount,
+    long Downloaded,
+    long Uploaded,
+    double DownloadRate,
+    double UploadRate,
+    int Peers,
+    int Seeds,
+    string? Error,
+    string? TrackerError);

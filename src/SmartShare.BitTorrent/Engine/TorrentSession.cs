@@ -1,0 +1,1446 @@
+using System.Buffers;
+using System.Diagnostics;
+using System.Diagnostics.CodeAnalysis;
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Threading.Channels;
+using SmartShare.BitTorrent.Metainfo;
+using SmartShare.BitTorrent.PeerWire;
+using SmartShare.BitTorrent.Storage;
+using SmartShare.BitTorrent.Trackers;
+
+namespace SmartShare.BitTorrent.Engine;
+
+/// <summary>
+/// Downloads and seeds one torrent: finds peers (trackers, given addresses, incoming connections), keeps up to
+/// <see cref="TorrentSessionOptions.MaxPeers"/> connections, asks them for blocks through the <see cref="PiecePicker"/>,
+/// assembles each piece in memory, checks its SHA-1 on a worker (never on a connection's read loop) and only then
+/// writes it to the files, serves verified pieces to others under tit-for-tat choking, and records verified pieces so
+/// a restart resumes.
+/// </summary>
+public sealed class TorrentSession : IAsyncDisposable
+{
+    private const int MaxCandidates = 2000;
+    private const int MaxRequestLength = 128 * 1024;
+
+    private readonly Lock _lock = new();
+    private readonly TorrentSessionOptions _options;
+    private readonly IRandomSource _random;
+    private readonly ResumeStore? _resume;
+    private readonly Func<Uri, ITrackerClient>? _trackerClients;
+    private readonly List<PeerSession> _peers = [];
+    private readonly Dictionary<IPEndPoint, Candidate> _candidates = [];
+    private readonly HashSet<IPAddress> _banned = [];
+    private readonly Dictionary<int, List<TaskCompletionSource>> _pieceWaiters = [];
+    private readonly Channel<PartialPiece> _verifyQueue = Channel.CreateUnbounded<PartialPiece>();
+    private readonly TaskCompletionSource _completed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly CancellationTokenSource _stop = new();
+    private readonly RateMeter _download = new();
+    private readonly RateMeter _upload = new();
+    private readonly List<Task> _loops = [];
+    private readonly VerifiedPieceCache _cache;
+    private PiecePicker? _picker;
+    private TrackerAnnouncer? _announcer;
+    private PeerSession? _optimistic;
+    private long _lastChoke;
+    private long _lastOptimistic;
+    private long _lastResumeSave;
+    private bool _resumeDirty;
+    private int _connecting;
+    private int _checked;
+    private volatile TorrentState _state = TorrentState.Checking;
+    private string? _error;
+
+    public TorrentSession(
+        Torrent torrent,
+        TorrentStorage storage,
+        ResumeStore? resume,
+        PeerId peerId,
+        TorrentSessionOptions options,
+        IRandomSource random,
+        Func<Uri, ITrackerClient>? trackerClients = null)
+    {
+        Torrent = torrent ?? throw new ArgumentNullException(nameof(torrent));
+        Storage = storage ?? throw new ArgumentNullException(nameof(storage));
+        _options = options ?? throw new ArgumentNullException(nameof(options));
+        _random = random ?? throw new ArgumentNullException(nameof(random));
+        _resume = resume;
+        _trackerClients = trackerClients;
+        PeerId = peerId;
+        _cache = new VerifiedPieceCache(storage);
+    }
+
+    public Torrent Torrent { get; }
+
+    public InfoHash InfoHash => Torrent.InfoHash;
+
+    public TorrentStorage Storage { get; }
+
+    public PeerId PeerId { get; }
+
+    public TorrentState State => _state;
+
+    /// <summary>Completes when every piece is verified and written (or at once for a complete torrent).</summary>
+    public Task Completed => _completed.Task;
+
+    /// <summary>Raised (on a worker) when the state changes, e.g. to Seeding or Stopped with an error.</summary>
+    public event Action<TorrentSession>? StateChanged;
+
+    public TorrentProgress Progress
+    {
+        get
+        {
+            lock (_lock)
+            {
+                var info = Torrent.Info;
+                var have = _picker?.Have;
+                var havePieces = have?.Count ?? _checked;
+                var verified = have is null ? 0 : VerifiedBytes(have);
+                return new TorrentProgress(
+                    _state,
+                    info.TotalLength,
+                    verified,
+                    havePieces,
+                    info.PieceCount,
+                    _download.Total,
+                    _upload.Total,
+                    _download.Rate,
+                    _upload.Rate,
+                    _peers.Count,
+                    _peers.Count(p => p.Has.IsComplete),
+                    _error,
+                    _announcer?.LastError);
+            }
+        }
+    }
+
+    /// <summary>Connected peers' addresses.</summary>
+    public IReadOnlyList<IPEndPoint> ConnectedPeers
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return [.. _peers.Select(p => p.EndPoint)];
+            }
+        }
+    }
+
+    /// <summary>
+    /// Checks pieces an earlier run recorded, then starts connecting, transferring and announcing.
+    /// <paramref name="verified"/> skips the check for pieces the caller has just hashed itself (a new share).
+    /// </summary>
+    public async Task StartAsync(CancellationToken cancellationToken, Bitfield? verified = null)
+    {
+        var info = Torrent.Info;
+        var have = verified?.Clone() ?? new Bitfield(info.PieceCount);
+        var recorded = verified is null ? _resume?.Load(InfoHash, info.PieceCount) : null;
+        _resumeDirty = verified is not null;
+        if (recorded is { IsEmpty: false })
+        {
+            // A piece recorded but changed on disk since must be fetched again: check them all before trusting them.
+            Log($"checking {recorded.Count} recorded pieces");
+            var progress = new Progress<int>(n => Volatile.Write(ref _checked, n));
+            have = await Storage.RecheckAsync(recorded.SetIndexes(), progress, cancellationToken).ConfigureAwait(false);
+            if (have.Count != recorded.Count)
+            {
+                Log($"{recorded.Count - have.Count} recorded pieces no longer match on disk and will be fetched again");
+            }
+        }
+
+        lock (_lock)
+        {
+            _picker = new PiecePicker(info, have, _random) { Sequential = _options.Sequential };
+            _resumeDirty |= recorded is not null && have.Count != recorded.Count;
+        }
+
+        if (have.IsComplete)
+        {
+            await Storage.EnsureFilesAsync(cancellationToken).ConfigureAwait(false);
+            SetState(TorrentState.Seeding);
+            _completed.TrySetResult();
+        }
+        else
+        {
+            SetState(TorrentState.Downloading);
+        }
+
+        var token = _stop.Token;
+        _loops.Add(Task.Run(() => TickLoopAsync(token), CancellationToken.None));
+        for (var i = 0; i < Math.Min(2, Environment.ProcessorCount); i++)
+        {
+            _loops.Add(Task.Run(() => VerifyLoopAsync(token), CancellationToken.None));
+        }
+
+        StartTrackers();
+    }
+
+    /// <summary>Addresses to dial (from trackers, the user, or peer exchange).</summary>
+    public void AddPeers(IEnumerable<IPEndPoint> peers)
+    {
+        ArgumentNullException.ThrowIfNull(peers);
+        lock (_lock)
+        {
+            foreach (var peer in peers)
+            {
+                if (_candidates.Count >= MaxCandidates)
+                {
+                    break;
+                }
+
+                if (peer.Port is > 0 and <= 65535 && !_candidates.ContainsKey(peer))
+                {
+                    _candidates.Add(peer, new Candidate());
+                }
+            }
+        }
+
+        _ = Task.Run(ConnectMore);
+    }
+
+    /// <summary>An incoming connection whose handshake named this torrent: answer and run it.</summary>
+    public async Task AcceptAsync(PeerConnection connection)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        if (!Admit(connection.RemoteEndPoint.Address, connection.Remote.PeerId))
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            return;
+        }
+
+        try
+        {
+            await connection.AcceptAsync(Handshake(), _stop.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is PeerConnectionException or OperationCanceledException or IOException or SocketException)
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            return;
+        }
+
+        await RunPeerAsync(connection).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Waits until the bytes [offset, offset + length) are verified on disk, fetching their pieces before all
+    /// others meanwhile (a streaming read).
+    /// </summary>
+    public async Task WaitForRangeAsync(long offset, long length, CancellationToken cancellationToken)
+    {
+        if (length <= 0)
+        {
+            return;
+        }
+
+        var pieceLength = Torrent.Info.PieceLength;
+        var first = (int)(offset / pieceLength);
+        var last = (int)((offset + length - 1) / pieceLength);
+        var waits = new List<Task>();
+        lock (_lock)
+        {
+            if (_picker is null)
+            {
+                throw new InvalidOperationException("The torrent has not started.");
+            }
+
+            for (var piece = first; piece <= last; piece++)
+            {
+                if (_picker.Have[piece])
+                {
+                    continue;
+                }
+
+                if (!_pieceWaiters.TryGetValue(piece, out var list))
+                {
+                    list = [];
+                    _pieceWaiters.Add(piece, list);
+                }
+
+                var waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                list.Add(waiter);
+                waits.Add(waiter.Task);
+            }
+
+            if (waits.Count > 0)
+            {
+                _picker.AddWindow(first, last);
+            }
+        }
+
+        if (waits.Count > 0)
+        {
+            await Task.WhenAll(waits).WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Whether the bytes of that range are verified on disk.</summary>
+    public bool HasRange(long offset, long length)
+    {
+        var pieceLength = Torrent.Info.PieceLength;
+        lock (_lock)
+        {
+            if (_picker is null)
+            {
+                return false;
+            }
+
+            for (var piece = (int)(offset / pieceLength); piece <= (int)((offset + Math.Max(1, length) - 1) / pieceLength); piece++)
+            {
+                if (!_picker.Have[piece])
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }
+    }
+
+    /// <summary>Stops transfers, tells trackers, records what is verified, closes every connection.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (_stop.IsCancellationRequested)
+        {
+            return;
+        }
+
+        await _stop.CancelAsync().ConfigureAwait(false);
+        _verifyQueue.Writer.TryComplete();
+        if (_announcer is not null)
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            try
+            {
+                await _announcer.StopAsync(timeout.Token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is OperationCanceledException or TrackerException)
+            {
+            }
+
+            await _announcer.DisposeAsync().ConfigureAwait(false);
+        }
+
+        PeerSession[] peers;
+        lock (_lock)
+        {
+            peers = [.. _peers];
+        }
+
+        foreach (var peer in peers)
+        {
+            peer.Close();
+            await peer.Connection.DisposeAsync().ConfigureAwait(false);
+        }
+
+        try
+        {
+            await Task.WhenAll(_loops).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        lock (_lock)
+        {
+            _picker?.ReleaseAll();
+            foreach (var waiters in _pieceWaiters.Values)
+            {
+                foreach (var waiter in waiters)
+                {
+                    waiter.TrySetCanceled();
+                }
+            }
+
+            _pieceWaiters.Clear();
+        }
+
+        SaveResume(force: true);
+        try
+        {
+            Storage.Flush();
+        }
+        catch (TorrentStorageException e)
+        {
+            Log(e.Message);
+        }
+
+        _cache.Dispose();
+        if (_state != TorrentState.Stopped)
+        {
+            SetState(TorrentState.Stopped);
+        }
+
+        _completed.TrySetCanceled();
+        _stop.Dispose();
+    }
+
+    private Handshake Handshake() =>
+        new(InfoHash, PeerId, PeerCapabilities.ExtensionProtocol | PeerCapabilities.Fast);
+
+    private void StartTrackers()
+    {
+        if (_trackerClients is null)
+        {
+            return;
+        }
+
+        var tiers = TrackerTiers.FromTorrent(Torrent.Announce, Torrent.AnnounceList);
+        if (tiers.Count == 0)
+        {
+            return;
+        }
+
+        _announcer = new TrackerAnnouncer(
+            new TrackerTiers(tiers, _random),
+            _trackerClients,
+            AnnounceRequest,
+            peers => AddPeers(peers),
+            TimeProvider.System,
+            Log);
+        _announcer.Start();
+    }
+
+    private AnnounceRequest AnnounceRequest(TrackerEvent trackerEvent)
+    {
+        long left;
+        lock (_lock)
+        {
+            left = Torrent.Info.TotalLength - (_picker is null ? 0 : VerifiedBytes(_picker.Have));
+        }
+
+        return new AnnounceRequest(
+            InfoHash, PeerId.ToArray(), _options.ListenPort, _upload.Total, _download.Total, left, trackerEvent);
+    }
+
+    private long VerifiedBytes(Bitfield have)
+    {
+        var info = Torrent.Info;
+        var bytes = (long)have.Count * info.PieceLength;
+        var last = info.PieceCount - 1;
+        if (last >= 0 && have[last])
+        {
+            bytes -= info.PieceLength - info.GetPieceSize(last);
+        }
+
+        return bytes;
+    }
+
+    private bool Admit(IPAddress address, PeerId id)
+    {
+        lock (_lock)
+        {
+            if (_stop.IsCancellationRequested || _banned.Contains(address) || _peers.Count >= _options.MaxPeers)
+            {
+                return false;
+            }
+
+            return !_peers.Exists(p => p.Id == id);
+        }
+    }
+
+    private void ConnectMore()
+    {
+        var now = Stopwatch.GetTimestamp();
+        var toDial = new List<IPEndPoint>();
+        lock (_lock)
+        {
+            if (_stop.IsCancellationRequested || _picker is null)
+            {
+                return;
+            }
+
+            var room = Math.Min(_options.MaxPeers - _peers.Count - _connecting, _options.MaxConnectingPeers - _connecting);
+            foreach (var (endPoint, candidate) in _candidates)
+            {
+                if (room <= 0)
+                {
+                    break;
+                }
+
+                if (candidate.Connected || candidate.Self || candidate.NextAttempt > now || _banned.Contains(endPoint.Address)
+                    || (candidate.Seed && _picker.Have.IsComplete))
+                {
+                    continue;
+                }
+
+                candidate.Connected = true;
+                _connecting++;
+                room--;
+                toDial.Add(endPoint);
+            }
+        }
+
+        foreach (var endPoint in toDial)
+        {
+            _ = Task.Run(() => DialAsync(endPoint));
+        }
+    }
+
+    private async Task DialAsync(IPEndPoint endPoint)
+    {
+        PeerConnection? connection = null;
+        try
+        {
+            connection = await PeerConnection.ConnectAsync(endPoint, Handshake(), _options.Connection, _stop.Token)
+                .ConfigureAwait(false);
+        }
+        catch (PeerConnectionException e)
+        {
+            lock (_lock)
+            {
+                _connecting--;
+                if (_candidates.TryGetValue(endPoint, out var candidate))
+                {
+                    candidate.Connected = false;
+                    candidate.Self = e.Kind == PeerConnectionErrorKind.SelfConnection;
+                    candidate.Failures++;
+                    var delay = _options.RedialDelay * Math.Pow(2, Math.Min(7, candidate.Failures - 1));
+                    candidate.NextAttempt = Stopwatch.GetTimestamp() + (long)(Math.Min(delay.TotalSeconds, 1800) * Stopwatch.Frequency);
+                }
+            }
+
+            return;
+        }
+        catch (OperationCanceledException)
+        {
+            lock (_lock)
+            {
+                _connecting--;
+            }
+
+            return;
+        }
+
+        lock (_lock)
+        {
+            _connecting--;
+            if (_candidates.TryGetValue(endPoint, out var candidate))
+            {
+                candidate.Failures = 0;
+            }
+        }
+
+        if (!Admit(endPoint.Address, connection.Remote.PeerId))
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            ReleaseCandidate(endPoint, seed: false);
+            return;
+        }
+
+        await RunPeerAsync(connection).ConfigureAwait(false);
+        ReleaseCandidate(endPoint, seed: false);
+    }
+
+    private void ReleaseCandidate(IPEndPoint endPoint, bool seed)
+    {
+        lock (_lock)
+        {
+            if (_candidates.TryGetValue(endPoint, out var candidate))
+            {
+                candidate.Connected = false;
+                candidate.Seed |= seed;
+                candidate.NextAttempt = Stopwatch.GetTimestamp() + (long)(_options.RedialDelay.TotalSeconds * Stopwatch.Frequency);
+            }
+        }
+    }
+
+    private async Task RunPeerAsync(PeerConnection connection)
+    {
+        var peer = new PeerSession(connection, Torrent.Info.PieceCount, _stop.Token);
+        var bitfieldBytes = Bitfield.ByteLengthFor(Torrent.Info.PieceCount) + 1;
+        if (connection.MaxMessageLength < bitfieldBytes)
+        {
+            connection.MaxMessageLength = bitfieldBytes;
+        }
+
+        lock (_lock)
+        {
+            _peers.Add(peer);
+        }
+
+        Log($"connected to {peer}");
+        Task? uploader = null;
+        string reason = "closed";
+        try
+        {
+            await SendGreetingAsync(peer).ConfigureAwait(false);
+            uploader = Task.Run(() => UploadLoopAsync(peer));
+            while (true)
+            {
+                var message = await connection.ReadAsync(peer.Token).ConfigureAwait(false);
+                var more = HandleMessage(peer, message, out var action);
+                if (!more)
+                {
+                    reason = action.Reason ?? "protocol violation";
+                    break;
+                }
+
+                await action.RunAsync(this, peer).ConfigureAwait(false);
+            }
+        }
+        catch (PeerConnectionException e)
+        {
+            reason = e.Message;
+        }
+        catch (OperationCanceledException)
+        {
+            reason = "closed";
+        }
+        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or InvalidOperationException)
+        {
+            reason = e.Message;
+        }
+        finally
+        {
+            peer.Close();
+            peer.Uploads.Writer.TryComplete();
+            await connection.DisposeAsync().ConfigureAwait(false);
+            if (uploader is not null)
+            {
+                try
+                {
+                    await uploader.ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is OperationCanceledException or PeerConnectionException or IOException or SocketException or ObjectDisposedException)
+                {
+                }
+            }
+
+            RemovePeer(peer);
+            peer.DisposeToken();
+            Log($"disconnected from {peer}: {reason}");
+        }
+    }
+
+    private void RemovePeer(PeerSession peer)
+    {
+        lock (_lock)
+        {
+            if (!_peers.Remove(peer))
+            {
+                return;
+            }
+
+            if (_optimistic == peer)
+            {
+                _optimistic = null;
+            }
+
+            if (_picker is not null)
+            {
+                _picker.RemovePeer(peer.Has);
+                GiveBack(peer);
+            }
+        }
+
+        _ = Task.Run(ConnectMore);
+    }
+
+    // Under the lock: every request outstanding to the peer goes back to the picker.
+    private void GiveBack(PeerSession peer)
+    {
+        foreach (var key in peer.Outstanding)
+        {
+            _picker!.Unrequest(BlockOf(key));
+        }
+
+        peer.Outstanding.Clear();
+    }
+
+    private BlockRequest BlockOf(long key)
+    {
+        var index = (int)(key >> 32);
+        var begin = (int)(key & 0xFFFFFFFF);
+        return new BlockRequest(index, begin, Math.Min(BlockRequest.BlockSize, Torrent.Info.GetPieceSize(index) - begin));
+    }
+
+    private async Task SendGreetingAsync(PeerSession peer)
+    {
+        byte[]? bits = null;
+        PeerMessageType? summary = null;
+        lock (_lock)
+        {
+            var have = _picker!.Have;
+            if (peer.SupportsFast && have.IsComplete)
+            {
+                summary = PeerMessageType.HaveAll;
+            }
+            else if (have.IsEmpty)
+            {
+                summary = peer.SupportsFast ? PeerMessageType.HaveNone : null;
+            }
+            else
+            {
+                bits = have.Bytes.ToArray();
+            }
+        }
+
+        if (peer.SupportsExtensions)
+        {
+            var handshake = new ExtensionHandshake(
+                new Dictionary<string, byte>(),
+                MetadataSize: null,
+                Client: "SmartShare 0.1",
+                RequestQueue: _options.AdvertisedRequestQueue,
+                ListenPort: _options.ListenPort is > 0 and <= 65535 ? (ushort)_options.ListenPort : null,
+                YourIp: null);
+            await peer.Connection.SendExtendedAsync(0, handshake.Encode(), peer.Token).ConfigureAwait(false);
+        }
+
+        if (bits is not null)
+        {
+            await peer.Connection.SendBitfieldAsync(bits, peer.Token).ConfigureAwait(false);
+        }
+        else if (summary is { } type)
+        {
+            await peer.Connection.SendAsync(type, peer.Token).ConfigureAwait(false);
+        }
+
+        peer.LastSend = Stopwatch.GetTimestamp();
+    }
+
+    // Handles one message synchronously (the payload is only valid until the next read) and returns the sends it
+    // calls for, which the read loop then awaits. False means: drop the peer (action.Reason says why).
+    private bool HandleMessage(PeerSession peer, in PeerMessage message, out PeerAction action)
+    {
+        action = default;
+        var info = Torrent.Info;
+        switch (message.Type)
+        {
+            case PeerMessageType.Piece:
+                return HandleBlock(peer, message, out action);
+
+            case PeerMessageType.Choke:
+                lock (_lock)
+                {
+                    peer.PeerChoking = true;
+                    if (!peer.SupportsFast)
+                    {
+                        GiveBack(peer);
+                    }
+                }
+
+                return true;
+
+            case PeerMessageType.Unchoke:
+                lock (_lock)
+                {
+                    peer.PeerChoking = false;
+                    peer.LastBlock = Stopwatch.GetTimestamp();
+                    action = TopUp(peer);
+                }
+
+                return true;
+
+            case PeerMessageType.Interested:
+                lock (_lock)
+                {
+                    peer.PeerInterested = true;
+                    if (peer.AmChoking && _peers.Count(p => !p.AmChoking) < Choker.RegularSlots + 1)
+                    {
+                        peer.AmChoking = false;
+                        action = PeerAction.Send(PeerMessageType.Unchoke);
+                    }
+                }
+
+                return true;
+
+            case PeerMessageType.NotInterested:
+                lock (_lock)
+                {
+                    peer.PeerInterested = false;
+                }
+
+                return true;
+
+            case PeerMessageType.Have:
+                if (message.Index >= info.PieceCount)
+                {
+                    action = PeerAction.Drop($"it announced piece {message.Index} of {info.PieceCount}");
+                    return false;
+                }
+
+                lock (_lock)
+                {
+                    peer.AnnouncedPieces = true;
+                    if (!peer.Has[message.Index])
+                    {
+                        peer.Has[message.Index] = true;
+                        _picker!.AddPeerPiece(message.Index);
+                    }
+
+                    action = InterestAndTopUp(peer, maybeInterested: !_picker!.Have[message.Index]);
+                    return !BothSeeds(peer, ref action);
+                }
+
+            case PeerMessageType.Bitfield:
+            case PeerMessageType.HaveAll:
+            case PeerMessageType.HaveNone:
+                return HandleHaves(peer, message, out action);
+
+            case PeerMessageType.Request:
+                return HandleRequest(peer, message, out action);
+
+            case PeerMessageType.Cancel:
+                lock (_lock)
+                {
+                    peer.Cancelled.Add(new BlockRequest(message.Index, message.Begin, message.Length).Key);
+                }
+
+                return true;
+
+            case PeerMessageType.Reject:
+                lock (_lock)
+                {
+                    var key = new BlockRequest(message.Index, message.Begin, message.Length).Key;
+                    if (peer.Outstanding.Remove(key))
+                    {
+                        _picker!.Unrequest(BlockOf(key));
+                    }
+                }
+
+                return true;
+
+            case PeerMessageType.Extended when message.ExtendedId == 0:
+                try
+                {
+                    var extensions = ExtensionHandshake.Decode(message.Payload);
+                    lock (_lock)
+                    {
+                        peer.Extensions = extensions;
+                        if (extensions.RequestQueue is > 0 and var queue)
+                        {
+                            peer.RemoteRequestQueue = Math.Min(queue, _options.MaxOutstandingRequests);
+                        }
+                    }
+                }
+                catch (PeerWireFormatException e)
+                {
+                    action = PeerAction.Drop(e.Message);
+                    return false;
+                }
+
+                return true;
+
+            default:
+                // Keep-alive, port (the DHT is another issue), suggest, allowed fast, unknown extensions: nothing to do.
+                return true;
+        }
+    }
+
+    private bool HandleHaves(PeerSession peer, in PeerMessage message, out PeerAction action)
+    {
+        action = default;
+        var info = Torrent.Info;
+        if (message.Type != PeerMessageType.Bitfield && !peer.SupportsFast)
+        {
+            action = PeerAction.Drop("it sent a fast-extension message without offering the extension");
+            return false;
+        }
+
+        Bitfield has;
+        if (message.Type == PeerMessageType.Bitfield)
+        {
+            var bytes = message.Payload.ToArray();
+            if (!Bitfield.TryFromWire(bytes, info.PieceCount, out has))
+            {
+                action = PeerAction.Drop($"its bitfield of {bytes.Length} bytes does not fit {info.PieceCount} pieces");
+                return false;
+            }
+        }
+        else
+        {
+            has = new Bitfield(info.PieceCount);
+            if (message.Type == PeerMessageType.HaveAll)
+            {
+                has.SetAll();
+            }
+        }
+
+        lock (_lock)
+        {
+            if (peer.AnnouncedPieces)
+            {
+                action = PeerAction.Drop("it sent a bitfield after other piece announcements");
+                return false;
+            }
+
+            peer.AnnouncedPieces = true;
+            peer.Has = has;
+            _picker!.AddPeer(has);
+            action = InterestAndTopUp(peer, maybeInterested: true);
+            return !BothSeeds(peer, ref action);
+        }
+    }
+
+    // Under the lock: a seed connected to a seed has nothing to do.
+    private bool BothSeeds(PeerSession peer, ref PeerAction action)
+    {
+        if (peer.Has.IsComplete && _picker!.Have.IsComplete)
+        {
+            action = PeerAction.Drop("both sides are seeds");
+            if (_candidates.TryGetValue(peer.EndPoint, out var candidate))
+            {
+                candidate.Seed = true;
+            }
+
+            return true;
+        }
+
+        return false;
+    }
+
+    // Under the lock.
+    private PeerAction InterestAndTopUp(PeerSession peer, bool maybeInterested)
+    {
+        var action = default(PeerAction);
+        if (!peer.AmInterested && maybeInterested && _picker!.Wants(peer.Has))
+        {
+            peer.AmInterested = true;
+            action = PeerAction.Send(PeerMessageType.Interested);
+        }
+
+        var requests = TopUp(peer);
+        return action.With(requests);
+    }
+
+    // Under the lock: asks the picker for enough blocks to keep the peer's pipeline full.
+    private PeerAction TopUp(PeerSession peer)
+    {
+        if (peer.PeerChoking || !peer.AmInterested || _picker is null || _state != TorrentState.Downloading)
+        {
+            return default;
+        }
+
+        var target = (int)Math.Clamp(
+            peer.Download.Rate * _options.RequestAheadSeconds / BlockRequest.BlockSize,
+            _options.InitialOutstandingRequests,
+            Math.Min(_options.MaxOutstandingRequests, peer.RemoteRequestQueue));
+        if (peer.Snubbed)
+        {
+            target = 1;
+        }
+
+        var room = target - peer.Outstanding.Count;
+        if (room <= 0 || (room < Math.Min(16, target / 4) && peer.Outstanding.Count > 0))
+        {
+            return default;
+        }
+
+        var picked = new List<BlockRequest>(room);
+        _picker.Pick(peer.Has, room, peer.Outstanding, picked);
+        if (picked.Count == 0)
+        {
+            return default;
+        }
+
+        if (peer.Outstanding.Count == 0)
+        {
+            peer.LastBlock = Stopwatch.GetTimestamp();
+        }
+
+        foreach (var request in picked)
+        {
+            peer.Outstanding.Add(request.Key);
+        }
+
+        return PeerAction.Request(picked);
+    }
+
+    private bool HandleBlock(PeerSession peer, in PeerMessage message, out PeerAction action)
+    {
+        action = default;
+        var length = (int)message.Payload.Length;
+        var key = new BlockRequest(message.Index, message.Begin, length).Key;
+        PartialPiece? partial;
+        lock (_lock)
+        {
+            peer.Outstanding.Remove(key);
+            peer.LastBlock = Stopwatch.GetTimestamp();
+            peer.Snubbed = false;
+            partial = _picker?.BeginBlock(message.Index, message.Begin, length);
+        }
+
+        peer.Download.Add(length);
+        _download.Add(length);
+        if (partial is null)
+        {
+            // Not wanted (a duplicate from endgame, a piece already done, or never asked): harmless.
+            lock (_lock)
+            {
+                action = TopUp(peer);
+            }
+
+            return true;
+        }
+
+        message.Payload.CopyTo(partial.Buffer.Span[message.Begin..]);
+        List<(PeerSession Peer, BlockRequest Block)>? cancels = null;
+        bool complete;
+        lock (_lock)
+        {
+            complete = _picker!.BlockWritten(partial, message.Begin, peer);
+            if (_picker.InEndgame)
+            {
+                foreach (var other in _peers)
+                {
+                    if (other != peer && other.Outstanding.Remove(key))
+                    {
+                        (cancels ??= []).Add((other, BlockOf(key)));
+                    }
+                }
+            }
+
+            action = TopUp(peer);
+        }
+
+        if (complete)
+        {
+            _verifyQueue.Writer.TryWrite(partial);
+        }
+
+        if (cancels is not null)
+        {
+            foreach (var (other, block) in cancels)
+            {
+                _ = SendQuietlyAsync(other, c => c.SendBlockRequestAsync(PeerMessageType.Cancel, block.Index, block.Begin, block.Length, other.Token));
+            }
+        }
+
+        return true;
+    }
+
+    private bool HandleRequest(PeerSession peer, in PeerMessage message, out PeerAction action)
+    {
+        action = default;
+        var info = Torrent.Info;
+        var request = new BlockRequest(message.Index, message.Begin, message.Length);
+        if (request.Index >= info.PieceCount || request.Length <= 0 || request.Length > MaxRequestLength
+            || (long)request.Begin + request.Length > info.GetPieceSize(request.Index))
+        {
+            action = PeerAction.Drop($"it requested an invalid block (piece {request.Index}, offset {request.Begin}, length {request.Length})");
+            return false;
+        }
+
+        lock (_lock)
+        {
+            if (peer.AmChoking || !_picker!.Have[request.Index])
+            {
+                if (peer.SupportsFast)
+                {
+                    action = PeerAction.Reject(request);
+                }
+
+                return true;
+            }
+
+            peer.Cancelled.Remove(request.Key);
+        }
+
+        if (Interlocked.Increment(ref peer.QueuedUploads) > _options.MaxPeerRequestQueue)
+        {
+            action = PeerAction.Drop($"it queued more than {_options.MaxPeerRequestQueue} requests");
+            return false;
+        }
+
+        peer.Uploads.Writer.TryWrite(request);
+        return true;
+    }
+
+    private async Task UploadLoopAsync(PeerSession peer)
+    {
+        await foreach (var request in peer.Uploads.Reader.ReadAllAsync(peer.Token).ConfigureAwait(false))
+        {
+            Interlocked.Decrement(ref peer.QueuedUploads);
+            lock (_lock)
+            {
+                if (peer.Cancelled.Remove(request.Key) || peer.AmChoking)
+                {
+                    continue;
+                }
+            }
+
+            using var lease = await _cache.GetAsync(request.Index, peer.Token).ConfigureAwait(false);
+            if (lease is null)
+            {
+                PieceLost(request.Index);
+                if (peer.SupportsFast)
+                {
+                    await peer.Connection.SendBlockRequestAsync(PeerMessageType.Reject, request.Index, request.Begin, request.Length, peer.Token).ConfigureAwait(false);
+                }
+
+                continue;
+            }
+
+            if (_options.UploadLimiter is { } limiter)
+            {
+                var wait = limiter.Reserve(request.Length);
+                if (wait > TimeSpan.Zero)
+                {
+                    await Task.Delay(wait, peer.Token).ConfigureAwait(false);
+                }
+            }
+
+            await peer.Connection.SendPieceAsync(request.Index, request.Begin, request.Length, lease.Data.Slice(request.Begin, request.Length), peer.Token).ConfigureAwait(false);
+            peer.LastSend = Stopwatch.GetTimestamp();
+            peer.Upload.Add(request.Length);
+            _upload.Add(request.Length);
+        }
+    }
+
+    // A verified piece no longer matches on disk (damaged after it was written): fetch it again.
+    private void PieceLost(int piece)
+    {
+        lock (_lock)
+        {
+            if (_picker is null || !_picker.Have[piece])
+            {
+                return;
+            }
+
+            _picker.PieceLost(piece);
+            _resumeDirty = true;
+        }
+
+        Log($"piece {piece} no longer matches its hash on disk; it will be downloaded again");
+        if (_state == TorrentState.Seeding)
+        {
+            SetState(TorrentState.Downloading);
+        }
+    }
+
+    [SuppressMessage("Security", "CA5350:Do Not Use Weak Cryptographic Algorithms", Justification = "BitTorrent v1 pieces are named by SHA-1.")]
+    private async Task VerifyLoopAsync(CancellationToken token)
+    {
+        var hash = new byte[20];
+        await foreach (var partial in _verifyQueue.Reader.ReadAllAsync(token).ConfigureAwait(false))
+        {
+            var index = partial.Index;
+            var ok = false;
+            try
+            {
+                SHA1.HashData(partial.Buffer.Span, hash);
+                if (hash.AsSpan().SequenceEqual(Torrent.Info.GetPieceHash(index)))
+                {
+                    await Storage.WritePieceAsync(index, partial.Buffer, token).ConfigureAwait(false);
+                    ok = true;
+                }
+            }
+            catch (TorrentStorageException e)
+            {
+                partial.ReleaseBuffer();
+                lock (_lock)
+                {
+                    _picker?.PieceFailed(index);
+                }
+
+                Fail(e.Message);
+                return;
+            }
+            catch (OperationCanceledException)
+            {
+                partial.ReleaseBuffer();
+                return;
+            }
+
+            if (ok)
+            {
+                PieceDone(partial);
+            }
+            else
+            {
+                PieceFailedHash(partial);
+            }
+        }
+    }
+
+    private void PieceDone(PartialPiece partial)
+    {
+        var index = partial.Index;
+        partial.ReleaseBuffer();
+        List<PeerSession> tell;
+        List<TaskCompletionSource>? waiters;
+        bool complete;
+        lock (_lock)
+        {
+            _picker!.PieceVerified(index);
+            _resumeDirty = true;
+            complete = _picker.Have.IsComplete;
+            tell = _peers.Where(p => !p.Has[index]).ToList();
+            _pieceWaiters.Remove(index, out waiters);
+            if (waiters is not null && _pieceWaiters.Count == 0)
+            {
+                _picker.ClearWindows();
+            }
+        }
+
+        if (waiters is not null)
+        {
+            foreach (var waiter in waiters)
+            {
+                waiter.TrySetResult();
+            }
+        }
+
+        foreach (var peer in tell)
+        {
+            _ = SendQuietlyAsync(peer, c => c.SendIndexAsync(PeerMessageType.Have, index, peer.Token));
+        }
+
+        if (complete)
+        {
+            _ = Task.Run(OnCompleteAsync);
+        }
+    }
+
+    private void PieceFailedHash(PartialPiece partial)
+    {
+        var senders = partial.Senders.OfType<PeerSession>().ToList();
+        partial.ReleaseBuffer();
+        var toBan = new List<PeerSession>();
+        lock (_lock)
+        {
+            _picker!.PieceFailed(partial.Index);
+            foreach (var sender in senders)
+            {
+                // A peer that sent the whole piece alone is surely to blame (two strikes); a shared piece gives each
+                // sender one, so an honest peer sharing pieces with a liar is not banned as fast as the liar.
+                sender.HashFailures += senders.Count == 1 ? 2 : 1;
+                if (sender.HashFailures >= 2 * _options.HashFailuresBeforeBan)
+                {
+                    _banned.Add(sender.EndPoint.Address);
+                    toBan.Add(sender);
+                }
+            }
+        }
+
+        Log($"piece {partial.Index} failed its hash check (data from {string.Join(", ", senders)}); fetching it again");
+        foreach (var peer in toBan)
+        {
+            Log($"banned {peer}: it sent data failing the hash check {peer.HashFailures} times");
+            peer.Close();
+        }
+    }
+
+    private async Task OnCompleteAsync()
+    {
+        try
+        {
+            Storage.Flush();
+            await Storage.EnsureFilesAsync(_stop.Token).ConfigureAwait(false);
+        }
+        catch (TorrentStorageException e)
+        {
+            Fail(e.Message);
+            return;
+        }
+        catch (OperationCanceledException)
+        {
+            return;
+        }
+
+        SaveResume(force: true);
+        SetState(TorrentState.Seeding);
+        _announcer?.AnnounceNow(TrackerEvent.Completed);
+        Log("download complete; seeding");
+        List<PeerSession> seeds;
+        lock (_lock)
+        {
+            seeds = _peers.Where(p => p.Has.IsComplete).ToList();
+            foreach (var peer in _peers)
+            {
+                peer.AmInterested = false;
+            }
+        }
+
+        foreach (var seed in seeds)
+        {
+            seed.Close();
+        }
+
+        _completed.TrySetResult();
+    }
+
+    private void Fail(string error)
+    {
+        lock (_lock)
+        {
+            _error = error;
+        }
+
+        Log(error);
+        SetState(TorrentState.Stopped);
+        _ = Task.Run(async () => await DisposeAsync().ConfigureAwait(false));
+    }
+
+    private void SetState(TorrentState state)
+    {
+        _state = state;
+        StateChanged?.Invoke(this);
+    }
+
+    private async Task TickLoopAsync(CancellationToken token)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
+        try
+        {
+            while (await timer.WaitForNextTickAsync(token).ConfigureAwait(false))
+            {
+                Tick();
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    private void Tick()
+    {
+        var now = Stopwatch.GetTimestamp();
+        var actions = new List<(PeerSession Peer, PeerAction Action)>();
+        var keepAlive = new List<PeerSession>();
+        lock (_lock)
+        {
+            foreach (var peer in _peers)
+            {
+                if (peer.Outstanding.Count > 0 && Elapsed(peer.LastBlock, now) > _options.SnubTimeout && !peer.Snubbed)
+                {
+                    peer.Snubbed = true;
+                    GiveBack(peer);
+                    Log($"{peer} sent nothing for {_options.SnubTimeout.TotalSeconds:0} s; its requests go to other peers");
+                }
+
+                if (peer.AmInterested && _picker is not null && !_picker.Wants(peer.Has))
+                {
+                    peer.AmInterested = false;
+                    actions.Add((peer, PeerAction.Send(PeerMessageType.NotInterested)));
+                }
+                else
+                {
+                    var topUp = InterestAndTopUp(peer, maybeInterested: !peer.AmInterested);
+                    if (!topUp.IsEmpty)
+                    {
+                        actions.Add((peer, topUp));
+                    }
+                }
+
+                if (Elapsed(peer.LastSend, now) > _options.KeepAliveInterval)
+                {
+                    keepAlive.Add(peer);
+                }
+            }
+
+            if (Elapsed(_lastChoke, now) >= _options.ChokeInterval)
+            {
+                _lastChoke = now;
+                var rotate = Elapsed(_lastOptimistic, now) >= _options.OptimisticUnchokeInterval;
+                if (rotate)
+                {
+                    _lastOptimistic = now;
+                }
+
+                var seeding = _picker?.Have.IsComplete ?? false;
+                var candidates = _peers
+                    .Select(p => new ChokeCandidate<PeerSession>(p, p.PeerInterested, p.Download.Rate, p.Upload.Rate))
+                    .ToList();
+                var unchoke = Choker.Decide(candidates, seeding, ref _optimistic, rotate, Draw);
+                foreach (var peer in _peers)
+                {
+                    var shouldChoke = !unchoke.Contains(peer);
+                    if (shouldChoke != peer.AmChoking)
+                    {
+                        peer.AmChoking = shouldChoke;
+                        actions.Add((peer, PeerAction.Send(shouldChoke ? PeerMessageType.Choke : PeerMessageType.Unchoke)));
+                    }
+                }
+            }
+        }
+
+        foreach (var (peer, action) in actions)
+        {
+            _ = SendQuietlyAsync(peer, _ => action.RunAsync(this, peer));
+        }
+
+        foreach (var peer in keepAlive)
+        {
+            _ = SendQuietlyAsync(peer, c => c.SendAsync(PeerMessageType.KeepAlive, peer.Token));
+        }
+
+        SaveResume(force: false);
+        ConnectMore();
+    }
+
+    private int Draw(int below)
+    {
+        Span<byte> bytes = stackalloc byte[4];
+        _random.Fill(bytes);
+        return (int)(BitConverter.ToUInt32(bytes) % (uint)below);
+    }
+
+    private void SaveResume(bool force)
+    {
+        if (_resume is null)
+        {
+            return;
+        }
+
+        Bitfield copy;
+        var now = Stopwatch.GetTimestamp();
+        lock (_lock)
+        {
+            if (_picker is null || !_resumeDirty || (!force && Elapsed(_lastResumeSave, now) < _options.ResumeSaveInterval))
+            {
+                return;
+            }
+
+            _resumeDirty = false;
+            _lastResumeSave = now;
+            copy = _picker.Have.Clone();
+        }
+
+        try
+        {
+            _resume.Save(InfoHash, copy);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            Log($"could not record verified pieces: {e.Message}");
+            lock (_lock)
+            {
+                _resumeDirty = true;
+            }
+        }
+    }
+
+    private static async Task SendQuietlyAsync(PeerSession peer, Func<PeerConnection, ValueTask> send)
+    {
+        try
+        {
+            await send(peer.Connection).ConfigureAwait(false);
+            peer.LastSend = Stopwatch.GetTimestamp();
+        }
+        catch (Exception e) when (e is PeerConnectionException or OperationCanceledException or IOException or SocketException or ObjectDisposedException or InvalidOperationException)
+        {
+            peer.Close();
+        }
+    }
+
+    private static TimeSpan Elapsed(long from, long to) =>
+        TimeSpan.FromSeconds((to - from) / (double)Stopwatch.Frequency);
+
+    private void Log(string message) => _options.Log?.Invoke($"{InfoHash.ToString()[..8]}: {message}");
+
+    private sealed class Candidate
+    {
+        public bool Connected { get; set; }
+
+        public bool Self { get; set; }
+
+        public bool Seed { get; set; }
+
+        public int Failures { get; set; }
+
+        public long NextAttempt { get; set; }
+    }
+}

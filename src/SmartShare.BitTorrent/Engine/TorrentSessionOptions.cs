@@ -1,0 +1,60 @@
+using SmartShare.BitTorrent.PeerWire;
+using SmartShare.Networking;
+
+namespace SmartShare.BitTorrent.Engine;
+
+/// <summary>Tunables of one torrent's transfers; the defaults suit the open Internet and loopback alike.</summary>
+public sealed class TorrentSessionOptions
+{
+    /// <summary>Connections per torrent, incoming and outgoing together.</summary>
+    public int MaxPeers { get; set; } = 50;
+
+    /// <summary>Outgoing connection attempts in flight at once.</summary>
+    public int MaxConnectingPeers { get; set; } = 8;
+
+    /// <summary>Requests kept outstanding to a fast peer (capped by its own <c>reqq</c>).</summary>
+    public int MaxOutstandingRequests { get; set; } = 500;
+
+    /// <summary>Requests outstanding to a peer before its rate is known.</summary>
+    public int InitialOutstandingRequests { get; set; } = 64;
+
+    /// <summary>How many seconds of a peer's rate to keep requested ahead (the bandwidth-delay product).</summary>
+    public double RequestAheadSeconds { get; set; } = 1.0;
+
+    /// <summary>A peer with requests outstanding that sends no block for this long is snubbed and its requests go elsewhere.</summary>
+    public TimeSpan SnubTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    public TimeSpan ChokeInterval { get; set; } = TimeSpan.FromSeconds(10);
+
+    public TimeSpan OptimisticUnchokeInterval { get; set; } = TimeSpan.FromSeconds(30);
+
+    public TimeSpan KeepAliveInterval { get; set; } = TimeSpan.FromSeconds(60);
+
+    public TimeSpan ResumeSaveInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Requests a peer may queue with us; more is a flood and disconnects it.</summary>
+    public int MaxPeerRequestQueue { get; set; } = 2000;
+
+    /// <summary>The queue length we advertise (<c>reqq</c>).</summary>
+    public int AdvertisedRequestQueue { get; set; } = 500;
+
+    /// <summary>Pieces failing their hash with a peer's data before the peer is banned.</summary>
+    public int HashFailuresBeforeBan { get; set; } = 3;
+
+    /// <summary>Wait after a failed dial before dialing that address again (doubles per failure, up to 30 min).</summary>
+    public TimeSpan RedialDelay { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>The port we accept peers on, sent in the extension handshake and to trackers.</summary>
+    public int ListenPort { get; set; }
+
+    /// <summary>Take pieces in order (streaming a whole torrent).</summary>
+    public bool Sequential { get; set; }
+
+    /// <summary>Shared upload limiter (the node's <c>max_upload_rate</c>), or null.</summary>
+    public ByteRateLimiter? UploadLimiter { get; set; }
+
+    public PeerConnectionOptions Connection { get; set; } = new();
+
+    /// <summary>Where the session tells what happens (connections, failures); null = silent.</summary>
+    public Action<string>? Log { get; set; }
+}
