@@ -189,7 +189,8 @@ public sealed class TorrentStorage : IDisposable
 
     /// <summary>
     /// Re-hashes <paramref name="pieces"/> (all when null) with up to <see cref="Environment.ProcessorCount"/> workers,
-    /// each with one pooled piece buffer, and returns the pieces that match. Progress counts pieces checked.
+    /// each with one pooled piece buffer, and returns the pieces that match. Progress receives the number of pieces
+    /// checked so far, from the workers' threads (so two reports may arrive out of order).
     /// </summary>
     public async Task<Bitfield> RecheckAsync(IEnumerable<int>? pieces, IProgress<int>? progress, CancellationToken cancellationToken)
     {
