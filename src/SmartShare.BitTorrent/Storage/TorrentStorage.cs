@@ -305,20 +305,7 @@ public sealed class TorrentStorage : IDisposable
         {
             foreach (var index in files)
             {
-                var file = Acquire(index, write: true);
-                try
-                {
-                    RandomAccess.FlushToDisk(file.Handle);
-                }
-                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-                {
-                    throw Failure("flush", FilePaths[index], ex);
-                }
-                finally
-                {
-                    Release(file);
-                }
-
+                FlushFile(index);
                 flushed++;
             }
 
@@ -344,6 +331,45 @@ public sealed class TorrentStorage : IDisposable
             }
 
             throw;
+        }
+    }
+
+    // fsync through the cached handle, or a handle opened for it when the LRU closed that one; a file deleted since has
+    // nothing left to flush (and must not be created again here).
+    private void FlushFile(int index)
+    {
+        var path = FilePaths[index];
+        OpenFile? cached;
+        lock (_lock)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            cached = _open.TryGetValue(index, out var file) && file.Writable ? Use(file) : null;
+        }
+
+        try
+        {
+            if (cached is not null)
+            {
+                RandomAccess.FlushToDisk(cached.Handle);
+                return;
+            }
+
+            using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
+            RandomAccess.FlushToDisk(handle);
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+        {
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw Failure("flush", path, ex);
+        }
+        finally
+        {
+            if (cached is not null)
+            {
+                Release(cached);
+            }
         }
     }
 
