@@ -39,14 +39,21 @@ public sealed class ResumeStore
         using var command = connection.CreateCommand();
         command.CommandText = "SELECT piece_count, bits FROM torrent_pieces WHERE info_hash = $hash";
         command.Parameters.AddWithValue("$hash", infoHash.ToString());
-        using var reader = command.ExecuteReader();
-        if (!reader.Read() || reader.GetInt64(0) != pieceCount || reader.IsDBNull(1))
+        try
         {
-            return null;
-        }
+            using var reader = command.ExecuteReader();
+            if (!reader.Read() || reader.GetInt64(0) != pieceCount || reader.GetValue(1) is not byte[] bits)
+            {
+                return null;
+            }
 
-        var bits = (byte[])reader.GetValue(1);
-        return Bitfield.TryFromWire(bits, pieceCount, out var bitfield) ? bitfield : null;
+            // A row that does not decode (wrong size, spare bits set) is as good as none: the pieces get rechecked.
+            return Bitfield.TryFromWire(bits, pieceCount, out var bitfield) ? bitfield : null;
+        }
+        catch (SqliteException ex)
+        {
+            throw new StorageException($"Cannot read resume state from {_database.Path} ({ex.Message.TrimEnd('.')}).", ex);
+        }
     }
 
     /// <summary>Records the verified pieces of a torrent, replacing what was saved before.</summary>

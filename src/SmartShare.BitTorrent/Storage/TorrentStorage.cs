@@ -189,7 +189,8 @@ public sealed class TorrentStorage : IDisposable
 
     /// <summary>
     /// Re-hashes <paramref name="pieces"/> (all when null) with up to <see cref="Environment.ProcessorCount"/> workers,
-    /// each with one pooled piece buffer, and returns the pieces that match. Progress counts pieces checked.
+    /// each with one pooled piece buffer, and returns the pieces that match. Progress receives the number of pieces
+    /// checked so far, from the workers' threads (so two reports may arrive out of order).
     /// </summary>
     public async Task<Bitfield> RecheckAsync(IEnumerable<int>? pieces, IProgress<int>? progress, CancellationToken cancellationToken)
     {
@@ -304,20 +305,7 @@ public sealed class TorrentStorage : IDisposable
         {
             foreach (var index in files)
             {
-                var file = Acquire(index, write: true);
-                try
-                {
-                    RandomAccess.FlushToDisk(file.Handle);
-                }
-                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-                {
-                    throw Failure("flush", FilePaths[index], ex);
-                }
-                finally
-                {
-                    Release(file);
-                }
-
+                FlushFile(index);
                 flushed++;
             }
 
@@ -343,6 +331,45 @@ public sealed class TorrentStorage : IDisposable
             }
 
             throw;
+        }
+    }
+
+    // fsync through the cached handle, or a handle opened for it when the LRU closed that one; a file deleted since has
+    // nothing left to flush (and must not be created again here).
+    private void FlushFile(int index)
+    {
+        var path = FilePaths[index];
+        OpenFile? cached;
+        lock (_lock)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            cached = _open.TryGetValue(index, out var file) && file.Writable ? Use(file) : null;
+        }
+
+        try
+        {
+            if (cached is not null)
+            {
+                RandomAccess.FlushToDisk(cached.Handle);
+                return;
+            }
+
+            using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
+            RandomAccess.FlushToDisk(handle);
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+        {
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw Failure("flush", path, ex);
+        }
+        finally
+        {
+            if (cached is not null)
+            {
+                Release(cached);
+            }
         }
     }
 

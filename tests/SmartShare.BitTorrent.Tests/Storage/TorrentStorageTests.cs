@@ -298,6 +298,20 @@ public sealed class TorrentStorageTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public async Task Flushing_after_a_written_file_was_deleted_does_not_bring_it_back()
+    {
+        var (info, content) = MultiFile("gone", PieceLength, 13, ("a", 20_000), ("b", 20_000));
+        using var storage = new TorrentStorage(info, _folder, maxOpenFiles: 1);
+        await WriteAllAsync(new Stored(storage, content), Enumerable.Range(0, info.PieceCount));
+        File.Delete(storage.FilePaths[0]); // its handle was closed by the LRU (one handle only)
+
+        storage.Flush();
+
+        Assert.False(File.Exists(storage.FilePaths[0]));
+        Assert.Equal(content.AsSpan(20_000).ToArray(), await File.ReadAllBytesAsync(storage.FilePaths[1]));
+    }
+
+    [Fact]
     public async Task After_dispose_the_storage_refuses_work()
     {
         var (info, content) = SingleFile("data.bin", 20_000, PieceLength);

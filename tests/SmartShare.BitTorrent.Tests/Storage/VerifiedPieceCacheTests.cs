@@ -164,6 +164,25 @@ public sealed class VerifiedPieceCacheTests : IDisposable
         Assert.Equal(2, fake.Reads);
     }
 
+    [Fact]
+    public async Task Many_concurrent_readers_of_a_small_cache_always_see_their_own_piece()
+    {
+        var fake = new FakeDisk(pieceCount: 20);
+        using var cache = fake.Cache(maxBytes: 3 * PieceLength);
+
+        // A buffer returned to the pool while a lease still held it would show up as another piece's bytes.
+        await Parallel.ForEachAsync(Enumerable.Range(0, 2000), new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (i, token) =>
+        {
+            var piece = (i * 7919) % 20;
+            using var lease = await cache.GetAsync(piece, token);
+            Assert.True(lease!.Data.Span.SequenceEqual(FakeDisk.Expected(piece)));
+            cache.Put((piece + 1) % 20, FakeDisk.Expected((piece + 1) % 20));
+            Assert.True(lease.Data.Span.SequenceEqual(FakeDisk.Expected(piece)));
+        });
+
+        Assert.True(cache.CachedBytes <= 3 * PieceLength);
+    }
+
     /// <summary>A disk of pieces whose content is a function of their index; reads can wait at a gate.</summary>
     private sealed class FakeDisk(int pieceCount)
     {
