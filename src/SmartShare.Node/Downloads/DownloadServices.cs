@@ -17,6 +17,9 @@ public static class DownloadServices
         services.AddSingleton<IStatusContributor>(provider => provider.GetRequiredService<BlobServerHost>());
         services.AddSingleton<DownloadManager>();
         services.AddHostedService(provider => provider.GetRequiredService<DownloadManager>());
+        services.AddSingleton(Torrents.TorrentStore.Open(dataDirectory));
+        services.AddSingleton<Torrents.TorrentManager>();
+        services.AddHostedService(provider => provider.GetRequiredService<Torrents.TorrentManager>());
         services.AddSingleton<IRpcMethodProvider, FileRpcMethods>();
         return services;
     }

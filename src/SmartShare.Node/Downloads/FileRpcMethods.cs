@@ -1,17 +1,22 @@
 using System.Net;
 using System.Text.Json.Nodes;
+using SmartShare.BitTorrent;
+using SmartShare.BitTorrent.Metainfo;
+using SmartShare.BitTorrent.Storage;
 using SmartShare.Lbry;
 using SmartShare.Lbry.Blobs;
 using SmartShare.Lbry.Dht;
 using SmartShare.Node.Api;
 using SmartShare.Node.Hosting;
 using SmartShare.Node.Shares;
+using SmartShare.Node.Torrents;
 using SmartShare.Storage;
 
 namespace SmartShare.Node.Downloads;
 
 /// <summary><c>get</c>, <c>stream_create</c>, <c>file_list</c> and <c>file_delete</c>: the node's files.</summary>
-internal sealed class FileRpcMethods(DownloadManager downloads, NodeRuntime runtime, LbryStorage storage, LbryDhtService dht, TimeProvider time) : IRpcMethodProvider
+internal sealed class FileRpcMethods(
+    DownloadManager downloads, TorrentManager torrents, NodeRuntime runtime, LbryStorage storage, LbryDhtService dht, TimeProvider time) : IRpcMethodProvider
 {
     private const int DefaultGetTimeoutSeconds = 60;
 
@@ -20,16 +25,16 @@ internal sealed class FileRpcMethods(DownloadManager downloads, NodeRuntime runt
         ArgumentNullException.ThrowIfNull(methods);
         methods.Add(
             "get",
-            "Downloads a stream ({\"uri\": sd hash, smartshare: link or .smartshare file path, \"download_directory\"?, \"peers\"?: [\"ip:port\"], \"timeout\"?: seconds to wait for the descriptor}); answers once it is under way.",
+            "Downloads a stream or a torrent ({\"uri\": sd hash, smartshare: link, .smartshare file path, .torrent file path or http(s) URL of one, \"download_directory\"?, \"peers\"?: [\"ip:port\"], \"timeout\"?: seconds to wait for the descriptor}); answers once it is under way.",
             GetAsync);
         methods.Add(
             "stream_create",
-            "Shares a file ({\"file_path\", \"private\"?, \"advertise\"?: [\"host[:port]\"], \"smartshare_path\"?}): creates its stream, lists it, announces it unless private, and writes its .smartshare file.",
+            "Shares a file ({\"file_path\", \"private\"?, \"advertise\"?: [\"host[:port]\"], \"smartshare_path\"?, \"torrent\"?: false, \"torrent_path\"?}): creates its stream, lists it, announces it unless private, and writes its .smartshare file; with torrent, also makes a torrent (of a file or a folder), seeds it and writes the .torrent file.",
             StreamCreateAsync);
-        methods.Add("file_list", "Files downloaded, downloading and shared ({\"sd_hash\"?, \"page\"?, \"page_size\"?}).", FileList);
+        methods.Add("file_list", "Files and torrents downloaded, downloading and shared ({\"sd_hash\"?, \"info_hash\"?, \"page\"?, \"page_size\"?}).", FileList);
         methods.Add(
             "file_delete",
-            "Removes a file from the list and stops its download ({\"sd_hash\", \"delete_from_download_dir\"?: false}); blobs stay in the store.",
+            "Removes a file or torrent from the list and stops its transfer ({\"sd_hash\" or \"info_hash\", \"delete_from_download_dir\"?: false}); blobs stay in the store.",
             FileDeleteAsync);
     }
 
@@ -38,10 +43,16 @@ internal sealed class FileRpcMethods(DownloadManager downloads, NodeRuntime runt
         var directory = parameters.GetOptionalString("download_directory");
         var timeout = TimeSpan.FromSeconds(parameters.GetInt32("timeout", DefaultGetTimeoutSeconds, min: 1, max: 3600));
         var peers = ReadPeers(parameters);
+        var uri = parameters.GetString("uri");
+        if (TorrentSource.IsTorrent(uri))
+        {
+            return await GetTorrentAsync(uri, directory, peers, cancellationToken);
+        }
+
         DownloadTarget target;
         try
         {
-            target = await DownloadTarget.ResolveAsync(parameters.GetString("uri"), cancellationToken);
+            target = await DownloadTarget.ResolveAsync(uri, cancellationToken);
             if (target.SdBlob is { } sdBlob)
             {
                 downloads.ImportDescriptor(target.SdHash, sdBlob);
@@ -78,8 +89,32 @@ internal sealed class FileRpcMethods(DownloadManager downloads, NodeRuntime runt
         return FileView.ToJson(record, downloads.Active(sdHash), runtime.ApiUri);
     }
 
+    private async Task<JsonNode?> GetTorrentAsync(string uri, string? directory, List<IPEndPoint> peers, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var metainfo = await TorrentSource.ReadAsync(uri, torrents.Http, cancellationToken);
+            var session = torrents.Add(metainfo, directory, peers);
+            var record = torrents.Find(session.InfoHash)
+                ?? throw new JsonRpcException(JsonRpcErrorCodes.ServerError, $"The torrent {session.InfoHash} ended before it was listed.");
+            return TorrentView.ToJson(record, session, runtime.ApiUri);
+        }
+        catch (Exception ex) when (ex is FormatException or TorrentStorageException or ArgumentException or IOException or UnauthorizedAccessException)
+        {
+            throw JsonRpcException.InvalidParams(ex.Message);
+        }
+    }
+
     private async Task<JsonNode?> StreamCreateAsync(RpcParams parameters, CancellationToken cancellationToken)
     {
+        if (parameters.GetBoolean("torrent", false) && Directory.Exists(parameters.GetString("file_path")))
+        {
+            // A folder has no LBRY stream (a stream is one file): share it as a torrent alone.
+            var view = new JsonObject();
+            await AddTorrentShareAsync(parameters, view, cancellationToken);
+            return view;
+        }
+
         var path = parameters.GetString("file_path");
         var isPrivate = parameters.GetBoolean("private", false);
         var advertise = ReadStrings(parameters, "advertise");
@@ -100,6 +135,11 @@ internal sealed class FileRpcMethods(DownloadManager downloads, NodeRuntime runt
             view["smartshare"] = sharePath is null ? null : ShareFiles.Write(share, sharePath);
             view["link"] = SmartShareCodec.ToLink(share);
             view["advertised"] = new JsonArray([.. contacts.Select(contact => (JsonNode?)JsonValue.Create(contact.Blob?.ToString()))]);
+            if (parameters.GetBoolean("torrent", false))
+            {
+                await AddTorrentShareAsync(parameters, view, cancellationToken);
+            }
+
             return view;
         }
         catch (FormatException ex)
@@ -112,8 +152,74 @@ internal sealed class FileRpcMethods(DownloadManager downloads, NodeRuntime runt
         }
     }
 
+    // Makes the torrent of file_path, seeds it, writes the .torrent file and adds info_hash, torrent and magnet to the view.
+    private async Task AddTorrentShareAsync(RpcParams parameters, JsonObject view, CancellationToken cancellationToken)
+    {
+        var path = parameters.GetString("file_path");
+        var torrentPath = parameters.GetOptionalString("torrent_path");
+        var advertise = ReadStrings(parameters, "advertise");
+        try
+        {
+            var (metainfo, torrent, session) = await torrents.ShareAsync(path, cancellationToken);
+            var peers = ShareFiles.Contacts(advertise, torrents.ListenEndPoint.Port)
+                .Select(contact => contact.Blob)
+                .OfType<SmartShareEndpoint>()
+                .Select(endPoint => IPAddress.TryParse(endPoint.Host, out var address) ? new IPEndPoint(address, endPoint.Port) : null)
+                .OfType<IPEndPoint>();
+            view["info_hash"] = torrent.InfoHash.ToString();
+            view["torrent"] = torrentPath is null ? null : WriteAtomically(metainfo, torrentPath);
+            view["magnet"] = MagnetLink.Build(torrent.InfoHash, torrent.Info.Name, torrent.Info.TotalLength, peers: peers);
+            view["torrent_name"] = torrent.Info.Name;
+            view["pieces_total"] = torrent.Info.PieceCount;
+            view["piece_length"] = torrent.Info.PieceLength;
+            view["bytes_total"] ??= torrent.Info.TotalLength;
+            view["bt_port"] = torrents.ListenEndPoint.Port;
+            _ = session;
+        }
+        catch (Exception ex) when (ex is ArgumentException or FileNotFoundException or DirectoryNotFoundException)
+        {
+            throw JsonRpcException.InvalidParams(ex.Message);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or StorageException)
+        {
+            throw new JsonRpcException(JsonRpcErrorCodes.ServerError, ex.Message);
+        }
+    }
+
+    private static string WriteAtomically(byte[] bytes, string path)
+    {
+        var full = Path.GetFullPath(path);
+        var temp = full + ".tmp-" + Guid.NewGuid().ToString("N")[..8];
+        try
+        {
+            File.WriteAllBytes(temp, bytes);
+            File.Move(temp, full, overwrite: true);
+            return full;
+        }
+        finally
+        {
+            File.Delete(temp);
+        }
+    }
+
     private Task<JsonNode?> FileList(RpcParams parameters, CancellationToken cancellationToken)
     {
+        if (parameters.Has("info_hash"))
+        {
+            var hash = ReadInfoHash(parameters);
+            var torrent = torrents.Find(hash);
+            var one = torrent is null ? new List<JsonObject>() : [TorrentView.ToJson(torrent, torrents.Session(hash), runtime.ApiUri)];
+            return Task.FromResult<JsonNode?>(RpcPage.Of(parameters, one, item => item));
+        }
+
+        if (!parameters.Has("sd_hash"))
+        {
+            var all = downloads.List().Select(record => FileView.ToJson(record, downloads.Active(record.SdHash), runtime.ApiUri))
+                .Concat(torrents.List().Select(record => TorrentView.ToJson(record, torrents.Session(record.InfoHash), runtime.ApiUri)))
+                .ToList();
+            return Task.FromResult<JsonNode?>(RpcPage.Of(parameters, all, item => item));
+        }
+
         IReadOnlyList<FileRecord> records;
         if (parameters.Has("sd_hash"))
         {
@@ -131,6 +237,19 @@ internal sealed class FileRpcMethods(DownloadManager downloads, NodeRuntime runt
 
     private async Task<JsonNode?> FileDeleteAsync(RpcParams parameters, CancellationToken cancellationToken)
     {
+        if (parameters.Has("info_hash"))
+        {
+            var hash = ReadInfoHash(parameters);
+            try
+            {
+                return await torrents.DeleteAsync(hash, parameters.GetBoolean("delete_from_download_dir", false));
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                throw new JsonRpcException(JsonRpcErrorCodes.ServerError, $"The torrent {hash} was removed, but its files could not all be deleted: {ex.Message}");
+            }
+        }
+
         var sdHash = parameters.GetBlobHash("sd_hash");
         var deleteFile = parameters.GetBoolean("delete_from_download_dir", false);
         try
@@ -141,6 +260,14 @@ internal sealed class FileRpcMethods(DownloadManager downloads, NodeRuntime runt
         {
             throw new JsonRpcException(JsonRpcErrorCodes.ServerError, $"Removed nothing: the file of {sdHash} could not be deleted: {ex.Message}");
         }
+    }
+
+    private static InfoHash ReadInfoHash(RpcParams parameters)
+    {
+        var text = parameters.GetString("info_hash");
+        return InfoHash.TryParse(text, out var hash)
+            ? hash
+            : throw JsonRpcException.InvalidParams($"The parameter 'info_hash' must be 40 hex digits, not '{text}'.");
     }
 
     private static List<string> ReadStrings(RpcParams parameters, string name)

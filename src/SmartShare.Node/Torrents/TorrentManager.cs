@@ -32,6 +32,9 @@ public sealed partial class TorrentManager(
     private ResumeStore? _resume;
     private ByteRateLimiter? _uploadLimiter;
 
+    /// <summary>For fetching .torrent files by URL and for HTTP trackers.</summary>
+    public HttpClient Http { get; } = new() { Timeout = Timeout.InfiniteTimeSpan };
+
     /// <summary>Options for new sessions; tests shorten time limits.</summary>
     public Action<TorrentSessionOptions>? ConfigureSessions { get; set; }
 
@@ -51,6 +54,7 @@ public sealed partial class TorrentManager(
                 ListenEndPoint = new IPEndPoint(IPAddress.Parse(current.BindAddress), current.BtPort),
                 SessionOptions = () => new TorrentSessionOptions { UploadLimiter = _uploadLimiter },
                 Log = message => LogEngine(logger, message),
+                Http = Http,
             },
             random);
         try
@@ -105,6 +109,7 @@ public sealed partial class TorrentManager(
         }
 
         _sessions.Clear();
+        Http.Dispose();
     }
 
     public async ValueTask DisposeAsync() => await StopAsync(CancellationToken.None);

@@ -1,0 +1,85 @@
+using SmartShare.BitTorrent.Metainfo;
+
+namespace SmartShare.Node.Torrents;
+
+/// <summary>
+/// Where a <c>get</c> of a torrent reads its metainfo: a .torrent file path or an http(s) URL serving one. Both are
+/// read with the metainfo size cap, so a huge file or endless response costs nothing.
+/// </summary>
+public static class TorrentSource
+{
+    private static readonly TimeSpan FetchTimeLimit = TimeSpan.FromSeconds(30);
+
+    /// <summary>Whether <paramref name="target"/> names a torrent rather than a stream.</summary>
+    public static bool IsTorrent(string target)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        var text = target.Trim();
+        return text.EndsWith(".torrent", StringComparison.OrdinalIgnoreCase)
+            || text.StartsWith("http://", StringComparison.OrdinalIgnoreCase)
+            || text.StartsWith("https://", StringComparison.OrdinalIgnoreCase);
+    }
+
+    /// <summary>The metainfo bytes; <see cref="FormatException"/> with a sentence when it cannot be read.</summary>
+    public static async Task<byte[]> ReadAsync(string target, HttpClient http, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        ArgumentNullException.ThrowIfNull(http);
+        var text = target.Trim();
+        if (Uri.TryCreate(text, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps))
+        {
+            return await FetchAsync(uri, http, cancellationToken);
+        }
+
+        if (!File.Exists(text))
+        {
+            throw new FormatException($"There is no .torrent file at \"{text}\".");
+        }
+
+        var length = new FileInfo(text).Length;
+        if (length > TorrentLimits.MaxMetainfoBytes)
+        {
+            throw new FormatException($"\"{text}\" is {length} bytes; a .torrent file is at most {TorrentLimits.MaxMetainfoBytes} bytes, so this is not one.");
+        }
+
+        return await File.ReadAllBytesAsync(text, cancellationToken);
+    }
+
+    private static async Task<byte[]> FetchAsync(Uri uri, HttpClient http, CancellationToken cancellationToken)
+    {
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        limit.CancelAfter(FetchTimeLimit);
+        try
+        {
+            using var response = await http.GetAsync(uri, HttpCompletionOption.ResponseHeadersRead, limit.Token);
+            if (!response.IsSuccessStatusCode)
+            {
+                throw new FormatException($"{uri} answered {(int)response.StatusCode} {response.ReasonPhrase}, not a .torrent file.");
+            }
+
+            await using var body = await response.Content.ReadAsStreamAsync(limit.Token);
+            using var buffer = new MemoryStream();
+            var chunk = new byte[81920];
+            int read;
+            while ((read = await body.ReadAsync(chunk, limit.Token)) > 0)
+            {
+                if (buffer.Length + read > TorrentLimits.MaxMetainfoBytes)
+                {
+                    throw new FormatException($"{uri} sent more than {TorrentLimits.MaxMetainfoBytes} bytes; a .torrent file is smaller, so this is not one.");
+                }
+
+                buffer.Write(chunk, 0, read);
+            }
+
+            return buffer.ToArray();
+        }
+        catch (HttpRequestException ex)
+        {
+            throw new FormatException($"Could not fetch {uri}: {ex.Message}", ex);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new FormatException($"{uri} did not send a .torrent file within {FetchTimeLimit.TotalSeconds:0} s.");
+        }
+    }
+}

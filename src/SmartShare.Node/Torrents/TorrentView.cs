@@ -1,0 +1,83 @@
+using System.Text.Json.Nodes;
+using SmartShare.BitTorrent.Engine;
+using SmartShare.Node.Downloads;
+
+namespace SmartShare.Node.Torrents;
+
+/// <summary>
+/// How <c>file_list</c> and <c>get</c> show a torrent: the same field names as a stream where the meaning is the
+/// same (status, stream_name, download_path, bytes_have, bytes_total, active_peers, rate), plus what only torrents have.
+/// </summary>
+public static class TorrentView
+{
+    public static JsonObject ToJson(TorrentRecord record, TorrentSession? session, Uri? api)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        var progress = session?.Progress;
+        var status = progress?.State switch
+        {
+            null => record.Status.ToString().ToLowerInvariant(),
+            TorrentState.Checking => "checking",
+            TorrentState.Downloading => "running",
+            TorrentState.Seeding => "completed",
+            _ => record.Status == FileStatus.Downloading ? "stopped" : record.Status.ToString().ToLowerInvariant(),
+        };
+        var path = Path.Combine(record.DownloadDirectory, record.RootName);
+        var json = new JsonObject
+        {
+            ["type"] = "torrent",
+            ["info_hash"] = record.InfoHash.ToString(),
+            ["kind"] = record.Kind.ToString().ToLowerInvariant(),
+            ["status"] = status,
+            ["stream_name"] = record.Name,
+            ["download_directory"] = record.DownloadDirectory,
+            ["download_path"] = path,
+            ["file_name"] = record.RootName,
+            ["completed"] = status == "completed",
+            ["seeding"] = progress?.State == TorrentState.Seeding,
+            ["error"] = progress?.Error ?? record.Error,
+            ["added_at"] = record.AddedAt.ToUnixTimeSeconds(),
+            ["completed_at"] = record.CompletedAt?.ToUnixTimeSeconds(),
+            ["bytes_total"] = record.TotalLength,
+        };
+        if (session is not null)
+        {
+            var files = new JsonArray();
+            var info = session.Torrent.Info;
+            for (var i = 0; i < info.Files.Count; i++)
+            {
+                files.Add(new JsonObject
+                {
+                    ["index"] = i,
+                    ["path"] = string.Join('/', info.Files[i].Path),
+                    ["length"] = info.Files[i].Length,
+                    ["streaming_url"] = api is null ? null : new Uri(api, $"/stream/{record.InfoHash}/{i}").ToString(),
+                });
+            }
+
+            json["files"] = files;
+            json["streaming_url"] = api is null ? null : new Uri(api, $"/stream/{record.InfoHash}").ToString();
+        }
+
+        if (progress is not null)
+        {
+            json["bytes_have"] = progress.VerifiedBytes;
+            json["pieces_have"] = progress.PiecesHave;
+            json["pieces_total"] = progress.PieceCount;
+            json["received_bytes"] = progress.Downloaded;
+            json["uploaded_bytes"] = progress.Uploaded;
+            json["peers"] = progress.Peers;
+            json["active_peers"] = progress.Peers;
+            json["seeds"] = progress.Seeds;
+            json["rate_bytes_per_second"] = Math.Round(progress.DownloadRate);
+            json["upload_rate_bytes_per_second"] = Math.Round(progress.UploadRate);
+            json["tracker_error"] = progress.TrackerError;
+        }
+        else if (record.Status == FileStatus.Completed)
+        {
+            json["bytes_have"] = record.TotalLength;
+        }
+
+        return json;
+    }
+}
