@@ -160,7 +160,8 @@ public sealed class PeerConnectionTests : IDisposable
             {
                 Assert.Equal(nextPiece[message.Index]++, message.Begin);
                 Assert.Equal(1000 + (message.Index * 1000), message.Length);
-                Assert.All(message.Payload.ToArray(), b => Assert.Equal(message.Index, b));
+                var sender = (byte)message.Index;
+                Assert.True(message.Payload.ToArray().All(b => b == sender), $"A block of sender {sender} holds another sender's bytes.");
             }
             else
             {
