@@ -70,7 +70,7 @@ public sealed class OpentrackerTests : IAsyncLifetime
                 await probe.AnnounceAsync(new AnnounceRequest(Listed, PeerId('z'), 16999, 0, 0, 0, TrackerEvent.Stopped), CancellationToken.None);
                 break;
             }
-            catch (TrackerException e) when (e.Kind == TrackerErrorKind.Failure && watch.Elapsed < WaitLimit)
+            catch (TrackerException e) when (e.Kind is TrackerErrorKind.Failure or TrackerErrorKind.Unreachable && watch.Elapsed < WaitLimit)
             {
                 await Task.Delay(20);
             }
