@@ -75,7 +75,11 @@ stop_process() {
   wait "$pid" 2>/dev/null || true
   unset "live[$pid]"
 }
+# Only the script itself cleans up: a child forked for `cmd &` that receives TERM before it runs cmd would
+# otherwise run these traps too and delete the work folder under the running script.
+main_pid=$BASHPID
 cleanup() {
+  [ "$BASHPID" -eq "$main_pid" ] || return 0
   local pid
   exec 3>&- 4>&- 2>/dev/null || true
   for pid in "${!live[@]}"; do stop_process "$pid"; done
@@ -159,14 +163,16 @@ for i in $(seq 1 "$runs"); do
   # --- libtorrent downloader on 127.0.0.2.
   dl="$work/lt-download"
   rm -rf "$dl"; mkdir -p "$dl"
+  # A new output file per run: a finished line left from the run before must not end this one.
+  dl_out="$work/dl-$i.out"
   rm -f "$work/dl.in"; mkfifo "$work/dl.in"
   exec 4<>"$work/dl.in"
   start="$(now)"
-  /usr/bin/python3 "$lt_peer" "$(lt_json download "$dl" 127.0.0.2:0 "127.0.0.1:$seed_port")" <"$work/dl.in" >"$work/dl.out" 2>&1 &
+  /usr/bin/python3 "$lt_peer" "$(lt_json download "$dl" 127.0.0.2:0 "127.0.0.1:$seed_port")" <"$work/dl.in" >"$dl_out" 2>&1 &
   dl_pid=$!
   live[$dl_pid]=downloader
-  measure_pid "$dl_pid" "grep -aq '\"event\": \"finished\"' '$work/dl.out'"
-  grep -aq '"event": "finished"' "$work/dl.out" || { echo "The libtorrent downloader did not finish:" >&2; tail -n 20 "$work/dl.out" >&2; exit 1; }
+  measure_pid "$dl_pid" "grep -aq '\"event\": \"finished\"' '$dl_out'"
+  grep -aq '"event": "finished"' "$dl_out" || { echo "The libtorrent downloader did not finish:" >&2; tail -n 20 "$dl_out" >&2; exit 1; }
   echo '{"cmd":"quit"}' >&4
   exec 4>&-
   stop_process "$dl_pid"
