@@ -171,7 +171,7 @@ for i in $(seq 1 "$runs"); do
   /usr/bin/python3 "$lt_peer" "$(lt_json download "$dl" 127.0.0.2:0 "127.0.0.1:$seed_port")" <"$work/dl.in" >"$dl_out" 2>&1 &
   dl_pid=$!
   live[$dl_pid]=downloader
-  measure_pid "$dl_pid" "grep -aq '\"event\": \"finished\"' '$dl_out'"
+  measure_pid "$dl_pid" "grep -aqs '\"event\": \"finished\"' '$dl_out'"
   grep -aq '"event": "finished"' "$dl_out" || { echo "The libtorrent downloader did not finish:" >&2; tail -n 20 "$dl_out" >&2; exit 1; }
   echo '{"cmd":"quit"}' >&4
   exec 4>&-
