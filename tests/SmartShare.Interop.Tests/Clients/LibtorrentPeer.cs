@@ -159,33 +159,21 @@ public sealed class LibtorrentPeer : IAsyncDisposable
             try
             {
                 _process.WriteLine("{\"cmd\":\"quit\"}");
-                using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-                await Task.WhenAny(Task.Delay(Timeout.Infinite, grace.Token), WaitForExitAsync());
+                await Task.WhenAny(_process.Exited, Task.Delay(TimeSpan.FromSeconds(5)));
             }
             catch (IOException)
             {
                 // Its stdin is already closed.
-            }
-            catch (OperationCanceledException)
-            {
             }
         }
 
         await _process.DisposeAsync();
     }
 
-    private async Task WaitForExitAsync()
-    {
-        while (!_process.HasExited)
-        {
-            await Task.Delay(50);
-        }
-    }
-
     private async Task WaitAsync(Task task, string what, TimeSpan timeLimit)
     {
         using var stop = new CancellationTokenSource();
-        var exited = WaitForExitAsync();
+        var exited = _process.Exited;
         var first = await Task.WhenAny(task, exited, Task.Delay(timeLimit, stop.Token));
         await stop.CancelAsync();
         if (first == task)

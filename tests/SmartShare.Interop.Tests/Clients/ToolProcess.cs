@@ -15,6 +15,7 @@ public sealed class ToolProcess : IAsyncDisposable
     private readonly Lock _lock = new();
     private readonly Action<string>? _onStandardOutput;
     private readonly Timer? _sampler;
+    private readonly TaskCompletionSource _exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _peakRssAnonKib;
 
     private ToolProcess(Process process, string name, Action<string>? onStandardOutput, bool sampleMemory)
@@ -22,10 +23,16 @@ public sealed class ToolProcess : IAsyncDisposable
         _process = process;
         Name = name;
         _onStandardOutput = onStandardOutput;
+        process.Exited += (_, _) => _exited.TrySetResult();
         process.OutputDataReceived += (_, line) => Receive(line.Data, isError: false);
         process.ErrorDataReceived += (_, line) => Receive(line.Data, isError: true);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
+        if (process.HasExited)
+        {
+            _exited.TrySetResult();
+        }
+
         if (sampleMemory)
         {
             _sampler = new Timer(_ => SampleMemory(), null, TimeSpan.Zero, TimeSpan.FromMilliseconds(100));
@@ -37,6 +44,9 @@ public sealed class ToolProcess : IAsyncDisposable
     public int ProcessId => _process.Id;
 
     public bool HasExited => _process.HasExited;
+
+    /// <summary>Completes when the process has exited.</summary>
+    public Task Exited => _exited.Task;
 
     public int ExitCode => _process.ExitCode;
 
@@ -87,7 +97,13 @@ public sealed class ToolProcess : IAsyncDisposable
             startInfo.Environment[key] = value;
         }
 
-        var process = Process.Start(startInfo) ?? throw new InvalidOperationException($"Could not start {fileName}.");
+        var process = new Process { StartInfo = startInfo, EnableRaisingEvents = true };
+        if (!process.Start())
+        {
+            process.Dispose();
+            throw new InvalidOperationException($"Could not start {fileName}.");
+        }
+
         return new ToolProcess(process, name, onStandardOutput, sampleMemory);
     }
 
@@ -148,6 +164,19 @@ public sealed class ToolProcess : IAsyncDisposable
             ?? throw new InvalidOperationException("Could not run kill.");
         await kill.WaitForExitAsync();
         Assert.True(kill.ExitCode == 0, $"kill -{signal} {_process.Id} failed.\n{Describe()}");
+    }
+
+    /// <summary>Sends SIGTERM and waits up to <paramref name="grace"/> for the process to exit, then kills it.</summary>
+    public async Task StopAsync(TimeSpan grace)
+    {
+        if (!_process.HasExited)
+        {
+            await SignalAsync("TERM");
+            await Task.WhenAny(Exited, Task.Delay(grace));
+        }
+
+        Kill();
+        await Exited;
     }
 
     public void Kill()

@@ -87,7 +87,7 @@ public sealed class Transmission : IAsyncDisposable
         return transmission;
     }
 
-    /// <summary>Waits for the --finish marker, then stops transmission-cli.</summary>
+    /// <summary>Waits for the --finish marker, then stops transmission-cli (SIGTERM, so it flushes and closes its files).</summary>
     public async Task WaitForFinishedAsync(TimeSpan timeLimit)
     {
         await Waiting.UntilAsync(
@@ -99,7 +99,7 @@ public sealed class Transmission : IAsyncDisposable
             "transmission-cli finishes the torrent",
             timeLimit,
             () => _process.Describe());
-        _process.Kill();
+        await _process.StopAsync(TimeSpan.FromSeconds(10));
     }
 
     public async ValueTask DisposeAsync()
