@@ -306,6 +306,10 @@ public sealed class PeerConnection : IAsyncDisposable
         }
     }
 
+    // Sends: the message is written into the pipe writer and flushed under one lock, so concurrent senders never
+    // interleave bytes. Cancelling a send while it waits for the lock sends nothing; cancelling it during the flush
+    // closes the connection, since part of the message may already be on the wire.
+
     /// <summary>Sends a message without payload: choke, unchoke, interested, not interested, have all, have none, keep-alive.</summary>
     public ValueTask SendAsync(PeerMessageType type, CancellationToken ct)
     {
@@ -493,7 +497,19 @@ public sealed class PeerConnection : IAsyncDisposable
             }
 
             write(_writer, state);
-            var result = await _writer.FlushAsync(ct);
+            FlushResult result;
+            try
+            {
+                result = await _writer.FlushAsync(ct);
+            }
+            catch (OperationCanceledException)
+            {
+                // Part of the message may be on the wire already: nothing sent after it could be parsed, so the
+                // connection is done. Disposing waits for this send to let go of the lock.
+                _ = DisposeAsync().AsTask();
+                throw;
+            }
+
             if (result.IsCanceled || result.IsCompleted)
             {
                 throw ClosedByUs();
@@ -504,7 +520,8 @@ public sealed class PeerConnection : IAsyncDisposable
                 Interlocked.Add(ref _bytesSent, blockBytes);
             }
         }
-        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or InvalidOperationException)
+        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException
+            || (e is InvalidOperationException && Volatile.Read(ref _disposed) != 0))
         {
             throw Closed(e);
         }

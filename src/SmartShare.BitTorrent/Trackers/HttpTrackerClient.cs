@@ -1,4 +1,4 @@
-using System.Net;
+using System.Net.Sockets;
 
 namespace SmartShare.BitTorrent.Trackers;
 
@@ -71,8 +71,9 @@ public sealed class HttpTrackerClient : ITrackerClient
         timeout.CancelAfter(_options.RequestTimeout);
         try
         {
-            using var message = new HttpRequestMessage(HttpMethod.Get, uri);
-            using var response = await _http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
+            // One request per connection: announces are minutes apart, and a pooled connection the tracker has
+            // since closed would fail the next announce with a reset.
+            using var response = await SendAsync(uri, timeout.Token);
             var declared = response.Content.Headers.ContentLength;
             if (declared > _options.MaxResponseBytes)
             {
@@ -119,6 +120,41 @@ public sealed class HttpTrackerClient : ITrackerClient
         {
             throw new TrackerException(TrackerErrorKind.Unreachable, $"The answer broke off: {e.Message}", e);
         }
+    }
+
+    /// <summary>
+    /// Sends the GET, once more at once if the tracker reset the connection before answering: some trackers
+    /// (opentracker among them) close a connection with request bytes still unread, which the client sees as a reset.
+    /// </summary>
+    private async Task<HttpResponseMessage> SendAsync(Uri uri, CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            // One request per connection: announces are minutes apart, and a pooled connection the tracker has
+            // since closed would fail the next announce.
+            using var message = new HttpRequestMessage(HttpMethod.Get, uri);
+            message.Headers.ConnectionClose = true;
+            try
+            {
+                return await _http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+            }
+            catch (HttpRequestException e) when (attempt == 0 && IsReset(e))
+            {
+            }
+        }
+    }
+
+    private static bool IsReset(Exception e)
+    {
+        for (Exception? inner = e; inner is not null; inner = inner.InnerException)
+        {
+            if (inner is SocketException { SocketErrorCode: SocketError.ConnectionReset })
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private async Task<ReadOnlyMemory<byte>> ReadBoundedAsync(HttpContent content, CancellationToken cancellationToken)

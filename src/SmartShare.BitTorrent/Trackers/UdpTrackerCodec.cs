@@ -89,6 +89,13 @@ public static class UdpTrackerCodec
     public static AnnounceResponse ParseAnnounceResponse(ReadOnlySpan<byte> datagram, uint transactionId, int maxPeers)
     {
         CheckHeader(datagram, ActionAnnounce, transactionId, "announce");
+        if (datagram.Length == 8)
+        {
+            // A bare header: opentracker's way of refusing a torrent its whitelist does not hold.
+            const string reason = "an empty announce answer (no interval, no peers), which opentracker sends when the torrent is not authorized";
+            throw new TrackerException(TrackerErrorKind.Failure, $"The tracker refused: {reason}.", failureReason: reason);
+        }
+
         if (datagram.Length < AnnounceResponseHeaderLength)
         {
             throw Bad($"The announce answer is {datagram.Length} bytes, fewer than {AnnounceResponseHeaderLength}.");

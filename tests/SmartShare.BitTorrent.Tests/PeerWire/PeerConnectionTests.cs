@@ -160,7 +160,8 @@ public sealed class PeerConnectionTests : IDisposable
             {
                 Assert.Equal(nextPiece[message.Index]++, message.Begin);
                 Assert.Equal(1000 + (message.Index * 1000), message.Length);
-                Assert.All(message.Payload.ToArray(), b => Assert.Equal(message.Index, b));
+                var sender = (byte)message.Index;
+                Assert.True(message.Payload.ToArray().All(b => b == sender), $"A block of sender {sender} holds another sender's bytes.");
             }
             else
             {
@@ -340,8 +341,48 @@ public sealed class PeerConnectionTests : IDisposable
         Assert.Equal(PeerConnectionErrorKind.Closed, error.Kind);
     }
 
+    [Fact]
+    public async Task Cancelling_a_send_stuck_on_a_peer_that_does_not_read_closes_the_connection()
+    {
+        var (outgoing, incoming) = await ConnectPairAsync(Alice, Bob);
+        await using var _ = outgoing;
+        await using var __ = incoming;
+        using var cancel = new CancellationTokenSource();
+        var block = new byte[16 * 1024];
+
+        // The peer reads nothing, so once the kernel's buffers are full a send stays pending.
+        ValueTask pending = default;
+        for (var i = 0; i < 100_000; i++)
+        {
+            pending = outgoing.SendPieceAsync(0, 0, block.Length, block, cancel.Token);
+            if (!pending.IsCompleted)
+            {
+                break;
+            }
+
+            await pending;
+        }
+
+        Assert.False(pending.IsCompleted);
+        await cancel.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => pending.AsTask().WaitAsync(Patience));
+        var error = await Assert.ThrowsAsync<PeerConnectionException>(() => RetryUntilClosedAsync(outgoing));
+        Assert.Equal(PeerConnectionErrorKind.Closed, error.Kind);
+    }
+
     private static async Task<PeerMessage> ReadAsync(PeerConnection connection) =>
         await connection.ReadAsync(default).AsTask().WaitAsync(Patience);
+
+    private static async Task RetryUntilClosedAsync(PeerConnection connection)
+    {
+        // The connection closes itself in the background after the cancelled send lets go of the send lock.
+        var deadline = Stopwatch.StartNew();
+        while (deadline.Elapsed < Patience)
+        {
+            await connection.SendAsync(PeerMessageType.KeepAlive, default).AsTask().WaitAsync(Patience);
+            await Task.Yield();
+        }
+    }
 
     private static void FillBlock(byte[] block, int seed)
     {

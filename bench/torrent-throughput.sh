@@ -1,0 +1,234 @@
+#!/usr/bin/env bash
+# BitTorrent download benchmark over loopback, against libtorrent as the yardstick.
+#
+# Writes a file of random bytes (1 GiB by default), makes a trackerless .torrent of it with mktorrent (1 MiB
+# pieces, what libtorrent picks for 1 GiB), starts a libtorrent 2.0 seeder on 127.0.0.1 (Debian's
+# python3-libtorrent driven by tests/SmartShare.Interop.Tests/Clients/lt_peer.py: TCP only, no uTP, no DHT,
+# LSD, UPnP or NAT-PMP, an IP filter allowing only 127.0.0.0/8) and, for each run, times a download from it:
+#   libtorrent  a second lt_peer.py on 127.0.0.2 told the seeder's address directly;
+#   smartshare  `smartshare get FILE.torrent --peer 127.0.0.1:PORT --download-dir DIR --json` with a fresh
+#               --data-dir (if the command fails, "smartshare: not available yet" is printed and the rest goes on).
+# Each download is a new process into an empty folder: wall seconds from its start to the file complete
+# (libtorrent's "finished" line; smartshare's exit), MiB/s, peak RssAnon (/proc/PID/status every 0.1 s;
+# libtorrent maps files, so RssAnon, not RSS, is its own memory) and a byte comparison with the source (cmp).
+# The summary gives the medians of both rates, the ratio smartshare/libtorrent and both peak RssAnon.
+#
+# Usage: bench/torrent-throughput.sh [--size-mib N] [--runs N] [--libtorrent-only] [--keep]
+# Environment (flags win): BENCH_SIZE_MIB (1024), BENCH_RUNS (3), BENCH_TMPDIR (a folder on a real disk).
+# --libtorrent-only skips building and running smartshare. A differing file makes the script exit with 1.
+set -euo pipefail
+
+root="$(cd "$(dirname "$0")/.." && pwd)"
+# shellcheck source=bench/lib/common.sh
+source "$root/bench/lib/common.sh"
+size_mib="${BENCH_SIZE_MIB:-1024}"
+runs="${BENCH_RUNS:-3}"
+keep=0
+ours=1
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --size-mib) size_mib="${2:?--size-mib needs a value}"; shift 2 ;;
+    --runs) runs="${2:?--runs needs a value}"; shift 2 ;;
+    --libtorrent-only) ours=0; shift ;;
+    --keep) keep=1; shift ;;
+    --cores|--strict) [ "$1" = --cores ] && shift; shift ;; # accepted for scripts/bench, which passes one set of flags to all
+    -h|--help) usage; exit 0 ;;
+    *) echo "Unknown argument: $1 (try --help)" >&2; exit 2 ;;
+  esac
+done
+for value in "$size_mib" "$runs"; do
+  [[ "$value" =~ ^[1-9][0-9]*$ ]] || { echo "Sizes and counts must be positive integers, not '$value'." >&2; exit 2; }
+done
+for tool in /usr/bin/python3 mktorrent openssl cmp awk grep sed; do
+  command -v "$tool" >/dev/null 2>&1 || { echo "The benchmark needs $tool, which is not installed (scripts/test installs the BitTorrent tools)." >&2; exit 1; }
+done
+/usr/bin/python3 -c 'import libtorrent' 2>/dev/null ||
+  { echo "/usr/bin/python3 cannot import libtorrent: install the Debian package python3-libtorrent (scripts/test does)." >&2; exit 1; }
+lt_peer="$root/tests/SmartShare.Interop.Tests/Clients/lt_peer.py"
+[ -f "$lt_peer" ] || { echo "Missing $lt_peer." >&2; exit 1; }
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+size_bytes=$((size_mib * 1024 * 1024))
+limit_s=$((120 + size_mib))
+
+if [ "$ours" -eq 1 ]; then
+  command -v dotnet >/dev/null 2>&1 || { echo "The benchmark needs dotnet (or pass --libtorrent-only)." >&2; exit 1; }
+  build_cli
+fi
+
+parent="${BENCH_TMPDIR:-${TMPDIR:-/tmp}}"
+mkdir -p "$parent"
+work="$(mktemp -d "$parent/smartshare-torrent-bench.XXXXXX")"
+
+# Processes this script started and has not stopped yet; the EXIT trap stops them.
+declare -A live=()
+stop_process() {
+  local pid="$1" i
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -TERM "$pid" 2>/dev/null || true
+    for i in $(seq 1 100); do
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.1
+    done
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
+  wait "$pid" 2>/dev/null || true
+  unset "live[$pid]"
+}
+# Only the script itself cleans up: a child forked for `cmd &` that receives TERM before it runs cmd would
+# otherwise run these traps too and delete the work folder under the running script.
+main_pid=$BASHPID
+cleanup() {
+  [ "$BASHPID" -eq "$main_pid" ] || return 0
+  local pid
+  exec 3>&- 4>&- 2>/dev/null || true
+  for pid in "${!live[@]}"; do stop_process "$pid"; done
+  if [ "$keep" -eq 1 ]; then echo "Kept the work folder $work"; else rm -rf "$work"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# The source, libtorrent's copy and ours, plus slack.
+require_disk "$work" $(( (size_bytes / 1024) * 3 + 256 * 1024 ))
+
+mkdir -p "$work/seed"
+source_name="random-${size_mib}MiB.bin"
+source_file="$work/seed/$source_name"
+say "== Writing ${size_mib} MiB of random bytes to $source_file ($fs_type)"
+write_random_file "$source_file" "$size_bytes"
+torrent="$work/bench.torrent"
+say "== mktorrent -l 20 (1 MiB pieces, no tracker)"
+mktorrent -l 20 -o "$torrent" "$source_file" >/dev/null
+
+# status_kib PID FIELD: a /proc/PID/status figure in KiB (empty once the process is gone).
+status_kib() { awk -v f="$2:" '$1 == f { print $2; exit }' "/proc/$1/status" 2>/dev/null || true; }
+kib_mib() { calc 1 "$1 / 1024"; }
+now() { date +%s.%N; }
+# wait_for_line FILE REGEX PID LIMIT_S WHAT: waits until FILE has a line matching REGEX; fails if PID exits first.
+wait_for_line() {
+  local deadline
+  deadline=$(( $(date +%s) + $4 ))
+  until grep -aqE "$2" "$1" 2>/dev/null; do
+    if ! kill -0 "$3" 2>/dev/null; then
+      echo "$5 exited first. Its output:" >&2; tail -n 30 "$1" >&2; exit 1
+    fi
+    if [ "$(date +%s)" -ge "$deadline" ]; then
+      echo "Timed out after $4 s waiting until $5. Its output:" >&2; tail -n 30 "$1" >&2; exit 1
+    fi
+    sleep 0.05
+  done
+}
+lt_json() { # lt_json MODE SAVE_PATH LISTEN [PEER]
+  local peers="[]"
+  [ -n "${4:-}" ] && peers="[\"$4\"]"
+  printf '{"mode":"%s","torrent":"%s","save_path":"%s","listen":"%s","peers":%s}' "$1" "$torrent" "$2" "$3" "$peers"
+}
+
+# --- The seeder: checks the file (not timed), then serves every run. Its stdin is a FIFO held open on fd 3.
+mkfifo "$work/seed.in"
+exec 3<>"$work/seed.in"
+/usr/bin/python3 "$lt_peer" "$(lt_json seed "$work/seed" 127.0.0.1:0)" <"$work/seed.in" >"$work/seed.out" 2>&1 &
+seed_pid=$!
+live[$seed_pid]=seeder
+say "== Starting the libtorrent seeder on 127.0.0.1 and checking the file"
+wait_for_line "$work/seed.out" '"event": "finished"' "$seed_pid" "$limit_s" "the libtorrent seeder"
+seed_port="$(sed -n 's/.*"event": "listening".*"port": \([0-9]*\).*/\1/p' "$work/seed.out" | head -n 1)"
+[ -n "$seed_port" ] || { echo "The seeder printed no port." >&2; cat "$work/seed.out" >&2; exit 1; }
+say "   seeder: pid $seed_pid, 127.0.0.1:$seed_port"
+sync
+
+# measure_pid PID DONE_CMD: samples RssAnon of PID every 0.1 s until DONE_CMD succeeds or PID exits or the
+# limit passes; sets peak_kib and end_time.
+peak_kib=0 end_time=""
+measure_pid() {
+  local pid="$1" done_cmd="$2" deadline kib
+  deadline=$(( $(date +%s) + limit_s ))
+  peak_kib=0
+  while :; do
+    kib="$(status_kib "$pid" RssAnon)"
+    if [ -n "$kib" ] && [ "$kib" -gt "$peak_kib" ]; then peak_kib="$kib"; fi
+    if eval "$done_cmd"; then break; fi
+    kill -0 "$pid" 2>/dev/null || break
+    if [ "$(date +%s)" -ge "$deadline" ]; then echo "   (timed out after $limit_s s)" >&2; break; fi
+    sleep 0.1
+  done
+  end_time="$(now)"
+}
+
+identical=yes
+: >"$work/lt.results"
+: >"$work/ours.results"
+ours_available="$ours"
+for i in $(seq 1 "$runs"); do
+  # --- libtorrent downloader on 127.0.0.2.
+  dl="$work/lt-download"
+  rm -rf "$dl"; mkdir -p "$dl"
+  # A new output file per run: a finished line left from the run before must not end this one.
+  dl_out="$work/dl-$i.out"
+  rm -f "$work/dl.in"; mkfifo "$work/dl.in"
+  exec 4<>"$work/dl.in"
+  start="$(now)"
+  /usr/bin/python3 "$lt_peer" "$(lt_json download "$dl" 127.0.0.2:0 "127.0.0.1:$seed_port")" <"$work/dl.in" >"$dl_out" 2>&1 &
+  dl_pid=$!
+  live[$dl_pid]=downloader
+  measure_pid "$dl_pid" "grep -aqs '\"event\": \"finished\"' '$dl_out'"
+  grep -aq '"event": "finished"' "$dl_out" || { echo "The libtorrent downloader did not finish:" >&2; tail -n 20 "$dl_out" >&2; exit 1; }
+  echo '{"cmd":"quit"}' >&4
+  exec 4>&-
+  stop_process "$dl_pid"
+  wall="$(calc 3 "$end_time - $start")"
+  if cmp -s "$source_file" "$dl/$source_name"; then same=identical; else same=DIFFERENT; identical=no; fi
+  printf '%s %s\n' "$wall" "$peak_kib" >>"$work/lt.results"
+  say "   run $i libtorrent: $(calc 1 "$size_mib / $wall") MiB/s ($wall s wall), peak RssAnon $(kib_mib "$peak_kib") MiB, output $same"
+  rm -rf "$dl"
+
+  # --- our node, while its command is not available yet only tried once.
+  if [ "$ours_available" -eq 1 ]; then
+    ours_dir="$work/ours-download" ours_data="$work/ours-data"
+    rm -rf "$ours_dir" "$ours_data"; mkdir -p "$ours_dir"
+    start="$(now)"
+    dotnet "$cli" get "$torrent" --peer "127.0.0.1:$seed_port" --download-dir "$ours_dir" --data-dir "$ours_data" --json \
+      >"$work/ours.json" 2>"$work/ours.err" &
+    ours_pid=$!
+    live[$ours_pid]=smartshare
+    measure_pid "$ours_pid" false
+    if kill -0 "$ours_pid" 2>/dev/null; then stop_process "$ours_pid"; status=124; else
+      status=0; wait "$ours_pid" || status=$?; unset "live[$ours_pid]"
+    fi
+    if [ "$status" -ne 0 ]; then
+      say "   smartshare: not available yet (get exited with $status: $(grep -h -m 1 -E 'error' "$work/ours.err" "$work/ours.json" 2>/dev/null | head -n 1 | cut -c 1-160))"
+      ours_available=0
+    else
+      wall="$(calc 3 "$end_time - $start")"
+      out_path="$(json_field path "$(cat "$work/ours.json")")"
+      [ -n "$out_path" ] || out_path="$ours_dir/$source_name"
+      if cmp -s "$source_file" "$out_path"; then same=identical; else same=DIFFERENT; identical=no; fi
+      printf '%s %s\n' "$wall" "$peak_kib" >>"$work/ours.results"
+      say "   run $i smartshare: $(calc 1 "$size_mib / $wall") MiB/s ($wall s wall incl. .NET start-up), peak RssAnon $(kib_mib "$peak_kib") MiB, output $same"
+    fi
+    rm -rf "$ours_dir" "$ours_data"
+  fi
+done
+
+echo '{"cmd":"quit"}' >&3
+exec 3>&-
+stop_process "$seed_pid"
+
+say ""
+say "== Summary: ${size_mib} MiB over loopback from a libtorrent seeder (TCP, 1 MiB pieces), $runs run(s), $fs_type, $(nproc) cores"
+lt_wall="$(awk '{ print $1 }' "$work/lt.results" | median)"
+lt_rate="$(calc 1 "$size_mib / $lt_wall")"
+lt_peak="$(awk '{ print $2 }' "$work/lt.results" | maximum)"
+printf '%-12s %16s %16s %20s\n' "downloader" "MiB/s (median)" "wall s (median)" "peak RssAnon MiB"
+printf '%-12s %16s %16s %20s\n' "libtorrent" "$lt_rate" "$lt_wall" "$(kib_mib "$lt_peak")"
+if [ -s "$work/ours.results" ]; then
+  ours_wall="$(awk '{ print $1 }' "$work/ours.results" | median)"
+  ours_rate="$(calc 1 "$size_mib / $ours_wall")"
+  ours_peak="$(awk '{ print $2 }' "$work/ours.results" | maximum)"
+  printf '%-12s %16s %16s %20s\n' "smartshare" "$ours_rate" "$ours_wall" "$(kib_mib "$ours_peak")"
+  say "   ratio smartshare/libtorrent: $(calc 2 "$lt_wall / $ours_wall") (rate), $(calc 2 "$ours_peak / $lt_peak") (peak RssAnon)"
+elif [ "$ours" -eq 1 ]; then
+  say "   smartshare: not available yet (no ratio)"
+fi
+say "   outputs identical to the source: $identical"
+[ "$identical" = yes ] || exit 1

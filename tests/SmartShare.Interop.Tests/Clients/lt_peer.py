@@ -1,0 +1,191 @@
+#!/usr/bin/python3
+"""A libtorrent peer for interop tests and benchmarks, kept on loopback.
+
+Usage: /usr/bin/python3 lt_peer.py '<json>'   (or the JSON on the first stdin line when no argument is given)
+
+JSON arguments:
+  mode          "seed" or "download"
+  torrent       path of a .torrent file       (or)
+  magnet        a magnet URI
+  save_path     folder holding (seed) or receiving (download) the content
+  listen        "127.0.0.x:port" (port 0 picks a free one; the listening event tells which)
+  peers         optional list of "127.0.0.x:port" to connect to once the torrent is added
+  dht           optional bool (default false); dht_bootstrap_nodes optional list of "127.0.0.x:port"
+  encryption    optional "enabled" (default), "forced", "disabled" or "plaintext" (handshake encryption allowed, plaintext payload)
+  seed_mode     optional bool: trust the files when seeding instead of checking them (fast start for big files)
+  settings      optional dict of further libtorrent settings, applied last
+
+Prints one JSON object per line on stdout:
+  {"event":"listening","address":"127.0.0.x","port":N}
+  {"event":"added","info_hash":"<40 hex>"}
+  {"event":"progress","done":bytes,"total":bytes,"rate":download_bytes_per_s,"upload_rate":..,"peers":n,"state":".."}  every 0.5 s
+  {"event":"finished"}            the torrent has every piece (a seeder prints it once checked)
+  {"event":"error","message":".."}
+Reads JSON commands on stdin: {"cmd":"connect","peer":"127.0.0.x:port"}, {"cmd":"quit"}.
+Exits on quit, on end of stdin, or with status 2 on a fatal error.
+"""
+import json
+import sys
+import threading
+import time
+
+import libtorrent as lt
+
+out_lock = threading.Lock()
+
+
+def emit(obj):
+    with out_lock:
+        sys.stdout.write(json.dumps(obj) + "\n")
+        sys.stdout.flush()
+
+
+def endpoint(text):
+    host, _, port = text.rpartition(":")
+    if not host.startswith("127."):
+        raise ValueError("only 127.0.0.0/8 endpoints are allowed, not " + text)
+    return host, int(port)
+
+
+def main():
+    raw = sys.argv[1] if len(sys.argv) > 1 else sys.stdin.readline()
+    args = json.loads(raw)
+    mode = args["mode"]
+    host, port = endpoint(args["listen"])
+    dht = bool(args.get("dht", False))
+    bootstrap = [endpoint(n) for n in args.get("dht_bootstrap_nodes", [])]
+    enc = args.get("encryption", "enabled")
+
+    settings = {
+        "listen_interfaces": "%s:%d" % (host, port),
+        "outgoing_interfaces": host,
+        "enable_lsd": False,
+        "enable_upnp": False,
+        "enable_natpmp": False,
+        "enable_ip_notifier": False,
+        "enable_outgoing_utp": False,
+        "enable_incoming_utp": False,
+        "enable_outgoing_tcp": True,
+        "enable_incoming_tcp": True,
+        "enable_dht": dht,
+        "dht_bootstrap_nodes": ",".join("%s:%d" % n for n in bootstrap),
+        "allow_multiple_connections_per_ip": True,
+        "min_reconnect_time": 1,
+        "apply_ip_filter_to_trackers": True,
+        "announce_ip": host,
+        "alert_mask": lt.alert.category_t.error_notification | lt.alert.category_t.status_notification,
+        # Several DHT nodes share 127.0.0.1-ish addresses in tests (facts point 4).
+        "dht_restrict_routing_ips": False,
+        "dht_restrict_search_ips": False,
+        "dht_block_ratelimit": 1000,
+        "dht_upload_rate_limit": 1000000,
+        "dht_announce_interval": 5,
+        "user_agent": "lt_peer/" + lt.__version__,
+    }
+    policy = {"enabled": (1, 3), "forced": (0, 3), "disabled": (2, 3), "plaintext": (1, 1)}
+    if enc not in policy:
+        raise ValueError("encryption must be one of " + ", ".join(policy))
+    settings["out_enc_policy"], settings["allowed_enc_level"] = policy[enc]
+    settings["in_enc_policy"] = settings["out_enc_policy"]
+    settings.update(args.get("settings", {}))
+
+    session = lt.session(settings)
+    ip_filter = lt.ip_filter()
+    ip_filter.add_rule("0.0.0.0", "255.255.255.255", 1)
+    ip_filter.add_rule("127.0.0.0", "127.255.255.255", 0)
+    ip_filter.add_rule("::", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", 1)
+    ip_filter.add_rule("::1", "::1", 0)
+    session.set_ip_filter(ip_filter)
+
+    # Wait for the TCP listen socket before anything else, so the port printed is real.
+    deadline = time.monotonic() + 20
+    listening = False
+    while not listening:
+        if time.monotonic() > deadline:
+            raise RuntimeError("libtorrent did not start listening on %s:%d" % (host, port))
+        session.wait_for_alert(200)
+        for alert in session.pop_alerts():
+            if isinstance(alert, lt.listen_failed_alert):
+                raise RuntimeError("listen failed: " + alert.message())
+            if isinstance(alert, lt.listen_succeeded_alert) and alert.socket_type == lt.socket_type_t.tcp:
+                listening = True
+    emit({"event": "listening", "address": host, "port": session.listen_port()})
+
+    if "magnet" in args:
+        params = lt.parse_magnet_uri(args["magnet"])
+    else:
+        params = lt.add_torrent_params()
+        params.ti = lt.torrent_info(args["torrent"])
+    params.save_path = args["save_path"]
+    if mode == "seed" and args.get("seed_mode", False):
+        params.flags |= lt.torrent_flags.seed_mode
+    handle = session.add_torrent(params)
+    info_hash = str(handle.info_hashes().v1) if hasattr(handle, "info_hashes") else str(handle.info_hash())
+    emit({"event": "added", "info_hash": info_hash})
+
+    commands = []
+    commands_lock = threading.Lock()
+    quit_event = threading.Event()
+
+    def read_commands():
+        for line in sys.stdin:
+            line = line.strip()
+            if not line:
+                continue
+            try:
+                command = json.loads(line)
+            except ValueError as error:
+                emit({"event": "error", "message": "bad command %r: %s" % (line, error)})
+                continue
+            if command.get("cmd") == "quit":
+                break
+            with commands_lock:
+                commands.append(command)
+        quit_event.set()
+
+    threading.Thread(target=read_commands, daemon=True).start()
+
+    for peer in args.get("peers", []):
+        handle.connect_peer(endpoint(peer))
+
+    finished = False
+    next_progress = 0.0
+    while not quit_event.is_set():
+        session.wait_for_alert(100)
+        for alert in session.pop_alerts():
+            if isinstance(alert, (lt.torrent_error_alert, lt.file_error_alert, lt.metadata_failed_alert)):
+                emit({"event": "error", "message": alert.message()})
+            elif isinstance(alert, lt.tracker_error_alert):
+                emit({"event": "tracker_error", "message": alert.message()})
+        with commands_lock:
+            pending, commands[:] = list(commands), []
+        for command in pending:
+            if command.get("cmd") == "connect":
+                try:
+                    handle.connect_peer(endpoint(command["peer"]))
+                except (KeyError, ValueError) as error:
+                    emit({"event": "error", "message": "connect: %s" % error})
+            else:
+                emit({"event": "error", "message": "unknown command %r" % command})
+        status = handle.status()
+        if not finished and status.is_seeding:
+            finished = True
+            emit({"event": "progress", "done": status.total_wanted_done, "total": status.total_wanted,
+                  "rate": status.download_payload_rate, "upload_rate": status.upload_payload_rate,
+                  "peers": status.num_peers, "state": str(status.state)})
+            emit({"event": "finished"})
+        now = time.monotonic()
+        if now >= next_progress:
+            next_progress = now + 0.5
+            emit({"event": "progress", "done": status.total_wanted_done, "total": status.total_wanted,
+                  "rate": status.download_payload_rate, "upload_rate": status.upload_payload_rate,
+                  "peers": status.num_peers, "state": str(status.state)})
+    session.pause()
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except Exception as error:  # report anything as one JSON line the fixture can show
+        emit({"event": "error", "fatal": True, "message": "%s: %s" % (type(error).__name__, error)})
+        sys.exit(2)
