@@ -13,6 +13,7 @@ using SmartShare.Node.Client;
 using SmartShare.Node.Downloads;
 using SmartShare.Node.Hosting;
 using SmartShare.Node.Settings;
+using SmartShare.Node.Torrents;
 
 namespace SmartShare.Cli.Commands;
 
@@ -28,7 +29,7 @@ internal static class GetCommand
 
     public static Command Create()
     {
-        var target = new Argument<string>("TARGET") { Description = "An sd hash (96 hex digits), a .smartshare file or a smartshare: link." };
+        var target = new Argument<string>("TARGET") { Description = "An sd hash (96 hex digits), a .smartshare file, a smartshare: link, or a .torrent file (path or http URL)." };
         var downloadDir = new Option<string?>("--download-dir")
         {
             Description = "Folder to save into. Default: the node's download_dir setting, else ~/Downloads.",
@@ -36,7 +37,7 @@ internal static class GetCommand
         };
         var peers = new Option<string[]>("--peer")
         {
-            Description = "A peer's blob-exchange address to download from besides those the DHT finds (repeatable).",
+            Description = "A peer to download from besides those the DHT or trackers find (repeatable): its blob-exchange address, or for a torrent its BitTorrent address.",
             HelpName = "IP:PORT",
         };
         var dht = new DhtOptions(defaultPort: 0);
@@ -50,6 +51,11 @@ internal static class GetCommand
         command.SetAction(CommandContext.Action(async (context, cancellationToken) =>
         {
             var text = context.Parse.GetValue(target)!;
+            if (TorrentSource.IsTorrent(text))
+            {
+                return await TorrentAsync(context, dht, text, context.Parse.GetValue(downloadDir), context.Parse.GetValue(peers) ?? [], cancellationToken);
+            }
+
             var resolved = await DownloadTarget.ResolveAsync(text, cancellationToken);
             var sdHash = resolved.SdHash;
             var directory = context.Parse.GetValue(downloadDir) is { } chosen ? Path.GetFullPath(chosen) : null;
@@ -197,7 +203,11 @@ internal static class GetCommand
     /// <summary>Shows the file's progress until it is complete; a failed or stopped download throws its reason.</summary>
     private static Task<JsonObject> FollowAsync(
         CommandContext context, BlobHash sdHash, Func<CancellationToken, Task<JsonObject>> poll, CancellationToken cancellationToken) =>
-        context.Output.WithTransferAsync($"Looking for {sdHash.ToString()[..12]}…", async display =>
+        FollowAsync(context, sdHash.ToString(), poll, cancellationToken);
+
+    private static Task<JsonObject> FollowAsync(
+        CommandContext context, string hash, Func<CancellationToken, Task<JsonObject>> poll, CancellationToken cancellationToken) =>
+        context.Output.WithTransferAsync($"Looking for {hash[..12]}…", async display =>
         {
             while (true)
             {
@@ -208,10 +218,10 @@ internal static class GetCommand
                     case "completed":
                         return file;
                     case "failed" or "stopped":
-                        throw new StreamDownloadException(file["error"]?.GetValue<string>() ?? $"The download of {sdHash} {status}.");
+                        throw new StreamDownloadException(file["error"]?.GetValue<string>() ?? $"The download of {hash} {status}.");
                 }
 
-                var name = file["stream_name"]?.GetValue<string>() ?? $"{sdHash.ToString()[..12]}…";
+                var name = file["stream_name"]?.GetValue<string>() ?? $"{hash[..12]}…";
                 var peers = file["active_peers"]?.GetValue<int>() ?? 0;
                 display.Update(
                     string.Create(CultureInfo.InvariantCulture, $"{name} · {peers} peer{(peers == 1 ? string.Empty : "s")}"),
@@ -220,6 +230,94 @@ internal static class GetCommand
                 await Task.Delay(PollInterval, cancellationToken);
             }
         });
+
+    /// <summary><c>get</c> of a .torrent file or URL: through the running node, or a node in this process.</summary>
+    private static async Task<int> TorrentAsync(
+        CommandContext context, DhtOptions dht, string text, string? chosenDirectory, string[] peerTexts, CancellationToken cancellationToken)
+    {
+        var directory = chosenDirectory is { } chosen ? Path.GetFullPath(chosen) : null;
+        var fixedPeers = peerTexts.Select(peer => HostPort.Parse(peer, "--peer")).ToList();
+        var uri = File.Exists(text) ? Path.GetFullPath(text) : text.Trim();
+        var watch = Stopwatch.StartNew();
+        using var api = context.CreateApiClient();
+        if (await api.IsRunningAsync(cancellationToken))
+        {
+            var parameters = new JsonObject
+            {
+                ["uri"] = uri,
+                ["peers"] = new JsonArray([.. fixedPeers.Select(peer => (JsonNode?)JsonValue.Create(peer.ToString()))]),
+            };
+            if (directory is not null)
+            {
+                parameters["download_directory"] = directory;
+            }
+
+            var added = await api.CallAsync("get", parameters, cancellationToken);
+            var hash = added?["info_hash"]?.GetValue<string>() ?? throw new StreamDownloadException("The node did not say which torrent it added.");
+            try
+            {
+                var file = await FollowAsync(context, hash, async token =>
+                {
+                    var list = await api.CallAsync("file_list", new JsonObject { ["info_hash"] = hash }, token);
+                    return list?["items"]?.AsArray().FirstOrDefault() as JsonObject
+                        ?? throw new StreamDownloadException($"The node no longer lists torrent {hash}; was it deleted?");
+                }, cancellationToken);
+                return SucceedTorrent(context, file, watch.Elapsed);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                context.Output.Fail($"Stopped following; the node goes on downloading torrent {hash} (`smartshare list` shows it).", "cancelled");
+                return ExitCodes.Cancelled;
+            }
+        }
+
+        var flags = Flags(context.Parse, dht, directory, dht.BootstrapEndPoints(context.Parse));
+        flags[NodeSettingKeys.BtPort] = 0;
+        var settings = NodeSettingsStore.Load(context.DataDirectory, flags);
+        await using var host = new NodeHost(new NodeHostOptions
+        {
+            DataDirectory = context.DataDirectory,
+            Settings = settings,
+            Verbose = context.Output.IsVerbose,
+        });
+        await host.StartAsync(cancellationToken);
+        var torrents = host.Services.GetRequiredService<TorrentManager>();
+        context.Output.Detail($"Running a node for this download: BitTorrent peers on TCP port {torrents.ListenEndPoint.Port}.");
+        var metainfo = await TorrentSource.ReadAsync(uri, torrents.Http, cancellationToken);
+        var session = torrents.Add(metainfo, directory, fixedPeers);
+        var infoHash = session.InfoHash;
+        try
+        {
+            var file = await FollowAsync(context, infoHash.ToString(), _ =>
+            {
+                var record = torrents.Find(infoHash) ?? throw new StreamDownloadException($"The torrent {infoHash} is no longer listed.");
+                return Task.FromResult(TorrentView.ToJson(record, torrents.Session(infoHash), null));
+            }, cancellationToken);
+            return SucceedTorrent(context, file, watch.Elapsed);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            context.Output.Fail("Stopped; the pieces verified so far are kept, and `get` again (or `smartshare start`) resumes the download.", "cancelled");
+            return ExitCodes.Cancelled;
+        }
+    }
+
+    private static int SucceedTorrent(CommandContext context, JsonObject file, TimeSpan elapsed)
+    {
+        var path = file["download_path"]?.GetValue<string>() ?? throw new StreamDownloadException("The torrent completed without a path.");
+        var size = file["bytes_total"]?.GetValue<long>() ?? 0;
+        var result = new JsonObject
+        {
+            ["path"] = path,
+            ["info_hash"] = file["info_hash"]?.GetValue<string>(),
+            ["name"] = Path.GetFileName(path),
+            ["size"] = size,
+            ["files"] = file["files"] is JsonArray files ? files.Count : 1,
+            ["seconds"] = Math.Round(elapsed.TotalSeconds, 3),
+        };
+        context.Output.Succeed($"Saved {Path.GetFileName(path)} ({Sizes.Format(size)}) to {path} in {Sizes.Seconds(elapsed)}, every piece verified.", result);
+        return ExitCodes.Success;
+    }
 
     private static int Succeed(CommandContext context, BlobHash sdHash, JsonObject file, TimeSpan elapsed)
     {
