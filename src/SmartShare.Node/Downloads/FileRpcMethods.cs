@@ -29,7 +29,7 @@ internal sealed class FileRpcMethods(
             GetAsync);
         methods.Add(
             "stream_create",
-            "Shares a file ({\"file_path\", \"private\"?, \"advertise\"?: [\"host[:port]\"], \"smartshare_path\"?, \"torrent\"?: false, \"torrent_path\"?}): creates its stream, lists it, announces it unless private, and writes its .smartshare file; with torrent, also makes a torrent (of a file or a folder), seeds it and writes the .torrent file.",
+            "Shares a file ({\"file_path\", \"private\"?, \"advertise\"?: [\"host[:port]\"], \"smartshare_path\"?, \"torrent\"?: false, \"torrent_path\"?, \"trackers\"?: [url]}): creates its stream, lists it, announces it unless private, and writes its .smartshare file; with torrent, also makes a torrent (of a file or a folder), seeds it and writes the .torrent file.",
             StreamCreateAsync);
         methods.Add("file_list", "Files and torrents downloaded, downloading and shared ({\"sd_hash\"?, \"info_hash\"?, \"page\"?, \"page_size\"?}).", FileList);
         methods.Add(
@@ -158,9 +158,10 @@ internal sealed class FileRpcMethods(
         var path = parameters.GetString("file_path");
         var torrentPath = parameters.GetOptionalString("torrent_path");
         var advertise = ReadStrings(parameters, "advertise");
+        var trackers = ReadStrings(parameters, "trackers");
         try
         {
-            var (metainfo, torrent, session) = await torrents.ShareAsync(path, cancellationToken);
+            var (metainfo, torrent, session) = await torrents.ShareAsync(path, trackers.FirstOrDefault(), cancellationToken);
             var peers = ShareFiles.Contacts(advertise, torrents.ListenEndPoint.Port)
                 .Select(contact => contact.Blob)
                 .OfType<SmartShareEndpoint>()
@@ -168,7 +169,7 @@ internal sealed class FileRpcMethods(
                 .OfType<IPEndPoint>();
             view["info_hash"] = torrent.InfoHash.ToString();
             view["torrent"] = torrentPath is null ? null : WriteAtomically(metainfo, torrentPath);
-            view["magnet"] = MagnetLink.Build(torrent.InfoHash, torrent.Info.Name, torrent.Info.TotalLength, peers: peers);
+            view["magnet"] = MagnetLink.Build(torrent.InfoHash, torrent.Info.Name, torrent.Info.TotalLength, trackers, peers);
             view["torrent_name"] = torrent.Info.Name;
             view["pieces_total"] = torrent.Info.PieceCount;
             view["piece_length"] = torrent.Info.PieceLength;

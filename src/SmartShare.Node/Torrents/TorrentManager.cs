@@ -161,10 +161,10 @@ public sealed partial class TorrentManager(
     }
 
     /// <summary>Makes a torrent of a file or folder and seeds it from where it is.</summary>
-    public async Task<(byte[] Metainfo, Torrent Torrent, TorrentSession Session)> ShareAsync(string path, CancellationToken cancellationToken)
+    public async Task<(byte[] Metainfo, Torrent Torrent, TorrentSession Session)> ShareAsync(string path, string? tracker, CancellationToken cancellationToken)
     {
         var full = Path.GetFullPath(Path.TrimEndingDirectorySeparator(path));
-        var (bytes, torrent) = await Task.Run(() => TorrentCreator.Create(full, cancellationToken: cancellationToken), cancellationToken);
+        var (bytes, torrent) = await Task.Run(() => TorrentCreator.Create(full, announce: tracker, cancellationToken: cancellationToken), cancellationToken);
         var verified = new Bitfield(torrent.Info.PieceCount);
         verified.SetAll();
         lock (_addLock)
