@@ -29,6 +29,7 @@ public sealed class TestNode : IAsyncDisposable
     {
         [NodeSettingKeys.Api] = "http://127.0.0.1:0",
         [NodeSettingKeys.Port] = 0,
+        [NodeSettingKeys.BtPort] = 0,
         [NodeSettingKeys.BindAddress] = "127.0.0.1",
         [NodeSettingKeys.AllowLan] = true,
     };

@@ -96,6 +96,7 @@ internal static class GetCommand
         var flags = new Dictionary<string, JsonNode?>
         {
             [NodeSettingKeys.Port] = dht.PortValue(parse),
+            [NodeSettingKeys.BtPort] = 0,
             [NodeSettingKeys.Api] = "http://127.0.0.1:0",
         };
         if (bootstrap.Count > 0)
@@ -272,7 +273,6 @@ internal static class GetCommand
         }
 
         var flags = Flags(context.Parse, dht, directory, dht.BootstrapEndPoints(context.Parse));
-        flags[NodeSettingKeys.BtPort] = 0;
         var settings = NodeSettingsStore.Load(context.DataDirectory, flags);
         await using var host = new NodeHost(new NodeHostOptions
         {

@@ -25,6 +25,9 @@ public sealed class CliWorkspace : IDisposable
 
             // A port nothing listens on: a node someone runs on the default API port must not take part in tests.
             ["SMARTSHARE_API"] = $"http://127.0.0.1:{UnusedPort()}",
+
+            // Nodes started by tests take a free BitTorrent port instead of fighting over 6881.
+            ["SMARTSHARE_BT_PORT"] = "0",
         };
     }
 
