@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.AspNetCore.StaticFiles;
 using Microsoft.Extensions.DependencyInjection;
+using SmartShare.BitTorrent;
 using SmartShare.Lbry;
 using SmartShare.Lbry.Blobs;
 using SmartShare.Lbry.Downloads;
@@ -30,14 +31,32 @@ public static class StreamEndpoint
     {
         ArgumentNullException.ThrowIfNull(endpoints);
         endpoints.MapMethods("/stream/{sdHash}", ["GET", "HEAD"], HandleAsync);
+        endpoints.MapMethods("/stream/{infoHash}/{fileIndex:int}", ["GET", "HEAD"], HandleTorrentFileAsync);
+    }
+
+    private static async Task HandleTorrentFileAsync(HttpContext context, string infoHash, int fileIndex)
+    {
+        if (!InfoHash.TryParse(infoHash, out var hash))
+        {
+            await PlainAsync(context.Response, StatusCodes.Status400BadRequest, $"'{infoHash}' is not an info hash (40 hex digits).");
+            return;
+        }
+
+        await TorrentStreamEndpoint.HandleAsync(context, hash, fileIndex);
     }
 
     private static async Task HandleAsync(HttpContext context, string sdHash)
     {
         var response = context.Response;
+        if (InfoHash.TryParse(sdHash, out var infoHash))
+        {
+            await TorrentStreamEndpoint.HandleAsync(context, infoHash, null);
+            return;
+        }
+
         if (!BlobHash.TryParse(sdHash, out var hash))
         {
-            await PlainAsync(response, StatusCodes.Status400BadRequest, $"'{sdHash}' is not an sd hash (96 lowercase hex digits).");
+            await PlainAsync(response, StatusCodes.Status400BadRequest, $"'{sdHash}' is neither an sd hash (96 lowercase hex digits) nor an info hash (40 hex digits).");
             return;
         }
 

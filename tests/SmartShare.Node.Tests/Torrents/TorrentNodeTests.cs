@@ -1,0 +1,123 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
+using SmartShare.Node.Api;
+using SmartShare.Node.Client;
+using SmartShare.Node.Tests.Downloads;
+using SmartShare.Node.Torrents;
+
+namespace SmartShare.Node.Tests.Torrents;
+
+/// <summary>Two real nodes on 127.0.0.1: one shares a torrent, the other gets it through the API.</summary>
+public sealed class TorrentNodeTests : IDisposable
+{
+    private readonly NodeTestDirectory _directory = new();
+
+    public void Dispose() => _directory.Dispose();
+
+    [Fact]
+    public async Task A_torrent_shared_by_one_node_is_fetched_by_another_listed_streamed_and_deleted()
+    {
+        await using var seeder = await TransferNode.StartAsync("seeder", _directory.File("seeder"));
+        await using var leecher = await TransferNode.StartAsync("leecher", _directory.File("leecher"));
+        var source = TransferNode.WriteRandomFile(_directory.File("clip.bin"), (3 * 1024 * 1024) + 777, seed: 7);
+        var torrentPath = _directory.File("clip.torrent");
+        var shared = await seeder.CallAsync("stream_create", new JsonObject { ["file_path"] = source, ["torrent"] = true, ["torrent_path"] = torrentPath });
+        var infoHash = shared!["info_hash"]!.GetValue<string>();
+        Assert.True(File.Exists(torrentPath));
+        Assert.StartsWith($"magnet:?xt=urn:btih:{infoHash}", shared["magnet"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.NotNull(shared["sd_hash"]);
+
+        var got = await leecher.CallAsync("get", new JsonObject { ["uri"] = torrentPath, ["peers"] = new JsonArray(BtEndPoint(seeder).ToString()) });
+        Assert.Equal(infoHash, got!["info_hash"]!.GetValue<string>());
+
+        // A range in the middle, asked for at once: it is served as soon as its pieces are verified.
+        using (var response = await leecher.GetStreamAsync(infoHash, "bytes=1000000-1099999"))
+        {
+            Assert.Equal(HttpStatusCode.PartialContent, response.StatusCode);
+            var body = await response.Content.ReadAsByteArrayAsync();
+            var expected = (await File.ReadAllBytesAsync(source))[1000000..1100000];
+            Assert.Equal(expected, body);
+        }
+
+        var done = await WaitForTorrentAsync(leecher, infoHash, "completed");
+        var path = done["download_path"]!.GetValue<string>();
+        Assert.Equal(TransferNode.Sha256(source), TransferNode.Sha256(path));
+        Assert.Equal(Path.Combine(leecher.Downloads, "clip.bin"), path);
+        Assert.Equal("torrent", done["type"]!.GetValue<string>());
+
+        var all = await leecher.CallAsync("file_list");
+        Assert.Contains(all!["items"]!.AsArray(), item => item!["info_hash"]?.GetValue<string>() == infoHash);
+
+        Assert.True((await leecher.CallAsync("file_delete", new JsonObject { ["info_hash"] = infoHash, ["delete_from_download_dir"] = true }))!.GetValue<bool>());
+        Assert.False(File.Exists(path));
+        var after = await leecher.CallAsync("file_list", new JsonObject { ["info_hash"] = infoHash });
+        Assert.Empty(after!["items"]!.AsArray());
+    }
+
+    [Fact]
+    public async Task A_shared_folder_streams_each_file_and_lists_them_when_no_file_is_named()
+    {
+        await using var seeder = await TransferNode.StartAsync("seeder", _directory.File("seeder"));
+        await using var leecher = await TransferNode.StartAsync("leecher", _directory.File("leecher"));
+        var folder = Directory.CreateDirectory(_directory.File("show")).FullName;
+        Directory.CreateDirectory(Path.Combine(folder, "season 1"));
+        var first = TransferNode.WriteRandomFile(Path.Combine(folder, "season 1", "e01.mkv"), 1_500_000, seed: 1);
+        var second = TransferNode.WriteRandomFile(Path.Combine(folder, "season 1", "e02.mkv"), 900_001, seed: 2);
+        var torrentPath = _directory.File("show.torrent");
+        var shared = await seeder.CallAsync("stream_create", new JsonObject { ["file_path"] = folder, ["torrent"] = true, ["torrent_path"] = torrentPath });
+        var infoHash = shared!["info_hash"]!.GetValue<string>();
+        Assert.Null(shared["sd_hash"]);
+
+        await leecher.CallAsync("get", new JsonObject { ["uri"] = torrentPath, ["peers"] = new JsonArray(BtEndPoint(seeder).ToString()) });
+        using (var listing = await leecher.GetStreamAsync(infoHash))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, listing.StatusCode);
+            Assert.Contains("e02.mkv", await listing.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+
+        using (var response = await leecher.GetStreamAsync($"{infoHash}/1"))
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Equal(await File.ReadAllBytesAsync(second), await response.Content.ReadAsByteArrayAsync());
+        }
+
+        await WaitForTorrentAsync(leecher, infoHash, "completed");
+        Assert.Equal(TransferNode.Sha256(first), TransferNode.Sha256(Path.Combine(leecher.Downloads, "show", "season 1", "e01.mkv")));
+    }
+
+    [Fact]
+    public async Task A_bad_torrent_is_refused_with_a_sentence()
+    {
+        await using var node = await TransferNode.StartAsync("node", _directory.File("node"));
+        var bogus = _directory.File("bogus.torrent");
+        await File.WriteAllTextAsync(bogus, "d4:infod4:name3:abcee");
+        var error = await Assert.ThrowsAsync<NodeApiException>(() => node.CallAsync("get", new JsonObject { ["uri"] = bogus }));
+        Assert.Equal(JsonRpcErrorCodes.InvalidParams, error.Code);
+        Assert.False(string.IsNullOrWhiteSpace(error.Message));
+    }
+
+    private static IPEndPoint BtEndPoint(TransferNode node) =>
+        new(IPAddress.Loopback, node.Host.Services.GetRequiredService<TorrentManager>().ListenEndPoint.Port);
+
+    private static async Task<JsonObject> WaitForTorrentAsync(TransferNode node, string infoHash, string status)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        while (true)
+        {
+            var list = await node.CallAsync("file_list", new JsonObject { ["info_hash"] = infoHash });
+            var item = (JsonObject)list!["items"]!.AsArray().Single()!;
+            if (item["status"]!.GetValue<string>() == status)
+            {
+                return item;
+            }
+
+            if (item["status"]!.GetValue<string>() is "failed" or "stopped")
+            {
+                throw new InvalidOperationException($"{node.Name}: torrent {infoHash} {item["status"]}: {item["error"]}");
+            }
+
+            await Task.Delay(50, timeout.Token);
+        }
+    }
+}
