@@ -159,6 +159,18 @@ public sealed class PiecePicker
             InEndgame = !anyOpen;
             if (InEndgame)
             {
+                // Blocks picked by this very call are not in alreadyAsked yet: never ask the same peer twice.
+                if (picked > 0)
+                {
+                    var asked = new HashSet<long>(alreadyAsked);
+                    for (var i = into.Count - picked; i < into.Count; i++)
+                    {
+                        asked.Add(into[i].Key);
+                    }
+
+                    alreadyAsked = asked;
+                }
+
                 foreach (var partial in _partial.Values)
                 {
                     if (picked >= max)
