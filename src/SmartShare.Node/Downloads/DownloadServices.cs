@@ -20,6 +20,7 @@ public static class DownloadServices
         services.AddSingleton(Torrents.TorrentStore.Open(dataDirectory));
         services.AddSingleton<Torrents.TorrentManager>();
         services.AddHostedService(provider => provider.GetRequiredService<Torrents.TorrentManager>());
+        services.AddSingleton<IStatusContributor>(provider => provider.GetRequiredService<Torrents.TorrentManager>());
         services.AddSingleton<IRpcMethodProvider, FileRpcMethods>();
         return services;
     }

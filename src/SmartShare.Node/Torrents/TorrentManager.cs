@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
+using System.Text.Json.Nodes;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using SmartShare.BitTorrent;
@@ -24,7 +25,7 @@ public sealed partial class TorrentManager(
     NodeSettingsStore settings,
     IRandomSource random,
     TimeProvider time,
-    ILogger<TorrentManager> logger) : IHostedService, IAsyncDisposable
+    ILogger<TorrentManager> logger) : IHostedService, IAsyncDisposable, IStatusContributor
 {
     private readonly ConcurrentDictionary<InfoHash, TorrentSession> _sessions = new();
     private readonly Lock _addLock = new();
@@ -113,6 +114,22 @@ public sealed partial class TorrentManager(
     }
 
     public async ValueTask DisposeAsync() => await StopAsync(CancellationToken.None);
+
+    public string Section => "bittorrent";
+
+    public JsonNode? Describe()
+    {
+        var sessions = _sessions.Values.ToList();
+        return new JsonObject
+        {
+            ["port"] = _client?.LocalEndPoint.Port,
+            ["peer_id"] = _client?.PeerId.ToString(),
+            ["torrents"] = sessions.Count,
+            ["downloading"] = sessions.Count(s => s.State is TorrentState.Downloading or TorrentState.Checking),
+            ["seeding"] = sessions.Count(s => s.State == TorrentState.Seeding),
+            ["peers"] = sessions.Sum(s => s.Progress.Peers),
+        };
+    }
 
     public TorrentSession? Session(InfoHash infoHash) => _sessions.GetValueOrDefault(infoHash);
 
