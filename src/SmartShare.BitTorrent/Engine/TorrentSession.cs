@@ -862,8 +862,27 @@ public sealed class TorrentSession : IAsyncDisposable
         {
             if (peer.AnnouncedPieces)
             {
-                action = PeerAction.Drop("it sent a bitfield after other piece announcements");
-                return false;
+                // aria2 sends a bitfield (or have-all) later in a connection in place of many haves: take its new
+                // pieces as haves. Only have-none cannot follow other announcements.
+                if (message.Type == PeerMessageType.HaveNone)
+                {
+                    action = PeerAction.Drop("it sent have-none after other piece announcements");
+                    return false;
+                }
+
+                var wanted = false;
+                foreach (var index in has.SetIndexes())
+                {
+                    if (!peer.Has[index])
+                    {
+                        peer.Has[index] = true;
+                        _picker!.AddPeerPiece(index);
+                        wanted |= !_picker.Have[index];
+                    }
+                }
+
+                action = InterestAndTopUp(peer, maybeInterested: wanted);
+                return !BothSeeds(peer, ref action);
             }
 
             peer.AnnouncedPieces = true;
