@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using SmartShare.Cli.Output;
 using SmartShare.Node.Downloads;
+using SmartShare.Node.Torrents;
 
 namespace SmartShare.Cli.Commands;
 
@@ -30,7 +31,12 @@ internal static class ListCommand
             else
             {
                 var files = FileStore.Open(context.DataDirectory);
-                items = [.. files.List().Select(record => (JsonNode?)FileView.ToJson(record, null, null))];
+                var torrents = TorrentStore.Open(context.DataDirectory);
+                items =
+                [
+                    .. files.List().Select(record => (JsonNode?)FileView.ToJson(record, null, null)),
+                    .. torrents.List().Select(record => (JsonNode?)TorrentView.ToJson(record, null, null)),
+                ];
             }
 
             var text = new StringBuilder();
@@ -41,7 +47,7 @@ internal static class ListCommand
 
             text.Append(items.Count switch
             {
-                0 => "No files yet: `smartshare share FILE` or `smartshare get SD_HASH` adds one.",
+                0 => "No files yet: `smartshare share FILE` or `smartshare get SD_HASH|FILE.torrent` adds one.",
                 1 => "1 file.",
                 _ => $"{items.Count} files.",
             });
@@ -55,11 +61,12 @@ internal static class ListCommand
     {
         var status = item["status"]?.GetValue<string>() ?? "?";
         var name = item["file_name"]?.GetValue<string>() ?? item["stream_name"]?.GetValue<string>() ?? "(name not known yet)";
-        var sdHash = item["sd_hash"]?.GetValue<string>() ?? string.Empty;
+        var sdHash = item["sd_hash"]?.GetValue<string>() ?? item["info_hash"]?.GetValue<string>() ?? string.Empty;
         var progress = item["bytes_total"]?.GetValue<long>() is > 0 and var total
             ? string.Create(CultureInfo.InvariantCulture, $" {100.0 * (item["bytes_have"]?.GetValue<long>() ?? 0) / total:0.0}%")
             : item["written_bytes"]?.GetValue<long>() is { } size ? $" {Sizes.Format(size)}" : string.Empty;
         var error = item["error"]?.GetValue<string>() is { } reason ? $" ({reason})" : string.Empty;
-        return $"{status,-11} {item["kind"]?.GetValue<string>(),-8} {sdHash[..Math.Min(12, sdHash.Length)]}  {name}{progress}{error}";
+        var kind = item["type"]?.GetValue<string>() == "torrent" ? $"{item["kind"]?.GetValue<string>()}/bt" : item["kind"]?.GetValue<string>();
+        return $"{status,-11} {kind,-11} {sdHash[..Math.Min(12, sdHash.Length)]}  {name}{progress}{error}";
     }
 }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json;
 using SmartShare.Cli.Tests.Support;
 
 namespace SmartShare.Cli.Tests.Commands;
@@ -30,6 +31,10 @@ public sealed class TorrentCommandsTests : IDisposable
         Assert.True(File.Exists(torrentPath));
         Assert.StartsWith($"magnet:?xt=urn:btih:{infoHash}", shared.GetProperty("magnet").GetString(), StringComparison.Ordinal);
         Assert.True(File.Exists(shareOut));
+        var listed = (await _seeder.RunAsync("list", "--json")).ShouldSucceedWithJson().GetProperty("items").EnumerateArray()
+            .Single(item => item.TryGetProperty("info_hash", out var hash) && hash.GetString() == infoHash);
+        Assert.Equal("completed", listed.GetProperty("status").GetString());
+        Assert.Equal("share", listed.GetProperty("kind").GetString());
 
         await using var seeder = BackgroundSmartShare.Start(
             [
