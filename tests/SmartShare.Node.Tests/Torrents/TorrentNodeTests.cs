@@ -87,6 +87,44 @@ public sealed class TorrentNodeTests : IDisposable
     }
 
     [Fact]
+    public async Task A_torrent_named_by_an_http_url_is_fetched_and_downloaded()
+    {
+        await using var seeder = await TransferNode.StartAsync("seeder", _directory.File("seeder"));
+        await using var leecher = await TransferNode.StartAsync("leecher", _directory.File("leecher"));
+        var source = TransferNode.WriteRandomFile(_directory.File("talk.webm"), 700_000, seed: 3);
+        var torrentPath = _directory.File("talk.torrent");
+        var shared = await seeder.CallAsync("stream_create", new JsonObject { ["file_path"] = source, ["torrent"] = true, ["torrent_path"] = torrentPath });
+        var infoHash = shared!["info_hash"]!.GetValue<string>();
+
+        // A one-request web server on 127.0.0.1 hands out the .torrent file.
+        using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        var serve = Task.Run(async () =>
+        {
+            using var client = await listener.AcceptTcpClientAsync();
+            await using var stream = client.GetStream();
+            var request = new byte[4096];
+            _ = await stream.ReadAsync(request);
+            var body = await File.ReadAllBytesAsync(torrentPath);
+            var header = System.Text.Encoding.ASCII.GetBytes(
+                $"HTTP/1.1 200 OK\r\nContent-Type: application/x-bittorrent\r\nContent-Length: {body.Length}\r\nConnection: close\r\n\r\n");
+            await stream.WriteAsync(header);
+            await stream.WriteAsync(body);
+        });
+
+        var got = await leecher.CallAsync("get", new JsonObject
+        {
+            ["uri"] = $"http://127.0.0.1:{port}/files/talk.torrent",
+            ["peers"] = new JsonArray(BtEndPoint(seeder).ToString()),
+        });
+        await serve;
+        Assert.Equal(infoHash, got!["info_hash"]!.GetValue<string>());
+        var done = await WaitForTorrentAsync(leecher, infoHash, "completed");
+        Assert.Equal(TransferNode.Sha256(source), TransferNode.Sha256(done["download_path"]!.GetValue<string>()));
+    }
+
+    [Fact]
     public async Task A_bad_torrent_is_refused_with_a_sentence()
     {
         await using var node = await TransferNode.StartAsync("node", _directory.File("node"));
