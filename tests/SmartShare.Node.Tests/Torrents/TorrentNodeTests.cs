@@ -125,6 +125,29 @@ public sealed class TorrentNodeTests : IDisposable
     }
 
     [Fact]
+    public async Task A_node_stopped_mid_download_resumes_at_its_next_start_without_fetching_verified_pieces_again()
+    {
+        // The seeder's upload limit (1 MiB/s) keeps the 4 MiB download running long enough to stop it halfway.
+        await using var seeder = await TransferNode.StartAsync(
+            "seeder", _directory.File("seeder"), extra: new Dictionary<string, JsonNode?> { [SmartShare.Node.Settings.NodeSettingKeys.MaxUploadRate] = 1024 });
+        var source = TransferNode.WriteRandomFile(_directory.File("lecture.mp4"), 4 * 1024 * 1024, seed: 9);
+        var torrentPath = _directory.File("lecture.torrent");
+        var shared = await seeder.CallAsync("stream_create", new JsonObject { ["file_path"] = source, ["torrent"] = true, ["torrent_path"] = torrentPath });
+        var infoHash = shared!["info_hash"]!.GetValue<string>();
+        var total = new FileInfo(source).Length;
+
+        var leecher = await TransferNode.StartAsync("leecher", _directory.File("leecher"));
+        await leecher.CallAsync("get", new JsonObject { ["uri"] = torrentPath, ["peers"] = new JsonArray(BtEndPoint(seeder).ToString()) });
+        await WaitUntilAsync(async () => (await TorrentAsync(leecher, infoHash))["bytes_have"]?.GetValue<long>() >= total / 3);
+        await leecher.DisposeAsync();
+
+        await using var restarted = await TransferNode.StartAsync("leecher", _directory.File("leecher"));
+        var done = await WaitForTorrentAsync(restarted, infoHash, "completed");
+        Assert.Equal(TransferNode.Sha256(source), TransferNode.Sha256(done["download_path"]!.GetValue<string>()));
+        Assert.True(done["received_bytes"]!.GetValue<long>() < total, $"the restarted node received {done["received_bytes"]} bytes of {total}");
+    }
+
+    [Fact]
     public async Task A_bad_torrent_is_refused_with_a_sentence()
     {
         await using var node = await TransferNode.StartAsync("node", _directory.File("node"));
@@ -137,6 +160,21 @@ public sealed class TorrentNodeTests : IDisposable
 
     private static IPEndPoint BtEndPoint(TransferNode node) =>
         new(IPAddress.Loopback, node.Host.Services.GetRequiredService<TorrentManager>().ListenEndPoint.Port);
+
+    private static async Task<JsonObject> TorrentAsync(TransferNode node, string infoHash)
+    {
+        var list = await node.CallAsync("file_list", new JsonObject { ["info_hash"] = infoHash });
+        return (JsonObject)list!["items"]!.AsArray().Single()!;
+    }
+
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        while (!await condition())
+        {
+            await Task.Delay(50, timeout.Token);
+        }
+    }
 
     private static async Task<JsonObject> WaitForTorrentAsync(TransferNode node, string infoHash, string status)
     {
