@@ -682,7 +682,7 @@ public sealed class TorrentSession : IAsyncDisposable
                 new Dictionary<string, byte>(),
                 MetadataSize: null,
                 Client: "SmartShare 0.1",
-                RequestQueue: _options.AdvertisedRequestQueue,
+                RequestQueue: Math.Min(_options.AdvertisedRequestQueue, _options.MaxPeerRequestQueue),
                 ListenPort: _options.ListenPort is > 0 and <= 65535 ? (ushort)_options.ListenPort : null,
                 YourIp: null);
             await peer.Connection.SendExtendedAsync(0, handshake.Encode(), peer.Token).ConfigureAwait(false);
@@ -932,10 +932,12 @@ public sealed class TorrentSession : IAsyncDisposable
             return default;
         }
 
+        // The peer's reqq caps everything, even the initial burst (a small reqq must not make the bounds cross).
+        var most = Math.Max(1, Math.Min(_options.MaxOutstandingRequests, peer.RemoteRequestQueue));
         var target = (int)Math.Clamp(
             peer.Download.Rate * _options.RequestAheadSeconds / BlockRequest.BlockSize,
-            _options.InitialOutstandingRequests,
-            Math.Min(_options.MaxOutstandingRequests, peer.RemoteRequestQueue));
+            Math.Min(_options.InitialOutstandingRequests, most),
+            most);
         if (peer.Snubbed)
         {
             target = 1;
