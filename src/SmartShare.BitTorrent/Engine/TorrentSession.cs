@@ -500,6 +500,7 @@ public sealed class TorrentSession : IAsyncDisposable
                 }
             }
 
+            Log($"could not connect to {endPoint}: {e.Message}");
             return;
         }
         catch (OperationCanceledException)
