@@ -43,7 +43,10 @@ public sealed class PiecePicker
     /// <summary>Take pieces in index order rather than rarest first (streaming a whole torrent in order).</summary>
     public bool Sequential { get; set; }
 
-    /// <summary>Bound on the bytes of pieces being assembled, so piece buffers stay bounded for huge pieces.</summary>
+    /// <summary>
+    /// Bound on the bytes of pieces being assembled or waiting for their check, so piece buffers stay bounded (for
+    /// huge pieces, or a disk slower than the network).
+    /// </summary>
     public long MaxPartialBytes { get; set; } = 64L * 1024 * 1024;
 
     /// <summary>Endgame duplicates: how many peers at most are asked for one block.</summary>
@@ -228,8 +231,8 @@ public sealed class PiecePicker
             return false;
         }
 
+        // Its bytes stay counted until the check is done: a slow disk must not let verified-but-unwritten pieces pile up.
         _partial.Remove(partial.Index);
-        _partialBytes -= partial.Size;
         _verifying.Add(partial.Index);
         return true;
     }
@@ -247,13 +250,23 @@ public sealed class PiecePicker
     /// <summary>A piece passed its hash check and is written.</summary>
     public void PieceVerified(int piece)
     {
-        _verifying.Remove(piece);
+        if (_verifying.Remove(piece))
+        {
+            _partialBytes -= _info.GetPieceSize(piece);
+        }
+
         Have[piece] = true;
         InEndgame = InEndgame && !Have.IsComplete;
     }
 
     /// <summary>A completed piece failed its hash check (or could not be written): it will be fetched again.</summary>
-    public void PieceFailed(int piece) => _verifying.Remove(piece);
+    public void PieceFailed(int piece)
+    {
+        if (_verifying.Remove(piece))
+        {
+            _partialBytes -= _info.GetPieceSize(piece);
+        }
+    }
 
     /// <summary>A piece recorded as had no longer matches on disk: fetch it again.</summary>
     public void PieceLost(int piece) => Have[piece] = false;
