@@ -1075,12 +1075,26 @@ public sealed class TorrentSession : IAsyncDisposable
         await foreach (var request in peer.Uploads.Reader.ReadAllAsync(peer.Token).ConfigureAwait(false))
         {
             Interlocked.Decrement(ref peer.QueuedUploads);
+            bool choked;
             lock (_lock)
             {
-                if (peer.Cancelled.Remove(request.Key) || peer.AmChoking)
+                if (peer.Cancelled.Remove(request.Key))
                 {
                     continue;
                 }
+
+                choked = peer.AmChoking;
+            }
+
+            if (choked)
+            {
+                // BEP 6: with the fast extension a choke does not cancel requests; each one queued must be rejected.
+                if (peer.SupportsFast)
+                {
+                    await peer.Connection.SendBlockRequestAsync(PeerMessageType.Reject, request.Index, request.Begin, request.Length, peer.Token).ConfigureAwait(false);
+                }
+
+                continue;
             }
 
             using var lease = await _cache.GetAsync(request.Index, peer.Token).ConfigureAwait(false);
