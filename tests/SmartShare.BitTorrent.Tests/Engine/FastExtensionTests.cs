@@ -70,3 +70,64 @@ public sealed class FastExtensionTests
         Assert.True(rejected > 0);
     }
 }
+
+public sealed class RequestQueueTests
+{
+    [Theory]
+    [InlineData(1)]
+    [InlineData(10)]
+    [InlineData(100)]
+    public async Task A_leecher_keeps_no_more_requests_outstanding_than_the_peer_advertises(int reqq)
+    {
+        await using var kit = new EngineTestKit();
+        var content = EngineTestKit.RandomBytes((1024 * 1024) + 3000);
+        var source = kit.Folder("seed");
+        await File.WriteAllBytesAsync(Path.Combine(source, "data.bin"), content);
+        var (_, torrent) = TorrentCreator.Create(Path.Combine(source, "data.bin"), pieceLength: 64 * 1024);
+        var leecher = kit.Client();
+        var downloads = kit.Folder("downloads");
+        var session = leecher.Add(torrent, kit.Storage(torrent, downloads), resume: null);
+        await session.StartAsync(CancellationToken.None);
+
+        // A seeder by hand that advertises reqq and answers each batch of requests once the batch has arrived.
+        await using var raw = await RawPeer.ConnectAsync(leecher.LocalEndPoint, torrent.InfoHash, PeerCapabilities.ExtensionProtocol);
+        var handshake = new ExtensionHandshake(new Dictionary<string, byte>(), MetadataSize: null, Client: "raw", RequestQueue: reqq, ListenPort: null, YourIp: null);
+        await raw.SendAsync(RawPeer.Extended(0, handshake.Encode()));
+        var all = new Bitfield(torrent.Info.PieceCount);
+        all.SetAll();
+        await raw.SendAsync(RawPeer.Bitfield(all.Bytes));
+        await raw.SendAsync(RawPeer.Message(PeerMessageType.Unchoke));
+
+        var pending = new List<(int Index, int Begin, int Length)>();
+        var most = 0;
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        while (await raw.ReadAsync(timeout.Token) is { } message)
+        {
+            if (message.Type == PeerMessageType.Request)
+            {
+                pending.Add((
+                    BinaryPrimitives.ReadInt32BigEndian(message.Payload),
+                    BinaryPrimitives.ReadInt32BigEndian(message.Payload.AsSpan(4)),
+                    BinaryPrimitives.ReadInt32BigEndian(message.Payload.AsSpan(8))));
+            }
+
+            if (pending.Count > 0 && raw.Available == 0)
+            {
+                most = Math.Max(most, pending.Count);
+                var answers = new List<byte>();
+                foreach (var (index, begin, length) in pending)
+                {
+                    answers.AddRange(RawPeer.Piece(index, begin, content.AsSpan((index * 64 * 1024) + begin, length)));
+                }
+
+                pending.Clear();
+                await raw.SendAsync(answers.ToArray());
+            }
+        }
+
+        // The leecher closes a seed once it is complete.
+        await HostilePeerTests.CompletedAsync(kit, session);
+        Assert.Equal(content, await File.ReadAllBytesAsync(Path.Combine(downloads, "data.bin")));
+        Assert.InRange(most, 1, reqq);
+    }
+}

@@ -24,6 +24,9 @@ internal sealed class RawPeer : IAsyncDisposable
     /// <summary>Our side of the connection, as the session sees the peer.</summary>
     public IPEndPoint LocalEndPoint => (IPEndPoint)_socket.LocalEndPoint!;
 
+    /// <summary>Bytes received and not read yet.</summary>
+    public int Available => _socket.Available;
+
     public static async Task<RawPeer> ConnectAsync(IPEndPoint target, InfoHash infoHash, PeerCapabilities capabilities = PeerCapabilities.None)
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
@@ -70,6 +73,16 @@ internal sealed class RawPeer : IAsyncDisposable
         BinaryPrimitives.WriteInt32BigEndian(bytes, 1 + bits.Length);
         bytes[4] = (byte)PeerMessageType.Bitfield;
         bits.CopyTo(bytes.AsSpan(5));
+        return bytes;
+    }
+
+    public static byte[] Extended(byte id, ReadOnlySpan<byte> payload)
+    {
+        var bytes = new byte[6 + payload.Length];
+        BinaryPrimitives.WriteInt32BigEndian(bytes, 2 + payload.Length);
+        bytes[4] = (byte)PeerMessageType.Extended;
+        bytes[5] = id;
+        payload.CopyTo(bytes.AsSpan(6));
         return bytes;
     }
 
