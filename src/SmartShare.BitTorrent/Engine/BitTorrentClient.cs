@@ -175,6 +175,7 @@ public sealed class BitTorrentClient : IAsyncDisposable
 
     private async Task HandleIncomingAsync(Socket socket, CancellationToken token)
     {
+        var from = RemoteText(socket);
         PeerConnection connection;
         Handshake remote;
         try
@@ -185,6 +186,11 @@ public sealed class BitTorrentClient : IAsyncDisposable
         }
         catch (Exception e) when (e is PeerConnectionException or OperationCanceledException or IOException or SocketException or ObjectDisposedException)
         {
+            if (e is not OperationCanceledException)
+            {
+                _options.Log?.Invoke($"an incoming connection from {from} failed its handshake: {e.Message}");
+            }
+
             socket.Dispose();
             return;
         }
@@ -200,5 +206,17 @@ public sealed class BitTorrentClient : IAsyncDisposable
         }
 
         await session.AcceptAsync(connection).ConfigureAwait(false);
+    }
+
+    private static string RemoteText(Socket socket)
+    {
+        try
+        {
+            return socket.RemoteEndPoint?.ToString() ?? "an unknown address";
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            return "an unknown address";
+        }
     }
 }

@@ -7,8 +7,11 @@ public sealed class SeedToLibtorrentTests : IDisposable
 {
     private readonly InteropDirectory _directory = new();
 
-    [Fact]
-    public async Task Libtorrent_downloads_a_file_our_node_shares_when_given_its_address()
+    /// <param name="encryption">libtorrent's "enabled" (plaintext or MSE, its default) or "forced" (MSE only: our node must accept an MSE handshake).</param>
+    [Theory]
+    [InlineData("enabled")]
+    [InlineData("forced")]
+    public async Task Libtorrent_downloads_a_file_our_node_shares_when_given_its_address(string encryption)
     {
         // The torrent names the tracker, but the tracker does not serve this hash (not whitelisted): the
         // address handed to libtorrent is the only way to our node.
@@ -22,8 +25,13 @@ public sealed class SeedToLibtorrentTests : IDisposable
         await node.WaitForSeedingAsync(infoHash, TimeSpan.FromSeconds(15));
 
         var downloads = _directory.Folder("libtorrent");
-        await using var downloader = await LibtorrentPeer.StartListeningAsync(new LibtorrentOptions { TorrentPath = torrent, SavePath = downloads });
+        await using var downloader = await LibtorrentPeer.StartListeningAsync(new LibtorrentOptions { TorrentPath = torrent, SavePath = downloads, Encryption = encryption });
         downloader.ConnectPeer(node.BitTorrentEndPoint);
+        await Waiting.UntilAsync(
+            async () => (await node.TorrentAsync(infoHash))["peers"]?.GetValue<int>() >= 1 || downloader.Progress?.Done == downloader.Progress?.Total && downloader.Progress is { Total: > 0 },
+            $"our node completes a BitTorrent handshake with libtorrent (encryption {encryption}) from {downloader.Endpoint}",
+            TimeSpan.FromSeconds(15),
+            () => node.Describe() + "\n" + downloader.Describe());
         try
         {
             await downloader.WaitForFinishedAsync(TimeSpan.FromSeconds(30));

@@ -10,8 +10,11 @@ public sealed class SeedToTransmissionTests : IDisposable
 {
     private readonly InteropDirectory _directory = new();
 
-    [Fact]
-    public async Task Transmission_downloads_a_file_our_node_shares_when_our_node_dials_it()
+    /// <param name="encryption">Transmission's "-ep" (prefers MSE, its default) or "-er" (MSE required: our node must dial with MSE).</param>
+    [Theory]
+    [InlineData("-ep")]
+    [InlineData("-er")]
+    public async Task Transmission_downloads_a_file_our_node_shares_when_our_node_dials_it(string encryption)
     {
         await using var node = await OurNode.StartAsync(_directory.Folder("ours"));
         var source = TestFiles.WriteRandom(Path.Combine(_directory.Folder("share"), "shared.bin"), (3 << 20) + 4_321);
@@ -21,7 +24,7 @@ public sealed class SeedToTransmissionTests : IDisposable
         await node.WaitForSeedingAsync(infoHash, TimeSpan.FromSeconds(15));
 
         var downloads = _directory.Folder("transmission");
-        await using var transmission = await Transmission.StartAsync(torrent, downloads, LoopbackAddresses.Next());
+        await using var transmission = await Transmission.StartAsync(torrent, downloads, LoopbackAddresses.Next(), encryption);
 
         // The torrent is already seeding: get adds the peer to it (and does not start a second download).
         var answer = await node.GetTorrentAsync(torrent, [transmission.Endpoint]);
@@ -29,9 +32,16 @@ public sealed class SeedToTransmissionTests : IDisposable
         Assert.Equal("completed", answer["status"]!.GetValue<string>());
         Assert.Equal(source, answer["download_path"]!.GetValue<string>());
 
+        // Transmission closes handshakes while it checks its files after starting: our node dials again (after 1 s,
+        // then backing off). With "-er" Transmission accepts only MSE-encrypted handshakes.
+        await Waiting.UntilAsync(
+            async () => (await node.TorrentAsync(infoHash))["peers"]?.GetValue<int>() >= 1,
+            $"our node completes a BitTorrent handshake with Transmission {encryption} at {transmission.Endpoint}",
+            TimeSpan.FromSeconds(20),
+            () => node.Describe() + "\n" + transmission.Describe());
         try
         {
-            await transmission.WaitForFinishedAsync(TimeSpan.FromSeconds(45));
+            await transmission.WaitForFinishedAsync(TimeSpan.FromSeconds(40));
         }
         catch (Exception ex) when (ex is Xunit.Sdk.XunitException)
         {
