@@ -176,20 +176,32 @@ public sealed class TorrentSession : IAsyncDisposable
         StartTrackers();
     }
 
-    /// <summary>Addresses to dial (from trackers, the user, or peer exchange).</summary>
-    public void AddPeers(IEnumerable<IPEndPoint> peers)
+    /// <summary>
+    /// Addresses to dial (from trackers, the user, or peer exchange). <paramref name="retryNow"/> (peers the user
+    /// named) clears the back-off of addresses already known, so asking again dials again at once.
+    /// </summary>
+    public void AddPeers(IEnumerable<IPEndPoint> peers, bool retryNow = false)
     {
         ArgumentNullException.ThrowIfNull(peers);
         lock (_lock)
         {
             foreach (var peer in peers)
             {
-                if (_candidates.Count >= MaxCandidates)
+                if (peer.Port is <= 0 or > 65535)
                 {
-                    break;
+                    continue;
                 }
 
-                if (peer.Port is > 0 and <= 65535 && !_candidates.ContainsKey(peer))
+                if (_candidates.TryGetValue(peer, out var known))
+                {
+                    if (retryNow)
+                    {
+                        known.NextAttempt = 0;
+                        known.Failures = 0;
+                        known.Seed = false;
+                    }
+                }
+                else if (_candidates.Count < MaxCandidates || retryNow)
                 {
                     _candidates.Add(peer, new Candidate());
                 }

@@ -185,14 +185,15 @@ public sealed class PeerConnection : IAsyncDisposable
             throw new PeerConnectionException(PeerConnectionErrorKind.WrongInfoHash, $"Peer {RemoteEndPoint} asked for torrent {Remote.InfoHash}, not {ours.InfoHash}.");
         }
 
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(_options.HandshakeTimeout);
+        await WriteHandshakeAsync(ours, cancellationToken, timeout.Token);
+
+        // Answered first even to ourselves, so the dialing side sees its own peer id too and stops dialing this address.
         if (Remote.PeerId == ours.PeerId)
         {
             throw new PeerConnectionException(PeerConnectionErrorKind.SelfConnection, $"Peer {RemoteEndPoint} has our own peer id: it is this client.");
         }
-
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(_options.HandshakeTimeout);
-        await WriteHandshakeAsync(ours, cancellationToken, timeout.Token);
     }
 
     /// <summary>

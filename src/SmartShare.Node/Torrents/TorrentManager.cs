@@ -150,7 +150,7 @@ public sealed partial class TorrentManager(
         {
             if (_sessions.TryGetValue(torrent.InfoHash, out var running))
             {
-                running.AddPeers(peerList);
+                running.AddPeers(peerList, retryNow: true);
                 return running;
             }
 
@@ -252,7 +252,7 @@ public sealed partial class TorrentManager(
         try
         {
             await session.StartAsync(CancellationToken.None, verified);
-            session.AddPeers(peers);
+            session.AddPeers(peers, retryNow: true);
         }
         catch (Exception ex) when (ex is TorrentStorageException or IOException or UnauthorizedAccessException or ObjectDisposedException)
         {
