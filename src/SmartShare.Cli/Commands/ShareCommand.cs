@@ -160,7 +160,7 @@ internal static class ShareCommand
             progress => Task.Run(
                 () => TorrentCreator.Create(path, announce: options.Trackers.FirstOrDefault(), progress: progress, cancellationToken: cancellationToken),
                 cancellationToken));
-        File.WriteAllBytes(options.TorrentPath, bytes);
+        ShareFiles.WriteAtomically(bytes, options.TorrentPath);
         var store = TorrentStore.Open(context.DataDirectory);
         var now = DateTimeOffset.UtcNow;
         store.Upsert(

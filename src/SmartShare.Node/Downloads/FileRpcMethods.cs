@@ -168,7 +168,7 @@ internal sealed class FileRpcMethods(
                 .Select(endPoint => IPAddress.TryParse(endPoint.Host, out var address) ? new IPEndPoint(address, endPoint.Port) : null)
                 .OfType<IPEndPoint>();
             view["info_hash"] = torrent.InfoHash.ToString();
-            view["torrent"] = torrentPath is null ? null : WriteAtomically(metainfo, torrentPath);
+            view["torrent"] = torrentPath is null ? null : ShareFiles.WriteAtomically(metainfo, torrentPath);
             view["magnet"] = MagnetLink.Build(torrent.InfoHash, torrent.Info.Name, torrent.Info.TotalLength, trackers, peers);
             view["torrent_name"] = torrent.Info.Name;
             view["pieces_total"] = torrent.Info.PieceCount;
@@ -184,22 +184,6 @@ internal sealed class FileRpcMethods(
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or StorageException)
         {
             throw new JsonRpcException(JsonRpcErrorCodes.ServerError, ex.Message);
-        }
-    }
-
-    private static string WriteAtomically(byte[] bytes, string path)
-    {
-        var full = Path.GetFullPath(path);
-        var temp = full + ".tmp-" + Guid.NewGuid().ToString("N")[..8];
-        try
-        {
-            File.WriteAllBytes(temp, bytes);
-            File.Move(temp, full, overwrite: true);
-            return full;
-        }
-        finally
-        {
-            File.Delete(temp);
         }
     }
 

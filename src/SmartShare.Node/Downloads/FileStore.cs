@@ -57,7 +57,7 @@ public sealed class FileStore
         command.Parameters.AddWithValue("$path", (object?)record.Path ?? DBNull.Value);
         command.Parameters.AddWithValue("$name", (object?)record.StreamName ?? DBNull.Value);
         command.Parameters.AddWithValue("$error", (object?)record.Error ?? DBNull.Value);
-        command.Parameters.AddWithValue("$peers", string.Join(',', record.Peers.Select(peer => peer.ToString())));
+        command.Parameters.AddWithValue("$peers", EndPointList.Format(record.Peers));
         command.Parameters.AddWithValue("$added", record.AddedAt.ToUnixTimeSeconds());
         command.Parameters.AddWithValue("$completed", (object?)record.CompletedAt?.ToUnixTimeSeconds() ?? DBNull.Value);
         command.Parameters.AddWithValue("$private", record.Private ? 1 : 0);
@@ -112,11 +112,7 @@ public sealed class FileStore
     private static FileRecord Read(SqliteDataReader reader)
     {
         string? Text(string column) => reader.IsDBNull(reader.GetOrdinal(column)) ? null : reader.GetString(reader.GetOrdinal(column));
-        var peers = (Text("peers") ?? string.Empty)
-            .Split(',', StringSplitOptions.RemoveEmptyEntries)
-            .Select(text => IPEndPoint.TryParse(text, out var peer) ? peer : null)
-            .OfType<IPEndPoint>()
-            .ToList();
+        var peers = EndPointList.Parse(Text("peers"));
         var completed = reader.IsDBNull(reader.GetOrdinal("completed_at"))
             ? (DateTimeOffset?)null
             : DateTimeOffset.FromUnixTimeSeconds(reader.GetInt64(reader.GetOrdinal("completed_at")));

@@ -26,13 +26,16 @@ public static class ShareFiles
     }
 
     /// <summary>Writes the file atomically (temporary name, then rename) and returns its full path.</summary>
-    public static string Write(SmartShareFile file, string path)
+    public static string Write(SmartShareFile file, string path) => WriteAtomically(SmartShareCodec.Serialize(file), path);
+
+    /// <summary>Writes <paramref name="bytes"/> under a temporary name, then renames it to <paramref name="path"/>; returns the full path.</summary>
+    public static string WriteAtomically(byte[] bytes, string path)
     {
         var full = Path.GetFullPath(path);
         var temp = full + ".tmp-" + Guid.NewGuid().ToString("N")[..8];
         try
         {
-            File.WriteAllBytes(temp, SmartShareCodec.Serialize(file));
+            File.WriteAllBytes(temp, bytes);
             File.Move(temp, full, overwrite: true);
             return full;
         }

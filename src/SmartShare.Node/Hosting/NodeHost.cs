@@ -71,6 +71,35 @@ public sealed partial class NodeHost : IAsyncDisposable
     private LbryStorage? _storage;
     private Uri? _apiUri;
 
+    // Port 0 means any free port, but the blob server later needs the same number on TCP: take a number free on
+    // both (probed on TCP first), so another program's TCP socket on the DHT's UDP port cannot stop the start.
+    private LbryDhtService StartDht(LbryStorage storage, IPAddress bindAddress, NodeSettings settings, IReadOnlyList<IPEndPoint> bootstrap)
+    {
+        if (settings.Port != 0)
+        {
+            return LbryDhtService.Start(storage, bindAddress, settings.Port, bootstrap, settings.AllowLan, _options.Time, _options.Random);
+        }
+
+        for (var attempt = 1; ; attempt++)
+        {
+            int port;
+            using (var probe = new Socket(bindAddress.AddressFamily, SocketType.Stream, ProtocolType.Tcp))
+            {
+                probe.Bind(new IPEndPoint(bindAddress, 0));
+                port = ((IPEndPoint)probe.LocalEndPoint!).Port;
+            }
+
+            try
+            {
+                return LbryDhtService.Start(storage, bindAddress, port, bootstrap, settings.AllowLan, _options.Time, _options.Random);
+            }
+            catch (SocketException) when (attempt < 10)
+            {
+                // That number is taken on UDP: try another.
+            }
+        }
+    }
+
     /// <summary>Adds services before start: an <see cref="IRpcMethodProvider"/>, an <see cref="IStatusContributor"/>, hosted services.</summary>
     public NodeHost ConfigureServices(Action<IServiceCollection> configure)
     {
@@ -109,7 +138,7 @@ public sealed partial class NodeHost : IAsyncDisposable
         LbryDhtService dht;
         try
         {
-            dht = LbryDhtService.Start(storage, bindAddress, settings.Port, bootstrap, settings.AllowLan, _options.Time, _options.Random);
+            dht = StartDht(storage, bindAddress, settings, bootstrap);
         }
         catch (SocketException ex)
         {

@@ -3,7 +3,6 @@ using System.Globalization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
-using Microsoft.AspNetCore.StaticFiles;
 using Microsoft.Extensions.DependencyInjection;
 using SmartShare.BitTorrent;
 using SmartShare.Lbry;
@@ -25,7 +24,6 @@ public static class StreamEndpoint
     private const int ReadAhead = 4;
 
     private static readonly TimeSpan DescriptorWait = TimeSpan.FromSeconds(60);
-    private static readonly FileExtensionContentTypeProvider ContentTypes = new();
 
     public static void Map(IEndpointRouteBuilder endpoints)
     {
@@ -137,29 +135,7 @@ public static class StreamEndpoint
         var lastPlaintext = await reader.PlaintextLengthAsync(lastIndex, cancellationToken);
         var layout = StreamLayout.Create(descriptor, lastPlaintext);
 
-        ByteRange range;
-        try
-        {
-            range = ByteRange.Parse(context.Request.Headers.Range, layout.Length) ?? new ByteRange(0, layout.Length - 1);
-        }
-        catch (ArgumentOutOfRangeException)
-        {
-            response.StatusCode = StatusCodes.Status416RangeNotSatisfiable;
-            response.Headers.ContentRange = $"bytes */{layout.Length}";
-            return;
-        }
-
-        var partial = context.Request.Headers.Range.Count > 0 && range.Length != layout.Length;
-        response.StatusCode = partial ? StatusCodes.Status206PartialContent : StatusCodes.Status200OK;
-        response.Headers.AcceptRanges = "bytes";
-        response.ContentType = ContentTypeOf(descriptor.SuggestedFileName);
-        response.ContentLength = layout.Length == 0 ? 0 : range.Length;
-        if (partial)
-        {
-            response.Headers.ContentRange = string.Create(CultureInfo.InvariantCulture, $"bytes {range.First}-{range.Last}/{layout.Length}");
-        }
-
-        if (HttpMethods.IsHead(context.Request.Method) || layout.Length == 0)
+        if (RangeResponse.Begin(context, layout.Length, descriptor.SuggestedFileName) is not { } range)
         {
             return;
         }
@@ -177,15 +153,9 @@ public static class StreamEndpoint
         }
     }
 
-    private static string ContentTypeOf(string fileName) =>
-        ContentTypes.TryGetContentType(fileName, out var type) ? type : "application/octet-stream";
+    private static string ContentTypeOf(string fileName) => RangeResponse.ContentTypeOf(fileName);
 
-    private static async Task PlainAsync(HttpResponse response, int status, string message)
-    {
-        response.StatusCode = status;
-        response.ContentType = "text/plain; charset=utf-8";
-        await response.WriteAsync(message + "\n");
-    }
+    private static Task PlainAsync(HttpResponse response, int status, string message) => RangeResponse.PlainAsync(response, status, message);
 
     /// <summary>Decrypts blobs of one stream from the store, waiting (with priority) on the download for missing ones.</summary>
     private sealed class BlobPlaintextReader(LbryStorage storage, StreamDescriptor descriptor, StreamDownload? download) : IAsyncDisposable

@@ -1,7 +1,5 @@
 using System.Buffers;
-using System.Globalization;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.StaticFiles;
 using Microsoft.Extensions.DependencyInjection;
 using SmartShare.BitTorrent;
 using SmartShare.BitTorrent.Engine;
@@ -20,8 +18,6 @@ internal static class TorrentStreamEndpoint
 {
     private const int ChunkBytes = 1024 * 1024;
     private const int PiecesAhead = 4;
-
-    private static readonly FileExtensionContentTypeProvider ContentTypes = new();
 
     public static async Task HandleAsync(HttpContext context, InfoHash hash, int? fileIndex)
     {
@@ -64,29 +60,7 @@ internal static class TorrentStreamEndpoint
             return;
         }
 
-        ByteRange range;
-        try
-        {
-            range = ByteRange.Parse(context.Request.Headers.Range, file.Length) ?? new ByteRange(0, file.Length - 1);
-        }
-        catch (ArgumentOutOfRangeException)
-        {
-            response.StatusCode = StatusCodes.Status416RangeNotSatisfiable;
-            response.Headers.ContentRange = $"bytes */{file.Length}";
-            return;
-        }
-
-        var partial = context.Request.Headers.Range.Count > 0 && range.Length != file.Length;
-        response.StatusCode = partial ? StatusCodes.Status206PartialContent : StatusCodes.Status200OK;
-        response.Headers.AcceptRanges = "bytes";
-        response.ContentType = ContentTypeOf(path);
-        response.ContentLength = file.Length == 0 ? 0 : range.Length;
-        if (partial)
-        {
-            response.Headers.ContentRange = string.Create(CultureInfo.InvariantCulture, $"bytes {range.First}-{range.Last}/{file.Length}");
-        }
-
-        if (HttpMethods.IsHead(context.Request.Method) || file.Length == 0)
+        if (RangeResponse.Begin(context, file.Length, path) is not { } range)
         {
             return;
         }
@@ -137,13 +111,7 @@ internal static class TorrentStreamEndpoint
         }
     }
 
-    private static string ContentTypeOf(string fileName) =>
-        ContentTypes.TryGetContentType(fileName, out var type) ? type : "application/octet-stream";
+    private static string ContentTypeOf(string fileName) => RangeResponse.ContentTypeOf(fileName);
 
-    private static async Task PlainAsync(HttpResponse response, int status, string message)
-    {
-        response.StatusCode = status;
-        response.ContentType = "text/plain; charset=utf-8";
-        await response.WriteAsync(message + "\n");
-    }
+    private static Task PlainAsync(HttpResponse response, int status, string message) => RangeResponse.PlainAsync(response, status, message);
 }

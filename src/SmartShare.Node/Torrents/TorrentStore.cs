@@ -77,7 +77,7 @@ public sealed class TorrentStore
         command.Parameters.AddWithValue("$root", record.RootName);
         command.Parameters.AddWithValue("$total", record.TotalLength);
         command.Parameters.AddWithValue("$error", (object?)record.Error ?? DBNull.Value);
-        command.Parameters.AddWithValue("$peers", string.Join(',', record.Peers.Select(peer => peer.ToString())));
+        command.Parameters.AddWithValue("$peers", EndPointList.Format(record.Peers));
         command.Parameters.AddWithValue("$added", record.AddedAt.ToUnixTimeSeconds());
         command.Parameters.AddWithValue("$completed", (object?)record.CompletedAt?.ToUnixTimeSeconds() ?? DBNull.Value);
         command.Parameters.AddWithValue("$metainfo", metainfo.ToArray());
@@ -96,7 +96,7 @@ public sealed class TorrentStore
         command.Parameters.AddWithValue("$kind", record.Kind.ToString().ToLowerInvariant());
         command.Parameters.AddWithValue("$status", record.Status.ToString().ToLowerInvariant());
         command.Parameters.AddWithValue("$error", (object?)record.Error ?? DBNull.Value);
-        command.Parameters.AddWithValue("$peers", string.Join(',', record.Peers.Select(peer => peer.ToString())));
+        command.Parameters.AddWithValue("$peers", EndPointList.Format(record.Peers));
         command.Parameters.AddWithValue("$completed", (object?)record.CompletedAt?.ToUnixTimeSeconds() ?? DBNull.Value);
         command.ExecuteNonQuery();
     }
@@ -149,11 +149,7 @@ public sealed class TorrentStore
     private static TorrentRecord Read(SqliteDataReader reader)
     {
         string? Text(string column) => reader.IsDBNull(reader.GetOrdinal(column)) ? null : reader.GetString(reader.GetOrdinal(column));
-        var peers = (Text("peers") ?? string.Empty)
-            .Split(',', StringSplitOptions.RemoveEmptyEntries)
-            .Select(text => IPEndPoint.TryParse(text, out var peer) ? peer : null)
-            .OfType<IPEndPoint>()
-            .ToList();
+        var peers = EndPointList.Parse(Text("peers"));
         var completed = reader.IsDBNull(reader.GetOrdinal("completed_at"))
             ? (DateTimeOffset?)null
             : DateTimeOffset.FromUnixTimeSeconds(reader.GetInt64(reader.GetOrdinal("completed_at")));
