@@ -16,6 +16,7 @@ public static class TorrentSource
         ArgumentNullException.ThrowIfNull(target);
         var text = target.Trim();
         return text.EndsWith(".torrent", StringComparison.OrdinalIgnoreCase)
+            || text.StartsWith("magnet:", StringComparison.OrdinalIgnoreCase)
             || text.StartsWith("http://", StringComparison.OrdinalIgnoreCase)
             || text.StartsWith("https://", StringComparison.OrdinalIgnoreCase);
     }
@@ -26,6 +27,11 @@ public static class TorrentSource
         ArgumentNullException.ThrowIfNull(target);
         ArgumentNullException.ThrowIfNull(http);
         var text = target.Trim();
+        if (text.StartsWith("magnet:", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new FormatException("Magnet links are not supported yet (they need the Mainline DHT and metadata exchange); give the .torrent file instead.");
+        }
+
         if (Uri.TryCreate(text, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps))
         {
             return await FetchAsync(uri, http, cancellationToken);
