@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Diagnostics.CodeAnalysis;
 using System.Security.Cryptography;
 
@@ -13,31 +12,18 @@ public readonly struct InfoHash : IEquatable<InfoHash>
     /// <summary>The length of an info hash in bytes.</summary>
     public const int Length = 20;
 
-    // Three fields instead of an array keep the hash a true value: copies are cheap and equality is by content.
-    private readonly ulong _first;
-    private readonly ulong _second;
-    private readonly uint _third;
+    private readonly Bytes20 _bytes;
 
-    private InfoHash(ulong first, ulong second, uint third)
+    private InfoHash(Bytes20 bytes)
     {
-        _first = first;
-        _second = second;
-        _third = third;
+        _bytes = bytes;
     }
 
     /// <summary>Wraps 20 bytes that already are an info hash.</summary>
     /// <exception cref="ArgumentException">The span is not 20 bytes long.</exception>
     public static InfoHash FromBytes(ReadOnlySpan<byte> bytes)
     {
-        if (bytes.Length != Length)
-        {
-            throw new ArgumentException($"An info hash is {Length} bytes, not {bytes.Length}.", nameof(bytes));
-        }
-
-        return new InfoHash(
-            BinaryPrimitives.ReadUInt64BigEndian(bytes),
-            BinaryPrimitives.ReadUInt64BigEndian(bytes[8..]),
-            BinaryPrimitives.ReadUInt32BigEndian(bytes[16..]));
+        return new InfoHash(Bytes20.Read(bytes, "An info hash"));
     }
 
     /// <summary>Hashes the exact bencoded bytes of an info dictionary.</summary>
@@ -85,14 +71,7 @@ public readonly struct InfoHash : IEquatable<InfoHash>
     /// <summary>Writes the 20 bytes into <paramref name="destination"/>.</summary>
     public void WriteTo(Span<byte> destination)
     {
-        if (destination.Length < Length)
-        {
-            throw new ArgumentException($"An info hash needs {Length} bytes of room, not {destination.Length}.", nameof(destination));
-        }
-
-        BinaryPrimitives.WriteUInt64BigEndian(destination, _first);
-        BinaryPrimitives.WriteUInt64BigEndian(destination[8..], _second);
-        BinaryPrimitives.WriteUInt32BigEndian(destination[16..], _third);
+        _bytes.WriteTo(destination, "An info hash");
     }
 
     /// <summary>The 20 bytes in a new array.</summary>
@@ -103,11 +82,11 @@ public readonly struct InfoHash : IEquatable<InfoHash>
         return bytes;
     }
 
-    public bool Equals(InfoHash other) => _first == other._first && _second == other._second && _third == other._third;
+    public bool Equals(InfoHash other) => _bytes == other._bytes;
 
     public override bool Equals(object? obj) => obj is InfoHash other && Equals(other);
 
-    public override int GetHashCode() => HashCode.Combine(_first, _second, _third);
+    public override int GetHashCode() => _bytes.GetHashCode();
 
     /// <summary>40 lowercase hex digits.</summary>
     public override string ToString()

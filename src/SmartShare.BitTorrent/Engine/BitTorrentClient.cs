@@ -40,6 +40,7 @@ public sealed class BitTorrentClient : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly HttpClient _http;
     private readonly bool _ownsHttp;
+    private readonly PeerWire.PeerConnectionOptions _handshakeOptions;
     private Socket? _listener;
     private Task? _acceptLoop;
     private int _pending;
@@ -51,6 +52,7 @@ public sealed class BitTorrentClient : IAsyncDisposable
         PeerId = PeerId.Generate(random);
         _ownsHttp = options.Http is null;
         _http = options.Http ?? new HttpClient { Timeout = Timeout.InfiniteTimeSpan };
+        _handshakeOptions = options.SessionOptions().Connection;
     }
 
     public PeerId PeerId { get; }
@@ -181,7 +183,7 @@ public sealed class BitTorrentClient : IAsyncDisposable
         try
         {
             (connection, remote) = await PeerConnection
-                .ReadIncomingHandshakeAsync(socket, _options.SessionOptions().Connection, token)
+                .ReadIncomingHandshakeAsync(socket, _handshakeOptions, token)
                 .ConfigureAwait(false);
         }
         catch (Exception e) when (e is PeerConnectionException or OperationCanceledException or IOException or SocketException or ObjectDisposedException)

@@ -39,9 +39,8 @@ internal readonly struct PeerAction
     public PeerAction With(PeerAction other) =>
         new(Message ?? other.Message, Requests ?? other.Requests, Rejected ?? other.Rejected, Reason ?? other.Reason);
 
-    public async ValueTask RunAsync(TorrentSession session, PeerSession peer)
+    public async ValueTask RunAsync(PeerSession peer)
     {
-        _ = session;
         if (IsEmpty)
         {
             return;

@@ -589,7 +589,7 @@ public sealed class TorrentSession : IAsyncDisposable
                     break;
                 }
 
-                await action.RunAsync(this, peer).ConfigureAwait(false);
+                await action.RunAsync(peer).ConfigureAwait(false);
             }
         }
         catch (PeerConnectionException e)
@@ -855,10 +855,12 @@ public sealed class TorrentSession : IAsyncDisposable
         Bitfield has;
         if (message.Type == PeerMessageType.Bitfield)
         {
-            var bytes = message.Payload.ToArray();
+            // Bitfield copies the bytes itself; a payload split across buffers is joined first.
+            var payload = message.Payload;
+            var bytes = payload.IsSingleSegment ? payload.FirstSpan : payload.ToArray();
             if (!Bitfield.TryFromWire(bytes, info.PieceCount, out has))
             {
-                action = PeerAction.Drop($"its bitfield of {bytes.Length} bytes does not fit {info.PieceCount} pieces");
+                action = PeerAction.Drop($"its bitfield of {payload.Length} bytes does not fit {info.PieceCount} pieces");
                 return false;
             }
         }
@@ -1407,7 +1409,7 @@ public sealed class TorrentSession : IAsyncDisposable
 
         foreach (var (peer, action) in actions)
         {
-            _ = SendQuietlyAsync(peer, _ => action.RunAsync(this, peer));
+            _ = SendQuietlyAsync(peer, _ => action.RunAsync(peer));
         }
 
         foreach (var peer in keepAlive)

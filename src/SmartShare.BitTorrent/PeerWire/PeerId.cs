@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Text;
 
 namespace SmartShare.BitTorrent.PeerWire;
@@ -21,30 +20,18 @@ public readonly struct PeerId : IEquatable<PeerId>
     // so that every character is equally likely.
     private const int UnbiasedLimit = 256 / 62 * 62;
 
-    private readonly ulong _first;
-    private readonly ulong _second;
-    private readonly uint _third;
+    private readonly Bytes20 _bytes;
 
-    private PeerId(ulong first, ulong second, uint third)
+    private PeerId(Bytes20 bytes)
     {
-        _first = first;
-        _second = second;
-        _third = third;
+        _bytes = bytes;
     }
 
     /// <summary>Wraps 20 bytes that already are a peer id.</summary>
     /// <exception cref="ArgumentException">The span is not 20 bytes long.</exception>
     public static PeerId FromBytes(ReadOnlySpan<byte> bytes)
     {
-        if (bytes.Length != Length)
-        {
-            throw new ArgumentException($"A peer id is {Length} bytes, not {bytes.Length}.", nameof(bytes));
-        }
-
-        return new PeerId(
-            BinaryPrimitives.ReadUInt64BigEndian(bytes),
-            BinaryPrimitives.ReadUInt64BigEndian(bytes[8..]),
-            BinaryPrimitives.ReadUInt32BigEndian(bytes[16..]));
+        return new PeerId(Bytes20.Read(bytes, "A peer id"));
     }
 
     /// <summary>A new Azureus-style id: <c>-SS0001-</c> and 12 random characters from [0-9A-Za-z].</summary>
@@ -81,14 +68,7 @@ public readonly struct PeerId : IEquatable<PeerId>
     /// <summary>Writes the 20 bytes into <paramref name="destination"/>.</summary>
     public void WriteTo(Span<byte> destination)
     {
-        if (destination.Length < Length)
-        {
-            throw new ArgumentException($"A peer id needs {Length} bytes of room, not {destination.Length}.", nameof(destination));
-        }
-
-        BinaryPrimitives.WriteUInt64BigEndian(destination, _first);
-        BinaryPrimitives.WriteUInt64BigEndian(destination[8..], _second);
-        BinaryPrimitives.WriteUInt32BigEndian(destination[16..], _third);
+        _bytes.WriteTo(destination, "A peer id");
     }
 
     /// <summary>The 20 bytes in a new array.</summary>
@@ -99,11 +79,11 @@ public readonly struct PeerId : IEquatable<PeerId>
         return bytes;
     }
 
-    public bool Equals(PeerId other) => _first == other._first && _second == other._second && _third == other._third;
+    public bool Equals(PeerId other) => _bytes == other._bytes;
 
     public override bool Equals(object? obj) => obj is PeerId other && Equals(other);
 
-    public override int GetHashCode() => HashCode.Combine(_first, _second, _third);
+    public override int GetHashCode() => _bytes.GetHashCode();
 
     /// <summary>The id as text: printable ASCII kept, every other byte (and '%' itself) written as %XX.</summary>
     public override string ToString()

@@ -161,7 +161,7 @@ internal sealed class FileRpcMethods(
         var trackers = ReadStrings(parameters, "trackers");
         try
         {
-            var (metainfo, torrent, session) = await torrents.ShareAsync(path, trackers.FirstOrDefault(), cancellationToken);
+            var (metainfo, torrent, _) = await torrents.ShareAsync(path, trackers.FirstOrDefault(), cancellationToken);
             var peers = ShareFiles.Contacts(advertise, torrents.ListenEndPoint.Port)
                 .Select(contact => contact.Blob)
                 .OfType<SmartShareEndpoint>()
@@ -175,7 +175,6 @@ internal sealed class FileRpcMethods(
             view["piece_length"] = torrent.Info.PieceLength;
             view["bytes_total"] ??= torrent.Info.TotalLength;
             view["bt_port"] = torrents.ListenEndPoint.Port;
-            _ = session;
         }
         catch (Exception ex) when (ex is ArgumentException or FileNotFoundException or DirectoryNotFoundException)
         {

@@ -144,7 +144,9 @@ public sealed class TorrentNodeTests : IDisposable
         await using var restarted = await TransferNode.StartAsync("leecher", _directory.File("leecher"));
         var done = await WaitForTorrentAsync(restarted, infoHash, "completed");
         Assert.Equal(TransferNode.Sha256(source), TransferNode.Sha256(done["download_path"]!.GetValue<string>()));
-        Assert.True(done["received_bytes"]!.GetValue<long>() < total, $"the restarted node received {done["received_bytes"]} bytes of {total}");
+        // Something was left to fetch (the stop really came mid-download), and not everything was fetched again.
+        var received = done["received_bytes"]!.GetValue<long>();
+        Assert.True(received > 0 && received < total, $"the restarted node received {received} bytes of {total}");
     }
 
     [Fact]
