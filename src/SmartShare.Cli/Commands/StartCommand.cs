@@ -30,6 +30,21 @@ internal static class StartCommand
             Description = "BitTorrent peer port (TCP; 0 picks a free one). Default: the 'bt_port' setting, else 6881.",
             HelpName = "Q",
         };
+        var btBootstrap = new Option<string[]>("--bt-bootstrap")
+        {
+            Description = "A Mainline DHT node to join through (repeatable). None by default: the node never contacts a public router unless you name one.",
+            HelpName = "HOST:PORT",
+            AllowMultipleArgumentsPerToken = false,
+        };
+        var btEncryption = new Option<string?>("--bt-encryption")
+        {
+            Description = "BitTorrent protocol encryption: prefer, require or disable. Default: the 'bt_encryption' setting, else prefer.",
+            HelpName = "MODE",
+        };
+        var noBtDht = new Option<bool>("--no-bt-dht")
+        {
+            Description = "Do not run the Mainline DHT (torrents then find peers through trackers, PEX and magnet x.pe only).",
+        };
         var downloadDirectory = new Option<string?>("--download-dir")
         {
             Description = "Folder downloads are written to. Default: the 'download_dir' setting, else ~/Downloads.",
@@ -40,6 +55,9 @@ internal static class StartCommand
         command.Options.Add(bind);
         command.Options.Add(apiPort);
         command.Options.Add(btPort);
+        command.Options.Add(btBootstrap);
+        command.Options.Add(btEncryption);
+        command.Options.Add(noBtDht);
         command.Options.Add(downloadDirectory);
         command.SetAction(CommandContext.Action(async (context, cancellationToken) =>
         {
@@ -73,6 +91,21 @@ internal static class StartCommand
                 }
 
                 flags[NodeSettingKeys.BtPort] = bt;
+            }
+
+            if (parse.GetValue(btBootstrap) is { Length: > 0 } btNodes)
+            {
+                flags[NodeSettingKeys.BtBootstrap] = new JsonArray([.. btNodes.Select(item => (JsonNode?)JsonValue.Create(item))]);
+            }
+
+            if (parse.GetValue(btEncryption) is { } encryption)
+            {
+                flags[NodeSettingKeys.BtEncryption] = encryption;
+            }
+
+            if (parse.GetValue(noBtDht))
+            {
+                flags[NodeSettingKeys.BtDht] = false;
             }
 
             if (parse.GetValue(downloadDirectory) is { } downloads)

@@ -6,6 +6,9 @@ public static class NodeSettingKeys
     public const string DownloadDirectory = "download_dir";
     public const string Port = "port";
     public const string BtPort = "bt_port";
+    public const string BtBootstrap = "bt_bootstrap";
+    public const string BtDht = "bt_dht";
+    public const string BtEncryption = "bt_encryption";
     public const string BindAddress = "bind";
     public const string Api = "api";
     public const string Bootstrap = "bootstrap";

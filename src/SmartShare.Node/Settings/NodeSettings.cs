@@ -15,6 +15,15 @@ public sealed record NodeSettings
     /// <summary>BitTorrent peer port (TCP); 0 picks a free one.</summary>
     public int BtPort { get; init; } = 6881;
 
+    /// <summary>Mainline DHT nodes to join through, as HOST:PORT; none by default, so the node never reaches a public router unasked.</summary>
+    public IReadOnlyList<string> BtBootstrap { get; init; } = [];
+
+    /// <summary>Run the Mainline DHT on the UDP side of <see cref="BtPort"/>.</summary>
+    public bool BtDht { get; init; } = true;
+
+    /// <summary>BitTorrent protocol encryption (MSE/PE): "prefer", "require" or "disable".</summary>
+    public string BtEncryption { get; init; } = "prefer";
+
     /// <summary>The address the DHT and blob exchange listen on.</summary>
     public string BindAddress { get; init; } = "0.0.0.0";
 
@@ -41,6 +50,9 @@ public sealed record NodeSettings
         && DownloadDirectory == other.DownloadDirectory
         && Port == other.Port
         && BtPort == other.BtPort
+        && BtBootstrap.SequenceEqual(other.BtBootstrap)
+        && BtDht == other.BtDht
+        && BtEncryption == other.BtEncryption
         && BindAddress == other.BindAddress
         && Api == other.Api
         && Bootstrap.SequenceEqual(other.Bootstrap)
@@ -49,5 +61,5 @@ public sealed record NodeSettings
         && Announce == other.Announce
         && MaxUploadKibPerSecond == other.MaxUploadKibPerSecond;
 
-    public override int GetHashCode() => HashCode.Combine(HashCode.Combine(DownloadDirectory, Port, BindAddress, Api, Bootstrap.Count, AllowLan, MaxConnectionsPerDownload, Announce), MaxUploadKibPerSecond, BtPort);
+    public override int GetHashCode() => HashCode.Combine(HashCode.Combine(DownloadDirectory, Port, BindAddress, Api, Bootstrap.Count, AllowLan, MaxConnectionsPerDownload, Announce), MaxUploadKibPerSecond, BtPort, BtBootstrap.Count, BtDht, BtEncryption);
 }

@@ -39,17 +39,13 @@ internal sealed class SettingDefinition
     [
         Text(NodeSettingKeys.DownloadDirectory, false, "Folder downloads are written to.", ParseDirectory, (s, v) => s with { DownloadDirectory = v }, s => s.DownloadDirectory),
         Integer(NodeSettingKeys.Port, true, "LBRY DHT UDP and blob-exchange TCP port (0 picks a free one).", 0, 65535, (s, v) => s with { Port = v }, s => s.Port),
-        Integer(NodeSettingKeys.BtPort, true, "BitTorrent peer TCP port (and later the Mainline DHT's UDP port); 0 picks a free one.", 0, 65535, (s, v) => s with { BtPort = v }, s => s.BtPort),
+        Integer(NodeSettingKeys.BtPort, true, "BitTorrent peer TCP port, and the Mainline DHT's UDP port; 0 picks a free one.", 0, 65535, (s, v) => s with { BtPort = v }, s => s.BtPort),
         Text(NodeSettingKeys.BindAddress, true, "IP address the DHT and blob exchange listen on.", ParseAddress, (s, v) => s with { BindAddress = v }, s => s.BindAddress),
         Text(NodeSettingKeys.Api, true, "URL of the JSON-RPC API; loopback only.", ParseApiUrl, (s, v) => s with { Api = v }, s => s.Api),
-        new(
-            NodeSettingKeys.Bootstrap,
-            true,
-            "DHT nodes to join through, HOST:PORT (comma-separated in the environment variable).",
-            ParseBootstrap,
-            text => new JsonArray([.. text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(item => (JsonNode?)JsonValue.Create(item))]),
-            (s, v) => s with { Bootstrap = (IReadOnlyList<string>)v },
-            s => new JsonArray([.. s.Bootstrap.Select(item => (JsonNode?)JsonValue.Create(item))])),
+        EndPointList(NodeSettingKeys.Bootstrap, "LBRY DHT nodes to join through, HOST:PORT (comma-separated in the environment variable).", (s, v) => s with { Bootstrap = v }, s => s.Bootstrap),
+        EndPointList(NodeSettingKeys.BtBootstrap, "Mainline DHT nodes to join through, HOST:PORT (comma-separated in the environment variable); none by default.", (s, v) => s with { BtBootstrap = v }, s => s.BtBootstrap),
+        Boolean(NodeSettingKeys.BtDht, true, "Run the Mainline DHT (BitTorrent's trackerless peer finding) on the UDP side of bt_port.", (s, v) => s with { BtDht = v }, s => s.BtDht),
+        Text(NodeSettingKeys.BtEncryption, true, "BitTorrent protocol encryption: prefer (encrypt when the peer can, else plain), require (encrypted peers only) or disable.", ParseEncryption, (s, v) => s with { BtEncryption = v }, s => s.BtEncryption),
         Boolean(NodeSettingKeys.AllowLan, true, "Accept loopback and private addresses as DHT contacts and peers.", (s, v) => s with { AllowLan = v }, s => s.AllowLan),
         Integer(NodeSettingKeys.MaxConnectionsPerDownload, false, "Peers one download fetches from at once.", 1, 1000, (s, v) => s with { MaxConnectionsPerDownload = v }, s => s.MaxConnectionsPerDownload),
         Boolean(NodeSettingKeys.Announce, true, "Announce local streams to the DHT.", (s, v) => s with { Announce = v }, s => s.Announce),
@@ -85,6 +81,16 @@ internal sealed class SettingDefinition
             (s, v) => apply(s, (string)v),
             s => JsonValue.Create(read(s)));
 
+    private static SettingDefinition EndPointList(string key, string description, Func<NodeSettings, IReadOnlyList<string>, NodeSettings> apply, Func<NodeSettings, IReadOnlyList<string>> read) =>
+        new(
+            key,
+            true,
+            description,
+            ParseBootstrap,
+            text => new JsonArray([.. text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(item => (JsonNode?)JsonValue.Create(item))]),
+            (s, v) => apply(s, (IReadOnlyList<string>)v),
+            s => new JsonArray([.. read(s).Select(item => (JsonNode?)JsonValue.Create(item))]));
+
     private static SettingDefinition Integer(string key, bool restart, string description, int min, int max, Func<NodeSettings, int, NodeSettings> apply, Func<NodeSettings, int> read) =>
         new(
             key,
@@ -114,6 +120,11 @@ internal sealed class SettingDefinition
 
     private static string ParseDirectory(string text) =>
         string.IsNullOrWhiteSpace(text) ? throw new FormatException("must be a folder path, not empty") : Path.GetFullPath(text);
+
+    private static string ParseEncryption(string text) =>
+        text.Trim().ToLowerInvariant() is var mode && mode is "prefer" or "require" or "disable"
+            ? mode
+            : throw new FormatException($"must be prefer, require or disable, not '{text}'");
 
     private static string ParseAddress(string text) =>
         IPAddress.TryParse(text.Trim(), out var address) ? address.ToString() : throw new FormatException($"must be an IP address such as 0.0.0.0, not '{text}'");

@@ -143,6 +143,29 @@ public static class SmartShareCodec
             var node = file.Bootstrap[i] ?? throw new SmartShareFormatException($"The {field} is missing.");
             node.Validate(field);
         }
+
+        if (file.BitTorrent is { } torrent)
+        {
+            ValidateEndpoints(torrent.Peers, "bittorrent.peers");
+            ValidateEndpoints(torrent.Dht, "bittorrent.dht");
+        }
+    }
+
+    private static void ValidateEndpoints(IReadOnlyList<SmartShareEndpoint> endpoints, string field)
+    {
+        ArgumentNullException.ThrowIfNull(endpoints);
+        if (endpoints.Count > MaxContacts)
+        {
+            throw new SmartShareFormatException(string.Create(
+                CultureInfo.InvariantCulture, $"The share lists {endpoints.Count} {field} endpoints; at most {MaxContacts} are allowed."));
+        }
+
+        for (var i = 0; i < endpoints.Count; i++)
+        {
+            var name = string.Create(CultureInfo.InvariantCulture, $"{field}[{i}] endpoint");
+            var endpoint = endpoints[i] ?? throw new SmartShareFormatException($"The {name} is missing.");
+            endpoint.Validate(name);
+        }
     }
 
     private static void ValidateName(string? name)

@@ -34,6 +34,9 @@ public sealed record SmartShareFile
 
     public DateTimeOffset Created { get; init; }
 
+    /// <summary>The same content as a torrent, when the creator also shared it on BitTorrent.</summary>
+    public SmartShareTorrent? BitTorrent { get; init; }
+
     // The compiler's record equality would compare the blob and the lists by reference; two shares that say
     // the same thing are equal, which is what round-trip checks and callers comparing shares mean.
     public bool Equals(SmartShareFile? other) =>
@@ -46,7 +49,8 @@ public sealed record SmartShareFile
         && Private == other.Private
         && Contacts.SequenceEqual(other.Contacts)
         && Bootstrap.SequenceEqual(other.Bootstrap)
-        && Created == other.Created;
+        && Created == other.Created
+        && Equals(BitTorrent, other.BitTorrent);
 
     public override int GetHashCode() => HashCode.Combine(Version, Name, Size, SdHash, Private, Contacts.Count, Created);
 }

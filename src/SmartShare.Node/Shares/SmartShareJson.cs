@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Unicode;
+using SmartShare.BitTorrent;
 using SmartShare.Lbry.Blobs;
 
 namespace SmartShare.Node.Shares;
@@ -71,11 +72,31 @@ internal static class SmartShareJson
             }
 
             writer.WriteEndArray();
+            if (file.BitTorrent is { } torrent)
+            {
+                writer.WriteStartObject("bittorrent");
+                writer.WriteString("info_hash", torrent.InfoHash.ToString());
+                WriteEndpoints(writer, "peers", torrent.Peers);
+                WriteEndpoints(writer, "dht", torrent.Dht);
+                writer.WriteEndObject();
+            }
+
             writer.WriteEndObject();
         }
 
         buffer.WriteByte((byte)'\n');
         return buffer.ToArray();
+    }
+
+    private static void WriteEndpoints(Utf8JsonWriter writer, string key, IReadOnlyList<SmartShareEndpoint> endpoints)
+    {
+        writer.WriteStartArray(key);
+        foreach (var endpoint in endpoints)
+        {
+            writer.WriteStringValue(endpoint.ToString());
+        }
+
+        writer.WriteEndArray();
     }
 
     public static SmartShareFile Read(ReadOnlySpan<byte> utf8)
@@ -210,8 +231,39 @@ internal static class SmartShareJson
             Contacts = contacts,
             Bootstrap = bootstrap,
             Created = created,
+            BitTorrent = ReadTorrent(root),
         };
     }
+
+    private static SmartShareTorrent? ReadTorrent(JsonElement root)
+    {
+        if (!Optional(root, "bittorrent", out var element))
+        {
+            return null;
+        }
+
+        if (element.ValueKind != JsonValueKind.Object)
+        {
+            throw new SmartShareFormatException($"The bittorrent field is {Describe(element)}; it must be an object holding info_hash.");
+        }
+
+        var infoHashText = GetString(Required(element, "info_hash", "bittorrent.info_hash"), "bittorrent.info_hash");
+        if (!InfoHash.TryParse(infoHashText, out var infoHash))
+        {
+            throw new SmartShareFormatException($"The info hash (bittorrent.info_hash) '{SmartShareEndpoint.Shorten(infoHashText)}' is not an info hash; it must be 40 hex digits.");
+        }
+
+        return new SmartShareTorrent(infoHash, ReadEndpoints(element, "peers", "bittorrent.peers"), ReadEndpoints(element, "dht", "bittorrent.dht"));
+    }
+
+    private static List<SmartShareEndpoint> ReadEndpoints(JsonElement parent, string key, string field) =>
+        Array(parent, key, SmartShareCodec.MaxContacts, field)
+            .Select(item =>
+            {
+                var path = string.Create(CultureInfo.InvariantCulture, $"{field}[{item.Index}]");
+                return SmartShareEndpoint.Parse(GetString(item.Element, path), path + " endpoint");
+            })
+            .ToList();
 
     /// <summary>UTC, with a fraction only when there is one, so a whole-second time reads like the example.</summary>
     private static string FormatCreated(DateTimeOffset created) =>
@@ -244,8 +296,9 @@ internal static class SmartShareJson
             : null;
     }
 
-    private static List<(JsonElement Element, int Index)> Array(JsonElement parent, string key, int max)
+    private static List<(JsonElement Element, int Index)> Array(JsonElement parent, string key, int max, string? field = null)
     {
+        field ??= key;
         if (!Optional(parent, key, out var array))
         {
             return [];
@@ -253,14 +306,14 @@ internal static class SmartShareJson
 
         if (array.ValueKind != JsonValueKind.Array)
         {
-            throw new SmartShareFormatException($"The {key} field is {Describe(array)}; it must be an array.");
+            throw new SmartShareFormatException($"The {field} field is {Describe(array)}; it must be an array.");
         }
 
         var length = array.GetArrayLength();
         if (length > max)
         {
             throw new SmartShareFormatException(string.Create(
-                CultureInfo.InvariantCulture, $"The share lists {length} {key} entries; at most {max} are allowed."));
+                CultureInfo.InvariantCulture, $"The share lists {length} {field} entries; at most {max} are allowed."));
         }
 
         return array.EnumerateArray().Select((element, index) => (element, index)).ToList();

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using SmartShare.BitTorrent;
 using SmartShare.Lbry.Blobs;
 
 namespace SmartShare.Node.Shares;
@@ -11,7 +12,7 @@ namespace SmartShare.Node.Shares;
 /// </summary>
 internal static class SmartShareLink
 {
-    private static readonly string[] SingleValued = ["v", "sd", "dn", "xl", "p", "t"];
+    private static readonly string[] SingleValued = ["v", "sd", "dn", "xl", "p", "t", "bt"];
 
     public static string Write(SmartShareFile file)
     {
@@ -35,6 +36,20 @@ internal static class SmartShareLink
         }
 
         link.Append(CultureInfo.InvariantCulture, $"&t={file.Created.ToUnixTimeSeconds()}");
+        if (file.BitTorrent is { } torrent)
+        {
+            link.Append("&bt=").Append(torrent.InfoHash.ToString());
+            foreach (var peer in torrent.Peers)
+            {
+                link.Append("&bp=").Append(Escape(peer));
+            }
+
+            foreach (var node in torrent.Dht)
+            {
+                link.Append("&bd=").Append(Escape(node));
+            }
+        }
+
         if (link.Length > SmartShareCodec.MaxLinkChars)
         {
             throw new SmartShareFormatException(string.Create(
@@ -68,6 +83,8 @@ internal static class SmartShareLink
         var single = new Dictionary<string, string>(StringComparer.Ordinal);
         var contacts = new List<string>();
         var bootstrap = new List<string>();
+        var torrentPeers = new List<string>();
+        var torrentNodes = new List<string>();
         foreach (var range in rest[1..].Split('&'))
         {
             var part = rest[1..][range];
@@ -91,6 +108,14 @@ internal static class SmartShareLink
             else if (key == "b")
             {
                 bootstrap.Add(value);
+            }
+            else if (key == "bp")
+            {
+                torrentPeers.Add(value);
+            }
+            else if (key == "bd")
+            {
+                torrentNodes.Add(value);
             }
             else if (SingleValued.Contains(key))
             {
@@ -176,6 +201,21 @@ internal static class SmartShareLink
                 CultureInfo.InvariantCulture, $"The link lists {bootstrap.Count} bootstrap nodes (b); at most {SmartShareCodec.MaxBootstrap} are allowed."));
         }
 
+        SmartShareTorrent? torrent = null;
+        if (single.TryGetValue("bt", out var infoHashText))
+        {
+            if (!InfoHash.TryParse(infoHashText, out var infoHash))
+            {
+                throw new SmartShareFormatException($"The link's info hash parameter bt '{SmartShareEndpoint.Shorten(infoHashText)}' is not an info hash; it must be 40 hex digits.");
+            }
+
+            torrent = new SmartShareTorrent(infoHash, ReadEndpoints(torrentPeers, "bittorrent.peers", "bp"), ReadEndpoints(torrentNodes, "bittorrent.dht", "bd"));
+        }
+        else if (torrentPeers.Count != 0 || torrentNodes.Count != 0)
+        {
+            throw new SmartShareFormatException("The link gives BitTorrent endpoints (bp or bd) without the info hash parameter bt.");
+        }
+
         return new SmartShareFile
         {
             Version = (int)version,
@@ -183,11 +223,25 @@ internal static class SmartShareLink
             Size = size,
             SdHash = sdHash,
             Private = isPrivate,
+            BitTorrent = torrent,
             Contacts = contacts.Select(ReadContact).ToList(),
             Bootstrap = bootstrap.Select((text, i) => SmartShareEndpoint.Parse(
                 Uri.UnescapeDataString(text), string.Create(CultureInfo.InvariantCulture, $"bootstrap[{i}] endpoint (b)"))).ToList(),
             Created = created,
         };
+    }
+
+    private static List<SmartShareEndpoint> ReadEndpoints(List<string> escaped, string field, string parameter)
+    {
+        if (escaped.Count > SmartShareCodec.MaxContacts)
+        {
+            throw new SmartShareFormatException(string.Create(
+                CultureInfo.InvariantCulture, $"The link lists {escaped.Count} {field} endpoints ({parameter}); at most {SmartShareCodec.MaxContacts} are allowed."));
+        }
+
+        return escaped
+            .Select((text, i) => SmartShareEndpoint.Parse(Uri.UnescapeDataString(text), string.Create(CultureInfo.InvariantCulture, $"{field}[{i}] endpoint ({parameter})")))
+            .ToList();
     }
 
     private static SmartShareContact ReadContact(string text, int index)

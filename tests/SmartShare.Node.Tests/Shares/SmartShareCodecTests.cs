@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json.Nodes;
+using SmartShare.BitTorrent;
 using SmartShare.Lbry.Blobs;
 using SmartShare.Node.Shares;
 
@@ -73,13 +74,34 @@ public sealed class SmartShareCodecTests
     }
 
     [Fact]
-    public void Unknown_top_level_keys_and_the_reserved_bittorrent_object_are_ignored()
+    public void Unknown_top_level_keys_and_unknown_bittorrent_keys_are_ignored()
     {
         var node = Node(SmartShareSamples.Holiday());
-        node["bittorrent"] = new JsonObject { ["info_hash"] = "00", ["magnet"] = "magnet:?xt=urn:btih:00" };
+        node["bittorrent"] = new JsonObject { ["info_hash"] = new string('a', 40), ["magnet"] = "magnet:?xt=urn:btih:00", ["future"] = 1 };
         node["comment"] = new JsonArray(1, 2, 3);
 
-        Assert.Equal(SmartShareSamples.Holiday(), Parse(node));
+        var read = Parse(node);
+
+        Assert.Equal(SmartShareSamples.Holiday() with { BitTorrent = new SmartShareTorrent(InfoHash.Parse(new string('a', 40)), [], []) }, read);
+    }
+
+    [Fact]
+    public void A_share_with_its_torrent_form_round_trips_and_writes_the_bittorrent_object_last()
+    {
+        var file = SmartShareSamples.Holiday() with
+        {
+            BitTorrent = new SmartShareTorrent(
+                InfoHash.Parse("0123456789abcdef0123456789abcdef01234567"),
+                [new SmartShareEndpoint("192.168.1.20", 6881)],
+                [new SmartShareEndpoint("192.168.1.20", 6881), new SmartShareEndpoint("2001:db8::5", 6881)]),
+        };
+
+        var json = SmartShareSamples.Json(file);
+
+        Assert.Equal(file, SmartShareCodec.Parse(Encoding.UTF8.GetBytes(json)));
+        Assert.Equal("bittorrent", JsonNode.Parse(json)!.AsObject().Last().Key);
+        Assert.Contains("\"info_hash\": \"0123456789abcdef0123456789abcdef01234567\"", json, StringComparison.Ordinal);
+        Assert.Contains("\"[2001:db8::5]:6881\"", json, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -186,6 +208,12 @@ public sealed class SmartShareCodecTests
         { "bootstrap", "[\"" + new string('a', 64) + ".example:4444\"]", "bootstrap[0] endpoint" },
         { "bootstrap", "[4444]", "bootstrap[0] field is the number 4444" },
         { "bootstrap", "[" + string.Join(',', Enumerable.Repeat("\"1.2.3.4:5\"", 33)) + "]", "33 bootstrap entries" },
+        { "bittorrent", "[]", "bittorrent field is an array" },
+        { "bittorrent", "{}", "no bittorrent.info_hash field" },
+        { "bittorrent", "{\"info_hash\":\"00\"}", "info hash (bittorrent.info_hash) '00' is not an info hash" },
+        { "bittorrent", "{\"info_hash\":\"" + new string('a', 40) + "\",\"peers\":[\"0.0.0.0:1\"]}", "bittorrent.peers[0] endpoint '0.0.0.0:1' is an unspecified address" },
+        { "bittorrent", "{\"info_hash\":\"" + new string('a', 40) + "\",\"dht\":\"1.2.3.4:5\"}", "bittorrent.dht field is the string" },
+        { "bittorrent", "{\"info_hash\":\"" + new string('a', 40) + "\",\"dht\":[" + string.Join(',', Enumerable.Repeat("\"1.2.3.4:5\"", 33)) + "]}", "33 bittorrent.dht entries" },
     };
 
     [Theory]

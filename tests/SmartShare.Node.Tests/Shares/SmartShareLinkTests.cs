@@ -1,3 +1,4 @@
+using SmartShare.BitTorrent;
 using SmartShare.Lbry.Blobs;
 using SmartShare.Node.Shares;
 
@@ -114,7 +115,27 @@ public sealed class SmartShareLinkTests
         { $"smartshare:?v=1&sd={Hash}" + string.Concat(Enumerable.Repeat("&c=1.2.3.4%3A1,", 33)), "33 contacts (c)" },
         { $"smartshare:?v=1&sd={Hash}" + string.Concat(Enumerable.Repeat("&b=1.2.3.4%3A1", 33)), "33 bootstrap nodes (b)" },
         { $"smartshare:?v=1&sd={Hash}&dn=" + new string('a', 8192), "link is 8" },
+        { $"smartshare:?v=1&sd={Hash}&bt=abc", "info hash parameter bt 'abc'" },
+        { $"smartshare:?v=1&sd={Hash}&bt={new string('a', 40)}&bt={new string('a', 40)}", "parameter bt more than once" },
+        { $"smartshare:?v=1&sd={Hash}&bp=1.2.3.4%3A1", "(bp or bd) without the info hash parameter bt" },
+        { $"smartshare:?v=1&sd={Hash}&bt={new string('a', 40)}&bd=0.0.0.0%3A1", "bittorrent.dht[0] endpoint (bd) '0.0.0.0:1' is an unspecified address" },
+        { $"smartshare:?v=1&sd={Hash}&bt={new string('a', 40)}" + string.Concat(Enumerable.Repeat("&bp=1.2.3.4%3A1", 33)), "33 bittorrent.peers endpoints (bp)" },
     };
+
+    [Fact]
+    public void A_link_carries_the_torrent_form_with_its_peers_and_dht_nodes()
+    {
+        var torrent = new SmartShareTorrent(
+            InfoHash.Parse("0123456789abcdef0123456789abcdef01234567"),
+            [new SmartShareEndpoint("192.168.1.20", 6881)],
+            [new SmartShareEndpoint("2001:db8::5", 6881)]);
+        var file = SmartShareSamples.Holiday(withSdBlob: false) with { BitTorrent = torrent };
+
+        var link = SmartShareCodec.ToLink(file);
+
+        Assert.EndsWith("&bt=0123456789abcdef0123456789abcdef01234567&bp=192.168.1.20%3A6881&bd=%5B2001%3Adb8%3A%3A5%5D%3A6881", link, StringComparison.Ordinal);
+        Assert.Equal(file, SmartShareCodec.ParseLink(link));
+    }
 
     [Theory]
     [MemberData(nameof(Rejections))]

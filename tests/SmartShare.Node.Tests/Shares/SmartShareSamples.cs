@@ -1,6 +1,7 @@
 using System.Text;
 using FsCheck;
 using FsCheck.Fluent;
+using SmartShare.BitTorrent;
 using SmartShare.Lbry.Blobs;
 using SmartShare.Node.Shares;
 
@@ -44,6 +45,7 @@ internal static class SmartShareSamples
         from contacts in Gen.Choose(0, 4).SelectMany(n => Gen.ArrayOf(ContactGen(), n))
         from bootstrap in Gen.Choose(0, 3).SelectMany(n => Gen.ArrayOf(EndpointGen(), n))
         from seconds in Gen.Choose(0, int.MaxValue)
+        from torrent in Gen.OneOf(Gen.Constant<SmartShareTorrent?>(null), TorrentGen().Select(t => (SmartShareTorrent?)t))
         select new SmartShareFile
         {
             Name = name,
@@ -54,7 +56,14 @@ internal static class SmartShareSamples
             Contacts = contacts,
             Bootstrap = bootstrap,
             Created = DateTimeOffset.FromUnixTimeSeconds(seconds),
+            BitTorrent = torrent,
         };
+
+    private static Gen<SmartShareTorrent> TorrentGen() =>
+        from hash in Gen.ArrayOf(Gen.Choose(0, 255).Select(b => (byte)b), InfoHash.Length)
+        from peers in Gen.Choose(0, 3).SelectMany(n => Gen.ArrayOf(EndpointGen(), n))
+        from nodes in Gen.Choose(0, 3).SelectMany(n => Gen.ArrayOf(EndpointGen(), n))
+        select new SmartShareTorrent(InfoHash.FromBytes(hash), peers, nodes);
 
     // Letters from several scripts, spaces and punctuation that links must escape, and an emoji pair.
     private static Gen<string> NameGen() =>
