@@ -177,6 +177,25 @@ public sealed class KademliaNode : IKademliaRequestHandler, ILookupObserver, IDi
         await Task.WhenAll(pings);
     }
 
+    /// <summary>
+    /// Pings <paramref name="endPoint"/>; a node that answers joins (or refreshes its place in) the routing table,
+    /// a silence counts against the contact there. Returns the id that answered, or null.
+    /// </summary>
+    public async Task<NodeId?> PingAsync(IPEndPoint endPoint, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(endPoint);
+        Interlocked.Increment(ref _directRequests);
+        var answeredId = await _rpc.PingAsync(endPoint, cancellationToken);
+        if (answeredId is null || answeredId.Equals(Id) || answeredId.Length != Id.Length)
+        {
+            RecordFailure(endPoint);
+            return null;
+        }
+
+        AddResponder(answeredId, endPoint);
+        return answeredId;
+    }
+
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
@@ -346,19 +365,6 @@ public sealed class KademliaNode : IKademliaRequestHandler, ILookupObserver, IDi
         }
     }
 
-    private async Task PingAsync(IPEndPoint endPoint, CancellationToken cancellationToken)
-    {
-        Interlocked.Increment(ref _directRequests);
-        var answeredId = await _rpc.PingAsync(endPoint, cancellationToken);
-        if (answeredId is null || answeredId.Equals(Id))
-        {
-            RecordFailure(endPoint);
-        }
-        else
-        {
-            AddResponder(answeredId, endPoint);
-        }
-    }
 
     private async Task<bool> StoreAtAsync(IPEndPoint endPoint, NodeId key, ReadOnlyMemory<byte> peerValue, CancellationToken cancellationToken)
     {
