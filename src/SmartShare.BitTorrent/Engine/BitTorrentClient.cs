@@ -60,16 +60,7 @@ public sealed class BitTorrentClient : IAsyncDisposable
         _ownsHttp = options.Http is null;
         _http = options.Http ?? new HttpClient { Timeout = Timeout.InfiniteTimeSpan };
         // The listener itself takes both kinds of handshake; each torrent's own mode is applied once its info hash is known.
-        var connection = options.SessionOptions().Connection;
-        _handshakeOptions = new PeerConnectionOptions
-        {
-            ConnectTimeout = connection.ConnectTimeout,
-            HandshakeTimeout = connection.HandshakeTimeout,
-            ReadTimeout = connection.ReadTimeout,
-            MaxMessageLength = connection.MaxMessageLength,
-            SocketBufferSize = connection.SocketBufferSize,
-            Encryption = EncryptionMode.Prefer,
-        };
+        _handshakeOptions = options.SessionOptions().Connection.WithEncryption(EncryptionMode.Prefer);
     }
 
     public PeerId PeerId { get; }

@@ -186,6 +186,46 @@ public sealed class MetadataExchangeTests
     }
 
     [Fact]
+    public async Task Pex_tells_a_peer_who_joined_and_left_but_never_itself_nor_peers_without_a_listen_port()
+    {
+        await using var kit = new EngineTestKit();
+        var source = kit.Folder("seed");
+        await File.WriteAllBytesAsync(Path.Combine(source, "data.bin"), EngineTestKit.RandomBytes(4 * 1024 * 1024));
+        var (_, torrent) = TorrentCreator.Create(Path.Combine(source, "data.bin"), pieceLength: 64 * 1024);
+        var seeder = kit.Client(o =>
+        {
+            o.PexInterval = TimeSpan.FromSeconds(1);
+            o.UploadLimiter = new ByteRateLimiter(256 * 1024, TimeProvider.System);
+        });
+        await kit.SeedAsync(seeder, torrent, source);
+
+        // The listener: a raw peer that says it listens on port 1234. A second raw peer gives no port at all.
+        await using var listener = await RawPeer.ConnectAsync(seeder.LocalEndPoint, torrent.InfoHash, PeerCapabilities.ExtensionProtocol);
+        await listener.SendAsync(RawPeer.Extended(0, new ExtensionHandshake(new Dictionary<string, byte> { ["ut_pex"] = 6 }, null, null, null, 1234, null).Encode()));
+        await using var portless = await RawPeer.ConnectAsync(seeder.LocalEndPoint, torrent.InfoHash, PeerCapabilities.ExtensionProtocol);
+        await portless.SendAsync(RawPeer.Extended(0, new ExtensionHandshake(new Dictionary<string, byte> { ["ut_pex"] = 6 }, null, null, null, null, null).Encode()));
+
+        var leecher = kit.Client();
+        var leecherSession = leecher.Add(torrent, kit.Storage(torrent, kit.Folder("leecher")), resume: null);
+        await leecherSession.StartAsync(CancellationToken.None);
+        leecherSession.AddPeers([seeder.LocalEndPoint]);
+        var leecherListen = new IPEndPoint(IPAddress.Loopback, leecher.LocalEndPoint.Port);
+
+        var added = await ReadPexAsync(listener, m => m.Added.Count > 0);
+        Assert.Equal([leecherListen], added.Added.Select(p => p.EndPoint));
+        Assert.DoesNotContain(added.Added, p => p.EndPoint.Port == 1234);
+
+        await leecher.RemoveAsync(torrent.InfoHash);
+        var dropped = await ReadPexAsync(listener, m => m.Dropped.Count > 0);
+        Assert.Equal([leecherListen], dropped.Dropped);
+
+        // The port-less peer is told of the one that listens on 1234, but nobody is told of it.
+        var toPortless = await ReadPexAsync(portless, m => m.Added.Count > 0);
+        Assert.Contains(new IPEndPoint(IPAddress.Loopback, 1234), toPortless.Added.Select(p => p.EndPoint));
+        Assert.All(toPortless.Added, p => Assert.NotEqual(portless.LocalEndPoint, p.EndPoint));
+    }
+
+    [Fact]
     public async Task The_extension_handshake_offers_metadata_and_pex_and_answers_requests_and_rejects()
     {
         await using var kit = new EngineTestKit();
@@ -397,6 +437,22 @@ public sealed class MetadataExchangeTests
             if (payload[0] == 0)
             {
                 return ExtensionHandshake.Decode(new ReadOnlySequence<byte>(payload, 1, payload.Length - 1));
+            }
+        }
+    }
+
+    private static async Task<PexMessage> ReadPexAsync(RawPeer raw, Func<PexMessage, bool> wanted)
+    {
+        while (true)
+        {
+            var payload = await raw.ExpectAsync(PeerMessageType.Extended, Limit);
+            if (payload[0] == 6)
+            {
+                var message = PexMessage.Decode(new ReadOnlySequence<byte>(payload, 1, payload.Length - 1));
+                if (wanted(message))
+                {
+                    return message;
+                }
             }
         }
     }

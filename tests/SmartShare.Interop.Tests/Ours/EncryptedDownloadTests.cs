@@ -28,7 +28,7 @@ public sealed class EncryptedDownloadTests : IDisposable
         node.Torrents.ConfigureSessions = options =>
         {
             options.RedialDelay = TimeSpan.FromSeconds(1);
-            options.Connection = new PeerConnectionOptions { Encryption = mode };
+            options.Connection = options.Connection.WithEncryption(mode);
         };
         var answer = await node.GetTorrentAsync(torrent, [seeder.Endpoint]);
         Assert.Equal(infoHash, answer["info_hash"]!.GetValue<string>());

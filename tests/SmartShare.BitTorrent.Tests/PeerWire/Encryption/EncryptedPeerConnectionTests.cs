@@ -106,6 +106,19 @@ public sealed class EncryptedPeerConnectionTests : IDisposable
         await initiating.WaitAsync(Patience);
     }
 
+    [Fact]
+    public void Encryption_defaults_to_prefer_and_a_copy_with_another_mode_keeps_every_other_option()
+    {
+        Assert.Equal(EncryptionMode.Prefer, PeerConnectionOptions.Default.Encryption);
+        var options = new PeerConnectionOptions { HandshakeTimeout = TimeSpan.FromSeconds(3), MaxMessageLength = 12345, SocketBufferSize = 4096 };
+        var copy = options.WithEncryption(EncryptionMode.Require);
+        Assert.Equal(EncryptionMode.Require, copy.Encryption);
+        Assert.Equal(EncryptionMode.Prefer, options.Encryption);
+        Assert.Equal(
+            (options.ConnectTimeout, options.HandshakeTimeout, options.ReadTimeout, options.MaxMessageLength, options.SocketBufferSize),
+            (copy.ConnectTimeout, copy.HandshakeTimeout, copy.ReadTimeout, copy.MaxMessageLength, copy.SocketBufferSize));
+    }
+
     private static PeerConnectionOptions Options(EncryptionMode mode) => new() { Encryption = mode, HandshakeTimeout = TimeSpan.FromSeconds(5) };
 
     private static async Task StreamBlocksAsync(PeerConnection from, PeerConnection to)
