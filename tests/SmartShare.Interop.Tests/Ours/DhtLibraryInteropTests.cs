@@ -75,10 +75,12 @@ public sealed class DhtLibraryInteropTests : IAsyncDisposable
             DhtBootstrapNodes = [router.LocalEndPoint],
         });
 
-        // Our announcing node also learns of libtorrent's DHT node, so the announce may reach it too.
+        // Our announcing node joins through libtorrent's DHT node alone: libtorrent answers our find_node and
+        // ping, and its answers lead us on to the rest of the network.
         var announcer = StartOurs();
-        Assert.True(await announcer.BootstrapAsync([router.LocalEndPoint], cts.Token));
+        Assert.True(await announcer.BootstrapAsync([libtorrent.Endpoint], cts.Token), "our node joins through libtorrent's DHT node");
         await announcer.AddNodeAsync(libtorrent.Endpoint, cts.Token);
+        Assert.NotNull(announcer.Engine.RoutingTable.FindByEndPoint(libtorrent.Endpoint));
         Assert.True(await announcer.AnnounceAsync(infoHash, 40_000, cts.Token) >= 1);
 
         var expected = new IPEndPoint(IPAddress.Loopback, 40_000);
