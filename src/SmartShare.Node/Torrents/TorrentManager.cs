@@ -442,6 +442,7 @@ public sealed partial class TorrentManager(
                 await announcer.DisposeAsync();
             }
 
+            // job.Stop is not disposed: Stop and Delete may still cancel it, and without a timer it holds nothing.
             await job.Fetcher.DisposeAsync();
         }
     }
