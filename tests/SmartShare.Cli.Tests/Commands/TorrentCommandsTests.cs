@@ -36,15 +36,8 @@ public sealed class TorrentCommandsTests : IDisposable
         Assert.Equal("completed", listed.GetProperty("status").GetString());
         Assert.Equal("share", listed.GetProperty("kind").GetString());
 
-        await using var seeder = BackgroundSmartShare.Start(
-            [
-                "start", "--port", "0", "--bt-port", "0", "--bind", "127.0.0.1", "--allow-lan", "--api", "http://127.0.0.1:0",
-                "--download-dir", _seeder.DownloadDirectory, "--data-dir", _seeder.DataDirectory,
-            ],
-            _seeder.Root,
-            _seeder.Environment);
-        var listening = await seeder.WaitForLineAsync(@"BitTorrent peers on TCP 127\.0\.0\.1:(\d+)");
-        var btPort = int.Parse(listening.Groups[1].Value, CultureInfo.InvariantCulture);
+        await using var seeder = StartSeeder();
+        var btPort = await BtPortAsync(seeder);
 
         var got = (await _getter.RunAsync("get", torrentPath, "--peer", $"127.0.0.1:{btPort}", "--download-dir", _getter.DownloadDirectory, "--json"))
             .ShouldSucceedWithJson();
@@ -57,15 +50,8 @@ public sealed class TorrentCommandsTests : IDisposable
     [Fact]
     public async Task Share_through_the_node_prints_a_magnet_naming_the_creator_and_get_of_that_magnet_fetches_identical_bytes()
     {
-        await using var seeder = BackgroundSmartShare.Start(
-            [
-                "start", "--port", "0", "--bt-port", "0", "--bind", "127.0.0.1", "--allow-lan", "--api", "http://127.0.0.1:0",
-                "--download-dir", _seeder.DownloadDirectory, "--data-dir", _seeder.DataDirectory,
-            ],
-            _seeder.Root,
-            _seeder.Environment);
-        var listening = await seeder.WaitForLineAsync(@"BitTorrent peers on TCP 127\.0\.0\.1:(\d+)");
-        var btPort = int.Parse(listening.Groups[1].Value, CultureInfo.InvariantCulture);
+        await using var seeder = StartSeeder();
+        var btPort = await BtPortAsync(seeder);
         var api = (await seeder.WaitForLineAsync(@"API on (http://127\.0\.0\.1:\d+)")).Groups[1].Value;
         var source = _seeder.CreateRandomFile("talk.opus", (1024 * 1024) + 99);
 
@@ -98,4 +84,16 @@ public sealed class TorrentCommandsTests : IDisposable
         Assert.Contains("pieces", message, StringComparison.OrdinalIgnoreCase);
         Assert.False(Directory.Exists(_getter.DownloadDirectory) && Directory.EnumerateFileSystemEntries(_getter.DownloadDirectory).Any());
     }
+
+    private static async Task<int> BtPortAsync(BackgroundSmartShare node) =>
+        int.Parse((await node.WaitForLineAsync(@"BitTorrent peers on TCP 127\.0\.0\.1:(\d+)")).Groups[1].Value, CultureInfo.InvariantCulture);
+
+    private BackgroundSmartShare StartSeeder() =>
+        BackgroundSmartShare.Start(
+            [
+                "start", "--port", "0", "--bt-port", "0", "--bind", "127.0.0.1", "--allow-lan", "--api", "http://127.0.0.1:0",
+                "--download-dir", _seeder.DownloadDirectory, "--data-dir", _seeder.DataDirectory,
+            ],
+            _seeder.Root,
+            _seeder.Environment);
 }
