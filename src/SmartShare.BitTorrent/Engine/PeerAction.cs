@@ -8,12 +8,13 @@ namespace SmartShare.BitTorrent.Engine;
 /// </summary>
 internal readonly struct PeerAction
 {
-    private PeerAction(PeerMessageType? message, List<BlockRequest>? requests, BlockRequest? reject, string? reason)
+    private PeerAction(PeerMessageType? message, List<BlockRequest>? requests, BlockRequest? reject, string? reason, (byte Id, byte[] Payload)? extended = null)
     {
         Message = message;
         Requests = requests;
         Rejected = reject;
         Reason = reason;
+        Extended = extended;
     }
 
     public PeerMessageType? Message { get; }
@@ -22,10 +23,13 @@ internal readonly struct PeerAction
 
     public BlockRequest? Rejected { get; }
 
+    /// <summary>An extended message to send: the peer's id for the extension and the payload.</summary>
+    public (byte Id, byte[] Payload)? Extended { get; }
+
     /// <summary>Why the peer is dropped (only for a handler that returned false).</summary>
     public string? Reason { get; }
 
-    public bool IsEmpty => Message is null && Requests is null && Rejected is null;
+    public bool IsEmpty => Message is null && Requests is null && Rejected is null && Extended is null;
 
     public static PeerAction Send(PeerMessageType message) => new(message, null, null, null);
 
@@ -35,9 +39,11 @@ internal readonly struct PeerAction
 
     public static PeerAction Drop(string reason) => new(null, null, null, reason);
 
+    public static PeerAction SendExtended(byte id, byte[] payload) => new(null, null, null, null, (id, payload));
+
     /// <summary>This action's message followed by <paramref name="other"/>'s requests.</summary>
     public PeerAction With(PeerAction other) =>
-        new(Message ?? other.Message, Requests ?? other.Requests, Rejected ?? other.Rejected, Reason ?? other.Reason);
+        new(Message ?? other.Message, Requests ?? other.Requests, Rejected ?? other.Rejected, Reason ?? other.Reason, Extended ?? other.Extended);
 
     public async ValueTask RunAsync(PeerSession peer)
     {
@@ -67,6 +73,11 @@ internal readonly struct PeerAction
         {
             await connection.SendBlockRequestAsync(PeerMessageType.Reject, reject.Index, reject.Begin, reject.Length, peer.Token)
                 .ConfigureAwait(false);
+        }
+
+        if (Extended is { } extended)
+        {
+            await connection.SendExtendedAsync(extended.Id, extended.Payload, peer.Token).ConfigureAwait(false);
         }
 
         peer.LastSend = System.Diagnostics.Stopwatch.GetTimestamp();

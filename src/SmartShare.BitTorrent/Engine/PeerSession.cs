@@ -70,6 +70,28 @@ internal sealed class PeerSession(PeerConnection connection, int pieceCount, Can
     /// <summary>Requests the peer cancelled before we served them, by key.</summary>
     public HashSet<long> Cancelled { get; } = [];
 
+    /// <summary>The listen addresses this peer was last told of by PEX, so the next message carries only changes.</summary>
+    public HashSet<IPEndPoint> PexAdvertised { get; } = [];
+
+    /// <summary>PEX messages the peer may still send before being rate limited (a token bucket refilled over time).</summary>
+    public double PexTokens { get; set; } = 3;
+
+    public long PexTokensAt { get; set; } = Stopwatch.GetTimestamp();
+
+    /// <summary>ut_metadata requests the peer made on this connection.</summary>
+    public int MetadataRequests { get; set; }
+
+    /// <summary>Whether the peer already sent a port message (only the first one counts).</summary>
+    public bool DhtPortSeen { get; set; }
+
+    /// <summary>
+    /// The address the peer accepts connections on: where we dialed it, or for a peer that dialed us its address
+    /// with the port of its extension handshake's <c>p</c>; null when unknown.
+    /// </summary>
+    public IPEndPoint? ListenEndPoint => !Connection.IsIncoming
+        ? EndPoint
+        : Extensions?.ListenPort is { } port ? new IPEndPoint(EndPoint.Address, port) : null;
+
     public void Close()
     {
         try

@@ -24,6 +24,10 @@ public sealed class TorrentSession : IAsyncDisposable
     private const int MaxCandidates = 2000;
     private const int MaxRequestLength = 128 * 1024;
 
+    // Our ids for the extensions we speak (BEP 10): peers send us those messages under these ids.
+    private const byte PexId = 1;
+    private const byte MetadataId = 3;
+
     private readonly Lock _lock = new();
     private readonly TorrentSessionOptions _options;
     private readonly IRandomSource _random;
@@ -48,6 +52,8 @@ public sealed class TorrentSession : IAsyncDisposable
     private long _lastResumeSave;
     private bool _resumeDirty;
     private int _connecting;
+    private int _pexLearnt;
+    private long _lastPex = Stopwatch.GetTimestamp();
     private int _checked;
     private volatile TorrentState _state = TorrentState.Checking;
     private string? _error;
@@ -78,6 +84,14 @@ public sealed class TorrentSession : IAsyncDisposable
     public TorrentStorage Storage { get; }
 
     public PeerId PeerId { get; }
+
+    /// <summary>
+    /// The info dictionary's <c>private=1</c> (BEP 27): peers come only from the torrent's trackers, so this torrent
+    /// uses neither peer exchange nor the DHT.
+    /// </summary>
+    public bool IsPrivate => Torrent.Info.IsPrivate;
+
+    private bool DhtEnabled => !IsPrivate && _options.DhtPort is > 0 and <= 65535;
 
     public TorrentState State => _state;
 
@@ -388,7 +402,7 @@ public sealed class TorrentSession : IAsyncDisposable
     }
 
     private Handshake Handshake() =>
-        new(InfoHash, PeerId, PeerCapabilities.ExtensionProtocol | PeerCapabilities.Fast);
+        new(InfoHash, PeerId, PeerCapabilities.ExtensionProtocol | PeerCapabilities.Fast | (DhtEnabled ? PeerCapabilities.Dht : PeerCapabilities.None));
 
     private void StartTrackers()
     {
@@ -691,9 +705,16 @@ public sealed class TorrentSession : IAsyncDisposable
 
         if (peer.SupportsExtensions)
         {
+            // ut_metadata (BEP 9) lets magnet-link peers fetch the info dictionary; libtorrent insists on metadata_size.
+            var messages = new Dictionary<string, byte>(StringComparer.Ordinal) { [MetadataMessage.ExtensionName] = MetadataId };
+            if (!IsPrivate)
+            {
+                messages[PexMessage.ExtensionName] = PexId;
+            }
+
             var handshake = new ExtensionHandshake(
-                new Dictionary<string, byte>(),
-                MetadataSize: null,
+                messages,
+                MetadataSize: Torrent.RawInfo.Length,
                 Client: "SmartShare 0.1",
                 RequestQueue: Math.Min(_options.AdvertisedRequestQueue, _options.MaxPeerRequestQueue),
                 ListenPort: _options.ListenPort is > 0 and <= 65535 ? (ushort)_options.ListenPort : null,
@@ -708,6 +729,11 @@ public sealed class TorrentSession : IAsyncDisposable
         else if (summary is { } type)
         {
             await peer.Connection.SendAsync(type, peer.Token).ConfigureAwait(false);
+        }
+
+        if (DhtEnabled && (peer.Connection.Remote.Capabilities & PeerCapabilities.Dht) != 0)
+        {
+            await peer.Connection.SendPortAsync((ushort)_options.DhtPort!.Value, peer.Token).ConfigureAwait(false);
         }
 
         peer.LastSend = Stopwatch.GetTimestamp();
@@ -836,9 +862,205 @@ public sealed class TorrentSession : IAsyncDisposable
 
                 return true;
 
-            default:
-                // Keep-alive, port (the DHT is another issue), suggest, allowed fast, unknown extensions: nothing to do.
+            case PeerMessageType.Extended when message.ExtendedId == MetadataId:
+                return HandleMetadata(peer, message, out action);
+
+            case PeerMessageType.Extended when message.ExtendedId == PexId:
+                return HandlePex(peer, message, out action);
+
+            case PeerMessageType.Port:
+                HandlePort(peer, message.Port);
                 return true;
+
+            default:
+                // Keep-alive, suggest, allowed fast, unknown extensions: nothing to do.
+                return true;
+        }
+    }
+
+    // BEP 9: serve the info dictionary in 16 KiB pieces. Each peer gets a few times the metadata's worth of pieces
+    // (so a fetch that restarts still completes); beyond that requests are rejected, and a peer that keeps asking is
+    // dropped.
+    private bool HandleMetadata(PeerSession peer, in PeerMessage message, out PeerAction action)
+    {
+        action = default;
+        MetadataMessage request;
+        try
+        {
+            request = MetadataMessage.Decode(message.Payload);
+        }
+        catch (PeerWireFormatException e)
+        {
+            action = PeerAction.Drop(e.Message);
+            return false;
+        }
+
+        if (request.Type != MetadataMessageType.Request)
+        {
+            return true; // we have the metadata: data and rejects are not for us, unknown types are ignored (BEP 9)
+        }
+
+        byte theirId;
+        int served;
+        lock (_lock)
+        {
+            if (peer.Extensions?.Messages.TryGetValue(MetadataMessage.ExtensionName, out theirId) != true)
+            {
+                return true; // it never said how to answer
+            }
+
+            served = ++peer.MetadataRequests;
+        }
+
+        var size = Torrent.RawInfo.Length;
+        var pieces = MetadataMessage.PieceCount(size);
+        var budget = (4 * pieces) + 16;
+        if (served > 4 * budget)
+        {
+            action = PeerAction.Drop($"it sent more than {4 * budget} ut_metadata requests");
+            return false;
+        }
+
+        if (served > budget || request.Piece >= pieces)
+        {
+            action = PeerAction.SendExtended(theirId, MetadataMessage.EncodeReject(request.Piece));
+            return true;
+        }
+
+        var offset = request.Piece * MetadataMessage.BlockSize;
+        var block = Torrent.RawInfo.Span.Slice(offset, MetadataMessage.PieceLength(request.Piece, size));
+        action = PeerAction.SendExtended(theirId, MetadataMessage.EncodeData(request.Piece, size, block));
+        return true;
+    }
+
+    // BEP 11: peers another peer is connected to become candidates, within a per-peer rate and a total cap.
+    private bool HandlePex(PeerSession peer, in PeerMessage message, out PeerAction action)
+    {
+        action = default;
+        if (IsPrivate)
+        {
+            return true; // we never offered ut_pex here; ignore a peer that sends it anyway
+        }
+
+        PexMessage pex;
+        try
+        {
+            pex = PexMessage.Decode(message.Payload);
+        }
+        catch (PeerWireFormatException e)
+        {
+            action = PeerAction.Drop(e.Message);
+            return false;
+        }
+
+        var now = Stopwatch.GetTimestamp();
+        var learnt = new List<IPEndPoint>();
+        lock (_lock)
+        {
+            var refill = Elapsed(peer.PexTokensAt, now).TotalSeconds / Math.Max(0.001, _options.PexMinReceiveInterval.TotalSeconds);
+            peer.PexTokens = Math.Min(3, peer.PexTokens + refill);
+            peer.PexTokensAt = now;
+            if (peer.PexTokens < 1)
+            {
+                return true;
+            }
+
+            peer.PexTokens -= 1;
+            foreach (var added in pex.Added)
+            {
+                if (_pexLearnt >= _options.MaxPexPeers)
+                {
+                    break;
+                }
+
+                var endPoint = added.EndPoint;
+                if (IsDialable(endPoint.Address) && !_candidates.ContainsKey(endPoint) && !_peers.Exists(p => endPoint.Equals(p.ListenEndPoint)))
+                {
+                    _pexLearnt++;
+                    learnt.Add(endPoint);
+                }
+            }
+        }
+
+        if (learnt.Count > 0)
+        {
+            Log($"{peer} told us of {learnt.Count} peers by PEX");
+            AddPeers(learnt);
+            _options.OnPexPeers?.Invoke(learnt);
+        }
+
+        return true;
+    }
+
+    private static bool IsDialable(IPAddress address) =>
+        !address.Equals(IPAddress.Any) && !address.Equals(IPAddress.IPv6Any) && !address.Equals(IPAddress.Broadcast)
+        && !(address.AddressFamily == AddressFamily.InterNetworkV6 && address.IsIPv6Multicast)
+        && !(address.AddressFamily == AddressFamily.InterNetwork && address.GetAddressBytes()[0] is >= 224);
+
+    // BEP 5: a peer's port message names its DHT node; the node pings it into its routing table.
+    private void HandlePort(PeerSession peer, ushort port)
+    {
+        if (!DhtEnabled || port == 0 || _options.OnDhtNode is not { } onDhtNode)
+        {
+            return;
+        }
+
+        lock (_lock)
+        {
+            if (peer.DhtPortSeen)
+            {
+                return;
+            }
+
+            peer.DhtPortSeen = true;
+        }
+
+        onDhtNode(new IPEndPoint(peer.EndPoint.Address, port));
+    }
+
+    // Under the lock: each ut_pex peer gets the listen addresses connected and dropped since its last message.
+    private void CollectPex(List<(PeerSession Peer, PeerAction Action)> actions)
+    {
+        var current = new Dictionary<IPEndPoint, PexPeerTraits>();
+        foreach (var peer in _peers)
+        {
+            if (peer.ListenEndPoint is { } listen)
+            {
+                current[listen] = (peer.Has.IsComplete ? PexPeerTraits.Seed : PexPeerTraits.None)
+                    | (peer.Connection.IsIncoming ? PexPeerTraits.None : PexPeerTraits.Reachable);
+            }
+        }
+
+        foreach (var peer in _peers)
+        {
+            if (peer.Extensions?.Messages.TryGetValue(PexMessage.ExtensionName, out var id) != true)
+            {
+                continue;
+            }
+
+            var itself = peer.ListenEndPoint;
+            var added = current
+                .Where(c => !c.Key.Equals(itself) && !c.Key.Equals(peer.EndPoint) && !peer.PexAdvertised.Contains(c.Key))
+                .Take(PexMessage.MaxPeersPerList)
+                .Select(c => new PexPeer(c.Key, c.Value))
+                .ToList();
+            var dropped = peer.PexAdvertised.Where(a => !current.ContainsKey(a)).Take(PexMessage.MaxPeersPerList).ToList();
+            if (added.Count == 0 && dropped.Count == 0)
+            {
+                continue;
+            }
+
+            foreach (var a in added)
+            {
+                peer.PexAdvertised.Add(a.EndPoint);
+            }
+
+            foreach (var d in dropped)
+            {
+                peer.PexAdvertised.Remove(d);
+            }
+
+            actions.Add((peer, PeerAction.SendExtended(id, new PexMessage(added, dropped).Encode())));
         }
     }
 
@@ -1379,6 +1601,12 @@ public sealed class TorrentSession : IAsyncDisposable
                 {
                     keepAlive.Add(peer);
                 }
+            }
+
+            if (!IsPrivate && Elapsed(_lastPex, now) >= _options.PexInterval)
+            {
+                _lastPex = now;
+                CollectPex(actions);
             }
 
             if (Elapsed(_lastChoke, now) >= _options.ChokeInterval)

@@ -1,3 +1,4 @@
+using System.Net;
 using SmartShare.BitTorrent.PeerWire;
 using SmartShare.Networking;
 
@@ -54,6 +55,33 @@ public sealed class TorrentSessionOptions
     public ByteRateLimiter? UploadLimiter { get; set; }
 
     public PeerConnectionOptions Connection { get; set; } = new();
+
+    /// <summary>How often each ut_pex peer is told which peers we connected to and dropped since (BEP 11). Default 60 s.</summary>
+    public TimeSpan PexInterval { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>
+    /// A peer's PEX messages count at most once per this interval (after a burst of three); more often they are
+    /// ignored. Default 45 s.
+    /// </summary>
+    public TimeSpan PexMinReceiveInterval { get; set; } = TimeSpan.FromSeconds(45);
+
+    /// <summary>How many peers PEX may teach this torrent in all; later ones are ignored. Default 500.</summary>
+    public int MaxPexPeers { get; set; } = 500;
+
+    /// <summary>
+    /// Our DHT's UDP port (BEP 5), or null without a DHT. When set (and the torrent is not private) the handshake
+    /// advertises the DHT and peers that do too are sent a port message.
+    /// </summary>
+    public int? DhtPort { get; set; }
+
+    /// <summary>
+    /// Called with a peer's address and the DHT port its port message named, so the node can ping it into its
+    /// routing table; once per connection, never for private torrents. Runs on the peer's read loop: keep it short.
+    /// </summary>
+    public Action<IPEndPoint>? OnDhtNode { get; set; }
+
+    /// <summary>Called with the addresses a PEX message taught this torrent (already added to its peer list).</summary>
+    public Action<IReadOnlyList<IPEndPoint>>? OnPexPeers { get; set; }
 
     /// <summary>Where the session tells what happens (connections, failures); null = silent.</summary>
     public Action<string>? Log { get; set; }
