@@ -163,7 +163,8 @@ public sealed class OurNode : IAsyncDisposable
     }
 
     /// <summary><c>stream_create</c> with torrent: a torrent of a file or folder, written to <paramref name="torrentPath"/> and seeded.</summary>
-    public async Task<JsonObject> ShareTorrentAsync(string path, string torrentPath, IEnumerable<string>? trackers = null)
+    /// <param name="advertise">stream_create's advertise: the HOST[:PORT] the magnet's x.pe and dht= name (by default the node picks).</param>
+    public async Task<JsonObject> ShareTorrentAsync(string path, string torrentPath, IEnumerable<string>? trackers = null, IEnumerable<string>? advertise = null)
     {
         var parameters = new JsonObject
         {
@@ -172,6 +173,11 @@ public sealed class OurNode : IAsyncDisposable
             ["torrent_path"] = torrentPath,
             ["trackers"] = new JsonArray([.. (trackers ?? []).Select(url => (JsonNode?)JsonValue.Create(url))]),
         };
+        if (advertise is not null)
+        {
+            parameters["advertise"] = new JsonArray([.. advertise.Select(host => (JsonNode?)JsonValue.Create(host))]);
+        }
+
         var result = (JsonObject)(await CallAsync("stream_create", parameters))!;
         Assert.True(File.Exists(torrentPath), $"stream_create did not write {torrentPath}: {result.ToJsonString()}");
         return result;
