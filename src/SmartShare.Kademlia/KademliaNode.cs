@@ -48,6 +48,8 @@ public sealed class KademliaNode : IKademliaRequestHandler, ILookupObserver, IDi
         {
             BucketSize = _options.BucketSize,
             SplitBucketsUnderIndex = _options.SplitBucketsUnderIndex,
+            SplitCloserThanKthClosest = _options.SplitCloserThanKthClosest,
+            GoodWindow = _options.GoodWindow,
         });
         _stopping = _lifetime.Token;
         _recentReplies = new RecentReplies(RoutingTable.GoodWindow, _options.MaxRecentReplies);
@@ -122,13 +124,24 @@ public sealed class KademliaNode : IKademliaRequestHandler, ILookupObserver, IDi
 
     /// <summary>
     /// A value lookup for <paramref name="key"/>, merged with what this node stores itself. Stops once
-    /// <paramref name="stopAfterPeers"/> distinct peers are known.
+    /// <paramref name="stopAfterPeers"/> distinct peers are known. <paramref name="onNewPeers"/>, when given, hears
+    /// each batch of peers not seen before as soon as it arrives (our own stored peers first), so a caller can
+    /// start using them before the lookup ends.
     /// </summary>
-    public async Task<ValueLookupResult> FindPeersAsync(NodeId key, CancellationToken cancellationToken, int stopAfterPeers = int.MaxValue)
+    public async Task<ValueLookupResult> FindPeersAsync(
+        NodeId key,
+        CancellationToken cancellationToken,
+        int stopAfterPeers = int.MaxValue,
+        Action<IReadOnlyList<ReadOnlyMemory<byte>>>? onNewPeers = null)
     {
         ArgumentNullException.ThrowIfNull(key);
-        var found = await _lookup.FindValueAsync(key, SeedsFor(key), BootstrapIfTableEmpty(), stopAfterPeers, cancellationToken);
         var local = PeerStore.GetPeers(key);
+        if (onNewPeers is not null && local.Count != 0)
+        {
+            onNewPeers(local.Select(peer => peer.Value).ToArray());
+        }
+
+        var found = await _lookup.FindValueAsync(key, SeedsFor(key), BootstrapIfTableEmpty(), stopAfterPeers, cancellationToken, onNewPeers);
         if (local.Count == 0)
         {
             return found;
@@ -162,6 +175,25 @@ public sealed class KademliaNode : IKademliaRequestHandler, ILookupObserver, IDi
             .Where(contact => RoutingTable.GetLiveness(contact) != ContactLiveness.Good)
             .Select(contact => PingAsync(contact.EndPoint, cancellationToken));
         await Task.WhenAll(pings);
+    }
+
+    /// <summary>
+    /// Pings <paramref name="endPoint"/>; a node that answers joins (or refreshes its place in) the routing table,
+    /// a silence counts against the contact there. Returns the id that answered, or null.
+    /// </summary>
+    public async Task<NodeId?> PingAsync(IPEndPoint endPoint, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(endPoint);
+        Interlocked.Increment(ref _directRequests);
+        var answeredId = await _rpc.PingAsync(endPoint, cancellationToken);
+        if (answeredId is null || answeredId.Equals(Id) || answeredId.Length != Id.Length)
+        {
+            RecordFailure(endPoint);
+            return null;
+        }
+
+        AddResponder(answeredId, endPoint);
+        return answeredId;
     }
 
     public void Dispose()
@@ -249,10 +281,13 @@ public sealed class KademliaNode : IKademliaRequestHandler, ILookupObserver, IDi
         }
     }
 
-    /// <summary>Requesters are answered but join the table only once they answer a ping of ours (spec 1.6).</summary>
+    /// <summary>
+    /// Requesters are answered but join the table only once they answer a ping of ours (spec 1.6), or at once
+    /// when <see cref="KademliaNodeOptions.RequesterPingBackDelay"/> is zero. Read-only requesters never join.
+    /// </summary>
     private void NoteRequester(RequestSender sender)
     {
-        if (sender.Id.Equals(Id) || sender.Id.Length != Id.Length)
+        if (sender.ReadOnly || sender.Id.Equals(Id) || sender.Id.Length != Id.Length)
         {
             return;
         }
@@ -330,19 +365,6 @@ public sealed class KademliaNode : IKademliaRequestHandler, ILookupObserver, IDi
         }
     }
 
-    private async Task PingAsync(IPEndPoint endPoint, CancellationToken cancellationToken)
-    {
-        Interlocked.Increment(ref _directRequests);
-        var answeredId = await _rpc.PingAsync(endPoint, cancellationToken);
-        if (answeredId is null || answeredId.Equals(Id))
-        {
-            RecordFailure(endPoint);
-        }
-        else
-        {
-            AddResponder(answeredId, endPoint);
-        }
-    }
 
     private async Task<bool> StoreAtAsync(IPEndPoint endPoint, NodeId key, ReadOnlyMemory<byte> peerValue, CancellationToken cancellationToken)
     {

@@ -15,6 +15,12 @@ public sealed record KademliaNodeOptions
     /// <summary>Full buckets with an index below this always split (lbry-sdk code default 1, daemon 2).</summary>
     public int SplitBucketsUnderIndex { get; init; } = 1;
 
+    /// <summary>Also split a full bucket when the newcomer is closer than our K-th closest contact (LBRY); Mainline: off.</summary>
+    public bool SplitCloserThanKthClosest { get; init; } = true;
+
+    /// <summary>A contact that replied within this window is good (LBRY: 720 s; BEP 5: 15 min).</summary>
+    public TimeSpan GoodWindow { get; init; } = TimeSpan.FromSeconds(720);
+
     /// <summary>How many nodes the join lookup for our own id asks to return (lbry-sdk: 32).</summary>
     public int JoinLookupCount { get; init; } = 32;
 

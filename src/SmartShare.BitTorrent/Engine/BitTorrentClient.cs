@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using SmartShare.BitTorrent.Metainfo;
 using SmartShare.BitTorrent.PeerWire;
+using SmartShare.BitTorrent.PeerWire.Encryption;
 using SmartShare.BitTorrent.Storage;
 using SmartShare.BitTorrent.Trackers;
 
@@ -30,7 +31,11 @@ public sealed class BitTorrentClientOptions
 
 /// <summary>
 /// The BitTorrent side of the node: one TCP listener and peer id shared by every torrent. Incoming connections are
-/// routed to their torrent by the info hash of their handshake.
+/// routed to their torrent by the info hash of their handshake, plain or inside MSE. Each torrent's
+/// <see cref="PeerConnectionOptions.Encryption"/> (from <see cref="BitTorrentClientOptions.SessionOptions"/> and the
+/// configure action of <see cref="Add"/>) decides both how its session dials and which incoming handshakes it takes:
+/// MSE for it is answered unless it is <see cref="EncryptionMode.Disable"/>d, with RC4 only when it is
+/// <see cref="EncryptionMode.Require"/>d; plain handshakes for it are dropped when it requires encryption.
 /// </summary>
 public sealed class BitTorrentClient : IAsyncDisposable
 {
@@ -40,7 +45,9 @@ public sealed class BitTorrentClient : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly HttpClient _http;
     private readonly bool _ownsHttp;
-    private readonly PeerWire.PeerConnectionOptions _handshakeOptions;
+    private readonly PeerConnectionOptions _handshakeOptions;
+    private readonly MseSkeyTable _mseTorrents = new();
+    private readonly ConcurrentDictionary<InfoHash, EncryptionMode> _encryption = new();
     private Socket? _listener;
     private Task? _acceptLoop;
     private int _pending;
@@ -52,7 +59,8 @@ public sealed class BitTorrentClient : IAsyncDisposable
         PeerId = PeerId.Generate(random);
         _ownsHttp = options.Http is null;
         _http = options.Http ?? new HttpClient { Timeout = Timeout.InfiniteTimeSpan };
-        _handshakeOptions = options.SessionOptions().Connection;
+        // The listener itself takes both kinds of handshake; each torrent's own mode is applied once its info hash is known.
+        _handshakeOptions = options.SessionOptions().Connection.WithEncryption(EncryptionMode.Prefer);
     }
 
     public PeerId PeerId { get; }
@@ -106,12 +114,21 @@ public sealed class BitTorrentClient : IAsyncDisposable
             throw new InvalidOperationException($"Torrent {torrent.InfoHash} is already added.");
         }
 
+        var mode = options.Connection.Encryption;
+        _encryption[torrent.InfoHash] = mode;
+        if (mode != EncryptionMode.Disable)
+        {
+            _mseTorrents.Set(torrent.InfoHash, mode == EncryptionMode.Require ? MseCryptoOffer.Rc4 : MseCryptoOffer.Rc4 | MseCryptoOffer.Plaintext);
+        }
+
         return session;
     }
 
     /// <summary>Stops a torrent and forgets it.</summary>
     public async Task RemoveAsync(InfoHash infoHash)
     {
+        _mseTorrents.Remove(infoHash);
+        _encryption.TryRemove(infoHash, out _);
         if (_sessions.TryRemove(infoHash, out var session))
         {
             await session.DisposeAsync().ConfigureAwait(false);
@@ -183,7 +200,7 @@ public sealed class BitTorrentClient : IAsyncDisposable
         try
         {
             (connection, remote) = await PeerConnection
-                .ReadIncomingHandshakeAsync(socket, _handshakeOptions, token)
+                .ReadIncomingHandshakeAsync(socket, _handshakeOptions, _mseTorrents.Count == 0 ? null : _mseTorrents, token)
                 .ConfigureAwait(false);
         }
         catch (Exception e) when (e is PeerConnectionException or OperationCanceledException or IOException or SocketException or ObjectDisposedException)
@@ -203,6 +220,14 @@ public sealed class BitTorrentClient : IAsyncDisposable
 
         if (!_sessions.TryGetValue(remote.InfoHash, out var session) || session.State == TorrentState.Checking)
         {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            return;
+        }
+
+        var mode = _encryption.GetValueOrDefault(remote.InfoHash, EncryptionMode.Prefer);
+        if ((mode == EncryptionMode.Require && connection.Crypto != MseCryptoOffer.Rc4) || (mode == EncryptionMode.Disable && connection.Crypto != MseCryptoOffer.None))
+        {
+            _options.Log?.Invoke($"an incoming connection from {from} for {remote.InfoHash} was dropped: {(connection.Crypto == MseCryptoOffer.None ? "a plain handshake" : "MSE")} while this torrent's encryption is {mode}");
             await connection.DisposeAsync().ConfigureAwait(false);
             return;
         }

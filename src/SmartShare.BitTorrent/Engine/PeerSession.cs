@@ -90,7 +90,9 @@ internal sealed class PeerSession(PeerConnection connection, int pieceCount, Can
     /// </summary>
     public IPEndPoint? ListenEndPoint => !Connection.IsIncoming
         ? EndPoint
-        : Extensions?.ListenPort is { } port ? new IPEndPoint(EndPoint.Address, port) : null;
+        : Extensions?.ListenPort is { } port
+            ? new IPEndPoint(EndPoint.Address.IsIPv4MappedToIPv6 ? EndPoint.Address.MapToIPv4() : EndPoint.Address, port)
+            : null;
 
     public void Close()
     {

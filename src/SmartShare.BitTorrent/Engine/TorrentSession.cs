@@ -229,7 +229,7 @@ public sealed class TorrentSession : IAsyncDisposable
     public async Task AcceptAsync(PeerConnection connection)
     {
         ArgumentNullException.ThrowIfNull(connection);
-        if (!Admit(connection.RemoteEndPoint.Address, connection.Remote.PeerId))
+        if (!Admit(connection.RemoteEndPoint.Address, connection.Remote.PeerId, incoming: true))
         {
             await connection.DisposeAsync().ConfigureAwait(false);
             return;
@@ -452,17 +452,38 @@ public sealed class TorrentSession : IAsyncDisposable
         return bytes;
     }
 
-    private bool Admit(IPAddress address, PeerId id)
+    private bool Admit(IPAddress address, PeerId id, bool incoming)
     {
+        PeerSession? loser;
         lock (_lock)
         {
-            if (_stop.IsCancellationRequested || _banned.Contains(address) || _peers.Count >= _options.MaxPeers)
+            if (_stop.IsCancellationRequested || _banned.Contains(address))
             {
                 return false;
             }
 
-            return !_peers.Exists(p => p.Id == id);
+            var existing = _peers.Find(p => p.Id == id);
+            if (existing is null)
+            {
+                return _peers.Count < _options.MaxPeers;
+            }
+
+            // Two connections to one peer: both sides dialed at once, which PEX makes common (each learns the other
+            // in the same round). Refusing every second connection would let each side close the one the other kept,
+            // so both keep the connection dialed by the side with the lower peer id, and the other one is closed.
+            var ourIdIsLower = PeerId.ToArray().AsSpan().SequenceCompareTo(id.ToArray()) < 0;
+            var newWins = !incoming == ourIdIsLower;
+            if (!newWins || existing.Connection.IsIncoming == incoming)
+            {
+                return false;
+            }
+
+            loser = existing;
         }
+
+        Log($"{loser} is also connected the other way; keeping the connection dialed by the lower peer id");
+        loser.Close();
+        return true;
     }
 
     private void ConnectMore()
@@ -548,7 +569,7 @@ public sealed class TorrentSession : IAsyncDisposable
             }
         }
 
-        if (!Admit(endPoint.Address, connection.Remote.PeerId))
+        if (!Admit(endPoint.Address, connection.Remote.PeerId, incoming: false))
         {
             await connection.DisposeAsync().ConfigureAwait(false);
             ReleaseCandidate(endPoint, seed: false);
@@ -1015,7 +1036,8 @@ public sealed class TorrentSession : IAsyncDisposable
             peer.DhtPortSeen = true;
         }
 
-        onDhtNode(new IPEndPoint(peer.EndPoint.Address, port));
+        var address = peer.EndPoint.Address;
+        onDhtNode(new IPEndPoint(address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address, port));
     }
 
     // Under the lock: each ut_pex peer gets the listen addresses connected and dropped since its last message.

@@ -3,6 +3,7 @@ using System.IO.Pipelines;
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
+using SmartShare.BitTorrent.PeerWire.Encryption;
 
 namespace SmartShare.BitTorrent.PeerWire;
 
@@ -10,7 +11,8 @@ namespace SmartShare.BitTorrent.PeerWire;
 /// One BitTorrent peer connection over TCP: the handshake, then messages read one at a time and sent from any
 /// number of tasks. Reads parse straight out of a <see cref="PipeReader"/> over the socket, so a piece block is a
 /// slice of the receive buffer and is never copied here; sends are written into a <see cref="PipeWriter"/> under a
-/// lock and flushed, and allocate nothing per message.
+/// lock and flushed, and allocate nothing per message. The pipes run over the socket's stream, or over an
+/// <see cref="Rc4Stream"/> on it when Message Stream Encryption selected RC4 (<see cref="PeerConnectionOptions.Encryption"/>).
 /// </summary>
 public sealed class PeerConnection : IAsyncDisposable
 {
@@ -25,9 +27,12 @@ public sealed class PeerConnection : IAsyncDisposable
     private const int SendSegmentSize = 64 * 1024;
 
     private readonly Socket _socket;
-    private readonly NetworkStream _stream;
+    private readonly Stream _stream;
     private readonly PipeReader _reader;
     private readonly PipeWriter _writer;
+    // The MSE handshake runs under the connection's handshake timeout, not one of its own.
+    private static readonly MseHandshakeOptions Unlimited = new() { Timeout = Timeout.InfiniteTimeSpan };
+
     private readonly SemaphoreSlim _sendLock = new(1, 1);
     private readonly PeerConnectionOptions _options;
     private readonly long _readTimeoutMilliseconds;
@@ -42,14 +47,15 @@ public sealed class PeerConnection : IAsyncDisposable
     private long _bytesSent;
     private long _bytesReceived;
 
-    private PeerConnection(Socket socket, IPEndPoint remoteEndPoint, PeerConnectionOptions options, bool isIncoming)
+    private PeerConnection(Socket socket, Stream stream, IPEndPoint remoteEndPoint, PeerConnectionOptions options, bool isIncoming, MseCryptoOffer crypto)
     {
         _socket = socket;
         _options = options;
         RemoteEndPoint = remoteEndPoint;
         IsIncoming = isIncoming;
+        Crypto = crypto;
         MaxMessageLength = options.MaxMessageLength;
-        _stream = new NetworkStream(socket, ownsSocket: false);
+        _stream = stream;
         _reader = PipeReader.Create(_stream, new StreamPipeReaderOptions(bufferSize: ReceiveBufferSize, minimumReadSize: MinimumReadSize, leaveOpen: true));
         _writer = PipeWriter.Create(_stream, new StreamPipeWriterOptions(minimumBufferSize: SendSegmentSize, leaveOpen: true));
         _readTimeoutMilliseconds = Math.Max(1, (long)options.ReadTimeout.TotalMilliseconds);
@@ -69,6 +75,13 @@ public sealed class PeerConnection : IAsyncDisposable
     /// <summary>True if the peer dialed us.</summary>
     public bool IsIncoming { get; }
 
+    /// <summary>
+    /// What the MSE handshake selected: <see cref="MseCryptoOffer.Rc4"/> (everything after it is encrypted),
+    /// <see cref="MseCryptoOffer.Plaintext"/> (MSE handshake, plain payload), or <see cref="MseCryptoOffer.None"/> for a
+    /// plain BitTorrent handshake without MSE.
+    /// </summary>
+    public MseCryptoOffer Crypto { get; }
+
     /// <summary>The largest message length prefix accepted; raise it to 1 + the bitfield's size for torrents with very many pieces.</summary>
     public int MaxMessageLength { get; set; }
 
@@ -78,77 +91,69 @@ public sealed class PeerConnection : IAsyncDisposable
     /// <summary>Piece block bytes received so far.</summary>
     public long BytesReceived => Interlocked.Read(ref _bytesReceived);
 
-    /// <summary>Dials <paramref name="endPoint"/>, sends our handshake and reads the peer's.</summary>
-    /// <exception cref="PeerConnectionException">Dialing or the handshake failed, the peer is on another torrent, or the peer is us.</exception>
+    /// <summary>
+    /// Dials <paramref name="endPoint"/>, sends our handshake and reads the peer's. With
+    /// <see cref="EncryptionMode.Prefer"/> the handshake goes inside an MSE handshake offering RC4 and plaintext, and a
+    /// peer that fails MSE is dialed once more with a plain handshake; with <see cref="EncryptionMode.Require"/> only
+    /// MSE with RC4 is offered; with <see cref="EncryptionMode.Disable"/> the handshake is plain.
+    /// </summary>
+    /// <exception cref="PeerConnectionException">Dialing or the handshake failed (EncryptionFailed: the MSE
+    /// handshake, when encryption is required), the peer is on another torrent, or the peer is us.</exception>
     public static async Task<PeerConnection> ConnectAsync(IPEndPoint endPoint, Handshake ours, PeerConnectionOptions options, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(endPoint);
         ArgumentNullException.ThrowIfNull(options);
-        var socket = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-        try
+        switch (options.Encryption)
         {
-            Configure(socket, options);
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            timeout.CancelAfter(options.ConnectTimeout);
-            await socket.ConnectAsync(endPoint, timeout.Token);
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            socket.Dispose();
-            throw new PeerConnectionException(PeerConnectionErrorKind.TimedOut, $"Connecting to {endPoint} took longer than {options.ConnectTimeout.TotalSeconds:0.###} s.");
-        }
-        catch (SocketException e)
-        {
-            socket.Dispose();
-            throw new PeerConnectionException(PeerConnectionErrorKind.ConnectFailed, $"Could not connect to {endPoint}: {e.Message}", e);
-        }
-        catch
-        {
-            socket.Dispose();
-            throw;
-        }
-
-        var connection = new PeerConnection(socket, endPoint, options, isIncoming: false);
-        try
-        {
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            timeout.CancelAfter(options.HandshakeTimeout);
-            await connection.WriteHandshakeAsync(ours, cancellationToken, timeout.Token);
-            var remote = await connection.ReadHandshakeAsync(cancellationToken, timeout.Token);
-            if (remote.InfoHash != ours.InfoHash)
-            {
-                throw new PeerConnectionException(PeerConnectionErrorKind.WrongInfoHash, $"Peer {endPoint} answered for torrent {remote.InfoHash}, not {ours.InfoHash}.");
-            }
-
-            if (remote.PeerId == ours.PeerId)
-            {
-                throw new PeerConnectionException(PeerConnectionErrorKind.SelfConnection, $"Peer {endPoint} has our own peer id: it is this client.");
-            }
-
-            connection.Remote = remote;
-            return connection;
-        }
-        catch
-        {
-            await connection.DisposeAsync();
-            throw;
+            case EncryptionMode.Disable:
+                return await ConnectOnceAsync(endPoint, ours, options, MseCryptoOffer.None, cancellationToken);
+            case EncryptionMode.Require:
+                return await ConnectOnceAsync(endPoint, ours, options, MseCryptoOffer.Rc4, cancellationToken);
+            default:
+                try
+                {
+                    return await ConnectOnceAsync(endPoint, ours, options, MseCryptoOffer.Rc4 | MseCryptoOffer.Plaintext, cancellationToken);
+                }
+                catch (PeerConnectionException e) when (e.Kind == PeerConnectionErrorKind.EncryptionFailed)
+                {
+                    // A peer without MSE closes on our public key (it is no BitTorrent handshake): dial it again plainly.
+                    return await ConnectOnceAsync(endPoint, ours, options, MseCryptoOffer.None, cancellationToken);
+                }
         }
     }
 
     /// <summary>
-    /// Takes over an accepted socket and reads the peer's handshake, so that a listener serving many torrents can
-    /// look up the info hash. The caller then calls <see cref="AcceptAsync"/> or disposes the connection.
+    /// Takes over an accepted socket and reads the peer's plain handshake, so that a listener serving many torrents
+    /// can look up the info hash. The caller then calls <see cref="AcceptAsync"/> or disposes the connection.
+    /// MSE handshakes are refused.
     /// </summary>
     /// <exception cref="PeerConnectionException">The peer sent no valid handshake in time.</exception>
-    public static async Task<(PeerConnection Connection, Handshake Remote)> ReadIncomingHandshakeAsync(Socket socket, PeerConnectionOptions options, CancellationToken cancellationToken)
+    public static Task<(PeerConnection Connection, Handshake Remote)> ReadIncomingHandshakeAsync(Socket socket, PeerConnectionOptions options, CancellationToken cancellationToken) =>
+        ReadIncomingHandshakeAsync(socket, options, null, cancellationToken);
+
+    /// <summary>
+    /// Takes over an accepted socket and reads the peer's handshake, so that a listener serving many torrents can
+    /// look up the info hash; the caller then calls <see cref="AcceptAsync"/> or disposes the connection. The first
+    /// bytes tell the two kinds apart: 0x13 "BitTorrent protocol" is a plain handshake (refused when
+    /// <see cref="PeerConnectionOptions.Encryption"/> is <see cref="EncryptionMode.Require"/>); anything else is
+    /// taken for an MSE handshake for one of <paramref name="encryptedTorrents"/> (refused when encryption is
+    /// disabled or no table is given), whose IA is then read as the peer's handshake.
+    /// </summary>
+    /// <exception cref="PeerConnectionException">The peer sent no valid handshake in time (HandshakeFailed,
+    /// TimedOut), failed the MSE handshake or sent the kind of handshake refused (EncryptionFailed), or named another
+    /// torrent inside MSE than the one its MSE handshake named (WrongInfoHash).</exception>
+    public static async Task<(PeerConnection Connection, Handshake Remote)> ReadIncomingHandshakeAsync(
+        Socket socket, PeerConnectionOptions options, MseSkeyTable? encryptedTorrents, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(socket);
         ArgumentNullException.ThrowIfNull(options);
-        PeerConnection connection;
+        IPEndPoint remoteEndPoint;
+        NetworkStream network;
         try
         {
             Configure(socket, options);
-            connection = new PeerConnection(socket, (IPEndPoint)socket.RemoteEndPoint!, options, isIncoming: true);
+            remoteEndPoint = (IPEndPoint)socket.RemoteEndPoint!;
+            network = new NetworkStream(socket, ownsSocket: false);
         }
         catch (SocketException e)
         {
@@ -156,11 +161,57 @@ public sealed class PeerConnection : IAsyncDisposable
             throw new PeerConnectionException(PeerConnectionErrorKind.Closed, $"The accepted connection is already gone: {e.Message}", e);
         }
 
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(options.HandshakeTimeout);
+        PeerConnection connection;
+        InfoHash? mseSkey = null;
         try
         {
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            timeout.CancelAfter(options.HandshakeTimeout);
+            var (first, plain) = await PeekAsync(network, remoteEndPoint, options, cancellationToken, timeout.Token);
+            if (plain)
+            {
+                if (options.Encryption == EncryptionMode.Require)
+                {
+                    throw new PeerConnectionException(PeerConnectionErrorKind.EncryptionFailed, $"Peer {remoteEndPoint} sent a plain handshake; encryption is required.");
+                }
+
+                connection = new PeerConnection(socket, PrefixedStream.Over(first, network), remoteEndPoint, options, isIncoming: true, MseCryptoOffer.None);
+            }
+            else
+            {
+                if (options.Encryption == EncryptionMode.Disable || encryptedTorrents is null)
+                {
+                    throw new PeerConnectionException(
+                        PeerConnectionErrorKind.HandshakeFailed,
+                        $"Peer {remoteEndPoint} is not speaking BitTorrent (or speaks MSE, which is disabled): its handshake does not start with 0x13 \"BitTorrent protocol\".");
+                }
+
+                var result = await RespondMseAsync(network, first, encryptedTorrents, remoteEndPoint, options, cancellationToken, timeout.Token);
+                if (options.Encryption == EncryptionMode.Require && result.SelectedCrypto != MseCryptoOffer.Rc4)
+                {
+                    throw new PeerConnectionException(PeerConnectionErrorKind.EncryptionFailed, $"Peer {remoteEndPoint} does not offer RC4; encryption is required.");
+                }
+
+                mseSkey = result.Skey;
+                connection = new PeerConnection(
+                    socket, PrefixedStream.Over(result.InitialPayload, result.Stream), remoteEndPoint, options, isIncoming: true, result.SelectedCrypto);
+            }
+        }
+        catch
+        {
+            await network.DisposeAsync();
+            socket.Dispose();
+            throw;
+        }
+
+        try
+        {
             var remote = await connection.ReadHandshakeAsync(cancellationToken, timeout.Token);
+            if (mseSkey is { } skey && remote.InfoHash != skey)
+            {
+                throw new PeerConnectionException(PeerConnectionErrorKind.WrongInfoHash, $"Peer {remoteEndPoint} asked for torrent {skey} in its MSE handshake but {remote.InfoHash} in its BitTorrent handshake.");
+            }
+
             connection.Remote = remote;
             return (connection, remote);
         }
@@ -463,6 +514,158 @@ public sealed class PeerConnection : IAsyncDisposable
     }
 
     public override string ToString() => $"{(IsIncoming ? "from" : "to")} {RemoteEndPoint} ({Remote.PeerId})";
+
+    private static async Task<PeerConnection> ConnectOnceAsync(IPEndPoint endPoint, Handshake ours, PeerConnectionOptions options, MseCryptoOffer offer, CancellationToken cancellationToken)
+    {
+        var socket = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            Configure(socket, options);
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(options.ConnectTimeout);
+            await socket.ConnectAsync(endPoint, timeout.Token);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            socket.Dispose();
+            throw new PeerConnectionException(PeerConnectionErrorKind.TimedOut, $"Connecting to {endPoint} took longer than {options.ConnectTimeout.TotalSeconds:0.###} s.");
+        }
+        catch (SocketException e)
+        {
+            socket.Dispose();
+            throw new PeerConnectionException(PeerConnectionErrorKind.ConnectFailed, $"Could not connect to {endPoint}: {e.Message}", e);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+
+        using var handshakeTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        handshakeTimeout.CancelAfter(options.HandshakeTimeout);
+        var network = new NetworkStream(socket, ownsSocket: false);
+        PeerConnection connection;
+        if (offer == MseCryptoOffer.None)
+        {
+            connection = new PeerConnection(socket, network, endPoint, options, isIncoming: false, MseCryptoOffer.None);
+        }
+        else
+        {
+            MseHandshakeResult result;
+            try
+            {
+                var ia = new byte[HandshakeCodec.Length];
+                HandshakeCodec.Write(ia, ours);
+                result = await MseHandshake.InitiateAsync(network, ours.InfoHash, offer, ia, Unlimited, handshakeTimeout.Token);
+            }
+            catch (Exception e) when (e is MseHandshakeException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+            {
+                await network.DisposeAsync();
+                socket.Dispose();
+                throw new PeerConnectionException(
+                    PeerConnectionErrorKind.EncryptionFailed,
+                    e is OperationCanceledException
+                        ? $"The MSE handshake with {endPoint} took longer than {options.HandshakeTimeout.TotalSeconds:0.###} s."
+                        : $"The MSE handshake with {endPoint} failed: {e.Message}",
+                    e);
+            }
+            catch
+            {
+                await network.DisposeAsync();
+                socket.Dispose();
+                throw;
+            }
+
+            connection = new PeerConnection(socket, result.Stream, endPoint, options, isIncoming: false, result.SelectedCrypto);
+        }
+
+        try
+        {
+            if (offer == MseCryptoOffer.None)
+            {
+                // Inside MSE our handshake went as IA.
+                await connection.WriteHandshakeAsync(ours, cancellationToken, handshakeTimeout.Token);
+            }
+
+            var remote = await connection.ReadHandshakeAsync(cancellationToken, handshakeTimeout.Token);
+            if (remote.InfoHash != ours.InfoHash)
+            {
+                throw new PeerConnectionException(PeerConnectionErrorKind.WrongInfoHash, $"Peer {endPoint} answered for torrent {remote.InfoHash}, not {ours.InfoHash}.");
+            }
+
+            if (remote.PeerId == ours.PeerId)
+            {
+                throw new PeerConnectionException(PeerConnectionErrorKind.SelfConnection, $"Peer {endPoint} has our own peer id: it is this client.");
+            }
+
+            connection.Remote = remote;
+            return connection;
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+    }
+
+    // Reads until the first bytes either are the 20-byte start of a plain handshake or differ from it somewhere.
+    private static async Task<(byte[] First, bool Plain)> PeekAsync(
+        NetworkStream network, IPEndPoint remoteEndPoint, PeerConnectionOptions options, CancellationToken callerToken, CancellationToken timeoutToken)
+    {
+        var first = new byte[HandshakeCodec.Protocol.Length];
+        var have = 0;
+        while (true)
+        {
+            int read;
+            try
+            {
+                read = await network.ReadAsync(first.AsMemory(have), timeoutToken);
+            }
+            catch (OperationCanceledException) when (!callerToken.IsCancellationRequested)
+            {
+                throw new PeerConnectionException(
+                    PeerConnectionErrorKind.TimedOut, $"The handshake with {remoteEndPoint} took longer than {options.HandshakeTimeout.TotalSeconds:0.###} s.");
+            }
+            catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException)
+            {
+                throw new PeerConnectionException(PeerConnectionErrorKind.HandshakeFailed, $"Reading the handshake of {remoteEndPoint} failed: {e.Message}", e);
+            }
+
+            if (read == 0)
+            {
+                throw new PeerConnectionException(PeerConnectionErrorKind.HandshakeFailed, $"Peer {remoteEndPoint} closed the connection during the handshake.");
+            }
+
+            have += read;
+            if (!first.AsSpan(0, have).SequenceEqual(HandshakeCodec.Protocol[..have]))
+            {
+                return (first[..have], false);
+            }
+
+            if (have == first.Length)
+            {
+                return (first, true);
+            }
+        }
+    }
+
+    private static async Task<MseHandshakeResult> RespondMseAsync(
+        NetworkStream network, byte[] first, MseSkeyTable torrents, IPEndPoint remoteEndPoint, PeerConnectionOptions options, CancellationToken callerToken, CancellationToken timeoutToken)
+    {
+        try
+        {
+            return await MseHandshake.RespondAsync(network, first, torrents, Unlimited, timeoutToken);
+        }
+        catch (OperationCanceledException e) when (!callerToken.IsCancellationRequested)
+        {
+            throw new PeerConnectionException(
+                PeerConnectionErrorKind.TimedOut, $"The MSE handshake with {remoteEndPoint} took longer than {options.HandshakeTimeout.TotalSeconds:0.###} s.", e);
+        }
+        catch (MseHandshakeException e)
+        {
+            throw new PeerConnectionException(PeerConnectionErrorKind.EncryptionFailed, $"The MSE handshake of {remoteEndPoint} failed: {e.Message}", e);
+        }
+    }
 
     private static void Configure(Socket socket, PeerConnectionOptions options)
     {

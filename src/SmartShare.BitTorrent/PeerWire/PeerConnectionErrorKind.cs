@@ -23,4 +23,10 @@ public enum PeerConnectionErrorKind
 
     /// <summary>The peer sent a malformed message; the inner exception is the <see cref="PeerWireFormatException"/>.</summary>
     ProtocolViolation,
+
+    /// <summary>
+    /// The MSE handshake failed (the inner exception is the <see cref="Encryption.MseHandshakeException"/>), or the
+    /// peer's kind of handshake is refused by <see cref="PeerConnectionOptions.Encryption"/>.
+    /// </summary>
+    EncryptionFailed,
 }

@@ -20,4 +20,21 @@ public sealed class PeerConnectionOptions
 
     /// <summary>The kernel's send and receive buffer size for the socket (SO_SNDBUF, SO_RCVBUF). Default 1 MiB.</summary>
     public int SocketBufferSize { get; init; } = 1024 * 1024;
+
+    /// <summary>Message Stream Encryption when dialing and accepting (the node's <c>bt_encryption</c>). Default <see cref="EncryptionMode.Prefer"/>.</summary>
+    public EncryptionMode Encryption { get; init; } = EncryptionMode.Prefer;
+
+    /// <summary>
+    /// A copy of these options with <see cref="Encryption"/> set to <paramref name="mode"/>, e.g.
+    /// <c>sessionOptions.Connection = sessionOptions.Connection.WithEncryption(EncryptionMode.Require)</c>.
+    /// </summary>
+    public PeerConnectionOptions WithEncryption(EncryptionMode mode) => new()
+    {
+        ConnectTimeout = ConnectTimeout,
+        HandshakeTimeout = HandshakeTimeout,
+        ReadTimeout = ReadTimeout,
+        MaxMessageLength = MaxMessageLength,
+        SocketBufferSize = SocketBufferSize,
+        Encryption = mode,
+    };
 }

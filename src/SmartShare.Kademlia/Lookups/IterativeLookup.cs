@@ -51,16 +51,18 @@ public sealed class IterativeLookup
 
     /// <summary>
     /// Collects the peers stored under <paramref name="key"/> from every node the lookup reaches; stops once
-    /// <paramref name="stopAfterPeers"/> distinct peers are known.
+    /// <paramref name="stopAfterPeers"/> distinct peers are known. <paramref name="onNewPeers"/> hears each
+    /// answer's peers not seen before in this lookup, as the answer arrives.
     /// </summary>
     public async Task<ValueLookupResult> FindValueAsync(
         NodeId key,
         IEnumerable<ContactInfo> seeds,
         IEnumerable<IPEndPoint> bootstrapEndPoints,
         int stopAfterPeers,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken,
+        Action<IReadOnlyList<ReadOnlyMemory<byte>>>? onNewPeers = null)
     {
-        var run = new LookupRun(this, key, valueLookup: true, stopAfterPeers, seeds, bootstrapEndPoints);
+        var run = new LookupRun(this, key, valueLookup: true, stopAfterPeers, seeds, bootstrapEndPoints) { OnNewPeers = onNewPeers };
         await run.RunAsync(cancellationToken);
         return new ValueLookupResult(run.Peers, run.Responders(_options.BucketSize), run.RequestsSent);
     }
@@ -111,6 +113,8 @@ public sealed class IterativeLookup
         }
 
         public int RequestsSent { get; private set; }
+
+        public Action<IReadOnlyList<ReadOnlyMemory<byte>>>? OnNewPeers { get; init; }
 
         public bool TargetFound { get; private set; }
 
@@ -233,12 +237,18 @@ public sealed class IterativeLookup
             _owner._observer?.OnResponded(responder, candidate.EndPoint);
             if (response is FindValueResponse { Peers: var peers })
             {
+                var before = _peers.Count;
                 foreach (var peer in peers)
                 {
                     if (_peerSet.Add(peer))
                     {
                         _peers.Add(peer);
                     }
+                }
+
+                if (OnNewPeers is not null && _peers.Count > before)
+                {
+                    OnNewPeers(_peers.GetRange(before, _peers.Count - before));
                 }
 
                 _finished |= _peers.Count >= _stopAfterPeers;

@@ -299,7 +299,8 @@ public sealed class RoutingTable
             }
 
             if (bucket.Range.CanSplit
-                && (bucketIndex < _options.SplitBucketsUnderIndex || IsCloserThanKthClosest(contact.Id)))
+                && (bucketIndex < _options.SplitBucketsUnderIndex
+                    || (_options.SplitCloserThanKthClosest && IsCloserThanKthClosest(contact.Id))))
             {
                 Split(bucketIndex);
                 continue;

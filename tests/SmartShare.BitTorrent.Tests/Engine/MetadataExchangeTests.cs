@@ -62,6 +62,25 @@ public sealed class MetadataExchangeTests
         Assert.Contains(kit.Log.ToList(), line => line.Contains("banned", StringComparison.Ordinal));
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    public async Task Liars_connected_alongside_an_honest_peer_are_found_out_even_when_they_share_the_pieces(int sizeOffset)
+    {
+        await using var kit = new EngineTestKit();
+        var (torrent, folder) = await ManyFilesAsync(kit, "seed", 400);
+        var seeder = kit.Client();
+        await kit.SeedAsync(seeder, torrent, folder);
+        await using var liar = new FakeMetadataPeer(torrent.InfoHash, torrent.RawInfo.Length + sizeOffset, FakeMetadataPeer.Mode.Lie);
+        await using var other = new FakeMetadataPeer(torrent.InfoHash, torrent.RawInfo.Length + sizeOffset, FakeMetadataPeer.Mode.Lie);
+
+        await using var fetcher = Fetcher(kit, torrent.InfoHash);
+        fetcher.AddPeers([liar.EndPoint, seeder.LocalEndPoint, other.EndPoint]);
+        using var timeout = new CancellationTokenSource(Limit);
+
+        Assert.Equal(torrent.RawInfo.ToArray(), await fetcher.FetchAsync(timeout.Token));
+    }
+
     [Fact]
     public async Task A_rejecting_peer_is_left_and_its_pieces_are_asked_of_another()
     {
@@ -134,7 +153,6 @@ public sealed class MetadataExchangeTests
         var learnt = new List<IPEndPoint>();
         void Configure(TorrentSessionOptions o)
         {
-            o.RedialDelay = TimeSpan.FromSeconds(1); // both may dial each other at once and drop the duplicate
             o.OnPexPeers = peers =>
             {
                 lock (learnt)
@@ -165,6 +183,46 @@ public sealed class MetadataExchangeTests
             Assert.True(learnt.Contains(secondListen) || learnt.Contains(thirdListen), "one leecher should have learnt the other by PEX");
             Assert.DoesNotContain(seeder.LocalEndPoint, learnt);
         }
+    }
+
+    [Fact]
+    public async Task Pex_tells_a_peer_who_joined_and_left_but_never_itself_nor_peers_without_a_listen_port()
+    {
+        await using var kit = new EngineTestKit();
+        var source = kit.Folder("seed");
+        await File.WriteAllBytesAsync(Path.Combine(source, "data.bin"), EngineTestKit.RandomBytes(4 * 1024 * 1024));
+        var (_, torrent) = TorrentCreator.Create(Path.Combine(source, "data.bin"), pieceLength: 64 * 1024);
+        var seeder = kit.Client(o =>
+        {
+            o.PexInterval = TimeSpan.FromSeconds(1);
+            o.UploadLimiter = new ByteRateLimiter(256 * 1024, TimeProvider.System);
+        });
+        await kit.SeedAsync(seeder, torrent, source);
+
+        // The listener: a raw peer that says it listens on port 1234. A second raw peer gives no port at all.
+        await using var listener = await RawPeer.ConnectAsync(seeder.LocalEndPoint, torrent.InfoHash, PeerCapabilities.ExtensionProtocol);
+        await listener.SendAsync(RawPeer.Extended(0, new ExtensionHandshake(new Dictionary<string, byte> { ["ut_pex"] = 6 }, null, null, null, 1234, null).Encode()));
+        await using var portless = await RawPeer.ConnectAsync(seeder.LocalEndPoint, torrent.InfoHash, PeerCapabilities.ExtensionProtocol);
+        await portless.SendAsync(RawPeer.Extended(0, new ExtensionHandshake(new Dictionary<string, byte> { ["ut_pex"] = 6 }, null, null, null, null, null).Encode()));
+
+        var leecher = kit.Client();
+        var leecherSession = leecher.Add(torrent, kit.Storage(torrent, kit.Folder("leecher")), resume: null);
+        await leecherSession.StartAsync(CancellationToken.None);
+        leecherSession.AddPeers([seeder.LocalEndPoint]);
+        var leecherListen = new IPEndPoint(IPAddress.Loopback, leecher.LocalEndPoint.Port);
+
+        var added = await ReadPexAsync(listener, m => m.Added.Count > 0);
+        Assert.Equal([leecherListen], added.Added.Select(p => p.EndPoint));
+        Assert.DoesNotContain(added.Added, p => p.EndPoint.Port == 1234);
+
+        await leecher.RemoveAsync(torrent.InfoHash);
+        var dropped = await ReadPexAsync(listener, m => m.Dropped.Count > 0);
+        Assert.Equal([leecherListen], dropped.Dropped);
+
+        // The port-less peer is told of the one that listens on 1234, but nobody is told of it.
+        var toPortless = await ReadPexAsync(portless, m => m.Added.Count > 0);
+        Assert.Contains(new IPEndPoint(IPAddress.Loopback, 1234), toPortless.Added.Select(p => p.EndPoint));
+        Assert.All(toPortless.Added, p => Assert.NotEqual(portless.LocalEndPoint, p.EndPoint));
     }
 
     [Fact]
@@ -229,9 +287,16 @@ public sealed class MetadataExchangeTests
                 await raw.SendAsync(RawPeer.Extended(metadataId, [.. "d8:msg_typei1e5:piecei0e10:total_sizei100ee"u8, 1, 2, 3]));
                 break;
             case "metadata request flood":
-                for (var i = 0; i < 500; i++)
+                try
                 {
-                    await raw.SendAsync(RawPeer.Extended(metadataId, MetadataMessage.EncodeRequest(0)));
+                    for (var i = 0; i < 500; i++)
+                    {
+                        await raw.SendAsync(RawPeer.Extended(metadataId, MetadataMessage.EncodeRequest(0)));
+                    }
+                }
+                catch (System.Net.Sockets.SocketException)
+                {
+                    // Dropped mid-flood: what the test expects.
                 }
 
                 break;
@@ -372,6 +437,22 @@ public sealed class MetadataExchangeTests
             if (payload[0] == 0)
             {
                 return ExtensionHandshake.Decode(new ReadOnlySequence<byte>(payload, 1, payload.Length - 1));
+            }
+        }
+    }
+
+    private static async Task<PexMessage> ReadPexAsync(RawPeer raw, Func<PexMessage, bool> wanted)
+    {
+        while (true)
+        {
+            var payload = await raw.ExpectAsync(PeerMessageType.Extended, Limit);
+            if (payload[0] == 6)
+            {
+                var message = PexMessage.Decode(new ReadOnlySequence<byte>(payload, 1, payload.Length - 1));
+                if (wanted(message))
+                {
+                    return message;
+                }
             }
         }
     }

@@ -15,6 +15,9 @@ public sealed class PeerConnectionTests : IDisposable
     private static readonly Handshake Alice = new(Torrent, PeerId.FromBytes("-SS0001-aliceaaaaaaa"u8), PeerCapabilities.Fast | PeerCapabilities.ExtensionProtocol);
     private static readonly Handshake Bob = new(Torrent, PeerId.FromBytes("-SS0001-bobbbbbbbbbb"u8), PeerCapabilities.Dht);
 
+    // These tests pin down the plain BitTorrent wire; MSE has its own tests (Encryption/EncryptedPeerConnectionTests).
+    private static readonly PeerConnectionOptions Plain = new() { Encryption = EncryptionMode.Disable };
+
     private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
 
     public PeerConnectionTests()
@@ -184,7 +187,7 @@ public sealed class PeerConnectionTests : IDisposable
             await DrainUntilClosedAsync(socket);
         });
 
-        var error = await Assert.ThrowsAsync<PeerConnectionException>(() => PeerConnection.ConnectAsync(ListenEndPoint, Alice, PeerConnectionOptions.Default, default));
+        var error = await Assert.ThrowsAsync<PeerConnectionException>(() => PeerConnection.ConnectAsync(ListenEndPoint, Alice, Plain, default));
         Assert.Equal(PeerConnectionErrorKind.SelfConnection, error.Kind);
         await peer.WaitAsync(Patience);
     }
@@ -192,9 +195,9 @@ public sealed class PeerConnectionTests : IDisposable
     [Fact]
     public async Task An_incoming_connection_from_our_own_id_is_refused()
     {
-        var dial = PeerConnection.ConnectAsync(ListenEndPoint, Alice, PeerConnectionOptions.Default, default);
+        var dial = PeerConnection.ConnectAsync(ListenEndPoint, Alice, Plain, default);
         using var accepted = await _listener.AcceptSocketAsync();
-        var (incoming, remote) = await PeerConnection.ReadIncomingHandshakeAsync(accepted, PeerConnectionOptions.Default, default).WaitAsync(Patience);
+        var (incoming, remote) = await PeerConnection.ReadIncomingHandshakeAsync(accepted, Plain, default).WaitAsync(Patience);
         await using var _ = incoming;
 
         Assert.Equal(Alice, remote);
@@ -219,7 +222,7 @@ public sealed class PeerConnectionTests : IDisposable
             await DrainUntilClosedAsync(socket);
         });
 
-        var error = await Assert.ThrowsAsync<PeerConnectionException>(() => PeerConnection.ConnectAsync(ListenEndPoint, Alice, PeerConnectionOptions.Default, default));
+        var error = await Assert.ThrowsAsync<PeerConnectionException>(() => PeerConnection.ConnectAsync(ListenEndPoint, Alice, Plain, default));
         Assert.Equal(PeerConnectionErrorKind.WrongInfoHash, error.Kind);
         await peer.WaitAsync(Patience);
     }
@@ -234,7 +237,7 @@ public sealed class PeerConnectionTests : IDisposable
             await DrainUntilClosedAsync(socket);
         });
 
-        var error = await Assert.ThrowsAsync<PeerConnectionException>(() => PeerConnection.ConnectAsync(ListenEndPoint, Alice, PeerConnectionOptions.Default, default));
+        var error = await Assert.ThrowsAsync<PeerConnectionException>(() => PeerConnection.ConnectAsync(ListenEndPoint, Alice, Plain, default));
         Assert.Equal(PeerConnectionErrorKind.HandshakeFailed, error.Kind);
         await peer.WaitAsync(Patience);
     }
@@ -247,7 +250,7 @@ public sealed class PeerConnectionTests : IDisposable
             using var socket = await _listener.AcceptSocketAsync();
             await DrainUntilClosedAsync(socket);
         });
-        var options = new PeerConnectionOptions { HandshakeTimeout = TimeSpan.FromMilliseconds(200) };
+        var options = new PeerConnectionOptions { HandshakeTimeout = TimeSpan.FromMilliseconds(200), Encryption = EncryptionMode.Disable };
 
         var error = await Assert.ThrowsAsync<PeerConnectionException>(() => PeerConnection.ConnectAsync(ListenEndPoint, Alice, options, default).WaitAsync(Patience));
         Assert.Equal(PeerConnectionErrorKind.TimedOut, error.Kind);
@@ -262,7 +265,7 @@ public sealed class PeerConnectionTests : IDisposable
         var endPoint = (IPEndPoint)closed.LocalEndpoint;
         closed.Stop();
 
-        var error = await Assert.ThrowsAsync<PeerConnectionException>(() => PeerConnection.ConnectAsync(endPoint, Alice, PeerConnectionOptions.Default, default).WaitAsync(Patience));
+        var error = await Assert.ThrowsAsync<PeerConnectionException>(() => PeerConnection.ConnectAsync(endPoint, Alice, Plain, default).WaitAsync(Patience));
         Assert.Equal(PeerConnectionErrorKind.ConnectFailed, error.Kind);
     }
 
@@ -283,7 +286,7 @@ public sealed class PeerConnectionTests : IDisposable
             peerSawClose.SetResult();
         });
 
-        var connection = await PeerConnection.ConnectAsync(ListenEndPoint, Alice, PeerConnectionOptions.Default, default).WaitAsync(Patience);
+        var connection = await PeerConnection.ConnectAsync(ListenEndPoint, Alice, Plain, default).WaitAsync(Patience);
         var error = await Assert.ThrowsAsync<PeerConnectionException>(() => connection.ReadAsync(default).AsTask().WaitAsync(Patience));
         Assert.Equal(PeerConnectionErrorKind.ProtocolViolation, error.Kind);
         Assert.IsType<PeerWireFormatException>(error.InnerException);
@@ -297,7 +300,7 @@ public sealed class PeerConnectionTests : IDisposable
     [Fact]
     public async Task A_read_times_out_when_nothing_arrives()
     {
-        var options = new PeerConnectionOptions { ReadTimeout = TimeSpan.FromMilliseconds(300) };
+        var options = new PeerConnectionOptions { ReadTimeout = TimeSpan.FromMilliseconds(300), Encryption = EncryptionMode.Disable };
         var (outgoing, incoming) = await ConnectPairAsync(Alice, Bob, options);
         await using var _ = outgoing;
         await using var __ = incoming;
@@ -428,7 +431,7 @@ public sealed class PeerConnectionTests : IDisposable
 
     private async Task<(PeerConnection Outgoing, PeerConnection Incoming)> ConnectPairAsync(Handshake dialer, Handshake listener, PeerConnectionOptions? options = null)
     {
-        options ??= PeerConnectionOptions.Default;
+        options ??= Plain;
         var dial = PeerConnection.ConnectAsync(ListenEndPoint, dialer, options, default);
         var socket = await _listener.AcceptSocketAsync().WaitAsync(Patience);
         var (incoming, remote) = await PeerConnection.ReadIncomingHandshakeAsync(socket, options, default).WaitAsync(Patience);

@@ -30,7 +30,7 @@ public sealed record LibtorrentOptions
 
     public IReadOnlyList<IPEndPoint> DhtBootstrapNodes { get; init; } = [];
 
-    /// <summary>"enabled" (libtorrent's default: plaintext or MSE), "forced", "disabled" or "plaintext".</summary>
+    /// <summary>"enabled" (libtorrent's default: plaintext or MSE), "forced", "disabled", "plaintext" or "rc4" (MSE with RC4 required both ways).</summary>
     public string Encryption { get; init; } = "enabled";
 
     /// <summary>Trust the files when seeding instead of hashing them first (for big files).</summary>

@@ -11,7 +11,8 @@ JSON arguments:
   listen        "127.0.0.x:port" (port 0 picks a free one; the listening event tells which)
   peers         optional list of "127.0.0.x:port" to connect to once the torrent is added
   dht           optional bool (default false); dht_bootstrap_nodes optional list of "127.0.0.x:port"
-  encryption    optional "enabled" (default), "forced", "disabled" or "plaintext" (handshake encryption allowed, plaintext payload)
+  encryption    optional "enabled" (default), "forced", "disabled", "plaintext" (handshake encryption allowed, plaintext payload)
+                or "rc4" (MSE required both ways, RC4 only)
   seed_mode     optional bool: trust the files when seeding instead of checking them (fast start for big files)
   settings      optional dict of further libtorrent settings, applied last
 
@@ -82,7 +83,7 @@ def main():
         "dht_announce_interval": 5,
         "user_agent": "lt_peer/" + lt.__version__,
     }
-    policy = {"enabled": (1, 3), "forced": (0, 3), "disabled": (2, 3), "plaintext": (1, 1)}
+    policy = {"enabled": (1, 3), "forced": (0, 3), "disabled": (2, 3), "plaintext": (1, 1), "rc4": (0, 2)}
     if enc not in policy:
         raise ValueError("encryption must be one of " + ", ".join(policy))
     settings["out_enc_policy"], settings["allowed_enc_level"] = policy[enc]

@@ -10,7 +10,7 @@ public sealed class SeedToLibtorrentTests : IDisposable
     /// <param name="encryption">libtorrent's "enabled" (plaintext or MSE, its default) or "forced" (MSE only: our node must accept an MSE handshake).</param>
     [Theory]
     [InlineData("enabled")]
-    [InlineData("forced", Skip = "Protocol encryption (MSE/PE) is issue 7; until then a peer that insists on it cannot connect.")]
+    [InlineData("forced")]
     public async Task Libtorrent_downloads_a_file_our_node_shares_when_given_its_address(string encryption)
     {
         // The torrent names the tracker, but the tracker does not serve this hash (not whitelisted): the

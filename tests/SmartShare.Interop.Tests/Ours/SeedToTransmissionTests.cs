@@ -13,7 +13,7 @@ public sealed class SeedToTransmissionTests : IDisposable
     /// <param name="encryption">Transmission's "-ep" (prefers MSE, its default) or "-er" (MSE required: our node must dial with MSE).</param>
     [Theory]
     [InlineData("-ep")]
-    [InlineData("-er", Skip = "Protocol encryption (MSE/PE) is issue 7; until then a peer that insists on it cannot connect.")]
+    [InlineData("-er")]
     public async Task Transmission_downloads_a_file_our_node_shares_when_our_node_dials_it(string encryption)
     {
         await using var node = await OurNode.StartAsync(_directory.Folder("ours"));

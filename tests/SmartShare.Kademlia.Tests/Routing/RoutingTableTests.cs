@@ -86,6 +86,29 @@ public class RoutingTableTests
         Assert.Equal(5, table.Count);
     }
 
+    [Theory]
+    [InlineData(true, AddContactOutcome.Added)]
+    [InlineData(false, AddContactOutcome.BucketFull)]
+    public void Without_the_closer_than_kth_rule_only_the_bucket_holding_our_id_splits(bool closerRule, AddContactOutcome expected)
+    {
+        var table = new RoutingTable(NodeId.Zero(2), _clock, new RoutingTableOptions
+        {
+            BucketSize = 2,
+            SplitBucketsUnderIndex = 1,
+            SplitCloserThanKthClosest = closerRule,
+        });
+        table.AddOrUpdate(new Contact(Id(0x8001), EndPoint(1)));
+        table.AddOrUpdate(new Contact(Id(0x8002), EndPoint(2)));
+        table.AddOrUpdate(new Contact(Id(0x6000), EndPoint(3)));
+        table.AddOrUpdate(new Contact(Id(0x7000), EndPoint(4)));
+
+        // Buckets now: [0000-3FFF] empty (holds our id), [4000-7FFF] full, [8000-FFFF] full. 0x4000 is closer than
+        // our second-closest (0x7000) but lands in the full second bucket: BEP 5 keeps that bucket whole.
+        var result = table.AddOrUpdate(new Contact(Id(0x4000), EndPoint(5)));
+
+        Assert.Equal(expected, result.Outcome);
+    }
+
     [Fact]
     public void The_ping_candidate_is_the_first_contact_that_is_not_good_and_not_heard_from_in_60_seconds()
     {

@@ -1,0 +1,17 @@
+namespace SmartShare.BitTorrent.PeerWire.Encryption;
+
+/// <summary>Limits of one MSE handshake.</summary>
+public sealed class MseHandshakeOptions
+{
+    /// <summary>Options with every default.</summary>
+    public static MseHandshakeOptions Default { get; } = new();
+
+    /// <summary>How long the whole handshake may take. Default 10 s.</summary>
+    public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// The length of the random padding after our public key (PadA or PadB), 0 to 512; null (the default) picks a
+    /// random length each time.
+    /// </summary>
+    public int? PadLength { get; init; }
+}
