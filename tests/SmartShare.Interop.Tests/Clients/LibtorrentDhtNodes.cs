@@ -16,6 +16,7 @@ public sealed class LibtorrentDhtNodes : IAsyncDisposable
     private readonly ToolProcess _process;
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly List<IPEndPoint> _endpoints = [];
+    private readonly List<(int Node, string InfoHash, IPEndPoint Peer)> _announces = [];
     private readonly Lock _lock = new();
     private int[] _routingTableSizes = [];
 
@@ -42,6 +43,18 @@ public sealed class LibtorrentDhtNodes : IAsyncDisposable
             lock (_lock)
             {
                 return [.. _endpoints];
+            }
+        }
+    }
+
+    /// <summary>The announce_peer queries the nodes accepted so far: (node index, info hash in hex, peer endpoint).</summary>
+    public IReadOnlyList<(int Node, string InfoHash, IPEndPoint Peer)> Announces
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return [.. _announces];
             }
         }
     }
@@ -77,9 +90,10 @@ public sealed class LibtorrentDhtNodes : IAsyncDisposable
     public Task WaitForRoutingTableAsync(int nodes, TimeSpan timeLimit, Func<string>? diagnostics = null) =>
         Waiting.UntilAsync(
             () => RoutingTableSizes.Count > 0 && RoutingTableSizes[0] >= nodes,
-            $"the libtorrent DHT node {Endpoint} knows {nodes} node(s) (it knows {(RoutingTableSizes.Count > 0 ? RoutingTableSizes[0] : 0)})",
+            $"the libtorrent DHT node {Endpoint} knows {nodes} node(s)",
             timeLimit,
-            () => Describe() + (diagnostics is null ? "" : "\n" + diagnostics()));
+            () => $"It knows {(RoutingTableSizes.Count > 0 ? RoutingTableSizes[0] : 0)} (libtorrent keeps its own bootstrap nodes out of its routing table).\n"
+                + Describe() + (diagnostics is null ? "" : "\n" + diagnostics()));
 
     public async ValueTask DisposeAsync()
     {
@@ -131,6 +145,16 @@ public sealed class LibtorrentDhtNodes : IAsyncDisposable
                     lock (_lock)
                     {
                         _endpoints.Add(new IPEndPoint(IPAddress.Parse(root.GetProperty("address").GetString()!), root.GetProperty("port").GetInt32()));
+                    }
+
+                    break;
+                case "announce":
+                    lock (_lock)
+                    {
+                        _announces.Add((
+                            root.GetProperty("node").GetInt32(),
+                            root.GetProperty("info_hash").GetString()!,
+                            new IPEndPoint(IPAddress.Parse(root.GetProperty("ip").GetString()!), root.GetProperty("port").GetInt32())));
                     }
 
                     break;

@@ -18,6 +18,7 @@ Prints one JSON object per line on stdout:
   {"event":"node","index":i,"address":"127.x.y.z","port":N}    once per node, N its UDP (DHT) port
   {"event":"ready","count":n}                                                     after every node printed
   {"event":"dht_stats","nodes":[routing-table size of each node]}   checked every 0.5 s, printed when it changes
+  {"event":"announce","node":i,"info_hash":"<40 hex>","ip":"127.x.y.z","port":N}   node i stored an announce_peer
   {"event":"error","message":".."}
 Reads JSON commands on stdin: {"cmd":"quit"}. Exits on quit, on end of stdin, or with status 2 on a fatal error.
 """
@@ -151,10 +152,13 @@ def main():
 
     last_sizes = None
     while not quit_event.wait(0.5):
-        for session in sessions:
+        for index, session in enumerate(sessions):
             for alert in session.pop_alerts():
                 if isinstance(alert, (lt.udp_error_alert, lt.listen_failed_alert)):
                     emit({"event": "error", "message": alert.message()})
+                elif isinstance(alert, lt.dht_announce_alert):
+                    emit({"event": "announce", "node": index, "info_hash": str(alert.info_hash),
+                          "ip": str(alert.ip), "port": alert.port})
         sizes = [routing_table_size(session) for session in sessions]
         if sizes != last_sizes:
             last_sizes = sizes
