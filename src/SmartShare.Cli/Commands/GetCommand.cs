@@ -29,7 +29,7 @@ internal static class GetCommand
 
     public static Command Create()
     {
-        var target = new Argument<string>("TARGET") { Description = "An sd hash (96 hex digits), a .smartshare file, a smartshare: link, or a .torrent file (path or http URL)." };
+        var target = new Argument<string>("TARGET") { Description = "An sd hash (96 hex digits), a .smartshare file, a smartshare: link, a magnet link, or a .torrent file (path or http URL)." };
         var downloadDir = new Option<string?>("--download-dir")
         {
             Description = "Folder to save into. Default: the node's download_dir setting, else ~/Downloads.",
@@ -40,23 +40,42 @@ internal static class GetCommand
             Description = "A peer to download from besides those the DHT or trackers find (repeatable): its blob-exchange address, or for a torrent its BitTorrent address.",
             HelpName = "IP:PORT",
         };
+        var bittorrent = new Option<bool>("--bittorrent")
+        {
+            Description = "For a .smartshare file or link that also names a torrent: download the torrent (from the creator's peers and the Mainline DHT) instead of the LBRY stream.",
+        };
+        var btBootstrap = new Option<string[]>("--bt-bootstrap")
+        {
+            Description = "A Mainline DHT node to join through for magnet links (repeatable), when no node is running. Default: the 'bt_bootstrap' setting.",
+            HelpName = "HOST:PORT",
+        };
         var dht = new DhtOptions(defaultPort: 0);
-        var command = new Command("get", "Download a stream (through the running node, or a node in this process) and print where it was saved.")
+        var command = new Command("get", "Download a stream or torrent (through the running node, or a node in this process) and print where it was saved.")
         {
             target,
             downloadDir,
             peers,
+            bittorrent,
+            btBootstrap,
         };
         dht.AddTo(command);
         command.SetAction(CommandContext.Action(async (context, cancellationToken) =>
         {
             var text = context.Parse.GetValue(target)!;
+            var btNodes = context.Parse.GetValue(btBootstrap) ?? [];
             if (TorrentSource.IsTorrent(text))
             {
-                return await TorrentAsync(context, dht, text, context.Parse.GetValue(downloadDir), context.Parse.GetValue(peers) ?? [], cancellationToken);
+                return await TorrentAsync(context, dht, text, context.Parse.GetValue(downloadDir), context.Parse.GetValue(peers) ?? [], btNodes, cancellationToken);
             }
 
             var resolved = await DownloadTarget.ResolveAsync(text, cancellationToken);
+            if (context.Parse.GetValue(bittorrent))
+            {
+                var magnet = await resolved.MagnetAsync(cancellationToken)
+                    ?? throw new FormatException($"The share '{resolved.Name}' has no torrent form (it was not shared with --torrent); get it without --bittorrent to use LBRY.");
+                return await TorrentAsync(context, dht, magnet, context.Parse.GetValue(downloadDir), context.Parse.GetValue(peers) ?? [], btNodes, cancellationToken);
+            }
+
             var sdHash = resolved.SdHash;
             var directory = context.Parse.GetValue(downloadDir) is { } chosen ? Path.GetFullPath(chosen) : null;
             var fixedPeers = (context.Parse.GetValue(peers) ?? []).Select(text => HostPort.Parse(text, "--peer")).ToList();
@@ -225,20 +244,29 @@ internal static class GetCommand
                 var name = file["stream_name"]?.GetValue<string>() ?? $"{hash[..12]}…";
                 var peers = file["active_peers"]?.GetValue<int>() ?? 0;
                 display.Update(
-                    string.Create(CultureInfo.InvariantCulture, $"{name} · {peers} peer{(peers == 1 ? string.Empty : "s")}"),
+                    status == "metadata"
+                        ? $"{name} · fetching metadata from peers"
+                        : string.Create(CultureInfo.InvariantCulture, $"{name} · {peers} peer{(peers == 1 ? string.Empty : "s")}"),
                     file["bytes_have"]?.GetValue<long>() ?? 0,
                     file["bytes_total"]?.GetValue<long>() ?? 0);
                 await Task.Delay(PollInterval, cancellationToken);
             }
         });
 
-    /// <summary><c>get</c> of a .torrent file or URL: through the running node, or a node in this process.</summary>
+    /// <summary><c>get</c> of a magnet link or a .torrent file or URL: through the running node, or a node in this process.</summary>
     private static async Task<int> TorrentAsync(
-        CommandContext context, DhtOptions dht, string text, string? chosenDirectory, string[] peerTexts, CancellationToken cancellationToken)
+        CommandContext context, DhtOptions dht, string text, string? chosenDirectory, string[] peerTexts, string[] btBootstrap, CancellationToken cancellationToken)
     {
         var directory = chosenDirectory is { } chosen ? Path.GetFullPath(chosen) : null;
         var fixedPeers = peerTexts.Select(peer => HostPort.Parse(peer, "--peer")).ToList();
-        var uri = File.Exists(text) ? Path.GetFullPath(text) : text.Trim();
+        var isMagnet = TorrentSource.IsMagnet(text);
+        if (isMagnet)
+        {
+            // Checked here so a bad link is bad input before any node is involved.
+            SmartShare.BitTorrent.MagnetLink.Parse(text.Trim());
+        }
+
+        var uri = !isMagnet && File.Exists(text) ? Path.GetFullPath(text) : text.Trim();
         var watch = Stopwatch.StartNew();
         using var api = context.CreateApiClient();
         if (await api.IsRunningAsync(cancellationToken))
@@ -273,6 +301,11 @@ internal static class GetCommand
         }
 
         var flags = Flags(context.Parse, dht, directory, dht.BootstrapEndPoints(context.Parse));
+        if (btBootstrap.Length > 0)
+        {
+            flags[NodeSettingKeys.BtBootstrap] = new JsonArray([.. btBootstrap.Select(item => (JsonNode?)JsonValue.Create(item))]);
+        }
+
         var settings = NodeSettingsStore.Load(context.DataDirectory, flags);
         await using var host = new NodeHost(new NodeHostOptions
         {
@@ -283,9 +316,17 @@ internal static class GetCommand
         await host.StartAsync(cancellationToken);
         var torrents = host.Services.GetRequiredService<TorrentManager>();
         context.Output.Detail($"Running a node for this download: BitTorrent peers on TCP port {torrents.ListenEndPoint.Port}.");
-        var metainfo = await TorrentSource.ReadAsync(uri, torrents.Http, cancellationToken);
-        var session = torrents.Add(metainfo, directory, fixedPeers);
-        var infoHash = session.InfoHash;
+        SmartShare.BitTorrent.InfoHash infoHash;
+        if (isMagnet)
+        {
+            infoHash = torrents.AddMagnet(uri, directory, fixedPeers).InfoHash;
+        }
+        else
+        {
+            var metainfo = await TorrentSource.ReadAsync(uri, torrents.Http, cancellationToken);
+            infoHash = torrents.Add(metainfo, directory, fixedPeers).InfoHash;
+        }
+
         try
         {
             var file = await FollowAsync(context, infoHash.ToString(), _ =>

@@ -1,3 +1,4 @@
+using System.Net;
 using System.CommandLine;
 using System.Diagnostics;
 using System.Text.Json.Nodes;
@@ -84,7 +85,7 @@ internal static class ShareCommand
             {
                 // A folder has no LBRY stream: it is shared as a torrent alone.
                 var folderResult = new JsonObject { ["source"] = path };
-                var magnet = await TorrentLocallyAsync(context, path, torrentOptions, folderResult, cancellationToken);
+                var (magnet, _) = await TorrentLocallyAsync(context, path, torrentOptions, advertised, folderResult, cancellationToken);
                 context.Output.Human($"Wrote {folderResult["torrent"]}; `smartshare start` seeds it. Its magnet link:");
                 context.Output.Succeed(magnet, folderResult);
                 return ExitCodes.Success;
@@ -109,7 +110,11 @@ internal static class ShareCommand
             FileStore.Open(context.DataDirectory).Upsert(new FileRecord(
                 created.SdHash, FileKind.Share, FileStatus.Completed, Path.GetDirectoryName(created.SourcePath), created.SourcePath,
                 descriptor.StreamName, null, [], now, now, keepPrivate));
-            var share = ShareFiles.Describe(created, storage.Blobs.ReadAllVerified(created.SdHash), contacts, keepPrivate, now);
+            var torrentResult = new JsonObject();
+            var (torrentMagnet, torrentForm) = torrentOptions is null
+                ? (null, null)
+                : await TorrentLocallyAsync(context, path, torrentOptions, advertised, torrentResult, cancellationToken);
+            var share = ShareFiles.Describe(created, storage.Blobs.ReadAllVerified(created.SdHash), contacts, keepPrivate, now) with { BitTorrent = torrentForm };
             var written = ShareFiles.Write(share, sharePath);
             var link = SmartShareCodec.ToLink(share);
             WarnIfUnreachable(context, contacts.Count, keepPrivate);
@@ -130,12 +135,17 @@ internal static class ShareCommand
                 ["smartshare"] = written,
                 ["link"] = link,
             };
-            if (torrentOptions is not null)
+            if (torrentMagnet is not null)
             {
-                var magnet = await TorrentLocallyAsync(context, path, torrentOptions, result, cancellationToken);
+                foreach (var (key, value) in torrentResult.ToList())
+                {
+                    torrentResult.Remove(key);
+                    result[key] = value;
+                }
+
                 context.Output.Human($"Wrote {written} and {result["torrent"]}; `smartshare start` serves the stream and seeds the torrent. Its link and magnet link:");
                 context.Output.Human(link);
-                context.Output.Succeed(magnet, result);
+                context.Output.Succeed(torrentMagnet, result);
                 return ExitCodes.Success;
             }
 
@@ -149,10 +159,13 @@ internal static class ShareCommand
     /// <summary>Where to write the .torrent and which trackers to name in it.</summary>
     private sealed record TorrentShare(string TorrentPath, string[] Trackers);
 
-    // With no node running: make the torrent, write it, and list it as a completed share so `start` seeds it.
-    private static async Task<string> TorrentLocallyAsync(
-        CommandContext context, string path, TorrentShare options, JsonObject result, CancellationToken cancellationToken)
+    // With no node running: make the torrent, write it, and list it as a completed share so `start` seeds it. The
+    // magnet link and the share's torrent form name this machine's addresses on the bt_port the node will listen on
+    // (its peers on TCP, its Mainline DHT on UDP), unless that port is chosen at start (0).
+    private static async Task<(string Magnet, SmartShareTorrent Form)> TorrentLocallyAsync(
+        CommandContext context, string path, TorrentShare options, string[] advertised, JsonObject result, CancellationToken cancellationToken)
     {
+        var settings = NodeSettingsStore.Load(context.DataDirectory).Current;
         var size = File.Exists(path) ? new FileInfo(path).Length : DirectorySize(path);
         var (bytes, torrent) = await context.Output.WithProgressAsync(
             $"Hashing {Path.GetFileName(path)} for its torrent",
@@ -171,13 +184,23 @@ internal static class ShareCommand
         var verified = new Bitfield(torrent.Info.PieceCount);
         verified.SetAll();
         ResumeStore.Open(store.DatabasePath).Save(torrent.InfoHash, verified);
-        var magnet = MagnetLink.Build(torrent.InfoHash, torrent.Info.Name, torrent.Info.TotalLength, options.Trackers);
+        var peers = settings.BtPort == 0
+            ? []
+            : ShareFiles.Contacts(advertised, settings.BtPort).Select(contact => contact.Blob).OfType<SmartShareEndpoint>().ToList();
+        var dhtNodes = settings.BtDht && !torrent.Info.IsPrivate ? peers : [];
+        var magnet = MagnetLink.Build(
+            torrent.InfoHash,
+            torrent.Info.Name,
+            torrent.Info.TotalLength,
+            options.Trackers,
+            peers.Select(peer => IPAddress.TryParse(peer.Host, out var address) ? new IPEndPoint(address, peer.Port) : null).OfType<IPEndPoint>(),
+            dhtNodes.Select(node => new DnsEndPoint(node.Host, node.Port)));
         result["info_hash"] = torrent.InfoHash.ToString();
         result["torrent"] = options.TorrentPath;
         result["magnet"] = magnet;
         result["pieces"] = torrent.Info.PieceCount;
         result["piece_length"] = torrent.Info.PieceLength;
-        return magnet;
+        return (magnet, new SmartShareTorrent(torrent.InfoHash, peers, dhtNodes));
     }
 
     private static long DirectorySize(string path) =>

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using SmartShare.BitTorrent;
 using SmartShare.Lbry.Blobs;
 using SmartShare.Node.Shares;
 
@@ -16,7 +17,8 @@ public sealed record DownloadTarget(
     IReadOnlyList<IPEndPoint> DhtContacts,
     byte[]? SdBlob,
     bool Private,
-    string? Name)
+    string? Name,
+    SmartShareTorrent? Torrent = null)
 {
     private static readonly TimeSpan ResolveTimeLimit = TimeSpan.FromSeconds(10);
 
@@ -76,7 +78,29 @@ public sealed record DownloadTarget(
             dht.AddRange(await ResolveAsync(node, cancellationToken));
         }
 
-        return new DownloadTarget(file.SdHash, peers.Distinct().ToList(), dht.Distinct().ToList(), file.SdBlob, file.Private, file.Name);
+        return new DownloadTarget(file.SdHash, peers.Distinct().ToList(), dht.Distinct().ToList(), file.SdBlob, file.Private, file.Name, file.BitTorrent);
+    }
+
+    /// <summary>The share's torrent form as a magnet link with the creator's peers (x.pe) and DHT nodes (dht=), or null when it has none.</summary>
+    public async Task<string?> MagnetAsync(CancellationToken cancellationToken)
+    {
+        if (Torrent is null)
+        {
+            return null;
+        }
+
+        var peers = new List<IPEndPoint>();
+        foreach (var peer in Torrent.Peers)
+        {
+            peers.AddRange(await ResolveAsync(peer, cancellationToken));
+        }
+
+        return MagnetLink.Build(
+            Torrent.InfoHash,
+            Name,
+            size: null,
+            peers: peers.Distinct(),
+            dhtNodes: Torrent.Dht.Select(node => new DnsEndPoint(node.Host, node.Port)));
     }
 
     /// <summary>An endpoint's addresses: the IP itself, or what a DNS name resolves to now (nothing if it does not).</summary>

@@ -25,7 +25,7 @@ internal sealed class FileRpcMethods(
         ArgumentNullException.ThrowIfNull(methods);
         methods.Add(
             "get",
-            "Downloads a stream or a torrent ({\"uri\": sd hash, smartshare: link, .smartshare file path, .torrent file path or http(s) URL of one, \"download_directory\"?, \"peers\"?: [\"ip:port\"], \"timeout\"?: seconds to wait for the descriptor}); answers once it is under way.",
+            "Downloads a stream or a torrent ({\"uri\": sd hash, smartshare: link, .smartshare file path, magnet link, .torrent file path or http(s) URL of one, \"download_directory\"?, \"peers\"?: [\"ip:port\"], \"timeout\"?: seconds to wait for the descriptor, \"bittorrent\"?: false (for a share: use its torrent form)}); answers once it is under way.",
             GetAsync);
         methods.Add(
             "stream_create",
@@ -44,6 +44,11 @@ internal sealed class FileRpcMethods(
         var timeout = TimeSpan.FromSeconds(parameters.GetInt32("timeout", DefaultGetTimeoutSeconds, min: 1, max: 3600));
         var peers = ReadPeers(parameters);
         var uri = parameters.GetString("uri");
+        if (TorrentSource.IsMagnet(uri))
+        {
+            return GetMagnet(uri, directory, peers);
+        }
+
         if (TorrentSource.IsTorrent(uri))
         {
             return await GetTorrentAsync(uri, directory, peers, cancellationToken);
@@ -53,6 +58,14 @@ internal sealed class FileRpcMethods(
         try
         {
             target = await DownloadTarget.ResolveAsync(uri, cancellationToken);
+            if (parameters.GetBoolean("bittorrent", false))
+            {
+                // The share's torrent form: from the creator's peers and DHT nodes, then anyone the DHT finds.
+                var magnet = await target.MagnetAsync(cancellationToken)
+                    ?? throw new FormatException($"The share '{target.Name}' has no torrent form (no bittorrent object); get it without bittorrent to use LBRY.");
+                return GetMagnet(magnet, directory, peers);
+            }
+
             if (target.SdBlob is { } sdBlob)
             {
                 downloads.ImportDescriptor(target.SdHash, sdBlob);
@@ -87,6 +100,19 @@ internal sealed class FileRpcMethods(
 
         var record = downloads.Find(sdHash) ?? throw new JsonRpcException(JsonRpcErrorCodes.ServerError, $"The download of {sdHash} ended before it was listed.");
         return FileView.ToJson(record, downloads.Active(sdHash), runtime.ApiUri);
+    }
+
+    private JsonObject GetMagnet(string magnet, string? directory, List<IPEndPoint> peers)
+    {
+        try
+        {
+            var record = torrents.AddMagnet(magnet, directory, peers);
+            return TorrentView.ToJson(record, torrents.Session(record.InfoHash), runtime.ApiUri);
+        }
+        catch (Exception ex) when (ex is FormatException or TorrentStorageException or ArgumentException or IOException or UnauthorizedAccessException)
+        {
+            throw JsonRpcException.InvalidParams(ex.Message);
+        }
     }
 
     private async Task<JsonNode?> GetTorrentAsync(string uri, string? directory, List<IPEndPoint> peers, CancellationToken cancellationToken)
@@ -124,7 +150,14 @@ internal sealed class FileRpcMethods(
             // Check what the .smartshare file will say before the (long) work of creating the stream.
             var contacts = ShareFiles.Contacts(advertise, dht.LocalEndPoint.Port);
             var created = await downloads.ShareAsync(path, isPrivate, cancellationToken);
-            var share = ShareFiles.Describe(created, storage.Blobs.ReadAllVerified(created.SdHash), contacts, isPrivate, time.GetUtcNow());
+            var torrentView = new JsonObject();
+            var torrentForm = parameters.GetBoolean("torrent", false)
+                ? await AddTorrentShareAsync(parameters, torrentView, cancellationToken)
+                : null;
+            var share = ShareFiles.Describe(created, storage.Blobs.ReadAllVerified(created.SdHash), contacts, isPrivate, time.GetUtcNow()) with
+            {
+                BitTorrent = torrentForm,
+            };
             var record = downloads.Find(created.SdHash)!;
             var view = FileView.ToJson(record, null, runtime.ApiUri);
             view["size"] = created.Size;
@@ -135,9 +168,10 @@ internal sealed class FileRpcMethods(
             view["smartshare"] = sharePath is null ? null : ShareFiles.Write(share, sharePath);
             view["link"] = SmartShareCodec.ToLink(share);
             view["advertised"] = new JsonArray([.. contacts.Select(contact => (JsonNode?)JsonValue.Create(contact.Blob?.ToString()))]);
-            if (parameters.GetBoolean("torrent", false))
+            foreach (var (key, value) in torrentView.ToList())
             {
-                await AddTorrentShareAsync(parameters, view, cancellationToken);
+                torrentView.Remove(key);
+                view[key] = value;
             }
 
             return view;
@@ -152,8 +186,10 @@ internal sealed class FileRpcMethods(
         }
     }
 
-    // Makes the torrent of file_path, seeds it, writes the .torrent file and adds info_hash, torrent and magnet to the view.
-    private async Task AddTorrentShareAsync(RpcParams parameters, JsonObject view, CancellationToken cancellationToken)
+    // Makes the torrent of file_path, seeds it, writes the .torrent file and adds info_hash, torrent and magnet to the
+    // view. The magnet carries our peer endpoints (x.pe) and DHT nodes (dht=), so any libtorrent-based client can start
+    // from us with no tracker; the same endpoints go into the .smartshare file's bittorrent object.
+    private async Task<SmartShareTorrent> AddTorrentShareAsync(RpcParams parameters, JsonObject view, CancellationToken cancellationToken)
     {
         var path = parameters.GetString("file_path");
         var torrentPath = parameters.GetOptionalString("torrent_path");
@@ -162,19 +198,32 @@ internal sealed class FileRpcMethods(
         try
         {
             var (metainfo, torrent, _) = await torrents.ShareAsync(path, trackers.FirstOrDefault(), cancellationToken);
-            var peers = ShareFiles.Contacts(advertise, torrents.ListenEndPoint.Port)
+            var peerEndPoints = ShareFiles.Contacts(advertise, torrents.ListenEndPoint.Port)
                 .Select(contact => contact.Blob)
                 .OfType<SmartShareEndpoint>()
+                .ToList();
+            var dhtEndPoints = torrents.DhtEndPoint is { } dhtEndPoint && !torrent.Info.IsPrivate
+                ? ShareFiles.Contacts(advertise, dhtEndPoint.Port).Select(contact => contact.Dht).OfType<SmartShareEndpoint>().ToList()
+                : [];
+            var peers = peerEndPoints
                 .Select(endPoint => IPAddress.TryParse(endPoint.Host, out var address) ? new IPEndPoint(address, endPoint.Port) : null)
                 .OfType<IPEndPoint>();
             view["info_hash"] = torrent.InfoHash.ToString();
             view["torrent"] = torrentPath is null ? null : ShareFiles.WriteAtomically(metainfo, torrentPath);
-            view["magnet"] = MagnetLink.Build(torrent.InfoHash, torrent.Info.Name, torrent.Info.TotalLength, trackers, peers);
+            view["magnet"] = MagnetLink.Build(
+                torrent.InfoHash,
+                torrent.Info.Name,
+                torrent.Info.TotalLength,
+                trackers,
+                peers,
+                dhtEndPoints.Select(node => new DnsEndPoint(node.Host, node.Port)));
             view["torrent_name"] = torrent.Info.Name;
             view["pieces_total"] = torrent.Info.PieceCount;
             view["piece_length"] = torrent.Info.PieceLength;
             view["bytes_total"] ??= torrent.Info.TotalLength;
             view["bt_port"] = torrents.ListenEndPoint.Port;
+            view["bt_dht_port"] = torrents.DhtEndPoint?.Port;
+            return new SmartShareTorrent(torrent.InfoHash, peerEndPoints, dhtEndPoints);
         }
         catch (Exception ex) when (ex is ArgumentException or FileNotFoundException or DirectoryNotFoundException)
         {

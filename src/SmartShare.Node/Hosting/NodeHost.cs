@@ -132,7 +132,7 @@ public sealed partial class NodeHost : IAsyncDisposable
         var settings = settingsStore.Current;
         var (apiAddress, apiPort) = ApiEndPoint(settings.Api);
         var bindAddress = IPAddress.Parse(settings.BindAddress);
-        var bootstrap = await ResolveBootstrapAsync(settings.Bootstrap, cancellationToken);
+        var bootstrap = await ResolveEndPointsAsync(settings.Bootstrap, NodeSettingKeys.Bootstrap, cancellationToken);
 
         var storage = _options.Storage ?? LbryStorage.Open(DataDirectory, cancellationToken: cancellationToken);
         LbryDhtService dht;
@@ -345,33 +345,41 @@ public sealed partial class NodeHost : IAsyncDisposable
         return new Uri(first);
     }
 
-    private static async Task<IReadOnlyList<IPEndPoint>> ResolveBootstrapAsync(IReadOnlyList<string> bootstrap, CancellationToken cancellationToken)
+    /// <summary>Resolves a HOST:PORT list setting (already checked by the settings); a name that does not resolve stops the start.</summary>
+    /// <exception cref="NodeStartException">A host name does not resolve to an IPv4 address.</exception>
+    internal static async Task<IReadOnlyList<IPEndPoint>> ResolveEndPointsAsync(IReadOnlyList<string> items, string setting, CancellationToken cancellationToken)
     {
         var endPoints = new List<IPEndPoint>();
-        foreach (var text in bootstrap)
+        foreach (var text in items)
         {
             var colon = text.LastIndexOf(':');
-            var host = text[..colon];
+            var host = text[..colon].Trim('[', ']');
             var port = int.Parse(text.AsSpan(colon + 1), System.Globalization.CultureInfo.InvariantCulture);
-            if (IPAddress.TryParse(host, out var address))
-            {
-                endPoints.Add(new IPEndPoint(address, port));
-                continue;
-            }
-
             try
             {
-                var resolved = (await Dns.GetHostAddressesAsync(host, cancellationToken)).FirstOrDefault(candidate => candidate.AddressFamily == AddressFamily.InterNetwork)
-                    ?? throw new NodeStartException($"The bootstrap host '{host}' has no IPv4 address.");
-                endPoints.Add(new IPEndPoint(resolved, port));
+                var resolved = await ResolveAsync(host, port, cancellationToken);
+                endPoints.Add(resolved.Count > 0 ? resolved[0] : throw new NodeStartException($"The {setting} host '{host}' has no IPv4 address."));
             }
             catch (SocketException ex)
             {
-                throw new NodeStartException($"Cannot resolve the bootstrap host '{host}': {ex.Message}.", ex);
+                throw new NodeStartException($"Cannot resolve the {setting} host '{host}': {ex.Message}.", ex);
             }
         }
 
         return endPoints;
+    }
+
+    /// <summary>An address as it is, or the IPv4 addresses a name resolves to.</summary>
+    /// <exception cref="SocketException">The name does not resolve.</exception>
+    internal static async Task<IReadOnlyList<IPEndPoint>> ResolveAsync(string host, int port, CancellationToken cancellationToken)
+    {
+        if (IPAddress.TryParse(host.Trim('[', ']'), out var address))
+        {
+            return [new IPEndPoint(address, port)];
+        }
+
+        var addresses = await Dns.GetHostAddressesAsync(host, cancellationToken);
+        return [.. addresses.Where(candidate => candidate.AddressFamily == AddressFamily.InterNetwork).Select(candidate => new IPEndPoint(candidate, port))];
     }
 
     private static void LogStartupReport(ILogger logger, LbryStorage storage)

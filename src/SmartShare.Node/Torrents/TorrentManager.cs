@@ -7,7 +7,9 @@ using Microsoft.Extensions.Logging;
 using SmartShare.BitTorrent;
 using SmartShare.BitTorrent.Engine;
 using SmartShare.BitTorrent.Metainfo;
+using SmartShare.BitTorrent.PeerWire;
 using SmartShare.BitTorrent.Storage;
+using SmartShare.BitTorrent.Trackers;
 using SmartShare.Networking;
 using SmartShare.Node.Downloads;
 using SmartShare.Node.Hosting;
@@ -28,8 +30,11 @@ public sealed partial class TorrentManager(
     ILogger<TorrentManager> logger) : IHostedService, IAsyncDisposable, IStatusContributor
 {
     private readonly ConcurrentDictionary<InfoHash, TorrentSession> _sessions = new();
+    private readonly ConcurrentDictionary<InfoHash, MetadataJob> _fetching = new();
     private readonly Lock _addLock = new();
     private BitTorrentClient? _client;
+    private TorrentDht? _dht;
+    private Func<TorrentSessionOptions> _sessionOptions = () => new TorrentSessionOptions();
     private ResumeStore? _resume;
     private ByteRateLimiter? _uploadLimiter;
 
@@ -44,16 +49,26 @@ public sealed partial class TorrentManager(
 
     public BitTorrentClient Client => _client ?? throw new InvalidOperationException("The BitTorrent side has not started.");
 
+    /// <summary>The Mainline DHT's UDP endpoint, or null when the DHT is off (bt_dht false).</summary>
+    public IPEndPoint? DhtEndPoint => _dht?.LocalEndPoint;
+
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         var current = settings.Current;
         _resume = ResumeStore.Open(store.DatabasePath);
         _uploadLimiter = new ByteRateLimiter(() => (long)settings.Current.MaxUploadKibPerSecond * 1024, time);
+        _sessionOptions = () => new TorrentSessionOptions
+        {
+            UploadLimiter = _uploadLimiter,
+            Connection = new PeerConnectionOptions { Encryption = EncryptionModeOf(current.BtEncryption) },
+            DhtPort = _dht?.LocalEndPoint.Port,
+            OnDhtNode = endPoint => _dht?.AddNode(endPoint),
+        };
         var client = new BitTorrentClient(
             new BitTorrentClientOptions
             {
                 ListenEndPoint = new IPEndPoint(IPAddress.Parse(current.BindAddress), current.BtPort),
-                SessionOptions = () => new TorrentSessionOptions { UploadLimiter = _uploadLimiter },
+                SessionOptions = _sessionOptions,
                 Log = message => LogEngine(logger, message),
                 Http = Http,
             },
@@ -71,6 +86,22 @@ public sealed partial class TorrentManager(
 
         _client = client;
         LogListening(logger, client.LocalEndPoint);
+        if (current.BtDht)
+        {
+            var dhtEndPoint = new IPEndPoint(client.LocalEndPoint.Address, client.LocalEndPoint.Port);
+            try
+            {
+                var bootstrap = await NodeHost.ResolveEndPointsAsync(current.BtBootstrap, NodeSettingKeys.BtBootstrap, cancellationToken);
+                _dht = TorrentDht.Start(dhtEndPoint, bootstrap, current.AllowLan, store.DatabasePath, time, random, logger);
+            }
+            catch (SocketException ex)
+            {
+                await client.DisposeAsync();
+                throw new NodeStartException(
+                    $"Cannot listen on UDP {dhtEndPoint} for the Mainline DHT: {ex.Message}. Is another client running? Choose another port with --bt-port, or turn the DHT off with --no-bt-dht.", ex);
+            }
+        }
+
         foreach (var record in store.List().Where(r => r.Status is FileStatus.Downloading or FileStatus.Completed))
         {
             try
@@ -78,13 +109,18 @@ public sealed partial class TorrentManager(
                 var metainfo = store.LoadMetainfo(record.InfoHash);
                 if (metainfo is null)
                 {
+                    if (record.Magnet is { } magnet && record.Status == FileStatus.Downloading)
+                    {
+                        StartFetch(record, MagnetLink.Parse(magnet), record.Peers);
+                    }
+
                     continue;
                 }
 
                 var torrent = TorrentParser.Parse(metainfo);
                 StartSession(torrent, record, record.Peers, verified: null);
             }
-            catch (Exception ex) when (ex is TorrentFormatException or TorrentStorageException or IOException or UnauthorizedAccessException)
+            catch (Exception ex) when (ex is TorrentFormatException or MagnetFormatException or TorrentStorageException or IOException or UnauthorizedAccessException)
             {
                 store.Update(record with { Status = FileStatus.Failed, Error = ex.Message });
             }
@@ -99,9 +135,20 @@ public sealed partial class TorrentManager(
             session.StateChanged -= OnStateChanged;
         }
 
+        foreach (var job in _fetching.Values)
+        {
+            await job.Stop.CancelAsync();
+        }
+
+        _fetching.Clear();
         if (_client is not null)
         {
             await _client.DisposeAsync();
+        }
+
+        if (_dht is not null)
+        {
+            await _dht.DisposeAsync();
         }
 
         foreach (var session in _sessions.Values)
@@ -128,6 +175,9 @@ public sealed partial class TorrentManager(
             ["downloading"] = sessions.Count(s => s.State is TorrentState.Downloading or TorrentState.Checking),
             ["seeding"] = sessions.Count(s => s.State == TorrentState.Seeding),
             ["peers"] = sessions.Sum(s => s.Progress.Peers),
+            ["fetching_metadata"] = _fetching.Count,
+            ["encryption"] = settings.Current.BtEncryption,
+            ["dht"] = _dht?.Describe(),
         };
     }
 
@@ -156,7 +206,7 @@ public sealed partial class TorrentManager(
 
             var existing = store.Find(torrent.InfoHash);
             var directory = Path.GetFullPath(downloadDirectory ?? existing?.DownloadDirectory ?? settings.Current.DownloadDirectory);
-            var rootName = existing is not null && existing.DownloadDirectory == directory
+            var rootName = existing is not null && existing.DownloadDirectory == directory && !existing.AwaitingMetadata
                 ? existing.RootName
                 : FreeRootName(directory, torrent.Info.Name);
             var record = new TorrentRecord(
@@ -170,10 +220,63 @@ public sealed partial class TorrentManager(
                 null,
                 peerList,
                 existing?.AddedAt ?? time.GetUtcNow(),
-                null);
+                null,
+                existing?.Magnet);
             Directory.CreateDirectory(directory);
             store.Upsert(record, metainfo);
             return StartSession(torrent, record, peerList, verified: null);
+        }
+    }
+
+    /// <summary>
+    /// Starts downloading the torrent a magnet link names: its metadata (the info dictionary) is fetched from peers
+    /// (the link's x.pe, <paramref name="peers"/>, its trackers and the DHT) and checked against the info hash, then
+    /// the download goes on like any torrent's. Returns the torrent's entry at once; a torrent already known is
+    /// given the peers instead.
+    /// </summary>
+    /// <exception cref="MagnetFormatException">The text is not a usable magnet link.</exception>
+    public TorrentRecord AddMagnet(string magnetText, string? downloadDirectory, IEnumerable<IPEndPoint> peers)
+    {
+        var magnet = MagnetLink.Parse(magnetText);
+        var peerList = magnet.Peers.Concat(peers).Distinct().ToList();
+        lock (_addLock)
+        {
+            if (_sessions.TryGetValue(magnet.InfoHash, out var running))
+            {
+                running.AddPeers(peerList, retryNow: true);
+                return store.Find(magnet.InfoHash)!;
+            }
+
+            if (_fetching.TryGetValue(magnet.InfoHash, out var job))
+            {
+                job.Fetcher.AddPeers(peerList);
+                return store.Find(magnet.InfoHash)!;
+            }
+
+            var existing = store.Find(magnet.InfoHash);
+            if (existing is not null && store.LoadMetainfo(magnet.InfoHash) is { } metainfo)
+            {
+                Add(metainfo, downloadDirectory, peerList);
+                return store.Find(magnet.InfoHash)!;
+            }
+
+            var directory = Path.GetFullPath(downloadDirectory ?? existing?.DownloadDirectory ?? settings.Current.DownloadDirectory);
+            var record = new TorrentRecord(
+                magnet.InfoHash,
+                magnet.Name is { Length: > 0 } name && !TorrentPaths.IsUnsafe(name, out _) ? name : magnet.InfoHash.ToString(),
+                FileKind.Download,
+                FileStatus.Downloading,
+                directory,
+                string.Empty,
+                -1,
+                null,
+                peerList,
+                existing?.AddedAt ?? time.GetUtcNow(),
+                null,
+                magnetText);
+            store.Upsert(record, ReadOnlyMemory<byte>.Empty);
+            StartFetch(record, magnet, peerList);
+            return store.Find(magnet.InfoHash)!;
         }
     }
 
@@ -212,6 +315,12 @@ public sealed partial class TorrentManager(
     public async Task<bool> DeleteAsync(InfoHash infoHash, bool deleteFiles)
     {
         var record = store.Find(infoHash);
+        if (_fetching.TryRemove(infoHash, out var job))
+        {
+            await job.Stop.CancelAsync();
+        }
+
+        _dht?.Untrack(infoHash);
         if (_sessions.TryRemove(infoHash, out var session))
         {
             session.StateChanged -= OnStateChanged;
@@ -221,7 +330,7 @@ public sealed partial class TorrentManager(
 
         _resume?.Delete(infoHash);
         var removed = store.Delete(infoHash);
-        if (deleteFiles && record is not null && record.Kind == FileKind.Download)
+        if (deleteFiles && record is not null && record.Kind == FileKind.Download && !record.AwaitingMetadata)
         {
             var root = Path.Combine(record.DownloadDirectory, record.RootName);
             if (File.Exists(root))
@@ -244,8 +353,140 @@ public sealed partial class TorrentManager(
         _sessions[torrent.InfoHash] = session;
         session.StateChanged += OnStateChanged;
         _ = RunAsync(session, peers, verified);
+        if (_dht is not null && !torrent.Info.IsPrivate)
+        {
+            _dht.Track(
+                torrent.InfoHash,
+                Client.LocalEndPoint.Port,
+                found => session.AddPeers(found),
+                () => session.State is TorrentState.Downloading or TorrentState.Checking && session.Progress.Peers < 8);
+        }
+
         return session;
     }
+
+    private void StartFetch(TorrentRecord record, Magnet magnet, IReadOnlyList<IPEndPoint> peers)
+    {
+        var fetcher = new MetadataFetcher(
+            magnet.InfoHash,
+            Client.PeerId,
+            Client.LocalEndPoint.Port,
+            _sessionOptions().Connection,
+            message => LogEngine(logger, message));
+        var job = new MetadataJob(fetcher, new CancellationTokenSource());
+        _fetching[magnet.InfoHash] = job;
+        fetcher.AddPeers(peers);
+        _ = FetchAsync(job, record, magnet);
+    }
+
+    // Fetches the metadata from every source at once, then starts the torrent like one added by .torrent file.
+    private async Task FetchAsync(MetadataJob job, TorrentRecord record, Magnet magnet)
+    {
+        var stop = job.Stop.Token;
+        TrackerAnnouncer? announcer = null;
+        try
+        {
+            LogFetching(logger, record.Name, magnet.InfoHash);
+            await AddDhtNodesAsync(magnet.DhtNodes, stop);
+            if (magnet.Trackers.Count > 0)
+            {
+                var tiers = magnet.Trackers
+                    .Select(url => Uri.TryCreate(url, UriKind.Absolute, out var uri) ? uri : null)
+                    .OfType<Uri>()
+                    .Select(uri => (IReadOnlyList<Uri>)[uri])
+                    .ToList();
+                var peerId = Client.PeerId.ToArray();
+                announcer = new TrackerAnnouncer(
+                    new TrackerTiers(tiers, random),
+                    uri => TrackerClientFactory.Create(uri, Http, new TrackerOptions()),
+                    trackerEvent => new AnnounceRequest(magnet.InfoHash, peerId, Client.LocalEndPoint.Port, 0, 0, magnet.Size ?? 1, trackerEvent),
+                    found => job.Fetcher.AddPeers(found),
+                    time,
+                    message => LogEngine(logger, message));
+                announcer.Start();
+            }
+
+            var lookups = _dht is null ? Task.CompletedTask : LookUpWhileFetchingAsync(job, magnet.InfoHash, stop);
+            var info = await job.Fetcher.FetchAsync(stop);
+            var metainfo = TorrentMetadata.ToTorrentFile(info, magnet.Trackers);
+            var peers = record.Peers.Concat(job.Fetcher.KnownPeers).Distinct().ToList();
+            lock (_addLock)
+            {
+                if (!_fetching.TryRemove(magnet.InfoHash, out _))
+                {
+                    return; // deleted meanwhile
+                }
+
+                Add(metainfo, record.DownloadDirectory, peers);
+            }
+
+            await job.Stop.CancelAsync();
+            await lookups;
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            // Deleted, or the node is stopping: the entry (and its magnet) stays for the next start.
+        }
+        catch (Exception ex) when (ex is TorrentFormatException or TorrentStorageException or IOException or UnauthorizedAccessException)
+        {
+            _fetching.TryRemove(magnet.InfoHash, out _);
+            if (store.Find(magnet.InfoHash) is { } current)
+            {
+                store.Update(current with { Status = FileStatus.Failed, Error = ex.Message });
+            }
+        }
+        finally
+        {
+            if (announcer is not null)
+            {
+                await announcer.DisposeAsync();
+            }
+
+            await job.Fetcher.DisposeAsync();
+        }
+    }
+
+    // Asks the DHT for peers at once and every 15 s until the metadata is here (peers may join late).
+    private async Task LookUpWhileFetchingAsync(MetadataJob job, InfoHash infoHash, CancellationToken stop)
+    {
+        try
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                await _dht!.FindPeersAsync(infoHash, found => job.Fetcher.AddPeers(found), stop);
+                await Task.Delay(TimeSpan.FromSeconds(15), time, stop);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The metadata arrived, or the fetch was stopped.
+        }
+    }
+
+    private async Task AddDhtNodesAsync(IReadOnlyList<DnsEndPoint> nodes, CancellationToken stop)
+    {
+        if (_dht is null)
+        {
+            return;
+        }
+
+        foreach (var node in nodes)
+        {
+            foreach (var endPoint in await NodeHost.ResolveAsync(node.Host, node.Port, stop))
+            {
+                _dht.AddNode(endPoint);
+            }
+        }
+    }
+
+    internal static EncryptionMode EncryptionModeOf(string setting) => setting switch
+    {
+        "require" => EncryptionMode.Require,
+        "disable" => EncryptionMode.Disable,
+        _ => EncryptionMode.Prefer,
+    };
+
+    private sealed record MetadataJob(MetadataFetcher Fetcher, CancellationTokenSource Stop);
 
     private async Task RunAsync(TorrentSession session, IReadOnlyList<IPEndPoint> peers, Bitfield? verified)
     {
@@ -309,6 +550,9 @@ public sealed partial class TorrentManager(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "BitTorrent peers on TCP {EndPoint}")]
     private static partial void LogListening(ILogger logger, IPEndPoint endPoint);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Fetching the metadata of {Name} ({InfoHash}) from peers")]
+    private static partial void LogFetching(ILogger logger, string name, InfoHash infoHash);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Torrent {Name} ({InfoHash}) complete; seeding")]
     private static partial void LogCompleted(ILogger logger, string name, InfoHash infoHash);

@@ -10,6 +10,10 @@ public static class TorrentSource
 {
     private static readonly TimeSpan FetchTimeLimit = TimeSpan.FromSeconds(30);
 
+    /// <summary>Whether <paramref name="target"/> is a magnet link (its metadata then comes from peers).</summary>
+    public static bool IsMagnet(string target) =>
+        target is not null && target.TrimStart().StartsWith("magnet:", StringComparison.OrdinalIgnoreCase);
+
     /// <summary>Whether <paramref name="target"/> names a torrent rather than a stream.</summary>
     public static bool IsTorrent(string target)
     {
@@ -21,17 +25,12 @@ public static class TorrentSource
             || text.StartsWith("https://", StringComparison.OrdinalIgnoreCase);
     }
 
-    /// <summary>The metainfo bytes; <see cref="FormatException"/> with a sentence when it cannot be read.</summary>
+    /// <summary>The metainfo bytes of a .torrent path or URL; <see cref="FormatException"/> with a sentence when it cannot be read.</summary>
     public static async Task<byte[]> ReadAsync(string target, HttpClient http, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(target);
         ArgumentNullException.ThrowIfNull(http);
         var text = target.Trim();
-        if (text.StartsWith("magnet:", StringComparison.OrdinalIgnoreCase))
-        {
-            throw new FormatException("Magnet links are not supported yet (they need the Mainline DHT and metadata exchange); give the .torrent file instead.");
-        }
-
         if (Uri.TryCreate(text, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps))
         {
             return await FetchAsync(uri, http, cancellationToken);

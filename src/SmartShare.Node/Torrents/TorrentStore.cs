@@ -9,6 +9,8 @@ namespace SmartShare.Node.Torrents;
 
 /// <summary>One torrent of the node's list: where its files go, how it stands.</summary>
 /// <param name="RootName">The name its top entry has on disk (the torrent's name, or "name (1)" when that was taken).</param>
+/// <param name="TotalLength">The content's size; -1 while a magnet's metadata has not arrived.</param>
+/// <param name="Magnet">The magnet link it was added by, if any: what a restart needs to fetch the metadata again.</param>
 public sealed record TorrentRecord(
     InfoHash InfoHash,
     string Name,
@@ -20,7 +22,12 @@ public sealed record TorrentRecord(
     string? Error,
     IReadOnlyList<IPEndPoint> Peers,
     DateTimeOffset AddedAt,
-    DateTimeOffset? CompletedAt);
+    DateTimeOffset? CompletedAt,
+    string? Magnet = null)
+{
+    /// <summary>True while a torrent added by magnet link still waits for its metadata (the info dictionary) from peers.</summary>
+    public bool AwaitingMetadata => TotalLength < 0;
+}
 
 /// <summary>The node's torrents in SQLite (table <c>torrents</c>, with the .torrent bytes), so they survive a restart.</summary>
 public sealed class TorrentStore
@@ -43,6 +50,9 @@ public sealed class TorrentStore
             metainfo BLOB NOT NULL
         )
         """,
+
+        // Torrents added by magnet link: the link is kept, and the metainfo is empty until the metadata arrives.
+        "ALTER TABLE torrents ADD COLUMN magnet TEXT",
     ];
 
     private readonly SqliteDatabase _database;
@@ -58,17 +68,24 @@ public sealed class TorrentStore
     public static TorrentStore Open(string dataDirectory) =>
         new(SqliteDatabase.Open(Path.Combine(Path.GetFullPath(dataDirectory), LbryStorage.DatabaseFileName), "node_torrents", Schema));
 
-    /// <summary>Adds a torrent with its metainfo, or updates the state of a known one (the metainfo is kept).</summary>
+    /// <summary>
+    /// Adds a torrent with its metainfo, or updates the state of a known one (the metainfo is kept unless the known
+    /// one had none yet). Empty metainfo stands for a magnet whose metadata has not arrived.
+    /// </summary>
     public void Upsert(TorrentRecord record, ReadOnlyMemory<byte> metainfo)
     {
         ArgumentNullException.ThrowIfNull(record);
         using var connection = _database.OpenConnection();
         using var command = connection.CreateCommand();
         command.CommandText =
-            "INSERT INTO torrents (info_hash, name, kind, status, download_directory, root_name, total_length, error, peers, added_at, completed_at, metainfo) " +
-            "VALUES ($hash, $name, $kind, $status, $dir, $root, $total, $error, $peers, $added, $completed, $metainfo) " +
+            "INSERT INTO torrents (info_hash, name, kind, status, download_directory, root_name, total_length, error, peers, added_at, completed_at, metainfo, magnet) " +
+            "VALUES ($hash, $name, $kind, $status, $dir, $root, $total, $error, $peers, $added, $completed, $metainfo, $magnet) " +
             "ON CONFLICT(info_hash) DO UPDATE SET kind = excluded.kind, status = excluded.status, download_directory = excluded.download_directory, " +
-            "root_name = excluded.root_name, error = excluded.error, peers = excluded.peers, completed_at = excluded.completed_at";
+            "root_name = excluded.root_name, error = excluded.error, peers = excluded.peers, completed_at = excluded.completed_at, " +
+            "name = CASE WHEN length(torrents.metainfo) = 0 THEN excluded.name ELSE torrents.name END, " +
+            "total_length = CASE WHEN length(torrents.metainfo) = 0 THEN excluded.total_length ELSE torrents.total_length END, " +
+            "metainfo = CASE WHEN length(torrents.metainfo) = 0 THEN excluded.metainfo ELSE torrents.metainfo END, " +
+            "magnet = coalesce(excluded.magnet, torrents.magnet)";
         command.Parameters.AddWithValue("$hash", record.InfoHash.ToString());
         command.Parameters.AddWithValue("$name", record.Name);
         command.Parameters.AddWithValue("$kind", record.Kind.ToString().ToLowerInvariant());
@@ -81,6 +98,7 @@ public sealed class TorrentStore
         command.Parameters.AddWithValue("$added", record.AddedAt.ToUnixTimeSeconds());
         command.Parameters.AddWithValue("$completed", (object?)record.CompletedAt?.ToUnixTimeSeconds() ?? DBNull.Value);
         command.Parameters.AddWithValue("$metainfo", metainfo.ToArray());
+        command.Parameters.AddWithValue("$magnet", (object?)record.Magnet ?? DBNull.Value);
         command.ExecuteNonQuery();
     }
 
@@ -111,14 +129,14 @@ public sealed class TorrentStore
         return reader.Read() ? Read(reader) : null;
     }
 
-    /// <summary>The .torrent bytes a torrent was added with.</summary>
+    /// <summary>The .torrent bytes a torrent was added with; null while a magnet's metadata has not arrived.</summary>
     public byte[]? LoadMetainfo(InfoHash infoHash)
     {
         using var connection = _database.OpenConnection();
         using var command = connection.CreateCommand();
         command.CommandText = "SELECT metainfo FROM torrents WHERE info_hash = $hash";
         command.Parameters.AddWithValue("$hash", infoHash.ToString());
-        return command.ExecuteScalar() as byte[];
+        return command.ExecuteScalar() is byte[] { Length: > 0 } metainfo ? metainfo : null;
     }
 
     /// <summary>Every torrent, oldest first.</summary>
@@ -126,7 +144,7 @@ public sealed class TorrentStore
     {
         using var connection = _database.OpenConnection();
         using var command = connection.CreateCommand();
-        command.CommandText = "SELECT info_hash, name, kind, status, download_directory, root_name, total_length, error, peers, added_at, completed_at FROM torrents ORDER BY added_at, info_hash";
+        command.CommandText = "SELECT info_hash, name, kind, status, download_directory, root_name, total_length, error, peers, added_at, completed_at, magnet FROM torrents ORDER BY added_at, info_hash";
         using var reader = command.ExecuteReader();
         var records = new List<TorrentRecord>();
         while (reader.Read())
@@ -164,6 +182,7 @@ public sealed class TorrentStore
             Text("error"),
             peers,
             DateTimeOffset.FromUnixTimeSeconds(reader.GetInt64(reader.GetOrdinal("added_at"))),
-            completed);
+            completed,
+            Text("magnet"));
     }
 }

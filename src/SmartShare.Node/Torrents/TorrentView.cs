@@ -7,6 +7,7 @@ namespace SmartShare.Node.Torrents;
 /// <summary>
 /// How <c>file_list</c> and <c>get</c> show a torrent: the same field names as a stream where the meaning is the
 /// same (status, stream_name, download_path, bytes_have, bytes_total, active_peers, rate), plus what only torrents have.
+/// A torrent added by magnet link has the status "metadata" until its metadata arrives from peers.
 /// </summary>
 public static class TorrentView
 {
@@ -16,6 +17,7 @@ public static class TorrentView
         var progress = session?.Progress;
         var status = progress?.State switch
         {
+            null when record.AwaitingMetadata && record.Status == FileStatus.Downloading => "metadata",
             null => record.Status.ToString().ToLowerInvariant(),
             TorrentState.Checking => "checking",
             TorrentState.Downloading => "running",
@@ -31,14 +33,16 @@ public static class TorrentView
             ["status"] = status,
             ["stream_name"] = record.Name,
             ["download_directory"] = record.DownloadDirectory,
-            ["download_path"] = path,
-            ["file_name"] = record.RootName,
+            ["download_path"] = record.AwaitingMetadata ? null : path,
+            ["file_name"] = record.AwaitingMetadata ? null : record.RootName,
             ["completed"] = status == "completed",
             ["seeding"] = progress?.State == TorrentState.Seeding,
             ["error"] = progress?.Error ?? record.Error,
             ["added_at"] = record.AddedAt.ToUnixTimeSeconds(),
             ["completed_at"] = record.CompletedAt?.ToUnixTimeSeconds(),
-            ["bytes_total"] = record.TotalLength,
+            ["bytes_total"] = record.AwaitingMetadata ? null : record.TotalLength,
+            ["awaiting_metadata"] = record.AwaitingMetadata,
+            ["magnet"] = record.Magnet,
         };
         if (session is not null)
         {

@@ -55,6 +55,40 @@ public sealed class TorrentCommandsTests : IDisposable
     }
 
     [Fact]
+    public async Task Share_through_the_node_prints_a_magnet_naming_the_creator_and_get_of_that_magnet_fetches_identical_bytes()
+    {
+        await using var seeder = BackgroundSmartShare.Start(
+            [
+                "start", "--port", "0", "--bt-port", "0", "--bind", "127.0.0.1", "--allow-lan", "--api", "http://127.0.0.1:0",
+                "--download-dir", _seeder.DownloadDirectory, "--data-dir", _seeder.DataDirectory,
+            ],
+            _seeder.Root,
+            _seeder.Environment);
+        var listening = await seeder.WaitForLineAsync(@"BitTorrent peers on TCP 127\.0\.0\.1:(\d+)");
+        var btPort = int.Parse(listening.Groups[1].Value, CultureInfo.InvariantCulture);
+        var api = (await seeder.WaitForLineAsync(@"API on (http://127\.0\.0\.1:\d+)")).Groups[1].Value;
+        var source = _seeder.CreateRandomFile("talk.opus", (1024 * 1024) + 99);
+
+        var shared = (await _seeder.RunAsync("share", source, "--torrent", "--api", api, "--advertise", "127.0.0.1", "--json")).ShouldSucceedWithJson();
+        var magnet = shared.GetProperty("magnet").GetString()!;
+        Assert.True(magnet.Contains($"x.pe=127.0.0.1%3A{btPort}", StringComparison.Ordinal), magnet);
+        Assert.True(magnet.Contains($"dht=127.0.0.1%3A{btPort}", StringComparison.Ordinal), magnet);
+
+        var got = (await _getter.RunAsync("get", magnet, "--download-dir", _getter.DownloadDirectory, "--json")).ShouldSucceedWithJson();
+        var path = got.GetProperty("path").GetString()!;
+        Assert.Equal(Path.Combine(_getter.DownloadDirectory, "talk.opus"), path);
+        Assert.Equal(CliWorkspace.Sha256Of(source), CliWorkspace.Sha256Of(path));
+    }
+
+    [Fact]
+    public async Task Get_of_a_malformed_magnet_is_bad_input()
+    {
+        var result = await _getter.RunAsync("get", "magnet:?dn=nothing", "--download-dir", _getter.DownloadDirectory, "--json");
+        var message = result.ShouldFailWith(2, "bad_input");
+        Assert.Contains("btih", message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Get_of_a_damaged_torrent_file_is_bad_input_and_writes_nothing()
     {
         var bogus = Path.Combine(_getter.Root, "broken.torrent");

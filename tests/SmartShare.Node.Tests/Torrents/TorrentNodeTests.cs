@@ -159,9 +159,9 @@ public sealed class TorrentNodeTests : IDisposable
         Assert.Equal(JsonRpcErrorCodes.InvalidParams, error.Code);
         Assert.False(string.IsNullOrWhiteSpace(error.Message));
 
-        var magnet = await Assert.ThrowsAsync<NodeApiException>(() => node.CallAsync("get", new JsonObject { ["uri"] = "magnet:?xt=urn:btih:0123456789abcdef0123456789abcdef01234567" }));
+        var magnet = await Assert.ThrowsAsync<NodeApiException>(() => node.CallAsync("get", new JsonObject { ["uri"] = "magnet:?xt=urn:btih:0123" }));
         Assert.Equal(JsonRpcErrorCodes.InvalidParams, magnet.Code);
-        Assert.Contains("Magnet links are not supported yet", magnet.Message, StringComparison.Ordinal);
+        Assert.Contains("info hash \"0123\"", magnet.Message, StringComparison.Ordinal);
     }
 
     private static IPEndPoint BtEndPoint(TransferNode node) =>
