@@ -7,6 +7,19 @@ public static class Magnets
     public static IReadOnlyList<string> Values(string magnet, string key) =>
         [.. Parameters(magnet).Where(pair => pair.Key == key).Select(pair => pair.Value)];
 
+    /// <summary>The values of <paramref name="key"/> as written, without percent-decoding (what libtorrent 2.0 reads for x.pe and dht=).</summary>
+    public static IReadOnlyList<string> RawValues(string magnet, string key)
+    {
+        ArgumentNullException.ThrowIfNull(magnet);
+        var query = magnet.IndexOf('?', StringComparison.Ordinal);
+        Assert.True(magnet.StartsWith("magnet:", StringComparison.Ordinal) && query >= 0, $"Not a magnet link: {magnet}");
+        return [.. magnet[(query + 1)..]
+            .Split('&', StringSplitOptions.RemoveEmptyEntries)
+            .Select(part => part.Split('=', 2))
+            .Where(pair => pair[0] == key)
+            .Select(pair => pair.Length > 1 ? pair[1] : "")];
+    }
+
     /// <summary><paramref name="magnet"/> without any of the parameters named in <paramref name="keys"/>.</summary>
     public static string Without(string magnet, params string[] keys)
     {
