@@ -19,9 +19,11 @@
 # Every download goes to an empty folder and is compared with the source (cmp). The summary gives the medians of
 # the three times for both and the ratio smartshare/libtorrent (target: no more than 1).
 #
-# Usage: bench/magnet-dht.sh [--size-mib N] [--runs N] [--nodes N] [--libtorrent-only] [--keep]
+# Usage: bench/magnet-dht.sh [--size-mib N] [--runs N] [--nodes N] [--libtorrent-only] [--keep] [--verbose]
 # Environment (flags win): BENCH_MAGNET_SIZE_MIB (64), BENCH_RUNS (5), BENCH_TMPDIR (a folder on a real disk).
-# --libtorrent-only skips building and running smartshare. A differing file makes the script exit with 1.
+# --libtorrent-only skips building and running smartshare; --keep keeps the work folder with each run's smartshare
+# data folder (logs/smartshare.log); --verbose runs the daemons with --verbose (Debug-level logs, which cost time).
+# A differing file makes the script exit with 1.
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -32,6 +34,7 @@ runs="${BENCH_RUNS:-5}"
 node_count=50
 keep=0
 ours=1
+verbose=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --size-mib) size_mib="${2:?--size-mib needs a value}"; shift 2 ;;
@@ -39,6 +42,7 @@ while [ $# -gt 0 ]; do
     --nodes) node_count="${2:?--nodes needs a value}"; shift 2 ;;
     --libtorrent-only) ours=0; shift ;;
     --keep) keep=1; shift ;;
+    --verbose) verbose=(--verbose); shift ;;
     --cores|--strict) [ "$1" = --cores ] && shift; shift ;; # accepted for scripts/bench, which passes one set of flags to all
     -h|--help) usage; exit 0 ;;
     *) echo "Unknown argument: $1 (try --help)" >&2; exit 2 ;;
@@ -175,11 +179,11 @@ run_libtorrent() { # run_libtorrent RUN BOOTSTRAP
 }
 
 run_ours() { # run_ours RUN BOOTSTRAP
-  local dl="$work/ours-download" data="$work/ours-data" log="$work/ours-$1.log" out="$work/ours-$1.out"
+  local dl="$work/ours-download" data="$work/ours-data-$1" log="$work/ours-$1.log" out="$work/ours-$1.out"
   local api_port daemon client line path
   rm -rf "$dl" "$data"; mkdir -p "$dl"
   api_port="$(/usr/bin/python3 "$helper" free-port 127.0.0.1)"
-  dotnet "$cli" --data-dir "$data" start --port 0 --bt-port 0 --bt-bootstrap "$2" --allow-lan --bind 127.0.0.1 \
+  dotnet "$cli" --data-dir "$data" "${verbose[@]}" start --port 0 --bt-port 0 --bt-bootstrap "$2" --allow-lan --bind 127.0.0.1 \
     --api-port "$api_port" --download-dir "$dl" >"$log" 2>&1 &
   daemon=$!
   live[$daemon]=smartshare
@@ -204,7 +208,9 @@ run_ours() { # run_ours RUN BOOTSTRAP
     path="$(sed -n 's/.*"path": "\([^"]*\)".*/\1/p' <<<"$line")"
     report smartshare "$1" "$line" "${path:-$dl/$source_name}" "$work/ours.results"
   fi
-  rm -rf "$dl" "$data"
+  rm -rf "$dl"
+  # --keep keeps each run's data folder, whose logs/smartshare.log has the node's debug lines.
+  [ "$keep" -eq 1 ] || rm -rf "$data"
 }
 
 for i in $(seq 1 "$runs"); do
