@@ -1,6 +1,6 @@
-using System.Net;
 using System.CommandLine;
 using System.Diagnostics;
+using System.Net;
 using System.Text.Json.Nodes;
 using SmartShare.BitTorrent;
 using SmartShare.BitTorrent.Metainfo;

@@ -23,6 +23,7 @@ internal sealed partial class TorrentDht : IAsyncDisposable
     private static readonly TimeSpan SaveInterval = TimeSpan.FromMinutes(10);
 
     private readonly MainlineDht _dht;
+    private readonly UdpDatagramSocket _socket;
     private readonly MainlineDhtNodeStore _store;
     private readonly IReadOnlyList<IPEndPoint> _bootstrap;
     private readonly ILogger _logger;
@@ -32,9 +33,10 @@ internal sealed partial class TorrentDht : IAsyncDisposable
     private readonly ITimer _saveTimer;
     private int _disposed;
 
-    private TorrentDht(MainlineDht dht, MainlineDhtNodeStore store, IReadOnlyList<IPEndPoint> bootstrap, TimeProvider time, ILogger logger)
+    private TorrentDht(MainlineDht dht, UdpDatagramSocket socket, MainlineDhtNodeStore store, IReadOnlyList<IPEndPoint> bootstrap, TimeProvider time, ILogger logger)
     {
         _dht = dht;
+        _socket = socket;
         _store = store;
         _bootstrap = bootstrap;
         _time = time;
@@ -51,15 +53,16 @@ internal sealed partial class TorrentDht : IAsyncDisposable
     {
         var store = MainlineDhtNodeStore.Open(databasePath);
         var saved = store.Load();
+        var socket = UdpDatagramSocket.Bind(local);
         var dht = MainlineDht.Create(
-            UdpDatagramSocket.Bind(local),
+            socket,
             new MainlineDhtOptions { Bootstrap = bootstrap, AllowLan = allowLan },
             time,
             random,
             message => LogDht(logger, message));
         dht.ImportContacts(saved);
         dht.Start();
-        var host = new TorrentDht(dht, store, bootstrap, time, logger);
+        var host = new TorrentDht(dht, socket, store, bootstrap, time, logger);
         LogStarted(logger, dht.LocalEndPoint, saved.Count, bootstrap.Count);
         _ = host.JoinAsync();
         return host;
@@ -117,6 +120,7 @@ internal sealed partial class TorrentDht : IAsyncDisposable
         await _saveTimer.DisposeAsync();
         Save();
         await _dht.DisposeAsync();
+        _socket.Dispose();
         _stop.Dispose();
     }
 

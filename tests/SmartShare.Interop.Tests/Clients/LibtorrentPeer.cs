@@ -50,6 +50,7 @@ public sealed class LibtorrentPeer : IAsyncDisposable
     private readonly ToolProcess _process;
     private readonly TaskCompletionSource<IPEndPoint> _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _finished = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<IPEndPoint, byte> _dhtPeers = new();
     private LibtorrentProgress? _progress;
     private string? _infoHash;
 
@@ -152,6 +153,16 @@ public sealed class LibtorrentPeer : IAsyncDisposable
         _process.WriteLine(new JsonObject { ["cmd"] = "connect", ["peer"] = peer.ToString() }.ToJsonString());
     }
 
+    /// <summary>Asks libtorrent's DHT for the peers of <paramref name="infoHashHex"/>; replies fill <see cref="DhtPeers"/>.</summary>
+    public void DhtGetPeers(string infoHashHex)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(infoHashHex);
+        _process.WriteLine(new JsonObject { ["cmd"] = "dht_get_peers", ["info_hash"] = infoHashHex }.ToJsonString());
+    }
+
+    /// <summary>Every peer libtorrent's DHT lookups (<see cref="DhtGetPeers"/>) have returned so far.</summary>
+    public IReadOnlyCollection<IPEndPoint> DhtPeers => _dhtPeers.Keys.ToArray();
+
     public async ValueTask DisposeAsync()
     {
         if (!_process.HasExited)
@@ -214,6 +225,16 @@ public sealed class LibtorrentPeer : IAsyncDisposable
                     break;
                 case "finished":
                     _finished.TrySetResult();
+                    break;
+                case "dht_peers":
+                    foreach (var peer in root.GetProperty("peers").EnumerateArray())
+                    {
+                        if (IPEndPoint.TryParse(peer.GetString() ?? "", out var endPoint))
+                        {
+                            _dhtPeers.TryAdd(endPoint, 0);
+                        }
+                    }
+
                     break;
                 default:
                     break;

@@ -22,7 +22,9 @@ Prints one JSON object per line on stdout:
   {"event":"progress","done":bytes,"total":bytes,"rate":download_bytes_per_s,"upload_rate":..,"peers":n,"state":".."}  every 0.5 s
   {"event":"finished"}            the torrent has every piece (a seeder prints it once checked)
   {"event":"error","message":".."}
-Reads JSON commands on stdin: {"cmd":"connect","peer":"127.0.0.x:port"}, {"cmd":"quit"}.
+  {"event":"dht_peers","info_hash":"<40 hex>","peers":["ip:port",..]}   answers to dht_get_peers (with dht on)
+Reads JSON commands on stdin: {"cmd":"connect","peer":"127.0.0.x:port"}, {"cmd":"quit"},
+  {"cmd":"dht_get_peers","info_hash":"<40 hex>"} (a DHT lookup of that info hash; each reply prints dht_peers).
 Exits on quit, on end of stdin, or with status 2 on a fatal error.
 """
 import json
@@ -74,7 +76,8 @@ def main():
         "min_reconnect_time": 1,
         "apply_ip_filter_to_trackers": True,
         "announce_ip": host,
-        "alert_mask": lt.alert.category_t.error_notification | lt.alert.category_t.status_notification,
+        "alert_mask": lt.alert.category_t.error_notification | lt.alert.category_t.status_notification
+        | (lt.alert.category_t.dht_operation_notification if dht else 0),
         # Several DHT nodes share 127.0.0.1-ish addresses in tests (facts point 4).
         "dht_restrict_routing_ips": False,
         "dht_restrict_search_ips": False,
@@ -158,6 +161,9 @@ def main():
                 emit({"event": "error", "message": alert.message()})
             elif isinstance(alert, lt.tracker_error_alert):
                 emit({"event": "tracker_error", "message": alert.message()})
+            elif isinstance(alert, lt.dht_get_peers_reply_alert):
+                emit({"event": "dht_peers", "info_hash": str(alert.info_hash),
+                      "peers": ["%s:%d" % (ip, p) for ip, p in alert.peers()]})
         with commands_lock:
             pending, commands[:] = list(commands), []
         for command in pending:
@@ -166,6 +172,11 @@ def main():
                     handle.connect_peer(endpoint(command["peer"]))
                 except (KeyError, ValueError) as error:
                     emit({"event": "error", "message": "connect: %s" % error})
+            elif command.get("cmd") == "dht_get_peers":
+                try:
+                    session.dht_get_peers(lt.sha1_hash(bytes.fromhex(command["info_hash"])))
+                except (KeyError, ValueError) as error:
+                    emit({"event": "error", "message": "dht_get_peers: %s" % error})
             else:
                 emit({"event": "error", "message": "unknown command %r" % command})
         status = handle.status()
