@@ -46,6 +46,17 @@ public static class InteropTools
         }
     }
 
+    /// <summary>lt_dht.py (pure libtorrent DHT nodes), copied next to the test assembly.</summary>
+    public static string LibtorrentDhtScript
+    {
+        get
+        {
+            var path = Path.Combine(AppContext.BaseDirectory, "Clients", "lt_dht.py");
+            Assert.True(File.Exists(path), $"lt_dht.py is not next to the test assembly: {path}");
+            return path;
+        }
+    }
+
     /// <summary>Returns <paramref name="path"/> when it exists and fails the test otherwise.</summary>
     public static string Require(string path, string debianPackage)
     {

@@ -44,7 +44,11 @@ public sealed class OurNode : IAsyncDisposable
 
     public string LogPath => Path.Combine(DataDirectory, NodeHost.LogFolderName, NodeHost.LogFileName);
 
-    public static async Task<OurNode> StartAsync(string root)
+    /// <param name="root">The test folder (created).</param>
+    /// <param name="configure">Changes the start-up flags before the node starts, e.g. sets
+    /// <see cref="NodeSettingKeys.BtBootstrap"/> to a loopback Mainline DHT node (see <see cref="MainlineBootstrap"/>)
+    /// or <see cref="NodeSettingKeys.BtEncryption"/>.</param>
+    public static async Task<OurNode> StartAsync(string root, Action<Dictionary<string, JsonNode?>>? configure = null)
     {
         Directory.CreateDirectory(root);
         var flags = new Dictionary<string, JsonNode?>
@@ -56,6 +60,7 @@ public sealed class OurNode : IAsyncDisposable
             [NodeSettingKeys.AllowLan] = true,
             [NodeSettingKeys.DownloadDirectory] = Path.Combine(root, "downloads"),
         };
+        configure?.Invoke(flags);
         var dataDirectory = Path.Combine(root, "data");
         var settings = NodeSettingsStore.Load(dataDirectory, flags, _ => null);
         var host = new NodeHost(new NodeHostOptions { DataDirectory = dataDirectory, Settings = settings, Verbose = true });
@@ -79,7 +84,66 @@ public sealed class OurNode : IAsyncDisposable
         return node;
     }
 
+    /// <summary>A <c>configure</c> action for <see cref="StartAsync"/>: join the Mainline DHT through these loopback nodes.</summary>
+    public static Action<Dictionary<string, JsonNode?>> MainlineBootstrap(params IPEndPoint[] nodes) =>
+        flags => flags[NodeSettingKeys.BtBootstrap] = new JsonArray([.. nodes.Select(node => (JsonNode?)JsonValue.Create(node.ToString()))]);
+
     public Task<JsonNode?> CallAsync(string method, JsonObject? parameters = null) => Client.CallAsync(method, parameters);
+
+    /// <summary><c>status</c>'s <c>bittorrent.dht</c> object (port, node_id, nodes, ...); fails the test when it is missing.</summary>
+    public async Task<JsonObject> MainlineDhtStatusAsync()
+    {
+        var status = await CallAsync("status");
+        var dht = status?["bittorrent"]?["dht"] as JsonObject;
+        Assert.True(dht is not null, $"status has no bittorrent.dht object (is the Mainline DHT on?): {status?.ToJsonString()}\n{Describe()}");
+        return dht;
+    }
+
+    /// <summary>Our Mainline DHT node: UDP on 127.0.0.1 at <c>status</c>'s bittorrent.dht.port.</summary>
+    public async Task<IPEndPoint> MainlineDhtEndPointAsync()
+    {
+        var dht = await MainlineDhtStatusAsync();
+        var port = dht["port"]?.GetValue<int>() ?? 0;
+        Assert.True(port > 0, $"status's bittorrent.dht has no port: {dht.ToJsonString()}\n{Describe()}");
+        return new IPEndPoint(IPAddress.Loopback, port);
+    }
+
+    /// <summary>Waits until our Mainline DHT routing table holds at least <paramref name="nodes"/> nodes (status's bittorrent.dht.nodes).</summary>
+    public async Task WaitForMainlineDhtNodesAsync(int nodes, TimeSpan timeLimit, Func<string>? diagnostics = null)
+    {
+        JsonObject? last = null;
+        await Waiting.UntilAsync(
+            async () =>
+            {
+                last = await MainlineDhtStatusAsync();
+                return last["nodes"]?.GetValue<int>() >= nodes;
+            },
+            $"our Mainline DHT knows {nodes} node(s)",
+            timeLimit,
+            () => $"last bittorrent.dht: {last?.ToJsonString()}\n{Describe()}{(diagnostics is null ? "" : "\n" + diagnostics())}");
+    }
+
+    /// <summary><c>get</c> of a magnet link, optionally with peers to dial; returns the answer.</summary>
+    public async Task<JsonObject> GetMagnetAsync(string magnet, IEnumerable<IPEndPoint>? peers = null)
+    {
+        var parameters = new JsonObject { ["uri"] = magnet };
+        if (peers is not null)
+        {
+            parameters["peers"] = new JsonArray([.. peers.Select(peer => (JsonNode?)JsonValue.Create(peer.ToString()))]);
+        }
+
+        JsonNode? answer = null;
+        try
+        {
+            answer = await CallAsync("get", parameters);
+        }
+        catch (NodeApiException ex)
+        {
+            Assert.Fail($"Our node refused get of {magnet}: {ex.Message}\n{Describe()}");
+        }
+
+        return answer as JsonObject ?? throw new Xunit.Sdk.XunitException($"get of {magnet} answered {answer?.ToJsonString()}\n{Describe()}");
+    }
 
     /// <summary><c>get</c> of a .torrent path, optionally with peers to dial and a download folder.</summary>
     public async Task<JsonObject> GetTorrentAsync(string torrentPath, IEnumerable<IPEndPoint>? peers = null, string? downloadDirectory = null)
@@ -99,7 +163,8 @@ public sealed class OurNode : IAsyncDisposable
     }
 
     /// <summary><c>stream_create</c> with torrent: a torrent of a file or folder, written to <paramref name="torrentPath"/> and seeded.</summary>
-    public async Task<JsonObject> ShareTorrentAsync(string path, string torrentPath, IEnumerable<string>? trackers = null)
+    /// <param name="advertise">stream_create's advertise: the HOST[:PORT] the magnet's x.pe and dht= name (by default the node picks).</param>
+    public async Task<JsonObject> ShareTorrentAsync(string path, string torrentPath, IEnumerable<string>? trackers = null, IEnumerable<string>? advertise = null)
     {
         var parameters = new JsonObject
         {
@@ -108,6 +173,11 @@ public sealed class OurNode : IAsyncDisposable
             ["torrent_path"] = torrentPath,
             ["trackers"] = new JsonArray([.. (trackers ?? []).Select(url => (JsonNode?)JsonValue.Create(url))]),
         };
+        if (advertise is not null)
+        {
+            parameters["advertise"] = new JsonArray([.. advertise.Select(host => (JsonNode?)JsonValue.Create(host))]);
+        }
+
         var result = (JsonObject)(await CallAsync("stream_create", parameters))!;
         Assert.True(File.Exists(torrentPath), $"stream_create did not write {torrentPath}: {result.ToJsonString()}");
         return result;
