@@ -76,15 +76,20 @@ public static class MagnetLink
             text.Append("&tr=").Append(Uri.EscapeDataString(tracker));
         }
 
+        // Endpoints are written as they are ("1.2.3.4:6881", "[2001:db8::1]:6881"): libtorrent reads x.pe and dht=
+        // without percent-decoding, so an escaped colon would hide the peer from it. ':' '[' ']' are allowed in a
+        // query, and an address has no '&', '#' or '='; only a host name is escaped, to be safe.
         foreach (var peer in peers ?? [])
         {
-            text.Append("&x.pe=").Append(Uri.EscapeDataString(peer.ToString()));
+            text.Append("&x.pe=").Append(peer.ToString());
         }
 
         foreach (var node in dhtNodes ?? [])
         {
-            var host = node.Host.Contains(':', StringComparison.Ordinal) ? $"[{node.Host}]" : node.Host;
-            text.Append("&dht=").Append(Uri.EscapeDataString(host + ":" + node.Port.ToString(CultureInfo.InvariantCulture)));
+            var host = IPAddress.TryParse(node.Host.Trim('[', ']'), out var address)
+                ? address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{address}]" : address.ToString()
+                : Uri.EscapeDataString(node.Host);
+            text.Append("&dht=").Append(host).Append(':').Append(node.Port.ToString(CultureInfo.InvariantCulture));
         }
 
         return text.ToString();

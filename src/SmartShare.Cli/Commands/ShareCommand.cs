@@ -92,8 +92,8 @@ internal static class ShareCommand
             }
 
             // Checked before the work: a bad --advertise should not cost a whole encryption.
-            var port = NodeSettingsStore.Load(context.DataDirectory).Current.Port;
-            var contacts = ShareFiles.Contacts(advertised, port);
+            var nodeSettings = NodeSettingsStore.Load(context.DataDirectory).Current;
+            var contacts = ShareFiles.Contacts(advertised, nodeSettings.Port, IPAddress.Parse(nodeSettings.BindAddress));
 
             var storage = context.OpenStorage(cancellationToken);
             var size = File.Exists(path) ? new FileInfo(path).Length : 0;
@@ -186,7 +186,7 @@ internal static class ShareCommand
         ResumeStore.Open(store.DatabasePath).Save(torrent.InfoHash, verified);
         var peers = settings.BtPort == 0
             ? []
-            : ShareFiles.Contacts(advertised, settings.BtPort).Select(contact => contact.Blob).OfType<SmartShareEndpoint>().ToList();
+            : ShareFiles.Contacts(advertised, settings.BtPort, IPAddress.Parse(settings.BindAddress)).Select(contact => contact.Blob).OfType<SmartShareEndpoint>().ToList();
         var dhtNodes = settings.BtDht && !torrent.Info.IsPrivate ? peers : [];
         var magnet = MagnetLink.Build(
             torrent.InfoHash,

@@ -148,7 +148,7 @@ internal sealed class FileRpcMethods(
         try
         {
             // Check what the .smartshare file will say before the (long) work of creating the stream.
-            var contacts = ShareFiles.Contacts(advertise, dht.LocalEndPoint.Port);
+            var contacts = ShareFiles.Contacts(advertise, dht.LocalEndPoint.Port, dht.LocalEndPoint.Address);
             var created = await downloads.ShareAsync(path, isPrivate, cancellationToken);
             var torrentView = new JsonObject();
             var torrentForm = parameters.GetBoolean("torrent", false)
@@ -198,12 +198,12 @@ internal sealed class FileRpcMethods(
         try
         {
             var (metainfo, torrent, _) = await torrents.ShareAsync(path, trackers.FirstOrDefault(), cancellationToken);
-            var peerEndPoints = ShareFiles.Contacts(advertise, torrents.ListenEndPoint.Port)
+            var peerEndPoints = ShareFiles.Contacts(advertise, torrents.ListenEndPoint.Port, torrents.ListenEndPoint.Address)
                 .Select(contact => contact.Blob)
                 .OfType<SmartShareEndpoint>()
                 .ToList();
             var dhtEndPoints = torrents.DhtEndPoint is { } dhtEndPoint && !torrent.Info.IsPrivate
-                ? ShareFiles.Contacts(advertise, dhtEndPoint.Port).Select(contact => contact.Dht).OfType<SmartShareEndpoint>().ToList()
+                ? ShareFiles.Contacts(advertise, dhtEndPoint.Port, dhtEndPoint.Address).Select(contact => contact.Dht).OfType<SmartShareEndpoint>().ToList()
                 : [];
             var peers = peerEndPoints
                 .Select(endPoint => IPAddress.TryParse(endPoint.Host, out var address) ? new IPEndPoint(address, endPoint.Port) : null)

@@ -46,16 +46,19 @@ public static class ShareFiles
     }
 
     /// <summary>
-    /// The contacts to advertise: each HOST[:PORT] given (the port defaults to the node's), or else every
+    /// The contacts to advertise: each HOST[:PORT] given (the port defaults to the node's); else the one address
+    /// the node is bound to, when it is bound to one (<paramref name="bound"/>, the bind setting); else every
     /// non-loopback address of this machine's interfaces that are up (none on a machine with only loopback). The
     /// LBRY DHT and blob exchange share the port number, so one endpoint serves as both.
     /// </summary>
-    public static IReadOnlyList<SmartShareContact> Contacts(IReadOnlyList<string> advertise, int port)
+    public static IReadOnlyList<SmartShareContact> Contacts(IReadOnlyList<string> advertise, int port, IPAddress? bound = null)
     {
         ArgumentNullException.ThrowIfNull(advertise);
         var endPoints = advertise.Count > 0
             ? advertise.Select(text => Advertised(text, port)).ToList()
-            : InterfaceAddresses().Select(address => new SmartShareEndpoint(address.ToString(), port)).ToList();
+            : bound is not null && !bound.Equals(IPAddress.Any) && !bound.Equals(IPAddress.IPv6Any)
+                ? [new SmartShareEndpoint(bound.ToString(), port)]
+                : InterfaceAddresses().Select(address => new SmartShareEndpoint(address.ToString(), port)).ToList();
         return [.. endPoints.Distinct().Select(endPoint => new SmartShareContact(endPoint, endPoint))];
     }
 

@@ -57,8 +57,8 @@ public sealed class TorrentCommandsTests : IDisposable
 
         var shared = (await _seeder.RunAsync("share", source, "--torrent", "--api", api, "--advertise", "127.0.0.1", "--json")).ShouldSucceedWithJson();
         var magnet = shared.GetProperty("magnet").GetString()!;
-        Assert.True(magnet.Contains($"x.pe=127.0.0.1%3A{btPort}", StringComparison.Ordinal), magnet);
-        Assert.True(magnet.Contains($"dht=127.0.0.1%3A{btPort}", StringComparison.Ordinal), magnet);
+        Assert.True(magnet.Contains($"x.pe=127.0.0.1:{btPort}", StringComparison.Ordinal), magnet);
+        Assert.True(magnet.Contains($"dht=127.0.0.1:{btPort}", StringComparison.Ordinal), magnet);
 
         var got = (await _getter.RunAsync("get", magnet, "--download-dir", _getter.DownloadDirectory, "--json")).ShouldSucceedWithJson();
         var path = got.GetProperty("path").GetString()!;
