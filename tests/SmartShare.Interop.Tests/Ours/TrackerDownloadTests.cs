@@ -2,7 +2,7 @@ using SmartShare.Interop.Tests.Clients;
 
 namespace SmartShare.Interop.Tests.Ours;
 
-/// <summary>Our node downloads from a libtorrent seeder that it finds only through opentracker.</summary>
+/// <summary>Our node downloads from a libtorrent seeder that it finds only through opentracker: by .torrent, and by a magnet whose only source is its tr=.</summary>
 public sealed class TrackerDownloadTests : IDisposable
 {
     private readonly InteropDirectory _directory = new();
@@ -31,6 +31,29 @@ public sealed class TrackerDownloadTests : IDisposable
         Assert.Equal(Path.Combine(node.Downloads, "payload.bin"), path);
         TestFiles.AssertSameFile(source, path);
         Assert.Equal(new FileInfo(source).Length, done["bytes_have"]!.GetValue<long>());
+    }
+
+    [Fact]
+    public async Task Our_node_fetches_a_magnets_metadata_from_a_seeder_named_only_by_its_tracker()
+    {
+        await using var tracker = await OpenTracker.StartAsync();
+        var seedFolder = _directory.Folder("seed");
+        var source = TestFiles.WriteRandom(Path.Combine(seedFolder, "tracked.bin"), (2 << 20) + 77);
+        var torrent = await MkTorrent.CreateAsync(source, _directory.File("tracked.torrent"), tracker.AnnounceUrl, pieceLengthLog2: 16);
+        var infoHash = MkTorrent.InfoHashOf(torrent);
+        await tracker.AllowAsync(infoHash);
+        await using var seeder = await LibtorrentPeer.StartListeningAsync(new LibtorrentOptions { Seed = true, TorrentPath = torrent, SavePath = seedFolder });
+        await seeder.WaitForFinishedAsync(TimeSpan.FromSeconds(15));
+        await tracker.WaitForSeedersAsync(infoHash, 1, TimeSpan.FromSeconds(15));
+
+        // No DHT and no x.pe: the tracker in the link is the only way to the seeder, before and after the metadata.
+        await using var node = await OurNode.StartAsync(_directory.Folder("ours"), flags => flags[SmartShare.Node.Settings.NodeSettingKeys.BtDht] = false);
+        var magnet = $"magnet:?xt=urn:btih:{infoHash}&dn=tracked.bin&tr={Uri.EscapeDataString(tracker.AnnounceUrl)}";
+        var answer = await node.GetMagnetAsync(magnet);
+        Assert.Equal("metadata", answer["status"]!.GetValue<string>());
+
+        var done = await node.WaitForCompletedAsync(infoHash.ToString(), TimeSpan.FromSeconds(40), () => seeder.Describe() + "\n" + tracker.Describe());
+        TestFiles.AssertSameFile(source, done["download_path"]!.GetValue<string>());
     }
 
     public void Dispose() => _directory.Dispose();
