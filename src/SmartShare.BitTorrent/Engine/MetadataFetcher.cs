@@ -79,6 +79,18 @@ public sealed class MetadataFetcher : IAsyncDisposable
         }
     }
 
+    /// <summary>The peers whose pieces made up the verified metadata: known to be up and to have the torrent, so worth dialing first.</summary>
+    public IReadOnlyList<IPEndPoint> SuppliedBy
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return [.. _from.OfType<Source>().Select(source => source.EndPoint).Distinct()];
+            }
+        }
+    }
+
     /// <summary>Every address given or learnt, except those banned for serving bad metadata.</summary>
     public IReadOnlyList<IPEndPoint> KnownPeers
     {

@@ -409,7 +409,8 @@ public sealed partial class TorrentManager(
             var lookups = _dht is null ? Task.CompletedTask : LookUpWhileFetchingAsync(job, magnet.InfoHash, stop);
             var info = await job.Fetcher.FetchAsync(stop);
             var metainfo = TorrentMetadata.ToTorrentFile(info, magnet.Trackers);
-            var peers = record.Peers.Concat(job.Fetcher.KnownPeers).Distinct().ToList();
+            // The peers that served the metadata are up and have the torrent: they are dialed first.
+            var peers = job.Fetcher.SuppliedBy.Concat(record.Peers).Concat(job.Fetcher.KnownPeers).Distinct().ToList();
             lock (_addLock)
             {
                 if (!_fetching.TryRemove(magnet.InfoHash, out _))

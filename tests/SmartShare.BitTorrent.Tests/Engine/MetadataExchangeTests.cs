@@ -59,6 +59,7 @@ public sealed class MetadataExchangeTests
         Assert.Equal(torrent.RawInfo.ToArray(), await fetch);
         Assert.True(liar.Requests >= 1);
         Assert.DoesNotContain(liar.EndPoint, fetcher.KnownPeers);
+        Assert.Equal([seeder.LocalEndPoint], fetcher.SuppliedBy);
         Assert.Contains(kit.Log.ToList(), line => line.Contains("banned", StringComparison.Ordinal));
     }
 
