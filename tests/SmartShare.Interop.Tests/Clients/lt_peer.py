@@ -76,7 +76,7 @@ def main():
         "min_reconnect_time": 1,
         "apply_ip_filter_to_trackers": True,
         "announce_ip": host,
-        "alert_mask": lt.alert.category_t.error_notification | lt.alert.category_t.status_notification
+        "alert_mask": lt.alert.category_t.error_notification | lt.alert.category_t.status_notification | lt.alert.category_t.storage_notification
         | (lt.alert.category_t.dht_operation_notification if dht else 0),
         # Several DHT nodes share 127.0.0.1-ish addresses in tests (facts point 4).
         "dht_restrict_routing_ips": False,
@@ -153,6 +153,7 @@ def main():
         handle.connect_peer(endpoint(peer))
 
     finished = False
+    flushing_since = None  # a finished download's writes are flushed before "finished" is told
     next_progress = 0.0
     while not quit_event.is_set():
         session.wait_for_alert(100)
@@ -161,6 +162,9 @@ def main():
                 emit({"event": "error", "message": alert.message()})
             elif isinstance(alert, lt.tracker_error_alert):
                 emit({"event": "tracker_error", "message": alert.message()})
+            elif isinstance(alert, lt.cache_flushed_alert) and flushing_since is not None and not finished:
+                finished = True
+                emit({"event": "finished"})
             elif isinstance(alert, lt.dht_get_peers_reply_alert):
                 emit({"event": "dht_peers", "info_hash": str(alert.info_hash),
                       "peers": ["%s:%d" % (ip, p) for ip, p in alert.peers()]})
@@ -180,11 +184,21 @@ def main():
             else:
                 emit({"event": "error", "message": "unknown command %r" % command})
         status = handle.status()
-        if not finished and status.is_seeding:
-            finished = True
+        if not finished and status.is_seeding and flushing_since is None:
             emit({"event": "progress", "done": status.total_wanted_done, "total": status.total_wanted,
                   "rate": status.download_payload_rate, "upload_rate": status.upload_payload_rate,
                   "peers": status.num_peers, "state": str(status.state)})
+            if mode == "seed":
+                finished = True
+                emit({"event": "finished"})
+            else:
+                # libtorrent may tell "seeding" while its disk threads still write the last blocks: a test that
+                # reads the file at once could see old bytes. Flush, and tell "finished" on cache_flushed_alert
+                # (or after 5 s, whichever comes first).
+                flushing_since = time.monotonic()
+                handle.flush_cache()
+        if not finished and flushing_since is not None and time.monotonic() - flushing_since > 5:
+            finished = True
             emit({"event": "finished"})
         now = time.monotonic()
         if now >= next_progress:
