@@ -388,13 +388,13 @@ public sealed partial class TorrentManager(
         {
             LogFetching(logger, record.Name, magnet.InfoHash);
             await AddDhtNodesAsync(magnet.DhtNodes, stop);
-            if (magnet.Trackers.Count > 0)
+            var tiers = magnet.Trackers
+                .Select(url => Uri.TryCreate(url, UriKind.Absolute, out var uri) ? uri : null)
+                .OfType<Uri>()
+                .Select(uri => (IReadOnlyList<Uri>)[uri])
+                .ToList();
+            if (tiers.Count > 0)
             {
-                var tiers = magnet.Trackers
-                    .Select(url => Uri.TryCreate(url, UriKind.Absolute, out var uri) ? uri : null)
-                    .OfType<Uri>()
-                    .Select(uri => (IReadOnlyList<Uri>)[uri])
-                    .ToList();
                 var peerId = Client.PeerId.ToArray();
                 announcer = new TrackerAnnouncer(
                     new TrackerTiers(tiers, random),
@@ -474,9 +474,17 @@ public sealed partial class TorrentManager(
 
         foreach (var node in nodes)
         {
-            foreach (var endPoint in await NodeHost.ResolveAsync(node.Host, node.Port, stop))
+            try
             {
-                _dht.AddNode(endPoint);
+                foreach (var endPoint in await NodeHost.ResolveAsync(node.Host, node.Port, stop))
+                {
+                    _dht.AddNode(endPoint);
+                }
+            }
+            catch (SocketException ex)
+            {
+                // A name that does not resolve here leaves the other sources to find peers.
+                LogUnresolvedDhtNode(logger, node.Host, node.Port, ex.Message);
             }
         }
     }
@@ -552,6 +560,9 @@ public sealed partial class TorrentManager(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "BitTorrent peers on TCP {EndPoint}")]
     private static partial void LogListening(ILogger logger, IPEndPoint endPoint);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "The magnet's DHT node {Host}:{Port} does not resolve ({Reason}); the other sources go on")]
+    private static partial void LogUnresolvedDhtNode(ILogger logger, string host, int port, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Fetching the metadata of {Name} ({InfoHash}) from peers")]
     private static partial void LogFetching(ILogger logger, string name, InfoHash infoHash);
