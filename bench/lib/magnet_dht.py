@@ -23,6 +23,7 @@ ours-download JSON: {"api": "http://127.0.0.1:A", "magnet": M, "min_nodes": 1, "
   calls get and polls file_list: {"event":"done","metadata_s":..,"first_piece_s":..,"complete_s":..,"path":..}.
 """
 import json
+import os
 import socket
 import sys
 import threading
@@ -35,13 +36,9 @@ try:
 except ImportError:  # ours-download and free-port need no libtorrent
     lt = None
 
-out_lock = threading.Lock()
-
-
-def emit(obj):
-    with out_lock:
-        sys.stdout.write(json.dumps(obj) + "\n")
-        sys.stdout.flush()
+# emit and the loopback IP filter are shared with the interop tests' libtorrent helpers.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "SmartShare.Interop.Tests", "Clients"))
+from lt_common import emit, keep_on_loopback  # noqa: E402
 
 
 def fail(message):
@@ -102,10 +99,7 @@ def session_for(address, bootstrap, extra=None):
     }
     settings.update(extra or {})
     session = lt.session(settings)
-    ip_filter = lt.ip_filter()
-    ip_filter.add_rule("0.0.0.0", "255.255.255.255", 1)
-    ip_filter.add_rule("127.0.0.0", "127.255.255.255", 0)
-    session.set_ip_filter(ip_filter)
+    keep_on_loopback(lt, session)
     return session
 
 

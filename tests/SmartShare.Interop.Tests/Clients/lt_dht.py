@@ -30,29 +30,7 @@ import warnings
 
 import libtorrent as lt
 
-out_lock = threading.Lock()
-
-
-def emit(obj):
-    with out_lock:
-        sys.stdout.write(json.dumps(obj) + "\n")
-        sys.stdout.flush()
-
-
-def endpoint(text):
-    host, _, port = text.rpartition(":")
-    if not host.startswith("127."):
-        raise ValueError("only 127.0.0.0/8 endpoints are allowed, not " + text)
-    return host, int(port)
-
-
-def loopback_ip_filter():
-    ip_filter = lt.ip_filter()
-    ip_filter.add_rule("0.0.0.0", "255.255.255.255", 1)
-    ip_filter.add_rule("127.0.0.0", "127.255.255.255", 0)
-    ip_filter.add_rule("::", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", 1)
-    ip_filter.add_rule("::1", "::1", 0)
-    return ip_filter
+from lt_common import emit, endpoint, keep_on_loopback
 
 
 def dht_settings(host, port, bootstrap, extra):
@@ -124,7 +102,7 @@ def main():
                 if node not in joins:
                     joins.append(node)
         session = lt.session(dht_settings(host, port, joins, extra))
-        session.set_ip_filter(loopback_ip_filter())
+        keep_on_loopback(lt, session)
         udp_port = wait_listening(session, host, port)
         sessions.append(session)
         nodes.append((host, udp_port))

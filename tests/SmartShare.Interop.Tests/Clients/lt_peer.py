@@ -34,20 +34,7 @@ import time
 
 import libtorrent as lt
 
-out_lock = threading.Lock()
-
-
-def emit(obj):
-    with out_lock:
-        sys.stdout.write(json.dumps(obj) + "\n")
-        sys.stdout.flush()
-
-
-def endpoint(text):
-    host, _, port = text.rpartition(":")
-    if not host.startswith("127."):
-        raise ValueError("only 127.0.0.0/8 endpoints are allowed, not " + text)
-    return host, int(port)
+from lt_common import emit, endpoint, keep_on_loopback
 
 
 def main():
@@ -94,12 +81,7 @@ def main():
     settings.update(args.get("settings", {}))
 
     session = lt.session(settings)
-    ip_filter = lt.ip_filter()
-    ip_filter.add_rule("0.0.0.0", "255.255.255.255", 1)
-    ip_filter.add_rule("127.0.0.0", "127.255.255.255", 0)
-    ip_filter.add_rule("::", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", 1)
-    ip_filter.add_rule("::1", "::1", 0)
-    session.set_ip_filter(ip_filter)
+    keep_on_loopback(lt, session)
 
     # Wait for the TCP listen socket before anything else, so the port printed is real.
     deadline = time.monotonic() + 20

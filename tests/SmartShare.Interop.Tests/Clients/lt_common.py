@@ -1,0 +1,32 @@
+"""What the libtorrent helper scripts share (lt_peer.py, lt_dht.py and bench/lib/magnet_dht.py): one JSON
+event per stdout line, loopback-only endpoints, and an IP filter that keeps a session on 127.0.0.0/8 and ::1."""
+import json
+import sys
+import threading
+
+_out_lock = threading.Lock()
+
+
+def emit(obj):
+    """Prints one JSON object as one line and flushes it at once (the C# side reads line by line)."""
+    with _out_lock:
+        sys.stdout.write(json.dumps(obj) + "\n")
+        sys.stdout.flush()
+
+
+def endpoint(text):
+    """'127.x.y.z:port' as (host, port); anything off loopback is refused."""
+    host, _, port = text.rpartition(":")
+    if not host.startswith("127."):
+        raise ValueError("only 127.0.0.0/8 endpoints are allowed, not " + text)
+    return host, int(port)
+
+
+def keep_on_loopback(lt, session):
+    """Blocks every address but 127.0.0.0/8 and ::1 (with apply_ip_filter_to_trackers, trackers too)."""
+    ip_filter = lt.ip_filter()
+    ip_filter.add_rule("0.0.0.0", "255.255.255.255", 1)
+    ip_filter.add_rule("127.0.0.0", "127.255.255.255", 0)
+    ip_filter.add_rule("::", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", 1)
+    ip_filter.add_rule("::1", "::1", 0)
+    session.set_ip_filter(ip_filter)
