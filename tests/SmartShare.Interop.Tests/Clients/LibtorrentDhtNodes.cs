@@ -95,38 +95,10 @@ public sealed class LibtorrentDhtNodes : IAsyncDisposable
             () => $"It knows {(RoutingTableSizes.Count > 0 ? RoutingTableSizes[0] : 0)} (libtorrent keeps its own bootstrap nodes out of its routing table).\n"
                 + Describe() + (diagnostics is null ? "" : "\n" + diagnostics()));
 
-    public async ValueTask DisposeAsync()
-    {
-        if (!_process.HasExited)
-        {
-            try
-            {
-                _process.WriteLine("{\"cmd\":\"quit\"}");
-                await Task.WhenAny(_process.Exited, Task.Delay(TimeSpan.FromSeconds(5)));
-            }
-            catch (IOException)
-            {
-                // Its stdin is already closed.
-            }
-        }
+    public ValueTask DisposeAsync() => _process.QuitAndDisposeAsync();
 
-        await _process.DisposeAsync();
-    }
-
-    private async Task WaitAsync(Task task, string what, TimeSpan timeLimit)
-    {
-        using var stop = new CancellationTokenSource();
-        var exited = _process.Exited;
-        var first = await Task.WhenAny(task, exited, Task.Delay(timeLimit, stop.Token));
-        await stop.CancelAsync();
-        if (first == task)
-        {
-            return;
-        }
-
-        var reason = first == exited ? "exited" : $"timed out after {timeLimit.TotalSeconds:0.#} s";
-        Assert.Fail($"Waiting until the {_process.Name} {what}: it {reason}.\n{_process.Describe()}");
-    }
+    private Task WaitAsync(Task task, string what, TimeSpan timeLimit) =>
+        _process.WaitOrFailAsync(task, what, timeLimit);
 
     private void Receive(string line)
     {

@@ -163,38 +163,10 @@ public sealed class LibtorrentPeer : IAsyncDisposable
     /// <summary>Every peer libtorrent's DHT lookups (<see cref="DhtGetPeers"/>) have returned so far.</summary>
     public IReadOnlyCollection<IPEndPoint> DhtPeers => _dhtPeers.Keys.ToArray();
 
-    public async ValueTask DisposeAsync()
-    {
-        if (!_process.HasExited)
-        {
-            try
-            {
-                _process.WriteLine("{\"cmd\":\"quit\"}");
-                await Task.WhenAny(_process.Exited, Task.Delay(TimeSpan.FromSeconds(5)));
-            }
-            catch (IOException)
-            {
-                // Its stdin is already closed.
-            }
-        }
+    public ValueTask DisposeAsync() => _process.QuitAndDisposeAsync();
 
-        await _process.DisposeAsync();
-    }
-
-    private async Task WaitAsync(Task task, string what, TimeSpan timeLimit)
-    {
-        using var stop = new CancellationTokenSource();
-        var exited = _process.Exited;
-        var first = await Task.WhenAny(task, exited, Task.Delay(timeLimit, stop.Token));
-        await stop.CancelAsync();
-        if (first == task)
-        {
-            return;
-        }
-
-        var reason = first == exited ? "exited" : $"timed out after {timeLimit.TotalSeconds:0.#} s";
-        Assert.Fail($"Waiting until the {_process.Name} {what}: it {reason}. Last progress: {Progress}\n{_process.Describe()}");
-    }
+    private Task WaitAsync(Task task, string what, TimeSpan timeLimit) =>
+        _process.WaitOrFailAsync(task, what, timeLimit, () => $" Last progress: {Progress}");
 
     private void Receive(string line)
     {

@@ -157,6 +157,43 @@ public sealed class ToolProcess : IAsyncDisposable
         return found!;
     }
 
+    /// <summary>
+    /// Waits for <paramref name="task"/> (an event the process reports); fails the test, quoting the output, when the
+    /// process exits first or <paramref name="timeLimit"/> passes. <paramref name="context"/>, read at that moment, is added to the message.
+    /// </summary>
+    public async Task WaitOrFailAsync(Task task, string what, TimeSpan timeLimit, Func<string>? context = null)
+    {
+        using var stop = new CancellationTokenSource();
+        var first = await Task.WhenAny(task, Exited, Task.Delay(timeLimit, stop.Token));
+        await stop.CancelAsync();
+        if (first == task)
+        {
+            return;
+        }
+
+        var reason = first == Exited ? "exited" : $"timed out after {timeLimit.TotalSeconds:0.#} s";
+        Assert.Fail($"Waiting until the {Name} {what}: it {reason}.{context?.Invoke()}\n{Describe()}");
+    }
+
+    /// <summary>Asks a script that reads JSON commands to quit (waiting up to 5 s), then disposes it.</summary>
+    public async ValueTask QuitAndDisposeAsync()
+    {
+        if (!HasExited)
+        {
+            try
+            {
+                WriteLine("{\"cmd\":\"quit\"}");
+                await Task.WhenAny(Exited, Task.Delay(TimeSpan.FromSeconds(5)));
+            }
+            catch (IOException)
+            {
+                // Its stdin is already closed.
+            }
+        }
+
+        await DisposeAsync();
+    }
+
     /// <summary>Sends a POSIX signal by name (HUP, TERM, INT).</summary>
     public async Task SignalAsync(string signal)
     {
