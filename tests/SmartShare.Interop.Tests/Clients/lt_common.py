@@ -30,3 +30,27 @@ def keep_on_loopback(lt, session):
     ip_filter.add_rule("::", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", 1)
     ip_filter.add_rule("::1", "::1", 0)
     session.set_ip_filter(ip_filter)
+
+
+def read_commands(on_command):
+    """Reads JSON commands from stdin on a daemon thread, passing each but {"cmd":"quit"} to on_command. Returns
+    an event set on quit or at the end of stdin."""
+    quit_event = threading.Event()
+
+    def read():
+        for line in sys.stdin:
+            line = line.strip()
+            if not line:
+                continue
+            try:
+                command = json.loads(line)
+            except ValueError as error:
+                emit({"event": "error", "message": "bad command %r: %s" % (line, error)})
+                continue
+            if command.get("cmd") == "quit":
+                break
+            on_command(command)
+        quit_event.set()
+
+    threading.Thread(target=read, daemon=True).start()
+    return quit_event

@@ -24,13 +24,12 @@ Reads JSON commands on stdin: {"cmd":"quit"}. Exits on quit, on end of stdin, or
 """
 import json
 import sys
-import threading
 import time
 import warnings
 
 import libtorrent as lt
 
-from lt_common import emit, endpoint, keep_on_loopback
+from lt_common import emit, endpoint, keep_on_loopback, read_commands
 
 
 def dht_settings(host, port, bootstrap, extra):
@@ -109,24 +108,8 @@ def main():
         emit({"event": "node", "index": index, "address": host, "port": udp_port})
     emit({"event": "ready", "count": len(sessions)})
 
-    quit_event = threading.Event()
+    quit_event = read_commands(lambda command: emit({"event": "error", "message": "unknown command %r" % command}))
 
-    def read_commands():
-        for line in sys.stdin:
-            line = line.strip()
-            if not line:
-                continue
-            try:
-                command = json.loads(line)
-            except ValueError as error:
-                emit({"event": "error", "message": "bad command %r: %s" % (line, error)})
-                continue
-            if command.get("cmd") == "quit":
-                break
-            emit({"event": "error", "message": "unknown command %r" % command})
-        quit_event.set()
-
-    threading.Thread(target=read_commands, daemon=True).start()
 
     last_sizes = None
     while not quit_event.wait(0.5):

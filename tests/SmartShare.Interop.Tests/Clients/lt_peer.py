@@ -34,7 +34,7 @@ import time
 
 import libtorrent as lt
 
-from lt_common import emit, endpoint, keep_on_loopback
+from lt_common import emit, endpoint, keep_on_loopback, read_commands
 
 
 def main():
@@ -111,25 +111,12 @@ def main():
 
     commands = []
     commands_lock = threading.Lock()
-    quit_event = threading.Event()
 
-    def read_commands():
-        for line in sys.stdin:
-            line = line.strip()
-            if not line:
-                continue
-            try:
-                command = json.loads(line)
-            except ValueError as error:
-                emit({"event": "error", "message": "bad command %r: %s" % (line, error)})
-                continue
-            if command.get("cmd") == "quit":
-                break
-            with commands_lock:
-                commands.append(command)
-        quit_event.set()
+    def queue_command(command):
+        with commands_lock:
+            commands.append(command)
 
-    threading.Thread(target=read_commands, daemon=True).start()
+    quit_event = read_commands(queue_command)
 
     for peer in args.get("peers", []):
         handle.connect_peer(endpoint(peer))
