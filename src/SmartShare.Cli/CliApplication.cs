@@ -20,6 +20,7 @@ internal static class CliApplication
         root.Subcommands.Add(ListCommand.Create());
         root.Subcommands.Add(StatusCommand.Create());
         root.Subcommands.Add(StopCommand.Create());
+        root.Subcommands.Add(PasswordCommand.Create());
 
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0 && !AsksForHelp(parse))

@@ -71,7 +71,8 @@ internal sealed class CommandContext
         };
 
     /// <summary>A client for the node's API that --api (or the settings) names.</summary>
-    public NodeApiClient CreateApiClient() => new(GlobalOptions.ResolveApiUri(Parse, DataDirectory));
+    public NodeApiClient CreateApiClient() =>
+        new(GlobalOptions.ResolveApiUri(Parse, DataDirectory), authorization: NodeApiCredentials.For(DataDirectory));
 
     /// <summary>Opens the local store, reporting what start-up reconciliation found.</summary>
     public LbryStorage OpenStorage(CancellationToken cancellationToken)

@@ -1,8 +1,8 @@
-using System.Buffers;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
+using SmartShare.Node.Http;
 using SmartShare.Node.Settings;
 
 namespace SmartShare.Node.Api;
@@ -21,13 +21,20 @@ internal sealed partial class JsonRpcEndpoint(JsonRpcMethods methods, ILogger<Js
     {
         ArgumentNullException.ThrowIfNull(context);
         var cancellationToken = context.RequestAborted;
+        if (!JsonBody.IsJson(context.Request))
+        {
+            // Browsers send text/plain and forms to any site without asking; JSON needs a preflight the node never grants.
+            await WriteErrorAsync(context, StatusCodes.Status415UnsupportedMediaType, null, JsonRpcErrorCodes.InvalidRequest, JsonBody.NotJsonMessage(context.Request));
+            return;
+        }
+
         if (context.Request.ContentLength > MaxRequestBytes)
         {
             await WriteErrorAsync(context, StatusCodes.Status413PayloadTooLarge, null, JsonRpcErrorCodes.InvalidRequest, TooLarge(context.Request.ContentLength.Value));
             return;
         }
 
-        var body = await ReadBodyAsync(context.Request.Body, cancellationToken);
+        var body = await JsonBody.ReadBoundedAsync(context.Request.Body, MaxRequestBytes, cancellationToken);
         if (body is null)
         {
             await WriteErrorAsync(context, StatusCodes.Status413PayloadTooLarge, null, JsonRpcErrorCodes.InvalidRequest, TooLarge(null));
@@ -99,27 +106,6 @@ internal sealed partial class JsonRpcEndpoint(JsonRpcMethods methods, ILogger<Js
     private static string TooLarge(long? length) =>
         (length is { } bytes ? $"The request is {bytes:N0} bytes" : "The request is too large")
         + $"; the API accepts at most {MaxRequestBytes / 1024 / 1024} MiB.";
-
-    /// <summary>The body, or null when it is over the limit (read no further than that).</summary>
-    private static async Task<byte[]?> ReadBodyAsync(Stream body, CancellationToken cancellationToken)
-    {
-        var buffer = new ArrayBufferWriter<byte>(4096);
-        while (true)
-        {
-            var memory = buffer.GetMemory(4096);
-            var read = await body.ReadAsync(memory, cancellationToken);
-            if (read == 0)
-            {
-                return buffer.WrittenSpan.ToArray();
-            }
-
-            buffer.Advance(read);
-            if (buffer.WrittenCount > MaxRequestBytes)
-            {
-                return null;
-            }
-        }
-    }
 
     private static JsonObject Envelope(JsonObject? call)
     {

@@ -16,12 +16,16 @@ public sealed class NodeApiClient : IDisposable
     private readonly bool _ownsHttp;
     private long _nextId;
 
+    private readonly AuthenticationHeaderValue? _authorization;
+
     /// <param name="apiUri">The node's API, such as http://127.0.0.1:5279.</param>
     /// <param name="httpClient">A client to reuse; when null one is made (and disposed with this).</param>
-    public NodeApiClient(Uri apiUri, HttpClient? httpClient = null, TimeSpan? timeout = null)
+    /// <param name="authorization">Credentials for a node with an API password (see <see cref="NodeApiCredentials"/>).</param>
+    public NodeApiClient(Uri apiUri, HttpClient? httpClient = null, TimeSpan? timeout = null, AuthenticationHeaderValue? authorization = null)
     {
         ArgumentNullException.ThrowIfNull(apiUri);
         ApiUri = apiUri;
+        _authorization = authorization;
         _ownsHttp = httpClient is null;
         _http = httpClient ?? new HttpClient(new SocketsHttpHandler { UseProxy = false, ConnectTimeout = TimeSpan.FromSeconds(5) });
         _http.Timeout = timeout ?? DefaultTimeout;
@@ -48,7 +52,9 @@ public sealed class NodeApiClient : IDisposable
         string body;
         try
         {
-            using var response = await _http.PostAsync(ApiUri, content, cancellationToken);
+            using var message = new HttpRequestMessage(HttpMethod.Post, ApiUri) { Content = content };
+            message.Headers.Authorization = _authorization;
+            using var response = await _http.SendAsync(message, cancellationToken);
             body = await response.Content.ReadAsStringAsync(cancellationToken);
         }
         catch (HttpRequestException ex) when (IsConnectionRefused(ex))

@@ -99,7 +99,7 @@ internal sealed class FileRpcMethods(
         }
 
         var record = downloads.Find(sdHash) ?? throw new JsonRpcException(JsonRpcErrorCodes.ServerError, $"The download of {sdHash} ended before it was listed.");
-        return FileView.ToJson(record, downloads.Active(sdHash), runtime.ApiUri);
+        return FileView.ToJson(record, downloads.Active(sdHash), runtime.StreamLinks);
     }
 
     private JsonObject GetMagnet(string magnet, string? directory, List<IPEndPoint> peers)
@@ -107,7 +107,7 @@ internal sealed class FileRpcMethods(
         try
         {
             var record = torrents.AddMagnet(magnet, directory, peers);
-            return TorrentView.ToJson(record, torrents.Session(record.InfoHash), runtime.ApiUri);
+            return TorrentView.ToJson(record, torrents.Session(record.InfoHash), runtime.StreamLinks);
         }
         catch (Exception ex) when (ex is FormatException or TorrentStorageException or ArgumentException or IOException or UnauthorizedAccessException)
         {
@@ -123,7 +123,7 @@ internal sealed class FileRpcMethods(
             var session = torrents.Add(metainfo, directory, peers);
             var record = torrents.Find(session.InfoHash)
                 ?? throw new JsonRpcException(JsonRpcErrorCodes.ServerError, $"The torrent {session.InfoHash} ended before it was listed.");
-            return TorrentView.ToJson(record, session, runtime.ApiUri);
+            return TorrentView.ToJson(record, session, runtime.StreamLinks);
         }
         catch (Exception ex) when (ex is FormatException or TorrentStorageException or ArgumentException or IOException or UnauthorizedAccessException)
         {
@@ -159,7 +159,7 @@ internal sealed class FileRpcMethods(
                 BitTorrent = torrentForm,
             };
             var record = downloads.Find(created.SdHash)!;
-            var view = FileView.ToJson(record, null, runtime.ApiUri);
+            var view = FileView.ToJson(record, null, runtime.StreamLinks);
             view["size"] = created.Size;
             view["blobs_in_stream"] = created.Descriptor.DataBlobCount;
             view["stream_hash"] = created.Descriptor.StreamHash;
@@ -241,14 +241,14 @@ internal sealed class FileRpcMethods(
         {
             var hash = ReadInfoHash(parameters);
             var torrent = torrents.Find(hash);
-            var one = torrent is null ? new List<JsonObject>() : [TorrentView.ToJson(torrent, torrents.Session(hash), runtime.ApiUri)];
+            var one = torrent is null ? new List<JsonObject>() : [TorrentView.ToJson(torrent, torrents.Session(hash), runtime.StreamLinks)];
             return Task.FromResult<JsonNode?>(RpcPage.Of(parameters, one, item => item));
         }
 
         if (!parameters.Has("sd_hash"))
         {
-            var all = downloads.List().Select(record => FileView.ToJson(record, downloads.Active(record.SdHash), runtime.ApiUri))
-                .Concat(torrents.List().Select(record => TorrentView.ToJson(record, torrents.Session(record.InfoHash), runtime.ApiUri)))
+            var all = downloads.List().Select(record => FileView.ToJson(record, downloads.Active(record.SdHash), runtime.StreamLinks))
+                .Concat(torrents.List().Select(record => TorrentView.ToJson(record, torrents.Session(record.InfoHash), runtime.StreamLinks)))
                 .ToList();
             return Task.FromResult<JsonNode?>(RpcPage.Of(parameters, all, item => item));
         }
@@ -265,7 +265,7 @@ internal sealed class FileRpcMethods(
         }
 
         return Task.FromResult<JsonNode?>(RpcPage.Of(
-            parameters, records, record => FileView.ToJson(record, downloads.Active(record.SdHash), runtime.ApiUri)));
+            parameters, records, record => FileView.ToJson(record, downloads.Active(record.SdHash), runtime.StreamLinks)));
     }
 
     private async Task<JsonNode?> FileDeleteAsync(RpcParams parameters, CancellationToken cancellationToken)

@@ -6,7 +6,7 @@ namespace SmartShare.Node.Downloads;
 /// <summary>How <c>file_list</c>, <c>get</c> and <c>stream_create</c> show a file, close to lbrynet's field names.</summary>
 public static class FileView
 {
-    public static JsonObject ToJson(FileRecord record, ActiveDownload? active, Uri? api)
+    public static JsonObject ToJson(FileRecord record, ActiveDownload? active, Streaming.StreamLinks? links)
     {
         ArgumentNullException.ThrowIfNull(record);
         var progress = active?.Download.Progress;
@@ -34,7 +34,7 @@ public static class FileView
             ["error"] = progress?.Error ?? record.Error,
             ["added_at"] = record.AddedAt.ToUnixTimeSeconds(),
             ["completed_at"] = record.CompletedAt?.ToUnixTimeSeconds(),
-            ["streaming_url"] = api is null ? null : new Uri(api, $"/stream/{record.SdHash}").ToString(),
+            ["streaming_url"] = links?.Url(record.SdHash.ToString()),
         };
         if (progress is not null)
         {

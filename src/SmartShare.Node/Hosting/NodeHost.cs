@@ -12,13 +12,14 @@ using SmartShare.Lbry;
 using SmartShare.Lbry.Dht;
 using SmartShare.Node.Api;
 using SmartShare.Node.Downloads;
+using SmartShare.Node.Http;
 using SmartShare.Node.Logging;
 using SmartShare.Node.Settings;
 
 namespace SmartShare.Node.Hosting;
 
 /// <summary>
-/// The long-running node: opens the storage, starts the LBRY DHT and the JSON-RPC API (Kestrel, loopback only),
+/// The long-running node: opens the storage, starts the LBRY DHT and the JSON-RPC API (Kestrel, behind <see cref="RequestGuard"/>),
 /// runs the hosted services (joining, announcing, and whatever <see cref="ConfigureServices"/> adds), and on stop
 /// saves the DHT contacts and flushes the logs. Add services and HTTP endpoints before <see cref="StartAsync"/>.
 /// </summary>
@@ -69,6 +70,7 @@ public sealed partial class NodeHost : IAsyncDisposable
 
     private NodeSettingsStore? _settings;
     private LbryStorage? _storage;
+    private ApiAccess? _access;
     private Uri? _apiUri;
 
     // Port 0 means any free port, but the blob server later needs the same number on TCP: take a number free on
@@ -131,6 +133,12 @@ public sealed partial class NodeHost : IAsyncDisposable
         var settingsStore = _options.Settings ?? NodeSettingsStore.Load(DataDirectory);
         var settings = settingsStore.Current;
         var (apiAddress, apiPort) = ApiEndPoint(settings.Api);
+        if (!IPAddress.IsLoopback(apiAddress) && settings.ApiPasswordHash.Length == 0)
+        {
+            throw new NodeSettingsException(
+                $"The API would listen on {settings.Api}, beyond this machine, with no password. Set one first with `smartshare password set`, or keep the API on 127.0.0.1.");
+        }
+
         var bindAddress = IPAddress.Parse(settings.BindAddress);
         var bootstrap = await ResolveEndPointsAsync(settings.Bootstrap, NodeSettingKeys.Bootstrap, cancellationToken);
 
@@ -151,7 +159,8 @@ public sealed partial class NodeHost : IAsyncDisposable
         _dht = dht;
         try
         {
-            _app = Build(settingsStore, storage, dht, apiAddress, apiPort);
+            _access = ApiAccess.Create(settingsStore, _options.Time, DataDirectory, new ApiHostNames(apiAddress, settings.ApiHosts));
+            _app = Build(settingsStore, storage, dht, apiAddress, apiPort, _access);
             _announcer = _app.Services.GetRequiredService<Announcer>();
             var logger = _app.Services.GetRequiredService<ILogger<NodeHost>>();
             LogStartupReport(logger, storage);
@@ -166,7 +175,10 @@ public sealed partial class NodeHost : IAsyncDisposable
             }
 
             _apiUri = BoundApiUri(_app);
-            _app.Services.GetRequiredService<NodeRuntime>().ApiUri = _apiUri;
+            var runtime = _app.Services.GetRequiredService<NodeRuntime>();
+            var access = _access;
+            runtime.ApiUri = _apiUri;
+            runtime.StreamLinks = new Streaming.StreamLinks(_apiUri, hash => access.PasswordRequired ? access.StreamToken(hash) : null);
             var api = _apiUri.GetLeftPart(UriPartial.Authority);
             var nodeId = dht.Engine.Id.ToString()[..16];
             LogStarted(logger, api, dht.LocalEndPoint, nodeId);
@@ -242,6 +254,7 @@ public sealed partial class NodeHost : IAsyncDisposable
             await dht.DisposeAsync();
         }
 
+        _access?.Dispose();
         if (app is not null)
         {
             // Disposing the app disposes the logger providers, which flushes the log file.
@@ -249,7 +262,7 @@ public sealed partial class NodeHost : IAsyncDisposable
         }
     }
 
-    private WebApplication Build(NodeSettingsStore settings, LbryStorage storage, LbryDhtService dht, IPAddress apiAddress, int apiPort)
+    private WebApplication Build(NodeSettingsStore settings, LbryStorage storage, LbryDhtService dht, IPAddress apiAddress, int apiPort, ApiAccess access)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
         {
@@ -284,6 +297,8 @@ public sealed partial class NodeHost : IAsyncDisposable
         services.AddSingleton(_options.Time);
         services.AddSingleton(_options.Random);
         services.AddSingleton(settings);
+        services.AddSingleton(access);
+        services.AddSingleton<RequestGuard>();
         services.AddSingleton(storage);
         services.AddSingleton(dht);
         services.AddSingleton(new NodeRuntime(_options.Time, DataDirectory, storage.StartupReport));
@@ -304,6 +319,11 @@ public sealed partial class NodeHost : IAsyncDisposable
         }
 
         var app = builder.Build();
+
+        // Before any endpoint, including those added later by hooks: Host, Origin and password.
+        var guard = app.Services.GetRequiredService<RequestGuard>();
+        app.Use(guard.InvokeAsync);
+        LoginEndpoint.Map(app);
         var endpoint = app.Services.GetRequiredService<JsonRpcEndpoint>();
         app.MapPost("/", endpoint.HandleAsync);
         app.MapPost("/api", endpoint.HandleAsync);
@@ -316,7 +336,7 @@ public sealed partial class NodeHost : IAsyncDisposable
         return app;
     }
 
-    /// <summary>The API's listening address: loopback only, since the API has no key yet.</summary>
+    /// <summary>The API's listening address: localhost or an IP literal (beyond loopback only with a password, checked at start).</summary>
     internal static (IPAddress Address, int Port) ApiEndPoint(string api)
     {
         if (!Uri.TryCreate(api, UriKind.Absolute, out var uri) || uri.Scheme != Uri.UriSchemeHttp)
@@ -329,13 +349,12 @@ public sealed partial class NodeHost : IAsyncDisposable
             return (IPAddress.Loopback, uri.Port);
         }
 
-        if (IPAddress.TryParse(uri.Host.Trim('[', ']'), out var address) && IPAddress.IsLoopback(address))
+        if (IPAddress.TryParse(uri.Host.Trim('[', ']'), out var address))
         {
             return (address, uri.Port);
         }
 
-        throw new NodeSettingsException(
-            $"The API may listen on loopback only (127.0.0.1, ::1 or localhost), not '{uri.Host}': it has no API key to protect it from other machines.");
+        throw new NodeSettingsException($"api must name an IP address to listen on (such as 127.0.0.1 or 0.0.0.0) or localhost, not '{uri.Host}'.");
     }
 
     private static Uri BoundApiUri(WebApplication app)

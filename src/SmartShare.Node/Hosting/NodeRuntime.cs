@@ -14,5 +14,8 @@ public sealed class NodeRuntime(TimeProvider time, string dataDirectory, Reconci
     /// <summary>The API's actual address (after binding, so port 0 shows the port chosen).</summary>
     public Uri? ApiUri { get; internal set; }
 
+    /// <summary>The <c>/stream</c> URLs of transfers (after binding).</summary>
+    public Streaming.StreamLinks? StreamLinks { get; internal set; }
+
     public TimeSpan Uptime => time.GetElapsedTime(_started);
 }

@@ -11,6 +11,8 @@ public static class NodeSettingKeys
     public const string BtEncryption = "bt_encryption";
     public const string BindAddress = "bind";
     public const string Api = "api";
+    public const string ApiHosts = "api_hosts";
+    public const string ApiPasswordHash = "api_password_hash";
     public const string Bootstrap = "bootstrap";
     public const string AllowLan = "allow_lan";
     public const string MaxConnectionsPerDownload = "max_connections_per_download";

@@ -27,8 +27,14 @@ public sealed record NodeSettings
     /// <summary>The address the DHT and blob exchange listen on.</summary>
     public string BindAddress { get; init; } = "0.0.0.0";
 
-    /// <summary>The JSON-RPC API's address; loopback only. Port 0 picks a free one.</summary>
+    /// <summary>The JSON-RPC API's address; beyond loopback only with <see cref="ApiPasswordHash"/>. Port 0 picks a free one.</summary>
     public string Api { get; init; } = NodeInfo.DefaultApiUrl;
+
+    /// <summary>Host names the API answers to besides localhost and its own addresses (a request naming another is refused).</summary>
+    public IReadOnlyList<string> ApiHosts { get; init; } = [];
+
+    /// <summary>The API password's salted hash (see <see cref="Http.ApiPassword"/>), or empty for none.</summary>
+    public string ApiPasswordHash { get; init; } = string.Empty;
 
     /// <summary>DHT nodes to join through, as HOST:PORT.</summary>
     public IReadOnlyList<string> Bootstrap { get; init; } = [];
@@ -55,11 +61,13 @@ public sealed record NodeSettings
         && BtEncryption == other.BtEncryption
         && BindAddress == other.BindAddress
         && Api == other.Api
+        && ApiHosts.SequenceEqual(other.ApiHosts)
+        && ApiPasswordHash == other.ApiPasswordHash
         && Bootstrap.SequenceEqual(other.Bootstrap)
         && AllowLan == other.AllowLan
         && MaxConnectionsPerDownload == other.MaxConnectionsPerDownload
         && Announce == other.Announce
         && MaxUploadKibPerSecond == other.MaxUploadKibPerSecond;
 
-    public override int GetHashCode() => HashCode.Combine(HashCode.Combine(DownloadDirectory, Port, BindAddress, Api, Bootstrap.Count, AllowLan, MaxConnectionsPerDownload, Announce), MaxUploadKibPerSecond, BtPort, BtBootstrap.Count, BtDht, BtEncryption);
+    public override int GetHashCode() => HashCode.Combine(HashCode.Combine(DownloadDirectory, Port, BindAddress, Api, Bootstrap.Count, AllowLan, MaxConnectionsPerDownload, Announce), MaxUploadKibPerSecond, BtPort, BtBootstrap.Count, BtDht, BtEncryption, ApiHosts.Count, ApiPasswordHash);
 }

@@ -94,7 +94,10 @@ public sealed class NodeSettingsStore
         var result = new JsonObject();
         foreach (var definition in SettingDefinition.All)
         {
-            result[definition.Key] = definition.Read(current);
+            var value = definition.Read(current);
+            result[definition.Key] = definition.IsSecret
+                ? (value is JsonValue text && text.TryGetValue<string>(out var secret) && secret.Length > 0 ? "(set)" : string.Empty)
+                : value;
         }
 
         return result;
@@ -113,6 +116,12 @@ public sealed class NodeSettingsStore
         lock (_lock)
         {
             var updated = Apply(definition, Current, value?.DeepClone(), "settings_set");
+            if (updated.ApiPasswordHash.Length == 0 && !SettingDefinition.IsLoopbackApi(updated.Api))
+            {
+                throw new NodeSettingsException(
+                    $"settings_set: the API listens on {updated.Api}, beyond this machine, so it needs a password; "
+                    + "set one with `smartshare password set` before moving the API, and move it back to 127.0.0.1 before clearing the password.");
+            }
             var normalized = definition.Read(updated);
             var file = ReadFileObject(FilePath);
             file[key] = normalized?.DeepClone();

@@ -35,13 +35,17 @@ internal sealed class SettingDefinition
         _read = read;
     }
 
+    private static readonly string[] PseudoFileSystemRoots = ["/proc", "/sys", "/dev"];
+
     public static IReadOnlyList<SettingDefinition> All { get; } =
     [
         Text(NodeSettingKeys.DownloadDirectory, false, "Folder downloads are written to.", ParseDirectory, (s, v) => s with { DownloadDirectory = v }, s => s.DownloadDirectory),
         Integer(NodeSettingKeys.Port, true, "LBRY DHT UDP and blob-exchange TCP port (0 picks a free one).", 0, 65535, (s, v) => s with { Port = v }, s => s.Port),
         Integer(NodeSettingKeys.BtPort, true, "BitTorrent peer TCP port, and the Mainline DHT's UDP port; 0 picks a free one.", 0, 65535, (s, v) => s with { BtPort = v }, s => s.BtPort),
         Text(NodeSettingKeys.BindAddress, true, "IP address the DHT and blob exchange listen on.", ParseAddress, (s, v) => s with { BindAddress = v }, s => s.BindAddress),
-        Text(NodeSettingKeys.Api, true, "URL of the JSON-RPC API; loopback only.", ParseApiUrl, (s, v) => s with { Api = v }, s => s.Api),
+        Text(NodeSettingKeys.Api, true, "URL of the JSON-RPC API, http://ADDRESS:PORT; an address beyond loopback needs api_password_hash.", ParseApiUrl, (s, v) => s with { Api = v }, s => s.Api),
+        HostList(NodeSettingKeys.ApiHosts, "Host names the API answers to besides localhost and its own addresses (comma-separated in the environment variable).", (s, v) => s with { ApiHosts = v }, s => s.ApiHosts),
+        Secret(Text(NodeSettingKeys.ApiPasswordHash, false, "The API password's salted hash (set it with `smartshare password set`); empty for none.", ParsePasswordHash, (s, v) => s with { ApiPasswordHash = v }, s => s.ApiPasswordHash)),
         EndPointList(NodeSettingKeys.Bootstrap, "LBRY DHT nodes to join through, HOST:PORT (comma-separated in the environment variable).", (s, v) => s with { Bootstrap = v }, s => s.Bootstrap),
         EndPointList(NodeSettingKeys.BtBootstrap, "Mainline DHT nodes to join through, HOST:PORT (comma-separated in the environment variable); none by default.", (s, v) => s with { BtBootstrap = v }, s => s.BtBootstrap),
         Boolean(NodeSettingKeys.BtDht, true, "Run the Mainline DHT (BitTorrent's trackerless peer finding) on the UDP side of bt_port.", (s, v) => s with { BtDht = v }, s => s.BtDht),
@@ -59,6 +63,9 @@ internal sealed class SettingDefinition
 
     public string Description { get; }
 
+    /// <summary>True for a value <c>settings_get</c> shows only as set or not (the password hash).</summary>
+    public bool IsSecret { get; private set; }
+
     public static SettingDefinition? Find(string key) => All.FirstOrDefault(definition => definition.Key == key);
 
     public static string KnownKeys => string.Join(", ", All.Select(definition => definition.Key));
@@ -70,6 +77,22 @@ internal sealed class SettingDefinition
     public JsonNode? FromText(string text) => _fromText(text);
 
     public JsonNode? Read(NodeSettings settings) => _read(settings);
+
+    private static SettingDefinition Secret(SettingDefinition definition)
+    {
+        definition.IsSecret = true;
+        return definition;
+    }
+
+    private static SettingDefinition HostList(string key, string description, Func<NodeSettings, IReadOnlyList<string>, NodeSettings> apply, Func<NodeSettings, IReadOnlyList<string>> read) =>
+        new(
+            key,
+            true,
+            description,
+            ParseHostNames,
+            text => new JsonArray([.. text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(item => (JsonNode?)JsonValue.Create(item))]),
+            (s, v) => apply(s, (IReadOnlyList<string>)v),
+            s => new JsonArray([.. read(s).Select(item => (JsonNode?)JsonValue.Create(item))]));
 
     private static SettingDefinition Text(string key, bool restart, string description, Func<string, string> check, Func<NodeSettings, string, NodeSettings> apply, Func<NodeSettings, string> read) =>
         new(
@@ -118,16 +141,102 @@ internal sealed class SettingDefinition
             (s, v) => apply(s, (bool)v),
             s => JsonValue.Create(read(s)));
 
-    private static string ParseDirectory(string text) =>
-        string.IsNullOrWhiteSpace(text) ? throw new FormatException("must be a folder path, not empty") : Path.GetFullPath(text);
+    private static string ParseDirectory(string text)
+    {
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            throw new FormatException("must be a folder path, not empty");
+        }
+
+        if (text.Any(char.IsControl))
+        {
+            throw new FormatException("must be a folder path without control characters (such as NUL or a line break)");
+        }
+
+        var full = Path.GetFullPath(text);
+        if (IsPseudoFileSystemPath(full))
+        {
+            throw new FormatException($"must be a folder for files, not '{full}' (under /proc, /sys or /dev)");
+        }
+
+        if (File.Exists(full))
+        {
+            throw new FormatException($"must be a folder, but '{full}' is a file");
+        }
+
+        return full;
+    }
+
+    private static bool IsPseudoFileSystemPath(string full) =>
+        !OperatingSystem.IsWindows()
+        && PseudoFileSystemRoots.Any(root => full == root || full.StartsWith(root + "/", StringComparison.Ordinal));
+
+    private static string ParsePasswordHash(string text)
+    {
+        var trimmed = text.Trim();
+        return trimmed.Length == 0 || Http.ApiPassword.IsHash(trimmed)
+            ? trimmed
+            : throw new FormatException("must be a hash made by `smartshare password set` (pbkdf2-sha256$...), never the password itself; run that command to set a password");
+    }
+
+    private static List<string> ParseHostNames(JsonNode? value)
+    {
+        if (value is not JsonArray array)
+        {
+            throw new FormatException($"must be a list of host names, not {Describe(value)}");
+        }
+
+        var names = new List<string>();
+        foreach (var item in array)
+        {
+            var text = item is JsonValue json && json.TryGetValue<string>(out var s) ? s.Trim().TrimEnd('.') : throw new FormatException($"must hold host names, not {Describe(item)}");
+            try
+            {
+                // The .smartshare reader's host rules: a DNS name or an IP literal, nothing else.
+                _ = Shares.SmartShareEndpoint.Parse(text.Contains(':', StringComparison.Ordinal) ? $"[{text}]:1" : $"{text}:1", "api_hosts entry");
+            }
+            catch (Shares.SmartShareFormatException)
+            {
+                throw new FormatException($"must hold host names such as mybox.lan, and '{Shares.SmartShareEndpoint.Shorten(text)}' is not one");
+            }
+
+            names.Add(text);
+        }
+
+        return names;
+    }
 
     private static string ParseEncryption(string text) =>
         text.Trim().ToLowerInvariant() is var mode && mode is "prefer" or "require" or "disable"
             ? mode
             : throw new FormatException($"must be prefer, require or disable, not '{text}'");
 
-    private static string ParseAddress(string text) =>
-        IPAddress.TryParse(text.Trim(), out var address) ? address.ToString() : throw new FormatException($"must be an IP address such as 0.0.0.0, not '{text}'");
+    private static string ParseAddress(string text)
+    {
+        if (!IPAddress.TryParse(text.Trim(), out var address) || text.Contains('%', StringComparison.Ordinal))
+        {
+            throw new FormatException($"must be an IP address such as 0.0.0.0 (every address of this machine) or 192.168.1.20, not '{Shorten(text)}'");
+        }
+
+        if (address.Equals(IPAddress.Any) || address.Equals(IPAddress.IPv6Any))
+        {
+            return address.ToString();
+        }
+
+        try
+        {
+            // Past the unspecified address (listen everywhere), the .smartshare reader's rules: no broadcast, no multicast.
+            _ = Shares.SmartShareEndpoint.Parse(new Shares.SmartShareEndpoint(address.ToString(), 1).ToString(), "bind address");
+        }
+        catch (Shares.SmartShareFormatException ex)
+        {
+            throw new FormatException($"must be an address of this machine to listen on: {ex.Message.TrimEnd('.')}");
+        }
+
+        return address.ToString();
+    }
+
+    private static string Shorten(string text) => Shares.SmartShareEndpoint.Shorten(text);
 
     private static string ParseApiUrl(string text)
     {
@@ -136,10 +245,15 @@ internal sealed class SettingDefinition
             throw new FormatException($"must be an http URL with a port, such as {NodeInfo.DefaultApiUrl}, not '{text}'");
         }
 
-        if (!IsLoopback(uri.Host))
+        if (!IsLoopback(uri.Host) && !IPAddress.TryParse(uri.Host.Trim('[', ']'), out _))
         {
             throw new FormatException(
-                $"must be a loopback address (127.0.0.1, ::1 or localhost), not '{uri.Host}': the API has no key yet, so it never listens beyond this machine");
+                $"must name an IP address to listen on (127.0.0.1, 0.0.0.0, 192.168.1.20, [::1]) or localhost, not the name '{uri.Host}'");
+        }
+
+        if (!IsLoopback(uri.Host))
+        {
+            _ = ParseAddress(uri.Host.Trim('[', ']'));
         }
 
         return uri.GetLeftPart(UriPartial.Authority);
@@ -156,17 +270,23 @@ internal sealed class SettingDefinition
         foreach (var item in array)
         {
             var text = item is JsonValue json && json.TryGetValue<string>(out var s) ? s.Trim() : throw new FormatException($"must hold HOST:PORT strings, not {Describe(item)}");
-            var colon = text.LastIndexOf(':');
-            if (colon <= 0 || !int.TryParse(text.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var port) || port is < 1 or > 65535)
+            try
             {
-                throw new FormatException($"must hold HOST:PORT with a port from 1 to 65535, not '{text}'");
+                // The .smartshare reader's rules: a DNS name or a reachable address (no broadcast, multicast or unspecified), a port from 1 to 65535.
+                items.Add(Shares.SmartShareEndpoint.Parse(text, "entry").ToString());
             }
-
-            items.Add(text);
+            catch (Shares.SmartShareFormatException ex)
+            {
+                throw new FormatException($"must hold reachable HOST:PORT endpoints: {ex.Message.TrimEnd('.')}");
+            }
         }
 
         return items;
     }
+
+    /// <summary>Whether an api setting's URL listens on loopback only (else the API needs a password).</summary>
+    internal static bool IsLoopbackApi(string api) =>
+        Uri.TryCreate(api, UriKind.Absolute, out var uri) && IsLoopback(uri.Host);
 
     internal static bool IsLoopback(string host) =>
         string.Equals(host, "localhost", StringComparison.OrdinalIgnoreCase)

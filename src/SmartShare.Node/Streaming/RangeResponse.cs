@@ -1,6 +1,7 @@
 using System.Globalization;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.StaticFiles;
+using Microsoft.Net.Http.Headers;
 
 namespace SmartShare.Node.Streaming;
 
@@ -32,7 +33,7 @@ internal static class RangeResponse
         var partial = context.Request.Headers.Range.Count > 0 && range.Length != length;
         response.StatusCode = partial ? StatusCodes.Status206PartialContent : StatusCodes.Status200OK;
         response.Headers.AcceptRanges = "bytes";
-        response.ContentType = ContentTypeOf(fileName);
+        response.ContentType = ServedContentType(context, fileName);
         response.ContentLength = length == 0 ? 0 : range.Length;
         if (partial)
         {
@@ -44,6 +45,30 @@ internal static class RangeResponse
 
     public static string ContentTypeOf(string fileName) =>
         ContentTypes.TryGetContentType(fileName, out var type) ? type : "application/octet-stream";
+
+    /// <summary>
+    /// Sets the headers that keep content from the network inert on the API's origin, and returns the type to serve
+    /// it as. Audio, video and raster images are shown inline under a sandboxing policy that runs no script;
+    /// anything else (HTML, SVG, PDF, scripts…) is served as a download of bytes, never rendered.
+    /// </summary>
+    public static string ServedContentType(HttpContext context, string fileName)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var headers = context.Response.Headers;
+        headers.XContentTypeOptions = "nosniff";
+        headers.ContentSecurityPolicy = "sandbox; default-src 'none'; img-src 'self'; media-src 'self'; style-src 'unsafe-inline'";
+        headers["Cross-Origin-Resource-Policy"] = "same-origin";
+        var type = ContentTypeOf(fileName);
+        var inline = IsMedia(type);
+        var disposition = new ContentDispositionHeaderValue(inline ? "inline" : "attachment");
+        disposition.SetHttpFileName(Path.GetFileName(fileName));
+        headers.ContentDisposition = disposition.ToString();
+        return inline ? type : "application/octet-stream";
+    }
+
+    private static bool IsMedia(string type) =>
+        (type.StartsWith("audio/", StringComparison.Ordinal) || type.StartsWith("video/", StringComparison.Ordinal) || type.StartsWith("image/", StringComparison.Ordinal))
+        && !type.Contains("svg", StringComparison.Ordinal) && !type.Contains("xml", StringComparison.Ordinal);
 
     public static async Task PlainAsync(HttpResponse response, int status, string message)
     {

@@ -63,16 +63,23 @@ public static class StreamEndpoint
         var record = downloads.Find(hash);
         if (record is { Kind: FileKind.Download, Status: FileStatus.Completed, Path: { } path } && File.Exists(path))
         {
-            await Results.File(path, ContentTypeOf(path), enableRangeProcessing: true).ExecuteAsync(context);
+            await Results.File(path, RangeResponse.ServedContentType(context, path), enableRangeProcessing: true).ExecuteAsync(context);
             return;
         }
 
         var active = downloads.Active(hash);
         var download = active?.Download;
+        var mayStart = !context.Items.ContainsKey(Http.RequestGuard.CrossSiteItem);
+        if (!mayStart && download is null && (record is null || storage.Blobs.TryGetLength(hash) is null))
+        {
+            await PlainAsync(response, StatusCodes.Status403Forbidden, $"A link from another web site cannot start a download; `get` {hash} on the node first.");
+            return;
+        }
+
         StreamDescriptor descriptor;
         try
         {
-            descriptor = await DescriptorAsync(hash, storage, downloads, download, context.RequestAborted);
+            descriptor = await DescriptorAsync(hash, storage, downloads, download, mayStart, context.RequestAborted);
         }
         catch (LbryDataException ex)
         {
@@ -107,12 +114,12 @@ public static class StreamEndpoint
     }
 
     private static async Task<StreamDescriptor> DescriptorAsync(
-        BlobHash hash, LbryStorage storage, DownloadManager downloads, StreamDownload? download, CancellationToken cancellationToken)
+        BlobHash hash, LbryStorage storage, DownloadManager downloads, StreamDownload? download, bool mayStart, CancellationToken cancellationToken)
     {
         if (storage.Blobs.TryGetLength(hash) is not null)
         {
             var descriptor = new StreamDecryptor(storage).ReadDescriptor(hash);
-            if (download is null && descriptor.DataBlobs.Any(blob => storage.Blobs.TryGetLength(blob.BlobHash!.Value) is null))
+            if (mayStart && download is null && descriptor.DataBlobs.Any(blob => storage.Blobs.TryGetLength(blob.BlobHash!.Value) is null))
             {
                 downloads.Start(hash, null, []);
             }
@@ -152,8 +159,6 @@ public static class StreamEndpoint
             await response.Body.WriteAsync(plaintext[from..to], cancellationToken);
         }
     }
-
-    private static string ContentTypeOf(string fileName) => RangeResponse.ContentTypeOf(fileName);
 
     private static Task PlainAsync(HttpResponse response, int status, string message) => RangeResponse.PlainAsync(response, status, message);
 

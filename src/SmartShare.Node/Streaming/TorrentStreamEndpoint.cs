@@ -56,7 +56,7 @@ internal static class TorrentStreamEndpoint
         var path = session.Storage.FilePaths[index];
         if (session.State == TorrentState.Seeding && File.Exists(path))
         {
-            await Results.File(path, ContentTypeOf(path), enableRangeProcessing: true).ExecuteAsync(context);
+            await Results.File(path, RangeResponse.ServedContentType(context, path), enableRangeProcessing: true).ExecuteAsync(context);
             return;
         }
 
@@ -110,8 +110,6 @@ internal static class TorrentStreamEndpoint
             // Only a hint: the reader asks again when it gets there.
         }
     }
-
-    private static string ContentTypeOf(string fileName) => RangeResponse.ContentTypeOf(fileName);
 
     private static Task PlainAsync(HttpResponse response, int status, string message) => RangeResponse.PlainAsync(response, status, message);
 }

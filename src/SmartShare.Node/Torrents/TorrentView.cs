@@ -11,7 +11,7 @@ namespace SmartShare.Node.Torrents;
 /// </summary>
 public static class TorrentView
 {
-    public static JsonObject ToJson(TorrentRecord record, TorrentSession? session, Uri? api)
+    public static JsonObject ToJson(TorrentRecord record, TorrentSession? session, Streaming.StreamLinks? links)
     {
         ArgumentNullException.ThrowIfNull(record);
         var progress = session?.Progress;
@@ -55,12 +55,12 @@ public static class TorrentView
                     ["index"] = i,
                     ["path"] = string.Join('/', info.Files[i].Path),
                     ["length"] = info.Files[i].Length,
-                    ["streaming_url"] = api is null ? null : new Uri(api, $"/stream/{record.InfoHash}/{i}").ToString(),
+                    ["streaming_url"] = links?.Url(record.InfoHash.ToString(), i),
                 });
             }
 
             json["files"] = files;
-            json["streaming_url"] = api is null ? null : new Uri(api, $"/stream/{record.InfoHash}").ToString();
+            json["streaming_url"] = links?.Url(record.InfoHash.ToString());
         }
 
         if (progress is not null)
