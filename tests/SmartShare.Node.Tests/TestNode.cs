@@ -16,7 +16,7 @@ public sealed class TestNode : IAsyncDisposable
     {
         Host = host;
         DataDirectory = dataDirectory;
-        Client = new NodeApiClient(host.ApiUri, timeout: TimeSpan.FromSeconds(30));
+        Client = new NodeApiClient(host.ApiUri, timeout: TimeSpan.FromSeconds(30), authorization: NodeApiCredentials.For(dataDirectory, _ => null));
     }
 
     public NodeHost Host { get; }
@@ -34,9 +34,15 @@ public sealed class TestNode : IAsyncDisposable
         [NodeSettingKeys.AllowLan] = true,
     };
 
-    public static async Task<TestNode> StartAsync(string dataDirectory, Action<NodeHost>? configure = null)
+    public static async Task<TestNode> StartAsync(string dataDirectory, Action<NodeHost>? configure = null, IReadOnlyDictionary<string, JsonNode?>? flags = null)
     {
-        var settings = NodeSettingsStore.Load(dataDirectory, LoopbackFlags(), _ => null);
+        var allFlags = new Dictionary<string, JsonNode?>(LoopbackFlags());
+        foreach (var (key, value) in flags ?? new Dictionary<string, JsonNode?>())
+        {
+            allFlags[key] = value;
+        }
+
+        var settings = NodeSettingsStore.Load(dataDirectory, allFlags, _ => null);
         var host = new NodeHost(new NodeHostOptions { DataDirectory = dataDirectory, Settings = settings });
         configure?.Invoke(host);
         using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(30));
@@ -53,6 +59,31 @@ public sealed class TestNode : IAsyncDisposable
         using var response = await Http.PostAsync(new Uri(Host.ApiUri, path), content);
         var text = await response.Content.ReadAsStringAsync();
         return (response.StatusCode, (JsonObject)JsonNode.Parse(text)!);
+    }
+
+    /// <summary>Sends a hand-made request (any headers, Host included) to the node and returns the answer.</summary>
+    public async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (request.RequestUri is { IsAbsoluteUri: false } relative)
+        {
+            request.RequestUri = new Uri(Host.ApiUri, relative);
+        }
+
+        return await Http.SendAsync(request);
+    }
+
+    /// <summary>A request to <paramref name="path"/> on the node's API address.</summary>
+    public HttpRequestMessage Request(HttpMethod method, string path, string? json = null, string contentType = "application/json")
+    {
+        var request = new HttpRequestMessage(method, new Uri(Host.ApiUri, path));
+        if (json is not null)
+        {
+            request.Content = new StringContent(json, Encoding.UTF8);
+            request.Content.Headers.ContentType = System.Net.Http.Headers.MediaTypeHeaderValue.Parse(contentType);
+        }
+
+        return request;
     }
 
     public async ValueTask DisposeAsync()

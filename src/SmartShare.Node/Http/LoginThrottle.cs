@@ -3,9 +3,9 @@ using System.Net;
 namespace SmartShare.Node.Http;
 
 /// <summary>
-/// Slows password guessing per client address: the first <see cref="FreeFailures"/> wrong passwords cost nothing
-/// more, then each further one locks the address out for twice as long as the last (1 s, 2 s, 4 s … at most
-/// <see cref="MaxLockout"/>); a right password clears the record. Locked-out attempts are refused without the
+/// Slows password guessing per client address: after <see cref="FreeFailures"/> wrong passwords in a row, each
+/// wrong one locks the address out for twice as long as the last (1 s, 2 s, 4 s … at most <see cref="MaxLockout"/>);
+/// a right password clears the record. Locked-out attempts are refused without the
 /// password being checked, so a flood costs no hashing. The table is bounded.
 /// </summary>
 public sealed class LoginThrottle(TimeProvider time)
@@ -56,6 +56,18 @@ public sealed class LoginThrottle(TimeProvider time)
                 var doublings = Math.Min(record.Failures - FreeFailures, 20);
                 var lockout = TimeSpan.FromSeconds(Math.Min(Math.Pow(2, doublings), MaxLockout.TotalSeconds));
                 record.LockedUntil = now + lockout;
+            }
+        }
+    }
+
+    /// <summary>How many addresses the table holds now (bounded by <see cref="MaxTrackedAddresses"/>).</summary>
+    public int TrackedCount
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _records.Count;
             }
         }
     }

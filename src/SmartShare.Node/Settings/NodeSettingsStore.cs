@@ -119,8 +119,8 @@ public sealed class NodeSettingsStore
             if (updated.ApiPasswordHash.Length == 0 && !SettingDefinition.IsLoopbackApi(updated.Api))
             {
                 throw new NodeSettingsException(
-                    $"settings_set: the API listens on {updated.Api}, beyond this machine, so it needs a password; "
-                    + "set one with `smartshare password set` before moving the API, and move it back to 127.0.0.1 before clearing the password.");
+                    $"settings_set: api {updated.Api} listens beyond this machine, so the API needs a password (api_password_hash) first: "
+                    + "set one with `smartshare password set`, and move the API back to 127.0.0.1 before clearing it.");
             }
             var normalized = definition.Read(updated);
             var file = ReadFileObject(FilePath);

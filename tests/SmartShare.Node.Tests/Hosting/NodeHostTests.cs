@@ -81,12 +81,38 @@ public sealed class NodeHostTests : IDisposable
     }
 
     [Fact]
-    public void An_api_address_off_loopback_is_refused_with_a_sentence()
+    public void An_api_address_is_localhost_or_an_ip_literal_never_a_name()
     {
-        var error = Assert.Throws<NodeSettingsException>(() => NodeHost.ApiEndPoint("http://0.0.0.0:5279"));
-
-        Assert.Contains("loopback only", error.Message, StringComparison.Ordinal);
         Assert.Equal((IPAddress.Loopback, 5279), NodeHost.ApiEndPoint("http://localhost:5279"));
+        Assert.Equal((IPAddress.Any, 5279), NodeHost.ApiEndPoint("http://0.0.0.0:5279"));
+        var error = Assert.Throws<NodeSettingsException>(() => NodeHost.ApiEndPoint("http://example.com:5279"));
+        Assert.Contains("IP address", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_api_beyond_loopback_without_a_password_refuses_to_start_and_binds_nothing()
+    {
+        var port = FreeTcpPort();
+        var flags = new Dictionary<string, JsonNode?>(TestNode.LoopbackFlags()) { [NodeSettingKeys.Api] = $"http://0.0.0.0:{port}" };
+        await using var host = new NodeHost(new NodeHostOptions
+        {
+            DataDirectory = _directory.Path,
+            Settings = NodeSettingsStore.Load(_directory.Path, flags, _ => null),
+        });
+
+        var error = await Assert.ThrowsAsync<NodeSettingsException>(() => host.StartAsync(CancellationToken.None));
+
+        Assert.Contains("with no password", error.Message, StringComparison.Ordinal);
+        Assert.Contains("smartshare password set", error.Message, StringComparison.Ordinal);
+        using var probe = new TcpListener(IPAddress.Loopback, port);
+        probe.Start();
+    }
+
+    private static int FreeTcpPort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     [Fact]

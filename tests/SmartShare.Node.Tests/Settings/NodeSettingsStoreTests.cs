@@ -62,9 +62,9 @@ public sealed class NodeSettingsStoreTests : IDisposable
     [Theory]
     [InlineData("SMARTSHARE_ANNOUNCE", "maybe", "announce must be true or false")]
     [InlineData("SMARTSHARE_PORT", "http", "port must be a whole number")]
-    [InlineData("SMARTSHARE_API", "http://192.0.2.1:5279", "api must be a loopback address")]
+    [InlineData("SMARTSHARE_API", "http://example.com:5279", "api must name an IP address")]
     [InlineData("SMARTSHARE_BIND", "everywhere", "bind must be an IP address")]
-    [InlineData("SMARTSHARE_BOOTSTRAP", "nohost", "bootstrap must hold HOST:PORT")]
+    [InlineData("SMARTSHARE_BOOTSTRAP", "nohost", "bootstrap must hold reachable HOST:PORT endpoints")]
     public void A_bad_environment_variable_names_the_variable_and_the_key(string variable, string value, string expected)
     {
         var error = Assert.Throws<NodeSettingsException>(
