@@ -55,9 +55,10 @@ public sealed class BackgroundSmartShare : IAsyncDisposable
         }
     }
 
-    public static BackgroundSmartShare Start(IReadOnlyList<string> arguments, string workingDirectory, IReadOnlyDictionary<string, string?> environment)
+    public static BackgroundSmartShare Start(
+        IReadOnlyList<string> arguments, string workingDirectory, IReadOnlyDictionary<string, string?> environment, IReadOnlyList<string>? launcher = null)
     {
-        var startInfo = SmartShareProcess.StartInfo(arguments, workingDirectory, environment);
+        var startInfo = SmartShareProcess.StartInfo(arguments, workingDirectory, environment, launcher);
         var process = Process.Start(startInfo) ?? throw new InvalidOperationException("Could not start dotnet.");
         return new BackgroundSmartShare(process, arguments);
     }

@@ -23,13 +23,20 @@ public static class SmartShareProcess
         string workingDirectory,
         IReadOnlyDictionary<string, string?>? environment = null,
         TimeSpan? timeLimit = null,
-        Func<int, Task>? whileRunning = null)
+        Func<int, Task>? whileRunning = null,
+        string? standardInput = null,
+        IReadOnlyList<string>? launcher = null)
     {
         ArgumentNullException.ThrowIfNull(arguments);
         Assert.True(File.Exists(AssemblyPath), $"smartshare.dll is not next to the test assembly: {AssemblyPath}");
 
-        var startInfo = StartInfo(arguments, workingDirectory, environment);
+        var startInfo = StartInfo(arguments, workingDirectory, environment, launcher);
         using var process = Process.Start(startInfo) ?? throw new InvalidOperationException("Could not start dotnet.");
+        if (standardInput is not null)
+        {
+            await process.StandardInput.WriteAsync(standardInput);
+        }
+
         process.StandardInput.Close();
         var standardOutput = process.StandardOutput.ReadToEndAsync();
         var standardError = process.StandardError.ReadToEndAsync();
@@ -53,14 +60,19 @@ public static class SmartShareProcess
         return new CliResult(arguments, process.ExitCode, await standardOutput, await standardError);
     }
 
-    /// <summary>How every test starts smartshare: the real executable, its own environment, all streams redirected.</summary>
-    public static ProcessStartInfo StartInfo(IReadOnlyList<string> arguments, string workingDirectory, IReadOnlyDictionary<string, string?>? environment)
+    /// <summary>
+    /// How every test starts smartshare: the real executable, its own environment, all streams redirected;
+    /// <paramref name="launcher"/> runs it through another command (such as <c>ip netns exec NAME</c>).
+    /// </summary>
+    public static ProcessStartInfo StartInfo(
+        IReadOnlyList<string> arguments, string workingDirectory, IReadOnlyDictionary<string, string?>? environment, IReadOnlyList<string>? launcher = null)
     {
         ArgumentNullException.ThrowIfNull(arguments);
 
         // The dotnet CLI tells the processes it starts (the test host among them) which host it is.
         var host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH");
-        var startInfo = new ProcessStartInfo(string.IsNullOrEmpty(host) ? "dotnet" : host)
+        var dotnet = string.IsNullOrEmpty(host) ? "dotnet" : host;
+        var startInfo = new ProcessStartInfo(launcher is [var first, ..] ? first : dotnet)
         {
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
@@ -68,6 +80,16 @@ public static class SmartShareProcess
             UseShellExecute = false,
             WorkingDirectory = workingDirectory,
         };
+        if (launcher is { Count: > 0 })
+        {
+            foreach (var part in launcher.Skip(1))
+            {
+                startInfo.ArgumentList.Add(part);
+            }
+
+            startInfo.ArgumentList.Add(dotnet);
+        }
+
         startInfo.ArgumentList.Add(AssemblyPath);
         foreach (var argument in arguments)
         {
