@@ -25,14 +25,7 @@ public sealed class TestNode : IAsyncDisposable
 
     public NodeApiClient Client { get; }
 
-    public static IReadOnlyDictionary<string, JsonNode?> LoopbackFlags() => new Dictionary<string, JsonNode?>
-    {
-        [NodeSettingKeys.Api] = "http://127.0.0.1:0",
-        [NodeSettingKeys.Port] = 0,
-        [NodeSettingKeys.BtPort] = 0,
-        [NodeSettingKeys.BindAddress] = "127.0.0.1",
-        [NodeSettingKeys.AllowLan] = true,
-    };
+    public static IReadOnlyDictionary<string, JsonNode?> LoopbackFlags() => SmartShare.Tests.Shared.LoopbackNodeFlags.Create();
 
     public static async Task<TestNode> StartAsync(string dataDirectory, Action<NodeHost>? configure = null, IReadOnlyDictionary<string, JsonNode?>? flags = null)
     {

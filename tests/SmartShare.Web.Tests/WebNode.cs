@@ -30,15 +30,7 @@ public sealed class WebNode : IAsyncDisposable
         var root = Path.Combine(Path.GetTempPath(), "smartshare-web-tests-" + Guid.NewGuid().ToString("N"));
         var data = Path.Combine(root, "data");
         Directory.CreateDirectory(data);
-        var flags = new Dictionary<string, JsonNode?>
-        {
-            [NodeSettingKeys.Api] = "http://127.0.0.1:0",
-            [NodeSettingKeys.Port] = 0,
-            [NodeSettingKeys.BtPort] = 0,
-            [NodeSettingKeys.BindAddress] = "127.0.0.1",
-            [NodeSettingKeys.AllowLan] = true,
-            [NodeSettingKeys.DownloadDirectory] = Path.Combine(root, "downloads"),
-        };
+        var flags = SmartShare.Tests.Shared.LoopbackNodeFlags.Create(Path.Combine(root, "downloads"));
         var host = new NodeHost(new NodeHostOptions { DataDirectory = data, Settings = NodeSettingsStore.Load(data, flags, _ => null) });
         using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         await host.StartAsync(limit.Token);

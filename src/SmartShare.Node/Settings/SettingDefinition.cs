@@ -84,16 +84,6 @@ internal sealed class SettingDefinition
         return definition;
     }
 
-    private static SettingDefinition HostList(string key, string description, Func<NodeSettings, IReadOnlyList<string>, NodeSettings> apply, Func<NodeSettings, IReadOnlyList<string>> read) =>
-        new(
-            key,
-            true,
-            description,
-            ParseHostNames,
-            text => new JsonArray([.. text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(item => (JsonNode?)JsonValue.Create(item))]),
-            (s, v) => apply(s, (IReadOnlyList<string>)v),
-            s => new JsonArray([.. read(s).Select(item => (JsonNode?)JsonValue.Create(item))]));
-
     private static SettingDefinition Text(string key, bool restart, string description, Func<string, string> check, Func<NodeSettings, string, NodeSettings> apply, Func<NodeSettings, string> read) =>
         new(
             key,
@@ -105,11 +95,19 @@ internal sealed class SettingDefinition
             s => JsonValue.Create(read(s)));
 
     private static SettingDefinition EndPointList(string key, string description, Func<NodeSettings, IReadOnlyList<string>, NodeSettings> apply, Func<NodeSettings, IReadOnlyList<string>> read) =>
+        StringList(key, description, ParseBootstrap, apply, read);
+
+    private static SettingDefinition HostList(string key, string description, Func<NodeSettings, IReadOnlyList<string>, NodeSettings> apply, Func<NodeSettings, IReadOnlyList<string>> read) =>
+        StringList(key, description, ParseHostNames, apply, read);
+
+    /// <summary>A list of strings (comma-separated in its environment variable) that needs a restart.</summary>
+    private static SettingDefinition StringList(
+        string key, string description, Func<JsonNode?, List<string>> parse, Func<NodeSettings, IReadOnlyList<string>, NodeSettings> apply, Func<NodeSettings, IReadOnlyList<string>> read) =>
         new(
             key,
             true,
             description,
-            ParseBootstrap,
+            parse,
             text => new JsonArray([.. text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(item => (JsonNode?)JsonValue.Create(item))]),
             (s, v) => apply(s, (IReadOnlyList<string>)v),
             s => new JsonArray([.. read(s).Select(item => (JsonNode?)JsonValue.Create(item))]));

@@ -51,15 +51,7 @@ public sealed class OurNode : IAsyncDisposable
     public static async Task<OurNode> StartAsync(string root, Action<Dictionary<string, JsonNode?>>? configure = null)
     {
         Directory.CreateDirectory(root);
-        var flags = new Dictionary<string, JsonNode?>
-        {
-            [NodeSettingKeys.Api] = "http://127.0.0.1:0",
-            [NodeSettingKeys.Port] = 0,
-            [NodeSettingKeys.BtPort] = 0,
-            [NodeSettingKeys.BindAddress] = "127.0.0.1",
-            [NodeSettingKeys.AllowLan] = true,
-            [NodeSettingKeys.DownloadDirectory] = Path.Combine(root, "downloads"),
-        };
+        var flags = SmartShare.Tests.Shared.LoopbackNodeFlags.Create(Path.Combine(root, "downloads"));
         configure?.Invoke(flags);
         var dataDirectory = Path.Combine(root, "data");
         var settings = NodeSettingsStore.Load(dataDirectory, flags, _ => null);

@@ -1,0 +1,27 @@
+using System.Text.Json.Nodes;
+using SmartShare.Node.Settings;
+
+namespace SmartShare.Tests.Shared;
+
+/// <summary>The start-up flags of every node a test runs in process: loopback only, free ports, LAN peers allowed.</summary>
+internal static class LoopbackNodeFlags
+{
+    /// <param name="downloadDirectory">Where downloads go, or null for the default.</param>
+    public static Dictionary<string, JsonNode?> Create(string? downloadDirectory = null)
+    {
+        var flags = new Dictionary<string, JsonNode?>
+        {
+            [NodeSettingKeys.Api] = "http://127.0.0.1:0",
+            [NodeSettingKeys.Port] = 0,
+            [NodeSettingKeys.BtPort] = 0,
+            [NodeSettingKeys.BindAddress] = "127.0.0.1",
+            [NodeSettingKeys.AllowLan] = true,
+        };
+        if (downloadDirectory is not null)
+        {
+            flags[NodeSettingKeys.DownloadDirectory] = downloadDirectory;
+        }
+
+        return flags;
+    }
+}
