@@ -254,7 +254,14 @@ public static partial class LocalFile
                 : $"\"{path}\" is not a regular file; SmartShare reads only regular files.",
             _ => $"\"{path}\" could not be opened: {Marshal.GetPInvokeErrorMessage(errno)}.",
         };
-        return new LocalFileException(path, message, new IOException(Marshal.GetPInvokeErrorMessage(errno), errno));
+        // A missing file keeps the type .NET gives it inside, for callers to whom "missing" is a normal state.
+        Exception inner = errno switch
+        {
+            ENoEnt => new FileNotFoundException(message, path),
+            ENotDir => new DirectoryNotFoundException(message),
+            _ => new IOException(Marshal.GetPInvokeErrorMessage(errno), errno),
+        };
+        return new LocalFileException(path, message, inner);
     }
 
     [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
