@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Unicode;
 using SmartShare.IO;
+using SmartShare.Lbry.Blobs;
 
 namespace SmartShare.Node.Shares;
 
@@ -11,6 +12,9 @@ namespace SmartShare.Node.Shares;
 /// </summary>
 public static class SmartShareFileReader
 {
+    private const string GenericProblem =
+        "a field it needs (format version, name, size, sd hash, embedded sd blob, contacts, bittorrent …) is missing, of the wrong type or out of range";
+
     /// <summary>The parsed file.</summary>
     /// <exception cref="LocalFileException">The path is not a regular file, cannot be read or is too large.</exception>
     /// <exception cref="SmartShareFormatException">The file is not a valid .smartshare file; the message quotes nothing from it.</exception>
@@ -18,14 +22,27 @@ public static class SmartShareFileReader
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         var bytes = LocalFile.ReadAllWithin(path, SmartShareCodec.MaxFileBytes, "a .smartshare file");
+        SmartShareFile file;
         try
         {
-            return SmartShareCodec.Parse(bytes);
+            file = SmartShareJson.Read(bytes);
         }
         catch (SmartShareFormatException ex)
         {
             // No inner exception: the codec's message may quote the file.
             throw new SmartShareFormatException($"\"{path}\" is not a .smartshare file: {Problem(bytes, ex)}.");
+        }
+
+        try
+        {
+            SmartShareCodec.Validate(file);
+            return file;
+        }
+        catch (SmartShareFormatException)
+        {
+            throw new SmartShareFormatException(file.SdBlob is { } sdBlob && BlobHash.Compute(sdBlob) != file.SdHash
+                ? $"\"{path}\" is not a valid .smartshare file: its embedded sd blob does not hash to its sd hash, so it was altered or damaged."
+                : $"\"{path}\" is not a .smartshare file: {GenericProblem}.");
         }
     }
 
@@ -70,6 +87,6 @@ public static class SmartShareFileReader
             return "it is not valid JSON";
         }
 
-        return "a field it needs (format version, name, size, sd hash, embedded sd blob, contacts, bittorrent …) is missing, of the wrong type or out of range";
+        return GenericProblem;
     }
 }
