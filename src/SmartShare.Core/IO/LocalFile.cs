@@ -72,6 +72,12 @@ public static partial class LocalFile
     public static SafeFileHandle OpenRead(string path, FileOptions options = FileOptions.None)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
+        if (path.Contains('\0', StringComparison.Ordinal))
+        {
+            // The C string would end at the NUL and name another file than the one shown.
+            throw new LocalFileException(path, $"There is no file at \"{path.Replace("\0", "\\0", StringComparison.Ordinal)}\": a path cannot hold a NUL character.");
+        }
+
         return OperatingSystem.IsLinux() ? OpenReadLinux(path) : OpenReadPortable(path, options);
     }
 

@@ -101,6 +101,17 @@ public sealed class LocalFileTests : IDisposable
     }
 
     [Fact]
+    public async Task Refuses_a_path_with_a_nul_that_would_name_another_file_in_c()
+    {
+        var path = Path.Combine(_files.Folder, "plain.txt");
+        await File.WriteAllTextAsync(path, "hello");
+
+        var error = await RefusedAsync(path + "\0.torrent");
+
+        Assert.Contains("a path cannot hold a NUL character", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Reads_a_file_of_exactly_the_bound()
     {
         var path = Path.Combine(_files.Folder, "exact.bin");
