@@ -137,20 +137,7 @@ internal sealed class FileRpcMethods(
     {
         // Before any work: an output that is taken must not cost a stream, a listing or an announcement.
         var overwrite = parameters.GetBoolean("overwrite", false);
-        try
-        {
-            foreach (var output in new[] { parameters.GetOptionalString("smartshare_path"), parameters.GetBoolean("torrent", false) ? parameters.GetOptionalString("torrent_path") : null })
-            {
-                if (output is not null)
-                {
-                    ShareFiles.CheckOutput(output, overwrite, "pass \"overwrite\": true (smartshare share --force)");
-                }
-            }
-        }
-        catch (Exception ex) when (ex is FormatException or ArgumentException)
-        {
-            throw JsonRpcException.InvalidParams(ex.Message);
-        }
+        RefuseTakenOutputs(parameters, overwrite);
 
         if (parameters.GetBoolean("torrent", false) && Directory.Exists(parameters.GetString("file_path")))
         {
@@ -202,6 +189,25 @@ internal sealed class FileRpcMethods(
         catch (Exception ex) when (ex is LbryDataException or IOException or UnauthorizedAccessException or StorageException)
         {
             throw new JsonRpcException(JsonRpcErrorCodes.ServerError, ex.Message);
+        }
+    }
+
+    private static void RefuseTakenOutputs(RpcParams parameters, bool overwrite)
+    {
+        // A folder shared as a torrent alone writes no .smartshare file; a torrent_path is written only with torrent.
+        var torrent = parameters.GetBoolean("torrent", false);
+        var folderTorrent = torrent && Directory.Exists(parameters.GetString("file_path"));
+        string?[] outputs = [folderTorrent ? null : parameters.GetOptionalString("smartshare_path"), torrent ? parameters.GetOptionalString("torrent_path") : null];
+        try
+        {
+            foreach (var output in outputs.OfType<string>())
+            {
+                ShareFiles.CheckOutput(output, overwrite, "pass \"overwrite\": true (smartshare share --force)");
+            }
+        }
+        catch (Exception ex) when (ex is FormatException or ArgumentException)
+        {
+            throw JsonRpcException.InvalidParams(ex.Message);
         }
     }
 

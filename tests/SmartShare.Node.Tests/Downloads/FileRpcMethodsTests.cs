@@ -140,6 +140,21 @@ public sealed class FileRpcMethodsTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task A_folder_shared_as_a_torrent_alone_ignores_an_existing_smartshare_path_it_does_not_write()
+    {
+        var folder = Directory.CreateDirectory(_directory.File("show")).FullName;
+        await File.WriteAllBytesAsync(Path.Combine(folder, "a.bin"), new byte[1000]);
+        var existing = _directory.File("show.smartshare");
+        await File.WriteAllTextAsync(existing, "keep me");
+
+        var created = await Node.CallAsync(
+            "stream_create", new JsonObject { ["file_path"] = folder, ["torrent"] = true, ["smartshare_path"] = existing });
+
+        Assert.NotNull(created!["info_hash"]);
+        Assert.Equal("keep me", await File.ReadAllTextAsync(existing));
+    }
+
+    [Fact]
     public async Task Stream_create_refuses_a_folder_as_the_smartshare_path_even_with_overwrite()
     {
         var source = await WriteSourceAsync();
