@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.NetworkInformation;
 using System.Net.Sockets;
+using SmartShare.IO;
 using SmartShare.Lbry.Streams;
 using SmartShare.Node.Shares;
 
@@ -43,7 +44,15 @@ public static class ShareFiles
         try
         {
             File.WriteAllBytes(temp, bytes);
-            File.Move(temp, full, overwrite);
+            if (overwrite)
+            {
+                File.Move(temp, full, overwrite: true);
+            }
+            else
+            {
+                NoClobberRename.Move(temp, full);
+            }
+
             return full;
         }
         catch (IOException) when (!overwrite && Exists(full))
