@@ -64,6 +64,8 @@ public static partial class LocalFile
         [0x1cd1] = "on devpts",
     };
 
+    private static volatile bool _noStatx;
+
     /// <summary>
     /// Opens <paramref name="path"/> for reading (symlinks followed) when it is a regular file; otherwise throws
     /// <see cref="LocalFileException"/> with a sentence naming the path and what it is.
@@ -78,7 +80,21 @@ public static partial class LocalFile
             throw new LocalFileException(path, $"There is no file at \"{path.Replace("\0", "\\0", StringComparison.Ordinal)}\": a path cannot hold a NUL character.");
         }
 
-        return OperatingSystem.IsLinux() ? OpenReadLinux(path) : OpenReadPortable(path, options);
+        if (OperatingSystem.IsLinux() && !_noStatx)
+        {
+            try
+            {
+                return OpenReadLinux(path);
+            }
+            catch (EntryPointNotFoundException)
+            {
+                // A C library without statx (glibc before 2.28, older musl); the path check always calls it first,
+                // before anything is opened, so nothing leaks.
+                _noStatx = true;
+            }
+        }
+
+        return OpenReadPortable(path, options);
     }
 
     /// <summary>
