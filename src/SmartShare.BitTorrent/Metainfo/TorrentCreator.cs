@@ -4,6 +4,7 @@ using System.Numerics;
 using System.Security.Cryptography;
 using System.Text;
 using SmartShare.Bencode;
+using SmartShare.IO;
 
 namespace SmartShare.BitTorrent.Metainfo;
 
@@ -30,6 +31,7 @@ public static class TorrentCreator
     /// <param name="progress">Receives the number of bytes hashed so far.</param>
     /// <exception cref="ArgumentException">The piece length is invalid, the path holds no data, or a name cannot go in a torrent.</exception>
     /// <exception cref="IOException">A file could not be read, changed size while hashing, or a symlink leaves the folder.</exception>
+    /// <exception cref="LocalFileException">The file, or an entry in the folder, is not a regular file (a FIFO, socket, device …).</exception>
     /// <exception cref="OperationCanceledException">Cancelled.</exception>
     public static (byte[] TorrentBytes, Torrent Torrent) Create(
         string path,
@@ -43,19 +45,19 @@ public static class TorrentCreator
         var name = Path.GetFileName(fullPath);
         CheckName(name, fullPath);
 
-        var isSingleFile = File.Exists(fullPath);
+        var isSingleFile = !Directory.Exists(fullPath);
         List<SourceFile> sources;
-        if (isSingleFile)
+        if (!Path.Exists(fullPath))
         {
-            sources = [new SourceFile(fullPath, [name], new FileInfo(fullPath).Length)];
+            throw new FileNotFoundException($"There is no file or folder at \"{fullPath}\" to make a torrent of.", fullPath);
         }
-        else if (Directory.Exists(fullPath))
+        else if (isSingleFile)
         {
-            sources = ListFolder(fullPath);
+            sources = [new SourceFile(fullPath, [name], RegularFileLength(fullPath))];
         }
         else
         {
-            throw new FileNotFoundException($"There is no file or folder at \"{fullPath}\" to make a torrent of.", fullPath);
+            sources = ListFolder(fullPath);
         }
 
         var total = sources.Sum(source => source.Length);
@@ -153,7 +155,7 @@ public static class TorrentCreator
             var pieceIndex = 0;
             foreach (var source in sources)
             {
-                using var handle = File.OpenHandle(source.FullPath, FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.SequentialScan);
+                using var handle = LocalFile.OpenRead(source.FullPath, FileOptions.SequentialScan);
                 long position = 0;
                 while (position < source.Length)
                 {
@@ -236,10 +238,25 @@ public static class TorrentCreator
             }
             else
             {
-                // A link's own length is that of its target text, so measure what it points to.
-                files.Add(new SourceFile(entry.FullName, components, ((FileInfo)target).Length));
+                // Measured on the opened file, which also refuses FIFOs, sockets and devices in the folder: a torrent
+                // of them could not be hashed (a FIFO would block, a device never end) nor seeded.
+                try
+                {
+                    files.Add(new SourceFile(entry.FullName, components, RegularFileLength(entry.FullName)));
+                }
+                catch (LocalFileException ex)
+                {
+                    throw new LocalFileException(ex.Path, $"{ex.Message} Move it out of \"{root}\" to make a torrent of the folder.", ex);
+                }
             }
         }
+    }
+
+    // The length of a regular file, read from the opened handle (so through a symlink, the target's).
+    private static long RegularFileLength(string path)
+    {
+        using var handle = LocalFile.OpenRead(path);
+        return RandomAccess.GetLength(handle);
     }
 
     private static bool IsUnder(string root, string path)

@@ -3,6 +3,7 @@ using System.Diagnostics.CodeAnalysis;
 using System.Security.Cryptography;
 using Microsoft.Win32.SafeHandles;
 using SmartShare.BitTorrent.Metainfo;
+using SmartShare.IO;
 using SmartShare.Storage;
 
 namespace SmartShare.BitTorrent.Storage;
@@ -633,7 +634,13 @@ public sealed class TorrentStorage : IDisposable
         var path = FilePaths[index];
         try
         {
-            return File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, HandleOptions);
+            // A regular file only: a seeded file replaced by a FIFO must not block a thread, nor a device feed peers.
+            return LocalFile.OpenRead(path, HandleOptions);
+        }
+        catch (LocalFileException ex) when (ex.InnerException is FileNotFoundException or DirectoryNotFoundException)
+        {
+            // Missing is a state readers handle ("the file is missing"), told apart by the inner exception's type.
+            throw Failure("open", path, ex.InnerException);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {

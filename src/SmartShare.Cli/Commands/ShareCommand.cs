@@ -47,6 +47,10 @@ internal static class ShareCommand
             Description = "A tracker announce URL to write into the torrent (with --torrent; the first one is used).",
             HelpName = "URL",
         };
+        var force = new Option<bool>("--force")
+        {
+            Description = "Replace an existing .smartshare (or .torrent) file at the output path; without it such a file is left as it is and nothing is shared.",
+        };
         var command = new Command("share", "Make a file into an encrypted LBRY stream (and with --torrent a torrent), write its .smartshare file and print its link.")
         {
             file,
@@ -55,6 +59,7 @@ internal static class ShareCommand
             isPrivate,
             torrent,
             trackers,
+            force,
         };
         command.SetAction(CommandContext.Action(async (context, cancellationToken) =>
         {
@@ -75,17 +80,29 @@ internal static class ShareCommand
                 }
             }
 
+            // Before any work (and whether or not a node runs): a taken output path leaves everything as it is.
+            var overwrite = context.Parse.GetValue(force);
+            if (!(torrentOptions is not null && Directory.Exists(path)))
+            {
+                ShareFiles.CheckOutput(sharePath, overwrite, "pass --force");
+            }
+
+            if (torrentOptions is not null)
+            {
+                ShareFiles.CheckOutput(torrentOptions.TorrentPath, overwrite, "pass --force");
+            }
+
             using var api = context.CreateApiClient();
             if (await api.IsRunningAsync(cancellationToken))
             {
-                return await ThroughNodeAsync(context, api, path, sharePath, advertised, keepPrivate, torrentOptions, cancellationToken);
+                return await ThroughNodeAsync(context, api, path, sharePath, advertised, keepPrivate, torrentOptions, overwrite, cancellationToken);
             }
 
             if (torrentOptions is not null && Directory.Exists(path))
             {
                 // A folder has no LBRY stream: it is shared as a torrent alone.
                 var folderResult = new JsonObject { ["source"] = path };
-                var (magnet, _) = await TorrentLocallyAsync(context, path, torrentOptions, advertised, folderResult, cancellationToken);
+                var (magnet, _) = await TorrentLocallyAsync(context, path, torrentOptions, advertised, folderResult, overwrite, cancellationToken);
                 context.Output.Human($"Wrote {folderResult["torrent"]}; `smartshare start` seeds it. Its magnet link:");
                 context.Output.Succeed(magnet, folderResult);
                 return ExitCodes.Success;
@@ -113,9 +130,9 @@ internal static class ShareCommand
             var torrentResult = new JsonObject();
             var (torrentMagnet, torrentForm) = torrentOptions is null
                 ? (null, null)
-                : await TorrentLocallyAsync(context, path, torrentOptions, advertised, torrentResult, cancellationToken);
+                : await TorrentLocallyAsync(context, path, torrentOptions, advertised, torrentResult, overwrite, cancellationToken);
             var share = ShareFiles.Describe(created, storage.Blobs.ReadAllVerified(created.SdHash), contacts, keepPrivate, now) with { BitTorrent = torrentForm };
-            var written = ShareFiles.Write(share, sharePath);
+            var written = ShareFiles.Write(share, sharePath, overwrite);
             var link = SmartShareCodec.ToLink(share);
             WarnIfUnreachable(context, contacts.Count, keepPrivate);
             context.Output.Human(
@@ -163,7 +180,7 @@ internal static class ShareCommand
     // magnet link and the share's torrent form name this machine's addresses on the bt_port the node will listen on
     // (its peers on TCP, its Mainline DHT on UDP), unless that port is chosen at start (0).
     private static async Task<(string Magnet, SmartShareTorrent Form)> TorrentLocallyAsync(
-        CommandContext context, string path, TorrentShare options, string[] advertised, JsonObject result, CancellationToken cancellationToken)
+        CommandContext context, string path, TorrentShare options, string[] advertised, JsonObject result, bool overwrite, CancellationToken cancellationToken)
     {
         var settings = NodeSettingsStore.Load(context.DataDirectory).Current;
         var size = File.Exists(path) ? new FileInfo(path).Length : DirectorySize(path);
@@ -173,7 +190,7 @@ internal static class ShareCommand
             progress => Task.Run(
                 () => TorrentCreator.Create(path, announce: options.Trackers.FirstOrDefault(), progress: progress, cancellationToken: cancellationToken),
                 cancellationToken));
-        ShareFiles.WriteAtomically(bytes, options.TorrentPath);
+        ShareFiles.WriteAtomically(bytes, options.TorrentPath, overwrite);
         var store = TorrentStore.Open(context.DataDirectory);
         var now = DateTimeOffset.UtcNow;
         store.Upsert(
@@ -217,7 +234,7 @@ internal static class ShareCommand
     }
 
     private static async Task<int> ThroughNodeAsync(
-        CommandContext context, NodeApiClient api, string path, string sharePath, string[] advertise, bool keepPrivate, TorrentShare? torrent, CancellationToken cancellationToken)
+        CommandContext context, NodeApiClient api, string path, string sharePath, string[] advertise, bool keepPrivate, TorrentShare? torrent, bool overwrite, CancellationToken cancellationToken)
     {
         var watch = Stopwatch.StartNew();
         context.Output.Human($"Sharing {Path.GetFileName(path)} through the running node…");
@@ -227,6 +244,7 @@ internal static class ShareCommand
             ["private"] = keepPrivate,
             ["advertise"] = new JsonArray([.. advertise.Select(item => (JsonNode?)JsonValue.Create(item))]),
             ["smartshare_path"] = sharePath,
+            ["overwrite"] = overwrite,
         };
         if (torrent is not null)
         {

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using Microsoft.Win32.SafeHandles;
+using SmartShare.IO;
 using SmartShare.Lbry.Blobs;
 using SmartShare.Threading;
 
@@ -171,19 +172,12 @@ public sealed class StreamEncryptor
 
         try
         {
-            return File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            // A regular file only: a FIFO would block the open, a device would never end, /proc would leak.
+            return LocalFile.OpenRead(path);
         }
-        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+        catch (LocalFileException ex)
         {
-            throw new StreamSourceException($"Cannot share {path}: there is no such file.", ex);
-        }
-        catch (UnauthorizedAccessException ex)
-        {
-            throw new StreamSourceException($"Cannot share {path}: permission to read it was denied.", ex);
-        }
-        catch (IOException ex)
-        {
-            throw new StreamSourceException($"Cannot share {path}: {ex.Message}", ex);
+            throw new StreamSourceException(Path.Exists(path) ? ex.Message : $"Cannot share {path}: there is no such file.", ex);
         }
     }
 

@@ -24,8 +24,8 @@ public sealed record DownloadTarget(
 
     /// <summary>
     /// Reads <paramref name="target"/>: 96 hex digits, a <c>smartshare:</c> link, or the path of a .smartshare file.
-    /// Throws <see cref="FormatException"/> (a <see cref="SmartShareFormatException"/> for a bad file or link)
-    /// with a sentence.
+    /// Throws <see cref="FormatException"/> (a <see cref="SmartShareFormatException"/> for a bad file or link), or a
+    /// <see cref="SmartShare.IO.LocalFileException"/> for a path that is not a small regular file, with a sentence.
     /// </summary>
     public static async Task<DownloadTarget> ResolveAsync(string target, CancellationToken cancellationToken)
     {
@@ -41,16 +41,10 @@ public sealed record DownloadTarget(
         {
             file = SmartShareCodec.ParseLink(text);
         }
-        else if (File.Exists(text))
+        else if (Path.Exists(text))
         {
-            var length = new FileInfo(text).Length;
-            if (length > SmartShareCodec.MaxFileBytes)
-            {
-                throw new SmartShareFormatException(
-                    $"{text} is {length} bytes; a .smartshare file is at most {SmartShareCodec.MaxFileBytes} bytes, so this is not one.");
-            }
-
-            file = SmartShareCodec.Parse(await File.ReadAllBytesAsync(text, cancellationToken));
+            // Anything at the path is read as a .smartshare file, which refuses all but a small regular file.
+            file = SmartShareFileReader.Read(text);
         }
         else
         {

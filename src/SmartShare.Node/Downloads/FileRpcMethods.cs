@@ -3,9 +3,11 @@ using System.Text.Json.Nodes;
 using SmartShare.BitTorrent;
 using SmartShare.BitTorrent.Metainfo;
 using SmartShare.BitTorrent.Storage;
+using SmartShare.IO;
 using SmartShare.Lbry;
 using SmartShare.Lbry.Blobs;
 using SmartShare.Lbry.Dht;
+using SmartShare.Lbry.Streams;
 using SmartShare.Node.Api;
 using SmartShare.Node.Hosting;
 using SmartShare.Node.Shares;
@@ -29,7 +31,7 @@ internal sealed class FileRpcMethods(
             GetAsync);
         methods.Add(
             "stream_create",
-            "Shares a file ({\"file_path\", \"private\"?, \"advertise\"?: [\"host[:port]\"], \"smartshare_path\"?, \"torrent\"?: false, \"torrent_path\"?, \"trackers\"?: [url]}): creates its stream, lists it, announces it unless private, and writes its .smartshare file; with torrent, also makes a torrent (of a file or a folder), seeds it and writes the .torrent file.",
+            "Shares a file ({\"file_path\", \"private\"?, \"advertise\"?: [\"host[:port]\"], \"smartshare_path\"?, \"torrent\"?: false, \"torrent_path\"?, \"trackers\"?: [url], \"overwrite\"?: false}): creates its stream, lists it, announces it unless private, and writes its .smartshare file; with torrent, also makes a torrent (of a file or a folder), seeds it and writes the .torrent file. file_path must be a regular file (or, with torrent, a folder of them). An existing smartshare_path or torrent_path is refused before any work unless overwrite is true.",
             StreamCreateAsync);
         methods.Add("file_list", "Files and torrents downloaded, downloading and shared ({\"sd_hash\"?, \"info_hash\"?, \"page\"?, \"page_size\"?}).", FileList);
         methods.Add(
@@ -133,6 +135,10 @@ internal sealed class FileRpcMethods(
 
     private async Task<JsonNode?> StreamCreateAsync(RpcParams parameters, CancellationToken cancellationToken)
     {
+        // Before any work: an output that is taken must not cost a stream, a listing or an announcement.
+        var overwrite = parameters.GetBoolean("overwrite", false);
+        RefuseTakenOutputs(parameters, overwrite);
+
         if (parameters.GetBoolean("torrent", false) && Directory.Exists(parameters.GetString("file_path")))
         {
             // A folder has no LBRY stream (a stream is one file): share it as a torrent alone.
@@ -165,7 +171,7 @@ internal sealed class FileRpcMethods(
             view["stream_hash"] = created.Descriptor.StreamHash;
             view["suggested_file_name"] = created.Descriptor.SuggestedFileName;
             view["private"] = isPrivate;
-            view["smartshare"] = sharePath is null ? null : ShareFiles.Write(share, sharePath);
+            view["smartshare"] = sharePath is null ? null : ShareFiles.Write(share, sharePath, overwrite);
             view["link"] = SmartShareCodec.ToLink(share);
             view["advertised"] = new JsonArray([.. contacts.Select(contact => (JsonNode?)JsonValue.Create(contact.Blob?.ToString()))]);
             foreach (var (key, value) in torrentView.ToList())
@@ -176,13 +182,32 @@ internal sealed class FileRpcMethods(
 
             return view;
         }
-        catch (FormatException ex)
+        catch (Exception ex) when (ex is FormatException or StreamSourceException or LocalFileException)
         {
             throw JsonRpcException.InvalidParams(ex.Message);
         }
         catch (Exception ex) when (ex is LbryDataException or IOException or UnauthorizedAccessException or StorageException)
         {
             throw new JsonRpcException(JsonRpcErrorCodes.ServerError, ex.Message);
+        }
+    }
+
+    private static void RefuseTakenOutputs(RpcParams parameters, bool overwrite)
+    {
+        // A folder shared as a torrent alone writes no .smartshare file; a torrent_path is written only with torrent.
+        var torrent = parameters.GetBoolean("torrent", false);
+        var folderTorrent = torrent && Directory.Exists(parameters.GetString("file_path"));
+        string?[] outputs = [folderTorrent ? null : parameters.GetOptionalString("smartshare_path"), torrent ? parameters.GetOptionalString("torrent_path") : null];
+        try
+        {
+            foreach (var output in outputs.OfType<string>())
+            {
+                ShareFiles.CheckOutput(output, overwrite, "pass \"overwrite\": true (smartshare share --force)");
+            }
+        }
+        catch (Exception ex) when (ex is FormatException or ArgumentException)
+        {
+            throw JsonRpcException.InvalidParams(ex.Message);
         }
     }
 
@@ -209,7 +234,7 @@ internal sealed class FileRpcMethods(
                 .Select(endPoint => IPAddress.TryParse(endPoint.Host, out var address) ? new IPEndPoint(address, endPoint.Port) : null)
                 .OfType<IPEndPoint>();
             view["info_hash"] = torrent.InfoHash.ToString();
-            view["torrent"] = torrentPath is null ? null : ShareFiles.WriteAtomically(metainfo, torrentPath);
+            view["torrent"] = torrentPath is null ? null : ShareFiles.WriteAtomically(metainfo, torrentPath, parameters.GetBoolean("overwrite", false));
             view["magnet"] = MagnetLink.Build(
                 torrent.InfoHash,
                 torrent.Info.Name,
@@ -225,7 +250,7 @@ internal sealed class FileRpcMethods(
             view["bt_dht_port"] = torrents.DhtEndPoint?.Port;
             return new SmartShareTorrent(torrent.InfoHash, peerEndPoints, dhtEndPoints);
         }
-        catch (Exception ex) when (ex is ArgumentException or FileNotFoundException or DirectoryNotFoundException)
+        catch (Exception ex) when (ex is ArgumentException or FileNotFoundException or DirectoryNotFoundException or LocalFileException)
         {
             throw JsonRpcException.InvalidParams(ex.Message);
         }

@@ -1,4 +1,6 @@
+using SmartShare.Bencode;
 using SmartShare.BitTorrent.Metainfo;
+using SmartShare.IO;
 
 namespace SmartShare.Node.Torrents;
 
@@ -25,7 +27,11 @@ public static class TorrentSource
             || text.StartsWith("https://", StringComparison.OrdinalIgnoreCase);
     }
 
-    /// <summary>The metainfo bytes of a .torrent path or URL; <see cref="FormatException"/> with a sentence when it cannot be read.</summary>
+    /// <summary>
+    /// The metainfo bytes of a .torrent path or URL, checked to parse; <see cref="FormatException"/> (or
+    /// <see cref="LocalFileException"/> for a path that is not a small regular file) with a sentence when it cannot be
+    /// read. The sentence never quotes what the file or response holds.
+    /// </summary>
     public static async Task<byte[]> ReadAsync(string target, HttpClient http, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(target);
@@ -36,18 +42,31 @@ public static class TorrentSource
             return await FetchAsync(uri, http, cancellationToken);
         }
 
-        if (!File.Exists(text))
+        if (!Path.Exists(text))
         {
             throw new FormatException($"There is no .torrent file at \"{text}\".");
         }
 
-        var length = new FileInfo(text).Length;
-        if (length > TorrentLimits.MaxMetainfoBytes)
-        {
-            throw new FormatException($"\"{text}\" is {length} bytes; a .torrent file is at most {TorrentLimits.MaxMetainfoBytes} bytes, so this is not one.");
-        }
+        // Refuses all but a small regular file (no FIFO wait, no endless device), reading no more than the cap.
+        var bytes = LocalFile.ReadAllWithin(text, TorrentLimits.MaxMetainfoBytes, "a .torrent file");
+        Check(bytes, $"\"{text}\" is not a .torrent file");
+        return bytes;
+    }
 
-        return await File.ReadAllBytesAsync(text, cancellationToken);
+    // Parses once here so a bad file is refused in our own words: the parser's sentences may quote names or bytes
+    // from the file, and whoever calls the API must not read a local file (or a URL's answer) through them.
+    private static void Check(byte[] bytes, string notATorrent)
+    {
+        try
+        {
+            TorrentParser.Parse(bytes);
+        }
+        catch (TorrentFormatException ex)
+        {
+            throw new FormatException(ex.InnerException is BencodeFormatException
+                ? $"{notATorrent}: it is not bencoded data."
+                : $"{notATorrent}: it is bencoded, but a field a v1 torrent needs (info, name, piece length, pieces, length or files …) is missing, of the wrong type or out of range.");
+        }
     }
 
     private static async Task<byte[]> FetchAsync(Uri uri, HttpClient http, CancellationToken cancellationToken)
@@ -76,7 +95,9 @@ public static class TorrentSource
                 buffer.Write(chunk, 0, read);
             }
 
-            return buffer.ToArray();
+            var bytes = buffer.ToArray();
+            Check(bytes, $"{uri} did not send a .torrent file");
+            return bytes;
         }
         catch (HttpRequestException ex)
         {

@@ -1,5 +1,7 @@
 using System.Security.Cryptography;
 using SmartShare.BitTorrent.Metainfo;
+using SmartShare.IO;
+using SmartShare.Tests.Shared;
 
 namespace SmartShare.BitTorrent.Tests.Metainfo;
 
@@ -150,6 +152,48 @@ public sealed class TorrentCreatorTests : IDisposable
 
         var error = Assert.Throws<IOException>(() => TorrentCreator.Create(Path.Combine(_folder, "loop")));
         Assert.Contains("deep", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Refuses_a_fifo_at_once_instead_of_waiting_for_a_writer()
+    {
+        var fifo = Path.Combine(_folder, "pipe");
+        HostileFiles.MakeFifo(fifo);
+
+        var error = await Task.Run(() => Assert.Throws<LocalFileException>(() => TorrentCreator.Create(fifo))).WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.Contains($"\"{fifo}\" is a FIFO (named pipe)", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Refuses_a_character_device()
+    {
+        var error = Assert.Throws<LocalFileException>(() => TorrentCreator.Create(HostileFiles.DevZero));
+
+        Assert.Contains("is a character device", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Refuses_a_folder_holding_a_fifo_naming_it_and_saying_what_to_do()
+    {
+        WriteFile(Path.Combine("show", "a.bin"), [1, 2, 3]);
+        var fifo = Path.Combine(_folder, "show", "b.pipe");
+        HostileFiles.MakeFifo(fifo);
+
+        var error = await Task.Run(() => Assert.Throws<LocalFileException>(() => TorrentCreator.Create(Path.Combine(_folder, "show"))))
+            .WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.Contains($"\"{fifo}\" is a FIFO (named pipe)", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Move it out of", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Refuses_a_folder_holding_a_symlink_to_a_device_inside_it()
+    {
+        WriteFile(Path.Combine("devices", "a.bin"), [1, 2, 3]);
+        File.CreateSymbolicLink(Path.Combine(_folder, "devices", "zero"), HostileFiles.DevZero);
+
+        Assert.ThrowsAny<IOException>(() => TorrentCreator.Create(Path.Combine(_folder, "devices")));
     }
 
     private string WriteFile(string relative, byte[] content)

@@ -128,6 +128,24 @@ public sealed class TorrentStorageTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public async Task A_seeded_file_replaced_by_a_fifo_fails_reading_at_once_instead_of_blocking()
+    {
+        var (info, content) = SingleFile("data.bin", 50_000, PieceLength);
+        using (var writer = new TorrentStorage(info, _folder))
+        {
+            await WriteAllAsync(new Stored(writer, content), Enumerable.Range(0, info.PieceCount));
+        }
+
+        using var storage = new TorrentStorage(info, _folder);
+        File.Delete(storage.FilePaths[0]);
+        HostileFiles.MakeFifo(storage.FilePaths[0]);
+
+        var error = await Assert.ThrowsAsync<TorrentStorageException>(() => storage.ReadAsync(0, new byte[1000], CancellationToken.None).AsTask())
+            .WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Contains("is a FIFO (named pipe)", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_short_file_fails_verification_and_reading()
     {
         var (info, content) = SingleFile("data.bin", 50_000, PieceLength);

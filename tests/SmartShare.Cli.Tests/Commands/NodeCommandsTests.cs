@@ -1,6 +1,9 @@
 using System.Net;
 using System.Net.Sockets;
+using System.Text.Json.Nodes;
 using SmartShare.Cli.Tests.Support;
+using SmartShare.Node.Client;
+using SmartShare.Tests.Shared;
 
 namespace SmartShare.Cli.Tests.Commands;
 
@@ -36,6 +39,32 @@ public sealed class NodeCommandsTests : IDisposable
         Assert.True(summary.GetProperty("stopped").GetBoolean());
         Assert.Equal(udpPort, summary.GetProperty("udp_port").GetInt32());
         Assert.True(File.Exists(Path.Combine(_workspace.DataDirectory, "logs", "smartshare.log")));
+    }
+
+    [Fact]
+    public async Task Get_of_dev_zero_on_a_running_node_is_refused_at_once_and_does_not_grow_the_node()
+    {
+        using var hostile = new HostileFiles();
+        await using var node = BackgroundSmartShare.Start(
+            ["start", "--port", "0", "--bind", "127.0.0.1", "--api", "http://127.0.0.1:0", "--json", "--data-dir", _workspace.DataDirectory],
+            _workspace.Root,
+            _workspace.Environment);
+        var api = (await node.WaitForLineAsync(@"API on (http://127\.0\.0\.1:\d+)")).Groups[1].Value;
+        using var client = new NodeApiClient(new Uri(api), timeout: TimeSpan.FromSeconds(30));
+        using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        await client.CallAsync("status", null, limit.Token);
+        var before = ResidentKilobytes(node.ProcessId);
+
+        foreach (var uri in new[] { HostileFiles.DevZero, hostile.ZeroTorrentLink })
+        {
+            // Before the fix each of these read /dev/zero without end: gigabytes in seconds.
+            var error = await Assert.ThrowsAsync<NodeApiException>(() => client.CallAsync("get", new JsonObject { ["uri"] = uri }, limit.Token));
+            Assert.Equal(-32602, error.Code);
+            Assert.Contains("is a character device", error.Message, StringComparison.Ordinal);
+        }
+
+        var grown = ResidentKilobytes(node.ProcessId) - before;
+        Assert.True(grown < 100 * 1024, $"The node grew by {grown} kB while refusing /dev/zero.");
     }
 
     [Theory]
@@ -77,6 +106,13 @@ public sealed class NodeCommandsTests : IDisposable
     }
 
     public void Dispose() => _workspace.Dispose();
+
+    // VmRSS from /proc/PID/status, in kB.
+    private static long ResidentKilobytes(int processId)
+    {
+        var line = File.ReadLines($"/proc/{processId}/status").First(line => line.StartsWith("VmRSS:", StringComparison.Ordinal));
+        return long.Parse(line["VmRSS:".Length..].Trim().Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture);
+    }
 
     private static int FreePort()
     {

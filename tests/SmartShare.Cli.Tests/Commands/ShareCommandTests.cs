@@ -121,7 +121,9 @@ public sealed partial class ShareCommandTests(ITestOutputHelper output)
         var source = workspace.CreateRandomFile("twice.bin", 300_000);
 
         var first = await workspace.ShareForSdHashAsync(source);
-        var second = await workspace.ShareForSdHashAsync(source);
+
+        // The second share writes the same NAME.smartshare, which needs --force.
+        var second = (await workspace.RunAsync("share", source, "--force", "--json")).ShouldSucceedWithJson().GetProperty("sd_hash").GetString()!;
 
         // Each share draws a fresh random key, so the streams (and their descriptors) differ.
         Assert.NotEqual(first, second);
@@ -130,6 +132,50 @@ public sealed partial class ShareCommandTests(ITestOutputHelper output)
         Assert.NotEqual(firstPath, secondPath);
         Assert.Equal(CliWorkspace.Sha256Of(source), CliWorkspace.Sha256Of(firstPath));
         Assert.Equal(CliWorkspace.Sha256Of(source), CliWorkspace.Sha256Of(secondPath));
+    }
+
+    [Fact]
+    public async Task An_existing_out_file_is_bad_input_left_unchanged_and_nothing_is_shared()
+    {
+        using var workspace = new CliWorkspace();
+        var source = workspace.CreateRandomFile("mine.bin", 50_000);
+        var existing = Path.Combine(workspace.Root, "existing.smartshare");
+        await File.WriteAllTextAsync(existing, "keep me");
+
+        var result = await workspace.RunAsync("share", source, "--out", existing, "--json");
+
+        var message = result.ShouldFailWith(2, "bad_input");
+        Assert.Contains($"\"{existing}\" already exists", message, StringComparison.Ordinal);
+        Assert.Contains("--force", message, StringComparison.Ordinal);
+        Assert.Equal("keep me", await File.ReadAllTextAsync(existing));
+        Assert.Empty(workspace.BlobFolderFileNames());
+    }
+
+    [Fact]
+    public async Task With_force_an_existing_out_file_is_replaced()
+    {
+        using var workspace = new CliWorkspace();
+        var source = workspace.CreateRandomFile("mine.bin", 50_000);
+        var existing = Path.Combine(workspace.Root, "existing.smartshare");
+        await File.WriteAllTextAsync(existing, "replace me");
+
+        var shared = (await workspace.RunAsync("share", source, "--out", existing, "--force", "--json")).ShouldSucceedWithJson();
+
+        Assert.Equal(existing, shared.GetProperty("smartshare").GetString());
+        Assert.Contains(shared.GetProperty("sd_hash").GetString()!, await File.ReadAllTextAsync(existing), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_fifo_is_refused_at_once_as_a_bad_source()
+    {
+        using var workspace = new CliWorkspace();
+        using var hostile = new HostileFiles();
+
+        var result = await workspace.RunAsync("share", hostile.Fifo, "--json");
+
+        var message = result.ShouldFailWith(1, "bad_source");
+        Assert.Contains("is a FIFO (named pipe)", message, StringComparison.Ordinal);
+        Assert.Empty(workspace.BlobFolderFileNames());
     }
 
     [Fact]

@@ -1,6 +1,7 @@
 using SmartShare.Lbry.Blobs;
 using SmartShare.Lbry.Streams;
 using SmartShare.Lbry.Tests.Support;
+using SmartShare.Tests.Shared;
 
 namespace SmartShare.Lbry.Tests.Streams;
 
@@ -164,6 +165,31 @@ public sealed class StreamRoundTripTests : IDisposable
             () => new StreamEncryptor(_storage, SecureRandomSource.Instance).CreateAsync(_temp.Path));
 
         Assert.Contains("folder", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("fifo")]
+    [InlineData("dev-zero")]
+    [InlineData("proc-environ")]
+    [InlineData("link-to-dev-zero")]
+    [InlineData("socket")]
+    public async Task A_path_that_is_not_a_regular_file_is_refused_at_once_naming_it_and_stores_nothing(string kind)
+    {
+        using var files = new HostileFiles();
+        var path = kind switch
+        {
+            "fifo" => files.Fifo,
+            "dev-zero" => HostileFiles.DevZero,
+            "proc-environ" => HostileFiles.ProcEnviron,
+            "link-to-dev-zero" => files.ZeroTorrentLink,
+            _ => files.SocketFile,
+        };
+
+        var error = await Assert.ThrowsAsync<StreamSourceException>(
+            () => new StreamEncryptor(_storage, SecureRandomSource.Instance).CreateAsync(path)).WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.Contains($"\"{path}\" is ", error.Message, StringComparison.Ordinal);
+        Assert.Empty(_storage.Blobs.List());
     }
 
     [Fact]
