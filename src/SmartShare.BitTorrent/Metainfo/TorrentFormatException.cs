@@ -20,4 +20,10 @@ public sealed class TorrentFormatException : FormatException
         : base(message, innerException)
     {
     }
+
+    /// <summary>
+    /// What is wrong, in a sentence that quotes nothing from the data (or null when the message cannot be told without
+    /// it), for callers that must not echo a local file's content.
+    /// </summary>
+    public string? ContentFreeReason { get; init; }
 }

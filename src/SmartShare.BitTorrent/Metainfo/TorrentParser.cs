@@ -100,7 +100,7 @@ public static class TorrentParser
         var name = PreferredText(info, "name", "the torrent's name");
         if (TorrentPaths.IsUnsafe(name, out var nameProblem))
         {
-            throw new TorrentFormatException($"The torrent's name {nameProblem}.");
+            throw new TorrentFormatException($"The torrent's name {nameProblem}.") { ContentFreeReason = $"the torrent's name {TorrentPaths.ContentFreeProblem(name)}" };
         }
 
         if (!info.TryGetValue("pieces", out var piecesValue))
@@ -230,7 +230,10 @@ public static class TorrentParser
         {
             if (TorrentPaths.IsUnsafe(components[c], out var problem))
             {
-                throw new TorrentFormatException($"Component {c} of the path of {where} {problem}.");
+                throw new TorrentFormatException($"Component {c} of the path of {where} {problem}.")
+                {
+                    ContentFreeReason = $"a file path in it {TorrentPaths.ContentFreeProblem(components[c])}",
+                };
             }
         }
 

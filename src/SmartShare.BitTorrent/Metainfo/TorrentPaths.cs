@@ -30,6 +30,20 @@ public static class TorrentPaths
         return problem is not null;
     }
 
+    /// <summary>Why <paramref name="component"/> is unsafe, quoting nothing of it but the fixed names "." and "..".</summary>
+    public static string ContentFreeProblem(string component)
+    {
+        ArgumentNullException.ThrowIfNull(component);
+        return component switch
+        {
+            "" => "is empty",
+            "." or ".." => $"is \"{component}\", which would leave its folder",
+            _ when component.AsSpan().IndexOfAny('/', '\\') >= 0 => "contains a path separator, which could leave its folder",
+            _ when HasControlCharacter(component) => "contains a control character",
+            _ => $"is longer than {TorrentLimits.MaxComponentBytes} UTF-8 bytes",
+        };
+    }
+
     /// <summary>
     /// The full path where <paramref name="file"/> of <paramref name="torrent"/> belongs under
     /// <paramref name="downloadDirectory"/>: <c>DIR/NAME</c> for a single-file torrent, <c>DIR/NAME/a/b</c> otherwise.

@@ -64,35 +64,28 @@ public sealed partial class TorrentManager(
             DhtPort = _dht?.LocalEndPoint.Port,
             OnDhtNode = endPoint => _dht?.AddNode(endPoint),
         };
-        var client = new BitTorrentClient(
-            new BitTorrentClientOptions
+        // With port 0 the TCP listener picks a free number, which the DHT then needs on UDP too: when another program
+        // holds that number on UDP, take another rather than fail the start.
+        for (var attempt = 1; ; attempt++)
+        {
+            var client = await StartClientAsync(current);
+            if (!current.BtDht)
             {
-                ListenEndPoint = new IPEndPoint(IPAddress.Parse(current.BindAddress), current.BtPort),
-                SessionOptions = _sessionOptions,
-                Log = message => LogEngine(logger, message),
-                Http = Http,
-            },
-            random);
-        try
-        {
-            client.Start();
-        }
-        catch (SocketException ex)
-        {
-            await client.DisposeAsync();
-            throw new NodeStartException(
-                $"Cannot listen on TCP {current.BindAddress}:{current.BtPort} for BitTorrent peers: {ex.Message}. Is another client running? Choose another port with --bt-port or the 'bt_port' setting.", ex);
-        }
+                _client = client;
+                break;
+            }
 
-        _client = client;
-        LogListening(logger, client.LocalEndPoint);
-        if (current.BtDht)
-        {
             var dhtEndPoint = new IPEndPoint(client.LocalEndPoint.Address, client.LocalEndPoint.Port);
             try
             {
                 var bootstrap = await NodeHost.ResolveEndPointsAsync(current.BtBootstrap, NodeSettingKeys.BtBootstrap, cancellationToken);
                 _dht = TorrentDht.Start(dhtEndPoint, bootstrap, current.AllowLan, store.DatabasePath, time, random, logger);
+                _client = client;
+                break;
+            }
+            catch (SocketException) when (current.BtPort == 0 && attempt < 10)
+            {
+                await client.DisposeAsync();
             }
             catch (SocketException ex)
             {
@@ -102,6 +95,7 @@ public sealed partial class TorrentManager(
             }
         }
 
+        LogListening(logger, _client.LocalEndPoint);
         foreach (var record in store.List().Where(r => r.Status is FileStatus.Downloading or FileStatus.Completed))
         {
             try
@@ -344,6 +338,30 @@ public sealed partial class TorrentManager(
         }
 
         return removed || record is not null;
+    }
+
+    private async Task<BitTorrentClient> StartClientAsync(NodeSettings current)
+    {
+        var client = new BitTorrentClient(
+            new BitTorrentClientOptions
+            {
+                ListenEndPoint = new IPEndPoint(IPAddress.Parse(current.BindAddress), current.BtPort),
+                SessionOptions = _sessionOptions,
+                Log = message => LogEngine(logger, message),
+                Http = Http,
+            },
+            random);
+        try
+        {
+            client.Start();
+            return client;
+        }
+        catch (SocketException ex)
+        {
+            await client.DisposeAsync();
+            throw new NodeStartException(
+                $"Cannot listen on TCP {current.BindAddress}:{current.BtPort} for BitTorrent peers: {ex.Message}. Is another client running? Choose another port with --bt-port or the 'bt_port' setting.", ex);
+        }
     }
 
     private TorrentSession StartSession(Torrent torrent, TorrentRecord record, IReadOnlyList<IPEndPoint> peers, Bitfield? verified)

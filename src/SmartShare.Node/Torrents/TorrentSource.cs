@@ -49,23 +49,28 @@ public static class TorrentSource
 
         // Refuses all but a small regular file (no FIFO wait, no endless device), reading no more than the cap.
         var bytes = LocalFile.ReadAllWithin(text, TorrentLimits.MaxMetainfoBytes, "a .torrent file");
-        Check(bytes, $"\"{text}\" is not a .torrent file");
+        Check(bytes, $"\"{text}\"");
         return bytes;
     }
 
     // Parses once here so a bad file is refused in our own words: the parser's sentences may quote names or bytes
     // from the file, and whoever calls the API must not read a local file (or a URL's answer) through them.
-    private static void Check(byte[] bytes, string notATorrent)
+    private static void Check(byte[] bytes, string source)
     {
         try
         {
             TorrentParser.Parse(bytes);
         }
+        catch (TorrentFormatException ex) when (ex.ContentFreeReason is { } reason)
+        {
+            // A torrent, but a hostile one (a path that would leave the download folder …): say what, quoting nothing.
+            throw new FormatException($"{source} is a torrent SmartShare refuses: {reason}.", ex);
+        }
         catch (TorrentFormatException ex)
         {
             throw new FormatException(ex.InnerException is BencodeFormatException
-                ? $"{notATorrent}: it is not bencoded data."
-                : $"{notATorrent}: it is bencoded, but a field a v1 torrent needs (info, name, piece length, pieces, length or files …) is missing, of the wrong type or out of range.");
+                ? $"{source} is not a .torrent file: it is not bencoded data."
+                : $"{source} is not a .torrent file: it is bencoded, but a field a v1 torrent needs (info, name, piece length, pieces, length or files …) is missing, of the wrong type or out of range.");
         }
     }
 
@@ -96,7 +101,7 @@ public static class TorrentSource
             }
 
             var bytes = buffer.ToArray();
-            Check(bytes, $"{uri} did not send a .torrent file");
+            Check(bytes, uri.ToString());
             return bytes;
         }
         catch (HttpRequestException ex)
