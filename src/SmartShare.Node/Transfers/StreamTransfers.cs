@@ -32,9 +32,11 @@ internal sealed class StreamTransfers(DownloadManager downloads) : ITransferNetw
     {
         var progress = active?.Download.Progress;
         var path = active?.Download.OutputPath ?? record.Path;
-        var completedSize = record.Status == FileStatus.Completed && path is not null && File.Exists(path) ? new FileInfo(path).Length : (long?)null;
-        var total = progress is { BytesTotal: > 0 } ? progress.BytesTotal : completedSize;
-        var have = progress?.BytesHave ?? completedSize ?? 0;
+        // While it runs a download counts blob bytes (padding included); once the file is written its size is the truth.
+        var finished = record.Status == FileStatus.Completed || progress?.State == StreamDownloadState.Completed;
+        var completedSize = finished && path is not null && File.Exists(path) ? new FileInfo(path).Length : (long?)null;
+        var total = completedSize ?? (progress is { BytesTotal: > 0 } ? progress.BytesTotal : null);
+        var have = completedSize ?? progress?.BytesHave ?? 0;
         var name = active?.Download.Descriptor?.StreamName ?? record.StreamName;
         var state = progress?.State switch
         {
