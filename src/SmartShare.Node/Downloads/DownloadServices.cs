@@ -21,6 +21,9 @@ public static class DownloadServices
         services.AddSingleton<Torrents.TorrentManager>();
         services.AddHostedService(provider => provider.GetRequiredService<Torrents.TorrentManager>());
         services.AddSingleton<IStatusContributor>(provider => provider.GetRequiredService<Torrents.TorrentManager>());
+        services.AddSingleton<Transfers.ITransferNetwork, Transfers.StreamTransfers>();
+        services.AddSingleton<Transfers.ITransferNetwork, Transfers.TorrentTransfers>();
+        services.AddSingleton<Transfers.TransferManager>();
         services.AddSingleton<IRpcMethodProvider, FileRpcMethods>();
         return services;
     }

@@ -12,13 +12,14 @@ using SmartShare.Node.Api;
 using SmartShare.Node.Hosting;
 using SmartShare.Node.Shares;
 using SmartShare.Node.Torrents;
+using SmartShare.Node.Transfers;
 using SmartShare.Storage;
 
 namespace SmartShare.Node.Downloads;
 
 /// <summary><c>get</c>, <c>stream_create</c>, <c>file_list</c> and <c>file_delete</c>: the node's files.</summary>
 internal sealed class FileRpcMethods(
-    DownloadManager downloads, TorrentManager torrents, NodeRuntime runtime, LbryStorage storage, LbryDhtService dht, TimeProvider time) : IRpcMethodProvider
+    DownloadManager downloads, TorrentManager torrents, TransferManager transfers, NodeRuntime runtime, LbryStorage storage, LbryDhtService dht, TimeProvider time) : IRpcMethodProvider
 {
     private const int DefaultGetTimeoutSeconds = 60;
 
@@ -33,10 +34,10 @@ internal sealed class FileRpcMethods(
             "stream_create",
             "Shares a file ({\"file_path\", \"private\"?, \"advertise\"?: [\"host[:port]\"], \"smartshare_path\"?, \"torrent\"?: false, \"torrent_path\"?, \"trackers\"?: [url], \"overwrite\"?: false}): creates its stream, lists it, announces it unless private, and writes its .smartshare file; with torrent, also makes a torrent (of a file or a folder), seeds it and writes the .torrent file. file_path must be a regular file (or, with torrent, a folder of them). An existing smartshare_path or torrent_path is refused before any work unless overwrite is true.",
             StreamCreateAsync);
-        methods.Add("file_list", "Files and torrents downloaded, downloading and shared ({\"sd_hash\"?, \"info_hash\"?, \"page\"?, \"page_size\"?}).", FileList);
+        methods.Add("file_list", "Transfers (streams and torrents) downloaded, downloading and shared ({\"key\"? or \"sd_hash\"? or \"info_hash\"?, \"page\"?, \"page_size\"?}).", FileList);
         methods.Add(
             "file_delete",
-            "Removes a file or torrent from the list and stops its transfer ({\"sd_hash\" or \"info_hash\", \"delete_from_download_dir\"?: false}); blobs stay in the store.",
+            "Stops a transfer and removes it from the list ({\"key\", \"sd_hash\" or \"info_hash\", \"delete_from_download_dir\"?: false}); a stream's blobs stay in the store.",
             FileDeleteAsync);
     }
 
@@ -101,7 +102,7 @@ internal sealed class FileRpcMethods(
         }
 
         var record = downloads.Find(sdHash) ?? throw new JsonRpcException(JsonRpcErrorCodes.ServerError, $"The download of {sdHash} ended before it was listed.");
-        return FileView.ToJson(record, downloads.Active(sdHash), runtime.StreamLinks);
+        return View(transfers.Find(TransferKey.Of(record.SdHash))!);
     }
 
     private JsonObject GetMagnet(string magnet, string? directory, List<IPEndPoint> peers)
@@ -109,7 +110,7 @@ internal sealed class FileRpcMethods(
         try
         {
             var record = torrents.AddMagnet(magnet, directory, peers);
-            return TorrentView.ToJson(record, torrents.Session(record.InfoHash), runtime.StreamLinks);
+            return View(transfers.Find(TransferKey.Of(record.InfoHash))!);
         }
         catch (Exception ex) when (ex is FormatException or TorrentStorageException or ArgumentException or IOException or UnauthorizedAccessException)
         {
@@ -125,7 +126,7 @@ internal sealed class FileRpcMethods(
             var session = torrents.Add(metainfo, directory, peers);
             var record = torrents.Find(session.InfoHash)
                 ?? throw new JsonRpcException(JsonRpcErrorCodes.ServerError, $"The torrent {session.InfoHash} ended before it was listed.");
-            return TorrentView.ToJson(record, session, runtime.StreamLinks);
+            return View(transfers.Find(TransferKey.Of(record.InfoHash))!);
         }
         catch (Exception ex) when (ex is FormatException or TorrentStorageException or ArgumentException or IOException or UnauthorizedAccessException)
         {
@@ -165,7 +166,7 @@ internal sealed class FileRpcMethods(
                 BitTorrent = torrentForm,
             };
             var record = downloads.Find(created.SdHash)!;
-            var view = FileView.ToJson(record, null, runtime.StreamLinks);
+            var view = View(transfers.Find(TransferKey.Of(record.SdHash))!);
             view["size"] = created.Size;
             view["blobs_in_stream"] = created.Descriptor.DataBlobCount;
             view["stream_hash"] = created.Descriptor.StreamHash;
@@ -262,70 +263,50 @@ internal sealed class FileRpcMethods(
 
     private Task<JsonNode?> FileList(RpcParams parameters, CancellationToken cancellationToken)
     {
-        if (parameters.Has("info_hash"))
-        {
-            var hash = ReadInfoHash(parameters);
-            var torrent = torrents.Find(hash);
-            var one = torrent is null ? new List<JsonObject>() : [TorrentView.ToJson(torrent, torrents.Session(hash), runtime.StreamLinks)];
-            return Task.FromResult<JsonNode?>(RpcPage.Of(parameters, one, item => item));
-        }
-
-        if (!parameters.Has("sd_hash"))
-        {
-            var all = downloads.List().Select(record => FileView.ToJson(record, downloads.Active(record.SdHash), runtime.StreamLinks))
-                .Concat(torrents.List().Select(record => TorrentView.ToJson(record, torrents.Session(record.InfoHash), runtime.StreamLinks)))
-                .ToList();
-            return Task.FromResult<JsonNode?>(RpcPage.Of(parameters, all, item => item));
-        }
-
-        IReadOnlyList<FileRecord> records;
-        if (parameters.Has("sd_hash"))
-        {
-            var record = downloads.Find(parameters.GetBlobHash("sd_hash"));
-            records = record is null ? [] : [record];
-        }
-        else
-        {
-            records = downloads.List();
-        }
-
-        return Task.FromResult<JsonNode?>(RpcPage.Of(
-            parameters, records, record => FileView.ToJson(record, downloads.Active(record.SdHash), runtime.StreamLinks)));
+        IReadOnlyList<Transfer> found = ReadKey(parameters, required: false) is { } key
+            ? transfers.Find(key) is { } one ? [one] : []
+            : transfers.List();
+        return Task.FromResult<JsonNode?>(RpcPage.Of(parameters, found, View));
     }
 
     private async Task<JsonNode?> FileDeleteAsync(RpcParams parameters, CancellationToken cancellationToken)
     {
-        if (parameters.Has("info_hash"))
-        {
-            var hash = ReadInfoHash(parameters);
-            try
-            {
-                return await torrents.DeleteAsync(hash, parameters.GetBoolean("delete_from_download_dir", false));
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-            {
-                throw new JsonRpcException(JsonRpcErrorCodes.ServerError, $"The torrent {hash} was removed, but its files could not all be deleted: {ex.Message}");
-            }
-        }
-
-        var sdHash = parameters.GetBlobHash("sd_hash");
-        var deleteFile = parameters.GetBoolean("delete_from_download_dir", false);
+        var key = ReadKey(parameters, required: true)!.Value;
         try
         {
-            return await downloads.DeleteAsync(sdHash, deleteFile, cancellationToken);
+            return await transfers.RemoveAsync(key, parameters.GetBoolean("delete_from_download_dir", false), cancellationToken);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            throw new JsonRpcException(JsonRpcErrorCodes.ServerError, $"Removed nothing: the file of {sdHash} could not be deleted: {ex.Message}");
+            throw new JsonRpcException(JsonRpcErrorCodes.ServerError, $"The files of {key} could not all be deleted: {ex.Message}");
         }
     }
 
-    private static InfoHash ReadInfoHash(RpcParams parameters)
+    private JsonObject View(Transfer transfer) =>
+        TransferView.ToJson(transfer, transfers.Network(transfer.Key).Describe(transfer.Key, runtime.StreamLinks));
+
+    /// <summary>The transfer a call names: "key" (either hash), or lbrynet's "sd_hash", or "info_hash".</summary>
+    private static TransferKey? ReadKey(RpcParams parameters, bool required)
     {
-        var text = parameters.GetString("info_hash");
-        return InfoHash.TryParse(text, out var hash)
-            ? hash
-            : throw JsonRpcException.InvalidParams($"The parameter 'info_hash' must be 40 hex digits, not '{text}'.");
+        foreach (var name in (string[])["key", "sd_hash", "info_hash"])
+        {
+            if (!parameters.Has(name))
+            {
+                continue;
+            }
+
+            var text = parameters.GetString(name);
+            return TransferKey.TryParse(text, out var key) && (name == "key" || (name == "sd_hash") == (key.Network == TransferNetwork.Stream))
+                ? key
+                : throw JsonRpcException.InvalidParams(name switch
+                {
+                    "sd_hash" => $"The parameter 'sd_hash' must be 96 hex digits, not '{text}'.",
+                    "info_hash" => $"The parameter 'info_hash' must be 40 hex digits, not '{text}'.",
+                    _ => $"The parameter 'key' must be an sd hash (96 hex digits) or an info hash (40 hex digits), not '{text}'.",
+                });
+        }
+
+        return required ? throw JsonRpcException.InvalidParams("Name the transfer: 'key' (an sd hash or an info hash), 'sd_hash' or 'info_hash'.") : null;
     }
 
     private static List<string> ReadStrings(RpcParams parameters, string name)

@@ -6,27 +6,13 @@ using SmartShare.Storage;
 
 namespace SmartShare.Node.Downloads;
 
-/// <summary>The node's file list in SQLite (table <c>files</c>), so downloads survive a restart.</summary>
+/// <summary>The node's streams in SQLite (the stream rows of the <c>transfers</c> table), so downloads survive a restart.</summary>
 public sealed class FileStore
 {
-    private static readonly string[] Schema =
-    [
-        """
-        CREATE TABLE files (
-            sd_hash TEXT PRIMARY KEY,
-            kind TEXT NOT NULL,
-            status TEXT NOT NULL,
-            download_directory TEXT,
-            path TEXT,
-            stream_name TEXT,
-            error TEXT,
-            peers TEXT NOT NULL DEFAULT '',
-            added_at INTEGER NOT NULL,
-            completed_at INTEGER
-        )
-        """,
-        "ALTER TABLE files ADD COLUMN private INTEGER NOT NULL DEFAULT 0",
-    ];
+    // The stream rows under the column names the record reader knows.
+    private const string Select =
+        "SELECT key AS sd_hash, direction AS kind, status, download_directory, path, name AS stream_name, error, peers, added_at, completed_at, private " +
+        "FROM transfers WHERE network = 'stream'";
 
     private readonly SqliteDatabase _database;
 
@@ -35,8 +21,7 @@ public sealed class FileStore
         _database = database;
     }
 
-    public static FileStore Open(string dataDirectory) =>
-        new(SqliteDatabase.Open(Path.Combine(Path.GetFullPath(dataDirectory), LbryStorage.DatabaseFileName), "node_files", Schema));
+    public static FileStore Open(string dataDirectory) => new(Transfers.TransferDatabase.Open(dataDirectory));
 
     /// <summary>Adds an entry or, for a known sd hash, replaces its state (a failed download asked for again).</summary>
     public void Upsert(FileRecord record)
@@ -45,11 +30,11 @@ public sealed class FileStore
         using var connection = _database.OpenConnection();
         using var command = connection.CreateCommand();
         command.CommandText =
-            "INSERT INTO files (sd_hash, kind, status, download_directory, path, stream_name, error, peers, added_at, completed_at, private) " +
-            "VALUES ($sd, $kind, $status, $dir, $path, $name, $error, $peers, $added, $completed, $private) " +
-            "ON CONFLICT(sd_hash) DO UPDATE SET kind = excluded.kind, status = excluded.status, download_directory = excluded.download_directory, " +
-            "path = excluded.path, stream_name = COALESCE(excluded.stream_name, files.stream_name), error = excluded.error, peers = excluded.peers, " +
-            "completed_at = excluded.completed_at, private = MAX(files.private, excluded.private)";
+            "INSERT INTO transfers (key, network, direction, status, download_directory, path, name, error, peers, added_at, completed_at, private) " +
+            "VALUES ($sd, 'stream', $kind, $status, $dir, $path, $name, $error, $peers, $added, $completed, $private) " +
+            "ON CONFLICT(key) DO UPDATE SET direction = excluded.direction, status = excluded.status, download_directory = excluded.download_directory, " +
+            "path = excluded.path, name = COALESCE(excluded.name, transfers.name), error = excluded.error, peers = excluded.peers, " +
+            "completed_at = excluded.completed_at, private = MAX(transfers.private, excluded.private)";
         command.Parameters.AddWithValue("$sd", record.SdHash.ToString());
         command.Parameters.AddWithValue("$kind", record.Kind.ToString().ToLowerInvariant());
         command.Parameters.AddWithValue("$status", record.Status.ToString().ToLowerInvariant());
@@ -68,7 +53,7 @@ public sealed class FileStore
     {
         using var connection = _database.OpenConnection();
         using var command = connection.CreateCommand();
-        command.CommandText = "SELECT * FROM files WHERE sd_hash = $sd";
+        command.CommandText = $"{Select} AND key = $sd";
         command.Parameters.AddWithValue("$sd", sdHash.ToString());
         using var reader = command.ExecuteReader();
         return reader.Read() ? Read(reader) : null;
@@ -79,7 +64,7 @@ public sealed class FileStore
     {
         using var connection = _database.OpenConnection();
         using var command = connection.CreateCommand();
-        command.CommandText = "SELECT * FROM files ORDER BY added_at, sd_hash";
+        command.CommandText = $"{Select} ORDER BY added_at, key";
         using var reader = command.ExecuteReader();
         var records = new List<FileRecord>();
         while (reader.Read())
@@ -95,7 +80,7 @@ public sealed class FileStore
     {
         using var connection = _database.OpenConnection();
         using var command = connection.CreateCommand();
-        command.CommandText = "SELECT private FROM files WHERE sd_hash = $sd";
+        command.CommandText = "SELECT private FROM transfers WHERE network = 'stream' AND key = $sd";
         command.Parameters.AddWithValue("$sd", sdHash.ToString());
         return command.ExecuteScalar() is long flag && flag != 0;
     }
@@ -104,7 +89,7 @@ public sealed class FileStore
     {
         using var connection = _database.OpenConnection();
         using var command = connection.CreateCommand();
-        command.CommandText = "DELETE FROM files WHERE sd_hash = $sd";
+        command.CommandText = "DELETE FROM transfers WHERE network = 'stream' AND key = $sd";
         command.Parameters.AddWithValue("$sd", sdHash.ToString());
         return command.ExecuteNonQuery() > 0;
     }

@@ -29,31 +29,13 @@ public sealed record TorrentRecord(
     public bool AwaitingMetadata => TotalLength < 0;
 }
 
-/// <summary>The node's torrents in SQLite (table <c>torrents</c>, with the .torrent bytes), so they survive a restart.</summary>
+/// <summary>The node's torrents in SQLite (the torrent rows of the <c>transfers</c> table, with the .torrent bytes), so they survive a restart.</summary>
 public sealed class TorrentStore
 {
-    private static readonly string[] Schema =
-    [
-        """
-        CREATE TABLE torrents (
-            info_hash TEXT PRIMARY KEY,
-            name TEXT NOT NULL,
-            kind TEXT NOT NULL,
-            status TEXT NOT NULL,
-            download_directory TEXT NOT NULL,
-            root_name TEXT NOT NULL,
-            total_length INTEGER NOT NULL,
-            error TEXT,
-            peers TEXT NOT NULL DEFAULT '',
-            added_at INTEGER NOT NULL,
-            completed_at INTEGER,
-            metainfo BLOB NOT NULL
-        )
-        """,
-
-        // Torrents added by magnet link: the link is kept, and the metainfo is empty until the metadata arrives.
-        "ALTER TABLE torrents ADD COLUMN magnet TEXT",
-    ];
+    // The torrent rows under the column names the record reader knows.
+    private const string Select =
+        "SELECT key AS info_hash, name, direction AS kind, status, download_directory, path AS root_name, total_length, error, peers, added_at, completed_at, magnet " +
+        "FROM transfers WHERE network = 'torrent'";
 
     private readonly SqliteDatabase _database;
 
@@ -65,8 +47,7 @@ public sealed class TorrentStore
     /// <summary>The database file shared with the rest of the node.</summary>
     public string DatabasePath => _database.Path;
 
-    public static TorrentStore Open(string dataDirectory) =>
-        new(SqliteDatabase.Open(Path.Combine(Path.GetFullPath(dataDirectory), LbryStorage.DatabaseFileName), "node_torrents", Schema));
+    public static TorrentStore Open(string dataDirectory) => new(Transfers.TransferDatabase.Open(dataDirectory));
 
     /// <summary>
     /// Adds a torrent with its metainfo, or updates the state of a known one (the metainfo is kept unless the known
@@ -78,14 +59,14 @@ public sealed class TorrentStore
         using var connection = _database.OpenConnection();
         using var command = connection.CreateCommand();
         command.CommandText =
-            "INSERT INTO torrents (info_hash, name, kind, status, download_directory, root_name, total_length, error, peers, added_at, completed_at, metainfo, magnet) " +
-            "VALUES ($hash, $name, $kind, $status, $dir, $root, $total, $error, $peers, $added, $completed, $metainfo, $magnet) " +
-            "ON CONFLICT(info_hash) DO UPDATE SET kind = excluded.kind, status = excluded.status, download_directory = excluded.download_directory, " +
-            "root_name = excluded.root_name, error = excluded.error, peers = excluded.peers, completed_at = excluded.completed_at, " +
-            "name = CASE WHEN length(torrents.metainfo) = 0 THEN excluded.name ELSE torrents.name END, " +
-            "total_length = CASE WHEN length(torrents.metainfo) = 0 THEN excluded.total_length ELSE torrents.total_length END, " +
-            "metainfo = CASE WHEN length(torrents.metainfo) = 0 THEN excluded.metainfo ELSE torrents.metainfo END, " +
-            "magnet = coalesce(excluded.magnet, torrents.magnet)";
+            "INSERT INTO transfers (key, network, name, direction, status, download_directory, path, total_length, error, peers, added_at, completed_at, metainfo, magnet) " +
+            "VALUES ($hash, 'torrent', $name, $kind, $status, $dir, $root, $total, $error, $peers, $added, $completed, $metainfo, $magnet) " +
+            "ON CONFLICT(key) DO UPDATE SET direction = excluded.direction, status = excluded.status, download_directory = excluded.download_directory, " +
+            "path = excluded.path, error = excluded.error, peers = excluded.peers, completed_at = excluded.completed_at, " +
+            "name = CASE WHEN length(transfers.metainfo) = 0 THEN excluded.name ELSE transfers.name END, " +
+            "total_length = CASE WHEN length(transfers.metainfo) = 0 THEN excluded.total_length ELSE transfers.total_length END, " +
+            "metainfo = CASE WHEN length(transfers.metainfo) = 0 THEN excluded.metainfo ELSE transfers.metainfo END, " +
+            "magnet = coalesce(excluded.magnet, transfers.magnet)";
         command.Parameters.AddWithValue("$hash", record.InfoHash.ToString());
         command.Parameters.AddWithValue("$name", record.Name);
         command.Parameters.AddWithValue("$kind", record.Kind.ToString().ToLowerInvariant());
@@ -109,7 +90,7 @@ public sealed class TorrentStore
         using var connection = _database.OpenConnection();
         using var command = connection.CreateCommand();
         command.CommandText =
-            "UPDATE torrents SET kind = $kind, status = $status, error = $error, peers = $peers, completed_at = $completed WHERE info_hash = $hash";
+            "UPDATE transfers SET direction = $kind, status = $status, error = $error, peers = $peers, completed_at = $completed WHERE network = 'torrent' AND key = $hash";
         command.Parameters.AddWithValue("$hash", record.InfoHash.ToString());
         command.Parameters.AddWithValue("$kind", record.Kind.ToString().ToLowerInvariant());
         command.Parameters.AddWithValue("$status", record.Status.ToString().ToLowerInvariant());
@@ -123,7 +104,7 @@ public sealed class TorrentStore
     {
         using var connection = _database.OpenConnection();
         using var command = connection.CreateCommand();
-        command.CommandText = "SELECT * FROM torrents WHERE info_hash = $hash";
+        command.CommandText = $"{Select} AND key = $hash";
         command.Parameters.AddWithValue("$hash", infoHash.ToString());
         using var reader = command.ExecuteReader();
         return reader.Read() ? Read(reader) : null;
@@ -134,7 +115,7 @@ public sealed class TorrentStore
     {
         using var connection = _database.OpenConnection();
         using var command = connection.CreateCommand();
-        command.CommandText = "SELECT metainfo FROM torrents WHERE info_hash = $hash";
+        command.CommandText = "SELECT metainfo FROM transfers WHERE network = 'torrent' AND key = $hash";
         command.Parameters.AddWithValue("$hash", infoHash.ToString());
         return command.ExecuteScalar() is byte[] { Length: > 0 } metainfo ? metainfo : null;
     }
@@ -144,7 +125,7 @@ public sealed class TorrentStore
     {
         using var connection = _database.OpenConnection();
         using var command = connection.CreateCommand();
-        command.CommandText = "SELECT info_hash, name, kind, status, download_directory, root_name, total_length, error, peers, added_at, completed_at, magnet FROM torrents ORDER BY added_at, info_hash";
+        command.CommandText = $"{Select} ORDER BY added_at, key";
         using var reader = command.ExecuteReader();
         var records = new List<TorrentRecord>();
         while (reader.Read())
@@ -159,7 +140,7 @@ public sealed class TorrentStore
     {
         using var connection = _database.OpenConnection();
         using var command = connection.CreateCommand();
-        command.CommandText = "DELETE FROM torrents WHERE info_hash = $hash";
+        command.CommandText = "DELETE FROM transfers WHERE network = 'torrent' AND key = $hash";
         command.Parameters.AddWithValue("$hash", infoHash.ToString());
         return command.ExecuteNonQuery() > 0;
     }

@@ -1,0 +1,24 @@
+using System.Text.Json.Nodes;
+using SmartShare.Node.Streaming;
+
+namespace SmartShare.Node.Transfers;
+
+/// <summary>
+/// One network's side of the transfer model: it lists and finds its transfers in the common shape, removes them,
+/// and adds what only it shows (blob counts, pieces, trackers) to a transfer's JSON.
+/// </summary>
+public interface ITransferNetwork
+{
+    TransferNetwork Network { get; }
+
+    IReadOnlyList<Transfer> List();
+
+    Transfer? Find(TransferKey key);
+
+    /// <summary>The network's own view of the transfer (field names as lbrynet has them where they exist).</summary>
+    JsonObject Describe(TransferKey key, StreamLinks? links);
+
+    /// <summary>Stops a transfer and removes it from the list; with <paramref name="deleteData"/> its downloaded files go too.</summary>
+    /// <returns>False when there was no such transfer.</returns>
+    Task<bool> RemoveAsync(TransferKey key, bool deleteData, CancellationToken cancellationToken);
+}

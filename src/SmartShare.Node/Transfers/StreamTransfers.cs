@@ -1,0 +1,85 @@
+using System.Text.Json.Nodes;
+using SmartShare.Lbry.Blobs;
+using SmartShare.Lbry.Downloads;
+using SmartShare.Node.Downloads;
+using SmartShare.Node.Streaming;
+
+namespace SmartShare.Node.Transfers;
+
+/// <summary>The LBRY side of the transfer model: streams downloaded and shared, from the file list and the running downloads.</summary>
+internal sealed class StreamTransfers(DownloadManager downloads) : ITransferNetwork
+{
+    public TransferNetwork Network => TransferNetwork.Stream;
+
+    public IReadOnlyList<Transfer> List() => [.. downloads.List().Select(record => ToTransfer(record, downloads.Active(record.SdHash)))];
+
+    public Transfer? Find(TransferKey key) =>
+        SdHash(key) is { } sdHash && downloads.Find(sdHash) is { } record ? ToTransfer(record, downloads.Active(sdHash)) : null;
+
+    public JsonObject Describe(TransferKey key, StreamLinks? links)
+    {
+        var sdHash = SdHash(key) ?? throw new ArgumentException($"{key} is not an sd hash.", nameof(key));
+        var record = downloads.Find(sdHash) ?? throw new ArgumentException($"No stream {key} is listed.", nameof(key));
+        var view = FileView.ToJson(record, downloads.Active(sdHash), links);
+        view["type"] = "stream";
+        return view;
+    }
+
+    public async Task<bool> RemoveAsync(TransferKey key, bool deleteData, CancellationToken cancellationToken) =>
+        SdHash(key) is { } sdHash && await downloads.DeleteAsync(sdHash, deleteData, cancellationToken);
+
+    internal static Transfer ToTransfer(FileRecord record, ActiveDownload? active)
+    {
+        var progress = active?.Download.Progress;
+        var path = active?.Download.OutputPath ?? record.Path;
+        // While it runs a download counts blob bytes (padding included); once the file is written its size is the truth.
+        var finished = record.Status == FileStatus.Completed || progress?.State == StreamDownloadState.Completed;
+        var completedSize = finished && path is not null && File.Exists(path) ? new FileInfo(path).Length : (long?)null;
+        var total = completedSize ?? (progress is { BytesTotal: > 0 } ? progress.BytesTotal : null);
+        var have = completedSize ?? progress?.BytesHave ?? 0;
+        var name = active?.Download.Descriptor?.StreamName ?? record.StreamName;
+        var state = progress?.State switch
+        {
+            StreamDownloadState.Queued => TransferState.Queued,
+            StreamDownloadState.FetchingDescriptor => TransferState.FetchingMetadata,
+            StreamDownloadState.Downloading => TransferState.Downloading,
+
+            // Every local stream's blobs are served to peers: a complete one seeds.
+            StreamDownloadState.Completed => TransferState.Seeding,
+            StreamDownloadState.Failed or StreamDownloadState.Stopped when record.Status == FileStatus.Downloading => TransferState.Downloading,
+            _ => record.Status switch
+            {
+                FileStatus.Completed => TransferState.Seeding,
+                FileStatus.Failed => TransferState.Failed,
+                FileStatus.Stopped => TransferState.Stopped,
+                _ => TransferState.Queued,
+            },
+        };
+        var fileName = path is null ? name : System.IO.Path.GetFileName(path);
+        IReadOnlyList<TransferFile> files = fileName is null ? [] : [new TransferFile(0, fileName, total ?? 0, have)];
+        return new Transfer(
+            TransferKey.Of(record.SdHash),
+            name,
+            record.Kind == FileKind.Share ? TransferDirection.Share : TransferDirection.Download,
+            state,
+            new TransferProgress(
+                have,
+                total,
+                progress?.BytesReceived ?? 0,
+                null,
+                active?.BytesPerSecond ?? 0,
+                0,
+                progress?.PeersActive ?? 0,
+                progress?.PeersKnown ?? 0),
+            files,
+            record.DownloadDirectory,
+            path,
+            progress?.Error ?? record.Error,
+            record.Private,
+            record.AddedAt,
+            record.CompletedAt);
+    }
+
+    private static BlobHash? SdHash(TransferKey key) =>
+        key.Network == TransferNetwork.Stream && BlobHash.TryParse(key.Hash, out var sdHash) ? sdHash : null;
+}

@@ -1,0 +1,108 @@
+using System.Text.Json.Nodes;
+using SmartShare.BitTorrent;
+using SmartShare.BitTorrent.Engine;
+using SmartShare.Node.Downloads;
+using SmartShare.Node.Streaming;
+using SmartShare.Node.Torrents;
+
+namespace SmartShare.Node.Transfers;
+
+/// <summary>The BitTorrent side of the transfer model: torrents from the torrent list and their running sessions.</summary>
+internal sealed class TorrentTransfers(TorrentManager torrents) : ITransferNetwork
+{
+    public TransferNetwork Network => TransferNetwork.Torrent;
+
+    public IReadOnlyList<Transfer> List() => [.. torrents.List().Select(record => ToTransfer(record, torrents.Session(record.InfoHash)))];
+
+    public Transfer? Find(TransferKey key) =>
+        InfoHashOf(key) is { } hash && torrents.Find(hash) is { } record ? ToTransfer(record, torrents.Session(hash)) : null;
+
+    public JsonObject Describe(TransferKey key, StreamLinks? links)
+    {
+        var hash = InfoHashOf(key) ?? throw new ArgumentException($"{key} is not an info hash.", nameof(key));
+        var record = torrents.Find(hash) ?? throw new ArgumentException($"No torrent {key} is listed.", nameof(key));
+        return TorrentView.ToJson(record, torrents.Session(hash), links);
+    }
+
+    public async Task<bool> RemoveAsync(TransferKey key, bool deleteData, CancellationToken cancellationToken) =>
+        InfoHashOf(key) is { } hash && await torrents.DeleteAsync(hash, deleteData);
+
+    internal static Transfer ToTransfer(TorrentRecord record, TorrentSession? session)
+    {
+        var progress = session?.Progress;
+        var complete = record.Status == FileStatus.Completed;
+        var state = progress?.State switch
+        {
+            null when record.AwaitingMetadata && record.Status == FileStatus.Downloading => TransferState.FetchingMetadata,
+            TorrentState.Checking => TransferState.Checking,
+            TorrentState.Downloading => TransferState.Downloading,
+            TorrentState.Seeding => TransferState.Seeding,
+            TorrentState.Stopped when progress.Error is not null => TransferState.Failed,
+            _ => record.Status switch
+            {
+                FileStatus.Completed => TransferState.Completed,
+                FileStatus.Failed => TransferState.Failed,
+                FileStatus.Stopped => TransferState.Stopped,
+                _ => TransferState.Stopped,
+            },
+        };
+        long? total = record.AwaitingMetadata ? null : record.TotalLength;
+        var have = progress?.VerifiedBytes ?? (complete ? record.TotalLength : 0);
+        return new Transfer(
+            TransferKey.Of(record.InfoHash),
+            record.Name,
+            record.Kind == FileKind.Share ? TransferDirection.Share : TransferDirection.Download,
+            state,
+            new TransferProgress(
+                have,
+                total,
+                progress?.Downloaded ?? 0,
+                progress?.Uploaded ?? 0,
+                progress?.DownloadRate ?? 0,
+                progress?.UploadRate ?? 0,
+                progress?.Peers ?? 0,
+                progress?.Peers ?? 0),
+            Files(session, complete),
+            record.DownloadDirectory,
+            record.AwaitingMetadata ? null : Path.Combine(record.DownloadDirectory, record.RootName),
+            progress?.Error ?? record.Error,
+            session?.IsPrivate ?? false,
+            record.AddedAt,
+            record.CompletedAt);
+    }
+
+    /// <summary>Each file with the verified bytes of the pieces under it (one pass over the pieces).</summary>
+    private static List<TransferFile> Files(TorrentSession? session, bool complete)
+    {
+        if (session is null)
+        {
+            return [];
+        }
+
+        var info = session.Torrent.Info;
+        var files = info.Files;
+        var have = new long[files.Count];
+        var fileIndex = 0;
+        for (var piece = 0; piece < info.PieceCount && fileIndex < files.Count; piece++)
+        {
+            var start = (long)piece * info.PieceLength;
+            var end = start + info.GetPieceSize(piece);
+            var verified = complete || session.HasRange(start, end - start);
+            while (fileIndex < files.Count && files[fileIndex].Offset + files[fileIndex].Length <= start)
+            {
+                fileIndex++;
+            }
+
+            for (var i = fileIndex; verified && i < files.Count && files[i].Offset < end; i++)
+            {
+                var overlap = Math.Min(end, files[i].Offset + files[i].Length) - Math.Max(start, files[i].Offset);
+                have[i] += Math.Max(0, overlap);
+            }
+        }
+
+        return [.. files.Select((file, index) => new TransferFile(index, string.Join('/', file.Path), file.Length, have[index]))];
+    }
+
+    private static InfoHash? InfoHashOf(TransferKey key) =>
+        key.Network == TransferNetwork.Torrent && InfoHash.TryParse(key.Hash, out var hash) ? hash : null;
+}

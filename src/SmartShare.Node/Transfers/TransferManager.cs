@@ -1,0 +1,31 @@
+namespace SmartShare.Node.Transfers;
+
+/// <summary>
+/// Every transfer of the node, whichever network carries it: one list, lookup by key, removal. The API and the
+/// CLI go through this; only the networks' adapters (<see cref="ITransferNetwork"/>) know streams from torrents.
+/// </summary>
+public sealed class TransferManager
+{
+    private readonly Dictionary<TransferNetwork, ITransferNetwork> _networks;
+
+    public TransferManager(IEnumerable<ITransferNetwork> networks)
+    {
+        ArgumentNullException.ThrowIfNull(networks);
+        _networks = networks.ToDictionary(network => network.Network);
+    }
+
+    /// <summary>All transfers, oldest first.</summary>
+    public IReadOnlyList<Transfer> List() =>
+        [.. _networks.Values.SelectMany(network => network.List()).OrderBy(transfer => transfer.AddedAt).ThenBy(transfer => transfer.Key.Hash, StringComparer.Ordinal)];
+
+    public Transfer? Find(TransferKey key) => Network(key).Find(key);
+
+    public ITransferNetwork Network(TransferKey key) =>
+        _networks.TryGetValue(key.Network, out var network)
+            ? network
+            : throw new InvalidOperationException($"The node has no {key.Network.ToString().ToLowerInvariant()} network.");
+
+    /// <summary>Stops and unlists a transfer; with <paramref name="deleteData"/> its downloaded files go too (a shared source never).</summary>
+    public Task<bool> RemoveAsync(TransferKey key, bool deleteData, CancellationToken cancellationToken) =>
+        Network(key).RemoveAsync(key, deleteData, cancellationToken);
+}

@@ -1,0 +1,28 @@
+namespace SmartShare.Node.Transfers;
+
+/// <summary>A snapshot of a transfer's progress, the same fields for both networks.</summary>
+/// <param name="BytesHave">Verified bytes of the content held.</param>
+/// <param name="BytesTotal">The content's size, or null while unknown (metadata not there yet).</param>
+/// <param name="BytesReceived">Payload bytes received from peers since the node started.</param>
+/// <param name="BytesSent">Payload bytes sent to peers since the node started (null where not counted).</param>
+public sealed record TransferProgress(
+    long BytesHave,
+    long? BytesTotal,
+    long BytesReceived,
+    long? BytesSent,
+    double DownloadRate,
+    double UploadRate,
+    int PeersConnected,
+    int PeersKnown)
+{
+    public static TransferProgress None { get; } = new(0, null, 0, null, 0, 0, 0, 0);
+
+    /// <summary>Done as a fraction from 0 to 1, or null while the size is unknown.</summary>
+    public double? Fraction => BytesTotal is > 0 and var total ? Math.Min(1.0, (double)BytesHave / total) : BytesTotal == 0 ? 1.0 : null;
+
+    /// <summary>Time left at the current rate, or null when nothing is coming in or the size is unknown.</summary>
+    public TimeSpan? Eta =>
+        BytesTotal is { } total && DownloadRate >= 1 && total > BytesHave
+            ? TimeSpan.FromSeconds(Math.Ceiling((total - BytesHave) / DownloadRate))
+            : null;
+}
