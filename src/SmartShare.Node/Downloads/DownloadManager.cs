@@ -155,6 +155,54 @@ public sealed partial class DownloadManager(
     }
 
     /// <summary>
+    /// Stops a running download and keeps it listed as stopped, with the blobs it has; <see cref="Resume"/> goes on.
+    /// </summary>
+    /// <returns>False when no such stream is listed.</returns>
+    /// <exception cref="InvalidOperationException">The stream is complete (its blobs are served as long as it is listed).</exception>
+    public async Task<bool> PauseAsync(BlobHash sdHash, CancellationToken cancellationToken)
+    {
+        var record = files.Find(sdHash);
+        if (record is null)
+        {
+            return false;
+        }
+
+        if (_active.TryGetValue(sdHash, out var active))
+        {
+            await active.Cancel.CancelAsync();
+            await active.Completion.WaitAsync(cancellationToken).ContinueWith(_ => { }, TaskScheduler.Default);
+            return true;
+        }
+
+        if (record.Status == FileStatus.Completed)
+        {
+            throw new InvalidOperationException(
+                $"The stream {sdHash} is complete; its blobs are served while it is listed. Remove it (file_delete) to stop sharing it.");
+        }
+
+        files.Upsert(record with { Status = FileStatus.Stopped });
+        return true;
+    }
+
+    /// <summary>Starts a stopped or failed download again; a running or complete one is left as it is.</summary>
+    /// <returns>False when no such stream is listed.</returns>
+    public bool Resume(BlobHash sdHash)
+    {
+        var record = files.Find(sdHash);
+        if (record is null)
+        {
+            return false;
+        }
+
+        if (record.Kind == FileKind.Download && record.Status != FileStatus.Completed)
+        {
+            Start(sdHash, record.DownloadDirectory, record.Peers, record.Private);
+        }
+
+        return true;
+    }
+
+    /// <summary>
     /// Removes a stream from the list, stopping its download; with <paramref name="deleteFile"/> the downloaded file
     /// goes too (a shared file's source is never deleted). The blobs stay in the store and keep being served.
     /// </summary>

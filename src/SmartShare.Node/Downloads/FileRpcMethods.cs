@@ -36,6 +36,10 @@ internal sealed class FileRpcMethods(
             StreamCreateAsync);
         methods.Add("file_list", "Transfers (streams and torrents) downloaded, downloading and shared ({\"key\"? or \"sd_hash\"? or \"info_hash\"?, \"page\"?, \"page_size\"?}).", FileList);
         methods.Add(
+            "file_set_status",
+            "Pauses or resumes a transfer ({\"key\", \"sd_hash\" or \"info_hash\", \"status\": \"stop\" or \"start\"}); a stopped one keeps what it has and fetches only the rest when started.",
+            FileSetStatusAsync);
+        methods.Add(
             "file_delete",
             "Stops a transfer and removes it from the list ({\"key\", \"sd_hash\" or \"info_hash\", \"delete_from_download_dir\"?: false}); a stream's blobs stay in the store.",
             FileDeleteAsync);
@@ -280,6 +284,35 @@ internal sealed class FileRpcMethods(
         {
             throw new JsonRpcException(JsonRpcErrorCodes.ServerError, $"The files of {key} could not all be deleted: {ex.Message}");
         }
+    }
+
+    // lbrynet's file_set_status: "stop" pauses, "start" resumes; the answer is the transfer as it stands then.
+    private async Task<JsonNode?> FileSetStatusAsync(RpcParams parameters, CancellationToken cancellationToken)
+    {
+        var key = ReadKey(parameters, required: true)!.Value;
+        var status = parameters.GetString("status");
+        bool found;
+        try
+        {
+            found = status switch
+            {
+                "stop" => await transfers.StopAsync(key, cancellationToken),
+                "start" => transfers.Start(key),
+                _ => throw JsonRpcException.InvalidParams($"The parameter 'status' must be \"start\" or \"stop\", not '{status}'."),
+            };
+        }
+        catch (InvalidOperationException ex)
+        {
+            throw JsonRpcException.InvalidParams(ex.Message);
+        }
+        catch (Exception ex) when (ex is FormatException or TorrentStorageException or IOException or UnauthorizedAccessException)
+        {
+            throw new JsonRpcException(JsonRpcErrorCodes.ServerError, $"{key} could not be started: {ex.Message}");
+        }
+
+        return found && transfers.Find(key) is { } transfer
+            ? View(transfer)
+            : throw JsonRpcException.InvalidParams($"The node lists no transfer {key}.");
     }
 
     private JsonObject View(Transfer transfer) =>

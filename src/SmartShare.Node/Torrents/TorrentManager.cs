@@ -305,6 +305,74 @@ public sealed partial class TorrentManager(
         }
     }
 
+    /// <summary>
+    /// Stops a torrent's transfer (download or seeding, or a magnet's metadata fetch) and keeps it listed as stopped;
+    /// its verified pieces are recorded, so <see cref="Resume"/> fetches only the rest.
+    /// </summary>
+    /// <returns>False when no such torrent is listed.</returns>
+    public async Task<bool> PauseAsync(InfoHash infoHash)
+    {
+        var record = store.Find(infoHash);
+        if (record is null)
+        {
+            return false;
+        }
+
+        if (_fetching.TryRemove(infoHash, out var job))
+        {
+            await job.Stop.CancelAsync();
+        }
+
+        _dht?.Untrack(infoHash);
+        if (_sessions.TryRemove(infoHash, out var session))
+        {
+            session.StateChanged -= OnStateChanged;
+            await Client.RemoveAsync(infoHash);
+            session.Storage.Dispose();
+        }
+
+        store.Update(record with { Status = FileStatus.Stopped, Error = null });
+        return true;
+    }
+
+    /// <summary>Starts a stopped or failed torrent again (re-checking what it had); a running one is left as it is.</summary>
+    /// <returns>False when no such torrent is listed.</returns>
+    public bool Resume(InfoHash infoHash)
+    {
+        lock (_addLock)
+        {
+            var record = store.Find(infoHash);
+            if (record is null)
+            {
+                return false;
+            }
+
+            if (_sessions.ContainsKey(infoHash) || _fetching.ContainsKey(infoHash))
+            {
+                return true;
+            }
+
+            var resumed = record with { Status = FileStatus.Downloading, Error = null };
+            var metainfo = store.LoadMetainfo(infoHash);
+            if (metainfo is null)
+            {
+                if (record.Magnet is not { } magnet)
+                {
+                    throw new InvalidOperationException($"The torrent {infoHash} has neither metadata nor a magnet link to fetch it by; get it again.");
+                }
+
+                store.Update(resumed);
+                StartFetch(resumed, MagnetLink.Parse(magnet), record.Peers);
+                return true;
+            }
+
+            // Back to downloading until the check finds every piece, when it seeds again (and keeps its completion time).
+            store.Update(resumed);
+            StartSession(TorrentParser.Parse(metainfo), resumed, record.Peers, verified: null);
+            return true;
+        }
+    }
+
     /// <summary>Stops a torrent and removes it from the list; its files stay unless <paramref name="deleteFiles"/>.</summary>
     public async Task<bool> DeleteAsync(InfoHash infoHash, bool deleteFiles)
     {
@@ -543,7 +611,7 @@ public sealed partial class TorrentManager(
         switch (session.State)
         {
             case TorrentState.Seeding when record.Status != FileStatus.Completed:
-                store.Update(record with { Status = FileStatus.Completed, Error = null, CompletedAt = time.GetUtcNow() });
+                store.Update(record with { Status = FileStatus.Completed, Error = null, CompletedAt = record.CompletedAt ?? time.GetUtcNow() });
                 LogCompleted(logger, record.Name, session.InfoHash);
                 break;
             case TorrentState.Downloading when record.Status == FileStatus.Completed:

@@ -18,6 +18,14 @@ public interface ITransferNetwork
     /// <summary>The network's own view of the transfer (field names as lbrynet has them where they exist).</summary>
     JsonObject Describe(TransferKey key, StreamLinks? links);
 
+    /// <summary>Stops a transfer and keeps it listed as stopped, with what it has; false when there is no such transfer.</summary>
+    /// <exception cref="InvalidOperationException">This transfer cannot be paused (a sentence says why).</exception>
+    Task<bool> StopAsync(TransferKey key, CancellationToken cancellationToken);
+
+    /// <summary>Starts a stopped or failed transfer again; false when there is no such transfer.</summary>
+    /// <exception cref="InvalidOperationException">This transfer cannot be resumed (a sentence says why).</exception>
+    bool Start(TransferKey key);
+
     /// <summary>Stops a transfer and removes it from the list; with <paramref name="deleteData"/> its downloaded files go too.</summary>
     /// <returns>False when there was no such transfer.</returns>
     Task<bool> RemoveAsync(TransferKey key, bool deleteData, CancellationToken cancellationToken);

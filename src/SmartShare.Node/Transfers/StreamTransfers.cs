@@ -25,6 +25,11 @@ internal sealed class StreamTransfers(DownloadManager downloads) : ITransferNetw
         return view;
     }
 
+    public async Task<bool> StopAsync(TransferKey key, CancellationToken cancellationToken) =>
+        SdHash(key) is { } sdHash && await downloads.PauseAsync(sdHash, cancellationToken);
+
+    public bool Start(TransferKey key) => SdHash(key) is { } sdHash && downloads.Resume(sdHash);
+
     public async Task<bool> RemoveAsync(TransferKey key, bool deleteData, CancellationToken cancellationToken) =>
         SdHash(key) is { } sdHash && await downloads.DeleteAsync(sdHash, deleteData, cancellationToken);
 

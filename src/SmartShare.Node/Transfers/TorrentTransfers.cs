@@ -24,6 +24,11 @@ internal sealed class TorrentTransfers(TorrentManager torrents) : ITransferNetwo
         return TorrentView.ToJson(record, torrents.Session(hash), links);
     }
 
+    public async Task<bool> StopAsync(TransferKey key, CancellationToken cancellationToken) =>
+        InfoHashOf(key) is { } hash && await torrents.PauseAsync(hash);
+
+    public bool Start(TransferKey key) => InfoHashOf(key) is { } hash && torrents.Resume(hash);
+
     public async Task<bool> RemoveAsync(TransferKey key, bool deleteData, CancellationToken cancellationToken) =>
         InfoHashOf(key) is { } hash && await torrents.DeleteAsync(hash, deleteData);
 

@@ -25,6 +25,12 @@ public sealed class TransferManager
             ? network
             : throw new InvalidOperationException($"The node has no {key.Network.ToString().ToLowerInvariant()} network.");
 
+    /// <summary>Stops a transfer, keeping it listed with what it has.</summary>
+    public Task<bool> StopAsync(TransferKey key, CancellationToken cancellationToken) => Network(key).StopAsync(key, cancellationToken);
+
+    /// <summary>Starts a stopped or failed transfer again.</summary>
+    public bool Start(TransferKey key) => Network(key).Start(key);
+
     /// <summary>Stops and unlists a transfer; with <paramref name="deleteData"/> its downloaded files go too (a shared source never).</summary>
     public Task<bool> RemoveAsync(TransferKey key, bool deleteData, CancellationToken cancellationToken) =>
         Network(key).RemoveAsync(key, deleteData, cancellationToken);
