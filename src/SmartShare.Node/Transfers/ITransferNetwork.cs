@@ -18,6 +18,13 @@ public interface ITransferNetwork
     /// <summary>The network's own view of the transfer (field names as lbrynet has them where they exist).</summary>
     JsonObject Describe(TransferKey key, StreamLinks? links);
 
+    /// <summary>
+    /// Opens a file of the transfer for <c>/stream</c> (the only file of a stream; <paramref name="fileIndex"/> of a
+    /// torrent's); a missing download is started unless <paramref name="mayStart"/> is false.
+    /// </summary>
+    /// <exception cref="StreamUnavailableException">It cannot be streamed now: the HTTP status and a sentence.</exception>
+    Task<StreamSource> OpenStreamAsync(TransferKey key, int? fileIndex, bool mayStart, CancellationToken cancellationToken);
+
     /// <summary>Stops a transfer and keeps it listed as stopped, with what it has; false when there is no such transfer.</summary>
     /// <exception cref="InvalidOperationException">This transfer cannot be paused (a sentence says why).</exception>
     Task<bool> StopAsync(TransferKey key, CancellationToken cancellationToken);

@@ -24,6 +24,9 @@ internal sealed class TorrentTransfers(TorrentManager torrents) : ITransferNetwo
         return TorrentView.ToJson(record, torrents.Session(hash), links);
     }
 
+    public Task<StreamSource> OpenStreamAsync(TransferKey key, int? fileIndex, bool mayStart, CancellationToken cancellationToken) =>
+        Task.FromResult<StreamSource>(TorrentStreamSource.Open(torrents, InfoHashOf(key) ?? throw new ArgumentException($"{key} is not an info hash.", nameof(key)), fileIndex));
+
     public async Task<bool> StopAsync(TransferKey key, CancellationToken cancellationToken) =>
         InfoHashOf(key) is { } hash && await torrents.PauseAsync(hash);
 
