@@ -1705,11 +1705,6 @@ public sealed class TorrentSession : IAsyncDisposable
 
     private void SaveResume(bool force)
     {
-        if (_resume is null)
-        {
-            return;
-        }
-
         // One save at a time, so an older copy of the pieces never lands after a newer one. The tick's save (a retry
         // after a failure) gives way to one under way rather than wait for its fsync.
         if (force)
@@ -1723,38 +1718,48 @@ public sealed class TorrentSession : IAsyncDisposable
 
         try
         {
-            Bitfield copy;
-            var now = Stopwatch.GetTimestamp();
-            lock (_lock)
-            {
-                if (_picker is null || !_resumeDirty || (!force && Elapsed(_lastResumeSave, now) < _options.ResumeSaveInterval))
-                {
-                    return;
-                }
-
-                _resumeDirty = false;
-                _lastResumeSave = now;
-                copy = _picker.Have.Clone();
-            }
-
-            try
-            {
-                // The pieces in the copy were written before it was taken: make them durable before saying we have them.
-                Storage.Flush();
-                _resume.Save(InfoHash, copy);
-            }
-            catch (Exception e) when (e is not OutOfMemoryException)
-            {
-                Log($"could not record verified pieces: {e.Message}");
-                lock (_lock)
-                {
-                    _resumeDirty = true;
-                }
-            }
+            SaveResumeExclusively(force);
         }
         finally
         {
             _resumeSaveLock.Exit();
+        }
+    }
+
+    private void SaveResumeExclusively(bool force)
+    {
+        if (_resume is null)
+        {
+            return;
+        }
+
+        Bitfield copy;
+        var now = Stopwatch.GetTimestamp();
+        lock (_lock)
+        {
+            if (_picker is null || !_resumeDirty || (!force && Elapsed(_lastResumeSave, now) < _options.ResumeSaveInterval))
+            {
+                return;
+            }
+
+            _resumeDirty = false;
+            _lastResumeSave = now;
+            copy = _picker.Have.Clone();
+        }
+
+        try
+        {
+            // The pieces in the copy were written before it was taken: make them durable before saying we have them.
+            Storage.Flush();
+            _resume.Save(InfoHash, copy);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            Log($"could not record verified pieces: {e.Message}");
+            lock (_lock)
+            {
+                _resumeDirty = true;
+            }
         }
     }
 
