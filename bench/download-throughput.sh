@@ -155,11 +155,13 @@ kib_mib() { calc 1 "$1 / 1024"; }
 
 # start_node NAME: starts a node with data in $work/NAME and downloads in $work/NAME-downloads, waits
 # (up to 60 s) for its "API on ..." line and sets node_pid, node_api and node_port (TCP blob port = UDP port).
+# Each node takes a free BitTorrent port (two nodes on the default 6881 clash) and runs no Mainline DHT: this
+# benchmark is about LBRY blobs and must not bootstrap off loopback.
 node_pid="" node_api="" node_port=""
 start_node() {
   local name="$1" log="$work/$1.log" line i
   rm -rf "${work:?}/$name" "${work:?}/$name-downloads"
-  dotnet "$cli" start --port 0 --bind 127.0.0.1 --allow-lan --api http://127.0.0.1:0 \
+  dotnet "$cli" start --port 0 --bt-port 0 --no-bt-dht --bind 127.0.0.1 --allow-lan --api http://127.0.0.1:0 \
     --data-dir "$work/$name" --download-dir "$work/$name-downloads" 2>"$log" >/dev/null &
   node_pid=$!
   live_nodes[$node_pid]="$name"

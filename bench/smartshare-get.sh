@@ -54,7 +54,7 @@ trap 'exit 130' INT TERM
 # start_node NAME [flags...]: starts a node in the background; sets node_api and node_pid.
 start_node() {
   local name="$1"; shift
-  dotnet "$cli" start --port 0 --bind 127.0.0.1 --api http://127.0.0.1:0 \
+  dotnet "$cli" start --port 0 --bt-port 0 --no-bt-dht --bind 127.0.0.1 --api http://127.0.0.1:0 \
     --data-dir "$work/$name" --download-dir "$work/$name-downloads" "$@" 2>"$work/$name.log" >/dev/null &
   node_pid=$!
   pids+=("$node_pid")

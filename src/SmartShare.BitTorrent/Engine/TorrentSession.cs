@@ -38,6 +38,10 @@ public sealed class TorrentSession : IAsyncDisposable
     private readonly HashSet<IPAddress> _banned = [];
     private readonly Dictionary<int, List<TaskCompletionSource>> _pieceWaiters = [];
     private readonly Channel<PartialPiece> _verifyQueue = Channel.CreateUnbounded<PartialPiece>();
+
+    // Wakes the resume writer; one pending signal is enough, as each save records every piece verified so far.
+    private readonly Channel<bool> _resumeSignal = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+    private readonly Lock _resumeSaveLock = new();
     private readonly TaskCompletionSource _completed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CancellationTokenSource _stop = new();
     private readonly RateMeter _download = new();
@@ -186,6 +190,8 @@ public sealed class TorrentSession : IAsyncDisposable
         {
             _loops.Add(Task.Run(() => VerifyLoopAsync(token), CancellationToken.None));
         }
+
+        _loops.Add(Task.Run(() => ResumeLoopAsync(token), CancellationToken.None));
 
         StartTrackers();
     }
@@ -1397,6 +1403,8 @@ public sealed class TorrentSession : IAsyncDisposable
             _resumeDirty = true;
         }
 
+        _resumeSignal.Writer.TryWrite(true);
+
         Log($"piece {piece} no longer matches its hash on disk; it will be downloaded again");
         if (_state == TorrentState.Seeding)
         {
@@ -1460,6 +1468,7 @@ public sealed class TorrentSession : IAsyncDisposable
         {
             _picker!.PieceVerified(index);
             _resumeDirty = true;
+            _resumeSignal.Writer.TryWrite(true);
             complete = _picker.Have.IsComplete;
             tell = _peers.Where(p => !p.Has[index]).ToList();
             _pieceWaiters.Remove(index, out waiters);
@@ -1678,7 +1687,46 @@ public sealed class TorrentSession : IAsyncDisposable
         return (int)(BitConverter.ToUInt32(bytes) % (uint)below);
     }
 
+    // Records pieces as they verify, so a killed process refetches only what it had not verified. While one save
+    // (fsync and SQLite write) runs, the pieces verifying meanwhile gather for the next: the saves batch themselves.
+    private async Task ResumeLoopAsync(CancellationToken token)
+    {
+        try
+        {
+            await foreach (var _ in _resumeSignal.Reader.ReadAllAsync(token).ConfigureAwait(false))
+            {
+                SaveResume(force: true);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
     private void SaveResume(bool force)
+    {
+        // One save at a time, so an older copy of the pieces never lands after a newer one. The tick's save (a retry
+        // after a failure) gives way to one under way rather than wait for its fsync.
+        if (force)
+        {
+            _resumeSaveLock.Enter();
+        }
+        else if (!_resumeSaveLock.TryEnter())
+        {
+            return;
+        }
+
+        try
+        {
+            SaveResumeExclusively(force);
+        }
+        finally
+        {
+            _resumeSaveLock.Exit();
+        }
+    }
+
+    private void SaveResumeExclusively(bool force)
     {
         if (_resume is null)
         {
@@ -1701,6 +1749,8 @@ public sealed class TorrentSession : IAsyncDisposable
 
         try
         {
+            // The pieces in the copy were written before it was taken: make them durable before saying we have them.
+            Storage.Flush();
             _resume.Save(InfoHash, copy);
         }
         catch (Exception e) when (e is not OutOfMemoryException)

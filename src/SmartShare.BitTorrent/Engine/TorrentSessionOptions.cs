@@ -31,6 +31,10 @@ public sealed class TorrentSessionOptions
 
     public TimeSpan KeepAliveInterval { get; set; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>
+    /// How often a failed record of the verified pieces is tried again. Pieces are recorded as they verify, not on
+    /// this interval, so a killed process loses none of them.
+    /// </summary>
     public TimeSpan ResumeSaveInterval { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>Requests a peer may queue with us; more is a flood and disconnects it.</summary>

@@ -137,6 +137,13 @@ public sealed class TorrentStorage : IDisposable
                 }
 
                 await RandomAccess.WriteAsync(file.Handle, data[..count], within, cancellationToken).ConfigureAwait(false);
+
+                // A flush that took the dirty set while this write was under way may have synced before it landed:
+                // marking again makes the next flush cover it, so a piece recorded after that flush is on disk.
+                lock (_lock)
+                {
+                    _dirtyFiles.Add(index);
+                }
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {

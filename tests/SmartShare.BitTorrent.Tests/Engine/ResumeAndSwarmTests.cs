@@ -107,6 +107,32 @@ public sealed class ResumeAndSwarmTests
     }
 
     [Fact]
+    public async Task Pieces_are_recorded_as_they_verify_while_the_download_runs()
+    {
+        await using var kit = new EngineTestKit();
+        var (torrent, source, _) = await ContentAsync(kit, 16 * 1024 * 1024);
+        var pieces = torrent.Info.PieceCount;
+
+        // 1 MiB/s after a 1 MiB burst: a quarter is in after about 3 s, the whole only after about 15 s.
+        var seeder = kit.Client(o => o.UploadLimiter = new ByteRateLimiter(1024 * 1024, TimeProvider.System));
+        await kit.SeedAsync(seeder, torrent, source);
+        var resume = ResumeStore.Open(Path.Combine(kit.Root, "resume.db"));
+
+        // The periodic save is pushed out of reach after its first: only recording on verification can keep up.
+        var client = kit.Client(o => o.ResumeSaveInterval = TimeSpan.FromHours(1));
+        var session = client.Add(torrent, kit.Storage(torrent, kit.Folder("downloads")), resume);
+        await session.StartAsync(CancellationToken.None);
+        session.AddPeers([seeder.LocalEndPoint]);
+        await EngineTestKit.WaitAsync(() => session.Progress.PiecesHave >= pieces / 4, Limit, "a quarter of the pieces");
+        var have = session.Progress.PiecesHave;
+
+        await EngineTestKit.WaitAsync(
+            () => resume.Load(torrent.InfoHash, pieces)?.Count >= have, TimeSpan.FromSeconds(5), $"{have} pieces recorded while downloading");
+        Assert.False(session.Progress.PiecesHave == pieces, "the download finished first; slow the seeder down");
+        await client.RemoveAsync(torrent.InfoHash);
+    }
+
+    [Fact]
     public async Task A_client_given_its_own_address_does_not_ban_loopback_and_still_downloads_and_serves()
     {
         await using var kit = new EngineTestKit();
