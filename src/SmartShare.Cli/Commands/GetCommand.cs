@@ -323,7 +323,7 @@ internal static class GetCommand
         }
         else
         {
-            var metainfo = await TorrentSource.ReadAsync(uri, torrents.Http, cancellationToken);
+            var metainfo = await TorrentSource.ReadAsync(uri, torrents.Http, host.Services.GetRequiredService<TimeProvider>(), cancellationToken);
             infoHash = torrents.Add(metainfo, directory, fixedPeers).InfoHash;
         }
 

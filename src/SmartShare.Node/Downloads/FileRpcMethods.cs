@@ -13,6 +13,7 @@ using SmartShare.Node.Hosting;
 using SmartShare.Node.Shares;
 using SmartShare.Node.Torrents;
 using SmartShare.Storage;
+using SmartShare.Threading;
 
 namespace SmartShare.Node.Downloads;
 
@@ -84,8 +85,7 @@ internal sealed class FileRpcMethods(
         var active = downloads.Start(sdHash, directory, peers, target.Private);
         if (active is not null)
         {
-            using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            limit.CancelAfter(timeout);
+            using var limit = new TimeLimit(timeout, time, cancellationToken);
             try
             {
                 await active.Download.WaitForDescriptorAsync(limit.Token);
@@ -121,7 +121,7 @@ internal sealed class FileRpcMethods(
     {
         try
         {
-            var metainfo = await TorrentSource.ReadAsync(uri, torrents.Http, cancellationToken);
+            var metainfo = await TorrentSource.ReadAsync(uri, torrents.Http, time, cancellationToken);
             var session = torrents.Add(metainfo, directory, peers);
             var record = torrents.Find(session.InfoHash)
                 ?? throw new JsonRpcException(JsonRpcErrorCodes.ServerError, $"The torrent {session.InfoHash} ended before it was listed.");
