@@ -55,7 +55,7 @@ public sealed partial class TorrentManager(
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         var current = settings.Current;
-        _resume = ResumeStore.Open(store.DatabasePath);
+        _resume = ResumeStore.Open(store.DatabasePath, time);
         _uploadLimiter = new ByteRateLimiter(() => (long)settings.Current.MaxUploadKibPerSecond * 1024, time);
         _sessionOptions = () => new TorrentSessionOptions
         {
