@@ -60,11 +60,11 @@ internal sealed class FileRpcMethods(
         DownloadTarget target;
         try
         {
-            target = await DownloadTarget.ResolveAsync(uri, cancellationToken);
+            target = await DownloadTarget.ResolveAsync(uri, time, cancellationToken);
             if (parameters.GetBoolean("bittorrent", false))
             {
                 // The share's torrent form: from the creator's peers and DHT nodes, then anyone the DHT finds.
-                var magnet = await target.MagnetAsync(cancellationToken)
+                var magnet = await target.MagnetAsync(time, cancellationToken)
                     ?? throw new FormatException($"The share '{target.Name}' has no torrent form (no bittorrent object); get it without bittorrent to use LBRY.");
                 return GetMagnet(magnet, directory, peers);
             }

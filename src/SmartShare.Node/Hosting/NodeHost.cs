@@ -142,7 +142,7 @@ public sealed partial class NodeHost : IAsyncDisposable
         var bindAddress = IPAddress.Parse(settings.BindAddress);
         var bootstrap = await ResolveEndPointsAsync(settings.Bootstrap, NodeSettingKeys.Bootstrap, cancellationToken);
 
-        var storage = _options.Storage ?? LbryStorage.Open(DataDirectory, cancellationToken: cancellationToken);
+        var storage = _options.Storage ?? LbryStorage.Open(DataDirectory, time: _options.Time, cancellationToken: cancellationToken);
         LbryDhtService dht;
         try
         {

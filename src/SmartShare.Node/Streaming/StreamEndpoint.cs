@@ -10,6 +10,7 @@ using SmartShare.Lbry.Blobs;
 using SmartShare.Lbry.Downloads;
 using SmartShare.Lbry.Streams;
 using SmartShare.Node.Downloads;
+using SmartShare.Threading;
 
 namespace SmartShare.Node.Streaming;
 
@@ -79,7 +80,8 @@ public static class StreamEndpoint
         StreamDescriptor descriptor;
         try
         {
-            descriptor = await DescriptorAsync(hash, storage, downloads, download, mayStart, context.RequestAborted);
+            descriptor = await DescriptorAsync(
+                hash, storage, downloads, download, mayStart, context.RequestServices.GetRequiredService<TimeProvider>(), context.RequestAborted);
         }
         catch (LbryDataException ex)
         {
@@ -114,7 +116,7 @@ public static class StreamEndpoint
     }
 
     private static async Task<StreamDescriptor> DescriptorAsync(
-        BlobHash hash, LbryStorage storage, DownloadManager downloads, StreamDownload? download, bool mayStart, CancellationToken cancellationToken)
+        BlobHash hash, LbryStorage storage, DownloadManager downloads, StreamDownload? download, bool mayStart, TimeProvider time, CancellationToken cancellationToken)
     {
         if (storage.Blobs.TryGetLength(hash) is not null)
         {
@@ -129,8 +131,7 @@ public static class StreamEndpoint
 
         download ??= downloads.Start(hash, null, [])?.Download
             ?? throw new StreamDownloadException($"The stream {hash} is neither in the store nor downloadable.");
-        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        limit.CancelAfter(DescriptorWait);
+        using var limit = new TimeLimit(DescriptorWait, time, cancellationToken);
         return await download.WaitForDescriptorAsync(limit.Token);
     }
 
