@@ -74,8 +74,11 @@ public sealed class LbryStorage
     /// Opens (creating if needed) the storage under <paramref name="dataDirectory"/> and reconciles the
     /// blob index with the blob folder, hashing only files that are new or changed since last seen.
     /// </summary>
-    public static LbryStorage Open(string dataDirectory, IProgress<long>? bytesHashed = null, CancellationToken cancellationToken = default)
+    /// <param name="time">The clock of the rows' timestamps and of the stale-temporary-file age; default the system clock.</param>
+    public static LbryStorage Open(
+        string dataDirectory, IProgress<long>? bytesHashed = null, TimeProvider? time = null, CancellationToken cancellationToken = default)
     {
+        time ??= TimeProvider.System;
         var root = Path.GetFullPath(dataDirectory);
         var blobFolder = Path.Combine(root, BlobFolderName);
         try
@@ -88,8 +91,8 @@ public sealed class LbryStorage
         }
 
         var database = SqliteDatabase.Open(Path.Combine(root, DatabaseFileName), "lbry", Schema);
-        var blobs = new BlobStore(blobFolder, database);
+        var blobs = new BlobStore(blobFolder, database, time);
         var report = blobs.Reconcile(rehashAll: false, bytesHashed, cancellationToken);
-        return new LbryStorage(root, blobs, new StreamIndex(database), new DhtContactStore(database), report);
+        return new LbryStorage(root, blobs, new StreamIndex(database, time), new DhtContactStore(database), report);
     }
 }

@@ -1,7 +1,7 @@
 using System.Net;
 using SmartShare.Kademlia.Networking;
-using SmartShare.Kademlia.Simulation;
 using SmartShare.Kademlia.Tests.Simulation;
+using SmartShare.Testing;
 
 namespace SmartShare.Kademlia.Tests;
 

@@ -1,6 +1,6 @@
 using FsCheck;
 using FsCheck.Fluent;
-using SmartShare.Kademlia.Simulation;
+using SmartShare.Testing;
 
 namespace SmartShare.Kademlia.Tests;
 

@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Net;
 using System.Runtime;
 using SmartShare.Kademlia;
-using SmartShare.Kademlia.Simulation;
+using SmartShare.Testing;
 
 namespace SmartShare.Bench.DhtSimulation;
 

@@ -41,6 +41,7 @@ public sealed class BitTorrentClient : IAsyncDisposable
 {
     private readonly BitTorrentClientOptions _options;
     private readonly IRandomSource _random;
+    private readonly TimeProvider _time;
     private readonly ConcurrentDictionary<InfoHash, TorrentSession> _sessions = new();
     private readonly CancellationTokenSource _stop = new();
     private readonly HttpClient _http;
@@ -52,15 +53,17 @@ public sealed class BitTorrentClient : IAsyncDisposable
     private Task? _acceptLoop;
     private int _pending;
 
-    public BitTorrentClient(BitTorrentClientOptions options, IRandomSource random)
+    /// <param name="time">The clock of every timer, timeout and rate of the client and its torrents; default the system clock.</param>
+    public BitTorrentClient(BitTorrentClientOptions options, IRandomSource random, TimeProvider? time = null)
     {
         _options = options ?? throw new ArgumentNullException(nameof(options));
         _random = random ?? throw new ArgumentNullException(nameof(random));
+        _time = time ?? TimeProvider.System;
         PeerId = PeerId.Generate(random);
         _ownsHttp = options.Http is null;
         _http = options.Http ?? new HttpClient { Timeout = Timeout.InfiniteTimeSpan };
         // The listener itself takes both kinds of handshake; each torrent's own mode is applied once its info hash is known.
-        _handshakeOptions = options.SessionOptions().Connection.WithEncryption(EncryptionMode.Prefer);
+        _handshakeOptions = options.SessionOptions().Connection.WithEncryption(EncryptionMode.Prefer).WithTime(_time);
     }
 
     public PeerId PeerId { get; }
@@ -108,7 +111,7 @@ public sealed class BitTorrentClient : IAsyncDisposable
         options.Log ??= _options.Log;
         configure?.Invoke(options);
         var session = new TorrentSession(
-            torrent, storage, resume, PeerId, options, _random, uri => TrackerClientFactory.Create(uri, _http, _options.Trackers));
+            torrent, storage, resume, PeerId, options, _random, uri => TrackerClientFactory.Create(uri, _http, _options.Trackers, _time), _time);
         if (!_sessions.TryAdd(torrent.InfoHash, session))
         {
             throw new InvalidOperationException($"Torrent {torrent.InfoHash} is already added.");

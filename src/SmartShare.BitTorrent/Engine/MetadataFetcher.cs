@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using SmartShare.BitTorrent.Metainfo;
@@ -29,6 +28,7 @@ public sealed class MetadataFetcher : IAsyncDisposable
     private readonly PeerId _peerId;
     private readonly int _listenPort;
     private readonly PeerConnectionOptions _connection;
+    private readonly TimeProvider _time;
     private readonly Action<string>? _log;
     private readonly Queue<IPEndPoint> _queue = new();
     private readonly HashSet<IPEndPoint> _known = [];
@@ -49,12 +49,15 @@ public sealed class MetadataFetcher : IAsyncDisposable
     private bool _oneSourceAtATime;
     private Source? _exclusive;
 
-    public MetadataFetcher(InfoHash infoHash, PeerId peerId, int listenPort, PeerConnectionOptions? connection = null, Action<string>? log = null)
+    /// <param name="time">The clock of the request timeouts and of the connections' own; default the system clock.</param>
+    public MetadataFetcher(
+        InfoHash infoHash, PeerId peerId, int listenPort, PeerConnectionOptions? connection = null, Action<string>? log = null, TimeProvider? time = null)
     {
         _infoHash = infoHash;
         _peerId = peerId;
         _listenPort = listenPort;
-        _connection = connection ?? PeerConnectionOptions.Default;
+        _time = time ?? TimeProvider.System;
+        _connection = (connection ?? PeerConnectionOptions.Default).WithTime(_time);
         _log = log;
     }
 
@@ -616,12 +619,12 @@ public sealed class MetadataFetcher : IAsyncDisposable
     private async Task WatchTimeoutsAsync(CancellationToken token)
     {
         var period = TimeSpan.FromMilliseconds(Math.Clamp(RequestTimeout.TotalMilliseconds / 4, 10, 1000));
-        using var timer = new PeriodicTimer(period);
+        using var timer = new PeriodicTimer(period, _time);
         try
         {
             while (await timer.WaitForNextTickAsync(token).ConfigureAwait(false))
             {
-                var now = Stopwatch.GetTimestamp();
+                var now = _time.GetTimestamp();
                 lock (_lock)
                 {
                     foreach (var source in _sources.Where(s => s.Deadline < now))
@@ -638,7 +641,7 @@ public sealed class MetadataFetcher : IAsyncDisposable
         }
     }
 
-    private long Deadline() => Stopwatch.GetTimestamp() + (long)(RequestTimeout.TotalSeconds * Stopwatch.Frequency);
+    private long Deadline() => _time.GetTimestamp() + (long)(RequestTimeout.TotalSeconds * _time.TimestampFrequency);
 
     private sealed class Source(PeerConnection connection, IPEndPoint endPoint, CancellationToken stop) : IDisposable
     {
@@ -656,7 +659,7 @@ public sealed class MetadataFetcher : IAsyncDisposable
 
         public HashSet<int> Outstanding { get; } = [];
 
-        /// <summary>When the awaited extension handshake or answer is overdue (Stopwatch timestamp); long.MaxValue when nothing is awaited.</summary>
+        /// <summary>When the awaited extension handshake or answer is overdue (a timestamp of the fetcher's clock); long.MaxValue when nothing is awaited.</summary>
         public long Deadline { get; set; }
 
         public bool Closed { get; private set; }

@@ -80,6 +80,6 @@ internal readonly struct PeerAction
             await connection.SendExtendedAsync(extended.Id, extended.Payload, peer.Token).ConfigureAwait(false);
         }
 
-        peer.LastSend = System.Diagnostics.Stopwatch.GetTimestamp();
+        peer.LastSend = peer.Time.GetTimestamp();
     }
 }

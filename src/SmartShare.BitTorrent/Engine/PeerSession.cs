@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Threading.Channels;
 using SmartShare.BitTorrent.PeerWire;
@@ -10,7 +9,7 @@ namespace SmartShare.BitTorrent.Engine;
 /// it, what it asked of us, and its rates. Fields are read and written under the owning session's lock except where
 /// noted.
 /// </summary>
-internal sealed class PeerSession(PeerConnection connection, int pieceCount, CancellationToken sessionToken)
+internal sealed class PeerSession(PeerConnection connection, int pieceCount, TimeProvider time, CancellationToken sessionToken)
 {
     private readonly CancellationTokenSource _cancel = CancellationTokenSource.CreateLinkedTokenSource(sessionToken);
 
@@ -21,6 +20,9 @@ internal sealed class PeerSession(PeerConnection connection, int pieceCount, Can
     public PeerId Id => Connection.Remote.PeerId;
 
     public CancellationToken Token => _cancel.Token;
+
+    /// <summary>The session's clock; every timestamp below is one of its <see cref="TimeProvider.GetTimestamp"/>.</summary>
+    public TimeProvider Time { get; } = time;
 
     public Bitfield Has { get; set; } = new(pieceCount);
 
@@ -46,15 +48,15 @@ internal sealed class PeerSession(PeerConnection connection, int pieceCount, Can
     /// <summary>Blocks asked of this peer and not yet received, by <see cref="BlockRequest.Key"/>.</summary>
     public HashSet<long> Outstanding { get; } = [];
 
-    public RateMeter Download { get; } = new();
+    public RateMeter Download { get; } = new(time: time);
 
-    public RateMeter Upload { get; } = new();
+    public RateMeter Upload { get; } = new(time: time);
 
-    /// <summary>When the last block arrived (or requests were last sent to an idle peer), as a Stopwatch timestamp.</summary>
-    public long LastBlock { get; set; } = Stopwatch.GetTimestamp();
+    /// <summary>When the last block arrived (or requests were last sent to an idle peer), as a timestamp of <see cref="Time"/>.</summary>
+    public long LastBlock { get; set; } = time.GetTimestamp();
 
     /// <summary>When we last sent anything, for keep-alives. Written without the lock (a timestamp).</summary>
-    public long LastSend { get; set; } = Stopwatch.GetTimestamp();
+    public long LastSend { get; set; } = time.GetTimestamp();
 
     public bool Snubbed { get; set; }
 
@@ -76,7 +78,7 @@ internal sealed class PeerSession(PeerConnection connection, int pieceCount, Can
     /// <summary>PEX messages the peer may still send before being rate limited (a token bucket refilled over time).</summary>
     public double PexTokens { get; set; } = 3;
 
-    public long PexTokensAt { get; set; } = Stopwatch.GetTimestamp();
+    public long PexTokensAt { get; set; } = time.GetTimestamp();
 
     /// <summary>ut_metadata requests the peer made on this connection.</summary>
     public int MetadataRequests { get; set; }

@@ -1,17 +1,16 @@
-using System.Diagnostics;
-
 namespace SmartShare.BitTorrent.Engine;
 
 /// <summary>
 /// A transfer rate smoothed over about <c>window</c> seconds: bytes are added as they move, and the rate is an
 /// exponential moving average updated whenever it is read or written at least 100 ms after the last update.
-/// Thread-safe.
+/// Thread-safe. Time is read from <paramref name="time"/> (default the system clock) so tests can advance a fake one.
 /// </summary>
-public sealed class RateMeter(double windowSeconds = 5)
+public sealed class RateMeter(double windowSeconds = 5, TimeProvider? time = null)
 {
     private readonly Lock _lock = new();
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
     private long _pending;
-    private long _lastTicks = Stopwatch.GetTimestamp();
+    private long _lastTicks = (time ?? TimeProvider.System).GetTimestamp();
     private double _rate;
 
     public long Total { get; private set; }
@@ -41,8 +40,8 @@ public sealed class RateMeter(double windowSeconds = 5)
 
     private void Update()
     {
-        var now = Stopwatch.GetTimestamp();
-        var seconds = (now - _lastTicks) / (double)Stopwatch.Frequency;
+        var now = _time.GetTimestamp();
+        var seconds = _time.GetElapsedTime(_lastTicks, now).TotalSeconds;
         if (seconds < 0.1)
         {
             return;

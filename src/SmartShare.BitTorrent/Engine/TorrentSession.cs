@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Diagnostics;
 using System.Diagnostics.CodeAnalysis;
 using System.Net;
 using System.Net.Sockets;
@@ -31,6 +30,7 @@ public sealed class TorrentSession : IAsyncDisposable
     private readonly Lock _lock = new();
     private readonly TorrentSessionOptions _options;
     private readonly IRandomSource _random;
+    private readonly TimeProvider _time;
     private readonly ResumeStore? _resume;
     private readonly Func<Uri, ITrackerClient>? _trackerClients;
     private readonly List<PeerSession> _peers = [];
@@ -44,8 +44,8 @@ public sealed class TorrentSession : IAsyncDisposable
     private readonly Lock _resumeSaveLock = new();
     private readonly TaskCompletionSource _completed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CancellationTokenSource _stop = new();
-    private readonly RateMeter _download = new();
-    private readonly RateMeter _upload = new();
+    private readonly RateMeter _download;
+    private readonly RateMeter _upload;
     private readonly List<Task> _loops = [];
     private readonly VerifiedPieceCache _cache;
     private PiecePicker? _picker;
@@ -57,7 +57,7 @@ public sealed class TorrentSession : IAsyncDisposable
     private bool _resumeDirty;
     private int _connecting;
     private int _pexLearnt;
-    private long _lastPex = Stopwatch.GetTimestamp();
+    private long _lastPex;
     private int _checked;
     private volatile TorrentState _state = TorrentState.Checking;
     private string? _error;
@@ -69,7 +69,8 @@ public sealed class TorrentSession : IAsyncDisposable
         PeerId peerId,
         TorrentSessionOptions options,
         IRandomSource random,
-        Func<Uri, ITrackerClient>? trackerClients = null)
+        Func<Uri, ITrackerClient>? trackerClients = null,
+        TimeProvider? time = null)
     {
         Torrent = torrent ?? throw new ArgumentNullException(nameof(torrent));
         Storage = storage ?? throw new ArgumentNullException(nameof(storage));
@@ -77,6 +78,10 @@ public sealed class TorrentSession : IAsyncDisposable
         _random = random ?? throw new ArgumentNullException(nameof(random));
         _resume = resume;
         _trackerClients = trackerClients;
+        _time = time ?? TimeProvider.System;
+        _download = new RateMeter(time: _time);
+        _upload = new RateMeter(time: _time);
+        _lastPex = _time.GetTimestamp();
         PeerId = peerId;
         _cache = new VerifiedPieceCache(storage);
     }
@@ -428,7 +433,7 @@ public sealed class TorrentSession : IAsyncDisposable
             _trackerClients,
             AnnounceRequest,
             peers => AddPeers(peers),
-            TimeProvider.System,
+            _time,
             Log);
         _announcer.Start();
     }
@@ -494,7 +499,7 @@ public sealed class TorrentSession : IAsyncDisposable
 
     private void ConnectMore()
     {
-        var now = Stopwatch.GetTimestamp();
+        var now = _time.GetTimestamp();
         var toDial = new List<IPEndPoint>();
         lock (_lock)
         {
@@ -535,7 +540,7 @@ public sealed class TorrentSession : IAsyncDisposable
         PeerConnection? connection = null;
         try
         {
-            connection = await PeerConnection.ConnectAsync(endPoint, Handshake(), _options.Connection, _stop.Token)
+            connection = await PeerConnection.ConnectAsync(endPoint, Handshake(), _options.Connection.WithTime(_time), _stop.Token)
                 .ConfigureAwait(false);
         }
         catch (PeerConnectionException e)
@@ -549,7 +554,7 @@ public sealed class TorrentSession : IAsyncDisposable
                     candidate.Self = e.Kind == PeerConnectionErrorKind.SelfConnection;
                     candidate.Failures++;
                     var delay = _options.RedialDelay * Math.Pow(2, Math.Min(7, candidate.Failures - 1));
-                    candidate.NextAttempt = Stopwatch.GetTimestamp() + (long)(Math.Min(delay.TotalSeconds, 1800) * Stopwatch.Frequency);
+                    candidate.NextAttempt = _time.GetTimestamp() + (long)(Math.Min(delay.TotalSeconds, 1800) * _time.TimestampFrequency);
                 }
             }
 
@@ -594,14 +599,14 @@ public sealed class TorrentSession : IAsyncDisposable
             {
                 candidate.Connected = false;
                 candidate.Seed |= seed;
-                candidate.NextAttempt = Stopwatch.GetTimestamp() + (long)(_options.RedialDelay.TotalSeconds * Stopwatch.Frequency);
+                candidate.NextAttempt = _time.GetTimestamp() + (long)(_options.RedialDelay.TotalSeconds * _time.TimestampFrequency);
             }
         }
     }
 
     private async Task RunPeerAsync(PeerConnection connection)
     {
-        var peer = new PeerSession(connection, Torrent.Info.PieceCount, _stop.Token);
+        var peer = new PeerSession(connection, Torrent.Info.PieceCount, _time, _stop.Token);
         var bitfieldBytes = Bitfield.ByteLengthFor(Torrent.Info.PieceCount) + 1;
         if (connection.MaxMessageLength < bitfieldBytes)
         {
@@ -763,7 +768,7 @@ public sealed class TorrentSession : IAsyncDisposable
             await peer.Connection.SendPortAsync((ushort)_options.DhtPort!.Value, peer.Token).ConfigureAwait(false);
         }
 
-        peer.LastSend = Stopwatch.GetTimestamp();
+        peer.LastSend = _time.GetTimestamp();
     }
 
     // Handles one message synchronously (the payload is only valid until the next read) and returns the sends it
@@ -793,7 +798,7 @@ public sealed class TorrentSession : IAsyncDisposable
                 lock (_lock)
                 {
                     peer.PeerChoking = false;
-                    peer.LastBlock = Stopwatch.GetTimestamp();
+                    peer.LastBlock = _time.GetTimestamp();
                     action = TopUp(peer);
                 }
 
@@ -980,7 +985,7 @@ public sealed class TorrentSession : IAsyncDisposable
             return false;
         }
 
-        var now = Stopwatch.GetTimestamp();
+        var now = _time.GetTimestamp();
         var learnt = new List<IPEndPoint>();
         lock (_lock)
         {
@@ -1223,7 +1228,7 @@ public sealed class TorrentSession : IAsyncDisposable
 
         if (peer.Outstanding.Count == 0)
         {
-            peer.LastBlock = Stopwatch.GetTimestamp();
+            peer.LastBlock = _time.GetTimestamp();
         }
 
         foreach (var request in picked)
@@ -1243,7 +1248,7 @@ public sealed class TorrentSession : IAsyncDisposable
         lock (_lock)
         {
             peer.Outstanding.Remove(key);
-            peer.LastBlock = Stopwatch.GetTimestamp();
+            peer.LastBlock = _time.GetTimestamp();
             peer.Snubbed = false;
             partial = _picker?.BeginBlock(message.Index, message.Begin, length);
         }
@@ -1378,12 +1383,12 @@ public sealed class TorrentSession : IAsyncDisposable
                 var wait = limiter.Reserve(request.Length);
                 if (wait > TimeSpan.Zero)
                 {
-                    await Task.Delay(wait, peer.Token).ConfigureAwait(false);
+                    await Task.Delay(wait, _time, peer.Token).ConfigureAwait(false);
                 }
             }
 
             await peer.Connection.SendPieceAsync(request.Index, request.Begin, request.Length, lease.Data.Slice(request.Begin, request.Length), peer.Token).ConfigureAwait(false);
-            peer.LastSend = Stopwatch.GetTimestamp();
+            peer.LastSend = _time.GetTimestamp();
             peer.Upload.Add(request.Length);
             _upload.Add(request.Length);
         }
@@ -1585,7 +1590,7 @@ public sealed class TorrentSession : IAsyncDisposable
 
     private async Task TickLoopAsync(CancellationToken token)
     {
-        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1), _time);
         try
         {
             while (await timer.WaitForNextTickAsync(token).ConfigureAwait(false))
@@ -1600,7 +1605,7 @@ public sealed class TorrentSession : IAsyncDisposable
 
     private void Tick()
     {
-        var now = Stopwatch.GetTimestamp();
+        var now = _time.GetTimestamp();
         var actions = new List<(PeerSession Peer, PeerAction Action)>();
         var keepAlive = new List<PeerSession>();
         lock (_lock)
@@ -1734,7 +1739,7 @@ public sealed class TorrentSession : IAsyncDisposable
         }
 
         Bitfield copy;
-        var now = Stopwatch.GetTimestamp();
+        var now = _time.GetTimestamp();
         lock (_lock)
         {
             if (_picker is null || !_resumeDirty || (!force && Elapsed(_lastResumeSave, now) < _options.ResumeSaveInterval))
@@ -1763,12 +1768,12 @@ public sealed class TorrentSession : IAsyncDisposable
         }
     }
 
-    private static async Task SendQuietlyAsync(PeerSession peer, Func<PeerConnection, ValueTask> send)
+    private async Task SendQuietlyAsync(PeerSession peer, Func<PeerConnection, ValueTask> send)
     {
         try
         {
             await send(peer.Connection).ConfigureAwait(false);
-            peer.LastSend = Stopwatch.GetTimestamp();
+            peer.LastSend = _time.GetTimestamp();
         }
         catch (Exception e) when (e is PeerConnectionException or OperationCanceledException or IOException or SocketException or ObjectDisposedException or InvalidOperationException)
         {
@@ -1776,8 +1781,7 @@ public sealed class TorrentSession : IAsyncDisposable
         }
     }
 
-    private static TimeSpan Elapsed(long from, long to) =>
-        TimeSpan.FromSeconds((to - from) / (double)Stopwatch.Frequency);
+    private TimeSpan Elapsed(long from, long to) => _time.GetElapsedTime(from, to);
 
     private void Log(string message) => _options.Log?.Invoke($"{InfoHash.ToString()[..8]}: {message}");
 

@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using SmartShare.BitTorrent.PeerWire.Encryption;
+using SmartShare.Threading;
 
 namespace SmartShare.BitTorrent.PeerWire;
 
@@ -35,8 +36,8 @@ public sealed class PeerConnection : IAsyncDisposable
 
     private readonly SemaphoreSlim _sendLock = new(1, 1);
     private readonly PeerConnectionOptions _options;
-    private readonly long _readTimeoutMilliseconds;
-    private readonly Timer _readTimer;
+    private readonly TimeProvider _time;
+    private readonly ITimer _readTimer;
 
     private SequencePosition _consumed;
     private bool _hasConsumed;
@@ -58,12 +59,12 @@ public sealed class PeerConnection : IAsyncDisposable
         _stream = stream;
         _reader = PipeReader.Create(_stream, new StreamPipeReaderOptions(bufferSize: ReceiveBufferSize, minimumReadSize: MinimumReadSize, leaveOpen: true));
         _writer = PipeWriter.Create(_stream, new StreamPipeWriterOptions(minimumBufferSize: SendSegmentSize, leaveOpen: true));
-        _readTimeoutMilliseconds = Math.Max(1, (long)options.ReadTimeout.TotalMilliseconds);
+        _time = options.Time;
 
         // One periodic timer per connection checks whether the read in progress has waited too long; arming a timer
         // per read would cost more than the reads themselves.
-        var period = TimeSpan.FromMilliseconds(Math.Clamp(_readTimeoutMilliseconds / 8, 5, 1000));
-        _readTimer = new Timer(static state => ((PeerConnection)state!).CheckReadTimeout(), this, period, period);
+        var period = TimeSpan.FromMilliseconds(Math.Clamp(options.ReadTimeout.TotalMilliseconds / 8, 5, 1000));
+        _readTimer = _time.CreateTimer(static state => ((PeerConnection)state!).CheckReadTimeout(), this, period, period);
     }
 
     /// <summary>The peer's address.</summary>
@@ -161,8 +162,7 @@ public sealed class PeerConnection : IAsyncDisposable
             throw new PeerConnectionException(PeerConnectionErrorKind.Closed, $"The accepted connection is already gone: {e.Message}", e);
         }
 
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(options.HandshakeTimeout);
+        using var timeout = new TimeLimit(options.HandshakeTimeout, options.Time, cancellationToken);
         PeerConnection connection;
         InfoHash? mseSkey = null;
         try
@@ -236,8 +236,7 @@ public sealed class PeerConnection : IAsyncDisposable
             throw new PeerConnectionException(PeerConnectionErrorKind.WrongInfoHash, $"Peer {RemoteEndPoint} asked for torrent {Remote.InfoHash}, not {ours.InfoHash}.");
         }
 
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(_options.HandshakeTimeout);
+        using var timeout = new TimeLimit(_options.HandshakeTimeout, _time, cancellationToken);
         await WriteHandshakeAsync(ours, cancellationToken, timeout.Token);
 
         // Answered first even to ourselves, so the dialing side sees its own peer id too and stops dialing this address.
@@ -278,7 +277,7 @@ public sealed class PeerConnection : IAsyncDisposable
             while (true)
             {
                 ReadResult result;
-                Volatile.Write(ref _waitStart, Environment.TickCount64);
+                Volatile.Write(ref _waitStart, _time.GetTimestamp());
                 Volatile.Write(ref _waiting, true);
                 try
                 {
@@ -301,7 +300,7 @@ public sealed class PeerConnection : IAsyncDisposable
                         throw ClosedByUs();
                     }
 
-                    if (Environment.TickCount64 - Volatile.Read(ref _waitStart) >= _readTimeoutMilliseconds)
+                    if (ReadTimedOut())
                     {
                         throw new PeerConnectionException(
                             PeerConnectionErrorKind.TimedOut,
@@ -521,8 +520,7 @@ public sealed class PeerConnection : IAsyncDisposable
         try
         {
             Configure(socket, options);
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            timeout.CancelAfter(options.ConnectTimeout);
+            using var timeout = new TimeLimit(options.ConnectTimeout, options.Time, cancellationToken);
             await socket.ConnectAsync(endPoint, timeout.Token);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
@@ -541,8 +539,7 @@ public sealed class PeerConnection : IAsyncDisposable
             throw;
         }
 
-        using var handshakeTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        handshakeTimeout.CancelAfter(options.HandshakeTimeout);
+        using var handshakeTimeout = new TimeLimit(options.HandshakeTimeout, options.Time, cancellationToken);
         var network = new NetworkStream(socket, ownsSocket: false);
         PeerConnection connection;
         if (offer == MseCryptoOffer.None)
@@ -801,11 +798,13 @@ public sealed class PeerConnection : IAsyncDisposable
 
     private void CheckReadTimeout()
     {
-        if (Volatile.Read(ref _waiting) && Environment.TickCount64 - Volatile.Read(ref _waitStart) >= _readTimeoutMilliseconds)
+        if (Volatile.Read(ref _waiting) && ReadTimedOut())
         {
             _reader.CancelPendingRead();
         }
     }
+
+    private bool ReadTimedOut() => _time.GetElapsedTime(Volatile.Read(ref _waitStart)) >= _options.ReadTimeout;
 
     private PeerConnectionException HandshakeTimedOut() =>
         new(PeerConnectionErrorKind.TimedOut, $"The handshake with {RemoteEndPoint} took longer than {_options.HandshakeTimeout.TotalSeconds:0.###} s.");

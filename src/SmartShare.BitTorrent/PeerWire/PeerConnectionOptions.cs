@@ -25,10 +25,21 @@ public sealed class PeerConnectionOptions
     public EncryptionMode Encryption { get; init; } = EncryptionMode.Prefer;
 
     /// <summary>
+    /// The clock every timeout above runs on. Default the system clock; a torrent session and the client's listener
+    /// put their own in (<see cref="WithTime"/>), and tests a fake one they advance.
+    /// </summary>
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+
+    /// <summary>
     /// A copy of these options with <see cref="Encryption"/> set to <paramref name="mode"/>, e.g.
     /// <c>sessionOptions.Connection = sessionOptions.Connection.WithEncryption(EncryptionMode.Require)</c>.
     /// </summary>
-    public PeerConnectionOptions WithEncryption(EncryptionMode mode) => new()
+    public PeerConnectionOptions WithEncryption(EncryptionMode mode) => Copy(mode, Time);
+
+    /// <summary>A copy of these options whose timeouts run on <paramref name="time"/>.</summary>
+    public PeerConnectionOptions WithTime(TimeProvider time) => Copy(Encryption, time ?? throw new ArgumentNullException(nameof(time)));
+
+    private PeerConnectionOptions Copy(EncryptionMode mode, TimeProvider time) => new()
     {
         ConnectTimeout = ConnectTimeout,
         HandshakeTimeout = HandshakeTimeout,
@@ -36,5 +47,6 @@ public sealed class PeerConnectionOptions
         MaxMessageLength = MaxMessageLength,
         SocketBufferSize = SocketBufferSize,
         Encryption = mode,
+        Time = time,
     };
 }

@@ -20,15 +20,17 @@ public sealed class ResumeStore
     ];
 
     private readonly SqliteDatabase _database;
+    private readonly TimeProvider _time;
 
-    private ResumeStore(SqliteDatabase database) => _database = database;
+    private ResumeStore(SqliteDatabase database, TimeProvider time) => (_database, _time) = (database, time);
 
     /// <summary>Opens (creating if needed) the database file and its <c>torrent_pieces</c> table.</summary>
     /// <exception cref="StorageException">The database cannot be opened or is from a newer version.</exception>
-    public static ResumeStore Open(string databasePath)
+    /// <param name="time">The clock of each row's <c>updated</c> time; default the system clock.</param>
+    public static ResumeStore Open(string databasePath, TimeProvider? time = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(databasePath);
-        return new ResumeStore(SqliteDatabase.Open(databasePath, Component, Migrations));
+        return new ResumeStore(SqliteDatabase.Open(databasePath, Component, Migrations), time ?? TimeProvider.System);
     }
 
     /// <summary>The saved pieces of a torrent, or null when none were saved or they were saved for another piece count.</summary>
@@ -68,7 +70,7 @@ public sealed class ResumeStore
         command.Parameters.AddWithValue("$hash", infoHash.ToString());
         command.Parameters.AddWithValue("$count", verified.Length);
         command.Parameters.AddWithValue("$bits", verified.Bytes.ToArray());
-        command.Parameters.AddWithValue("$updated", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+        command.Parameters.AddWithValue("$updated", _time.GetUtcNow().ToUnixTimeMilliseconds());
         Execute(command);
     }
 

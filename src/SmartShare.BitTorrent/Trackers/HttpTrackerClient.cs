@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using SmartShare.Threading;
 
 namespace SmartShare.BitTorrent.Trackers;
 
@@ -11,8 +12,10 @@ public sealed class HttpTrackerClient : ITrackerClient
 {
     private readonly HttpClient _http;
     private readonly TrackerOptions _options;
+    private readonly TimeProvider _time;
 
-    public HttpTrackerClient(Uri announce, HttpClient http, TrackerOptions options)
+    /// <param name="time">The clock of <see cref="TrackerOptions.RequestTimeout"/>; default the system clock.</param>
+    public HttpTrackerClient(Uri announce, HttpClient http, TrackerOptions options, TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(announce);
         ArgumentNullException.ThrowIfNull(http);
@@ -27,6 +30,7 @@ public sealed class HttpTrackerClient : ITrackerClient
         Uri = announce;
         _http = http;
         _options = options;
+        _time = time ?? TimeProvider.System;
     }
 
     public Uri Uri { get; }
@@ -67,8 +71,7 @@ public sealed class HttpTrackerClient : ITrackerClient
 
     private async Task<ReadOnlyMemory<byte>> GetAsync(Uri uri, CancellationToken cancellationToken)
     {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(_options.RequestTimeout);
+        using var timeout = new TimeLimit(_options.RequestTimeout, _time, cancellationToken);
         try
         {
             // One request per connection: announces are minutes apart, and a pooled connection the tracker has

@@ -1,4 +1,5 @@
 using System.Net;
+using SmartShare.Threading;
 
 namespace SmartShare.BitTorrent.Trackers;
 
@@ -196,8 +197,7 @@ public sealed class TrackerAnnouncer : IAsyncDisposable
             return;
         }
 
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(StopTimeout);
+        using var timeout = new TimeLimit(StopTimeout, _time, cancellationToken);
         await Task.WhenAll(answered.Select(uri => SendStoppedAsync(uri, timeout.Token)));
     }
 

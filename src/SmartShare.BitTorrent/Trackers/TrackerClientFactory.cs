@@ -4,7 +4,8 @@ namespace SmartShare.BitTorrent.Trackers;
 public static class TrackerClientFactory
 {
     /// <exception cref="TrackerException">The scheme is not http, https or udp (<see cref="TrackerErrorKind.UnsupportedScheme"/>).</exception>
-    public static ITrackerClient Create(Uri uri, HttpClient http, TrackerOptions options)
+    /// <param name="time">The clock of the client's timeouts; default the system clock.</param>
+    public static ITrackerClient Create(Uri uri, HttpClient http, TrackerOptions options, TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(uri);
         ArgumentNullException.ThrowIfNull(http);
@@ -16,8 +17,8 @@ public static class TrackerClientFactory
 
         return uri.Scheme switch
         {
-            "http" or "https" => new HttpTrackerClient(uri, http, options),
-            "udp" => new UdpTrackerClient(uri, options),
+            "http" or "https" => new HttpTrackerClient(uri, http, options, time),
+            "udp" => new UdpTrackerClient(uri, options, time),
             _ => throw new TrackerException(
                 TrackerErrorKind.UnsupportedScheme,
                 $"Tracker {TrackerException.Describe(uri)}: the scheme \"{uri.Scheme}\" is not supported (only http, https and udp)."),

@@ -1,8 +1,8 @@
 using System.Buffers.Binary;
-using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
+using SmartShare.Threading;
 
 namespace SmartShare.BitTorrent.Trackers;
 
@@ -16,6 +16,7 @@ public sealed class UdpTrackerClient : ITrackerClient, IDisposable
     private static readonly TimeSpan ConnectionIdLifetime = TimeSpan.FromSeconds(60);
 
     private readonly TrackerOptions _options;
+    private readonly TimeProvider _time;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly byte[] _receiveBuffer = new byte[64 * 1024];
     private Socket? _socket;
@@ -24,7 +25,8 @@ public sealed class UdpTrackerClient : ITrackerClient, IDisposable
     private bool _hasConnectionId;
     private bool _disposed;
 
-    public UdpTrackerClient(Uri udpAnnounce, TrackerOptions options)
+    /// <param name="time">The clock of the retry timeouts and the connection id's lifetime; default the system clock.</param>
+    public UdpTrackerClient(Uri udpAnnounce, TrackerOptions options, TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(udpAnnounce);
         ArgumentNullException.ThrowIfNull(options);
@@ -37,6 +39,7 @@ public sealed class UdpTrackerClient : ITrackerClient, IDisposable
 
         Uri = udpAnnounce;
         _options = options;
+        _time = time ?? TimeProvider.System;
     }
 
     public Uri Uri { get; }
@@ -120,7 +123,7 @@ public sealed class UdpTrackerClient : ITrackerClient, IDisposable
 
     private async Task<long> ConnectAsync(CancellationToken cancellationToken)
     {
-        if (_hasConnectionId && Stopwatch.GetElapsedTime(_connectionIdTimestamp) < ConnectionIdLifetime)
+        if (_hasConnectionId && _time.GetElapsedTime(_connectionIdTimestamp) < ConnectionIdLifetime)
         {
             return _connectionId;
         }
@@ -132,7 +135,7 @@ public sealed class UdpTrackerClient : ITrackerClient, IDisposable
             UdpTrackerCodec.ParseConnectResponse,
             cancellationToken);
         _connectionId = connectionId;
-        _connectionIdTimestamp = Stopwatch.GetTimestamp();
+        _connectionIdTimestamp = _time.GetTimestamp();
         _hasConnectionId = true;
         return connectionId;
     }
@@ -149,8 +152,7 @@ public sealed class UdpTrackerClient : ITrackerClient, IDisposable
             var length = write(transactionId);
             await socket.SendAsync(datagram.AsMemory(0, length), SocketFlags.None, cancellationToken);
 
-            using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            wait.CancelAfter(AttemptTimeout(attempt));
+            using var wait = new TimeLimit(AttemptTimeout(attempt), _time, cancellationToken);
             try
             {
                 while (true)

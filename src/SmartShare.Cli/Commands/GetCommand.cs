@@ -68,10 +68,10 @@ internal static class GetCommand
                 return await TorrentAsync(context, dht, text, context.Parse.GetValue(downloadDir), context.Parse.GetValue(peers) ?? [], btNodes, cancellationToken);
             }
 
-            var resolved = await DownloadTarget.ResolveAsync(text, cancellationToken);
+            var resolved = await DownloadTarget.ResolveAsync(text, TimeProvider.System, cancellationToken);
             if (context.Parse.GetValue(bittorrent))
             {
-                var magnet = await resolved.MagnetAsync(cancellationToken)
+                var magnet = await resolved.MagnetAsync(TimeProvider.System, cancellationToken)
                     ?? throw new FormatException($"The share '{resolved.Name}' has no torrent form (it was not shared with --torrent); get it without --bittorrent to use LBRY.");
                 return await TorrentAsync(context, dht, magnet, context.Parse.GetValue(downloadDir), context.Parse.GetValue(peers) ?? [], btNodes, cancellationToken);
             }
@@ -323,7 +323,7 @@ internal static class GetCommand
         }
         else
         {
-            var metainfo = await TorrentSource.ReadAsync(uri, torrents.Http, cancellationToken);
+            var metainfo = await TorrentSource.ReadAsync(uri, torrents.Http, host.Services.GetRequiredService<TimeProvider>(), cancellationToken);
             infoHash = torrents.Add(metainfo, directory, fixedPeers).InfoHash;
         }
 

@@ -24,11 +24,13 @@ public sealed class BlobStore
     private static readonly TimeSpan StaleTempAge = TimeSpan.FromMinutes(10);
 
     private readonly SqliteDatabase _database;
+    private readonly TimeProvider _time;
 
-    internal BlobStore(string directory, SqliteDatabase database)
+    internal BlobStore(string directory, SqliteDatabase database, TimeProvider time)
     {
         Directory = directory;
         _database = database;
+        _time = time;
     }
 
     public string Directory { get; }
@@ -145,7 +147,7 @@ public sealed class BlobStore
         var toHash = new List<(BlobHash Hash, FileInfo File)>();
         var present = new HashSet<BlobHash>();
         var staleTemps = 0;
-        var now = DateTime.UtcNow;
+        var now = _time.GetUtcNow().UtcDateTime;
 
         foreach (var file in new DirectoryInfo(Directory).EnumerateFiles())
         {
@@ -264,7 +266,7 @@ public sealed class BlobStore
     }
 
     /// <summary>Records blobs with one prepared statement, so a large batch makes no garbage per row.</summary>
-    private static void Index(SqliteConnection connection, IEnumerable<(string HashHex, long Length, long ModifiedTicks)> blobs)
+    private void Index(SqliteConnection connection, IEnumerable<(string HashHex, long Length, long ModifiedTicks)> blobs)
     {
         using var command = connection.CreateCommand();
         command.CommandText =
@@ -273,7 +275,7 @@ public sealed class BlobStore
         var hash = command.Parameters.Add("$hash", SqliteType.Text);
         var length = command.Parameters.Add("$length", SqliteType.Integer);
         var modified = command.Parameters.Add("$modified", SqliteType.Integer);
-        command.Parameters.AddWithValue("$now", DateTimeOffset.UtcNow.ToUnixTimeSeconds());
+        command.Parameters.AddWithValue("$now", _time.GetUtcNow().ToUnixTimeSeconds());
         command.Prepare();
         foreach (var blob in blobs)
         {

@@ -8,10 +8,12 @@ namespace SmartShare.Lbry.Streams;
 public sealed class StreamIndex
 {
     private readonly SqliteDatabase _database;
+    private readonly TimeProvider _time;
 
-    internal StreamIndex(SqliteDatabase database)
+    internal StreamIndex(SqliteDatabase database, TimeProvider time)
     {
         _database = database;
+        _time = time;
     }
 
     public void Add(BlobHash sdHash, StreamDescriptor descriptor, string? sourcePath)
@@ -32,7 +34,7 @@ public sealed class StreamIndex
             stream.Parameters.AddWithValue("$count", descriptor.DataBlobCount);
             stream.Parameters.AddWithValue("$size", descriptor.PlaintextUpperBound);
             stream.Parameters.AddWithValue("$source", (object?)sourcePath ?? DBNull.Value);
-            stream.Parameters.AddWithValue("$now", DateTimeOffset.UtcNow.ToUnixTimeSeconds());
+            stream.Parameters.AddWithValue("$now", _time.GetUtcNow().ToUnixTimeSeconds());
             stream.ExecuteNonQuery();
         }
 

@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using SmartShare.BitTorrent;
 using SmartShare.Lbry.Blobs;
 using SmartShare.Node.Shares;
+using SmartShare.Threading;
 
 namespace SmartShare.Node.Downloads;
 
@@ -27,7 +28,7 @@ public sealed record DownloadTarget(
     /// Throws <see cref="FormatException"/> (a <see cref="SmartShareFormatException"/> for a bad file or link), or a
     /// <see cref="SmartShare.IO.LocalFileException"/> for a path that is not a small regular file, with a sentence.
     /// </summary>
-    public static async Task<DownloadTarget> ResolveAsync(string target, CancellationToken cancellationToken)
+    public static async Task<DownloadTarget> ResolveAsync(string target, TimeProvider time, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(target);
         var text = target.Trim();
@@ -58,25 +59,25 @@ public sealed record DownloadTarget(
         {
             if (contact.Blob is { } blob)
             {
-                peers.AddRange(await ResolveAsync(blob, cancellationToken));
+                peers.AddRange(await ResolveAsync(blob, time, cancellationToken));
             }
 
             if (contact.Dht is { } node)
             {
-                dht.AddRange(await ResolveAsync(node, cancellationToken));
+                dht.AddRange(await ResolveAsync(node, time, cancellationToken));
             }
         }
 
         foreach (var node in file.Bootstrap)
         {
-            dht.AddRange(await ResolveAsync(node, cancellationToken));
+            dht.AddRange(await ResolveAsync(node, time, cancellationToken));
         }
 
         return new DownloadTarget(file.SdHash, peers.Distinct().ToList(), dht.Distinct().ToList(), file.SdBlob, file.Private, file.Name, file.BitTorrent);
     }
 
     /// <summary>The share's torrent form as a magnet link with the creator's peers (x.pe) and DHT nodes (dht=), or null when it has none.</summary>
-    public async Task<string?> MagnetAsync(CancellationToken cancellationToken)
+    public async Task<string?> MagnetAsync(TimeProvider time, CancellationToken cancellationToken)
     {
         if (Torrent is null)
         {
@@ -86,7 +87,7 @@ public sealed record DownloadTarget(
         var peers = new List<IPEndPoint>();
         foreach (var peer in Torrent.Peers)
         {
-            peers.AddRange(await ResolveAsync(peer, cancellationToken));
+            peers.AddRange(await ResolveAsync(peer, time, cancellationToken));
         }
 
         return MagnetLink.Build(
@@ -98,15 +99,14 @@ public sealed record DownloadTarget(
     }
 
     /// <summary>An endpoint's addresses: the IP itself, or what a DNS name resolves to now (nothing if it does not).</summary>
-    private static async Task<IEnumerable<IPEndPoint>> ResolveAsync(SmartShareEndpoint endPoint, CancellationToken cancellationToken)
+    private static async Task<IEnumerable<IPEndPoint>> ResolveAsync(SmartShareEndpoint endPoint, TimeProvider time, CancellationToken cancellationToken)
     {
         if (IPAddress.TryParse(endPoint.Host, out var address))
         {
             return [new IPEndPoint(address, endPoint.Port)];
         }
 
-        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        limit.CancelAfter(ResolveTimeLimit);
+        using var limit = new TimeLimit(ResolveTimeLimit, time, cancellationToken);
         try
         {
             var addresses = await Dns.GetHostAddressesAsync(endPoint.Host, limit.Token);

@@ -14,6 +14,7 @@ using SmartShare.Node.Shares;
 using SmartShare.Node.Torrents;
 using SmartShare.Node.Transfers;
 using SmartShare.Storage;
+using SmartShare.Threading;
 
 namespace SmartShare.Node.Downloads;
 
@@ -64,11 +65,11 @@ internal sealed class FileRpcMethods(
         DownloadTarget target;
         try
         {
-            target = await DownloadTarget.ResolveAsync(uri, cancellationToken);
+            target = await DownloadTarget.ResolveAsync(uri, time, cancellationToken);
             if (parameters.GetBoolean("bittorrent", false))
             {
                 // The share's torrent form: from the creator's peers and DHT nodes, then anyone the DHT finds.
-                var magnet = await target.MagnetAsync(cancellationToken)
+                var magnet = await target.MagnetAsync(time, cancellationToken)
                     ?? throw new FormatException($"The share '{target.Name}' has no torrent form (no bittorrent object); get it without bittorrent to use LBRY.");
                 return GetMagnet(magnet, directory, peers);
             }
@@ -89,8 +90,7 @@ internal sealed class FileRpcMethods(
         var active = downloads.Start(sdHash, directory, peers, target.Private);
         if (active is not null)
         {
-            using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            limit.CancelAfter(timeout);
+            using var limit = new TimeLimit(timeout, time, cancellationToken);
             try
             {
                 await active.Download.WaitForDescriptorAsync(limit.Token);
@@ -126,7 +126,7 @@ internal sealed class FileRpcMethods(
     {
         try
         {
-            var metainfo = await TorrentSource.ReadAsync(uri, torrents.Http, cancellationToken);
+            var metainfo = await TorrentSource.ReadAsync(uri, torrents.Http, time, cancellationToken);
             var session = torrents.Add(metainfo, directory, peers);
             var record = torrents.Find(session.InfoHash)
                 ?? throw new JsonRpcException(JsonRpcErrorCodes.ServerError, $"The torrent {session.InfoHash} ended before it was listed.");

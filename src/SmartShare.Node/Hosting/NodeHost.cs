@@ -142,7 +142,7 @@ public sealed partial class NodeHost : IAsyncDisposable
         var bindAddress = IPAddress.Parse(settings.BindAddress);
         var bootstrap = await ResolveEndPointsAsync(settings.Bootstrap, NodeSettingKeys.Bootstrap, cancellationToken);
 
-        var storage = _options.Storage ?? LbryStorage.Open(DataDirectory, cancellationToken: cancellationToken);
+        var storage = _options.Storage ?? LbryStorage.Open(DataDirectory, time: _options.Time, cancellationToken: cancellationToken);
         LbryDhtService dht;
         try
         {
@@ -231,6 +231,8 @@ public sealed partial class NodeHost : IAsyncDisposable
         ILogger? logger = app?.Services.GetRequiredService<ILogger<NodeHost>>();
         if (app is not null)
         {
+            // Wall-clock on purpose: this bounds how long the process waits to exit, like HostOptions.ShutdownTimeout
+            // (which the host measures on the system clock too); a fake node clock nobody advances must not hang it.
             using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             limit.CancelAfter(ShutdownTimeLimit);
             try

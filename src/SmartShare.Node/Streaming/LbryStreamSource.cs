@@ -3,6 +3,7 @@ using SmartShare.Lbry.Blobs;
 using SmartShare.Lbry.Downloads;
 using SmartShare.Lbry.Streams;
 using SmartShare.Node.Downloads;
+using SmartShare.Threading;
 
 namespace SmartShare.Node.Streaming;
 
@@ -38,7 +39,7 @@ internal sealed class LbryStreamSource : StreamSource
     /// <summary>Opens the stream <paramref name="hash"/>; starts its download when it is missing blobs (unless <paramref name="mayStart"/> is false).</summary>
     /// <exception cref="StreamUnavailableException">Not streamable now, with the status and a sentence.</exception>
     public static async Task<LbryStreamSource> OpenAsync(
-        DownloadManager downloads, LbryStorage storage, BlobHash hash, int? fileIndex, bool mayStart, CancellationToken cancellationToken)
+        DownloadManager downloads, LbryStorage storage, BlobHash hash, int? fileIndex, bool mayStart, TimeProvider time, CancellationToken cancellationToken)
     {
         if (fileIndex is { } index && index != 0)
         {
@@ -60,7 +61,7 @@ internal sealed class LbryStreamSource : StreamSource
         StreamDescriptor descriptor;
         try
         {
-            descriptor = await DescriptorAsync(hash, storage, downloads, download, mayStart, cancellationToken);
+            descriptor = await DescriptorAsync(hash, storage, downloads, download, mayStart, time, cancellationToken);
         }
         catch (LbryDataException ex)
         {
@@ -135,7 +136,7 @@ internal sealed class LbryStreamSource : StreamSource
     }
 
     private static async Task<StreamDescriptor> DescriptorAsync(
-        BlobHash hash, LbryStorage storage, DownloadManager downloads, StreamDownload? download, bool mayStart, CancellationToken cancellationToken)
+        BlobHash hash, LbryStorage storage, DownloadManager downloads, StreamDownload? download, bool mayStart, TimeProvider time, CancellationToken cancellationToken)
     {
         if (storage.Blobs.TryGetLength(hash) is not null)
         {
@@ -150,8 +151,7 @@ internal sealed class LbryStreamSource : StreamSource
 
         download ??= downloads.Start(hash, null, [])?.Download
             ?? throw new StreamDownloadException($"The stream {hash} is neither in the store nor downloadable.");
-        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        limit.CancelAfter(DescriptorWait);
+        using var limit = new TimeLimit(DescriptorWait, time, cancellationToken);
         return await download.WaitForDescriptorAsync(limit.Token);
     }
 }

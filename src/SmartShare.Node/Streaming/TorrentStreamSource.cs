@@ -18,10 +18,12 @@ internal sealed class TorrentStreamSource : StreamSource
 
     private readonly TorrentSession _session;
     private readonly TorrentFile _file;
+    private readonly TimeProvider _time;
 
-    private TorrentStreamSource(TorrentSession session, TorrentFile file, string path, bool complete)
+    private TorrentStreamSource(TorrentSession session, TorrentFile file, string path, bool complete, TimeProvider time)
     {
         _session = session;
+        _time = time;
         _file = file;
         FileName = path;
         CompletePath = complete ? path : null;
@@ -34,7 +36,7 @@ internal sealed class TorrentStreamSource : StreamSource
     public override string? CompletePath { get; }
 
     /// <exception cref="StreamUnavailableException">Not listed, not running, or no such file, with a sentence.</exception>
-    public static TorrentStreamSource Open(TorrentManager torrents, InfoHash hash, int? fileIndex)
+    public static TorrentStreamSource Open(TorrentManager torrents, InfoHash hash, int? fileIndex, TimeProvider time)
     {
         var record = torrents.Find(hash)
             ?? throw new StreamUnavailableException(404, $"The node has no torrent {hash}; `get` it first.");
@@ -55,7 +57,7 @@ internal sealed class TorrentStreamSource : StreamSource
         }
 
         var path = session.Storage.FilePaths[index];
-        return new TorrentStreamSource(session, info.Files[index], path, session.State == TorrentState.Seeding && File.Exists(path));
+        return new TorrentStreamSource(session, info.Files[index], path, session.State == TorrentState.Seeding && File.Exists(path), time);
     }
 
     public override async Task WriteRangeAsync(ByteRange range, Stream body, CancellationToken cancellationToken)
@@ -72,7 +74,7 @@ internal sealed class TorrentStreamSource : StreamSource
 
                 // Ask for the pieces after this chunk too, without waiting for them.
                 var aheadEnd = Math.Min(_file.Offset + range.Last + 1, offset + length + ((long)PiecesAhead * pieceLength));
-                _ = Prefetch(_session, offset + length, aheadEnd - (offset + length));
+                _ = Prefetch(_session, offset + length, aheadEnd - (offset + length), _time);
                 await _session.WaitForRangeAsync(offset, length, cancellationToken);
                 await _session.Storage.ReadAsync(offset, buffer.AsMemory(0, length), cancellationToken);
                 await body.WriteAsync(buffer.AsMemory(0, length), cancellationToken);
@@ -89,7 +91,7 @@ internal sealed class TorrentStreamSource : StreamSource
         }
     }
 
-    private static async Task Prefetch(TorrentSession session, long offset, long length)
+    private static async Task Prefetch(TorrentSession session, long offset, long length, TimeProvider time)
     {
         if (length <= 0)
         {
@@ -98,7 +100,7 @@ internal sealed class TorrentStreamSource : StreamSource
 
         try
         {
-            using var limit = new CancellationTokenSource(TimeSpan.FromMinutes(5));
+            using var limit = new CancellationTokenSource(TimeSpan.FromMinutes(5), time);
             await session.WaitForRangeAsync(offset, length, limit.Token);
         }
         catch (Exception ex) when (ex is OperationCanceledException or InvalidOperationException)

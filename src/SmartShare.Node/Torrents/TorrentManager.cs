@@ -55,7 +55,7 @@ public sealed partial class TorrentManager(
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         var current = settings.Current;
-        _resume = ResumeStore.Open(store.DatabasePath);
+        _resume = ResumeStore.Open(store.DatabasePath, time);
         _uploadLimiter = new ByteRateLimiter(() => (long)settings.Current.MaxUploadKibPerSecond * 1024, time);
         _sessionOptions = () => new TorrentSessionOptions
         {
@@ -418,7 +418,8 @@ public sealed partial class TorrentManager(
                 Log = message => LogEngine(logger, message),
                 Http = Http,
             },
-            random);
+            random,
+            time);
         try
         {
             client.Start();
@@ -458,7 +459,8 @@ public sealed partial class TorrentManager(
             Client.PeerId,
             Client.LocalEndPoint.Port,
             _sessionOptions().Connection,
-            message => LogEngine(logger, message));
+            message => LogEngine(logger, message),
+            time);
         var job = new MetadataJob(fetcher, new CancellationTokenSource());
         _fetching[magnet.InfoHash] = job;
         fetcher.AddPeers(peers);
@@ -484,7 +486,7 @@ public sealed partial class TorrentManager(
                 var peerId = Client.PeerId.ToArray();
                 announcer = new TrackerAnnouncer(
                     new TrackerTiers(tiers, random),
-                    uri => TrackerClientFactory.Create(uri, Http, new TrackerOptions()),
+                    uri => TrackerClientFactory.Create(uri, Http, new TrackerOptions(), time),
                     trackerEvent => new AnnounceRequest(magnet.InfoHash, peerId, Client.LocalEndPoint.Port, 0, 0, magnet.Size ?? 1, trackerEvent),
                     found => job.Fetcher.AddPeers(found),
                     time,

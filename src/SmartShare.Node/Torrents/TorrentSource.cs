@@ -1,6 +1,7 @@
 using SmartShare.Bencode;
 using SmartShare.BitTorrent.Metainfo;
 using SmartShare.IO;
+using SmartShare.Threading;
 
 namespace SmartShare.Node.Torrents;
 
@@ -32,14 +33,14 @@ public static class TorrentSource
     /// <see cref="LocalFileException"/> for a path that is not a small regular file) with a sentence when it cannot be
     /// read. The sentence never quotes what the file or response holds.
     /// </summary>
-    public static async Task<byte[]> ReadAsync(string target, HttpClient http, CancellationToken cancellationToken)
+    public static async Task<byte[]> ReadAsync(string target, HttpClient http, TimeProvider time, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(target);
         ArgumentNullException.ThrowIfNull(http);
         var text = target.Trim();
         if (Uri.TryCreate(text, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps))
         {
-            return await FetchAsync(uri, http, cancellationToken);
+            return await FetchAsync(uri, http, time, cancellationToken);
         }
 
         if (!Path.Exists(text))
@@ -74,10 +75,9 @@ public static class TorrentSource
         }
     }
 
-    private static async Task<byte[]> FetchAsync(Uri uri, HttpClient http, CancellationToken cancellationToken)
+    private static async Task<byte[]> FetchAsync(Uri uri, HttpClient http, TimeProvider time, CancellationToken cancellationToken)
     {
-        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        limit.CancelAfter(FetchTimeLimit);
+        using var limit = new TimeLimit(FetchTimeLimit, time, cancellationToken);
         try
         {
             using var response = await http.GetAsync(uri, HttpCompletionOption.ResponseHeadersRead, limit.Token);

@@ -7,7 +7,7 @@ using SmartShare.Node.Streaming;
 namespace SmartShare.Node.Transfers;
 
 /// <summary>The LBRY side of the transfer model: streams downloaded and shared, from the file list and the running downloads.</summary>
-internal sealed class StreamTransfers(DownloadManager downloads, SmartShare.Lbry.LbryStorage storage) : ITransferNetwork
+internal sealed class StreamTransfers(DownloadManager downloads, SmartShare.Lbry.LbryStorage storage, TimeProvider time) : ITransferNetwork
 {
     public TransferNetwork Network => TransferNetwork.Stream;
 
@@ -26,7 +26,7 @@ internal sealed class StreamTransfers(DownloadManager downloads, SmartShare.Lbry
     }
 
     public async Task<StreamSource> OpenStreamAsync(TransferKey key, int? fileIndex, bool mayStart, CancellationToken cancellationToken) =>
-        await LbryStreamSource.OpenAsync(downloads, storage, SdHash(key) ?? throw new ArgumentException($"{key} is not an sd hash.", nameof(key)), fileIndex, mayStart, cancellationToken);
+        await LbryStreamSource.OpenAsync(downloads, storage, SdHash(key) ?? throw new ArgumentException($"{key} is not an sd hash.", nameof(key)), fileIndex, mayStart, time, cancellationToken);
 
     public async Task<bool> StopAsync(TransferKey key, CancellationToken cancellationToken) =>
         SdHash(key) is { } sdHash && await downloads.PauseAsync(sdHash, cancellationToken);

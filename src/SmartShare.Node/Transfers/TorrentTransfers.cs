@@ -8,7 +8,7 @@ using SmartShare.Node.Torrents;
 namespace SmartShare.Node.Transfers;
 
 /// <summary>The BitTorrent side of the transfer model: torrents from the torrent list and their running sessions.</summary>
-internal sealed class TorrentTransfers(TorrentManager torrents) : ITransferNetwork
+internal sealed class TorrentTransfers(TorrentManager torrents, TimeProvider time) : ITransferNetwork
 {
     public TransferNetwork Network => TransferNetwork.Torrent;
 
@@ -25,7 +25,7 @@ internal sealed class TorrentTransfers(TorrentManager torrents) : ITransferNetwo
     }
 
     public Task<StreamSource> OpenStreamAsync(TransferKey key, int? fileIndex, bool mayStart, CancellationToken cancellationToken) =>
-        Task.FromResult<StreamSource>(TorrentStreamSource.Open(torrents, InfoHashOf(key) ?? throw new ArgumentException($"{key} is not an info hash.", nameof(key)), fileIndex));
+        Task.FromResult<StreamSource>(TorrentStreamSource.Open(torrents, InfoHashOf(key) ?? throw new ArgumentException($"{key} is not an info hash.", nameof(key)), fileIndex, time));
 
     public async Task<bool> StopAsync(TransferKey key, CancellationToken cancellationToken) =>
         InfoHashOf(key) is { } hash && await torrents.PauseAsync(hash);

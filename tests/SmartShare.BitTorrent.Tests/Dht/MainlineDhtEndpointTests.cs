@@ -1,8 +1,8 @@
 using System.Net;
 using System.Text;
 using SmartShare.BitTorrent.Dht;
-using SmartShare.Kademlia.Simulation;
 using SmartShare.Networking;
+using SmartShare.Testing;
 
 namespace SmartShare.BitTorrent.Tests.Dht;
 

@@ -30,7 +30,8 @@ internal sealed class EngineTestKit : IAsyncDisposable
         return bytes;
     }
 
-    public BitTorrentClient Client(Action<TorrentSessionOptions>? configure = null)
+    /// <param name="time">The client's clock; null for the system one.</param>
+    public BitTorrentClient Client(Action<TorrentSessionOptions>? configure = null, TimeProvider? time = null)
     {
         var client = new BitTorrentClient(
             new BitTorrentClientOptions
@@ -50,7 +51,8 @@ internal sealed class EngineTestKit : IAsyncDisposable
                     }
                 },
             },
-            SecureRandomSource.Instance);
+            SecureRandomSource.Instance,
+            time);
         client.Start();
         _clients.Add(client);
         return client;
@@ -71,6 +73,14 @@ internal sealed class EngineTestKit : IAsyncDisposable
         all.SetAll();
         await session.StartAsync(CancellationToken.None, all);
         return session;
+    }
+
+    public bool LogHas(string text)
+    {
+        lock (Log)
+        {
+            return Log.Exists(line => line.Contains(text, StringComparison.Ordinal));
+        }
     }
 
     public static async Task WaitAsync(Func<bool> condition, TimeSpan limit, string what)

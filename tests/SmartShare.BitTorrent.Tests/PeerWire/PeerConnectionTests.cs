@@ -3,6 +3,7 @@ using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using Microsoft.Extensions.Time.Testing;
 using SmartShare.BitTorrent.PeerWire;
 
 namespace SmartShare.BitTorrent.Tests.PeerWire;
@@ -250,10 +251,15 @@ public sealed class PeerConnectionTests : IDisposable
             using var socket = await _listener.AcceptSocketAsync();
             await DrainUntilClosedAsync(socket);
         });
-        var options = new PeerConnectionOptions { HandshakeTimeout = TimeSpan.FromMilliseconds(200), Encryption = EncryptionMode.Disable };
+        var time = new FakeTimeProvider();
+        var options = new PeerConnectionOptions { Encryption = EncryptionMode.Disable, Time = time };
 
-        var error = await Assert.ThrowsAsync<PeerConnectionException>(() => PeerConnection.ConnectAsync(ListenEndPoint, Alice, options, default).WaitAsync(Patience));
+        // The default 10 s handshake limit runs on the fake clock: it takes 10 s of it, and no real time.
+        var connecting = PeerConnection.ConnectAsync(ListenEndPoint, Alice, options, default);
+        var waited = await time.AdvanceUntilAsync(connecting, TimeSpan.FromSeconds(1));
+        var error = await Assert.ThrowsAsync<PeerConnectionException>(() => connecting);
         Assert.Equal(PeerConnectionErrorKind.TimedOut, error.Kind);
+        Assert.InRange(waited, TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(15));
         await peer.WaitAsync(Patience);
     }
 
@@ -300,18 +306,22 @@ public sealed class PeerConnectionTests : IDisposable
     [Fact]
     public async Task A_read_times_out_when_nothing_arrives()
     {
-        var options = new PeerConnectionOptions { ReadTimeout = TimeSpan.FromMilliseconds(300), Encryption = EncryptionMode.Disable };
+        var time = new FakeTimeProvider();
+        var options = new PeerConnectionOptions { Encryption = EncryptionMode.Disable, Time = time };
         var (outgoing, incoming) = await ConnectPairAsync(Alice, Bob, options);
         await using var _ = outgoing;
         await using var __ = incoming;
 
-        // A keep-alive resets the clock; then nothing comes.
+        // A keep-alive resets the clock; then nothing comes for the default 120 s of fake time.
         await incoming.SendAsync(PeerMessageType.KeepAlive, default);
+        time.Advance(TimeSpan.FromSeconds(100));
         Assert.Equal(PeerMessageType.KeepAlive, (await ReadAsync(outgoing)).Type);
-        var clock = Stopwatch.StartNew();
-        var error = await Assert.ThrowsAsync<PeerConnectionException>(() => outgoing.ReadAsync(default).AsTask().WaitAsync(Patience));
+        var reading = outgoing.ReadAsync(default).AsTask();
+        var waited = await time.AdvanceUntilAsync(reading, TimeSpan.FromSeconds(5));
+        var error = await Assert.ThrowsAsync<PeerConnectionException>(() => reading);
         Assert.Equal(PeerConnectionErrorKind.TimedOut, error.Kind);
-        Assert.True(clock.Elapsed >= TimeSpan.FromMilliseconds(250), $"Timed out after {clock.Elapsed}.");
+        Assert.Contains("sent nothing for 120 s", error.Message, StringComparison.Ordinal);
+        Assert.InRange(waited, TimeSpan.FromSeconds(120), TimeSpan.FromSeconds(150));
     }
 
     [Fact]

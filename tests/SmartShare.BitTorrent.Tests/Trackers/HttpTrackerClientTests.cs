@@ -1,5 +1,5 @@
-using System.Diagnostics;
 using System.Net;
+using Microsoft.Extensions.Time.Testing;
 using SmartShare.BitTorrent.Trackers;
 using static SmartShare.BitTorrent.Tests.Trackers.TrackerTestSupport;
 
@@ -107,13 +107,16 @@ public sealed class HttpTrackerClientTests : IDisposable
     public async Task Slow_reply_times_out()
     {
         await using var tracker = new FakeHttpTracker((_, _, ct) => Task.Delay(Timeout.Infinite, ct));
-        var client = new HttpTrackerClient(tracker.AnnounceUri, _http, new TrackerOptions { RequestTimeout = TimeSpan.FromMilliseconds(300) });
-        var watch = Stopwatch.StartNew();
+        var time = new FakeTimeProvider();
+        var client = new HttpTrackerClient(tracker.AnnounceUri, _http, new TrackerOptions(), time);
 
-        var e = await Assert.ThrowsAsync<TrackerException>(() => client.AnnounceAsync(Request(), CancellationToken.None));
+        // The default 15 s request limit, on the fake clock.
+        var announcing = client.AnnounceAsync(Request(), CancellationToken.None);
+        var waited = await time.AdvanceUntilAsync(announcing, TimeSpan.FromSeconds(1));
+        var e = await Assert.ThrowsAsync<TrackerException>(() => announcing);
 
         Assert.Equal(TrackerErrorKind.TimedOut, e.Kind);
-        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(10));
+        Assert.InRange(waited, TimeSpan.FromSeconds(15), TimeSpan.FromSeconds(22));
     }
 
     [Fact]

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net;
+using Microsoft.Extensions.Time.Testing;
 using SmartShare.BitTorrent.Trackers;
 using static SmartShare.BitTorrent.Tests.Trackers.TrackerTestSupport;
 
@@ -19,16 +20,24 @@ public sealed class TrackerAnnouncerTests : IDisposable
     public async Task Sends_started_then_regular_announces_then_completed_then_stopped()
     {
         var uri = new Uri("http://127.0.0.1:1/announce");
-        var tracker = new ScriptedTrackerClient(uri) { Peers = [new IPEndPoint(IPAddress.Loopback, 1234)] };
+        var tracker = new ScriptedTrackerClient(uri) { Interval = TimeSpan.FromMinutes(30), Peers = [new IPEndPoint(IPAddress.Loopback, 1234)] };
         var peers = new ConcurrentQueue<IPEndPoint>();
+        var time = new FakeTimeProvider();
         await using var announcer = new TrackerAnnouncer(
-            Tiers([uri]), _ => tracker, RequestFor, list => { foreach (var p in list) { peers.Enqueue(p); } }, TimeProvider.System);
+            Tiers([uri]), _ => tracker, RequestFor, list => { foreach (var p in list) { peers.Enqueue(p); } }, time);
+        var start = time.GetUtcNow();
 
+        // The tracker's 30 min interval, on the fake clock: two regular announces take an hour of it.
         announcer.Start();
-        await WaitUntilAsync(() => tracker.Events.Count(e => e == TrackerEvent.None) >= 2, "two regular announces arrive");
+        await WaitUntilAsync(() => tracker.Events.Contains(TrackerEvent.Started), "\"started\" arrives");
+        var twoRegular = WaitUntilAsync(() => tracker.Events.Count(e => e == TrackerEvent.None) >= 2, "two regular announces arrive");
+        var waited = await time.AdvanceUntilAsync(twoRegular, TimeSpan.FromMinutes(1));
+        Assert.InRange(waited, TimeSpan.FromMinutes(60), TimeSpan.FromMinutes(65));
+        // "completed" goes out early, but no sooner than the minimum gap after the last announce.
         announcer.AnnounceNow(TrackerEvent.Completed);
         announcer.AnnounceNow(TrackerEvent.Completed);
-        await WaitUntilAsync(() => tracker.Events.Contains(TrackerEvent.Completed), "\"completed\" arrives");
+        await time.AdvanceUntilAsync(WaitUntilAsync(() => tracker.Events.Contains(TrackerEvent.Completed), "\"completed\" arrives"), TimeSpan.FromSeconds(10));
+        Assert.InRange(time.GetUtcNow() - start, TimeSpan.FromMinutes(60), TimeSpan.FromMinutes(65));
         await announcer.StopAsync(CancellationToken.None);
 
         var events = tracker.Events.ToArray();

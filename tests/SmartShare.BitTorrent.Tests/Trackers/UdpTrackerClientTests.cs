@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Net;
+using Microsoft.Extensions.Time.Testing;
 using SmartShare.BitTorrent.Trackers;
 using static SmartShare.BitTorrent.Tests.Trackers.TrackerTestSupport;
 
@@ -24,10 +25,15 @@ public class UdpTrackerClientTests
             DropConnects = 1,
             Peers = [new IPEndPoint(IPAddress.Parse("127.0.0.5"), 5000), new IPEndPoint(IPAddress.Parse("127.0.0.6"), 0)],
         };
-        using var client = new UdpTrackerClient(tracker.AnnounceUri, Fast);
+        var time = new FakeTimeProvider();
+        using var client = new UdpTrackerClient(tracker.AnnounceUri, TrackerOptions.Default, time);
 
-        var response = await client.AnnounceAsync(Request(), CancellationToken.None);
+        // The connect goes again after the first wait, UdpInitialTimeout (3 s) of fake time.
+        var announcing = client.AnnounceAsync(Request(), CancellationToken.None);
+        var waited = await time.AdvanceUntilAsync(announcing, TimeSpan.FromSeconds(1));
+        var response = await announcing;
 
+        Assert.InRange(waited, TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(6));
         Assert.Equal(2, tracker.Connects);
         Assert.Equal(1, tracker.Announces);
         Assert.Equal(TimeSpan.FromSeconds(1800), response.Interval);
@@ -56,6 +62,24 @@ public class UdpTrackerClientTests
     }
 
     [Fact]
+    public async Task The_connection_id_is_used_for_a_minute_then_asked_for_again()
+    {
+        using var tracker = new FakeUdpTracker();
+        var time = new FakeTimeProvider();
+        using var client = new UdpTrackerClient(tracker.AnnounceUri, TrackerOptions.Default, time);
+
+        await client.AnnounceAsync(Request(), CancellationToken.None);
+        time.Advance(TimeSpan.FromSeconds(59));
+        await client.AnnounceAsync(Request(TrackerEvent.None), CancellationToken.None);
+        Assert.Equal(1, tracker.Connects);
+
+        time.Advance(TimeSpan.FromSeconds(2));
+        await client.AnnounceAsync(Request(TrackerEvent.None), CancellationToken.None);
+        Assert.Equal(2, tracker.Connects);
+        Assert.Equal(3, tracker.Announces);
+    }
+
+    [Fact]
     public async Task Error_action_is_a_failure_naming_the_tracker()
     {
         using var tracker = new FakeUdpTracker { Error = "torrent not registered" };
@@ -72,16 +96,17 @@ public class UdpTrackerClientTests
     public async Task A_silent_tracker_times_out_after_the_retries()
     {
         using var tracker = new FakeUdpTracker { DropConnects = int.MaxValue };
-        using var client = new UdpTrackerClient(tracker.AnnounceUri, new TrackerOptions
-        {
-            UdpInitialTimeout = TimeSpan.FromMilliseconds(100),
-            UdpRetries = 2,
-        });
+        var time = new FakeTimeProvider();
+        using var client = new UdpTrackerClient(tracker.AnnounceUri, new TrackerOptions { UdpRetries = 2 }, time);
 
-        var e = await Assert.ThrowsAsync<TrackerException>(() => client.AnnounceAsync(Request(), CancellationToken.None));
+        // Three tries waiting 3, 6 and 12 s of fake time (UdpInitialTimeout doubled per retry).
+        var announcing = client.AnnounceAsync(Request(), CancellationToken.None);
+        var waited = await time.AdvanceUntilAsync(announcing, TimeSpan.FromSeconds(1));
+        var e = await Assert.ThrowsAsync<TrackerException>(() => announcing);
 
         Assert.Equal(TrackerErrorKind.TimedOut, e.Kind);
         Assert.Equal(3, tracker.Connects);
+        Assert.InRange(waited, TimeSpan.FromSeconds(21), TimeSpan.FromSeconds(30));
     }
 
     [Fact]

@@ -1,8 +1,8 @@
 using System.Net;
 using SmartShare.Kademlia.Lookups;
 using SmartShare.Kademlia.Networking;
-using SmartShare.Kademlia.Simulation;
 using SmartShare.Kademlia.Tests.Simulation;
+using SmartShare.Testing;
 
 namespace SmartShare.Kademlia.Tests.Lookups;
 

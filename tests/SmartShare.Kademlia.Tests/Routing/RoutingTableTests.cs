@@ -1,6 +1,6 @@
 using System.Net;
 using SmartShare.Kademlia.Routing;
-using SmartShare.Kademlia.Simulation;
+using SmartShare.Testing;
 
 namespace SmartShare.Kademlia.Tests.Routing;
 

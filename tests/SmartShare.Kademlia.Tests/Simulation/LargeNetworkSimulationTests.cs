@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using SmartShare.Kademlia.Simulation;
+using SmartShare.Testing;
 using Xunit.Abstractions;
 
 namespace SmartShare.Kademlia.Tests.Simulation;

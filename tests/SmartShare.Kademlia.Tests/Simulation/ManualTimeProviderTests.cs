@@ -1,4 +1,4 @@
-using SmartShare.Kademlia.Simulation;
+using SmartShare.Testing;
 
 namespace SmartShare.Kademlia.Tests.Simulation;
 

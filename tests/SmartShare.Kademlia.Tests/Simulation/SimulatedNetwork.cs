@@ -1,5 +1,5 @@
 using System.Net;
-using SmartShare.Kademlia.Simulation;
+using SmartShare.Testing;
 
 namespace SmartShare.Kademlia.Tests.Simulation;
 

@@ -1,5 +1,5 @@
-using SmartShare.Kademlia.Simulation;
 using SmartShare.Kademlia.Storage;
+using SmartShare.Testing;
 
 namespace SmartShare.Kademlia.Tests.Storage;
 

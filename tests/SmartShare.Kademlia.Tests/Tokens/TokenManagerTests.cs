@@ -1,7 +1,7 @@
 using System.Net;
 using System.Security.Cryptography;
-using SmartShare.Kademlia.Simulation;
 using SmartShare.Kademlia.Tokens;
+using SmartShare.Testing;
 
 namespace SmartShare.Kademlia.Tests.Tokens;
 

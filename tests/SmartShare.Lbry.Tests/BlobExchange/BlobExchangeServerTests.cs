@@ -1,10 +1,10 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
-using SmartShare.Kademlia.Simulation;
 using SmartShare.Lbry.BlobExchange;
 using SmartShare.Lbry.Blobs;
 using SmartShare.Lbry.Tests.Support;
+using SmartShare.Testing;
 
 namespace SmartShare.Lbry.Tests.BlobExchange;
 

@@ -1,6 +1,6 @@
 using System.Net;
-using SmartShare.Kademlia.Simulation;
 using SmartShare.Node.Http;
+using SmartShare.Testing;
 
 namespace SmartShare.Node.Tests.Http;
 

@@ -3,6 +3,7 @@ using System.Diagnostics.CodeAnalysis;
 using System.Net.Sockets;
 using System.Numerics;
 using System.Security.Cryptography;
+using SmartShare.Threading;
 
 namespace SmartShare.BitTorrent.PeerWire.Encryption;
 
@@ -240,11 +241,7 @@ public static class MseHandshake
 
     private static async Task<MseHandshakeResult> WithLimitsAsync(MseHandshakeOptions options, Func<CancellationToken, Task<MseHandshakeResult>> run, CancellationToken cancellationToken)
     {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        if (options.Timeout != Timeout.InfiniteTimeSpan)
-        {
-            timeout.CancelAfter(options.Timeout);
-        }
+        using var timeout = new TimeLimit(options.Timeout, options.Time, cancellationToken);
 
         try
         {

@@ -9,6 +9,9 @@ public sealed class MseHandshakeOptions
     /// <summary>How long the whole handshake may take. Default 10 s.</summary>
     public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>The clock <see cref="Timeout"/> runs on. Default the system clock; tests put in a fake one they advance.</summary>
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+
     /// <summary>
     /// The length of the random padding after our public key (PadA or PadB), 0 to 512; null (the default) picks a
     /// random length each time.

@@ -1,5 +1,5 @@
-using System.Diagnostics;
 using System.Security.Cryptography;
+using Microsoft.Extensions.Time.Testing;
 using SmartShare.BitTorrent.PeerWire.Encryption;
 
 namespace SmartShare.BitTorrent.Tests.PeerWire.Encryption;
@@ -138,12 +138,14 @@ public sealed class MseHandshakeTests
     {
         var (a, b) = DuplexStreams.InMemory();
         await using var _ = b;
-        var watch = Stopwatch.StartNew();
-        var error = await Assert.ThrowsAsync<MseHandshakeException>(() =>
-            MseHandshake.InitiateAsync(a, Skey, MseCryptoOffer.Rc4, new byte[68], new MseHandshakeOptions { Timeout = TimeSpan.FromMilliseconds(200) }, CancellationToken.None)
-                .WaitAsync(Limit));
-        Assert.Contains("longer than", error.Message, StringComparison.Ordinal);
-        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(10));
+        var time = new FakeTimeProvider();
+        var initiating = MseHandshake.InitiateAsync(a, Skey, MseCryptoOffer.Rc4, new byte[68], new MseHandshakeOptions { Time = time }, CancellationToken.None);
+
+        // The default 10 s limit, on the fake clock: nothing gives up before it, and the handshake does at it.
+        var waited = await time.AdvanceUntilAsync(initiating, TimeSpan.FromSeconds(1));
+        var error = await Assert.ThrowsAsync<MseHandshakeException>(() => initiating);
+        Assert.Contains("longer than 10 s", error.Message, StringComparison.Ordinal);
+        Assert.InRange(waited, TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(15));
     }
 
     [Fact]

@@ -1,7 +1,8 @@
 using System.Net;
+using SmartShare.Kademlia;
 using SmartShare.Kademlia.Networking;
 
-namespace SmartShare.Kademlia.Simulation;
+namespace SmartShare.Testing;
 
 /// <summary>
 /// An in-process network at the RPC level: requests reach the destination's handler after a virtual delay and

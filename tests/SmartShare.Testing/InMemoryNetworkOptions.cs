@@ -1,6 +1,6 @@
 using System.Net;
 
-namespace SmartShare.Kademlia.Simulation;
+namespace SmartShare.Testing;
 
 /// <summary>How the in-memory network delays and drops messages, in virtual time.</summary>
 public sealed record InMemoryNetworkOptions

@@ -1,4 +1,4 @@
-namespace SmartShare.Kademlia.Simulation;
+namespace SmartShare.Testing;
 
 /// <summary>
 /// Runs async node code to completion by advancing the fake clock, all on the calling thread: with no

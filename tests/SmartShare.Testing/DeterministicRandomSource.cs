@@ -1,4 +1,4 @@
-namespace SmartShare.Kademlia.Simulation;
+namespace SmartShare.Testing;
 
 /// <summary>
 /// A seeded, reproducible random source (SplitMix64) for simulations and tests. Not for secrets.

@@ -1,4 +1,4 @@
-namespace SmartShare.Kademlia.Simulation;
+namespace SmartShare.Testing;
 
 /// <summary>
 /// A clock that moves only when told to. Timers (including those behind <c>Task.Delay(…, timeProvider)</c>)

@@ -1,7 +1,8 @@
 using System.Net;
+using SmartShare.Kademlia;
 using SmartShare.Kademlia.Networking;
 
-namespace SmartShare.Kademlia.Simulation;
+namespace SmartShare.Testing;
 
 /// <summary>One node's outgoing requests over an <see cref="InMemoryNetwork"/>.</summary>
 internal sealed class InMemoryRpcClient(InMemoryNetwork network, IPEndPoint localEndPoint) : IKademliaRpc
