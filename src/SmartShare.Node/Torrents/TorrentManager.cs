@@ -318,18 +318,7 @@ public sealed partial class TorrentManager(
             return false;
         }
 
-        if (_fetching.TryRemove(infoHash, out var job))
-        {
-            await job.Stop.CancelAsync();
-        }
-
-        _dht?.Untrack(infoHash);
-        if (_sessions.TryRemove(infoHash, out var session))
-        {
-            session.StateChanged -= OnStateChanged;
-            await Client.RemoveAsync(infoHash);
-            session.Storage.Dispose();
-        }
+        await HaltAsync(infoHash);
 
         store.Update(record with { Status = FileStatus.Stopped, Error = null });
         return true;
@@ -377,18 +366,7 @@ public sealed partial class TorrentManager(
     public async Task<bool> DeleteAsync(InfoHash infoHash, bool deleteFiles)
     {
         var record = store.Find(infoHash);
-        if (_fetching.TryRemove(infoHash, out var job))
-        {
-            await job.Stop.CancelAsync();
-        }
-
-        _dht?.Untrack(infoHash);
-        if (_sessions.TryRemove(infoHash, out var session))
-        {
-            session.StateChanged -= OnStateChanged;
-            await Client.RemoveAsync(infoHash);
-            session.Storage.Dispose();
-        }
+        await HaltAsync(infoHash);
 
         _resume?.Delete(infoHash);
         var removed = store.Delete(infoHash);
@@ -406,6 +384,23 @@ public sealed partial class TorrentManager(
         }
 
         return removed || record is not null;
+    }
+
+    // Ends whatever runs for a torrent (its metadata fetch, DHT lookups, session), recording its verified pieces.
+    private async Task HaltAsync(InfoHash infoHash)
+    {
+        if (_fetching.TryRemove(infoHash, out var job))
+        {
+            await job.Stop.CancelAsync();
+        }
+
+        _dht?.Untrack(infoHash);
+        if (_sessions.TryRemove(infoHash, out var session))
+        {
+            session.StateChanged -= OnStateChanged;
+            await Client.RemoveAsync(infoHash);
+            session.Storage.Dispose();
+        }
     }
 
     private async Task<BitTorrentClient> StartClientAsync(NodeSettings current)
