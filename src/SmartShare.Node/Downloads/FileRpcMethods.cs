@@ -52,89 +52,18 @@ internal sealed class FileRpcMethods(
         var timeout = TimeSpan.FromSeconds(parameters.GetInt32("timeout", DefaultGetTimeoutSeconds, min: 1, max: 3600));
         var peers = ReadPeers(parameters);
         var uri = parameters.GetString("uri");
-        if (TorrentSource.IsMagnet(uri))
-        {
-            return GetMagnet(uri, directory, peers);
-        }
-
-        if (TorrentSource.IsTorrent(uri))
-        {
-            return await GetTorrentAsync(uri, directory, peers, cancellationToken);
-        }
-
-        DownloadTarget target;
+        var request = new TransferRequest(uri, directory, peers, timeout, parameters.GetBoolean("bittorrent", false));
         try
         {
-            target = await DownloadTarget.ResolveAsync(uri, time, cancellationToken);
-            if (parameters.GetBoolean("bittorrent", false))
-            {
-                // The share's torrent form: from the creator's peers and DHT nodes, then anyone the DHT finds.
-                var magnet = await target.MagnetAsync(time, cancellationToken)
-                    ?? throw new FormatException($"The share '{target.Name}' has no torrent form (no bittorrent object); get it without bittorrent to use LBRY.");
-                return GetMagnet(magnet, directory, peers);
-            }
-
-            if (target.SdBlob is { } sdBlob)
-            {
-                downloads.ImportDescriptor(target.SdHash, sdBlob);
-            }
-        }
-        catch (Exception ex) when (ex is FormatException or LbryDataException or IOException or UnauthorizedAccessException)
-        {
-            throw JsonRpcException.InvalidParams(ex.Message);
-        }
-
-        var sdHash = target.SdHash;
-        peers.AddRange(target.Peers);
-        downloads.AddDhtContacts(target.DhtContacts);
-        var active = downloads.Start(sdHash, directory, peers, target.Private);
-        if (active is not null)
-        {
-            using var limit = new TimeLimit(timeout, time, cancellationToken);
-            try
-            {
-                await active.Download.WaitForDescriptorAsync(limit.Token);
-            }
-            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-            {
-                // Still looking for peers: answer with the entry as it is; the download goes on.
-            }
-            catch (LbryDataException ex)
-            {
-                throw new JsonRpcException(JsonRpcErrorCodes.ServerError, ex.Message);
-            }
-        }
-
-        var record = downloads.Find(sdHash) ?? throw new JsonRpcException(JsonRpcErrorCodes.ServerError, $"The download of {sdHash} ended before it was listed.");
-        return View(transfers.Find(TransferKey.Of(record.SdHash))!);
-    }
-
-    private JsonObject GetMagnet(string magnet, string? directory, List<IPEndPoint> peers)
-    {
-        try
-        {
-            var record = torrents.AddMagnet(magnet, directory, peers);
-            return View(transfers.Find(TransferKey.Of(record.InfoHash))!);
+            return View(await transfers.AddAsync(request, cancellationToken));
         }
         catch (Exception ex) when (ex is FormatException or TorrentStorageException or ArgumentException or IOException or UnauthorizedAccessException)
         {
             throw JsonRpcException.InvalidParams(ex.Message);
         }
-    }
-
-    private async Task<JsonNode?> GetTorrentAsync(string uri, string? directory, List<IPEndPoint> peers, CancellationToken cancellationToken)
-    {
-        try
+        catch (Exception ex) when (ex is LbryDataException or InvalidOperationException)
         {
-            var metainfo = await TorrentSource.ReadAsync(uri, torrents.Http, time, cancellationToken);
-            var session = torrents.Add(metainfo, directory, peers);
-            var record = torrents.Find(session.InfoHash)
-                ?? throw new JsonRpcException(JsonRpcErrorCodes.ServerError, $"The torrent {session.InfoHash} ended before it was listed.");
-            return View(transfers.Find(TransferKey.Of(record.InfoHash))!);
-        }
-        catch (Exception ex) when (ex is FormatException or TorrentStorageException or ArgumentException or IOException or UnauthorizedAccessException)
-        {
-            throw JsonRpcException.InvalidParams(ex.Message);
+            throw new JsonRpcException(JsonRpcErrorCodes.ServerError, ex.Message);
         }
     }
 

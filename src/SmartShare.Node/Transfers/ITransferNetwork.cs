@@ -13,6 +13,10 @@ public interface ITransferNetwork
 
     IReadOnlyList<Transfer> List();
 
+    /// <summary>Adds (or finds running) the transfer a <c>get</c> names, when this network reads its target.</summary>
+    /// <exception cref="FormatException">The target is this network's kind but unusable (a sentence says why).</exception>
+    Task<TransferAddResult> AddAsync(TransferRequest request, CancellationToken cancellationToken);
+
     Transfer? Find(TransferKey key);
 
     /// <summary>The network's own view of the transfer (field names as lbrynet has them where they exist).</summary>

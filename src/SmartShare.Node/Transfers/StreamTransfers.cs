@@ -3,6 +3,7 @@ using SmartShare.Lbry.Blobs;
 using SmartShare.Lbry.Downloads;
 using SmartShare.Node.Downloads;
 using SmartShare.Node.Streaming;
+using SmartShare.Threading;
 
 namespace SmartShare.Node.Transfers;
 
@@ -12,6 +13,41 @@ internal sealed class StreamTransfers(DownloadManager downloads, SmartShare.Lbry
     public TransferNetwork Network => TransferNetwork.Stream;
 
     public IReadOnlyList<Transfer> List() => [.. downloads.List().Select(record => ToTransfer(record, downloads.Active(record.SdHash)))];
+
+    public async Task<TransferAddResult> AddAsync(TransferRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var target = await DownloadTarget.ResolveAsync(request.Target, time, cancellationToken);
+        if (request.PreferBitTorrent)
+        {
+            // The share's torrent form: from the creator's peers and DHT nodes, then anyone the DHT finds.
+            var magnet = await target.MagnetAsync(time, cancellationToken)
+                ?? throw new FormatException($"The share '{target.Name}' has no torrent form (no bittorrent object); get it without bittorrent to use LBRY.");
+            return TransferAddResult.HandOnAs(magnet);
+        }
+
+        if (target.SdBlob is { } sdBlob)
+        {
+            downloads.ImportDescriptor(target.SdHash, sdBlob);
+        }
+
+        downloads.AddDhtContacts(target.DhtContacts);
+        var active = downloads.Start(target.SdHash, request.DownloadDirectory, [.. request.Peers, .. target.Peers], target.Private);
+        if (active is not null)
+        {
+            // Answer once under way: the descriptor is here (or the wait is over; the download goes on looking for peers).
+            using var limit = new TimeLimit(request.MetadataWait, time, cancellationToken);
+            try
+            {
+                await active.Download.WaitForDescriptorAsync(limit.Token);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+            }
+        }
+
+        return TransferAddResult.Of(TransferKey.Of(target.SdHash));
+    }
 
     public Transfer? Find(TransferKey key) =>
         SdHash(key) is { } sdHash && downloads.Find(sdHash) is { } record ? ToTransfer(record, downloads.Active(sdHash)) : null;

@@ -14,6 +14,25 @@ internal sealed class TorrentTransfers(TorrentManager torrents, TimeProvider tim
 
     public IReadOnlyList<Transfer> List() => [.. torrents.List().Select(record => ToTransfer(record, torrents.Session(record.InfoHash)))];
 
+    public async Task<TransferAddResult> AddAsync(TransferRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (TorrentSource.IsMagnet(request.Target))
+        {
+            var record = torrents.AddMagnet(request.Target, request.DownloadDirectory, request.Peers);
+            return TransferAddResult.Of(TransferKey.Of(record.InfoHash));
+        }
+
+        if (!TorrentSource.IsTorrent(request.Target))
+        {
+            return TransferAddResult.NotMine;
+        }
+
+        var metainfo = await TorrentSource.ReadAsync(request.Target, torrents.Http, time, cancellationToken);
+        var session = torrents.Add(metainfo, request.DownloadDirectory, request.Peers);
+        return TransferAddResult.Of(TransferKey.Of(session.InfoHash));
+    }
+
     public Transfer? Find(TransferKey key) =>
         InfoHashOf(key) is { } hash && torrents.Find(hash) is { } record ? ToTransfer(record, torrents.Session(hash)) : null;
 

@@ -20,6 +20,35 @@ public sealed class TransferManager
 
     public Transfer? Find(TransferKey key) => Network(key).Find(key);
 
+    /// <summary>
+    /// Adds the transfer a <c>get</c> names: the first network that reads the target takes it (torrents first: a
+    /// magnet link, a .torrent path or URL; then streams: an sd hash, a smartshare: link, a .smartshare path).
+    /// </summary>
+    /// <exception cref="FormatException">No network reads the target, or the one that does finds it unusable.</exception>
+    public async Task<Transfer> AddAsync(TransferRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        for (var handOns = 0; handOns < 2; handOns++)
+        {
+            foreach (var network in _networks.Values.OrderByDescending(network => network.Network))
+            {
+                var result = await network.AddAsync(request, cancellationToken);
+                if (result.Added is { } key)
+                {
+                    return Find(key) ?? throw new InvalidOperationException($"The transfer {key} ended before it was listed.");
+                }
+
+                if (result.HandOn is { } target)
+                {
+                    request = request with { Target = target, PreferBitTorrent = false };
+                    break;
+                }
+            }
+        }
+
+        throw new FormatException($"'{request.Target}' is not something SmartShare can get.");
+    }
+
     public ITransferNetwork Network(TransferKey key) =>
         _networks.TryGetValue(key.Network, out var network)
             ? network

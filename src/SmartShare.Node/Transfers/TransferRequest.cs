@@ -1,0 +1,25 @@
+using System.Net;
+
+namespace SmartShare.Node.Transfers;
+
+/// <summary>What a <c>get</c> asks for: a target in any form a network reads, and how to fetch it.</summary>
+/// <param name="Target">An sd hash, a <c>smartshare:</c> link, a .smartshare or .torrent path, an http(s) URL of a .torrent, or a magnet link.</param>
+/// <param name="MetadataWait">How long to wait for what describes the content (a stream's descriptor) before answering.</param>
+/// <param name="PreferBitTorrent">For a share that has both forms: fetch its torrent form.</param>
+public sealed record TransferRequest(
+    string Target,
+    string? DownloadDirectory,
+    IReadOnlyList<IPEndPoint> Peers,
+    TimeSpan MetadataWait,
+    bool PreferBitTorrent = false);
+
+/// <summary>What a network made of a request: the transfer it added, another target to hand on, or nothing it reads.</summary>
+public readonly record struct TransferAddResult(TransferKey? Added, string? HandOn)
+{
+    public static TransferAddResult NotMine => default;
+
+    public static TransferAddResult Of(TransferKey key) => new(key, null);
+
+    /// <summary>The request is for another network, as this target (a share's torrent form, as a magnet link).</summary>
+    public static TransferAddResult HandOnAs(string target) => new(null, target);
+}
