@@ -178,7 +178,11 @@ public sealed partial class NodeHost : IAsyncDisposable
             var runtime = _app.Services.GetRequiredService<NodeRuntime>();
             var access = _access;
             runtime.ApiUri = _apiUri;
-            runtime.StreamLinks = new Streaming.StreamLinks(_apiUri, hash => access.PasswordRequired ? access.StreamToken(hash) : null);
+            var http = _app.Services.GetRequiredService<Microsoft.AspNetCore.Http.IHttpContextAccessor>();
+            runtime.StreamLinks = new Streaming.StreamLinks(
+                _apiUri,
+                hash => access.PasswordRequired ? access.StreamToken(hash) : null,
+                () => http.HttpContext?.Request.Host is { HasValue: true } host ? host.Value : null);
             var api = _apiUri.GetLeftPart(UriPartial.Authority);
             var nodeId = dht.Engine.Id.ToString()[..16];
             LogStarted(logger, api, dht.LocalEndPoint, nodeId);
@@ -301,6 +305,7 @@ public sealed partial class NodeHost : IAsyncDisposable
         services.AddSingleton(settings);
         services.AddSingleton(access);
         services.AddSingleton<RequestGuard>();
+        services.AddHttpContextAccessor();
         services.AddSingleton(storage);
         services.AddSingleton(dht);
         services.AddSingleton(new NodeRuntime(_options.Time, DataDirectory, storage.StartupReport));

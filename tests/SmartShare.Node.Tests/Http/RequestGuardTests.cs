@@ -165,6 +165,21 @@ public sealed class RequestGuardTests : IAsyncLifetime, IDisposable
         Assert.Equal(96, created["sd_hash"]!.GetValue<string>().Length);
     }
 
+    [Fact]
+    public async Task Stream_urls_use_the_name_the_caller_reached_the_node_by()
+    {
+        var authority = $"mybox.lan:{Node.Host.ApiUri.Port}";
+        using var request = Node.Request(HttpMethod.Post, "/", CreateBody());
+        request.Headers.Host = authority;
+
+        using var response = await Node.SendAsync(request);
+
+        var created = JsonNode.Parse(await response.Content.ReadAsStringAsync())!["result"]!;
+        Assert.StartsWith($"http://{authority}/stream/{created["sd_hash"]!.GetValue<string>()}", created["streaming_url"]!.GetValue<string>(), StringComparison.Ordinal);
+        var listed = (JsonObject)(await Node.CallAsync("file_list"))!;
+        Assert.StartsWith(Node.Host.ApiUri.GetLeftPart(UriPartial.Authority) + "/stream/", listed["items"]![0]!["streaming_url"]!.GetValue<string>(), StringComparison.Ordinal);
+    }
+
     public void Dispose() => _directory.Dispose();
 
     public async Task DisposeAsync()
