@@ -16,7 +16,7 @@ public sealed class TestNode : IAsyncDisposable
     {
         Host = host;
         DataDirectory = dataDirectory;
-        Client = new NodeApiClient(host.ApiUri, timeout: TimeSpan.FromSeconds(30), authorization: NodeApiCredentials.For(dataDirectory, _ => null));
+        Client = new NodeApiClient(host.ApiUri, timeout: TimeSpan.FromSeconds(30), authorization: NodeApiCredentials.For(dataDirectory, host.ApiUri, _ => null));
     }
 
     public NodeHost Host { get; }

@@ -12,7 +12,7 @@ public sealed class WebNode : IAsyncDisposable
     {
         Host = host;
         Root = root;
-        Client = new NodeApiClient(host.ApiUri, timeout: TimeSpan.FromSeconds(30), authorization: NodeApiCredentials.For(host.DataDirectory, _ => null));
+        Client = new NodeApiClient(host.ApiUri, timeout: TimeSpan.FromSeconds(30), authorization: NodeApiCredentials.For(host.DataDirectory, host.ApiUri, _ => null));
     }
 
     public NodeHost Host { get; }

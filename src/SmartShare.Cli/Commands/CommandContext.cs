@@ -71,8 +71,11 @@ internal sealed class CommandContext
         };
 
     /// <summary>A client for the node's API that --api (or the settings) names.</summary>
-    public NodeApiClient CreateApiClient() =>
-        new(GlobalOptions.ResolveApiUri(Parse, DataDirectory), authorization: NodeApiCredentials.For(DataDirectory));
+    public NodeApiClient CreateApiClient()
+    {
+        var api = GlobalOptions.ResolveApiUri(Parse, DataDirectory);
+        return new(api, authorization: NodeApiCredentials.For(DataDirectory, api));
+    }
 
     /// <summary>Opens the local store, reporting what start-up reconciliation found.</summary>
     public LbryStorage OpenStorage(CancellationToken cancellationToken)

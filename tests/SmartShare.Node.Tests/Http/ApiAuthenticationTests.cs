@@ -99,7 +99,7 @@ public sealed class ApiAuthenticationTests : IAsyncLifetime, IDisposable
     {
         var tokenFile = Path.Combine(Node.DataDirectory, ApiAccess.TokenFileName);
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(tokenFile));
-        using var client = new NodeApiClient(Node.Host.ApiUri, authorization: NodeApiCredentials.For(Node.DataDirectory, _ => null));
+        using var client = new NodeApiClient(Node.Host.ApiUri, authorization: NodeApiCredentials.For(Node.DataDirectory, Node.Host.ApiUri, _ => null));
 
         var status = await client.CallAsync("status");
 
@@ -107,6 +107,20 @@ public sealed class ApiAuthenticationTests : IAsyncLifetime, IDisposable
         using var bare = new NodeApiClient(Node.Host.ApiUri);
         var error = await Assert.ThrowsAsync<NodeApiException>(() => bare.CallAsync("status"));
         Assert.Contains("needs its password", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_local_token_goes_only_to_this_machine_and_a_password_variable_wins()
+    {
+        var local = NodeApiCredentials.For(Node.DataDirectory, Node.Host.ApiUri, _ => null);
+        var remote = NodeApiCredentials.For(Node.DataDirectory, new Uri("http://192.0.2.50:5279"), _ => null);
+        var named = NodeApiCredentials.For(Node.DataDirectory, new Uri("http://nas.example:5279"), _ => null);
+        var withPassword = NodeApiCredentials.For(Node.DataDirectory, new Uri("http://192.0.2.50:5279"), name => name == NodeApiCredentials.PasswordVariable ? Password : null);
+
+        Assert.Equal("Bearer", local?.Scheme);
+        Assert.Null(remote);
+        Assert.Null(named);
+        Assert.Equal("Basic", withPassword?.Scheme);
     }
 
     [Fact]
