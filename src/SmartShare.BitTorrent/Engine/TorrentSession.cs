@@ -50,9 +50,7 @@ public sealed class TorrentSession : IAsyncDisposable
     private readonly VerifiedPieceCache _cache;
     private PiecePicker? _picker;
     private TrackerAnnouncer? _announcer;
-    private PeerSession? _optimistic;
-    private long _lastChoke;
-    private long _lastOptimistic;
+    private readonly ChokeRound _chokeRound;
     private long _lastResumeSave;
     private bool _resumeDirty;
     private int _connecting;
@@ -84,6 +82,7 @@ public sealed class TorrentSession : IAsyncDisposable
         _lastPex = _time.GetTimestamp();
         PeerId = peerId;
         _cache = new VerifiedPieceCache(storage);
+        _chokeRound = new ChokeRound(_lock, _time, _options, Draw);
     }
 
     public Torrent Torrent { get; }
@@ -681,11 +680,7 @@ public sealed class TorrentSession : IAsyncDisposable
                 return;
             }
 
-            if (_optimistic == peer)
-            {
-                _optimistic = null;
-            }
-
+            _chokeRound.Remove(peer);
             if (_picker is not null)
             {
                 _picker.RemovePeer(peer.Has);
@@ -808,9 +803,8 @@ public sealed class TorrentSession : IAsyncDisposable
                 lock (_lock)
                 {
                     peer.PeerInterested = true;
-                    if (peer.AmChoking && _peers.Count(p => !p.AmChoking) < Choker.RegularSlots + 1)
+                    if (_chokeRound.TryUnchokeNow(peer, _peers))
                     {
-                        peer.AmChoking = false;
                         action = PeerAction.Send(PeerMessageType.Unchoke);
                     }
                 }
@@ -1645,30 +1639,7 @@ public sealed class TorrentSession : IAsyncDisposable
                 CollectPex(actions);
             }
 
-            if (Elapsed(_lastChoke, now) >= _options.ChokeInterval)
-            {
-                _lastChoke = now;
-                var rotate = Elapsed(_lastOptimistic, now) >= _options.OptimisticUnchokeInterval;
-                if (rotate)
-                {
-                    _lastOptimistic = now;
-                }
-
-                var seeding = _picker?.Have.IsComplete ?? false;
-                var candidates = _peers
-                    .Select(p => new ChokeCandidate<PeerSession>(p, p.PeerInterested, p.Download.Rate, p.Upload.Rate))
-                    .ToList();
-                var unchoke = Choker.Decide(candidates, seeding, ref _optimistic, rotate, Draw);
-                foreach (var peer in _peers)
-                {
-                    var shouldChoke = !unchoke.Contains(peer);
-                    if (shouldChoke != peer.AmChoking)
-                    {
-                        peer.AmChoking = shouldChoke;
-                        actions.Add((peer, PeerAction.Send(shouldChoke ? PeerMessageType.Choke : PeerMessageType.Unchoke)));
-                    }
-                }
-            }
+            _chokeRound.Tick(_peers, seeding: _picker?.Have.IsComplete ?? false, now, actions);
         }
 
         foreach (var (peer, action) in actions)
