@@ -31,17 +31,13 @@ public sealed class TorrentSession : IAsyncDisposable
     private readonly TorrentSessionOptions _options;
     private readonly IRandomSource _random;
     private readonly TimeProvider _time;
-    private readonly ResumeStore? _resume;
     private readonly Func<Uri, ITrackerClient>? _trackerClients;
     private readonly List<PeerSession> _peers = [];
     private readonly Dictionary<IPEndPoint, Candidate> _candidates = [];
     private readonly HashSet<IPAddress> _banned = [];
     private readonly Dictionary<int, List<TaskCompletionSource>> _pieceWaiters = [];
     private readonly Channel<PartialPiece> _verifyQueue = Channel.CreateUnbounded<PartialPiece>();
-
-    // Wakes the resume writer; one pending signal is enough, as each save records every piece verified so far.
-    private readonly Channel<bool> _resumeSignal = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
-    private readonly Lock _resumeSaveLock = new();
+    private readonly ResumeRecorder _resume;
     private readonly TaskCompletionSource _completed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CancellationTokenSource _stop = new();
     private readonly RateMeter _download;
@@ -51,8 +47,6 @@ public sealed class TorrentSession : IAsyncDisposable
     private PiecePicker? _picker;
     private TrackerAnnouncer? _announcer;
     private readonly ChokeRound _chokeRound;
-    private long _lastResumeSave;
-    private bool _resumeDirty;
     private int _connecting;
     private int _pexLearnt;
     private long _lastPex;
@@ -74,7 +68,6 @@ public sealed class TorrentSession : IAsyncDisposable
         Storage = storage ?? throw new ArgumentNullException(nameof(storage));
         _options = options ?? throw new ArgumentNullException(nameof(options));
         _random = random ?? throw new ArgumentNullException(nameof(random));
-        _resume = resume;
         _trackerClients = trackerClients;
         _time = time ?? TimeProvider.System;
         _download = new RateMeter(time: _time);
@@ -83,6 +76,7 @@ public sealed class TorrentSession : IAsyncDisposable
         PeerId = peerId;
         _cache = new VerifiedPieceCache(storage);
         _chokeRound = new ChokeRound(_lock, _time, _options, Draw);
+        _resume = new ResumeRecorder(_lock, _time, resume, torrent.InfoHash, storage, _options.ResumeSaveInterval, () => _picker?.Have, Log);
     }
 
     public Torrent Torrent { get; }
@@ -157,8 +151,8 @@ public sealed class TorrentSession : IAsyncDisposable
     {
         var info = Torrent.Info;
         var have = verified?.Clone() ?? new Bitfield(info.PieceCount);
-        var recorded = verified is null ? _resume?.Load(InfoHash, info.PieceCount) : null;
-        _resumeDirty = verified is not null;
+        var recorded = verified is null ? _resume.Load(info.PieceCount) : null;
+        _resume.SetDirtyBeforeStart(verified is not null);
         if (recorded is { IsEmpty: false })
         {
             // A piece recorded but changed on disk since must be fetched again: check them all before trusting them.
@@ -174,7 +168,10 @@ public sealed class TorrentSession : IAsyncDisposable
         lock (_lock)
         {
             _picker = new PiecePicker(info, have, _random) { Sequential = _options.Sequential };
-            _resumeDirty |= recorded is not null && have.Count != recorded.Count;
+            if (recorded is not null && have.Count != recorded.Count)
+            {
+                _resume.MarkDirty();
+            }
         }
 
         if (have.IsComplete)
@@ -195,7 +192,7 @@ public sealed class TorrentSession : IAsyncDisposable
             _loops.Add(Task.Run(() => VerifyLoopAsync(token), CancellationToken.None));
         }
 
-        _loops.Add(Task.Run(() => ResumeLoopAsync(token), CancellationToken.None));
+        _loops.Add(Task.Run(() => _resume.RunAsync(token), CancellationToken.None));
 
         StartTrackers();
     }
@@ -391,7 +388,7 @@ public sealed class TorrentSession : IAsyncDisposable
             _pieceWaiters.Clear();
         }
 
-        SaveResume(force: true);
+        _resume.Save(force: true);
         try
         {
             Storage.Flush();
@@ -1399,10 +1396,10 @@ public sealed class TorrentSession : IAsyncDisposable
             }
 
             _picker.PieceLost(piece);
-            _resumeDirty = true;
+            _resume.MarkDirty();
         }
 
-        _resumeSignal.Writer.TryWrite(true);
+        _resume.Signal();
 
         Log($"piece {piece} no longer matches its hash on disk; it will be downloaded again");
         if (_state == TorrentState.Seeding)
@@ -1466,8 +1463,8 @@ public sealed class TorrentSession : IAsyncDisposable
         lock (_lock)
         {
             _picker!.PieceVerified(index);
-            _resumeDirty = true;
-            _resumeSignal.Writer.TryWrite(true);
+            _resume.MarkDirty();
+            _resume.Signal();
             complete = _picker.Have.IsComplete;
             tell = _peers.Where(p => !p.Has[index]).ToList();
             _pieceWaiters.Remove(index, out waiters);
@@ -1542,7 +1539,7 @@ public sealed class TorrentSession : IAsyncDisposable
             return;
         }
 
-        SaveResume(force: true);
+        _resume.Save(force: true);
         SetState(TorrentState.Seeding);
         _announcer?.AnnounceNow(TrackerEvent.Completed);
         Log("download complete; seeding");
@@ -1652,7 +1649,7 @@ public sealed class TorrentSession : IAsyncDisposable
             _ = SendQuietlyAsync(peer, c => c.SendAsync(PeerMessageType.KeepAlive, peer.Token));
         }
 
-        SaveResume(force: false);
+        _resume.Save(force: false);
         ConnectMore();
     }
 
@@ -1661,82 +1658,6 @@ public sealed class TorrentSession : IAsyncDisposable
         Span<byte> bytes = stackalloc byte[4];
         _random.Fill(bytes);
         return (int)(BitConverter.ToUInt32(bytes) % (uint)below);
-    }
-
-    // Records pieces as they verify, so a killed process refetches only what it had not verified. While one save
-    // (fsync and SQLite write) runs, the pieces verifying meanwhile gather for the next: the saves batch themselves.
-    private async Task ResumeLoopAsync(CancellationToken token)
-    {
-        try
-        {
-            await foreach (var _ in _resumeSignal.Reader.ReadAllAsync(token).ConfigureAwait(false))
-            {
-                SaveResume(force: true);
-            }
-        }
-        catch (OperationCanceledException)
-        {
-        }
-    }
-
-    private void SaveResume(bool force)
-    {
-        // One save at a time, so an older copy of the pieces never lands after a newer one. The tick's save (a retry
-        // after a failure) gives way to one under way rather than wait for its fsync.
-        if (force)
-        {
-            _resumeSaveLock.Enter();
-        }
-        else if (!_resumeSaveLock.TryEnter())
-        {
-            return;
-        }
-
-        try
-        {
-            SaveResumeExclusively(force);
-        }
-        finally
-        {
-            _resumeSaveLock.Exit();
-        }
-    }
-
-    private void SaveResumeExclusively(bool force)
-    {
-        if (_resume is null)
-        {
-            return;
-        }
-
-        Bitfield copy;
-        var now = _time.GetTimestamp();
-        lock (_lock)
-        {
-            if (_picker is null || !_resumeDirty || (!force && Elapsed(_lastResumeSave, now) < _options.ResumeSaveInterval))
-            {
-                return;
-            }
-
-            _resumeDirty = false;
-            _lastResumeSave = now;
-            copy = _picker.Have.Clone();
-        }
-
-        try
-        {
-            // The pieces in the copy were written before it was taken: make them durable before saying we have them.
-            Storage.Flush();
-            _resume.Save(InfoHash, copy);
-        }
-        catch (Exception e) when (e is not OutOfMemoryException)
-        {
-            Log($"could not record verified pieces: {e.Message}");
-            lock (_lock)
-            {
-                _resumeDirty = true;
-            }
-        }
     }
 
     private async Task SendQuietlyAsync(PeerSession peer, Func<PeerConnection, ValueTask> send)
