@@ -35,7 +35,7 @@ public sealed class TorrentSession : IAsyncDisposable
     private readonly List<PeerSession> _peers = [];
     private readonly Dictionary<IPEndPoint, Candidate> _candidates = [];
     private readonly HashSet<IPAddress> _banned = [];
-    private readonly Dictionary<int, List<TaskCompletionSource>> _pieceWaiters = [];
+    private readonly StreamWaiters _streams;
     private readonly Channel<PartialPiece> _verifyQueue = Channel.CreateUnbounded<PartialPiece>();
     private readonly ResumeRecorder _resume;
     private readonly TaskCompletionSource _completed = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -76,6 +76,7 @@ public sealed class TorrentSession : IAsyncDisposable
         PeerId = peerId;
         _cache = new VerifiedPieceCache(storage);
         _chokeRound = new ChokeRound(_lock, _time, _options, Draw);
+        _streams = new StreamWaiters(_lock, torrent.Info.PieceLength, () => _picker);
         _resume = new ResumeRecorder(_lock, _time, resume, torrent.InfoHash, storage, _options.ResumeSaveInterval, () => _picker?.Have, Log);
     }
 
@@ -259,76 +260,11 @@ public sealed class TorrentSession : IAsyncDisposable
     /// Waits until the bytes [offset, offset + length) are verified on disk, fetching their pieces before all
     /// others meanwhile (a streaming read).
     /// </summary>
-    public async Task WaitForRangeAsync(long offset, long length, CancellationToken cancellationToken)
-    {
-        if (length <= 0)
-        {
-            return;
-        }
-
-        var pieceLength = Torrent.Info.PieceLength;
-        var first = (int)(offset / pieceLength);
-        var last = (int)((offset + length - 1) / pieceLength);
-        var waits = new List<Task>();
-        lock (_lock)
-        {
-            if (_picker is null)
-            {
-                throw new InvalidOperationException("The torrent has not started.");
-            }
-
-            for (var piece = first; piece <= last; piece++)
-            {
-                if (_picker.Have[piece])
-                {
-                    continue;
-                }
-
-                if (!_pieceWaiters.TryGetValue(piece, out var list))
-                {
-                    list = [];
-                    _pieceWaiters.Add(piece, list);
-                }
-
-                var waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                list.Add(waiter);
-                waits.Add(waiter.Task);
-            }
-
-            if (waits.Count > 0)
-            {
-                _picker.AddWindow(first, last);
-            }
-        }
-
-        if (waits.Count > 0)
-        {
-            await Task.WhenAll(waits).WaitAsync(cancellationToken).ConfigureAwait(false);
-        }
-    }
+    public Task WaitForRangeAsync(long offset, long length, CancellationToken cancellationToken) =>
+        _streams.WaitForRangeAsync(offset, length, cancellationToken);
 
     /// <summary>Whether the bytes of that range are verified on disk.</summary>
-    public bool HasRange(long offset, long length)
-    {
-        var pieceLength = Torrent.Info.PieceLength;
-        lock (_lock)
-        {
-            if (_picker is null)
-            {
-                return false;
-            }
-
-            for (var piece = (int)(offset / pieceLength); piece <= (int)((offset + Math.Max(1, length) - 1) / pieceLength); piece++)
-            {
-                if (!_picker.Have[piece])
-                {
-                    return false;
-                }
-            }
-
-            return true;
-        }
-    }
+    public bool HasRange(long offset, long length) => _streams.HasRange(offset, length);
 
     /// <summary>Stops transfers, tells trackers, records what is verified, closes every connection.</summary>
     public async ValueTask DisposeAsync()
@@ -377,15 +313,7 @@ public sealed class TorrentSession : IAsyncDisposable
         lock (_lock)
         {
             _picker?.ReleaseAll();
-            foreach (var waiters in _pieceWaiters.Values)
-            {
-                foreach (var waiter in waiters)
-                {
-                    waiter.TrySetCanceled();
-                }
-            }
-
-            _pieceWaiters.Clear();
+            _streams.CancelAll();
         }
 
         _resume.Save(force: true);
@@ -1467,20 +1395,10 @@ public sealed class TorrentSession : IAsyncDisposable
             _resume.Signal();
             complete = _picker.Have.IsComplete;
             tell = _peers.Where(p => !p.Has[index]).ToList();
-            _pieceWaiters.Remove(index, out waiters);
-            if (waiters is not null && _pieceWaiters.Count == 0)
-            {
-                _picker.ClearWindows();
-            }
+            waiters = _streams.TakeVerified(index, _picker);
         }
 
-        if (waiters is not null)
-        {
-            foreach (var waiter in waiters)
-            {
-                waiter.TrySetResult();
-            }
-        }
+        StreamWaiters.Release(waiters);
 
         foreach (var peer in tell)
         {
