@@ -23,10 +23,6 @@ public sealed class TorrentSession : IAsyncDisposable
     private const int MaxCandidates = 2000;
     private const int MaxRequestLength = 128 * 1024;
 
-    // Our ids for the extensions we speak (BEP 10): peers send us those messages under these ids.
-    private const byte PexId = 1;
-    private const byte MetadataId = 3;
-
     private readonly Lock _lock = new();
     private readonly TorrentSessionOptions _options;
     private readonly IRandomSource _random;
@@ -47,9 +43,10 @@ public sealed class TorrentSession : IAsyncDisposable
     private PiecePicker? _picker;
     private TrackerAnnouncer? _announcer;
     private readonly ChokeRound _chokeRound;
+    private readonly MetadataServer _metadata;
+    private readonly PexExchange _pex;
+    private readonly DhtPortExchange _dhtPort;
     private int _connecting;
-    private int _pexLearnt;
-    private long _lastPex;
     private int _checked;
     private volatile TorrentState _state = TorrentState.Checking;
     private string? _error;
@@ -72,11 +69,13 @@ public sealed class TorrentSession : IAsyncDisposable
         _time = time ?? TimeProvider.System;
         _download = new RateMeter(time: _time);
         _upload = new RateMeter(time: _time);
-        _lastPex = _time.GetTimestamp();
         PeerId = peerId;
         _cache = new VerifiedPieceCache(storage);
         _chokeRound = new ChokeRound(_lock, _time, _options, Draw);
         _streams = new StreamWaiters(_lock, torrent.Info.PieceLength, () => _picker);
+        _metadata = new MetadataServer(_lock, torrent.RawInfo);
+        _pex = new PexExchange(_lock, _time, _options, enabled: !torrent.Info.IsPrivate, _peers, _candidates.ContainsKey, peers => AddPeers(peers), Log);
+        _dhtPort = new DhtPortExchange(_lock, _options, torrent.Info.IsPrivate);
         _resume = new ResumeRecorder(_lock, _time, resume, torrent.InfoHash, storage, _options.ResumeSaveInterval, () => _picker?.Have, Log);
     }
 
@@ -94,7 +93,7 @@ public sealed class TorrentSession : IAsyncDisposable
     /// </summary>
     public bool IsPrivate => Torrent.Info.IsPrivate;
 
-    private bool DhtEnabled => !IsPrivate && _options.DhtPort is > 0 and <= 65535;
+    private bool DhtEnabled => _dhtPort.Enabled;
 
     public TorrentState State => _state;
 
@@ -658,15 +657,15 @@ public sealed class TorrentSession : IAsyncDisposable
         if (peer.SupportsExtensions)
         {
             // ut_metadata (BEP 9) lets magnet-link peers fetch the info dictionary; libtorrent insists on metadata_size.
-            var messages = new Dictionary<string, byte>(StringComparer.Ordinal) { [MetadataMessage.ExtensionName] = MetadataId };
-            if (!IsPrivate)
+            var messages = new Dictionary<string, byte>(StringComparer.Ordinal) { [MetadataMessage.ExtensionName] = MetadataServer.LocalId };
+            if (_pex.Enabled)
             {
-                messages[PexMessage.ExtensionName] = PexId;
+                messages[PexMessage.ExtensionName] = PexExchange.LocalId;
             }
 
             var handshake = new ExtensionHandshake(
                 messages,
-                MetadataSize: Torrent.RawInfo.Length,
+                MetadataSize: _metadata.MetadataSize,
                 Client: "SmartShare 0.1",
                 RequestQueue: Math.Min(_options.AdvertisedRequestQueue, _options.MaxPeerRequestQueue),
                 ListenPort: _options.ListenPort is > 0 and <= 65535 ? (ushort)_options.ListenPort : null,
@@ -683,10 +682,7 @@ public sealed class TorrentSession : IAsyncDisposable
             await peer.Connection.SendAsync(type, peer.Token).ConfigureAwait(false);
         }
 
-        if (DhtEnabled && (peer.Connection.Remote.Capabilities & PeerCapabilities.Dht) != 0)
-        {
-            await peer.Connection.SendPortAsync((ushort)_options.DhtPort!.Value, peer.Token).ConfigureAwait(false);
-        }
+        await _dhtPort.AnnounceAsync(peer).ConfigureAwait(false);
 
         peer.LastSend = _time.GetTimestamp();
     }
@@ -813,206 +809,19 @@ public sealed class TorrentSession : IAsyncDisposable
 
                 return true;
 
-            case PeerMessageType.Extended when message.ExtendedId == MetadataId:
-                return HandleMetadata(peer, message, out action);
+            case PeerMessageType.Extended when message.ExtendedId == MetadataServer.LocalId:
+                return _metadata.Handle(peer, message, out action);
 
-            case PeerMessageType.Extended when message.ExtendedId == PexId:
-                return HandlePex(peer, message, out action);
+            case PeerMessageType.Extended when message.ExtendedId == PexExchange.LocalId:
+                return _pex.Receive(peer, message, out action);
 
             case PeerMessageType.Port:
-                HandlePort(peer, message.Port);
+                _dhtPort.Receive(peer, message.Port);
                 return true;
 
             default:
                 // Keep-alive, suggest, allowed fast, unknown extensions: nothing to do.
                 return true;
-        }
-    }
-
-    // BEP 9: serve the info dictionary in 16 KiB pieces. Each peer gets a few times the metadata's worth of pieces
-    // (so a fetch that restarts still completes); beyond that requests are rejected, and a peer that keeps asking is
-    // dropped.
-    private bool HandleMetadata(PeerSession peer, in PeerMessage message, out PeerAction action)
-    {
-        action = default;
-        MetadataMessage request;
-        try
-        {
-            request = MetadataMessage.Decode(message.Payload);
-        }
-        catch (PeerWireFormatException e)
-        {
-            action = PeerAction.Drop(e.Message);
-            return false;
-        }
-
-        if (request.Type != MetadataMessageType.Request)
-        {
-            return true; // we have the metadata: data and rejects are not for us, unknown types are ignored (BEP 9)
-        }
-
-        byte theirId;
-        int served;
-        lock (_lock)
-        {
-            if (peer.Extensions?.Messages.TryGetValue(MetadataMessage.ExtensionName, out theirId) != true)
-            {
-                return true; // it never said how to answer
-            }
-
-            served = ++peer.MetadataRequests;
-        }
-
-        var size = Torrent.RawInfo.Length;
-        var pieces = MetadataMessage.PieceCount(size);
-        var budget = (4 * pieces) + 16;
-        if (served > 4 * budget)
-        {
-            action = PeerAction.Drop($"it sent more than {4 * budget} ut_metadata requests");
-            return false;
-        }
-
-        if (served > budget || request.Piece >= pieces)
-        {
-            action = PeerAction.SendExtended(theirId, MetadataMessage.EncodeReject(request.Piece));
-            return true;
-        }
-
-        var offset = request.Piece * MetadataMessage.BlockSize;
-        var block = Torrent.RawInfo.Span.Slice(offset, MetadataMessage.PieceLength(request.Piece, size));
-        action = PeerAction.SendExtended(theirId, MetadataMessage.EncodeData(request.Piece, size, block));
-        return true;
-    }
-
-    // BEP 11: peers another peer is connected to become candidates, within a per-peer rate and a total cap.
-    private bool HandlePex(PeerSession peer, in PeerMessage message, out PeerAction action)
-    {
-        action = default;
-        if (IsPrivate)
-        {
-            return true; // we never offered ut_pex here; ignore a peer that sends it anyway
-        }
-
-        PexMessage pex;
-        try
-        {
-            pex = PexMessage.Decode(message.Payload);
-        }
-        catch (PeerWireFormatException e)
-        {
-            action = PeerAction.Drop(e.Message);
-            return false;
-        }
-
-        var now = _time.GetTimestamp();
-        var learnt = new List<IPEndPoint>();
-        lock (_lock)
-        {
-            var refill = Elapsed(peer.PexTokensAt, now).TotalSeconds / Math.Max(0.001, _options.PexMinReceiveInterval.TotalSeconds);
-            peer.PexTokens = Math.Min(3, peer.PexTokens + refill);
-            peer.PexTokensAt = now;
-            if (peer.PexTokens < 1)
-            {
-                return true;
-            }
-
-            peer.PexTokens -= 1;
-            foreach (var added in pex.Added)
-            {
-                if (_pexLearnt >= _options.MaxPexPeers)
-                {
-                    break;
-                }
-
-                var endPoint = added.EndPoint;
-                if (IsDialable(endPoint.Address) && !_candidates.ContainsKey(endPoint) && !_peers.Exists(p => endPoint.Equals(p.ListenEndPoint)))
-                {
-                    _pexLearnt++;
-                    learnt.Add(endPoint);
-                }
-            }
-        }
-
-        if (learnt.Count > 0)
-        {
-            Log($"{peer} told us of {learnt.Count} peers by PEX");
-            AddPeers(learnt);
-            _options.OnPexPeers?.Invoke(learnt);
-        }
-
-        return true;
-    }
-
-    private static bool IsDialable(IPAddress address) =>
-        !address.Equals(IPAddress.Any) && !address.Equals(IPAddress.IPv6Any) && !address.Equals(IPAddress.Broadcast)
-        && !(address.AddressFamily == AddressFamily.InterNetworkV6 && address.IsIPv6Multicast)
-        && !(address.AddressFamily == AddressFamily.InterNetwork && address.GetAddressBytes()[0] is >= 224);
-
-    // BEP 5: a peer's port message names its DHT node; the node pings it into its routing table.
-    private void HandlePort(PeerSession peer, ushort port)
-    {
-        if (!DhtEnabled || port == 0 || _options.OnDhtNode is not { } onDhtNode)
-        {
-            return;
-        }
-
-        lock (_lock)
-        {
-            if (peer.DhtPortSeen)
-            {
-                return;
-            }
-
-            peer.DhtPortSeen = true;
-        }
-
-        var address = peer.EndPoint.Address;
-        onDhtNode(new IPEndPoint(address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address, port));
-    }
-
-    // Under the lock: each ut_pex peer gets the listen addresses connected and dropped since its last message.
-    private void CollectPex(List<(PeerSession Peer, PeerAction Action)> actions)
-    {
-        var current = new Dictionary<IPEndPoint, PexPeerTraits>();
-        foreach (var peer in _peers)
-        {
-            if (peer.ListenEndPoint is { } listen)
-            {
-                current[listen] = (peer.Has.IsComplete ? PexPeerTraits.Seed : PexPeerTraits.None)
-                    | (peer.Connection.IsIncoming ? PexPeerTraits.None : PexPeerTraits.Reachable);
-            }
-        }
-
-        foreach (var peer in _peers)
-        {
-            if (peer.Extensions?.Messages.TryGetValue(PexMessage.ExtensionName, out var id) != true)
-            {
-                continue;
-            }
-
-            var itself = peer.ListenEndPoint;
-            var added = current
-                .Where(c => !c.Key.Equals(itself) && !c.Key.Equals(peer.EndPoint) && !peer.PexAdvertised.Contains(c.Key))
-                .Take(PexMessage.MaxPeersPerList)
-                .Select(c => new PexPeer(c.Key, c.Value))
-                .ToList();
-            var dropped = peer.PexAdvertised.Where(a => !current.ContainsKey(a)).Take(PexMessage.MaxPeersPerList).ToList();
-            if (added.Count == 0 && dropped.Count == 0)
-            {
-                continue;
-            }
-
-            foreach (var a in added)
-            {
-                peer.PexAdvertised.Add(a.EndPoint);
-            }
-
-            foreach (var d in dropped)
-            {
-                peer.PexAdvertised.Remove(d);
-            }
-
-            actions.Add((peer, PeerAction.SendExtended(id, new PexMessage(added, dropped).Encode())));
         }
     }
 
@@ -1548,12 +1357,7 @@ public sealed class TorrentSession : IAsyncDisposable
                 }
             }
 
-            if (!IsPrivate && Elapsed(_lastPex, now) >= _options.PexInterval)
-            {
-                _lastPex = now;
-                CollectPex(actions);
-            }
-
+            _pex.Tick(now, actions);
             _chokeRound.Tick(_peers, seeding: _picker?.Have.IsComplete ?? false, now, actions);
         }
 
