@@ -15,7 +15,7 @@ internal sealed class ResumeRecorder(
     ResumeStore? store,
     InfoHash infoHash,
     TorrentStorage storage,
-    TimeSpan saveInterval,
+    TorrentSessionOptions options,
     Func<Bitfield?> verifiedUnderLock,
     Action<string> log)
 {
@@ -96,7 +96,7 @@ internal sealed class ResumeRecorder(
         lock (sessionLock)
         {
             var verified = verifiedUnderLock();
-            if (verified is null || !_dirty || (!force && time.GetElapsedTime(_lastSave, now) < saveInterval))
+            if (verified is null || !_dirty || (!force && time.GetElapsedTime(_lastSave, now) < options.ResumeSaveInterval))
             {
                 return;
             }

@@ -76,7 +76,7 @@ public sealed class TorrentSession : IAsyncDisposable
         _metadata = new MetadataServer(_lock, torrent.RawInfo);
         _pex = new PexExchange(_lock, _time, _options, enabled: !torrent.Info.IsPrivate, _peers, _candidates.ContainsKey, peers => AddPeers(peers), Log);
         _dhtPort = new DhtPortExchange(_lock, _options, torrent.Info.IsPrivate);
-        _resume = new ResumeRecorder(_lock, _time, resume, torrent.InfoHash, storage, _options.ResumeSaveInterval, () => _picker?.Have, Log);
+        _resume = new ResumeRecorder(_lock, _time, resume, torrent.InfoHash, storage, _options, () => _picker?.Have, Log);
     }
 
     public Torrent Torrent { get; }
