@@ -20,7 +20,6 @@ namespace SmartShare.BitTorrent.Engine;
 /// </summary>
 public sealed class TorrentSession : IAsyncDisposable
 {
-    private const int MaxCandidates = 2000;
     private const int MaxRequestLength = 128 * 1024;
 
     private readonly Lock _lock = new();
@@ -29,8 +28,6 @@ public sealed class TorrentSession : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly Func<Uri, ITrackerClient>? _trackerClients;
     private readonly List<PeerSession> _peers = [];
-    private readonly Dictionary<IPEndPoint, Candidate> _candidates = [];
-    private readonly HashSet<IPAddress> _banned = [];
     private readonly StreamWaiters _streams;
     private readonly Channel<PartialPiece> _verifyQueue = Channel.CreateUnbounded<PartialPiece>();
     private readonly ResumeRecorder _resume;
@@ -42,11 +39,11 @@ public sealed class TorrentSession : IAsyncDisposable
     private readonly VerifiedPieceCache _cache;
     private PiecePicker? _picker;
     private TrackerAnnouncer? _announcer;
+    private readonly PeerDialer _dialer;
     private readonly ChokeRound _chokeRound;
     private readonly MetadataServer _metadata;
     private readonly PexExchange _pex;
     private readonly DhtPortExchange _dhtPort;
-    private int _connecting;
     private int _checked;
     private volatile TorrentState _state = TorrentState.Checking;
     private string? _error;
@@ -71,10 +68,11 @@ public sealed class TorrentSession : IAsyncDisposable
         _upload = new RateMeter(time: _time);
         PeerId = peerId;
         _cache = new VerifiedPieceCache(storage);
+        _dialer = new PeerDialer(_lock, _time, _options, _stop, peerId, _peers, () => _picker, Handshake, RunPeerAsync, Log);
         _chokeRound = new ChokeRound(_lock, _time, _options, Draw);
         _streams = new StreamWaiters(_lock, torrent.Info.PieceLength, () => _picker);
         _metadata = new MetadataServer(_lock, torrent.RawInfo);
-        _pex = new PexExchange(_lock, _time, _options, enabled: !torrent.Info.IsPrivate, _peers, _candidates.ContainsKey, peers => AddPeers(peers), Log);
+        _pex = new PexExchange(_lock, _time, _options, enabled: !torrent.Info.IsPrivate, _peers, _dialer.IsCandidate, peers => AddPeers(peers), Log);
         _dhtPort = new DhtPortExchange(_lock, _options, torrent.Info.IsPrivate);
         _resume = new ResumeRecorder(_lock, _time, resume, torrent.InfoHash, storage, _options, () => _picker?.Have, Log);
     }
@@ -204,39 +202,15 @@ public sealed class TorrentSession : IAsyncDisposable
     public void AddPeers(IEnumerable<IPEndPoint> peers, bool retryNow = false)
     {
         ArgumentNullException.ThrowIfNull(peers);
-        lock (_lock)
-        {
-            foreach (var peer in peers)
-            {
-                if (peer.Port is <= 0 or > 65535)
-                {
-                    continue;
-                }
-
-                if (_candidates.TryGetValue(peer, out var known))
-                {
-                    if (retryNow)
-                    {
-                        known.NextAttempt = 0;
-                        known.Failures = 0;
-                        known.Seed = false;
-                    }
-                }
-                else if (_candidates.Count < MaxCandidates || retryNow)
-                {
-                    _candidates.Add(peer, new Candidate());
-                }
-            }
-        }
-
-        _ = Task.Run(ConnectMore);
+        _dialer.Add(peers, retryNow);
+        _ = Task.Run(_dialer.ConnectMore);
     }
 
     /// <summary>An incoming connection whose handshake named this torrent: answer and run it.</summary>
     public async Task AcceptAsync(PeerConnection connection)
     {
         ArgumentNullException.ThrowIfNull(connection);
-        if (!Admit(connection.RemoteEndPoint.Address, connection.Remote.PeerId, incoming: true))
+        if (!_dialer.Admit(connection.RemoteEndPoint.Address, connection.Remote.PeerId, incoming: true))
         {
             await connection.DisposeAsync().ConfigureAwait(false);
             return;
@@ -386,147 +360,6 @@ public sealed class TorrentSession : IAsyncDisposable
         return bytes;
     }
 
-    private bool Admit(IPAddress address, PeerId id, bool incoming)
-    {
-        PeerSession? loser;
-        lock (_lock)
-        {
-            if (_stop.IsCancellationRequested || _banned.Contains(address))
-            {
-                return false;
-            }
-
-            var existing = _peers.Find(p => p.Id == id);
-            if (existing is null)
-            {
-                return _peers.Count < _options.MaxPeers;
-            }
-
-            // Two connections to one peer: both sides dialed at once, which PEX makes common (each learns the other
-            // in the same round). Refusing every second connection would let each side close the one the other kept,
-            // so both keep the connection dialed by the side with the lower peer id, and the other one is closed.
-            var ourIdIsLower = PeerId.ToArray().AsSpan().SequenceCompareTo(id.ToArray()) < 0;
-            var newWins = !incoming == ourIdIsLower;
-            if (!newWins || existing.Connection.IsIncoming == incoming)
-            {
-                return false;
-            }
-
-            loser = existing;
-        }
-
-        Log($"{loser} is also connected the other way; keeping the connection dialed by the lower peer id");
-        loser.Close();
-        return true;
-    }
-
-    private void ConnectMore()
-    {
-        var now = _time.GetTimestamp();
-        var toDial = new List<IPEndPoint>();
-        lock (_lock)
-        {
-            if (_stop.IsCancellationRequested || _picker is null)
-            {
-                return;
-            }
-
-            var room = Math.Min(_options.MaxPeers - _peers.Count - _connecting, _options.MaxConnectingPeers - _connecting);
-            foreach (var (endPoint, candidate) in _candidates)
-            {
-                if (room <= 0)
-                {
-                    break;
-                }
-
-                if (candidate.Connected || candidate.Self || candidate.NextAttempt > now || _banned.Contains(endPoint.Address)
-                    || (candidate.Seed && _picker.Have.IsComplete))
-                {
-                    continue;
-                }
-
-                candidate.Connected = true;
-                _connecting++;
-                room--;
-                toDial.Add(endPoint);
-            }
-        }
-
-        foreach (var endPoint in toDial)
-        {
-            _ = Task.Run(() => DialAsync(endPoint));
-        }
-    }
-
-    private async Task DialAsync(IPEndPoint endPoint)
-    {
-        PeerConnection? connection = null;
-        try
-        {
-            connection = await PeerConnection.ConnectAsync(endPoint, Handshake(), _options.Connection.WithTime(_time), _stop.Token)
-                .ConfigureAwait(false);
-        }
-        catch (PeerConnectionException e)
-        {
-            lock (_lock)
-            {
-                _connecting--;
-                if (_candidates.TryGetValue(endPoint, out var candidate))
-                {
-                    candidate.Connected = false;
-                    candidate.Self = e.Kind == PeerConnectionErrorKind.SelfConnection;
-                    candidate.Failures++;
-                    var delay = _options.RedialDelay * Math.Pow(2, Math.Min(7, candidate.Failures - 1));
-                    candidate.NextAttempt = _time.GetTimestamp() + (long)(Math.Min(delay.TotalSeconds, 1800) * _time.TimestampFrequency);
-                }
-            }
-
-            Log($"could not connect to {endPoint}: {e.Message}");
-            return;
-        }
-        catch (OperationCanceledException)
-        {
-            lock (_lock)
-            {
-                _connecting--;
-            }
-
-            return;
-        }
-
-        lock (_lock)
-        {
-            _connecting--;
-            if (_candidates.TryGetValue(endPoint, out var candidate))
-            {
-                candidate.Failures = 0;
-            }
-        }
-
-        if (!Admit(endPoint.Address, connection.Remote.PeerId, incoming: false))
-        {
-            await connection.DisposeAsync().ConfigureAwait(false);
-            ReleaseCandidate(endPoint, seed: false);
-            return;
-        }
-
-        await RunPeerAsync(connection).ConfigureAwait(false);
-        ReleaseCandidate(endPoint, seed: false);
-    }
-
-    private void ReleaseCandidate(IPEndPoint endPoint, bool seed)
-    {
-        lock (_lock)
-        {
-            if (_candidates.TryGetValue(endPoint, out var candidate))
-            {
-                candidate.Connected = false;
-                candidate.Seed |= seed;
-                candidate.NextAttempt = _time.GetTimestamp() + (long)(_options.RedialDelay.TotalSeconds * _time.TimestampFrequency);
-            }
-        }
-    }
-
     private async Task RunPeerAsync(PeerConnection connection)
     {
         var peer = new PeerSession(connection, Torrent.Info.PieceCount, _time, _stop.Token);
@@ -612,7 +445,7 @@ public sealed class TorrentSession : IAsyncDisposable
             }
         }
 
-        _ = Task.Run(ConnectMore);
+        _ = Task.Run(_dialer.ConnectMore);
     }
 
     // Under the lock: every request outstanding to the peer goes back to the picker.
@@ -897,10 +730,7 @@ public sealed class TorrentSession : IAsyncDisposable
         if (peer.Has.IsComplete && _picker!.Have.IsComplete)
         {
             action = PeerAction.Drop("both sides are seeds");
-            if (_candidates.TryGetValue(peer.EndPoint, out var candidate))
-            {
-                candidate.Seed = true;
-            }
+            _dialer.MarkSeed(peer.EndPoint);
 
             return true;
         }
@@ -1235,7 +1065,7 @@ public sealed class TorrentSession : IAsyncDisposable
                 sender.HashFailures += senders.Count == 1 ? 2 : 1;
                 if (sender.HashFailures >= 2 * _options.HashFailuresBeforeBan)
                 {
-                    _banned.Add(sender.EndPoint.Address);
+                    _dialer.Ban(sender.EndPoint.Address);
                     toBan.Add(sender);
                 }
             }
@@ -1372,7 +1202,7 @@ public sealed class TorrentSession : IAsyncDisposable
         }
 
         _resume.Save(force: false);
-        ConnectMore();
+        _dialer.ConnectMore();
     }
 
     private int Draw(int below)
@@ -1398,17 +1228,4 @@ public sealed class TorrentSession : IAsyncDisposable
     private TimeSpan Elapsed(long from, long to) => _time.GetElapsedTime(from, to);
 
     private void Log(string message) => _options.Log?.Invoke($"{InfoHash.ToString()[..8]}: {message}");
-
-    private sealed class Candidate
-    {
-        public bool Connected { get; set; }
-
-        public bool Self { get; set; }
-
-        public bool Seed { get; set; }
-
-        public int Failures { get; set; }
-
-        public long NextAttempt { get; set; }
-    }
 }
