@@ -20,7 +20,6 @@ namespace SmartShare.BitTorrent.Engine;
 /// </summary>
 public sealed class TorrentSession : IAsyncDisposable
 {
-    private const int MaxRequestLength = 128 * 1024;
 
     private readonly Lock _lock = new();
     private readonly TorrentSessionOptions _options;
@@ -41,6 +40,7 @@ public sealed class TorrentSession : IAsyncDisposable
     private TrackerAnnouncer? _announcer;
     private readonly PeerDialer _dialer;
     private readonly ChokeRound _chokeRound;
+    private readonly PieceUploader _uploader;
     private readonly MetadataServer _metadata;
     private readonly PexExchange _pex;
     private readonly DhtPortExchange _dhtPort;
@@ -69,6 +69,7 @@ public sealed class TorrentSession : IAsyncDisposable
         PeerId = peerId;
         _cache = new VerifiedPieceCache(storage);
         _dialer = new PeerDialer(_lock, _time, _options, _stop, peerId, _peers, () => _picker, Handshake, RunPeerAsync, Log);
+        _uploader = new PieceUploader(_lock, _time, _options, torrent.Info, _cache, _upload, () => _picker, PieceLost);
         _chokeRound = new ChokeRound(_lock, _time, _options, Draw);
         _streams = new StreamWaiters(_lock, torrent.Info.PieceLength, () => _picker);
         _metadata = new MetadataServer(_lock, torrent.RawInfo);
@@ -380,7 +381,7 @@ public sealed class TorrentSession : IAsyncDisposable
         try
         {
             await SendGreetingAsync(peer).ConfigureAwait(false);
-            uploader = Task.Run(() => UploadLoopAsync(peer));
+            uploader = Task.Run(() => _uploader.RunAsync(peer));
             while (true)
             {
                 var message = await connection.ReadAsync(peer.Token).ConfigureAwait(false);
@@ -599,12 +600,12 @@ public sealed class TorrentSession : IAsyncDisposable
                 return HandleHaves(peer, message, out action);
 
             case PeerMessageType.Request:
-                return HandleRequest(peer, message, out action);
+                return _uploader.Request(peer, message, out action);
 
             case PeerMessageType.Cancel:
                 lock (_lock)
                 {
-                    peer.Cancelled.Add(new BlockRequest(message.Index, message.Begin, message.Length).Key);
+                    _uploader.Cancel(peer, message);
                 }
 
                 return true;
@@ -858,98 +859,6 @@ public sealed class TorrentSession : IAsyncDisposable
         }
 
         return true;
-    }
-
-    private bool HandleRequest(PeerSession peer, in PeerMessage message, out PeerAction action)
-    {
-        action = default;
-        var info = Torrent.Info;
-        var request = new BlockRequest(message.Index, message.Begin, message.Length);
-        if (request.Index >= info.PieceCount || request.Length <= 0 || request.Length > MaxRequestLength
-            || (long)request.Begin + request.Length > info.GetPieceSize(request.Index))
-        {
-            action = PeerAction.Drop($"it requested an invalid block (piece {request.Index}, offset {request.Begin}, length {request.Length})");
-            return false;
-        }
-
-        lock (_lock)
-        {
-            if (peer.AmChoking || !_picker!.Have[request.Index])
-            {
-                if (peer.SupportsFast)
-                {
-                    action = PeerAction.Reject(request);
-                }
-
-                return true;
-            }
-
-            peer.Cancelled.Remove(request.Key);
-        }
-
-        if (Interlocked.Increment(ref peer.QueuedUploads) > _options.MaxPeerRequestQueue)
-        {
-            action = PeerAction.Drop($"it queued more than {_options.MaxPeerRequestQueue} requests");
-            return false;
-        }
-
-        peer.Uploads.Writer.TryWrite(request);
-        return true;
-    }
-
-    private async Task UploadLoopAsync(PeerSession peer)
-    {
-        await foreach (var request in peer.Uploads.Reader.ReadAllAsync(peer.Token).ConfigureAwait(false))
-        {
-            Interlocked.Decrement(ref peer.QueuedUploads);
-            bool choked;
-            lock (_lock)
-            {
-                if (peer.Cancelled.Remove(request.Key))
-                {
-                    continue;
-                }
-
-                choked = peer.AmChoking;
-            }
-
-            if (choked)
-            {
-                // BEP 6: with the fast extension a choke does not cancel requests; each one queued must be rejected.
-                if (peer.SupportsFast)
-                {
-                    await peer.Connection.SendBlockRequestAsync(PeerMessageType.Reject, request.Index, request.Begin, request.Length, peer.Token).ConfigureAwait(false);
-                }
-
-                continue;
-            }
-
-            using var lease = await _cache.GetAsync(request.Index, peer.Token).ConfigureAwait(false);
-            if (lease is null)
-            {
-                PieceLost(request.Index);
-                if (peer.SupportsFast)
-                {
-                    await peer.Connection.SendBlockRequestAsync(PeerMessageType.Reject, request.Index, request.Begin, request.Length, peer.Token).ConfigureAwait(false);
-                }
-
-                continue;
-            }
-
-            if (_options.UploadLimiter is { } limiter)
-            {
-                var wait = limiter.Reserve(request.Length);
-                if (wait > TimeSpan.Zero)
-                {
-                    await Task.Delay(wait, _time, peer.Token).ConfigureAwait(false);
-                }
-            }
-
-            await peer.Connection.SendPieceAsync(request.Index, request.Begin, request.Length, lease.Data.Slice(request.Begin, request.Length), peer.Token).ConfigureAwait(false);
-            peer.LastSend = _time.GetTimestamp();
-            peer.Upload.Add(request.Length);
-            _upload.Add(request.Length);
-        }
     }
 
     // A verified piece no longer matches on disk (damaged after it was written): fetch it again.
