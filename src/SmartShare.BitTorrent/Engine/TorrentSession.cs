@@ -40,6 +40,7 @@ public sealed class TorrentSession : IAsyncDisposable
     private TrackerAnnouncer? _announcer;
     private readonly PeerDialer _dialer;
     private readonly ChokeRound _chokeRound;
+    private readonly RequestScheduler _requests;
     private readonly PieceUploader _uploader;
     private readonly MetadataServer _metadata;
     private readonly PexExchange _pex;
@@ -70,6 +71,7 @@ public sealed class TorrentSession : IAsyncDisposable
         _cache = new VerifiedPieceCache(storage);
         _dialer = new PeerDialer(_lock, _time, _options, _stop, peerId, _peers, () => _picker, Handshake, RunPeerAsync, Log);
         _uploader = new PieceUploader(_lock, _time, _options, torrent.Info, _cache, _upload, () => _picker, PieceLost);
+        _requests = new RequestScheduler(_lock, _time, _options, torrent.Info, () => _picker, () => _state);
         _chokeRound = new ChokeRound(_lock, _time, _options, Draw);
         _streams = new StreamWaiters(_lock, torrent.Info.PieceLength, () => _picker);
         _metadata = new MetadataServer(_lock, torrent.RawInfo);
@@ -442,29 +444,11 @@ public sealed class TorrentSession : IAsyncDisposable
             if (_picker is not null)
             {
                 _picker.RemovePeer(peer.Has);
-                GiveBack(peer);
+                _requests.GiveBack(peer);
             }
         }
 
         _ = Task.Run(_dialer.ConnectMore);
-    }
-
-    // Under the lock: every request outstanding to the peer goes back to the picker.
-    private void GiveBack(PeerSession peer)
-    {
-        foreach (var key in peer.Outstanding)
-        {
-            _picker!.Unrequest(BlockOf(key));
-        }
-
-        peer.Outstanding.Clear();
-    }
-
-    private BlockRequest BlockOf(long key)
-    {
-        var index = (int)(key >> 32);
-        var begin = (int)(key & 0xFFFFFFFF);
-        return new BlockRequest(index, begin, Math.Min(BlockRequest.BlockSize, Torrent.Info.GetPieceSize(index) - begin));
     }
 
     private async Task SendGreetingAsync(PeerSession peer)
@@ -538,7 +522,7 @@ public sealed class TorrentSession : IAsyncDisposable
                     peer.PeerChoking = true;
                     if (!peer.SupportsFast)
                     {
-                        GiveBack(peer);
+                        _requests.GiveBack(peer);
                     }
                 }
 
@@ -549,7 +533,7 @@ public sealed class TorrentSession : IAsyncDisposable
                 {
                     peer.PeerChoking = false;
                     peer.LastBlock = _time.GetTimestamp();
-                    action = TopUp(peer);
+                    action = _requests.TopUp(peer);
                 }
 
                 return true;
@@ -590,7 +574,7 @@ public sealed class TorrentSession : IAsyncDisposable
                         _picker!.AddPeerPiece(message.Index);
                     }
 
-                    action = InterestAndTopUp(peer, maybeInterested: !_picker!.Have[message.Index]);
+                    action = _requests.InterestAndTopUp(peer, maybeInterested: !_picker!.Have[message.Index]);
                     return !BothSeeds(peer, ref action);
                 }
 
@@ -616,7 +600,7 @@ public sealed class TorrentSession : IAsyncDisposable
                     var key = new BlockRequest(message.Index, message.Begin, message.Length).Key;
                     if (peer.Outstanding.Remove(key))
                     {
-                        _picker!.Unrequest(BlockOf(key));
+                        _picker!.Unrequest(_requests.BlockOf(key));
                     }
                 }
 
@@ -713,14 +697,14 @@ public sealed class TorrentSession : IAsyncDisposable
                     }
                 }
 
-                action = InterestAndTopUp(peer, maybeInterested: wanted);
+                action = _requests.InterestAndTopUp(peer, maybeInterested: wanted);
                 return !BothSeeds(peer, ref action);
             }
 
             peer.AnnouncedPieces = true;
             peer.Has = has;
             _picker!.AddPeer(has);
-            action = InterestAndTopUp(peer, maybeInterested: true);
+            action = _requests.InterestAndTopUp(peer, maybeInterested: true);
             return !BothSeeds(peer, ref action);
         }
     }
@@ -737,65 +721,6 @@ public sealed class TorrentSession : IAsyncDisposable
         }
 
         return false;
-    }
-
-    // Under the lock.
-    private PeerAction InterestAndTopUp(PeerSession peer, bool maybeInterested)
-    {
-        var action = default(PeerAction);
-        if (!peer.AmInterested && maybeInterested && _picker!.Wants(peer.Has))
-        {
-            peer.AmInterested = true;
-            action = PeerAction.Send(PeerMessageType.Interested);
-        }
-
-        var requests = TopUp(peer);
-        return action.With(requests);
-    }
-
-    // Under the lock: asks the picker for enough blocks to keep the peer's pipeline full.
-    private PeerAction TopUp(PeerSession peer)
-    {
-        if (peer.PeerChoking || !peer.AmInterested || _picker is null || _state != TorrentState.Downloading)
-        {
-            return default;
-        }
-
-        // The peer's reqq caps everything, even the initial burst (a small reqq must not make the bounds cross).
-        var most = Math.Max(1, Math.Min(_options.MaxOutstandingRequests, peer.RemoteRequestQueue));
-        var target = (int)Math.Clamp(
-            peer.Download.Rate * _options.RequestAheadSeconds / BlockRequest.BlockSize,
-            Math.Min(_options.InitialOutstandingRequests, most),
-            most);
-        if (peer.Snubbed)
-        {
-            target = 1;
-        }
-
-        var room = target - peer.Outstanding.Count;
-        if (room <= 0 || (room < Math.Min(16, target / 4) && peer.Outstanding.Count > 0))
-        {
-            return default;
-        }
-
-        var picked = new List<BlockRequest>(room);
-        _picker.Pick(peer.Has, room, peer.Outstanding, picked);
-        if (picked.Count == 0)
-        {
-            return default;
-        }
-
-        if (peer.Outstanding.Count == 0)
-        {
-            peer.LastBlock = _time.GetTimestamp();
-        }
-
-        foreach (var request in picked)
-        {
-            peer.Outstanding.Add(request.Key);
-        }
-
-        return PeerAction.Request(picked);
     }
 
     private bool HandleBlock(PeerSession peer, in PeerMessage message, out PeerAction action)
@@ -819,7 +744,7 @@ public sealed class TorrentSession : IAsyncDisposable
             // Not wanted (a duplicate from endgame, a piece already done, or never asked): harmless.
             lock (_lock)
             {
-                action = TopUp(peer);
+                action = _requests.TopUp(peer);
             }
 
             return true;
@@ -837,12 +762,12 @@ public sealed class TorrentSession : IAsyncDisposable
                 {
                     if (other != peer && other.Outstanding.Remove(key))
                     {
-                        (cancels ??= []).Add((other, BlockOf(key)));
+                        (cancels ??= []).Add((other, _requests.BlockOf(key)));
                     }
                 }
             }
 
-            action = TopUp(peer);
+            action = _requests.TopUp(peer);
         }
 
         if (complete)
@@ -1072,7 +997,7 @@ public sealed class TorrentSession : IAsyncDisposable
                 if (peer.Outstanding.Count > 0 && Elapsed(peer.LastBlock, now) > _options.SnubTimeout && !peer.Snubbed)
                 {
                     peer.Snubbed = true;
-                    GiveBack(peer);
+                    _requests.GiveBack(peer);
                     Log($"{peer} sent nothing for {_options.SnubTimeout.TotalSeconds:0} s; its requests go to other peers");
                 }
 
@@ -1083,7 +1008,7 @@ public sealed class TorrentSession : IAsyncDisposable
                 }
                 else
                 {
-                    var topUp = InterestAndTopUp(peer, maybeInterested: !peer.AmInterested);
+                    var topUp = _requests.InterestAndTopUp(peer, maybeInterested: !peer.AmInterested);
                     if (!topUp.IsEmpty)
                     {
                         actions.Add((peer, topUp));
