@@ -1,9 +1,6 @@
 using System.Buffers;
-using System.Diagnostics.CodeAnalysis;
 using System.Net;
 using System.Net.Sockets;
-using System.Security.Cryptography;
-using System.Threading.Channels;
 using SmartShare.BitTorrent.Metainfo;
 using SmartShare.BitTorrent.PeerWire;
 using SmartShare.BitTorrent.Storage;
@@ -28,7 +25,7 @@ public sealed class TorrentSession : IAsyncDisposable
     private readonly Func<Uri, ITrackerClient>? _trackerClients;
     private readonly List<PeerSession> _peers = [];
     private readonly StreamWaiters _streams;
-    private readonly Channel<PartialPiece> _verifyQueue = Channel.CreateUnbounded<PartialPiece>();
+    private readonly PieceVerifier _verifier;
     private readonly ResumeRecorder _resume;
     private readonly TaskCompletionSource _completed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CancellationTokenSource _stop = new();
@@ -71,6 +68,7 @@ public sealed class TorrentSession : IAsyncDisposable
         _cache = new VerifiedPieceCache(storage);
         _dialer = new PeerDialer(_lock, _time, _options, _stop, peerId, _peers, () => _picker, Handshake, RunPeerAsync, Log);
         _uploader = new PieceUploader(_lock, _time, _options, torrent.Info, _cache, _upload, () => _picker, PieceLost);
+        _verifier = new PieceVerifier(torrent.Info, storage, PieceDone, PieceFailedHash, PieceWriteFailed);
         _requests = new RequestScheduler(_lock, _time, _options, torrent.Info, () => _picker, () => _state);
         _chokeRound = new ChokeRound(_lock, _time, _options, Draw);
         _streams = new StreamWaiters(_lock, torrent.Info.PieceLength, () => _picker);
@@ -190,7 +188,7 @@ public sealed class TorrentSession : IAsyncDisposable
         _loops.Add(Task.Run(() => TickLoopAsync(token), CancellationToken.None));
         for (var i = 0; i < Math.Min(2, Environment.ProcessorCount); i++)
         {
-            _loops.Add(Task.Run(() => VerifyLoopAsync(token), CancellationToken.None));
+            _loops.Add(Task.Run(() => _verifier.RunAsync(token), CancellationToken.None));
         }
 
         _loops.Add(Task.Run(() => _resume.RunAsync(token), CancellationToken.None));
@@ -251,7 +249,7 @@ public sealed class TorrentSession : IAsyncDisposable
         }
 
         await _stop.CancelAsync().ConfigureAwait(false);
-        _verifyQueue.Writer.TryComplete();
+        _verifier.Complete();
         if (_announcer is not null)
         {
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
@@ -772,7 +770,7 @@ public sealed class TorrentSession : IAsyncDisposable
 
         if (complete)
         {
-            _verifyQueue.Writer.TryWrite(partial);
+            _verifier.Enqueue(partial);
         }
 
         if (cancels is not null)
@@ -809,49 +807,15 @@ public sealed class TorrentSession : IAsyncDisposable
         }
     }
 
-    [SuppressMessage("Security", "CA5350:Do Not Use Weak Cryptographic Algorithms", Justification = "BitTorrent v1 pieces are named by SHA-1.")]
-    private async Task VerifyLoopAsync(CancellationToken token)
+    // A piece could not be written: the torrent stops with the storage's error.
+    private void PieceWriteFailed(int index, TorrentStorageException e)
     {
-        var hash = new byte[20];
-        await foreach (var partial in _verifyQueue.Reader.ReadAllAsync(token).ConfigureAwait(false))
+        lock (_lock)
         {
-            var index = partial.Index;
-            var ok = false;
-            try
-            {
-                SHA1.HashData(partial.Buffer.Span, hash);
-                if (hash.AsSpan().SequenceEqual(Torrent.Info.GetPieceHash(index)))
-                {
-                    await Storage.WritePieceAsync(index, partial.Buffer, token).ConfigureAwait(false);
-                    ok = true;
-                }
-            }
-            catch (TorrentStorageException e)
-            {
-                partial.ReleaseBuffer();
-                lock (_lock)
-                {
-                    _picker?.PieceFailed(index);
-                }
-
-                Fail(e.Message);
-                return;
-            }
-            catch (OperationCanceledException)
-            {
-                partial.ReleaseBuffer();
-                return;
-            }
-
-            if (ok)
-            {
-                PieceDone(partial);
-            }
-            else
-            {
-                PieceFailedHash(partial);
-            }
+            _picker?.PieceFailed(index);
         }
+
+        Fail(e.Message);
     }
 
     private void PieceDone(PartialPiece partial)
