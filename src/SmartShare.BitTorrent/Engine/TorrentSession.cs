@@ -1,9 +1,6 @@
 using System.Buffers;
-using System.Diagnostics.CodeAnalysis;
 using System.Net;
 using System.Net.Sockets;
-using System.Security.Cryptography;
-using System.Threading.Channels;
 using SmartShare.BitTorrent.Metainfo;
 using SmartShare.BitTorrent.PeerWire;
 using SmartShare.BitTorrent.Storage;
@@ -20,28 +17,16 @@ namespace SmartShare.BitTorrent.Engine;
 /// </summary>
 public sealed class TorrentSession : IAsyncDisposable
 {
-    private const int MaxCandidates = 2000;
-    private const int MaxRequestLength = 128 * 1024;
-
-    // Our ids for the extensions we speak (BEP 10): peers send us those messages under these ids.
-    private const byte PexId = 1;
-    private const byte MetadataId = 3;
 
     private readonly Lock _lock = new();
     private readonly TorrentSessionOptions _options;
     private readonly IRandomSource _random;
     private readonly TimeProvider _time;
-    private readonly ResumeStore? _resume;
     private readonly Func<Uri, ITrackerClient>? _trackerClients;
     private readonly List<PeerSession> _peers = [];
-    private readonly Dictionary<IPEndPoint, Candidate> _candidates = [];
-    private readonly HashSet<IPAddress> _banned = [];
-    private readonly Dictionary<int, List<TaskCompletionSource>> _pieceWaiters = [];
-    private readonly Channel<PartialPiece> _verifyQueue = Channel.CreateUnbounded<PartialPiece>();
-
-    // Wakes the resume writer; one pending signal is enough, as each save records every piece verified so far.
-    private readonly Channel<bool> _resumeSignal = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
-    private readonly Lock _resumeSaveLock = new();
+    private readonly StreamWaiters _streams;
+    private readonly PieceVerifier _verifier;
+    private readonly ResumeRecorder _resume;
     private readonly TaskCompletionSource _completed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CancellationTokenSource _stop = new();
     private readonly RateMeter _download;
@@ -50,14 +35,13 @@ public sealed class TorrentSession : IAsyncDisposable
     private readonly VerifiedPieceCache _cache;
     private PiecePicker? _picker;
     private TrackerAnnouncer? _announcer;
-    private PeerSession? _optimistic;
-    private long _lastChoke;
-    private long _lastOptimistic;
-    private long _lastResumeSave;
-    private bool _resumeDirty;
-    private int _connecting;
-    private int _pexLearnt;
-    private long _lastPex;
+    private readonly PeerDialer _dialer;
+    private readonly ChokeRound _chokeRound;
+    private readonly RequestScheduler _requests;
+    private readonly PieceUploader _uploader;
+    private readonly MetadataServer _metadata;
+    private readonly PexExchange _pex;
+    private readonly DhtPortExchange _dhtPort;
     private int _checked;
     private volatile TorrentState _state = TorrentState.Checking;
     private string? _error;
@@ -76,14 +60,22 @@ public sealed class TorrentSession : IAsyncDisposable
         Storage = storage ?? throw new ArgumentNullException(nameof(storage));
         _options = options ?? throw new ArgumentNullException(nameof(options));
         _random = random ?? throw new ArgumentNullException(nameof(random));
-        _resume = resume;
         _trackerClients = trackerClients;
         _time = time ?? TimeProvider.System;
         _download = new RateMeter(time: _time);
         _upload = new RateMeter(time: _time);
-        _lastPex = _time.GetTimestamp();
         PeerId = peerId;
         _cache = new VerifiedPieceCache(storage);
+        _dialer = new PeerDialer(_lock, _time, _options, _stop, peerId, _peers, () => _picker, Handshake, RunPeerAsync, Log);
+        _uploader = new PieceUploader(_lock, _time, _options, torrent.Info, _cache, _upload, () => _picker, PieceLost);
+        _verifier = new PieceVerifier(torrent.Info, storage, PieceDone, PieceFailedHash, PieceWriteFailed);
+        _requests = new RequestScheduler(_lock, _time, _options, torrent.Info, () => _picker, () => _state);
+        _chokeRound = new ChokeRound(_lock, _time, _options, Draw);
+        _streams = new StreamWaiters(_lock, torrent.Info.PieceLength, () => _picker);
+        _metadata = new MetadataServer(_lock, torrent.RawInfo);
+        _pex = new PexExchange(_lock, _time, _options, enabled: !torrent.Info.IsPrivate, _peers, _dialer.IsCandidate, peers => AddPeers(peers), Log);
+        _dhtPort = new DhtPortExchange(_lock, _options, torrent.Info.IsPrivate);
+        _resume = new ResumeRecorder(_lock, _time, resume, torrent.InfoHash, storage, _options, () => _picker?.Have, Log);
     }
 
     public Torrent Torrent { get; }
@@ -100,7 +92,7 @@ public sealed class TorrentSession : IAsyncDisposable
     /// </summary>
     public bool IsPrivate => Torrent.Info.IsPrivate;
 
-    private bool DhtEnabled => !IsPrivate && _options.DhtPort is > 0 and <= 65535;
+    private bool DhtEnabled => _dhtPort.Enabled;
 
     public TorrentState State => _state;
 
@@ -158,8 +150,8 @@ public sealed class TorrentSession : IAsyncDisposable
     {
         var info = Torrent.Info;
         var have = verified?.Clone() ?? new Bitfield(info.PieceCount);
-        var recorded = verified is null ? _resume?.Load(InfoHash, info.PieceCount) : null;
-        _resumeDirty = verified is not null;
+        var recorded = verified is null ? _resume.Load(info.PieceCount) : null;
+        _resume.SetDirtyBeforeStart(verified is not null);
         if (recorded is { IsEmpty: false })
         {
             // A piece recorded but changed on disk since must be fetched again: check them all before trusting them.
@@ -175,7 +167,10 @@ public sealed class TorrentSession : IAsyncDisposable
         lock (_lock)
         {
             _picker = new PiecePicker(info, have, _random) { Sequential = _options.Sequential };
-            _resumeDirty |= recorded is not null && have.Count != recorded.Count;
+            if (recorded is not null && have.Count != recorded.Count)
+            {
+                _resume.MarkDirty();
+            }
         }
 
         if (have.IsComplete)
@@ -193,10 +188,10 @@ public sealed class TorrentSession : IAsyncDisposable
         _loops.Add(Task.Run(() => TickLoopAsync(token), CancellationToken.None));
         for (var i = 0; i < Math.Min(2, Environment.ProcessorCount); i++)
         {
-            _loops.Add(Task.Run(() => VerifyLoopAsync(token), CancellationToken.None));
+            _loops.Add(Task.Run(() => _verifier.RunAsync(token), CancellationToken.None));
         }
 
-        _loops.Add(Task.Run(() => ResumeLoopAsync(token), CancellationToken.None));
+        _loops.Add(Task.Run(() => _resume.RunAsync(token), CancellationToken.None));
 
         StartTrackers();
     }
@@ -208,39 +203,15 @@ public sealed class TorrentSession : IAsyncDisposable
     public void AddPeers(IEnumerable<IPEndPoint> peers, bool retryNow = false)
     {
         ArgumentNullException.ThrowIfNull(peers);
-        lock (_lock)
-        {
-            foreach (var peer in peers)
-            {
-                if (peer.Port is <= 0 or > 65535)
-                {
-                    continue;
-                }
-
-                if (_candidates.TryGetValue(peer, out var known))
-                {
-                    if (retryNow)
-                    {
-                        known.NextAttempt = 0;
-                        known.Failures = 0;
-                        known.Seed = false;
-                    }
-                }
-                else if (_candidates.Count < MaxCandidates || retryNow)
-                {
-                    _candidates.Add(peer, new Candidate());
-                }
-            }
-        }
-
-        _ = Task.Run(ConnectMore);
+        _dialer.Add(peers, retryNow);
+        _ = Task.Run(_dialer.ConnectMore);
     }
 
     /// <summary>An incoming connection whose handshake named this torrent: answer and run it.</summary>
     public async Task AcceptAsync(PeerConnection connection)
     {
         ArgumentNullException.ThrowIfNull(connection);
-        if (!Admit(connection.RemoteEndPoint.Address, connection.Remote.PeerId, incoming: true))
+        if (!_dialer.Admit(connection.RemoteEndPoint.Address, connection.Remote.PeerId, incoming: true))
         {
             await connection.DisposeAsync().ConfigureAwait(false);
             return;
@@ -263,76 +234,11 @@ public sealed class TorrentSession : IAsyncDisposable
     /// Waits until the bytes [offset, offset + length) are verified on disk, fetching their pieces before all
     /// others meanwhile (a streaming read).
     /// </summary>
-    public async Task WaitForRangeAsync(long offset, long length, CancellationToken cancellationToken)
-    {
-        if (length <= 0)
-        {
-            return;
-        }
-
-        var pieceLength = Torrent.Info.PieceLength;
-        var first = (int)(offset / pieceLength);
-        var last = (int)((offset + length - 1) / pieceLength);
-        var waits = new List<Task>();
-        lock (_lock)
-        {
-            if (_picker is null)
-            {
-                throw new InvalidOperationException("The torrent has not started.");
-            }
-
-            for (var piece = first; piece <= last; piece++)
-            {
-                if (_picker.Have[piece])
-                {
-                    continue;
-                }
-
-                if (!_pieceWaiters.TryGetValue(piece, out var list))
-                {
-                    list = [];
-                    _pieceWaiters.Add(piece, list);
-                }
-
-                var waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                list.Add(waiter);
-                waits.Add(waiter.Task);
-            }
-
-            if (waits.Count > 0)
-            {
-                _picker.AddWindow(first, last);
-            }
-        }
-
-        if (waits.Count > 0)
-        {
-            await Task.WhenAll(waits).WaitAsync(cancellationToken).ConfigureAwait(false);
-        }
-    }
+    public Task WaitForRangeAsync(long offset, long length, CancellationToken cancellationToken) =>
+        _streams.WaitForRangeAsync(offset, length, cancellationToken);
 
     /// <summary>Whether the bytes of that range are verified on disk.</summary>
-    public bool HasRange(long offset, long length)
-    {
-        var pieceLength = Torrent.Info.PieceLength;
-        lock (_lock)
-        {
-            if (_picker is null)
-            {
-                return false;
-            }
-
-            for (var piece = (int)(offset / pieceLength); piece <= (int)((offset + Math.Max(1, length) - 1) / pieceLength); piece++)
-            {
-                if (!_picker.Have[piece])
-                {
-                    return false;
-                }
-            }
-
-            return true;
-        }
-    }
+    public bool HasRange(long offset, long length) => _streams.HasRange(offset, length);
 
     /// <summary>Stops transfers, tells trackers, records what is verified, closes every connection.</summary>
     public async ValueTask DisposeAsync()
@@ -343,7 +249,7 @@ public sealed class TorrentSession : IAsyncDisposable
         }
 
         await _stop.CancelAsync().ConfigureAwait(false);
-        _verifyQueue.Writer.TryComplete();
+        _verifier.Complete();
         if (_announcer is not null)
         {
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
@@ -381,18 +287,10 @@ public sealed class TorrentSession : IAsyncDisposable
         lock (_lock)
         {
             _picker?.ReleaseAll();
-            foreach (var waiters in _pieceWaiters.Values)
-            {
-                foreach (var waiter in waiters)
-                {
-                    waiter.TrySetCanceled();
-                }
-            }
-
-            _pieceWaiters.Clear();
+            _streams.CancelAll();
         }
 
-        SaveResume(force: true);
+        _resume.Save(force: true);
         try
         {
             Storage.Flush();
@@ -463,147 +361,6 @@ public sealed class TorrentSession : IAsyncDisposable
         return bytes;
     }
 
-    private bool Admit(IPAddress address, PeerId id, bool incoming)
-    {
-        PeerSession? loser;
-        lock (_lock)
-        {
-            if (_stop.IsCancellationRequested || _banned.Contains(address))
-            {
-                return false;
-            }
-
-            var existing = _peers.Find(p => p.Id == id);
-            if (existing is null)
-            {
-                return _peers.Count < _options.MaxPeers;
-            }
-
-            // Two connections to one peer: both sides dialed at once, which PEX makes common (each learns the other
-            // in the same round). Refusing every second connection would let each side close the one the other kept,
-            // so both keep the connection dialed by the side with the lower peer id, and the other one is closed.
-            var ourIdIsLower = PeerId.ToArray().AsSpan().SequenceCompareTo(id.ToArray()) < 0;
-            var newWins = !incoming == ourIdIsLower;
-            if (!newWins || existing.Connection.IsIncoming == incoming)
-            {
-                return false;
-            }
-
-            loser = existing;
-        }
-
-        Log($"{loser} is also connected the other way; keeping the connection dialed by the lower peer id");
-        loser.Close();
-        return true;
-    }
-
-    private void ConnectMore()
-    {
-        var now = _time.GetTimestamp();
-        var toDial = new List<IPEndPoint>();
-        lock (_lock)
-        {
-            if (_stop.IsCancellationRequested || _picker is null)
-            {
-                return;
-            }
-
-            var room = Math.Min(_options.MaxPeers - _peers.Count - _connecting, _options.MaxConnectingPeers - _connecting);
-            foreach (var (endPoint, candidate) in _candidates)
-            {
-                if (room <= 0)
-                {
-                    break;
-                }
-
-                if (candidate.Connected || candidate.Self || candidate.NextAttempt > now || _banned.Contains(endPoint.Address)
-                    || (candidate.Seed && _picker.Have.IsComplete))
-                {
-                    continue;
-                }
-
-                candidate.Connected = true;
-                _connecting++;
-                room--;
-                toDial.Add(endPoint);
-            }
-        }
-
-        foreach (var endPoint in toDial)
-        {
-            _ = Task.Run(() => DialAsync(endPoint));
-        }
-    }
-
-    private async Task DialAsync(IPEndPoint endPoint)
-    {
-        PeerConnection? connection = null;
-        try
-        {
-            connection = await PeerConnection.ConnectAsync(endPoint, Handshake(), _options.Connection.WithTime(_time), _stop.Token)
-                .ConfigureAwait(false);
-        }
-        catch (PeerConnectionException e)
-        {
-            lock (_lock)
-            {
-                _connecting--;
-                if (_candidates.TryGetValue(endPoint, out var candidate))
-                {
-                    candidate.Connected = false;
-                    candidate.Self = e.Kind == PeerConnectionErrorKind.SelfConnection;
-                    candidate.Failures++;
-                    var delay = _options.RedialDelay * Math.Pow(2, Math.Min(7, candidate.Failures - 1));
-                    candidate.NextAttempt = _time.GetTimestamp() + (long)(Math.Min(delay.TotalSeconds, 1800) * _time.TimestampFrequency);
-                }
-            }
-
-            Log($"could not connect to {endPoint}: {e.Message}");
-            return;
-        }
-        catch (OperationCanceledException)
-        {
-            lock (_lock)
-            {
-                _connecting--;
-            }
-
-            return;
-        }
-
-        lock (_lock)
-        {
-            _connecting--;
-            if (_candidates.TryGetValue(endPoint, out var candidate))
-            {
-                candidate.Failures = 0;
-            }
-        }
-
-        if (!Admit(endPoint.Address, connection.Remote.PeerId, incoming: false))
-        {
-            await connection.DisposeAsync().ConfigureAwait(false);
-            ReleaseCandidate(endPoint, seed: false);
-            return;
-        }
-
-        await RunPeerAsync(connection).ConfigureAwait(false);
-        ReleaseCandidate(endPoint, seed: false);
-    }
-
-    private void ReleaseCandidate(IPEndPoint endPoint, bool seed)
-    {
-        lock (_lock)
-        {
-            if (_candidates.TryGetValue(endPoint, out var candidate))
-            {
-                candidate.Connected = false;
-                candidate.Seed |= seed;
-                candidate.NextAttempt = _time.GetTimestamp() + (long)(_options.RedialDelay.TotalSeconds * _time.TimestampFrequency);
-            }
-        }
-    }
-
     private async Task RunPeerAsync(PeerConnection connection)
     {
         var peer = new PeerSession(connection, Torrent.Info.PieceCount, _time, _stop.Token);
@@ -624,7 +381,7 @@ public sealed class TorrentSession : IAsyncDisposable
         try
         {
             await SendGreetingAsync(peer).ConfigureAwait(false);
-            uploader = Task.Run(() => UploadLoopAsync(peer));
+            uploader = Task.Run(() => _uploader.RunAsync(peer));
             while (true)
             {
                 var message = await connection.ReadAsync(peer.Token).ConfigureAwait(false);
@@ -681,37 +438,15 @@ public sealed class TorrentSession : IAsyncDisposable
                 return;
             }
 
-            if (_optimistic == peer)
-            {
-                _optimistic = null;
-            }
-
+            _chokeRound.Remove(peer);
             if (_picker is not null)
             {
                 _picker.RemovePeer(peer.Has);
-                GiveBack(peer);
+                _requests.GiveBack(peer);
             }
         }
 
-        _ = Task.Run(ConnectMore);
-    }
-
-    // Under the lock: every request outstanding to the peer goes back to the picker.
-    private void GiveBack(PeerSession peer)
-    {
-        foreach (var key in peer.Outstanding)
-        {
-            _picker!.Unrequest(BlockOf(key));
-        }
-
-        peer.Outstanding.Clear();
-    }
-
-    private BlockRequest BlockOf(long key)
-    {
-        var index = (int)(key >> 32);
-        var begin = (int)(key & 0xFFFFFFFF);
-        return new BlockRequest(index, begin, Math.Min(BlockRequest.BlockSize, Torrent.Info.GetPieceSize(index) - begin));
+        _ = Task.Run(_dialer.ConnectMore);
     }
 
     private async Task SendGreetingAsync(PeerSession peer)
@@ -738,15 +473,15 @@ public sealed class TorrentSession : IAsyncDisposable
         if (peer.SupportsExtensions)
         {
             // ut_metadata (BEP 9) lets magnet-link peers fetch the info dictionary; libtorrent insists on metadata_size.
-            var messages = new Dictionary<string, byte>(StringComparer.Ordinal) { [MetadataMessage.ExtensionName] = MetadataId };
-            if (!IsPrivate)
+            var messages = new Dictionary<string, byte>(StringComparer.Ordinal) { [MetadataMessage.ExtensionName] = MetadataServer.LocalId };
+            if (_pex.Enabled)
             {
-                messages[PexMessage.ExtensionName] = PexId;
+                messages[PexMessage.ExtensionName] = PexExchange.LocalId;
             }
 
             var handshake = new ExtensionHandshake(
                 messages,
-                MetadataSize: Torrent.RawInfo.Length,
+                MetadataSize: _metadata.MetadataSize,
                 Client: "SmartShare 0.1",
                 RequestQueue: Math.Min(_options.AdvertisedRequestQueue, _options.MaxPeerRequestQueue),
                 ListenPort: _options.ListenPort is > 0 and <= 65535 ? (ushort)_options.ListenPort : null,
@@ -763,10 +498,7 @@ public sealed class TorrentSession : IAsyncDisposable
             await peer.Connection.SendAsync(type, peer.Token).ConfigureAwait(false);
         }
 
-        if (DhtEnabled && (peer.Connection.Remote.Capabilities & PeerCapabilities.Dht) != 0)
-        {
-            await peer.Connection.SendPortAsync((ushort)_options.DhtPort!.Value, peer.Token).ConfigureAwait(false);
-        }
+        await _dhtPort.AnnounceAsync(peer).ConfigureAwait(false);
 
         peer.LastSend = _time.GetTimestamp();
     }
@@ -788,7 +520,7 @@ public sealed class TorrentSession : IAsyncDisposable
                     peer.PeerChoking = true;
                     if (!peer.SupportsFast)
                     {
-                        GiveBack(peer);
+                        _requests.GiveBack(peer);
                     }
                 }
 
@@ -799,7 +531,7 @@ public sealed class TorrentSession : IAsyncDisposable
                 {
                     peer.PeerChoking = false;
                     peer.LastBlock = _time.GetTimestamp();
-                    action = TopUp(peer);
+                    action = _requests.TopUp(peer);
                 }
 
                 return true;
@@ -808,9 +540,8 @@ public sealed class TorrentSession : IAsyncDisposable
                 lock (_lock)
                 {
                     peer.PeerInterested = true;
-                    if (peer.AmChoking && _peers.Count(p => !p.AmChoking) < Choker.RegularSlots + 1)
+                    if (_chokeRound.TryUnchokeNow(peer, _peers))
                     {
-                        peer.AmChoking = false;
                         action = PeerAction.Send(PeerMessageType.Unchoke);
                     }
                 }
@@ -841,7 +572,7 @@ public sealed class TorrentSession : IAsyncDisposable
                         _picker!.AddPeerPiece(message.Index);
                     }
 
-                    action = InterestAndTopUp(peer, maybeInterested: !_picker!.Have[message.Index]);
+                    action = _requests.InterestAndTopUp(peer, maybeInterested: !_picker!.Have[message.Index]);
                     return !BothSeeds(peer, ref action);
                 }
 
@@ -851,12 +582,12 @@ public sealed class TorrentSession : IAsyncDisposable
                 return HandleHaves(peer, message, out action);
 
             case PeerMessageType.Request:
-                return HandleRequest(peer, message, out action);
+                return _uploader.Request(peer, message, out action);
 
             case PeerMessageType.Cancel:
                 lock (_lock)
                 {
-                    peer.Cancelled.Add(new BlockRequest(message.Index, message.Begin, message.Length).Key);
+                    _uploader.Cancel(peer, message);
                 }
 
                 return true;
@@ -867,7 +598,7 @@ public sealed class TorrentSession : IAsyncDisposable
                     var key = new BlockRequest(message.Index, message.Begin, message.Length).Key;
                     if (peer.Outstanding.Remove(key))
                     {
-                        _picker!.Unrequest(BlockOf(key));
+                        _picker!.Unrequest(_requests.BlockOf(key));
                     }
                 }
 
@@ -894,206 +625,19 @@ public sealed class TorrentSession : IAsyncDisposable
 
                 return true;
 
-            case PeerMessageType.Extended when message.ExtendedId == MetadataId:
-                return HandleMetadata(peer, message, out action);
+            case PeerMessageType.Extended when message.ExtendedId == MetadataServer.LocalId:
+                return _metadata.Handle(peer, message, out action);
 
-            case PeerMessageType.Extended when message.ExtendedId == PexId:
-                return HandlePex(peer, message, out action);
+            case PeerMessageType.Extended when message.ExtendedId == PexExchange.LocalId:
+                return _pex.Receive(peer, message, out action);
 
             case PeerMessageType.Port:
-                HandlePort(peer, message.Port);
+                _dhtPort.Receive(peer, message.Port);
                 return true;
 
             default:
                 // Keep-alive, suggest, allowed fast, unknown extensions: nothing to do.
                 return true;
-        }
-    }
-
-    // BEP 9: serve the info dictionary in 16 KiB pieces. Each peer gets a few times the metadata's worth of pieces
-    // (so a fetch that restarts still completes); beyond that requests are rejected, and a peer that keeps asking is
-    // dropped.
-    private bool HandleMetadata(PeerSession peer, in PeerMessage message, out PeerAction action)
-    {
-        action = default;
-        MetadataMessage request;
-        try
-        {
-            request = MetadataMessage.Decode(message.Payload);
-        }
-        catch (PeerWireFormatException e)
-        {
-            action = PeerAction.Drop(e.Message);
-            return false;
-        }
-
-        if (request.Type != MetadataMessageType.Request)
-        {
-            return true; // we have the metadata: data and rejects are not for us, unknown types are ignored (BEP 9)
-        }
-
-        byte theirId;
-        int served;
-        lock (_lock)
-        {
-            if (peer.Extensions?.Messages.TryGetValue(MetadataMessage.ExtensionName, out theirId) != true)
-            {
-                return true; // it never said how to answer
-            }
-
-            served = ++peer.MetadataRequests;
-        }
-
-        var size = Torrent.RawInfo.Length;
-        var pieces = MetadataMessage.PieceCount(size);
-        var budget = (4 * pieces) + 16;
-        if (served > 4 * budget)
-        {
-            action = PeerAction.Drop($"it sent more than {4 * budget} ut_metadata requests");
-            return false;
-        }
-
-        if (served > budget || request.Piece >= pieces)
-        {
-            action = PeerAction.SendExtended(theirId, MetadataMessage.EncodeReject(request.Piece));
-            return true;
-        }
-
-        var offset = request.Piece * MetadataMessage.BlockSize;
-        var block = Torrent.RawInfo.Span.Slice(offset, MetadataMessage.PieceLength(request.Piece, size));
-        action = PeerAction.SendExtended(theirId, MetadataMessage.EncodeData(request.Piece, size, block));
-        return true;
-    }
-
-    // BEP 11: peers another peer is connected to become candidates, within a per-peer rate and a total cap.
-    private bool HandlePex(PeerSession peer, in PeerMessage message, out PeerAction action)
-    {
-        action = default;
-        if (IsPrivate)
-        {
-            return true; // we never offered ut_pex here; ignore a peer that sends it anyway
-        }
-
-        PexMessage pex;
-        try
-        {
-            pex = PexMessage.Decode(message.Payload);
-        }
-        catch (PeerWireFormatException e)
-        {
-            action = PeerAction.Drop(e.Message);
-            return false;
-        }
-
-        var now = _time.GetTimestamp();
-        var learnt = new List<IPEndPoint>();
-        lock (_lock)
-        {
-            var refill = Elapsed(peer.PexTokensAt, now).TotalSeconds / Math.Max(0.001, _options.PexMinReceiveInterval.TotalSeconds);
-            peer.PexTokens = Math.Min(3, peer.PexTokens + refill);
-            peer.PexTokensAt = now;
-            if (peer.PexTokens < 1)
-            {
-                return true;
-            }
-
-            peer.PexTokens -= 1;
-            foreach (var added in pex.Added)
-            {
-                if (_pexLearnt >= _options.MaxPexPeers)
-                {
-                    break;
-                }
-
-                var endPoint = added.EndPoint;
-                if (IsDialable(endPoint.Address) && !_candidates.ContainsKey(endPoint) && !_peers.Exists(p => endPoint.Equals(p.ListenEndPoint)))
-                {
-                    _pexLearnt++;
-                    learnt.Add(endPoint);
-                }
-            }
-        }
-
-        if (learnt.Count > 0)
-        {
-            Log($"{peer} told us of {learnt.Count} peers by PEX");
-            AddPeers(learnt);
-            _options.OnPexPeers?.Invoke(learnt);
-        }
-
-        return true;
-    }
-
-    private static bool IsDialable(IPAddress address) =>
-        !address.Equals(IPAddress.Any) && !address.Equals(IPAddress.IPv6Any) && !address.Equals(IPAddress.Broadcast)
-        && !(address.AddressFamily == AddressFamily.InterNetworkV6 && address.IsIPv6Multicast)
-        && !(address.AddressFamily == AddressFamily.InterNetwork && address.GetAddressBytes()[0] is >= 224);
-
-    // BEP 5: a peer's port message names its DHT node; the node pings it into its routing table.
-    private void HandlePort(PeerSession peer, ushort port)
-    {
-        if (!DhtEnabled || port == 0 || _options.OnDhtNode is not { } onDhtNode)
-        {
-            return;
-        }
-
-        lock (_lock)
-        {
-            if (peer.DhtPortSeen)
-            {
-                return;
-            }
-
-            peer.DhtPortSeen = true;
-        }
-
-        var address = peer.EndPoint.Address;
-        onDhtNode(new IPEndPoint(address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address, port));
-    }
-
-    // Under the lock: each ut_pex peer gets the listen addresses connected and dropped since its last message.
-    private void CollectPex(List<(PeerSession Peer, PeerAction Action)> actions)
-    {
-        var current = new Dictionary<IPEndPoint, PexPeerTraits>();
-        foreach (var peer in _peers)
-        {
-            if (peer.ListenEndPoint is { } listen)
-            {
-                current[listen] = (peer.Has.IsComplete ? PexPeerTraits.Seed : PexPeerTraits.None)
-                    | (peer.Connection.IsIncoming ? PexPeerTraits.None : PexPeerTraits.Reachable);
-            }
-        }
-
-        foreach (var peer in _peers)
-        {
-            if (peer.Extensions?.Messages.TryGetValue(PexMessage.ExtensionName, out var id) != true)
-            {
-                continue;
-            }
-
-            var itself = peer.ListenEndPoint;
-            var added = current
-                .Where(c => !c.Key.Equals(itself) && !c.Key.Equals(peer.EndPoint) && !peer.PexAdvertised.Contains(c.Key))
-                .Take(PexMessage.MaxPeersPerList)
-                .Select(c => new PexPeer(c.Key, c.Value))
-                .ToList();
-            var dropped = peer.PexAdvertised.Where(a => !current.ContainsKey(a)).Take(PexMessage.MaxPeersPerList).ToList();
-            if (added.Count == 0 && dropped.Count == 0)
-            {
-                continue;
-            }
-
-            foreach (var a in added)
-            {
-                peer.PexAdvertised.Add(a.EndPoint);
-            }
-
-            foreach (var d in dropped)
-            {
-                peer.PexAdvertised.Remove(d);
-            }
-
-            actions.Add((peer, PeerAction.SendExtended(id, new PexMessage(added, dropped).Encode())));
         }
     }
 
@@ -1151,14 +695,14 @@ public sealed class TorrentSession : IAsyncDisposable
                     }
                 }
 
-                action = InterestAndTopUp(peer, maybeInterested: wanted);
+                action = _requests.InterestAndTopUp(peer, maybeInterested: wanted);
                 return !BothSeeds(peer, ref action);
             }
 
             peer.AnnouncedPieces = true;
             peer.Has = has;
             _picker!.AddPeer(has);
-            action = InterestAndTopUp(peer, maybeInterested: true);
+            action = _requests.InterestAndTopUp(peer, maybeInterested: true);
             return !BothSeeds(peer, ref action);
         }
     }
@@ -1169,74 +713,12 @@ public sealed class TorrentSession : IAsyncDisposable
         if (peer.Has.IsComplete && _picker!.Have.IsComplete)
         {
             action = PeerAction.Drop("both sides are seeds");
-            if (_candidates.TryGetValue(peer.EndPoint, out var candidate))
-            {
-                candidate.Seed = true;
-            }
+            _dialer.MarkSeed(peer.EndPoint);
 
             return true;
         }
 
         return false;
-    }
-
-    // Under the lock.
-    private PeerAction InterestAndTopUp(PeerSession peer, bool maybeInterested)
-    {
-        var action = default(PeerAction);
-        if (!peer.AmInterested && maybeInterested && _picker!.Wants(peer.Has))
-        {
-            peer.AmInterested = true;
-            action = PeerAction.Send(PeerMessageType.Interested);
-        }
-
-        var requests = TopUp(peer);
-        return action.With(requests);
-    }
-
-    // Under the lock: asks the picker for enough blocks to keep the peer's pipeline full.
-    private PeerAction TopUp(PeerSession peer)
-    {
-        if (peer.PeerChoking || !peer.AmInterested || _picker is null || _state != TorrentState.Downloading)
-        {
-            return default;
-        }
-
-        // The peer's reqq caps everything, even the initial burst (a small reqq must not make the bounds cross).
-        var most = Math.Max(1, Math.Min(_options.MaxOutstandingRequests, peer.RemoteRequestQueue));
-        var target = (int)Math.Clamp(
-            peer.Download.Rate * _options.RequestAheadSeconds / BlockRequest.BlockSize,
-            Math.Min(_options.InitialOutstandingRequests, most),
-            most);
-        if (peer.Snubbed)
-        {
-            target = 1;
-        }
-
-        var room = target - peer.Outstanding.Count;
-        if (room <= 0 || (room < Math.Min(16, target / 4) && peer.Outstanding.Count > 0))
-        {
-            return default;
-        }
-
-        var picked = new List<BlockRequest>(room);
-        _picker.Pick(peer.Has, room, peer.Outstanding, picked);
-        if (picked.Count == 0)
-        {
-            return default;
-        }
-
-        if (peer.Outstanding.Count == 0)
-        {
-            peer.LastBlock = _time.GetTimestamp();
-        }
-
-        foreach (var request in picked)
-        {
-            peer.Outstanding.Add(request.Key);
-        }
-
-        return PeerAction.Request(picked);
     }
 
     private bool HandleBlock(PeerSession peer, in PeerMessage message, out PeerAction action)
@@ -1260,7 +742,7 @@ public sealed class TorrentSession : IAsyncDisposable
             // Not wanted (a duplicate from endgame, a piece already done, or never asked): harmless.
             lock (_lock)
             {
-                action = TopUp(peer);
+                action = _requests.TopUp(peer);
             }
 
             return true;
@@ -1278,17 +760,17 @@ public sealed class TorrentSession : IAsyncDisposable
                 {
                     if (other != peer && other.Outstanding.Remove(key))
                     {
-                        (cancels ??= []).Add((other, BlockOf(key)));
+                        (cancels ??= []).Add((other, _requests.BlockOf(key)));
                     }
                 }
             }
 
-            action = TopUp(peer);
+            action = _requests.TopUp(peer);
         }
 
         if (complete)
         {
-            _verifyQueue.Writer.TryWrite(partial);
+            _verifier.Enqueue(partial);
         }
 
         if (cancels is not null)
@@ -1302,98 +784,6 @@ public sealed class TorrentSession : IAsyncDisposable
         return true;
     }
 
-    private bool HandleRequest(PeerSession peer, in PeerMessage message, out PeerAction action)
-    {
-        action = default;
-        var info = Torrent.Info;
-        var request = new BlockRequest(message.Index, message.Begin, message.Length);
-        if (request.Index >= info.PieceCount || request.Length <= 0 || request.Length > MaxRequestLength
-            || (long)request.Begin + request.Length > info.GetPieceSize(request.Index))
-        {
-            action = PeerAction.Drop($"it requested an invalid block (piece {request.Index}, offset {request.Begin}, length {request.Length})");
-            return false;
-        }
-
-        lock (_lock)
-        {
-            if (peer.AmChoking || !_picker!.Have[request.Index])
-            {
-                if (peer.SupportsFast)
-                {
-                    action = PeerAction.Reject(request);
-                }
-
-                return true;
-            }
-
-            peer.Cancelled.Remove(request.Key);
-        }
-
-        if (Interlocked.Increment(ref peer.QueuedUploads) > _options.MaxPeerRequestQueue)
-        {
-            action = PeerAction.Drop($"it queued more than {_options.MaxPeerRequestQueue} requests");
-            return false;
-        }
-
-        peer.Uploads.Writer.TryWrite(request);
-        return true;
-    }
-
-    private async Task UploadLoopAsync(PeerSession peer)
-    {
-        await foreach (var request in peer.Uploads.Reader.ReadAllAsync(peer.Token).ConfigureAwait(false))
-        {
-            Interlocked.Decrement(ref peer.QueuedUploads);
-            bool choked;
-            lock (_lock)
-            {
-                if (peer.Cancelled.Remove(request.Key))
-                {
-                    continue;
-                }
-
-                choked = peer.AmChoking;
-            }
-
-            if (choked)
-            {
-                // BEP 6: with the fast extension a choke does not cancel requests; each one queued must be rejected.
-                if (peer.SupportsFast)
-                {
-                    await peer.Connection.SendBlockRequestAsync(PeerMessageType.Reject, request.Index, request.Begin, request.Length, peer.Token).ConfigureAwait(false);
-                }
-
-                continue;
-            }
-
-            using var lease = await _cache.GetAsync(request.Index, peer.Token).ConfigureAwait(false);
-            if (lease is null)
-            {
-                PieceLost(request.Index);
-                if (peer.SupportsFast)
-                {
-                    await peer.Connection.SendBlockRequestAsync(PeerMessageType.Reject, request.Index, request.Begin, request.Length, peer.Token).ConfigureAwait(false);
-                }
-
-                continue;
-            }
-
-            if (_options.UploadLimiter is { } limiter)
-            {
-                var wait = limiter.Reserve(request.Length);
-                if (wait > TimeSpan.Zero)
-                {
-                    await Task.Delay(wait, _time, peer.Token).ConfigureAwait(false);
-                }
-            }
-
-            await peer.Connection.SendPieceAsync(request.Index, request.Begin, request.Length, lease.Data.Slice(request.Begin, request.Length), peer.Token).ConfigureAwait(false);
-            peer.LastSend = _time.GetTimestamp();
-            peer.Upload.Add(request.Length);
-            _upload.Add(request.Length);
-        }
-    }
-
     // A verified piece no longer matches on disk (damaged after it was written): fetch it again.
     private void PieceLost(int piece)
     {
@@ -1405,10 +795,10 @@ public sealed class TorrentSession : IAsyncDisposable
             }
 
             _picker.PieceLost(piece);
-            _resumeDirty = true;
+            _resume.MarkDirty();
         }
 
-        _resumeSignal.Writer.TryWrite(true);
+        _resume.Signal();
 
         Log($"piece {piece} no longer matches its hash on disk; it will be downloaded again");
         if (_state == TorrentState.Seeding)
@@ -1417,49 +807,15 @@ public sealed class TorrentSession : IAsyncDisposable
         }
     }
 
-    [SuppressMessage("Security", "CA5350:Do Not Use Weak Cryptographic Algorithms", Justification = "BitTorrent v1 pieces are named by SHA-1.")]
-    private async Task VerifyLoopAsync(CancellationToken token)
+    // A piece could not be written: the torrent stops with the storage's error.
+    private void PieceWriteFailed(int index, TorrentStorageException e)
     {
-        var hash = new byte[20];
-        await foreach (var partial in _verifyQueue.Reader.ReadAllAsync(token).ConfigureAwait(false))
+        lock (_lock)
         {
-            var index = partial.Index;
-            var ok = false;
-            try
-            {
-                SHA1.HashData(partial.Buffer.Span, hash);
-                if (hash.AsSpan().SequenceEqual(Torrent.Info.GetPieceHash(index)))
-                {
-                    await Storage.WritePieceAsync(index, partial.Buffer, token).ConfigureAwait(false);
-                    ok = true;
-                }
-            }
-            catch (TorrentStorageException e)
-            {
-                partial.ReleaseBuffer();
-                lock (_lock)
-                {
-                    _picker?.PieceFailed(index);
-                }
-
-                Fail(e.Message);
-                return;
-            }
-            catch (OperationCanceledException)
-            {
-                partial.ReleaseBuffer();
-                return;
-            }
-
-            if (ok)
-            {
-                PieceDone(partial);
-            }
-            else
-            {
-                PieceFailedHash(partial);
-            }
+            _picker?.PieceFailed(index);
         }
+
+        Fail(e.Message);
     }
 
     private void PieceDone(PartialPiece partial)
@@ -1472,24 +828,14 @@ public sealed class TorrentSession : IAsyncDisposable
         lock (_lock)
         {
             _picker!.PieceVerified(index);
-            _resumeDirty = true;
-            _resumeSignal.Writer.TryWrite(true);
+            _resume.MarkDirty();
+            _resume.Signal();
             complete = _picker.Have.IsComplete;
             tell = _peers.Where(p => !p.Has[index]).ToList();
-            _pieceWaiters.Remove(index, out waiters);
-            if (waiters is not null && _pieceWaiters.Count == 0)
-            {
-                _picker.ClearWindows();
-            }
+            waiters = _streams.TakeVerified(index, _picker);
         }
 
-        if (waiters is not null)
-        {
-            foreach (var waiter in waiters)
-            {
-                waiter.TrySetResult();
-            }
-        }
+        StreamWaiters.Release(waiters);
 
         foreach (var peer in tell)
         {
@@ -1517,7 +863,7 @@ public sealed class TorrentSession : IAsyncDisposable
                 sender.HashFailures += senders.Count == 1 ? 2 : 1;
                 if (sender.HashFailures >= 2 * _options.HashFailuresBeforeBan)
                 {
-                    _banned.Add(sender.EndPoint.Address);
+                    _dialer.Ban(sender.EndPoint.Address);
                     toBan.Add(sender);
                 }
             }
@@ -1548,7 +894,7 @@ public sealed class TorrentSession : IAsyncDisposable
             return;
         }
 
-        SaveResume(force: true);
+        _resume.Save(force: true);
         SetState(TorrentState.Seeding);
         _announcer?.AnnounceNow(TrackerEvent.Completed);
         Log("download complete; seeding");
@@ -1615,7 +961,7 @@ public sealed class TorrentSession : IAsyncDisposable
                 if (peer.Outstanding.Count > 0 && Elapsed(peer.LastBlock, now) > _options.SnubTimeout && !peer.Snubbed)
                 {
                     peer.Snubbed = true;
-                    GiveBack(peer);
+                    _requests.GiveBack(peer);
                     Log($"{peer} sent nothing for {_options.SnubTimeout.TotalSeconds:0} s; its requests go to other peers");
                 }
 
@@ -1626,7 +972,7 @@ public sealed class TorrentSession : IAsyncDisposable
                 }
                 else
                 {
-                    var topUp = InterestAndTopUp(peer, maybeInterested: !peer.AmInterested);
+                    var topUp = _requests.InterestAndTopUp(peer, maybeInterested: !peer.AmInterested);
                     if (!topUp.IsEmpty)
                     {
                         actions.Add((peer, topUp));
@@ -1639,36 +985,8 @@ public sealed class TorrentSession : IAsyncDisposable
                 }
             }
 
-            if (!IsPrivate && Elapsed(_lastPex, now) >= _options.PexInterval)
-            {
-                _lastPex = now;
-                CollectPex(actions);
-            }
-
-            if (Elapsed(_lastChoke, now) >= _options.ChokeInterval)
-            {
-                _lastChoke = now;
-                var rotate = Elapsed(_lastOptimistic, now) >= _options.OptimisticUnchokeInterval;
-                if (rotate)
-                {
-                    _lastOptimistic = now;
-                }
-
-                var seeding = _picker?.Have.IsComplete ?? false;
-                var candidates = _peers
-                    .Select(p => new ChokeCandidate<PeerSession>(p, p.PeerInterested, p.Download.Rate, p.Upload.Rate))
-                    .ToList();
-                var unchoke = Choker.Decide(candidates, seeding, ref _optimistic, rotate, Draw);
-                foreach (var peer in _peers)
-                {
-                    var shouldChoke = !unchoke.Contains(peer);
-                    if (shouldChoke != peer.AmChoking)
-                    {
-                        peer.AmChoking = shouldChoke;
-                        actions.Add((peer, PeerAction.Send(shouldChoke ? PeerMessageType.Choke : PeerMessageType.Unchoke)));
-                    }
-                }
-            }
+            _pex.Tick(now, actions);
+            _chokeRound.Tick(_peers, seeding: _picker?.Have.IsComplete ?? false, now, actions);
         }
 
         foreach (var (peer, action) in actions)
@@ -1681,8 +999,8 @@ public sealed class TorrentSession : IAsyncDisposable
             _ = SendQuietlyAsync(peer, c => c.SendAsync(PeerMessageType.KeepAlive, peer.Token));
         }
 
-        SaveResume(force: false);
-        ConnectMore();
+        _resume.Save(force: false);
+        _dialer.ConnectMore();
     }
 
     private int Draw(int below)
@@ -1690,82 +1008,6 @@ public sealed class TorrentSession : IAsyncDisposable
         Span<byte> bytes = stackalloc byte[4];
         _random.Fill(bytes);
         return (int)(BitConverter.ToUInt32(bytes) % (uint)below);
-    }
-
-    // Records pieces as they verify, so a killed process refetches only what it had not verified. While one save
-    // (fsync and SQLite write) runs, the pieces verifying meanwhile gather for the next: the saves batch themselves.
-    private async Task ResumeLoopAsync(CancellationToken token)
-    {
-        try
-        {
-            await foreach (var _ in _resumeSignal.Reader.ReadAllAsync(token).ConfigureAwait(false))
-            {
-                SaveResume(force: true);
-            }
-        }
-        catch (OperationCanceledException)
-        {
-        }
-    }
-
-    private void SaveResume(bool force)
-    {
-        // One save at a time, so an older copy of the pieces never lands after a newer one. The tick's save (a retry
-        // after a failure) gives way to one under way rather than wait for its fsync.
-        if (force)
-        {
-            _resumeSaveLock.Enter();
-        }
-        else if (!_resumeSaveLock.TryEnter())
-        {
-            return;
-        }
-
-        try
-        {
-            SaveResumeExclusively(force);
-        }
-        finally
-        {
-            _resumeSaveLock.Exit();
-        }
-    }
-
-    private void SaveResumeExclusively(bool force)
-    {
-        if (_resume is null)
-        {
-            return;
-        }
-
-        Bitfield copy;
-        var now = _time.GetTimestamp();
-        lock (_lock)
-        {
-            if (_picker is null || !_resumeDirty || (!force && Elapsed(_lastResumeSave, now) < _options.ResumeSaveInterval))
-            {
-                return;
-            }
-
-            _resumeDirty = false;
-            _lastResumeSave = now;
-            copy = _picker.Have.Clone();
-        }
-
-        try
-        {
-            // The pieces in the copy were written before it was taken: make them durable before saying we have them.
-            Storage.Flush();
-            _resume.Save(InfoHash, copy);
-        }
-        catch (Exception e) when (e is not OutOfMemoryException)
-        {
-            Log($"could not record verified pieces: {e.Message}");
-            lock (_lock)
-            {
-                _resumeDirty = true;
-            }
-        }
     }
 
     private async Task SendQuietlyAsync(PeerSession peer, Func<PeerConnection, ValueTask> send)
@@ -1784,17 +1026,4 @@ public sealed class TorrentSession : IAsyncDisposable
     private TimeSpan Elapsed(long from, long to) => _time.GetElapsedTime(from, to);
 
     private void Log(string message) => _options.Log?.Invoke($"{InfoHash.ToString()[..8]}: {message}");
-
-    private sealed class Candidate
-    {
-        public bool Connected { get; set; }
-
-        public bool Self { get; set; }
-
-        public bool Seed { get; set; }
-
-        public int Failures { get; set; }
-
-        public long NextAttempt { get; set; }
-    }
 }

@@ -1,0 +1,74 @@
+using System.Diagnostics;
+using SmartShare.BitTorrent.PeerWire;
+
+namespace SmartShare.BitTorrent.Engine;
+
+/// <summary>
+/// A torrent's choke round: every <see cref="TorrentSessionOptions.ChokeInterval"/> it asks the <see cref="Choker"/>
+/// which peers to unchoke (tit-for-tat slots plus the optimistic unchoke, rotated every
+/// <see cref="TorrentSessionOptions.OptimisticUnchokeInterval"/>) and says which choke or unchoke messages to send.
+/// Owns the optimistic peer and the round's clocks; everything runs under the session's lock.
+/// </summary>
+internal sealed class ChokeRound(Lock sessionLock, TimeProvider time, TorrentSessionOptions options, Func<int, int> draw)
+{
+    private PeerSession? _optimistic;
+    private long _lastChoke;
+    private long _lastOptimistic;
+
+    /// <summary>
+    /// A peer turning interested is unchoked at once while fewer peers than the slots (regular and optimistic) are
+    /// unchoked, rather than waiting up to a round. Returns whether it was unchoked (the caller sends the unchoke).
+    /// </summary>
+    public bool TryUnchokeNow(PeerSession peer, IReadOnlyList<PeerSession> peers)
+    {
+        Debug.Assert(sessionLock.IsHeldByCurrentThread, "the choke round runs under the session's lock");
+        if (peer.AmChoking && peers.Count(p => !p.AmChoking) < Choker.RegularSlots + 1)
+        {
+            peer.AmChoking = false;
+            return true;
+        }
+
+        return false;
+    }
+
+    /// <summary>Forgets a peer that disconnected, so its optimistic slot goes to another.</summary>
+    public void Remove(PeerSession peer)
+    {
+        Debug.Assert(sessionLock.IsHeldByCurrentThread, "the choke round runs under the session's lock");
+        if (_optimistic == peer)
+        {
+            _optimistic = null;
+        }
+    }
+
+    /// <summary>When a round is due, decides it and adds the choke and unchoke messages it calls for to <paramref name="actions"/>.</summary>
+    public void Tick(IReadOnlyList<PeerSession> peers, bool seeding, long now, List<(PeerSession Peer, PeerAction Action)> actions)
+    {
+        Debug.Assert(sessionLock.IsHeldByCurrentThread, "the choke round runs under the session's lock");
+        if (time.GetElapsedTime(_lastChoke, now) < options.ChokeInterval)
+        {
+            return;
+        }
+
+        _lastChoke = now;
+        var rotate = time.GetElapsedTime(_lastOptimistic, now) >= options.OptimisticUnchokeInterval;
+        if (rotate)
+        {
+            _lastOptimistic = now;
+        }
+
+        var candidates = peers
+            .Select(p => new ChokeCandidate<PeerSession>(p, p.PeerInterested, p.Download.Rate, p.Upload.Rate))
+            .ToList();
+        var unchoke = Choker.Decide(candidates, seeding, ref _optimistic, rotate, draw);
+        foreach (var peer in peers)
+        {
+            var shouldChoke = !unchoke.Contains(peer);
+            if (shouldChoke != peer.AmChoking)
+            {
+                peer.AmChoking = shouldChoke;
+                actions.Add((peer, PeerAction.Send(shouldChoke ? PeerMessageType.Choke : PeerMessageType.Unchoke)));
+            }
+        }
+    }
+}

@@ -1,0 +1,281 @@
+using System.Diagnostics;
+using System.Net;
+using SmartShare.BitTorrent.PeerWire;
+
+namespace SmartShare.BitTorrent.Engine;
+
+/// <summary>
+/// Finds a torrent its connections: keeps the candidate addresses (from trackers, the user, peer exchange), dials
+/// them within <see cref="TorrentSessionOptions.MaxPeers"/> and <see cref="TorrentSessionOptions.MaxConnectingPeers"/>,
+/// backs off from addresses that fail, skips known seeds once we are one, and holds the banned addresses. Decides
+/// which of two connections to one peer stays. Shares the session's lock (which guards the session's peer list and
+/// all its own state), clock and stop signal.
+/// </summary>
+internal sealed class PeerDialer
+{
+    private const int MaxCandidates = 2000;
+
+    private readonly Lock _lock;
+    private readonly TimeProvider _time;
+    private readonly TorrentSessionOptions _options;
+    private readonly CancellationTokenSource _stop;
+    private readonly PeerId _ourId;
+    private readonly List<PeerSession> _peers;
+    private readonly Func<PiecePicker?> _picker;
+    private readonly Func<Handshake> _handshake;
+    private readonly Func<PeerConnection, Task> _runPeer;
+    private readonly Action<string> _log;
+    private readonly Dictionary<IPEndPoint, Candidate> _candidates = [];
+    private readonly HashSet<IPAddress> _banned = [];
+    private int _connecting;
+
+    /// <param name="sessionLock">The session's lock.</param>
+    /// <param name="time">The session's clock.</param>
+    /// <param name="options">The session's options (peer limits, redial delay, connection options).</param>
+    /// <param name="stop">The session's stop signal: no dials start once it is cancelled.</param>
+    /// <param name="ourId">Our peer id, which settles which of two connections to one peer stays.</param>
+    /// <param name="peers">The session's connected peers, read under the lock.</param>
+    /// <param name="pickerUnderLock">The session's picker, null before the session starts (read under the lock).</param>
+    /// <param name="handshake">The handshake to send when dialing.</param>
+    /// <param name="runPeer">Runs an admitted connection until it closes.</param>
+    /// <param name="log">The session's log.</param>
+    public PeerDialer(
+        Lock sessionLock,
+        TimeProvider time,
+        TorrentSessionOptions options,
+        CancellationTokenSource stop,
+        PeerId ourId,
+        List<PeerSession> peers,
+        Func<PiecePicker?> pickerUnderLock,
+        Func<Handshake> handshake,
+        Func<PeerConnection, Task> runPeer,
+        Action<string> log)
+    {
+        _lock = sessionLock;
+        _time = time;
+        _options = options;
+        _stop = stop;
+        _ourId = ourId;
+        _peers = peers;
+        _picker = pickerUnderLock;
+        _handshake = handshake;
+        _runPeer = runPeer;
+        _log = log;
+    }
+
+    /// <summary>
+    /// Adds addresses to dial. <paramref name="retryNow"/> (peers the user named) clears the back-off of addresses
+    /// already known, so asking again dials again at once. The caller then calls <see cref="ConnectMore"/>.
+    /// </summary>
+    public void Add(IEnumerable<IPEndPoint> peers, bool retryNow)
+    {
+        lock (_lock)
+        {
+            foreach (var peer in peers)
+            {
+                if (peer.Port is <= 0 or > 65535)
+                {
+                    continue;
+                }
+
+                if (_candidates.TryGetValue(peer, out var known))
+                {
+                    if (retryNow)
+                    {
+                        known.NextAttempt = 0;
+                        known.Failures = 0;
+                        known.Seed = false;
+                    }
+                }
+                else if (_candidates.Count < MaxCandidates || retryNow)
+                {
+                    _candidates.Add(peer, new Candidate());
+                }
+            }
+        }
+    }
+
+    /// <summary>Under the session's lock: whether the address is already a candidate.</summary>
+    public bool IsCandidate(IPEndPoint endPoint)
+    {
+        Debug.Assert(_lock.IsHeldByCurrentThread, "the candidates are guarded by the session's lock");
+        return _candidates.ContainsKey(endPoint);
+    }
+
+    /// <summary>Under the session's lock: the address is a seed, not worth dialing while we are one too.</summary>
+    public void MarkSeed(IPEndPoint endPoint)
+    {
+        Debug.Assert(_lock.IsHeldByCurrentThread, "the candidates are guarded by the session's lock");
+        if (_candidates.TryGetValue(endPoint, out var candidate))
+        {
+            candidate.Seed = true;
+        }
+    }
+
+    /// <summary>Under the session's lock: no connection from or to this address is admitted any more.</summary>
+    public void Ban(IPAddress address)
+    {
+        Debug.Assert(_lock.IsHeldByCurrentThread, "the bans are guarded by the session's lock");
+        _banned.Add(address);
+    }
+
+    /// <summary>
+    /// Whether a connection that completed its handshake may join: not banned, room left, and not a second connection
+    /// to a peer unless it is the one to keep (then the other is closed).
+    /// </summary>
+    public bool Admit(IPAddress address, PeerId id, bool incoming)
+    {
+        PeerSession? loser;
+        lock (_lock)
+        {
+            if (_stop.IsCancellationRequested || _banned.Contains(address))
+            {
+                return false;
+            }
+
+            var existing = _peers.Find(p => p.Id == id);
+            if (existing is null)
+            {
+                return _peers.Count < _options.MaxPeers;
+            }
+
+            // Two connections to one peer: both sides dialed at once, which PEX makes common (each learns the other
+            // in the same round). Refusing every second connection would let each side close the one the other kept,
+            // so both keep the connection dialed by the side with the lower peer id, and the other one is closed.
+            var ourIdIsLower = _ourId.ToArray().AsSpan().SequenceCompareTo(id.ToArray()) < 0;
+            var newWins = !incoming == ourIdIsLower;
+            if (!newWins || existing.Connection.IsIncoming == incoming)
+            {
+                return false;
+            }
+
+            loser = existing;
+        }
+
+        _log($"{loser} is also connected the other way; keeping the connection dialed by the lower peer id");
+        loser.Close();
+        return true;
+    }
+
+    /// <summary>Dials as many candidates as there is room for (call without holding the session's lock).</summary>
+    public void ConnectMore()
+    {
+        var now = _time.GetTimestamp();
+        var toDial = new List<IPEndPoint>();
+        lock (_lock)
+        {
+            var picker = _picker();
+            if (_stop.IsCancellationRequested || picker is null)
+            {
+                return;
+            }
+
+            var room = Math.Min(_options.MaxPeers - _peers.Count - _connecting, _options.MaxConnectingPeers - _connecting);
+            foreach (var (endPoint, candidate) in _candidates)
+            {
+                if (room <= 0)
+                {
+                    break;
+                }
+
+                if (candidate.Connected || candidate.Self || candidate.NextAttempt > now || _banned.Contains(endPoint.Address)
+                    || (candidate.Seed && picker.Have.IsComplete))
+                {
+                    continue;
+                }
+
+                candidate.Connected = true;
+                _connecting++;
+                room--;
+                toDial.Add(endPoint);
+            }
+        }
+
+        foreach (var endPoint in toDial)
+        {
+            _ = Task.Run(() => DialAsync(endPoint));
+        }
+    }
+
+    private async Task DialAsync(IPEndPoint endPoint)
+    {
+        PeerConnection? connection = null;
+        try
+        {
+            connection = await PeerConnection.ConnectAsync(endPoint, _handshake(), _options.Connection.WithTime(_time), _stop.Token)
+                .ConfigureAwait(false);
+        }
+        catch (PeerConnectionException e)
+        {
+            lock (_lock)
+            {
+                _connecting--;
+                if (_candidates.TryGetValue(endPoint, out var candidate))
+                {
+                    candidate.Connected = false;
+                    candidate.Self = e.Kind == PeerConnectionErrorKind.SelfConnection;
+                    candidate.Failures++;
+                    var delay = _options.RedialDelay * Math.Pow(2, Math.Min(7, candidate.Failures - 1));
+                    candidate.NextAttempt = _time.GetTimestamp() + (long)(Math.Min(delay.TotalSeconds, 1800) * _time.TimestampFrequency);
+                }
+            }
+
+            _log($"could not connect to {endPoint}: {e.Message}");
+            return;
+        }
+        catch (OperationCanceledException)
+        {
+            lock (_lock)
+            {
+                _connecting--;
+            }
+
+            return;
+        }
+
+        lock (_lock)
+        {
+            _connecting--;
+            if (_candidates.TryGetValue(endPoint, out var candidate))
+            {
+                candidate.Failures = 0;
+            }
+        }
+
+        if (!Admit(endPoint.Address, connection.Remote.PeerId, incoming: false))
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            Release(endPoint);
+            return;
+        }
+
+        await _runPeer(connection).ConfigureAwait(false);
+        Release(endPoint);
+    }
+
+    // After a connection ends: the address may be dialed again after the redial delay.
+    private void Release(IPEndPoint endPoint)
+    {
+        lock (_lock)
+        {
+            if (_candidates.TryGetValue(endPoint, out var candidate))
+            {
+                candidate.Connected = false;
+                candidate.NextAttempt = _time.GetTimestamp() + (long)(_options.RedialDelay.TotalSeconds * _time.TimestampFrequency);
+            }
+        }
+    }
+
+    private sealed class Candidate
+    {
+        public bool Connected { get; set; }
+
+        public bool Self { get; set; }
+
+        public bool Seed { get; set; }
+
+        public int Failures { get; set; }
+
+        public long NextAttempt { get; set; }
+    }
+}

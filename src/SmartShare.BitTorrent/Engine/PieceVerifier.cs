@@ -1,0 +1,69 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Security.Cryptography;
+using System.Threading.Channels;
+using SmartShare.BitTorrent.Metainfo;
+using SmartShare.BitTorrent.Storage;
+
+namespace SmartShare.BitTorrent.Engine;
+
+/// <summary>
+/// Checks assembled pieces off the connections' read loops: each worker hashes a piece (SHA-1) and, if it matches,
+/// writes it to the files, then reports it verified or failed. Owns the queue of pieces waiting to be checked; holds
+/// no lock (the callbacks take the session's).
+/// </summary>
+internal sealed class PieceVerifier(
+    TorrentInfo info,
+    TorrentStorage storage,
+    Action<PartialPiece> verified,
+    Action<PartialPiece> failedHash,
+    Action<int, TorrentStorageException> storageFailed)
+{
+    private readonly Channel<PartialPiece> _queue = Channel.CreateUnbounded<PartialPiece>();
+
+    /// <summary>Queues a piece whose every block has arrived.</summary>
+    public void Enqueue(PartialPiece partial) => _queue.Writer.TryWrite(partial);
+
+    /// <summary>Takes no more pieces; the workers end once the queue drains or they are cancelled.</summary>
+    public void Complete() => _queue.Writer.TryComplete();
+
+    /// <summary>One worker; the session runs a few. A storage error ends the worker after reporting it.</summary>
+    [SuppressMessage("Security", "CA5350:Do Not Use Weak Cryptographic Algorithms", Justification = "BitTorrent v1 pieces are named by SHA-1.")]
+    public async Task RunAsync(CancellationToken token)
+    {
+        var hash = new byte[20];
+        await foreach (var partial in _queue.Reader.ReadAllAsync(token).ConfigureAwait(false))
+        {
+            var index = partial.Index;
+            var ok = false;
+            try
+            {
+                SHA1.HashData(partial.Buffer.Span, hash);
+                if (hash.AsSpan().SequenceEqual(info.GetPieceHash(index)))
+                {
+                    await storage.WritePieceAsync(index, partial.Buffer, token).ConfigureAwait(false);
+                    ok = true;
+                }
+            }
+            catch (TorrentStorageException e)
+            {
+                partial.ReleaseBuffer();
+                storageFailed(index, e);
+                return;
+            }
+            catch (OperationCanceledException)
+            {
+                partial.ReleaseBuffer();
+                return;
+            }
+
+            if (ok)
+            {
+                verified(partial);
+            }
+            else
+            {
+                failedHash(partial);
+            }
+        }
+    }
+}
