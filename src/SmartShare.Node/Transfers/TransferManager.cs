@@ -30,7 +30,9 @@ public sealed class TransferManager
         ArgumentNullException.ThrowIfNull(request);
         for (var handOns = 0; handOns < 2; handOns++)
         {
-            foreach (var network in _networks.Values.OrderByDescending(network => network.Network))
+            // Torrents first: their targets (magnet:, .torrent, http URLs) are told apart by form; the stream side
+            // reads what is left (sd hash, smartshare: link, .smartshare file) and says why when it cannot.
+            foreach (var network in _networks.Values.OrderBy(network => network.Network == TransferNetwork.Torrent ? 0 : 1))
             {
                 var result = await network.AddAsync(request, cancellationToken);
                 if (result.Added is { } key)
