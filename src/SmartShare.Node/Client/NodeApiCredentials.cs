@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Http.Headers;
-using System.Net.NetworkInformation;
 using System.Text;
 using SmartShare.Node.Http;
 
@@ -49,14 +48,6 @@ public static class NodeApiCredentials
             return false;
         }
 
-        try
-        {
-            return address.Equals(IPAddress.Any) || address.Equals(IPAddress.IPv6Any)
-                || NetworkInterface.GetAllNetworkInterfaces().SelectMany(nic => nic.GetIPProperties().UnicastAddresses).Any(unicast => unicast.Address.Equals(address));
-        }
-        catch (NetworkInformationException)
-        {
-            return false;
-        }
+        return address.Equals(IPAddress.Any) || address.Equals(IPAddress.IPv6Any) || ApiHostNames.MachineAddresses().Contains(address);
     }
 }

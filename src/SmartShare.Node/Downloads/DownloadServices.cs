@@ -11,13 +11,15 @@ public static class DownloadServices
 {
     public static IServiceCollection AddStreamTransfers(this IServiceCollection services, string dataDirectory)
     {
-        services.AddSingleton(FileStore.Open(dataDirectory));
+        // One open of the node's transfers table (and its migration) for both networks' stores.
+        var transfers = Transfers.TransferDatabase.Open(dataDirectory);
+        services.AddSingleton(new FileStore(transfers));
         services.AddSingleton<BlobServerHost>();
         services.AddHostedService(provider => provider.GetRequiredService<BlobServerHost>());
         services.AddSingleton<IStatusContributor>(provider => provider.GetRequiredService<BlobServerHost>());
         services.AddSingleton<DownloadManager>();
         services.AddHostedService(provider => provider.GetRequiredService<DownloadManager>());
-        services.AddSingleton(Torrents.TorrentStore.Open(dataDirectory));
+        services.AddSingleton(new Torrents.TorrentStore(transfers));
         services.AddSingleton<Torrents.TorrentManager>();
         services.AddHostedService(provider => provider.GetRequiredService<Torrents.TorrentManager>());
         services.AddSingleton<IStatusContributor>(provider => provider.GetRequiredService<Torrents.TorrentManager>());

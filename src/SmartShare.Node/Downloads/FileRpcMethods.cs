@@ -236,7 +236,7 @@ internal sealed class FileRpcMethods(
         }
         catch (Exception ex) when (ex is FormatException or TorrentStorageException or IOException or UnauthorizedAccessException)
         {
-            throw new JsonRpcException(JsonRpcErrorCodes.ServerError, $"{key} could not be started: {ex.Message}");
+            throw new JsonRpcException(JsonRpcErrorCodes.ServerError, $"{key} could not be {(status == "stop" ? "stopped" : "started")}: {ex.Message}");
         }
 
         return found && transfers.Find(key) is { } transfer
@@ -245,7 +245,7 @@ internal sealed class FileRpcMethods(
     }
 
     private JsonObject View(Transfer transfer) =>
-        TransferView.ToJson(transfer, transfers.Network(transfer.Key).Describe(transfer.Key, runtime.StreamLinks));
+        TransferView.ToJson(transfer, transfers.Network(transfer.Key).Describe(transfer, runtime.StreamLinks));
 
     /// <summary>The transfer a call names: "key" (either hash), or lbrynet's "sd_hash", or "info_hash".</summary>
     private static TransferKey? ReadKey(RpcParams parameters, bool required)

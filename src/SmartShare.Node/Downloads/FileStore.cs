@@ -16,7 +16,7 @@ public sealed class FileStore
 
     private readonly SqliteDatabase _database;
 
-    private FileStore(SqliteDatabase database)
+    internal FileStore(SqliteDatabase database)
     {
         _database = database;
     }

@@ -34,7 +34,8 @@ public sealed class ApiAccess : IDisposable
     private readonly Lock _lock = new();
 
     // The last password that verified, as a keyed hash, so a script sending it on every call pays PBKDF2 once.
-    private (string StoredHash, byte[] Mac)? _verified;
+    // One reference, swapped whole, so a reader never pairs one password's hash with another's MAC.
+    private VerifiedPassword? _verified;
 
     private ApiAccess(NodeSettingsStore settings, TimeProvider time, string tokenPath, byte[] localToken, byte[] streamKey, ApiHostNames hosts)
     {
@@ -138,7 +139,7 @@ public sealed class ApiAccess : IDisposable
         }
 
         var mac = HMACSHA256.HashData(_cacheKey, Encoding.UTF8.GetBytes(password));
-        var verified = _verified;
+        var verified = Volatile.Read(ref _verified);
         var right = verified is { } known && known.StoredHash == stored && CryptographicOperations.FixedTimeEquals(known.Mac, mac)
             || ApiPassword.Verify(password, stored);
         if (!right)
@@ -147,7 +148,7 @@ public sealed class ApiAccess : IDisposable
             return PasswordCheck.Wrong;
         }
 
-        _verified = (stored, mac);
+        Volatile.Write(ref _verified, new VerifiedPassword(stored, mac));
         Throttle.Succeeded(client);
         return PasswordCheck.Right;
     }
@@ -244,4 +245,6 @@ public sealed class ApiAccess : IDisposable
 
         File.Move(temporary, path, overwrite: true);
     }
+
+    private sealed record VerifiedPassword(string StoredHash, byte[] Mac);
 }

@@ -61,7 +61,8 @@ public sealed class ApiHostNames
         return withoutScope.IsIPv4MappedToIPv6 ? withoutScope.MapToIPv4() : withoutScope;
     }
 
-    private static List<IPAddress> MachineAddresses()
+    /// <summary>Every address of this machine's interfaces (none when they cannot be read).</summary>
+    internal static List<IPAddress> MachineAddresses()
     {
         try
         {

@@ -64,6 +64,10 @@ public sealed partial class TorrentManager(
             DhtPort = _dht?.LocalEndPoint.Port,
             OnDhtNode = endPoint => _dht?.AddNode(endPoint),
         };
+        var bootstrap = current.BtDht
+            ? await NodeHost.ResolveEndPointsAsync(current.BtBootstrap, NodeSettingKeys.BtBootstrap, cancellationToken)
+            : [];
+
         // With port 0 the TCP listener picks a free number, which the DHT then needs on UDP too: when another program
         // holds that number on UDP, take another rather than fail the start.
         for (var attempt = 1; ; attempt++)
@@ -78,7 +82,6 @@ public sealed partial class TorrentManager(
             var dhtEndPoint = new IPEndPoint(client.LocalEndPoint.Address, client.LocalEndPoint.Port);
             try
             {
-                var bootstrap = await NodeHost.ResolveEndPointsAsync(current.BtBootstrap, NodeSettingKeys.BtBootstrap, cancellationToken);
                 _dht = TorrentDht.Start(dhtEndPoint, bootstrap, current.AllowLan, store.DatabasePath, time, random, logger);
                 _client = client;
                 break;

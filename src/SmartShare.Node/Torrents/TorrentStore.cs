@@ -39,7 +39,7 @@ public sealed class TorrentStore
 
     private readonly SqliteDatabase _database;
 
-    private TorrentStore(SqliteDatabase database)
+    internal TorrentStore(SqliteDatabase database)
     {
         _database = database;
     }

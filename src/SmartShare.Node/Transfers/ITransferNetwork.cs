@@ -20,7 +20,7 @@ public interface ITransferNetwork
     Transfer? Find(TransferKey key);
 
     /// <summary>The network's own view of the transfer (field names as lbrynet has them where they exist).</summary>
-    JsonObject Describe(TransferKey key, StreamLinks? links);
+    JsonObject Describe(Transfer transfer, StreamLinks? links);
 
     /// <summary>
     /// Opens a file of the transfer for <c>/stream</c> (the only file of a stream; <paramref name="fileIndex"/> of a

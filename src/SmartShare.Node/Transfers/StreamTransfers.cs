@@ -52,11 +52,12 @@ internal sealed class StreamTransfers(DownloadManager downloads, SmartShare.Lbry
     public Transfer? Find(TransferKey key) =>
         SdHash(key) is { } sdHash && downloads.Find(sdHash) is { } record ? ToTransfer(record, downloads.Active(sdHash)) : null;
 
-    public JsonObject Describe(TransferKey key, StreamLinks? links)
+    public JsonObject Describe(Transfer transfer, StreamLinks? links)
     {
-        var sdHash = SdHash(key) ?? throw new ArgumentException($"{key} is not an sd hash.", nameof(key));
-        var record = downloads.Find(sdHash) ?? throw new ArgumentException($"No stream {key} is listed.", nameof(key));
-        var view = FileView.ToJson(record, downloads.Active(sdHash), links);
+        ArgumentNullException.ThrowIfNull(transfer);
+        var (record, active) = transfer.Source as Snapshot
+            ?? throw new ArgumentException($"{transfer.Key} was not made by the stream side.", nameof(transfer));
+        var view = FileView.ToJson(record, active, links);
         view["type"] = "stream";
         return view;
     }
@@ -121,9 +122,14 @@ internal sealed class StreamTransfers(DownloadManager downloads, SmartShare.Lbry
             progress?.Error ?? record.Error,
             record.Private,
             record.AddedAt,
-            record.CompletedAt);
+            record.CompletedAt)
+        {
+            Source = new Snapshot(record, active),
+        };
     }
 
     private static BlobHash? SdHash(TransferKey key) =>
         key.Network == TransferNetwork.Stream && BlobHash.TryParse(key.Hash, out var sdHash) ? sdHash : null;
+
+    private sealed record Snapshot(FileRecord Record, ActiveDownload? Active);
 }

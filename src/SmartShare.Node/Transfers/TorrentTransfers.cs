@@ -36,11 +36,12 @@ internal sealed class TorrentTransfers(TorrentManager torrents, TimeProvider tim
     public Transfer? Find(TransferKey key) =>
         InfoHashOf(key) is { } hash && torrents.Find(hash) is { } record ? ToTransfer(record, torrents.Session(hash)) : null;
 
-    public JsonObject Describe(TransferKey key, StreamLinks? links)
+    public JsonObject Describe(Transfer transfer, StreamLinks? links)
     {
-        var hash = InfoHashOf(key) ?? throw new ArgumentException($"{key} is not an info hash.", nameof(key));
-        var record = torrents.Find(hash) ?? throw new ArgumentException($"No torrent {key} is listed.", nameof(key));
-        return TorrentView.ToJson(record, torrents.Session(hash), links);
+        ArgumentNullException.ThrowIfNull(transfer);
+        var (record, session) = transfer.Source as Snapshot
+            ?? throw new ArgumentException($"{transfer.Key} was not made by the torrent side.", nameof(transfer));
+        return TorrentView.ToJson(record, session, links);
     }
 
     public Task<StreamSource> OpenStreamAsync(TransferKey key, int? fileIndex, bool mayStart, CancellationToken cancellationToken) =>
@@ -95,7 +96,10 @@ internal sealed class TorrentTransfers(TorrentManager torrents, TimeProvider tim
             progress?.Error ?? record.Error,
             session?.IsPrivate ?? false,
             record.AddedAt,
-            record.CompletedAt);
+            record.CompletedAt)
+        {
+            Source = new Snapshot(record, session),
+        };
     }
 
     /// <summary>Each file with the verified bytes of the pieces under it (one pass over the pieces).</summary>
@@ -132,4 +136,6 @@ internal sealed class TorrentTransfers(TorrentManager torrents, TimeProvider tim
 
     private static InfoHash? InfoHashOf(TransferKey key) =>
         key.Network == TransferNetwork.Torrent && InfoHash.TryParse(key.Hash, out var hash) ? hash : null;
+
+    private sealed record Snapshot(TorrentRecord Record, TorrentSession? Session);
 }

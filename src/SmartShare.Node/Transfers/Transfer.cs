@@ -24,4 +24,8 @@ public sealed record Transfer(
     string? Error,
     bool Private,
     DateTimeOffset AddedAt,
-    DateTimeOffset? CompletedAt);
+    DateTimeOffset? CompletedAt)
+{
+    /// <summary>What its network built it from (record and running state), so describing it reads nothing again.</summary>
+    internal object? Source { get; init; }
+}
