@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Sockets;
 using System.Threading.Channels;
 using SmartShare.BitTorrent.PeerWire;
 
@@ -108,6 +109,23 @@ internal sealed class PeerSession(PeerConnection connection, int pieceCount, Tim
     }
 
     public void DisposeToken() => _cancel.Dispose();
+
+    /// <summary>
+    /// Sends outside any read loop (haves, cancels, the tick's messages) and stamps <see cref="LastSend"/>; a send
+    /// that fails closes the peer, whose read loop then ends and cleans up.
+    /// </summary>
+    public async Task SendQuietlyAsync(Func<PeerConnection, ValueTask> send)
+    {
+        try
+        {
+            await send(Connection).ConfigureAwait(false);
+            LastSend = Time.GetTimestamp();
+        }
+        catch (Exception e) when (e is PeerConnectionException or OperationCanceledException or IOException or SocketException or ObjectDisposedException or InvalidOperationException)
+        {
+            Close();
+        }
+    }
 
     public override string ToString() => $"{EndPoint} ({Id})";
 }

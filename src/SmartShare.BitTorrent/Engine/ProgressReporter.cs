@@ -1,0 +1,78 @@
+using System.Net;
+using SmartShare.BitTorrent.Metainfo;
+
+namespace SmartShare.BitTorrent.Engine;
+
+/// <summary>
+/// A torrent's counters and their snapshot: the download and upload meters (totals and rates on the session's
+/// clock), the pieces checked so far while the session checks, the verified bytes and what is left. Reads the picker
+/// and the peer list under the session's lock.
+/// </summary>
+internal sealed class ProgressReporter(Lock sessionLock, TimeProvider time, TorrentInfo info, List<PeerSession> peers, Func<PiecePicker?> pickerUnderLock)
+{
+    private int _checked;
+
+    /// <summary>Payload bytes received (every block, wanted or not).</summary>
+    public RateMeter Download { get; } = new(time: time);
+
+    /// <summary>Payload bytes sent.</summary>
+    public RateMeter Upload { get; } = new(time: time);
+
+    /// <summary>Pieces the check has found good so far (shown until the picker exists).</summary>
+    public IProgress<int> CheckProgress => new Progress<int>(n => Volatile.Write(ref _checked, n));
+
+    /// <summary>A snapshot for progress bars, lists and the API.</summary>
+    public TorrentProgress Snapshot(TorrentState state, string? error, string? trackerError)
+    {
+        lock (sessionLock)
+        {
+            var have = pickerUnderLock()?.Have;
+            var havePieces = have?.Count ?? Volatile.Read(ref _checked);
+            var verified = have is null ? 0 : VerifiedBytes(have);
+            return new TorrentProgress(
+                state,
+                info.TotalLength,
+                verified,
+                havePieces,
+                info.PieceCount,
+                Download.Total,
+                Upload.Total,
+                Download.Rate,
+                Upload.Rate,
+                peers.Count,
+                peers.Count(p => p.Has.IsComplete),
+                error,
+                trackerError);
+        }
+    }
+
+    /// <summary>Connected peers' addresses.</summary>
+    public IReadOnlyList<IPEndPoint> ConnectedPeers()
+    {
+        lock (sessionLock)
+        {
+            return [.. peers.Select(p => p.EndPoint)];
+        }
+    }
+
+    /// <summary>Bytes not yet verified, for tracker announces.</summary>
+    public long Left()
+    {
+        lock (sessionLock)
+        {
+            return info.TotalLength - (pickerUnderLock() is { } picker ? VerifiedBytes(picker.Have) : 0);
+        }
+    }
+
+    private long VerifiedBytes(Bitfield have)
+    {
+        var bytes = (long)have.Count * info.PieceLength;
+        var last = info.PieceCount - 1;
+        if (last >= 0 && have[last])
+        {
+            bytes -= info.PieceLength - info.GetPieceSize(last);
+        }
+
+        return bytes;
+    }
+}

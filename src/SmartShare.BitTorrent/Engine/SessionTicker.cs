@@ -1,0 +1,95 @@
+using SmartShare.BitTorrent.PeerWire;
+
+namespace SmartShare.BitTorrent.Engine;
+
+/// <summary>
+/// The session's once-a-second tick on its clock (<see cref="TickPeers"/>): snub peers silent for
+/// <see cref="TorrentSessionOptions.SnubTimeout"/>, say interest or its loss, top up pipelines, send PEX, run the
+/// choke round and keep-alives, retry the resume record and dial more peers. Decides under the session's lock and
+/// sends after releasing it.
+/// </summary>
+internal sealed class SessionTicker(
+    Lock sessionLock,
+    TimeProvider time,
+    TorrentSessionOptions options,
+    List<PeerSession> peers,
+    Func<PiecePicker?> pickerUnderLock,
+    RequestScheduler requests,
+    ChokeRound chokeRound,
+    PexExchange pex,
+    ResumeRecorder resume,
+    PeerDialer dialer,
+    Action<string> log)
+{
+    /// <summary>Ticks until <paramref name="token"/> is cancelled.</summary>
+    public async Task RunAsync(CancellationToken token)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1), time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(token).ConfigureAwait(false))
+            {
+                TickPeers();
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    /// <summary>One tick's work with the connected peers.</summary>
+    public void TickPeers()
+    {
+        var now = time.GetTimestamp();
+        var actions = new List<(PeerSession Peer, PeerAction Action)>();
+        var keepAlive = new List<PeerSession>();
+        lock (sessionLock)
+        {
+            var picker = pickerUnderLock();
+            foreach (var peer in peers)
+            {
+                if (peer.Outstanding.Count > 0 && time.GetElapsedTime(peer.LastBlock, now) > options.SnubTimeout && !peer.Snubbed)
+                {
+                    peer.Snubbed = true;
+                    requests.GiveBack(peer);
+                    log($"{peer} sent nothing for {options.SnubTimeout.TotalSeconds:0} s; its requests go to other peers");
+                }
+
+                if (peer.AmInterested && picker is not null && !picker.Wants(peer.Has))
+                {
+                    peer.AmInterested = false;
+                    actions.Add((peer, PeerAction.Send(PeerMessageType.NotInterested)));
+                }
+                else
+                {
+                    var topUp = requests.InterestAndTopUp(peer, maybeInterested: !peer.AmInterested);
+                    if (!topUp.IsEmpty)
+                    {
+                        actions.Add((peer, topUp));
+                    }
+                }
+
+                if (time.GetElapsedTime(peer.LastSend, now) > options.KeepAliveInterval)
+                {
+                    keepAlive.Add(peer);
+                }
+            }
+
+            pex.Tick(now, actions);
+            chokeRound.Tick(peers, seeding: picker?.Have.IsComplete ?? false, now, actions);
+        }
+
+        foreach (var (peer, action) in actions)
+        {
+            _ = peer.SendQuietlyAsync(_ => action.RunAsync(peer));
+        }
+
+        foreach (var peer in keepAlive)
+        {
+            _ = peer.SendQuietlyAsync(c => c.SendAsync(PeerMessageType.KeepAlive, peer.Token));
+        }
+
+        resume.Save(force: false);
+        dialer.ConnectMore();
+    }
+}
