@@ -18,6 +18,7 @@ internal sealed class PeerMessageDispatcher(
     TorrentInfo info,
     List<PeerSession> peers,
     Func<PiecePicker?> pickerUnderLock,
+    Func<TorrentMode> mode,
     RequestScheduler requests,
     PieceUploader uploader,
     ChokeRound chokeRound,
@@ -33,6 +34,7 @@ internal sealed class PeerMessageDispatcher(
     private readonly TorrentSessionOptions _options = options;
     private readonly TorrentInfo _info = info;
     private readonly List<PeerSession> _peers = peers;
+    private readonly Func<TorrentMode> _mode = mode;
     private readonly RequestScheduler _requests = requests;
     private readonly PieceUploader _uploader = uploader;
     private readonly ChokeRound _chokeRound = chokeRound;
@@ -124,6 +126,10 @@ internal sealed class PeerMessageDispatcher(
             case PeerMessageType.HaveAll:
             case PeerMessageType.HaveNone:
                 return HandleHaves(peer, message, out action);
+
+            case PeerMessageType.Request when !_mode().AcceptsUploads:
+                // Stopping: the request is not served (the connection closes shortly).
+                return true;
 
             case PeerMessageType.Request:
                 return _uploader.Request(peer, message, out action);

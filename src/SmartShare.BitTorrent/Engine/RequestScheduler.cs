@@ -7,7 +7,8 @@ namespace SmartShare.BitTorrent.Engine;
 /// <summary>
 /// Request pipelining: keeps each unchoked peer's pipeline of block requests as deep as its rate calls for (within
 /// its reqq and <see cref="TorrentSessionOptions.MaxOutstandingRequests"/>, one request while snubbed), says interest,
-/// and gives a peer's outstanding requests back to the <see cref="PiecePicker"/>. Runs under the session's lock.
+/// and gives a peer's outstanding requests back to the <see cref="PiecePicker"/>; asks only while the session's mode
+/// requests pieces. Runs under the session's lock.
 /// </summary>
 internal sealed class RequestScheduler(
     Lock sessionLock,
@@ -15,7 +16,7 @@ internal sealed class RequestScheduler(
     TorrentSessionOptions options,
     TorrentInfo info,
     Func<PiecePicker?> pickerUnderLock,
-    Func<TorrentState> state)
+    Func<bool> requestsPieces)
 {
     /// <summary>Under the session's lock: every request outstanding to the peer goes back to the picker.</summary>
     public void GiveBack(PeerSession peer)
@@ -54,7 +55,7 @@ internal sealed class RequestScheduler(
     public PeerAction TopUp(PeerSession peer)
     {
         Debug.Assert(sessionLock.IsHeldByCurrentThread, "the pipelines are guarded by the session's lock");
-        if (peer.PeerChoking || !peer.AmInterested || pickerUnderLock() is not { } picker || state() != TorrentState.Downloading)
+        if (peer.PeerChoking || !peer.AmInterested || pickerUnderLock() is not { } picker || !requestsPieces())
         {
             return default;
         }

@@ -3,7 +3,8 @@ using SmartShare.BitTorrent.PeerWire;
 namespace SmartShare.BitTorrent.Engine;
 
 /// <summary>
-/// The session's once-a-second tick on its clock (<see cref="TickPeers"/>): snub peers silent for
+/// The session's once-a-second tick on its clock. Each tick the current <see cref="TorrentMode"/> says what it
+/// does; the downloading and seeding modes call <see cref="TickPeers"/>: snub peers silent for
 /// <see cref="TorrentSessionOptions.SnubTimeout"/>, say interest or its loss, top up pipelines, send PEX, run the
 /// choke round and keep-alives, retry the resume record and dial more peers. Decides under the session's lock and
 /// sends after releasing it.
@@ -19,6 +20,7 @@ internal sealed class SessionTicker(
     PexExchange pex,
     ResumeRecorder resume,
     PeerDialer dialer,
+    Func<TorrentMode> mode,
     Action<string> log)
 {
     /// <summary>Ticks until <paramref name="token"/> is cancelled.</summary>
@@ -29,7 +31,7 @@ internal sealed class SessionTicker(
         {
             while (await timer.WaitForNextTickAsync(token).ConfigureAwait(false))
             {
-                TickPeers();
+                mode().Tick(this);
             }
         }
         catch (OperationCanceledException)

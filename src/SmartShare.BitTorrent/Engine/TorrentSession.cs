@@ -15,7 +15,9 @@ namespace SmartShare.BitTorrent.Engine;
 /// a restart resumes.
 /// </summary>
 /// <remarks>
-/// The session wires rooms that share its lock and clock (see docs/architecture.md, "The torrent session's rooms").
+/// The session wires rooms that share its lock and clock (see docs/architecture.md, "The torrent session's rooms")
+/// and holds the current <see cref="TorrentMode"/>, which decides what the session does; every state change goes
+/// through <see cref="SwitchMode"/>.
 /// </remarks>
 public sealed class TorrentSession : IAsyncDisposable
 {
@@ -38,8 +40,7 @@ public sealed class TorrentSession : IAsyncDisposable
     private readonly ResumeRecorder _resume;
     private readonly DhtPortExchange _dhtPort;
     private PiecePicker? _picker;
-    private volatile TorrentState _state = TorrentState.Checking;
-    private string? _error;
+    private volatile TorrentMode _mode;
 
     public TorrentSession(
         Torrent torrent,
@@ -61,6 +62,7 @@ public sealed class TorrentSession : IAsyncDisposable
         _cache = new VerifiedPieceCache(storage);
         _progress = new ProgressReporter(_lock, _time, info, _peers, () => _picker);
         _trackers = new SessionTrackers(_time, torrent, peerId, _options, _random, trackerClients, _progress, peers => AddPeers(peers), Log);
+        _mode = new CheckingMode(storage, _progress.CheckProgress, Log);
 
         // The rooms, each sharing the session's lock and clock. The dialer runs the connections it makes through the
         // read loop, which is built last as it needs the other rooms.
@@ -70,23 +72,23 @@ public sealed class TorrentSession : IAsyncDisposable
         var outcomes = new PieceOutcomes(
             _lock, _options, _peers, () => _picker, _resume, _streams, _dialer,
             allVerified: () => _ = Task.Run(FinishDownloadAsync),
-            lostWhileComplete: BackToDownloading,
+            lostWhileComplete: () => SwitchMode(new DownloadingMode(), onlyFrom: m => m.IsComplete),
             Fail,
             Log);
         var uploader = new PieceUploader(_lock, _time, _options, info, _cache, _progress.Upload, () => _picker, outcomes.PieceLost);
         _verifier = new PieceVerifier(info, storage, outcomes.PieceDone, outcomes.PieceFailedHash, outcomes.PieceWriteFailed);
-        var requests = new RequestScheduler(_lock, _time, _options, info, () => _picker, () => _state);
+        var requests = new RequestScheduler(_lock, _time, _options, info, () => _picker, () => _mode.RequestsPieces);
         var chokeRound = new ChokeRound(_lock, _time, _options, Draw);
         var metadata = new MetadataServer(_lock, torrent.RawInfo);
         var pex = new PexExchange(_lock, _time, _options, enabled: !info.IsPrivate, _peers, _dialer.IsCandidate, peers => AddPeers(peers), Log);
         _dhtPort = new DhtPortExchange(_lock, _options, info.IsPrivate);
         var dispatcher = new PeerMessageDispatcher(
-            _lock, _time, _options, info, _peers, () => _picker, requests, uploader, chokeRound, _dialer, _verifier,
+            _lock, _time, _options, info, _peers, () => _picker, () => _mode, requests, uploader, chokeRound, _dialer, _verifier,
             _progress.Download, metadata, pex, _dhtPort);
         _readLoop = new PeerReadLoop(
             _lock, _time, _options, info, _stop, _peers, () => _picker, dispatcher, requests, uploader, chokeRound, _dialer,
             metadata, pex, _dhtPort, Log);
-        _ticker = new SessionTicker(_lock, _time, _options, _peers, () => _picker, requests, chokeRound, pex, _resume, _dialer, Log);
+        _ticker = new SessionTicker(_lock, _time, _options, _peers, () => _picker, requests, chokeRound, pex, _resume, _dialer, () => _mode, Log);
     }
 
     public Torrent Torrent { get; }
@@ -103,7 +105,7 @@ public sealed class TorrentSession : IAsyncDisposable
     /// </summary>
     public bool IsPrivate => Torrent.Info.IsPrivate;
 
-    public TorrentState State => _state;
+    public TorrentState State => _mode.State;
 
     /// <summary>Completes when every piece is verified and written (or at once for a complete torrent).</summary>
     public Task Completed => _completed.Task;
@@ -115,18 +117,16 @@ public sealed class TorrentSession : IAsyncDisposable
     {
         get
         {
-            string? error;
-            lock (_lock)
-            {
-                error = _error;
-            }
-
-            return _progress.Snapshot(_state, error, _trackers.LastError);
+            var mode = _mode;
+            return _progress.Snapshot(mode.State, mode.Error, _trackers.LastError);
         }
     }
 
     /// <summary>Connected peers' addresses.</summary>
     public IReadOnlyList<IPEndPoint> ConnectedPeers => _progress.ConnectedPeers();
+
+    /// <summary>The current mode's name (for tests and logs).</summary>
+    internal string ModeName => _mode.Name;
 
     /// <summary>
     /// Checks pieces an earlier run recorded, then starts connecting, transferring and announcing.
@@ -137,18 +137,10 @@ public sealed class TorrentSession : IAsyncDisposable
         var info = Torrent.Info;
         var recorded = verified is null ? _resume.Load(info.PieceCount) : null;
         _resume.SetDirtyBeforeStart(verified is not null);
-        var have = verified?.Clone() ?? new Bitfield(info.PieceCount);
-        if (recorded is { IsEmpty: false })
-        {
-            // A piece recorded but changed on disk since must be fetched again: check them all before trusting them.
-            Log($"checking {recorded.Count} recorded pieces");
-            have = await Storage.RecheckAsync(recorded.SetIndexes(), _progress.CheckProgress, cancellationToken).ConfigureAwait(false);
-            if (have.Count != recorded.Count)
-            {
-                Log($"{recorded.Count - have.Count} recorded pieces no longer match on disk and will be fetched again");
-            }
-        }
-
+        var mode = _mode;
+        ObjectDisposedException.ThrowIf(mode is StoppedMode, this);
+        var checking = mode as CheckingMode ?? throw new InvalidOperationException("The session has already started.");
+        var have = await checking.CheckAsync(info.PieceCount, verified, recorded, cancellationToken).ConfigureAwait(false);
         lock (_lock)
         {
             _picker = new PiecePicker(info, have, _random) { Sequential = _options.Sequential };
@@ -161,12 +153,11 @@ public sealed class TorrentSession : IAsyncDisposable
         if (have.IsComplete)
         {
             await Storage.EnsureFilesAsync(cancellationToken).ConfigureAwait(false);
-            SetState(TorrentState.Seeding);
-            _completed.TrySetResult();
+            SwitchMode(Seeding());
         }
         else
         {
-            SetState(TorrentState.Downloading);
+            SwitchMode(new DownloadingMode());
         }
 
         var token = _stop.Token;
@@ -195,7 +186,7 @@ public sealed class TorrentSession : IAsyncDisposable
     public async Task AcceptAsync(PeerConnection connection)
     {
         ArgumentNullException.ThrowIfNull(connection);
-        if (!_dialer.Admit(connection.RemoteEndPoint.Address, connection.Remote.PeerId, incoming: true))
+        if (!_mode.AcceptsPeers || !_dialer.Admit(connection.RemoteEndPoint.Address, connection.Remote.PeerId, incoming: true))
         {
             await connection.DisposeAsync().ConfigureAwait(false);
             return;
@@ -272,31 +263,39 @@ public sealed class TorrentSession : IAsyncDisposable
         }
 
         _cache.Dispose();
-        if (_state != TorrentState.Stopped)
-        {
-            SetState(TorrentState.Stopped);
-        }
-
+        SwitchMode(new StoppedMode());
         _completed.TrySetCanceled();
         _stop.Dispose();
     }
 
-    private void SetState(TorrentState state)
+    /// <summary>
+    /// The one way the session changes mode: unless the current mode refuses (or <paramref name="onlyFrom"/> does not
+    /// hold for it), the modes swap under the lock, the old one is left, <see cref="StateChanged"/> is raised, then
+    /// the new one is entered. Returns whether the mode changed.
+    /// </summary>
+    private bool SwitchMode(TorrentMode next, Func<TorrentMode, bool>? onlyFrom = null)
     {
-        _state = state;
-        StateChanged?.Invoke(this);
-    }
-
-    // A verified piece was lost on disk while seeding: fetch it again.
-    private void BackToDownloading()
-    {
-        if (_state == TorrentState.Seeding)
+        TorrentMode previous;
+        lock (_lock)
         {
-            SetState(TorrentState.Downloading);
+            previous = _mode;
+            if (!previous.CanSwitchTo(next) || (onlyFrom is not null && !onlyFrom(previous)))
+            {
+                return false;
+            }
+
+            _mode = next;
         }
+
+        previous.Leave(next);
+        StateChanged?.Invoke(this);
+        next.Enter(previous);
+        return true;
     }
 
-    // The last piece verified: make the files whole and durable, record it, tell the trackers, then seed.
+    private SeedingMode Seeding() => new(_lock, _peers, _trackers, _completed, Log);
+
+    // The last piece verified: make the files whole and durable, record it, then seed.
     private async Task FinishDownloadAsync()
     {
         try
@@ -315,36 +314,13 @@ public sealed class TorrentSession : IAsyncDisposable
         }
 
         _resume.Save(force: true);
-        SetState(TorrentState.Seeding);
-        _trackers.AnnounceCompleted();
-        Log("download complete; seeding");
-        List<PeerSession> seeds;
-        lock (_lock)
-        {
-            seeds = _peers.Where(p => p.Has.IsComplete).ToList();
-            foreach (var peer in _peers)
-            {
-                peer.AmInterested = false;
-            }
-        }
-
-        foreach (var seed in seeds)
-        {
-            seed.Close();
-        }
-
-        _completed.TrySetResult();
+        SwitchMode(Seeding());
     }
 
     private void Fail(string error)
     {
-        lock (_lock)
-        {
-            _error = error;
-        }
-
         Log(error);
-        SetState(TorrentState.Stopped);
+        SwitchMode(new ErrorMode(error));
         _ = Task.Run(async () => await DisposeAsync().ConfigureAwait(false));
     }
 
