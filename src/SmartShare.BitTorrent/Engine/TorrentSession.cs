@@ -134,12 +134,12 @@ public sealed class TorrentSession : IAsyncDisposable
     /// </summary>
     public async Task StartAsync(CancellationToken cancellationToken, Bitfield? verified = null)
     {
-        var info = Torrent.Info;
-        var recorded = verified is null ? _resume.Load(info.PieceCount) : null;
-        _resume.SetDirtyBeforeStart(verified is not null);
         var mode = _mode;
         ObjectDisposedException.ThrowIf(mode is StoppedMode, this);
         var checking = mode as CheckingMode ?? throw new InvalidOperationException("The session has already started.");
+        var info = Torrent.Info;
+        var recorded = verified is null ? _resume.Load(info.PieceCount) : null;
+        _resume.SetDirtyBeforeStart(verified is not null);
         var have = await checking.CheckAsync(info.PieceCount, verified, recorded, cancellationToken).ConfigureAwait(false);
         lock (_lock)
         {
