@@ -84,23 +84,15 @@ public sealed partial class TorrentManager(
     /// <summary>Stops every session and metadata fetch before the network closes; each torrent keeps its status, so the next start resumes or seeds it again.</summary>
     public async Task StopAsync(CancellationToken cancellationToken)
     {
-        foreach (var session in _sessions.Values)
-        {
-            session.StateChanged -= OnStateChanged;
-        }
-
         if (_magnets is not null)
         {
             await _magnets.StopAsync();
         }
 
+        // Each session's DHT tracking ends with it, so no lookup hands peers to a closed session while the network stops.
         foreach (var infoHash in _sessions.Keys)
         {
-            if (_sessions.TryRemove(infoHash, out var session))
-            {
-                await network.Client.RemoveAsync(infoHash);
-                session.Storage.Dispose();
-            }
+            await HaltAsync(infoHash);
         }
     }
 
