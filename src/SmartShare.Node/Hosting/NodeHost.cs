@@ -120,8 +120,7 @@ public sealed partial class NodeHost : IAsyncDisposable
         _storage = storage;
         try
         {
-            _access = ApiAccess.Create(settingsStore, _options.Time, DataDirectory, new ApiHostNames(apiAddress, settings.ApiHosts));
-            _app = Build(settingsStore, storage, apiAddress, apiPort, _access);
+            _app = Build(settingsStore, storage, apiAddress, apiPort);
             var logger = _app.Services.GetRequiredService<ILogger<NodeHost>>();
             LogStartupReport(logger, storage);
 
@@ -133,6 +132,9 @@ public sealed partial class NodeHost : IAsyncDisposable
                 await network.StartAsync(cancellationToken);
             }
 
+            // Only a node that holds its ports writes the local token: a second start on the same data directory
+            // stops at a taken port above and leaves the running node's token alone.
+            _access = ApiAccess.Create(settingsStore, _options.Time, DataDirectory, new ApiHostNames(apiAddress, settings.ApiHosts));
             MapEndpoints(_app);
             _appStarting = true;
             try
@@ -232,7 +234,7 @@ public sealed partial class NodeHost : IAsyncDisposable
     }
 
     // The services only: endpoints are mapped once the networks run (the RPC methods take their DHTs).
-    private WebApplication Build(NodeSettingsStore settings, LbryStorage storage, IPAddress apiAddress, int apiPort, ApiAccess access)
+    private WebApplication Build(NodeSettingsStore settings, LbryStorage storage, IPAddress apiAddress, int apiPort)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
         {
@@ -267,7 +269,7 @@ public sealed partial class NodeHost : IAsyncDisposable
         services.AddSingleton(_options.Time);
         services.AddSingleton(_options.Random);
         services.AddSingleton(settings);
-        services.AddSingleton(access);
+        services.AddSingleton(_ => Running(_access));
         services.AddSingleton<RequestGuard>();
         services.AddHttpContextAccessor();
         services.AddSingleton(storage);

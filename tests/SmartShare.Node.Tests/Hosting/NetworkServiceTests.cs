@@ -106,6 +106,22 @@ public sealed class NetworkServiceTests : IDisposable
         }
     }
 
+    [Fact]
+    public async Task A_second_start_on_a_running_nodes_data_directory_stops_at_the_taken_port_and_keeps_its_token()
+    {
+        await using var running = await TestNode.StartAsync(_directory.Path);
+        var tokenPath = _directory.File(SmartShare.Node.Http.ApiAccess.TokenFileName);
+        var token = await File.ReadAllTextAsync(tokenPath);
+        await using var second = Host(new() { [NodeSettingKeys.Port] = running.Host.DhtEndPoint.Port });
+
+        var error = await Assert.ThrowsAsync<NodeStartException>(() => second.StartAsync(CancellationToken.None));
+
+        Assert.Contains("for the LBRY DHT", error.Message, StringComparison.Ordinal);
+        await second.DisposeAsync();
+        Assert.Equal(token, await File.ReadAllTextAsync(tokenPath));
+        Assert.True((await running.CallAsync("status"))!["is_running"]!.GetValue<bool>());
+    }
+
     private NodeHost Host(Dictionary<string, JsonNode?> flags)
     {
         var all = new Dictionary<string, JsonNode?>(TestNode.LoopbackFlags());
