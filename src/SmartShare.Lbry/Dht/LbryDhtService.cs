@@ -20,6 +20,7 @@ public sealed class LbryDhtService : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _loop;
     private readonly bool _persistent;
+    private int _disposed;
 
     private LbryDhtService(LbryStorage storage, UdpDatagramSocket socket, LbryDhtEndpoint endpoint, KademliaNode engine, IReadOnlyList<IPEndPoint> bootstrap, bool persistent)
     {
@@ -119,8 +120,14 @@ public sealed class LbryDhtService : IAsyncDisposable
         _storage.Contacts.Replace(contacts);
     }
 
+    /// <summary>Stops the node (saving its contacts when it has storage) and closes its socket; a second call does nothing.</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         await _stop.CancelAsync();
         try
         {

@@ -1,14 +1,14 @@
 using System.Text.Json.Nodes;
-using SmartShare.Lbry.Dht;
 using SmartShare.Node.Hosting;
+using SmartShare.Node.Networks;
 
 namespace SmartShare.Node.Api;
 
 /// <summary>The node's own methods: <c>status</c>, <c>stop</c>, <c>help</c> and <c>method_list</c>.</summary>
 internal sealed class NodeRpcMethods(
     NodeRuntime runtime,
-    LbryDhtService dht,
-    DhtMembership membership,
+    LbryNetwork lbry,
+    IEnumerable<INetworkService> networks,
     NodeShutdown shutdown,
     IEnumerable<IStatusContributor> contributors) : IRpcMethodProvider
 {
@@ -39,6 +39,20 @@ internal sealed class NodeRpcMethods(
     private static JsonArray List(JsonRpcMethods methods) =>
         [.. methods.All.Select(method => (JsonNode?)new JsonObject { ["name"] = method.Name, ["description"] = method.Description })];
 
+    // Each network, started the same way, with what it bound: {"lbry": {..., "end_points": [...]}, "bittorrent": {...}}.
+    private JsonObject Networks()
+    {
+        var section = new JsonObject();
+        foreach (var network in networks)
+        {
+            var entry = network.Describe() ?? [];
+            entry["end_points"] = new JsonArray([.. network.EndPoints.Select(endPoint => (JsonNode?)endPoint.ToJson())]);
+            section[network.Name] = entry;
+        }
+
+        return section;
+    }
+
     private JsonObject Status()
     {
         var report = runtime.StartupReport;
@@ -49,14 +63,9 @@ internal sealed class NodeRpcMethods(
             ["data_dir"] = runtime.DataDirectory,
             ["api"] = runtime.ApiUri?.GetLeftPart(UriPartial.Authority),
             ["uptime_seconds"] = (long)runtime.Uptime.TotalSeconds,
-            ["dht"] = new JsonObject
-            {
-                ["node_id"] = dht.Engine.Id.ToString(),
-                ["udp_port"] = dht.LocalEndPoint.Port,
-                ["address"] = dht.LocalEndPoint.Address.ToString(),
-                ["contacts"] = dht.Engine.RoutingTable.Count,
-                ["joined"] = membership.IsJoined,
-            },
+            // The LBRY DHT's section as before the networks section existed (the CLI's status reads it).
+            ["dht"] = lbry.Describe(),
+            ["networks"] = Networks(),
             // Filled in by the blob-exchange server's IStatusContributor once it exists.
             ["blob_exchange"] = null,
             ["startup"] = new JsonObject

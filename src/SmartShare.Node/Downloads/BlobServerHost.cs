@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json.Nodes;
-using Microsoft.Extensions.Hosting;
 using SmartShare.Lbry;
 using SmartShare.Lbry.BlobExchange;
 using SmartShare.Lbry.Dht;
@@ -13,9 +12,10 @@ namespace SmartShare.Node.Downloads;
 
 /// <summary>
 /// Serves the node's verified blobs to other peers over TCP on the same port number as the DHT, which is
-/// where lbry-sdk downloaders look for it (they guess the UDP port from the TCP one).
+/// where lbry-sdk downloaders look for it (they guess the UDP port from the TCP one). The LBRY network
+/// (<see cref="Networks.LbryNetwork"/>) starts and stops it with its DHT.
 /// </summary>
-public sealed class BlobServerHost(LbryStorage storage, LbryDhtService dht, NodeSettingsStore settings, TimeProvider time) : IHostedService, IStatusContributor, IAsyncDisposable
+public sealed class BlobServerHost(LbryStorage storage, LbryDhtService dht, NodeSettingsStore settings, TimeProvider time) : IStatusContributor, IAsyncDisposable
 {
     private BlobExchangeServer? _server;
 

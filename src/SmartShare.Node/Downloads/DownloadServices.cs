@@ -6,7 +6,7 @@ using SmartShare.Node.Streaming;
 
 namespace SmartShare.Node.Downloads;
 
-/// <summary>Puts blob serving, downloads, their API methods and the streaming endpoint into a node.</summary>
+/// <summary>Puts the transfers (stream downloads, torrent sessions, the transfer model), their API methods and the streaming endpoint into a node; the networks below them come from <see cref="Networks.NetworkServices"/>.</summary>
 public static class DownloadServices
 {
     public static IServiceCollection AddStreamTransfers(this IServiceCollection services, string dataDirectory)
@@ -14,9 +14,6 @@ public static class DownloadServices
         // One open of the node's transfers table (and its migration) for both networks' stores.
         var transfers = Transfers.TransferDatabase.Open(dataDirectory);
         services.AddSingleton(new FileStore(transfers));
-        services.AddSingleton<BlobServerHost>();
-        services.AddHostedService(provider => provider.GetRequiredService<BlobServerHost>());
-        services.AddSingleton<IStatusContributor>(provider => provider.GetRequiredService<BlobServerHost>());
         services.AddSingleton<DownloadManager>();
         services.AddHostedService(provider => provider.GetRequiredService<DownloadManager>());
         services.AddSingleton(new Torrents.TorrentStore(transfers));

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -14,14 +13,16 @@ using SmartShare.Node.Api;
 using SmartShare.Node.Downloads;
 using SmartShare.Node.Http;
 using SmartShare.Node.Logging;
+using SmartShare.Node.Networks;
 using SmartShare.Node.Settings;
 
 namespace SmartShare.Node.Hosting;
 
 /// <summary>
-/// The long-running node: opens the storage, starts the LBRY DHT and the JSON-RPC API (Kestrel, behind <see cref="RequestGuard"/>),
-/// runs the hosted services (joining, announcing, and whatever <see cref="ConfigureServices"/> adds), and on stop
-/// saves the DHT contacts and flushes the logs. Add services and HTTP endpoints before <see cref="StartAsync"/>.
+/// The long-running node: opens the storage, starts each network (<see cref="INetworkService"/>: LBRY, then
+/// BitTorrent), then the JSON-RPC API (Kestrel, behind <see cref="RequestGuard"/>) and the hosted services (the
+/// transfers, and whatever <see cref="ConfigureServices"/> adds); on stop it stops them in reverse order (each network
+/// saving what it learned) and flushes the logs. Add services and HTTP endpoints before <see cref="StartAsync"/>.
 /// </summary>
 public sealed partial class NodeHost : IAsyncDisposable
 {
@@ -34,9 +35,10 @@ public sealed partial class NodeHost : IAsyncDisposable
     private readonly List<Action<IServiceCollection>> _serviceHooks = [];
     private readonly List<Action<IEndpointRouteBuilder>> _endpointHooks = [];
     private readonly Lock _lock = new();
+    private readonly List<INetworkService> _networks = [];
     private WebApplication? _app;
-    private LbryDhtService? _dht;
-    private Announcer? _announcer;
+    private LbryNetwork? _lbry;
+    private bool _appStarting;
     private Task? _stopping;
     private int _started;
 
@@ -56,14 +58,17 @@ public sealed partial class NodeHost : IAsyncDisposable
     public Uri ApiUri => Running(_apiUri);
 
     /// <summary>The DHT's actual UDP address.</summary>
-    public IPEndPoint DhtEndPoint => Running(_dht).LocalEndPoint;
+    public IPEndPoint DhtEndPoint => Dht.LocalEndPoint;
 
-    public LbryDhtService Dht => Running(_dht);
+    public LbryDhtService Dht => Running(_lbry).Dht;
 
     public LbryStorage Storage => Running(_storage);
 
     /// <summary>Announces local streams; <see cref="Announcer.AnnounceNowAsync"/> for a stream shared or completed while running. Still readable after stop.</summary>
-    public Announcer Announcer => Running(_announcer);
+    public Announcer Announcer => Running(_lbry).Announcer;
+
+    /// <summary>The networks in the order they started (a failed start lists those it began).</summary>
+    public IReadOnlyList<INetworkService> Networks => _networks;
 
     /// <summary>The node's services (from <see cref="StartAsync"/> until the node stops).</summary>
     public IServiceProvider Services => Running(_app).Services;
@@ -72,35 +77,6 @@ public sealed partial class NodeHost : IAsyncDisposable
     private LbryStorage? _storage;
     private ApiAccess? _access;
     private Uri? _apiUri;
-
-    // Port 0 means any free port, but the blob server later needs the same number on TCP: take a number free on
-    // both (probed on TCP first), so another program's TCP socket on the DHT's UDP port cannot stop the start.
-    private LbryDhtService StartDht(LbryStorage storage, IPAddress bindAddress, NodeSettings settings, IReadOnlyList<IPEndPoint> bootstrap)
-    {
-        if (settings.Port != 0)
-        {
-            return LbryDhtService.Start(storage, bindAddress, settings.Port, bootstrap, settings.AllowLan, _options.Time, _options.Random);
-        }
-
-        for (var attempt = 1; ; attempt++)
-        {
-            int port;
-            using (var probe = new Socket(bindAddress.AddressFamily, SocketType.Stream, ProtocolType.Tcp))
-            {
-                probe.Bind(new IPEndPoint(bindAddress, 0));
-                port = ((IPEndPoint)probe.LocalEndPoint!).Port;
-            }
-
-            try
-            {
-                return LbryDhtService.Start(storage, bindAddress, port, bootstrap, settings.AllowLan, _options.Time, _options.Random);
-            }
-            catch (SocketException) when (attempt < 10)
-            {
-                // That number is taken on UDP: try another.
-            }
-        }
-    }
 
     /// <summary>Adds services before start: an <see cref="IRpcMethodProvider"/>, an <see cref="IStatusContributor"/>, hosted services.</summary>
     public NodeHost ConfigureServices(Action<IServiceCollection> configure)
@@ -120,7 +96,7 @@ public sealed partial class NodeHost : IAsyncDisposable
         return this;
     }
 
-    /// <summary>Loads settings, opens the storage, binds the DHT and the API, and starts the hosted services.</summary>
+    /// <summary>Loads settings, opens the storage, starts the networks, binds the API, and starts the hosted services.</summary>
     /// <exception cref="NodeSettingsException">A setting is wrong.</exception>
     /// <exception cref="NodeStartException">A port is taken or a bootstrap host cannot be resolved.</exception>
     public async Task StartAsync(CancellationToken cancellationToken)
@@ -139,31 +115,28 @@ public sealed partial class NodeHost : IAsyncDisposable
                 $"The API would listen on {settings.Api}, beyond this machine, with no password. Set one first with `smartshare password set`, or keep the API on 127.0.0.1.");
         }
 
-        var bindAddress = IPAddress.Parse(settings.BindAddress);
-        var bootstrap = await ResolveEndPointsAsync(settings.Bootstrap, NodeSettingKeys.Bootstrap, cancellationToken);
-
         var storage = _options.Storage ?? LbryStorage.Open(DataDirectory, time: _options.Time, cancellationToken: cancellationToken);
-        LbryDhtService dht;
-        try
-        {
-            dht = StartDht(storage, bindAddress, settings, bootstrap);
-        }
-        catch (SocketException ex)
-        {
-            throw new NodeStartException(
-                $"Cannot listen on UDP {bindAddress}:{settings.Port} for the LBRY DHT: {ex.Message}. Is another node running? Choose another port with --port or the 'port' setting.", ex);
-        }
-
         _settings = settingsStore;
         _storage = storage;
-        _dht = dht;
         try
         {
-            _access = ApiAccess.Create(settingsStore, _options.Time, DataDirectory, new ApiHostNames(apiAddress, settings.ApiHosts));
-            _app = Build(settingsStore, storage, dht, apiAddress, apiPort, _access);
-            _announcer = _app.Services.GetRequiredService<Announcer>();
+            _app = Build(settingsStore, storage, apiAddress, apiPort);
             var logger = _app.Services.GetRequiredService<ILogger<NodeHost>>();
             LogStartupReport(logger, storage);
+
+            // The networks first, the same way for each: what runs above them (the API, the transfers) needs their DHTs.
+            _lbry = _app.Services.GetRequiredService<LbryNetwork>();
+            foreach (var network in _app.Services.GetServices<INetworkService>())
+            {
+                _networks.Add(network);
+                await network.StartAsync(cancellationToken);
+            }
+
+            // Only a node that holds its ports writes the local token: a second start on the same data directory
+            // stops at a taken port above and leaves the running node's token alone.
+            _access = ApiAccess.Create(settingsStore, _options.Time, DataDirectory, new ApiHostNames(apiAddress, settings.ApiHosts));
+            MapEndpoints(_app);
+            _appStarting = true;
             try
             {
                 await _app.StartAsync(cancellationToken);
@@ -184,8 +157,7 @@ public sealed partial class NodeHost : IAsyncDisposable
                 hash => access.PasswordRequired ? access.StreamToken(hash) : null,
                 () => http.HttpContext?.Request.Host is { HasValue: true } host ? host.Value : null);
             var api = _apiUri.GetLeftPart(UriPartial.Authority);
-            var nodeId = dht.Engine.Id.ToString()[..16];
-            LogStarted(logger, api, dht.LocalEndPoint, nodeId);
+            LogStarted(logger, api, Dht.LocalEndPoint, Dht.Engine.Id.ToString()[..16]);
         }
         catch
         {
@@ -211,7 +183,7 @@ public sealed partial class NodeHost : IAsyncDisposable
         await StopAsync(CancellationToken.None);
     }
 
-    /// <summary>Stops the API and hosted services, saves the DHT contacts, closes the DHT and flushes the logs. Safe to call twice.</summary>
+    /// <summary>Stops the API and hosted services, then the networks (which save their contacts and close their ports), and flushes the logs. Safe to call twice.</summary>
     public Task StopAsync(CancellationToken cancellationToken = default)
     {
         lock (_lock)
@@ -231,33 +203,26 @@ public sealed partial class NodeHost : IAsyncDisposable
     private async Task StopCoreAsync(CancellationToken cancellationToken)
     {
         var app = _app;
-        var dht = _dht;
-        ILogger? logger = app?.Services.GetRequiredService<ILogger<NodeHost>>();
-        if (app is not null)
+
+        // Wall-clock on purpose: this bounds how long the process waits to exit, like HostOptions.ShutdownTimeout
+        // (which the host measures on the system clock too); a fake node clock nobody advances must not hang it.
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        limit.CancelAfter(ShutdownTimeLimit);
+        if (app is not null && _appStarting)
         {
-            // Wall-clock on purpose: this bounds how long the process waits to exit, like HostOptions.ShutdownTimeout
-            // (which the host measures on the system clock too); a fake node clock nobody advances must not hang it.
-            using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            limit.CancelAfter(ShutdownTimeLimit);
             try
             {
                 await app.StopAsync(limit.Token);
             }
             catch (OperationCanceledException)
             {
-                // Past the time limit the remaining work is abandoned; contacts are still saved below.
+                // Past the time limit the remaining work is abandoned; the networks still save and close below.
             }
         }
 
-        if (dht is not null)
+        for (var i = _networks.Count - 1; i >= 0; i--)
         {
-            dht.SaveContacts();
-            if (logger is not null)
-            {
-                LogStopped(logger, dht.Engine.RoutingTable.Count);
-            }
-
-            await dht.DisposeAsync();
+            await _networks[i].StopAsync(limit.Token);
         }
 
         _access?.Dispose();
@@ -268,7 +233,8 @@ public sealed partial class NodeHost : IAsyncDisposable
         }
     }
 
-    private WebApplication Build(NodeSettingsStore settings, LbryStorage storage, LbryDhtService dht, IPAddress apiAddress, int apiPort, ApiAccess access)
+    // The services only: endpoints are mapped once the networks run (the RPC methods take their DHTs).
+    private WebApplication Build(NodeSettingsStore settings, LbryStorage storage, IPAddress apiAddress, int apiPort)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
         {
@@ -303,17 +269,13 @@ public sealed partial class NodeHost : IAsyncDisposable
         services.AddSingleton(_options.Time);
         services.AddSingleton(_options.Random);
         services.AddSingleton(settings);
-        services.AddSingleton(access);
+        services.AddSingleton(_ => Running(_access));
         services.AddSingleton<RequestGuard>();
         services.AddHttpContextAccessor();
         services.AddSingleton(storage);
-        services.AddSingleton(dht);
         services.AddSingleton(new NodeRuntime(_options.Time, DataDirectory, storage.StartupReport));
         services.AddSingleton<NodeShutdown>();
-        services.AddSingleton<DhtMembership>();
-        services.AddHostedService(provider => provider.GetRequiredService<DhtMembership>());
-        services.AddSingleton<Announcer>();
-        services.AddHostedService(provider => provider.GetRequiredService<Announcer>());
+        services.AddNetworks();
         services.AddSingleton<IRpcMethodProvider, NodeRpcMethods>();
         services.AddSingleton<IRpcMethodProvider, SettingsRpcMethods>();
         services.AddSingleton<IRpcMethodProvider, BlobRpcMethods>();
@@ -325,8 +287,11 @@ public sealed partial class NodeHost : IAsyncDisposable
             hook(services);
         }
 
-        var app = builder.Build();
+        return builder.Build();
+    }
 
+    private void MapEndpoints(WebApplication app)
+    {
         // Before any endpoint, including those added later by hooks: Host, Origin and password.
         var guard = app.Services.GetRequiredService<RequestGuard>();
         app.Use(guard.InvokeAsync);
@@ -339,8 +304,6 @@ public sealed partial class NodeHost : IAsyncDisposable
         {
             hook(app);
         }
-
-        return app;
     }
 
     /// <summary>The API's listening address: localhost or an IP literal (beyond loopback only with a password, checked at start).</summary>
@@ -369,43 +332,6 @@ public sealed partial class NodeHost : IAsyncDisposable
         var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses;
         var first = addresses?.FirstOrDefault() ?? throw new InvalidOperationException("Kestrel reported no address.");
         return new Uri(first);
-    }
-
-    /// <summary>Resolves a HOST:PORT list setting (already checked by the settings); a name that does not resolve stops the start.</summary>
-    /// <exception cref="NodeStartException">A host name does not resolve to an IPv4 address.</exception>
-    internal static async Task<IReadOnlyList<IPEndPoint>> ResolveEndPointsAsync(IReadOnlyList<string> items, string setting, CancellationToken cancellationToken)
-    {
-        var endPoints = new List<IPEndPoint>();
-        foreach (var text in items)
-        {
-            var colon = text.LastIndexOf(':');
-            var host = text[..colon].Trim('[', ']');
-            var port = int.Parse(text.AsSpan(colon + 1), System.Globalization.CultureInfo.InvariantCulture);
-            try
-            {
-                var resolved = await ResolveAsync(host, port, cancellationToken);
-                endPoints.Add(resolved.Count > 0 ? resolved[0] : throw new NodeStartException($"The {setting} host '{host}' has no IPv4 address."));
-            }
-            catch (SocketException ex)
-            {
-                throw new NodeStartException($"Cannot resolve the {setting} host '{host}': {ex.Message}.", ex);
-            }
-        }
-
-        return endPoints;
-    }
-
-    /// <summary>An address as it is, or the IPv4 addresses a name resolves to.</summary>
-    /// <exception cref="SocketException">The name does not resolve.</exception>
-    internal static async Task<IReadOnlyList<IPEndPoint>> ResolveAsync(string host, int port, CancellationToken cancellationToken)
-    {
-        if (IPAddress.TryParse(host.Trim('[', ']'), out var address))
-        {
-            return [new IPEndPoint(address, port)];
-        }
-
-        var addresses = await Dns.GetHostAddressesAsync(host, cancellationToken);
-        return [.. addresses.Where(candidate => candidate.AddressFamily == AddressFamily.InterNetwork).Select(candidate => new IPEndPoint(candidate, port))];
     }
 
     private static void LogStartupReport(ILogger logger, LbryStorage storage)
@@ -441,9 +367,6 @@ public sealed partial class NodeHost : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Information, Message = "API on {Api}, LBRY DHT listening on UDP {Dht} as node {NodeId}...")]
     private static partial void LogStarted(ILogger logger, string api, IPEndPoint dht, string nodeId);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Node stopped; {Contacts} DHT contacts saved for the next start.")]
-    private static partial void LogStopped(ILogger logger, int contacts);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Count} blob file(s) found in {Directory} were checked and added to the index.")]
     private static partial void LogBlobsAdded(ILogger logger, int count, string directory);

@@ -1,45 +1,42 @@
 using System.Collections.Concurrent;
 using System.Net;
-using System.Net.Sockets;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using SmartShare.BitTorrent;
 using SmartShare.BitTorrent.Engine;
 using SmartShare.BitTorrent.Metainfo;
-using SmartShare.BitTorrent.PeerWire;
 using SmartShare.BitTorrent.Storage;
-using SmartShare.BitTorrent.Trackers;
-using SmartShare.Networking;
 using SmartShare.Node.Downloads;
 using SmartShare.Node.Hosting;
+using SmartShare.Node.Networks;
 using SmartShare.Node.Settings;
 
 namespace SmartShare.Node.Torrents;
 
 /// <summary>
-/// The node's torrents: one <see cref="BitTorrentClient"/> on the BitTorrent port, a <see cref="TorrentSession"/> per
-/// torrent, the list in SQLite so a restart resumes downloads and keeps seeding, and verified pieces recorded so a
-/// restart does not fetch them again.
+/// The node's torrents: a <see cref="TorrentSession"/> per torrent in the <see cref="BitTorrentNetwork"/>'s client,
+/// the list in SQLite so a restart resumes downloads and keeps seeding, and verified pieces recorded so a restart
+/// does not fetch them again. A magnet's metadata phase runs in <see cref="MagnetMetadataPhase"/>, which hands the
+/// metainfo back here.
 /// </summary>
 public sealed partial class TorrentManager(
     TorrentStore store,
+    BitTorrentNetwork network,
     NodeSettingsStore settings,
     IRandomSource random,
     TimeProvider time,
     ILogger<TorrentManager> logger) : IHostedService, IAsyncDisposable, IStatusContributor
 {
     private readonly ConcurrentDictionary<InfoHash, TorrentSession> _sessions = new();
-    private readonly ConcurrentDictionary<InfoHash, MetadataJob> _fetching = new();
     private readonly Lock _addLock = new();
-    private BitTorrentClient? _client;
-    private TorrentDht? _dht;
-    private Func<TorrentSessionOptions> _sessionOptions = () => new TorrentSessionOptions();
+    private MagnetMetadataPhase? _magnets;
     private ResumeStore? _resume;
-    private ByteRateLimiter? _uploadLimiter;
+
+    private MagnetMetadataPhase Magnets => _magnets ?? throw new InvalidOperationException("The torrents have not been started.");
 
     /// <summary>For fetching .torrent files by URL and for HTTP trackers.</summary>
-    public HttpClient Http { get; } = new() { Timeout = Timeout.InfiniteTimeSpan };
+    public HttpClient Http => network.Http;
 
     /// <summary>Options for new sessions; tests shorten time limits.</summary>
     public Action<TorrentSessionOptions>? ConfigureSessions { get; set; }
@@ -47,58 +44,16 @@ public sealed partial class TorrentManager(
     /// <summary>The bound BitTorrent listen address (after start).</summary>
     public IPEndPoint ListenEndPoint => Client.LocalEndPoint;
 
-    public BitTorrentClient Client => _client ?? throw new InvalidOperationException("The BitTorrent side has not started.");
+    public BitTorrentClient Client => network.Client;
 
     /// <summary>The Mainline DHT's UDP endpoint, or null when the DHT is off (bt_dht false).</summary>
-    public IPEndPoint? DhtEndPoint => _dht?.LocalEndPoint;
+    public IPEndPoint? DhtEndPoint => network.Dht?.LocalEndPoint;
 
-    public async Task StartAsync(CancellationToken cancellationToken)
+    /// <summary>Resumes the listed torrents (the network is started before): sessions, and magnets still fetching their metadata.</summary>
+    public Task StartAsync(CancellationToken cancellationToken)
     {
-        var current = settings.Current;
         _resume = ResumeStore.Open(store.DatabasePath, time);
-        _uploadLimiter = new ByteRateLimiter(() => (long)settings.Current.MaxUploadKibPerSecond * 1024, time);
-        _sessionOptions = () => new TorrentSessionOptions
-        {
-            UploadLimiter = _uploadLimiter,
-            Connection = new PeerConnectionOptions { Encryption = EncryptionModeOf(current.BtEncryption) },
-            DhtPort = _dht?.LocalEndPoint.Port,
-            OnDhtNode = endPoint => _dht?.AddNode(endPoint),
-        };
-        var bootstrap = current.BtDht
-            ? await NodeHost.ResolveEndPointsAsync(current.BtBootstrap, NodeSettingKeys.BtBootstrap, cancellationToken)
-            : [];
-
-        // With port 0 the TCP listener picks a free number, which the DHT then needs on UDP too: when another program
-        // holds that number on UDP, take another rather than fail the start.
-        for (var attempt = 1; ; attempt++)
-        {
-            var client = await StartClientAsync(current);
-            if (!current.BtDht)
-            {
-                _client = client;
-                break;
-            }
-
-            var dhtEndPoint = new IPEndPoint(client.LocalEndPoint.Address, client.LocalEndPoint.Port);
-            try
-            {
-                _dht = TorrentDht.Start(dhtEndPoint, bootstrap, current.AllowLan, store.DatabasePath, time, random, logger);
-                _client = client;
-                break;
-            }
-            catch (SocketException) when (current.BtPort == 0 && attempt < 10)
-            {
-                await client.DisposeAsync();
-            }
-            catch (SocketException ex)
-            {
-                await client.DisposeAsync();
-                throw new NodeStartException(
-                    $"Cannot listen on UDP {dhtEndPoint} for the Mainline DHT: {ex.Message}. Is another client running? Choose another port with --bt-port, or turn the DHT off with --no-bt-dht.", ex);
-            }
-        }
-
-        LogListening(logger, _client.LocalEndPoint);
+        _magnets = new MagnetMetadataPhase(store, network, random, time, logger, _addLock, (metainfo, directory, peers) => Add(metainfo, directory, peers));
         foreach (var record in store.List().Where(r => r.Status is FileStatus.Downloading or FileStatus.Completed))
         {
             try
@@ -106,9 +61,9 @@ public sealed partial class TorrentManager(
                 var metainfo = store.LoadMetainfo(record.InfoHash);
                 if (metainfo is null)
                 {
-                    if (record.Magnet is { } magnet && record.Status == FileStatus.Downloading)
+                    if (record.Magnet is not null && record.Status == FileStatus.Downloading)
                     {
-                        StartFetch(record, MagnetLink.Parse(magnet), record.Peers);
+                        Magnets.Resume(record);
                     }
 
                     continue;
@@ -122,39 +77,23 @@ public sealed partial class TorrentManager(
                 store.Update(record with { Status = FileStatus.Failed, Error = ex.Message });
             }
         }
+
+        return Task.CompletedTask;
     }
 
+    /// <summary>Stops every session and metadata fetch before the network closes; each torrent keeps its status, so the next start resumes or seeds it again.</summary>
     public async Task StopAsync(CancellationToken cancellationToken)
     {
-        // Stopping the node keeps each torrent's status, so the next start resumes or seeds it again.
-        foreach (var session in _sessions.Values)
+        if (_magnets is not null)
         {
-            session.StateChanged -= OnStateChanged;
+            await _magnets.StopAsync();
         }
 
-        foreach (var job in _fetching.Values)
+        // Each session's DHT tracking ends with it, so no lookup hands peers to a closed session while the network stops.
+        foreach (var infoHash in _sessions.Keys)
         {
-            await job.Stop.CancelAsync();
+            await HaltAsync(infoHash);
         }
-
-        _fetching.Clear();
-        if (_client is not null)
-        {
-            await _client.DisposeAsync();
-        }
-
-        if (_dht is not null)
-        {
-            await _dht.DisposeAsync();
-        }
-
-        foreach (var session in _sessions.Values)
-        {
-            session.Storage.Dispose();
-        }
-
-        _sessions.Clear();
-        Http.Dispose();
     }
 
     public async ValueTask DisposeAsync() => await StopAsync(CancellationToken.None);
@@ -164,17 +103,18 @@ public sealed partial class TorrentManager(
     public JsonNode? Describe()
     {
         var sessions = _sessions.Values.ToList();
+        var own = network.Describe();
         return new JsonObject
         {
-            ["port"] = _client?.LocalEndPoint.Port,
-            ["peer_id"] = _client?.PeerId.ToString(),
+            ["port"] = own?["port"]?.DeepClone(),
+            ["peer_id"] = own?["peer_id"]?.DeepClone(),
             ["torrents"] = sessions.Count,
             ["downloading"] = sessions.Count(s => s.State is TorrentState.Downloading or TorrentState.Checking),
             ["seeding"] = sessions.Count(s => s.State == TorrentState.Seeding),
             ["peers"] = sessions.Sum(s => s.Progress.Peers),
-            ["fetching_metadata"] = _fetching.Count,
+            ["fetching_metadata"] = _magnets?.Count ?? 0,
             ["encryption"] = settings.Current.BtEncryption,
-            ["dht"] = _dht?.Describe(),
+            ["dht"] = own?["dht"]?.DeepClone(),
         };
     }
 
@@ -244,9 +184,8 @@ public sealed partial class TorrentManager(
                 return store.Find(magnet.InfoHash)!;
             }
 
-            if (_fetching.TryGetValue(magnet.InfoHash, out var job))
+            if (Magnets.AddPeers(magnet.InfoHash, peerList))
             {
-                job.Fetcher.AddPeers(peerList);
                 return store.Find(magnet.InfoHash)!;
             }
 
@@ -258,22 +197,7 @@ public sealed partial class TorrentManager(
             }
 
             var directory = Path.GetFullPath(downloadDirectory ?? existing?.DownloadDirectory ?? settings.Current.DownloadDirectory);
-            var record = new TorrentRecord(
-                magnet.InfoHash,
-                magnet.Name is { Length: > 0 } name && !TorrentPaths.IsUnsafe(name, out _) ? name : magnet.InfoHash.ToString(),
-                FileKind.Download,
-                FileStatus.Downloading,
-                directory,
-                string.Empty,
-                -1,
-                null,
-                peerList,
-                existing?.AddedAt ?? time.GetUtcNow(),
-                null,
-                magnetText);
-            store.Upsert(record, ReadOnlyMemory<byte>.Empty);
-            StartFetch(record, magnet, peerList);
-            return store.Find(magnet.InfoHash)!;
+            return Magnets.Begin(magnet, magnetText, directory, peerList, existing);
         }
     }
 
@@ -339,7 +263,7 @@ public sealed partial class TorrentManager(
                 return false;
             }
 
-            if (_sessions.ContainsKey(infoHash) || _fetching.ContainsKey(infoHash))
+            if (_sessions.ContainsKey(infoHash) || Magnets.IsFetching(infoHash))
             {
                 return true;
             }
@@ -348,13 +272,13 @@ public sealed partial class TorrentManager(
             var metainfo = store.LoadMetainfo(infoHash);
             if (metainfo is null)
             {
-                if (record.Magnet is not { } magnet)
+                if (record.Magnet is null)
                 {
                     throw new InvalidOperationException($"The torrent {infoHash} has neither metadata nor a magnet link to fetch it by; get it again.");
                 }
 
                 store.Update(resumed);
-                StartFetch(resumed, MagnetLink.Parse(magnet), record.Peers);
+                Magnets.Resume(resumed);
                 return true;
             }
 
@@ -392,42 +316,17 @@ public sealed partial class TorrentManager(
     // Ends whatever runs for a torrent (its metadata fetch, DHT lookups, session), recording its verified pieces.
     private async Task HaltAsync(InfoHash infoHash)
     {
-        if (_fetching.TryRemove(infoHash, out var job))
+        if (_magnets is not null)
         {
-            await job.Stop.CancelAsync();
+            await _magnets.HaltAsync(infoHash);
         }
 
-        _dht?.Untrack(infoHash);
+        network.Dht?.Untrack(infoHash);
         if (_sessions.TryRemove(infoHash, out var session))
         {
             session.StateChanged -= OnStateChanged;
             await Client.RemoveAsync(infoHash);
             session.Storage.Dispose();
-        }
-    }
-
-    private async Task<BitTorrentClient> StartClientAsync(NodeSettings current)
-    {
-        var client = new BitTorrentClient(
-            new BitTorrentClientOptions
-            {
-                ListenEndPoint = new IPEndPoint(IPAddress.Parse(current.BindAddress), current.BtPort),
-                SessionOptions = _sessionOptions,
-                Log = message => LogEngine(logger, message),
-                Http = Http,
-            },
-            random,
-            time);
-        try
-        {
-            client.Start();
-            return client;
-        }
-        catch (SocketException ex)
-        {
-            await client.DisposeAsync();
-            throw new NodeStartException(
-                $"Cannot listen on TCP {current.BindAddress}:{current.BtPort} for BitTorrent peers: {ex.Message}. Is another client running? Choose another port with --bt-port or the 'bt_port' setting.", ex);
         }
     }
 
@@ -438,9 +337,9 @@ public sealed partial class TorrentManager(
         _sessions[torrent.InfoHash] = session;
         session.StateChanged += OnStateChanged;
         _ = RunAsync(session, peers, verified);
-        if (_dht is not null && !torrent.Info.IsPrivate)
+        if (network.Dht is { } dht && !torrent.Info.IsPrivate)
         {
-            _dht.Track(
+            dht.Track(
                 torrent.InfoHash,
                 Client.LocalEndPoint.Port,
                 found => session.AddPeers(found),
@@ -449,140 +348,6 @@ public sealed partial class TorrentManager(
 
         return session;
     }
-
-    private void StartFetch(TorrentRecord record, Magnet magnet, IReadOnlyList<IPEndPoint> peers)
-    {
-        var fetcher = new MetadataFetcher(
-            magnet.InfoHash,
-            Client.PeerId,
-            Client.LocalEndPoint.Port,
-            _sessionOptions().Connection,
-            message => LogEngine(logger, message),
-            time);
-        var job = new MetadataJob(fetcher, new CancellationTokenSource());
-        _fetching[magnet.InfoHash] = job;
-        fetcher.AddPeers(peers);
-        _ = FetchAsync(job, record, magnet);
-    }
-
-    // Fetches the metadata from every source at once, then starts the torrent like one added by .torrent file.
-    private async Task FetchAsync(MetadataJob job, TorrentRecord record, Magnet magnet)
-    {
-        var stop = job.Stop.Token;
-        TrackerAnnouncer? announcer = null;
-        try
-        {
-            LogFetching(logger, record.Name, magnet.InfoHash);
-            await AddDhtNodesAsync(magnet.DhtNodes, stop);
-            var tiers = magnet.Trackers
-                .Select(url => Uri.TryCreate(url, UriKind.Absolute, out var uri) ? uri : null)
-                .OfType<Uri>()
-                .Select(uri => (IReadOnlyList<Uri>)[uri])
-                .ToList();
-            if (tiers.Count > 0)
-            {
-                var peerId = Client.PeerId.ToArray();
-                announcer = new TrackerAnnouncer(
-                    new TrackerTiers(tiers, random),
-                    uri => TrackerClientFactory.Create(uri, Http, new TrackerOptions(), time),
-                    trackerEvent => new AnnounceRequest(magnet.InfoHash, peerId, Client.LocalEndPoint.Port, 0, 0, magnet.Size ?? 1, trackerEvent),
-                    found => job.Fetcher.AddPeers(found),
-                    time,
-                    message => LogEngine(logger, message));
-                announcer.Start();
-            }
-
-            var lookups = _dht is null ? Task.CompletedTask : LookUpWhileFetchingAsync(job, magnet.InfoHash, stop);
-            var info = await job.Fetcher.FetchAsync(stop);
-            var metainfo = TorrentMetadata.ToTorrentFile(info, magnet.Trackers);
-            // The peers that served the metadata are up and have the torrent: they are dialed first.
-            var peers = job.Fetcher.SuppliedBy.Concat(record.Peers).Concat(job.Fetcher.KnownPeers).Distinct().ToList();
-            lock (_addLock)
-            {
-                if (!_fetching.TryRemove(magnet.InfoHash, out _))
-                {
-                    return; // deleted meanwhile
-                }
-
-                Add(metainfo, record.DownloadDirectory, peers);
-            }
-
-            await job.Stop.CancelAsync();
-            await lookups;
-        }
-        catch (OperationCanceledException) when (stop.IsCancellationRequested)
-        {
-            // Deleted, or the node is stopping: the entry (and its magnet) stays for the next start.
-        }
-        catch (Exception ex) when (ex is TorrentFormatException or TorrentStorageException or IOException or UnauthorizedAccessException)
-        {
-            _fetching.TryRemove(magnet.InfoHash, out _);
-            if (store.Find(magnet.InfoHash) is { } current)
-            {
-                store.Update(current with { Status = FileStatus.Failed, Error = ex.Message });
-            }
-        }
-        finally
-        {
-            if (announcer is not null)
-            {
-                await announcer.DisposeAsync();
-            }
-
-            // job.Stop is not disposed: Stop and Delete may still cancel it, and without a timer it holds nothing.
-            await job.Fetcher.DisposeAsync();
-        }
-    }
-
-    // Asks the DHT for peers at once and every 15 s until the metadata is here (peers may join late).
-    private async Task LookUpWhileFetchingAsync(MetadataJob job, InfoHash infoHash, CancellationToken stop)
-    {
-        try
-        {
-            while (!stop.IsCancellationRequested)
-            {
-                await _dht!.FindPeersAsync(infoHash, found => job.Fetcher.AddPeers(found), stop);
-                await Task.Delay(TimeSpan.FromSeconds(15), time, stop);
-            }
-        }
-        catch (OperationCanceledException)
-        {
-            // The metadata arrived, or the fetch was stopped.
-        }
-    }
-
-    private async Task AddDhtNodesAsync(IReadOnlyList<DnsEndPoint> nodes, CancellationToken stop)
-    {
-        if (_dht is null)
-        {
-            return;
-        }
-
-        foreach (var node in nodes)
-        {
-            try
-            {
-                foreach (var endPoint in await NodeHost.ResolveAsync(node.Host, node.Port, stop))
-                {
-                    _dht.AddNode(endPoint);
-                }
-            }
-            catch (SocketException ex)
-            {
-                // A name that does not resolve here leaves the other sources to find peers.
-                LogUnresolvedDhtNode(logger, node.Host, node.Port, ex.Message);
-            }
-        }
-    }
-
-    internal static EncryptionMode EncryptionModeOf(string setting) => setting switch
-    {
-        "require" => EncryptionMode.Require,
-        "disable" => EncryptionMode.Disable,
-        _ => EncryptionMode.Prefer,
-    };
-
-    private sealed record MetadataJob(MetadataFetcher Fetcher, CancellationTokenSource Stop);
 
     private async Task RunAsync(TorrentSession session, IReadOnlyList<IPEndPoint> peers, Bitfield? verified)
     {
@@ -644,18 +409,6 @@ public sealed partial class TorrentManager(
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "BitTorrent peers on TCP {EndPoint}")]
-    private static partial void LogListening(ILogger logger, IPEndPoint endPoint);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "The magnet's DHT node {Host}:{Port} does not resolve ({Reason}); the other sources go on")]
-    private static partial void LogUnresolvedDhtNode(ILogger logger, string host, int port, string reason);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Fetching the metadata of {Name} ({InfoHash}) from peers")]
-    private static partial void LogFetching(ILogger logger, string name, InfoHash infoHash);
-
     [LoggerMessage(Level = LogLevel.Information, Message = "Torrent {Name} ({InfoHash}) complete; seeding")]
     private static partial void LogCompleted(ILogger logger, string name, InfoHash infoHash);
-
-    [LoggerMessage(Level = LogLevel.Debug, Message = "BitTorrent: {Message}")]
-    private static partial void LogEngine(ILogger logger, string message);
 }

@@ -107,6 +107,30 @@ public sealed class MagnetNodeTests : IDisposable
     }
 
     [Fact]
+    public async Task A_magnet_waiting_for_its_metadata_is_stopped_started_and_deleted_like_any_transfer()
+    {
+        await using var leecher = await TransferNode.StartAsync("leecher", _directory.File("leecher"), extra: NoDht());
+        var infoHash = new string('7', 40);
+
+        var got = await leecher.CallAsync("get", new JsonObject { ["uri"] = $"magnet:?xt=urn:btih:{infoHash}&dn=nobody-has-it.bin" });
+        Assert.Equal("metadata", got!["status"]!.GetValue<string>());
+        Assert.Equal(1, await FetchingAsync(leecher));
+
+        await leecher.CallAsync("file_set_status", new JsonObject { ["info_hash"] = infoHash, ["status"] = "stop" });
+        Assert.Equal("stopped", (await TorrentAsync(leecher, infoHash))["status"]!.GetValue<string>());
+        Assert.Equal(0, await FetchingAsync(leecher));
+
+        await leecher.CallAsync("file_set_status", new JsonObject { ["info_hash"] = infoHash, ["status"] = "start" });
+        Assert.Equal("metadata", (await TorrentAsync(leecher, infoHash))["status"]!.GetValue<string>());
+        Assert.Equal(1, await FetchingAsync(leecher));
+
+        await leecher.CallAsync("file_delete", new JsonObject { ["info_hash"] = infoHash });
+        var list = await leecher.CallAsync("file_list", new JsonObject { ["info_hash"] = infoHash });
+        Assert.Empty(list!["items"]!.AsArray());
+        Assert.Equal(0, await FetchingAsync(leecher));
+    }
+
+    [Fact]
     public async Task A_smartshare_file_with_a_torrent_form_is_got_over_bittorrent_when_asked()
     {
         await using var seeder = await TransferNode.StartAsync("seeder", _directory.File("seeder"));
@@ -137,6 +161,9 @@ public sealed class MagnetNodeTests : IDisposable
     private static TorrentManager Torrents(TransferNode node) => node.Host.Services.GetRequiredService<TorrentManager>();
 
     private static IPEndPoint BtEndPoint(TransferNode node) => new(IPAddress.Loopback, Torrents(node).ListenEndPoint.Port);
+
+    private static async Task<int> FetchingAsync(TransferNode node) =>
+        (await node.CallAsync("status"))!["bittorrent"]!["fetching_metadata"]!.GetValue<int>();
 
     private static async Task<JsonObject> TorrentAsync(TransferNode node, string infoHash)
     {

@@ -1,0 +1,175 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Logging;
+using SmartShare.BitTorrent.Engine;
+using SmartShare.BitTorrent.PeerWire;
+using SmartShare.Networking;
+using SmartShare.Node.Hosting;
+using SmartShare.Node.Settings;
+using SmartShare.Node.Torrents;
+
+namespace SmartShare.Node.Networks;
+
+/// <summary>
+/// The BitTorrent network: the <see cref="BitTorrentClient"/> listening for peers on TCP <c>bt_port</c>, and (unless
+/// <c>bt_dht</c> is off) the Mainline DHT on the same UDP port, which joins, saves its table and announces the
+/// torrents it is given (<see cref="TorrentDht"/>). Torrent sessions run above it (<see cref="TorrentManager"/>).
+/// </summary>
+public sealed partial class BitTorrentNetwork(
+    TorrentStore store,
+    NodeSettingsStore settings,
+    IRandomSource random,
+    TimeProvider time,
+    ILogger<BitTorrentNetwork> logger) : INetworkService, IAsyncDisposable
+{
+    private const int PortAttempts = 10;
+
+    private BitTorrentClient? _client;
+    private TorrentDht? _dht;
+    private ByteRateLimiter? _uploadLimiter;
+    private EncryptionMode _encryption = EncryptionMode.Prefer;
+    private IReadOnlyList<NetworkEndPoint> _endPoints = [];
+    private int _stopped;
+
+    public string Name => "bittorrent";
+
+    public IReadOnlyList<NetworkEndPoint> EndPoints => _endPoints;
+
+    /// <summary>For fetching .torrent files by URL and for HTTP trackers.</summary>
+    public HttpClient Http { get; } = new() { Timeout = Timeout.InfiniteTimeSpan };
+
+    public BitTorrentClient Client => _client ?? throw new InvalidOperationException("The BitTorrent side has not started.");
+
+    /// <summary>The Mainline DHT, or null when it is off (bt_dht false) or not started.</summary>
+    internal TorrentDht? Dht => _dht;
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        var current = settings.Current;
+        _encryption = EncryptionModeOf(current.BtEncryption);
+        _uploadLimiter = new ByteRateLimiter(() => (long)settings.Current.MaxUploadKibPerSecond * 1024, time);
+        var bootstrap = current.BtDht
+            ? await EndPointNames.ResolveSettingAsync(current.BtBootstrap, NodeSettingKeys.BtBootstrap, cancellationToken)
+            : [];
+
+        // With port 0 the TCP listener picks a free number, which the DHT then needs on UDP too: when another program
+        // holds that number on UDP, take another rather than fail the start.
+        for (var attempt = 1; ; attempt++)
+        {
+            var client = await StartClientAsync(current);
+            if (!current.BtDht)
+            {
+                _client = client;
+                break;
+            }
+
+            var dhtEndPoint = new IPEndPoint(client.LocalEndPoint.Address, client.LocalEndPoint.Port);
+            try
+            {
+                _dht = TorrentDht.Start(dhtEndPoint, bootstrap, current.AllowLan, store.DatabasePath, time, random, logger);
+                _client = client;
+                break;
+            }
+            catch (SocketException) when (current.BtPort == 0 && attempt < PortAttempts)
+            {
+                await client.DisposeAsync();
+            }
+            catch (SocketException ex)
+            {
+                await client.DisposeAsync();
+                throw new NodeStartException(
+                    $"Cannot listen on UDP {dhtEndPoint} for the Mainline DHT: {ex.Message}. Is another client running? Choose another port with --bt-port, or turn the DHT off with --no-bt-dht.", ex);
+            }
+        }
+
+        _endPoints = _dht is null
+            ? [new NetworkEndPoint("peers", "tcp", _client.LocalEndPoint)]
+            : [new NetworkEndPoint("peers", "tcp", _client.LocalEndPoint), new NetworkEndPoint("dht", "udp", _dht.LocalEndPoint)];
+        LogListening(logger, _client.LocalEndPoint);
+    }
+
+    /// <summary>Closes the listener (and any session still in the client) and the DHT, which saves its table.</summary>
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (Interlocked.Exchange(ref _stopped, 1) != 0)
+        {
+            return;
+        }
+
+        if (_client is not null)
+        {
+            await _client.DisposeAsync();
+        }
+
+        if (_dht is not null)
+        {
+            await _dht.DisposeAsync();
+        }
+
+        Http.Dispose();
+    }
+
+    public async ValueTask DisposeAsync() => await StopAsync(CancellationToken.None);
+
+    public JsonObject? Describe()
+    {
+        var client = _client;
+        return client is null
+            ? null
+            : new JsonObject
+            {
+                ["port"] = client.LocalEndPoint.Port,
+                ["peer_id"] = client.PeerId.ToString(),
+                ["encryption"] = settings.Current.BtEncryption,
+                ["dht"] = _dht?.Describe(),
+            };
+    }
+
+    /// <summary>The options a new session (or a magnet's metadata fetch) starts with: upload limit, encryption, our DHT.</summary>
+    internal TorrentSessionOptions SessionOptions() => new()
+    {
+        UploadLimiter = _uploadLimiter,
+        Connection = new PeerConnectionOptions { Encryption = _encryption },
+        DhtPort = _dht?.LocalEndPoint.Port,
+        OnDhtNode = endPoint => _dht?.AddNode(endPoint),
+    };
+
+    internal static EncryptionMode EncryptionModeOf(string setting) => setting switch
+    {
+        "require" => EncryptionMode.Require,
+        "disable" => EncryptionMode.Disable,
+        _ => EncryptionMode.Prefer,
+    };
+
+    private async Task<BitTorrentClient> StartClientAsync(NodeSettings current)
+    {
+        var client = new BitTorrentClient(
+            new BitTorrentClientOptions
+            {
+                ListenEndPoint = new IPEndPoint(IPAddress.Parse(current.BindAddress), current.BtPort),
+                SessionOptions = SessionOptions,
+                Log = message => LogEngine(logger, message),
+                Http = Http,
+            },
+            random,
+            time);
+        try
+        {
+            client.Start();
+            return client;
+        }
+        catch (SocketException ex)
+        {
+            await client.DisposeAsync();
+            throw new NodeStartException(
+                $"Cannot listen on TCP {current.BindAddress}:{current.BtPort} for BitTorrent peers: {ex.Message}. Is another client running? Choose another port with --bt-port or the 'bt_port' setting.", ex);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "BitTorrent peers on TCP {EndPoint}")]
+    private static partial void LogListening(ILogger logger, IPEndPoint endPoint);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "BitTorrent: {Message}")]
+    internal static partial void LogEngine(ILogger logger, string message);
+}

@@ -1,0 +1,173 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Logging;
+using SmartShare.Lbry;
+using SmartShare.Lbry.Dht;
+using SmartShare.Node.Downloads;
+using SmartShare.Node.Hosting;
+using SmartShare.Node.Settings;
+
+namespace SmartShare.Node.Networks;
+
+/// <summary>
+/// The LBRY network: the LBRY DHT on UDP <c>port</c>, the blob-exchange server on the same TCP port (where lbry-sdk
+/// downloaders look for it), the loop that joins the DHT (<see cref="DhtMembership"/>) and the loop that announces
+/// local streams (<see cref="Hosting.Announcer"/>). On stop it saves the DHT contacts for the next start.
+/// </summary>
+public sealed partial class LbryNetwork(
+    LbryStorage storage,
+    FileStore files,
+    NodeSettingsStore settings,
+    TimeProvider time,
+    IRandomSource random,
+    ILoggerFactory loggers) : INetworkService, IAsyncDisposable
+{
+    private const int PortAttempts = 10;
+
+    private readonly ILogger _logger = loggers.CreateLogger<LbryNetwork>();
+    private LbryDhtService? _dht;
+    private DhtMembership? _membership;
+    private Announcer? _announcer;
+    private BlobServerHost? _blobServer;
+    private IReadOnlyList<NetworkEndPoint> _endPoints = [];
+    private int _stopped;
+
+    public string Name => "lbry";
+
+    public IReadOnlyList<NetworkEndPoint> EndPoints => _endPoints;
+
+    public LbryDhtService Dht => Started(_dht);
+
+    public DhtMembership Membership => Started(_membership);
+
+    /// <summary>Announces local streams; still readable after stop.</summary>
+    public Announcer Announcer => Started(_announcer);
+
+    public BlobServerHost BlobServer => Started(_blobServer);
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        var current = settings.Current;
+        var bindAddress = IPAddress.Parse(current.BindAddress);
+        var bootstrap = await EndPointNames.ResolveSettingAsync(current.Bootstrap, NodeSettingKeys.Bootstrap, cancellationToken);
+        try
+        {
+            _dht = StartDht(bindAddress, current, bootstrap);
+        }
+        catch (SocketException ex)
+        {
+            throw new NodeStartException(
+                $"Cannot listen on UDP {bindAddress}:{current.Port} for the LBRY DHT: {ex.Message}. Is another node running? Choose another port with --port or the 'port' setting.", ex);
+        }
+
+        _membership = new DhtMembership(_dht, time, loggers.CreateLogger<DhtMembership>());
+        _announcer = new Announcer(storage, _dht, _membership, settings, files, time, loggers.CreateLogger<Announcer>());
+        _blobServer = new BlobServerHost(storage, _dht, settings, time);
+        await _blobServer.StartAsync(cancellationToken);
+        _endPoints =
+        [
+            new NetworkEndPoint("dht", "udp", _dht.LocalEndPoint),
+            new NetworkEndPoint("blob_exchange", "tcp", _blobServer.LocalEndPoint!),
+        ];
+        await _membership.StartAsync(cancellationToken);
+        await _announcer.StartAsync(cancellationToken);
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (Interlocked.Exchange(ref _stopped, 1) != 0)
+        {
+            return;
+        }
+
+        await StopLoopAsync(_announcer, cancellationToken);
+        await StopLoopAsync(_membership, cancellationToken);
+        if (_blobServer is not null)
+        {
+            await _blobServer.DisposeAsync();
+        }
+
+        if (_dht is not null)
+        {
+            _dht.SaveContacts();
+            LogStopped(_logger, _dht.Engine.RoutingTable.Count);
+            await _dht.DisposeAsync();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync(CancellationToken.None);
+        _announcer?.Dispose();
+        _membership?.Dispose();
+    }
+
+    public JsonObject? Describe()
+    {
+        var dht = _dht;
+        return dht is null
+            ? null
+            : new JsonObject
+            {
+                ["node_id"] = dht.Engine.Id.ToString(),
+                ["udp_port"] = dht.LocalEndPoint.Port,
+                ["address"] = dht.LocalEndPoint.Address.ToString(),
+                ["contacts"] = dht.Engine.RoutingTable.Count,
+                ["joined"] = _membership?.IsJoined ?? false,
+            };
+    }
+
+    // Port 0 means any free port, but the blob server then needs the same number on TCP: take a number free on
+    // both (probed on TCP first), so another program's TCP socket on the DHT's UDP port cannot stop the start.
+    private LbryDhtService StartDht(IPAddress bindAddress, NodeSettings current, IReadOnlyList<IPEndPoint> bootstrap)
+    {
+        if (current.Port != 0)
+        {
+            return LbryDhtService.Start(storage, bindAddress, current.Port, bootstrap, current.AllowLan, time, random);
+        }
+
+        for (var attempt = 1; ; attempt++)
+        {
+            int port;
+            using (var probe = new Socket(bindAddress.AddressFamily, SocketType.Stream, ProtocolType.Tcp))
+            {
+                probe.Bind(new IPEndPoint(bindAddress, 0));
+                port = ((IPEndPoint)probe.LocalEndPoint!).Port;
+            }
+
+            try
+            {
+                return LbryDhtService.Start(storage, bindAddress, port, bootstrap, current.AllowLan, time, random);
+            }
+            catch (SocketException) when (attempt < PortAttempts)
+            {
+                // That number is taken on UDP: try another.
+            }
+        }
+    }
+
+    private static async Task StopLoopAsync(Microsoft.Extensions.Hosting.BackgroundService? loop, CancellationToken cancellationToken)
+    {
+        if (loop is null)
+        {
+            return;
+        }
+
+        try
+        {
+            await loop.StopAsync(cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            // Past the host's time limit the loop is abandoned; the DHT is still saved and closed.
+        }
+    }
+
+    private static T Started<T>(T? value)
+        where T : class =>
+        value ?? throw new InvalidOperationException("The LBRY network has not been started.");
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Node stopped; {Contacts} DHT contacts saved for the next start.")]
+    private static partial void LogStopped(ILogger logger, int contacts);
+}
