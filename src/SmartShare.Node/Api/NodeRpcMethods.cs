@@ -8,7 +8,9 @@ namespace SmartShare.Node.Api;
 internal sealed class NodeRpcMethods(
     NodeRuntime runtime,
     LbryDhtService dht,
+    SmartShare.Lbry.LbryStorage storage,
     DhtMembership membership,
+    Settings.NodeSettingsStore settings,
     NodeShutdown shutdown,
     IEnumerable<IStatusContributor> contributors) : IRpcMethodProvider
 {
@@ -39,6 +41,11 @@ internal sealed class NodeRpcMethods(
     private static JsonArray List(JsonRpcMethods methods) =>
         [.. methods.All.Select(method => (JsonNode?)new JsonObject { ["name"] = method.Name, ["description"] = method.Description })];
 
+    private const int MaxListedHashes = 100;
+
+    private static JsonArray Hashes(IEnumerable<SmartShare.Lbry.Blobs.BlobHash> hashes) =>
+        [.. hashes.Take(MaxListedHashes).Select(hash => (JsonNode?)JsonValue.Create(hash.ToString()))];
+
     private JsonObject Status()
     {
         var report = runtime.StartupReport;
@@ -56,6 +63,8 @@ internal sealed class NodeRpcMethods(
                 ["address"] = dht.LocalEndPoint.Address.ToString(),
                 ["contacts"] = dht.Engine.RoutingTable.Count,
                 ["joined"] = membership.IsJoined,
+                ["bootstrap"] = settings.Current.Bootstrap.Count,
+                ["saved_contacts"] = storage.Contacts.Load().Count,
             },
             // Filled in by the blob-exchange server's IStatusContributor once it exists.
             ["blob_exchange"] = null,
@@ -69,6 +78,11 @@ internal sealed class NodeRpcMethods(
                     ["missing"] = report.Missing.Count,
                     ["corrupt"] = report.Corrupt.Count,
                     ["stale_temporary_files_removed"] = report.StaleTemporaryFilesRemoved,
+
+                    // Which ones, so a client can warn about each (the CLI does for a node it started).
+                    ["added_hashes"] = Hashes(report.Added),
+                    ["missing_hashes"] = Hashes(report.Missing),
+                    ["corrupt_hashes"] = Hashes(report.Corrupt),
                 },
             },
         };
