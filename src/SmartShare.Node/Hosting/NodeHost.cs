@@ -79,7 +79,7 @@ public sealed partial class NodeHost : IAsyncDisposable
     {
         if (settings.Port != 0)
         {
-            return LbryDhtService.Start(storage, bindAddress, settings.Port, bootstrap, settings.AllowLan, _options.Time, _options.Random);
+            return LbryDhtService.Start(storage, bindAddress, settings.Port, bootstrap, settings.AllowLan, _options.Time, _options.Random, persistent: !_options.Transient);
         }
 
         for (var attempt = 1; ; attempt++)
@@ -93,7 +93,7 @@ public sealed partial class NodeHost : IAsyncDisposable
 
             try
             {
-                return LbryDhtService.Start(storage, bindAddress, port, bootstrap, settings.AllowLan, _options.Time, _options.Random);
+                return LbryDhtService.Start(storage, bindAddress, port, bootstrap, settings.AllowLan, _options.Time, _options.Random, persistent: !_options.Transient);
             }
             catch (SocketException) when (attempt < 10)
             {
@@ -251,7 +251,11 @@ public sealed partial class NodeHost : IAsyncDisposable
 
         if (dht is not null)
         {
-            dht.SaveContacts();
+            if (!_options.Transient)
+            {
+                dht.SaveContacts();
+            }
+
             if (logger is not null)
             {
                 LogStopped(logger, dht.Engine.RoutingTable.Count);
