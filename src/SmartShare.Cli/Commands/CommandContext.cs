@@ -55,6 +55,12 @@ internal sealed class CommandContext
                 context.Output.Fail(ex.Message, "bad_input", ex);
                 return ExitCodes.BadInput;
             }
+            catch (NodeApiException ex) when (ex.Kind == "bad_input")
+            {
+                // The node found the input wrong (a .torrent that does not parse, a bad --advertise): as if we had.
+                context.Output.Fail(ex.Message, "bad_input", ex);
+                return ExitCodes.BadInput;
+            }
             catch (Exception ex) when (Kind(ex) is { } kind)
             {
                 context.Output.Fail(ex.Message, kind, ex);
@@ -71,10 +77,10 @@ internal sealed class CommandContext
         };
 
     /// <summary>A client for the node's API that --api (or the settings) names.</summary>
-    public NodeApiClient CreateApiClient()
+    public NodeApiClient CreateApiClient(TimeSpan? timeout = null)
     {
         var api = GlobalOptions.ResolveApiUri(Parse, DataDirectory);
-        return new(api, authorization: NodeApiCredentials.For(DataDirectory, api));
+        return new(api, timeout: timeout, authorization: NodeApiCredentials.For(DataDirectory, api));
     }
 
     /// <summary>Opens the local store, reporting what start-up reconciliation found.</summary>
@@ -110,7 +116,7 @@ internal sealed class CommandContext
     private static string? Kind(Exception exception) => exception switch
     {
         NodeNotRunningException => "not_running",
-        NodeApiException => "api",
+        NodeApiException api => api.Kind ?? "api",
         NodeStartException => "node_start",
         StreamSourceException => "bad_source",
         InvalidStreamDescriptorException => "invalid_descriptor",
