@@ -91,7 +91,7 @@ internal static class GetCommand
             }
 
             var flags = Flags(context.Parse, dht, directory, dht.BootstrapEndPoints(context.Parse), context.Parse.GetValue(btBootstrap) ?? []);
-            await using var node = await NodeConnection.OpenAsync(context, flags, reachPeers: true, cancellationToken);
+            await using var node = await NodeConnection.OpenAsync(context, NodeUse.Download, flags, cancellationToken);
             var watch = Stopwatch.StartNew();
             if (stream is not null && await FromStoreAsync(context, node, uri, stream, directory, fixedPeers.Count > 0, watch, cancellationToken) is { } saved)
             {

@@ -19,7 +19,7 @@ internal static class ListCommand
         var command = new Command("list", "List downloads and shared files with their status.");
         command.SetAction(CommandContext.Action(async (context, cancellationToken) =>
         {
-            await using var node = await NodeConnection.OpenAsync(context, null, reachPeers: false, cancellationToken);
+            await using var node = await NodeConnection.OpenAsync(context, NodeUse.Local, null, cancellationToken);
             var page = await node.Api.CallAsync("file_list", new JsonObject { ["page_size"] = PageSize }, cancellationToken);
             var items = page?["items"]?.AsArray().DeepClone().AsArray() ?? [];
             if (node.IsOneOff)

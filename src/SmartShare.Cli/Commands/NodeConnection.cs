@@ -35,11 +35,10 @@ internal sealed class NodeConnection : IAsyncDisposable
 
     /// <summary>
     /// The running node, or a one-off one with <paramref name="flags"/> over the data directory's settings. A one-off
-    /// node listens on free ports (API, LBRY DHT, BitTorrent). Unless it must <paramref name="reachPeers"/> (get), it
-    /// contacts no bootstrap node, runs no Mainline DHT, announces nothing and leaves the saved DHT contacts alone.
+    /// node listens on free ports (API, LBRY DHT, BitTorrent) and uses the networks only as far as <paramref name="use"/> needs.
     /// </summary>
     public static async Task<NodeConnection> OpenAsync(
-        CommandContext context, IReadOnlyDictionary<string, JsonNode?>? flags, bool reachPeers, CancellationToken cancellationToken)
+        CommandContext context, NodeUse use, IReadOnlyDictionary<string, JsonNode?>? flags, CancellationToken cancellationToken)
     {
         using (var probe = context.CreateApiClient())
         {
@@ -55,12 +54,16 @@ internal sealed class NodeConnection : IAsyncDisposable
             [NodeSettingKeys.Port] = 0,
             [NodeSettingKeys.BtPort] = 0,
         };
-        if (!reachPeers)
+        if (use != NodeUse.Download)
         {
-            settings[NodeSettingKeys.Bootstrap] = new JsonArray();
             settings[NodeSettingKeys.BtBootstrap] = new JsonArray();
             settings[NodeSettingKeys.BtDht] = false;
             settings[NodeSettingKeys.Announce] = false;
+        }
+
+        if (use == NodeUse.Local)
+        {
+            settings[NodeSettingKeys.Bootstrap] = new JsonArray();
         }
 
         foreach (var (key, value) in flags ?? new Dictionary<string, JsonNode?>())
@@ -75,7 +78,7 @@ internal sealed class NodeConnection : IAsyncDisposable
             DataDirectory = context.DataDirectory,
             Settings = NodeSettingsStore.Load(context.DataDirectory, settings),
             Verbose = context.Output.IsVerbose,
-            Transient = !reachPeers,
+            Transient = use != NodeUse.Download,
         });
         NodeApiClient? api = null;
         try
@@ -131,4 +134,17 @@ internal sealed class NodeConnection : IAsyncDisposable
 
     private static IEnumerable<string> Hashes(JsonNode? list) =>
         list is JsonArray array ? array.Select(item => item?.GetValue<string>()).OfType<string>() : [];
+}
+
+/// <summary>What a one-off node is started for, and so how much of the networks it uses.</summary>
+internal enum NodeUse
+{
+    /// <summary>The data directory only (list, share, blobs): no bootstrap contact, no Mainline DHT, no announcing.</summary>
+    Local,
+
+    /// <summary>A DHT lookup (peers): joins the LBRY DHT through saved contacts and bootstrap nodes, saves nothing.</summary>
+    Lookup,
+
+    /// <summary>A download (get): both networks as the settings and flags say, contacts saved for the next start.</summary>
+    Download,
 }

@@ -86,7 +86,7 @@ internal static class ShareCommand
                 ShareFiles.CheckOutput(torrentOptions.TorrentPath, overwrite, "pass --force");
             }
 
-            await using var node = await NodeConnection.OpenAsync(context, null, reachPeers: false, cancellationToken);
+            await using var node = await NodeConnection.OpenAsync(context, NodeUse.Local, null, cancellationToken);
             return await ShareAsync(context, node, path, sharePath, advertised, keepPrivate, torrentOptions, overwrite, cancellationToken);
         }));
         return command;
