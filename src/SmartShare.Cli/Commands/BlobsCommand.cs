@@ -20,9 +20,9 @@ internal static class BlobsCommand
             var watch = Stopwatch.StartNew();
 
             // A one-off node's start-up reconciled the store just now; what that found belongs in this report too.
-            var report = await context.Output.WithTransferAsync(
+            var report = await context.Output.WithSpinnerAsync(
                 "Verifying blobs",
-                _ => node.Api.CallAsync("blob_verify", new JsonObject { ["include_startup"] = node.IsOneOff }, cancellationToken))
+                () => node.Api.CallAsync("blob_verify", new JsonObject { ["include_startup"] = node.IsOneOff }, cancellationToken))
                 ?? throw new NodeApiException("The node answered blob_verify with nothing.");
             watch.Stop();
             var corrupt = report["corrupt"]?.AsArray() ?? [];

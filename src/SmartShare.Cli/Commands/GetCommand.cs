@@ -161,9 +161,9 @@ internal static class GetCommand
 
         try
         {
-            var saved = await context.Output.WithTransferAsync(
-                $"Rebuilding {stream.Name ?? sdHash.ToString()[..12]} from the local store",
-                _ => node.Api.CallAsync("file_save", parameters, cancellationToken));
+            var saved = await context.Output.WithSpinnerAsync(
+                $"Rebuilding {stream.Name ?? sdHash.ToString()[..12]}",
+                () => node.Api.CallAsync("file_save", parameters, cancellationToken));
             return Succeed(context, sdHash, saved as JsonObject ?? throw new NodeApiException("The node answered file_save with nothing."), watch.Elapsed);
         }
         catch (NodeApiException ex) when (ex.Kind == "missing_blob")

@@ -143,7 +143,9 @@ internal static class ShareCommand
             parameters["advertise_bt_dht"] = later.BtDht;
         }
 
-        var created = await node.Api.CallAsync("stream_create", parameters, cancellationToken)
+        var created = await context.Output.WithSpinnerAsync(
+                torrent is null ? $"Sharing {Path.GetFileName(path)}" : $"Sharing {Path.GetFileName(path)} and hashing its torrent",
+                () => node.Api.CallAsync("stream_create", parameters, cancellationToken))
             ?? throw new NodeApiException("The node answered stream_create with nothing.");
         watch.Stop();
         var serves = node.IsOneOff ? "`smartshare start` serves it" : "the node serves it";
