@@ -2,54 +2,70 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Text.Json.Nodes;
 using SmartShare.Cli.Output;
+using SmartShare.Node.Client;
 
 namespace SmartShare.Cli.Commands;
 
-/// <summary><c>smartshare blobs verify|list</c>: the local blob store.</summary>
+/// <summary><c>smartshare blobs verify|list</c>: the node's blob store (<c>blob_verify</c>, <c>blob_list</c>), the running node's or a one-off one's.</summary>
 internal static class BlobsCommand
 {
+    private const int PageSize = 1000;
+
     public static Command Create()
     {
         var verify = new Command("verify", "Re-hash every blob in the store; damaged ones are deleted and reported, missing ones forgotten.");
         verify.SetAction(CommandContext.Action(async (context, cancellationToken) =>
         {
-            var storage = context.OpenStorage(cancellationToken);
-            var total = storage.Blobs.List().Sum(blob => blob.Length);
+            await using var node = await NodeConnection.OpenAsync(context, NodeUse.Local, null, cancellationToken);
             var watch = Stopwatch.StartNew();
-            var report = await context.Output.WithProgressAsync(
-                "Verifying blobs",
-                total,
-                progress => Task.Run(() => storage.Blobs.Reconcile(rehashAll: true, progress is null ? null : new Accumulator(progress), cancellationToken), cancellationToken));
-            watch.Stop();
 
-            // Opening the store already reconciled it; what that found belongs in this report too.
-            report = report.Merge(storage.StartupReport);
-            var problems = report.Corrupt.Count + report.Missing.Count;
+            // A one-off node's start-up reconciled the store just now; what that found belongs in this report too.
+            var report = await context.Output.WithSpinnerAsync(
+                "Verifying blobs",
+                () => node.Api.CallAsync("blob_verify", new JsonObject { ["include_startup"] = node.IsOneOff }, cancellationToken))
+                ?? throw new NodeApiException("The node answered blob_verify with nothing.");
+            watch.Stop();
+            var corrupt = report["corrupt"]?.AsArray() ?? [];
+            var missing = report["missing"]?.AsArray() ?? [];
+            var checkedCount = report["checked"]?.GetValue<int>() ?? 0;
+            var problems = corrupt.Count + missing.Count;
             var summary = problems == 0
-                ? $"Verified {report.Checked} blobs ({Sizes.Format(total)}) in {Sizes.Seconds(watch.Elapsed)}: all good."
-                : $"Verified {report.Checked} blobs in {Sizes.Seconds(watch.Elapsed)}: {report.Corrupt.Count} damaged (deleted) and " +
-                  $"{report.Missing.Count} missing (forgotten). Streams that use them need those blobs again.";
+                ? $"Verified {checkedCount} blobs ({Sizes.Format(report["bytes"]?.GetValue<long>() ?? 0)}) in {Sizes.Seconds(watch.Elapsed)}: all good."
+                : $"Verified {checkedCount} blobs in {Sizes.Seconds(watch.Elapsed)}: {corrupt.Count} damaged (deleted) and " +
+                  $"{missing.Count} missing (forgotten). Streams that use them need those blobs again.";
             context.Output.Succeed(summary, new JsonObject
             {
-                ["checked"] = report.Checked,
+                ["checked"] = checkedCount,
                 ["ok"] = problems == 0,
-                ["corrupt"] = new JsonArray(report.Corrupt.Select(hash => (JsonNode)hash.ToString()).ToArray()),
-                ["missing"] = new JsonArray(report.Missing.Select(hash => (JsonNode)hash.ToString()).ToArray()),
-                ["added"] = new JsonArray(report.Added.Select(hash => (JsonNode)hash.ToString()).ToArray()),
+                ["corrupt"] = corrupt.DeepClone(),
+                ["missing"] = missing.DeepClone(),
+                ["added"] = report["added"]?.DeepClone() ?? new JsonArray(),
                 ["seconds"] = Math.Round(watch.Elapsed.TotalSeconds, 3),
             });
             return problems == 0 ? ExitCodes.Success : ExitCodes.Failure;
         }));
 
         var list = new Command("list", "List the blobs in the local store.");
-        list.SetAction(CommandContext.Action((context, cancellationToken) =>
+        list.SetAction(CommandContext.Action(async (context, cancellationToken) =>
         {
-            var blobs = context.OpenStorage(cancellationToken).Blobs.List();
+            await using var node = await NodeConnection.OpenAsync(context, NodeUse.Local, null, cancellationToken);
+            var blobs = new List<(string Hash, long Length)>();
+            for (var page = 1; ; page++)
+            {
+                var answer = await node.Api.CallAsync("blob_list", new JsonObject { ["page"] = page, ["page_size"] = PageSize }, cancellationToken);
+                var items = answer?["items"]?.AsArray() ?? [];
+                blobs.AddRange(items.OfType<JsonObject>().Select(item => (item["blob_hash"]!.GetValue<string>(), item["length"]!.GetValue<long>())));
+                if (items.Count < PageSize)
+                {
+                    break;
+                }
+            }
+
             if (!context.Output.IsJson)
             {
-                foreach (var blob in blobs)
+                foreach (var (hash, length) in blobs)
                 {
-                    Console.Out.WriteLine($"{blob.Hash}  {blob.Length,9}");
+                    Console.Out.WriteLine($"{hash}  {length,9}");
                 }
             }
 
@@ -59,21 +75,13 @@ internal static class BlobsCommand
                 {
                     ["blobs"] = new JsonArray(blobs.Select(blob => (JsonNode)new JsonObject
                     {
-                        ["blob_hash"] = blob.Hash.ToString(),
+                        ["blob_hash"] = blob.Hash,
                         ["length"] = blob.Length,
                     }).ToArray()),
                 });
-            return Task.FromResult(ExitCodes.Success);
+            return ExitCodes.Success;
         }));
 
         return new Command("blobs", "Inspect and check the local blob store.") { verify, list };
-    }
-
-    /// <summary>Reconcile reports bytes per file hashed; the progress bar wants the running total.</summary>
-    private sealed class Accumulator(IProgress<long> inner) : IProgress<long>
-    {
-        private long _total;
-
-        public void Report(long value) => inner.Report(Interlocked.Add(ref _total, value));
     }
 }

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Diagnostics;
 using SmartShare.Cli.Output;
 using SmartShare.Lbry;
 using SmartShare.Lbry.Blobs;
@@ -12,13 +11,11 @@ using SmartShare.Storage;
 namespace SmartShare.Cli.Commands;
 
 /// <summary>
-/// What every command's action gets: its output, the data directory, the local store on demand. It also
+/// What every command's action gets: its output, the data directory, a client for the node's API. It also
 /// turns the errors a user can act on into one sentence and an exit code, never a stack trace.
 /// </summary>
 internal sealed class CommandContext
 {
-    private LbryStorage? _storage;
-
     private CommandContext(ParseResult parse)
     {
         Parse = parse;
@@ -55,6 +52,12 @@ internal sealed class CommandContext
                 context.Output.Fail(ex.Message, "bad_input", ex);
                 return ExitCodes.BadInput;
             }
+            catch (NodeApiException ex) when (ex.Kind == "bad_input")
+            {
+                // The node found the input wrong (a .torrent that does not parse, a bad --advertise): as if we had.
+                context.Output.Fail(ex.Message, "bad_input", ex);
+                return ExitCodes.BadInput;
+            }
             catch (Exception ex) when (Kind(ex) is { } kind)
             {
                 context.Output.Fail(ex.Message, kind, ex);
@@ -71,46 +74,16 @@ internal sealed class CommandContext
         };
 
     /// <summary>A client for the node's API that --api (or the settings) names.</summary>
-    public NodeApiClient CreateApiClient()
+    public NodeApiClient CreateApiClient(TimeSpan? timeout = null)
     {
         var api = GlobalOptions.ResolveApiUri(Parse, DataDirectory);
-        return new(api, authorization: NodeApiCredentials.For(DataDirectory, api));
-    }
-
-    /// <summary>Opens the local store, reporting what start-up reconciliation found.</summary>
-    public LbryStorage OpenStorage(CancellationToken cancellationToken)
-    {
-        if (_storage is not null)
-        {
-            return _storage;
-        }
-
-        var watch = Stopwatch.StartNew();
-        _storage = LbryStorage.Open(DataDirectory, cancellationToken: cancellationToken);
-        var report = _storage.StartupReport;
-        Output.Detail($"Opened {DataDirectory} in {Sizes.Seconds(watch.Elapsed)}: {report.Checked} blob files, {report.Hashed} hashed.");
-        if (report.Added.Count > 0)
-        {
-            Output.Warn($"{report.Added.Count} blob file(s) found in {_storage.Blobs.Directory} were checked and added to the index.");
-        }
-
-        foreach (var hash in report.Missing)
-        {
-            Output.Warn($"Blob {hash} is missing from {_storage.Blobs.Directory}; it was removed from the index.");
-        }
-
-        foreach (var hash in report.Corrupt)
-        {
-            Output.Warn($"Blob {hash} was damaged (its content no longer matches its hash); it was deleted.");
-        }
-
-        return _storage;
+        return new(api, timeout: timeout, authorization: NodeApiCredentials.For(DataDirectory, api));
     }
 
     private static string? Kind(Exception exception) => exception switch
     {
         NodeNotRunningException => "not_running",
-        NodeApiException => "api",
+        NodeApiException api => api.Kind ?? "api",
         NodeStartException => "node_start",
         StreamSourceException => "bad_source",
         InvalidStreamDescriptorException => "invalid_descriptor",

@@ -3,25 +3,21 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Text.Json.Nodes;
-using Microsoft.Extensions.DependencyInjection;
 using SmartShare.Cli.Output;
-using SmartShare.Lbry;
 using SmartShare.Lbry.Blobs;
 using SmartShare.Lbry.Downloads;
-using SmartShare.Lbry.Streams;
 using SmartShare.Node.Client;
 using SmartShare.Node.Downloads;
-using SmartShare.Node.Hosting;
 using SmartShare.Node.Settings;
 using SmartShare.Node.Torrents;
 
 namespace SmartShare.Cli.Commands;
 
 /// <summary>
-/// <c>smartshare get SD_HASH</c>: downloads a stream and saves its file. With a node running, the node downloads
-/// it and this command follows the progress; with none, a node runs in this process until the file is complete.
-/// With no way to reach peers at all (no node, no --peer, no bootstrap, no saved contacts) the file is rebuilt
-/// from the local store alone.
+/// <c>smartshare get TARGET</c>: downloads a stream or torrent and saves its file, through a node's API: the running
+/// node, or a one-off node in this process until the file is complete. A stream whose blobs the node holds is written
+/// from its store (<c>file_save</c>), as is any stream when no peer can be reached; otherwise the node downloads it
+/// (<c>get</c>) and this command follows its progress (<c>file_list</c>).
 /// </summary>
 internal static class GetCommand
 {
@@ -62,65 +58,67 @@ internal static class GetCommand
         command.SetAction(CommandContext.Action(async (context, cancellationToken) =>
         {
             var text = context.Parse.GetValue(target)!;
-            var btNodes = context.Parse.GetValue(btBootstrap) ?? [];
+            var directory = context.Parse.GetValue(downloadDir) is { } chosen ? Path.GetFullPath(chosen) : null;
+            var fixedPeers = (context.Parse.GetValue(peers) ?? []).Select(peer => HostPort.Parse(peer, "--peer")).ToList();
+
+            // Read here, before any node is involved, so a bad target is bad input. The node reads files itself, so it
+            // gets their paths as seen from here.
+            string uri;
+            DownloadTarget? stream = null;
             if (TorrentSource.IsTorrent(text))
             {
-                return await TorrentAsync(context, dht, text, context.Parse.GetValue(downloadDir), context.Parse.GetValue(peers) ?? [], btNodes, cancellationToken);
-            }
+                var isMagnet = TorrentSource.IsMagnet(text);
+                if (isMagnet)
+                {
+                    SmartShare.BitTorrent.MagnetLink.Parse(text.Trim());
+                }
 
-            var resolved = await DownloadTarget.ResolveAsync(text, TimeProvider.System, cancellationToken);
-            if (context.Parse.GetValue(bittorrent))
+                uri = !isMagnet && File.Exists(text) ? Path.GetFullPath(text) : text.Trim();
+            }
+            else
             {
-                var magnet = await resolved.MagnetAsync(TimeProvider.System, cancellationToken)
-                    ?? throw new FormatException($"The share '{resolved.Name}' has no torrent form (it was not shared with --torrent); get it without --bittorrent to use LBRY.");
-                return await TorrentAsync(context, dht, magnet, context.Parse.GetValue(downloadDir), context.Parse.GetValue(peers) ?? [], btNodes, cancellationToken);
+                var resolved = await DownloadTarget.ResolveAsync(text, TimeProvider.System, cancellationToken);
+                if (context.Parse.GetValue(bittorrent))
+                {
+                    uri = await resolved.MagnetAsync(TimeProvider.System, cancellationToken)
+                        ?? throw new FormatException($"The share '{resolved.Name}' has no torrent form (it was not shared with --torrent); get it without --bittorrent to use LBRY.");
+                }
+                else
+                {
+                    uri = File.Exists(text) ? Path.GetFullPath(text) : text.Trim();
+                    stream = resolved;
+                }
             }
 
-            var sdHash = resolved.SdHash;
-            var directory = context.Parse.GetValue(downloadDir) is { } chosen ? Path.GetFullPath(chosen) : null;
-            var fixedPeers = (context.Parse.GetValue(peers) ?? []).Select(text => HostPort.Parse(text, "--peer")).ToList();
-            var bootstrap = dht.BootstrapEndPoints(context.Parse);
-
-            using var api = context.CreateApiClient();
-            if (await api.IsRunningAsync(cancellationToken))
+            var flags = Flags(context.Parse, dht, directory, dht.BootstrapEndPoints(context.Parse), context.Parse.GetValue(btBootstrap) ?? []);
+            await using var node = await NodeConnection.OpenAsync(context, NodeUse.Download, flags, cancellationToken);
+            var watch = Stopwatch.StartNew();
+            if (stream is not null && await FromStoreAsync(context, node, uri, stream, directory, fixedPeers.Count > 0, watch, cancellationToken) is { } saved)
             {
-                // The node reads the file itself, so it gets the path as seen from here.
-                var uri = File.Exists(text) ? Path.GetFullPath(text) : text.Trim();
-                return await ThroughNodeAsync(context, api, uri, sdHash, directory, fixedPeers, cancellationToken);
+                return saved;
             }
 
-            var settings = NodeSettingsStore.Load(context.DataDirectory, Flags(context.Parse, dht, directory, bootstrap));
-            var storage = context.OpenStorage(cancellationToken);
-            if (resolved.SdBlob is { } sdBlob && storage.Blobs.TryGetLength(sdHash) is null)
-            {
-                storage.Blobs.AddVerified(sdHash, sdBlob);
-            }
-
-            var reachable = fixedPeers.Count > 0 || resolved.Peers.Count > 0 || resolved.DhtContacts.Count > 0 ||
-                            settings.Current.Bootstrap.Count > 0 || storage.Contacts.Load().Count > 0;
-            if (!reachable || HoldsWholeStream(storage, sdHash))
-            {
-                return await FromLocalStoreAsync(context, storage, sdHash, directory ?? settings.Current.DownloadDirectory, reachable, cancellationToken);
-            }
-
-            return await InProcessAsync(context, settings, storage, resolved, directory, [.. fixedPeers, .. resolved.Peers], cancellationToken);
+            return await DownloadAsync(context, node, uri, directory, fixedPeers, watch, cancellationToken);
         }));
         return command;
     }
 
-    private static Dictionary<string, JsonNode?> Flags(ParseResult parse, DhtOptions dht, string? directory, IReadOnlyList<IPEndPoint> bootstrap)
+    private static Dictionary<string, JsonNode?> Flags(ParseResult parse, DhtOptions dht, string? directory, IReadOnlyList<IPEndPoint> bootstrap, string[] btBootstrap)
     {
-        // A node run for one download takes a free port unless told otherwise, so it never collides with a node
-        // started later; its API stays on a free loopback port too, since nothing calls it.
+        // A node run for one download takes free ports unless told otherwise, so it never collides with a node
+        // started later; its API stays on a free loopback port too, since only this command calls it.
         var flags = new Dictionary<string, JsonNode?>
         {
             [NodeSettingKeys.Port] = dht.PortValue(parse),
-            [NodeSettingKeys.BtPort] = 0,
-            [NodeSettingKeys.Api] = "http://127.0.0.1:0",
         };
         if (bootstrap.Count > 0)
         {
             flags[NodeSettingKeys.Bootstrap] = new JsonArray([.. bootstrap.Select(endPoint => (JsonNode?)JsonValue.Create(endPoint.ToString()))]);
+        }
+
+        if (btBootstrap.Length > 0)
+        {
+            flags[NodeSettingKeys.BtBootstrap] = new JsonArray([.. btBootstrap.Select(item => (JsonNode?)JsonValue.Create(item))]);
         }
 
         if (parse.GetValue(dht.AllowLan))
@@ -136,27 +134,64 @@ internal static class GetCommand
         return flags;
     }
 
-    private static bool HoldsWholeStream(LbryStorage storage, BlobHash sdHash)
+    /// <summary>
+    /// A stream the node can give without the network: one it downloaded before (its file), or one whose blobs are all
+    /// in its store (a fresh copy, <c>file_save</c>). Null when blobs are missing and some peer may have them; a missing
+    /// blob with no peer to ask fails here.
+    /// </summary>
+    private static async Task<int?> FromStoreAsync(
+        CommandContext context, NodeConnection node, string uri, DownloadTarget stream, string? directory, bool peersGiven, Stopwatch watch, CancellationToken cancellationToken)
     {
-        if (storage.Blobs.TryGetLength(sdHash) is null)
+        var sdHash = stream.SdHash;
+        var listed = await node.Api.CallAsync("file_list", new JsonObject { ["sd_hash"] = sdHash.ToString() }, cancellationToken);
+        if (listed?["items"]?.AsArray().FirstOrDefault() is JsonObject known
+            && known["kind"]?.GetValue<string>() == "download"
+            && known["status"]?.GetValue<string>() == "completed"
+            && known["download_path"]?.GetValue<string>() is { } existing
+            && File.Exists(existing))
         {
-            return false;
+            return Succeed(context, sdHash, known, watch.Elapsed);
+        }
+
+        var parameters = new JsonObject { ["uri"] = uri };
+        if (directory is not null)
+        {
+            parameters["download_directory"] = directory;
         }
 
         try
         {
-            var descriptor = new StreamDecryptor(storage).ReadDescriptor(sdHash);
-            return descriptor.DataBlobs.All(blob => storage.Blobs.TryGetLength(blob.BlobHash!.Value) == blob.Length);
+            var saved = await context.Output.WithSpinnerAsync(
+                $"Rebuilding {stream.Name ?? sdHash.ToString()[..12]}",
+                () => node.Api.CallAsync("file_save", parameters, cancellationToken));
+            return Succeed(context, sdHash, saved as JsonObject ?? throw new NodeApiException("The node answered file_save with nothing."), watch.Elapsed);
         }
-        catch (LbryDataException)
+        catch (NodeApiException ex) when (ex.Kind == "missing_blob")
         {
-            // Let the rebuild report what is wrong with it.
-            return true;
+            if (peersGiven || stream.Peers.Count > 0 || stream.DhtContacts.Count > 0 || await ReachesDhtAsync(node, cancellationToken))
+            {
+                return null;
+            }
+
+            var hint = node.IsOneOff
+                ? " No node is running and no peer can be reached: start one with `smartshare start`, or give --peer or --bootstrap."
+                : " The node knows no DHT contact and no peer was given: give --peer, or a bootstrap node to the node.";
+            throw new NodeApiException(ex.Code, ex.Message + hint) { Kind = ex.Kind };
         }
     }
 
-    private static async Task<int> ThroughNodeAsync(
-        CommandContext context, NodeApiClient api, string uri, BlobHash sdHash, string? directory, List<IPEndPoint> peers, CancellationToken cancellationToken)
+    // Whether the node can look the stream up at all: DHT contacts now, saved ones, or a bootstrap node.
+    private static async Task<bool> ReachesDhtAsync(NodeConnection node, CancellationToken cancellationToken)
+    {
+        var dht = (await node.Api.CallAsync("status", cancellationToken: cancellationToken))?["dht"];
+        return (dht?["contacts"]?.GetValue<int>() ?? 0) > 0
+            || (dht?["saved_contacts"]?.GetValue<int>() ?? 0) > 0
+            || (dht?["bootstrap"]?.GetValue<int>() ?? 0) > 0;
+    }
+
+    /// <summary>The node downloads the target (<c>get</c>); this follows it in <c>file_list</c> until it is complete.</summary>
+    private static async Task<int> DownloadAsync(
+        CommandContext context, NodeConnection node, string uri, string? directory, List<IPEndPoint> peers, Stopwatch watch, CancellationToken cancellationToken)
     {
         var parameters = new JsonObject
         {
@@ -168,63 +203,32 @@ internal static class GetCommand
             parameters["download_directory"] = directory;
         }
 
-        var watch = Stopwatch.StartNew();
-        await api.CallAsync("get", parameters, cancellationToken);
+        var added = await node.Api.CallAsync("get", parameters, cancellationToken);
+        var key = added?["key"]?.GetValue<string>() ?? added?["sd_hash"]?.GetValue<string>() ?? added?["info_hash"]?.GetValue<string>()
+            ?? throw new StreamDownloadException("The node did not say which transfer it added.");
+        var isTorrent = added?["type"]?.GetValue<string>() == "torrent";
         try
         {
-            var file = await FollowAsync(context, sdHash, async token =>
+            var file = await FollowAsync(context, key, async token =>
             {
-                var list = await api.CallAsync("file_list", new JsonObject { ["sd_hash"] = sdHash.ToString() }, token);
+                var list = await node.Api.CallAsync("file_list", new JsonObject { ["key"] = key }, token);
                 return list?["items"]?.AsArray().FirstOrDefault() as JsonObject
-                    ?? throw new StreamDownloadException($"The node no longer lists {sdHash}; was it deleted?");
+                    ?? throw new StreamDownloadException($"The node no longer lists {(isTorrent ? "torrent " : string.Empty)}{key}; was it deleted?");
             }, cancellationToken);
-            return Succeed(context, sdHash, file, watch.Elapsed);
+            return isTorrent ? SucceedTorrent(context, file, watch.Elapsed) : Succeed(context, BlobHash.Parse(key), file, watch.Elapsed);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            context.Output.Fail($"Stopped following; the node goes on downloading {sdHash} (`smartshare list` shows it).", "cancelled");
-            return ExitCodes.Cancelled;
-        }
-    }
-
-    private static async Task<int> InProcessAsync(
-        CommandContext context, NodeSettingsStore settings, LbryStorage storage, DownloadTarget target, string? directory, List<IPEndPoint> peers, CancellationToken cancellationToken)
-    {
-        var sdHash = target.SdHash;
-        await using var host = new NodeHost(new NodeHostOptions
-        {
-            DataDirectory = context.DataDirectory,
-            Settings = settings,
-            Storage = storage,
-            Verbose = context.Output.IsVerbose,
-        });
-        await host.StartAsync(cancellationToken);
-        context.Output.Detail($"Running a node for this download: LBRY DHT and blob exchange on port {host.DhtEndPoint.Port}.");
-        var downloads = host.Services.GetRequiredService<DownloadManager>();
-        var watch = Stopwatch.StartNew();
-        downloads.AddDhtContacts(target.DhtContacts);
-        downloads.Start(sdHash, directory, peers, target.Private);
-        try
-        {
-            var file = await FollowAsync(context, sdHash, _ =>
-            {
-                var record = downloads.Find(sdHash) ?? throw new StreamDownloadException($"The download of {sdHash} is no longer listed.");
-                return Task.FromResult(FileView.ToJson(record, downloads.Active(sdHash), null));
-            }, cancellationToken);
-            return Succeed(context, sdHash, file, watch.Elapsed);
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            context.Output.Fail("Stopped; the blobs fetched so far are kept, and `get` again (or `smartshare start`) resumes the download.", "cancelled");
+            context.Output.Fail(
+                node.IsOneOff
+                    ? $"Stopped; the {(isTorrent ? "pieces verified" : "blobs fetched")} so far are kept, and `get` again (or `smartshare start`) resumes the download."
+                    : $"Stopped following; the node goes on downloading {(isTorrent ? "torrent " : string.Empty)}{key} (`smartshare list` shows it).",
+                "cancelled");
             return ExitCodes.Cancelled;
         }
     }
 
     /// <summary>Shows the file's progress until it is complete; a failed or stopped download throws its reason.</summary>
-    private static Task<JsonObject> FollowAsync(
-        CommandContext context, BlobHash sdHash, Func<CancellationToken, Task<JsonObject>> poll, CancellationToken cancellationToken) =>
-        FollowAsync(context, sdHash.ToString(), poll, cancellationToken);
-
     private static Task<JsonObject> FollowAsync(
         CommandContext context, string hash, Func<CancellationToken, Task<JsonObject>> poll, CancellationToken cancellationToken) =>
         context.Output.WithTransferAsync($"Looking for {hash[..12]}…", async display =>
@@ -252,96 +256,6 @@ internal static class GetCommand
                 await Task.Delay(PollInterval, cancellationToken);
             }
         });
-
-    /// <summary><c>get</c> of a magnet link or a .torrent file or URL: through the running node, or a node in this process.</summary>
-    private static async Task<int> TorrentAsync(
-        CommandContext context, DhtOptions dht, string text, string? chosenDirectory, string[] peerTexts, string[] btBootstrap, CancellationToken cancellationToken)
-    {
-        var directory = chosenDirectory is { } chosen ? Path.GetFullPath(chosen) : null;
-        var fixedPeers = peerTexts.Select(peer => HostPort.Parse(peer, "--peer")).ToList();
-        var isMagnet = TorrentSource.IsMagnet(text);
-        if (isMagnet)
-        {
-            // Checked here so a bad link is bad input before any node is involved.
-            SmartShare.BitTorrent.MagnetLink.Parse(text.Trim());
-        }
-
-        var uri = !isMagnet && File.Exists(text) ? Path.GetFullPath(text) : text.Trim();
-        var watch = Stopwatch.StartNew();
-        using var api = context.CreateApiClient();
-        if (await api.IsRunningAsync(cancellationToken))
-        {
-            var parameters = new JsonObject
-            {
-                ["uri"] = uri,
-                ["peers"] = new JsonArray([.. fixedPeers.Select(peer => (JsonNode?)JsonValue.Create(peer.ToString()))]),
-            };
-            if (directory is not null)
-            {
-                parameters["download_directory"] = directory;
-            }
-
-            var added = await api.CallAsync("get", parameters, cancellationToken);
-            var hash = added?["info_hash"]?.GetValue<string>() ?? throw new StreamDownloadException("The node did not say which torrent it added.");
-            try
-            {
-                var file = await FollowAsync(context, hash, async token =>
-                {
-                    var list = await api.CallAsync("file_list", new JsonObject { ["info_hash"] = hash }, token);
-                    return list?["items"]?.AsArray().FirstOrDefault() as JsonObject
-                        ?? throw new StreamDownloadException($"The node no longer lists torrent {hash}; was it deleted?");
-                }, cancellationToken);
-                return SucceedTorrent(context, file, watch.Elapsed);
-            }
-            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-            {
-                context.Output.Fail($"Stopped following; the node goes on downloading torrent {hash} (`smartshare list` shows it).", "cancelled");
-                return ExitCodes.Cancelled;
-            }
-        }
-
-        var flags = Flags(context.Parse, dht, directory, dht.BootstrapEndPoints(context.Parse));
-        if (btBootstrap.Length > 0)
-        {
-            flags[NodeSettingKeys.BtBootstrap] = new JsonArray([.. btBootstrap.Select(item => (JsonNode?)JsonValue.Create(item))]);
-        }
-
-        var settings = NodeSettingsStore.Load(context.DataDirectory, flags);
-        await using var host = new NodeHost(new NodeHostOptions
-        {
-            DataDirectory = context.DataDirectory,
-            Settings = settings,
-            Verbose = context.Output.IsVerbose,
-        });
-        await host.StartAsync(cancellationToken);
-        var torrents = host.Services.GetRequiredService<TorrentManager>();
-        context.Output.Detail($"Running a node for this download: BitTorrent peers on TCP port {torrents.ListenEndPoint.Port}.");
-        SmartShare.BitTorrent.InfoHash infoHash;
-        if (isMagnet)
-        {
-            infoHash = torrents.AddMagnet(uri, directory, fixedPeers).InfoHash;
-        }
-        else
-        {
-            var metainfo = await TorrentSource.ReadAsync(uri, torrents.Http, host.Services.GetRequiredService<TimeProvider>(), cancellationToken);
-            infoHash = torrents.Add(metainfo, directory, fixedPeers).InfoHash;
-        }
-
-        try
-        {
-            var file = await FollowAsync(context, infoHash.ToString(), _ =>
-            {
-                var record = torrents.Find(infoHash) ?? throw new StreamDownloadException($"The torrent {infoHash} is no longer listed.");
-                return Task.FromResult(TorrentView.ToJson(record, torrents.Session(infoHash), null));
-            }, cancellationToken);
-            return SucceedTorrent(context, file, watch.Elapsed);
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            context.Output.Fail("Stopped; the pieces verified so far are kept, and `get` again (or `smartshare start`) resumes the download.", "cancelled");
-            return ExitCodes.Cancelled;
-        }
-    }
 
     private static int SucceedTorrent(CommandContext context, JsonObject file, TimeSpan elapsed)
     {
@@ -378,42 +292,6 @@ internal static class GetCommand
         }
 
         context.Output.Succeed($"Saved {Path.GetFileName(path)} ({Sizes.Format(size)}) to {path} in {Sizes.Seconds(elapsed)}, verified.", result);
-        return ExitCodes.Success;
-    }
-
-    private static async Task<int> FromLocalStoreAsync(
-        CommandContext context, LbryStorage storage, BlobHash sdHash, string directory, bool reachable, CancellationToken cancellationToken)
-    {
-        var decryptor = new StreamDecryptor(storage);
-        StreamDescriptor descriptor;
-        try
-        {
-            descriptor = decryptor.ReadDescriptor(sdHash);
-        }
-        catch (BlobNotFoundException ex) when (!reachable)
-        {
-            throw new BlobNotFoundException(ex.Hash, $"{ex.Message} No node is running and no peer can be reached: start one with `smartshare start`, or give --peer or --bootstrap.");
-        }
-
-        var watch = Stopwatch.StartNew();
-        var path = await context.Output.WithProgressAsync(
-            $"Rebuilding {descriptor.SuggestedFileName}",
-            descriptor.PlaintextUpperBound,
-            progress => decryptor.SaveAsync(descriptor, directory, progress, cancellationToken));
-        watch.Stop();
-
-        var size = new FileInfo(path).Length;
-        context.Output.Succeed(
-            $"Saved {Path.GetFileName(path)} ({Sizes.Format(size)}) to {path} in {Sizes.Seconds(watch.Elapsed)}, verified.",
-            new JsonObject
-            {
-                ["path"] = path,
-                ["sd_hash"] = sdHash.ToString(),
-                ["name"] = Path.GetFileName(path),
-                ["size"] = size,
-                ["blobs"] = descriptor.DataBlobCount,
-                ["seconds"] = Math.Round(watch.Elapsed.TotalSeconds, 3),
-            });
         return ExitCodes.Success;
     }
 }

@@ -3,14 +3,12 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
 using SmartShare.Cli.Output;
-using SmartShare.Node.Downloads;
-using SmartShare.Node.Torrents;
 
 namespace SmartShare.Cli.Commands;
 
 /// <summary>
-/// <c>smartshare list</c>: the node's files (downloads and shares) with their progress. With no node running it
-/// reads the data directory's file list, so it still shows what was downloaded and what will resume.
+/// <c>smartshare list</c>: the node's files (downloads and shares) with their progress, from the running node's
+/// <c>file_list</c>, or with none running from a one-off node on the data directory (what was downloaded, what will resume).
 /// </summary>
 internal static class ListCommand
 {
@@ -21,22 +19,16 @@ internal static class ListCommand
         var command = new Command("list", "List downloads and shared files with their status.");
         command.SetAction(CommandContext.Action(async (context, cancellationToken) =>
         {
-            using var api = context.CreateApiClient();
-            JsonArray items;
-            if (await api.IsRunningAsync(cancellationToken))
+            await using var node = await NodeConnection.OpenAsync(context, NodeUse.Local, null, cancellationToken);
+            var page = await node.Api.CallAsync("file_list", new JsonObject { ["page_size"] = PageSize }, cancellationToken);
+            var items = page?["items"]?.AsArray().DeepClone().AsArray() ?? [];
+            if (node.IsOneOff)
             {
-                var page = await api.CallAsync("file_list", new JsonObject { ["page_size"] = PageSize }, cancellationToken);
-                items = page?["items"]?.AsArray().DeepClone().AsArray() ?? [];
-            }
-            else
-            {
-                var files = FileStore.Open(context.DataDirectory);
-                var torrents = TorrentStore.Open(context.DataDirectory);
-                items =
-                [
-                    .. files.List().Select(record => (JsonNode?)FileView.ToJson(record, null, null)),
-                    .. torrents.List().Select(record => (JsonNode?)TorrentView.ToJson(record, null, null)),
-                ];
+                // The node that answered is gone when this command ends: its /stream URLs would lead nowhere.
+                foreach (var item in items.OfType<JsonObject>())
+                {
+                    item.Remove("streaming_url");
+                }
             }
 
             var text = new StringBuilder();

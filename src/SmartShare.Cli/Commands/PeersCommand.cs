@@ -2,14 +2,14 @@ using System.CommandLine;
 using System.Net;
 using System.Text.Json.Nodes;
 using SmartShare.Lbry.Blobs;
-using SmartShare.Lbry.Dht;
 using SmartShare.Node.Client;
+using SmartShare.Node.Settings;
 
 namespace SmartShare.Cli.Commands;
 
 /// <summary>
 /// <c>smartshare peers HASH</c>: the peers the LBRY DHT knows for a hash, like lbrynet's peer_list: from the
-/// running node when there is one, else from a short-lived DHT node of this command's own.
+/// running node when there is one, else from a one-off node of this command's own that joins the DHT for the lookup.
 /// </summary>
 internal static class PeersCommand
 {
@@ -22,10 +22,19 @@ internal static class PeersCommand
         command.SetAction(CommandContext.Action(async (context, cancellationToken) =>
         {
             var key = BlobHash.Parse(context.Parse.GetValue(hash)!, "hash");
-            using var api = context.CreateApiClient();
-            var peers = await api.IsRunningAsync(cancellationToken)
-                ? await FromNodeAsync(api, key, cancellationToken)
-                : await FromTemporaryNodeAsync(context, dht, key, cancellationToken);
+            var flags = new Dictionary<string, JsonNode?> { [NodeSettingKeys.Port] = dht.PortValue(context.Parse) };
+            if (dht.BootstrapEndPoints(context.Parse) is { Count: > 0 } bootstrap)
+            {
+                flags[NodeSettingKeys.Bootstrap] = new JsonArray([.. bootstrap.Select(endPoint => (JsonNode?)JsonValue.Create(endPoint.ToString()))]);
+            }
+
+            if (context.Parse.GetValue(dht.AllowLan))
+            {
+                flags[NodeSettingKeys.AllowLan] = true;
+            }
+
+            await using var node = await NodeConnection.OpenAsync(context, NodeUse.Lookup, flags, cancellationToken);
+            var peers = await FindAsync(node, key, cancellationToken);
             if (!context.Output.IsJson)
             {
                 foreach (var peer in peers)
@@ -51,32 +60,28 @@ internal static class PeersCommand
         return command;
     }
 
-    /// <summary>Asks the running node (its <c>peer_list</c>), which is already in the DHT.</summary>
-    private static async Task<List<Peer>> FromNodeAsync(NodeApiClient api, BlobHash key, CancellationToken cancellationToken)
+    /// <summary>
+    /// The node's <c>peer_list</c>. A running node is in the DHT already; a one-off one joins first, through saved
+    /// contacts and --bootstrap, and fails with a sentence when nobody answers.
+    /// </summary>
+    private static async Task<List<Peer>> FindAsync(NodeConnection node, BlobHash key, CancellationToken cancellationToken)
     {
-        var answer = await api.CallAsync("peer_list", new JsonObject { ["blob_hash"] = key.ToString() }, cancellationToken);
+        JsonNode? answer;
+        try
+        {
+            answer = await node.Api.CallAsync("peer_list", new JsonObject { ["blob_hash"] = key.ToString(), ["join"] = node.IsOneOff }, cancellationToken);
+        }
+        catch (NodeApiException ex) when (node.IsOneOff && ex.Kind == "io")
+        {
+            throw new IOException(
+                "Cannot reach the DHT: no node is running, and no saved contact and no --bootstrap node answered. Start a node, or give a reachable node with --bootstrap HOST:PORT.",
+                ex);
+        }
+
         return [.. (answer as JsonArray ?? []).OfType<JsonObject>().Select(peer => new Peer(
             peer["address"]?.GetValue<string>() ?? "?",
             peer["port"]?.GetValue<int>() ?? 0,
             peer["node_id"]?.GetValue<string>() ?? string.Empty))];
-    }
-
-    /// <summary>With no node running: a short-lived DHT node of its own, joined through saved contacts and --bootstrap.</summary>
-    private static async Task<List<Peer>> FromTemporaryNodeAsync(CommandContext context, DhtOptions dht, BlobHash key, CancellationToken cancellationToken)
-    {
-        var bootstrap = dht.BootstrapEndPoints(context.Parse);
-        var storage = context.OpenStorage(cancellationToken);
-        await using var service = LbryDhtService.Start(
-            storage, IPAddress.Any, dht.PortValue(context.Parse), bootstrap, context.Parse.GetValue(dht.AllowLan),
-            TimeProvider.System, SecureRandomSource.Instance, persistent: false);
-        if (!await service.JoinAsync(cancellationToken))
-        {
-            throw new IOException(
-                "Cannot reach the DHT: no node is running, and no saved contact and no --bootstrap node answered. Start a node, or give a reachable node with --bootstrap HOST:PORT.");
-        }
-
-        var found = await service.FindPeersAsync(key, cancellationToken);
-        return [.. found.Select(peer => new Peer(peer.Address.ToString(), peer.TcpPort, Convert.ToHexStringLower(peer.NodeId.Span)))];
     }
 
     private sealed record Peer(string Host, int Port, string NodeId);

@@ -126,6 +126,30 @@ internal sealed class CommandOutput
     }
 
     /// <summary>
+    /// Runs work whose progress the node does not report (a share, a rebuild, a verify done by the node) under a
+    /// spinner with the elapsed time when a person is watching, and plainly otherwise.
+    /// </summary>
+    public async Task<T> WithSpinnerAsync<T>(string description, Func<Task<T>> work)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        if (!ShowsProgress)
+        {
+            return await work();
+        }
+
+        return await _errorConsole.Progress()
+            .AutoClear(true)
+            .HideCompleted(true)
+            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new SpinnerColumn(), new ElapsedTimeColumn())
+            .StartAsync(async context =>
+            {
+                var task = context.AddTask(Markup.Escape(description), maxValue: 1);
+                task.IsIndeterminate = true;
+                return await work();
+            });
+    }
+
+    /// <summary>
     /// Runs a transfer with a live bar (name, bytes, rate, ETA) when a person is watching; the work reports
     /// through <see cref="TransferDisplay"/>, which does nothing otherwise.
     /// </summary>

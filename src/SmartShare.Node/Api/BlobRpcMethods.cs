@@ -1,11 +1,16 @@
 using System.Text.Json.Nodes;
 using SmartShare.Lbry;
+using SmartShare.Lbry.Blobs;
 using SmartShare.Lbry.Dht;
+using SmartShare.Node.Hosting;
 
 namespace SmartShare.Node.Api;
 
-/// <summary><c>blob_list</c> (the local store, paged) and <c>peer_list</c> (who the DHT says has a blob).</summary>
-internal sealed class BlobRpcMethods(LbryStorage storage, LbryDhtService dht) : IRpcMethodProvider
+/// <summary>
+/// <c>blob_list</c> (the local store, paged), <c>blob_verify</c> (re-hash every blob) and <c>peer_list</c> (who the DHT
+/// says has a blob).
+/// </summary>
+internal sealed class BlobRpcMethods(LbryStorage storage, LbryDhtService dht, NodeRuntime runtime) : IRpcMethodProvider
 {
     public void Register(JsonRpcMethods methods)
     {
@@ -16,16 +21,53 @@ internal sealed class BlobRpcMethods(LbryStorage storage, LbryDhtService dht) : 
             return Task.FromResult<JsonNode?>(RpcPage.Of(
                 parameters, blobs, blob => new JsonObject { ["blob_hash"] = blob.Hash.ToString(), ["length"] = blob.Length }));
         });
-        methods.Add("peer_list", "Peers the DHT knows for a blob or sd hash ({\"blob_hash\"}).", async (RpcParams parameters, CancellationToken cancellationToken) =>
-        {
-            var hash = parameters.GetBlobHash("blob_hash");
-            var peers = await dht.FindPeersAsync(hash, cancellationToken);
-            return new JsonArray([.. peers.Select(peer => (JsonNode?)new JsonObject
+        methods.Add(
+            "blob_verify",
+            "Re-hashes every blob in the store ({\"include_startup\"?: false: also report what start-up found}); damaged ones are deleted, missing ones forgotten. Answers {checked, bytes, corrupt, missing, added}.",
+            async (RpcParams parameters, CancellationToken cancellationToken) =>
             {
-                ["address"] = peer.Address.ToString(),
-                ["port"] = peer.TcpPort,
-                ["node_id"] = Convert.ToHexStringLower(peer.NodeId.Span),
-            })]);
-        });
+                var includeStartup = parameters.GetBoolean("include_startup", false);
+                var bytes = storage.Blobs.List().Sum(blob => blob.Length);
+                var report = await Task.Run(() => storage.Blobs.Reconcile(rehashAll: true, null, cancellationToken), cancellationToken);
+                if (includeStartup)
+                {
+                    report = report.Merge(runtime.StartupReport);
+                }
+
+                return new JsonObject
+                {
+                    ["checked"] = report.Checked,
+                    ["bytes"] = bytes,
+                    ["corrupt"] = Hashes(report.Corrupt),
+                    ["missing"] = Hashes(report.Missing),
+                    ["added"] = Hashes(report.Added),
+                };
+            });
+        methods.Add(
+            "peer_list",
+            "Peers the DHT knows for a blob or sd hash ({\"blob_hash\", \"join\"?: false: first join the DHT when the node knows no contact yet}).",
+            async (RpcParams parameters, CancellationToken cancellationToken) =>
+            {
+                var hash = parameters.GetBlobHash("blob_hash");
+                if (parameters.GetBoolean("join", false) && dht.Engine.RoutingTable.Count == 0 && !await dht.JoinAsync(cancellationToken))
+                {
+                    throw new JsonRpcException(
+                        JsonRpcErrorCodes.ServerError,
+                        "Cannot reach the DHT: no saved contact and no bootstrap node answered. Give the node a reachable bootstrap node.")
+                    {
+                        Kind = "io",
+                    };
+                }
+
+                var peers = await dht.FindPeersAsync(hash, cancellationToken);
+                return new JsonArray([.. peers.Select(peer => (JsonNode?)new JsonObject
+                {
+                    ["address"] = peer.Address.ToString(),
+                    ["port"] = peer.TcpPort,
+                    ["node_id"] = Convert.ToHexStringLower(peer.NodeId.Span),
+                })]);
+            });
     }
+
+    private static JsonArray Hashes(IEnumerable<BlobHash> hashes) => [.. hashes.Select(hash => (JsonNode?)JsonValue.Create(hash.ToString()))];
 }

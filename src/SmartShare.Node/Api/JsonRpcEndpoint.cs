@@ -83,7 +83,7 @@ internal sealed partial class JsonRpcEndpoint(JsonRpcMethods methods, ILogger<Js
         }
         catch (JsonRpcException ex)
         {
-            await WriteErrorAsync(context, StatusCodes.Status200OK, call, ex.Code, ex.Message);
+            await WriteErrorAsync(context, StatusCodes.Status200OK, call, ex.Code, ex.Message, ex.Kind);
             return;
         }
         catch (NodeSettingsException ex)
@@ -126,10 +126,16 @@ internal sealed partial class JsonRpcEndpoint(JsonRpcMethods methods, ILogger<Js
         return response;
     }
 
-    private static Task WriteErrorAsync(HttpContext context, int status, JsonObject? call, int code, string message)
+    private static Task WriteErrorAsync(HttpContext context, int status, JsonObject? call, int code, string message, string? kind = null)
     {
         var response = Envelope(call);
-        response["error"] = new JsonObject { ["code"] = code, ["message"] = message };
+        var error = new JsonObject { ["code"] = code, ["message"] = message };
+        if (kind is not null)
+        {
+            error["data"] = new JsonObject { ["kind"] = kind };
+        }
+
+        response["error"] = error;
         return WriteAsync(context, status, response);
     }
 

@@ -53,6 +53,11 @@ internal sealed class NodeRpcMethods(
         return section;
     }
 
+    private const int MaxListedHashes = 100;
+
+    private static JsonArray Hashes(IEnumerable<SmartShare.Lbry.Blobs.BlobHash> hashes) =>
+        [.. hashes.Take(MaxListedHashes).Select(hash => (JsonNode?)JsonValue.Create(hash.ToString()))];
+
     private JsonObject Status()
     {
         var report = runtime.StartupReport;
@@ -78,6 +83,11 @@ internal sealed class NodeRpcMethods(
                     ["missing"] = report.Missing.Count,
                     ["corrupt"] = report.Corrupt.Count,
                     ["stale_temporary_files_removed"] = report.StaleTemporaryFilesRemoved,
+
+                    // Which ones, so a client can warn about each (the CLI does for a node it started).
+                    ["added_hashes"] = Hashes(report.Added),
+                    ["missing_hashes"] = Hashes(report.Missing),
+                    ["corrupt_hashes"] = Hashes(report.Corrupt),
                 },
             },
         };

@@ -84,7 +84,8 @@ public sealed class NodeApiClient : IDisposable
         {
             var code = error["code"] is JsonValue codeValue && codeValue.TryGetValue<int>(out var number) ? number : JsonRpcErrorCodes.InternalError;
             var message = error["message"] is JsonValue messageValue && messageValue.TryGetValue<string>(out var text) ? text : "The node reported an error without a message.";
-            throw new NodeApiException(code, message);
+            var kind = error["data"] is JsonObject data && data["kind"] is JsonValue kindValue && kindValue.TryGetValue<string>(out var word) ? word : null;
+            throw new NodeApiException(code, message) { Kind = kind };
         }
 
         if (!answer.TryGetPropertyValue("result", out var result))

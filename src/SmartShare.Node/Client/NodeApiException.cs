@@ -25,4 +25,7 @@ public class NodeApiException : Exception
 
     /// <summary>The JSON-RPC error code (see <see cref="Api.JsonRpcErrorCodes"/>), or 0 when there was no JSON-RPC answer.</summary>
     public int Code { get; }
+
+    /// <summary>The error's <c>data.kind</c> (<c>bad_source</c>, <c>missing_blob</c> …) when the node gave one.</summary>
+    public string? Kind { get; init; }
 }

@@ -20,7 +20,14 @@ namespace SmartShare.Node.Downloads;
 
 /// <summary><c>get</c>, <c>stream_create</c>, <c>file_list</c> and <c>file_delete</c>: the node's files.</summary>
 internal sealed class FileRpcMethods(
-    DownloadManager downloads, TorrentManager torrents, TransferManager transfers, NodeRuntime runtime, LbryStorage storage, LbryDhtService dht, TimeProvider time) : IRpcMethodProvider
+    DownloadManager downloads,
+    TorrentManager torrents,
+    TransferManager transfers,
+    NodeRuntime runtime,
+    LbryStorage storage,
+    LbryDhtService dht,
+    Settings.NodeSettingsStore settings,
+    TimeProvider time) : IRpcMethodProvider
 {
     private const int DefaultGetTimeoutSeconds = 60;
 
@@ -33,8 +40,12 @@ internal sealed class FileRpcMethods(
             GetAsync);
         methods.Add(
             "stream_create",
-            "Shares a file ({\"file_path\", \"private\"?, \"advertise\"?: [\"host[:port]\"], \"smartshare_path\"?, \"torrent\"?: false, \"torrent_path\"?, \"trackers\"?: [url], \"overwrite\"?: false}): creates its stream, lists it, announces it unless private, and writes its .smartshare file; with torrent, also makes a torrent (of a file or a folder), seeds it and writes the .torrent file. file_path must be a regular file (or, with torrent, a folder of them). An existing smartshare_path or torrent_path is refused before any work unless overwrite is true.",
+            "Shares a file ({\"file_path\", \"private\"?, \"advertise\"?: [\"host[:port]\"], \"smartshare_path\"?, \"torrent\"?: false, \"torrent_path\"?, \"trackers\"?: [url], \"overwrite\"?: false, \"advertise_port\"?, \"advertise_bt_port\"?, \"advertise_bt_dht\"?}): creates its stream, lists it, announces it unless private, and writes its .smartshare file; with torrent, also makes a torrent (of a file or a folder), seeds it and writes the .torrent file. file_path must be a regular file (or, with torrent, a folder of them). An existing smartshare_path or torrent_path is refused before any work unless overwrite is true. The advertise_* ports (default: the ports this node listens on) are what the .smartshare file and the magnet name, for a node that shares on behalf of another one started later (advertise_bt_port 0: name no BitTorrent peer; advertise_bt_dht: name the BitTorrent port as a Mainline DHT node).",
             StreamCreateAsync);
+        methods.Add(
+            "file_save",
+            "Writes a stream's file from the blobs this node holds, without the network ({\"uri\": sd hash, smartshare: link or .smartshare file path, \"download_directory\"?}): a new file under a free name each time, every blob checked, nothing kept when a blob is missing or damaged (error data.kind: missing_blob, corrupt_blob, invalid_descriptor).",
+            FileSaveAsync);
         methods.Add("file_list", "Transfers (streams and torrents) downloaded, downloading and shared ({\"key\"? or \"sd_hash\"? or \"info_hash\"?, \"page\"?, \"page_size\"?}).", FileList);
         methods.Add(
             "file_set_status",
@@ -59,13 +70,75 @@ internal sealed class FileRpcMethods(
         }
         catch (Exception ex) when (ex is FormatException or TorrentStorageException or ArgumentException or IOException or UnauthorizedAccessException)
         {
-            throw JsonRpcException.InvalidParams(ex.Message);
+            throw JsonRpcException.InvalidParams(ex.Message).WithKind(KindOf(ex));
         }
         catch (Exception ex) when (ex is LbryDataException or InvalidOperationException)
         {
-            throw new JsonRpcException(JsonRpcErrorCodes.ServerError, ex.Message);
+            throw new JsonRpcException(JsonRpcErrorCodes.ServerError, ex.Message).WithKind(KindOf(ex));
         }
     }
+
+    // The stream's file rebuilt from local blobs alone: what `smartshare get` does when it holds the whole stream or
+    // can reach no peer. Every data blob is looked up before anything is written, so a missing one costs no work.
+    private async Task<JsonNode?> FileSaveAsync(RpcParams parameters, CancellationToken cancellationToken)
+    {
+        var uri = parameters.GetString("uri");
+        var chosen = parameters.GetOptionalString("download_directory");
+        try
+        {
+            var target = await DownloadTarget.ResolveAsync(uri, time, cancellationToken);
+            if (target.SdBlob is { } sdBlob)
+            {
+                downloads.ImportDescriptor(target.SdHash, sdBlob);
+            }
+
+            var decryptor = new StreamDecryptor(storage);
+            var descriptor = decryptor.ReadDescriptor(target.SdHash);
+            foreach (var blob in descriptor.DataBlobs)
+            {
+                if (blob.BlobHash is { } hash && storage.Blobs.TryGetLength(hash) != blob.Length)
+                {
+                    throw new BlobNotFoundException(hash, $"Blob {hash} is not in the local store ({storage.Blobs.Directory}).");
+                }
+            }
+
+            var directory = Path.GetFullPath(chosen ?? settings.Current.DownloadDirectory);
+            var path = await decryptor.SaveAsync(descriptor, directory, cancellationToken: cancellationToken);
+            return new JsonObject
+            {
+                ["sd_hash"] = target.SdHash.ToString(),
+                ["download_path"] = path,
+                ["file_name"] = Path.GetFileName(path),
+                ["stream_name"] = descriptor.StreamName,
+                ["size"] = new FileInfo(path).Length,
+                ["blobs_in_stream"] = descriptor.DataBlobCount,
+            };
+        }
+        catch (Exception ex) when (ex is FormatException or ArgumentException)
+        {
+            throw JsonRpcException.InvalidParams(ex.Message).WithKind(KindOf(ex));
+        }
+        catch (Exception ex) when (ex is LbryDataException or IOException or UnauthorizedAccessException or StorageException)
+        {
+            throw new JsonRpcException(JsonRpcErrorCodes.ServerError, ex.Message).WithKind(KindOf(ex));
+        }
+    }
+
+    /// <summary>The error's <c>data.kind</c>: the words the CLI has always used for these failures.</summary>
+    private static string KindOf(Exception exception) => exception switch
+    {
+        StreamSourceException or LocalFileException => "bad_source",
+        InvalidStreamDescriptorException => "invalid_descriptor",
+        BlobNotFoundException => "missing_blob",
+        CorruptBlobException => "corrupt_blob",
+        Lbry.Downloads.StreamDownloadException => "download_failed",
+        LbryDataException => "bad_data",
+        FormatException or ArgumentException or TorrentStorageException => "bad_input",
+        _ when DiskErrors.IsDiskFull(exception.InnerException ?? exception) || DiskErrors.IsDiskFull(exception) => "disk_full",
+        StorageException => "storage",
+        IOException or UnauthorizedAccessException => "io",
+        _ => "failed",
+    };
 
     private async Task<JsonNode?> StreamCreateAsync(RpcParams parameters, CancellationToken cancellationToken)
     {
@@ -88,7 +161,8 @@ internal sealed class FileRpcMethods(
         try
         {
             // Check what the .smartshare file will say before the (long) work of creating the stream.
-            var contacts = ShareFiles.Contacts(advertise, dht.LocalEndPoint.Port, dht.LocalEndPoint.Address);
+            var port = parameters.Has("advertise_port") ? parameters.GetInt32("advertise_port", 0, min: 1, max: 65535) : dht.LocalEndPoint.Port;
+            var contacts = ShareFiles.Contacts(advertise, port, dht.LocalEndPoint.Address);
             var created = await downloads.ShareAsync(path, isPrivate, cancellationToken);
             var torrentView = new JsonObject();
             var torrentForm = parameters.GetBoolean("torrent", false)
@@ -118,11 +192,11 @@ internal sealed class FileRpcMethods(
         }
         catch (Exception ex) when (ex is FormatException or StreamSourceException or LocalFileException)
         {
-            throw JsonRpcException.InvalidParams(ex.Message);
+            throw JsonRpcException.InvalidParams(ex.Message).WithKind(KindOf(ex));
         }
         catch (Exception ex) when (ex is LbryDataException or IOException or UnauthorizedAccessException or StorageException)
         {
-            throw new JsonRpcException(JsonRpcErrorCodes.ServerError, ex.Message);
+            throw new JsonRpcException(JsonRpcErrorCodes.ServerError, ex.Message).WithKind(KindOf(ex));
         }
     }
 
@@ -141,7 +215,7 @@ internal sealed class FileRpcMethods(
         }
         catch (Exception ex) when (ex is FormatException or ArgumentException)
         {
-            throw JsonRpcException.InvalidParams(ex.Message);
+            throw JsonRpcException.InvalidParams(ex.Message).WithKind("bad_input");
         }
     }
 
@@ -157,12 +231,17 @@ internal sealed class FileRpcMethods(
         try
         {
             var (metainfo, torrent, _) = await torrents.ShareAsync(path, trackers.FirstOrDefault(), cancellationToken);
-            var peerEndPoints = ShareFiles.Contacts(advertise, torrents.ListenEndPoint.Port, torrents.ListenEndPoint.Address)
-                .Select(contact => contact.Blob)
-                .OfType<SmartShareEndpoint>()
-                .ToList();
-            var dhtEndPoints = torrents.DhtEndPoint is { } dhtEndPoint && !torrent.Info.IsPrivate
-                ? ShareFiles.Contacts(advertise, dhtEndPoint.Port, dhtEndPoint.Address).Select(contact => contact.Dht).OfType<SmartShareEndpoint>().ToList()
+            var btPort = parameters.Has("advertise_bt_port")
+                ? parameters.GetInt32("advertise_bt_port", 0, min: 0, max: 65535)
+                : torrents.ListenEndPoint.Port;
+            var peerEndPoints = btPort == 0
+                ? []
+                : ShareFiles.Contacts(advertise, btPort, torrents.ListenEndPoint.Address).Select(contact => contact.Blob).OfType<SmartShareEndpoint>().ToList();
+            var dhtPort = parameters.Has("advertise_bt_dht")
+                ? parameters.GetBoolean("advertise_bt_dht", false) ? btPort : 0
+                : torrents.DhtEndPoint?.Port ?? 0;
+            var dhtEndPoints = dhtPort != 0 && !torrent.Info.IsPrivate
+                ? ShareFiles.Contacts(advertise, dhtPort, torrents.ListenEndPoint.Address).Select(contact => contact.Dht).OfType<SmartShareEndpoint>().ToList()
                 : [];
             var peers = peerEndPoints
                 .Select(endPoint => IPAddress.TryParse(endPoint.Host, out var address) ? new IPEndPoint(address, endPoint.Port) : null)
@@ -186,11 +265,11 @@ internal sealed class FileRpcMethods(
         }
         catch (Exception ex) when (ex is ArgumentException or FileNotFoundException or DirectoryNotFoundException or LocalFileException)
         {
-            throw JsonRpcException.InvalidParams(ex.Message);
+            throw JsonRpcException.InvalidParams(ex.Message).WithKind("bad_source");
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or StorageException)
         {
-            throw new JsonRpcException(JsonRpcErrorCodes.ServerError, ex.Message);
+            throw new JsonRpcException(JsonRpcErrorCodes.ServerError, ex.Message).WithKind(KindOf(ex));
         }
     }
 

@@ -273,7 +273,7 @@ public sealed partial class NodeHost : IAsyncDisposable
         services.AddSingleton<RequestGuard>();
         services.AddHttpContextAccessor();
         services.AddSingleton(storage);
-        services.AddSingleton(new NodeRuntime(_options.Time, DataDirectory, storage.StartupReport));
+        services.AddSingleton(new NodeRuntime(_options.Time, DataDirectory, storage.StartupReport) { Transient = _options.Transient });
         services.AddSingleton<NodeShutdown>();
         services.AddNetworks();
         services.AddSingleton<IRpcMethodProvider, NodeRpcMethods>();

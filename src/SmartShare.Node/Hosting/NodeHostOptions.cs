@@ -17,6 +17,12 @@ public sealed class NodeHostOptions
     /// </summary>
     public LbryStorage? Storage { get; init; }
 
+    /// <summary>
+    /// A node run for one command (the CLI's <c>list</c> or <c>share</c> with no node running): its LBRY DHT takes a
+    /// fresh id and it leaves the saved DHT contacts as they are, since it stops before it could learn better ones.
+    /// </summary>
+    public bool Transient { get; init; }
+
     /// <summary>Log to stderr as well as to <c>logs/smartshare.log</c>.</summary>
     public bool ConsoleLogging { get; init; }
 

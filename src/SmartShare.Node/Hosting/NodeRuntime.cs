@@ -17,5 +17,8 @@ public sealed class NodeRuntime(TimeProvider time, string dataDirectory, Reconci
     /// <summary>The <c>/stream</c> URLs of transfers (after binding).</summary>
     public Streaming.StreamLinks? StreamLinks { get; internal set; }
 
+    /// <summary>A node run for one command (<see cref="NodeHostOptions.Transient"/>): leaves the saved DHT state alone.</summary>
+    public bool Transient { get; init; }
+
     public TimeSpan Uptime => time.GetElapsedTime(_started);
 }

@@ -19,6 +19,7 @@ public sealed partial class LbryNetwork(
     LbryStorage storage,
     FileStore files,
     NodeSettingsStore settings,
+    NodeRuntime runtime,
     TimeProvider time,
     IRandomSource random,
     ILoggerFactory loggers) : INetworkService, IAsyncDisposable
@@ -90,8 +91,11 @@ public sealed partial class LbryNetwork(
 
         if (_dht is not null)
         {
-            _dht.SaveContacts();
-            LogStopped(_logger, _dht.Engine.RoutingTable.Count);
+            if (!runtime.Transient)
+            {
+                _dht.SaveContacts();
+                LogStopped(_logger, _dht.Engine.RoutingTable.Count);
+            }
             await _dht.DisposeAsync();
         }
     }
@@ -115,6 +119,8 @@ public sealed partial class LbryNetwork(
                 ["address"] = dht.LocalEndPoint.Address.ToString(),
                 ["contacts"] = dht.Engine.RoutingTable.Count,
                 ["joined"] = _membership?.IsJoined ?? false,
+                ["bootstrap"] = settings.Current.Bootstrap.Count,
+                ["saved_contacts"] = storage.Contacts.Load().Count,
             };
     }
 
@@ -124,7 +130,7 @@ public sealed partial class LbryNetwork(
     {
         if (current.Port != 0)
         {
-            return LbryDhtService.Start(storage, bindAddress, current.Port, bootstrap, current.AllowLan, time, random);
+            return LbryDhtService.Start(storage, bindAddress, current.Port, bootstrap, current.AllowLan, time, random, persistent: !runtime.Transient);
         }
 
         for (var attempt = 1; ; attempt++)
@@ -138,7 +144,7 @@ public sealed partial class LbryNetwork(
 
             try
             {
-                return LbryDhtService.Start(storage, bindAddress, port, bootstrap, current.AllowLan, time, random);
+                return LbryDhtService.Start(storage, bindAddress, port, bootstrap, current.AllowLan, time, random, persistent: !runtime.Transient);
             }
             catch (SocketException) when (attempt < PortAttempts)
             {

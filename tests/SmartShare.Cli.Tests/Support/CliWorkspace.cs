@@ -33,12 +33,43 @@ public sealed class CliWorkspace : IDisposable
 
     public string Root { get; }
 
-    /// <summary>A loopback TCP port that was free a moment ago.</summary>
+    /// <summary>
+    /// A loopback TCP port that was free a moment ago, below the kernel's ephemeral range: every command run with no
+    /// node starts a one-off node whose API takes port 0 (an ephemeral port), and one in another test must not land on
+    /// the port a workspace calls "no node here".
+    /// </summary>
     public static int UnusedPort()
     {
-        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        var ephemeralStart = EphemeralRangeStart();
+        for (var attempt = 0; attempt < 100; attempt++)
+        {
+            var port = Random.Shared.Next(10_000, ephemeralStart);
+            try
+            {
+                using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, port);
+                listener.Start();
+                return port;
+            }
+            catch (System.Net.Sockets.SocketException)
+            {
+                // Taken: try another.
+            }
+        }
+
+        throw new InvalidOperationException($"No free loopback port found from 10000 to {ephemeralStart}.");
+    }
+
+    private static int EphemeralRangeStart()
+    {
+        try
+        {
+            var range = File.ReadAllText("/proc/sys/net/ipv4/ip_local_port_range").Split((char[])['\t', ' '], StringSplitOptions.RemoveEmptyEntries);
+            return int.Parse(range[0], System.Globalization.CultureInfo.InvariantCulture) is > 10_100 and var start ? start : 32_768;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
+        {
+            return 32_768;
+        }
     }
 
     public string Home { get; }
