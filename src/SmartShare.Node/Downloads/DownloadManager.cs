@@ -26,6 +26,7 @@ public sealed partial class DownloadManager(
     DhtMembership membership,
     Announcer announcer,
     NodeSettingsStore settings,
+    NodeRuntime runtime,
     IRandomSource random,
     TimeProvider time,
     ILogger<DownloadManager> logger) : IHostedService, IDisposable
@@ -39,7 +40,8 @@ public sealed partial class DownloadManager(
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        foreach (var record in files.List().Where(record => record.Status == FileStatus.Downloading))
+        // A node run for one CLI command leaves interrupted downloads for the next real start.
+        foreach (var record in files.List().Where(record => record.Status == FileStatus.Downloading && !runtime.Transient))
         {
             LogResuming(logger, record.SdHash);
             Start(record.SdHash, record.DownloadDirectory, record.Peers, record.Private);

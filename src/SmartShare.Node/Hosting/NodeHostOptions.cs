@@ -19,7 +19,8 @@ public sealed class NodeHostOptions
 
     /// <summary>
     /// A node run for one command (the CLI's <c>list</c> or <c>share</c> with no node running): its LBRY DHT takes a
-    /// fresh id and it leaves the saved DHT contacts as they are, since it stops before it could learn better ones.
+    /// fresh id and it leaves the saved DHT contacts as they are, since it stops before it could learn better ones;
+    /// it resumes no download and re-checks no seeded torrent (the next real start does).
     /// </summary>
     public bool Transient { get; init; }
 

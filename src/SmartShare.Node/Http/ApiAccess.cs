@@ -199,12 +199,19 @@ public sealed class ApiAccess : IDisposable
         token is { Length: 32 }
         && CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(token.ToLowerInvariant()), Encoding.ASCII.GetBytes(StreamToken(hash)));
 
-    /// <summary>Removes the local token file, so no client uses a stale one.</summary>
+    /// <summary>
+    /// Removes the local token file, so no client uses a stale one, unless another node on this data directory has
+    /// written its own since (a `start` while a CLI command's one-off node was running): that one is left alone.
+    /// </summary>
     public void Dispose()
     {
         try
         {
-            File.Delete(_tokenPath);
+            var text = File.ReadAllText(_tokenPath).Trim();
+            if (CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(text), Encoding.ASCII.GetBytes(Convert.ToHexStringLower(_localToken))))
+            {
+                File.Delete(_tokenPath);
+            }
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {

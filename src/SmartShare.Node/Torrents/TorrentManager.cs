@@ -24,6 +24,7 @@ public sealed partial class TorrentManager(
     TorrentStore store,
     BitTorrentNetwork network,
     NodeSettingsStore settings,
+    NodeRuntime runtime,
     IRandomSource random,
     TimeProvider time,
     ILogger<TorrentManager> logger) : IHostedService, IAsyncDisposable, IStatusContributor
@@ -54,7 +55,8 @@ public sealed partial class TorrentManager(
     {
         _resume = ResumeStore.Open(store.DatabasePath, time);
         _magnets = new MagnetMetadataPhase(store, network, random, time, logger, _addLock, (metainfo, directory, peers) => Add(metainfo, directory, peers));
-        foreach (var record in store.List().Where(r => r.Status is FileStatus.Downloading or FileStatus.Completed))
+        // A node run for one CLI command (list, share) neither resumes nor re-checks what the next real start will.
+        foreach (var record in store.List().Where(r => !runtime.Transient && r.Status is FileStatus.Downloading or FileStatus.Completed))
         {
             try
             {
