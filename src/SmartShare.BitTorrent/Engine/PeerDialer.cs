@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using SmartShare.BitTorrent.PeerWire;
+using SmartShare.BitTorrent.PeerWire.Transport;
 
 namespace SmartShare.BitTorrent.Engine;
 
@@ -202,7 +203,8 @@ internal sealed class PeerDialer
         PeerConnection? connection = null;
         try
         {
-            connection = await PeerConnection.ConnectAsync(endPoint, _handshake(), _options.Connection.WithTime(_time), _stop.Token)
+            var options = _options.Connection.WithTime(_time);
+            connection = await PeerConnection.ConnectAsync(_options.Transport ?? TcpPeerTransport.For(options), endPoint, _handshake(), options, _stop.Token)
                 .ConfigureAwait(false);
         }
         catch (PeerConnectionException e)

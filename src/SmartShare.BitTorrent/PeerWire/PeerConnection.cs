@@ -4,15 +4,16 @@ using System.Net;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using SmartShare.BitTorrent.PeerWire.Encryption;
+using SmartShare.BitTorrent.PeerWire.Transport;
 using SmartShare.Threading;
 
 namespace SmartShare.BitTorrent.PeerWire;
 
 /// <summary>
-/// One BitTorrent peer connection over TCP: the handshake, then messages read one at a time and sent from any
-/// number of tasks. Reads parse straight out of a <see cref="PipeReader"/> over the socket, so a piece block is a
+/// One BitTorrent peer connection over a transport's link (TCP by default, see <see cref="IPeerTransport"/>): the handshake, then messages read one at a time and sent from any
+/// number of tasks. Reads parse straight out of a <see cref="PipeReader"/> over the link's stream, so a piece block is a
 /// slice of the receive buffer and is never copied here; sends are written into a <see cref="PipeWriter"/> under a
-/// lock and flushed, and allocate nothing per message. The pipes run over the socket's stream, or over an
+/// lock and flushed, and allocate nothing per message. The pipes run over the link's stream, or over an
 /// <see cref="Rc4Stream"/> on it when Message Stream Encryption selected RC4 (<see cref="PeerConnectionOptions.Encryption"/>).
 /// </summary>
 public sealed class PeerConnection : IAsyncDisposable
@@ -27,7 +28,7 @@ public sealed class PeerConnection : IAsyncDisposable
     private const int MinimumReadSize = 32 * 1024;
     private const int SendSegmentSize = 64 * 1024;
 
-    private readonly Socket _socket;
+    private readonly IPeerLink _link;
     private readonly Stream _stream;
     private readonly PipeReader _reader;
     private readonly PipeWriter _writer;
@@ -48,9 +49,9 @@ public sealed class PeerConnection : IAsyncDisposable
     private long _bytesSent;
     private long _bytesReceived;
 
-    private PeerConnection(Socket socket, Stream stream, IPEndPoint remoteEndPoint, PeerConnectionOptions options, bool isIncoming, MseCryptoOffer crypto)
+    private PeerConnection(IPeerLink link, Stream stream, IPEndPoint remoteEndPoint, PeerConnectionOptions options, bool isIncoming, MseCryptoOffer crypto)
     {
-        _socket = socket;
+        _link = link;
         _options = options;
         RemoteEndPoint = remoteEndPoint;
         IsIncoming = isIncoming;
@@ -100,25 +101,31 @@ public sealed class PeerConnection : IAsyncDisposable
     /// </summary>
     /// <exception cref="PeerConnectionException">Dialing or the handshake failed (EncryptionFailed: the MSE
     /// handshake, when encryption is required), the peer is on another torrent, or the peer is us.</exception>
-    public static async Task<PeerConnection> ConnectAsync(IPEndPoint endPoint, Handshake ours, PeerConnectionOptions options, CancellationToken cancellationToken)
+    public static Task<PeerConnection> ConnectAsync(IPEndPoint endPoint, Handshake ours, PeerConnectionOptions options, CancellationToken cancellationToken) =>
+        ConnectAsync(TcpPeerTransport.For(options ?? throw new ArgumentNullException(nameof(options))), endPoint, ours, options, cancellationToken);
+
+    /// <summary>As <see cref="ConnectAsync(IPEndPoint, Handshake, PeerConnectionOptions, CancellationToken)"/>, over <paramref name="transport"/>.</summary>
+    public static async Task<PeerConnection> ConnectAsync(
+        IPeerTransport transport, IPEndPoint endPoint, Handshake ours, PeerConnectionOptions options, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(transport);
         ArgumentNullException.ThrowIfNull(endPoint);
         ArgumentNullException.ThrowIfNull(options);
         switch (options.Encryption)
         {
             case EncryptionMode.Disable:
-                return await ConnectOnceAsync(endPoint, ours, options, MseCryptoOffer.None, cancellationToken);
+                return await ConnectOnceAsync(transport, endPoint, ours, options, MseCryptoOffer.None, cancellationToken);
             case EncryptionMode.Require:
-                return await ConnectOnceAsync(endPoint, ours, options, MseCryptoOffer.Rc4, cancellationToken);
+                return await ConnectOnceAsync(transport, endPoint, ours, options, MseCryptoOffer.Rc4, cancellationToken);
             default:
                 try
                 {
-                    return await ConnectOnceAsync(endPoint, ours, options, MseCryptoOffer.Rc4 | MseCryptoOffer.Plaintext, cancellationToken);
+                    return await ConnectOnceAsync(transport, endPoint, ours, options, MseCryptoOffer.Rc4 | MseCryptoOffer.Plaintext, cancellationToken);
                 }
                 catch (PeerConnectionException e) when (e.Kind == PeerConnectionErrorKind.EncryptionFailed)
                 {
                     // A peer without MSE closes on our public key (it is no BitTorrent handshake): dial it again plainly.
-                    return await ConnectOnceAsync(endPoint, ours, options, MseCryptoOffer.None, cancellationToken);
+                    return await ConnectOnceAsync(transport, endPoint, ours, options, MseCryptoOffer.None, cancellationToken);
                 }
         }
     }
@@ -132,8 +139,28 @@ public sealed class PeerConnection : IAsyncDisposable
     public static Task<(PeerConnection Connection, Handshake Remote)> ReadIncomingHandshakeAsync(Socket socket, PeerConnectionOptions options, CancellationToken cancellationToken) =>
         ReadIncomingHandshakeAsync(socket, options, null, cancellationToken);
 
+    /// <summary>As <see cref="ReadIncomingHandshakeAsync(IPeerLink, PeerConnectionOptions, MseSkeyTable?, CancellationToken)"/>, for an accepted TCP socket.</summary>
+    public static Task<(PeerConnection Connection, Handshake Remote)> ReadIncomingHandshakeAsync(
+        Socket socket, PeerConnectionOptions options, MseSkeyTable? encryptedTorrents, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(socket);
+        ArgumentNullException.ThrowIfNull(options);
+        IPeerLink link;
+        try
+        {
+            link = TcpPeerTransport.For(options).Adopt(socket);
+        }
+        catch (SocketException e)
+        {
+            socket.Dispose();
+            throw new PeerConnectionException(PeerConnectionErrorKind.Closed, $"The accepted connection is already gone: {e.Message}", e);
+        }
+
+        return ReadIncomingHandshakeAsync(link, options, encryptedTorrents, cancellationToken);
+    }
+
     /// <summary>
-    /// Takes over an accepted socket and reads the peer's handshake, so that a listener serving many torrents can
+    /// Takes over an accepted link and reads the peer's handshake, so that a listener serving many torrents can
     /// look up the info hash; the caller then calls <see cref="AcceptAsync"/> or disposes the connection. The first
     /// bytes tell the two kinds apart: 0x13 "BitTorrent protocol" is a plain handshake (refused when
     /// <see cref="PeerConnectionOptions.Encryption"/> is <see cref="EncryptionMode.Require"/>); anything else is
@@ -144,23 +171,12 @@ public sealed class PeerConnection : IAsyncDisposable
     /// TimedOut), failed the MSE handshake or sent the kind of handshake refused (EncryptionFailed), or named another
     /// torrent inside MSE than the one its MSE handshake named (WrongInfoHash).</exception>
     public static async Task<(PeerConnection Connection, Handshake Remote)> ReadIncomingHandshakeAsync(
-        Socket socket, PeerConnectionOptions options, MseSkeyTable? encryptedTorrents, CancellationToken cancellationToken)
+        IPeerLink link, PeerConnectionOptions options, MseSkeyTable? encryptedTorrents, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(socket);
+        ArgumentNullException.ThrowIfNull(link);
         ArgumentNullException.ThrowIfNull(options);
-        IPEndPoint remoteEndPoint;
-        NetworkStream network;
-        try
-        {
-            Configure(socket, options);
-            remoteEndPoint = (IPEndPoint)socket.RemoteEndPoint!;
-            network = new NetworkStream(socket, ownsSocket: false);
-        }
-        catch (SocketException e)
-        {
-            socket.Dispose();
-            throw new PeerConnectionException(PeerConnectionErrorKind.Closed, $"The accepted connection is already gone: {e.Message}", e);
-        }
+        var remoteEndPoint = link.RemoteEndPoint;
+        var network = link.Stream;
 
         using var timeout = new TimeLimit(options.HandshakeTimeout, options.Time, cancellationToken);
         PeerConnection connection;
@@ -175,7 +191,7 @@ public sealed class PeerConnection : IAsyncDisposable
                     throw new PeerConnectionException(PeerConnectionErrorKind.EncryptionFailed, $"Peer {remoteEndPoint} sent a plain handshake; encryption is required.");
                 }
 
-                connection = new PeerConnection(socket, PrefixedStream.Over(first, network), remoteEndPoint, options, isIncoming: true, MseCryptoOffer.None);
+                connection = new PeerConnection(link, PrefixedStream.Over(first, network), remoteEndPoint, options, isIncoming: true, MseCryptoOffer.None);
             }
             else
             {
@@ -194,13 +210,12 @@ public sealed class PeerConnection : IAsyncDisposable
 
                 mseSkey = result.Skey;
                 connection = new PeerConnection(
-                    socket, PrefixedStream.Over(result.InitialPayload, result.Stream), remoteEndPoint, options, isIncoming: true, result.SelectedCrypto);
+                    link, PrefixedStream.Over(result.InitialPayload, result.Stream), remoteEndPoint, options, isIncoming: true, result.SelectedCrypto);
             }
         }
         catch
         {
-            await network.DisposeAsync();
-            socket.Dispose();
+            await link.DisposeAsync();
             throw;
         }
 
@@ -466,7 +481,7 @@ public sealed class PeerConnection : IAsyncDisposable
             ct);
     }
 
-    /// <summary>Closes the socket. Reads and sends in progress, and any after, end with <see cref="PeerConnectionErrorKind.Closed"/>.</summary>
+    /// <summary>Closes the link. Reads and sends in progress, and any after, end with <see cref="PeerConnectionErrorKind.Closed"/>.</summary>
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
@@ -476,25 +491,13 @@ public sealed class PeerConnection : IAsyncDisposable
 
         await _readTimer.DisposeAsync();
         _reader.CancelPendingRead();
-        try
-        {
-            _socket.Shutdown(SocketShutdown.Both);
-        }
-        catch (SocketException)
-        {
-            // Already reset by the peer.
-        }
-        catch (ObjectDisposedException)
-        {
-        }
-
-        _socket.Dispose();
+        await _link.DisposeAsync();
         if (Interlocked.Exchange(ref _readState, Disposed) == Idle)
         {
             await _reader.CompleteAsync();
         }
 
-        // A send stuck in a flush fails now that the socket is closed; wait for it so the writer is completed by no one else.
+        // A send stuck in a flush fails now that the link is closed; wait for it so the writer is completed by no one else.
         await _sendLock.WaitAsync();
         try
         {
@@ -502,7 +505,7 @@ public sealed class PeerConnection : IAsyncDisposable
         }
         catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException)
         {
-            // Nothing is left unflushed between sends; a failure here only says the socket is gone.
+            // Nothing is left unflushed between sends; a failure here only says the link is gone.
         }
         finally
         {
@@ -514,37 +517,30 @@ public sealed class PeerConnection : IAsyncDisposable
 
     public override string ToString() => $"{(IsIncoming ? "from" : "to")} {RemoteEndPoint} ({Remote.PeerId})";
 
-    private static async Task<PeerConnection> ConnectOnceAsync(IPEndPoint endPoint, Handshake ours, PeerConnectionOptions options, MseCryptoOffer offer, CancellationToken cancellationToken)
+    private static async Task<PeerConnection> ConnectOnceAsync(
+        IPeerTransport transport, IPEndPoint endPoint, Handshake ours, PeerConnectionOptions options, MseCryptoOffer offer, CancellationToken cancellationToken)
     {
-        var socket = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        IPeerLink link;
         try
         {
-            Configure(socket, options);
             using var timeout = new TimeLimit(options.ConnectTimeout, options.Time, cancellationToken);
-            await socket.ConnectAsync(endPoint, timeout.Token);
+            link = await transport.ConnectAsync(endPoint, timeout.Token);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            socket.Dispose();
             throw new PeerConnectionException(PeerConnectionErrorKind.TimedOut, $"Connecting to {endPoint} took longer than {options.ConnectTimeout.TotalSeconds:0.###} s.");
         }
-        catch (SocketException e)
+        catch (Exception e) when (e is SocketException or IOException)
         {
-            socket.Dispose();
             throw new PeerConnectionException(PeerConnectionErrorKind.ConnectFailed, $"Could not connect to {endPoint}: {e.Message}", e);
-        }
-        catch
-        {
-            socket.Dispose();
-            throw;
         }
 
         using var handshakeTimeout = new TimeLimit(options.HandshakeTimeout, options.Time, cancellationToken);
-        var network = new NetworkStream(socket, ownsSocket: false);
+        var network = link.Stream;
         PeerConnection connection;
         if (offer == MseCryptoOffer.None)
         {
-            connection = new PeerConnection(socket, network, endPoint, options, isIncoming: false, MseCryptoOffer.None);
+            connection = new PeerConnection(link, network, endPoint, options, isIncoming: false, MseCryptoOffer.None);
         }
         else
         {
@@ -557,8 +553,7 @@ public sealed class PeerConnection : IAsyncDisposable
             }
             catch (Exception e) when (e is MseHandshakeException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
             {
-                await network.DisposeAsync();
-                socket.Dispose();
+                await link.DisposeAsync();
                 throw new PeerConnectionException(
                     PeerConnectionErrorKind.EncryptionFailed,
                     e is OperationCanceledException
@@ -568,12 +563,11 @@ public sealed class PeerConnection : IAsyncDisposable
             }
             catch
             {
-                await network.DisposeAsync();
-                socket.Dispose();
+                await link.DisposeAsync();
                 throw;
             }
 
-            connection = new PeerConnection(socket, result.Stream, endPoint, options, isIncoming: false, result.SelectedCrypto);
+            connection = new PeerConnection(link, result.Stream, endPoint, options, isIncoming: false, result.SelectedCrypto);
         }
 
         try
@@ -607,7 +601,7 @@ public sealed class PeerConnection : IAsyncDisposable
 
     // Reads until the first bytes either are the 20-byte start of a plain handshake or differ from it somewhere.
     private static async Task<(byte[] First, bool Plain)> PeekAsync(
-        NetworkStream network, IPEndPoint remoteEndPoint, PeerConnectionOptions options, CancellationToken callerToken, CancellationToken timeoutToken)
+        Stream network, IPEndPoint remoteEndPoint, PeerConnectionOptions options, CancellationToken callerToken, CancellationToken timeoutToken)
     {
         var first = new byte[HandshakeCodec.Protocol.Length];
         var have = 0;
@@ -647,7 +641,7 @@ public sealed class PeerConnection : IAsyncDisposable
     }
 
     private static async Task<MseHandshakeResult> RespondMseAsync(
-        NetworkStream network, byte[] first, MseSkeyTable torrents, IPEndPoint remoteEndPoint, PeerConnectionOptions options, CancellationToken callerToken, CancellationToken timeoutToken)
+        Stream network, byte[] first, MseSkeyTable torrents, IPEndPoint remoteEndPoint, PeerConnectionOptions options, CancellationToken callerToken, CancellationToken timeoutToken)
     {
         try
         {
@@ -662,13 +656,6 @@ public sealed class PeerConnection : IAsyncDisposable
         {
             throw new PeerConnectionException(PeerConnectionErrorKind.EncryptionFailed, $"The MSE handshake of {remoteEndPoint} failed: {e.Message}", e);
         }
-    }
-
-    private static void Configure(Socket socket, PeerConnectionOptions options)
-    {
-        socket.NoDelay = true;
-        socket.ReceiveBufferSize = options.SocketBufferSize;
-        socket.SendBufferSize = options.SocketBufferSize;
     }
 
     private static void CheckType(PeerMessageType type, params ReadOnlySpan<PeerMessageType> allowed)
