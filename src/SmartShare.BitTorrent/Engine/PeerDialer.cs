@@ -10,7 +10,8 @@ namespace SmartShare.BitTorrent.Engine;
 /// them within <see cref="TorrentSessionOptions.MaxPeers"/> and <see cref="TorrentSessionOptions.MaxConnectingPeers"/>,
 /// backs off from addresses that fail, skips known seeds once we are one, and holds the banned addresses. Decides
 /// which of two connections to one peer stays. Shares the session's lock (which guards the session's peer list and
-/// all its own state), clock and stop signal.
+/// all its own state), clock and stop signal. The magnet metadata phase (<see cref="MetadataFetcher"/>) dials
+/// through one too: "session" below is whichever hosts it.
 /// </summary>
 internal sealed class PeerDialer
 {
@@ -22,12 +23,14 @@ internal sealed class PeerDialer
     private readonly CancellationTokenSource _stop;
     private readonly PeerId _ourId;
     private readonly List<PeerSession> _peers;
-    private readonly Func<PiecePicker?> _picker;
+    private readonly Func<bool> _mayDial;
+    private readonly Func<bool> _seeding;
     private readonly Func<Handshake> _handshake;
     private readonly Func<PeerConnection, Task> _runPeer;
     private readonly Action<string> _log;
     private readonly Dictionary<IPEndPoint, Candidate> _candidates = [];
     private readonly HashSet<IPAddress> _banned = [];
+    private readonly HashSet<IPEndPoint> _bannedEndPoints = [];
     private int _connecting;
 
     /// <param name="sessionLock">The session's lock.</param>
@@ -51,6 +54,44 @@ internal sealed class PeerDialer
         Func<Handshake> handshake,
         Func<PeerConnection, Task> runPeer,
         Action<string> log)
+        : this(
+            sessionLock,
+            time,
+            options,
+            stop,
+            ourId,
+            peers,
+            mayDialUnderLock: () => pickerUnderLock() is not null,
+            seedingUnderLock: () => pickerUnderLock()?.Have.IsComplete == true,
+            handshake,
+            runPeer,
+            log)
+    {
+    }
+
+    /// <param name="sessionLock">The host's lock.</param>
+    /// <param name="time">The host's clock.</param>
+    /// <param name="options">Peer limits, redial delay, connection options and transport.</param>
+    /// <param name="stop">The host's stop signal: no dials start once it is cancelled.</param>
+    /// <param name="ourId">Our peer id, which settles which of two connections to one peer stays.</param>
+    /// <param name="peers">The host's connected peers, read under the lock.</param>
+    /// <param name="mayDialUnderLock">Whether dialing may start (read under the lock; a session once started, a fetcher once fetching).</param>
+    /// <param name="seedingUnderLock">Whether we are a seed, so known seeds are not dialed (read under the lock).</param>
+    /// <param name="handshake">The handshake to send when dialing.</param>
+    /// <param name="runPeer">Runs an admitted connection until it closes.</param>
+    /// <param name="log">The host's log.</param>
+    public PeerDialer(
+        Lock sessionLock,
+        TimeProvider time,
+        TorrentSessionOptions options,
+        CancellationTokenSource stop,
+        PeerId ourId,
+        List<PeerSession> peers,
+        Func<bool> mayDialUnderLock,
+        Func<bool> seedingUnderLock,
+        Func<Handshake> handshake,
+        Func<PeerConnection, Task> runPeer,
+        Action<string> log)
     {
         _lock = sessionLock;
         _time = time;
@@ -58,7 +99,8 @@ internal sealed class PeerDialer
         _stop = stop;
         _ourId = ourId;
         _peers = peers;
-        _picker = pickerUnderLock;
+        _mayDial = mayDialUnderLock;
+        _seeding = seedingUnderLock;
         _handshake = handshake;
         _runPeer = runPeer;
         _log = log;
@@ -121,6 +163,23 @@ internal sealed class PeerDialer
     }
 
     /// <summary>
+    /// Under the session's lock: this address and port only is dialed no more (where a peer behind a shared address,
+    /// a NAT, should not take its neighbours down with it).
+    /// </summary>
+    public void Ban(IPEndPoint endPoint)
+    {
+        Debug.Assert(_lock.IsHeldByCurrentThread, "the bans are guarded by the session's lock");
+        _bannedEndPoints.Add(endPoint);
+    }
+
+    /// <summary>Under the session's lock: every candidate address not banned.</summary>
+    public List<IPEndPoint> Candidates()
+    {
+        Debug.Assert(_lock.IsHeldByCurrentThread, "the candidates are guarded by the session's lock");
+        return [.. _candidates.Keys.Where(e => !_banned.Contains(e.Address) && !_bannedEndPoints.Contains(e))];
+    }
+
+    /// <summary>
     /// Whether a connection that completed its handshake may join: not banned, room left, and not a second connection
     /// to a peer unless it is the one to keep (then the other is closed).
     /// </summary>
@@ -165,11 +224,12 @@ internal sealed class PeerDialer
         var toDial = new List<IPEndPoint>();
         lock (_lock)
         {
-            var picker = _picker();
-            if (_stop.IsCancellationRequested || picker is null)
+            if (_stop.IsCancellationRequested || !_mayDial())
             {
                 return;
             }
+
+            var seeding = _seeding();
 
             var room = Math.Min(_options.MaxPeers - _peers.Count - _connecting, _options.MaxConnectingPeers - _connecting);
             foreach (var (endPoint, candidate) in _candidates)
@@ -180,7 +240,7 @@ internal sealed class PeerDialer
                 }
 
                 if (candidate.Connected || candidate.Self || candidate.NextAttempt > now || _banned.Contains(endPoint.Address)
-                    || (candidate.Seed && picker.Have.IsComplete))
+                    || _bannedEndPoints.Contains(endPoint) || (candidate.Seed && seeding))
                 {
                     continue;
                 }
