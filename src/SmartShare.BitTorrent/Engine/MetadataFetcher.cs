@@ -53,88 +53,37 @@ public sealed class MetadataFetcher : IAsyncDisposable
         };
         _dialer = new PeerDialer(
             _lock, _time, _options, _stop, peerId, _peers, mayDialUnderLock: () => _running, seedingUnderLock: () => false, Handshake, Track, Log);
-        _requester = new MetadataRequester(_lock, _time, infoHash, Ban, Log);
+        _requester = new MetadataRequester(_lock, _time, infoHash, Ban, Redial, Log);
         _pex = new PexExchange(_lock, _time, _options, enabled: true, _peers, _dialer.IsCandidate, Learnt, Log);
         _dhtPort = new DhtPortExchange(_lock, _options, isPrivate: false);
     }
 
     /// <summary>Peers connected at once (dialing included). Default 8.</summary>
-    public int MaxConnections
-    {
-        get => _options.MaxPeers;
-        init => (_options.MaxPeers, _options.MaxConnectingPeers) = (value, value);
-    }
+    public int MaxConnections { get => _options.MaxPeers; init => (_options.MaxPeers, _options.MaxConnectingPeers) = (value, value); }
 
     /// <summary>How long a peer may take to send its extension handshake or answer a request before it is dropped. Default 15 s.</summary>
-    public TimeSpan RequestTimeout
-    {
-        get => _requester.RequestTimeout;
-        init => _requester.RequestTimeout = value;
-    }
+    public TimeSpan RequestTimeout { get => _requester.RequestTimeout; init => _requester.RequestTimeout = value; }
 
     /// <summary>Pieces asked of one peer at once. Default 4.</summary>
-    public int MaxRequestsPerPeer
-    {
-        get => _requester.MaxRequestsPerPeer;
-        init => _requester.MaxRequestsPerPeer = value;
-    }
+    public int MaxRequestsPerPeer { get => _requester.MaxRequestsPerPeer; init => _requester.MaxRequestsPerPeer = value; }
 
     /// <summary>How peers are dialed; default TCP.</summary>
-    public IPeerTransport? Transport
-    {
-        get => _options.Transport;
-        init => _options.Transport = value;
-    }
+    public IPeerTransport? Transport { get => _options.Transport; init => _options.Transport = value; }
 
     /// <summary>Our DHT's UDP port (BEP 5), sent to peers that offer the DHT; null (default) without a DHT.</summary>
-    public int? DhtPort
-    {
-        get => _options.DhtPort;
-        init => _options.DhtPort = value;
-    }
+    public int? DhtPort { get => _options.DhtPort; init => _options.DhtPort = value; }
 
     /// <summary>Called with the DHT node a peer's port message names (as <see cref="TorrentSessionOptions.OnDhtNode"/>).</summary>
-    public Action<IPEndPoint>? OnDhtNode
-    {
-        get => _options.OnDhtNode;
-        init => _options.OnDhtNode = value;
-    }
+    public Action<IPEndPoint>? OnDhtNode { get => _options.OnDhtNode; init => _options.OnDhtNode = value; }
 
     /// <summary>Peers learnt from ut_pex messages during the fetch (at most 500), for the torrent's session afterwards.</summary>
-    public IReadOnlyList<IPEndPoint> LearnedPeers
-    {
-        get
-        {
-            lock (_lock)
-            {
-                return [.. _learned];
-            }
-        }
-    }
+    public IReadOnlyList<IPEndPoint> LearnedPeers => Locked(() => [.. _learned]);
 
     /// <summary>The peers whose pieces made up the verified metadata: known to be up and to have the torrent, so worth dialing first.</summary>
-    public IReadOnlyList<IPEndPoint> SuppliedBy
-    {
-        get
-        {
-            lock (_lock)
-            {
-                return _requester.SuppliedBy;
-            }
-        }
-    }
+    public IReadOnlyList<IPEndPoint> SuppliedBy => Locked(() => _requester.SuppliedBy);
 
     /// <summary>Every address given or learnt, except those banned for serving bad metadata.</summary>
-    public IReadOnlyList<IPEndPoint> KnownPeers
-    {
-        get
-        {
-            lock (_lock)
-            {
-                return _dialer.Candidates();
-            }
-        }
-    }
+    public IReadOnlyList<IPEndPoint> KnownPeers => Locked(() => _dialer.Candidates());
 
     /// <summary>Addresses to try; duplicates and addresses already tried are ignored. May be called at any time.</summary>
     public void AddPeers(IEnumerable<IPEndPoint> peers)
@@ -203,6 +152,14 @@ public sealed class MetadataFetcher : IAsyncDisposable
 
     private void Log(string message) => _options.Log?.Invoke(message);
 
+    private IReadOnlyList<IPEndPoint> Locked(Func<IReadOnlyList<IPEndPoint>> read)
+    {
+        lock (_lock)
+        {
+            return read();
+        }
+    }
+
     private Handshake Handshake() =>
         new(_infoHash, _peerId, PeerCapabilities.ExtensionProtocol | (_dhtPort.Enabled ? PeerCapabilities.Dht : PeerCapabilities.None));
 
@@ -212,6 +169,12 @@ public sealed class MetadataFetcher : IAsyncDisposable
         _dialer.Ban(peer.EndPoint);
         Log($"banned {peer.EndPoint}: {reason}");
         peer.Close();
+    }
+
+    private void Redial(IReadOnlyList<IPEndPoint> peers)
+    {
+        _dialer.Add(peers, retryNow: true);
+        _dialer.ConnectMore();
     }
 
     private void Learnt(IReadOnlyList<IPEndPoint> peers)
@@ -279,7 +242,7 @@ public sealed class MetadataFetcher : IAsyncDisposable
                 }
 
                 await action.RunAsync(peer).ConfigureAwait(false);
-                Pump();
+                _requester.Pump();
             }
         }
         catch (PeerConnectionException e)
@@ -308,7 +271,8 @@ public sealed class MetadataFetcher : IAsyncDisposable
             if (!_stop.IsCancellationRequested)
             {
                 Log($"left {peer.EndPoint}: {reason}");
-                Pump();
+                _requester.Pump();
+                _dialer.ConnectMore();
             }
         }
     }
@@ -320,22 +284,7 @@ public sealed class MetadataFetcher : IAsyncDisposable
         switch (message.Type)
         {
             case PeerMessageType.Extended when message.ExtendedId == 0:
-                ExtensionHandshake handshake;
-                try
-                {
-                    handshake = ExtensionHandshake.Decode(message.Payload);
-                }
-                catch (PeerWireFormatException e)
-                {
-                    return e.Message;
-                }
-
-                lock (_lock)
-                {
-                    peer.Extensions = handshake;
-                }
-
-                return _requester.OnExtensionHandshake(peer, handshake);
+                return _requester.OnExtensionHandshake(peer, message);
 
             case PeerMessageType.Extended when message.ExtendedId == MetadataServer.LocalId:
                 return _requester.Receive(peer, message);
@@ -352,58 +301,6 @@ public sealed class MetadataFetcher : IAsyncDisposable
         }
     }
 
-    // Sends the metadata requests due, drops the peers the requester gave up on, and dials again those it wants back.
-    private void Pump()
-    {
-        var drop = new List<(PeerSession Peer, string Reason)>();
-        List<(PeerSession Peer, byte Id, int Piece)> sends;
-        List<IPEndPoint> retry;
-        lock (_lock)
-        {
-            if (_stop.IsCancellationRequested)
-            {
-                return;
-            }
-
-            sends = _requester.Assign(drop);
-            retry = _requester.TakeRetries();
-        }
-
-        Drop(drop);
-        foreach (var (peer, id, piece) in sends)
-        {
-            _ = SendQuietlyAsync(peer, PeerAction.SendExtended(id, MetadataMessage.EncodeRequest(piece)));
-        }
-
-        if (retry.Count > 0)
-        {
-            _dialer.Add(retry, retryNow: true);
-        }
-
-        _dialer.ConnectMore();
-    }
-
-    private void Drop(List<(PeerSession Peer, string Reason)> drop)
-    {
-        foreach (var (peer, reason) in drop)
-        {
-            Log($"dropping {peer.EndPoint}: {reason}");
-            peer.Close();
-        }
-    }
-
-    private static async Task SendQuietlyAsync(PeerSession peer, PeerAction action)
-    {
-        try
-        {
-            await action.RunAsync(peer).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is PeerConnectionException or OperationCanceledException or IOException or SocketException or ObjectDisposedException or InvalidOperationException)
-        {
-            peer.Close();
-        }
-    }
-
     // The request timeouts, PEX rounds and redials.
     private async Task TickAsync(CancellationToken token)
     {
@@ -414,21 +311,20 @@ public sealed class MetadataFetcher : IAsyncDisposable
             while (await timer.WaitForNextTickAsync(token).ConfigureAwait(false))
             {
                 var now = _time.GetTimestamp();
-                var drop = new List<(PeerSession Peer, string Reason)>();
                 var actions = new List<(PeerSession Peer, PeerAction Action)>();
                 lock (_lock)
                 {
-                    _requester.Overdue(now, drop);
                     _pex.Tick(now, actions);
                 }
 
-                Drop(drop);
+                _requester.DropOverdue(now);
                 foreach (var (peer, action) in actions)
                 {
-                    _ = SendQuietlyAsync(peer, action);
+                    _ = action.RunOrCloseAsync(peer);
                 }
 
-                Pump();
+                _requester.Pump();
+                _dialer.ConnectMore();
             }
         }
         catch (OperationCanceledException)

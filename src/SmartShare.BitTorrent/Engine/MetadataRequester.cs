@@ -11,7 +11,8 @@ namespace SmartShare.BitTorrent.Engine;
 /// The pieces are spread over the peers offering ut_metadata with the size most of them announce; a rejected or
 /// unanswered piece is asked of another; the whole is the result only once its SHA-1 is the info hash. When the
 /// check fails, a peer that sent every piece is banned; when several did, the pieces are fetched again each time
-/// from one peer alone, which finds the liar. Shares its host's lock, which guards all its state.
+/// from one peer alone, which finds the liar. Shares its host's lock, which guards all its state; sends its requests
+/// itself and closes the peers it gives up on (their host's read loop then ends).
 /// </summary>
 internal sealed class MetadataRequester
 {
@@ -19,10 +20,11 @@ internal sealed class MetadataRequester
     private readonly TimeProvider _time;
     private readonly InfoHash _infoHash;
     private readonly Action<PeerSession, string> _ban;
+    private readonly Action<IReadOnlyList<IPEndPoint>> _retry;
     private readonly Action<string> _log;
     private readonly Dictionary<PeerSession, Source> _sources = [];
     private readonly List<IPEndPoint> _wrongSize = [];
-    private readonly List<IPEndPoint> _retry = [];
+    private readonly List<IPEndPoint> _retryAfterReset = [];
     private readonly TaskCompletionSource<byte[]> _result = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int? _size;
     private byte[] _buffer = [];
@@ -36,13 +38,16 @@ internal sealed class MetadataRequester
     /// <param name="time">The host's clock, for the deadlines.</param>
     /// <param name="infoHash">What the assembled info dictionary must hash to.</param>
     /// <param name="ban">Bans a peer that lied (called under the lock; the host bans its address and closes it).</param>
+    /// <param name="retry">Dials again at once the peers dropped for announcing a size that proved wrong (called outside the lock).</param>
     /// <param name="log">The host's log.</param>
-    public MetadataRequester(Lock hostLock, TimeProvider time, InfoHash infoHash, Action<PeerSession, string> ban, Action<string> log)
+    public MetadataRequester(
+        Lock hostLock, TimeProvider time, InfoHash infoHash, Action<PeerSession, string> ban, Action<IReadOnlyList<IPEndPoint>> retry, Action<string> log)
     {
         _lock = hostLock;
         _time = time;
         _infoHash = infoHash;
         _ban = ban;
+        _retry = retry;
         _log = log;
     }
 
@@ -107,9 +112,24 @@ internal sealed class MetadataRequester
         }
     }
 
-    /// <summary>The peer's extension handshake; returns why to drop the peer, or null.</summary>
-    public string? OnExtensionHandshake(PeerSession peer, ExtensionHandshake handshake)
+    /// <summary>The peer's extension handshake (noted as its <see cref="PeerSession.Extensions"/>); returns why to drop the peer, or null.</summary>
+    public string? OnExtensionHandshake(PeerSession peer, in PeerMessage message)
     {
+        ExtensionHandshake handshake;
+        try
+        {
+            handshake = ExtensionHandshake.Decode(message.Payload);
+        }
+        catch (PeerWireFormatException e)
+        {
+            return e.Message;
+        }
+
+        lock (_lock)
+        {
+            peer.Extensions = handshake;
+        }
+
         if (!handshake.Messages.TryGetValue(MetadataMessage.ExtensionName, out var id))
         {
             return "it does not offer ut_metadata";
@@ -197,11 +217,59 @@ internal sealed class MetadataRequester
     }
 
     /// <summary>
-    /// Under the lock: the requests to send now, each noted as asked of its peer. The first call with peers ready
-    /// settles the size (the one most of them announce); peers announcing another one are dropped, to be tried again
-    /// after a reset.
+    /// Sends the requests due now (call after anything that may free a piece or a peer: a message handled, a peer
+    /// gone, a tick), drops the peers announcing another size than the one settled, and has those dialed again that
+    /// a reset wants back.
     /// </summary>
-    public List<(PeerSession Peer, byte Id, int Piece)> Assign(List<(PeerSession Peer, string Reason)> drop)
+    public void Pump()
+    {
+        var drop = new List<(PeerSession Peer, string Reason)>();
+        List<(PeerSession Peer, byte Id, int Piece)> sends;
+        List<IPEndPoint> retry;
+        lock (_lock)
+        {
+            sends = Assign(drop);
+            retry = [.. _retryAfterReset];
+            _retryAfterReset.Clear();
+        }
+
+        Drop(drop);
+        foreach (var (peer, id, piece) in sends)
+        {
+            _ = PeerAction.SendExtended(id, MetadataMessage.EncodeRequest(piece)).RunOrCloseAsync(peer);
+        }
+
+        if (retry.Count > 0)
+        {
+            _retry(retry);
+        }
+    }
+
+    /// <summary>Drops the peers whose extension handshake or answer is overdue at <paramref name="now"/>.</summary>
+    public void DropOverdue(long now)
+    {
+        var drop = new List<(PeerSession Peer, string Reason)>();
+        lock (_lock)
+        {
+            foreach (var source in _sources.Values.Where(s => s.Deadline < now && !s.Closed))
+            {
+                source.Closed = true;
+                drop.Add((source.Peer, source.Size is null
+                    ? $"it sent no extension handshake within {RequestTimeout.TotalSeconds:0.#} s"
+                    : $"it answered no metadata request within {RequestTimeout.TotalSeconds:0.#} s"));
+            }
+        }
+
+        Drop(drop);
+    }
+
+    /// <summary>The fetch is over: nothing more will be verified.</summary>
+    public void Cancel() => _result.TrySetCanceled();
+
+    // Under the lock: the requests to send now, each noted as asked of its peer. The first call with peers ready
+    // settles the size (the one most of them announce); peers announcing another one are dropped, to be tried again
+    // after a reset.
+    private List<(PeerSession Peer, byte Id, int Piece)> Assign(List<(PeerSession Peer, string Reason)> drop)
     {
         Debug.Assert(_lock.IsHeldByCurrentThread, "the pieces are guarded by the host's lock");
         var sends = new List<(PeerSession Peer, byte Id, int Piece)>();
@@ -274,33 +342,14 @@ internal sealed class MetadataRequester
         return sends;
     }
 
-    /// <summary>Under the lock: the peers whose extension handshake or answer is overdue at <paramref name="now"/>, and why.</summary>
-    public void Overdue(long now, List<(PeerSession Peer, string Reason)> drop)
+    private void Drop(List<(PeerSession Peer, string Reason)> drop)
     {
-        Debug.Assert(_lock.IsHeldByCurrentThread, "the sources are guarded by the host's lock");
-        foreach (var source in _sources.Values.Where(s => s.Deadline < now && !s.Closed))
+        foreach (var (peer, reason) in drop)
         {
-            source.Closed = true;
-            drop.Add((source.Peer, source.Size is null
-                ? $"it sent no extension handshake within {RequestTimeout.TotalSeconds:0.#} s"
-                : $"it answered no metadata request within {RequestTimeout.TotalSeconds:0.#} s"));
+            _log($"dropping {peer.EndPoint}: {reason}");
+            peer.Close();
         }
     }
-
-    /// <summary>
-    /// Under the lock: the peers dropped for announcing another size than the one settled, once that size proved wrong
-    /// (the metadata did not verify): to be dialed again at once.
-    /// </summary>
-    public List<IPEndPoint> TakeRetries()
-    {
-        Debug.Assert(_lock.IsHeldByCurrentThread, "the retries are guarded by the host's lock");
-        var retry = new List<IPEndPoint>(_retry);
-        _retry.Clear();
-        return retry;
-    }
-
-    /// <summary>The fetch is over: nothing more will be verified.</summary>
-    public void Cancel() => _result.TrySetCanceled();
 
     // Under the lock.
     private void Verify()
@@ -343,7 +392,7 @@ internal sealed class MetadataRequester
         _from = [];
         _assigned = [];
         _exclusive = null;
-        _retry.AddRange(_wrongSize);
+        _retryAfterReset.AddRange(_wrongSize);
         _wrongSize.Clear();
     }
 
