@@ -265,6 +265,10 @@ public sealed class MetadataFetcher : IAsyncDisposable
             {
                 _peers.Remove(peer);
                 _requester.Remove(peer);
+                if (!peer.SupportsExtensions || peer.Extensions?.Messages.ContainsKey(MetadataMessage.ExtensionName) == false)
+                {
+                    _dialer.Retire(peer.EndPoint); // it cannot serve the metadata: no use dialing it again for it
+                }
             }
 
             peer.DisposeToken();

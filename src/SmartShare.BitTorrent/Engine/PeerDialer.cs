@@ -128,6 +128,7 @@ internal sealed class PeerDialer
                         known.NextAttempt = 0;
                         known.Failures = 0;
                         known.Seed = false;
+                        known.Retired = false;
                     }
                 }
                 else if (_candidates.Count < MaxCandidates || retryNow)
@@ -152,6 +153,19 @@ internal sealed class PeerDialer
         if (_candidates.TryGetValue(endPoint, out var candidate))
         {
             candidate.Seed = true;
+        }
+    }
+
+    /// <summary>
+    /// Under the session's lock: the address is not dialed again unless named again with retryNow (a peer that
+    /// cannot help with what we dial for, yet stays a known peer).
+    /// </summary>
+    public void Retire(IPEndPoint endPoint)
+    {
+        Debug.Assert(_lock.IsHeldByCurrentThread, "the candidates are guarded by the session's lock");
+        if (_candidates.TryGetValue(endPoint, out var candidate))
+        {
+            candidate.Retired = true;
         }
     }
 
@@ -239,7 +253,7 @@ internal sealed class PeerDialer
                     break;
                 }
 
-                if (candidate.Connected || candidate.Self || candidate.NextAttempt > now || _banned.Contains(endPoint.Address)
+                if (candidate.Connected || candidate.Self || candidate.Retired || candidate.NextAttempt > now || _banned.Contains(endPoint.Address)
                     || _bannedEndPoints.Contains(endPoint) || (candidate.Seed && seeding))
                 {
                     continue;
@@ -335,6 +349,8 @@ internal sealed class PeerDialer
         public bool Self { get; set; }
 
         public bool Seed { get; set; }
+
+        public bool Retired { get; set; }
 
         public int Failures { get; set; }
 

@@ -107,6 +107,39 @@ public sealed class InMemoryTransportTests
     }
 
     [Fact]
+    public async Task The_fetcher_redials_a_peer_that_timed_out_after_the_redial_delay_but_never_one_without_ut_metadata()
+    {
+        await using var kit = new EngineTestKit();
+        var network = new InMemoryPeerNetwork();
+        var time = new FakeTimeProvider();
+        var hash = InfoHash.Compute("nobody has it"u8);
+        await using var useless = network.Host(5).Listen(new IPEndPoint(IPAddress.Any, 6881));
+        await using var slow = network.Host(6).Listen(new IPEndPoint(IPAddress.Any, 6881));
+        using var stop = new CancellationTokenSource();
+        var uselessVisits = new Visits();
+        var slowVisits = new Visits();
+        var peers = Task.WhenAll(
+            Task.Run(() => AnswerEveryDialAsync(useless, hash, offerMetadata: false, uselessVisits, stop.Token)),
+            Task.Run(() => AnswerEveryDialAsync(slow, hash, offerMetadata: true, slowVisits, stop.Token)));
+
+        await using var fetcher = Fetcher(kit, hash, network.Host(3), time);
+        fetcher.AddPeers([useless.LocalEndPoint, slow.LocalEndPoint]);
+        var fetch = fetcher.FetchAsync(stop.Token);
+        await EngineTestKit.WaitAsync(() => kit.LogHas("does not offer ut_metadata"), Limit, "the peer without ut_metadata to be left");
+        await EngineTestKit.WaitAsync(() => slowVisits.Count == 1, Limit, "the slow peer to be dialed");
+
+        // The slow peer's request times out (15 s), and it is dialed again after RedialDelay (15 s); the useless one never.
+        await time.AdvanceUntilAsync(Task.Run(() => EngineTestKit.WaitAsync(() => slowVisits.Count == 2, Limit, "the redial")), Second, atMost: TimeSpan.FromMinutes(1));
+        await time.AdvanceInStepsAsync(TimeSpan.FromSeconds(60), Second);
+        Assert.Equal(1, uselessVisits.Count);
+        Assert.Contains(useless.LocalEndPoint, fetcher.KnownPeers);
+
+        await stop.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => fetch.WaitAsync(Limit));
+        await peers.WaitAsync(Limit);
+    }
+
+    [Fact]
     public async Task Connecting_where_nobody_listens_is_refused_and_a_closed_end_is_the_end_of_the_other_ones_stream()
     {
         var network = new InMemoryPeerNetwork();
@@ -174,6 +207,70 @@ public sealed class InMemoryTransportTests
         var (_, torrent) = TorrentCreator.Create(root, pieceLength: 16 * 1024);
         Assert.InRange(MetadataMessage.PieceCount(torrent.RawInfo.Length), 2, 4); // several pieces, all asked of one peer at once
         return (torrent, folder);
+    }
+
+    private sealed class Visits
+    {
+        private int _count;
+
+        public int Count => Volatile.Read(ref _count);
+
+        public void Add() => Interlocked.Increment(ref _count);
+    }
+
+    // Takes every connection: answers the handshake and an extension handshake (with ut_metadata of 1000 bytes or
+    // without), then reads without answering until dropped.
+    private static async Task AnswerEveryDialAsync(IPeerListener listener, InfoHash infoHash, bool offerMetadata, Visits visits, CancellationToken stop)
+    {
+        var open = new List<Task>();
+        try
+        {
+            while (true)
+            {
+                var link = await listener.AcceptAsync(stop);
+                visits.Add();
+                open.Add(Task.Run(
+                    async () =>
+                    {
+                        await using (link)
+                        {
+                            var messages = new Dictionary<string, byte>(StringComparer.Ordinal);
+                            if (offerMetadata)
+                            {
+                                messages["ut_metadata"] = SilentMetadataId;
+                            }
+
+                            await AnswerAndDrainAsync(link.Stream, infoHash, new ExtensionHandshake(messages, 1000, "test", null, null, null), stop);
+                        }
+                    },
+                    CancellationToken.None));
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException)
+        {
+        }
+
+        await Task.WhenAll(open);
+    }
+
+    private static async Task AnswerAndDrainAsync(Stream stream, InfoHash infoHash, ExtensionHandshake extensions, CancellationToken stop)
+    {
+        try
+        {
+            var theirs = new byte[HandshakeCodec.Length];
+            await stream.ReadExactlyAsync(theirs, stop);
+            var ours = new byte[HandshakeCodec.Length];
+            HandshakeCodec.Write(ours, new Handshake(infoHash, PeerId.Generate(SecureRandomSource.Instance), PeerCapabilities.ExtensionProtocol));
+            await stream.WriteAsync(ours, stop);
+            await stream.WriteAsync(RawPeer.Extended(0, extensions.Encode()), stop);
+            var sink = new byte[4096];
+            while (await stream.ReadAsync(sink, stop) > 0)
+            {
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or EndOfStreamException or IOException)
+        {
+        }
     }
 
     // Answers the handshake, offers ut_metadata with the right size, and reads the requests without ever answering.
