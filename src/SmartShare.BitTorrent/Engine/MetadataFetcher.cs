@@ -227,8 +227,8 @@ public sealed class MetadataFetcher : IAsyncDisposable
                 [MetadataMessage.ExtensionName] = MetadataServer.LocalId,
                 [PexMessage.ExtensionName] = PexExchange.LocalId,
             };
-            var ours = new ExtensionHandshake(
-                messages, MetadataSize: null, Client: "SmartShare 0.1", RequestQueue: 16, ListenPort: _options.ListenPort is > 0 and <= 65535 ? (ushort)_options.ListenPort : null, YourIp: null);
+            var port = _options.ListenPort is > 0 and <= 65535 ? (ushort?)_options.ListenPort : null;
+            var ours = new ExtensionHandshake(messages, MetadataSize: null, Client: "SmartShare 0.1", RequestQueue: 16, ListenPort: port, YourIp: null);
             await connection.SendExtendedAsync(0, ours.Encode(), peer.Token).ConfigureAwait(false);
             await _dhtPort.AnnounceAsync(peer).ConfigureAwait(false);
             while (true)
@@ -245,17 +245,13 @@ public sealed class MetadataFetcher : IAsyncDisposable
                 _requester.Pump();
             }
         }
-        catch (PeerConnectionException e)
+        catch (Exception e) when (e is PeerConnectionException or IOException or SocketException or ObjectDisposedException or InvalidOperationException)
         {
             reason = e.Message;
         }
         catch (OperationCanceledException)
         {
-            reason = "closed";
-        }
-        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or InvalidOperationException)
-        {
-            reason = e.Message;
+            // closed: by us, or the fetch is over
         }
         finally
         {
