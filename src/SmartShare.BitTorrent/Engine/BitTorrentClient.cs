@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using SmartShare.BitTorrent.Metainfo;
 using SmartShare.BitTorrent.PeerWire;
 using SmartShare.BitTorrent.PeerWire.Encryption;
+using SmartShare.BitTorrent.PeerWire.Transport;
 using SmartShare.BitTorrent.Storage;
 using SmartShare.BitTorrent.Trackers;
 
@@ -27,10 +28,16 @@ public sealed class BitTorrentClientOptions
     public HttpClient? Http { get; set; }
 
     public Action<string>? Log { get; set; }
+
+    /// <summary>
+    /// How peers are reached and accepted: the listener binds on it and every torrent dials over it (unless its own
+    /// <see cref="TorrentSessionOptions.Transport"/> says otherwise). Null = TCP.
+    /// </summary>
+    public IPeerTransport? Transport { get; set; }
 }
 
 /// <summary>
-/// The BitTorrent side of the node: one TCP listener and peer id shared by every torrent. Incoming connections are
+/// The BitTorrent side of the node: one listener (TCP unless <see cref="BitTorrentClientOptions.Transport"/> says otherwise) and peer id shared by every torrent. Incoming connections are
 /// routed to their torrent by the info hash of their handshake, plain or inside MSE. Each torrent's
 /// <see cref="PeerConnectionOptions.Encryption"/> (from <see cref="BitTorrentClientOptions.SessionOptions"/> and the
 /// configure action of <see cref="Add"/>) decides both how its session dials and which incoming handshakes it takes:
@@ -49,7 +56,8 @@ public sealed class BitTorrentClient : IAsyncDisposable
     private readonly PeerConnectionOptions _handshakeOptions;
     private readonly MseSkeyTable _mseTorrents = new();
     private readonly ConcurrentDictionary<InfoHash, EncryptionMode> _encryption = new();
-    private Socket? _listener;
+    private readonly IPeerTransport _transport;
+    private IPeerListener? _listener;
     private Task? _acceptLoop;
     private int _pending;
 
@@ -64,6 +72,7 @@ public sealed class BitTorrentClient : IAsyncDisposable
         _http = options.Http ?? new HttpClient { Timeout = Timeout.InfiniteTimeSpan };
         // The listener itself takes both kinds of handshake; each torrent's own mode is applied once its info hash is known.
         _handshakeOptions = options.SessionOptions().Connection.WithEncryption(EncryptionMode.Prefer).WithTime(_time);
+        _transport = options.Transport ?? TcpPeerTransport.For(_handshakeOptions);
     }
 
     public PeerId PeerId { get; }
@@ -77,27 +86,10 @@ public sealed class BitTorrentClient : IAsyncDisposable
     /// <exception cref="SocketException">The port is taken.</exception>
     public void Start()
     {
-        var endPoint = _options.ListenEndPoint;
-        var socket = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-        try
-        {
-            if (endPoint.AddressFamily == AddressFamily.InterNetworkV6)
-            {
-                socket.DualMode = true;
-            }
-
-            socket.Bind(endPoint);
-            socket.Listen(128);
-        }
-        catch
-        {
-            socket.Dispose();
-            throw;
-        }
-
-        _listener = socket;
-        LocalEndPoint = (IPEndPoint)socket.LocalEndPoint!;
-        _acceptLoop = Task.Run(() => AcceptLoopAsync(socket, _stop.Token));
+        var listener = _transport.Listen(_options.ListenEndPoint);
+        _listener = listener;
+        LocalEndPoint = listener.LocalEndPoint;
+        _acceptLoop = Task.Run(() => AcceptLoopAsync(listener, _stop.Token));
     }
 
     public TorrentSession? Find(InfoHash infoHash) => _sessions.GetValueOrDefault(infoHash);
@@ -109,6 +101,7 @@ public sealed class BitTorrentClient : IAsyncDisposable
         var options = _options.SessionOptions();
         options.ListenPort = LocalEndPoint.Port;
         options.Log ??= _options.Log;
+        options.Transport ??= _options.Transport;
         configure?.Invoke(options);
         var session = new TorrentSession(
             torrent, storage, resume, PeerId, options, _random, uri => TrackerClientFactory.Create(uri, _http, _options.Trackers, _time), _time);
@@ -146,7 +139,11 @@ public sealed class BitTorrentClient : IAsyncDisposable
         }
 
         await _stop.CancelAsync().ConfigureAwait(false);
-        _listener?.Dispose();
+        if (_listener is not null)
+        {
+            await _listener.DisposeAsync().ConfigureAwait(false);
+        }
+
         if (_acceptLoop is not null)
         {
             await _acceptLoop.ConfigureAwait(false);
@@ -166,11 +163,11 @@ public sealed class BitTorrentClient : IAsyncDisposable
         _stop.Dispose();
     }
 
-    private async Task AcceptLoopAsync(Socket listener, CancellationToken token)
+    private async Task AcceptLoopAsync(IPeerListener listener, CancellationToken token)
     {
         while (!token.IsCancellationRequested)
         {
-            Socket socket;
+            IPeerLink socket;
             try
             {
                 socket = await listener.AcceptAsync(token).ConfigureAwait(false);
@@ -179,7 +176,7 @@ public sealed class BitTorrentClient : IAsyncDisposable
             {
                 return;
             }
-            catch (SocketException)
+            catch (Exception e) when (e is SocketException or IOException)
             {
                 continue;
             }
@@ -187,7 +184,7 @@ public sealed class BitTorrentClient : IAsyncDisposable
             if (Interlocked.Increment(ref _pending) > _options.MaxPendingHandshakes)
             {
                 Interlocked.Decrement(ref _pending);
-                socket.Dispose();
+                await socket.DisposeAsync().ConfigureAwait(false);
                 continue;
             }
 
@@ -195,9 +192,9 @@ public sealed class BitTorrentClient : IAsyncDisposable
         }
     }
 
-    private async Task HandleIncomingAsync(Socket socket, CancellationToken token)
+    private async Task HandleIncomingAsync(IPeerLink socket, CancellationToken token)
     {
-        var from = RemoteText(socket);
+        var from = socket.RemoteEndPoint;
         PeerConnection connection;
         Handshake remote;
         try
@@ -213,7 +210,7 @@ public sealed class BitTorrentClient : IAsyncDisposable
                 _options.Log?.Invoke($"an incoming connection from {from} failed its handshake: {e.Message}");
             }
 
-            socket.Dispose();
+            await socket.DisposeAsync().ConfigureAwait(false);
             return;
         }
         finally
@@ -236,17 +233,5 @@ public sealed class BitTorrentClient : IAsyncDisposable
         }
 
         await session.AcceptAsync(connection).ConfigureAwait(false);
-    }
-
-    private static string RemoteText(Socket socket)
-    {
-        try
-        {
-            return socket.RemoteEndPoint?.ToString() ?? "an unknown address";
-        }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException)
-        {
-            return "an unknown address";
-        }
     }
 }

@@ -82,4 +82,18 @@ internal readonly struct PeerAction
 
         peer.LastSend = peer.Time.GetTimestamp();
     }
+
+    /// <summary>Runs the action; a send that fails closes the peer (whose read loop then ends) instead of throwing.</summary>
+    public async Task RunOrCloseAsync(PeerSession peer)
+    {
+        try
+        {
+            await RunAsync(peer).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is PeerConnectionException or OperationCanceledException or IOException or System.Net.Sockets.SocketException
+            or ObjectDisposedException or InvalidOperationException)
+        {
+            peer.Close();
+        }
+    }
 }

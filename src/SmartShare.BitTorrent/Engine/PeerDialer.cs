@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using SmartShare.BitTorrent.PeerWire;
+using SmartShare.BitTorrent.PeerWire.Transport;
 
 namespace SmartShare.BitTorrent.Engine;
 
@@ -9,7 +10,8 @@ namespace SmartShare.BitTorrent.Engine;
 /// them within <see cref="TorrentSessionOptions.MaxPeers"/> and <see cref="TorrentSessionOptions.MaxConnectingPeers"/>,
 /// backs off from addresses that fail, skips known seeds once we are one, and holds the banned addresses. Decides
 /// which of two connections to one peer stays. Shares the session's lock (which guards the session's peer list and
-/// all its own state), clock and stop signal.
+/// all its own state), clock and stop signal. The magnet metadata phase (<see cref="MetadataFetcher"/>) dials
+/// through one too: "session" below is whichever hosts it.
 /// </summary>
 internal sealed class PeerDialer
 {
@@ -21,12 +23,14 @@ internal sealed class PeerDialer
     private readonly CancellationTokenSource _stop;
     private readonly PeerId _ourId;
     private readonly List<PeerSession> _peers;
-    private readonly Func<PiecePicker?> _picker;
+    private readonly Func<bool> _mayDial;
+    private readonly Func<bool> _seeding;
     private readonly Func<Handshake> _handshake;
     private readonly Func<PeerConnection, Task> _runPeer;
     private readonly Action<string> _log;
     private readonly Dictionary<IPEndPoint, Candidate> _candidates = [];
     private readonly HashSet<IPAddress> _banned = [];
+    private readonly HashSet<IPEndPoint> _bannedEndPoints = [];
     private int _connecting;
 
     /// <param name="sessionLock">The session's lock.</param>
@@ -50,6 +54,44 @@ internal sealed class PeerDialer
         Func<Handshake> handshake,
         Func<PeerConnection, Task> runPeer,
         Action<string> log)
+        : this(
+            sessionLock,
+            time,
+            options,
+            stop,
+            ourId,
+            peers,
+            mayDialUnderLock: () => pickerUnderLock() is not null,
+            seedingUnderLock: () => pickerUnderLock()?.Have.IsComplete == true,
+            handshake,
+            runPeer,
+            log)
+    {
+    }
+
+    /// <param name="sessionLock">The host's lock.</param>
+    /// <param name="time">The host's clock.</param>
+    /// <param name="options">Peer limits, redial delay, connection options and transport.</param>
+    /// <param name="stop">The host's stop signal: no dials start once it is cancelled.</param>
+    /// <param name="ourId">Our peer id, which settles which of two connections to one peer stays.</param>
+    /// <param name="peers">The host's connected peers, read under the lock.</param>
+    /// <param name="mayDialUnderLock">Whether dialing may start (read under the lock; a session once started, a fetcher once fetching).</param>
+    /// <param name="seedingUnderLock">Whether we are a seed, so known seeds are not dialed (read under the lock).</param>
+    /// <param name="handshake">The handshake to send when dialing.</param>
+    /// <param name="runPeer">Runs an admitted connection until it closes.</param>
+    /// <param name="log">The host's log.</param>
+    public PeerDialer(
+        Lock sessionLock,
+        TimeProvider time,
+        TorrentSessionOptions options,
+        CancellationTokenSource stop,
+        PeerId ourId,
+        List<PeerSession> peers,
+        Func<bool> mayDialUnderLock,
+        Func<bool> seedingUnderLock,
+        Func<Handshake> handshake,
+        Func<PeerConnection, Task> runPeer,
+        Action<string> log)
     {
         _lock = sessionLock;
         _time = time;
@@ -57,7 +99,8 @@ internal sealed class PeerDialer
         _stop = stop;
         _ourId = ourId;
         _peers = peers;
-        _picker = pickerUnderLock;
+        _mayDial = mayDialUnderLock;
+        _seeding = seedingUnderLock;
         _handshake = handshake;
         _runPeer = runPeer;
         _log = log;
@@ -85,6 +128,7 @@ internal sealed class PeerDialer
                         known.NextAttempt = 0;
                         known.Failures = 0;
                         known.Seed = false;
+                        known.Retired = false;
                     }
                 }
                 else if (_candidates.Count < MaxCandidates || retryNow)
@@ -112,11 +156,41 @@ internal sealed class PeerDialer
         }
     }
 
+    /// <summary>
+    /// Under the session's lock: the address is not dialed again unless named again with retryNow (a peer that
+    /// cannot help with what we dial for, yet stays a known peer).
+    /// </summary>
+    public void Retire(IPEndPoint endPoint)
+    {
+        Debug.Assert(_lock.IsHeldByCurrentThread, "the candidates are guarded by the session's lock");
+        if (_candidates.TryGetValue(endPoint, out var candidate))
+        {
+            candidate.Retired = true;
+        }
+    }
+
     /// <summary>Under the session's lock: no connection from or to this address is admitted any more.</summary>
     public void Ban(IPAddress address)
     {
         Debug.Assert(_lock.IsHeldByCurrentThread, "the bans are guarded by the session's lock");
         _banned.Add(address);
+    }
+
+    /// <summary>
+    /// Under the session's lock: this address and port only is dialed no more (where a peer behind a shared address,
+    /// a NAT, should not take its neighbours down with it).
+    /// </summary>
+    public void Ban(IPEndPoint endPoint)
+    {
+        Debug.Assert(_lock.IsHeldByCurrentThread, "the bans are guarded by the session's lock");
+        _bannedEndPoints.Add(endPoint);
+    }
+
+    /// <summary>Under the session's lock: every candidate address not banned.</summary>
+    public List<IPEndPoint> Candidates()
+    {
+        Debug.Assert(_lock.IsHeldByCurrentThread, "the candidates are guarded by the session's lock");
+        return [.. _candidates.Keys.Where(e => !_banned.Contains(e.Address) && !_bannedEndPoints.Contains(e))];
     }
 
     /// <summary>
@@ -164,11 +238,12 @@ internal sealed class PeerDialer
         var toDial = new List<IPEndPoint>();
         lock (_lock)
         {
-            var picker = _picker();
-            if (_stop.IsCancellationRequested || picker is null)
+            if (_stop.IsCancellationRequested || !_mayDial())
             {
                 return;
             }
+
+            var seeding = _seeding();
 
             var room = Math.Min(_options.MaxPeers - _peers.Count - _connecting, _options.MaxConnectingPeers - _connecting);
             foreach (var (endPoint, candidate) in _candidates)
@@ -178,8 +253,8 @@ internal sealed class PeerDialer
                     break;
                 }
 
-                if (candidate.Connected || candidate.Self || candidate.NextAttempt > now || _banned.Contains(endPoint.Address)
-                    || (candidate.Seed && picker.Have.IsComplete))
+                if (candidate.Connected || candidate.Self || candidate.Retired || candidate.NextAttempt > now || _banned.Contains(endPoint.Address)
+                    || _bannedEndPoints.Contains(endPoint) || (candidate.Seed && seeding))
                 {
                     continue;
                 }
@@ -202,7 +277,8 @@ internal sealed class PeerDialer
         PeerConnection? connection = null;
         try
         {
-            connection = await PeerConnection.ConnectAsync(endPoint, _handshake(), _options.Connection.WithTime(_time), _stop.Token)
+            var options = _options.Connection.WithTime(_time);
+            connection = await PeerConnection.ConnectAsync(_options.Transport ?? TcpPeerTransport.For(options), endPoint, _handshake(), options, _stop.Token)
                 .ConfigureAwait(false);
         }
         catch (PeerConnectionException e)
@@ -273,6 +349,8 @@ internal sealed class PeerDialer
         public bool Self { get; set; }
 
         public bool Seed { get; set; }
+
+        public bool Retired { get; set; }
 
         public int Failures { get; set; }
 

@@ -1,5 +1,6 @@
 using System.Net;
 using SmartShare.BitTorrent.PeerWire;
+using SmartShare.BitTorrent.PeerWire.Transport;
 using SmartShare.Networking;
 
 namespace SmartShare.BitTorrent.Engine;
@@ -59,6 +60,9 @@ public sealed class TorrentSessionOptions
     public ByteRateLimiter? UploadLimiter { get; set; }
 
     public PeerConnectionOptions Connection { get; set; } = new();
+
+    /// <summary>How peers are dialed (<see cref="BitTorrentClientOptions.Transport"/> for a client's torrents); null = TCP.</summary>
+    public IPeerTransport? Transport { get; set; }
 
     /// <summary>How often each ut_pex peer is told which peers we connected to and dropped since (BEP 11). Default 60 s.</summary>
     public TimeSpan PexInterval { get; set; } = TimeSpan.FromSeconds(60);
