@@ -33,42 +33,6 @@ internal sealed class PeerDialer
     private readonly HashSet<IPEndPoint> _bannedEndPoints = [];
     private int _connecting;
 
-    /// <param name="sessionLock">The session's lock.</param>
-    /// <param name="time">The session's clock.</param>
-    /// <param name="options">The session's options (peer limits, redial delay, connection options).</param>
-    /// <param name="stop">The session's stop signal: no dials start once it is cancelled.</param>
-    /// <param name="ourId">Our peer id, which settles which of two connections to one peer stays.</param>
-    /// <param name="peers">The session's connected peers, read under the lock.</param>
-    /// <param name="pickerUnderLock">The session's picker, null before the session starts (read under the lock).</param>
-    /// <param name="handshake">The handshake to send when dialing.</param>
-    /// <param name="runPeer">Runs an admitted connection until it closes.</param>
-    /// <param name="log">The session's log.</param>
-    public PeerDialer(
-        Lock sessionLock,
-        TimeProvider time,
-        TorrentSessionOptions options,
-        CancellationTokenSource stop,
-        PeerId ourId,
-        List<PeerSession> peers,
-        Func<PiecePicker?> pickerUnderLock,
-        Func<Handshake> handshake,
-        Func<PeerConnection, Task> runPeer,
-        Action<string> log)
-        : this(
-            sessionLock,
-            time,
-            options,
-            stop,
-            ourId,
-            peers,
-            mayDialUnderLock: () => pickerUnderLock() is not null,
-            seedingUnderLock: () => pickerUnderLock()?.Have.IsComplete == true,
-            handshake,
-            runPeer,
-            log)
-    {
-    }
-
     /// <param name="sessionLock">The host's lock.</param>
     /// <param name="time">The host's clock.</param>
     /// <param name="options">Peer limits, redial delay, connection options and transport.</param>

@@ -66,7 +66,18 @@ public sealed class TorrentSession : IAsyncDisposable
 
         // The rooms, each sharing the session's lock and clock. The dialer runs the connections it makes through the
         // read loop, which is built last as it needs the other rooms.
-        _dialer = new PeerDialer(_lock, _time, _options, _stop, peerId, _peers, () => _picker, Handshake, c => _readLoop!.RunAsync(c), Log);
+        _dialer = new PeerDialer(
+            _lock,
+            _time,
+            _options,
+            _stop,
+            peerId,
+            _peers,
+            mayDialUnderLock: () => _picker is not null,
+            seedingUnderLock: () => _picker?.Have.IsComplete == true,
+            Handshake,
+            c => _readLoop!.RunAsync(c),
+            Log);
         _streams = new StreamWaiters(_lock, info.PieceLength, () => _picker);
         _resume = new ResumeRecorder(_lock, _time, resume, torrent.InfoHash, storage, _options, () => _picker?.Have, Log);
         var outcomes = new PieceOutcomes(
