@@ -94,6 +94,24 @@ public sealed partial class TorrentStorage
         }
     }
 
+    // "a" and "a.part" in one torrent would share a file while "a" downloads, and a name of 251 bytes or more leaves
+    // no room for the suffix.
+    private void CheckIncompleteNames(string torrentName, HashSet<string> finalPaths)
+    {
+        for (var i = 0; i < _partPaths.Length; i++)
+        {
+            var problem = finalPaths.Contains(_partPaths[i]) ? "a name the torrent uses for another file"
+                : System.Text.Encoding.UTF8.GetByteCount(Path.GetFileName(_partPaths[i])) > Metainfo.TorrentLimits.MaxComponentBytes
+                    ? $"longer than a file name may be ({Metainfo.TorrentLimits.MaxComponentBytes} bytes)"
+                    : null;
+            if (problem is not null)
+            {
+                throw new TorrentStorageException(
+                    $"Refusing to store torrent \"{Shorten(torrentName)}\": {FilePaths[i]} would download under {_partPaths[i]}, {problem}.", FilePaths[i]);
+            }
+        }
+    }
+
     private bool HoldsVerifiedData(int index, Bitfield have)
     {
         var first = (int)(_offsets[index] / Info.PieceLength);

@@ -94,18 +94,17 @@ public sealed partial class TorrentStorage : IDisposable
                 throw new TorrentStorageException($"Refusing to store torrent \"{name}\": it lists the file {paths[i]} twice.", paths[i]);
             }
 
-            // "a" and "a.part" in one torrent would share a file while "a" downloads.
-            if (incompleteNames && !seen.Add(_partPaths[i]))
-            {
-                throw new TorrentStorageException(
-                    $"Refusing to store torrent \"{name}\": {paths[i]} would be downloaded under {_partPaths[i]}, a name the torrent uses.", paths[i]);
-            }
 
             _offsets[i] = file.Offset;
             _lengths[i] = file.Length;
         }
 
         FilePaths = paths;
+        if (incompleteNames)
+        {
+            CheckIncompleteNames(name, seen);
+        }
+
         FindNames();
     }
 
