@@ -161,13 +161,17 @@ public sealed class TorrentSession : IAsyncDisposable
             }
         }
 
+        // Complete: the files take their final names (those of a download killed just before doing so too); else
+        // they download under their incomplete names.
         if (have.IsComplete)
         {
             await Storage.EnsureFilesAsync(cancellationToken).ConfigureAwait(false);
+            Storage.TakeFinalNames();
             SwitchMode(Seeding());
         }
         else
         {
+            Storage.BeginIncomplete(have);
             SwitchMode(new DownloadingMode());
         }
 
@@ -306,13 +310,14 @@ public sealed class TorrentSession : IAsyncDisposable
 
     private SeedingMode Seeding() => new(_lock, _peers, _trackers, _completed, Log);
 
-    // The last piece verified: make the files whole and durable, record it, then seed.
+    // The last piece verified: make the files whole and durable, give them their final names, record it, then seed.
     private async Task FinishDownloadAsync()
     {
         try
         {
             Storage.Flush();
             await Storage.EnsureFilesAsync(_stop.Token).ConfigureAwait(false);
+            Storage.TakeFinalNames();
         }
         catch (TorrentStorageException e)
         {

@@ -64,7 +64,7 @@ public sealed partial class TorrentStorage
     // nothing left to flush (and must not be created again here).
     private void FlushFile(int index)
     {
-        var path = FilePaths[index];
+        var path = CurrentPath(index);
         OpenFile? cached;
         lock (_lock)
         {
@@ -178,11 +178,16 @@ public sealed partial class TorrentStorage
 
     private SafeFileHandle OpenForRead(int index)
     {
-        var path = FilePaths[index];
+        var path = CurrentPath(index);
         try
         {
             // A regular file only: a seeded file replaced by a FIFO must not block a thread, nor a device feed peers.
             return LocalFile.OpenRead(path, HandleOptions);
+        }
+        catch (LocalFileException ex) when (ex.InnerException is FileNotFoundException && CurrentPath(index) != path)
+        {
+            // Renamed to its final name between choosing the path and opening it.
+            return OpenForRead(index);
         }
         catch (LocalFileException ex) when (ex.InnerException is FileNotFoundException or DirectoryNotFoundException)
         {
@@ -197,7 +202,7 @@ public sealed partial class TorrentStorage
 
     private SafeFileHandle OpenForWrite(int index)
     {
-        var path = FilePaths[index];
+        var path = CurrentPath(index);
         try
         {
             var folder = Path.GetDirectoryName(path)!;

@@ -34,7 +34,11 @@ public sealed partial class TorrentStorage : IDisposable
     private readonly HashSet<string> _changedFolders = new(StringComparer.Ordinal);
     private bool _disposed;
 
-    public TorrentStorage(TorrentInfo info, string contentRoot, string? rootName = null, int maxOpenFiles = 64)
+    /// <param name="incompleteNames">
+    /// Whether a file still being downloaded lives under its name plus <see cref="IncompleteSuffix"/> until the torrent
+    /// completes (a download); false (the default) for data seeded in place (a share), whose files must never be renamed.
+    /// </param>
+    public TorrentStorage(TorrentInfo info, string contentRoot, string? rootName = null, int maxOpenFiles = 64, bool incompleteNames = false)
     {
         ArgumentNullException.ThrowIfNull(info);
         ArgumentException.ThrowIfNullOrEmpty(contentRoot);
@@ -45,6 +49,7 @@ public sealed partial class TorrentStorage : IDisposable
         }
 
         Info = info;
+        _incompleteNames = incompleteNames;
         _maxOpenFiles = maxOpenFiles;
         ContentRoot = Path.GetFullPath(contentRoot);
         var name = rootName ?? info.Name;
@@ -52,6 +57,8 @@ public sealed partial class TorrentStorage : IDisposable
         RootPath = Under(ContentRoot, [name]);
 
         var paths = new string[info.Files.Count];
+        _partPaths = new string[paths.Length];
+        _atFinalName = new bool[paths.Length];
         _offsets = new long[paths.Length];
         _lengths = new long[paths.Length];
         var seen = new HashSet<string>(OperatingSystem.IsLinux() ? StringComparer.Ordinal : StringComparer.OrdinalIgnoreCase);
@@ -61,6 +68,7 @@ public sealed partial class TorrentStorage : IDisposable
             if (info.IsSingleFile)
             {
                 paths[i] = RootPath;
+                _partPaths[i] = Under(ContentRoot, [name + IncompleteSuffix]);
             }
             else
             {
@@ -77,6 +85,8 @@ public sealed partial class TorrentStorage : IDisposable
                 }
 
                 paths[i] = Under(ContentRoot, parts);
+                parts[^1] += IncompleteSuffix;
+                _partPaths[i] = Under(ContentRoot, parts);
             }
 
             if (!seen.Add(paths[i]))
@@ -84,11 +94,18 @@ public sealed partial class TorrentStorage : IDisposable
                 throw new TorrentStorageException($"Refusing to store torrent \"{name}\": it lists the file {paths[i]} twice.", paths[i]);
             }
 
+
             _offsets[i] = file.Offset;
             _lengths[i] = file.Length;
         }
 
         FilePaths = paths;
+        if (incompleteNames)
+        {
+            CheckIncompleteNames(name, seen);
+        }
+
+        FindNames();
     }
 
     public TorrentInfo Info { get; }
@@ -99,7 +116,10 @@ public sealed partial class TorrentStorage : IDisposable
     /// <summary>The full path of the file (single-file torrent) or of the top folder (multi-file torrent).</summary>
     public string RootPath { get; }
 
-    /// <summary>The full path of each file, in the order of <see cref="TorrentInfo.Files"/>.</summary>
+    /// <summary>
+    /// The full final path of each file, in the order of <see cref="TorrentInfo.Files"/>; while the torrent downloads a
+    /// file is at <see cref="CurrentPath"/> (this path plus <see cref="IncompleteSuffix"/>).
+    /// </summary>
     public IReadOnlyList<string> FilePaths { get; }
 
     /// <summary>
@@ -147,7 +167,7 @@ public sealed partial class TorrentStorage : IDisposable
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
-                throw Failure("write to", FilePaths[index], ex);
+                throw Failure("write to", CurrentPath(index), ex);
             }
             finally
             {
@@ -294,8 +314,8 @@ public sealed partial class TorrentStorage : IDisposable
         return Task.CompletedTask;
     }
 
-    /// <summary>Whether anything (file or folder) exists at <see cref="RootPath"/>.</summary>
-    public bool Exists() => Path.Exists(RootPath);
+    /// <summary>Whether anything (file or folder) exists at <see cref="RootPath"/>, or at its incomplete name (a single file).</summary>
+    public bool Exists() => Path.Exists(RootPath) || (Info.IsSingleFile && Path.Exists(_partPaths[0]));
 
     /// <summary>Closes the open handles; handles in use by a running read or write close when it ends.</summary>
     public void Dispose()
@@ -365,7 +385,7 @@ public sealed partial class TorrentStorage : IDisposable
             }
 
             var count = (int)Math.Min(available, destination.Length);
-            var path = FilePaths[index];
+            var path = CurrentPath(index);
             OpenFile file;
             try
             {

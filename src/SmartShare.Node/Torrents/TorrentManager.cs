@@ -302,6 +302,11 @@ public sealed partial class TorrentManager(
         if (deleteFiles && record is not null && record.Kind == FileKind.Download && !record.AwaitingMetadata)
         {
             var root = Path.Combine(record.DownloadDirectory, record.RootName);
+            if (File.Exists(root + TorrentStorage.IncompleteSuffix))
+            {
+                File.Delete(root + TorrentStorage.IncompleteSuffix);
+            }
+
             if (File.Exists(root))
             {
                 File.Delete(root);
@@ -334,7 +339,8 @@ public sealed partial class TorrentManager(
 
     private TorrentSession StartSession(Torrent torrent, TorrentRecord record, IReadOnlyList<IPEndPoint> peers, Bitfield? verified)
     {
-        var storage = new TorrentStorage(torrent.Info, record.DownloadDirectory, record.RootName);
+        // A share is seeded in place and never renamed; a download's files carry the incomplete suffix until done.
+        var storage = new TorrentStorage(torrent.Info, record.DownloadDirectory, record.RootName, incompleteNames: record.Kind != FileKind.Share);
         var session = Client.Add(torrent, storage, _resume, ConfigureSessions);
         _sessions[torrent.InfoHash] = session;
         session.StateChanged += OnStateChanged;
@@ -392,9 +398,13 @@ public sealed partial class TorrentManager(
     }
 
     // The torrent's top entry goes to a name not yet taken, so nothing of the user's is overwritten or mixed in.
+    // (a single file's incomplete name included).
     private static string FreeRootName(string directory, string name)
     {
-        if (!File.Exists(Path.Combine(directory, name)) && !Directory.Exists(Path.Combine(directory, name)))
+        static bool Free(string directory, string name) =>
+            !Path.Exists(Path.Combine(directory, name)) && !Path.Exists(Path.Combine(directory, name + TorrentStorage.IncompleteSuffix));
+
+        if (Free(directory, name))
         {
             return name;
         }
@@ -404,7 +414,7 @@ public sealed partial class TorrentManager(
         for (var n = 1; ; n++)
         {
             var candidate = $"{stem} ({n}){extension}";
-            if (!File.Exists(Path.Combine(directory, candidate)) && !Directory.Exists(Path.Combine(directory, candidate)))
+            if (Free(directory, candidate))
             {
                 return candidate;
             }

@@ -58,9 +58,9 @@ internal sealed class EngineTestKit : IAsyncDisposable
         return client;
     }
 
-    public TorrentStorage Storage(Torrent torrent, string folder, string? rootName = null)
+    public TorrentStorage Storage(Torrent torrent, string folder, string? rootName = null, bool incompleteNames = false)
     {
-        var storage = new TorrentStorage(torrent.Info, folder, rootName);
+        var storage = new TorrentStorage(torrent.Info, folder, rootName, incompleteNames: incompleteNames);
         _storages.Add(storage);
         return storage;
     }

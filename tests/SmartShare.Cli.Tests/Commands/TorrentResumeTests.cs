@@ -40,6 +40,7 @@ public sealed class TorrentResumeTests(ITestOutputHelper output) : IDisposable
         var seederPort = await BtPortAsync(seeder);
 
         long haveAtKill;
+        string finalPath;
         await using (var getter = StartNode(_getter, _getter.Environment))
         {
             var api = await ApiAsync(getter);
@@ -53,7 +54,12 @@ public sealed class TorrentResumeTests(ITestOutputHelper output) : IDisposable
             haveAtKill = BytesHave(progress);
             await getter.StopAsync("KILL");
             Assert.True(haveAtKill < FileLength, "The download finished before it could be killed; the seeder's upload limit is not slowing it.");
+            finalPath = progress.GetProperty("download_path").GetString()!;
         }
+
+        // Killed mid-download: the data is only under the incomplete name.
+        Assert.False(File.Exists(finalPath), $"{finalPath} exists before the torrent completed");
+        Assert.True(File.Exists(finalPath + ".part"), $"{finalPath}.part is missing after the kill");
 
         await using var restarted = StartNode(_getter, _getter.Environment);
         var restartedApi = await ApiAsync(restarted);
@@ -67,7 +73,9 @@ public sealed class TorrentResumeTests(ITestOutputHelper output) : IDisposable
             received <= missing + pieceLength,
             $"After the restart the node received {received} bytes, but only {missing} were missing at the kill (plus one {pieceLength}-byte piece in flight).");
         var path = done.GetProperty("download_path").GetString()!;
+        Assert.Equal(finalPath, path);
         Assert.Equal(CliWorkspace.Sha256Of(source), CliWorkspace.Sha256Of(path));
+        Assert.False(File.Exists(path + ".part"));
     }
 
     private static long BytesHave(JsonElement item) =>

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
+using SmartShare.BitTorrent.Storage;
 using SmartShare.Node.Api;
 using SmartShare.Node.Client;
 using SmartShare.Node.Tests.Downloads;
@@ -147,6 +148,34 @@ public sealed class TorrentNodeTests : IDisposable
         // Something was left to fetch (the stop really came mid-download), and not everything was fetched again.
         var received = done["received_bytes"]!.GetValue<long>();
         Assert.True(received > 0 && received < total, $"the restarted node received {received} bytes of {total}");
+    }
+
+    [Fact]
+    public async Task A_torrent_in_progress_is_under_its_incomplete_name_reported_by_its_final_path_and_deleted_with_its_data()
+    {
+        // The seeder's upload limit (1 MiB/s) keeps the 4 MiB download running while it is looked at.
+        await using var seeder = await TransferNode.StartAsync(
+            "seeder", _directory.File("seeder"), extra: new Dictionary<string, JsonNode?> { [SmartShare.Node.Settings.NodeSettingKeys.MaxUploadRate] = 1024 });
+        var source = TransferNode.WriteRandomFile(_directory.File("talk.mkv"), 4 * 1024 * 1024, seed: 11);
+        var torrentPath = _directory.File("talk.torrent");
+        var shared = await seeder.CallAsync("stream_create", new JsonObject { ["file_path"] = source, ["torrent"] = true, ["torrent_path"] = torrentPath });
+        var infoHash = shared!["info_hash"]!.GetValue<string>();
+        var total = new FileInfo(source).Length;
+
+        await using var leecher = await TransferNode.StartAsync("leecher", _directory.File("leecher"));
+        await leecher.CallAsync("get", new JsonObject { ["uri"] = torrentPath, ["peers"] = new JsonArray(BtEndPoint(seeder).ToString()) });
+        await WaitUntilAsync(async () => (await TorrentAsync(leecher, infoHash))["bytes_have"]?.GetValue<long>() >= total / 4);
+        var item = await TorrentAsync(leecher, infoHash);
+        var final = Path.Combine(leecher.Downloads, "talk.mkv");
+        Assert.False(item["completed"]!.GetValue<bool>(), "the download finished too soon; slow the seeder down");
+        Assert.Equal(final, item["download_path"]!.GetValue<string>());
+        Assert.False(File.Exists(final));
+        Assert.True(File.Exists(final + TorrentStorage.IncompleteSuffix));
+
+        Assert.True((await leecher.CallAsync("file_delete", new JsonObject { ["info_hash"] = infoHash, ["delete_from_download_dir"] = true }))!.GetValue<bool>());
+        Assert.False(File.Exists(final + TorrentStorage.IncompleteSuffix));
+        Assert.False(File.Exists(final));
+        Assert.True(File.Exists(source), "the seeder's shared file is never renamed");
     }
 
     [Fact]
