@@ -1,3 +1,5 @@
+using System.Globalization;
+using System.Text.Json;
 using SmartShare.Cli.Tests.Support;
 
 namespace SmartShare.Cli.Tests.Commands;
@@ -59,7 +61,62 @@ public sealed class StatusAndListTests : IDisposable
         Assert.Equal(2, items.GetArrayLength());
     }
 
+    [Fact]
+    public async Task Upload_totals_of_a_stream_and_a_torrent_survive_a_restart_of_the_node()
+    {
+        using var getter = new CliWorkspace();
+        var source = _workspace.CreateRandomFile("given.bin", (3 * 1024 * 1024) + 17);
+        var shared = (await _workspace.RunAsync("share", source, "--torrent", "--json")).ShouldSucceedWithJson();
+        var sdHash = shared.GetProperty("sd_hash").GetString()!;
+        var infoHash = shared.GetProperty("info_hash").GetString()!;
+        var torrentPath = shared.GetProperty("torrent").GetString()!;
+
+        long streamUploaded, torrentUploaded;
+        await using (var node = StartNode())
+        {
+            var lbryPort = (await node.WaitForLineAsync(@"LBRY DHT listening on UDP 127\.0\.0\.1:(\d+)")).Groups[1].Value;
+            var btPort = (await node.WaitForLineAsync(@"BitTorrent peers on TCP 127\.0\.0\.1:(\d+)")).Groups[1].Value;
+            var api = (await node.WaitForLineAsync(@"API on (http://127\.0\.0\.1:\d+)")).Groups[1].Value;
+
+            (await getter.RunAsync("get", sdHash, "--peer", $"127.0.0.1:{lbryPort}", "--download-dir", Path.Combine(getter.Root, "lbry"), "--json")).ShouldSucceedWithJson();
+            (await getter.RunAsync("get", torrentPath, "--peer", $"127.0.0.1:{btPort}", "--download-dir", Path.Combine(getter.Root, "bt"), "--json")).ShouldSucceedWithJson();
+
+            var before = await ListAsync(api);
+            streamUploaded = Uploaded(before, sdHash);
+            torrentUploaded = Uploaded(before, infoHash);
+            Assert.True(streamUploaded >= 3 * 1024 * 1024, $"The stream uploaded {streamUploaded} bytes.");
+            Assert.True(torrentUploaded >= 3 * 1024 * 1024, $"The torrent uploaded {torrentUploaded} bytes.");
+            Assert.Equal(Math.Round((double)torrentUploaded / ((3 * 1024 * 1024) + 17), 3), Item(before, infoHash).GetProperty("progress").GetProperty("ratio").GetDouble());
+
+            (await _workspace.RunAsync("stop", "--api", api, "--json")).ShouldSucceedWithJson();
+            (await node.WaitForExitAsync()).ShouldExitWith(0);
+        }
+
+        // With no node running, a one-off node reads the totals back from the transfers table.
+        var after = (await _workspace.RunAsync("list", "--json")).ShouldSucceedWithJson();
+        Assert.Equal(streamUploaded, Uploaded(after, sdHash));
+        Assert.Equal(torrentUploaded, Uploaded(after, infoHash));
+
+        var table = (await _workspace.RunAsync("list")).OutputLines;
+        var row = Assert.Single(table, line => line.StartsWith(infoHash[..12], StringComparison.Ordinal));
+        Assert.Contains(string.Create(CultureInfo.InvariantCulture, $" {(double)torrentUploaded / ((3 * 1024 * 1024) + 17):0.00} "), row, StringComparison.Ordinal);
+    }
+
     public void Dispose() => _workspace.Dispose();
+
+    private BackgroundSmartShare StartNode() =>
+        BackgroundSmartShare.Start(
+            ["start", "--port", "0", "--bt-port", "0", "--bind", "127.0.0.1", "--allow-lan", "--no-bt-dht", "--api", "http://127.0.0.1:0", "--data-dir", _workspace.DataDirectory],
+            _workspace.Root,
+            _workspace.Environment);
+
+    private async Task<JsonElement> ListAsync(string api) =>
+        (await _workspace.RunAsync("list", "--api", api, "--json")).ShouldSucceedWithJson();
+
+    private static JsonElement Item(JsonElement list, string key) =>
+        list.GetProperty("items").EnumerateArray().Single(item => item.GetProperty("key").GetString() == key);
+
+    private static long Uploaded(JsonElement list, string key) => Item(list, key).GetProperty("progress").GetProperty("uploaded").GetInt64();
 
     private static string[] Cells(IReadOnlyList<string> table, string key)
     {
