@@ -47,8 +47,12 @@ internal sealed class TorrentTransfers(TorrentManager torrents, UploadLedger upl
     public Task<StreamSource> OpenStreamAsync(TransferKey key, int? fileIndex, bool mayStart, CancellationToken cancellationToken) =>
         Task.FromResult<StreamSource>(TorrentStreamSource.Open(torrents, InfoHashOf(key) ?? throw new ArgumentException($"{key} is not an info hash.", nameof(key)), fileIndex, time));
 
-    public async Task<bool> StopAsync(TransferKey key, CancellationToken cancellationToken) =>
-        InfoHashOf(key) is { } hash && await torrents.PauseAsync(hash);
+    public async Task<bool> StopAsync(TransferKey key, CancellationToken cancellationToken)
+    {
+        // A last look at the session's upload counter before it ends, so what it sent since the last look is counted.
+        _ = Find(key);
+        return InfoHashOf(key) is { } hash && await torrents.PauseAsync(hash);
+    }
 
     public bool Start(TransferKey key) => InfoHashOf(key) is { } hash && torrents.Resume(hash);
 
