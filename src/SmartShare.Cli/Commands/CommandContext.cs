@@ -3,6 +3,7 @@ using SmartShare.Cli.Output;
 using SmartShare.Lbry;
 using SmartShare.Lbry.Blobs;
 using SmartShare.Lbry.Streams;
+using SmartShare.Node.Api;
 using SmartShare.Node.Client;
 using SmartShare.Node.Hosting;
 using SmartShare.Node.Settings;
@@ -52,10 +53,11 @@ internal sealed class CommandContext
                 context.Output.Fail(ex.Message, "bad_input", ex);
                 return ExitCodes.BadInput;
             }
-            catch (NodeApiException ex) when (ex.Kind == "bad_input")
+            catch (NodeApiException ex) when (ex.Code == JsonRpcErrorCodes.InvalidParams || ex.Kind == "bad_input")
             {
-                // The node found the input wrong (a .torrent that does not parse, a bad --advertise): as if we had.
-                context.Output.Fail(ex.Message, "bad_input", ex);
+                // The node found the input wrong (a missing file, a folder, a .torrent that does not parse, a bad
+                // --advertise): exit 2 as if we had, whether the node runs elsewhere or in this process.
+                context.Output.Fail(ex.Message, ex.Kind ?? "bad_input", ex);
                 return ExitCodes.BadInput;
             }
             catch (Exception ex) when (Kind(ex) is { } kind)

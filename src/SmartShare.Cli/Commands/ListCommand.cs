@@ -16,7 +16,7 @@ internal static class ListCommand
 
     public static Command Create()
     {
-        var command = new Command("list", "List downloads and shared files with their status.");
+        var command = new Command("list", "List every transfer (downloads and shares, streams and torrents) as a table: state, progress, size, rates, peers, uploaded, ratio, ETA.");
         command.SetAction(CommandContext.Action(async (context, cancellationToken) =>
         {
             await using var node = await NodeConnection.OpenAsync(context, NodeUse.Local, null, cancellationToken);
@@ -32,16 +32,16 @@ internal static class ListCommand
             }
 
             var text = new StringBuilder();
-            foreach (var item in items.OfType<JsonObject>())
+            if (items.Count > 0)
             {
-                text.AppendLine(Describe(item));
+                text.Append(Table(items.OfType<JsonObject>().ToList()));
             }
 
             text.Append(items.Count switch
             {
-                0 => "No files yet: `smartshare share FILE` or `smartshare get SD_HASH|FILE.torrent` adds one.",
-                1 => "1 file.",
-                _ => $"{items.Count} files.",
+                0 => "No transfers yet: `smartshare share FILE` or `smartshare get SD_HASH|FILE.torrent` adds one.",
+                1 => "1 transfer.",
+                _ => $"{items.Count} transfers.",
             });
             context.Output.Succeed(text.ToString(), new JsonObject { ["items"] = items, ["total_items"] = items.Count });
             return ExitCodes.Success;
@@ -49,16 +49,88 @@ internal static class ListCommand
         return command;
     }
 
-    private static string Describe(JsonObject item)
+    /// <summary>The columns of the table, in order; the last one (the name) is not padded.</summary>
+    internal static readonly string[] Columns = ["KEY", "TYPE", "STATE", "PROGRESS", "SIZE", "DOWN", "UP", "PEERS", "UPLOADED", "RATIO", "ETA", "NAME"];
+
+    private const int MaxNameLength = 60;
+
+    // One row per transfer under a header; a torrent share of a file that is also an LBRY stream is two transfers
+    // (two networks serve it), told apart by TYPE. A failed transfer's reason follows on its own indented line.
+    private static string Table(List<JsonObject> items)
     {
-        var status = item["status"]?.GetValue<string>() ?? "?";
-        var name = item["file_name"]?.GetValue<string>() ?? item["stream_name"]?.GetValue<string>() ?? "(name not known yet)";
-        var sdHash = item["sd_hash"]?.GetValue<string>() ?? item["info_hash"]?.GetValue<string>() ?? string.Empty;
-        var progress = item["bytes_total"]?.GetValue<long>() is > 0 and var total
-            ? string.Create(CultureInfo.InvariantCulture, $" {100.0 * (item["bytes_have"]?.GetValue<long>() ?? 0) / total:0.0}%")
-            : item["written_bytes"]?.GetValue<long>() is { } size ? $" {Sizes.Format(size)}" : string.Empty;
-        var error = item["error"]?.GetValue<string>() is { } reason ? $" ({reason})" : string.Empty;
-        var kind = item["type"]?.GetValue<string>() == "torrent" ? $"{item["kind"]?.GetValue<string>()}/bt" : item["kind"]?.GetValue<string>();
-        return $"{status,-11} {kind,-11} {sdHash[..Math.Min(12, sdHash.Length)]}  {name}{progress}{error}";
+        var rows = new List<string[]> { Columns };
+        var notes = new Dictionary<int, string>();
+        foreach (var item in items)
+        {
+            rows.Add(Row(item));
+            if (item["error"]?.GetValue<string>() is { Length: > 0 } reason)
+            {
+                notes[rows.Count - 1] = reason;
+            }
+        }
+
+        var widths = Enumerable.Range(0, Columns.Length).Select(column => rows.Max(row => row[column].Length)).ToArray();
+        var text = new StringBuilder();
+        for (var index = 0; index < rows.Count; index++)
+        {
+            var row = rows[index];
+            var line = string.Join("  ", row.Select((cell, column) =>
+                column == row.Length - 1 ? cell : IsNumeric(column) ? cell.PadLeft(widths[column]) : cell.PadRight(widths[column])));
+            text.AppendLine(line.TrimEnd());
+            if (notes.TryGetValue(index, out var note))
+            {
+                text.AppendLine($"    {note}");
+            }
+        }
+
+        return text.ToString();
+    }
+
+    private static bool IsNumeric(int column) => Columns[column] is "PROGRESS" or "SIZE" or "DOWN" or "UP" or "PEERS" or "UPLOADED" or "RATIO";
+
+    private static string[] Row(JsonObject item)
+    {
+        var progress = item["progress"] as JsonObject;
+        var key = item["key"]?.GetValue<string>() ?? item["sd_hash"]?.GetValue<string>() ?? item["info_hash"]?.GetValue<string>() ?? string.Empty;
+        var name = item["name"]?.GetValue<string>() ?? item["file_name"]?.GetValue<string>() ?? "(name not known yet)";
+        if (name.Length > MaxNameLength)
+        {
+            name = string.Concat(name.AsSpan(0, MaxNameLength - 1), "…");
+        }
+
+        var total = Long(progress?["bytes_total"]);
+        var fraction = progress?["fraction"] is JsonValue value && value.TryGetValue<double>(out var done) ? done : (double?)null;
+        var uploaded = Long(progress?["uploaded"]) ?? Long(progress?["bytes_sent"]);
+        var ratio = progress?["ratio"] is JsonValue ratioValue && ratioValue.TryGetValue<double>(out var given) ? given
+            : uploaded is { } sent && total is > 0 ? (double)sent / total.Value : (double?)null;
+        var eta = Long(progress?["eta_seconds"]);
+        return
+        [
+            key[..Math.Min(12, key.Length)],
+            item["type"]?.GetValue<string>() ?? "stream",
+            item["state"]?.GetValue<string>()?.Replace('_', ' ') ?? item["status"]?.GetValue<string>() ?? "?",
+            fraction is { } f ? string.Create(CultureInfo.InvariantCulture, $"{100 * f:0.0}%") : "-",
+            total is { } size ? Sizes.Format(size) : "-",
+            Rate(progress?["download_rate"]),
+            Rate(progress?["upload_rate"]),
+            Long(progress?["peers_connected"])?.ToString(CultureInfo.InvariantCulture) ?? "0",
+            uploaded is { } bytes ? Sizes.Format(bytes) : "-",
+            ratio is { } r ? string.Create(CultureInfo.InvariantCulture, $"{r:0.00}") : "-",
+            eta is { } seconds ? Eta(seconds) : "-",
+            name,
+        ];
+    }
+
+    private static long? Long(JsonNode? node) => node is JsonValue value && value.TryGetValue<long>(out var number) ? number : null;
+
+    private static string Rate(JsonNode? node) =>
+        node is JsonValue value && value.TryGetValue<double>(out var rate) && rate >= 1 ? Sizes.PerSecond(rate) : "-";
+
+    private static string Eta(long seconds)
+    {
+        var span = TimeSpan.FromSeconds(seconds);
+        return span.TotalHours >= 1
+            ? string.Create(CultureInfo.InvariantCulture, $"{(int)span.TotalHours}h{span.Minutes:00}m")
+            : string.Create(CultureInfo.InvariantCulture, $"{span.Minutes}m{span.Seconds:00}s");
     }
 }

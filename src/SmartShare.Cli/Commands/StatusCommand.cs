@@ -1,32 +1,74 @@
 using System.CommandLine;
+using System.Text;
 using System.Text.Json.Nodes;
+using SmartShare.Cli.Output;
 
 namespace SmartShare.Cli.Commands;
 
-/// <summary><c>smartshare status</c>: what the running node reports (its API's <c>status</c> method).</summary>
+/// <summary>
+/// <c>smartshare status</c>: what the running node reports (its API's <c>status</c> method), all of it on stdout:
+/// version, uptime, API and data directory, both networks with their DHTs and ports, transfers by state and total rates.
+/// </summary>
 internal static class StatusCommand
 {
     public static Command Create()
     {
-        var command = new Command("status", "Show what the running node is doing (API, DHT, uptime).");
+        var command = new Command("status", "Show what the running node is doing: version, uptime, both DHTs, ports, transfers and rates.");
         command.SetAction(CommandContext.Action(async (context, cancellationToken) =>
         {
             using var client = context.CreateApiClient();
             var status = (await client.CallAsync("status", cancellationToken: cancellationToken)) as JsonObject
                 ?? throw new Node.Client.NodeApiException(0, $"The node at {client.ApiUri} answered 'status' without an object.");
-            var dht = status["dht"] as JsonObject;
-            var joined = dht?["joined"]?.GetValue<bool>() == true ? "joined" : "not joined yet";
-            context.Output.Info($"SmartShare {status["version"]} at {status["api"]}, up {FormatUptime(status["uptime_seconds"]?.GetValue<long>() ?? 0)}; data in {status["data_dir"]}.");
-            context.Output.Info($"LBRY DHT on UDP port {dht?["udp_port"]}: {dht?["contacts"]} contacts, {joined}.");
-            context.Output.Succeed($"A node is running at {status["api"]}.", status);
+            context.Output.Succeed(Describe(status), status);
             return ExitCodes.Success;
         }));
         return command;
     }
 
+    /// <summary>The status as lines for a person, one subject per line.</summary>
+    internal static string Describe(JsonObject status)
+    {
+        var text = new StringBuilder();
+        text.AppendLine($"SmartShare {status["version"]}, running at {status["api"]}, up {FormatUptime(Long(status["uptime_seconds"]))}");
+        text.AppendLine($"Data:       {status["data_dir"]}");
+
+        var lbry = status["dht"] as JsonObject;
+        var blobs = status["blob_exchange"] as JsonObject;
+        text.Append($"LBRY:       DHT on UDP {lbry?["udp_port"]}, {Dht(lbry)}");
+        text.AppendLine(blobs is null
+            ? string.Empty
+            : $"; blob exchange on TCP {blobs["tcp_port"]}, {Long(blobs["connections"])} connection(s), {Long(blobs["blobs_served"])} blob(s) served ({Sizes.Format(Long(blobs["bytes_served"]))})");
+
+        var bittorrent = status["networks"]?["bittorrent"] as JsonObject;
+        var mainline = bittorrent?["dht"] as JsonObject;
+        text.AppendLine(bittorrent is null
+            ? "BitTorrent: not running"
+            : $"BitTorrent: peers on TCP {bittorrent["port"]}, {(mainline is null ? "Mainline DHT off" : $"Mainline DHT on UDP {mainline["port"]}, {Dht(mainline)}")}, encryption {bittorrent["encryption"]}");
+
+        var transfers = status["transfers"] as JsonObject;
+        var byState = (transfers?["by_state"] as JsonObject ?? new JsonObject())
+            .Where(state => Long(state.Value) > 0)
+            .Select(state => $"{Long(state.Value)} {state.Key.Replace('_', ' ')}")
+            .ToList();
+        var total = Long(transfers?["total"]);
+        text.AppendLine($"Transfers:  {(total == 0 ? "none" : $"{total} ({string.Join(", ", byState)})")}");
+        text.Append($"Rates:      down {Sizes.PerSecond(Double(transfers?["download_rate"]))}, up {Sizes.PerSecond(Double(transfers?["upload_rate"]))}, {Long(transfers?["peers_connected"])} peer(s) connected");
+        return text.ToString();
+    }
+
+    private static string Dht(JsonObject? dht) =>
+        $"{Long(dht?["contacts"])} contacts, {(dht?["joined"]?.GetValue<bool>() == true ? "joined" : "not joined yet")}";
+
+    private static long Long(JsonNode? node) => node is JsonValue value && value.TryGetValue<long>(out var number) ? number : 0;
+
+    private static double Double(JsonNode? node) => node is JsonValue value && value.TryGetValue<double>(out var number) ? number : 0;
+
     private static string FormatUptime(long seconds)
     {
         var span = TimeSpan.FromSeconds(seconds);
-        return span.TotalHours >= 1 ? $"{(int)span.TotalHours} h {span.Minutes} min" : span.TotalMinutes >= 1 ? $"{span.Minutes} min {span.Seconds} s" : $"{span.Seconds} s";
+        return span.TotalDays >= 1 ? $"{(int)span.TotalDays} d {span.Hours} h"
+            : span.TotalHours >= 1 ? $"{(int)span.TotalHours} h {span.Minutes} min"
+            : span.TotalMinutes >= 1 ? $"{span.Minutes} min {span.Seconds} s"
+            : $"{span.Seconds} s";
     }
 }

@@ -38,6 +38,9 @@ public sealed class BlobExchangeServer : IAsyncDisposable
         _time = timeProvider ?? TimeProvider.System;
     }
 
+    /// <summary>Called after each blob sent in full, with its hash and length (the node counts uploads per stream with it).</summary>
+    public Action<BlobHash, long>? BlobSent { get; init; }
+
     /// <summary>Called with a sentence for each dropped connection or failed send; for logs, never for control.</summary>
     public Action<string>? Diagnostic { get; init; }
 
@@ -308,6 +311,7 @@ public sealed class BlobExchangeServer : IAsyncDisposable
                     cancellationToken);
                 Interlocked.Increment(ref _blobsServed);
                 Interlocked.Add(ref _bytesServed, sendBlob.Length);
+                BlobSent?.Invoke(sendBlob.Hash.Value, sendBlob.Length);
                 return;
             }
             catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)

@@ -70,6 +70,24 @@ public sealed class StreamIndex
         return reader.Read() ? ReadRecord(reader) : null;
     }
 
+    /// <summary>The streams <paramref name="blob"/> belongs to: the one it describes (an sd blob) or those it is a data blob of.</summary>
+    public IReadOnlyList<BlobHash> StreamsContaining(BlobHash blob)
+    {
+        var streams = new List<BlobHash>();
+        using var connection = _database.OpenConnection();
+        using var command = connection.CreateCommand();
+        command.CommandText =
+            "SELECT sd_hash FROM streams WHERE sd_hash = $blob UNION SELECT sd_hash FROM stream_blobs WHERE blob_hash = $blob";
+        command.Parameters.AddWithValue("$blob", blob.ToString());
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            streams.Add(BlobHash.Parse(reader.GetString(0)));
+        }
+
+        return streams;
+    }
+
     public IReadOnlyList<StreamRecord> List()
     {
         var records = new List<StreamRecord>();

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using SmartShare.Node.Hosting;
 using SmartShare.Node.Networks;
+using SmartShare.Node.Transfers;
 
 namespace SmartShare.Node.Api;
 
@@ -10,12 +11,13 @@ internal sealed class NodeRpcMethods(
     LbryNetwork lbry,
     IEnumerable<INetworkService> networks,
     NodeShutdown shutdown,
+    TransferManager transfers,
     IEnumerable<IStatusContributor> contributors) : IRpcMethodProvider
 {
     public void Register(JsonRpcMethods methods)
     {
         ArgumentNullException.ThrowIfNull(methods);
-        methods.Add("status", "What the node is running: version, API, DHT, uptime, what start-up found.", (RpcParams _, CancellationToken _) => Task.FromResult<JsonNode?>(Status()));
+        methods.Add("status", "What the node is running: version, API, both DHTs, ports, uptime, transfers by state with total rates, what start-up found.", (RpcParams _, CancellationToken _) => Task.FromResult<JsonNode?>(Status()));
         methods.Add("stop", "Stops the node gracefully after answering.", (RpcParams _, CancellationToken _) =>
         {
             shutdown.Request();
@@ -53,6 +55,26 @@ internal sealed class NodeRpcMethods(
         return section;
     }
 
+    // Every transfer counted by state (every state named, 0 when none), with the total rates and connected peers.
+    private JsonObject Transfers()
+    {
+        var list = transfers.List();
+        var byState = new JsonObject();
+        foreach (var state in Enum.GetValues<TransferState>())
+        {
+            byState[TransferView.StateName(state)] = list.Count(transfer => transfer.State == state);
+        }
+
+        return new JsonObject
+        {
+            ["total"] = list.Count,
+            ["by_state"] = byState,
+            ["download_rate"] = Math.Round(list.Sum(transfer => transfer.Progress.DownloadRate)),
+            ["upload_rate"] = Math.Round(list.Sum(transfer => transfer.Progress.UploadRate)),
+            ["peers_connected"] = list.Sum(transfer => transfer.Progress.PeersConnected),
+        };
+    }
+
     private const int MaxListedHashes = 100;
 
     private static JsonArray Hashes(IEnumerable<SmartShare.Lbry.Blobs.BlobHash> hashes) =>
@@ -71,6 +93,7 @@ internal sealed class NodeRpcMethods(
             // The LBRY DHT's section as before the networks section existed (the CLI's status reads it).
             ["dht"] = lbry.Describe(),
             ["networks"] = Networks(),
+            ["transfers"] = Transfers(),
             // Filled in by the blob-exchange server's IStatusContributor once it exists.
             ["blob_exchange"] = null,
             ["startup"] = new JsonObject

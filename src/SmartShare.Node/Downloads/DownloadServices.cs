@@ -14,6 +14,7 @@ public static class DownloadServices
         // One open of the node's transfers table (and its migration) for both networks' stores.
         var transfers = Transfers.TransferDatabase.Open(dataDirectory);
         services.AddSingleton(new FileStore(transfers));
+        services.AddSingleton(new Transfers.UploadLedger(transfers));
         services.AddSingleton<DownloadManager>();
         services.AddHostedService(provider => provider.GetRequiredService<DownloadManager>());
         services.AddSingleton(new Torrents.TorrentStore(transfers));
@@ -23,6 +24,9 @@ public static class DownloadServices
         services.AddSingleton<Transfers.ITransferNetwork, Transfers.StreamTransfers>();
         services.AddSingleton<Transfers.ITransferNetwork, Transfers.TorrentTransfers>();
         services.AddSingleton<Transfers.TransferManager>();
+
+        // After the managers: hosted services stop in reverse order, so the last flush still sees every torrent session.
+        services.AddHostedService<Transfers.UploadFlusher>();
         services.AddSingleton<IRpcMethodProvider, FileRpcMethods>();
         return services;
     }

@@ -155,6 +155,14 @@ internal sealed class FileRpcMethods(
         }
 
         var path = parameters.GetString("file_path");
+        if (Directory.Exists(path))
+        {
+            // Said before any work, with the way out: a folder can only be shared as a torrent.
+            throw JsonRpcException.InvalidParams(
+                $"{Path.GetFullPath(path)} is a folder; an LBRY stream is made from a single file. Add --torrent to share the folder as a torrent (API: \"torrent\": true).")
+                .WithKind("bad_source");
+        }
+
         var isPrivate = parameters.GetBoolean("private", false);
         var advertise = ReadStrings(parameters, "advertise");
         var sharePath = parameters.GetOptionalString("smartshare_path");

@@ -18,6 +18,7 @@ namespace SmartShare.Node.Networks;
 public sealed partial class LbryNetwork(
     LbryStorage storage,
     FileStore files,
+    Transfers.UploadLedger uploads,
     NodeSettingsStore settings,
     NodeRuntime runtime,
     TimeProvider time,
@@ -64,7 +65,7 @@ public sealed partial class LbryNetwork(
 
         _membership = new DhtMembership(_dht, time, loggers.CreateLogger<DhtMembership>());
         _announcer = new Announcer(storage, _dht, _membership, settings, files, time, loggers.CreateLogger<Announcer>());
-        _blobServer = new BlobServerHost(storage, _dht, settings, time);
+        _blobServer = new BlobServerHost(storage, _dht, settings, time, uploads);
         await _blobServer.StartAsync(cancellationToken);
         _endPoints =
         [

@@ -58,9 +58,14 @@ public static class SmartShareFileReader
             return "it is not UTF-8 text";
         }
 
+        if (bytes.Trim(" \t\r\n"u8).IsEmpty)
+        {
+            return "it is empty";
+        }
+
         if (ex.InnerException is JsonException)
         {
-            return "it is not valid JSON";
+            return EndsEarly(bytes) ? "it ends in the middle of its JSON, so it was cut short (copied or downloaded only in part?)" : "it is not valid JSON";
         }
 
         try
@@ -88,5 +93,23 @@ public static class SmartShareFileReader
         }
 
         return GenericProblem;
+    }
+
+    // True when the bytes are well-formed JSON as far as they go but stop before the value is complete.
+    private static bool EndsEarly(ReadOnlySpan<byte> bytes)
+    {
+        var reader = new Utf8JsonReader(bytes, isFinalBlock: false, state: default);
+        try
+        {
+            while (reader.Read())
+            {
+            }
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+
+        return reader.BytesConsumed < bytes.Length || reader.CurrentDepth > 0 || reader.TokenType == JsonTokenType.None;
     }
 }

@@ -32,6 +32,7 @@ internal sealed partial class TorrentDht : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly ITimer _saveTimer;
     private int _disposed;
+    private volatile bool _joined;
 
     private TorrentDht(MainlineDht dht, UdpDatagramSocket socket, MainlineDhtNodeStore store, IReadOnlyList<IPEndPoint> bootstrap, TimeProvider time, ILogger logger)
     {
@@ -73,6 +74,10 @@ internal sealed partial class TorrentDht : IAsyncDisposable
         ["port"] = _dht.LocalEndPoint.Port,
         ["node_id"] = _dht.Id.ToString(),
         ["nodes"] = _dht.NodeCount,
+
+        // The same two words as the LBRY DHT's section, so status can show both alike.
+        ["contacts"] = _dht.NodeCount,
+        ["joined"] = _joined,
         ["bootstrap"] = new JsonArray([.. _bootstrap.Select(node => (JsonNode?)JsonValue.Create(node.ToString()))]),
         ["torrents"] = _tracked.Count,
     };
@@ -129,6 +134,7 @@ internal sealed partial class TorrentDht : IAsyncDisposable
         try
         {
             var joined = await _dht.BootstrapAsync([], _stop.Token);
+            _joined = joined;
             LogJoined(_logger, joined, _dht.NodeCount);
             Save();
         }

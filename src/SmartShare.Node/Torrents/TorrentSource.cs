@@ -69,8 +69,10 @@ public static class TorrentSource
         }
         catch (TorrentFormatException ex)
         {
-            throw new FormatException(ex.InnerException is BencodeFormatException
-                ? $"{source} is not a .torrent file: it is not bencoded data."
+            throw new FormatException(bytes.Length == 0
+                ? $"{source} is not a .torrent file: it is empty."
+                : ex.InnerException is BencodeFormatException
+                ? $"{source} is not a .torrent file: it is not bencoded data (or it was cut short)."
                 : $"{source} is not a .torrent file: it is bencoded, but a field a v1 torrent needs (info, name, piece length, pieces, length or files …) is missing, of the wrong type or out of range.");
         }
     }

@@ -8,11 +8,11 @@ using SmartShare.Threading;
 namespace SmartShare.Node.Transfers;
 
 /// <summary>The LBRY side of the transfer model: streams downloaded and shared, from the file list and the running downloads.</summary>
-internal sealed class StreamTransfers(DownloadManager downloads, SmartShare.Lbry.LbryStorage storage, TimeProvider time) : ITransferNetwork
+internal sealed class StreamTransfers(DownloadManager downloads, SmartShare.Lbry.LbryStorage storage, UploadLedger uploads, TimeProvider time) : ITransferNetwork
 {
     public TransferNetwork Network => TransferNetwork.Stream;
 
-    public IReadOnlyList<Transfer> List() => [.. downloads.List().Select(record => ToTransfer(record, downloads.Active(record.SdHash)))];
+    public IReadOnlyList<Transfer> List() => [.. downloads.List().Select(record => ToTransfer(record, downloads.Active(record.SdHash), uploads))];
 
     public async Task<TransferAddResult> AddAsync(TransferRequest request, CancellationToken cancellationToken)
     {
@@ -50,7 +50,7 @@ internal sealed class StreamTransfers(DownloadManager downloads, SmartShare.Lbry
     }
 
     public Transfer? Find(TransferKey key) =>
-        SdHash(key) is { } sdHash && downloads.Find(sdHash) is { } record ? ToTransfer(record, downloads.Active(sdHash)) : null;
+        SdHash(key) is { } sdHash && downloads.Find(sdHash) is { } record ? ToTransfer(record, downloads.Active(sdHash), uploads) : null;
 
     public JsonObject Describe(Transfer transfer, StreamLinks? links)
     {
@@ -73,7 +73,7 @@ internal sealed class StreamTransfers(DownloadManager downloads, SmartShare.Lbry
     public async Task<bool> RemoveAsync(TransferKey key, bool deleteData, CancellationToken cancellationToken) =>
         SdHash(key) is { } sdHash && await downloads.DeleteAsync(sdHash, deleteData, cancellationToken);
 
-    internal static Transfer ToTransfer(FileRecord record, ActiveDownload? active)
+    internal static Transfer ToTransfer(FileRecord record, ActiveDownload? active, UploadLedger uploads)
     {
         var progress = active?.Download.Progress;
         var path = active?.Download.OutputPath ?? record.Path;
@@ -115,7 +115,8 @@ internal sealed class StreamTransfers(DownloadManager downloads, SmartShare.Lbry
                 active?.BytesPerSecond ?? 0,
                 0,
                 progress?.PeersActive ?? 0,
-                progress?.PeersKnown ?? 0),
+                progress?.PeersKnown ?? 0,
+                uploads.Total(TransferKey.Of(record.SdHash))),
             files,
             record.DownloadDirectory,
             path,

@@ -8,11 +8,11 @@ using SmartShare.Node.Torrents;
 namespace SmartShare.Node.Transfers;
 
 /// <summary>The BitTorrent side of the transfer model: torrents from the torrent list and their running sessions.</summary>
-internal sealed class TorrentTransfers(TorrentManager torrents, TimeProvider time) : ITransferNetwork
+internal sealed class TorrentTransfers(TorrentManager torrents, UploadLedger uploads, TimeProvider time) : ITransferNetwork
 {
     public TransferNetwork Network => TransferNetwork.Torrent;
 
-    public IReadOnlyList<Transfer> List() => [.. torrents.List().Select(record => ToTransfer(record, torrents.Session(record.InfoHash)))];
+    public IReadOnlyList<Transfer> List() => [.. torrents.List().Select(record => ToTransfer(record, torrents.Session(record.InfoHash), uploads))];
 
     public async Task<TransferAddResult> AddAsync(TransferRequest request, CancellationToken cancellationToken)
     {
@@ -34,7 +34,7 @@ internal sealed class TorrentTransfers(TorrentManager torrents, TimeProvider tim
     }
 
     public Transfer? Find(TransferKey key) =>
-        InfoHashOf(key) is { } hash && torrents.Find(hash) is { } record ? ToTransfer(record, torrents.Session(hash)) : null;
+        InfoHashOf(key) is { } hash && torrents.Find(hash) is { } record ? ToTransfer(record, torrents.Session(hash), uploads) : null;
 
     public JsonObject Describe(Transfer transfer, StreamLinks? links)
     {
@@ -47,17 +47,27 @@ internal sealed class TorrentTransfers(TorrentManager torrents, TimeProvider tim
     public Task<StreamSource> OpenStreamAsync(TransferKey key, int? fileIndex, bool mayStart, CancellationToken cancellationToken) =>
         Task.FromResult<StreamSource>(TorrentStreamSource.Open(torrents, InfoHashOf(key) ?? throw new ArgumentException($"{key} is not an info hash.", nameof(key)), fileIndex, time));
 
-    public async Task<bool> StopAsync(TransferKey key, CancellationToken cancellationToken) =>
-        InfoHashOf(key) is { } hash && await torrents.PauseAsync(hash);
+    public async Task<bool> StopAsync(TransferKey key, CancellationToken cancellationToken)
+    {
+        // A last look at the session's upload counter before it ends, so what it sent since the last look is counted.
+        _ = Find(key);
+        return InfoHashOf(key) is { } hash && await torrents.PauseAsync(hash);
+    }
 
     public bool Start(TransferKey key) => InfoHashOf(key) is { } hash && torrents.Resume(hash);
 
     public async Task<bool> RemoveAsync(TransferKey key, bool deleteData, CancellationToken cancellationToken) =>
         InfoHashOf(key) is { } hash && await torrents.DeleteAsync(hash, deleteData);
 
-    internal static Transfer ToTransfer(TorrentRecord record, TorrentSession? session)
+    internal static Transfer ToTransfer(TorrentRecord record, TorrentSession? session, UploadLedger uploads)
     {
         var progress = session?.Progress;
+        var key = TransferKey.Of(record.InfoHash);
+        if (session is not null && progress is not null)
+        {
+            uploads.Observe(key, session, progress.Uploaded);
+        }
+
         var complete = record.Status == FileStatus.Completed;
         var state = progress?.State switch
         {
@@ -89,7 +99,8 @@ internal sealed class TorrentTransfers(TorrentManager torrents, TimeProvider tim
                 progress?.DownloadRate ?? 0,
                 progress?.UploadRate ?? 0,
                 progress?.Peers ?? 0,
-                progress?.Peers ?? 0),
+                progress?.Peers ?? 0,
+                uploads.Total(key)),
             Files(session, complete),
             record.DownloadDirectory,
             record.AwaitingMetadata ? null : Path.Combine(record.DownloadDirectory, record.RootName),

@@ -81,6 +81,9 @@ internal static class TransferDatabase
         INSERT INTO transfers (key, network, direction, status, name, download_directory, path, error, peers, total_length, metainfo, magnet, added_at, completed_at)
             SELECT info_hash, 'torrent', kind, status, name, download_directory, root_name, error, peers, total_length, metainfo, magnet, added_at, completed_at FROM torrents;
         """,
+
+        // Payload bytes uploaded to peers over every run (UploadLedger), so ratios survive a restart.
+        "ALTER TABLE transfers ADD COLUMN uploaded INTEGER NOT NULL DEFAULT 0",
     ];
 
     /// <summary>Opens the node's database with the <c>transfers</c> table in place (and the old rows carried over).</summary>

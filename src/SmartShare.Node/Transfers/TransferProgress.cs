@@ -5,6 +5,7 @@ namespace SmartShare.Node.Transfers;
 /// <param name="BytesTotal">The content's size, or null while unknown (metadata not there yet).</param>
 /// <param name="BytesReceived">Payload bytes received from peers since the node started.</param>
 /// <param name="BytesSent">Payload bytes sent to peers since the node started (null where not counted).</param>
+/// <param name="Uploaded">Payload bytes sent to peers over every run of the node (kept in the transfers table).</param>
 public sealed record TransferProgress(
     long BytesHave,
     long? BytesTotal,
@@ -13,12 +14,16 @@ public sealed record TransferProgress(
     double DownloadRate,
     double UploadRate,
     int PeersConnected,
-    int PeersKnown)
+    int PeersKnown,
+    long Uploaded = 0)
 {
     public static TransferProgress None { get; } = new(0, null, 0, null, 0, 0, 0, 0);
 
     /// <summary>Done as a fraction from 0 to 1, or null while the size is unknown.</summary>
     public double? Fraction => BytesTotal is > 0 and var total ? Math.Min(1.0, (double)BytesHave / total) : BytesTotal == 0 ? 1.0 : null;
+
+    /// <summary>Uploaded bytes over the content's size (how many copies were given away), or null while the size is unknown or 0.</summary>
+    public double? Ratio => BytesTotal is > 0 and var total ? (double)Uploaded / total : null;
 
     /// <summary>Time left at the current rate, or null when nothing is coming in or the size is unknown.</summary>
     public TimeSpan? Eta =>

@@ -29,6 +29,8 @@ public static class TransferView
             ["fraction"] = progress.Fraction is { } fraction ? Math.Round(fraction, 4) : null,
             ["bytes_received"] = progress.BytesReceived,
             ["bytes_sent"] = progress.BytesSent,
+            ["uploaded"] = progress.Uploaded,
+            ["ratio"] = progress.Ratio is { } ratio ? Math.Round(ratio, 3) : null,
             ["download_rate"] = Math.Round(progress.DownloadRate),
             ["upload_rate"] = Math.Round(progress.UploadRate),
             ["peers_connected"] = progress.PeersConnected,

@@ -173,7 +173,7 @@ public sealed partial class ShareCommandTests(ITestOutputHelper output)
 
         var result = await workspace.RunAsync("share", hostile.Fifo, "--json");
 
-        var message = result.ShouldFailWith(1, "bad_source");
+        var message = result.ShouldFailWith(2, "bad_source");
         Assert.Contains("is a FIFO (named pipe)", message, StringComparison.Ordinal);
         Assert.Empty(workspace.BlobFolderFileNames());
     }
@@ -199,7 +199,7 @@ public sealed partial class ShareCommandTests(ITestOutputHelper output)
 
         var result = await workspace.RunAsync("share", source, "--json");
 
-        var message = result.ShouldFailWith(1, "bad_source");
+        var message = result.ShouldFailWith(2, "bad_source");
         Assert.Contains("empty", message, StringComparison.Ordinal);
         Assert.Contains("lbry-sdk does not publish empty files", message, StringComparison.Ordinal);
         Assert.Empty(workspace.BlobFolderFileNames());
@@ -213,7 +213,7 @@ public sealed partial class ShareCommandTests(ITestOutputHelper output)
 
         var result = await workspace.RunAsync("share", source, "--json");
 
-        var message = result.ShouldFailWith(1, "bad_source");
+        var message = result.ShouldFailWith(2, "bad_source");
         Assert.Contains("no such file", message, StringComparison.Ordinal);
         Assert.Contains(source, message, StringComparison.Ordinal);
         Assert.Empty(workspace.BlobFolderFileNames());
@@ -229,7 +229,7 @@ public sealed partial class ShareCommandTests(ITestOutputHelper output)
 
         var result = await workspace.RunAsync("share", folder, "--json");
 
-        var message = result.ShouldFailWith(1, "bad_source");
+        var message = result.ShouldFailWith(2, "bad_source");
         Assert.Contains(folder, message, StringComparison.Ordinal);
         Assert.Empty(workspace.BlobFolderFileNames());
     }
@@ -241,7 +241,7 @@ public sealed partial class ShareCommandTests(ITestOutputHelper output)
 
         var result = await workspace.RunAsync("share", Path.Combine(workspace.Root, "not-there.bin"));
 
-        result.ShouldExitWith(1);
+        result.ShouldExitWith(2);
         Assert.Empty(result.OutputLines);
         var line = Assert.Single(result.ErrorLines);
         Assert.StartsWith("error: ", line, StringComparison.Ordinal);

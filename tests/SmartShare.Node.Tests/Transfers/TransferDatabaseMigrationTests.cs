@@ -72,7 +72,8 @@ public sealed class TransferDatabaseMigrationTests : IDisposable
         Assert.Equal(9, Count("SELECT count(*) FROM transfers"));
         Assert.Equal(5, Count("SELECT count(*) FROM transfers WHERE network = 'stream'"));
         Assert.Equal(5, Count("SELECT count(*) FROM files"));
-        Assert.Equal(1, Count("SELECT version FROM schema_versions WHERE component = 'node_transfers'"));
+        Assert.Equal(2, Count("SELECT version FROM schema_versions WHERE component = 'node_transfers'"));
+        Assert.Equal(0, Count("SELECT sum(uploaded) FROM transfers"));
         Assert.Equal(5, FileStore.Open(_directory.Path).List().Count);
     }
 
