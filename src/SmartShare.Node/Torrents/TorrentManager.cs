@@ -124,6 +124,10 @@ public sealed partial class TorrentManager(
 
     public TorrentRecord? Find(InfoHash infoHash) => store.Find(infoHash);
 
+    /// <summary>The files a torrent's stored metainfo names (for a torrent with no session); null while a magnet has none.</summary>
+    public IReadOnlyList<TorrentFile>? StoredFiles(InfoHash infoHash) =>
+        store.LoadMetainfo(infoHash) is { } metainfo ? TorrentParser.Parse(metainfo).Info.Files : null;
+
     public IReadOnlyList<TorrentRecord> List() => store.List();
 
     /// <summary>

@@ -1,6 +1,8 @@
+using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
 using SmartShare.BitTorrent;
 using SmartShare.BitTorrent.Engine;
+using SmartShare.BitTorrent.Metainfo;
 using SmartShare.Node.Downloads;
 using SmartShare.Node.Streaming;
 using SmartShare.Node.Torrents;
@@ -10,6 +12,9 @@ namespace SmartShare.Node.Transfers;
 /// <summary>The BitTorrent side of the transfer model: torrents from the torrent list and their running sessions.</summary>
 internal sealed class TorrentTransfers(TorrentManager torrents, TimeProvider time) : ITransferNetwork
 {
+    // A torrent's files never change: read once from its stored metainfo for torrents that run no session.
+    private readonly ConcurrentDictionary<InfoHash, IReadOnlyList<TorrentFile>> _storedFiles = new();
+
     public TransferNetwork Network => TransferNetwork.Torrent;
 
     public IReadOnlyList<Transfer> List() => [.. torrents.List().Select(record => ToTransfer(record, torrents.Session(record.InfoHash)))];
@@ -47,6 +52,18 @@ internal sealed class TorrentTransfers(TorrentManager torrents, TimeProvider tim
     public Task<StreamSource> OpenStreamAsync(TransferKey key, int? fileIndex, bool mayStart, CancellationToken cancellationToken) =>
         Task.FromResult<StreamSource>(TorrentStreamSource.Open(torrents, InfoHashOf(key) ?? throw new ArgumentException($"{key} is not an info hash.", nameof(key)), fileIndex, time));
 
+    public TransferPeers? Peers(TransferKey key)
+    {
+        if (InfoHashOf(key) is not { } hash || torrents.Find(hash) is null)
+        {
+            return null;
+        }
+
+        return torrents.Session(hash) is { } session
+            ? new TransferPeers([.. session.PeerDetails.Select(peer => new TransferPeer(peer.EndPoint, peer.Client, true, peer.DownloadRate, peer.UploadRate, peer.Progress))], null)
+            : new TransferPeers([], "The torrent is not running (stopped, failed, or still fetching its metadata), so it has no connected peers.");
+    }
+
     public async Task<bool> StopAsync(TransferKey key, CancellationToken cancellationToken) =>
         InfoHashOf(key) is { } hash && await torrents.PauseAsync(hash);
 
@@ -55,7 +72,7 @@ internal sealed class TorrentTransfers(TorrentManager torrents, TimeProvider tim
     public async Task<bool> RemoveAsync(TransferKey key, bool deleteData, CancellationToken cancellationToken) =>
         InfoHashOf(key) is { } hash && await torrents.DeleteAsync(hash, deleteData);
 
-    internal static Transfer ToTransfer(TorrentRecord record, TorrentSession? session)
+    internal Transfer ToTransfer(TorrentRecord record, TorrentSession? session)
     {
         var progress = session?.Progress;
         var complete = record.Status == FileStatus.Completed;
@@ -90,7 +107,7 @@ internal sealed class TorrentTransfers(TorrentManager torrents, TimeProvider tim
                 progress?.UploadRate ?? 0,
                 progress?.Peers ?? 0,
                 progress?.Peers ?? 0),
-            Files(session, complete),
+            session is null && !record.AwaitingMetadata ? StoredFiles(record, complete) : Files(session, complete),
             record.DownloadDirectory,
             record.AwaitingMetadata ? null : Path.Combine(record.DownloadDirectory, record.RootName),
             progress?.Error ?? record.Error,
@@ -100,6 +117,26 @@ internal sealed class TorrentTransfers(TorrentManager torrents, TimeProvider tim
         {
             Source = new Snapshot(record, session),
         };
+    }
+
+    /// <summary>A torrent with no session: its files from the stored metainfo, all held when it completed, else none known.</summary>
+    private List<TransferFile> StoredFiles(TorrentRecord record, bool complete)
+    {
+        if (!_storedFiles.TryGetValue(record.InfoHash, out var files))
+        {
+            try
+            {
+                files = torrents.StoredFiles(record.InfoHash) ?? [];
+            }
+            catch (FormatException)
+            {
+                files = [];
+            }
+
+            _storedFiles.TryAdd(record.InfoHash, files);
+        }
+
+        return [.. files.Select((file, index) => new TransferFile(index, string.Join('/', file.Path), file.Length, complete ? file.Length : 0))];
     }
 
     /// <summary>Each file with the verified bytes of the pieces under it (one pass over the pieces).</summary>
