@@ -338,17 +338,30 @@ internal static class GetCommand
     /// <summary>What the node has tried for a target it is still looking for, in words.</summary>
     private static string Tried(JsonObject file, int dhtContacts)
     {
-        var parts = new List<string>();
-        if (file["search"] is JsonObject search)
+        var search = file["search"] as JsonObject;
+        var lookups = Count(search?["dht_lookups"]?.GetValue<int>() ?? 0, "DHT lookup");
+        var found = search?["peers_found"]?.GetValue<int>() ?? 0;
+        if (file["type"]?.GetValue<string>() == "torrent")
         {
-            parts.Add(Count(search["dht_lookups"]?.GetValue<int>() ?? 0, "DHT lookup") + $" through {Count(dhtContacts, "DHT contact")}");
-            parts.Add($"{Count(search["peers_found"]?.GetValue<int>() ?? 0, "peer")} found in the DHT");
+            // A magnet's fetch: the Mainline DHT's lookups, peers known from every source, the metadata's pieces.
+            var parts = new List<string>
+            {
+                lookups,
+                $"{Count(found, "peer")} known",
+                $"{search?["peers_connected"]?.GetValue<int>() ?? 0} connected",
+            };
+            if (search?["metadata_pieces_total"]?.GetValue<int>() is > 0 and var pieces)
+            {
+                parts.Add($"metadata {search["metadata_pieces_have"]?.GetValue<int>() ?? 0}/{pieces} pieces of {Sizes.Format(search["metadata_size"]?.GetValue<int>() ?? 0)}");
+            }
+
+            return string.Join(", ", parts);
         }
 
+        // A stream: the LBRY DHT's lookups (the contact count is status.dht's), then the download's own peers.
         var known = file["progress"]?["peers_known"]?.GetValue<int>() ?? 0;
         var connected = file["progress"]?["peers_connected"]?.GetValue<int>() ?? 0;
-        parts.Add($"{Count(known, "peer")} known, {connected} connected");
-        return string.Join(", ", parts);
+        return $"{lookups} through {Count(dhtContacts, "DHT contact")}, {Count(found, "peer")} found in the DHT, {Count(known, "peer")} known, {connected} connected";
     }
 
     private static string Count(int count, string what) =>

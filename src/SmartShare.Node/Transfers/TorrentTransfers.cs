@@ -46,7 +46,22 @@ internal sealed class TorrentTransfers(TorrentManager torrents, TimeProvider tim
         ArgumentNullException.ThrowIfNull(transfer);
         var (record, session) = transfer.Source as Snapshot
             ?? throw new ArgumentException($"{transfer.Key} was not made by the torrent side.", nameof(transfer));
-        return TorrentView.ToJson(record, session, links);
+        var view = TorrentView.ToJson(record, session, links);
+        if (record.AwaitingMetadata && torrents.MetadataSearch(record.InfoHash) is var (progress, lookups))
+        {
+            // What the magnet's fetch has tried so far, so a `get` of a magnet nobody serves can say so while it waits.
+            view["search"] = new JsonObject
+            {
+                ["dht_lookups"] = lookups,
+                ["peers_found"] = progress.PeersKnown,
+                ["peers_connected"] = progress.PeersConnected,
+                ["metadata_size"] = progress.Size,
+                ["metadata_pieces_have"] = progress.PiecesHave,
+                ["metadata_pieces_total"] = progress.PiecesTotal,
+            };
+        }
+
+        return view;
     }
 
     public Task<StreamSource> OpenStreamAsync(TransferKey key, int? fileIndex, bool mayStart, CancellationToken cancellationToken) =>

@@ -159,8 +159,24 @@ public sealed class ManageCommandsTests : IDisposable
         var message = result.ShouldFailWith(1, "download_failed");
         Assert.Contains("Gave up looking for", message, StringComparison.Ordinal);
         Assert.Contains("--timeout 2", message, StringComparison.Ordinal);
-        Assert.Contains("1 peer known", message, StringComparison.Ordinal);
+        Assert.Contains("known, 0 connected", message, StringComparison.Ordinal);
         Assert.Contains("DHT lookup", message, StringComparison.Ordinal);
+        Assert.Contains("entry it created was removed", message, StringComparison.Ordinal);
+        Assert.Equal(0, list.GetProperty("items").GetArrayLength());
+    }
+
+    [Fact]
+    public async Task Get_of_a_magnet_nobody_serves_gives_up_within_its_limit_and_leaves_no_entry()
+    {
+        var magnet = $"magnet:?xt=urn:btih:{string.Concat(Enumerable.Repeat("7c", 20))}&dn=nothing.iso&x.pe=127.0.0.1:{CliWorkspace.UnusedPort()}";
+
+        var result = await _getter.RunAsync("get", magnet, "--timeout", "2", "--download-dir", _getter.DownloadDirectory, "--json");
+        var list = (await _getter.RunAsync("list", "--json")).ShouldSucceedWithJson();
+
+        var message = result.ShouldFailWith(1, "download_failed");
+        Assert.Contains("Gave up looking for", message, StringComparison.Ordinal);
+        Assert.Contains("nobody sent its metadata", message, StringComparison.Ordinal);
+        Assert.Contains("peer", message, StringComparison.Ordinal);
         Assert.Contains("entry it created was removed", message, StringComparison.Ordinal);
         Assert.Equal(0, list.GetProperty("items").GetArrayLength());
     }
