@@ -30,8 +30,9 @@ public sealed class TransferPeersTests : IDisposable
         var btPort = seeder.Host.Services.GetRequiredService<TorrentManager>().ListenEndPoint.Port;
         await leecher.CallAsync("get", new JsonObject { ["uri"] = torrentPath, ["peers"] = new JsonArray(new IPEndPoint(IPAddress.Loopback, btPort).ToString()) });
 
-        var seen = await WaitForPeerAsync(seeder, infoHash);
-        var fromLeecher = await WaitForPeerAsync(leecher, infoHash);
+        var seen = await WaitForPeerAsync(seeder, infoHash, _ => true);
+        // The seed's bitfield may come a moment after the connection is listed.
+        var fromLeecher = await WaitForPeerAsync(leecher, infoHash, peer => peer["progress"]?.GetValue<double>() == 1.0);
 
         Assert.Equal("torrent", seen["type"]!.GetValue<string>());
         var peer = (JsonObject)seen["peers"]!.AsArray().Single()!;
@@ -63,13 +64,13 @@ public sealed class TransferPeersTests : IDisposable
         Assert.Contains("lists no transfer", unknown.Message, StringComparison.Ordinal);
     }
 
-    private static async Task<JsonObject> WaitForPeerAsync(TransferNode node, string key)
+    private static async Task<JsonObject> WaitForPeerAsync(TransferNode node, string key, Func<JsonObject, bool> condition)
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         while (true)
         {
             var answer = (JsonObject)(await node.CallAsync("transfer_peers", new JsonObject { ["key"] = key }))!;
-            if (answer["peers"]!.AsArray().Count > 0)
+            if (answer["peers"]!.AsArray().OfType<JsonObject>().Any(condition))
             {
                 return answer;
             }
