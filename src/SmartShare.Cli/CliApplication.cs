@@ -18,6 +18,10 @@ internal static class CliApplication
         root.Subcommands.Add(StartCommand.Create());
         root.Subcommands.Add(PeersCommand.Create());
         root.Subcommands.Add(ListCommand.Create());
+        root.Subcommands.Add(TransferCommands.Pause());
+        root.Subcommands.Add(TransferCommands.Resume());
+        root.Subcommands.Add(TransferCommands.Remove());
+        root.Subcommands.Add(TransferCommands.Files());
         root.Subcommands.Add(StatusCommand.Create());
         root.Subcommands.Add(StopCommand.Create());
         root.Subcommands.Add(PasswordCommand.Create());

@@ -85,6 +85,19 @@ public sealed class MetadataFetcher : IAsyncDisposable
     /// <summary>Every address given or learnt, except those banned for serving bad metadata.</summary>
     public IReadOnlyList<IPEndPoint> KnownPeers => Locked(() => _dialer.Candidates());
 
+    /// <summary>Where the fetch stands: peers known and connected, the metadata's size once announced, its pieces received.</summary>
+    public MetadataProgress Progress
+    {
+        get
+        {
+            lock (_lock)
+            {
+                var (size, have, total) = _requester.Pieces;
+                return new MetadataProgress(_dialer.Candidates().Count, _peers.Count, size, have, total);
+            }
+        }
+    }
+
     /// <summary>Addresses to try; duplicates and addresses already tried are ignored. May be called at any time.</summary>
     public void AddPeers(IEnumerable<IPEndPoint> peers)
     {

@@ -70,6 +70,16 @@ internal sealed class MetadataRequester
         }
     }
 
+    /// <summary>Under the lock: the metadata's size once a peer announced it, and its 16 KiB pieces received so far.</summary>
+    public (int? Size, int PiecesHave, int PiecesTotal) Pieces
+    {
+        get
+        {
+            Debug.Assert(_lock.IsHeldByCurrentThread, "the pieces are guarded by the host's lock");
+            return (_size, _have.Count(have => have), _have.Length);
+        }
+    }
+
     /// <summary>Under the lock: a connected peer, whose extension handshake is now awaited.</summary>
     public void Add(PeerSession peer)
     {

@@ -55,6 +55,21 @@ internal sealed class ProgressReporter(Lock sessionLock, TimeProvider time, Torr
         }
     }
 
+    /// <summary>Each connected peer: address, client, rates both ways and how much of the torrent it has.</summary>
+    public IReadOnlyList<TorrentPeerInfo> PeerDetails()
+    {
+        lock (sessionLock)
+        {
+            return [.. peers.Select(p => new TorrentPeerInfo(
+                p.EndPoint,
+                p.Extensions?.Client ?? p.Id.ToString(),
+                p.Download.Rate,
+                p.Upload.Rate,
+                p.Has.Length == 0 ? 0 : (double)p.Has.Count / p.Has.Length,
+                p.Has.IsComplete))];
+        }
+    }
+
     /// <summary>Bytes not yet verified, for tracker announces.</summary>
     public long Left()
     {

@@ -136,6 +136,9 @@ public sealed class TorrentSession : IAsyncDisposable
     /// <summary>Connected peers' addresses.</summary>
     public IReadOnlyList<IPEndPoint> ConnectedPeers => _progress.ConnectedPeers();
 
+    /// <summary>Connected peers with their client, rates and progress.</summary>
+    public IReadOnlyList<TorrentPeerInfo> PeerDetails => _progress.PeerDetails();
+
     /// <summary>The current mode's name (for tests and logs).</summary>
     internal string ModeName => _mode.Name;
 

@@ -22,6 +22,7 @@ namespace SmartShare.Cli.Commands;
 internal static class GetCommand
 {
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(100);
+    private static readonly TimeSpan DefaultLookFor = TimeSpan.FromSeconds(60);
 
     public static Command Create()
     {
@@ -45,6 +46,16 @@ internal static class GetCommand
             Description = "A Mainline DHT node to join through for magnet links (repeatable), when no node is running. Default: the 'bt_bootstrap' setting.",
             HelpName = "HOST:PORT",
         };
+        var lookFor = new Option<int>("--timeout")
+        {
+            Description = "How long to look for a target nobody is found to have (no descriptor or metadata yet) before giving up and removing the entry this created. Default: 60.",
+            HelpName = "SECONDS",
+            DefaultValueFactory = _ => (int)DefaultLookFor.TotalSeconds,
+        };
+        var keepTrying = new Option<bool>("--keep-trying", "--keep")
+        {
+            Description = "Never give up looking: restart the search when the node gives up, and keep the entry if this command is stopped.",
+        };
         var dht = new DhtOptions(defaultPort: 0);
         var command = new Command("get", "Download a stream or torrent (through the running node, or a node in this process) and print where it was saved.")
         {
@@ -53,6 +64,8 @@ internal static class GetCommand
             peers,
             bittorrent,
             btBootstrap,
+            lookFor,
+            keepTrying,
         };
         dht.AddTo(command);
         command.SetAction(CommandContext.Action(async (context, cancellationToken) =>
@@ -98,7 +111,14 @@ internal static class GetCommand
                 return saved;
             }
 
-            return await DownloadAsync(context, node, uri, directory, fixedPeers, watch, cancellationToken);
+            var seconds = context.Parse.GetValue(lookFor);
+            if (seconds < 1)
+            {
+                throw new FormatException($"--timeout must be at least 1 second, not {seconds}.");
+            }
+
+            var waiting = new Waiting(TimeSpan.FromSeconds(seconds), context.Parse.GetValue(keepTrying));
+            return await DownloadAsync(context, node, uri, directory, fixedPeers, waiting, watch, cancellationToken);
         }));
         return command;
     }
@@ -189,33 +209,46 @@ internal static class GetCommand
             || (dht?["bootstrap"]?.GetValue<int>() ?? 0) > 0;
     }
 
-    /// <summary>The node downloads the target (<c>get</c>); this follows it in <c>file_list</c> until it is complete.</summary>
+    /// <summary>
+    /// The node downloads the target (<c>get</c>, answered at once); this follows it in <c>file_list</c> until it is
+    /// complete. While nothing is found it says what the node tries and for how long; on giving up it removes the entry
+    /// this command created, unless asked to keep trying.
+    /// </summary>
     private static async Task<int> DownloadAsync(
-        CommandContext context, NodeConnection node, string uri, string? directory, List<IPEndPoint> peers, Stopwatch watch, CancellationToken cancellationToken)
+        CommandContext context, NodeConnection node, string uri, string? directory, List<IPEndPoint> peers, Waiting waiting, Stopwatch watch, CancellationToken cancellationToken)
     {
         var parameters = new JsonObject
         {
             ["uri"] = uri,
             ["peers"] = new JsonArray([.. peers.Select(peer => (JsonNode?)JsonValue.Create(peer.ToString()))]),
+
+            // Answer once under way, not after a wait for the descriptor: the waiting is shown here.
+            ["timeout"] = 1,
         };
         if (directory is not null)
         {
             parameters["download_directory"] = directory;
         }
 
+        var before = await KeysAsync(node, cancellationToken);
         var added = await node.Api.CallAsync("get", parameters, cancellationToken);
         var key = added?["key"]?.GetValue<string>() ?? added?["sd_hash"]?.GetValue<string>() ?? added?["info_hash"]?.GetValue<string>()
             ?? throw new StreamDownloadException("The node did not say which transfer it added.");
         var isTorrent = added?["type"]?.GetValue<string>() == "torrent";
+        var created = !before.Contains(key);
+        var dhtContacts = await DhtContactsAsync(node, cancellationToken);
         try
         {
-            var file = await FollowAsync(context, key, async token =>
-            {
-                var list = await node.Api.CallAsync("file_list", new JsonObject { ["key"] = key }, token);
-                return list?["items"]?.AsArray().FirstOrDefault() as JsonObject
-                    ?? throw new StreamDownloadException($"The node no longer lists {(isTorrent ? "torrent " : string.Empty)}{key}; was it deleted?");
-            }, cancellationToken);
+            var file = await FollowAsync(context, node, key, waiting, dhtContacts, cancellationToken);
             return isTorrent ? SucceedTorrent(context, file, watch.Elapsed) : Succeed(context, BlobHash.Parse(key), file, watch.Elapsed);
+        }
+        catch (GaveUpException ex)
+        {
+            var removed = created && !waiting.KeepTrying && await RemoveAsync(node, key);
+            var what = created
+                ? removed ? " The entry it created was removed." : " The entry stays in `smartshare list` (`smartshare remove` drops it)."
+                : " It was listed before this command, so it stays listed.";
+            throw new StreamDownloadException(ex.Message + what, ex);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -228,34 +261,111 @@ internal static class GetCommand
         }
     }
 
-    /// <summary>Shows the file's progress until it is complete; a failed or stopped download throws its reason.</summary>
+    private static async Task<HashSet<string>> KeysAsync(NodeConnection node, CancellationToken cancellationToken)
+    {
+        var list = await node.Api.CallAsync("file_list", new JsonObject { ["page_size"] = 1000 }, cancellationToken);
+        return [.. (list?["items"] as JsonArray ?? []).OfType<JsonObject>().Select(TransferNames.Key)];
+    }
+
+    private static async Task<int> DhtContactsAsync(NodeConnection node, CancellationToken cancellationToken) =>
+        (await node.Api.CallAsync("status", cancellationToken: cancellationToken))?["dht"]?["contacts"]?.GetValue<int>() ?? 0;
+
+    // The give-up path runs after Ctrl-C too, so it does not take the command's token.
+    private static async Task<bool> RemoveAsync(NodeConnection node, string key)
+    {
+        try
+        {
+            return (await node.Api.CallAsync("file_delete", new JsonObject { ["key"] = key }, CancellationToken.None))?.GetValue<bool>() ?? false;
+        }
+        catch (NodeApiException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// Shows the transfer's progress until it is complete. While it is still looking (no descriptor or metadata), the
+    /// line says what the node has tried and how long this will keep trying; past the limit, or when the node gives up
+    /// on a target it never found, it throws <see cref="GaveUpException"/> (unless keeping on). Other failures throw their reason.
+    /// </summary>
     private static Task<JsonObject> FollowAsync(
-        CommandContext context, string hash, Func<CancellationToken, Task<JsonObject>> poll, CancellationToken cancellationToken) =>
+        CommandContext context, NodeConnection node, string hash, Waiting waiting, int dhtContacts, CancellationToken cancellationToken) =>
         context.Output.WithTransferAsync($"Looking for {hash[..12]}…", async display =>
         {
+            var started = Stopwatch.StartNew();
             while (true)
             {
-                var file = await poll(cancellationToken);
+                var list = await node.Api.CallAsync("file_list", new JsonObject { ["key"] = hash }, cancellationToken);
+                var file = list?["items"]?.AsArray().FirstOrDefault() as JsonObject
+                    ?? throw new StreamDownloadException($"The node no longer lists {hash}; was it removed?");
                 var status = file["status"]?.GetValue<string>();
+                var state = file["state"]?.GetValue<string>();
+                // Still looking: nothing is known of the content yet (no descriptor or metadata, nothing held).
+                var looking = state is "queued" or "fetching_metadata"
+                    || (file["progress"]?["bytes_total"] is null && (file["progress"]?["bytes_have"]?.GetValue<long>() ?? 0) == 0);
+                var tried = Tried(file, dhtContacts);
                 switch (status)
                 {
                     case "completed":
                         return file;
+                    case "failed" or "stopped" when looking && waiting.KeepTrying:
+                        await node.Api.CallAsync("file_set_status", new JsonObject { ["key"] = hash, ["status"] = "start" }, cancellationToken);
+                        break;
+                    case "failed" when looking:
+                        throw new GaveUpException($"Gave up looking for {hash} after {Sizes.Seconds(started.Elapsed)}: {tried}. {file["error"]?.GetValue<string>()}".TrimEnd());
                     case "failed" or "stopped":
                         throw new StreamDownloadException(file["error"]?.GetValue<string>() ?? $"The download of {hash} {status}.");
                 }
 
-                var name = file["stream_name"]?.GetValue<string>() ?? $"{hash[..12]}…";
-                var peers = file["active_peers"]?.GetValue<int>() ?? 0;
+                if (looking && !waiting.KeepTrying && started.Elapsed >= waiting.Limit)
+                {
+                    throw new GaveUpException($"Gave up looking for {hash} after {Sizes.Seconds(started.Elapsed)} (--timeout {waiting.Limit.TotalSeconds:0}): {tried}; nobody sent its {(file["type"]?.GetValue<string>() == "torrent" ? "metadata" : "descriptor")}.");
+                }
+
+                var name = file["stream_name"]?.GetValue<string>() ?? file["name"]?.GetValue<string>() ?? $"{hash[..12]}…";
+                var peers = file["progress"]?["peers_connected"]?.GetValue<int>() ?? file["active_peers"]?.GetValue<int>() ?? 0;
+                var left = waiting.KeepTrying ? "until found (--keep-trying)" : $"{Math.Max(0, (waiting.Limit - started.Elapsed).TotalSeconds):0} s left";
                 display.Update(
-                    status == "metadata"
-                        ? $"{name} · fetching metadata from peers"
+                    looking
+                        ? string.Create(CultureInfo.InvariantCulture, $"Looking for {name} · {(int)started.Elapsed.TotalSeconds} s, {left} · {tried}")
                         : string.Create(CultureInfo.InvariantCulture, $"{name} · {peers} peer{(peers == 1 ? string.Empty : "s")}"),
                     file["bytes_have"]?.GetValue<long>() ?? 0,
                     file["bytes_total"]?.GetValue<long>() ?? 0);
                 await Task.Delay(PollInterval, cancellationToken);
             }
         });
+
+    /// <summary>What the node has tried for a target it is still looking for, in words.</summary>
+    private static string Tried(JsonObject file, int dhtContacts)
+    {
+        var search = file["search"] as JsonObject;
+        var lookups = Count(search?["dht_lookups"]?.GetValue<int>() ?? 0, "DHT lookup");
+        var found = search?["peers_found"]?.GetValue<int>() ?? 0;
+        if (file["type"]?.GetValue<string>() == "torrent")
+        {
+            // A magnet's fetch: the Mainline DHT's lookups, peers known from every source, the metadata's pieces.
+            var parts = new List<string>
+            {
+                lookups,
+                $"{Count(found, "peer")} known",
+                $"{search?["peers_connected"]?.GetValue<int>() ?? 0} connected",
+            };
+            if (search?["metadata_pieces_total"]?.GetValue<int>() is > 0 and var pieces)
+            {
+                parts.Add($"metadata {search["metadata_pieces_have"]?.GetValue<int>() ?? 0}/{pieces} pieces of {Sizes.Format(search["metadata_size"]?.GetValue<int>() ?? 0)}");
+            }
+
+            return string.Join(", ", parts);
+        }
+
+        // A stream: the LBRY DHT's lookups (the contact count is status.dht's), then the download's own peers.
+        var known = file["progress"]?["peers_known"]?.GetValue<int>() ?? 0;
+        var connected = file["progress"]?["peers_connected"]?.GetValue<int>() ?? 0;
+        return $"{lookups} through {Count(dhtContacts, "DHT contact")}, {Count(found, "peer")} found in the DHT, {Count(known, "peer")} known, {connected} connected";
+    }
+
+    private static string Count(int count, string what) =>
+        string.Create(CultureInfo.InvariantCulture, $"{count} {what}{(count == 1 ? string.Empty : "s")}");
 
     private static int SucceedTorrent(CommandContext context, JsonObject file, TimeSpan elapsed)
     {
@@ -295,3 +405,9 @@ internal static class GetCommand
         return ExitCodes.Success;
     }
 }
+
+/// <summary>How long <c>get</c> looks for a target nobody is found to have, and whether it keeps on past that.</summary>
+internal sealed record Waiting(TimeSpan Limit, bool KeepTrying);
+
+/// <summary><c>get</c> stopped looking for a target nobody was found to have (the message says what it tried).</summary>
+internal sealed class GaveUpException(string message) : Exception(message);

@@ -15,12 +15,21 @@ internal static class PeersCommand
 {
     public static Command Create()
     {
-        var hash = new Argument<string>("HASH") { Description = "An sd hash or blob hash (96 hex digits)." };
+        var hash = new Argument<string>("HASH") { Description = "An sd hash or blob hash (96 hex digits); with --connected, a transfer (hash, unique prefix of at least 4 hex digits, or exact name)." };
+        var connected = new Option<bool>("--connected")
+        {
+            Description = "Instead of asking the DHT, list the peers a transfer of this node is connected to (a torrent's: address, client, rates, progress).",
+        };
         var dht = new DhtOptions(defaultPort: 0);
-        var command = new Command("peers", "List the peers the DHT knows for a hash (blob-exchange addresses).") { hash };
+        var command = new Command("peers", "List the peers the DHT knows for a hash (blob-exchange addresses), or with --connected a transfer's connected peers.") { hash, connected };
         dht.AddTo(command);
         command.SetAction(CommandContext.Action(async (context, cancellationToken) =>
         {
+            if (context.Parse.GetValue(connected))
+            {
+                return await TransferCommands.ConnectedPeersAsync(context, context.Parse.GetValue(hash)!, cancellationToken);
+            }
+
             var key = BlobHash.Parse(context.Parse.GetValue(hash)!, "hash");
             var flags = new Dictionary<string, JsonNode?> { [NodeSettingKeys.Port] = dht.PortValue(context.Parse) };
             if (dht.BootstrapEndPoints(context.Parse) is { Count: > 0 } bootstrap)

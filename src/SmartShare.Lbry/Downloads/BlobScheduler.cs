@@ -86,6 +86,15 @@ internal sealed class BlobScheduler
         }
     }
 
+    /// <summary>Every peer not dropped: its address and how many connections the download has open to it.</summary>
+    public IReadOnlyList<StreamPeerInfo> Peers()
+    {
+        lock (_gate)
+        {
+            return [.. _peers.Values.Where(peer => !peer.Dropped).Select(peer => new StreamPeerInfo(peer.EndPoint, peer.Connections, peer.Failures))];
+        }
+    }
+
     /// <summary>Why peers failed, newest state per peer, for the error a stalled download reports.</summary>
     public IReadOnlyList<string> PeerErrors()
     {

@@ -87,6 +87,9 @@ public sealed class StreamDownload
         }
     }
 
+    /// <summary>The blob-exchange peers the download knows (dropped ones excluded), for a peer list.</summary>
+    public IReadOnlyList<StreamPeerInfo> Peers => _scheduler.Peers();
+
     /// <summary>Adds peers to ask (fixed peers, a .smartshare file's contacts); the running download uses them at once.</summary>
     public void AddPeers(IEnumerable<IPEndPoint> peers)
     {

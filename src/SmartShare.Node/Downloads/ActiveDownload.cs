@@ -14,6 +14,9 @@ public sealed class ActiveDownload(StreamDownload download, CancellationTokenSou
 
     public StreamDownload Download { get; } = download;
 
+    /// <summary>The DHT search feeding the download, when it has one (its lookups and peers found so far).</summary>
+    public DhtPeerFinder? Finder { get; init; }
+
     internal CancellationTokenSource Cancel { get; } = cancel;
 
     /// <summary>Completes when the download ends, with the file's path (null if it failed or was stopped).</summary>

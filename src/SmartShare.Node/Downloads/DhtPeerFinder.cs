@@ -15,6 +15,24 @@ public sealed class DhtPeerFinder(LbryDhtService dht, DhtMembership membership, 
 {
     private static readonly TimeSpan JoinWait = TimeSpan.FromSeconds(10);
 
+    private readonly HashSet<IPEndPoint> _found = [];
+    private int _lookups;
+
+    /// <summary>DHT lookups finished so far, for a download's "what it tried".</summary>
+    public int Lookups => Volatile.Read(ref _lookups);
+
+    /// <summary>Distinct peers the lookups returned (this node left out).</summary>
+    public int PeersFound
+    {
+        get
+        {
+            lock (_found)
+            {
+                return _found.Count;
+            }
+        }
+    }
+
     public async Task<IReadOnlyList<IPEndPoint>> FindPeersAsync(BlobHash sdHash, CancellationToken cancellationToken)
     {
         try
@@ -38,6 +56,12 @@ public sealed class DhtPeerFinder(LbryDhtService dht, DhtMembership membership, 
             }
 
             peers.Add(endPoint);
+        }
+
+        Interlocked.Increment(ref _lookups);
+        lock (_found)
+        {
+            _found.UnionWith(peers);
         }
 
         return peers;

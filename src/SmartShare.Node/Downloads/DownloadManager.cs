@@ -81,13 +81,14 @@ public sealed partial class DownloadManager(
 
         var directory = Path.GetFullPath(downloadDirectory ?? known?.DownloadDirectory ?? settings.Current.DownloadDirectory);
         var options = DownloadOptions ?? new StreamDownloadOptions { MaxConnections = settings.Current.MaxConnectionsPerDownload };
-        var download = new StreamDownload(sdHash, storage, _client, new DhtPeerFinder(dht, membership, () => blobServer.LocalEndPoint), directory, options, time);
+        var finder = new DhtPeerFinder(dht, membership, () => blobServer.LocalEndPoint);
+        var download = new StreamDownload(sdHash, storage, _client, finder, directory, options, time);
         download.AddPeers(fixedPeers);
         var cancel = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
         var added = known?.AddedAt ?? time.GetUtcNow();
         var record = new FileRecord(
             sdHash, FileKind.Download, FileStatus.Downloading, directory, null, known?.StreamName, null, fixedPeers, added, null, isPrivate || known?.Private == true);
-        var active = new ActiveDownload(download, cancel, time);
+        var active = new ActiveDownload(download, cancel, time) { Finder = finder };
         if (!_active.TryAdd(sdHash, active))
         {
             cancel.Dispose();

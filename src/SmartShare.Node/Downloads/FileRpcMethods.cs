@@ -52,6 +52,10 @@ internal sealed class FileRpcMethods(
             "Pauses or resumes a transfer ({\"key\", \"sd_hash\" or \"info_hash\", \"status\": \"stop\" or \"start\"}); a stopped one keeps what it has and fetches only the rest when started.",
             FileSetStatusAsync);
         methods.Add(
+            "transfer_peers",
+            "The peers of a transfer ({\"key\", \"sd_hash\" or \"info_hash\"}): for a torrent each connected peer's address, client, download and upload rate and progress; for a stream the blob-exchange peers of its running download (rates and progress not measured: null); a note says why a list is empty or partial.",
+            TransferPeers);
+        methods.Add(
             "file_delete",
             "Stops a transfer and removes it from the list ({\"key\", \"sd_hash\" or \"info_hash\", \"delete_from_download_dir\"?: false}); a stream's blobs stay in the store.",
             FileDeleteAsync);
@@ -287,6 +291,28 @@ internal sealed class FileRpcMethods(
             ? transfers.Find(key) is { } one ? [one] : []
             : transfers.List();
         return Task.FromResult<JsonNode?>(RpcPage.Of(parameters, found, View));
+    }
+
+    private Task<JsonNode?> TransferPeers(RpcParams parameters, CancellationToken cancellationToken)
+    {
+        var key = ReadKey(parameters, required: true)!.Value;
+        var found = transfers.Peers(key) ?? throw JsonRpcException.InvalidParams($"The node lists no transfer {key}.").WithKind("bad_input");
+        return Task.FromResult<JsonNode?>(new JsonObject
+        {
+            ["key"] = key.Hash,
+            ["type"] = key.Network == TransferNetwork.Stream ? "stream" : "torrent",
+            ["peers"] = new JsonArray([.. found.Peers.Select(peer => (JsonNode?)new JsonObject
+            {
+                ["address"] = peer.EndPoint.Address.ToString(),
+                ["port"] = peer.EndPoint.Port,
+                ["client"] = peer.Client,
+                ["connected"] = peer.Connected,
+                ["download_rate"] = peer.DownloadRate is { } down ? Math.Round(down) : null,
+                ["upload_rate"] = peer.UploadRate is { } up ? Math.Round(up) : null,
+                ["progress"] = peer.Progress is { } progress ? Math.Round(progress, 4) : null,
+            })]),
+            ["note"] = found.Note,
+        });
     }
 
     private async Task<JsonNode?> FileDeleteAsync(RpcParams parameters, CancellationToken cancellationToken)

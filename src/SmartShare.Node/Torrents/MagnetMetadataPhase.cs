@@ -36,6 +36,10 @@ internal sealed partial class MagnetMetadataPhase(
 
     public bool IsFetching(InfoHash infoHash) => _fetching.ContainsKey(infoHash);
 
+    /// <summary>A fetch under way: the fetcher's progress and the DHT lookups made for it; null when not fetching.</summary>
+    public (MetadataProgress Progress, int DhtLookups)? Search(InfoHash infoHash) =>
+        _fetching.TryGetValue(infoHash, out var job) ? (job.Fetcher.Progress, job.DhtLookups) : null;
+
     /// <summary>Gives a fetch under way more peers to ask; false when the torrent is not being fetched.</summary>
     public bool AddPeers(InfoHash infoHash, IReadOnlyList<IPEndPoint> peers)
     {
@@ -201,6 +205,7 @@ internal sealed partial class MagnetMetadataPhase(
             while (!stop.IsCancellationRequested)
             {
                 await dht.FindPeersAsync(infoHash, found => job.Fetcher.AddPeers(found), stop);
+                job.CountLookup();
                 await Task.Delay(LookUpInterval, time, stop);
             }
         }
@@ -234,7 +239,14 @@ internal sealed partial class MagnetMetadataPhase(
         }
     }
 
-    private sealed record Job(MetadataFetcher Fetcher, CancellationTokenSource Stop);
+    private sealed record Job(MetadataFetcher Fetcher, CancellationTokenSource Stop)
+    {
+        private int _dhtLookups;
+
+        public int DhtLookups => Volatile.Read(ref _dhtLookups);
+
+        public void CountLookup() => Interlocked.Increment(ref _dhtLookups);
+    }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "The magnet's DHT node {Host}:{Port} does not resolve ({Reason}); the other sources go on")]
     private static partial void LogUnresolvedDhtNode(ILogger logger, string host, int port, string reason);

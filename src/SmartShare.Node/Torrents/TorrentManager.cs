@@ -124,6 +124,13 @@ public sealed partial class TorrentManager(
 
     public TorrentRecord? Find(InfoHash infoHash) => store.Find(infoHash);
 
+    /// <summary>A magnet's metadata fetch under way (progress and DHT lookups made), or null.</summary>
+    public (MetadataProgress Progress, int DhtLookups)? MetadataSearch(InfoHash infoHash) => _magnets?.Search(infoHash);
+
+    /// <summary>The files a torrent's stored metainfo names (for a torrent with no session); null while a magnet has none.</summary>
+    public IReadOnlyList<TorrentFile>? StoredFiles(InfoHash infoHash) =>
+        store.LoadMetainfo(infoHash) is { } metainfo ? TorrentParser.Parse(metainfo).Info.Files : null;
+
     public IReadOnlyList<TorrentRecord> List() => store.List();
 
     /// <summary>

@@ -29,6 +29,9 @@ public interface ITransferNetwork
     /// <exception cref="StreamUnavailableException">It cannot be streamed now: the HTTP status and a sentence.</exception>
     Task<StreamSource> OpenStreamAsync(TransferKey key, int? fileIndex, bool mayStart, CancellationToken cancellationToken);
 
+    /// <summary>The peers of the transfer while it runs (an empty list with a note when it does not); null when there is no such transfer.</summary>
+    TransferPeers? Peers(TransferKey key);
+
     /// <summary>Stops a transfer and keeps it listed as stopped, with what it has; false when there is no such transfer.</summary>
     /// <exception cref="InvalidOperationException">This transfer cannot be paused (a sentence says why).</exception>
     Task<bool> StopAsync(TransferKey key, CancellationToken cancellationToken);

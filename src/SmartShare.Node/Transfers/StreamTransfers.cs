@@ -59,11 +59,37 @@ internal sealed class StreamTransfers(DownloadManager downloads, SmartShare.Lbry
             ?? throw new ArgumentException($"{transfer.Key} was not made by the stream side.", nameof(transfer));
         var view = FileView.ToJson(record, active, links);
         view["type"] = "stream";
+        if (active?.Finder is { } finder)
+        {
+            // What the download has tried so far, so a `get` of something nobody has can say so while it waits.
+            view["search"] = new JsonObject
+            {
+                ["dht_lookups"] = finder.Lookups,
+                ["peers_found"] = finder.PeersFound,
+                ["descriptor_timeout_seconds"] = (long)(downloads.DownloadOptions?.DescriptorTimeout ?? new StreamDownloadOptions().DescriptorTimeout).TotalSeconds,
+            };
+        }
+
         return view;
     }
 
     public async Task<StreamSource> OpenStreamAsync(TransferKey key, int? fileIndex, bool mayStart, CancellationToken cancellationToken) =>
         await LbryStreamSource.OpenAsync(downloads, storage, SdHash(key) ?? throw new ArgumentException($"{key} is not an sd hash.", nameof(key)), fileIndex, mayStart, time, cancellationToken);
+
+    public TransferPeers? Peers(TransferKey key)
+    {
+        if (SdHash(key) is not { } sdHash || downloads.Find(sdHash) is null)
+        {
+            return null;
+        }
+
+        // The blob server does not track who fetches a shared stream; a running download knows its peers, not their rates.
+        return downloads.Active(sdHash) is { } active
+            ? new TransferPeers(
+                [.. active.Download.Peers.Select(peer => new TransferPeer(peer.EndPoint, null, peer.Connections > 0, null, null, null))],
+                "Blob-exchange peers of the running download; the node does not measure their rates or what they hold.")
+            : new TransferPeers([], "Only a running stream download has peers to list; the blob server does not track who fetches a shared stream.");
+    }
 
     public async Task<bool> StopAsync(TransferKey key, CancellationToken cancellationToken) =>
         SdHash(key) is { } sdHash && await downloads.PauseAsync(sdHash, cancellationToken);

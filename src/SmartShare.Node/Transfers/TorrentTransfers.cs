@@ -1,6 +1,8 @@
+using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
 using SmartShare.BitTorrent;
 using SmartShare.BitTorrent.Engine;
+using SmartShare.BitTorrent.Metainfo;
 using SmartShare.Node.Downloads;
 using SmartShare.Node.Streaming;
 using SmartShare.Node.Torrents;
@@ -10,9 +12,12 @@ namespace SmartShare.Node.Transfers;
 /// <summary>The BitTorrent side of the transfer model: torrents from the torrent list and their running sessions.</summary>
 internal sealed class TorrentTransfers(TorrentManager torrents, UploadLedger uploads, TimeProvider time) : ITransferNetwork
 {
+    // A torrent's files never change: read once from its stored metainfo for torrents that run no session.
+    private readonly ConcurrentDictionary<InfoHash, IReadOnlyList<TorrentFile>> _storedFiles = new();
+
     public TransferNetwork Network => TransferNetwork.Torrent;
 
-    public IReadOnlyList<Transfer> List() => [.. torrents.List().Select(record => ToTransfer(record, torrents.Session(record.InfoHash), uploads))];
+    public IReadOnlyList<Transfer> List() => [.. torrents.List().Select(record => ToTransfer(record, torrents.Session(record.InfoHash)))];
 
     public async Task<TransferAddResult> AddAsync(TransferRequest request, CancellationToken cancellationToken)
     {
@@ -34,18 +39,45 @@ internal sealed class TorrentTransfers(TorrentManager torrents, UploadLedger upl
     }
 
     public Transfer? Find(TransferKey key) =>
-        InfoHashOf(key) is { } hash && torrents.Find(hash) is { } record ? ToTransfer(record, torrents.Session(hash), uploads) : null;
+        InfoHashOf(key) is { } hash && torrents.Find(hash) is { } record ? ToTransfer(record, torrents.Session(hash)) : null;
 
     public JsonObject Describe(Transfer transfer, StreamLinks? links)
     {
         ArgumentNullException.ThrowIfNull(transfer);
         var (record, session) = transfer.Source as Snapshot
             ?? throw new ArgumentException($"{transfer.Key} was not made by the torrent side.", nameof(transfer));
-        return TorrentView.ToJson(record, session, links);
+        var view = TorrentView.ToJson(record, session, links);
+        if (record.AwaitingMetadata && torrents.MetadataSearch(record.InfoHash) is var (progress, lookups))
+        {
+            // What the magnet's fetch has tried so far, so a `get` of a magnet nobody serves can say so while it waits.
+            view["search"] = new JsonObject
+            {
+                ["dht_lookups"] = lookups,
+                ["peers_found"] = progress.PeersKnown,
+                ["peers_connected"] = progress.PeersConnected,
+                ["metadata_size"] = progress.Size,
+                ["metadata_pieces_have"] = progress.PiecesHave,
+                ["metadata_pieces_total"] = progress.PiecesTotal,
+            };
+        }
+
+        return view;
     }
 
     public Task<StreamSource> OpenStreamAsync(TransferKey key, int? fileIndex, bool mayStart, CancellationToken cancellationToken) =>
         Task.FromResult<StreamSource>(TorrentStreamSource.Open(torrents, InfoHashOf(key) ?? throw new ArgumentException($"{key} is not an info hash.", nameof(key)), fileIndex, time));
+
+    public TransferPeers? Peers(TransferKey key)
+    {
+        if (InfoHashOf(key) is not { } hash || torrents.Find(hash) is null)
+        {
+            return null;
+        }
+
+        return torrents.Session(hash) is { } session
+            ? new TransferPeers([.. session.PeerDetails.Select(peer => new TransferPeer(peer.EndPoint, peer.Client, true, peer.DownloadRate, peer.UploadRate, peer.Progress))], null)
+            : new TransferPeers([], "The torrent is not running (stopped, failed, or still fetching its metadata), so it has no connected peers.");
+    }
 
     public async Task<bool> StopAsync(TransferKey key, CancellationToken cancellationToken)
     {
@@ -59,7 +91,7 @@ internal sealed class TorrentTransfers(TorrentManager torrents, UploadLedger upl
     public async Task<bool> RemoveAsync(TransferKey key, bool deleteData, CancellationToken cancellationToken) =>
         InfoHashOf(key) is { } hash && await torrents.DeleteAsync(hash, deleteData);
 
-    internal static Transfer ToTransfer(TorrentRecord record, TorrentSession? session, UploadLedger uploads)
+    internal Transfer ToTransfer(TorrentRecord record, TorrentSession? session)
     {
         var progress = session?.Progress;
         var key = TransferKey.Of(record.InfoHash);
@@ -101,7 +133,7 @@ internal sealed class TorrentTransfers(TorrentManager torrents, UploadLedger upl
                 progress?.Peers ?? 0,
                 progress?.Peers ?? 0,
                 uploads.Total(key)),
-            Files(session, complete),
+            session is null && !record.AwaitingMetadata ? StoredFiles(record, complete) : Files(session, complete),
             record.DownloadDirectory,
             record.AwaitingMetadata ? null : Path.Combine(record.DownloadDirectory, record.RootName),
             progress?.Error ?? record.Error,
@@ -111,6 +143,26 @@ internal sealed class TorrentTransfers(TorrentManager torrents, UploadLedger upl
         {
             Source = new Snapshot(record, session),
         };
+    }
+
+    /// <summary>A torrent with no session: its files from the stored metainfo, all held when it completed, else none known.</summary>
+    private List<TransferFile> StoredFiles(TorrentRecord record, bool complete)
+    {
+        if (!_storedFiles.TryGetValue(record.InfoHash, out var files))
+        {
+            try
+            {
+                files = torrents.StoredFiles(record.InfoHash) ?? [];
+            }
+            catch (FormatException)
+            {
+                files = [];
+            }
+
+            _storedFiles.TryAdd(record.InfoHash, files);
+        }
+
+        return [.. files.Select((file, index) => new TransferFile(index, string.Join('/', file.Path), file.Length, complete ? file.Length : 0))];
     }
 
     /// <summary>Each file with the verified bytes of the pieces under it (one pass over the pieces).</summary>

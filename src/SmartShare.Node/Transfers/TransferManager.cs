@@ -56,6 +56,9 @@ public sealed class TransferManager
             ? network
             : throw new InvalidOperationException($"The node has no {key.Network.ToString().ToLowerInvariant()} network.");
 
+    /// <summary>The transfer's peers as its network sees them; null when there is no such transfer.</summary>
+    public TransferPeers? Peers(TransferKey key) => Network(key).Peers(key);
+
     /// <summary>Stops a transfer, keeping it listed with what it has.</summary>
     public Task<bool> StopAsync(TransferKey key, CancellationToken cancellationToken) => Network(key).StopAsync(key, cancellationToken);
 
