@@ -354,14 +354,24 @@ public sealed partial class NodeHost : IAsyncDisposable
     }
 
     /// <summary>
-    /// The API port to bind: as set, or, when the setting is left at its default and that port is taken (a second
+    /// The API port to bind: as set (failing the start when it is taken), or, when the setting is left at its default and that port is taken (a second
     /// node on this machine), the next free one. A port the user chose is bound as given, so a taken one fails the start.
     /// </summary>
     private static int ApiPortToUse(NodeSettingsStore settings, IPAddress address, int port)
     {
-        if (port == 0 || !NetworkPorts.IsDefault(settings, NodeSettingKeys.Api))
+        if (port == 0)
         {
             return port;
+        }
+
+        if (!NetworkPorts.IsDefault(settings, NodeSettingKeys.Api))
+        {
+            // Checked before the networks start, so a taken port fails at once with one sentence (Kestrel's own
+            // bind failure below remains for a port taken in between, and logs the host's error too).
+            return NetworkPorts.IsTcpPortFree(address, port)
+                ? port
+                : throw new NodeStartException(
+                    $"Cannot listen for the API on {settings.Current.Api}: the port is in use. Is another node running? Choose another address with --api or the 'api' setting.");
         }
 
         for (var candidate = port; candidate < port + NetworkPorts.FallbackAttempts && candidate <= IPEndPoint.MaxPort; candidate++)
