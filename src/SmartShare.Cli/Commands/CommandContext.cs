@@ -82,8 +82,8 @@ internal sealed class CommandContext
 
     /// <summary>
     /// A client for the node of this command's data directory, checked: a node found through the data directory's
-    /// node file is that directory's; a node at --api that reports another data directory than the one given
-    /// explicitly is refused (bad input); a node at the settings' address that reports another data directory is
+    /// node file is that directory's; a node at a loopback --api that reports another data directory than the one
+    /// given explicitly is refused (bad input); a node at the settings' address that reports another data directory is
     /// not this directory's node, so this throws <see cref="NodeNotRunningException"/> as if none answered (a
     /// `stop --data-dir B` never stops node A). When nothing answers, the client is returned unchecked.
     /// </summary>
@@ -91,7 +91,8 @@ internal sealed class CommandContext
     {
         var (api, source) = GlobalOptions.ResolveApi(Parse, DataDirectory);
         var client = new NodeApiClient(api, timeout: timeout, authorization: NodeApiCredentials.For(DataDirectory, api));
-        if (source == ApiSource.NodeFile || (source == ApiSource.Flag && !GlobalOptions.IsDataDirectoryExplicit(Parse)))
+        // A node on another machine has paths of its own: the data directory given here only holds its credentials.
+        if (source == ApiSource.NodeFile || (source == ApiSource.Flag && (!GlobalOptions.IsDataDirectoryExplicit(Parse) || !IsThisMachine(api))))
         {
             return client;
         }
@@ -122,6 +123,9 @@ internal sealed class CommandContext
             throw;
         }
     }
+
+    private static bool IsThisMachine(Uri api) =>
+        api.IsLoopback || (System.Net.IPAddress.TryParse(api.Host.Trim('[', ']'), out var address) && System.Net.IPAddress.IsLoopback(address));
 
     private static bool SameDirectory(string a, string b) =>
         string.Equals(
