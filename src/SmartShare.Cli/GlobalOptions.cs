@@ -1,5 +1,6 @@
 using System.CommandLine;
 using SmartShare.Node;
+using SmartShare.Node.Hosting;
 using SmartShare.Node.Settings;
 
 namespace SmartShare.Cli;
@@ -16,7 +17,7 @@ internal static class GlobalOptions
 
     public static Option<string?> Api { get; } = new("--api")
     {
-        Description = $"A running node's API. Default: $SMARTSHARE_API, else the 'api' setting in the data directory, else {NodeInfo.DefaultApiUrl}.",
+        Description = $"A running node's API. Default: the node started on the data directory, else $SMARTSHARE_API, else the 'api' setting, else {NodeInfo.DefaultApiUrl}.",
         HelpName = "URL",
         Recursive = true,
     };
@@ -47,16 +48,32 @@ internal static class GlobalOptions
         return string.IsNullOrWhiteSpace(explicitDirectory) ? DefaultPaths.DataDirectory() : Path.GetFullPath(explicitDirectory);
     }
 
-    /// <summary>The API to talk to: --api, else the settings of the data directory (SMARTSHARE_API, settings.json), else the default.</summary>
-    public static Uri ResolveApiUri(ParseResult parse, string dataDirectory)
+    /// <summary>True when the data directory was chosen (--data-dir or the environment), not the default.</summary>
+    public static bool IsDataDirectoryExplicit(ParseResult parse) =>
+        !string.IsNullOrWhiteSpace(parse.GetValue(DataDir))
+        || !string.IsNullOrWhiteSpace(Environment.GetEnvironmentVariable(DefaultPaths.DataDirectoryVariable));
+
+    /// <summary>The API to talk to (<see cref="ResolveApi"/>).</summary>
+    public static Uri ResolveApiUri(ParseResult parse, string dataDirectory) => ResolveApi(parse, dataDirectory).Uri;
+
+    /// <summary>
+    /// The API to talk to: --api, else the node started on the data directory (its <see cref="NodeFile"/>), else the
+    /// settings of the data directory (SMARTSHARE_API, settings.json), else the default; and where it came from.
+    /// </summary>
+    public static (Uri Uri, ApiSource Source) ResolveApi(ParseResult parse, string dataDirectory)
     {
         var text = parse.GetValue(Api);
-        if (string.IsNullOrWhiteSpace(text))
+        if (!string.IsNullOrWhiteSpace(text))
         {
-            text = NodeSettingsStore.Load(dataDirectory).Current.Api;
+            return (ParseApiUrl(text), ApiSource.Flag);
         }
 
-        return ParseApiUrl(text);
+        if (NodeFile.Read(dataDirectory) is { } node)
+        {
+            return (node.Api, ApiSource.NodeFile);
+        }
+
+        return (ParseApiUrl(NodeSettingsStore.Load(dataDirectory).Current.Api), ApiSource.Settings);
     }
 
     public static Uri ParseApiUrl(string text)
@@ -66,4 +83,17 @@ internal static class GlobalOptions
             ? uri
             : throw new FormatException($"--api takes an http URL such as {NodeInfo.DefaultApiUrl}, not '{text}'.");
     }
+}
+
+/// <summary>Where the API a command talks to came from.</summary>
+internal enum ApiSource
+{
+    /// <summary>--api on the command line.</summary>
+    Flag,
+
+    /// <summary>The node file a started node wrote into the data directory.</summary>
+    NodeFile,
+
+    /// <summary>SMARTSHARE_API, settings.json or the default.</summary>
+    Settings,
 }

@@ -75,12 +75,65 @@ internal sealed class CommandContext
             }
         };
 
-    /// <summary>A client for the node's API that --api (or the settings) names.</summary>
+    /// <summary>A client for the node's API that --api (or the data directory's node file, or the settings) names.</summary>
     public NodeApiClient CreateApiClient(TimeSpan? timeout = null)
     {
         var api = GlobalOptions.ResolveApiUri(Parse, DataDirectory);
         return new(api, timeout: timeout, authorization: NodeApiCredentials.For(DataDirectory, api));
     }
+
+    /// <summary>
+    /// A client for the node of this command's data directory, checked: a node found through the data directory's
+    /// node file is that directory's; a node at a loopback --api that reports another data directory than the one
+    /// given explicitly is refused (bad input); a node at the settings' address that reports another data directory is
+    /// not this directory's node, so this throws <see cref="NodeNotRunningException"/> as if none answered (a
+    /// `stop --data-dir B` never stops node A). When nothing answers, the client is returned unchecked.
+    /// </summary>
+    public async Task<NodeApiClient> ConnectAsync(CancellationToken cancellationToken, TimeSpan? timeout = null)
+    {
+        var (api, source) = GlobalOptions.ResolveApi(Parse, DataDirectory);
+        var client = new NodeApiClient(api, timeout: timeout, authorization: NodeApiCredentials.For(DataDirectory, api));
+        // A node on another machine has paths of its own: the data directory given here only holds its credentials.
+        if (source == ApiSource.NodeFile || (source == ApiSource.Flag && (!GlobalOptions.IsDataDirectoryExplicit(Parse) || !IsThisMachine(api))))
+        {
+            return client;
+        }
+
+        try
+        {
+            var status = await client.CallAsync("status", cancellationToken: cancellationToken);
+            var reported = status?["data_dir"]?.GetValue<string>();
+            if (reported is not null && !SameDirectory(reported, DataDirectory))
+            {
+                var authority = api.GetLeftPart(UriPartial.Authority);
+                throw source == ApiSource.Flag
+                    ? new FormatException(
+                        $"The node at {authority} runs on data directory {reported}, not {DataDirectory}: drop --api to reach the node of {DataDirectory}, or drop --data-dir to use the node at {authority}.")
+                    : new NodeNotRunningException(
+                        $"No SmartShare node is running on data directory {DataDirectory} (the node at {authority} runs on {reported}); start one with `smartshare start --data-dir {DataDirectory}`.");
+            }
+
+            return client;
+        }
+        catch (NodeNotRunningException ex) when (ex.ApiUri is not null)
+        {
+            return client;
+        }
+        catch
+        {
+            client.Dispose();
+            throw;
+        }
+    }
+
+    private static bool IsThisMachine(Uri api) =>
+        api.IsLoopback || (System.Net.IPAddress.TryParse(api.Host.Trim('[', ']'), out var address) && System.Net.IPAddress.IsLoopback(address));
+
+    private static bool SameDirectory(string a, string b) =>
+        string.Equals(
+            Path.TrimEndingDirectorySeparator(Path.GetFullPath(a)),
+            Path.TrimEndingDirectorySeparator(Path.GetFullPath(b)),
+            OperatingSystem.IsWindows() ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal);
 
     private static string? Kind(Exception exception) => exception switch
     {

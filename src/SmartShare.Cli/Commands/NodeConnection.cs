@@ -40,12 +40,19 @@ internal sealed class NodeConnection : IAsyncDisposable
     public static async Task<NodeConnection> OpenAsync(
         CommandContext context, NodeUse use, IReadOnlyDictionary<string, JsonNode?>? flags, CancellationToken cancellationToken)
     {
-        using (var probe = context.CreateApiClient())
+        try
         {
+            // ConnectAsync answers for the node of this data directory only: a node at the settings' address that
+            // runs on another directory counts as no node (a one-off one serves this command).
+            using var probe = await context.ConnectAsync(cancellationToken);
             if (await probe.IsRunningAsync(cancellationToken))
             {
                 return new NodeConnection(context.CreateApiClient(Timeout.InfiniteTimeSpan), null, null);
             }
+        }
+        catch (NodeNotRunningException)
+        {
+            // Not this directory's node.
         }
 
         var settings = new Dictionary<string, JsonNode?>

@@ -46,9 +46,9 @@ internal static class PasswordCommand
 
     private static async Task<string> SaveAsync(CommandContext context, string hash, CancellationToken cancellationToken)
     {
-        using var client = context.CreateApiClient();
         try
         {
+            using var client = await context.ConnectAsync(cancellationToken);
             await client.CallAsync(
                 "settings_set",
                 new JsonObject { ["key"] = NodeSettingKeys.ApiPasswordHash, ["value"] = hash },

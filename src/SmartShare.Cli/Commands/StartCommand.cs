@@ -124,6 +124,7 @@ internal static class StartCommand
                 DataDirectory = context.DataDirectory,
                 Settings = settings,
                 ConsoleLogging = true,
+                RecordNodeFile = true,
                 Verbose = context.Output.IsVerbose,
             });
             await host.StartAsync(cancellationToken);

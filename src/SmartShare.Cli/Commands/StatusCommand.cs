@@ -16,7 +16,7 @@ internal static class StatusCommand
         var command = new Command("status", "Show what the running node is doing: version, uptime, both DHTs, ports, transfers and rates.");
         command.SetAction(CommandContext.Action(async (context, cancellationToken) =>
         {
-            using var client = context.CreateApiClient();
+            using var client = await context.ConnectAsync(cancellationToken);
             var status = (await client.CallAsync("status", cancellationToken: cancellationToken)) as JsonObject
                 ?? throw new Node.Client.NodeApiException(0, $"The node at {client.ApiUri} answered 'status' without an object.");
             context.Output.Succeed(Describe(status), status);

@@ -15,7 +15,7 @@ internal static class StopCommand
         var command = new Command("stop", "Stop the running node (it saves its DHT contacts first).");
         command.SetAction(CommandContext.Action(async (context, cancellationToken) =>
         {
-            using var client = context.CreateApiClient();
+            using var client = await context.ConnectAsync(cancellationToken);
             await client.CallAsync("stop", cancellationToken: cancellationToken);
             var api = client.ApiUri.GetLeftPart(UriPartial.Authority);
             context.Output.Detail($"Asked the node at {api} to stop; waiting until it has.");

@@ -39,6 +39,7 @@ public sealed partial class NodeHost : IAsyncDisposable
     private WebApplication? _app;
     private LbryNetwork? _lbry;
     private bool _appStarting;
+    private bool _nodeFileWritten;
     private Task? _stopping;
     private int _started;
 
@@ -108,11 +109,20 @@ public sealed partial class NodeHost : IAsyncDisposable
 
         var settingsStore = _options.Settings ?? NodeSettingsStore.Load(DataDirectory);
         var settings = settingsStore.Current;
-        var (apiAddress, apiPort) = ApiEndPoint(settings.Api);
+        var (apiAddress, requestedApiPort) = ApiEndPoint(settings.Api);
+        var apiPort = ApiPortToUse(settingsStore, apiAddress, requestedApiPort);
         if (!IPAddress.IsLoopback(apiAddress) && settings.ApiPasswordHash.Length == 0)
         {
             throw new NodeSettingsException(
                 $"The API would listen on {settings.Api}, beyond this machine, with no password. Set one first with `smartshare password set`, or keep the API on 127.0.0.1.");
+        }
+
+        // A default port that is taken gives way to the next one, so a second start on the same data directory would
+        // no longer stop at a taken port: the node file stops it here, before the storage is opened twice.
+        if (_options.RecordNodeFile && NodeFile.Read(DataDirectory) is { } running && running.ProcessId != Environment.ProcessId)
+        {
+            throw new NodeStartException(
+                $"A node is already running on {DataDirectory} (process {running.ProcessId}, API {running.Api.GetLeftPart(UriPartial.Authority)}); stop it with `smartshare stop --data-dir {DataDirectory}`, or start this one with another --data-dir.");
         }
 
         var storage = _options.Storage ?? LbryStorage.Open(DataDirectory, time: _options.Time, cancellationToken: cancellationToken);
@@ -123,6 +133,10 @@ public sealed partial class NodeHost : IAsyncDisposable
             _app = Build(settingsStore, storage, apiAddress, apiPort);
             var logger = _app.Services.GetRequiredService<ILogger<NodeHost>>();
             LogStartupReport(logger, storage);
+            if (apiPort != requestedApiPort)
+            {
+                LogApiPortFallback(logger, requestedApiPort, apiPort);
+            }
 
             // The networks first, the same way for each: what runs above them (the API, the transfers) needs their DHTs.
             _lbry = _app.Services.GetRequiredService<LbryNetwork>();
@@ -157,6 +171,13 @@ public sealed partial class NodeHost : IAsyncDisposable
                 hash => access.PasswordRequired ? access.StreamToken(hash) : null,
                 () => http.HttpContext?.Request.Host is { HasValue: true } host ? host.Value : null);
             var api = _apiUri.GetLeftPart(UriPartial.Authority);
+            if (_options.RecordNodeFile)
+            {
+                NodeFile.Write(DataDirectory, _apiUri);
+                _nodeFileWritten = true;
+            }
+
+            runtime.Started = true;
             LogStarted(logger, api, Dht.LocalEndPoint, Dht.Engine.Id.ToString()[..16]);
         }
         catch
@@ -203,6 +224,11 @@ public sealed partial class NodeHost : IAsyncDisposable
     private async Task StopCoreAsync(CancellationToken cancellationToken)
     {
         var app = _app;
+        if (_nodeFileWritten)
+        {
+            // First: from here on commands must not find this node by its data directory.
+            NodeFile.RemoveOwn(DataDirectory);
+        }
 
         // Wall-clock on purpose: this bounds how long the process waits to exit, like HostOptions.ShutdownTimeout
         // (which the host measures on the system clock too); a fake node clock nobody advances must not hang it.
@@ -327,6 +353,38 @@ public sealed partial class NodeHost : IAsyncDisposable
         throw new NodeSettingsException($"api must name an IP address to listen on (such as 127.0.0.1 or 0.0.0.0) or localhost, not '{uri.Host}'.");
     }
 
+    /// <summary>
+    /// The API port to bind: as set (failing the start when it is taken), or, when the setting is left at its default and that port is taken (a second
+    /// node on this machine), the next free one. A port the user chose is bound as given, so a taken one fails the start.
+    /// </summary>
+    private static int ApiPortToUse(NodeSettingsStore settings, IPAddress address, int port)
+    {
+        if (port == 0)
+        {
+            return port;
+        }
+
+        if (!NetworkPorts.IsDefault(settings, NodeSettingKeys.Api))
+        {
+            // Checked before the networks start, so a taken port fails at once with one sentence (Kestrel's own
+            // bind failure below remains for a port taken in between, and logs the host's error too).
+            return NetworkPorts.IsTcpPortFree(address, port)
+                ? port
+                : throw new NodeStartException(
+                    $"Cannot listen for the API on {settings.Current.Api}: the port is in use. Is another node running? Choose another address with --api or the 'api' setting.");
+        }
+
+        for (var candidate = port; candidate < port + NetworkPorts.FallbackAttempts && candidate <= IPEndPoint.MaxPort; candidate++)
+        {
+            if (NetworkPorts.IsTcpPortFree(address, candidate))
+            {
+                return candidate;
+            }
+        }
+
+        return port;
+    }
+
     private static Uri BoundApiUri(WebApplication app)
     {
         var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses;
@@ -367,6 +425,9 @@ public sealed partial class NodeHost : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Information, Message = "API on {Api}, LBRY DHT listening on UDP {Dht} as node {NodeId}...")]
     private static partial void LogStarted(ILogger logger, string api, IPEndPoint dht, string nodeId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "API port {Requested} is taken (another node?); using {Port} instead.")]
+    private static partial void LogApiPortFallback(ILogger logger, int requested, int port);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Count} blob file(s) found in {Directory} were checked and added to the index.")]
     private static partial void LogBlobsAdded(ILogger logger, int count, string directory);

@@ -24,6 +24,12 @@ public sealed class NodeHostOptions
     /// </summary>
     public bool Transient { get; init; }
 
+    /// <summary>
+    /// Record the bound API address and this process in <see cref="NodeFile"/> in the data directory, so commands run
+    /// with that directory reach this node (the CLI's <c>start</c>; a one-off node does not).
+    /// </summary>
+    public bool RecordNodeFile { get; init; }
+
     /// <summary>Log to stderr as well as to <c>logs/smartshare.log</c>.</summary>
     public bool ConsoleLogging { get; init; }
 

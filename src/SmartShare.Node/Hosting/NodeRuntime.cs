@@ -20,5 +20,8 @@ public sealed class NodeRuntime(TimeProvider time, string dataDirectory, Reconci
     /// <summary>A node run for one command (<see cref="NodeHostOptions.Transient"/>): leaves the saved DHT state alone.</summary>
     public bool Transient { get; init; }
 
+    /// <summary>True once the whole start succeeded: a start that failed reports its error, not a shutdown.</summary>
+    public bool Started { get; internal set; }
+
     public TimeSpan Uptime => time.GetElapsedTime(_started);
 }

@@ -54,10 +54,23 @@ public sealed partial class BitTorrentNetwork(
             : [];
 
         // With port 0 the TCP listener picks a free number, which the DHT then needs on UDP too: when another program
-        // holds that number on UDP, take another rather than fail the start.
+        // holds that number on UDP, take another rather than fail the start. The default port, when taken (a second
+        // node on this machine), gives way to the next number free on both; a port the user chose stays an error.
+        var fallback = current.BtPort != 0 && NetworkPorts.IsDefault(settings, NodeSettingKeys.BtPort);
         for (var attempt = 1; ; attempt++)
         {
-            var client = await StartClientAsync(current);
+            var port = fallback ? current.BtPort + attempt - 1 : current.BtPort;
+            var retry = attempt < (fallback ? NetworkPorts.FallbackAttempts : PortAttempts);
+            BitTorrentClient client;
+            try
+            {
+                client = await StartClientAsync(current, port);
+            }
+            catch (NodeStartException) when (fallback && retry)
+            {
+                continue;
+            }
+
             if (!current.BtDht)
             {
                 _client = client;
@@ -71,7 +84,7 @@ public sealed partial class BitTorrentNetwork(
                 _client = client;
                 break;
             }
-            catch (SocketException) when (current.BtPort == 0 && attempt < PortAttempts)
+            catch (SocketException) when ((current.BtPort == 0 || fallback) && retry)
             {
                 await client.DisposeAsync();
             }
@@ -81,6 +94,11 @@ public sealed partial class BitTorrentNetwork(
                 throw new NodeStartException(
                     $"Cannot listen on UDP {dhtEndPoint} for the Mainline DHT: {ex.Message}. Is another client running? Choose another port with --bt-port, or turn the DHT off with --no-bt-dht.", ex);
             }
+        }
+
+        if (fallback && _client.LocalEndPoint.Port != current.BtPort)
+        {
+            LogPortFallback(logger, current.BtPort, _client.LocalEndPoint.Port);
         }
 
         _endPoints = _dht is null
@@ -142,12 +160,12 @@ public sealed partial class BitTorrentNetwork(
         _ => EncryptionMode.Prefer,
     };
 
-    private async Task<BitTorrentClient> StartClientAsync(NodeSettings current)
+    private async Task<BitTorrentClient> StartClientAsync(NodeSettings current, int port)
     {
         var client = new BitTorrentClient(
             new BitTorrentClientOptions
             {
-                ListenEndPoint = new IPEndPoint(IPAddress.Parse(current.BindAddress), current.BtPort),
+                ListenEndPoint = new IPEndPoint(IPAddress.Parse(current.BindAddress), port),
                 SessionOptions = SessionOptions,
                 Log = message => LogEngine(logger, message),
                 Http = Http,
@@ -163,9 +181,12 @@ public sealed partial class BitTorrentNetwork(
         {
             await client.DisposeAsync();
             throw new NodeStartException(
-                $"Cannot listen on TCP {current.BindAddress}:{current.BtPort} for BitTorrent peers: {ex.Message}. Is another client running? Choose another port with --bt-port or the 'bt_port' setting.", ex);
+                $"Cannot listen on TCP {current.BindAddress}:{port} for BitTorrent peers: {ex.Message}. Is another client running? Choose another port with --bt-port or the 'bt_port' setting.", ex);
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "BitTorrent port {Requested} is taken (another node?); using {Port} instead.")]
+    private static partial void LogPortFallback(ILogger logger, int requested, int port);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "BitTorrent peers on TCP {EndPoint}")]
     private static partial void LogListening(ILogger logger, IPEndPoint endPoint);

@@ -95,7 +95,12 @@ public sealed partial class LbryNetwork(
             if (!runtime.Transient)
             {
                 _dht.SaveContacts();
-                LogStopped(_logger, _dht.Engine.RoutingTable.Count);
+
+                // A start that failed reports its one error, not a shutdown.
+                if (runtime.Started)
+                {
+                    LogStopped(_logger, _dht.Engine.RoutingTable.Count);
+                }
             }
             await _dht.DisposeAsync();
         }
@@ -126,28 +131,35 @@ public sealed partial class LbryNetwork(
     }
 
     // Port 0 means any free port, but the blob server then needs the same number on TCP: take a number free on
-    // both (probed on TCP first), so another program's TCP socket on the DHT's UDP port cannot stop the start.
+    // both (probed on TCP first), so another program's TCP socket on the DHT's UDP port cannot stop the start. The
+    // default port, when taken (a second node on this machine), gives way to the next number free on both; a port
+    // the user chose stays an error.
     private LbryDhtService StartDht(IPAddress bindAddress, NodeSettings current, IReadOnlyList<IPEndPoint> bootstrap)
     {
-        if (current.Port != 0)
+        if (current.Port != 0 && !NetworkPorts.IsDefault(settings, NodeSettingKeys.Port))
         {
             return LbryDhtService.Start(storage, bindAddress, current.Port, bootstrap, current.AllowLan, time, random, persistent: !runtime.Transient);
         }
 
         for (var attempt = 1; ; attempt++)
         {
-            int port;
-            using (var probe = new Socket(bindAddress.AddressFamily, SocketType.Stream, ProtocolType.Tcp))
+            var port = current.Port == 0 ? NetworkPorts.FreeTcpPort(bindAddress) : current.Port + attempt - 1;
+            if (current.Port != 0 && attempt < NetworkPorts.FallbackAttempts && !NetworkPorts.IsTcpPortFree(bindAddress, port))
             {
-                probe.Bind(new IPEndPoint(bindAddress, 0));
-                port = ((IPEndPoint)probe.LocalEndPoint!).Port;
+                continue;
             }
 
             try
             {
-                return LbryDhtService.Start(storage, bindAddress, port, bootstrap, current.AllowLan, time, random, persistent: !runtime.Transient);
+                var dht = LbryDhtService.Start(storage, bindAddress, port, bootstrap, current.AllowLan, time, random, persistent: !runtime.Transient);
+                if (port != current.Port && current.Port != 0)
+                {
+                    LogPortFallback(_logger, current.Port, port);
+                }
+
+                return dht;
             }
-            catch (SocketException) when (attempt < PortAttempts)
+            catch (SocketException) when (attempt < (current.Port == 0 ? PortAttempts : NetworkPorts.FallbackAttempts))
             {
                 // That number is taken on UDP: try another.
             }
@@ -174,6 +186,9 @@ public sealed partial class LbryNetwork(
     private static T Started<T>(T? value)
         where T : class =>
         value ?? throw new InvalidOperationException("The LBRY network has not been started.");
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "LBRY port {Requested} is taken (another node?); using {Port} instead.")]
+    private static partial void LogPortFallback(ILogger logger, int requested, int port);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Node stopped; {Contacts} DHT contacts saved for the next start.")]
     private static partial void LogStopped(ILogger logger, int contacts);

@@ -33,7 +33,8 @@ public sealed class StartAndPeersCommandTests : IDisposable
         Assert.Equal(int.Parse(seederPort, System.Globalization.CultureInfo.InvariantCulture), peer.GetProperty("port").GetInt32());
 
         // With a node running, peers asks it (its peer_list) instead of starting a DHT node of its own.
-        var throughNode = await _asker.RunAsync("peers", sdHash, "--api", seederApi, "--json");
+        // (Run with the seeder's data directory: --api at a node of another directory is refused.)
+        var throughNode = await _seeder.RunAsync("peers", sdHash, "--api", seederApi, "--json");
         var viaNode = Assert.Single(throughNode.ShouldSucceedWithJson().GetProperty("peers").EnumerateArray().ToList());
         Assert.Equal(peer.GetProperty("port").GetInt32(), viaNode.GetProperty("port").GetInt32());
 
