@@ -161,7 +161,11 @@ public static class StreamDescriptorCodec
         }
         catch (JsonException ex)
         {
-            throw new InvalidStreamDescriptorException($"{what} is not valid JSON ({ex.Message}).", ex);
+            // .NET's message quotes the offending character, which comes from the network: say where, in our words.
+            var where = ex.BytePositionInLine is { } column
+                ? $" (line {(ex.LineNumber ?? 0) + 1}, byte {column + 1})"
+                : string.Empty;
+            throw new InvalidStreamDescriptorException($"{what} is not valid JSON{where}.", ex);
         }
         catch (DescriptorShapeException ex)
         {

@@ -74,6 +74,19 @@ public sealed class StreamDescriptorCodecTests
         Assert.StartsWith("The stream descriptor abc ", error.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(new byte[] { 0x0a, 0x7f, 0x41 })]
+    [InlineData(new byte[] { 0x7b, 0x0a, 0x1b, 0x5b, 0x32, 0x4a })]
+    [InlineData(new byte[] { 0xff, 0xfe, 0x00 })]
+    public void A_descriptor_that_is_not_json_is_refused_without_quoting_its_bytes(byte[] sd)
+    {
+        var error = Assert.Throws<InvalidStreamDescriptorException>(() => StreamDescriptorCodec.Parse(sd, "abc"));
+
+        Assert.StartsWith("The stream descriptor abc is not valid JSON (line ", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(error.Message, character => char.IsControl(character) || character > '~');
+        Assert.DoesNotContain("'", error.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Rejects_a_zero_length_data_blob_before_the_terminator()
     {
