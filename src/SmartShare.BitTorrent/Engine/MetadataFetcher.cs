@@ -61,6 +61,18 @@ public sealed class MetadataFetcher : IAsyncDisposable
     /// <summary>Peers connected at once (dialing included). Default 8.</summary>
     public int MaxConnections { get => _options.MaxPeers; init => (_options.MaxPeers, _options.MaxConnectingPeers) = (value, value); }
 
+    /// <summary>Connected peers whose handshake clock is running (for tests that move a fake clock only once it is).</summary>
+    internal int ConnectedSources
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _requester.SourceCount;
+            }
+        }
+    }
+
     /// <summary>How long a peer may take to send its extension handshake or answer a request before it is dropped. Default 15 s.</summary>
     public TimeSpan RequestTimeout { get => _requester.RequestTimeout; init => _requester.RequestTimeout = value; }
 

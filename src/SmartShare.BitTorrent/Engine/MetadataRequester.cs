@@ -80,6 +80,9 @@ internal sealed class MetadataRequester
         }
     }
 
+    /// <summary>Under the lock: how many connected peers are asked (or awaited) for metadata.</summary>
+    public int SourceCount => _sources.Count;
+
     /// <summary>Under the lock: a connected peer, whose extension handshake is now awaited.</summary>
     public void Add(PeerSession peer)
     {

@@ -83,6 +83,12 @@ internal sealed class NodeRpcMethods(
     private JsonObject Status()
     {
         var report = runtime.StartupReport;
+        var networks = Networks();
+
+        // The LBRY DHT's section as before the networks section existed (the CLI's status reads it): the same facts,
+        // described once (they include a read of the saved contacts).
+        var dht = networks[lbry.Name]?.DeepClone() as JsonObject;
+        dht?.Remove("end_points");
         var status = new JsonObject
         {
             ["is_running"] = true,
@@ -90,9 +96,8 @@ internal sealed class NodeRpcMethods(
             ["data_dir"] = runtime.DataDirectory,
             ["api"] = runtime.ApiUri?.GetLeftPart(UriPartial.Authority),
             ["uptime_seconds"] = (long)runtime.Uptime.TotalSeconds,
-            // The LBRY DHT's section as before the networks section existed (the CLI's status reads it).
-            ["dht"] = lbry.Describe(),
-            ["networks"] = Networks(),
+            ["dht"] = dht,
+            ["networks"] = networks,
             ["transfers"] = Transfers(),
             // Filled in by the blob-exchange server's IStatusContributor once it exists.
             ["blob_exchange"] = null,

@@ -27,7 +27,7 @@ public sealed class MetadataFetcherClockTests
         fetcher.AddPeers([(IPEndPoint)listener.LocalEndpoint]);
         var fetching = fetcher.FetchAsync(stop.Token);
         await answered.Task.WaitAsync(Patience);
-        await Task.Delay(100);
+        await WaitForAsync(() => fetcher.ConnectedSources == 1).WaitAsync(Patience);
 
         // RequestTimeout (15 s) of fake time: kept for 14 s, dropped at 15.
         const string Dropped = "sent no extension handshake within 15 s";
