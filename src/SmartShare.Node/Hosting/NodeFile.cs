@@ -14,6 +14,8 @@ public sealed record NodeFile(Uri Api, int ProcessId)
 {
     public const string FileName = "node.json";
 
+    private const int MaxBytes = 4096;
+
     private const UnixFileMode OwnerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite;
 
     public static string PathIn(string dataDirectory) => Path.Combine(dataDirectory, FileName);
@@ -25,7 +27,7 @@ public sealed record NodeFile(Uri Api, int ProcessId)
         JsonObject? content;
         try
         {
-            content = JsonNode.Parse(File.ReadAllText(PathIn(dataDirectory), Encoding.UTF8)) as JsonObject;
+            content = ReadContent(PathIn(dataDirectory));
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or JsonException)
         {
@@ -74,7 +76,7 @@ public sealed record NodeFile(Uri Api, int ProcessId)
         try
         {
             var path = PathIn(dataDirectory);
-            var content = JsonNode.Parse(File.ReadAllText(path, Encoding.UTF8)) as JsonObject;
+            var content = ReadContent(path);
             if (content?["pid"] is JsonValue pid && pid.TryGetValue<int>(out var id) && id == Environment.ProcessId)
             {
                 File.Delete(path);
@@ -85,6 +87,10 @@ public sealed record NodeFile(Uri Api, int ProcessId)
             // Best effort: a file left behind names a process that is gone, which readers ignore.
         }
     }
+
+    // A few dozen bytes when the node wrote it; read like any local file (no FIFO can stall, nothing large is read).
+    private static JsonObject? ReadContent(string path) =>
+        JsonNode.Parse(SmartShare.IO.LocalFile.ReadAllWithin(path, MaxBytes, "a node.json file")) as JsonObject;
 
     private static bool IsAlive(int processId)
     {
