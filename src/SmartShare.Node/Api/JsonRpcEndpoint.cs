@@ -15,7 +15,8 @@ namespace SmartShare.Node.Api;
 internal sealed partial class JsonRpcEndpoint(JsonRpcMethods methods, ILogger<JsonRpcEndpoint> logger)
 {
     /// <summary>Larger requests are refused with 413 before they are parsed.</summary>
-    public const int MaxRequestBytes = 1024 * 1024;
+    // Room for get's content_base64: a .torrent file of IncomingFile.MaxLength bytes in base64, and the rest of the call.
+    public const int MaxRequestBytes = (Transfers.IncomingFile.MaxLength / 3 * 4) + (1024 * 1024);
 
     public async Task HandleAsync(HttpContext context)
     {

@@ -36,7 +36,7 @@ internal sealed class FileRpcMethods(
         ArgumentNullException.ThrowIfNull(methods);
         methods.Add(
             "get",
-            "Downloads a stream or a torrent ({\"uri\": sd hash, smartshare: link, .smartshare file path, magnet link, .torrent file path or http(s) URL of one, \"download_directory\"?, \"peers\"?: [\"ip:port\"], \"timeout\"?: seconds to wait for the descriptor, \"bittorrent\"?: false (for a share: use its torrent form)}); answers once it is under way.",
+            "Downloads a stream or a torrent ({\"uri\": sd hash, smartshare: link, .smartshare file path, magnet link, .torrent file path or http(s) URL of one; or \"content_base64\": a .torrent or .smartshare file's bytes with \"content_name\"?: its name, \"download_directory\"?, \"peers\"?: [\"ip:port\"], \"timeout\"?: seconds to wait for the descriptor, \"bittorrent\"?: false (for a share: use its torrent form)}); answers once it is under way.",
             GetAsync);
         methods.Add(
             "stream_create",
@@ -66,10 +66,19 @@ internal sealed class FileRpcMethods(
         var directory = parameters.GetOptionalString("download_directory");
         var timeout = TimeSpan.FromSeconds(parameters.GetInt32("timeout", DefaultGetTimeoutSeconds, min: 1, max: 3600));
         var peers = ReadPeers(parameters);
-        var uri = parameters.GetString("uri");
+        var content = parameters.GetOptionalString("content_base64");
+        var uri = content is null ? parameters.GetString("uri") : string.Empty;
         var request = new TransferRequest(uri, directory, peers, timeout, parameters.GetBoolean("bittorrent", false));
         try
         {
+            if (content is not null)
+            {
+                var name = parameters.GetOptionalString("content_name");
+                var bytes = DecodeContent(content);
+                var kind = IncomingFile.KindOf(name, bytes);
+                return View(await IncomingFile.AddAsync(transfers, runtime.DataDirectory, bytes, kind, name ?? $"the dropped {kind} file", request, cancellationToken));
+            }
+
             return View(await transfers.AddAsync(request, cancellationToken));
         }
         catch (Exception ex) when (ex is FormatException or TorrentStorageException or ArgumentException or IOException or UnauthorizedAccessException)
@@ -79,6 +88,23 @@ internal sealed class FileRpcMethods(
         catch (Exception ex) when (ex is LbryDataException or InvalidOperationException)
         {
             throw new JsonRpcException(JsonRpcErrorCodes.ServerError, ex.Message).WithKind(KindOf(ex));
+        }
+    }
+
+    private static byte[] DecodeContent(string base64)
+    {
+        if (base64.Length > ((IncomingFile.MaxLength + 2) / 3 * 4) + 4)
+        {
+            throw JsonRpcException.InvalidParams($"content_base64 is longer than a {IncomingFile.MaxLength:N0}-byte file.").WithKind("bad_input");
+        }
+
+        try
+        {
+            return Convert.FromBase64String(base64);
+        }
+        catch (FormatException)
+        {
+            throw JsonRpcException.InvalidParams("content_base64 is not base64.").WithKind("bad_input");
         }
     }
 

@@ -73,13 +73,13 @@ public sealed class JsonRpcEndpointTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
-    public async Task A_request_over_one_mebibyte_is_refused_with_413()
+    public async Task A_request_over_the_limit_is_refused_with_413()
     {
-        var (status, body) = await Node.PostRawAsync("{\"method\": \"status\", \"params\": {\"pad\": \"" + new string('x', 1024 * 1024) + "\"}}");
+        var (status, body) = await Node.PostRawAsync("{\"method\": \"status\", \"params\": {\"pad\": \"" + new string('x', JsonRpcEndpoint.MaxRequestBytes) + "\"}}");
 
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, status);
         Assert.Equal(-32600, body["error"]!["code"]!.GetValue<int>());
-        Assert.Contains("1 MiB", body["error"]!["message"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Contains($"{JsonRpcEndpoint.MaxRequestBytes / 1024 / 1024} MiB", body["error"]!["message"]!.GetValue<string>(), StringComparison.Ordinal);
     }
 
     [Fact]
