@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json.Nodes;
+using SmartShare.Node.Api;
 using SmartShare.Node.Client;
 
 namespace SmartShare.Node.Tests.Api;
