@@ -1,0 +1,154 @@
+// One transfer in detail: its facts, files (with play and download), peers, trackers and DHT state. Refreshed every
+// 2 s from file_list {key} and transfer_peers {key} while open.
+import { html, useEffect, useState } from './vendor/htm-preact-standalone.module.js';
+import { rpc } from './api.js';
+import * as fmt from './format.js';
+import { showError } from './toast.js';
+
+const REFRESH_MS = 2000;
+const MEDIA = /\.(mp4|m4v|webm|mkv|mov|ogv|ogg|mp3|m4a|aac|flac|wav|opus|oga)$/i;
+const AUDIO = /\.(mp3|m4a|aac|flac|wav|opus|oga|ogg)$/i;
+
+function useTransfer(key) {
+  const [transfer, setTransfer] = useState(null);
+  const [peers, setPeers] = useState(null);
+  useEffect(() => {
+    let alive = true;
+    let timer = null;
+    let lastError = null;
+    const load = async () => {
+      try {
+        const [list, peerList] = await Promise.all([
+          rpc('file_list', { key }),
+          rpc('transfer_peers', { key }).catch((e) => ({ peers: [], note: e.message })),
+        ]);
+        if (!alive) return;
+        setTransfer(list.items?.[0] ?? null);
+        setPeers(peerList);
+        lastError = null;
+      } catch (e) {
+        if (alive && lastError !== e.message) showError(e);
+        lastError = e.message;
+      }
+      if (alive) timer = setTimeout(load, REFRESH_MS);
+    };
+    load();
+    return () => {
+      alive = false;
+      clearTimeout(timer);
+    };
+  }, [key]);
+  return { transfer, peers };
+}
+
+function Facts({ t }) {
+  const p = t.progress ?? {};
+  const facts = [
+    ['Key', t.key],
+    ['Type', t.type],
+    ['State', fmt.stateLabel(t.state)],
+    ['Direction', t.direction],
+    ['Size', fmt.bytes(p.bytes_total)],
+    ['Have', `${fmt.bytes(p.bytes_have)} (${fmt.percent(p.fraction)})`],
+    ['Uploaded', fmt.bytes(p.uploaded)],
+    ['Ratio', fmt.ratio(p.ratio)],
+    ['Peers', `${p.peers_connected ?? 0} connected, ${p.peers_known ?? 0} known`],
+    ['Path', t.download_path],
+    ['Stream name', t.stream_name],
+    ['sd hash', t.sd_hash],
+    ['Blobs', t.blobs_in_stream !== undefined ? `${t.blobs_completed ?? 0} / ${t.blobs_in_stream}` : undefined],
+    ['Info hash', t.info_hash],
+    ['Pieces', t.pieces_total !== undefined ? `${t.pieces_have ?? '?'} / ${t.pieces_total}` : undefined],
+    ['Piece length', t.piece_length ? fmt.bytes(t.piece_length) : undefined],
+    ['Private', t.private ? 'yes' : 'no'],
+    ['Added', t.added_at ? fmt.date(t.added_at) : undefined],
+    ['Error', t.error],
+  ].filter(([, value]) => value !== undefined && value !== null && value !== '');
+  return html`<dl class="facts">${facts.map(([name, value]) => html`<dt>${name}</dt><dd>${value}</dd>`)}</dl>`;
+}
+
+function Files({ t, onPlay }) {
+  const files = t.files ?? [];
+  if (files.length === 0) return null;
+  const isTorrent = t.type === 'torrent';
+  return html`<section aria-label="Files"><h3>Files</h3>
+    <div class="scroll-x"><table class="mini">
+      <thead><tr><th scope="col">File</th><th scope="col">Size</th><th scope="col">Have</th><th scope="col">Wanted</th><th scope="col">Priority</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
+      <tbody>${files.map((file, i) => {
+        const index = file.index ?? i;
+        const src = isTorrent ? `/stream/${t.key}/${index}` : `/stream/${t.key}`;
+        const name = file.path ?? t.name;
+        return html`<tr key=${index}>
+          <td class="path" title=${name}>${name}</td>
+          <td>${fmt.bytes(file.length)}</td>
+          <td>${fmt.bytes(file.bytes_have)}</td>
+          <td>${file.wanted === false ? 'no' : 'yes'}</td>
+          <td>${file.priority ?? 'normal'}</td>
+          <td class="actions">
+            ${MEDIA.test(name ?? '') ? html`<button type="button" onClick=${() => onPlay({ src, name })} aria-label=${`Play ${name}`}>Play</button>` : null}
+            <a class="button" href=${src} download aria-label=${`Download ${name}`}>Download</a>
+          </td>
+        </tr>`;
+      })}</tbody>
+    </table></div></section>`;
+}
+
+function Peers({ peers }) {
+  if (!peers) return null;
+  const list = peers.peers ?? [];
+  return html`<section aria-label="Peers" data-testid="detail-peers"><h3>Peers (${list.length})</h3>
+    ${peers.note ? html`<p class="hint">${peers.note}</p>` : null}
+    ${list.length ? html`<div class="scroll-x"><table class="mini">
+      <thead><tr><th scope="col">Address</th><th scope="col">Client</th><th scope="col">Down</th><th scope="col">Up</th><th scope="col">Progress</th></tr></thead>
+      <tbody>${list.map((peer) => html`<tr key=${`${peer.address}:${peer.port}`} class="peer">
+        <td>${peer.address}:${peer.port}</td><td>${peer.client ?? '—'}</td>
+        <td>${fmt.rate(peer.download_rate)}</td><td>${fmt.rate(peer.upload_rate)}</td><td>${fmt.percent(peer.progress)}</td>
+      </tr>`)}</tbody></table></div>` : null}
+  </section>`;
+}
+
+function Trackers({ trackers }) {
+  if (!Array.isArray(trackers) || trackers.length === 0) return null;
+  return html`<section aria-label="Trackers"><h3>Trackers</h3><div class="scroll-x"><table class="mini">
+    <thead><tr><th scope="col">URL</th><th scope="col">Status</th><th scope="col">Seeders</th><th scope="col">Leechers</th><th scope="col">Next announce</th></tr></thead>
+    <tbody>${trackers.map((tracker) => html`<tr key=${tracker.url}>
+      <td class="path">${tracker.url}</td><td>${tracker.error ?? tracker.status ?? '—'}</td>
+      <td>${tracker.seeders ?? '—'}</td><td>${tracker.leechers ?? '—'}</td><td>${tracker.next_announce ? fmt.date(tracker.next_announce) : '—'}</td>
+    </tr>`)}</tbody></table></div></section>`;
+}
+
+function Dht({ dht }) {
+  if (!dht || typeof dht !== 'object') return null;
+  return html`<section aria-label="DHT"><h3>DHT</h3><dl class="facts">
+    ${Object.entries(dht).map(([name, value]) => html`<dt>${name}</dt><dd>${typeof value === 'object' ? JSON.stringify(value) : String(value)}</dd>`)}
+  </dl></section>`;
+}
+
+function Player({ media, onClose }) {
+  const Tag = AUDIO.test(media.name ?? '') ? 'audio' : 'video';
+  return html`<section class="player" aria-label="Player">
+    <div class="player-head"><h3>Playing ${media.name}</h3>
+      <button type="button" class="icon" aria-label="Close player" onClick=${onClose}>×</button></div>
+    <${Tag} controls autoplay src=${media.src} data-testid="player" onError=${() => showError(new Error(`${media.name} cannot be played here; download it instead.`))}></${Tag}>
+  </section>`;
+}
+
+export function DetailPane({ transferKey, row, onClose }) {
+  const { transfer, peers } = useTransfer(transferKey);
+  const [media, setMedia] = useState(null);
+  const t = transfer ?? row;
+  useEffect(() => setMedia(null), [transferKey]);
+  if (!t) return null;
+  return html`<aside class="detail" aria-label=${`Details of ${t.name}`} data-testid="detail-pane">
+    <div class="detail-head">
+      <h2 title=${t.name}>${t.name}</h2>
+      <button type="button" class="icon" aria-label="Close details" onClick=${onClose}>×</button>
+    </div>
+    ${media ? html`<${Player} media=${media} onClose=${() => setMedia(null)} />` : null}
+    <${Facts} t=${t} />
+    ${transfer ? html`<${Files} t=${transfer} onPlay=${setMedia} />` : null}
+    <${Peers} peers=${peers} />
+    <${Trackers} trackers=${transfer?.trackers} />
+    <${Dht} dht=${transfer?.dht} />
+  </aside>`;
+}
