@@ -15,6 +15,7 @@ using SmartShare.Node.Http;
 using SmartShare.Node.Logging;
 using SmartShare.Node.Networks;
 using SmartShare.Node.Settings;
+using SmartShare.Node.Web;
 
 namespace SmartShare.Node.Hosting;
 
@@ -308,6 +309,7 @@ public sealed partial class NodeHost : IAsyncDisposable
         services.AddSingleton(provider => new JsonRpcMethods(provider.GetServices<IRpcMethodProvider>()));
         services.AddSingleton<JsonRpcEndpoint>();
         services.AddStreamTransfers(DataDirectory);
+        services.AddWebApi();
         foreach (var hook in _serviceHooks)
         {
             hook(services);
@@ -326,6 +328,7 @@ public sealed partial class NodeHost : IAsyncDisposable
         app.MapPost("/", endpoint.HandleAsync);
         app.MapPost("/api", endpoint.HandleAsync);
         app.MapStreamTransfers();
+        app.MapWebApi();
         Web.WebUi.Map(app);
         foreach (var hook in _endpointHooks)
         {

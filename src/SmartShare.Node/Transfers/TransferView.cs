@@ -16,6 +16,29 @@ public static class TransferView
         ArgumentNullException.ThrowIfNull(transfer);
         ArgumentNullException.ThrowIfNull(networkView);
         var json = networkView;
+        AddCommon(json, transfer);
+        json["files"] = new JsonArray([.. transfer.Files.Select(file => (JsonNode?)FileJson(file, json["files"] as JsonArray))]);
+        json["private"] = transfer.Private;
+        return json;
+    }
+
+    /// <summary>
+    /// A transfer's row in a list (the web UI's <c>/events</c> feed): the fields common to both networks, with no
+    /// files and none of the network's own, so thousands of rows stay small.
+    /// </summary>
+    public static JsonObject Row(Transfer transfer)
+    {
+        ArgumentNullException.ThrowIfNull(transfer);
+        var json = new JsonObject();
+        AddCommon(json, transfer);
+        json["private"] = transfer.Private;
+        json["error"] = transfer.Error;
+        json["added_at"] = transfer.AddedAt.ToUnixTimeSeconds();
+        return json;
+    }
+
+    private static void AddCommon(JsonObject json, Transfer transfer)
+    {
         var progress = transfer.Progress;
         json["type"] = transfer.Key.Network == TransferNetwork.Stream ? "stream" : "torrent";
         json["key"] = transfer.Key.Hash;
@@ -37,9 +60,6 @@ public static class TransferView
             ["peers_known"] = progress.PeersKnown,
             ["eta_seconds"] = progress.Eta is { } eta ? (long)eta.TotalSeconds : null,
         };
-        json["files"] = new JsonArray([.. transfer.Files.Select(file => (JsonNode?)FileJson(file, json["files"] as JsonArray))]);
-        json["private"] = transfer.Private;
-        return json;
     }
 
     /// <summary>The state's name in the API: snake_case of <see cref="TransferState"/>.</summary>
