@@ -50,7 +50,7 @@ export function StatusBar({ status, totals, mode }) {
     <span title=${`BitTorrent ports: ${ports(bt)}`}>BT DHT: ${btDht && typeof btDht === 'object' ? `${btDht.contacts ?? 0} contacts${btDht.joined === false ? ' (joining)' : ''}` : btDht === false || btDht === null ? 'off' : '—'}</span>
     <span class="wide">Ports: ${[ports(status?.networks?.lbry), ports(bt)].filter(Boolean).join('; ') || '—'}</span>
     ${nodeId ? html`<span class="wide" title=${nodeId}>Node ${String(nodeId).slice(0, 12)}…</span>` : null}
-    <span class=${`feed feed-${mode}`} title=${mode === 'polling' ? 'Live events unavailable: refreshing every 2 s' : 'Live updates'}>${mode === 'live' ? '● live' : mode === 'polling' ? '◌ polling' : '… connecting'}</span>
+    <span class=${`feed feed-${mode}`} data-mode=${mode} title=${mode === 'polling' ? 'Live events unavailable: refreshing every 2 s' : 'Live updates'}>${mode === 'live' ? '● live' : mode === 'polling' ? '◌ polling' : '… connecting'}</span>
   </footer>`;
 }
 
