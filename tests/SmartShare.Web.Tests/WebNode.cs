@@ -25,12 +25,14 @@ public sealed class WebNode : IAsyncDisposable
     /// <summary>The API's origin, such as http://127.0.0.1:40123.</summary>
     public string Origin => Host.ApiUri.GetLeftPart(UriPartial.Authority);
 
-    public static async Task<WebNode> StartAsync()
+    /// <param name="configure">Changes to the start-up flags, such as an upload limit.</param>
+    public static async Task<WebNode> StartAsync(Action<Dictionary<string, JsonNode?>>? configure = null)
     {
         var root = Path.Combine(Path.GetTempPath(), "smartshare-web-tests-" + Guid.NewGuid().ToString("N"));
         var data = Path.Combine(root, "data");
         Directory.CreateDirectory(data);
         var flags = SmartShare.Tests.Shared.LoopbackNodeFlags.Create(Path.Combine(root, "downloads"));
+        configure?.Invoke(flags);
         var host = new NodeHost(new NodeHostOptions { DataDirectory = data, Settings = NodeSettingsStore.Load(data, flags, _ => null) });
         using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         await host.StartAsync(limit.Token);

@@ -76,8 +76,8 @@ function App() {
   const actions = useMemo(() => ({
     async pause(row) {
       try {
+        // No local patch: the next event (within a second) says what the node did, so the list never disagrees with it.
         await rpc('file_set_status', { key: row.key, status: 'stop' });
-        store.patch(row.key, { state: 'stopped' });
         await feed.refresh();
       } catch (e) {
         showError(e);

@@ -44,6 +44,7 @@ class Row extends Component {
   render({ row, index, selected, onSelect, actions }) {
     const p = row.progress ?? {};
     const stopped = row.state === 'stopped' || row.state === 'failed';
+    // A complete stream is served from its blobs and has nothing to pause; a torrent stops seeding.
     const fraction = p.fraction ?? (row.state === 'seeding' || row.state === 'completed' ? 1 : 0);
     return html`<div class=${`row transfer-row state-${row.state}${selected ? ' selected' : ''}`} role="row"
         aria-rowindex=${index + 2} aria-selected=${selected ? 'true' : 'false'} data-key=${row.key}
@@ -69,7 +70,7 @@ class Row extends Component {
       <div role="cell" class="cell col-peers">${p.peers_connected ?? 0}${p.peers_known ? ` / ${p.peers_known}` : ''}</div>
       <div role="cell" class="cell col-ratio">${fmt.ratio(p.ratio)}</div>
       <div role="cell" class="cell col-actions">
-        ${stopped
+        ${row.type === 'stream' && (row.state === 'seeding' || row.state === 'completed') ? null : stopped
           ? html`<button type="button" class="icon" aria-label=${`Resume ${row.name}`} title="Resume" onClick=${() => actions.resume(row)}>▶</button>`
           : html`<button type="button" class="icon" aria-label=${`Pause ${row.name}`} title="Pause" onClick=${() => actions.pause(row)}>⏸</button>`}
         <button type="button" class="icon danger" aria-label=${`Remove ${row.name}`} title="Remove" onClick=${() => actions.remove(row)}>✕</button>
