@@ -46,7 +46,7 @@ class Row extends Component {
     const stopped = row.state === 'stopped' || row.state === 'failed';
     // A complete stream is served from its blobs and has nothing to pause; a torrent stops seeding.
     const fraction = p.fraction ?? (row.state === 'seeding' || row.state === 'completed' ? 1 : 0);
-    return html`<div class=${`row transfer-row state-${row.state}${selected ? ' selected' : ''}`} role="row"
+    return html`<div class=${`row transfer-row state-${row.state}${index % 2 ? ' odd' : ''}${selected ? ' selected' : ''}`} role="row"
         aria-rowindex=${index + 2} aria-selected=${selected ? 'true' : 'false'} data-key=${row.key}
         style=${{ transform: `translateY(${index * ROW_HEIGHT}px)` }}>
       <div role="cell" class="cell col-name">
@@ -102,6 +102,9 @@ export function TransferTable({ rows, total, sort, descending, onSort, selectedK
 
   const first = Math.max(0, Math.floor(scrollTop / ROW_HEIGHT) - MARGIN_ROWS);
   const last = Math.min(rows.length, Math.ceil((scrollTop + height) / ROW_HEIGHT) + MARGIN_ROWS);
+  // Rows are keyed by slot, not by transfer: scrolling reuses the same DOM rows with new text instead of creating
+  // and dropping a window of elements per frame (faster, and no garbage of detached nodes).
+  const slots = Math.ceil(height / ROW_HEIGHT) + (2 * MARGIN_ROWS) + 2;
   const windowRows = [];
   for (let i = first; i < last; i++) windowRows.push(i);
 
@@ -109,7 +112,7 @@ export function TransferTable({ rows, total, sort, descending, onSort, selectedK
     <${Header} sort=${sort} descending=${descending} onSort=${onSort} />
     <div class="table-body" ref=${body} onScroll=${onScroll} role="rowgroup" data-testid="transfer-rows">
       <div class="spacer" style=${{ height: `${rows.length * ROW_HEIGHT}px` }}>
-        ${windowRows.map((i) => html`<${Row} key=${rows[i].key} row=${rows[i]} index=${i}
+        ${windowRows.map((i) => html`<${Row} key=${i % slots} row=${rows[i]} index=${i}
           selected=${rows[i].key === selectedKey} onSelect=${onSelect} actions=${actions} />`)}
       </div>
       ${rows.length === 0 ? html`<p class="empty">${!loaded ? 'Loading transfers…'
