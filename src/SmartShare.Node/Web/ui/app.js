@@ -119,11 +119,13 @@ function App() {
         <${ThemeToggle} />
       </div>
     </header>
+    <main class="main">
     <${Toolbar} filter=${filter} setFilter=${setFilter} search=${search} setSearch=${setSearch} shown=${rows.length} total=${transfers.rows.size} />
-    <main class="content">
+    <div class="content">
       <${TransferTable} rows=${rows} total=${transfers.rows.size} sort=${sort.column} descending=${sort.descending} onSort=${onSort}
         selectedKey=${selected} onSelect=${setSelected} actions=${actions} loaded=${transfers.loaded} />
       ${selected ? html`<${DetailPane} transferKey=${selected} row=${selectedRow} onClose=${() => setSelected(null)} />` : null}
+    </div>
     </main>
     <${StatusBar} status=${status} totals=${transfers.totals} mode=${transfers.mode} />
     <${DropZone} onShare=${(file) => setSharing({ file })} onAdded=${() => feed.refresh()} />

@@ -47,7 +47,7 @@ class Row extends Component {
     // A complete stream is served from its blobs and has nothing to pause; a torrent stops seeding.
     const fraction = p.fraction ?? (row.state === 'seeding' || row.state === 'completed' ? 1 : 0);
     return html`<div class=${`row transfer-row state-${row.state}${index % 2 ? ' odd' : ''}${selected ? ' selected' : ''}`} role="row"
-        aria-rowindex=${index + 2} aria-selected=${selected ? 'true' : 'false'} data-key=${row.key}
+        aria-rowindex=${index + 2} aria-current=${selected ? 'true' : null} data-key=${row.key}
         style=${{ transform: `translateY(${index * ROW_HEIGHT}px)` }}>
       <div role="cell" class="cell col-name">
         <button type="button" class="link name" onClick=${() => onSelect(row.key)} title=${row.name}
