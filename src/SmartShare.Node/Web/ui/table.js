@@ -3,6 +3,7 @@
 // object changed (the store replaces a row's object when an event changes it).
 import { html, Component, useEffect, useRef, useState } from './vendor/htm-preact-standalone.module.js';
 import * as fmt from './format.js';
+import { PauseIcon, PlayIcon, RemoveIcon } from './icons.js';
 
 export const ROW_HEIGHT = 48;
 const MARGIN_ROWS = 10;
@@ -50,10 +51,12 @@ class Row extends Component {
         aria-rowindex=${index + 2} aria-current=${selected ? 'true' : null} data-key=${row.key}
         style=${{ transform: `translateY(${index * ROW_HEIGHT}px)` }}>
       <div role="cell" class="cell col-name">
-        <button type="button" class="link name" onClick=${() => onSelect(row.key)} title=${row.name}
-          aria-label=${`${row.name}: details`}>${row.name}</button>
-        ${row.private ? html`<span class="badge" title="Private: not announced">private</span>` : null}
-        ${row.direction === 'share' ? html`<span class="badge share">shared</span>` : null}
+        <div class="name-line">
+          <button type="button" class="link name" onClick=${() => onSelect(row.key)} title=${row.name}
+            aria-label=${`${row.name}: details`}>${row.name}</button>
+          ${row.private ? html`<span class="badge" title="Private: not announced">private</span>` : null}
+          ${row.direction === 'share' ? html`<span class="badge share">shared</span>` : null}
+        </div>
         ${row.error ? html`<div class="row-error" title=${row.error}>${row.error}</div>` : null}
       </div>
       <div role="cell" class="cell col-type">${row.type}</div>
@@ -71,9 +74,9 @@ class Row extends Component {
       <div role="cell" class="cell col-ratio">${fmt.ratio(p.ratio)}</div>
       <div role="cell" class="cell col-actions">
         ${row.type === 'stream' && (row.state === 'seeding' || row.state === 'completed') ? null : stopped
-          ? html`<button type="button" class="icon" aria-label=${`Resume ${row.name}`} title="Resume" onClick=${() => actions.resume(row)}>▶</button>`
-          : html`<button type="button" class="icon" aria-label=${`Pause ${row.name}`} title="Pause" onClick=${() => actions.pause(row)}>⏸</button>`}
-        <button type="button" class="icon danger" aria-label=${`Remove ${row.name}`} title="Remove" onClick=${() => actions.remove(row)}>✕</button>
+          ? html`<button type="button" class="icon" aria-label=${`Resume ${row.name}`} title="Resume" onClick=${() => actions.resume(row)}><${PlayIcon} /></button>`
+          : html`<button type="button" class="icon" aria-label=${`Pause ${row.name}`} title="Pause" onClick=${() => actions.pause(row)}><${PauseIcon} /></button>`}
+        <button type="button" class="icon danger" aria-label=${`Remove ${row.name}`} title="Remove" onClick=${() => actions.remove(row)}><${RemoveIcon} /></button>
       </div>
     </div>`;
   }
