@@ -53,7 +53,8 @@ internal sealed class RequestGuard(ApiAccess access)
             context.Items[CrossSiteItem] = true;
         }
 
-        if (access.PasswordRequired && !IsLogin(request) && !await AuthenticatedAsync(context))
+        // The web UI's own files hold no data of the node: they load without the password, then ask for it (POST /login).
+        if (access.PasswordRequired && !IsLogin(request) && !Web.WebUi.IsPublicFile(request) && !await AuthenticatedAsync(context))
         {
             return;
         }

@@ -33,6 +33,14 @@ public static class WebUi
         endpoints.MapMethods("/ui/{**path}", ["GET", "HEAD"], (HttpContext context, string? path) => ServeAsync(context, path ?? string.Empty));
     }
 
+    /// <summary>Whether the request reads one of the UI's files (GET or HEAD of <c>/</c> or under <c>/ui/</c>), which need no password.</summary>
+    public static bool IsPublicFile(HttpRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return (HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method))
+            && (request.Path == "/" || request.Path.StartsWithSegments("/ui", StringComparison.Ordinal));
+    }
+
     /// <summary>The embedded files' paths relative to <c>Web/ui/</c>, for tests and diagnostics.</summary>
     public static IReadOnlyCollection<string> Paths => Files.Value.Keys;
 
