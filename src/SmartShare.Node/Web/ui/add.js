@@ -70,7 +70,7 @@ export function AddBar({ onShare, onAdded }) {
   return html`<form class="add-bar" onSubmit=${submit} role="search" aria-label="Add a transfer">
     <label class="visually-hidden" for="add-uri">Magnet link, smartshare: link or sd hash</label>
     <input id="add-uri" type="text" value=${uri} onInput=${(e) => setUri(e.target.value)} autocomplete="off"
-      spellcheck="false" placeholder="Paste a magnet, smartshare: link or sd hash" />
+      spellcheck=${false} placeholder="Paste a magnet, smartshare: link or sd hash" />
     <button type="submit" class="primary" disabled=${busy}>Add</button>
     <button type="button" onClick=${() => picker.current.click()} title="Open a .torrent or .smartshare file">Open file…</button>
     <input ref=${picker} type="file" multiple class="visually-hidden" tabindex="-1" aria-hidden="true" onChange=${picked} />

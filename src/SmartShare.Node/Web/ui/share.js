@@ -69,7 +69,7 @@ export function ShareDialog({ initialFile = null, onClose, onShared }) {
           </label>
           <label class="block">…or a path on the node's machine
             <input type="text" value=${path} onInput=${(e) => setPath(e.target.value)} placeholder="/home/me/video.mp4"
-              autocomplete="off" spellcheck="false" />
+              autocomplete="off" spellcheck=${false} />
           </label>`}
       <label class="switch"><input type="checkbox" role="switch" checked=${isPrivate} onChange=${(e) => setPrivate(e.target.checked)} />
         Private share (not announced on the DHT)</label>

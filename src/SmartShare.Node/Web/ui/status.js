@@ -92,7 +92,7 @@ function SettingRow({ name, value, onSaved }) {
   }
   return html`<form class="setting" onSubmit=${(e) => { e.preventDefault(); save(); }}>
     <label class="setting-name" for=${id}>${name}</label>
-    <input id=${id} type=${kind === 'number' ? 'number' : 'text'} value=${draft} onInput=${(e) => setDraft(e.target.value)} spellcheck="false" />
+    <input id=${id} type=${kind === 'number' ? 'number' : 'text'} value=${draft} onInput=${(e) => setDraft(e.target.value)} spellcheck=${false} />
     <button type="submit" disabled=${busy || draft === initial} aria-label=${`Save ${name}`}>Save</button>
   </form>`;
 }
