@@ -55,9 +55,9 @@ function Facts({ t }) {
     ['Peers', `${p.peers_connected ?? 0} connected, ${p.peers_known ?? 0} known`],
     ['Path', t.download_path],
     ['Stream name', t.stream_name],
-    ['sd hash', t.sd_hash],
+    ['sd hash', t.sd_hash === t.key ? undefined : t.sd_hash],
     ['Blobs', t.blobs_in_stream !== undefined ? `${t.blobs_completed ?? 0} / ${t.blobs_in_stream}` : undefined],
-    ['Info hash', t.info_hash],
+    ['Info hash', t.info_hash === t.key ? undefined : t.info_hash],
     ['Pieces', t.pieces_total !== undefined ? `${t.pieces_have ?? '?'} / ${t.pieces_total}` : undefined],
     ['Piece length', t.piece_length ? fmt.bytes(t.piece_length) : undefined],
     ['Private', t.private ? 'yes' : 'no'],
@@ -73,21 +73,23 @@ function Files({ t, onPlay }) {
   const isTorrent = t.type === 'torrent';
   return html`<section aria-label="Files"><h3>Files</h3>
     <div class="scroll-x"><table class="mini">
-      <thead><tr><th scope="col">File</th><th scope="col">Size</th><th scope="col">Have</th><th scope="col">Wanted</th><th scope="col">Priority</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
+      <thead><tr><th scope="col">File</th><th scope="col">Size</th><th scope="col">Have</th><th scope="col">Wanted</th><th scope="col">Priority</th></tr></thead>
       <tbody>${files.map((file, i) => {
         const index = file.index ?? i;
         const src = isTorrent ? `/stream/${t.key}/${index}` : `/stream/${t.key}`;
         const name = file.path ?? t.name;
         return html`<tr key=${index}>
-          <td class="path" title=${name}>${name}</td>
+          <td class="path" title=${name}>
+            <div class="file-name">${name}</div>
+            <div class="actions">
+              ${MEDIA.test(name ?? '') ? html`<button type="button" onClick=${() => onPlay({ src, name })} aria-label=${`Play ${name}`}>Play</button>` : null}
+              <a class="button" href=${src} download aria-label=${`Download ${name}`}>Download</a>
+            </div>
+          </td>
           <td>${fmt.bytes(file.length)}</td>
           <td>${fmt.bytes(file.bytes_have)}</td>
           <td>${file.wanted === false ? 'no' : 'yes'}</td>
           <td>${file.priority ?? 'normal'}</td>
-          <td class="actions">
-            ${MEDIA.test(name ?? '') ? html`<button type="button" onClick=${() => onPlay({ src, name })} aria-label=${`Play ${name}`}>Play</button>` : null}
-            <a class="button" href=${src} download aria-label=${`Download ${name}`}>Download</a>
-          </td>
         </tr>`;
       })}</tbody>
     </table></div></section>`;

@@ -5,11 +5,14 @@ import { showError } from './toast.js';
 
 const POLL_MS = 2000;
 const PAGE_SIZE = 1000;
+const RETRY_LIVE_MS = 30000;
 
 export function startFeed(store) {
   let failures = 0;
   let source = null;
   let pollTimer = null;
+  let retryTimer = null;
+  let polling = false;
   let stopped = false;
   let lastPollError = null;
 
@@ -17,6 +20,9 @@ export function startFeed(store) {
     source = new EventSource('/events');
     source.addEventListener('transfers', (event) => {
       failures = 0;
+      polling = false;
+      clearTimeout(pollTimer);
+      pollTimer = null;
       store.setMode('live');
       try {
         store.apply(JSON.parse(event.data));
@@ -29,6 +35,13 @@ export function startFeed(store) {
       if (failures >= 2) {
         source.close();
         startPolling();
+        // Try the live events again now and then: one error more and the page keeps polling.
+        clearTimeout(retryTimer);
+        retryTimer = setTimeout(() => {
+          if (stopped) return;
+          failures = 1;
+          connect();
+        }, RETRY_LIVE_MS);
       } else if (source.readyState === EventSource.CLOSED) {
         setTimeout(() => !stopped && connect(), 1000);
       }
@@ -43,6 +56,8 @@ export function startFeed(store) {
         for (const item of answer.items ?? []) rows.push(rowOf(item));
         if (page >= (answer.total_pages ?? 1)) break;
       }
+      // Live events came back while this list was fetched: theirs is newer.
+      if (!polling) return;
       store.replaceAll(rows);
       lastPollError = null;
     } catch (e) {
@@ -53,11 +68,12 @@ export function startFeed(store) {
   }
 
   function startPolling() {
-    if (pollTimer || stopped) return;
+    if (polling || stopped) return;
+    polling = true;
     store.setMode('polling');
     const tick = async () => {
       await pollOnce();
-      if (!stopped) pollTimer = setTimeout(tick, POLL_MS);
+      if (!stopped && polling) pollTimer = setTimeout(tick, POLL_MS);
     };
     pollTimer = setTimeout(tick, 0);
   }
@@ -69,6 +85,7 @@ export function startFeed(store) {
       stopped = true;
       source?.close();
       clearTimeout(pollTimer);
+      clearTimeout(retryTimer);
     },
   };
 }
