@@ -48,8 +48,23 @@ public sealed class ShareDownloadsTests : IDisposable
     {
         await using var node = await TransferNode.StartAsync("node", _directory.File("node"));
         var source = TransferNode.WriteRandomFile(_directory.File("album.flac"), 300_000, seed: 4);
-        var shared = (JsonObject)(await node.CallAsync("stream_create", new JsonObject { ["file_path"] = source, ["torrent"] = true }))!;
+        const string Tracker = "http://127.0.0.1:1/announce";
+        var shared = (JsonObject)(await node.CallAsync("stream_create", new JsonObject { ["file_path"] = source, ["torrent"] = true, ["trackers"] = new JsonArray(Tracker) }))!;
         var infoHash = shared["info_hash"]!.GetValue<string>();
+
+        // The detail pane's trackers: each with its tier and, once asked, how it answered.
+        using (var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20)))
+        {
+            while ((await node.CallAsync("file_list", new JsonObject { ["key"] = infoHash }))!["items"]![0]!["trackers"]![0] is not { } tracker || tracker["error"] is null)
+            {
+                await Task.Delay(50, timeout.Token);
+            }
+        }
+
+        var listed = (await node.CallAsync("file_list", new JsonObject { ["key"] = infoHash }))!["items"]![0]!;
+        Assert.Equal(Tracker, listed["trackers"]![0]!["url"]!.GetValue<string>());
+        Assert.Equal(0, listed["trackers"]![0]!["tier"]!.GetValue<int>());
+        Assert.NotNull(listed["trackers"]![0]!["last_announce"]);
 
         using var response = await GetAsync(node, $"/torrent/{infoHash}");
         var torrent = TorrentParser.Parse(await response.Content.ReadAsByteArrayAsync());
