@@ -326,6 +326,7 @@ public sealed partial class NodeHost : IAsyncDisposable
         app.MapPost("/", endpoint.HandleAsync);
         app.MapPost("/api", endpoint.HandleAsync);
         app.MapStreamTransfers();
+        Remote.TransmissionRpc.Map(app);
         foreach (var hook in _endpointHooks)
         {
             hook(app);
