@@ -39,20 +39,35 @@ internal sealed class TorrentDetails
         }
     }
 
-    /// <summary>The running torrent's details, or null for a stream or a torrent without a session.</summary>
+    /// <summary>
+    /// The torrent's details: from its session while it runs, else from its stored metainfo (pieces then held only
+    /// when it completed, since the pieces of a stopped download are known only to its next check); null for a stream
+    /// or a magnet still without metadata.
+    /// </summary>
     public static TorrentDetails? Of(TorrentManager? torrents, Transfer transfer)
     {
-        if (torrents is null || transfer.Key.Network != TransferNetwork.Torrent || !InfoHash.TryParse(transfer.Key.Hash, out var hash)
-            || torrents.Session(hash) is not { } session)
+        if (torrents is null || transfer.Key.Network != TransferNetwork.Torrent || !InfoHash.TryParse(transfer.Key.Hash, out var hash))
         {
             return null;
         }
 
         var complete = transfer.State is TransferState.Seeding or TransferState.Completed;
-        var info = session.Torrent.Info;
-        return new TorrentDetails(
-            session.Torrent,
-            piece => complete || session.HasRange((long)piece * info.PieceLength, info.GetPieceSize(piece)));
+        if (torrents.Session(hash) is { } session)
+        {
+            var info = session.Torrent.Info;
+            return new TorrentDetails(
+                session.Torrent,
+                piece => complete || session.HasRange((long)piece * info.PieceLength, info.GetPieceSize(piece)));
+        }
+
+        try
+        {
+            return torrents.StoredTorrent(hash) is { } stored ? new TorrentDetails(stored, _ => complete) : null;
+        }
+        catch (TorrentFormatException)
+        {
+            return null;
+        }
     }
 
     /// <summary>Transmission's <c>pieces</c>: a bitfield of held pieces, the first piece in the high bit of the first byte, in base64.</summary>

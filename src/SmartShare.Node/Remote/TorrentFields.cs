@@ -71,6 +71,9 @@ internal static class TorrentFields
     public const int SeedWait = 5;
     public const int Seeding = 6;
 
+    /// <summary>The connections a torrent keeps at most (the engine's default; the node sets no other).</summary>
+    public static readonly int PeersPerTorrent = new BitTorrent.Engine.TorrentSessionOptions().MaxPeers;
+
     /// <summary>TR_STAT_LOCAL_ERROR: the transfer stopped on a problem of its own.</summary>
     private const int LocalError = 3;
 
@@ -92,7 +95,7 @@ internal static class TorrentFields
         ["editDate"] = _ => 0,
         ["error"] = c => c.Transfer.State == TransferState.Failed ? LocalError : 0,
         ["errorString"] = c => c.Transfer.State == TransferState.Failed ? c.Transfer.Error ?? "The transfer failed." : string.Empty,
-        ["eta"] = c => c.Transfer.Progress.Eta is { } eta ? (long)eta.TotalSeconds : -1,
+        ["eta"] = c => Eta(c.Transfer),
         ["etaIdle"] = _ => -1,
         ["file-count"] = c => c.Transfer.Files.Count,
         ["files"] = Files,
@@ -109,10 +112,10 @@ internal static class TorrentFields
         ["leftUntilDone"] = c => LeftUntilDone(c),
         ["magnetLink"] = c => MagnetLink(c),
         ["manualAnnounceTime"] = _ => -1,
-        ["maxConnectedPeers"] = _ => 0,
+        ["maxConnectedPeers"] = _ => PeersPerTorrent,
         ["metadataPercentComplete"] = c => c.Transfer.State == TransferState.FetchingMetadata || c.Transfer.Progress.BytesTotal is null ? 0.0 : 1.0,
         ["name"] = c => c.Transfer.Name ?? c.Transfer.Key.Hash,
-        ["peer-limit"] = _ => 0,
+        ["peer-limit"] = _ => PeersPerTorrent,
         ["peers"] = Peers,
         ["peersConnected"] = c => c.Transfer.Progress.PeersConnected,
         ["peersGettingFromUs"] = c => PeersGettingFromUs(c),
@@ -163,6 +166,11 @@ internal static class TorrentFields
         TransferState.Seeding => Seeding,
         _ => Stopped,
     };
+
+    // Transmission's -1 (no ETA: not downloading) and -2 (downloading, but nothing comes in to estimate from).
+    private static long Eta(Transfer transfer) =>
+        transfer.Progress.Eta is { } eta ? (long)eta.TotalSeconds
+        : transfer.State is TransferState.Queued or TransferState.FetchingMetadata or TransferState.Downloading ? -2 : -1;
 
     private static long LeftUntilDone(TorrentContext context) =>
         context.Transfer.Progress.BytesTotal is { } total ? Math.Max(0, total - context.Transfer.Progress.BytesHave) : 0;

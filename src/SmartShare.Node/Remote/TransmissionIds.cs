@@ -58,7 +58,7 @@ internal sealed class TransmissionIds(TimeProvider time)
             }
 
             Prune(now);
-            return result;
+            return [.. result.OrderBy(entry => entry.Item1)];
         }
     }
 

@@ -65,9 +65,8 @@ internal sealed partial class TransmissionRpc
             new TransmissionTorrents(transfers, torrents, settings, runtime, ids, time),
             new TransmissionSession(transfers, torrents, settings, runtime, ids, sessionId),
             services.GetRequiredService<ILoggerFactory>().CreateLogger<TransmissionRpc>());
-        string[] methods = [HttpMethods.Post, HttpMethods.Get];
-        app.MapMethods(Path, methods, rpc.HandleAsync);
-        app.MapMethods(Path + "/", methods, rpc.HandleAsync);
+        // Routing matches the path with and without the trailing slash (transmission-remote sends it, the web client not).
+        app.MapMethods(Path, [HttpMethods.Post, HttpMethods.Get], rpc.HandleAsync);
     }
 
     public async Task HandleAsync(HttpContext context)

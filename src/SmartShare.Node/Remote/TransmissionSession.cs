@@ -60,6 +60,8 @@ internal sealed class TransmissionSession(
             ["incomplete-dir"] = current.DownloadDirectory,
             ["incomplete-dir-enabled"] = false,
             ["lpd-enabled"] = false,
+            ["peer-limit-global"] = TorrentFields.PeersPerTorrent,
+            ["peer-limit-per-torrent"] = TorrentFields.PeersPerTorrent,
             ["peer-port"] = torrents?.ListenEndPoint.Port ?? current.BtPort,
             ["peer-port-random-on-start"] = false,
             ["pex-enabled"] = true,
