@@ -35,6 +35,7 @@ public sealed class TransmissionRpcPasswordTests : IAsyncLifetime, IDisposable
 
         Assert.Equal(HttpStatusCode.Unauthorized, refused.Status);
         Assert.Null(refused.SessionHeader);
+        Assert.Contains("Basic", refused.Challenge, StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.Unauthorized, refusedWrong.Status);
         Assert.Equal("success", (await named.CallAsync("session-get"))["result"]!.GetValue<string>());
     }

@@ -21,7 +21,7 @@ internal sealed class TransmissionTestClient(Uri api, AuthenticationHeaderValue?
     public string? SessionId { get; private set; }
 
     /// <summary>One POST of <paramref name="body"/> as it is, with the session id given (none when null).</summary>
-    public async Task<(HttpStatusCode Status, string? SessionHeader, string Body)> PostRawAsync(
+    public async Task<(HttpStatusCode Status, string? SessionHeader, string Body, string Challenge)> PostRawAsync(
         string body, string? sessionId, Action<HttpRequestMessage>? configure = null, string path = RpcPath)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(api, path))
@@ -38,7 +38,7 @@ internal sealed class TransmissionTestClient(Uri api, AuthenticationHeaderValue?
         configure?.Invoke(request);
         using var response = await Http.SendAsync(request);
         var header = response.Headers.TryGetValues(TransmissionRpc.SessionIdHeader, out var values) ? values.Single() : null;
-        return (response.StatusCode, header, await response.Content.ReadAsStringAsync());
+        return (response.StatusCode, header, await response.Content.ReadAsStringAsync(), response.Headers.WwwAuthenticate.ToString());
     }
 
     /// <summary>A call with the 409 handshake done when needed; returns the whole answer.</summary>
@@ -46,12 +46,12 @@ internal sealed class TransmissionTestClient(Uri api, AuthenticationHeaderValue?
     {
         var tag = Interlocked.Increment(ref _tag);
         var body = new JsonObject { ["method"] = method, ["arguments"] = arguments ?? [], ["tag"] = tag }.ToJsonString();
-        var (status, header, text) = await PostRawAsync(body, SessionId);
+        var (status, header, text, _) = await PostRawAsync(body, SessionId);
         if (status == HttpStatusCode.Conflict)
         {
             Assert.NotNull(header);
             SessionId = header;
-            (status, _, text) = await PostRawAsync(body, SessionId);
+            (status, _, text, _) = await PostRawAsync(body, SessionId);
         }
 
         Assert.True(status == HttpStatusCode.OK, $"{method} answered {(int)status}: {text}");
