@@ -25,6 +25,8 @@ internal sealed class TransmissionTorrents(
     /// <summary>How long torrent-add waits for a stream's descriptor before answering (the download goes on after).</summary>
     private static readonly TimeSpan AddWait = TimeSpan.FromSeconds(2);
 
+    private const int MaxFilenameLength = 64 * 1024;
+
     // torrent-set keys the node cannot honour: refused with a sentence rather than accepted and silently dropped.
     private static readonly string[] FileSelectionKeys = ["files-wanted", "files-unwanted", "priority-high", "priority-low", "priority-normal"];
     private static readonly string[] TrackerKeys = ["trackerAdd", "trackerRemove", "trackerReplace", "trackerList"];
@@ -121,6 +123,11 @@ internal sealed class TransmissionTorrents(
         if ((filename is null) == (metainfo is null))
         {
             throw new TransmissionFailure("torrent-add needs either 'filename' (a magnet link, a URL or a path of a .torrent) or 'metainfo' (a .torrent file in base64).");
+        }
+
+        if (filename?.Length > MaxFilenameLength)
+        {
+            throw new TransmissionFailure($"'filename' is longer than {MaxFilenameLength:N0} characters; no magnet link, URL or path is that long.");
         }
 
         if (FileSelectionKeys.Any(arguments.HasEntries))

@@ -128,6 +128,9 @@ public sealed class TransmissionRpcHttpTests : IAsyncLifetime, IDisposable
     [InlineData("{\"method\": \"torrent-add\", \"arguments\": {}}", "either 'filename'")]
     [InlineData("{\"method\": \"session-set\", \"arguments\": {\"speed-limit-up\": -4}}", "'speed-limit-up' must be")]
     [InlineData("{\"method\": \"no-such-method\"}", "method name not recognized")]
+    [InlineData("{\"method\": \"session-get\", \"method\": \"torrent-get\"}", "not JSON")]
+    [InlineData("{\"method\": \"torrent-get\", \"arguments\": {\"fields\": [\"id\"], \"fields\": [\"name\"]}}", "not JSON")]
+    [InlineData("{\"method\": \"torrent-add\", \"arguments\": {\"filename\": 7}}", "'filename' must be a string")]
     [InlineData("[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]", "not JSON")]
     public async Task A_hostile_body_gets_a_failure_sentence_and_the_node_keeps_answering(string body, string expected)
     {
