@@ -123,6 +123,16 @@ public sealed class TransmissionRemoteTests : IDisposable
         Assert.Matches(@"^\s*0: 100% Normal\s+Yes\s+300\.0 kB\s+lecture\.webm$", files[2]);
         var byHash = Fields(await remote.RunAsync("-t", sdHash, "-i"));
         Assert.Equal("lecture.webm", byHash["Name"]);
+
+        var session = Fields(await remote.RunAsync("-si"));
+        Assert.Equal("17", session["RPC version"]);
+        Assert.Equal("14", session["RPC minimum version"]);
+        Assert.StartsWith("3.00 (SmartShare ", session["Daemon version"], StringComparison.Ordinal);
+        Assert.Equal(node.Downloads, session["Download directory"]);
+        Assert.Equal(node.BitTorrentEndPoint.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), session["Listenport"]);
+        var stats = await remote.RunAsync("-st");
+        Assert.Contains("CURRENT SESSION", stats);
+        Assert.Contains(stats, line => line.StartsWith("  Started 1 times", StringComparison.Ordinal));
     }
 
     public void Dispose() => _directory.Dispose();
