@@ -49,6 +49,7 @@ internal static class TorrentFields
         ["file-count"] = c => c.Transfer.Files.Count,
         ["files"] = Files,
         ["fileStats"] = FileStats,
+        // A stream's is its 96-digit sd hash: transmission-remote 3.00 prints it in -i and takes it in -t (interop-tested).
         ["hashString"] = c => c.Transfer.Key.Hash,
         ["haveUnchecked"] = _ => 0,
         ["haveValid"] = c => c.Transfer.Progress.BytesHave,
