@@ -212,40 +212,60 @@ internal static class TorrentFields
             ["tier"] = tracker.Tier,
         })]);
 
-    // The node keeps no per-tracker counts: each tracker of the metainfo with its tier, the torrent's last tracker
-    // error as the result of every announce, and zeros (Transmission's "unknown") for the rest.
+    // Each tracker of the metainfo with its tier and, while the torrent runs, how its last announce went (the
+    // torrent view's "trackers": time, error, seeders, leechers, peers) and when the next one is due; zeros and -1
+    // (Transmission's "unknown") for what the node does not track (scrapes, download counts).
     private static JsonArray TrackerStats(TorrentContext context)
     {
         var trackers = context.Details?.Trackers ?? [];
-        var error = context.View["tracker_error"] is JsonValue value && value.TryGetValue<string>(out var text) ? text : null;
-        return new([.. trackers.Select((tracker, index) => (JsonNode?)new JsonObject
+        var live = (context.View["trackers"] as JsonArray ?? [])
+            .OfType<JsonObject>()
+            .Where(item => item["url"] is JsonValue)
+            .GroupBy(item => item["url"]!.GetValue<string>(), StringComparer.Ordinal)
+            .ToDictionary(group => group.Key, group => group.First(), StringComparer.Ordinal);
+        var next = Long(context.View["next_announce"]) ?? 0;
+        return new([.. trackers.Select((tracker, index) =>
         {
-            ["announce"] = tracker.Url,
-            ["announceState"] = 0,
-            ["downloadCount"] = -1,
-            ["hasAnnounced"] = error is not null,
-            ["hasScraped"] = false,
-            ["host"] = Uri.TryCreate(tracker.Url, UriKind.Absolute, out var uri) ? uri.GetLeftPart(UriPartial.Authority) : tracker.Url,
-            ["id"] = index,
-            ["isBackup"] = false,
-            ["lastAnnouncePeerCount"] = 0,
-            ["lastAnnounceResult"] = error ?? string.Empty,
-            ["lastAnnounceStartTime"] = 0,
-            ["lastAnnounceSucceeded"] = false,
-            ["lastAnnounceTime"] = 0,
-            ["lastAnnounceTimedOut"] = false,
-            ["lastScrapeResult"] = string.Empty,
-            ["lastScrapeStartTime"] = 0,
-            ["lastScrapeSucceeded"] = false,
-            ["lastScrapeTime"] = 0,
-            ["lastScrapeTimedOut"] = false,
-            ["leecherCount"] = -1,
-            ["nextAnnounceTime"] = 0,
-            ["nextScrapeTime"] = 0,
-            ["scrape"] = string.Empty,
-            ["scrapeState"] = 0,
-            ["seederCount"] = -1,
-            ["tier"] = tracker.Tier,
+            var known = Uri.TryCreate(tracker.Url, UriKind.Absolute, out var uri);
+            var state = live.GetValueOrDefault(known ? uri!.ToString() : tracker.Url);
+            var at = Long(state?["last_announce"]) ?? 0;
+            var error = state?["error"] is JsonValue value && value.TryGetValue<string>(out var text) ? text : null;
+            return (JsonNode?)new JsonObject
+            {
+                ["announce"] = tracker.Url,
+                ["announceState"] = state is null ? 0 : 1,
+                ["downloadCount"] = -1,
+                ["hasAnnounced"] = at > 0,
+                ["hasScraped"] = false,
+                ["host"] = known ? uri!.GetLeftPart(UriPartial.Authority) : tracker.Url,
+                ["id"] = index,
+                ["isBackup"] = false,
+                ["lastAnnouncePeerCount"] = Long(state?["peers"]) ?? 0,
+                ["lastAnnounceResult"] = at == 0 ? string.Empty : error ?? "Success",
+                ["lastAnnounceStartTime"] = at,
+                ["lastAnnounceSucceeded"] = at > 0 && error is null,
+                ["lastAnnounceTime"] = at,
+                ["lastAnnounceTimedOut"] = false,
+                ["lastScrapeResult"] = string.Empty,
+                ["lastScrapeStartTime"] = 0,
+                ["lastScrapeSucceeded"] = false,
+                ["lastScrapeTime"] = 0,
+                ["lastScrapeTimedOut"] = false,
+                ["leecherCount"] = Long(state?["leechers"]) ?? -1,
+                ["nextAnnounceTime"] = state is null ? 0 : next,
+                ["nextScrapeTime"] = 0,
+                ["scrape"] = string.Empty,
+                ["scrapeState"] = 0,
+                ["seederCount"] = Long(state?["seeders"]) ?? -1,
+                ["tier"] = tracker.Tier,
+            };
         })]);
     }
+
+    private static long? Long(JsonNode? node) => node switch
+    {
+        JsonValue value when value.TryGetValue<long>(out var number) => number,
+        JsonValue value when value.TryGetValue<int>(out var number) => number,
+        _ => null,
+    };
 }

@@ -66,6 +66,14 @@ public sealed class TransmissionRemoteTests : IDisposable
         Assert.Matches(@"^\s*0: 100% Normal\s+Yes\s+1\.05 MB\s+film\.mkv$", files[2]);
         var trackers = await remote.RunAsync("-t", "1", "-it");
         Assert.Contains("  Tracker 0: http://127.0.0.1:1", trackers);
+
+        // The refusing tracker's last announce, as the node's trackers list has it, and the next one planned.
+        await Waiting.UntilAsync(
+            async () => (trackers = await remote.RunAsync("-t", "1", "-it")).Any(line => line.StartsWith("  Got an error \"", StringComparison.Ordinal)),
+            "transmission-remote -it shows the tracker's error",
+            TimeSpan.FromSeconds(20),
+            () => string.Join('\n', trackers));
+        Assert.Contains(trackers, line => line.StartsWith("  Asking for more peers in ", StringComparison.Ordinal));
         var pieces = (await remote.RunAsync("-t", "2", "-ic")).Where(line => line.Trim().Length > 0).ToList();
         Assert.NotEmpty(pieces);
         Assert.All(pieces, line => Assert.Matches("^[1 ]+$", line));
