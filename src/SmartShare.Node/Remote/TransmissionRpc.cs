@@ -106,7 +106,7 @@ internal sealed partial class TransmissionRpc
         JsonObject call;
         try
         {
-            call = JsonNode.Parse(body, documentOptions: new JsonDocumentOptions { MaxDepth = 32, AllowDuplicateProperties = false }) as JsonObject
+            call = JsonNode.Parse(body, documentOptions: JsonBody.ParseOptions) as JsonObject
                 ?? throw new TransmissionFailure("The request must be one JSON object: {\"method\": \"...\", \"arguments\": {...}, \"tag\": N}.");
         }
         catch (JsonException)
