@@ -13,8 +13,14 @@ json_field() { sed -n "s/.*\"$1\":\"\{0,1\}\([^\",}]*\).*/\1/p" <<<"$2"; }
 # Busy CPU ticks of the whole machine so far (/proc/stat), to tell what other processes used meanwhile.
 cpu_busy_ticks() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9; exit }' /proc/stat; }
 
-# build_cli: builds the CLI (Release) into a private artifacts path and sets `build_dir` and `cli`.
+# build_cli: builds the CLI (Release) into a private artifacts path and sets `build_dir` and `cli`; with
+# BENCH_CLI naming a smartshare.dll already built (the tests' smoke runs), uses that instead.
 build_cli() {
+  if [ -n "${BENCH_CLI:-}" ]; then
+    cli="$BENCH_CLI"
+    [ -f "$cli" ] || { echo "BENCH_CLI names $cli, which does not exist." >&2; exit 1; }
+    return 0
+  fi
   build_dir="$root/artifacts/bench/build"
   say "== Building smartshare (Release) into ${build_dir#"$root"/}"
   local build_log

@@ -29,6 +29,12 @@ internal sealed class SessionTrackers(
     /// <summary>The last tracker error, or null while the trackers answer (or there are none).</summary>
     public string? LastError => _announcer?.LastError;
 
+    /// <summary>The trackers announced to and how each last answered; empty when the session announces to none.</summary>
+    public IReadOnlyList<TrackerStatus> Trackers => _announcer?.Trackers ?? [];
+
+    /// <summary>When the trackers are next asked for peers, or null when not announcing.</summary>
+    public DateTimeOffset? NextAnnounce => _announcer?.NextAnnounce;
+
     /// <summary>Starts announcing, when the session has tracker clients and the torrent names trackers.</summary>
     public void Start()
     {

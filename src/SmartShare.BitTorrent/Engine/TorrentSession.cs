@@ -136,6 +136,12 @@ public sealed class TorrentSession : IAsyncDisposable
     /// <summary>Connected peers' addresses.</summary>
     public IReadOnlyList<IPEndPoint> ConnectedPeers => _progress.ConnectedPeers();
 
+    /// <summary>The torrent's trackers and how each last answered (empty when it has none or announces to none).</summary>
+    public IReadOnlyList<TrackerStatus> Trackers => _trackers.Trackers;
+
+    /// <summary>When the trackers are next asked, or null when not announcing.</summary>
+    public DateTimeOffset? NextTrackerAnnounce => _trackers.NextAnnounce;
+
     /// <summary>Connected peers with their client, rates and progress.</summary>
     public IReadOnlyList<TorrentPeerInfo> PeerDetails => _progress.PeerDetails();
 

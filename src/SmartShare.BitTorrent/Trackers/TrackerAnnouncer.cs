@@ -35,6 +35,7 @@ public sealed class TrackerAnnouncer : IAsyncDisposable
     private readonly Dictionary<Uri, ITrackerClient> _clients = [];
     private readonly List<Uri> _answered = [];
     private readonly Dictionary<Uri, string> _trackerIds = [];
+    private readonly Dictionary<Uri, (DateTimeOffset At, string? Error, int? Seeders, int? Leechers, int Peers)> _outcomes = [];
 
     private TaskCompletionSource _wake = NewSignal();
     private Task? _loop;
@@ -102,6 +103,24 @@ public sealed class TrackerAnnouncer : IAsyncDisposable
 
     /// <summary>Starts announcing, beginning with "started".</summary>
     /// <exception cref="InvalidOperationException">Already started or stopped.</exception>
+    /// <summary>Every tracker in tier order, with what its last announce gave.</summary>
+    public IReadOnlyList<TrackerStatus> Trackers
+    {
+        get
+        {
+            var tiers = _tiers.Tiers;
+            lock (_lock)
+            {
+                return
+                [
+                    .. tiers.SelectMany((tier, index) => tier.Select(uri => _outcomes.TryGetValue(uri, out var outcome)
+                        ? new TrackerStatus(uri, index, outcome.At, outcome.Error, outcome.Seeders, outcome.Leechers, outcome.Peers)
+                        : new TrackerStatus(uri, index, null, null, null, null, 0))),
+                ];
+            }
+        }
+    }
+
     public void Start()
     {
         lock (_lock)
@@ -350,6 +369,8 @@ public sealed class TrackerAnnouncer : IAsyncDisposable
                     {
                         _lastError = null;
                     }
+
+                    _outcomes[uri] = (_time.GetUtcNow(), null, response.Seeders, response.Leechers, response.Peers.Count);
                 }
 
                 if (response.WarningMessage is not null)
@@ -373,6 +394,7 @@ public sealed class TrackerAnnouncer : IAsyncDisposable
                 lock (_lock)
                 {
                     _lastError = sentence;
+                    _outcomes[uri] = (_time.GetUtcNow(), sentence, null, null, 0);
                 }
 
                 Log(sentence);

@@ -29,6 +29,18 @@ public sealed class TrackerTiers
         }
     }
 
+    /// <summary>The tiers as they are tried now (each tracker that answered first in its tier).</summary>
+    public IReadOnlyList<IReadOnlyList<Uri>> Tiers
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return [.. _tiers.Select(tier => (IReadOnlyList<Uri>)[.. tier])];
+            }
+        }
+    }
+
     /// <summary>How many trackers there are in all.</summary>
     public int Count
     {

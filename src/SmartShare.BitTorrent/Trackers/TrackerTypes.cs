@@ -54,3 +54,10 @@ public interface ITrackerClient
     /// <exception cref="TrackerException">The tracker refused, could not be reached, timed out or answered nonsense.</exception>
     Task<ScrapeResponse?> ScrapeAsync(InfoHash infoHash, CancellationToken cancellationToken);
 }
+
+/// <summary>How one tracker of a torrent stands, for views (the web UI, Transmission's trackerStats).</summary>
+/// <param name="Tier">Its BEP 12 tier, from 0.</param>
+/// <param name="LastAnnounce">When it last answered or failed, or null when not yet asked.</param>
+/// <param name="Error">Why the last announce failed, or null when it answered (or was not asked yet).</param>
+/// <param name="Peers">How many peers its last answer held.</param>
+public sealed record TrackerStatus(Uri Url, int Tier, DateTimeOffset? LastAnnounce, string? Error, int? Seeders, int? Leechers, int Peers);

@@ -45,7 +45,7 @@ internal sealed partial class JsonRpcEndpoint(JsonRpcMethods methods, ILogger<Js
         JsonNode? request;
         try
         {
-            request = JsonNode.Parse(body);
+            request = JsonNode.Parse(body, documentOptions: JsonBody.ParseOptions);
         }
         catch (JsonException ex)
         {

@@ -329,6 +329,7 @@ public sealed partial class NodeHost : IAsyncDisposable
         app.MapPost("/api", endpoint.HandleAsync);
         app.MapStreamTransfers();
         app.MapWebApi();
+        Remote.TransmissionRpc.Map(app);
         Web.WebUi.Map(app);
         foreach (var hook in _endpointHooks)
         {

@@ -13,6 +13,12 @@ namespace SmartShare.Node.Http;
 /// </summary>
 internal static class JsonBody
 {
+    /// <summary>
+    /// How every API body is parsed: at most 32 levels deep, and a key given twice is a parse error rather than an
+    /// exception when the object is first read (which was a 500).
+    /// </summary>
+    public static readonly JsonDocumentOptions ParseOptions = new() { MaxDepth = 32, AllowDuplicateProperties = false };
+
     /// <summary>Whether the request declares a JSON body.</summary>
     public static bool IsJson(HttpRequest request) =>
         MediaTypeHeaderValue.TryParse(request.ContentType, out var type)
@@ -36,7 +42,7 @@ internal static class JsonBody
 
         try
         {
-            if (JsonNode.Parse(bytes) is JsonObject body)
+            if (JsonNode.Parse(bytes, documentOptions: ParseOptions) is JsonObject body)
             {
                 return body;
             }

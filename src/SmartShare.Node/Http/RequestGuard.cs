@@ -140,7 +140,11 @@ internal sealed class RequestGuard(ApiAccess access)
                 check.RetryAfter);
         }
 
-        context.Response.Headers.WWWAuthenticate = "Bearer realm=\"smartshare\"";
+        // transmission-remote (libcurl, CURLAUTH_ANY) sends its -n credentials only after a challenge naming Basic;
+        // elsewhere none is named, so a browser never opens its password dialog for the API.
+        context.Response.Headers.WWWAuthenticate = context.Request.Path.StartsWithSegments(Remote.TransmissionRpc.Path)
+            ? new Microsoft.Extensions.Primitives.StringValues(["Bearer realm=\"smartshare\"", "Basic realm=\"smartshare\""])
+            : new Microsoft.Extensions.Primitives.StringValues("Bearer realm=\"smartshare\"");
         return ApiRefusal.WriteAsync(context, StatusCodes.Status401Unauthorized, message);
     }
 

@@ -131,6 +131,11 @@ public sealed partial class TorrentManager(
     public IReadOnlyList<TorrentFile>? StoredFiles(InfoHash infoHash) =>
         store.LoadMetainfo(infoHash) is { } metainfo ? TorrentParser.Parse(metainfo).Info.Files : null;
 
+    /// <summary>A torrent's stored metainfo, parsed (for a torrent with no session); null while a magnet has none.</summary>
+    /// <exception cref="TorrentFormatException">The stored metainfo no longer parses.</exception>
+    public Torrent? StoredTorrent(InfoHash infoHash) =>
+        store.LoadMetainfo(infoHash) is { } metainfo ? TorrentParser.Parse(metainfo) : null;
+
     public IReadOnlyList<TorrentRecord> List() => store.List();
 
     /// <summary>

@@ -61,6 +61,19 @@ public static class TorrentView
 
             json["files"] = files;
             json["streaming_url"] = links?.Url(record.InfoHash.ToString());
+            json["private_torrent"] = info.IsPrivate;
+            json["piece_length"] = info.PieceLength;
+            json["next_announce"] = session.NextTrackerAnnounce?.ToUnixTimeSeconds();
+            json["trackers"] = new JsonArray([.. session.Trackers.Select(tracker => (JsonNode?)new JsonObject
+            {
+                ["url"] = tracker.Url.ToString(),
+                ["tier"] = tracker.Tier,
+                ["last_announce"] = tracker.LastAnnounce?.ToUnixTimeSeconds(),
+                ["error"] = tracker.Error,
+                ["seeders"] = tracker.Seeders,
+                ["leechers"] = tracker.Leechers,
+                ["peers"] = tracker.Peers,
+            })]);
         }
 
         if (progress is not null)

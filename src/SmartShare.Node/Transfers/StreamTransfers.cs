@@ -105,7 +105,9 @@ internal sealed class StreamTransfers(DownloadManager downloads, SmartShare.Lbry
         var path = active?.Download.OutputPath ?? record.Path;
         // While it runs a download counts blob bytes (padding included); once the file is written its size is the truth.
         var finished = record.Status == FileStatus.Completed || progress?.State == StreamDownloadState.Completed;
-        var completedSize = finished && path is not null && File.Exists(path) ? new FileInfo(path).Length : (long?)null;
+        // One stat per listed stream (the web UI's feed lists every transfer each second).
+        var file = finished && path is not null ? new FileInfo(path) : null;
+        var completedSize = file is { Exists: true } ? file.Length : (long?)null;
         var total = completedSize ?? (progress is { BytesTotal: > 0 } ? progress.BytesTotal : null);
         var have = completedSize ?? progress?.BytesHave ?? 0;
         var name = active?.Download.Descriptor?.StreamName ?? record.StreamName;

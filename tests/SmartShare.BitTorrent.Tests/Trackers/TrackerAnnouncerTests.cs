@@ -73,6 +73,11 @@ public sealed class TrackerAnnouncerTests : IDisposable
         Assert.Contains(dead.ToString(), announcer.LastError, StringComparison.Ordinal);
         var wait = announcer.NextAnnounce!.Value - DateTimeOffset.UtcNow;
         Assert.InRange(wait, TimeSpan.FromMinutes(29), TimeSpan.FromMinutes(30));
+        var (first, second) = (announcer.Trackers[0], announcer.Trackers[1]);
+        Assert.Equal((dead, 0), (first.Url, first.Tier));
+        Assert.Contains(dead.ToString(), first.Error, StringComparison.Ordinal);
+        Assert.Equal((live, 1, null), (second.Url, second.Tier, second.Error));
+        Assert.NotNull(second.LastAnnounce);
 
         await announcer.StopAsync(CancellationToken.None);
         Assert.Equal([TrackerEvent.Started, TrackerEvent.Stopped], tracker.Events);

@@ -31,6 +31,9 @@ public static class InteropTools
 
     public static string TransmissionCli => Require("/usr/bin/transmission-cli", "transmission-cli");
 
+    /// <summary>Transmission's command-line remote (3.00 in Debian 12), a client of its RPC.</summary>
+    public static string TransmissionRemote => Require("/usr/bin/transmission-remote", "transmission-cli");
+
     public static string MkTorrent => Require("/usr/bin/mktorrent", "mktorrent");
 
     public static string Stdbuf => Require("/usr/bin/stdbuf", "coreutils");

@@ -44,6 +44,18 @@ public sealed class JsonRpcEndpointTests : IAsyncLifetime, IDisposable
         Assert.Contains("'blob_hash' is required", error.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("""{"method": "status", "method": "status"}""")]
+    [InlineData("""{"method": "file_list", "params": {"key": "a", "key": "b"}}""")]
+    [InlineData("""{"method": "status", "params": {"a": [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}}""")]
+    public async Task A_key_given_twice_or_nesting_past_32_levels_is_a_parse_error_not_a_crash(string request)
+    {
+        var (status, body) = await Node.PostRawAsync(request);
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal(-32700, body["error"]!["code"]!.GetValue<int>());
+    }
+
     [Fact]
     public async Task Invalid_json_is_a_parse_error()
     {

@@ -1,0 +1,194 @@
+using System.Text.Json.Nodes;
+using SmartShare.Node.Hosting;
+using SmartShare.Node.Settings;
+using SmartShare.Node.Torrents;
+using SmartShare.Node.Transfers;
+
+namespace SmartShare.Node.Remote;
+
+/// <summary>
+/// <c>session-get</c>, <c>session-set</c> and <c>session-stats</c> from the node's settings and transfers. Speeds are
+/// Transmission's kB/s (1000 bytes); the node's one limit, <c>max_upload_rate</c>, is in KiB/s and converted both ways.
+/// </summary>
+internal sealed class TransmissionSession(
+    TransferManager transfers,
+    TorrentManager? torrents,
+    NodeSettingsStore settings,
+    NodeRuntime runtime,
+    TransmissionIds ids,
+    string sessionId)
+{
+    public const int RpcVersion = 17;
+    public const int RpcVersionMinimum = 14;
+
+    /// <summary>The session-set keys that change a node setting at once; every other key is accepted and ignored.</summary>
+    public static readonly IReadOnlyList<string> AppliedKeys = ["download-dir", "speed-limit-up", "speed-limit-up-enabled"];
+
+    public static string Version => $"3.00 (SmartShare {NodeInfo.Version})";
+
+    public Task<JsonObject> GetAsync(TransmissionArguments arguments, CancellationToken cancellationToken)
+    {
+        var current = settings.Current;
+        var all = new JsonObject
+        {
+            ["alt-speed-down"] = 0,
+            ["alt-speed-enabled"] = false,
+            ["alt-speed-time-begin"] = 0,
+            ["alt-speed-time-day"] = 0,
+            ["alt-speed-time-enabled"] = false,
+            ["alt-speed-time-end"] = 0,
+            ["alt-speed-up"] = 0,
+            ["blocklist-enabled"] = false,
+            ["blocklist-size"] = 0,
+            ["blocklist-url"] = string.Empty,
+            ["cache-size-mb"] = 0,
+            ["config-dir"] = runtime.DataDirectory,
+            ["default-trackers"] = string.Empty,
+            ["dht-enabled"] = current.BtDht,
+            ["download-dir"] = current.DownloadDirectory,
+            ["download-dir-free-space"] = FreeSpace(current.DownloadDirectory),
+            ["download-queue-enabled"] = false,
+            ["download-queue-size"] = 0,
+            ["encryption"] = current.BtEncryption switch
+            {
+                "require" => "required",
+                "disable" => "tolerated",
+                _ => "preferred",
+            },
+            ["idle-seeding-limit"] = 0,
+            ["idle-seeding-limit-enabled"] = false,
+            ["incomplete-dir"] = current.DownloadDirectory,
+            ["incomplete-dir-enabled"] = false,
+            ["lpd-enabled"] = false,
+            ["peer-limit-global"] = TorrentFields.PeersPerTorrent,
+            ["peer-limit-per-torrent"] = TorrentFields.PeersPerTorrent,
+            ["peer-port"] = torrents?.ListenEndPoint.Port ?? current.BtPort,
+            ["peer-port-random-on-start"] = false,
+            ["pex-enabled"] = true,
+            ["port-forwarding-enabled"] = false,
+            ["queue-stalled-enabled"] = false,
+            ["queue-stalled-minutes"] = 0,
+            ["rename-partial-files"] = true,
+            ["rpc-version"] = RpcVersion,
+            ["rpc-version-minimum"] = RpcVersionMinimum,
+            ["script-torrent-done-enabled"] = false,
+            ["script-torrent-done-filename"] = string.Empty,
+            ["seed-queue-enabled"] = false,
+            ["seed-queue-size"] = 0,
+            ["seedRatioLimit"] = 0.0,
+            ["seedRatioLimited"] = false,
+            ["session-id"] = sessionId,
+            ["speed-limit-down"] = 0,
+            ["speed-limit-down-enabled"] = false,
+            ["speed-limit-up"] = (long)Math.Round(current.MaxUploadKibPerSecond * 1024.0 / 1000),
+            ["speed-limit-up-enabled"] = current.MaxUploadKibPerSecond > 0,
+            ["start-added-torrents"] = true,
+            ["trash-original-torrent-files"] = false,
+            ["units"] = new JsonObject
+            {
+                ["speed-units"] = new JsonArray("kB/s", "MB/s", "GB/s", "TB/s"),
+                ["speed-bytes"] = 1000,
+                ["size-units"] = new JsonArray("kB", "MB", "GB", "TB"),
+                ["size-bytes"] = 1000,
+                ["memory-units"] = new JsonArray("KiB", "MiB", "GiB", "TiB"),
+                ["memory-bytes"] = 1024,
+            },
+            ["utp-enabled"] = false,
+            ["version"] = Version,
+        };
+
+        // "fields" (RPC 16) narrows the answer; unknown names are left out.
+        if (arguments.Strings("fields") is { Count: > 0 } fields)
+        {
+            var wanted = fields.ToHashSet(StringComparer.Ordinal);
+            foreach (var key in all.Select(pair => pair.Key).Where(key => !wanted.Contains(key)).ToList())
+            {
+                all.Remove(key);
+            }
+        }
+
+        return Task.FromResult(all);
+    }
+
+    /// <summary>Applies download-dir and the upload limit (both take effect at once); the rest is accepted and ignored (see <see cref="AppliedKeys"/>).</summary>
+    public Task<JsonObject> SetAsync(TransmissionArguments arguments, CancellationToken cancellationToken)
+    {
+        // Read every value first, so a wrong one changes nothing.
+        var directory = arguments.String("download-dir");
+        var limit = arguments.Integer("speed-limit-up", 0, int.MaxValue / 1024);
+        var limited = arguments.Boolean("speed-limit-up-enabled");
+        int? kibPerSecond = limited switch
+        {
+            false => 0,
+            true when limit is { } kB => Math.Max(1, (int)Math.Round(kB * 1000.0 / 1024)),
+            true => settings.Current.MaxUploadKibPerSecond > 0 ? null : throw new TransmissionFailure("speed-limit-up-enabled needs speed-limit-up (kB/s) as well: the node has no upload limit to turn on."),
+            null when limit is { } kB && settings.Current.MaxUploadKibPerSecond > 0 => Math.Max(1, (int)Math.Round(kB * 1000.0 / 1024)),
+            null => null,
+        };
+        try
+        {
+            if (!string.IsNullOrWhiteSpace(directory))
+            {
+                settings.Set(NodeSettingKeys.DownloadDirectory, directory);
+            }
+
+            if (kibPerSecond is { } rate)
+            {
+                settings.Set(NodeSettingKeys.MaxUploadRate, rate);
+            }
+        }
+        catch (NodeSettingsException ex)
+        {
+            throw new TransmissionFailure(ex.Message);
+        }
+
+        return Task.FromResult(new JsonObject());
+    }
+
+    public Task<JsonObject> StatsAsync(TransmissionArguments arguments, CancellationToken cancellationToken)
+    {
+        var all = ids.Sync(transfers.List()).Select(entry => entry.Transfer).ToList();
+        var paused = all.Count(transfer => TorrentFields.Status(transfer.State) == TorrentFields.Stopped);
+        var received = all.Sum(transfer => transfer.Progress.BytesReceived);
+        var seconds = (long)runtime.Uptime.TotalSeconds;
+        return Task.FromResult(new JsonObject
+        {
+            ["activeTorrentCount"] = all.Count - paused,
+            ["downloadSpeed"] = (long)Math.Round(all.Sum(transfer => transfer.Progress.DownloadRate)),
+            ["pausedTorrentCount"] = paused,
+            ["torrentCount"] = all.Count,
+            ["uploadSpeed"] = (long)Math.Round(all.Sum(transfer => transfer.Progress.UploadRate)),
+
+            // The node counts bytes received per run and bytes sent over every run (the upload ledger).
+            ["cumulative-stats"] = Stats(all.Sum(transfer => transfer.Progress.Uploaded), received, all.Count, seconds),
+            ["current-stats"] = Stats(all.Sum(transfer => transfer.Progress.BytesSent ?? 0), received, all.Count, seconds),
+        });
+    }
+
+    private static JsonObject Stats(long uploaded, long downloaded, int files, long seconds) => new()
+    {
+        ["uploadedBytes"] = uploaded,
+        ["downloadedBytes"] = downloaded,
+        ["filesAdded"] = files,
+        ["sessionCount"] = 1,
+        ["secondsActive"] = seconds,
+    };
+
+    private static long FreeSpace(string directory)
+    {
+        try
+        {
+            var existing = directory;
+            while (!Directory.Exists(existing) && Path.GetDirectoryName(existing) is { } parent)
+            {
+                existing = parent;
+            }
+
+            return new DriveInfo(existing).AvailableFreeSpace;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            return -1;
+        }
+    }
+}

@@ -1,0 +1,310 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using SmartShare.BitTorrent.Storage;
+using SmartShare.Lbry;
+using SmartShare.Node.Hosting;
+using SmartShare.Node.Settings;
+using SmartShare.Node.Torrents;
+using SmartShare.Node.Transfers;
+using SmartShare.Storage;
+
+namespace SmartShare.Node.Remote;
+
+/// <summary>
+/// The <c>torrent-*</c> methods of Transmission's RPC over the transfer model: every transfer (streams too) is a
+/// "torrent" with a numeric id from <see cref="TransmissionIds"/>.
+/// </summary>
+internal sealed class TransmissionTorrents(
+    TransferManager transfers,
+    TorrentManager? torrents,
+    NodeSettingsStore settings,
+    NodeRuntime runtime,
+    TransmissionIds ids,
+    TimeProvider time)
+{
+    /// <summary>How long torrent-add waits for a stream's descriptor before answering (the download goes on after).</summary>
+    private static readonly TimeSpan AddWait = TimeSpan.FromSeconds(2);
+
+    private const int MaxFilenameLength = 64 * 1024;
+
+    // torrent-set keys the node cannot honour: refused with a sentence rather than accepted and silently dropped.
+    private static readonly string[] FileSelectionKeys = ["files-wanted", "files-unwanted", "priority-high", "priority-low", "priority-normal"];
+    private static readonly string[] TrackerKeys = ["trackerAdd", "trackerRemove", "trackerReplace", "trackerList"];
+
+    /// <summary>The transfers <c>ids</c> names (all when absent; unknown ids are skipped, as Transmission does), and whether it was "recently-active".</summary>
+    public (List<(int Id, Transfer Transfer)> Selected, bool RecentlyActive) Select(TransmissionArguments arguments)
+    {
+        ArgumentNullException.ThrowIfNull(arguments);
+        var all = ids.Sync(transfers.List());
+        var node = arguments.Node("ids");
+        if (node is null)
+        {
+            return ([.. all], false);
+        }
+
+        if (node is JsonValue text && text.GetValueKind() == JsonValueKind.String && text.GetValue<string>() == "recently-active")
+        {
+            return ([.. all.Where(entry => ids.IsRecentlyActive(entry.Transfer))], true);
+        }
+
+        var items = node is JsonArray ? arguments.List("ids")! : new JsonArray(node.DeepClone());
+        var wantedIds = new HashSet<int>();
+        var wantedKeys = new HashSet<TransferKey>();
+        foreach (var item in items)
+        {
+            if (item is JsonValue value && value.GetValueKind() == JsonValueKind.Number && value.TryGetValue<int>(out var id))
+            {
+                wantedIds.Add(id);
+            }
+            else if (item is JsonValue hash && hash.GetValueKind() == JsonValueKind.String && TransferKey.TryParse(hash.GetValue<string>(), out var key))
+            {
+                wantedKeys.Add(key);
+            }
+            else
+            {
+                throw new TransmissionFailure("'ids' must be a torrent id, a hash string (40 or 96 hex digits), a list of them, or \"recently-active\".");
+            }
+        }
+
+        return ([.. all.Where(entry => wantedIds.Contains(entry.Id) || wantedKeys.Contains(entry.Transfer.Key))], false);
+    }
+
+    public Task<JsonObject> GetAsync(TransmissionArguments arguments, CancellationToken cancellationToken)
+    {
+        var fields = arguments.Strings("fields") ?? throw new TransmissionFailure("no fields specified");
+        var known = fields.Where(TorrentFields.IsKnown).Distinct(StringComparer.Ordinal).ToList();
+        var table = arguments.String("format") switch
+        {
+            null or "objects" => false,
+            "table" => true,
+            var other => throw new TransmissionFailure($"'format' must be \"objects\" or \"table\", not '{Shorten(other)}'."),
+        };
+        var (selected, recentlyActive) = Select(arguments);
+        var now = time.GetUtcNow();
+        var directory = settings.Current.DownloadDirectory;
+        var rows = new JsonArray();
+        if (table)
+        {
+            rows.Add(new JsonArray([.. known.Select(field => (JsonNode?)field)]));
+        }
+
+        foreach (var (id, transfer) in selected)
+        {
+            var context = new TorrentContext(id, transfer, transfers, torrents, directory, ids, now);
+            if (table)
+            {
+                rows.Add(new JsonArray([.. known.Select(field => TorrentFields.Value(field, context))]));
+            }
+            else
+            {
+                var row = new JsonObject();
+                foreach (var field in known)
+                {
+                    row[field] = TorrentFields.Value(field, context);
+                }
+
+                rows.Add(row);
+            }
+        }
+
+        var answer = new JsonObject { ["torrents"] = rows };
+        if (recentlyActive)
+        {
+            answer["removed"] = new JsonArray([.. ids.RecentlyRemoved().Select(id => (JsonNode?)id)]);
+        }
+
+        return Task.FromResult(answer);
+    }
+
+    public async Task<JsonObject> AddAsync(TransmissionArguments arguments, CancellationToken cancellationToken)
+    {
+        var filename = arguments.String("filename");
+        var metainfo = arguments.String("metainfo");
+        if ((filename is null) == (metainfo is null))
+        {
+            throw new TransmissionFailure("torrent-add needs either 'filename' (a magnet link, a URL or a path of a .torrent) or 'metainfo' (a .torrent file in base64).");
+        }
+
+        if (filename?.Length > MaxFilenameLength)
+        {
+            throw new TransmissionFailure($"'filename' is longer than {MaxFilenameLength:N0} characters; no magnet link, URL or path is that long.");
+        }
+
+        if (FileSelectionKeys.Any(arguments.HasEntries))
+        {
+            throw new TransmissionFailure(NoFileSelection);
+        }
+
+        var directory = arguments.String("download-dir");
+        var paused = arguments.Boolean("paused") ?? false;
+        var before = ids.Sync(transfers.List()).Select(entry => entry.Transfer.Key).ToHashSet();
+        var request = new TransferRequest(filename ?? string.Empty, string.IsNullOrWhiteSpace(directory) ? null : directory, [], AddWait);
+        Transfer added;
+        try
+        {
+            if (metainfo is not null)
+            {
+                var bytes = DecodeMetainfo(metainfo);
+                added = await IncomingFile.AddAsync(transfers, runtime.DataDirectory, bytes, IncomingFile.KindOf(null, bytes), "the added torrent", request, cancellationToken);
+            }
+            else
+            {
+                added = await transfers.AddAsync(request, cancellationToken);
+            }
+        }
+        catch (Exception ex) when (ex is FormatException or TorrentStorageException or ArgumentException or IOException or UnauthorizedAccessException
+            or LbryDataException or InvalidOperationException or StorageException)
+        {
+            throw new TransmissionFailure(ex.Message);
+        }
+
+        var duplicate = before.Contains(added.Key);
+        if (paused && !duplicate)
+        {
+            await StopQuietlyAsync(added.Key, cancellationToken);
+        }
+
+        var id = ids.Sync(transfers.List()).FirstOrDefault(entry => entry.Transfer.Key == added.Key).Id;
+        var summary = new JsonObject
+        {
+            ["hashString"] = added.Key.Hash,
+            ["id"] = id,
+            ["name"] = added.Name ?? added.Key.Hash,
+        };
+        return new JsonObject { [duplicate ? "torrent-duplicate" : "torrent-added"] = summary };
+    }
+
+    /// <summary>torrent-start and torrent-start-now: a stopped, failed or finished transfer runs again; a running one is left alone.</summary>
+    public async Task<JsonObject> StartAsync(TransmissionArguments arguments, CancellationToken cancellationToken)
+    {
+        var problems = new List<string>();
+        foreach (var (_, transfer) in Select(arguments).Selected)
+        {
+            if (transfer.State is not (TransferState.Stopped or TransferState.Failed or TransferState.Completed))
+            {
+                continue;
+            }
+
+            await Try(problems, transfer, () => Task.FromResult(transfers.Start(transfer.Key)));
+        }
+
+        return Done(problems);
+    }
+
+    public async Task<JsonObject> StopAsync(TransmissionArguments arguments, CancellationToken cancellationToken)
+    {
+        var problems = new List<string>();
+        foreach (var (_, transfer) in Select(arguments).Selected)
+        {
+            if (transfer.State is TransferState.Stopped or TransferState.Failed or TransferState.Completed)
+            {
+                continue;
+            }
+
+            await Try(problems, transfer, () => transfers.StopAsync(transfer.Key, cancellationToken));
+        }
+
+        return Done(problems);
+    }
+
+    public async Task<JsonObject> RemoveAsync(TransmissionArguments arguments, CancellationToken cancellationToken)
+    {
+        var deleteData = arguments.Boolean("delete-local-data") ?? false;
+        var problems = new List<string>();
+        foreach (var (_, transfer) in Select(arguments).Selected)
+        {
+            await Try(problems, transfer, async () =>
+            {
+                var removed = await transfers.RemoveAsync(transfer.Key, deleteData, cancellationToken);
+                ids.Removed(transfer.Key);
+                return removed;
+            });
+        }
+
+        return Done(problems);
+    }
+
+    public Task<JsonObject> VerifyAsync(TransmissionArguments arguments, CancellationToken cancellationToken)
+    {
+        _ = Select(arguments);
+        throw new TransmissionFailure(
+            "SmartShare cannot verify a transfer on request: a torrent's pieces are checked as they arrive and re-checked at every start, a stream's blobs when they are read; stop and start the torrent to have it checked again.");
+    }
+
+    /// <summary>torrent-set: what the node has no setting for is refused by name; harmless keys (labels, queue and seeding preferences) are accepted and ignored.</summary>
+    public Task<JsonObject> SetAsync(TransmissionArguments arguments, CancellationToken cancellationToken)
+    {
+        _ = Select(arguments);
+        if (FileSelectionKeys.Any(arguments.HasEntries))
+        {
+            throw new TransmissionFailure(NoFileSelection);
+        }
+
+        if (TrackerKeys.Any(arguments.HasEntries))
+        {
+            throw new TransmissionFailure("SmartShare cannot change a torrent's trackers: it announces to those its metainfo or magnet link names.");
+        }
+
+        if (arguments.Has("location"))
+        {
+            throw new TransmissionFailure("SmartShare cannot move a transfer's data; remove it and add it again with another download-dir.");
+        }
+
+        if (arguments.Boolean("downloadLimited") == true || arguments.Boolean("uploadLimited") == true)
+        {
+            throw new TransmissionFailure("SmartShare has no per-torrent speed limits; it has one upload limit for the whole node (session-set speed-limit-up).");
+        }
+
+        return Task.FromResult(new JsonObject());
+    }
+
+    private const string NoFileSelection =
+        "SmartShare cannot choose files or file priorities yet (GitHub issue 17): every file of a torrent is downloaded, at normal priority.";
+
+    private async Task StopQuietlyAsync(TransferKey key, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await transfers.StopAsync(key, cancellationToken);
+        }
+        catch (InvalidOperationException)
+        {
+            // A complete stream cannot be paused: it is added as it is.
+        }
+    }
+
+    // Each transfer on its own: one that cannot be changed is named in the answer, the others still are.
+    private static async Task Try(List<string> problems, Transfer transfer, Func<Task<bool>> action)
+    {
+        try
+        {
+            _ = await action();
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or FormatException or TorrentStorageException or IOException or UnauthorizedAccessException or StorageException)
+        {
+            problems.Add(ex.Message);
+        }
+    }
+
+    private static JsonObject Done(List<string> problems) =>
+        problems.Count == 0 ? [] : throw new TransmissionFailure(string.Join(" ", problems.Distinct(StringComparer.Ordinal).Take(10)));
+
+    private static byte[] DecodeMetainfo(string base64)
+    {
+        if (base64.Length > ((IncomingFile.MaxLength + 2) / 3 * 4) + 4)
+        {
+            throw new TransmissionFailure($"'metainfo' is longer than a {IncomingFile.MaxLength:N0}-byte .torrent file.");
+        }
+
+        try
+        {
+            return Convert.FromBase64String(base64);
+        }
+        catch (FormatException)
+        {
+            throw new TransmissionFailure("'metainfo' is not base64.");
+        }
+    }
+
+    private static string Shorten(string text) => text.Length <= 40 ? text : string.Concat(text.AsSpan(0, 37), "...");
+}
