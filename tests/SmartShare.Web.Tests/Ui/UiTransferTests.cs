@@ -103,4 +103,26 @@ public sealed class UiTransferTests(BrowserFixture browser) : IClassFixture<Brow
         await ui.Page.Keyboard.PressAsync("Escape");
         Assert.Empty(ui.Errors);
     }
+
+    [Fact]
+    public async Task The_detail_pane_of_a_torrent_shows_its_files_and_trackers()
+    {
+        await using var node = await WebNode.StartAsync();
+        const string tracker = "http://127.0.0.1:9/announce";
+        var file = UiNodes.MakeFile(node, "tracked.bin", 30_000);
+        var shared = (JsonObject)(await node.Client.CallAsync("stream_create", new JsonObject
+        {
+            ["file_path"] = file,
+            ["torrent"] = true,
+            ["trackers"] = new JsonArray(tracker),
+        }))!;
+        var infoHash = shared["info_hash"]!.GetValue<string>();
+
+        await using var ui = await UiSession.OpenAsync(browser, node.Origin);
+        await ui.Row(infoHash).GetByRole(AriaRole.Button, new() { Name = "tracked.bin: details" }).ClickAsync();
+        var pane = ui.Page.GetByTestId("detail-pane");
+        await Assertions.Expect(pane.GetByRole(AriaRole.Region, new() { Name = "Trackers" })).ToContainTextAsync(tracker);
+        await Assertions.Expect(pane.GetByRole(AriaRole.Link, new() { Name = "Download tracked.bin" })).ToHaveAttributeAsync("href", $"/stream/{infoHash}/0");
+        Assert.Empty(ui.Errors);
+    }
 }

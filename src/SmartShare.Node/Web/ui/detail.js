@@ -60,6 +60,10 @@ function Facts({ t }) {
     ['Info hash', t.info_hash === t.key ? undefined : t.info_hash],
     ['Pieces', t.pieces_total !== undefined ? `${t.pieces_have ?? '?'} / ${t.pieces_total}` : undefined],
     ['Piece length', t.piece_length ? fmt.bytes(t.piece_length) : undefined],
+    ['Seeds', t.type === 'torrent' ? t.seeds : undefined],
+    ['Private torrent', t.private_torrent === undefined ? undefined : t.private_torrent ? 'yes' : 'no'],
+    ['Next announce', t.next_announce ? fmt.date(t.next_announce) : undefined],
+    ['Tracker error', t.tracker_error],
     ['Private', t.private ? 'yes' : 'no'],
     ['Added', t.added_at ? fmt.date(t.added_at) : undefined],
     ['Error', t.error],
@@ -111,11 +115,15 @@ function Peers({ peers }) {
 
 function Trackers({ trackers }) {
   if (!Array.isArray(trackers) || trackers.length === 0) return null;
+  const when = (seconds) => (seconds ? fmt.date(seconds) : '—');
   return html`<section aria-label="Trackers"><h3>Trackers</h3><div class="scroll-x"><table class="mini">
-    <thead><tr><th scope="col">URL</th><th scope="col">Status</th><th scope="col">Seeders</th><th scope="col">Leechers</th><th scope="col">Next announce</th></tr></thead>
+    <thead><tr><th scope="col">URL</th><th scope="col">Tier</th><th scope="col">Status</th><th scope="col">Seeders</th>
+      <th scope="col">Leechers</th><th scope="col">Peers</th><th scope="col">Last announce</th><th scope="col">Next announce</th></tr></thead>
     <tbody>${trackers.map((tracker) => html`<tr key=${tracker.url}>
-      <td class="path">${tracker.url}</td><td>${tracker.error ?? tracker.status ?? '—'}</td>
-      <td>${tracker.seeders ?? '—'}</td><td>${tracker.leechers ?? '—'}</td><td>${tracker.next_announce ? fmt.date(tracker.next_announce) : '—'}</td>
+      <td class="path" title=${tracker.url}>${tracker.url}</td><td>${tracker.tier ?? '—'}</td>
+      <td class=${tracker.error ? 'danger' : ''}>${tracker.error ?? tracker.status ?? (tracker.last_announce ? 'working' : 'not contacted')}</td>
+      <td>${tracker.seeders ?? '—'}</td><td>${tracker.leechers ?? '—'}</td><td>${tracker.peers ?? '—'}</td>
+      <td>${when(tracker.last_announce)}</td><td>${when(tracker.next_announce)}</td>
     </tr>`)}</tbody></table></div></section>`;
 }
 
