@@ -63,4 +63,33 @@ public sealed class UiShareTests(BrowserFixture browser) : IClassFixture<Browser
         await ui.Row(share.SdHash.ToString()).Locator(".badge", new() { HasText = "private" }).WaitForAsync();
         Assert.Empty(ui.Errors);
     }
+
+    [Fact]
+    public async Task A_slow_upload_shows_its_progress()
+    {
+        await using var node = await WebNode.StartAsync();
+        await using var ui = await UiSession.OpenAsync(browser, node.Origin);
+
+        // Chromium sends at most 400 KB/s, so the 1.2 MB upload takes about three seconds.
+        var cdp = await ui.Context.NewCDPSessionAsync(ui.Page);
+        await cdp.SendAsync("Network.enable");
+        await cdp.SendAsync("Network.emulateNetworkConditions", new Dictionary<string, object>
+        {
+            ["offline"] = false,
+            ["latency"] = 0,
+            ["downloadThroughput"] = -1,
+            ["uploadThroughput"] = 400_000,
+        });
+        var content = new byte[1_200_000];
+        new Random(8).NextBytes(content);
+        await UiDrop.DropFileAsync(ui.Page, "slow upload.bin", content);
+        var dialog = ui.Page.GetByTestId("share-dialog");
+        await dialog.GetByRole(AriaRole.Button, new() { Name = "Share", Exact = true }).ClickAsync();
+
+        // Part-way: the bar shows a fraction strictly between nothing and all.
+        await ui.WaitAsync("() => { const p = document.querySelector('.upload-progress progress'); return p && p.value > 0 && p.value < 1; }");
+        await ui.Page.GetByTestId("share-link").WaitForAsync();
+        Assert.Equal(content, await File.ReadAllBytesAsync(Path.Combine(node.Host.DataDirectory, "uploads", "slow upload.bin")));
+        Assert.Empty(ui.Errors);
+    }
 }
