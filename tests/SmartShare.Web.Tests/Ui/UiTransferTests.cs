@@ -100,7 +100,11 @@ public sealed class UiTransferTests(BrowserFixture browser) : IClassFixture<Brow
         Assert.NotEqual("completed", (await UiNodes.TransferAsync(receiver, sdHash))!["state"]!.GetValue<string>());
         Assert.Contains(sdHash, await pane.InnerTextAsync(), StringComparison.Ordinal);
 
+        // Focus went into the pane; Escape closes it and gives focus back to the row's name.
+        await Assertions.Expect(pane.GetByRole(AriaRole.Button, new() { Name = "Close details" })).ToBeFocusedAsync();
         await ui.Page.Keyboard.PressAsync("Escape");
+        await pane.WaitForAsync(new() { State = WaitForSelectorState.Detached });
+        await Assertions.Expect(row.GetByRole(AriaRole.Button, new() { Name = "slow.bin: details" })).ToBeFocusedAsync();
         Assert.Empty(ui.Errors);
     }
 
@@ -123,6 +127,25 @@ public sealed class UiTransferTests(BrowserFixture browser) : IClassFixture<Brow
         var pane = ui.Page.GetByTestId("detail-pane");
         await Assertions.Expect(pane.GetByRole(AriaRole.Region, new() { Name = "Trackers" })).ToContainTextAsync(tracker);
         await Assertions.Expect(pane.GetByRole(AriaRole.Link, new() { Name = "Download tracked.bin" })).ToHaveAttributeAsync("href", $"/stream/{infoHash}/0");
+        Assert.Empty(ui.Errors);
+    }
+
+    [Fact]
+    public async Task A_dropped_torrent_file_is_added()
+    {
+        await using var sharer = await WebNode.StartAsync();
+        await using var receiver = await WebNode.StartAsync();
+        var shared = await UiNodes.ShareAsync(sharer, UiNodes.MakeFile(sharer, "seeded.bin", 60_000, seed: 4), torrent: true);
+        var infoHash = shared["info_hash"]!.GetValue<string>();
+        using var http = new HttpClient();
+        var torrent = await http.GetByteArrayAsync(new Uri($"{sharer.Origin}/torrent/{infoHash}"));
+
+        await using var ui = await UiSession.OpenAsync(browser, receiver.Origin);
+        await UiDrop.DropFileAsync(ui.Page, "seeded.torrent", torrent);
+        var row = ui.Row(infoHash);
+        await row.WaitForAsync();
+        Assert.Equal("torrent", await row.Locator(".col-type").InnerTextAsync());
+        Assert.Contains(infoHash, await receiver.ListedAsync());
         Assert.Empty(ui.Errors);
     }
 }

@@ -1,6 +1,6 @@
 // One transfer in detail: its facts, files (with play and download), peers, trackers and DHT state. Refreshed every
 // 2 s from file_list {key} and transfer_peers {key} while open.
-import { html, useEffect, useState } from './vendor/htm-preact-standalone.module.js';
+import { html, useEffect, useRef, useState } from './vendor/htm-preact-standalone.module.js';
 import { rpc } from './api.js';
 import * as fmt from './format.js';
 import { showError } from './toast.js';
@@ -146,13 +146,30 @@ function Player({ media, onClose }) {
 export function DetailPane({ transferKey, row, onClose }) {
   const { transfer, peers } = useTransfer(transferKey);
   const [media, setMedia] = useState(null);
+  const closeButton = useRef(null);
   const t = transfer ?? row;
   useEffect(() => setMedia(null), [transferKey]);
+
+  // Focus moves into the pane when it opens and back to what opened it when it closes; Escape closes it.
+  useEffect(() => {
+    const opener = document.activeElement;
+    closeButton.current?.focus();
+    return () => {
+      if (opener && document.contains(opener)) opener.focus();
+    };
+  }, [transferKey]);
+  const onKeyDown = (event) => {
+    if (event.key === 'Escape' && !event.defaultPrevented) {
+      event.preventDefault();
+      onClose();
+    }
+  };
+
   if (!t) return null;
-  return html`<aside class="detail" aria-label=${`Details of ${t.name}`} data-testid="detail-pane">
+  return html`<aside class="detail" aria-label=${`Details of ${t.name}`} data-testid="detail-pane" onKeyDown=${onKeyDown}>
     <div class="detail-head">
       <h2 title=${t.name}>${t.name}</h2>
-      <button type="button" class="icon" aria-label="Close details" onClick=${onClose}>×</button>
+      <button type="button" class="icon" aria-label="Close details" ref=${closeButton} onClick=${onClose}>×</button>
     </div>
     ${media ? html`<${Player} media=${media} onClose=${() => setMedia(null)} />` : null}
     <${Facts} t=${t} />
