@@ -41,9 +41,6 @@ public static class WebUi
             && (request.Path == "/" || request.Path.StartsWithSegments("/ui", StringComparison.Ordinal));
     }
 
-    /// <summary>The embedded files' paths relative to <c>Web/ui/</c>, for tests and diagnostics.</summary>
-    public static IReadOnlyCollection<string> Paths => Files.Value.Keys;
-
     private static async Task ServeAsync(HttpContext context, string path)
     {
         var response = context.Response;
