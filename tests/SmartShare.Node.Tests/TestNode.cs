@@ -43,6 +43,10 @@ public sealed class TestNode : IAsyncDisposable
         return new TestNode(host, dataDirectory);
     }
 
+    /// <summary>A node whose API needs <paramref name="password"/> (hashed with fewer PBKDF2 rounds, to start fast).</summary>
+    public static Task<TestNode> StartWithPasswordAsync(string dataDirectory, string password) =>
+        StartAsync(dataDirectory, flags: new Dictionary<string, JsonNode?> { [NodeSettingKeys.ApiPasswordHash] = SmartShare.Node.Http.ApiPassword.Hash(password, 100_000) });
+
     public Task<JsonNode?> CallAsync(string method, JsonObject? parameters = null) => Client.CallAsync(method, parameters);
 
     /// <summary>Posts raw bytes to a path and returns the status code and the parsed JSON answer.</summary>

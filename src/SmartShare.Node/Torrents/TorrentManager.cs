@@ -133,6 +133,12 @@ public sealed partial class TorrentManager(
 
     /// <summary>A torrent's stored metainfo, parsed (for a torrent with no session); null while a magnet has none.</summary>
     /// <exception cref="TorrentFormatException">The stored metainfo no longer parses.</exception>
+    /// <summary>
+    /// The pieces a torrent that runs no session held when it last ran (its resume record), or null when none was
+    /// recorded; for showing a paused download's progress.
+    /// </summary>
+    public Bitfield? StoredPieces(InfoHash infoHash, int pieceCount) => _resume?.Load(infoHash, pieceCount);
+
     public Torrent? StoredTorrent(InfoHash infoHash) =>
         store.LoadMetainfo(infoHash) is { } metainfo ? TorrentParser.Parse(metainfo) : null;
 

@@ -10,9 +10,13 @@ namespace SmartShare.Node.Transfers;
 /// <summary>The LBRY side of the transfer model: streams downloaded and shared, from the file list and the running downloads.</summary>
 internal sealed class StreamTransfers(DownloadManager downloads, SmartShare.Lbry.LbryStorage storage, UploadLedger uploads, TimeProvider time) : ITransferNetwork
 {
+    // What a stream that is not running holds (its data blobs in the store) and its size, from its descriptor: read
+    // once, forgotten while a download runs for it (so a stop reads the store again).
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<BlobHash, (long Have, long? Total)> _stored = new();
+
     public TransferNetwork Network => TransferNetwork.Stream;
 
-    public IReadOnlyList<Transfer> List() => [.. downloads.List().Select(record => ToTransfer(record, downloads.Active(record.SdHash), uploads))];
+    public IReadOnlyList<Transfer> List() => [.. downloads.List().Select(record => ToTransfer(record, downloads.Active(record.SdHash)))];
 
     public async Task<TransferAddResult> AddAsync(TransferRequest request, CancellationToken cancellationToken)
     {
@@ -50,7 +54,7 @@ internal sealed class StreamTransfers(DownloadManager downloads, SmartShare.Lbry
     }
 
     public Transfer? Find(TransferKey key) =>
-        SdHash(key) is { } sdHash && downloads.Find(sdHash) is { } record ? ToTransfer(record, downloads.Active(sdHash), uploads) : null;
+        SdHash(key) is { } sdHash && downloads.Find(sdHash) is { } record ? ToTransfer(record, downloads.Active(sdHash)) : null;
 
     public JsonObject Describe(Transfer transfer, StreamLinks? links)
     {
@@ -96,10 +100,53 @@ internal sealed class StreamTransfers(DownloadManager downloads, SmartShare.Lbry
 
     public bool Start(TransferKey key) => SdHash(key) is { } sdHash && downloads.Resume(sdHash);
 
-    public async Task<bool> RemoveAsync(TransferKey key, bool deleteData, CancellationToken cancellationToken) =>
-        SdHash(key) is { } sdHash && await downloads.DeleteAsync(sdHash, deleteData, cancellationToken);
+    public async Task<bool> RemoveAsync(TransferKey key, bool deleteData, CancellationToken cancellationToken)
+    {
+        if (SdHash(key) is not { } sdHash)
+        {
+            return false;
+        }
 
-    internal static Transfer ToTransfer(FileRecord record, ActiveDownload? active, UploadLedger uploads)
+        _stored.TryRemove(sdHash, out _);
+        return await downloads.DeleteAsync(sdHash, deleteData, cancellationToken);
+    }
+
+    private Transfer ToTransfer(FileRecord record, ActiveDownload? active)
+    {
+        if (active is not null)
+        {
+            _stored.TryRemove(record.SdHash, out _);
+        }
+
+        var stored = active is null && record.Status != FileStatus.Completed ? Stored(record.SdHash) : ((long Have, long? Total)?)null;
+        return ToTransfer(record, active, uploads, stored);
+    }
+
+    /// <summary>The encrypted bytes of the stream's data blobs in the store, and their total, from its descriptor (0 and unknown without one).</summary>
+    private (long Have, long? Total) Stored(BlobHash sdHash) => _stored.GetOrAdd(sdHash, hash =>
+    {
+        try
+        {
+            var descriptor = new SmartShare.Lbry.Streams.StreamDecryptor(storage).ReadDescriptor(hash);
+            long have = 0, total = 0;
+            foreach (var blob in descriptor.DataBlobs)
+            {
+                total += blob.Length;
+                if (blob.BlobHash is { } blobHash && storage.Blobs.TryGetLength(blobHash) == blob.Length)
+                {
+                    have += blob.Length;
+                }
+            }
+
+            return (have, total);
+        }
+        catch (Exception ex) when (ex is SmartShare.Lbry.LbryDataException or IOException or UnauthorizedAccessException)
+        {
+            return (0, null);
+        }
+    });
+
+    internal static Transfer ToTransfer(FileRecord record, ActiveDownload? active, UploadLedger uploads, (long Have, long? Total)? stored = null)
     {
         var progress = active?.Download.Progress;
         var path = active?.Download.OutputPath ?? record.Path;
@@ -108,8 +155,8 @@ internal sealed class StreamTransfers(DownloadManager downloads, SmartShare.Lbry
         // One stat per listed stream (the web UI's feed lists every transfer each second).
         var file = finished && path is not null ? new FileInfo(path) : null;
         var completedSize = file is { Exists: true } ? file.Length : (long?)null;
-        var total = completedSize ?? (progress is { BytesTotal: > 0 } ? progress.BytesTotal : null);
-        var have = completedSize ?? progress?.BytesHave ?? 0;
+        var total = completedSize ?? (progress is { BytesTotal: > 0 } ? progress.BytesTotal : stored?.Total);
+        var have = completedSize ?? progress?.BytesHave ?? stored?.Have ?? 0;
         var name = active?.Download.Descriptor?.StreamName ?? record.StreamName;
         var state = progress?.State switch
         {

@@ -13,7 +13,9 @@ namespace SmartShare.Node.Transfers;
 internal sealed class TorrentTransfers(TorrentManager torrents, UploadLedger uploads, TimeProvider time) : ITransferNetwork
 {
     // A torrent's files never change: read once from its stored metainfo for torrents that run no session.
-    private readonly ConcurrentDictionary<InfoHash, IReadOnlyList<TorrentFile>> _storedFiles = new();
+    // What a torrent without a session holds, from its stored metainfo and resume record: read once, forgotten when a
+    // session shows the torrent again (so the next pause reads the record the session left).
+    private readonly ConcurrentDictionary<InfoHash, (bool Complete, List<TransferFile> Files)> _stored = new();
 
     public TransferNetwork Network => TransferNetwork.Torrent;
 
@@ -88,8 +90,16 @@ internal sealed class TorrentTransfers(TorrentManager torrents, UploadLedger upl
 
     public bool Start(TransferKey key) => InfoHashOf(key) is { } hash && torrents.Resume(hash);
 
-    public async Task<bool> RemoveAsync(TransferKey key, bool deleteData, CancellationToken cancellationToken) =>
-        InfoHashOf(key) is { } hash && await torrents.DeleteAsync(hash, deleteData);
+    public async Task<bool> RemoveAsync(TransferKey key, bool deleteData, CancellationToken cancellationToken)
+    {
+        if (InfoHashOf(key) is not { } hash)
+        {
+            return false;
+        }
+
+        _stored.TryRemove(hash, out _);
+        return await torrents.DeleteAsync(hash, deleteData);
+    }
 
     internal Transfer ToTransfer(TorrentRecord record, TorrentSession? session)
     {
@@ -117,7 +127,15 @@ internal sealed class TorrentTransfers(TorrentManager torrents, UploadLedger upl
             },
         };
         long? total = record.AwaitingMetadata ? null : record.TotalLength;
-        var have = progress?.VerifiedBytes ?? (complete ? record.TotalLength : 0);
+        if (session is not null)
+        {
+            _stored.TryRemove(record.InfoHash, out _);
+        }
+
+        // Without a session: a torrent that completed (and was paused since) holds everything; a paused download
+        // holds what its resume record says.
+        var storedFiles = session is null && !record.AwaitingMetadata ? StoredFiles(record, complete || record.CompletedAt is not null) : null;
+        var have = progress?.VerifiedBytes ?? storedFiles?.Sum(file => file.BytesHave) ?? 0;
         return new Transfer(
             TransferKey.Of(record.InfoHash),
             record.Name,
@@ -133,7 +151,7 @@ internal sealed class TorrentTransfers(TorrentManager torrents, UploadLedger upl
                 progress?.Peers ?? 0,
                 progress?.Peers ?? 0,
                 uploads.Total(key)),
-            session is null && !record.AwaitingMetadata ? StoredFiles(record, complete) : Files(session, complete),
+            storedFiles ?? (session is null ? [] : Files(session.Torrent.Info, complete, session.HasRange)),
             record.DownloadDirectory,
             record.AwaitingMetadata ? null : Path.Combine(record.DownloadDirectory, record.RootName),
             progress?.Error ?? record.Error,
@@ -145,35 +163,40 @@ internal sealed class TorrentTransfers(TorrentManager torrents, UploadLedger upl
         };
     }
 
-    /// <summary>A torrent with no session: its files from the stored metainfo, all held when it completed, else none known.</summary>
+    /// <summary>A torrent with no session: its files from the stored metainfo, all held when it completed, else as its resume record says.</summary>
     private List<TransferFile> StoredFiles(TorrentRecord record, bool complete)
     {
-        if (!_storedFiles.TryGetValue(record.InfoHash, out var files))
+        if (_stored.TryGetValue(record.InfoHash, out var cached) && cached.Complete == complete)
         {
-            try
+            return cached.Files;
+        }
+
+        List<TransferFile> files;
+        try
+        {
+            if (torrents.StoredTorrent(record.InfoHash) is { } torrent)
             {
-                files = torrents.StoredFiles(record.InfoHash) ?? [];
+                var info = torrent.Info;
+                var pieces = complete ? null : torrents.StoredPieces(record.InfoHash, info.PieceCount);
+                files = Files(info, complete, (start, _) => pieces is not null && pieces[(int)(start / info.PieceLength)]);
             }
-            catch (FormatException)
+            else
             {
                 files = [];
             }
-
-            _storedFiles.TryAdd(record.InfoHash, files);
+        }
+        catch (FormatException)
+        {
+            files = [];
         }
 
-        return [.. files.Select((file, index) => new TransferFile(index, string.Join('/', file.Path), file.Length, complete ? file.Length : 0))];
+        _stored[record.InfoHash] = (complete, files);
+        return files;
     }
 
     /// <summary>Each file with the verified bytes of the pieces under it (one pass over the pieces).</summary>
-    private static List<TransferFile> Files(TorrentSession? session, bool complete)
+    private static List<TransferFile> Files(TorrentInfo info, bool complete, Func<long, long, bool> hasRange)
     {
-        if (session is null)
-        {
-            return [];
-        }
-
-        var info = session.Torrent.Info;
         var files = info.Files;
         var have = new long[files.Count];
         var fileIndex = 0;
@@ -181,7 +204,7 @@ internal sealed class TorrentTransfers(TorrentManager torrents, UploadLedger upl
         {
             var start = (long)piece * info.PieceLength;
             var end = start + info.GetPieceSize(piece);
-            var verified = complete || session.HasRange(start, end - start);
+            var verified = complete || hasRange(start, end - start);
             while (fileIndex < files.Count && files[fileIndex].Offset + files[fileIndex].Length <= start)
             {
                 fileIndex++;

@@ -18,10 +18,7 @@ public sealed class ApiAuthenticationTests : IAsyncLifetime, IDisposable
 
     private TestNode Node => _node!;
 
-    public async Task InitializeAsync() =>
-        _node = await TestNode.StartAsync(
-            Path.Combine(_directory.Path, "data"),
-            flags: new Dictionary<string, JsonNode?> { [NodeSettingKeys.ApiPasswordHash] = ApiPassword.Hash(Password, 100_000) });
+    public async Task InitializeAsync() => _node = await TestNode.StartWithPasswordAsync(Path.Combine(_directory.Path, "data"), Password);
 
     [Fact]
     public async Task Without_a_credential_every_endpoint_answers_401_and_runs_nothing()

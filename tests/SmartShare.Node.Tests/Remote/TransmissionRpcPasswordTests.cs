@@ -16,10 +16,7 @@ public sealed class TransmissionRpcPasswordTests : IAsyncLifetime, IDisposable
 
     private TestNode Node => _node!;
 
-    public async Task InitializeAsync() =>
-        _node = await TestNode.StartAsync(
-            Path.Combine(_directory.Path, "data"),
-            flags: new Dictionary<string, JsonNode?> { [NodeSettingKeys.ApiPasswordHash] = ApiPassword.Hash(Password, 100_000) });
+    public async Task InitializeAsync() => _node = await TestNode.StartWithPasswordAsync(Path.Combine(_directory.Path, "data"), Password);
 
     [Fact]
     public async Task Without_the_password_it_is_401_before_the_handshake_and_with_basic_auth_any_user_name_passes()

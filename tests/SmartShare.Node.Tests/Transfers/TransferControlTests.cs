@@ -44,6 +44,8 @@ public sealed class TransferControlTests : IDisposable
         Assert.Equal("stopped", stopped["state"]!.GetValue<string>());
         var haveAtStop = Have(await ItemAsync(leecher, key));
         Assert.True(haveAtStop < Size, $"{type}: the download ended before it could be stopped");
+        Assert.True(haveAtStop >= Size / 4, $"{type}: a stopped download shows {haveAtStop} bytes held, less than it had before the stop");
+        Assert.Equal(haveAtStop, (await ItemAsync(leecher, key))["files"]![0]!["bytes_have"]!.GetValue<long>());
         Assert.Equal("stopped", (await ItemAsync(leecher, key))["state"]!.GetValue<string>());
 
         var started = (JsonObject)(await leecher.CallAsync("file_set_status", new JsonObject { ["key"] = key, ["status"] = "start" }))!;
@@ -71,6 +73,23 @@ public sealed class TransferControlTests : IDisposable
         Assert.Contains("'status'", badStatus.Message, StringComparison.Ordinal);
         Assert.All(new[] { complete, unknown, badStatus }, error => Assert.Equal(-32602, error.Code));
         Assert.Equal("seeding", (await ItemAsync(node, sdHash))["state"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task A_paused_seeding_torrent_still_shows_everything_it_holds()
+    {
+        await using var node = await TransferNode.StartAsync("node", _directory.File("node"));
+        var source = TransferNode.WriteRandomFile(_directory.File("album.bin"), 300_000, seed: 13);
+        var infoHash = (await node.CallAsync("stream_create", new JsonObject { ["file_path"] = source, ["torrent"] = true }))!["info_hash"]!.GetValue<string>();
+        await WaitUntilAsync(node, infoHash, item => item["state"]!.GetValue<string>() == "seeding");
+
+        await node.CallAsync("file_set_status", new JsonObject { ["key"] = infoHash, ["status"] = "stop" });
+
+        var paused = await ItemAsync(node, infoHash);
+        Assert.Equal("stopped", paused["state"]!.GetValue<string>());
+        Assert.Equal(300_000, Have(paused));
+        Assert.Equal(1.0, paused["progress"]!["fraction"]!.GetValue<double>());
+        Assert.Equal(300_000, paused["files"]![0]!["bytes_have"]!.GetValue<long>());
     }
 
     private static long Have(JsonObject item) => item["progress"]!["bytes_have"]!.GetValue<long>();
