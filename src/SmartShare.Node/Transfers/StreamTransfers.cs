@@ -13,6 +13,7 @@ internal sealed class StreamTransfers(DownloadManager downloads, SmartShare.Lbry
     // What a stream that is not running holds (its data blobs in the store) and its size, from its descriptor: read
     // once, forgotten while a download runs for it (so a stop reads the store again).
     private readonly System.Collections.Concurrent.ConcurrentDictionary<BlobHash, (long Have, long? Total)> _stored = new();
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<BlobHash, (string Path, long Length)> _lengths = new();
 
     public TransferNetwork Network => TransferNetwork.Stream;
 
@@ -108,6 +109,7 @@ internal sealed class StreamTransfers(DownloadManager downloads, SmartShare.Lbry
         }
 
         _stored.TryRemove(sdHash, out _);
+        _lengths.TryRemove(sdHash, out _);
         return await downloads.DeleteAsync(sdHash, deleteData, cancellationToken);
     }
 
@@ -119,7 +121,26 @@ internal sealed class StreamTransfers(DownloadManager downloads, SmartShare.Lbry
         }
 
         var stored = active is null && record.Status != FileStatus.Completed ? Stored(record.SdHash) : ((long Have, long? Total)?)null;
-        return ToTransfer(record, active, uploads, stored);
+        return ToTransfer(record, active, uploads, stored, path => CompletedLength(record.SdHash, path));
+    }
+
+    // A complete stream's file keeps its size: stat it once, not on every listing (the web UI's feed lists every
+    // transfer each second, and the stat was the largest cost of a 5,000-transfer list).
+    private long? CompletedLength(BlobHash sdHash, string path)
+    {
+        if (_lengths.TryGetValue(sdHash, out var known) && known.Path == path)
+        {
+            return known.Length;
+        }
+
+        var file = new FileInfo(path);
+        if (!file.Exists)
+        {
+            return null;
+        }
+
+        _lengths[sdHash] = (path, file.Length);
+        return file.Length;
     }
 
     /// <summary>The encrypted bytes of the stream's data blobs in the store, and their total, from its descriptor (0 and unknown without one).</summary>
@@ -146,15 +167,16 @@ internal sealed class StreamTransfers(DownloadManager downloads, SmartShare.Lbry
         }
     });
 
-    internal static Transfer ToTransfer(FileRecord record, ActiveDownload? active, UploadLedger uploads, (long Have, long? Total)? stored = null)
+    internal static Transfer ToTransfer(
+        FileRecord record, ActiveDownload? active, UploadLedger uploads, (long Have, long? Total)? stored = null, Func<string, long?>? completedLength = null)
     {
         var progress = active?.Download.Progress;
         var path = active?.Download.OutputPath ?? record.Path;
         // While it runs a download counts blob bytes (padding included); once the file is written its size is the truth.
         var finished = record.Status == FileStatus.Completed || progress?.State == StreamDownloadState.Completed;
-        // One stat per listed stream (the web UI's feed lists every transfer each second).
-        var file = finished && path is not null ? new FileInfo(path) : null;
-        var completedSize = file is { Exists: true } ? file.Length : (long?)null;
+        var completedSize = finished && path is not null
+            ? completedLength is null ? (new FileInfo(path) is { Exists: true } file ? file.Length : null) : completedLength(path)
+            : null;
         var total = completedSize ?? (progress is { BytesTotal: > 0 } ? progress.BytesTotal : stored?.Total);
         var have = completedSize ?? progress?.BytesHave ?? stored?.Have ?? 0;
         var name = active?.Download.Descriptor?.StreamName ?? record.StreamName;
