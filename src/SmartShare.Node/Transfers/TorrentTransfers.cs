@@ -15,7 +15,7 @@ internal sealed class TorrentTransfers(TorrentManager torrents, UploadLedger upl
     // A torrent's files never change: read once from its stored metainfo for torrents that run no session.
     // What a torrent without a session holds, from its stored metainfo and resume record: read once, forgotten when a
     // session shows the torrent again (so the next pause reads the record the session left).
-    private readonly ConcurrentDictionary<InfoHash, (bool Complete, List<TransferFile> Files)> _stored = new();
+    private readonly ConcurrentDictionary<InfoHash, (bool Complete, bool Private, List<TransferFile> Files)> _stored = new();
 
     public TransferNetwork Network => TransferNetwork.Torrent;
 
@@ -134,7 +134,8 @@ internal sealed class TorrentTransfers(TorrentManager torrents, UploadLedger upl
 
         // Without a session: a torrent that completed (and was paused since) holds everything; a paused download
         // holds what its resume record says.
-        var storedFiles = session is null && !record.AwaitingMetadata ? StoredFiles(record, complete || record.CompletedAt is not null) : null;
+        var stored = session is null && !record.AwaitingMetadata ? StoredFiles(record, complete || record.CompletedAt is not null) : default;
+        var storedFiles = stored.Files;
         var have = progress?.VerifiedBytes ?? storedFiles?.Sum(file => file.BytesHave) ?? 0;
         return new Transfer(
             TransferKey.Of(record.InfoHash),
@@ -155,7 +156,7 @@ internal sealed class TorrentTransfers(TorrentManager torrents, UploadLedger upl
             record.DownloadDirectory,
             record.AwaitingMetadata ? null : Path.Combine(record.DownloadDirectory, record.RootName),
             progress?.Error ?? record.Error,
-            session?.IsPrivate ?? false,
+            session?.IsPrivate ?? stored.Private,
             record.AddedAt,
             record.CompletedAt)
         {
@@ -164,19 +165,21 @@ internal sealed class TorrentTransfers(TorrentManager torrents, UploadLedger upl
     }
 
     /// <summary>A torrent with no session: its files from the stored metainfo, all held when it completed, else as its resume record says.</summary>
-    private List<TransferFile> StoredFiles(TorrentRecord record, bool complete)
+    private (bool Private, List<TransferFile>? Files) StoredFiles(TorrentRecord record, bool complete)
     {
         if (_stored.TryGetValue(record.InfoHash, out var cached) && cached.Complete == complete)
         {
-            return cached.Files;
+            return (cached.Private, cached.Files);
         }
 
         List<TransferFile> files;
+        var isPrivate = false;
         try
         {
             if (torrents.StoredTorrent(record.InfoHash) is { } torrent)
             {
                 var info = torrent.Info;
+                isPrivate = info.IsPrivate;
                 var pieces = complete ? null : torrents.StoredPieces(record.InfoHash, info.PieceCount);
                 files = Files(info, complete, (start, _) => pieces is not null && pieces[(int)(start / info.PieceLength)]);
             }
@@ -190,8 +193,8 @@ internal sealed class TorrentTransfers(TorrentManager torrents, UploadLedger upl
             files = [];
         }
 
-        _stored[record.InfoHash] = (complete, files);
-        return files;
+        _stored[record.InfoHash] = (complete, isPrivate, files);
+        return (isPrivate, files);
     }
 
     /// <summary>Each file with the verified bytes of the pieces under it (one pass over the pieces).</summary>

@@ -92,6 +92,28 @@ public sealed class TransferControlTests : IDisposable
         Assert.Equal(300_000, paused["files"]![0]!["bytes_have"]!.GetValue<long>());
     }
 
+    [Fact]
+    public async Task A_paused_private_torrent_is_still_listed_as_private()
+    {
+        await using var node = await TransferNode.StartAsync("node", _directory.File("node"));
+        var source = TransferNode.WriteRandomFile(_directory.File("members.bin"), 100_000, seed: 14);
+        var torrentPath = _directory.File("members.torrent");
+        using (var mktorrent = System.Diagnostics.Process.Start("mktorrent", ["-p", "-l", "15", "-o", torrentPath, source])!)
+        {
+            await mktorrent.WaitForExitAsync();
+            Assert.Equal(0, mktorrent.ExitCode);
+        }
+
+        var key = (await node.CallAsync("get", new JsonObject { ["uri"] = torrentPath }))!["key"]!.GetValue<string>();
+        Assert.True((await ItemAsync(node, key))["private"]!.GetValue<bool>());
+
+        await node.CallAsync("file_set_status", new JsonObject { ["key"] = key, ["status"] = "stop" });
+
+        var paused = await ItemAsync(node, key);
+        Assert.Equal("stopped", paused["state"]!.GetValue<string>());
+        Assert.True(paused["private"]!.GetValue<bool>());
+    }
+
     private static long Have(JsonObject item) => item["progress"]!["bytes_have"]!.GetValue<long>();
 
     private static async Task<JsonObject> ItemAsync(TransferNode node, string key) =>
