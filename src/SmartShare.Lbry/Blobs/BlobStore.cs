@@ -68,6 +68,22 @@ public sealed class BlobStore
     }
 
     /// <summary>
+    /// Deletes a blob's file and forgets it; a blob already gone is just forgotten. The blob server answers a later
+    /// request for it as missing.
+    /// </summary>
+    /// <exception cref="IOException">The file could not be deleted; it stays indexed.</exception>
+    /// <exception cref="UnauthorizedAccessException">The file could not be deleted; it stays indexed.</exception>
+    public void Delete(BlobHash hash)
+    {
+        File.Delete(PathOf(hash));
+        using var connection = _database.OpenConnection();
+        using var command = connection.CreateCommand();
+        command.CommandText = "DELETE FROM blobs WHERE hash = $hash";
+        command.Parameters.AddWithValue("$hash", hash.ToString());
+        command.ExecuteNonQuery();
+    }
+
+    /// <summary>
     /// Reads a whole blob into <paramref name="destination"/> and, when asked, checks that it hashes to its
     /// name. Returns the number of bytes read.
     /// </summary>

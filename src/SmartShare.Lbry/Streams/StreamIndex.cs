@@ -88,6 +88,42 @@ public sealed class StreamIndex
         return streams;
     }
 
+    /// <summary>The data blobs the index records for a stream (none for a stream it does not hold).</summary>
+    public IReadOnlyList<BlobHash> BlobsOf(BlobHash sdHash)
+    {
+        var blobs = new List<BlobHash>();
+        using var connection = _database.OpenConnection();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT blob_hash FROM stream_blobs WHERE sd_hash = $sd ORDER BY blob_num";
+        command.Parameters.AddWithValue("$sd", sdHash.ToString());
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            blobs.Add(BlobHash.Parse(reader.GetString(0)));
+        }
+
+        return blobs;
+    }
+
+    /// <summary>
+    /// Forgets a stream and its blob list: it is no longer announced, and <see cref="StreamsContaining"/> no longer
+    /// names it. Returns whether it was indexed.
+    /// </summary>
+    public bool Remove(BlobHash sdHash)
+    {
+        using var connection = _database.OpenConnection();
+        using var transaction = connection.BeginTransaction();
+        using var command = connection.CreateCommand();
+        command.CommandText = "DELETE FROM stream_blobs WHERE sd_hash = $sd; DELETE FROM streams WHERE sd_hash = $sd";
+        command.Parameters.AddWithValue("$sd", sdHash.ToString());
+        command.ExecuteNonQuery();
+        using var count = connection.CreateCommand();
+        count.CommandText = "SELECT changes()";
+        var removed = count.ExecuteScalar() is long changes && changes > 0;
+        transaction.Commit();
+        return removed;
+    }
+
     public IReadOnlyList<StreamRecord> List()
     {
         var records = new List<StreamRecord>();
