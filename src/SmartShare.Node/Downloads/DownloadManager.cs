@@ -34,6 +34,7 @@ public sealed partial class DownloadManager(
     private readonly ConcurrentDictionary<BlobHash, ActiveDownload> _active = new();
     private readonly BlobExchangeClient _client = new(timeProvider: time);
     private readonly CancellationTokenSource _stopping = new();
+    private readonly StreamBlobRemover _blobRemover = new(storage, files, logger);
 
     /// <summary>Options for new downloads; tests shorten the time limits.</summary>
     public StreamDownloadOptions? DownloadOptions { get; set; }
@@ -207,7 +208,8 @@ public sealed partial class DownloadManager(
 
     /// <summary>
     /// Removes a stream from the list, stopping its download; with <paramref name="deleteFile"/> the downloaded file
-    /// goes too (a shared file's source is never deleted). The blobs stay in the store and keep being served.
+    /// goes too (a shared file's source is never deleted). Then its blobs, whole or partial, are deleted from the
+    /// store unless a stream still listed needs them, and the stream leaves the index (no longer announced or served).
     /// </summary>
     public async Task<bool> DeleteAsync(BlobHash sdHash, bool deleteFile, CancellationToken cancellationToken)
     {
@@ -228,7 +230,10 @@ public sealed partial class DownloadManager(
             File.Delete(path);
         }
 
-        return files.Delete(sdHash);
+        // The row goes first: a crash before the blobs leaves orphan blobs, never a listed stream missing its blobs.
+        var removed = files.Delete(sdHash);
+        _blobRemover.Remove(sdHash);
+        return removed;
     }
 
     private async Task<string?> RunAsync(ActiveDownload active, FileRecord record)

@@ -57,7 +57,7 @@ internal sealed class FileRpcMethods(
             TransferPeers);
         methods.Add(
             "file_delete",
-            "Stops a transfer and removes it from the list ({\"key\", \"sd_hash\" or \"info_hash\", \"delete_from_download_dir\"?: false}); a stream's blobs stay in the store.",
+            "Stops a transfer and removes it from the list ({\"key\", \"sd_hash\" or \"info_hash\", \"delete_from_download_dir\"?: false}); a stream's blobs (whole or partial) are deleted from the store unless another listed stream uses them, and it is no longer announced or served.",
             FileDeleteAsync);
     }
 

@@ -3,12 +3,13 @@ using Microsoft.Extensions.Logging;
 using SmartShare.Lbry;
 using SmartShare.Lbry.Blobs;
 using SmartShare.Lbry.Dht;
+using SmartShare.Lbry.Streams;
 using SmartShare.Node.Settings;
 
 namespace SmartShare.Node.Hosting;
 
 /// <summary>
-/// Announces the sd hash of every local stream once the node has joined the DHT, and again every 12 h (before
+/// Announces the sd hash of every listed local stream once the node has joined the DHT, and again every 12 h (before
 /// the 24 h expiry, as lbry-sdk does). <see cref="AnnounceNowAsync"/> serves streams shared or completed meanwhile.
 /// Private streams (shared or fetched with --private) are never announced.
 /// </summary>
@@ -43,6 +44,17 @@ public sealed partial class Announcer(
         return stored;
     }
 
+    /// <summary>
+    /// What a round announces: the streams the index holds that are listed and not private. A stream removed
+    /// (<c>file_delete</c>) leaves both; one indexed but unlisted (removed before removals cleaned the index) is
+    /// left out too.
+    /// </summary>
+    public IReadOnlyList<StreamRecord> StreamsToAnnounce()
+    {
+        var listed = files.List().Where(record => !record.Private).Select(record => record.SdHash).ToHashSet();
+        return [.. storage.Streams.List().Where(stream => listed.Contains(stream.SdHash))];
+    }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         if (!IsEnabled)
@@ -54,7 +66,7 @@ public sealed partial class Announcer(
         await membership.WaitForJoinAsync(stoppingToken);
         while (true)
         {
-            var streams = storage.Streams.List().Where(stream => !files.IsPrivate(stream.SdHash)).ToList();
+            var streams = StreamsToAnnounce();
             foreach (var stream in streams)
             {
                 var stored = await dht.AnnounceAsync(stream.SdHash, stoppingToken);
