@@ -17,7 +17,7 @@ internal static class TransferCommands
     {
         var transfer = TransferArgument();
         var deleteData = new Option<bool>("--delete-data") { Description = "Also delete its downloaded files (a shared source file is never deleted)." };
-        var command = new Command("remove", "Stop a transfer and remove it from the list, keeping its files unless --delete-data.") { transfer, deleteData };
+        var command = new Command("remove", "Stop a transfer and remove it from the list, keeping its files unless --delete-data; a stream's blobs are deleted either way and it is no longer shared.") { transfer, deleteData };
         command.SetAction(CommandContext.Action(async (context, cancellationToken) =>
         {
             await using var node = await NodeConnection.OpenAsync(context, NodeUse.Local, null, cancellationToken);
@@ -25,8 +25,9 @@ internal static class TransferCommands
             var key = TransferNames.Key(item);
             var delete = context.Parse.GetValue(deleteData);
             var removed = await node.Api.CallAsync("file_delete", new JsonObject { ["key"] = key, ["delete_from_download_dir"] = delete }, cancellationToken);
+            var blobs = item["type"]?.GetValue<string>() == "stream" ? " (its blobs were deleted from the store)" : string.Empty;
             context.Output.Succeed(
-                $"Removed {TransferNames.Describe(item)}; {(delete ? "its downloaded files were deleted" : "its files were kept")}.",
+                $"Removed {TransferNames.Describe(item)}; {(delete ? "its downloaded files were deleted" : "its files were kept")}{blobs}.",
                 new JsonObject { ["key"] = key, ["name"] = item["name"]?.DeepClone(), ["removed"] = removed?.DeepClone() ?? true, ["deleted_data"] = delete });
             return ExitCodes.Success;
         }));
