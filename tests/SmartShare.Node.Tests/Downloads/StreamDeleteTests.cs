@@ -4,6 +4,7 @@ using SmartShare.Lbry;
 using SmartShare.Lbry.BlobExchange;
 using SmartShare.Lbry.Blobs;
 using SmartShare.Lbry.Streams;
+using SmartShare.Node.Downloads;
 using SmartShare.Node.Settings;
 
 namespace SmartShare.Node.Tests.Downloads;
@@ -109,6 +110,34 @@ public sealed class StreamDeleteTests : IDisposable
         Assert.True(Directory.Exists(store.PathOf(blobs[2])));
         Assert.DoesNotContain(blobs[1].ToString(), await BlobListAsync(node));
         Assert.Empty(node.Host.Announcer.StreamsToAnnounce());
+    }
+
+    [Fact]
+    public async Task Blobs_a_listed_unfinished_download_names_in_its_descriptor_stay_when_another_stream_is_removed()
+    {
+        await using var node = await TransferNode.StartAsync("node", _directory.File("node"));
+        var sdHash = await node.ShareAsync(TransferNode.WriteRandomFile(_directory.File("show.bin"), 5 * 1024 * 1024, seed: 25));
+        var blobs = BlobsOf(node, sdHash);
+        var storage = Storage(node);
+
+        // A second stream over the same data blobs (another name), listed as a stopped download: not in the index, so
+        // only its descriptor says what it needs.
+        var original = new StreamDecryptor(storage).ReadDescriptor(BlobHash.Parse(sdHash));
+        var key = new string('1', 32);
+        var twin = new StreamDescriptor("twin.bin", key, "twin.bin", StreamDescriptorCodec.ComputeStreamHash("twin.bin", key, "twin.bin", original.Blobs), original.Blobs);
+        var (twinSd, _) = storage.Blobs.Add(StreamDescriptorCodec.Serialize(twin));
+        node.Host.Services.GetRequiredService<FileStore>().Upsert(new FileRecord(
+            twinSd, FileKind.Download, FileStatus.Stopped, node.Downloads, null, "twin.bin", null, [], DateTimeOffset.UtcNow, null));
+
+        Assert.True((await node.CallAsync("file_delete", new JsonObject { ["key"] = sdHash }))!.GetValue<bool>());
+
+        Assert.False(storage.Blobs.Contains(blobs[0]), "the removed stream's sd blob is still stored");
+        Assert.All(blobs.Skip(1), blob => Assert.True(storage.Blobs.Contains(blob), $"blob {blob}, which the listed download needs, was deleted"));
+        Assert.True(storage.Blobs.Contains(twinSd));
+
+        Assert.True((await node.CallAsync("file_delete", new JsonObject { ["key"] = twinSd.ToString() }))!.GetValue<bool>());
+
+        Assert.Empty(await BlobListAsync(node));
     }
 
     private static LbryStorage Storage(TransferNode node) => node.Host.Services.GetRequiredService<LbryStorage>();
