@@ -118,3 +118,56 @@ write("udp-tracker", [
     struct.pack(">II", 2, tid) + struct.pack(">III", 5, 10, 2),
     struct.pack(">II", 3, tid) + b"unregistered torrent",
 ])
+
+blobs = json.load(open(os.path.join(VECTORS, "blob-exchange.json")))
+blob_hash = blobs["blob_hash"]
+write("blob-request", [
+    blobs["request"],
+    json.dumps({"requested_blobs": [blob_hash]}),
+    json.dumps({"blob_data_payment_rate": 0.0}),
+    json.dumps({"requested_blob": blob_hash}) + " \n",
+])
+write("blob-response", [
+    blobs["response_have_then_2097152_raw_bytes"] + "\x00\x01\x02\x03",
+    blobs["response_missing"],
+    json.dumps({"incoming_blob": {"blob_hash": blob_hash, "length": 0}}),
+    '{"available_blobs": [',
+])
+
+
+def message(kind, payload=b""):
+    return struct.pack(">IB", 1 + len(payload), kind) + payload
+
+
+write("peer-wire", [
+    struct.pack(">I", 0) + message(0) + message(1) + message(2) + message(3),
+    message(4, struct.pack(">I", 7)) + message(5, b"\xff\x80"),
+    message(6, struct.pack(">III", 1, 0, 16384)) + message(8, struct.pack(">III", 1, 0, 16384)),
+    message(7, struct.pack(">II", 1, 0) + b"block data"),
+    message(9, struct.pack(">H", 6881)) + message(13, h20[:4]) + message(14) + message(15),
+    message(20, b"\x00" + be({"m": {"ut_metadata": 1, "ut_pex": 2}, "v": "SmartShare"})),
+    message(99, b"unknown"),
+    struct.pack(">I", 5) + b"\x04",
+])
+write("handshake", [
+    b"\x13BitTorrent protocol" + bytes([0, 0, 0, 0, 0, 0x10, 0, 5]) + h20 + b"-SS0010-" + b"abcdefghijkl",
+    b"\x13BitTorrent protocol" + bytes(8) + h20 + id20,
+    b"\x13BitTorrent protocol" + bytes(8),
+])
+write("extension-handshake", [
+    be({"m": {"ut_metadata": 1, "ut_pex": 2}, "metadata_size": 31235, "p": 6881, "v": "SmartShare 0.1",
+        "yourip": bytes([1, 2, 3, 4]), "reqq": 250, "ipv6": bytes(16)}),
+    be({"m": {}}),
+    be({"m": {"ut_metadata": 0}, "upload_only": 1}),
+])
+write("ut-metadata", [
+    be({"msg_type": 0, "piece": 0}),
+    be({"msg_type": 1, "piece": 0, "total_size": 10}) + b"0123456789",
+    be({"msg_type": 2, "piece": 1}),
+    be({"msg_type": 1, "piece": 1, "total_size": 16384 + 3}) + b"abc",
+])
+write("ut-pex", [
+    be({"added": compact_peer * 2, "added.f": b"\x01\x10", "dropped": compact_peer}),
+    be({"added6": bytes(16) + b"\x1a\xe1", "added6.f": b"\x00", "dropped6": b""}),
+    be({}),
+])

@@ -22,6 +22,13 @@ public static class FuzzTargets
         ["byte-range"] = ByteRangeTarget.Run,
         ["http-tracker"] = HttpTrackerTarget.Run,
         ["udp-tracker"] = UdpTrackerTarget.Run,
+        ["peer-wire"] = PeerWireTarget.Run,
+        ["handshake"] = HandshakeTarget.Run,
+        ["extension-handshake"] = ExtensionHandshakeTarget.Run,
+        ["ut-metadata"] = UtMetadataTarget.Run,
+        ["ut-pex"] = UtPexTarget.Run,
+        ["blob-request"] = BlobRequestTarget.Run,
+        ["blob-response"] = BlobResponseTarget.Run,
     };
 
     /// <summary>Runs <paramref name="target"/> over every file of <paramref name="folder"/>; one line per input that crashed.</summary>
