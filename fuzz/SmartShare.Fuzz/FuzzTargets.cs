@@ -31,6 +31,30 @@ public static class FuzzTargets
         ["blob-response"] = BlobResponseTarget.Run,
     };
 
+    /// <summary>Bytes one input may make a decoder allocate: a fixed allowance plus a multiple of its length.</summary>
+    public const long AllocationAllowance = 64L << 20;
+
+    /// <summary>Allocation allowed per input byte on top of <see cref="AllocationAllowance"/>.</summary>
+    public const int AllocationPerInputByte = 64;
+
+    /// <summary>
+    /// Runs <paramref name="target"/> on <paramref name="input"/> and fails if it allocated more than the memory
+    /// bound, so "memory bounded" is part of the oracle and not only "no other exception".
+    /// </summary>
+    public static void RunBounded(Action<byte[]> target, byte[] input)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        ArgumentNullException.ThrowIfNull(input);
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        target(input);
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        var bound = AllocationAllowance + ((long)AllocationPerInputByte * input.Length);
+        if (allocated > bound)
+        {
+            throw new InvalidOperationException($"A {input.Length}-byte input allocated {allocated} bytes, over the bound of {bound}.");
+        }
+    }
+
     /// <summary>Runs <paramref name="target"/> over every file of <paramref name="folder"/>; one line per input that crashed.</summary>
     public static IReadOnlyList<string> Replay(Action<byte[]> target, string folder)
     {
@@ -40,7 +64,7 @@ public static class FuzzTargets
         {
             try
             {
-                target(File.ReadAllBytes(path));
+                RunBounded(target, File.ReadAllBytes(path));
             }
 #pragma warning disable CA1031 // Any exception that escapes a target is the finding to report.
             catch (Exception ex)

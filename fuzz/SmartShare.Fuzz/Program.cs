@@ -40,7 +40,7 @@ public static class Program
         {
             using var buffer = new MemoryStream();
             stream.CopyTo(buffer);
-            target(buffer.ToArray());
+            FuzzTargets.RunBounded(target, buffer.ToArray());
         });
         return 0;
     }

@@ -38,6 +38,17 @@ public sealed class SeedCorpusReplayTests
         Assert.Equal(2, Program.Main(["no-such-target"]));
     }
 
+    [Fact]
+    public void An_input_that_makes_a_decoder_allocate_past_the_bound_is_a_crash()
+    {
+        static void Greedy(byte[] input) => GC.KeepAlive(new byte[FuzzTargets.AllocationAllowance + 1024]);
+
+        var error = Assert.Throws<InvalidOperationException>(() => FuzzTargets.RunBounded(Greedy, [1, 2, 3]));
+
+        Assert.Contains("over the bound", error.Message, StringComparison.Ordinal);
+        FuzzTargets.RunBounded(static input => GC.KeepAlive(new byte[1024]), [1, 2, 3]);
+    }
+
     private static string RepositoryRoot()
     {
         for (var folder = new DirectoryInfo(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)
