@@ -2,6 +2,7 @@
 // 2 s from file_list {key} and transfer_peers {key} while open.
 import { html, useEffect, useRef, useState } from './vendor/htm-preact-standalone.module.js';
 import { rpc } from './api.js';
+import { usePolling } from './poll.js';
 import * as fmt from './format.js';
 import { showError } from './toast.js';
 
@@ -12,32 +13,15 @@ const AUDIO = /\.(mp3|m4a|aac|flac|wav|opus|oga|ogg)$/i;
 function useTransfer(key) {
   const [transfer, setTransfer] = useState(null);
   const [peers, setPeers] = useState(null);
-  useEffect(() => {
-    let alive = true;
-    let timer = null;
-    let lastError = null;
-    const load = async () => {
-      try {
-        const [list, peerList] = await Promise.all([
-          rpc('file_list', { key }),
-          rpc('transfer_peers', { key }).catch((e) => ({ peers: [], note: e.message })),
-        ]);
-        if (!alive) return;
-        setTransfer(list.items?.[0] ?? null);
-        setPeers(peerList);
-        lastError = null;
-      } catch (e) {
-        if (alive && lastError !== e.message) showError(e);
-        lastError = e.message;
-      }
-      if (alive) timer = setTimeout(load, REFRESH_MS);
-    };
-    load();
-    return () => {
-      alive = false;
-      clearTimeout(timer);
-    };
-  }, [key]);
+  usePolling(async (alive) => {
+    const [list, peerList] = await Promise.all([
+      rpc('file_list', { key }),
+      rpc('transfer_peers', { key }).catch((e) => ({ peers: [], note: e.message })),
+    ]);
+    if (!alive()) return;
+    setTransfer(list.items?.[0] ?? null);
+    setPeers(peerList);
+  }, REFRESH_MS, [key]);
   return { transfer, peers };
 }
 

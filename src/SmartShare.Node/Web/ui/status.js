@@ -1,6 +1,7 @@
 // The node's state from `status` (DHTs, ports, node id) and its settings from settings_get / settings_set.
 import { html, useEffect, useState } from './vendor/htm-preact-standalone.module.js';
 import { rpc } from './api.js';
+import { usePolling } from './poll.js';
 import { Dialog } from './dialog.js';
 import * as fmt from './format.js';
 import { showError, toast } from './toast.js';
@@ -9,27 +10,10 @@ const STATUS_MS = 5000;
 
 export function useStatus() {
   const [status, setStatus] = useState(null);
-  useEffect(() => {
-    let alive = true;
-    let timer = null;
-    let lastError = null;
-    const load = async () => {
-      try {
-        const answer = await rpc('status');
-        if (alive) setStatus(answer);
-        lastError = null;
-      } catch (e) {
-        if (alive && lastError !== e.message) showError(e);
-        lastError = e.message;
-      }
-      if (alive) timer = setTimeout(load, STATUS_MS);
-    };
-    load();
-    return () => {
-      alive = false;
-      clearTimeout(timer);
-    };
-  }, []);
+  usePolling(async (alive) => {
+    const answer = await rpc('status');
+    if (alive()) setStatus(answer);
+  }, STATUS_MS, []);
   return status;
 }
 
