@@ -1,9 +1,11 @@
 using System.Net;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
 using SmartShare.BitTorrent.Metainfo;
 using SmartShare.Node.Client;
 using SmartShare.Node.Shares;
 using SmartShare.Node.Tests.Downloads;
+using SmartShare.Node.Torrents;
 
 namespace SmartShare.Node.Tests.Web;
 
@@ -81,6 +83,36 @@ public sealed class ShareDownloadsTests : IDisposable
         Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, garbage.StatusCode);
         Assert.Equal(HttpStatusCode.Forbidden, navigation.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_torrent_file_from_one_node_dropped_on_another_downloads_the_torrent()
+    {
+        await using var seeder = await TransferNode.StartAsync("seeder", _directory.File("seeder"));
+        await using var leecher = await TransferNode.StartAsync("leecher", _directory.File("leecher"));
+        var source = TransferNode.WriteRandomFile(_directory.File("lecture.mkv"), 2 * 1024 * 1024 + 5, seed: 6);
+        var infoHash = (await seeder.CallAsync("stream_create", new JsonObject { ["file_path"] = source, ["torrent"] = true }))!["info_hash"]!.GetValue<string>();
+        using var response = await GetAsync(seeder, $"/torrent/{infoHash}");
+        var btPort = seeder.Host.Services.GetRequiredService<TorrentManager>().ListenEndPoint.Port;
+
+        var added = (JsonObject)(await leecher.CallAsync("get", new JsonObject
+        {
+            ["content_base64"] = Convert.ToBase64String(await response.Content.ReadAsByteArrayAsync()),
+            ["content_name"] = "lecture.mkv.torrent",
+            ["peers"] = new JsonArray($"127.0.0.1:{btPort}"),
+        }))!;
+
+        Assert.Equal(infoHash, added["key"]!.GetValue<string>());
+        using (var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60)))
+        {
+            while ((await leecher.CallAsync("file_list", new JsonObject { ["key"] = infoHash }))!["items"]![0]!["state"]!.GetValue<string>() != "seeding")
+            {
+                await Task.Delay(50, timeout.Token);
+            }
+        }
+
+        Assert.Equal(TransferNode.Sha256(source), TransferNode.Sha256(Path.Combine(leecher.Downloads, "lecture.mkv")));
+        Assert.Empty(Directory.EnumerateFiles(Path.Combine(leecher.Host.DataDirectory, "incoming")));
     }
 
     [Fact]
