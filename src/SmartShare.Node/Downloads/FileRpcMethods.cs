@@ -74,7 +74,7 @@ internal sealed class FileRpcMethods(
             if (content is not null)
             {
                 var name = parameters.GetOptionalString("content_name");
-                var bytes = DecodeContent(content);
+                var bytes = IncomingFile.Decode(content, "content_base64");
                 var kind = IncomingFile.KindOf(name, bytes);
                 return View(await IncomingFile.AddAsync(transfers, runtime.DataDirectory, bytes, kind, name ?? $"the dropped {kind} file", request, cancellationToken));
             }
@@ -88,23 +88,6 @@ internal sealed class FileRpcMethods(
         catch (Exception ex) when (ex is LbryDataException or InvalidOperationException)
         {
             throw new JsonRpcException(JsonRpcErrorCodes.ServerError, ex.Message).WithKind(KindOf(ex));
-        }
-    }
-
-    private static byte[] DecodeContent(string base64)
-    {
-        if (base64.Length > ((IncomingFile.MaxLength + 2) / 3 * 4) + 4)
-        {
-            throw JsonRpcException.InvalidParams($"content_base64 is longer than a {IncomingFile.MaxLength:N0}-byte file.").WithKind("bad_input");
-        }
-
-        try
-        {
-            return Convert.FromBase64String(base64);
-        }
-        catch (FormatException)
-        {
-            throw JsonRpcException.InvalidParams("content_base64 is not base64.").WithKind("bad_input");
         }
     }
 

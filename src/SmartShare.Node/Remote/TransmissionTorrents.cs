@@ -144,7 +144,7 @@ internal sealed class TransmissionTorrents(
         {
             if (metainfo is not null)
             {
-                var bytes = DecodeMetainfo(metainfo);
+                var bytes = IncomingFile.Decode(metainfo, "'metainfo'");
                 added = await IncomingFile.AddAsync(transfers, runtime.DataDirectory, bytes, IncomingFile.KindOf(null, bytes), "the added torrent", request, cancellationToken);
             }
             else
@@ -288,23 +288,6 @@ internal sealed class TransmissionTorrents(
 
     private static JsonObject Done(List<string> problems) =>
         problems.Count == 0 ? [] : throw new TransmissionFailure(string.Join(" ", problems.Distinct(StringComparer.Ordinal).Take(10)));
-
-    private static byte[] DecodeMetainfo(string base64)
-    {
-        if (base64.Length > ((IncomingFile.MaxLength + 2) / 3 * 4) + 4)
-        {
-            throw new TransmissionFailure($"'metainfo' is longer than a {IncomingFile.MaxLength:N0}-byte .torrent file.");
-        }
-
-        try
-        {
-            return Convert.FromBase64String(base64);
-        }
-        catch (FormatException)
-        {
-            throw new TransmissionFailure("'metainfo' is not base64.");
-        }
-    }
 
     private static string Shorten(string text) => text.Length <= 40 ? text : string.Concat(text.AsSpan(0, 37), "...");
 }

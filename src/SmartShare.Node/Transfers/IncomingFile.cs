@@ -46,7 +46,7 @@ public static class IncomingFile
         var path = Path.Combine(folder, $"{Guid.NewGuid():N}{kind}");
         try
         {
-            await File.WriteAllBytesAsync(path, content.ToArray(), cancellationToken);
+            await File.WriteAllBytesAsync(path, content, cancellationToken);
             return await transfers.AddAsync(request with { Target = path }, cancellationToken);
         }
         catch (FormatException ex) when (ex.Message.Contains(path, StringComparison.Ordinal))
@@ -56,6 +56,49 @@ public static class IncomingFile
         finally
         {
             File.Delete(path);
+        }
+    }
+
+    /// <summary>A file's bytes sent as base64 (the web UI's <c>content_base64</c>, Transmission's <c>metainfo</c>), bounded before decoding.</summary>
+    /// <param name="what">The argument's name, for the message.</param>
+    /// <exception cref="FormatException">Longer than a <see cref="MaxLength"/>-byte file, or not base64 (a sentence says which).</exception>
+    public static byte[] Decode(string base64, string what)
+    {
+        ArgumentNullException.ThrowIfNull(base64);
+        if (base64.Length > ((MaxLength + 2) / 3 * 4) + 4)
+        {
+            throw new FormatException($"{what} is longer than a {MaxLength:N0}-byte file.");
+        }
+
+        try
+        {
+            return Convert.FromBase64String(base64);
+        }
+        catch (FormatException)
+        {
+            throw new FormatException($"{what} is not base64.");
+        }
+    }
+
+    /// <summary>
+    /// Deletes what a node killed in the middle of an add left under <c>incoming</c> (the files live only for the
+    /// add's duration); run at start, before any request.
+    /// </summary>
+    public static void RemoveLeftovers(string dataDirectory)
+    {
+        var folder = Path.Combine(dataDirectory, "incoming");
+        if (!Directory.Exists(folder))
+        {
+            return;
+        }
+
+        foreach (var path in Directory.EnumerateFiles(folder))
+        {
+            var name = Path.GetFileName(path);
+            if (name.EndsWith(".torrent", StringComparison.Ordinal) || name.EndsWith(".smartshare", StringComparison.Ordinal))
+            {
+                File.Delete(path);
+            }
         }
     }
 

@@ -28,6 +28,20 @@ internal sealed class UploadEndpoint(NodeRuntime runtime)
 
     public string Folder => System.IO.Path.Combine(runtime.DataDirectory, "uploads");
 
+    /// <summary>Deletes the partial files of uploads a killed node left behind; run at start, before any request.</summary>
+    public void RemoveLeftovers()
+    {
+        if (!Directory.Exists(Folder))
+        {
+            return;
+        }
+
+        foreach (var path in Directory.EnumerateFiles(Folder, ".upload-*.partial"))
+        {
+            File.Delete(path);
+        }
+    }
+
     public async Task HandleAsync(HttpContext context)
     {
         var request = context.Request;

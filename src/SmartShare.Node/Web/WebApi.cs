@@ -21,6 +21,10 @@ internal static class WebApi
         var events = app.Services.GetRequiredService<TransferEvents>();
         app.MapGet(TransferEvents.Path, events.HandleAsync);
         var upload = app.Services.GetRequiredService<UploadEndpoint>();
+
+        // What a node killed mid-upload or mid-add left: nothing refers to it, and no request runs yet.
+        upload.RemoveLeftovers();
+        Transfers.IncomingFile.RemoveLeftovers(app.Services.GetRequiredService<Hosting.NodeRuntime>().DataDirectory);
         app.MapPost(UploadEndpoint.Path, upload.HandleAsync);
         var shares = app.Services.GetRequiredService<ShareDownloads>();
         string[] reads = [HttpMethods.Get, HttpMethods.Head];

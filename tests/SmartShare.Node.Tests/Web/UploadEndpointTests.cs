@@ -103,6 +103,23 @@ public sealed class UploadEndpointTests : IDisposable
         Assert.Equal(Path.Combine(uploads, "cut.bin"), after["path"]!.GetValue<string>());
     }
 
+    [Fact]
+    public async Task What_a_killed_node_left_mid_upload_or_mid_add_is_deleted_at_start_and_finished_uploads_stay()
+    {
+        var data = _directory.File("data");
+        var uploads = Directory.CreateDirectory(Path.Combine(data, "uploads")).FullName;
+        var incoming = Directory.CreateDirectory(Path.Combine(data, "incoming")).FullName;
+        File.WriteAllBytes(Path.Combine(uploads, ".upload-0123456789abcdef.partial"), [1, 2, 3]);
+        File.WriteAllBytes(Path.Combine(uploads, "finished.bin"), [4, 5, 6]);
+        File.WriteAllBytes(Path.Combine(incoming, "0123456789abcdef.torrent"), [7]);
+        File.WriteAllBytes(Path.Combine(incoming, "fedcba9876543210.smartshare"), [8]);
+
+        await using var node = await TestNode.StartAsync(data);
+
+        Assert.Equal(["finished.bin"], Directory.GetFiles(uploads).Select(Path.GetFileName));
+        Assert.Empty(Directory.GetFiles(incoming));
+    }
+
     private static HttpRequestMessage Upload(TestNode node, string path, byte[] content)
     {
         var request = node.Request(HttpMethod.Post, path);
