@@ -57,7 +57,7 @@ internal static class JsonBody
     }
 
     public static string NotJsonMessage(HttpRequest request) =>
-        $"The API takes JSON only: send the header Content-Type: application/json (this request said '{(string.IsNullOrEmpty(request.ContentType) ? "nothing" : Shorten(request.ContentType))}').";
+        $"The API takes JSON only: send the header Content-Type: application/json (this request said '{(string.IsNullOrEmpty(request.ContentType) ? "nothing" : Sentences.Shorten(request.ContentType))}').";
 
     /// <summary>The body, or null when it is over <paramref name="maxBytes"/> (read no further than that).</summary>
     public static async Task<byte[]?> ReadBoundedAsync(Stream body, int maxBytes, CancellationToken cancellationToken)
@@ -79,6 +79,4 @@ internal static class JsonBody
             }
         }
     }
-
-    private static string Shorten(string text) => text.Length <= 80 ? text : string.Concat(text.AsSpan(0, 77), "...");
 }

@@ -33,7 +33,7 @@ internal sealed class RequestGuard(ApiAccess access)
                 StatusCodes.Status403Forbidden,
                 string.IsNullOrEmpty(host)
                     ? "The request has no Host header; this node answers only requests that name it."
-                    : $"This node does not answer to the name '{Shorten(host)}'. It answers to localhost, its loopback and own addresses, and the names in its api_hosts setting; add the name there if it is yours.");
+                    : $"This node does not answer to the name '{Sentences.Shorten(host)}'. It answers to localhost, its loopback and own addresses, and the names in its api_hosts setting; add the name there if it is yours.");
             return;
         }
 
@@ -81,7 +81,7 @@ internal sealed class RequestGuard(ApiAccess access)
             && uri.Scheme == Uri.UriSchemeHttp
             && string.Equals(uri.Authority, request.Host.Value, StringComparison.OrdinalIgnoreCase)
             && uri.AbsolutePath == "/";
-        return same ? null : $"Origin: {Shorten(origin)}";
+        return same ? null : $"Origin: {Sentences.Shorten(origin)}";
     }
 
     private static bool IsLogin(HttpRequest request) =>
@@ -179,6 +179,4 @@ internal sealed class RequestGuard(ApiAccess access)
             return null;
         }
     }
-
-    private static string Shorten(string text) => text.Length <= 80 ? text : string.Concat(text.AsSpan(0, 77), "...");
 }

@@ -77,7 +77,7 @@ internal sealed class TransmissionTorrents(
         {
             null or "objects" => false,
             "table" => true,
-            var other => throw new TransmissionFailure($"'format' must be \"objects\" or \"table\", not '{Shorten(other)}'."),
+            var other => throw new TransmissionFailure($"'format' must be \"objects\" or \"table\", not '{Sentences.Shorten(other, 40)}'."),
         };
         var (selected, recentlyActive) = Select(arguments);
         var now = time.GetUtcNow();
@@ -288,6 +288,4 @@ internal sealed class TransmissionTorrents(
 
     private static JsonObject Done(List<string> problems) =>
         problems.Count == 0 ? [] : throw new TransmissionFailure(string.Join(" ", problems.Distinct(StringComparer.Ordinal).Take(10)));
-
-    private static string Shorten(string text) => text.Length <= 40 ? text : string.Concat(text.AsSpan(0, 37), "...");
 }

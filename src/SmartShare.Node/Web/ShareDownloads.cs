@@ -34,7 +34,7 @@ internal sealed class ShareDownloads(
 
         if (!BlobHash.TryParse(hash, out var sdHash) || downloads.Find(sdHash) is not { } record)
         {
-            await ApiRefusal.WriteAsync(context, StatusCodes.Status404NotFound, $"This node lists no stream with the sd hash '{Shorten(hash)}'.");
+            await ApiRefusal.WriteAsync(context, StatusCodes.Status404NotFound, $"This node lists no stream with the sd hash '{Sentences.Shorten(hash, 100)}'.");
             return;
         }
 
@@ -73,7 +73,7 @@ internal sealed class ShareDownloads(
 
         if (!InfoHash.TryParse(hash, out var infoHash) || torrents.Find(infoHash) is not { } record)
         {
-            await ApiRefusal.WriteAsync(context, StatusCodes.Status404NotFound, $"This node lists no torrent with the info hash '{Shorten(hash)}'.");
+            await ApiRefusal.WriteAsync(context, StatusCodes.Status404NotFound, $"This node lists no torrent with the info hash '{Sentences.Shorten(hash, 100)}'.");
             return;
         }
 
@@ -109,6 +109,4 @@ internal sealed class ShareDownloads(
         response.Headers.CacheControl = "no-store";
         return HttpMethods.IsHead(context.Request.Method) ? Task.CompletedTask : response.Body.WriteAsync(body, context.RequestAborted).AsTask();
     }
-
-    private static string Shorten(string text) => text.Length <= 100 ? text : string.Concat(text.AsSpan(0, 97), "...");
 }

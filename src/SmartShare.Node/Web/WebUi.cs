@@ -49,7 +49,7 @@ public static class WebUi
         {
             response.StatusCode = StatusCodes.Status404NotFound;
             response.ContentType = "text/plain; charset=utf-8";
-            await response.WriteAsync($"The web UI has no file '{(path.Length <= 80 ? path : path[..77] + "...")}'.", context.RequestAborted);
+            await response.WriteAsync($"The web UI has no file '{Sentences.Shorten(path)}'.", context.RequestAborted);
             return;
         }
 
