@@ -187,7 +187,7 @@ public static class MagnetLink
         if (hash is null)
         {
             throw sawV2
-                ? new MagnetFormatException("The magnet link names only a BitTorrent v2 info hash (urn:btmh); v2 is not supported.")
+                ? new MagnetFormatException("The magnet link names only a BitTorrent v2 info hash (urn:btmh), which SmartShare cannot download yet; a magnet with a v1 hash (urn:btih), as hybrid torrents have, works.")
                 : new MagnetFormatException("The magnet link has no BitTorrent info hash (xt=urn:btih:...).");
         }
 

@@ -7,7 +7,8 @@ namespace SmartShare.BitTorrent.Metainfo;
 
 /// <summary>
 /// Parses v1 .torrent files (BEP 3) in strict bencode, keeping announce-list tiers (BEP 12), <c>nodes</c> (BEP 5)
-/// and <c>url-list</c> (BEP 19). Every rule of <see cref="TorrentLimits"/> and <see cref="TorrentPaths"/> is
+/// and <c>url-list</c> (BEP 19). A hybrid v1/v2 torrent (BEP 52) is read through its v1 part: its pad files (BEP 47)
+/// become gaps between files, and its v2 <c>file tree</c> and <c>piece layers</c> are ignored. Every rule of <see cref="TorrentLimits"/> and <see cref="TorrentPaths"/> is
 /// enforced; unknown keys are ignored. Only <see cref="TorrentFormatException"/> escapes.
 /// </summary>
 public static class TorrentParser
@@ -18,6 +19,9 @@ public static class TorrentParser
         MaxByteStringLength = TorrentLimits.MaxMetainfoBytes,
         MaxItems = TorrentLimits.MaxMetainfoBytes / 2,
     };
+
+    private const string V2OnlySentence =
+        "it is a BitTorrent v2-only torrent (no v1 \"pieces\"), which SmartShare cannot download yet; v1 and hybrid v1/v2 torrents work";
 
     /// <summary>Parses a .torrent file. The result holds its own copy of the bytes it needs.</summary>
     /// <exception cref="TorrentFormatException">The bytes are not a usable v1 torrent; the message says why.</exception>
@@ -106,7 +110,7 @@ public static class TorrentParser
         if (!info.TryGetValue("pieces", out var piecesValue))
         {
             throw info.TryGetValue("meta version", out var version) && version is BencodeInteger { Value: 2 }
-                ? new TorrentFormatException("The torrent is BitTorrent v2 only (no \"pieces\"); only v1 and hybrid torrents are supported.")
+                ? new TorrentFormatException(V2OnlySentence) { ContentFreeReason = V2OnlySentence }
                 : new TorrentFormatException("The info dictionary has no \"pieces\".");
         }
 
@@ -163,7 +167,8 @@ public static class TorrentParser
         }
 
         var isPrivate = info.TryGetValue("private", out var privateValue) && privateValue is BencodeInteger { Value: 1 };
-        return new TorrentInfo(name, (int)pieceLength, pieces, files, total, isPrivate, hasLength);
+        var isHybrid = info.TryGetValue("meta version", out var metaVersion) && metaVersion is BencodeInteger { Value: 2 };
+        return new TorrentInfo(name, (int)pieceLength, pieces, files, total, isPrivate, hasLength, isHybrid);
     }
 
     private static (List<TorrentFile> Files, long Total) ParseFiles(BencodeValue filesValue)
@@ -191,25 +196,39 @@ public static class TorrentParser
             var where = $"file {i}";
             var length = RequiredInteger(entry, "length", where);
             CheckLength(length, $"The length of {where}");
+            if (length > TorrentLimits.MaxTotalLength - offset)
+            {
+                throw new TorrentFormatException($"The files add up to more than {TorrentLimits.MaxTotalLength} bytes.");
+            }
+
+            // A pad file (BEP 47, attr "p": what hybrid v1/v2 torrents put between files so each starts on a piece
+            // boundary) is zeros by definition: it is not a file of the torrent, only a gap in its byte stream.
+            if (IsPadFile(entry))
+            {
+                offset += length;
+                continue;
+            }
+
             var path = ParsePath(entry, where);
             if (layout.Add(path) is { } clash)
             {
                 throw new TorrentFormatException($"The path of {where} {clash}.");
             }
 
-
-            // Each length and the running sum stay at most 2^50, so the sum cannot overflow.
-            if (length > TorrentLimits.MaxTotalLength - offset)
-            {
-                throw new TorrentFormatException($"The files add up to more than {TorrentLimits.MaxTotalLength} bytes.");
-            }
-
             files.Add(new TorrentFile(path, length, offset));
             offset += length;
         }
 
+        if (files.Count == 0)
+        {
+            throw new TorrentFormatException("The torrent lists only pad files; it holds no file to download.");
+        }
+
         return (files, offset);
     }
+
+    private static bool IsPadFile(BencodeDictionary entry) =>
+        entry.TryGetValue("attr", out var value) && value is BencodeByteString { Value: var attributes } && attributes.Span.Contains((byte)'p');
 
     private static string[] ParsePath(BencodeDictionary entry, string where)
     {

@@ -139,6 +139,15 @@ public sealed partial class TorrentStorage : IDisposable
         var index = FindFile(position);
         while (!data.IsEmpty)
         {
+            var padding = PaddingAt(position, index, data.Length);
+            if (padding > 0)
+            {
+                // A hybrid torrent's pad bytes: zeros by definition, never stored.
+                position += padding;
+                data = data[padding..];
+                continue;
+            }
+
             var within = position - _offsets[index];
             var available = _lengths[index] - within;
             if (available <= 0)
@@ -376,6 +385,15 @@ public sealed partial class TorrentStorage : IDisposable
         var index = FindFile(position);
         while (!destination.IsEmpty)
         {
+            var padding = PaddingAt(position, index, destination.Length);
+            if (padding > 0)
+            {
+                destination.Span[..padding].Clear();
+                position += padding;
+                destination = destination[padding..];
+                continue;
+            }
+
             var within = position - _offsets[index];
             var available = _lengths[index] - within;
             if (available <= 0)
@@ -464,6 +482,13 @@ public sealed partial class TorrentStorage : IDisposable
 
         return full;
     }
+
+    // How many of the next `count` bytes at `position` are padding (between files of a hybrid torrent, or after the
+    // last one) when file `index` is the next file to hold bytes there: 0 when `position` is inside or past its start.
+    private int PaddingAt(long position, int index, int count) =>
+        index >= _offsets.Length ? count
+        : position < _offsets[index] ? (int)Math.Min(_offsets[index] - position, count)
+        : 0;
 
     // The file holding torrent byte `position`: the last file starting at or before it (zero-length files are skipped
     // by the callers, since they hold no bytes).

@@ -63,6 +63,7 @@ public static class TorrentView
             json["streaming_url"] = links?.Url(record.InfoHash.ToString());
             json["private_torrent"] = info.IsPrivate;
             json["piece_length"] = info.PieceLength;
+            json["meta_version"] = info.IsHybrid ? "hybrid" : "v1";
             json["next_announce"] = session.NextTrackerAnnounce?.ToUnixTimeSeconds();
             json["trackers"] = new JsonArray([.. session.Trackers.Select(tracker => (JsonNode?)new JsonObject
             {

@@ -61,7 +61,7 @@ public class MagnetLinkTests
     [Theory]
     [InlineData("http://example.com/", "not a magnet link")]
     [InlineData("magnet:?dn=x", "no BitTorrent info hash")]
-    [InlineData("magnet:?xt=urn:btmh:1220c12fe1c06bba254a9dc9f519b335aa7c1367a88ac12fe1c06bba254a9dc9f5", "v2 is not supported")]
+    [InlineData("magnet:?xt=urn:btmh:1220c12fe1c06bba254a9dc9f519b335aa7c1367a88ac12fe1c06bba254a9dc9f5", "cannot download yet")]
     [InlineData("magnet:?xt=urn:btih:c12fe1c06bba254a9dc9f519b335aa7c1367a88", "40 hex or 32 base32")]
     [InlineData("magnet:?xt=urn:btih:z12fe1c06bba254a9dc9f519b335aa7c1367a88a", "not 40 hex digits")]
     [InlineData("magnet:?xt=urn:btih:YEX6DQDLXISUVHOJ6UM3GNNKPQJWPKE1", "not 32 base32")]

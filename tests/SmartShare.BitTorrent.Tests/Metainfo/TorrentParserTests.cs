@@ -198,7 +198,7 @@ public class TorrentParserTests
         info["meta version"] = 2;
 
         var error = Assert.Throws<TorrentFormatException>(() => TorrentParser.Parse(Encode(Outer(info))));
-        Assert.Contains("v2 only", error.Message, StringComparison.Ordinal);
+        Assert.Contains("v2-only", error.Message, StringComparison.Ordinal);
     }
 
     [Theory]

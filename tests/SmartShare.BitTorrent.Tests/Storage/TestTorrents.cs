@@ -36,6 +36,27 @@ internal static class TestTorrents
         return (Info(name, pieceLength, content, list, isSingleFile: false), content);
     }
 
+    /// <summary>
+    /// A hybrid-style torrent: each file padded with zeros to the next piece boundary (the pads, as libtorrent 2.0
+    /// writes them, after every file including the last), which are gaps in the file list.
+    /// </summary>
+    public static (TorrentInfo Info, byte[] Content) Padded(string name, int pieceLength, int seed, params (string Path, int Length)[] files)
+    {
+        var total = files.Sum(file => (file.Length + pieceLength - 1) / pieceLength * pieceLength);
+        var content = new byte[total];
+        var list = new List<TorrentFile>();
+        var random = new Random(seed);
+        var offset = 0;
+        foreach (var (path, length) in files)
+        {
+            random.NextBytes(content.AsSpan(offset, length));
+            list.Add(new TorrentFile(path.Split('/'), length, offset));
+            offset += (length + pieceLength - 1) / pieceLength * pieceLength;
+        }
+
+        return (Info(name, pieceLength, content, list, isSingleFile: false), content);
+    }
+
     public static byte[] Piece(TorrentInfo info, byte[] content, int piece) =>
         content.AsSpan((int)((long)piece * info.PieceLength), info.GetPieceSize(piece)).ToArray();
 
