@@ -25,8 +25,10 @@ def be(v):
 def write(target, seeds):
     folder = os.path.join(ROOT, "corpus", target)
     os.makedirs(folder, exist_ok=True)
+    # Only this script's own seeds are replaced; others (made by the interop clients) stay.
     for name in os.listdir(folder):
-        os.remove(os.path.join(folder, name))
+        if name.startswith("seed-"):
+            os.remove(os.path.join(folder, name))
     for i, seed in enumerate(seeds):
         if isinstance(seed, str):
             seed = seed.encode()
@@ -170,4 +172,18 @@ write("ut-pex", [
     be({"added": compact_peer * 2, "added.f": b"\x01\x10", "dropped": compact_peer}),
     be({"added6": bytes(16) + b"\x1a\xe1", "added6.f": b"\x00", "dropped6": b""}),
     be({}),
+])
+
+# MSE: byte 0 odd = the harness plays the other side honestly and encrypts the rest; byte 1 = its pad length.
+bt_handshake = b"\x13BitTorrent protocol" + bytes(8) + bytes([0x11]) * 20 + b"-SS0001-" + b"a" * 12
+write("mse-responder", [
+    # VC, crypto_provide RC4, no PadC, IA = a BitTorrent handshake, then payload (seed-00 and -01 complete)
+    bytes([1, 0]) + bytes(8) + struct.pack(">IH", 2, 0) + struct.pack(">H", len(bt_handshake)) + bt_handshake + b"\x00\x00\x00\x01\x02",
+    bytes([1, 5]) + bytes(8) + struct.pack(">IH", 1, 3) + b"abc" + struct.pack(">H", 0),
+    bytes([0, 0]) + hashlib.sha1(b"ya").digest() * 5 + bytes(40),  # not MSE at all
+])
+write("mse-initiator", [
+    bytes([1, 0]) + bytes(8) + struct.pack(">IH", 2, 0) + b"\x00\x00\x00\x01\x01",
+    bytes([1, 7]) + bytes(8) + struct.pack(">IH", 1, 4) + b"wxyz",
+    bytes([0, 0]) + hashlib.sha1(b"yb").digest() * 6,
 ])

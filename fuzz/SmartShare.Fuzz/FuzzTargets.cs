@@ -29,6 +29,8 @@ public static class FuzzTargets
         ["ut-pex"] = UtPexTarget.Run,
         ["blob-request"] = BlobRequestTarget.Run,
         ["blob-response"] = BlobResponseTarget.Run,
+        ["mse-responder"] = MseTargets.RunResponder,
+        ["mse-initiator"] = MseTargets.RunInitiator,
     };
 
     /// <summary>Bytes one input may make a decoder allocate: a fixed allowance plus a multiple of its length.</summary>

@@ -18,7 +18,7 @@ namespace SmartShare.BitTorrent.PeerWire.Encryption;
 public static class MseHandshake
 {
     /// <summary>The length of a public key (Ya, Yb) in bytes: 768 bits.</summary>
-    public const int KeyLength = 96;
+    public const int KeyLength = MseCrypto.KeyLength;
 
     /// <summary>The longest padding allowed anywhere in the handshake.</summary>
     public const int MaxPadLength = 512;
@@ -26,22 +26,13 @@ public static class MseHandshake
     /// <summary>The longest IA a responder accepts (a BitTorrent handshake is 68 bytes).</summary>
     public const int MaxInitialPayloadLength = 4096;
 
-    private const int HashLength = 20;
+    private const int HashLength = MseCrypto.HashLength;
     private const int VcLength = 8;
-    private const int PrivateKeyLength = 20;
 
     // The initiator reads Yb, PadB, then VC, crypto_select, len(PadD), PadD; the responder reads Ya, PadA, then
     // HASH('req1'), HASH('req2') xor HASH('req3'), VC, crypto_provide, len(PadC), PadC, len(IA), IA.
     private const int InitiatorReadLimit = KeyLength + MaxPadLength + VcLength + 4 + 2 + MaxPadLength;
     private const int ResponderReadLimit = KeyLength + MaxPadLength + HashLength + HashLength + VcLength + 4 + 2 + MaxPadLength + 2 + MaxInitialPayloadLength;
-
-    private static readonly BigInteger Prime = new(
-        Convert.FromHexString(
-            "FFFFFFFFFFFFFFFFC90FDAA22168C234C4C6628B80DC1CD129024E088A67CC74020BBEA63B139B22514A08798E3404DDEF9519B3CD3A431B302B0A6DF25F14374FE1356D6D51C245E485B576625E7EC6F44C42E9A63A36210000000000090563"),
-        isUnsigned: true,
-        isBigEndian: true);
-
-    private static readonly BigInteger Generator = 2;
 
     /// <summary>
     /// Runs the initiator's side over <paramref name="stream"/>: offers <paramref name="offer"/> for the torrent
@@ -70,7 +61,7 @@ public static class MseHandshake
             async token =>
             {
                 var reader = new HandshakeReader(stream, InitiatorReadLimit, ReadOnlySpan<byte>.Empty);
-                var (privateKey, publicKey) = NewKeyPair();
+                var (privateKey, publicKey) = MseCrypto.NewKeyPair();
 
                 // 1 A->B: Ya, PadA
                 await stream.WriteAsync(WithPadding(publicKey, padLength), token).ConfigureAwait(false);
@@ -78,16 +69,16 @@ public static class MseHandshake
 
                 // 2 B->A: Yb, PadB
                 await reader.FillAsync(KeyLength, token).ConfigureAwait(false);
-                var secret = SharedSecret(reader.Take(KeyLength), privateKey);
+                var secret = MseCrypto.SharedSecret(reader.Take(KeyLength), privateKey);
 
                 // 3 A->B: HASH('req1', S), HASH('req2', SKEY) xor HASH('req3', S), ENCRYPT(VC, crypto_provide, len(PadC), PadC, len(IA)), ENCRYPT(IA)
-                var encryptor = Rc4.ForMse(Hash("keyA"u8, secret, skey));
-                var decryptor = Rc4.ForMse(Hash("keyB"u8, secret, skey));
+                var encryptor = Rc4.ForMse(MseCrypto.Hash("keyA"u8, secret, skey));
+                var decryptor = Rc4.ForMse(MseCrypto.Hash("keyB"u8, secret, skey));
                 var message = new byte[HashLength + HashLength + VcLength + 4 + 2 + 2 + initialPayload.Length];
-                Hash("req1"u8, secret).CopyTo(message, 0);
+                MseCrypto.Hash("req1"u8, secret).CopyTo(message, 0);
                 var obfuscated = message.AsSpan(HashLength, HashLength);
                 Req2Hash(skey).WriteTo(obfuscated);
-                Xor(obfuscated, Hash("req3"u8, secret));
+                MseCrypto.Xor(obfuscated, MseCrypto.Hash("req3"u8, secret));
                 var encrypted = message.AsSpan(HashLength + HashLength);
                 BinaryPrimitives.WriteUInt32BigEndian(encrypted[VcLength..], (uint)offer);
                 BinaryPrimitives.WriteUInt16BigEndian(encrypted[(VcLength + 4)..], 0);
@@ -155,25 +146,25 @@ public static class MseHandshake
 
                 // 1 A->B: Ya, PadA
                 await reader.FillAsync(KeyLength, token).ConfigureAwait(false);
-                var (privateKey, publicKey) = NewKeyPair();
-                var secret = SharedSecret(reader.Take(KeyLength), privateKey);
+                var (privateKey, publicKey) = MseCrypto.NewKeyPair();
+                var secret = MseCrypto.SharedSecret(reader.Take(KeyLength), privateKey);
 
                 // 2 B->A: Yb, PadB
                 await stream.WriteAsync(WithPadding(publicKey, padLength), token).ConfigureAwait(false);
                 await stream.FlushAsync(token).ConfigureAwait(false);
 
                 // 3 A->B: HASH('req1', S) behind PadA, HASH('req2', SKEY) xor HASH('req3', S), ENCRYPT(VC, crypto_provide, len(PadC), PadC, len(IA)), ENCRYPT(IA)
-                await reader.SkipToAsync(Hash("req1"u8, secret), MaxPadLength, "HASH('req1', S)", token).ConfigureAwait(false);
+                await reader.SkipToAsync(MseCrypto.Hash("req1"u8, secret), MaxPadLength, "HASH('req1', S)", token).ConfigureAwait(false);
                 await reader.FillAsync(HashLength, token).ConfigureAwait(false);
                 var req2 = reader.Take(HashLength);
-                Xor(req2, Hash("req3"u8, secret));
+                MseCrypto.Xor(req2, MseCrypto.Hash("req3"u8, secret));
                 if (!skeys.TryFind(req2, out var skey, out var allowed))
                 {
                     throw new MseHandshakeException("The initiator asked for a torrent not served here.");
                 }
 
-                var decryptor = Rc4.ForMse(Hash("keyA"u8, secret, skey));
-                var encryptor = Rc4.ForMse(Hash("keyB"u8, secret, skey));
+                var decryptor = Rc4.ForMse(MseCrypto.Hash("keyA"u8, secret, skey));
+                var encryptor = Rc4.ForMse(MseCrypto.Hash("keyB"u8, secret, skey));
                 await reader.FillAsync(VcLength + 6, token).ConfigureAwait(false);
                 var header = reader.Take(VcLength + 6);
                 decryptor.Transform(header);
@@ -285,70 +276,12 @@ public static class MseHandshake
         return RandomNumberGenerator.GetInt32(MaxPadLength + 1);
     }
 
-    private static (BigInteger Private, byte[] Public) NewKeyPair()
-    {
-        Span<byte> random = stackalloc byte[PrivateKeyLength];
-        RandomNumberGenerator.Fill(random);
-        var privateKey = new BigInteger(random, isUnsigned: true, isBigEndian: true);
-        return (privateKey, ToKeyBytes(BigInteger.ModPow(Generator, privateKey, Prime)));
-    }
-
-    private static byte[] SharedSecret(ReadOnlySpan<byte> remotePublic, BigInteger privateKey)
-    {
-        var y = new BigInteger(remotePublic, isUnsigned: true, isBigEndian: true);
-
-        // 0, 1 and P - 1 (and anything not below P) would make the secret guessable: no real peer sends them.
-        if (y <= BigInteger.One || y >= Prime - BigInteger.One)
-        {
-            throw new MseHandshakeException("The peer's Diffie-Hellman key is not a valid MSE public key.");
-        }
-
-        return ToKeyBytes(BigInteger.ModPow(y, privateKey, Prime));
-    }
-
-    private static byte[] ToKeyBytes(BigInteger value)
-    {
-        var bytes = new byte[KeyLength];
-        var length = value.GetByteCount(isUnsigned: true);
-        if (!value.TryWriteBytes(bytes.AsSpan(KeyLength - length), out _, isUnsigned: true, isBigEndian: true))
-        {
-            throw new InvalidOperationException("A value below the MSE prime does not fit in 96 bytes.");
-        }
-
-        return bytes;
-    }
-
     private static byte[] WithPadding(byte[] publicKey, int padLength)
     {
         var message = new byte[KeyLength + padLength];
         publicKey.CopyTo(message, 0);
         RandomNumberGenerator.Fill(message.AsSpan(KeyLength));
         return message;
-    }
-
-    private static byte[] Hash(ReadOnlySpan<byte> label, byte[] secret)
-    {
-        Span<byte> input = stackalloc byte[4 + KeyLength];
-        label.CopyTo(input);
-        secret.CopyTo(input[4..]);
-        return SHA1.HashData(input);
-    }
-
-    private static byte[] Hash(ReadOnlySpan<byte> label, byte[] secret, InfoHash skey)
-    {
-        Span<byte> input = stackalloc byte[4 + KeyLength + InfoHash.Length];
-        label.CopyTo(input);
-        secret.CopyTo(input[4..]);
-        skey.WriteTo(input[(4 + KeyLength)..]);
-        return SHA1.HashData(input);
-    }
-
-    private static void Xor(Span<byte> target, ReadOnlySpan<byte> other)
-    {
-        for (var n = 0; n < target.Length; n++)
-        {
-            target[n] ^= other[n];
-        }
     }
 
     /// <summary>The handshake's reads: a bounded buffer filled from the stream as the steps need bytes.</summary>
