@@ -198,7 +198,7 @@ say "   info hash $info_hash, pieces of $((piece_length / 1024)) KiB"
 # leech_run NAME SEEDER_DESCRIPTION: the leechers in one process, told to go once the tracker counts the seeder;
 # appends "swarm_s t1 t2 ..." to $work/NAME.results and compares every copy.
 leech_run() {
-  local name="$1" out="$work/$1-leechers.out" pid line times
+  local name="$1" out="$work/$1-leechers.out" pid line times i
   rm -rf "${work:?}/$name-leechers"
   mkfifo "$work/$name-leechers.in"
   exec 4<>"$work/$name-leechers.in"
