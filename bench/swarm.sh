@@ -20,7 +20,7 @@
 # the median of the swarm times, the per-leecher times of the median run and the ratio ours/libtorrent (target of
 # issue 19: the swarm with our seeder finishes no later than with libtorrent's, ratio <= 1).
 #
-# Usage: bench/swarm.sh [--size-mib N] [--runs N] [--leechers N] [--no-reverse] [--smoke] [--keep]
+# Usage: bench/swarm.sh [--size-mib N] [--runs N] [--leechers N] [--no-reverse | --reverse-only] [--smoke] [--keep]
 # Environment (flags win): BENCH_SWARM_SIZE_MIB (128), BENCH_RUNS (3), BENCH_TMPDIR (a folder on a real disk).
 # --smoke checks the script still works, in seconds: 8 MiB, 4 leechers, one run, a memory file system allowed
 # (BENCH_CLI, a smartshare.dll already built, skips the build). A differing file or a failed download exits with 1.
@@ -33,6 +33,7 @@ size_mib="${BENCH_SWARM_SIZE_MIB:-128}"
 runs="${BENCH_RUNS:-3}"
 leecher_count=8
 reverse=1
+forward=1
 smoke=0
 keep=0
 while [ $# -gt 0 ]; do
@@ -41,6 +42,7 @@ while [ $# -gt 0 ]; do
     --runs) runs="${2:?--runs needs a value}"; shift 2 ;;
     --leechers) leecher_count="${2:?--leechers needs a value}"; shift 2 ;;
     --no-reverse) reverse=0; shift ;;
+    --reverse-only) forward=0; shift ;;
     --smoke) smoke=1; shift ;;
     --keep) keep=1; shift ;;
     --cores|--strict) [ "$1" = --cores ] && shift; shift ;; # accepted for scripts/bench, which passes one set of flags to all
@@ -255,6 +257,7 @@ seed_libtorrent() { # seed_libtorrent RUN
 : >"$work/seed-lt.results"
 say "== 1 seeder to $leecher_count libtorrent leechers (127.0.0.11-$((10 + leecher_count))), x$runs, alternating which seeder goes first"
 for i in $(seq 1 "$runs"); do
+  [ "$forward" -eq 1 ] || break
   if [ $((i % 2)) -eq 1 ]; then seed_ours "$i"; seed_libtorrent "$i"; else seed_libtorrent "$i"; seed_ours "$i"; fi
 done
 
@@ -302,7 +305,9 @@ if [ "$reverse" -eq 1 ]; then
     seconds="$(number seconds "$line")"
     compare "$(sed -n 's/.*"path": "\([^"]*\)".*/\1/p' <<<"$line")"
     stop_process "$ours_pid"
-    rm -rf "$work/reverse-ours" "${work:?}/leecher-ours-$i-data"
+    rm -rf "$work/reverse-ours"
+    # --keep keeps each run's data folder, whose logs/smartshare.log has the node's lines.
+    [ "$keep" -eq 1 ] || rm -rf "${work:?}/leecher-ours-$i-data"
     echo "$seconds" >>"$work/leech-ours.results"
     say "   run $i leecher ours:       $(calc 3 "$seconds") s ($(calc 1 "$size_mib / $seconds") MiB/s)"
   done
@@ -317,12 +322,14 @@ median_run() { sort -g "$1" | awk '{ v[NR] = $0 } END { print v[int((NR + 1) / 2
 say ""
 say "== Summary: ${size_mib} MiB torrent ($((piece_length / 1024)) KiB pieces) on loopback through opentracker, $runs run(s), $(nproc) cores, $fs_type"
 printf '%-34s %12s %12s   %s\n' "scenario" "median s" "MiB/s each" "each leecher in the median run (s)"
-ours_run="$(median_run "$work/seed-ours.results")" lt_run="$(median_run "$work/seed-lt.results")"
-ours_s="${ours_run%% *}" lt_s="${lt_run%% *}"
-printf '%-34s %12s %12s   %s\n' "1 seeder (ours) to $leecher_count leechers" "$(calc 3 "$ours_s")" "$(calc 1 "$size_mib / $ours_s")" "${ours_run#* }"
-printf '%-34s %12s %12s   %s\n' "1 seeder (libtorrent) to $leecher_count leechers" "$(calc 3 "$lt_s")" "$(calc 1 "$size_mib / $lt_s")" "${lt_run#* }"
-say "   swarm times ours: $(awk '{ printf "%s%.2f", (NR > 1 ? " " : ""), $1 }' "$work/seed-ours.results") s; libtorrent: $(awk '{ printf "%s%.2f", (NR > 1 ? " " : ""), $1 }' "$work/seed-lt.results") s"
-say "   ratio ours/libtorrent (seeder): $(calc 2 "$ours_s / $lt_s") (target <= 1.00)"
+if [ "$forward" -eq 1 ]; then
+  ours_run="$(median_run "$work/seed-ours.results")" lt_run="$(median_run "$work/seed-lt.results")"
+  ours_s="${ours_run%% *}" lt_s="${lt_run%% *}"
+  printf '%-34s %12s %12s   %s\n' "1 seeder (ours) to $leecher_count leechers" "$(calc 3 "$ours_s")" "$(calc 1 "$size_mib / $ours_s")" "${ours_run#* }"
+  printf '%-34s %12s %12s   %s\n' "1 seeder (libtorrent) to $leecher_count leechers" "$(calc 3 "$lt_s")" "$(calc 1 "$size_mib / $lt_s")" "${lt_run#* }"
+  say "   swarm times ours: $(awk '{ printf "%s%.2f", (NR > 1 ? " " : ""), $1 }' "$work/seed-ours.results") s; libtorrent: $(awk '{ printf "%s%.2f", (NR > 1 ? " " : ""), $1 }' "$work/seed-lt.results") s"
+  say "   ratio ours/libtorrent (seeder): $(calc 2 "$ours_s / $lt_s") (target <= 1.00)"
+fi
 if [ "$reverse" -eq 1 ]; then
   lo="$(median <"$work/leech-ours.results")" ll="$(median <"$work/leech-lt.results")"
   printf '%-34s %12s %12s\n' "$leecher_count seeders to 1 leecher (ours)" "$(calc 3 "$lo")" "$(calc 1 "$size_mib / $lo")"
