@@ -13,10 +13,12 @@
 # blocks (every downloaded blob is hashed with SHA-384). Targets, judged on the median run with the time
 # `get` reports: download rate >= 60% of single-core SHA-384, downloader peak RSS < 150 MiB.
 #
-# Usage: bench/download-throughput.sh [--size-mib N] [--runs N] [--strict] [--keep]
+# Usage: bench/download-throughput.sh [--size-mib N] [--runs N] [--strict] [--smoke] [--keep]
 # Environment (flags win): BENCH_SIZE_MIB (1024), BENCH_RUNS (3, per scenario),
 # BENCH_TMPDIR (parent of the work folder; default ${TMPDIR:-/tmp}; must be a real disk, not tmpfs).
 # --strict makes a missed target exit with status 1; by default only errors and a differing file do.
+# --smoke checks the script still works, in seconds: 4 MiB, one run per scenario, a 1 s openssl figure, targets
+# not enforced, a memory file system allowed (BENCH_CLI, a smartshare.dll already built, skips the build).
 # --cores N is accepted and ignored (the target is single-core), so scripts/bench can pass the arguments
 # of bench/share-throughput.sh to both.
 set -euo pipefail
@@ -28,7 +30,7 @@ size_mib="${BENCH_SIZE_MIB:-1024}"
 runs="${BENCH_RUNS:-3}"
 strict=0
 keep=0
-
+smoke=0
 
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -37,10 +39,16 @@ while [ $# -gt 0 ]; do
     --cores) : "${2:?--cores needs a value}"; shift 2 ;;
     --strict) strict=1; shift ;;
     --keep) keep=1; shift ;;
+    --smoke) smoke=1; shift ;;
     -h|--help) usage; exit 0 ;;
     *) echo "Unknown argument: $1 (try --help)" >&2; exit 2 ;;
   esac
 done
+
+speed_seconds=3 idle_seconds=2
+if [ "$smoke" -eq 1 ]; then
+  size_mib=4 runs=1 strict=0 speed_seconds=1 idle_seconds=1
+fi
 
 for value in "$size_mib" "$runs"; do
   if ! [[ "$value" =~ ^[1-9][0-9]*$ ]]; then
@@ -121,8 +129,8 @@ process_ticks() {
   echo "$total"
 }
 cores_busy_before="$(
-  before="$(cpu_busy_ticks)"; sleep 2
-  awk -v b="$before" -v a="$(cpu_busy_ticks)" -v hz="$ticks_per_second" 'BEGIN { printf "%.2f", (a - b) / hz / 2 }'
+  before="$(cpu_busy_ticks)"; sleep "$idle_seconds"
+  awk -v b="$before" -v a="$(cpu_busy_ticks)" -v hz="$ticks_per_second" -v s="$idle_seconds" 'BEGIN { printf "%.2f", (a - b) / hz / s }'
 )"
 say "== Before starting, other processes kept $cores_busy_before cores busy (load average $(cut -d ' ' -f 1-3 /proc/loadavg))"
 if awk "BEGIN { exit !($cores_busy_before > 0.05) }"; then
@@ -133,9 +141,9 @@ fi
 # --- 3. This machine's single-core SHA-384 rate at 16 KiB blocks.
 # `openssl speed` prints a "type ... 16384 bytes" header, then one row whose last column is the
 # figure in 1000s of bytes per second with a trailing "k".
-say "== openssl speed -evp sha384 -bytes 16384 -seconds 3 (single core)"
+say "== openssl speed -evp sha384 -bytes 16384 -seconds $speed_seconds (single core)"
 speed_before="$(cpu_busy_ticks)"
-speed_out="$(/usr/bin/time -f '%U %S' -o "$work/speed.time" openssl speed -evp sha384 -bytes 16384 -seconds 3 2>/dev/null)"
+speed_out="$(/usr/bin/time -f '%U %S' -o "$work/speed.time" openssl speed -evp sha384 -bytes 16384 -seconds "$speed_seconds" 2>/dev/null)"
 speed_foreign="$(awk -v b="$speed_before" -v a="$(cpu_busy_ticks)" -v hz="$ticks_per_second" \
   '{ own = $(NF - 1) + $NF } END { f = (a - b) / hz - own; printf "%.2f", f < 0 ? 0 : f }' "$work/speed.time")"
 sha_kbs="$(awk '/^type/ { header = 1; next } header && NF > 1 { v = $NF; sub(/k$/, "", v); print v; exit }' <<<"$speed_out")"

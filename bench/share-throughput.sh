@@ -11,10 +11,12 @@
 # It also times `get` of the same stream (rebuilding the file from the blobs) and checks the result
 # is byte-identical to the source.
 #
-# Usage: bench/share-throughput.sh [--size-mib N] [--runs N] [--cores N] [--strict] [--keep]
+# Usage: bench/share-throughput.sh [--size-mib N] [--runs N] [--cores N] [--strict] [--smoke] [--keep]
 # Environment (flags win): BENCH_SIZE_MIB (1024), BENCH_RUNS (3), BENCH_CORES (2, the issue's figure),
 # BENCH_TMPDIR (parent of the work folder; default ${TMPDIR:-/tmp}; must be a real disk, not tmpfs).
 # --strict makes a missed target exit with status 1; by default only errors do.
+# --smoke checks the script still works, in seconds: 4 MiB, one run, 1 s openssl figures, targets not enforced,
+# a memory file system allowed (BENCH_CLI, a smartshare.dll already built, skips the build).
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -25,7 +27,7 @@ runs="${BENCH_RUNS:-3}"
 cores="${BENCH_CORES:-2}"
 strict=0
 keep=0
-
+smoke=0
 
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -34,10 +36,16 @@ while [ $# -gt 0 ]; do
     --cores) cores="${2:?--cores needs a value}"; shift 2 ;;
     --strict) strict=1; shift ;;
     --keep) keep=1; shift ;;
+    --smoke) smoke=1; shift ;;
     -h|--help) usage; exit 0 ;;
     *) echo "Unknown argument: $1 (try --help)" >&2; exit 2 ;;
   esac
 done
+
+speed_seconds=3 idle_seconds=2
+if [ "$smoke" -eq 1 ]; then
+  size_mib=4 runs=1 strict=0 speed_seconds=1 idle_seconds=1
+fi
 
 for value in "$size_mib" "$runs" "$cores"; do
   if ! [[ "$value" =~ ^[1-9][0-9]*$ ]]; then
@@ -91,8 +99,8 @@ foreign_cpu() {
     '{ own = $(NF - 1) + $NF } END { f = (a - b) / hz - own; printf "%.2f", f < 0 ? 0 : f }' "$2"
 }
 cores_busy_before="$(
-  before="$(cpu_busy_ticks)"; sleep 2
-  awk -v b="$before" -v a="$(cpu_busy_ticks)" -v hz="$ticks_per_second" 'BEGIN { printf "%.2f", (a - b) / hz / 2 }'
+  before="$(cpu_busy_ticks)"; sleep "$idle_seconds"
+  awk -v b="$before" -v a="$(cpu_busy_ticks)" -v hz="$ticks_per_second" -v s="$idle_seconds" 'BEGIN { printf "%.2f", (a - b) / hz / s }'
 )"
 say "== Before starting, other processes kept $cores_busy_before cores busy (load average $(cut -d ' ' -f 1-3 /proc/loadavg))"
 if awk "BEGIN { exit !($cores_busy_before > 0.05) }"; then
@@ -105,11 +113,11 @@ fi
 speed_kbs() {
   local out before
   before="$(cpu_busy_ticks)"
-  out="$(/usr/bin/time -f '%U %S' -o "$work/speed.time" openssl speed -evp "$1" -bytes 16384 -seconds 3 2>/dev/null)"
+  out="$(/usr/bin/time -f '%U %S' -o "$work/speed.time" openssl speed -evp "$1" -bytes 16384 -seconds "$speed_seconds" 2>/dev/null)"
   foreign_cpu "$before" "$work/speed.time" >"$work/speed-$1.foreign"
   awk '/^type/ { header = 1; next } header && NF > 1 { v = $NF; sub(/k$/, "", v); print v; exit }' <<<"$out"
 }
-say "== openssl speed -evp aes-128-cbc / sha384 -bytes 16384 -seconds 3 (single core)"
+say "== openssl speed -evp aes-128-cbc / sha384 -bytes 16384 -seconds $speed_seconds (single core)"
 aes_kbs="$(speed_kbs aes-128-cbc)"
 sha_kbs="$(speed_kbs sha384)"
 if ! [[ "$aes_kbs" =~ ^[0-9.]+$ && "$sha_kbs" =~ ^[0-9.]+$ ]]; then

@@ -1,11 +1,14 @@
 using System.Diagnostics;
+using System.Text.RegularExpressions;
 using SmartShare.Cli.Tests.Support;
 
 namespace SmartShare.Cli.Tests;
 
 /// <summary>
-/// The end-to-end benchmark scripts in bench/ run in their smoke mode against the smartshare command built with the
-/// tests, so a change that breaks one fails here rather than on the day someone measures.
+/// The end-to-end benchmark scripts in bench/ run in their smoke mode (tiny inputs, one run, targets not enforced)
+/// against the smartshare command built with the tests, so a change that breaks one fails here rather than on the
+/// day someone measures. Each test checks the script exited 0 and printed the figure lines of its summary (a script
+/// that prints nothing, or prints a row without its number, fails).
 /// </summary>
 public sealed class BenchSmokeTests
 {
@@ -14,23 +17,135 @@ public sealed class BenchSmokeTests
     [Fact]
     public async Task Many_transfers_measures_a_node_holding_fifty_shares()
     {
-        var (exitCode, output) = await RunAsync("many-transfers.sh", "--smoke");
+        var output = await RunAsync("many-transfers.sh");
 
-        Assert.True(exitCode == 0, output);
         Assert.Contains("Summary: one node with 50 transfers", output, StringComparison.Ordinal);
-        Assert.Matches(@"/events first \(full\) event: +\d+ ms", output);
+        AssertFigures(output, @"/events first \(full\) event: +\d+ ms");
     }
 
-    private static async Task<(int ExitCode, string Output)> RunAsync(string script, params string[] arguments)
+    [Fact]
+    public async Task Share_throughput_shares_and_rebuilds_a_small_file()
+    {
+        var output = await RunAsync("share-throughput.sh");
+
+        AssertFigures(
+            output,
+            @"^SHA-384, 1 core \(MB/s\) +\d+\.\d$",
+            @"^share \(MiB/s, time in share\) +\d+\.\d +\d+\.\d$",
+            @"^share \(% of L\) +\d+\.\d +\d+\.\d +>= 70 +(PASS|FAIL)$",
+            @"^get \(MiB/s, time in get\) +\d+\.\d +\d+\.\d$",
+            @"^get output identical to source +yes +yes +PASS$");
+    }
+
+    [Fact]
+    public async Task Download_throughput_gets_a_stream_from_one_and_from_three_seeders()
+    {
+        var output = await RunAsync("download-throughput.sh");
+
+        AssertFigures(
+            output,
+            @"^1 seeder +\d+\.\d \(\d+\.\d-\d+\.\d\) +\d+\.\d +\d+\.\d +\d+\.\d +(PASS|MISS) +(PASS|MISS)$",
+            @"^3 seeders +\d+\.\d \(\d+\.\d-\d+\.\d\) +\d+\.\d +\d+\.\d +\d+\.\d +(PASS|MISS) +(PASS|MISS)$",
+            @"^outputs +identical to source: yes \(PASS\)$");
+    }
+
+    [Fact]
+    public async Task Smartshare_get_times_first_byte_and_completion()
+    {
+        var output = await RunAsync("smartshare-get.sh");
+
+        AssertFigures(
+            output,
+            @"^ +time to first byte written: median \d+\.\d+ s \(runs: \d+\.\d+\)$",
+            @"^ +time to complete: +median \d+\.\d+ s \(runs: \d+\.\d+\)$");
+    }
+
+    [Fact]
+    public async Task Torrent_throughput_downloads_from_a_libtorrent_seeder_by_libtorrent_and_by_smartshare()
+    {
+        var output = await RunAsync("torrent-throughput.sh");
+
+        AssertFigures(
+            output,
+            @"^libtorrent +\d+\.\d +\d+\.\d{3} +\d+\.\d$",
+            @"^smartshare +\d+\.\d +\d+\.\d{3} +\d+\.\d$",
+            @"^ +ratio smartshare/libtorrent: \d+\.\d\d \(rate\), \d+\.\d\d \(peak RssAnon\)$",
+            @"^ +outputs identical to the source: yes$");
+    }
+
+    [Fact]
+    public async Task Magnet_dht_finds_a_magnet_through_libtorrent_dht_nodes()
+    {
+        var output = await RunAsync("magnet-dht.sh");
+
+        AssertFigures(
+            output,
+            @"^libtorrent +\d+\.\d{3} +\d+\.\d{3} +\d+\.\d{3} +\d+\.\d$",
+            @"^smartshare +\d+\.\d{3} +\d+\.\d{3} +\d+\.\d{3} +\d+\.\d$",
+            @"^ +outputs identical to the source: yes$");
+    }
+
+    [Fact]
+    public async Task Swarm_seeds_four_leechers_from_each_seeder_and_leeches_from_four_seeders()
+    {
+        var output = await RunAsync("swarm.sh");
+
+        AssertFigures(
+            output,
+            @"^1 seeder \(ours\) to 4 leechers +\d+\.\d{3} +\d+\.\d +(\d+\.\d\d ?){4}$",
+            @"^1 seeder \(libtorrent\) to 4 leechers +\d+\.\d{3} +\d+\.\d +(\d+\.\d\d ?){4}$",
+            @"^ +ratio ours/libtorrent \(seeder\): \d+\.\d\d",
+            @"^4 seeders to 1 leecher \(ours\) +\d+\.\d{3} +\d+\.\d$",
+            @"^4 seeders to 1 leecher \(libtorrent\) +\d+\.\d{3} +\d+\.\d$",
+            @"^ +outputs identical to the source: yes$");
+    }
+
+    [Fact]
+    public async Task Dht_simulation_runs_a_small_network()
+    {
+        // The project reference builds SmartShare.Bench (without referencing it) into its own bin folder, in the
+        // configuration and framework of this test assembly (bin/CONFIGURATION/FRAMEWORK/).
+        var framework = new DirectoryInfo(AppContext.BaseDirectory);
+        var configuration = framework.Parent!;
+        var bench = Path.Combine(RepositoryRoot(), "bench", "SmartShare.Bench", "bin", configuration.Name, framework.Name, "SmartShare.Bench.dll");
+        Assert.True(File.Exists(bench), $"SmartShare.Bench is not built at {bench}.");
+
+        var output = await RunAsync("dht-simulation.sh", new Dictionary<string, string> { ["BENCH_DHT_SIMULATION"] = bench });
+
+        AssertFigures(
+            output,
+            @"^lookup success at 10% churn \(%\) +\d+\.\d\d +>= 99\.9 +\w+$",
+            @"^median requests per lookup at 30% churn +\d+ +<= \d+\.\d\d +\w+$",
+            @"^memory per idle node \(KiB, after join \+ refresh\) +\d+\.\d +< 64 +\w+$");
+    }
+
+    /// <summary>Each pattern must match a whole line of the output (multi-line mode, so ^ and $ are line ends).</summary>
+    private static void AssertFigures(string output, params string[] patterns)
+    {
+        foreach (var pattern in patterns)
+        {
+            Assert.True(
+                Regex.IsMatch(output, pattern, RegexOptions.Multiline | RegexOptions.CultureInvariant, TimeSpan.FromSeconds(5)),
+                $"No line matches {pattern} in the output:\n{output}");
+        }
+    }
+
+    /// <summary>Runs bench/SCRIPT --smoke and returns its output (stdout, then stderr), failing unless it exited 0.</summary>
+    private static async Task<string> RunAsync(string script, IReadOnlyDictionary<string, string>? environment = null)
     {
         var path = Path.Combine(RepositoryRoot(), "bench", script);
-        var start = new ProcessStartInfo("bash", [path, .. arguments])
+        var start = new ProcessStartInfo("bash", [path, "--smoke"])
         {
             RedirectStandardError = true,
             RedirectStandardOutput = true,
             UseShellExecute = false,
         };
         start.Environment["BENCH_CLI"] = SmartShareProcess.AssemblyPath;
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[name] = value;
+        }
+
         using var process = Process.Start(start) ?? throw new InvalidOperationException("Could not run bash.");
         var error = process.StandardError.ReadToEndAsync();
         var output = process.StandardOutput.ReadToEndAsync();
@@ -42,10 +157,12 @@ public sealed class BenchSmokeTests
         catch (OperationCanceledException)
         {
             process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"bench/{script} ran longer than {Limit.TotalMinutes} minutes.\n{await output}\n{await error}");
+            throw new TimeoutException($"bench/{script} --smoke ran longer than {Limit.TotalMinutes} minutes.\n{await output}\n{await error}");
         }
 
-        return (process.ExitCode, await output + await error);
+        var text = (await output + await error).Replace("\r", "", StringComparison.Ordinal);
+        Assert.True(process.ExitCode == 0, $"bench/{script} --smoke exited with {process.ExitCode}:\n{text}");
+        return text;
     }
 
     private static string RepositoryRoot()

@@ -16,13 +16,15 @@ internal sealed class ChokeRound(Lock sessionLock, TimeProvider time, TorrentSes
     private long _lastOptimistic;
 
     /// <summary>
-    /// A peer turning interested is unchoked at once while fewer peers than the slots (regular and optimistic) are
-    /// unchoked, rather than waiting up to a round. Returns whether it was unchoked (the caller sends the unchoke).
+    /// A peer turning interested is unchoked at once while an unchoke slot (regular or optimistic) is free, rather
+    /// than waiting up to a round. A slot is held by an unchoked peer that is interested: one that lost interest
+    /// (a leecher that finished) asks for nothing, so it holds none; the next round chokes it. Returns whether it was
+    /// unchoked (the caller sends the unchoke).
     /// </summary>
     public bool TryUnchokeNow(PeerSession peer, IReadOnlyList<PeerSession> peers)
     {
         Debug.Assert(sessionLock.IsHeldByCurrentThread, "the choke round runs under the session's lock");
-        if (peer.AmChoking && peers.Count(p => !p.AmChoking) < Choker.RegularSlots + 1)
+        if (peer.AmChoking && SlotsHeld(peers) < Choker.RegularSlots + 1)
         {
             peer.AmChoking = false;
             return true;
@@ -30,6 +32,33 @@ internal sealed class ChokeRound(Lock sessionLock, TimeProvider time, TorrentSes
 
         return false;
     }
+
+    /// <summary>
+    /// After an unchoked peer lost interest or left, gives the freed slot at once to the first interested peer still
+    /// choked (it asked while every slot was held), rather than leaving it to wait up to a round while the slot does
+    /// nothing. Returns that peer (the caller sends it the unchoke), or null.
+    /// </summary>
+    public PeerSession? FillFreedSlot(IReadOnlyList<PeerSession> peers)
+    {
+        Debug.Assert(sessionLock.IsHeldByCurrentThread, "the choke round runs under the session's lock");
+        if (SlotsHeld(peers) >= Choker.RegularSlots + 1)
+        {
+            return null;
+        }
+
+        foreach (var waiting in peers)
+        {
+            if (waiting.AmChoking && waiting.PeerInterested)
+            {
+                waiting.AmChoking = false;
+                return waiting;
+            }
+        }
+
+        return null;
+    }
+
+    private static int SlotsHeld(IReadOnlyList<PeerSession> peers) => peers.Count(p => !p.AmChoking && p.PeerInterested);
 
     /// <summary>Forgets a peer that disconnected, so its optimistic slot goes to another.</summary>
     public void Remove(PeerSession peer)

@@ -95,9 +95,17 @@ internal sealed class PeerMessageDispatcher(
                 return true;
 
             case PeerMessageType.NotInterested:
+                PeerSession? next;
                 lock (_lock)
                 {
+                    var heldSlot = peer.PeerInterested && !peer.AmChoking;
                     peer.PeerInterested = false;
+                    next = heldSlot ? _chokeRound.FillFreedSlot(_peers) : null;
+                }
+
+                if (next is not null)
+                {
+                    _ = next.SendQuietlyAsync(c => c.SendAsync(PeerMessageType.Unchoke, next.Token));
                 }
 
                 return true;

@@ -116,6 +116,7 @@ internal sealed class PeerReadLoop(
 
     private void RemovePeer(PeerSession peer)
     {
+        PeerSession? next;
         lock (_lock)
         {
             if (!_peers.Remove(peer))
@@ -129,6 +130,13 @@ internal sealed class PeerReadLoop(
                 Picker!.RemovePeer(peer.Has);
                 _requests.GiveBack(peer);
             }
+
+            next = peer.PeerInterested && !peer.AmChoking ? _chokeRound.FillFreedSlot(_peers) : null;
+        }
+
+        if (next is not null)
+        {
+            _ = next.SendQuietlyAsync(c => c.SendAsync(PeerMessageType.Unchoke, next.Token));
         }
 
         _ = Task.Run(_dialer.ConnectMore);
