@@ -39,6 +39,9 @@ internal sealed class ChaosNode : IAsyncDisposable
             [
                 "start", "--port", "0", "--bt-port", "0", "--no-bt-dht", "--bind", "127.0.0.1", "--allow-lan", "--api", "http://127.0.0.1:0",
                 "--download-dir", workspace.DownloadDirectory, "--data-dir", workspace.DataDirectory,
+
+                // Debug logs: the engine's line saying how many pieces a restarted torrent loaded from its record.
+                "--verbose",
             ],
             workspace.Root,
             environment);
@@ -82,6 +85,9 @@ internal sealed class ChaosNode : IAsyncDisposable
 
     /// <summary>SIGKILL: the process ends at once, in whatever it was doing.</summary>
     public async Task KillAsync() => await _process.StopAsync("KILL");
+
+    /// <summary>The stderr lines (the node's log) printed so far.</summary>
+    public IReadOnlyList<string> LogLines => _process.ErrorLines;
 
     public string Describe() => string.Join('\n', _process.ErrorLines.TakeLast(40));
 
