@@ -21,6 +21,17 @@ public sealed class BenchSmokeTests
         Assert.Matches(@"/events first \(full\) event: +\d+ ms", output);
     }
 
+    [Fact]
+    public async Task Rate_limits_measures_every_limit_between_two_nodes()
+    {
+        var (exitCode, output) = await RunAsync("rate-limits.sh", "--smoke");
+
+        Assert.True(exitCode == 0, output);
+        Assert.Contains("Summary: observed rates under a 2048 KiB/s limit", output, StringComparison.Ordinal);
+        Assert.Matches(@"stream, seeder's upload limit +\d+\.\d+ MiB/s", output);
+        Assert.Matches(@"torrent, getter's download limit +\d+\.\d+ MiB/s", output);
+    }
+
     private static async Task<(int ExitCode, string Output)> RunAsync(string script, params string[] arguments)
     {
         var path = Path.Combine(RepositoryRoot(), "bench", script);
