@@ -4,8 +4,8 @@ namespace SmartShare.Networking;
 /// A token bucket that paces bytes to a rate (a download or upload limit). Tokens accrue at the rate up to a burst
 /// of a quarter second's worth (at least <see cref="MinimumBurst"/>); a caller waits until the bucket holds its
 /// bytes (or a full burst, for a request larger than one) and then takes them, going into debt for the rest, so the
-/// long-run rate is exact. Waiters are served strictly first come, first served, so a connection that asks often
-/// cannot starve one that asks rarely. A limiter may have a <see cref="Parent"/> (a transfer's limit under the
+/// long-run rate is exact. Waiters are served first come, first served (by <see cref="NextTicket"/>), so a connection
+/// that asks often cannot starve one that asks rarely. A limiter may have a <see cref="Parent"/> (a transfer's limit under the
 /// node's): a byte then passes both. A rate of 0 means no limit. The rate may be a live setting: it is re-read
 /// at least every <see cref="RecheckInterval"/> while anyone waits, and at once after <see cref="Refresh"/>.
 /// All waiting runs on the injected <see cref="TimeProvider"/>.
@@ -19,6 +19,8 @@ public sealed class ByteRateLimiter : IDisposable
     public static readonly TimeSpan RecheckInterval = TimeSpan.FromMilliseconds(200);
 
     private static readonly double BurstSeconds = 0.25;
+
+    private static long s_tickets;
 
     private readonly Lock _lock = new();
     private readonly LinkedList<Waiter> _queue = new();
@@ -73,8 +75,19 @@ public sealed class ByteRateLimiter : IDisposable
         }
     }
 
+    /// <summary>
+    /// A place in line, shared by every limiter: lower goes first. Each <see cref="WaitAsync(long, CancellationToken)"/>
+    /// takes a new one (first come, first served); a caller sending one thing in slices (a blob) takes one for the
+    /// whole and passes it with every slice, so an earlier blob's slices go before a later blob's and blobs finish one
+    /// after another instead of all together.
+    /// </summary>
+    public static long NextTicket() => Interlocked.Increment(ref s_tickets);
+
     /// <summary>Waits until <paramref name="bytes"/> may pass this limiter and its parents, then takes them.</summary>
-    public ValueTask WaitAsync(long bytes, CancellationToken cancellationToken)
+    public ValueTask WaitAsync(long bytes, CancellationToken cancellationToken) => WaitAsync(bytes, NextTicket(), cancellationToken);
+
+    /// <summary>As <see cref="WaitAsync(long, CancellationToken)"/>, in line by <paramref name="ticket"/> (<see cref="NextTicket"/>).</summary>
+    public ValueTask WaitAsync(long bytes, long ticket, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(bytes);
         cancellationToken.ThrowIfCancellationRequested();
@@ -89,7 +102,7 @@ public sealed class ByteRateLimiter : IDisposable
             return ValueTask.CompletedTask;
         }
 
-        var waiter = new Waiter(bytes, cancellationToken);
+        var waiter = new Waiter(bytes, ticket, cancellationToken);
         if (cancellationToken.CanBeCanceled)
         {
             waiter.Registration = cancellationToken.UnsafeRegister(static state => Cancel((Waiter)state!), waiter);
@@ -173,7 +186,14 @@ public sealed class ByteRateLimiter : IDisposable
                 return null;
             }
 
-            waiter.Node = _queue.AddLast(waiter);
+            // In ticket order: usually the last, or just before the newer slices of later blobs.
+            var after = _queue.Last;
+            while (after is not null && after.Value.Ticket > waiter.Ticket)
+            {
+                after = after.Previous;
+            }
+
+            waiter.Node = after is null ? _queue.AddFirst(waiter) : _queue.AddAfter(after, waiter);
             return Process();
         }
     }
@@ -310,12 +330,14 @@ public sealed class ByteRateLimiter : IDisposable
         return () => bytesPerSecond;
     }
 
-    private sealed class Waiter(long bytes, CancellationToken token)
+    private sealed class Waiter(long bytes, long ticket, CancellationToken token)
     {
         // The limiter whose queue holds (or last held) this waiter.
         public ByteRateLimiter? Owner;
 
         public long Bytes { get; } = bytes;
+
+        public long Ticket { get; } = ticket;
 
         public CancellationToken Token { get; } = token;
 

@@ -97,9 +97,11 @@ public sealed class BlobExchangeConnection : IBlobPeerConnection
             _header.AsSpan(headerLength, extra).CopyTo(body);
             var received = extra;
             var limiter = _options.DownloadLimiter;
+            // One place in line for the whole blob, so a stream's blobs arrive one after another, not all at once.
+            var ticket = ByteRateLimiter.NextTicket();
             if (limiter is not null && extra > 0)
             {
-                await PaceAsync(limiter, extra, deadline);
+                await PaceAsync(limiter, extra, ticket, deadline);
             }
 
             while (received < length)
@@ -118,7 +120,7 @@ public sealed class BlobExchangeConnection : IBlobPeerConnection
                 received += read;
                 if (limiter is not null)
                 {
-                    await PaceAsync(limiter, read, deadline);
+                    await PaceAsync(limiter, read, ticket, deadline);
                 }
             }
 
@@ -292,10 +294,10 @@ public sealed class BlobExchangeConnection : IBlobPeerConnection
     private BlobExchangeException Fail(BlobExchangeFailure failure, string message, Exception? inner = null) =>
         new(failure, Peer, message, inner);
 
-    private async ValueTask PaceAsync(ByteRateLimiter limiter, int bytes, CancellationTokenSource deadline)
+    private async ValueTask PaceAsync(ByteRateLimiter limiter, int bytes, long ticket, CancellationTokenSource deadline)
     {
         deadline.CancelAfter(Timeout.InfiniteTimeSpan);
-        await limiter.WaitAsync(bytes, deadline.Token);
+        await limiter.WaitAsync(bytes, ticket, deadline.Token);
         deadline.CancelAfter(_options.BlobTimeout);
     }
 

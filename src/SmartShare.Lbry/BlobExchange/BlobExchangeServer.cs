@@ -380,6 +380,8 @@ public sealed class BlobExchangeServer : IAsyncDisposable
         using var file = File.OpenHandle(_store.PathOf(hash), FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, FileOptions.SequentialScan);
         await SendAllAsync(socket, header, deadline.Token);
         var buffer = ArrayPool<byte>.Shared.Rent(PacedSlice);
+        // One place in line for the whole blob: an earlier blob's slices go first, so blobs finish one by one.
+        var ticket = ByteRateLimiter.NextTicket();
         try
         {
             long offset = 0;
@@ -392,7 +394,7 @@ public sealed class BlobExchangeServer : IAsyncDisposable
                 }
 
                 deadline.CancelAfter(Timeout.InfiniteTimeSpan);
-                await limiter.WaitAsync(read, deadline.Token);
+                await limiter.WaitAsync(read, ticket, deadline.Token);
                 deadline.CancelAfter(_options.SendTimeout);
                 await SendAllAsync(socket, buffer.AsMemory(0, read), deadline.Token);
                 offset += read;

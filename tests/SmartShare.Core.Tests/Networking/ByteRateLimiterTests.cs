@@ -84,6 +84,26 @@ public sealed class ByteRateLimiterTests
     }
 
     [Fact]
+    public void Slices_of_an_earlier_ticket_go_before_those_of_a_later_one()
+    {
+        var time = new FakeTimeProvider();
+        using var limiter = new ByteRateLimiter(64 * 1024, time);
+        DrainBurst(limiter);
+        var earlier = ByteRateLimiter.NextTicket();
+        var later = ByteRateLimiter.NextTicket();
+
+        // The later blob's slice asks first, yet the earlier blob's slice is served first.
+        var second = limiter.WaitAsync(Chunk, later, CancellationToken.None).AsTask();
+        var first = limiter.WaitAsync(Chunk, earlier, CancellationToken.None).AsTask();
+
+        Advance(time, TimeSpan.FromSeconds(0.3));
+        Assert.True(first.IsCompletedSuccessfully);
+        Assert.False(second.IsCompleted);
+        Advance(time, TimeSpan.FromSeconds(0.3));
+        Assert.True(second.IsCompletedSuccessfully);
+    }
+
+    [Fact]
     public void Two_steady_senders_share_the_rate_evenly()
     {
         var time = new FakeTimeProvider();
