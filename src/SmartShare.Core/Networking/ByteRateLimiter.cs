@@ -20,7 +20,7 @@ public sealed class ByteRateLimiter : IDisposable
 
     private static readonly double BurstSeconds = 0.25;
 
-    private static long s_tickets;
+    private static long _tickets;
 
     private readonly Lock _lock = new();
     private readonly LinkedList<Waiter> _queue = new();
@@ -81,7 +81,7 @@ public sealed class ByteRateLimiter : IDisposable
     /// whole and passes it with every slice, so an earlier blob's slices go before a later blob's and blobs finish one
     /// after another instead of all together.
     /// </summary>
-    public static long NextTicket() => Interlocked.Increment(ref s_tickets);
+    public static long NextTicket() => Interlocked.Increment(ref _tickets);
 
     /// <summary>Waits until <paramref name="bytes"/> may pass this limiter and its parents, then takes them.</summary>
     public ValueTask WaitAsync(long bytes, CancellationToken cancellationToken) => WaitAsync(bytes, NextTicket(), cancellationToken);
