@@ -23,6 +23,7 @@ internal static class CliApplication
         root.Subcommands.Add(TransferCommands.Remove());
         root.Subcommands.Add(TransferCommands.Files());
         root.Subcommands.Add(StatusCommand.Create());
+        root.Subcommands.Add(LimitsCommand.Create());
         root.Subcommands.Add(StopCommand.Create());
         root.Subcommands.Add(PasswordCommand.Create());
 

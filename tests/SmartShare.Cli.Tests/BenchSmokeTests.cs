@@ -119,6 +119,18 @@ public sealed class BenchSmokeTests
             @"^memory per idle node \(KiB, after join \+ refresh\) +\d+\.\d +< 64 +\w+$");
     }
 
+    [Fact]
+    public async Task Rate_limits_measures_every_limit_between_two_nodes()
+    {
+        var output = await RunAsync("rate-limits.sh");
+
+        Assert.Contains("Summary: observed rates under a 2048 KiB/s limit", output, StringComparison.Ordinal);
+        AssertFigures(
+            output,
+            @"stream, seeder's upload limit +\d+\.\d+ MiB/s",
+            @"torrent, getter's download limit +\d+\.\d+ MiB/s");
+    }
+
     /// <summary>Each pattern must match a whole line of the output (multi-line mode, so ^ and $ are line ends).</summary>
     private static void AssertFigures(string output, params string[] patterns)
     {

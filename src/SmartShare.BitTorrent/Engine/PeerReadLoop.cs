@@ -70,6 +70,7 @@ internal sealed class PeerReadLoop(
             while (true)
             {
                 var message = await connection.ReadAsync(peer.Token).ConfigureAwait(false);
+                var pieceBytes = message.Type == PeerMessageType.Piece ? message.Length : 0;
                 var more = _dispatcher.Handle(peer, message, out var action);
                 if (!more)
                 {
@@ -78,6 +79,11 @@ internal sealed class PeerReadLoop(
                 }
 
                 await action.RunAsync(peer).ConfigureAwait(false);
+                if (pieceBytes > 0 && _options.DownloadLimiter is { } limiter)
+                {
+                    // Not reading on until the block's bytes are allowed is what holds the peer to the limit.
+                    await limiter.WaitAsync(pieceBytes, peer.Token).ConfigureAwait(false);
+                }
             }
         }
         catch (PeerConnectionException e)

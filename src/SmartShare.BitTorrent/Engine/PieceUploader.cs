@@ -109,11 +109,7 @@ internal sealed class PieceUploader(
 
             if (options.UploadLimiter is { } limiter)
             {
-                var wait = limiter.Reserve(request.Length);
-                if (wait > TimeSpan.Zero)
-                {
-                    await Task.Delay(wait, time, peer.Token).ConfigureAwait(false);
-                }
+                await limiter.WaitAsync(request.Length, peer.Token).ConfigureAwait(false);
             }
 
             await peer.Connection.SendPieceAsync(request.Index, request.Begin, request.Length, lease.Data.Slice(request.Begin, request.Length), peer.Token).ConfigureAwait(false);

@@ -56,8 +56,15 @@ public sealed class TorrentSessionOptions
     /// <summary>Take pieces in order (streaming a whole torrent).</summary>
     public bool Sequential { get; set; }
 
-    /// <summary>Shared upload limiter (the node's <c>max_upload_rate</c>), or null.</summary>
+    /// <summary>Paces the piece payload we send (the torrent's limiter, chained under the node's), or null.</summary>
     public ByteRateLimiter? UploadLimiter { get; set; }
+
+    /// <summary>
+    /// Paces the piece payload we read (the torrent's limiter, chained under the node's), or null: after each piece
+    /// message a connection waits for its bytes before reading on, so TCP slows the sender down. Other messages are
+    /// not counted.
+    /// </summary>
+    public ByteRateLimiter? DownloadLimiter { get; set; }
 
     public PeerConnectionOptions Connection { get; set; } = new();
 

@@ -53,11 +53,20 @@ internal static class StatusCommand
         var total = Long(transfers?["total"]);
         text.AppendLine($"Transfers:  {(total == 0 ? "none" : $"{total} ({string.Join(", ", byState)})")}");
         text.Append($"Rates:      down {Sizes.PerSecond(Double(transfers?["download_rate"]))}, up {Sizes.PerSecond(Double(transfers?["upload_rate"]))}, {Long(transfers?["peers_connected"])} peer(s) connected");
+        if (status["limits"] is JsonObject limits)
+        {
+            var alternative = limits["alt_speed_active"]?.GetValue<bool>() == true ? "alternative speeds on" : "normal speeds";
+            text.AppendLine();
+            text.Append($"Limits:     down {Limit(limits["download_rate_limit"])}, up {Limit(limits["upload_rate_limit"])} ({alternative}; `smartshare limits` for more)");
+        }
+
         return text.ToString();
     }
 
     private static string Dht(JsonObject? dht) =>
         $"{Long(dht?["contacts"])} contacts, {(dht?["joined"]?.GetValue<bool>() == true ? "joined" : "not joined yet")}";
+
+    private static string Limit(JsonNode? kibPerSecond) => Long(kibPerSecond) is > 0 and var kib ? $"{kib} KiB/s" : "unlimited";
 
     private static long Long(JsonNode? node) => node is JsonValue value && value.TryGetValue<long>(out var number) ? number : 0;
 

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using SmartShare.Lbry.Blobs;
+using SmartShare.Networking;
 
 namespace SmartShare.Lbry.BlobExchange;
 
@@ -13,6 +14,8 @@ namespace SmartShare.Lbry.BlobExchange;
 /// </summary>
 public sealed class BlobExchangeConnection : IBlobPeerConnection
 {
+    private const int PacedSlice = 64 * 1024;
+
     private readonly Socket _socket;
     private readonly BlobExchangeClientOptions _options;
     private readonly TimeProvider _time;
@@ -93,9 +96,20 @@ public sealed class BlobExchangeConnection : IBlobPeerConnection
             body = BlobBuffers.Pool.Rent(Math.Max(length, 1));
             _header.AsSpan(headerLength, extra).CopyTo(body);
             var received = extra;
+            var limiter = _options.DownloadLimiter;
+            // One place in line for the whole blob, so a stream's blobs arrive one after another, not all at once.
+            var ticket = ByteRateLimiter.NextTicket();
+            if (limiter is not null && extra > 0)
+            {
+                await PaceAsync(limiter, extra, ticket, deadline);
+            }
+
             while (received < length)
             {
-                var read = await _socket.ReceiveAsync(body.AsMemory(received, length - received), SocketFlags.None, deadline.Token);
+                // Under a limit, read a slice at a time and wait for its bytes before the next: the socket's window
+                // then slows the peer to the limit. Waiting for the limiter does not count against the blob timeout.
+                var want = limiter is null ? length - received : Math.Min(length - received, PacedSlice);
+                var read = await _socket.ReceiveAsync(body.AsMemory(received, want), SocketFlags.None, deadline.Token);
                 if (read == 0)
                 {
                     throw Fail(
@@ -104,6 +118,10 @@ public sealed class BlobExchangeConnection : IBlobPeerConnection
                 }
 
                 received += read;
+                if (limiter is not null)
+                {
+                    await PaceAsync(limiter, read, ticket, deadline);
+                }
             }
 
             // Bytes past the end that have already arrived mean the peer sent more than it announced.
@@ -275,6 +293,13 @@ public sealed class BlobExchangeConnection : IBlobPeerConnection
 
     private BlobExchangeException Fail(BlobExchangeFailure failure, string message, Exception? inner = null) =>
         new(failure, Peer, message, inner);
+
+    private async ValueTask PaceAsync(ByteRateLimiter limiter, int bytes, long ticket, CancellationTokenSource deadline)
+    {
+        deadline.CancelAfter(Timeout.InfiniteTimeSpan);
+        await limiter.WaitAsync(bytes, ticket, deadline.Token);
+        deadline.CancelAfter(_options.BlobTimeout);
+    }
 
     private async ValueTask SendAllAsync(ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken)
     {

@@ -3,15 +3,19 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 using SmartShare.Lbry.Blobs;
+using SmartShare.Networking;
 
 namespace SmartShare.Lbry.BlobExchange;
 
 /// <summary>
 /// Serves blobs from a <see cref="BlobStore"/> to lbry-sdk compatible clients over TCP: one JSON request, one JSON
-/// answer followed by the blob streamed from disk with sendfile, repeated on a kept-alive connection.
+/// answer followed by the blob streamed from disk with sendfile (or in paced slices under an upload limit),
+/// repeated on a kept-alive connection.
 /// </summary>
 public sealed class BlobExchangeServer : IAsyncDisposable
 {
+    private const int PacedSlice = 64 * 1024;
+
     private readonly BlobStore _store;
     private readonly BlobExchangeServerOptions _options;
     private readonly TimeProvider _time;
@@ -219,7 +223,7 @@ public sealed class BlobExchangeServer : IAsyncDisposable
                 }
 
                 deadline.CancelAfter(_options.SendTimeout);
-                await AnswerAsync(socket, request, header, deadline.Token);
+                await AnswerAsync(socket, request, header, deadline);
             }
         }
         catch (OperationCanceledException)
@@ -282,8 +286,9 @@ public sealed class BlobExchangeServer : IAsyncDisposable
         }
     }
 
-    private async Task AnswerAsync(Socket socket, BlobRequest request, ArrayBufferWriter<byte> header, CancellationToken cancellationToken)
+    private async Task AnswerAsync(Socket socket, BlobRequest request, ArrayBufferWriter<byte> header, CancellationTokenSource deadline)
     {
+        var cancellationToken = deadline.Token;
         var sendBlob = request.RequestedBlob is { } wanted && IsServable(wanted, out var length)
             ? new IncomingBlob(wanted, length)
             : null;
@@ -295,20 +300,24 @@ public sealed class BlobExchangeServer : IAsyncDisposable
         WriteHeader(request, sendBlob, header);
         if (sendBlob is not null)
         {
-            if (_options.UploadLimiter is { } limiter)
-            {
-                await limiter.WaitAsync(sendBlob.Length, cancellationToken);
-            }
-
+            var limiter = _options.UploadLimiterFor?.Invoke(sendBlob.Hash!.Value) ?? _options.UploadLimiter;
             try
             {
-                // sendfile: the blob goes from the page cache to the socket without passing through managed memory.
-                await socket.SendFileAsync(
-                    _store.PathOf(sendBlob.Hash!.Value),
-                    header.WrittenMemory,
-                    default,
-                    TransmitFileOptions.UseDefaultWorkerThread,
-                    cancellationToken);
+                if (limiter is null || limiter.IsUnlimited)
+                {
+                    // sendfile: the blob goes from the page cache to the socket without passing through managed memory.
+                    await socket.SendFileAsync(
+                        _store.PathOf(sendBlob.Hash!.Value),
+                        header.WrittenMemory,
+                        default,
+                        TransmitFileOptions.UseDefaultWorkerThread,
+                        cancellationToken);
+                }
+                else
+                {
+                    await SendPacedAsync(socket, sendBlob.Hash!.Value, header.WrittenMemory, limiter, deadline);
+                }
+
                 Interlocked.Increment(ref _blobsServed);
                 Interlocked.Add(ref _bytesServed, sendBlob.Length);
                 BlobSent?.Invoke(sendBlob.Hash.Value, sendBlob.Length);
@@ -362,6 +371,39 @@ public sealed class BlobExchangeServer : IAsyncDisposable
     {
         length = _store.TryGetLength(hash) ?? -1;
         return length is >= 0 and <= BlobStore.MaxBlobSize;
+    }
+
+    // Under a limit the blob goes in slices, each waiting for its bytes, so one 2 MiB blob does not burst past the
+    // limit and several connections share it evenly. The send timeout counts sending, not waiting for the limiter.
+    private async Task SendPacedAsync(Socket socket, BlobHash hash, ReadOnlyMemory<byte> header, ByteRateLimiter limiter, CancellationTokenSource deadline)
+    {
+        using var file = File.OpenHandle(_store.PathOf(hash), FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, FileOptions.SequentialScan);
+        await SendAllAsync(socket, header, deadline.Token);
+        var buffer = ArrayPool<byte>.Shared.Rent(PacedSlice);
+        // One place in line for the whole blob: an earlier blob's slices go first, so blobs finish one by one.
+        var ticket = ByteRateLimiter.NextTicket();
+        try
+        {
+            long offset = 0;
+            while (true)
+            {
+                var read = await RandomAccess.ReadAsync(file, buffer.AsMemory(0, PacedSlice), offset, deadline.Token);
+                if (read == 0)
+                {
+                    return;
+                }
+
+                deadline.CancelAfter(Timeout.InfiniteTimeSpan);
+                await limiter.WaitAsync(read, ticket, deadline.Token);
+                deadline.CancelAfter(_options.SendTimeout);
+                await SendAllAsync(socket, buffer.AsMemory(0, read), deadline.Token);
+                offset += read;
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
 
     private static async Task SendAllAsync(Socket socket, ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken)

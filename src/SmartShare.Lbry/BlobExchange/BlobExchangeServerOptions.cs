@@ -23,4 +23,10 @@ public sealed class BlobExchangeServerOptions
 
     /// <summary>Paces blob uploads (the user's upload limit), shared by every connection; null for no limit.</summary>
     public ByteRateLimiter? UploadLimiter { get; init; }
+
+    /// <summary>
+    /// The limiter for one blob (a stream's own limit chained under the node's), asked before each blob is sent;
+    /// null from it, or no function, means <see cref="UploadLimiter"/>.
+    /// </summary>
+    public Func<Blobs.BlobHash, ByteRateLimiter?>? UploadLimiterFor { get; init; }
 }

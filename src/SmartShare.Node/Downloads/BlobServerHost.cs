@@ -15,7 +15,13 @@ namespace SmartShare.Node.Downloads;
 /// where lbry-sdk downloaders look for it (they guess the UDP port from the TCP one). The LBRY network
 /// (<see cref="Networks.LbryNetwork"/>) starts and stops it with its DHT.
 /// </summary>
-public sealed class BlobServerHost(LbryStorage storage, LbryDhtService dht, NodeSettingsStore settings, TimeProvider time, Transfers.UploadLedger? uploads = null) : IStatusContributor, IAsyncDisposable
+public sealed class BlobServerHost(
+    LbryStorage storage,
+    LbryDhtService dht,
+    NodeSettingsStore settings,
+    TimeProvider time,
+    Transfers.UploadLedger? uploads = null,
+    Limits.BandwidthLimits? limits = null) : IStatusContributor, IAsyncDisposable
 {
     private BlobExchangeServer? _server;
 
@@ -27,8 +33,14 @@ public sealed class BlobServerHost(LbryStorage storage, LbryDhtService dht, Node
     public Task StartAsync(CancellationToken cancellationToken)
     {
         var bind = new IPEndPoint(IPAddress.Parse(settings.Current.BindAddress), dht.LocalEndPoint.Port);
-        var limiter = new ByteRateLimiter(() => settings.Current.MaxUploadKibPerSecond * 1024L, time);
-        var server = new BlobExchangeServer(storage.Blobs, new BlobExchangeServerOptions { UploadLimiter = limiter }, time)
+        // The node's upload limiter (shared with BitTorrent), or a stream's own chained under it.
+        var limiter = limits?.Upload ?? new ByteRateLimiter(() => settings.Current.MaxUploadKibPerSecond * 1024L, time);
+        var options = new BlobExchangeServerOptions
+        {
+            UploadLimiter = limiter,
+            UploadLimiterFor = limits is null ? null : blob => limits.UploadFor(storage.Streams.StreamsContaining(blob).Select(sdHash => Transfers.TransferKey.Of(sdHash))),
+        };
+        var server = new BlobExchangeServer(storage.Blobs, options, time)
         {
             BlobSent = uploads is null ? null : CountUpload,
         };

@@ -27,12 +27,12 @@ public sealed partial class DownloadManager(
     Announcer announcer,
     NodeSettingsStore settings,
     NodeRuntime runtime,
+    Limits.BandwidthLimits limits,
     IRandomSource random,
     TimeProvider time,
     ILogger<DownloadManager> logger) : IHostedService, IDisposable
 {
     private readonly ConcurrentDictionary<BlobHash, ActiveDownload> _active = new();
-    private readonly BlobExchangeClient _client = new(timeProvider: time);
     private readonly CancellationTokenSource _stopping = new();
     private readonly StreamBlobRemover _blobRemover = new(storage, files, logger);
 
@@ -83,7 +83,9 @@ public sealed partial class DownloadManager(
         var directory = Path.GetFullPath(downloadDirectory ?? known?.DownloadDirectory ?? settings.Current.DownloadDirectory);
         var options = DownloadOptions ?? new StreamDownloadOptions { MaxConnections = settings.Current.MaxConnectionsPerDownload };
         var finder = new DhtPeerFinder(dht, membership, () => blobServer.LocalEndPoint);
-        var download = new StreamDownload(sdHash, storage, _client, finder, directory, options, time);
+        // A client per download, so its blob bodies pass the stream's own download limiter (under the node's).
+        var client = new BlobExchangeClient(new BlobExchangeClientOptions { DownloadLimiter = limits.For(Transfers.TransferKey.Of(sdHash)).Download }, time);
+        var download = new StreamDownload(sdHash, storage, client, finder, directory, options, time);
         download.AddPeers(fixedPeers);
         var cancel = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
         var added = known?.AddedAt ?? time.GetUtcNow();

@@ -27,6 +27,7 @@ internal sealed class FileRpcMethods(
     LbryStorage storage,
     LbryDhtService dht,
     Settings.NodeSettingsStore settings,
+    Limits.BandwidthLimits limits,
     TimeProvider time) : IRpcMethodProvider
 {
     private const int DefaultGetTimeoutSeconds = 60;
@@ -366,11 +367,15 @@ internal sealed class FileRpcMethods(
             : throw JsonRpcException.InvalidParams($"The node lists no transfer {key}.");
     }
 
-    private JsonObject View(Transfer transfer) =>
-        TransferView.ToJson(transfer, transfers.Network(transfer.Key).Describe(transfer, runtime.StreamLinks));
+    private JsonObject View(Transfer transfer)
+    {
+        var view = TransferView.ToJson(transfer, transfers.Network(transfer.Key).Describe(transfer, runtime.StreamLinks));
+        Limits.LimitRpcMethods.AddTo(view, limits.Get(transfer.Key));
+        return view;
+    }
 
     /// <summary>The transfer a call names: "key" (either hash), or lbrynet's "sd_hash", or "info_hash".</summary>
-    private static TransferKey? ReadKey(RpcParams parameters, bool required)
+    internal static TransferKey? ReadKey(RpcParams parameters, bool required)
     {
         foreach (var name in (string[])["key", "sd_hash", "info_hash"])
         {

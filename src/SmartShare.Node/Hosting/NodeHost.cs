@@ -12,6 +12,7 @@ using SmartShare.Lbry.Dht;
 using SmartShare.Node.Api;
 using SmartShare.Node.Downloads;
 using SmartShare.Node.Http;
+using SmartShare.Node.Limits;
 using SmartShare.Node.Logging;
 using SmartShare.Node.Networks;
 using SmartShare.Node.Settings;
@@ -309,6 +310,7 @@ public sealed partial class NodeHost : IAsyncDisposable
         services.AddSingleton(provider => new JsonRpcMethods(provider.GetServices<IRpcMethodProvider>()));
         services.AddSingleton<JsonRpcEndpoint>();
         services.AddStreamTransfers(DataDirectory);
+        services.AddBandwidthLimits(DataDirectory);
         services.AddWebApi();
         foreach (var hook in _serviceHooks)
         {

@@ -19,6 +19,7 @@ namespace SmartShare.Node.Networks;
 public sealed partial class BitTorrentNetwork(
     TorrentStore store,
     NodeSettingsStore settings,
+    Limits.BandwidthLimits limits,
     IRandomSource random,
     TimeProvider time,
     ILogger<BitTorrentNetwork> logger) : INetworkService, IAsyncDisposable
@@ -27,7 +28,6 @@ public sealed partial class BitTorrentNetwork(
 
     private BitTorrentClient? _client;
     private TorrentDht? _dht;
-    private ByteRateLimiter? _uploadLimiter;
     private EncryptionMode _encryption = EncryptionMode.Prefer;
     private IReadOnlyList<NetworkEndPoint> _endPoints = [];
     private int _stopped;
@@ -48,7 +48,6 @@ public sealed partial class BitTorrentNetwork(
     {
         var current = settings.Current;
         _encryption = EncryptionModeOf(current.BtEncryption);
-        _uploadLimiter = new ByteRateLimiter(() => (long)settings.Current.MaxUploadKibPerSecond * 1024, time);
         var bootstrap = current.BtDht
             ? await EndPointNames.ResolveSettingAsync(current.BtBootstrap, NodeSettingKeys.BtBootstrap, cancellationToken)
             : [];
@@ -144,10 +143,14 @@ public sealed partial class BitTorrentNetwork(
             };
     }
 
-    /// <summary>The options a new session (or a magnet's metadata fetch) starts with: upload limit, encryption, our DHT.</summary>
+    /// <summary>
+    /// The options a new session (or a magnet's metadata fetch) starts with: the node's limiters (a torrent's own are
+    /// chained under them by <see cref="TorrentManager"/>), encryption, our DHT.
+    /// </summary>
     internal TorrentSessionOptions SessionOptions() => new()
     {
-        UploadLimiter = _uploadLimiter,
+        UploadLimiter = limits.Upload,
+        DownloadLimiter = limits.Download,
         Connection = new PeerConnectionOptions { Encryption = _encryption },
         DhtPort = _dht?.LocalEndPoint.Port,
         OnDhtNode = endPoint => _dht?.AddNode(endPoint),

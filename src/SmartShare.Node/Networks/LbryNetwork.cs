@@ -19,6 +19,7 @@ public sealed partial class LbryNetwork(
     LbryStorage storage,
     FileStore files,
     Transfers.UploadLedger uploads,
+    Limits.BandwidthLimits limits,
     NodeSettingsStore settings,
     NodeRuntime runtime,
     TimeProvider time,
@@ -65,7 +66,7 @@ public sealed partial class LbryNetwork(
 
         _membership = new DhtMembership(_dht, time, loggers.CreateLogger<DhtMembership>());
         _announcer = new Announcer(storage, _dht, _membership, settings, files, time, loggers.CreateLogger<Announcer>());
-        _blobServer = new BlobServerHost(storage, _dht, settings, time, uploads);
+        _blobServer = new BlobServerHost(storage, _dht, settings, time, uploads, limits);
         await _blobServer.StartAsync(cancellationToken);
         _endPoints =
         [

@@ -4,7 +4,15 @@ using SmartShare.Node.Transfers;
 namespace SmartShare.Node.Remote;
 
 /// <summary>One transfer as <c>torrent-get</c> sees it, with what is costly to find (its network's view, peers, metainfo) read once and only when a field asks.</summary>
-internal sealed class TorrentContext(int id, Transfer transfer, TransferManager transfers, Torrents.TorrentManager? torrents, string defaultDirectory, TransmissionIds ids, DateTimeOffset now)
+internal sealed class TorrentContext(
+    int id,
+    Transfer transfer,
+    TransferManager transfers,
+    Torrents.TorrentManager? torrents,
+    string defaultDirectory,
+    TransmissionIds ids,
+    DateTimeOffset now,
+    Limits.BandwidthLimits? limits = null)
 {
     private JsonObject? _view;
     private TransferPeers? _peers;
@@ -21,6 +29,9 @@ internal sealed class TorrentContext(int id, Transfer transfer, TransferManager 
     public TransmissionIds Ids => ids;
 
     public DateTimeOffset Now => now;
+
+    /// <summary>The transfer's own speed limits.</summary>
+    public Limits.TransferLimits OwnLimits => limits?.Get(transfer.Key) ?? Limits.TransferLimits.None;
 
     /// <summary>The network's own fields (<see cref="ITransferNetwork.Describe"/>).</summary>
     public JsonObject View => _view ??= transfers.Network(transfer.Key).Describe(transfer, null);

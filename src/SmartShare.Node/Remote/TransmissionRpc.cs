@@ -62,7 +62,7 @@ internal sealed partial class TransmissionRpc
         var sessionId = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
         var rpc = new TransmissionRpc(
             sessionId,
-            new TransmissionTorrents(transfers, torrents, settings, runtime, ids, time),
+            new TransmissionTorrents(transfers, torrents, settings, runtime, ids, time, services.GetService<Limits.BandwidthLimits>()),
             new TransmissionSession(transfers, torrents, settings, runtime, ids, sessionId),
             services.GetRequiredService<ILoggerFactory>().CreateLogger<TransmissionRpc>());
         // Routing matches the path with and without the trailing slash (transmission-remote sends it, the web client not).

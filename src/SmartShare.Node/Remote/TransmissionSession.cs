@@ -8,7 +8,7 @@ namespace SmartShare.Node.Remote;
 
 /// <summary>
 /// <c>session-get</c>, <c>session-set</c> and <c>session-stats</c> from the node's settings and transfers. Speeds are
-/// Transmission's kB/s (1000 bytes); the node's one limit, <c>max_upload_rate</c>, is in KiB/s and converted both ways.
+/// Transmission's kB/s (1000 bytes); the node's limits are in KiB/s and converted both ways (<see cref="TransmissionLimits"/>).
 /// </summary>
 internal sealed class TransmissionSession(
     TransferManager transfers,
@@ -22,7 +22,7 @@ internal sealed class TransmissionSession(
     public const int RpcVersionMinimum = 14;
 
     /// <summary>The session-set keys that change a node setting at once; every other key is accepted and ignored.</summary>
-    public static readonly IReadOnlyList<string> AppliedKeys = ["download-dir", "speed-limit-up", "speed-limit-up-enabled"];
+    public static readonly IReadOnlyList<string> AppliedKeys = ["download-dir", .. TransmissionLimits.SessionKeys];
 
     public static string Version => $"3.00 (SmartShare {NodeInfo.Version})";
 
@@ -31,13 +31,6 @@ internal sealed class TransmissionSession(
         var current = settings.Current;
         var all = new JsonObject
         {
-            ["alt-speed-down"] = 0,
-            ["alt-speed-enabled"] = false,
-            ["alt-speed-time-begin"] = 0,
-            ["alt-speed-time-day"] = 0,
-            ["alt-speed-time-enabled"] = false,
-            ["alt-speed-time-end"] = 0,
-            ["alt-speed-up"] = 0,
             ["blocklist-enabled"] = false,
             ["blocklist-size"] = 0,
             ["blocklist-url"] = string.Empty,
@@ -78,10 +71,6 @@ internal sealed class TransmissionSession(
             ["seedRatioLimit"] = 0.0,
             ["seedRatioLimited"] = false,
             ["session-id"] = sessionId,
-            ["speed-limit-down"] = 0,
-            ["speed-limit-down-enabled"] = false,
-            ["speed-limit-up"] = (long)Math.Round(current.MaxUploadKibPerSecond * 1024.0 / 1000),
-            ["speed-limit-up-enabled"] = current.MaxUploadKibPerSecond > 0,
             ["start-added-torrents"] = true,
             ["trash-original-torrent-files"] = false,
             ["units"] = new JsonObject
@@ -97,6 +86,8 @@ internal sealed class TransmissionSession(
             ["version"] = Version,
         };
 
+        TransmissionLimits.AddSessionFields(all, current);
+
         // "fields" (RPC 16) narrows the answer; unknown names are left out.
         if (arguments.Strings("fields") is { Count: > 0 } fields)
         {
@@ -110,21 +101,12 @@ internal sealed class TransmissionSession(
         return Task.FromResult(all);
     }
 
-    /// <summary>Applies download-dir and the upload limit (both take effect at once); the rest is accepted and ignored (see <see cref="AppliedKeys"/>).</summary>
+    /// <summary>Applies download-dir and the speed limits (all take effect at once); the rest is accepted and ignored (see <see cref="AppliedKeys"/>).</summary>
     public Task<JsonObject> SetAsync(TransmissionArguments arguments, CancellationToken cancellationToken)
     {
         // Read every value first, so a wrong one changes nothing.
         var directory = arguments.String("download-dir");
-        var limit = arguments.Integer("speed-limit-up", 0, int.MaxValue / 1024);
-        var limited = arguments.Boolean("speed-limit-up-enabled");
-        int? kibPerSecond = limited switch
-        {
-            false => 0,
-            true when limit is { } kB => Math.Max(1, (int)Math.Round(kB * 1000.0 / 1024)),
-            true => settings.Current.MaxUploadKibPerSecond > 0 ? null : throw new TransmissionFailure("speed-limit-up-enabled needs speed-limit-up (kB/s) as well: the node has no upload limit to turn on."),
-            null when limit is { } kB && settings.Current.MaxUploadKibPerSecond > 0 => Math.Max(1, (int)Math.Round(kB * 1000.0 / 1024)),
-            null => null,
-        };
+        var limits = TransmissionLimits.SessionChanges(arguments, settings.Current);
         try
         {
             if (!string.IsNullOrWhiteSpace(directory))
@@ -132,9 +114,9 @@ internal sealed class TransmissionSession(
                 settings.Set(NodeSettingKeys.DownloadDirectory, directory);
             }
 
-            if (kibPerSecond is { } rate)
+            foreach (var (key, value) in limits)
             {
-                settings.Set(NodeSettingKeys.MaxUploadRate, rate);
+                settings.Set(key, value);
             }
         }
         catch (NodeSettingsException ex)

@@ -20,7 +20,8 @@ internal sealed class TransmissionTorrents(
     NodeSettingsStore settings,
     NodeRuntime runtime,
     TransmissionIds ids,
-    TimeProvider time)
+    TimeProvider time,
+    Limits.BandwidthLimits? limits = null)
 {
     /// <summary>How long torrent-add waits for a stream's descriptor before answering (the download goes on after).</summary>
     private static readonly TimeSpan AddWait = TimeSpan.FromSeconds(2);
@@ -90,7 +91,7 @@ internal sealed class TransmissionTorrents(
 
         foreach (var (id, transfer) in selected)
         {
-            var context = new TorrentContext(id, transfer, transfers, torrents, directory, ids, now);
+            var context = new TorrentContext(id, transfer, transfers, torrents, directory, ids, now, limits);
             if (table)
             {
                 rows.Add(new JsonArray([.. known.Select(field => TorrentFields.Value(field, context))]));
@@ -234,7 +235,7 @@ internal sealed class TransmissionTorrents(
     /// <summary>torrent-set: what the node has no setting for is refused by name; harmless keys (labels, queue and seeding preferences) are accepted and ignored.</summary>
     public Task<JsonObject> SetAsync(TransmissionArguments arguments, CancellationToken cancellationToken)
     {
-        _ = Select(arguments);
+        var (selected, _) = Select(arguments);
         if (FileSelectionKeys.Any(arguments.HasEntries))
         {
             throw new TransmissionFailure(NoFileSelection);
@@ -250,9 +251,16 @@ internal sealed class TransmissionTorrents(
             throw new TransmissionFailure("SmartShare cannot move a transfer's data; remove it and add it again with another download-dir.");
         }
 
-        if (arguments.Boolean("downloadLimited") == true || arguments.Boolean("uploadLimited") == true)
+        // Every transfer's new limits are worked out (and checked) before any is written.
+        var changes = selected
+            .Select(entry => (entry.Transfer.Key, Limits: limits is null ? null : TransmissionLimits.TorrentChange(arguments, limits.Get(entry.Transfer.Key))))
+            .ToList();
+        foreach (var (key, own) in changes)
         {
-            throw new TransmissionFailure("SmartShare has no per-torrent speed limits; it has one upload limit for the whole node (session-set speed-limit-up).");
+            if (own is not null)
+            {
+                limits!.Set(key, own);
+            }
         }
 
         return Task.FromResult(new JsonObject());

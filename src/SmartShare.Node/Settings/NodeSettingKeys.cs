@@ -18,6 +18,12 @@ public static class NodeSettingKeys
     public const string MaxConnectionsPerDownload = "max_connections_per_download";
     public const string Announce = "announce";
     public const string MaxUploadRate = "max_upload_rate";
+    public const string MaxDownloadRate = "max_download_rate";
+    public const string AltUploadRate = "alt_upload_rate";
+    public const string AltDownloadRate = "alt_download_rate";
+    public const string AltSpeedEnabled = "alt_speed_enabled";
+    public const string AltSpeedScheduleEnabled = "alt_speed_schedule_enabled";
+    public const string AltSpeedSchedule = "alt_speed_schedule";
 
     /// <summary>The environment variable for a key: SMARTSHARE_ and the key in capitals.</summary>
     public static string EnvironmentVariable(string key)

@@ -47,8 +47,26 @@ public sealed record NodeSettings
     /// <summary>Announce local streams to the DHT.</summary>
     public bool Announce { get; init; } = true;
 
-    /// <summary>Upload limit of the blob server in KiB/s, shared by all peers; 0 for none.</summary>
+    /// <summary>The node's upload limit in KiB/s, shared by LBRY and BitTorrent peers; 0 for none.</summary>
     public int MaxUploadKibPerSecond { get; init; }
+
+    /// <summary>The node's download limit in KiB/s, shared by LBRY and BitTorrent peers; 0 for none.</summary>
+    public int MaxDownloadKibPerSecond { get; init; }
+
+    /// <summary>The alternative upload limit in KiB/s (0 for none), in force while the alternative speeds are on.</summary>
+    public int AltUploadKibPerSecond { get; init; } = 50;
+
+    /// <summary>The alternative download limit in KiB/s (0 for none), in force while the alternative speeds are on.</summary>
+    public int AltDownloadKibPerSecond { get; init; } = 50;
+
+    /// <summary>The alternative speeds are on (by hand; the schedule may turn them on too).</summary>
+    public bool AltSpeedEnabled { get; init; }
+
+    /// <summary>The schedule turns the alternative speeds on within <see cref="AltSpeedSchedule"/>.</summary>
+    public bool AltSpeedScheduleEnabled { get; init; }
+
+    /// <summary>When the schedule applies: "DAYS HH:MM-HH:MM" (<see cref="Limits.SpeedSchedule"/>).</summary>
+    public string AltSpeedSchedule { get; init; } = Limits.SpeedSchedule.Default.ToString();
 
     /// <summary>Value equality that compares the bootstrap list by content.</summary>
     public bool Equals(NodeSettings? other) =>
@@ -67,7 +85,13 @@ public sealed record NodeSettings
         && AllowLan == other.AllowLan
         && MaxConnectionsPerDownload == other.MaxConnectionsPerDownload
         && Announce == other.Announce
-        && MaxUploadKibPerSecond == other.MaxUploadKibPerSecond;
+        && MaxUploadKibPerSecond == other.MaxUploadKibPerSecond
+        && MaxDownloadKibPerSecond == other.MaxDownloadKibPerSecond
+        && AltUploadKibPerSecond == other.AltUploadKibPerSecond
+        && AltDownloadKibPerSecond == other.AltDownloadKibPerSecond
+        && AltSpeedEnabled == other.AltSpeedEnabled
+        && AltSpeedScheduleEnabled == other.AltSpeedScheduleEnabled
+        && AltSpeedSchedule == other.AltSpeedSchedule;
 
-    public override int GetHashCode() => HashCode.Combine(HashCode.Combine(DownloadDirectory, Port, BindAddress, Api, Bootstrap.Count, AllowLan, MaxConnectionsPerDownload, Announce), MaxUploadKibPerSecond, BtPort, BtBootstrap.Count, BtDht, BtEncryption, ApiHosts.Count, ApiPasswordHash);
+    public override int GetHashCode() => HashCode.Combine(HashCode.Combine(DownloadDirectory, Port, BindAddress, Api, Bootstrap.Count, AllowLan, MaxConnectionsPerDownload, Announce), MaxUploadKibPerSecond, BtPort, BtBootstrap.Count, BtDht, BtEncryption, ApiHosts.Count, ApiPasswordHash) ^ HashCode.Combine(MaxDownloadKibPerSecond, AltUploadKibPerSecond, AltDownloadKibPerSecond, AltSpeedEnabled, AltSpeedScheduleEnabled, AltSpeedSchedule);
 }

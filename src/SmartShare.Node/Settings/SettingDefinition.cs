@@ -37,6 +37,9 @@ internal sealed class SettingDefinition
 
     private static readonly string[] PseudoFileSystemRoots = ["/proc", "/sys", "/dev"];
 
+    // Rates are KiB/s; times 1024 they are computed in long, so any int fits.
+    private const int MaxRate = int.MaxValue;
+
     public static IReadOnlyList<SettingDefinition> All { get; } =
     [
         Text(NodeSettingKeys.DownloadDirectory, false, "Folder downloads are written to.", ParseDirectory, (s, v) => s with { DownloadDirectory = v }, s => s.DownloadDirectory),
@@ -53,7 +56,13 @@ internal sealed class SettingDefinition
         Boolean(NodeSettingKeys.AllowLan, true, "Accept loopback and private addresses as DHT contacts and peers.", (s, v) => s with { AllowLan = v }, s => s.AllowLan),
         Integer(NodeSettingKeys.MaxConnectionsPerDownload, false, "Peers one download fetches from at once.", 1, 1000, (s, v) => s with { MaxConnectionsPerDownload = v }, s => s.MaxConnectionsPerDownload),
         Boolean(NodeSettingKeys.Announce, true, "Announce local streams to the DHT.", (s, v) => s with { Announce = v }, s => s.Announce),
-        Integer(NodeSettingKeys.MaxUploadRate, false, "Upload limit for serving blobs, in KiB/s shared by all peers; 0 for none.", 0, int.MaxValue, (s, v) => s with { MaxUploadKibPerSecond = v }, s => s.MaxUploadKibPerSecond),
+        Integer(NodeSettingKeys.MaxUploadRate, false, "Upload limit in KiB/s for the whole node, shared by LBRY and BitTorrent peers; 0 for none.", 0, MaxRate, (s, v) => s with { MaxUploadKibPerSecond = v }, s => s.MaxUploadKibPerSecond),
+        Integer(NodeSettingKeys.MaxDownloadRate, false, "Download limit in KiB/s for the whole node, shared by LBRY and BitTorrent peers; 0 for none.", 0, MaxRate, (s, v) => s with { MaxDownloadKibPerSecond = v }, s => s.MaxDownloadKibPerSecond),
+        Integer(NodeSettingKeys.AltUploadRate, false, "Alternative upload limit in KiB/s, in force while the alternative speeds are on; 0 for none.", 0, MaxRate, (s, v) => s with { AltUploadKibPerSecond = v }, s => s.AltUploadKibPerSecond),
+        Integer(NodeSettingKeys.AltDownloadRate, false, "Alternative download limit in KiB/s, in force while the alternative speeds are on; 0 for none.", 0, MaxRate, (s, v) => s with { AltDownloadKibPerSecond = v }, s => s.AltDownloadKibPerSecond),
+        Boolean(NodeSettingKeys.AltSpeedEnabled, false, "Use the alternative speed limits now (the schedule may also turn them on).", (s, v) => s with { AltSpeedEnabled = v }, s => s.AltSpeedEnabled),
+        Boolean(NodeSettingKeys.AltSpeedScheduleEnabled, false, "Use the alternative speed limits within alt_speed_schedule.", (s, v) => s with { AltSpeedScheduleEnabled = v }, s => s.AltSpeedScheduleEnabled),
+        Text(NodeSettingKeys.AltSpeedSchedule, false, "When the schedule turns the alternative speeds on, in the node's local time: DAYS HH:MM-HH:MM, such as \"weekdays 09:00-17:00\" or \"all 22:00-07:00\".", ParseSchedule, (s, v) => s with { AltSpeedSchedule = v }, s => s.AltSpeedSchedule),
     ];
 
     public string Key { get; }
@@ -138,6 +147,8 @@ internal sealed class SettingDefinition
             },
             (s, v) => apply(s, (bool)v),
             s => JsonValue.Create(read(s)));
+
+    private static string ParseSchedule(string text) => Limits.SpeedSchedule.Parse(text).ToString();
 
     private static string ParseDirectory(string text)
     {

@@ -25,6 +25,7 @@ public sealed partial class TorrentManager(
     BitTorrentNetwork network,
     NodeSettingsStore settings,
     NodeRuntime runtime,
+    Limits.BandwidthLimits limits,
     IRandomSource random,
     TimeProvider time,
     ILogger<TorrentManager> logger) : IHostedService, IAsyncDisposable, IStatusContributor
@@ -359,7 +360,13 @@ public sealed partial class TorrentManager(
     {
         // A share is seeded in place and never renamed; a download's files carry the incomplete suffix until done.
         var storage = new TorrentStorage(torrent.Info, record.DownloadDirectory, record.RootName, incompleteNames: record.Kind != FileKind.Share);
-        var session = Client.Add(torrent, storage, _resume, ConfigureSessions);
+        var limiters = limits.For(Transfers.TransferKey.Of(torrent.InfoHash));
+        var session = Client.Add(torrent, storage, _resume, options =>
+        {
+            options.UploadLimiter = limiters.Upload;
+            options.DownloadLimiter = limiters.Download;
+            ConfigureSessions?.Invoke(options);
+        });
         _sessions[torrent.InfoHash] = session;
         session.StateChanged += OnStateChanged;
         _ = RunAsync(session, peers, verified);

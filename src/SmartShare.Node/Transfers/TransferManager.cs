@@ -7,11 +7,13 @@ namespace SmartShare.Node.Transfers;
 public sealed class TransferManager
 {
     private readonly Dictionary<TransferNetwork, ITransferNetwork> _networks;
+    private readonly ITransferRemovalListener[] _removalListeners;
 
-    public TransferManager(IEnumerable<ITransferNetwork> networks)
+    public TransferManager(IEnumerable<ITransferNetwork> networks, IEnumerable<ITransferRemovalListener>? removalListeners = null)
     {
         ArgumentNullException.ThrowIfNull(networks);
         _networks = networks.ToDictionary(network => network.Network);
+        _removalListeners = [.. removalListeners ?? []];
     }
 
     /// <summary>All transfers, oldest first.</summary>
@@ -66,6 +68,17 @@ public sealed class TransferManager
     public bool Start(TransferKey key) => Network(key).Start(key);
 
     /// <summary>Stops and unlists a transfer; with <paramref name="deleteData"/> its downloaded files go too (a shared source never).</summary>
-    public Task<bool> RemoveAsync(TransferKey key, bool deleteData, CancellationToken cancellationToken) =>
-        Network(key).RemoveAsync(key, deleteData, cancellationToken);
+    public async Task<bool> RemoveAsync(TransferKey key, bool deleteData, CancellationToken cancellationToken)
+    {
+        var removed = await Network(key).RemoveAsync(key, deleteData, cancellationToken);
+        if (removed)
+        {
+            foreach (var listener in _removalListeners)
+            {
+                listener.TransferRemoved(key);
+            }
+        }
+
+        return removed;
+    }
 }

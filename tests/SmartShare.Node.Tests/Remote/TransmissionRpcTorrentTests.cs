@@ -94,7 +94,7 @@ public sealed class TransmissionRpcTorrentTests : IDisposable
 
         Assert.Contains("issue 17", await client.FailAsync("torrent-set", new JsonObject { ["ids"] = infoHash, ["files-unwanted"] = new JsonArray(0) }), StringComparison.Ordinal);
         Assert.Contains("issue 17", await client.FailAsync("torrent-set", new JsonObject { ["ids"] = infoHash, ["priority-high"] = new JsonArray(0) }), StringComparison.Ordinal);
-        Assert.Contains("per-torrent speed limits", await client.FailAsync("torrent-set", new JsonObject { ["ids"] = infoHash, ["uploadLimited"] = true }), StringComparison.Ordinal);
+        Assert.Contains("needs uploadLimit", await client.FailAsync("torrent-set", new JsonObject { ["ids"] = infoHash, ["uploadLimited"] = true }), StringComparison.Ordinal);
         Assert.Contains("cannot verify", await client.FailAsync("torrent-verify", new JsonObject { ["ids"] = infoHash }), StringComparison.Ordinal);
         Assert.Contains("is complete", await client.FailAsync("torrent-stop", new JsonObject { ["ids"] = sdHash }), StringComparison.Ordinal);
         await client.SucceedAsync("torrent-set", new JsonObject { ["ids"] = infoHash, ["labels"] = new JsonArray("music"), ["bandwidthPriority"] = 1 });

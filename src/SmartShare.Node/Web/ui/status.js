@@ -21,14 +21,48 @@ function ports(network) {
   return (network?.end_points ?? []).map((e) => `${e.role} ${e.protocol}/${e.port}`).join(', ');
 }
 
+// A limit in force (KiB/s in `status`), shown after the rate it caps.
+function cap(kibPerSecond) {
+  return kibPerSecond > 0 ? ` / ${fmt.rate(kibPerSecond * 1024)}` : '';
+}
+
+function limitText(kibPerSecond) {
+  return kibPerSecond > 0 ? fmt.rate(kibPerSecond * 1024) : 'unlimited';
+}
+
+// The alternative speed set, on or off by hand (the schedule may also turn it on: the title says so).
+function AltSpeedToggle({ limits }) {
+  const [busy, setBusy] = useState(false);
+  const [pressed, setPressed] = useState(limits.alt_speed_enabled);
+  useEffect(() => setPressed(limits.alt_speed_enabled), [limits.alt_speed_enabled]);
+  const why = limits.alt_speed_active && !pressed ? ' (on by the schedule now)' : '';
+  const toggle = async () => {
+    setBusy(true);
+    try {
+      const answer = await rpc('settings_set', { key: 'alt_speed_enabled', value: !pressed });
+      setPressed(!pressed);
+      toast(answer.message ?? 'Saved alt_speed_enabled.', answer.overridden_by ? 'warning' : 'info');
+    } catch (e) {
+      showError(e);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return html`<button type="button" class="alt-speed" aria-pressed=${pressed} disabled=${busy} onClick=${toggle}
+    title=${`Alternative speeds: down ${limitText(limits.alt_download_rate)}, up ${limitText(limits.alt_upload_rate)}${why}; schedule ${limits.alt_speed_schedule} ${limits.alt_speed_schedule_enabled ? 'on' : 'off'}`}>
+    ${limits.alt_speed_active ? '🐢 Alt speed on' : 'Alt speed off'}</button>`;
+}
+
 export function StatusBar({ status, totals, mode }) {
   const lbry = status?.networks?.lbry ?? status?.dht;
   const bt = status?.networks?.bittorrent;
   const btDht = bt?.dht;
   const nodeId = lbry?.node_id;
+  const limits = status?.limits;
   return html`<footer class="status-bar" aria-label="Node status">
-    <span title="Total download rate">↓ ${fmt.rate(totals.download_rate)}</span>
-    <span title="Total upload rate">↑ ${fmt.rate(totals.upload_rate)}</span>
+    <span title="Total download rate / the node's download limit in force">↓ ${fmt.rate(totals.download_rate)}${cap(limits?.download_rate_limit)}</span>
+    <span title="Total upload rate / the node's upload limit in force">↑ ${fmt.rate(totals.upload_rate)}${cap(limits?.upload_rate_limit)}</span>
+    ${limits ? html`<${AltSpeedToggle} limits=${limits} />` : null}
     <span>${totals.count} transfers</span>
     <span title=${`LBRY ports: ${ports(status?.networks?.lbry)}`}>LBRY DHT: ${lbry ? `${lbry.contacts ?? 0} contacts${lbry.joined ? '' : ' (joining)'}` : '—'}</span>
     <span title=${`BitTorrent ports: ${ports(bt)}`}>BT DHT: ${btDht && typeof btDht === 'object' ? `${btDht.contacts ?? 0} contacts${btDht.joined === false ? ' (joining)' : ''}` : btDht === false || btDht === null ? 'off' : '—'}</span>
