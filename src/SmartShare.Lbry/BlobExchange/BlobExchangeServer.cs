@@ -284,9 +284,21 @@ public sealed class BlobExchangeServer : IAsyncDisposable
 
     private async Task AnswerAsync(Socket socket, BlobRequest request, ArrayBufferWriter<byte> header, CancellationToken cancellationToken)
     {
-        var sendBlob = request.RequestedBlob is { } wanted && IsServable(wanted, out var length)
+        var sendBlob = request.RequestedBlob is { } wanted && IsInStore(wanted, out var length)
             ? new IncomingBlob(wanted, length)
             : null;
+        if (sendBlob is null && request.RequestedBlob is { } rebuilt && _options.FallbackSource is { } fallback &&
+            fallback.TryGetLength(rebuilt) is not null)
+        {
+            // Built (and checked) before the header goes out: a blob that cannot be rebuilt is answered as missing.
+            using var content = await fallback.ReadAsync(rebuilt, cancellationToken);
+            if (content is not null)
+            {
+                await SendFromMemoryAsync(socket, request, new IncomingBlob(rebuilt, content.Memory.Length), content.Memory, header, cancellationToken);
+                return;
+            }
+        }
+
         if (request.RequestedBlob is not null && sendBlob is null)
         {
             Interlocked.Increment(ref _missing);
@@ -325,6 +337,22 @@ public sealed class BlobExchangeServer : IAsyncDisposable
         await SendAllAsync(socket, header.WrittenMemory, cancellationToken);
     }
 
+    private async Task SendFromMemoryAsync(
+        Socket socket, BlobRequest request, IncomingBlob blob, ReadOnlyMemory<byte> content, ArrayBufferWriter<byte> header, CancellationToken cancellationToken)
+    {
+        WriteHeader(request, blob, header);
+        if (_options.UploadLimiter is { } limiter)
+        {
+            await limiter.WaitAsync(blob.Length, cancellationToken);
+        }
+
+        await SendAllAsync(socket, header.WrittenMemory, cancellationToken);
+        await SendAllAsync(socket, content, cancellationToken);
+        Interlocked.Increment(ref _blobsServed);
+        Interlocked.Add(ref _bytesServed, blob.Length);
+        BlobSent?.Invoke(blob.Hash!.Value, blob.Length);
+    }
+
     private void WriteHeader(BlobRequest request, IncomingBlob? incoming, ArrayBufferWriter<byte> header)
     {
         List<BlobHash>? available = null;
@@ -358,9 +386,16 @@ public sealed class BlobExchangeServer : IAsyncDisposable
     /// The store only ever names a file by its hash after verifying it (atomic rename of a checked temporary
     /// file), so a file present under the name is a verified blob.
     /// </summary>
-    private bool IsServable(BlobHash hash, out long length)
+    private bool IsInStore(BlobHash hash, out long length)
     {
         length = _store.TryGetLength(hash) ?? -1;
+        return length is >= 0 and <= BlobStore.MaxBlobSize;
+    }
+
+    /// <summary>In the store, or claimed by the fallback source (which checks each blob it builds before sending).</summary>
+    private bool IsServable(BlobHash hash, out long length)
+    {
+        length = _store.TryGetLength(hash) ?? _options.FallbackSource?.TryGetLength(hash) ?? -1;
         return length is >= 0 and <= BlobStore.MaxBlobSize;
     }
 

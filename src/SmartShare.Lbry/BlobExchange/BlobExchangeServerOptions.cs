@@ -23,4 +23,7 @@ public sealed class BlobExchangeServerOptions
 
     /// <summary>Paces blob uploads (the user's upload limit), shared by every connection; null for no limit.</summary>
     public ByteRateLimiter? UploadLimiter { get; init; }
+
+    /// <summary>Where blobs the store does not have may come from (streams held as plain files); null for none.</summary>
+    public IBlobSource? FallbackSource { get; init; }
 }

@@ -15,7 +15,7 @@ namespace SmartShare.Node.Downloads;
 /// where lbry-sdk downloaders look for it (they guess the UDP port from the TCP one). The LBRY network
 /// (<see cref="Networks.LbryNetwork"/>) starts and stops it with its DHT.
 /// </summary>
-public sealed class BlobServerHost(LbryStorage storage, LbryDhtService dht, NodeSettingsStore settings, TimeProvider time, Transfers.UploadLedger? uploads = null) : IStatusContributor, IAsyncDisposable
+public sealed class BlobServerHost(LbryStorage storage, LbryDhtService dht, NodeSettingsStore settings, TimeProvider time, Transfers.UploadLedger? uploads = null, BlobStorage.BlobHosting? hosting = null) : IStatusContributor, IAsyncDisposable
 {
     private BlobExchangeServer? _server;
 
@@ -28,9 +28,9 @@ public sealed class BlobServerHost(LbryStorage storage, LbryDhtService dht, Node
     {
         var bind = new IPEndPoint(IPAddress.Parse(settings.Current.BindAddress), dht.LocalEndPoint.Port);
         var limiter = new ByteRateLimiter(() => settings.Current.MaxUploadKibPerSecond * 1024L, time);
-        var server = new BlobExchangeServer(storage.Blobs, new BlobExchangeServerOptions { UploadLimiter = limiter }, time)
+        var server = new BlobExchangeServer(storage.Blobs, new BlobExchangeServerOptions { UploadLimiter = limiter, FallbackSource = hosting?.Source }, time)
         {
-            BlobSent = uploads is null ? null : CountUpload,
+            BlobSent = uploads is null && hosting is null ? null : CountUpload,
         };
         try
         {
@@ -51,6 +51,12 @@ public sealed class BlobServerHost(LbryStorage storage, LbryDhtService dht, Node
     // A blob sent counts for every stream it belongs to (its descriptor, or one of its data blobs).
     private void CountUpload(SmartShare.Lbry.Blobs.BlobHash blob, long length)
     {
+        hosting?.Served(blob);
+        if (uploads is null)
+        {
+            return;
+        }
+
         foreach (var sdHash in storage.Streams.StreamsContaining(blob))
         {
             uploads?.Add(Transfers.TransferKey.Of(sdHash), length);

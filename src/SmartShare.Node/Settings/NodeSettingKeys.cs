@@ -18,6 +18,8 @@ public static class NodeSettingKeys
     public const string MaxConnectionsPerDownload = "max_connections_per_download";
     public const string Announce = "announce";
     public const string MaxUploadRate = "max_upload_rate";
+    public const string BlobStorageLimit = "blob_storage_limit";
+    public const string KeepStreamBlobs = "keep_stream_blobs";
 
     /// <summary>The environment variable for a key: SMARTSHARE_ and the key in capitals.</summary>
     public static string EnvironmentVariable(string key)

@@ -50,6 +50,12 @@ public sealed record NodeSettings
     /// <summary>Upload limit of the blob server in KiB/s, shared by all peers; 0 for none.</summary>
     public int MaxUploadKibPerSecond { get; init; }
 
+    /// <summary>lbrynet's <c>blob_storage_limit</c>: the most megabytes (10^6 bytes) of blobs kept before cached ones are evicted; 0 for no limit.</summary>
+    public int BlobStorageLimitMb { get; init; }
+
+    /// <summary>Keep the encrypted data blobs of a stream also held as its plain file (shared or fully downloaded).</summary>
+    public bool KeepStreamBlobs { get; init; }
+
     /// <summary>Value equality that compares the bootstrap list by content.</summary>
     public bool Equals(NodeSettings? other) =>
         other is not null
@@ -67,7 +73,9 @@ public sealed record NodeSettings
         && AllowLan == other.AllowLan
         && MaxConnectionsPerDownload == other.MaxConnectionsPerDownload
         && Announce == other.Announce
-        && MaxUploadKibPerSecond == other.MaxUploadKibPerSecond;
+        && MaxUploadKibPerSecond == other.MaxUploadKibPerSecond
+        && BlobStorageLimitMb == other.BlobStorageLimitMb
+        && KeepStreamBlobs == other.KeepStreamBlobs;
 
-    public override int GetHashCode() => HashCode.Combine(HashCode.Combine(DownloadDirectory, Port, BindAddress, Api, Bootstrap.Count, AllowLan, MaxConnectionsPerDownload, Announce), MaxUploadKibPerSecond, BtPort, BtBootstrap.Count, BtDht, BtEncryption, ApiHosts.Count, ApiPasswordHash);
+    public override int GetHashCode() => HashCode.Combine(HashCode.Combine(DownloadDirectory, Port, BindAddress, Api, Bootstrap.Count, AllowLan, MaxConnectionsPerDownload, Announce), MaxUploadKibPerSecond, BtPort, BtBootstrap.Count, BtDht, BtEncryption, ApiHosts.Count, HashCode.Combine(ApiPasswordHash, BlobStorageLimitMb, KeepStreamBlobs));
 }

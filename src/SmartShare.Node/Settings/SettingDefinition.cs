@@ -54,6 +54,8 @@ internal sealed class SettingDefinition
         Integer(NodeSettingKeys.MaxConnectionsPerDownload, false, "Peers one download fetches from at once.", 1, 1000, (s, v) => s with { MaxConnectionsPerDownload = v }, s => s.MaxConnectionsPerDownload),
         Boolean(NodeSettingKeys.Announce, true, "Announce local streams to the DHT.", (s, v) => s with { Announce = v }, s => s.Announce),
         Integer(NodeSettingKeys.MaxUploadRate, false, "Upload limit for serving blobs, in KiB/s shared by all peers; 0 for none.", 0, int.MaxValue, (s, v) => s with { MaxUploadKibPerSecond = v }, s => s.MaxUploadKibPerSecond),
+        Integer(NodeSettingKeys.BlobStorageLimit, false, "Most megabytes of blobs to keep (as lbrynet's blob_storage_limit); past it the least recently used cached blobs are deleted, never a share's, a running download's or a listed stream's descriptor; 0 for no limit.", 0, int.MaxValue, (s, v) => s with { BlobStorageLimitMb = v }, s => s.BlobStorageLimitMb),
+        Boolean(NodeSettingKeys.KeepStreamBlobs, false, "Keep the encrypted blobs of streams that are shared or fully downloaded; when off, they are served from the plain file, re-encrypted on demand, and their blobs deleted once the file is verified.", (s, v) => s with { KeepStreamBlobs = v }, s => s.KeepStreamBlobs),
     ];
 
     public string Key { get; }
