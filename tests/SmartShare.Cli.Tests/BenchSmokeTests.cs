@@ -21,6 +21,18 @@ public sealed class BenchSmokeTests
         Assert.Matches(@"/events first \(full\) event: +\d+ ms", output);
     }
 
+    [Fact]
+    public async Task Hosted_disk_measures_a_stream_hosted_with_and_without_its_blobs()
+    {
+        var (exitCode, output) = await RunAsync("hosted-disk.sh", "--smoke");
+
+        Assert.True(exitCode == 0, output);
+        Assert.Contains("Summary: one 6 MiB stream hosted", output, StringComparison.Ordinal);
+        Assert.Matches(@"disk per GiB hosted, before: +2\.0\d\d GiB", output);
+        Assert.Matches(@"disk per GiB hosted, after: +1\.0\d\d GiB", output);
+        Assert.Matches(@"serving rate from plain file: +\d+\.\d MiB/s", output);
+    }
+
     private static async Task<(int ExitCode, string Output)> RunAsync(string script, params string[] arguments)
     {
         var path = Path.Combine(RepositoryRoot(), "bench", script);

@@ -16,15 +16,18 @@ internal sealed record EvictionResult(long UsedBefore, long UsedAfter, long Limi
 /// </summary>
 internal sealed class BlobEviction(LbryStorage storage, SqliteDatabase database, BlobUseLog uses)
 {
-    public EvictionResult Run(long limitBytes, IReadOnlySet<BlobHash> pinned)
+    /// <param name="limitBytes">The limit; 0 for none.</param>
+    /// <param name="pins">What may not be evicted, asked only when the store is over the limit (it reads descriptors).</param>
+    public EvictionResult Run(long limitBytes, Func<IReadOnlySet<BlobHash>> pins)
     {
-        ArgumentNullException.ThrowIfNull(pinned);
+        ArgumentNullException.ThrowIfNull(pins);
         var (_, used) = storage.Blobs.Totals();
         if (limitBytes <= 0 || used <= limitBytes)
         {
             return new EvictionResult(used, used, limitBytes, 0, 0, 0);
         }
 
+        var pinned = pins();
         uses.Flush();
         var evicted = new List<BlobHash>();
         long evictedBytes = 0;

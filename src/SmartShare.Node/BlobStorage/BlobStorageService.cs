@@ -68,7 +68,7 @@ internal sealed partial class BlobStorageService(
     {
         lock (_passGate)
         {
-            var result = eviction.Run(LimitBytes, BlobPins.Compute(storage, files));
+            var result = eviction.Run(LimitBytes, () => BlobPins.Compute(storage, files));
             if (result.Evicted > 0)
             {
                 Interlocked.Add(ref _evictedBlobs, result.Evicted);

@@ -22,7 +22,7 @@ namespace SmartShare.Node.BlobStorage;
 /// saying why and that starting it again downloads its blobs again.
 /// </summary>
 internal sealed partial class PlainFileStreams(
-    LbryStorage storage, FileStore files, PlainStreamTable table, NodeSettingsStore settings, ILogger<PlainFileStreams> logger) : IBlobSource
+    LbryStorage storage, FileStore files, PlainStreamTable table, NodeSettingsStore settings, ILogger<PlainFileStreams> logger) : IBlobSource, IDisposable
 {
     public const int CacheCapacity = 4;
 
@@ -30,6 +30,7 @@ internal sealed partial class PlainFileStreams(
     private readonly ConcurrentDictionary<BlobHash, (HeldStream Stream, int BlobNum)> _blobs = new();
     private readonly ReencryptedBlobCache _cache = new(CacheCapacity);
     private readonly Lock _holdGate = new();
+    private readonly SemaphoreSlim _rebuilds = new(Math.Max(2, Environment.ProcessorCount * 2));
 
     public int HeldCount => _streams.Count;
 
@@ -44,6 +45,8 @@ internal sealed partial class PlainFileStreams(
     }
 
     public bool IsHeld(BlobHash sdHash) => _streams.ContainsKey(sdHash);
+
+    public void Dispose() => _rebuilds.Dispose();
 
     /// <summary>Whether the stream's plain file was found changed or gone (it is then not held again until it matches).</summary>
     public bool WasBroken(BlobHash sdHash) => table.Find(sdHash)?.Broken is not null;
@@ -155,7 +158,7 @@ internal sealed partial class PlainFileStreams(
 
         foreach (var row in table.List().Where(row => row.Broken is not null && files.Find(row.SdHash) is not null))
         {
-            TryRestore(row);
+            TryRestore(row, force: rehash);
         }
 
         return table.List().Count(row => row.Broken is not null);
@@ -164,19 +167,32 @@ internal sealed partial class PlainFileStreams(
     public long? TryGetLength(BlobHash hash) =>
         _blobs.TryGetValue(hash, out var entry) ? entry.Stream.Descriptor.Blobs[entry.BlobNum].Length : null;
 
-    public ValueTask<IMemoryOwner<byte>?> ReadAsync(BlobHash hash, CancellationToken cancellationToken)
+    public async ValueTask<IMemoryOwner<byte>?> ReadAsync(BlobHash hash, CancellationToken cancellationToken)
     {
         if (_cache.TryGet(hash) is { } cached)
         {
-            return ValueTask.FromResult<IMemoryOwner<byte>?>(new SharedBlob(cached));
+            return new SharedBlob(cached);
         }
 
         if (!_blobs.TryGetValue(hash, out var entry))
         {
-            return ValueTask.FromResult<IMemoryOwner<byte>?>(null);
+            return null;
         }
 
-        var (held, blobNum) = entry;
+        // Each rebuild holds a blob-sized buffer: a few at a time, however many peers ask at once.
+        await _rebuilds.WaitAsync(cancellationToken);
+        try
+        {
+            return _cache.TryGet(hash) is { } built ? new SharedBlob(built) : Rebuild(hash, entry.Stream, entry.BlobNum);
+        }
+        finally
+        {
+            _rebuilds.Release();
+        }
+    }
+
+    private SharedBlob? Rebuild(BlobHash hash, HeldStream held, int blobNum)
+    {
         var buffer = new byte[held.Descriptor.Blobs[blobNum].Length];
         string reason;
         try
@@ -186,7 +202,7 @@ internal sealed partial class PlainFileStreams(
                 BlobReencryptor.TryEncrypt(handle, held.Descriptor, held.Layout, held.Key, blobNum, buffer) == buffer.Length)
             {
                 _cache.Add(hash, buffer);
-                return ValueTask.FromResult<IMemoryOwner<byte>?>(new SharedBlob(buffer));
+                return new SharedBlob(buffer);
             }
 
             reason = $"blob {blobNum} rebuilt from {held.Path} no longer matches its hash: the file changed";
@@ -198,7 +214,7 @@ internal sealed partial class PlainFileStreams(
 
         LogServedNotAvailable(logger, hash, held.SdHash, reason);
         MarkBroken(held.SdHash, held.Path, reason);
-        return ValueTask.FromResult<IMemoryOwner<byte>?>(null);
+        return null;
     }
 
     private void DropBlobsIfAllowed(HeldStream held)
@@ -244,10 +260,19 @@ internal sealed partial class PlainFileStreams(
     // same key and IV could) stays.
     private bool OnlyHeldStreamsContain(BlobHash blob) => storage.Streams.StreamsContaining(blob).All(_streams.ContainsKey);
 
-    private void TryRestore(PlainStreamRow row)
+    // A broken file is looked at again only when its modification time moved since it was found broken (or when
+    // blob_verify asks), so a changed large file is not re-hashed every minute.
+    private void TryRestore(PlainStreamRow row, bool force)
     {
-        if (!File.Exists(row.Path) || !TryBuild(row.SdHash, row.Path, row.Length, out var held, out _) || !VerifyAll(held!, out _))
+        var info = new FileInfo(row.Path);
+        if (!info.Exists || (!force && info.LastWriteTimeUtc.Ticks == row.ModifiedTicks))
         {
+            return;
+        }
+
+        if (!TryBuild(row.SdHash, row.Path, row.Length, out var held, out _) || !VerifyAll(held!, out _))
+        {
+            table.Upsert(row.SdHash, row.Path, row.Length, info.LastWriteTimeUtc.Ticks, row.BlobsDropped, row.Broken);
             return;
         }
 
@@ -286,7 +311,9 @@ internal sealed partial class PlainFileStreams(
                 ? $"This stream is not served: {reason}, and its encrypted blobs were not kept (keep_stream_blobs is off). " +
                   "Restore the file, or start the stream again (file_set_status start) to download its blobs again."
                 : $"The plain file no longer matches this stream ({reason}); it is served from its blobs, which were kept.";
-            table.Upsert(sdHash, path, row.Length, row.ModifiedTicks, row.BlobsDropped, sentence);
+            // The file's time now, so a later check retries only once the file is touched again.
+            var seen = File.Exists(path) ? File.GetLastWriteTimeUtc(path).Ticks : row.ModifiedTicks;
+            table.Upsert(sdHash, path, row.Length, seen, row.BlobsDropped, sentence);
             if (dropped && files.Find(sdHash) is { } record)
             {
                 files.Upsert(record with { Status = FileStatus.Failed, Error = sentence });

@@ -57,7 +57,7 @@ public sealed class BlobEvictionTests : IDisposable
 
         // Room for everything but eight cached blobs' worth.
         var limit = before - (8 * CachedBlobSize);
-        var result = eviction.Run(limit, pinned);
+        var result = eviction.Run(limit, () => pinned);
 
         Assert.True(result.UsedAfter <= limit, $"{result.UsedAfter} bytes left over a limit of {limit}");
         Assert.Equal(before, result.UsedBefore);
@@ -91,7 +91,7 @@ public sealed class BlobEvictionTests : IDisposable
             _time.Advance(TimeSpan.FromSeconds(1));
         }
 
-        var result = new BlobEviction(storage, database, uses).Run(storage.Blobs.Totals().Bytes - (5 * CachedBlobSize), BlobPins.Compute(storage, files));
+        var result = new BlobEviction(storage, database, uses).Run(storage.Blobs.Totals().Bytes - (5 * CachedBlobSize), () => BlobPins.Compute(storage, files));
         Assert.True(result.Evicted >= 5);
 
         var reopened = LbryStorage.Open(data, time: _time);
@@ -113,7 +113,7 @@ public sealed class BlobEvictionTests : IDisposable
         var share = await CreateStreamAsync(storage, "share.bin", 2_500_000, 5);
         files.Upsert(Record(share.SdHash, FileKind.Share, FileStatus.Completed));
 
-        var result = new BlobEviction(storage, database, new BlobUseLog(database, _time)).Run(1, BlobPins.Compute(storage, files));
+        var result = new BlobEviction(storage, database, new BlobUseLog(database, _time)).Run(1, () => BlobPins.Compute(storage, files));
 
         Assert.Equal(0, result.Evicted);
         Assert.Equal(result.UsedBefore, result.UsedAfter);
@@ -141,7 +141,7 @@ public sealed class BlobEvictionTests : IDisposable
         Assert.Equal(0, uses.Pending);
 
         // A fresh log (a restarted node) orders by what was flushed.
-        var result = new BlobEviction(storage, database, new BlobUseLog(database, _time)).Run(CachedBlobSize, BlobPins.Compute(storage, files));
+        var result = new BlobEviction(storage, database, new BlobUseLog(database, _time)).Run(CachedBlobSize, () => BlobPins.Compute(storage, files));
 
         Assert.Equal(1, result.Evicted);
         Assert.True(storage.Blobs.Contains(first));
