@@ -94,6 +94,12 @@ internal sealed partial class PlainFileStreams(
 
         lock (_holdGate)
         {
+            // Removed while its file was being verified: Forget already ran, so nothing may be held for it now.
+            if (files.Find(sdHash) is null)
+            {
+                return false;
+            }
+
             table.Upsert(sdHash, held!.Path, held.Layout.FileLength, held.ModifiedTicks, blobsDropped: false, broken: null);
             Add(held);
         }

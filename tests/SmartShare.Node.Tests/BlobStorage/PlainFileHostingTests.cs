@@ -53,6 +53,30 @@ public sealed class PlainFileHostingTests : IDisposable
     }
 
     [Fact]
+    public async Task A_share_held_as_its_plain_file_is_still_served_after_a_restart()
+    {
+        var root = _directory.File("seeder");
+        var source = TransferNode.WriteRandomFile(_directory.File("film.bin"), FileLength, seed: 44);
+        string sdHash;
+        await using (var first = await TransferNode.StartAsync("seeder", root, extra: DropBlobs))
+        {
+            sdHash = await first.ShareAsync(source);
+            var blobs = BlobsOf(first, sdHash);
+            await WaitUntilAsync(() => blobs.Skip(1).All(blob => !Storage(first).Blobs.Contains(blob)), "the share's data blobs to be dropped");
+        }
+
+        await using var seeder = await TransferNode.StartAsync("seeder", root, extra: DropBlobs);
+        await using var leecher = await TransferNode.StartAsync("leecher", _directory.File("leecher"));
+        Assert.Equal(1, (await seeder.CallAsync("status"))!["blob_storage"]!["plain_file_streams"]!.GetValue<int>());
+
+        await leecher.CallAsync("get", new JsonObject { ["uri"] = sdHash, ["peers"] = new JsonArray(seeder.BlobEndPoint.ToString()) });
+        var done = await leecher.WaitForStatusAsync(sdHash, "completed", Limit);
+
+        Assert.Equal(TransferNode.Sha256(source), TransferNode.Sha256(done["download_path"]!.GetValue<string>()));
+        Assert.Equal([sdHash], BlobFolder(seeder));
+    }
+
+    [Fact]
     public async Task A_plain_file_altered_on_disk_is_never_served_and_the_view_says_why()
     {
         await using var seeder = await TransferNode.StartAsync("seeder", _directory.File("seeder"), extra: DropBlobs);
