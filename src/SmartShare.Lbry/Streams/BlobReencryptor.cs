@@ -45,11 +45,28 @@ public static class BlobReencryptor
             filled += read;
         }
 
+        return TryEncryptPlaintext(destination[..plainLength], descriptor, key, blobNum, destination);
+    }
+
+    /// <summary>
+    /// Encrypts data blob <paramref name="blobNum"/>'s <paramref name="plaintext"/> (which may be the start of
+    /// <paramref name="destination"/>) and returns the blob's length, or -1 when the result is not the blob the
+    /// descriptor names.
+    /// </summary>
+    public static int TryEncryptPlaintext(ReadOnlySpan<byte> plaintext, StreamDescriptor descriptor, ReadOnlySpan<byte> key, int blobNum, Span<byte> destination)
+    {
+        ArgumentNullException.ThrowIfNull(descriptor);
+        var info = descriptor.Blobs[blobNum];
+        if (destination.Length < PlainFileLayout.PaddedLength(plaintext.Length))
+        {
+            return -1;
+        }
+
         Span<byte> iv = stackalloc byte[StreamEncryptor.IvSize];
         Convert.FromHexString(info.Iv, iv, out _, out _);
         using var aes = Aes.Create();
         aes.Key = key.ToArray();
-        var length = aes.EncryptCbc(destination[..plainLength], iv, destination, PaddingMode.PKCS7);
+        var length = aes.EncryptCbc(plaintext, iv, destination, PaddingMode.PKCS7);
         if (length != info.Length || BlobHash.Compute(destination[..length]) != info.BlobHash)
         {
             return -1;

@@ -223,6 +223,54 @@ internal sealed partial class PlainFileStreams(
         return null;
     }
 
+    /// <summary>
+    /// Writes a copy of a held stream's file into <paramref name="directory"/> (<c>file_save</c> of a stream whose blobs
+    /// were dropped), checking every blob's plaintext against its hash on the way; null when the stream is not held.
+    /// </summary>
+    /// <exception cref="LbryDataException">The plain file changed; the stream is then no longer held.</exception>
+    public string? TrySaveCopy(BlobHash sdHash, string directory)
+    {
+        if (!_streams.TryGetValue(sdHash, out var held))
+        {
+            return null;
+        }
+
+        var plain = BlobBuffers.Pool.Rent(BlobStore.MaxBlobSize);
+        var encrypted = BlobBuffers.Pool.Rent(BlobStore.MaxBlobSize);
+        try
+        {
+            using var output = StreamOutputFile.Create(directory, held.Descriptor.SuggestedFileName);
+            using (var handle = LocalFile.OpenRead(held.Path))
+            {
+                for (var i = 0; i < held.Layout.BlobCount; i++)
+                {
+                    var length = held.Layout.PlainLengthOf(i);
+                    var filled = 0;
+                    while (filled < length && RandomAccess.Read(handle, plain.AsSpan(filled, length - filled), held.Layout.OffsetOf(i) + filled) is var read and > 0)
+                    {
+                        filled += read;
+                    }
+
+                    if (filled < length || BlobReencryptor.TryEncryptPlaintext(plain.AsSpan(0, length), held.Descriptor, held.Key, i, encrypted) < 0)
+                    {
+                        var reason = $"blob {i} rebuilt from {held.Path} no longer matches its hash: the file changed";
+                        MarkBroken(sdHash, held.Path, reason);
+                        throw new LbryDataException($"Cannot save {sdHash}: {reason}. Nothing was written.");
+                    }
+
+                    output.Append(plain.AsSpan(0, length));
+                }
+            }
+
+            return output.Complete();
+        }
+        finally
+        {
+            BlobBuffers.Pool.Return(plain);
+            BlobBuffers.Pool.Return(encrypted);
+        }
+    }
+
     private void DropBlobsIfAllowed(HeldStream held)
     {
         if (settings.Current.KeepStreamBlobs)

@@ -50,6 +50,11 @@ public sealed class PlainFileHostingTests : IDisposable
         Assert.Equal(TransferNode.Sha256(source), TransferNode.Sha256(done["download_path"]!.GetValue<string>()));
         Assert.True((await seeder.CallAsync("status"))!["blob_exchange"]!["blobs_served"]!.GetValue<long>() >= blobs.Count);
         Assert.Equal([sdHash], BlobFolder(seeder));
+
+        // file_save, which writes a stream from local blobs, copies it from the plain file instead, checked blob by blob.
+        var saved = await seeder.CallAsync("file_save", new JsonObject { ["uri"] = sdHash, ["download_directory"] = _directory.File("saved") });
+        Assert.Equal(TransferNode.Sha256(source), TransferNode.Sha256(saved!["download_path"]!.GetValue<string>()));
+        Assert.Equal([sdHash], BlobFolder(seeder));
     }
 
     [Fact]
