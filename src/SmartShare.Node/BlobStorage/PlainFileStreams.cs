@@ -86,7 +86,7 @@ internal sealed partial class PlainFileStreams(
     /// </summary>
     public bool Hold(BlobHash sdHash, string path)
     {
-        if (!TryBuild(sdHash, path, expectedLength: null, out var held, out var reason) || !VerifyAll(held!, out reason))
+        if (!TryBuild(sdHash, path, expectedLength: null, out var held, out var reason) || !held!.Verify(out reason))
         {
             LogNotHeld(logger, sdHash, path, reason!);
             return false;
@@ -142,7 +142,7 @@ internal sealed partial class PlainFileStreams(
             {
                 reason = $"the file {held.Path} is now {info.Length} bytes, not the {held.Layout.FileLength} it was";
             }
-            else if ((rehash || info.LastWriteTimeUtc.Ticks != held.ModifiedTicks) && !VerifyAll(held, out reason))
+            else if ((rehash || info.LastWriteTimeUtc.Ticks != held.ModifiedTicks) && !held.Verify(out reason))
             {
                 reason ??= $"the file {held.Path} changed";
             }
@@ -235,40 +235,15 @@ internal sealed partial class PlainFileStreams(
             return null;
         }
 
-        var plain = BlobBuffers.Pool.Rent(BlobStore.MaxBlobSize);
-        var encrypted = BlobBuffers.Pool.Rent(BlobStore.MaxBlobSize);
-        try
+        using var output = StreamOutputFile.Create(directory, held.Descriptor.SuggestedFileName);
+        if (held.CopyTo(output) is { } failed)
         {
-            using var output = StreamOutputFile.Create(directory, held.Descriptor.SuggestedFileName);
-            using (var handle = LocalFile.OpenRead(held.Path))
-            {
-                for (var i = 0; i < held.Layout.BlobCount; i++)
-                {
-                    var length = held.Layout.PlainLengthOf(i);
-                    var filled = 0;
-                    while (filled < length && RandomAccess.Read(handle, plain.AsSpan(filled, length - filled), held.Layout.OffsetOf(i) + filled) is var read and > 0)
-                    {
-                        filled += read;
-                    }
-
-                    if (filled < length || BlobReencryptor.TryEncryptPlaintext(plain.AsSpan(0, length), held.Descriptor, held.Key, i, encrypted) < 0)
-                    {
-                        var reason = $"blob {i} rebuilt from {held.Path} no longer matches its hash: the file changed";
-                        MarkBroken(sdHash, held.Path, reason);
-                        throw new LbryDataException($"Cannot save {sdHash}: {reason}. Nothing was written.");
-                    }
-
-                    output.Append(plain.AsSpan(0, length));
-                }
-            }
-
-            return output.Complete();
+            var reason = $"blob {failed} rebuilt from {held.Path} no longer matches its hash: the file changed";
+            MarkBroken(sdHash, held.Path, reason);
+            throw new LbryDataException($"Cannot save {sdHash}: {reason}. Nothing was written.");
         }
-        finally
-        {
-            BlobBuffers.Pool.Return(plain);
-            BlobBuffers.Pool.Return(encrypted);
-        }
+
+        return output.Complete();
     }
 
     private void DropBlobsIfAllowed(HeldStream held)
@@ -324,7 +299,7 @@ internal sealed partial class PlainFileStreams(
             return;
         }
 
-        if (!TryBuild(row.SdHash, row.Path, row.Length, out var held, out _) || !VerifyAll(held!, out _))
+        if (!TryBuild(row.SdHash, row.Path, row.Length, out var held, out _) || !held!.Verify(out _))
         {
             table.Upsert(row.SdHash, row.Path, row.Length, info.LastWriteTimeUtc.Ticks, row.BlobsDropped, row.Broken);
             return;
@@ -417,35 +392,6 @@ internal sealed partial class PlainFileStreams(
         return true;
     }
 
-    private static bool VerifyAll(HeldStream held, out string? reason)
-    {
-        var buffer = BlobBuffers.Pool.Rent(BlobStore.MaxBlobSize);
-        try
-        {
-            using var handle = LocalFile.OpenRead(held.Path);
-            for (var i = 0; i < held.Layout.BlobCount; i++)
-            {
-                if (BlobReencryptor.TryEncrypt(handle, held.Descriptor, held.Layout, held.Key, i, buffer) < 0)
-                {
-                    reason = $"blob {i} rebuilt from {held.Path} does not match its hash: the file is not this stream's plaintext";
-                    return false;
-                }
-            }
-
-            reason = null;
-            return true;
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            reason = $"{held.Path} cannot be read ({ex.Message})";
-            return false;
-        }
-        finally
-        {
-            BlobBuffers.Pool.Return(buffer);
-        }
-    }
-
     private void Add(HeldStream held)
     {
         if (_streams.TryRemove(held.SdHash, out var previous))
@@ -495,23 +441,6 @@ internal sealed partial class PlainFileStreams(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not drop blob {Blob} of {SdHash}: {Reason}")]
     private static partial void LogDropFailed(ILogger logger, BlobHash blob, BlobHash sdHash, string reason);
-
-    private sealed class HeldStream(BlobHash sdHash, string path, StreamDescriptor descriptor, PlainFileLayout layout, byte[] key)
-    {
-        public BlobHash SdHash { get; } = sdHash;
-
-        public string Path { get; } = path;
-
-        public StreamDescriptor Descriptor { get; } = descriptor;
-
-        public PlainFileLayout Layout { get; } = layout;
-
-        public byte[] Key { get; } = key;
-
-        public long ModifiedTicks { get; set; }
-
-        public bool BlobsDropped { get; set; }
-    }
 
     /// <summary>A cached blob handed out to the server; nothing to return, since cached arrays are never reused.</summary>
     private sealed class SharedBlob(byte[] content) : IMemoryOwner<byte>
