@@ -16,6 +16,9 @@ internal static class LoopbackNodeFlags
             [NodeSettingKeys.BtPort] = 0,
             [NodeSettingKeys.BindAddress] = "127.0.0.1",
             [NodeSettingKeys.AllowLan] = true,
+
+            // Tests that look at blob files expect a stream's encrypted blobs kept; the plain-file tests turn this off.
+            [NodeSettingKeys.KeepStreamBlobs] = true,
         };
         if (downloadDirectory is not null)
         {

@@ -131,6 +131,19 @@ public sealed class BenchSmokeTests
             @"torrent, getter's download limit +\d+\.\d+ MiB/s");
     }
 
+    [Fact]
+    public async Task Hosted_disk_measures_a_stream_hosted_with_and_without_its_blobs()
+    {
+        var output = await RunAsync("hosted-disk.sh");
+
+        Assert.Contains("Summary: one 6 MiB stream hosted", output, StringComparison.Ordinal);
+        AssertFigures(
+            output,
+            @"disk per GiB hosted, before: +2\.0\d\d GiB",
+            @"disk per GiB hosted, after: +1\.0\d\d GiB",
+            @"serving rate from plain file: +\d+\.\d MiB/s");
+    }
+
     /// <summary>Each pattern must match a whole line of the output (multi-line mode, so ^ and $ are line ends).</summary>
     private static void AssertFigures(string output, params string[] patterns)
     {

@@ -45,16 +45,17 @@ internal static class BlobsCommand
             return problems == 0 ? ExitCodes.Success : ExitCodes.Failure;
         }));
 
-        var list = new Command("list", "List the blobs in the local store.");
+        var list = new Command("list", "List the blobs the node holds: in the store (pinned or cached), or rebuilt from a stream's plain file.");
         list.SetAction(CommandContext.Action(async (context, cancellationToken) =>
         {
             await using var node = await NodeConnection.OpenAsync(context, NodeUse.Local, null, cancellationToken);
-            var blobs = new List<(string Hash, long Length)>();
+            var blobs = new List<(string Hash, long Length, string? Held)>();
             for (var page = 1; ; page++)
             {
                 var answer = await node.Api.CallAsync("blob_list", new JsonObject { ["page"] = page, ["page_size"] = PageSize }, cancellationToken);
                 var items = answer?["items"]?.AsArray() ?? [];
-                blobs.AddRange(items.OfType<JsonObject>().Select(item => (item["blob_hash"]!.GetValue<string>(), item["length"]!.GetValue<long>())));
+                blobs.AddRange(items.OfType<JsonObject>().Select(item =>
+                    (item["blob_hash"]!.GetValue<string>(), item["length"]!.GetValue<long>(), item["held"]?.GetValue<string>())));
                 if (items.Count < PageSize)
                 {
                     break;
@@ -63,20 +64,25 @@ internal static class BlobsCommand
 
             if (!context.Output.IsJson)
             {
-                foreach (var (hash, length) in blobs)
+                foreach (var (hash, length, held) in blobs)
                 {
-                    Console.Out.WriteLine($"{hash}  {length,9}");
+                    Console.Out.WriteLine($"{hash}  {length,9}  {held}");
                 }
             }
 
+            var plain = blobs.Where(blob => blob.Held == "plain_file").ToList();
+            var stored = blobs.Count - plain.Count;
             context.Output.Succeed(
-                $"{blobs.Count} blobs, {Sizes.Format(blobs.Sum(blob => blob.Length))}.",
+                plain.Count == 0
+                    ? $"{blobs.Count} blobs, {Sizes.Format(blobs.Sum(blob => blob.Length))}."
+                    : $"{stored} blobs in the store, {Sizes.Format(blobs.Sum(blob => blob.Length) - plain.Sum(blob => blob.Length))}; {plain.Count} more rebuilt from plain files on demand, {Sizes.Format(plain.Sum(blob => blob.Length))}.",
                 new JsonObject
                 {
                     ["blobs"] = new JsonArray(blobs.Select(blob => (JsonNode)new JsonObject
                     {
                         ["blob_hash"] = blob.Hash,
                         ["length"] = blob.Length,
+                        ["held"] = blob.Held,
                     }).ToArray()),
                 });
             return ExitCodes.Success;

@@ -45,6 +45,14 @@ internal static class StatusCommand
             ? "BitTorrent: not running"
             : $"BitTorrent: peers on TCP {bittorrent["port"]}, {(mainline is null ? "Mainline DHT off" : $"Mainline DHT on UDP {mainline["port"]}, {Dht(mainline)}")}, encryption {bittorrent["encryption"]}");
 
+        if (status["blob_storage"] is JsonObject storage)
+        {
+            var limit = Long(storage["limit_bytes"]);
+            text.AppendLine(
+                $"Storage:    blobs {Sizes.Format(Long(storage["used_bytes"]))} of {(limit == 0 ? "no limit" : $"a {Sizes.Format(limit)} limit")}, " +
+                $"{Long(storage["plain_file_streams"])} stream(s) served from their plain file ({Sizes.Format(Long(storage["plain_file_bytes"]))})");
+        }
+
         var transfers = status["transfers"] as JsonObject;
         var byState = (transfers?["by_state"] as JsonObject ?? new JsonObject())
             .Where(state => Long(state.Value) > 0)

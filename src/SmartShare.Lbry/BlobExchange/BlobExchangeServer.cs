@@ -289,9 +289,21 @@ public sealed class BlobExchangeServer : IAsyncDisposable
     private async Task AnswerAsync(Socket socket, BlobRequest request, ArrayBufferWriter<byte> header, CancellationTokenSource deadline)
     {
         var cancellationToken = deadline.Token;
-        var sendBlob = request.RequestedBlob is { } wanted && IsServable(wanted, out var length)
+        var sendBlob = request.RequestedBlob is { } wanted && IsInStore(wanted, out var length)
             ? new IncomingBlob(wanted, length)
             : null;
+        if (sendBlob is null && request.RequestedBlob is { } rebuilt && _options.FallbackSource is { } fallback &&
+            fallback.TryGetLength(rebuilt) is not null)
+        {
+            // Built (and checked) before the header goes out: a blob that cannot be rebuilt is answered as missing.
+            using var content = await fallback.ReadAsync(rebuilt, cancellationToken);
+            if (content is not null)
+            {
+                await SendFromMemoryAsync(socket, request, new IncomingBlob(rebuilt, content.Memory.Length), content.Memory, header, deadline);
+                return;
+            }
+        }
+
         if (request.RequestedBlob is not null && sendBlob is null)
         {
             Interlocked.Increment(ref _missing);
@@ -334,6 +346,27 @@ public sealed class BlobExchangeServer : IAsyncDisposable
         await SendAllAsync(socket, header.WrittenMemory, cancellationToken);
     }
 
+    private async Task SendFromMemoryAsync(
+        Socket socket, BlobRequest request, IncomingBlob blob, ReadOnlyMemory<byte> content, ArrayBufferWriter<byte> header, CancellationTokenSource deadline)
+    {
+        var cancellationToken = deadline.Token;
+        WriteHeader(request, blob, header);
+        if ((_options.UploadLimiterFor?.Invoke(blob.Hash!.Value) ?? _options.UploadLimiter) is { IsUnlimited: false } limiter)
+        {
+            // A rebuilt blob is in memory already: it waits for its bytes at once (the bucket lends what a burst lacks);
+            // the send timeout counts sending, not waiting for the limiter.
+            deadline.CancelAfter(Timeout.InfiniteTimeSpan);
+            await limiter.WaitAsync(blob.Length, cancellationToken);
+            deadline.CancelAfter(_options.SendTimeout);
+        }
+
+        await SendAllAsync(socket, header.WrittenMemory, cancellationToken);
+        await SendAllAsync(socket, content, cancellationToken);
+        Interlocked.Increment(ref _blobsServed);
+        Interlocked.Add(ref _bytesServed, blob.Length);
+        BlobSent?.Invoke(blob.Hash!.Value, blob.Length);
+    }
+
     private void WriteHeader(BlobRequest request, IncomingBlob? incoming, ArrayBufferWriter<byte> header)
     {
         List<BlobHash>? available = null;
@@ -367,7 +400,7 @@ public sealed class BlobExchangeServer : IAsyncDisposable
     /// The store only ever names a file by its hash after verifying it (atomic rename of a checked temporary
     /// file), so a file present under the name is a verified blob.
     /// </summary>
-    private bool IsServable(BlobHash hash, out long length)
+    private bool IsInStore(BlobHash hash, out long length)
     {
         length = _store.TryGetLength(hash) ?? -1;
         return length is >= 0 and <= BlobStore.MaxBlobSize;
@@ -404,6 +437,13 @@ public sealed class BlobExchangeServer : IAsyncDisposable
         {
             ArrayPool<byte>.Shared.Return(buffer);
         }
+    }
+
+    /// <summary>In the store, or claimed by the fallback source (which checks each blob it builds before sending).</summary>
+    private bool IsServable(BlobHash hash, out long length)
+    {
+        length = _store.TryGetLength(hash) ?? _options.FallbackSource?.TryGetLength(hash) ?? -1;
+        return length is >= 0 and <= BlobStore.MaxBlobSize;
     }
 
     private static async Task SendAllAsync(Socket socket, ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken)

@@ -29,4 +29,7 @@ public sealed class BlobExchangeServerOptions
     /// null from it, or no function, means <see cref="UploadLimiter"/>.
     /// </summary>
     public Func<Blobs.BlobHash, ByteRateLimiter?>? UploadLimiterFor { get; init; }
+
+    /// <summary>Where blobs the store does not have may come from (streams held as plain files); null for none.</summary>
+    public IBlobSource? FallbackSource { get; init; }
 }

@@ -35,6 +35,23 @@ public sealed class BlobStore
 
     public string Directory { get; }
 
+    /// <summary>Raised after a blob was read whole (<see cref="Read"/>); the node records it as a use for its eviction order.</summary>
+    public event Action<BlobHash>? BlobRead;
+
+    /// <summary>Raised after new blobs were made durable and indexed; the node checks its storage limit then.</summary>
+    public event Action? BlobsWritten;
+
+    /// <summary>How many blobs the index holds and their bytes, summed from the index (which start-up reconciles with the folder).</summary>
+    public (long Count, long Bytes) Totals()
+    {
+        using var connection = _database.OpenConnection();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT COUNT(*), COALESCE(SUM(length), 0) FROM blobs";
+        using var reader = command.ExecuteReader();
+        reader.Read();
+        return (reader.GetInt64(0), reader.GetInt64(1));
+    }
+
     public string PathOf(BlobHash hash) => Path.Combine(Directory, hash.ToString());
 
     /// <summary>The length of a blob file that is present, or null.</summary>
@@ -126,6 +143,7 @@ public sealed class BlobStore
                     hash, $"Blob {hash} in {Directory} does not match its hash (damaged on disk); run 'smartshare blobs verify'.");
             }
 
+            BlobRead?.Invoke(hash);
             return total;
         }
     }
@@ -275,10 +293,14 @@ public sealed class BlobStore
 
     internal void Index(IEnumerable<(string HashHex, long Length, long ModifiedTicks)> blobs)
     {
-        using var connection = _database.OpenConnection();
-        using var transaction = connection.BeginTransaction();
-        Index(connection, blobs);
-        transaction.Commit();
+        using (var connection = _database.OpenConnection())
+        using (var transaction = connection.BeginTransaction())
+        {
+            Index(connection, blobs);
+            transaction.Commit();
+        }
+
+        BlobsWritten?.Invoke();
     }
 
     /// <summary>Records blobs with one prepared statement, so a large batch makes no garbage per row.</summary>

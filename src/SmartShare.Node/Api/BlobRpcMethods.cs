@@ -10,20 +10,34 @@ namespace SmartShare.Node.Api;
 /// <c>blob_list</c> (the local store, paged), <c>blob_verify</c> (re-hash every blob) and <c>peer_list</c> (who the DHT
 /// says has a blob).
 /// </summary>
-internal sealed class BlobRpcMethods(LbryStorage storage, LbryDhtService dht, NodeRuntime runtime) : IRpcMethodProvider
+internal sealed class BlobRpcMethods(
+    LbryStorage storage, LbryDhtService dht, NodeRuntime runtime, Downloads.FileStore files, BlobStorage.PlainFileStreams plainFiles) : IRpcMethodProvider
 {
     public void Register(JsonRpcMethods methods)
     {
         ArgumentNullException.ThrowIfNull(methods);
-        methods.Add("blob_list", "Blobs in the local store, by hash, paged ({\"page\", \"page_size\"}).", (RpcParams parameters, CancellationToken _) =>
-        {
-            var blobs = storage.Blobs.List();
-            return Task.FromResult<JsonNode?>(RpcPage.Of(
-                parameters, blobs, blob => new JsonObject { ["blob_hash"] = blob.Hash.ToString(), ["length"] = blob.Length }));
-        });
+        methods.Add(
+            "blob_list",
+            "Blobs the node holds, by hash, paged ({\"page\", \"page_size\"}); each with held: pinned (a share's, a running download's or a listed stream's descriptor: never evicted), cached (evicted past blob_storage_limit) or plain_file (rebuilt on demand from the stream's file at path).",
+            (RpcParams parameters, CancellationToken _) =>
+            {
+                var pinned = BlobStorage.BlobPins.Compute(storage, files);
+                var held = storage.Blobs.List()
+                    .Select(blob => (blob.Hash, blob.Length, Held: pinned.Contains(blob.Hash) ? "pinned" : "cached", Path: (string?)null))
+                    .Concat(plainFiles.BlobsNotInStore().Select(blob => (blob.Hash, blob.Length, Held: "plain_file", Path: (string?)blob.Path)))
+                    .OrderBy(blob => blob.Hash.ToString(), StringComparer.Ordinal)
+                    .ToList();
+                return Task.FromResult<JsonNode?>(RpcPage.Of(parameters, held, blob => new JsonObject
+                {
+                    ["blob_hash"] = blob.Hash.ToString(),
+                    ["length"] = blob.Length,
+                    ["held"] = blob.Held,
+                    ["path"] = blob.Path,
+                }));
+            });
         methods.Add(
             "blob_verify",
-            "Re-hashes every blob in the store ({\"include_startup\"?: false: also report what start-up found}); damaged ones are deleted, missing ones forgotten. Answers {checked, bytes, corrupt, missing, added}.",
+            "Re-hashes every blob in the store ({\"include_startup\"?: false: also report what start-up found}); damaged ones are deleted, missing ones forgotten; then rebuilds every blob of the streams held as plain files and checks it. Answers {checked, bytes, corrupt, missing, added, plain_files: {checked, broken}}.",
             async (RpcParams parameters, CancellationToken cancellationToken) =>
             {
                 var includeStartup = parameters.GetBoolean("include_startup", false);
@@ -34,6 +48,9 @@ internal sealed class BlobRpcMethods(LbryStorage storage, LbryDhtService dht, No
                     report = report.Merge(runtime.StartupReport);
                 }
 
+                var plainChecked = plainFiles.HeldCount;
+                await Task.Run(() => plainFiles.Check(rehash: true), cancellationToken);
+
                 return new JsonObject
                 {
                     ["checked"] = report.Checked,
@@ -41,6 +58,11 @@ internal sealed class BlobRpcMethods(LbryStorage storage, LbryDhtService dht, No
                     ["corrupt"] = Hashes(report.Corrupt),
                     ["missing"] = Hashes(report.Missing),
                     ["added"] = Hashes(report.Added),
+                    ["plain_files"] = new JsonObject
+                    {
+                        ["checked"] = plainChecked,
+                        ["broken"] = Hashes(plainFiles.BrokenStreams()),
+                    },
                 };
             });
         methods.Add(

@@ -21,7 +21,8 @@ public sealed class BlobServerHost(
     NodeSettingsStore settings,
     TimeProvider time,
     Transfers.UploadLedger? uploads = null,
-    Limits.BandwidthLimits? limits = null) : IStatusContributor, IAsyncDisposable
+    Limits.BandwidthLimits? limits = null,
+    BlobStorage.BlobHosting? hosting = null) : IStatusContributor, IAsyncDisposable
 {
     private BlobExchangeServer? _server;
 
@@ -39,10 +40,11 @@ public sealed class BlobServerHost(
         {
             UploadLimiter = limiter,
             UploadLimiterFor = limits is null ? null : blob => limits.UploadFor(storage.Streams.StreamsContaining(blob).Select(sdHash => Transfers.TransferKey.Of(sdHash))),
+            FallbackSource = hosting?.Source,
         };
         var server = new BlobExchangeServer(storage.Blobs, options, time)
         {
-            BlobSent = uploads is null ? null : CountUpload,
+            BlobSent = uploads is null && hosting is null ? null : CountUpload,
         };
         try
         {
@@ -63,6 +65,12 @@ public sealed class BlobServerHost(
     // A blob sent counts for every stream it belongs to (its descriptor, or one of its data blobs).
     private void CountUpload(SmartShare.Lbry.Blobs.BlobHash blob, long length)
     {
+        hosting?.Served(blob);
+        if (uploads is null)
+        {
+            return;
+        }
+
         foreach (var sdHash in storage.Streams.StreamsContaining(blob))
         {
             uploads?.Add(Transfers.TransferKey.Of(sdHash), length);

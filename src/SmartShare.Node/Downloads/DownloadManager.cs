@@ -36,6 +36,12 @@ public sealed partial class DownloadManager(
     private readonly CancellationTokenSource _stopping = new();
     private readonly StreamBlobRemover _blobRemover = new(storage, files, logger);
 
+    /// <summary>Raised when a stream's plain file is complete: a share created (its source) or a download finished (its file).</summary>
+    public event Action<BlobHash, string>? StreamReady;
+
+    /// <summary>Raised when a stream left the list (<c>file_delete</c>), before its blobs are deleted.</summary>
+    public event Action<BlobHash>? StreamRemoved;
+
     /// <summary>Options for new downloads; tests shorten the time limits.</summary>
     public StreamDownloadOptions? DownloadOptions { get; set; }
 
@@ -156,6 +162,7 @@ public sealed partial class DownloadManager(
             created.SdHash, FileKind.Share, FileStatus.Completed, Path.GetDirectoryName(created.SourcePath), created.SourcePath,
             created.Descriptor.StreamName, null, [], now, now, isPrivate));
         LogShared(logger, created.SdHash, created.SourcePath);
+        StreamReady?.Invoke(created.SdHash, created.SourcePath);
         AnnounceInBackground(created.SdHash);
         return created;
     }
@@ -200,7 +207,8 @@ public sealed partial class DownloadManager(
             return false;
         }
 
-        if (record.Kind == FileKind.Download && record.Status != FileStatus.Completed)
+        // A failed share is one whose source changed after its blobs were dropped: starting it downloads them again.
+        if (record.Status != FileStatus.Completed && (record.Kind == FileKind.Download || record.Status == FileStatus.Failed))
         {
             Start(sdHash, record.DownloadDirectory, record.Peers, record.Private);
         }
@@ -234,6 +242,7 @@ public sealed partial class DownloadManager(
 
         // The row goes first: a crash before the blobs leaves orphan blobs, never a listed stream missing its blobs.
         var removed = files.Delete(sdHash);
+        StreamRemoved?.Invoke(sdHash);
         _blobRemover.Remove(sdHash);
         return removed;
     }
@@ -254,6 +263,11 @@ public sealed partial class DownloadManager(
                 CompletedAt = time.GetUtcNow(),
             });
             LogCompleted(logger, sdHash, path);
+            if (path is not null)
+            {
+                StreamReady?.Invoke(sdHash, path);
+            }
+
             AnnounceInBackground(sdHash);
             return path;
         }

@@ -27,6 +27,7 @@ public static class DownloadServices
 
         // After the managers: hosted services stop in reverse order, so the last flush still sees every torrent session.
         services.AddHostedService<Transfers.UploadFlusher>();
+        BlobStorage.BlobStorageServices.AddBlobStorage(services, dataDirectory);
         services.AddSingleton<IRpcMethodProvider, FileRpcMethods>();
         return services;
     }

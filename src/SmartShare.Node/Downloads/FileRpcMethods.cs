@@ -28,7 +28,8 @@ internal sealed class FileRpcMethods(
     LbryDhtService dht,
     Settings.NodeSettingsStore settings,
     Limits.BandwidthLimits limits,
-    TimeProvider time) : IRpcMethodProvider
+    TimeProvider time,
+    BlobStorage.PlainFileStreams? plainFiles = null) : IRpcMethodProvider
 {
     private const int DefaultGetTimeoutSeconds = 60;
 
@@ -108,16 +109,15 @@ internal sealed class FileRpcMethods(
 
             var decryptor = new StreamDecryptor(storage);
             var descriptor = decryptor.ReadDescriptor(target.SdHash);
-            foreach (var blob in descriptor.DataBlobs)
-            {
-                if (blob.BlobHash is { } hash && storage.Blobs.TryGetLength(hash) != blob.Length)
-                {
-                    throw new BlobNotFoundException(hash, $"Blob {hash} is not in the local store ({storage.Blobs.Directory}).");
-                }
-            }
-
             var directory = Path.GetFullPath(chosen ?? settings.Current.DownloadDirectory);
-            var path = await decryptor.SaveAsync(descriptor, directory, cancellationToken: cancellationToken);
+            var missing = descriptor.DataBlobs.FirstOrDefault(blob => blob.BlobHash is { } hash && storage.Blobs.TryGetLength(hash) != blob.Length);
+
+            // A stream whose blobs were dropped is copied from its plain file, every blob checked on the way.
+            var path = missing is not null && plainFiles?.TrySaveCopy(target.SdHash, directory) is { } copy
+                ? copy
+                : missing is { BlobHash: { } absent }
+                    ? throw new BlobNotFoundException(absent, $"Blob {absent} is not in the local store ({storage.Blobs.Directory}).")
+                    : await decryptor.SaveAsync(descriptor, directory, cancellationToken: cancellationToken);
             return new JsonObject
             {
                 ["sd_hash"] = target.SdHash.ToString(),

@@ -24,7 +24,8 @@ public sealed partial class LbryNetwork(
     NodeRuntime runtime,
     TimeProvider time,
     IRandomSource random,
-    ILoggerFactory loggers) : INetworkService, IAsyncDisposable
+    ILoggerFactory loggers,
+    BlobStorage.BlobHosting? hosting = null) : INetworkService, IAsyncDisposable
 {
     private const int PortAttempts = 10;
 
@@ -66,7 +67,7 @@ public sealed partial class LbryNetwork(
 
         _membership = new DhtMembership(_dht, time, loggers.CreateLogger<DhtMembership>());
         _announcer = new Announcer(storage, _dht, _membership, settings, files, time, loggers.CreateLogger<Announcer>());
-        _blobServer = new BlobServerHost(storage, _dht, settings, time, uploads, limits);
+        _blobServer = new BlobServerHost(storage, _dht, settings, time, uploads, limits, hosting);
         await _blobServer.StartAsync(cancellationToken);
         _endPoints =
         [

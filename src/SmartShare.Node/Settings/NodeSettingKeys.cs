@@ -24,6 +24,8 @@ public static class NodeSettingKeys
     public const string AltSpeedEnabled = "alt_speed_enabled";
     public const string AltSpeedScheduleEnabled = "alt_speed_schedule_enabled";
     public const string AltSpeedSchedule = "alt_speed_schedule";
+    public const string BlobStorageLimit = "blob_storage_limit";
+    public const string KeepStreamBlobs = "keep_stream_blobs";
 
     /// <summary>The environment variable for a key: SMARTSHARE_ and the key in capitals.</summary>
     public static string EnvironmentVariable(string key)

@@ -68,6 +68,12 @@ public sealed record NodeSettings
     /// <summary>When the schedule applies: "DAYS HH:MM-HH:MM" (<see cref="Limits.SpeedSchedule"/>).</summary>
     public string AltSpeedSchedule { get; init; } = Limits.SpeedSchedule.Default.ToString();
 
+    /// <summary>lbrynet's <c>blob_storage_limit</c>: the most megabytes (2^20 bytes, as lbrynet counts them) of blobs kept before cached ones are evicted; 0 for no limit.</summary>
+    public int BlobStorageLimitMb { get; init; }
+
+    /// <summary>Keep the encrypted data blobs of a stream also held as its plain file (shared or fully downloaded).</summary>
+    public bool KeepStreamBlobs { get; init; }
+
     /// <summary>Value equality that compares the bootstrap list by content.</summary>
     public bool Equals(NodeSettings? other) =>
         other is not null
@@ -91,7 +97,9 @@ public sealed record NodeSettings
         && AltDownloadKibPerSecond == other.AltDownloadKibPerSecond
         && AltSpeedEnabled == other.AltSpeedEnabled
         && AltSpeedScheduleEnabled == other.AltSpeedScheduleEnabled
-        && AltSpeedSchedule == other.AltSpeedSchedule;
+        && AltSpeedSchedule == other.AltSpeedSchedule
+        && BlobStorageLimitMb == other.BlobStorageLimitMb
+        && KeepStreamBlobs == other.KeepStreamBlobs;
 
-    public override int GetHashCode() => HashCode.Combine(HashCode.Combine(DownloadDirectory, Port, BindAddress, Api, Bootstrap.Count, AllowLan, MaxConnectionsPerDownload, Announce), MaxUploadKibPerSecond, BtPort, BtBootstrap.Count, BtDht, BtEncryption, ApiHosts.Count, ApiPasswordHash) ^ HashCode.Combine(MaxDownloadKibPerSecond, AltUploadKibPerSecond, AltDownloadKibPerSecond, AltSpeedEnabled, AltSpeedScheduleEnabled, AltSpeedSchedule);
+    public override int GetHashCode() => HashCode.Combine(HashCode.Combine(DownloadDirectory, Port, BindAddress, Api, Bootstrap.Count, AllowLan, MaxConnectionsPerDownload, Announce), MaxUploadKibPerSecond, BtPort, BtBootstrap.Count, BtDht, BtEncryption, ApiHosts.Count, ApiPasswordHash) ^ HashCode.Combine(MaxDownloadKibPerSecond, AltUploadKibPerSecond, AltDownloadKibPerSecond, AltSpeedEnabled, AltSpeedScheduleEnabled, AltSpeedSchedule) ^ HashCode.Combine(BlobStorageLimitMb, KeepStreamBlobs);
 }

@@ -63,6 +63,8 @@ internal sealed class SettingDefinition
         Boolean(NodeSettingKeys.AltSpeedEnabled, false, "Use the alternative speed limits now (the schedule may also turn them on).", (s, v) => s with { AltSpeedEnabled = v }, s => s.AltSpeedEnabled),
         Boolean(NodeSettingKeys.AltSpeedScheduleEnabled, false, "Use the alternative speed limits within alt_speed_schedule.", (s, v) => s with { AltSpeedScheduleEnabled = v }, s => s.AltSpeedScheduleEnabled),
         Text(NodeSettingKeys.AltSpeedSchedule, false, "When the schedule turns the alternative speeds on, in the node's local time: DAYS HH:MM-HH:MM, such as \"weekdays 09:00-17:00\" or \"all 22:00-07:00\".", ParseSchedule, (s, v) => s with { AltSpeedSchedule = v }, s => s.AltSpeedSchedule),
+        Integer(NodeSettingKeys.BlobStorageLimit, false, "Most megabytes of blobs to keep (as lbrynet's blob_storage_limit); past it the least recently used cached blobs are deleted, never a share's, a running download's or a listed stream's descriptor; 0 for no limit.", 0, int.MaxValue, (s, v) => s with { BlobStorageLimitMb = v }, s => s.BlobStorageLimitMb),
+        Boolean(NodeSettingKeys.KeepStreamBlobs, false, "Keep the encrypted blobs of streams that are shared or fully downloaded; when off, they are served from the plain file, re-encrypted on demand, and their blobs deleted once the file is verified.", (s, v) => s with { KeepStreamBlobs = v }, s => s.KeepStreamBlobs),
     ];
 
     public string Key { get; }

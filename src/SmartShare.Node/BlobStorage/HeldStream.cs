@@ -1,0 +1,91 @@
+using SmartShare.IO;
+using SmartShare.Lbry.Blobs;
+using SmartShare.Lbry.Streams;
+
+namespace SmartShare.Node.BlobStorage;
+
+/// <summary>A stream held as its plain file: the file, its descriptor and the layout of its blobs in it.</summary>
+internal sealed class HeldStream(BlobHash sdHash, string path, StreamDescriptor descriptor, PlainFileLayout layout, byte[] key)
+{
+    public BlobHash SdHash { get; } = sdHash;
+
+    public string Path { get; } = path;
+
+    public StreamDescriptor Descriptor { get; } = descriptor;
+
+    public PlainFileLayout Layout { get; } = layout;
+
+    public byte[] Key { get; } = key;
+
+    public long ModifiedTicks { get; set; }
+
+    public bool BlobsDropped { get; set; }
+
+    /// <summary>Rebuilds every blob from the file and compares it with its hash.</summary>
+    public bool Verify(out string? reason)
+    {
+        var buffer = BlobBuffers.Pool.Rent(BlobStore.MaxBlobSize);
+        try
+        {
+            using var handle = LocalFile.OpenRead(Path);
+            for (var i = 0; i < Layout.BlobCount; i++)
+            {
+                if (BlobReencryptor.TryEncrypt(handle, Descriptor, Layout, Key, i, buffer) < 0)
+                {
+                    reason = $"blob {i} rebuilt from {Path} does not match its hash: the file is not this stream's plaintext";
+                    return false;
+                }
+            }
+
+            reason = null;
+            return true;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            reason = $"{Path} cannot be read ({ex.Message})";
+            return false;
+        }
+        finally
+        {
+            BlobBuffers.Pool.Return(buffer);
+        }
+    }
+
+    /// <summary>
+    /// Appends the file's plaintext to <paramref name="output"/> blob by blob, each checked (re-encrypted and hashed)
+    /// before it is written. Returns the number of the first blob that does not match, or null when all did.
+    /// </summary>
+    public int? CopyTo(StreamOutputFile output)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        var plain = BlobBuffers.Pool.Rent(BlobStore.MaxBlobSize);
+        var encrypted = BlobBuffers.Pool.Rent(BlobStore.MaxBlobSize);
+        try
+        {
+            using var handle = LocalFile.OpenRead(Path);
+            for (var i = 0; i < Layout.BlobCount; i++)
+            {
+                var length = Layout.PlainLengthOf(i);
+                var filled = 0;
+                while (filled < length && RandomAccess.Read(handle, plain.AsSpan(filled, length - filled), Layout.OffsetOf(i) + filled) is var read and > 0)
+                {
+                    filled += read;
+                }
+
+                if (filled < length || BlobReencryptor.TryEncryptPlaintext(plain.AsSpan(0, length), Descriptor, Key, i, encrypted) < 0)
+                {
+                    return i;
+                }
+
+                output.Append(plain.AsSpan(0, length));
+            }
+
+            return null;
+        }
+        finally
+        {
+            BlobBuffers.Pool.Return(plain);
+            BlobBuffers.Pool.Return(encrypted);
+        }
+    }
+}

@@ -1,0 +1,454 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
+using SmartShare.IO;
+using SmartShare.Lbry;
+using SmartShare.Lbry.BlobExchange;
+using SmartShare.Lbry.Blobs;
+using SmartShare.Lbry.Streams;
+using SmartShare.Node.Downloads;
+using SmartShare.Node.Settings;
+using SmartShare.Storage;
+
+namespace SmartShare.Node.BlobStorage;
+
+/// <summary>
+/// Streams held as their plain file (a share's source, a finished download's file) instead of, or beside, their
+/// encrypted data blobs: the blob server asks here for any blob its store lacks (<see cref="IBlobSource"/>), and each is
+/// rebuilt from the file (<see cref="BlobReencryptor"/>), checked against its hash, and kept in a small cache. A stream
+/// is held only after every one of its blobs was rebuilt from the file and matched; then, unless
+/// <c>keep_stream_blobs</c> is on, its data blobs leave the store (the sd blob always stays). A file found changed or
+/// gone is never served: the stream is no longer held, and when its blobs were dropped its entry fails with a sentence
+/// saying why and that starting it again downloads its blobs again.
+/// </summary>
+internal sealed partial class PlainFileStreams(
+    LbryStorage storage, FileStore files, PlainStreamTable table, NodeSettingsStore settings, ILogger<PlainFileStreams> logger) : IBlobSource, IDisposable
+{
+    public const int CacheCapacity = 4;
+
+    private readonly ConcurrentDictionary<BlobHash, HeldStream> _streams = new();
+    private readonly ConcurrentDictionary<BlobHash, (HeldStream Stream, int BlobNum)> _blobs = new();
+    private readonly ReencryptedBlobCache _cache = new(CacheCapacity);
+    private readonly Lock _holdGate = new();
+    private readonly SemaphoreSlim _rebuilds = new(Math.Max(2, Environment.ProcessorCount * 2));
+
+    public int HeldCount => _streams.Count;
+
+    /// <summary>Plain bytes of the streams held (the files' lengths).</summary>
+    public long HeldBytes => _streams.Values.Sum(stream => stream.Layout.FileLength);
+
+    /// <summary>Whether a data blob is held as a plain file, and where.</summary>
+    public bool Holds(BlobHash blob, out string? path)
+    {
+        path = _blobs.TryGetValue(blob, out var entry) ? entry.Stream.Path : null;
+        return path is not null;
+    }
+
+    public bool IsHeld(BlobHash sdHash) => _streams.ContainsKey(sdHash);
+
+    public void Dispose() => _rebuilds.Dispose();
+
+    /// <summary>Whether the stream's plain file was found changed or gone (it is then not held again until it matches).</summary>
+    public bool WasBroken(BlobHash sdHash) => table.Find(sdHash)?.Broken is not null;
+
+    /// <summary>The listed streams whose plain file was found changed or gone.</summary>
+    public IReadOnlyList<BlobHash> BrokenStreams() =>
+        [.. table.List().Where(row => row.Broken is not null && files.Find(row.SdHash) is not null).Select(row => row.SdHash)];
+
+    /// <summary>Why the stream's plain file is not served, or null.</summary>
+    public string? BrokenReason(BlobHash sdHash) => table.Find(sdHash)?.Broken;
+
+    /// <summary>Every data blob held as a plain file but not in the store, by stream (for <c>blob_list</c>).</summary>
+    public IEnumerable<(BlobHash Hash, long Length, string Path)> BlobsNotInStore() =>
+        _blobs.Where(entry => !storage.Blobs.Contains(entry.Key))
+            .Select(entry => (entry.Key, (long)entry.Value.Stream.Descriptor.Blobs[entry.Value.BlobNum].Length, entry.Value.Stream.Path));
+
+    /// <summary>Takes back the streams recorded as held at the last run (their files are checked on the next round).</summary>
+    public void Load()
+    {
+        foreach (var row in table.List().Where(row => row.Broken is null))
+        {
+            if (TryBuild(row.SdHash, row.Path, row.Length, out var held, out var reason))
+            {
+                Add(held!);
+            }
+            else
+            {
+                MarkBroken(row.SdHash, row.Path, reason!);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Verifies <paramref name="path"/> as the plain file of a listed stream (every blob rebuilt and matched) and holds
+    /// it; then drops its data blobs unless <c>keep_stream_blobs</c> is on. Returns false, with the reason logged, when
+    /// the file does not give the stream's blobs (it is then served from its blobs only).
+    /// </summary>
+    public bool Hold(BlobHash sdHash, string path)
+    {
+        if (!TryBuild(sdHash, path, expectedLength: null, out var held, out var reason) || !held!.Verify(out reason))
+        {
+            LogNotHeld(logger, sdHash, path, reason!);
+            return false;
+        }
+
+        lock (_holdGate)
+        {
+            // Removed while its file was being verified: Forget already ran, so nothing may be held for it now.
+            if (files.Find(sdHash) is null)
+            {
+                return false;
+            }
+
+            table.Upsert(sdHash, held!.Path, held.Layout.FileLength, held.ModifiedTicks, blobsDropped: false, broken: null);
+            Add(held);
+        }
+
+        LogHeld(logger, sdHash, path);
+        DropBlobsIfAllowed(held!);
+        return true;
+    }
+
+    /// <summary>A removed stream (<c>file_delete</c>): no longer held, its row gone.</summary>
+    public void Forget(BlobHash sdHash)
+    {
+        lock (_holdGate)
+        {
+            if (_streams.TryRemove(sdHash, out var held))
+            {
+                RemoveBlobs(held);
+            }
+
+            table.Delete(sdHash);
+        }
+    }
+
+    /// <summary>
+    /// Checks each held stream's file: gone or another length means broken at once; another modification time (or
+    /// <paramref name="rehash"/>) means every blob is rebuilt and matched again. Streams whose file was restored are
+    /// held again. Drops blobs that <c>keep_stream_blobs</c> no longer keeps. Returns how many streams are broken.
+    /// </summary>
+    public int Check(bool rehash)
+    {
+        foreach (var held in _streams.Values.ToList())
+        {
+            var info = new FileInfo(held.Path);
+            string? reason = null;
+            if (!info.Exists)
+            {
+                reason = $"the file {held.Path} is gone";
+            }
+            else if (info.Length != held.Layout.FileLength)
+            {
+                reason = $"the file {held.Path} is now {info.Length} bytes, not the {held.Layout.FileLength} it was";
+            }
+            else if ((rehash || info.LastWriteTimeUtc.Ticks != held.ModifiedTicks) && !held.Verify(out reason))
+            {
+                reason ??= $"the file {held.Path} changed";
+            }
+            else if (info.LastWriteTimeUtc.Ticks != held.ModifiedTicks)
+            {
+                held.ModifiedTicks = info.LastWriteTimeUtc.Ticks;
+                table.Upsert(held.SdHash, held.Path, held.Layout.FileLength, held.ModifiedTicks, held.BlobsDropped, broken: null);
+            }
+
+            if (reason is not null)
+            {
+                MarkBroken(held.SdHash, held.Path, reason);
+            }
+            else
+            {
+                DropBlobsIfAllowed(held);
+            }
+        }
+
+        foreach (var row in table.List().Where(row => row.Broken is not null && files.Find(row.SdHash) is not null))
+        {
+            TryRestore(row, force: rehash);
+        }
+
+        return table.List().Count(row => row.Broken is not null);
+    }
+
+    public long? TryGetLength(BlobHash hash) =>
+        _blobs.TryGetValue(hash, out var entry) ? entry.Stream.Descriptor.Blobs[entry.BlobNum].Length : null;
+
+    public async ValueTask<IMemoryOwner<byte>?> ReadAsync(BlobHash hash, CancellationToken cancellationToken)
+    {
+        if (_cache.TryGet(hash) is { } cached)
+        {
+            return new SharedBlob(cached);
+        }
+
+        if (!_blobs.TryGetValue(hash, out var entry))
+        {
+            return null;
+        }
+
+        // Each rebuild holds a blob-sized buffer: a few at a time, however many peers ask at once.
+        await _rebuilds.WaitAsync(cancellationToken);
+        try
+        {
+            return _cache.TryGet(hash) is { } built ? new SharedBlob(built) : Rebuild(hash, entry.Stream, entry.BlobNum);
+        }
+        finally
+        {
+            _rebuilds.Release();
+        }
+    }
+
+    private SharedBlob? Rebuild(BlobHash hash, HeldStream held, int blobNum)
+    {
+        var buffer = new byte[held.Descriptor.Blobs[blobNum].Length];
+        string reason;
+        try
+        {
+            using var handle = LocalFile.OpenRead(held.Path);
+            if (RandomAccess.GetLength(handle) == held.Layout.FileLength &&
+                BlobReencryptor.TryEncrypt(handle, held.Descriptor, held.Layout, held.Key, blobNum, buffer) == buffer.Length)
+            {
+                _cache.Add(hash, buffer);
+                return new SharedBlob(buffer);
+            }
+
+            reason = $"blob {blobNum} rebuilt from {held.Path} no longer matches its hash: the file changed";
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            reason = $"{held.Path} cannot be read ({ex.Message})";
+        }
+
+        LogServedNotAvailable(logger, hash, held.SdHash, reason);
+        MarkBroken(held.SdHash, held.Path, reason);
+        return null;
+    }
+
+    /// <summary>
+    /// Writes a copy of a held stream's file into <paramref name="directory"/> (<c>file_save</c> of a stream whose blobs
+    /// were dropped), checking every blob's plaintext against its hash on the way; null when the stream is not held.
+    /// </summary>
+    /// <exception cref="LbryDataException">The plain file changed; the stream is then no longer held.</exception>
+    public string? TrySaveCopy(BlobHash sdHash, string directory)
+    {
+        if (!_streams.TryGetValue(sdHash, out var held))
+        {
+            return null;
+        }
+
+        using var output = StreamOutputFile.Create(directory, held.Descriptor.SuggestedFileName);
+        if (held.CopyTo(output) is { } failed)
+        {
+            var reason = $"blob {failed} rebuilt from {held.Path} no longer matches its hash: the file changed";
+            MarkBroken(sdHash, held.Path, reason);
+            throw new LbryDataException($"Cannot save {sdHash}: {reason}. Nothing was written.");
+        }
+
+        return output.Complete();
+    }
+
+    private void DropBlobsIfAllowed(HeldStream held)
+    {
+        if (settings.Current.KeepStreamBlobs)
+        {
+            return;
+        }
+
+        var dropped = 0;
+        foreach (var blob in held.Descriptor.DataBlobs)
+        {
+            var hash = blob.BlobHash!.Value;
+            if (!storage.Blobs.Contains(hash) || !OnlyHeldStreamsContain(hash))
+            {
+                continue;
+            }
+
+            try
+            {
+                storage.Blobs.Delete(hash);
+                dropped++;
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or StorageException or Microsoft.Data.Sqlite.SqliteException)
+            {
+                LogDropFailed(logger, hash, held.SdHash, ex.Message);
+            }
+        }
+
+        if (!held.BlobsDropped && held.Descriptor.DataBlobs.All(blob => !storage.Blobs.Contains(blob.BlobHash!.Value)))
+        {
+            held.BlobsDropped = true;
+            table.Upsert(held.SdHash, held.Path, held.Layout.FileLength, held.ModifiedTicks, blobsDropped: true, broken: null);
+        }
+
+        if (dropped > 0)
+        {
+            LogDropped(logger, held.SdHash, dropped, held.Path);
+        }
+    }
+
+    // A blob also in a stream not held as a plain file (the same stream listed twice cannot be; another stream with the
+    // same key and IV could) stays.
+    private bool OnlyHeldStreamsContain(BlobHash blob) => storage.Streams.StreamsContaining(blob).All(_streams.ContainsKey);
+
+    // A broken file is looked at again only when its modification time moved since it was found broken (or when
+    // blob_verify asks), so a changed large file is not re-hashed every minute.
+    private void TryRestore(PlainStreamRow row, bool force)
+    {
+        var info = new FileInfo(row.Path);
+        if (!info.Exists || (!force && info.LastWriteTimeUtc.Ticks == row.ModifiedTicks))
+        {
+            return;
+        }
+
+        if (!TryBuild(row.SdHash, row.Path, row.Length, out var held, out _) || !held!.Verify(out _))
+        {
+            table.Upsert(row.SdHash, row.Path, row.Length, info.LastWriteTimeUtc.Ticks, row.BlobsDropped, row.Broken);
+            return;
+        }
+
+        lock (_holdGate)
+        {
+            table.Upsert(row.SdHash, held!.Path, held.Layout.FileLength, held.ModifiedTicks, row.BlobsDropped, broken: null);
+            Add(held);
+        }
+
+        if (files.Find(row.SdHash) is { Status: FileStatus.Failed } record && record.Error == row.Broken)
+        {
+            files.Upsert(record with { Status = FileStatus.Completed, Error = null });
+        }
+
+        LogRestored(logger, row.SdHash, row.Path);
+    }
+
+    private void MarkBroken(BlobHash sdHash, string path, string reason)
+    {
+        lock (_holdGate)
+        {
+            if (_streams.TryRemove(sdHash, out var held))
+            {
+                RemoveBlobs(held);
+            }
+
+            var row = table.Find(sdHash);
+            if (row is null || row.Broken is not null)
+            {
+                return;
+            }
+
+            var descriptor = held?.Descriptor;
+            var dropped = descriptor is null || descriptor.DataBlobs.Any(blob => !storage.Blobs.Contains(blob.BlobHash!.Value));
+            var sentence = dropped
+                ? $"This stream is not served: {reason}, and its encrypted blobs were not kept (keep_stream_blobs is off). " +
+                  "Restore the file, or start the stream again (file_set_status start) to download its blobs again."
+                : $"The plain file no longer matches this stream ({reason}); it is served from its blobs, which were kept.";
+            // The file's time now, so a later check retries only once the file is touched again.
+            var seen = File.Exists(path) ? File.GetLastWriteTimeUtc(path).Ticks : row.ModifiedTicks;
+            table.Upsert(sdHash, path, row.Length, seen, row.BlobsDropped, sentence);
+            if (dropped && files.Find(sdHash) is { } record)
+            {
+                files.Upsert(record with { Status = FileStatus.Failed, Error = sentence });
+            }
+        }
+
+        LogBroken(logger, sdHash, path, reason);
+    }
+
+    private bool TryBuild(BlobHash sdHash, string path, long? expectedLength, out HeldStream? held, out string? reason)
+    {
+        held = null;
+        StreamDescriptor descriptor;
+        try
+        {
+            descriptor = new StreamDecryptor(storage).ReadDescriptor(sdHash);
+        }
+        catch (Exception ex) when (ex is LbryDataException or IOException or UnauthorizedAccessException)
+        {
+            reason = $"its descriptor cannot be read ({ex.Message})";
+            return false;
+        }
+
+        var info = new FileInfo(path);
+        if (!info.Exists)
+        {
+            reason = $"the file {path} is gone";
+            return false;
+        }
+
+        if (expectedLength is { } length && info.Length != length)
+        {
+            reason = $"the file {path} is now {info.Length} bytes, not the {length} it was";
+            return false;
+        }
+
+        var layout = PlainFileLayout.TryCreate(descriptor, info.Length, out reason);
+        if (layout is null)
+        {
+            return false;
+        }
+
+        held = new HeldStream(sdHash, Path.GetFullPath(path), descriptor, layout, Convert.FromHexString(descriptor.Key))
+        {
+            ModifiedTicks = info.LastWriteTimeUtc.Ticks,
+        };
+        return true;
+    }
+
+    private void Add(HeldStream held)
+    {
+        if (_streams.TryRemove(held.SdHash, out var previous))
+        {
+            RemoveBlobs(previous);
+        }
+
+        _streams[held.SdHash] = held;
+        for (var i = 0; i < held.Layout.BlobCount; i++)
+        {
+            _blobs[held.Descriptor.DataBlobHash(i)] = (held, i);
+        }
+    }
+
+    private void RemoveBlobs(HeldStream held)
+    {
+        var hashes = new List<BlobHash>(held.Layout.BlobCount);
+        for (var i = 0; i < held.Layout.BlobCount; i++)
+        {
+            var hash = held.Descriptor.DataBlobHash(i);
+            hashes.Add(hash);
+
+            // Only this holding's entry: a newer holding of the same stream keeps its own.
+            _blobs.TryRemove(new KeyValuePair<BlobHash, (HeldStream, int)>(hash, (held, i)));
+        }
+
+        _cache.Remove(hashes);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Holding {SdHash} as its plain file {Path}: its blobs are rebuilt from it on demand.")]
+    private static partial void LogHeld(ILogger logger, BlobHash sdHash, string path);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Dropped {Count} data blobs of {SdHash}; they are served from {Path}.")]
+    private static partial void LogDropped(ILogger logger, BlobHash sdHash, int count, string path);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Not holding {SdHash} as its plain file {Path}: {Reason}. It is served from its blobs.")]
+    private static partial void LogNotHeld(ILogger logger, BlobHash sdHash, string path, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Answered blob {Blob} of {SdHash} as not available: {Reason}.")]
+    private static partial void LogServedNotAvailable(ILogger logger, BlobHash blob, BlobHash sdHash, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The plain file {Path} of {SdHash} is no longer served: {Reason}.")]
+    private static partial void LogBroken(ILogger logger, BlobHash sdHash, string path, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "The plain file {Path} of {SdHash} matches its stream again; serving it.")]
+    private static partial void LogRestored(ILogger logger, BlobHash sdHash, string path);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not drop blob {Blob} of {SdHash}: {Reason}")]
+    private static partial void LogDropFailed(ILogger logger, BlobHash blob, BlobHash sdHash, string reason);
+
+    /// <summary>A cached blob handed out to the server; nothing to return, since cached arrays are never reused.</summary>
+    private sealed class SharedBlob(byte[] content) : IMemoryOwner<byte>
+    {
+        public Memory<byte> Memory { get; } = content;
+
+        public void Dispose()
+        {
+        }
+    }
+}

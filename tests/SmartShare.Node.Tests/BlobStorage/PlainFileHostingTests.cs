@@ -1,0 +1,191 @@
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
+using SmartShare.Lbry;
+using SmartShare.Lbry.BlobExchange;
+using SmartShare.Lbry.Blobs;
+using SmartShare.Lbry.Streams;
+using SmartShare.Node.Settings;
+using SmartShare.Node.Tests.Downloads;
+
+namespace SmartShare.Node.Tests.BlobStorage;
+
+/// <summary>
+/// Streams held as their plain file, between two of our nodes over loopback: with its data blobs dropped a stream is
+/// still downloaded byte-identical (each blob re-encrypted from the file and checked), a file altered on disk is never
+/// served (the peer is told the blob is not available, the stream's view says why), and starting such a stream again
+/// downloads its blobs again.
+/// </summary>
+public sealed class PlainFileHostingTests : IDisposable
+{
+    private const long FileLength = (2 * 2_097_151) + 700_000;
+    private static readonly TimeSpan Limit = TimeSpan.FromSeconds(90);
+    private static readonly Dictionary<string, JsonNode?> DropBlobs = new() { [NodeSettingKeys.KeepStreamBlobs] = false };
+
+    private readonly NodeTestDirectory _directory = new();
+
+    public void Dispose() => _directory.Dispose();
+
+    [Fact]
+    public async Task A_share_with_its_blobs_dropped_is_downloaded_byte_identical_by_another_node()
+    {
+        await using var seeder = await TransferNode.StartAsync("seeder", _directory.File("seeder"), extra: DropBlobs);
+        await using var leecher = await TransferNode.StartAsync("leecher", _directory.File("leecher"));
+        var source = TransferNode.WriteRandomFile(_directory.File("film.bin"), FileLength, seed: 41);
+        var sdHash = await seeder.ShareAsync(source);
+        var blobs = BlobsOf(seeder, sdHash);
+        await WaitUntilAsync(() => blobs.Skip(1).All(blob => !Storage(seeder).Blobs.Contains(blob)), "the share's data blobs to be dropped");
+
+        Assert.Equal([sdHash], BlobFolder(seeder));
+        var listed = await BlobListAsync(seeder);
+        Assert.Equal("pinned", listed[sdHash]["held"]!.GetValue<string>());
+        Assert.All(blobs.Skip(1), blob => Assert.Equal("plain_file", listed[blob.ToString()]["held"]!.GetValue<string>()));
+        Assert.All(blobs.Skip(1), blob => Assert.Equal(source, listed[blob.ToString()]["path"]!.GetValue<string>()));
+        var storage = (await seeder.CallAsync("status"))!["blob_storage"]!;
+        Assert.Equal(1, storage["plain_file_streams"]!.GetValue<int>());
+        Assert.Equal(FileLength, storage["plain_file_bytes"]!.GetValue<long>());
+
+        await leecher.CallAsync("get", new JsonObject { ["uri"] = sdHash, ["peers"] = new JsonArray(seeder.BlobEndPoint.ToString()) });
+        var done = await leecher.WaitForStatusAsync(sdHash, "completed", Limit);
+
+        Assert.Equal(TransferNode.Sha256(source), TransferNode.Sha256(done["download_path"]!.GetValue<string>()));
+        Assert.True((await seeder.CallAsync("status"))!["blob_exchange"]!["blobs_served"]!.GetValue<long>() >= blobs.Count);
+        Assert.Equal([sdHash], BlobFolder(seeder));
+
+        // file_save, which writes a stream from local blobs, copies it from the plain file instead, checked blob by blob.
+        var saved = await seeder.CallAsync("file_save", new JsonObject { ["uri"] = sdHash, ["download_directory"] = _directory.File("saved") });
+        Assert.Equal(TransferNode.Sha256(source), TransferNode.Sha256(saved!["download_path"]!.GetValue<string>()));
+        Assert.Equal([sdHash], BlobFolder(seeder));
+    }
+
+    [Fact]
+    public async Task A_share_held_as_its_plain_file_is_still_served_after_a_restart()
+    {
+        var root = _directory.File("seeder");
+        var source = TransferNode.WriteRandomFile(_directory.File("film.bin"), FileLength, seed: 44);
+        string sdHash;
+        await using (var first = await TransferNode.StartAsync("seeder", root, extra: DropBlobs))
+        {
+            sdHash = await first.ShareAsync(source);
+            var blobs = BlobsOf(first, sdHash);
+            await WaitUntilAsync(() => blobs.Skip(1).All(blob => !Storage(first).Blobs.Contains(blob)), "the share's data blobs to be dropped");
+        }
+
+        await using var seeder = await TransferNode.StartAsync("seeder", root, extra: DropBlobs);
+        await using var leecher = await TransferNode.StartAsync("leecher", _directory.File("leecher"));
+        Assert.Equal(1, (await seeder.CallAsync("status"))!["blob_storage"]!["plain_file_streams"]!.GetValue<int>());
+
+        await leecher.CallAsync("get", new JsonObject { ["uri"] = sdHash, ["peers"] = new JsonArray(seeder.BlobEndPoint.ToString()) });
+        var done = await leecher.WaitForStatusAsync(sdHash, "completed", Limit);
+
+        Assert.Equal(TransferNode.Sha256(source), TransferNode.Sha256(done["download_path"]!.GetValue<string>()));
+        Assert.Equal([sdHash], BlobFolder(seeder));
+    }
+
+    [Fact]
+    public async Task A_plain_file_altered_on_disk_is_never_served_and_the_view_says_why()
+    {
+        await using var seeder = await TransferNode.StartAsync("seeder", _directory.File("seeder"), extra: DropBlobs);
+        await using var leecher = await TransferNode.StartAsync("leecher", _directory.File("leecher"));
+        var source = TransferNode.WriteRandomFile(_directory.File("film.bin"), FileLength, seed: 42);
+        var sdHash = await seeder.ShareAsync(source);
+        var blobs = BlobsOf(seeder, sdHash);
+        await WaitUntilAsync(() => blobs.Skip(1).All(blob => !Storage(seeder).Blobs.Contains(blob)), "the share's data blobs to be dropped");
+
+        // One byte of the second blob's plaintext, in place, with the modification time put back: only the hash check
+        // when serving can notice.
+        AlterInPlace(source, 2_097_151 + 1234);
+
+        await using (var connection = await new BlobExchangeClient().ConnectAsync(seeder.BlobEndPoint, CancellationToken.None))
+        {
+            var refused = await Assert.ThrowsAsync<BlobExchangeException>(() => connection.DownloadAsync(blobs[2], null, CancellationToken.None));
+            Assert.Equal(BlobExchangeFailure.NotAvailable, refused.Failure);
+        }
+
+        var view = await seeder.WaitForStatusAsync(sdHash, "failed", Limit);
+        var error = view["error"]!.GetValue<string>();
+        Assert.Contains("not served", error, StringComparison.Ordinal);
+        Assert.Contains("file_set_status start", error, StringComparison.Ordinal);
+
+        // Our downloader gets the descriptor, is told no data blob is available, and fails; it never writes a file.
+        await leecher.CallAsync("get", new JsonObject { ["uri"] = sdHash, ["peers"] = new JsonArray(seeder.BlobEndPoint.ToString()) });
+        var failed = await leecher.WaitForStatusAsync(sdHash, "failed", Limit);
+        Assert.NotNull(failed["error"]);
+        Assert.Empty(Directory.Exists(leecher.Downloads) ? Directory.GetFiles(leecher.Downloads) : []);
+        Assert.All(blobs.Skip(1), blob => Assert.False(Storage(leecher).Blobs.Contains(blob)));
+    }
+
+    [Fact]
+    public async Task A_download_whose_file_changed_is_found_by_blob_verify_and_started_again_to_fetch_its_blobs()
+    {
+        await using var seeder = await TransferNode.StartAsync("seeder", _directory.File("seeder"));
+        await using var leecher = await TransferNode.StartAsync("leecher", _directory.File("leecher"), extra: DropBlobs);
+        var source = TransferNode.WriteRandomFile(_directory.File("film.bin"), FileLength, seed: 43);
+        var sdHash = await seeder.ShareAsync(source);
+        var blobs = BlobsOf(seeder, sdHash);
+        await leecher.CallAsync("get", new JsonObject { ["uri"] = sdHash, ["peers"] = new JsonArray(seeder.BlobEndPoint.ToString()) });
+        var first = (await leecher.WaitForStatusAsync(sdHash, "completed", Limit))["download_path"]!.GetValue<string>();
+        await WaitUntilAsync(() => blobs.Skip(1).All(blob => !Storage(leecher).Blobs.Contains(blob)), "the download's data blobs to be dropped");
+
+        AlterInPlace(first, 10);
+        var verified = (await leecher.CallAsync("blob_verify"))!;
+        Assert.Equal([sdHash], verified["plain_files"]!["broken"]!.AsArray().Select(hash => hash!.GetValue<string>()));
+        var view = await leecher.FileAsync(sdHash);
+        Assert.Equal("failed", view["status"]!.GetValue<string>());
+        Assert.Contains(first, view["error"]!.GetValue<string>(), StringComparison.Ordinal);
+
+        await leecher.CallAsync("file_set_status", new JsonObject { ["key"] = sdHash, ["status"] = "start" });
+        var again = (await leecher.WaitForStatusAsync(sdHash, "completed", Limit))["download_path"]!.GetValue<string>();
+
+        Assert.NotEqual(first, again);
+        Assert.Equal(TransferNode.Sha256(source), TransferNode.Sha256(again));
+        Assert.Null((await leecher.FileAsync(sdHash))["error"]);
+        await WaitUntilAsync(() => blobs.Skip(1).All(blob => !Storage(leecher).Blobs.Contains(blob)), "the new file to be held and the blobs dropped again");
+    }
+
+    private static void AlterInPlace(string path, long offset)
+    {
+        var modified = File.GetLastWriteTimeUtc(path);
+        using (var stream = new FileStream(path, FileMode.Open, FileAccess.ReadWrite))
+        {
+            stream.Position = offset;
+            var original = stream.ReadByte();
+            stream.Position = offset;
+            stream.WriteByte((byte)(original ^ 0x5A));
+        }
+
+        File.SetLastWriteTimeUtc(path, modified);
+    }
+
+    private static LbryStorage Storage(TransferNode node) => node.Host.Services.GetRequiredService<LbryStorage>();
+
+    private static List<BlobHash> BlobsOf(TransferNode node, string sdHash)
+    {
+        var hash = BlobHash.Parse(sdHash);
+        return [.. StreamBlobs.Of(hash, new StreamDecryptor(Storage(node)).ReadDescriptor(hash))];
+    }
+
+    private static List<string> BlobFolder(TransferNode node) =>
+        [.. new DirectoryInfo(Storage(node).Blobs.Directory).GetFiles().Select(file => file.Name).Where(name => !name.StartsWith('.'))];
+
+    private static async Task<Dictionary<string, JsonObject>> BlobListAsync(TransferNode node)
+    {
+        var page = await node.CallAsync("blob_list", new JsonObject { ["page_size"] = 1000 });
+        return page!["items"]!.AsArray().Select(item => (JsonObject)item!).ToDictionary(item => item["blob_hash"]!.GetValue<string>());
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition, string what)
+    {
+        using var timeout = new CancellationTokenSource(Limit);
+        while (!condition())
+        {
+            try
+            {
+                await Task.Delay(50, timeout.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                throw new TimeoutException($"Gave up waiting for {what} after {Limit.TotalSeconds} s.");
+            }
+        }
+    }
+}
