@@ -83,6 +83,29 @@ internal sealed class ProgressReporter(Lock sessionLock, TimeProvider time, Torr
         }
     }
 
+    /// <summary>Bytes of wanted pieces still missing that at least one connected peer has (Transmission's desiredAvailable).</summary>
+    public long DesiredAvailable()
+    {
+        lock (sessionLock)
+        {
+            if (pickerUnderLock() is not { } picker)
+            {
+                return 0;
+            }
+
+            long bytes = 0;
+            for (var i = 0; i < info.PieceCount; i++)
+            {
+                if (picker.IsWanted(i) && !picker.Have[i] && picker.Availability(i) > 0)
+                {
+                    bytes += info.GetPieceSize(i);
+                }
+            }
+
+            return bytes;
+        }
+    }
+
     private (long Wanted, long Verified) WantedBytes(PiecePicker picker)
     {
         long wanted = 0, verified = 0;

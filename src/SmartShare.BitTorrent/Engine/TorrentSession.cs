@@ -148,6 +148,9 @@ public sealed class TorrentSession : IAsyncDisposable
     /// <summary>Connected peers with their client, rates and progress.</summary>
     public IReadOnlyList<TorrentPeerInfo> PeerDetails => _progress.PeerDetails();
 
+    /// <summary>Bytes of wanted pieces still missing that a connected peer has.</summary>
+    public long DesiredAvailableBytes => _progress.DesiredAvailable();
+
     /// <summary>Which files are wanted and how much, sequential and first/last-piece order.</summary>
     public FileSelection Selection => _selection;
 

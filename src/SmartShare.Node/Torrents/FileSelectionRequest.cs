@@ -20,11 +20,12 @@ public sealed record FileSelectionRequest(
     IReadOnlyList<int>? Normal = null,
     IReadOnlyList<int>? Low = null,
     bool? Sequential = null,
-    bool? FirstLastPiece = null)
+    bool? FirstLastPiece = null,
+    bool WantAll = false)
 {
     /// <summary>Whether the request changes nothing.</summary>
     public bool IsEmpty =>
-        Only is null && Wanted is null && Unwanted is null && High is null && Normal is null && Low is null && Sequential is null && FirstLastPiece is null;
+        !WantAll && Only is null && Wanted is null && Unwanted is null && High is null && Normal is null && Low is null && Sequential is null && FirstLastPiece is null;
 
     /// <summary>
     /// The selection after this change. With <paramref name="strict"/> an index past the last file is an error
@@ -64,6 +65,11 @@ public sealed record FileSelectionRequest(
                     ? (priorities[i] == TorrentFilePriority.Off ? TorrentFilePriority.Normal : priorities[i])
                     : TorrentFilePriority.Off;
             }
+        }
+
+        for (var i = 0; WantAll && i < fileCount; i++)
+        {
+            priorities[i] = priorities[i] == TorrentFilePriority.Off ? TorrentFilePriority.Normal : priorities[i];
         }
 
         foreach (var i in Valid(Wanted, "wanted"))
@@ -195,6 +201,7 @@ public sealed record FileSelectionRequest(
         ["low"] = Low is null ? null : Format(Low),
         ["sequential"] = Sequential,
         ["first_last"] = FirstLastPiece,
+        ["all"] = WantAll,
     }.ToJsonString();
 
     internal static FileSelectionRequest? FromStored(string text)
@@ -209,7 +216,7 @@ public sealed record FileSelectionRequest(
             IReadOnlyList<int>? List(string name) => json[name] is { } node ? Read(node, name) : null;
             return new FileSelectionRequest(
                 List("only"), List("wanted"), List("unwanted"), List("high"), List("normal"), List("low"),
-                json["sequential"]?.GetValue<bool>(), json["first_last"]?.GetValue<bool>());
+                json["sequential"]?.GetValue<bool>(), json["first_last"]?.GetValue<bool>(), json["all"]?.GetValue<bool>() ?? false);
         }
         catch (Exception ex) when (ex is JsonException or FormatException or InvalidOperationException)
         {

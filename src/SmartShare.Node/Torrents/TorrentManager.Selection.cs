@@ -97,7 +97,8 @@ public sealed partial class TorrentManager
             Union(earlier.Normal, later.Normal),
             Union(earlier.Low, later.Low),
             later.Sequential ?? earlier.Sequential,
-            later.FirstLastPiece ?? earlier.FirstLastPiece);
+            later.FirstLastPiece ?? earlier.FirstLastPiece,
+            later.WantAll || earlier.WantAll);
 
     private static List<int>? Union(IReadOnlyList<int>? a, IReadOnlyList<int>? b) =>
         a is null && b is null ? null : [.. (a ?? []).Union(b ?? []).Order()];
