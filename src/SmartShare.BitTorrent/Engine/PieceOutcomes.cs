@@ -80,7 +80,7 @@ internal sealed class PieceOutcomes(
             picker.PieceVerified(index);
             _resume.MarkDirty();
             _resume.Signal();
-            complete = picker.Have.IsComplete;
+            complete = picker.IsDone;
             tell = _peers.Where(p => !p.Has[index]).ToList();
             waiters = _streams.TakeVerified(index, picker);
         }

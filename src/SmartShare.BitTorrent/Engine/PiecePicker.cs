@@ -7,7 +7,9 @@ namespace SmartShare.BitTorrent.Engine;
 /// a random start so that downloaders of one swarm spread over different pieces; pieces already started are finished
 /// first so few piece buffers are open at once. Streaming windows and sequential mode take pieces in index order
 /// instead. When every missing block is already asked of someone, endgame mode asks a second peer for blocks still in
-/// flight. Not thread-safe: the session calls it under its lock.
+/// flight. Every piece has a priority (<see cref="PiecePriorities"/>: the highest of the files it overlaps); pieces
+/// of priority 0 (only unwanted files) are never started, and new pieces come from the highest band a peer can give,
+/// rarest first (or in order when sequential) inside it. Not thread-safe: the session calls it under its lock.
 /// </summary>
 public sealed class PiecePicker
 {
@@ -17,6 +19,8 @@ public sealed class PiecePicker
     private readonly HashSet<int> _verifying = [];
     private readonly List<(int First, int Last)> _windows = [];
     private readonly int _randomStart;
+    private byte[] _priority;
+    private int _wantedMissing;
     private long _partialBytes;
 
     public PiecePicker(TorrentInfo info, Bitfield have, IRandomSource random)
@@ -32,6 +36,9 @@ public sealed class PiecePicker
         _info = info;
         Have = have;
         _availability = new int[info.PieceCount];
+        _priority = new byte[info.PieceCount];
+        Array.Fill(_priority, (byte)TorrentFilePriority.Normal);
+        _wantedMissing = info.PieceCount - have.Count;
         Span<byte> seed = stackalloc byte[4];
         random.Fill(seed);
         _randomStart = info.PieceCount == 0 ? 0 : (int)(BitConverter.ToUInt32(seed) % (uint)info.PieceCount);
@@ -58,6 +65,43 @@ public sealed class PiecePicker
     public bool InEndgame { get; private set; }
 
     public int Availability(int piece) => _availability[piece];
+
+    /// <summary>Whether every piece of a wanted file is verified (the download is done for the user, maybe not whole).</summary>
+    public bool IsDone => _wantedMissing == 0;
+
+    /// <summary>Wanted pieces not yet verified.</summary>
+    public int WantedMissing => _wantedMissing;
+
+    /// <summary>A piece's priority: 0 off (never requested) to <see cref="PiecePriorities.Preview"/>.</summary>
+    public byte PriorityOf(int piece) => _priority[piece];
+
+    /// <summary>Whether the piece overlaps a wanted file.</summary>
+    public bool IsWanted(int piece) => _priority[piece] != 0;
+
+    /// <summary>
+    /// New piece priorities (one per piece; see <see cref="PiecePriorities.Compute"/>). Pieces already being
+    /// assembled are finished whatever their new priority; no new piece of priority 0 is started.
+    /// </summary>
+    public void SetPriorities(byte[] priorities)
+    {
+        ArgumentNullException.ThrowIfNull(priorities);
+        if (priorities.Length != _info.PieceCount)
+        {
+            throw new ArgumentException("The priorities do not match the torrent's piece count.", nameof(priorities));
+        }
+
+        _priority = (byte[])priorities.Clone();
+        _wantedMissing = 0;
+        for (var i = 0; i < _priority.Length; i++)
+        {
+            if (_priority[i] != 0 && !Have[i])
+            {
+                _wantedMissing++;
+            }
+        }
+
+        InEndgame = false;
+    }
 
     /// <summary>A peer announced its pieces (bitfield or have-all).</summary>
     public void AddPeer(Bitfield peerHas)
@@ -255,8 +299,13 @@ public sealed class PiecePicker
             _partialBytes -= _info.GetPieceSize(piece);
         }
 
+        if (!Have[piece] && _priority[piece] != 0)
+        {
+            _wantedMissing--;
+        }
+
         Have[piece] = true;
-        InEndgame = InEndgame && !Have.IsComplete;
+        InEndgame = InEndgame && !IsDone;
     }
 
     /// <summary>A completed piece failed its hash check (or could not be written): it will be fetched again.</summary>
@@ -269,7 +318,15 @@ public sealed class PiecePicker
     }
 
     /// <summary>A piece recorded as had no longer matches on disk: fetch it again.</summary>
-    public void PieceLost(int piece) => Have[piece] = false;
+    public void PieceLost(int piece)
+    {
+        if (Have[piece] && _priority[piece] != 0)
+        {
+            _wantedMissing++;
+        }
+
+        Have[piece] = false;
+    }
 
     /// <summary>Pieces that peer has and we do not: whether we are interested.</summary>
     public bool Wants(Bitfield peerHas)
@@ -277,12 +334,12 @@ public sealed class PiecePicker
         ArgumentNullException.ThrowIfNull(peerHas);
         if (peerHas.IsComplete)
         {
-            return !Have.IsComplete;
+            return _wantedMissing > 0;
         }
 
         for (var i = 0; i < peerHas.Length; i++)
         {
-            if (peerHas[i] && !Have[i])
+            if (peerHas[i] && !Have[i] && _priority[i] != 0)
             {
                 return true;
             }
@@ -329,7 +386,7 @@ public sealed class PiecePicker
     {
         for (var i = 0; i < Have.Length; i++)
         {
-            if (!Have[i] && !_partial.ContainsKey(i) && !_verifying.Contains(i))
+            if (!Have[i] && _priority[i] != 0 && !_partial.ContainsKey(i) && !_verifying.Contains(i))
             {
                 return true;
             }
@@ -338,23 +395,32 @@ public sealed class PiecePicker
         return false;
     }
 
+    // The first startable piece of the highest band this peer can give.
     private int NextInOrder(Bitfield peerHas)
     {
+        var best = -1;
+        var bestPriority = 0;
         for (var i = 0; i < Have.Length; i++)
         {
-            if (!Have[i] && peerHas[i] && !_partial.ContainsKey(i) && !_verifying.Contains(i))
+            if (_priority[i] > bestPriority && !Have[i] && peerHas[i] && !_partial.ContainsKey(i) && !_verifying.Contains(i))
             {
-                return i;
+                best = i;
+                bestPriority = _priority[i];
+                if (bestPriority == PiecePriorities.Preview)
+                {
+                    break;
+                }
             }
         }
 
-        return -1;
+        return best;
     }
 
     private int NextRarest(Bitfield peerHas)
     {
         var count = Have.Length;
         var best = -1;
+        var bestPriority = 0;
         var bestAvailability = int.MaxValue;
         for (var n = 0; n < count; n++)
         {
@@ -364,17 +430,20 @@ public sealed class PiecePicker
                 i -= count;
             }
 
-            if (Have[i] || !peerHas[i] || _partial.ContainsKey(i) || _verifying.Contains(i))
+            var priority = _priority[i];
+            if (priority < bestPriority || priority == 0 || Have[i] || !peerHas[i] || _partial.ContainsKey(i) || _verifying.Contains(i))
             {
                 continue;
             }
 
+            // A higher band beats any availability; inside a band, the rarest.
             var availability = _availability[i];
-            if (availability < bestAvailability)
+            if (priority > bestPriority || availability < bestAvailability)
             {
                 best = i;
+                bestPriority = priority;
                 bestAvailability = availability;
-                if (availability <= 1)
+                if (availability <= 1 && priority == PiecePriorities.Preview)
                 {
                     break;
                 }

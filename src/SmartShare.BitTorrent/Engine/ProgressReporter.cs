@@ -26,9 +26,11 @@ internal sealed class ProgressReporter(Lock sessionLock, TimeProvider time, Torr
     {
         lock (sessionLock)
         {
-            var have = pickerUnderLock()?.Have;
+            var picker = pickerUnderLock();
+            var have = picker?.Have;
             var havePieces = have?.Count ?? Volatile.Read(ref _checked);
             var verified = have is null ? 0 : VerifiedBytes(have);
+            var (wanted, wantedVerified) = picker is null ? (info.TotalLength, verified) : WantedBytes(picker);
             return new TorrentProgress(
                 state,
                 info.TotalLength,
@@ -42,7 +44,9 @@ internal sealed class ProgressReporter(Lock sessionLock, TimeProvider time, Torr
                 peers.Count,
                 peers.Count(p => p.Has.IsComplete),
                 error,
-                trackerError);
+                trackerError,
+                wanted,
+                wantedVerified);
         }
     }
 
@@ -77,6 +81,45 @@ internal sealed class ProgressReporter(Lock sessionLock, TimeProvider time, Torr
         {
             return info.TotalLength - (pickerUnderLock() is { } picker ? VerifiedBytes(picker.Have) : 0);
         }
+    }
+
+    /// <summary>Bytes of wanted pieces still missing that at least one connected peer has (Transmission's desiredAvailable).</summary>
+    public long DesiredAvailable()
+    {
+        lock (sessionLock)
+        {
+            if (pickerUnderLock() is not { } picker)
+            {
+                return 0;
+            }
+
+            long bytes = 0;
+            for (var i = 0; i < info.PieceCount; i++)
+            {
+                if (picker.IsWanted(i) && !picker.Have[i] && picker.Availability(i) > 0)
+                {
+                    bytes += info.GetPieceSize(i);
+                }
+            }
+
+            return bytes;
+        }
+    }
+
+    private (long Wanted, long Verified) WantedBytes(PiecePicker picker)
+    {
+        long wanted = 0, verified = 0;
+        for (var i = 0; i < info.PieceCount; i++)
+        {
+            if (picker.IsWanted(i))
+            {
+                var size = info.GetPieceSize(i);
+                wanted += size;
+                verified += picker.Have[i] ? size : 0;
+            }
+        }
+
+        return (wanted, verified);
     }
 
     private long VerifiedBytes(Bitfield have)

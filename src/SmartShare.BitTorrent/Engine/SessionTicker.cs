@@ -78,7 +78,7 @@ internal sealed class SessionTicker(
             }
 
             pex.Tick(now, actions);
-            chokeRound.Tick(peers, seeding: picker?.Have.IsComplete ?? false, now, actions);
+            chokeRound.Tick(peers, seeding: picker?.IsDone ?? false, now, actions);
         }
 
         foreach (var (peer, action) in actions)

@@ -16,6 +16,11 @@ public enum TorrentState
 }
 
 /// <summary>A snapshot of one torrent's transfer, for progress bars, lists and the API.</summary>
+/// <param name="WantedBytes">
+/// The bytes of the pieces overlapping wanted files (Transmission's sizeWhenDone): <see cref="TotalBytes"/> when every
+/// file is wanted, null from callers that do not count it.
+/// </param>
+/// <param name="WantedVerifiedBytes">Of those, the bytes verified.</param>
 public sealed record TorrentProgress(
     TorrentState State,
     long TotalBytes,
@@ -29,4 +34,6 @@ public sealed record TorrentProgress(
     int Peers,
     int Seeds,
     string? Error,
-    string? TrackerError);
+    string? TrackerError,
+    long? WantedBytes = null,
+    long? WantedVerifiedBytes = null);

@@ -39,6 +39,8 @@ public sealed class TorrentSession : IAsyncDisposable
     private readonly StreamWaiters _streams;
     private readonly ResumeRecorder _resume;
     private readonly DhtPortExchange _dhtPort;
+    private readonly SemaphoreSlim _selectionGate = new(1, 1);
+    private FileSelection _selection;
     private PiecePicker? _picker;
     private volatile TorrentMode _mode;
 
@@ -59,6 +61,7 @@ public sealed class TorrentSession : IAsyncDisposable
         _time = time ?? TimeProvider.System;
         PeerId = peerId;
         var info = torrent.Info;
+        _selection = _options.Files is { } files && files.Priorities.Count == info.Files.Count ? files : FileSelection.All(info.Files.Count);
         _cache = new VerifiedPieceCache(storage);
         _progress = new ProgressReporter(_lock, _time, info, _peers, () => _picker);
         _trackers = new SessionTrackers(_time, torrent, peerId, _options, _random, trackerClients, _progress, peers => AddPeers(peers), Log);
@@ -145,6 +148,12 @@ public sealed class TorrentSession : IAsyncDisposable
     /// <summary>Connected peers with their client, rates and progress.</summary>
     public IReadOnlyList<TorrentPeerInfo> PeerDetails => _progress.PeerDetails();
 
+    /// <summary>Bytes of wanted pieces still missing that a connected peer has.</summary>
+    public long DesiredAvailableBytes => _progress.DesiredAvailable();
+
+    /// <summary>Which files are wanted and how much, sequential and first/last-piece order.</summary>
+    public FileSelection Selection => _selection;
+
     /// <summary>The current mode's name (for tests and logs).</summary>
     internal string ModeName => _mode.Name;
 
@@ -160,22 +169,37 @@ public sealed class TorrentSession : IAsyncDisposable
         var info = Torrent.Info;
         var recorded = verified is null ? _resume.Load(info.PieceCount) : null;
         _resume.SetDirtyBeforeStart(verified is not null);
-        var have = await checking.CheckAsync(info.PieceCount, verified, recorded, cancellationToken).ConfigureAwait(false);
-        lock (_lock)
+        Bitfield have;
+        bool done;
+        await _selectionGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
         {
-            _picker = new PiecePicker(info, have, _random) { Sequential = _options.Sequential };
-            if (recorded is not null && have.Count != recorded.Count)
+            // Where each file's bytes are (its file or the side file) is settled before the check reads them.
+            var selection = _selection;
+            await Storage.SelectFilesAsync(Wanted(selection), () => recorded, TorrentStorage.SideFileName(InfoHash), cancellationToken).ConfigureAwait(false);
+            have = await checking.CheckAsync(info.PieceCount, verified, recorded, cancellationToken).ConfigureAwait(false);
+            lock (_lock)
             {
-                _resume.MarkDirty();
+                _picker = new PiecePicker(info, have, _random) { Sequential = _options.Sequential || selection.Sequential };
+                _picker.SetPriorities(PiecePriorities.Compute(info, selection));
+                done = _picker.IsDone;
+                if (recorded is not null && have.Count != recorded.Count)
+                {
+                    _resume.MarkDirty();
+                }
             }
         }
+        finally
+        {
+            _selectionGate.Release();
+        }
 
-        // Complete: the files take their final names (those of a download killed just before doing so too); else
-        // they download under their incomplete names.
-        if (have.IsComplete)
+        // Complete (every wanted piece): the files take their final names (those of a download killed just before
+        // doing so too); else they download under their incomplete names.
+        if (done)
         {
             await Storage.EnsureFilesAsync(cancellationToken).ConfigureAwait(false);
-            Storage.TakeFinalNames();
+            Storage.TakeFinalNames(have.IsComplete ? null : have.Clone());
             SwitchMode(Seeding());
         }
         else
@@ -239,6 +263,54 @@ public sealed class TorrentSession : IAsyncDisposable
     /// <summary>Whether the bytes of that range are verified on disk.</summary>
     public bool HasRange(long offset, long length) => _streams.HasRange(offset, length);
 
+    /// <summary>
+    /// Changes which files are wanted and how the pieces are ordered, at once: bytes a newly wanted file has in the side
+    /// file move into it, a torrent done with its selection that now wants more downloads again, and one whose
+    /// missing pieces are all unwanted now is done (it seeds what it has).
+    /// </summary>
+    /// <exception cref="TorrentStorageException">Moving bytes out of the side file failed.</exception>
+    public async Task SelectFilesAsync(FileSelection selection, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(selection);
+        var info = Torrent.Info;
+        var priorities = PiecePriorities.Compute(info, selection);
+        ObjectDisposedException.ThrowIf(_mode is StoppedMode, this);
+        await _selectionGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            _selection = selection;
+            if (_picker is null)
+            {
+                return; // not started: the start applies it
+            }
+
+            await Storage.SelectFilesAsync(Wanted(selection), HaveNow, TorrentStorage.SideFileName(InfoHash), cancellationToken).ConfigureAwait(false);
+            bool done;
+            lock (_lock)
+            {
+                _picker.SetPriorities(priorities);
+                _picker.Sequential = _options.Sequential || selection.Sequential;
+                done = _picker.IsDone;
+            }
+
+            if (!done)
+            {
+                if (SwitchMode(new DownloadingMode(), onlyFrom: m => m.IsComplete))
+                {
+                    Log("more files wanted; downloading again");
+                }
+            }
+            else if (_mode is DownloadingMode)
+            {
+                _ = Task.Run(FinishDownloadAsync, CancellationToken.None);
+            }
+        }
+        finally
+        {
+            _selectionGate.Release();
+        }
+    }
+
     /// <summary>Stops transfers, tells trackers, records what is verified, closes every connection.</summary>
     public async ValueTask DisposeAsync()
     {
@@ -288,6 +360,7 @@ public sealed class TorrentSession : IAsyncDisposable
 
         _cache.Dispose();
         SwitchMode(new StoppedMode());
+        _selectionGate.Dispose();
         _completed.TrySetCanceled();
         _stop.Dispose();
     }
@@ -317,16 +390,32 @@ public sealed class TorrentSession : IAsyncDisposable
         return true;
     }
 
-    private SeedingMode Seeding() => new(_lock, _peers, _trackers, _completed, Log);
+    private SeedingMode Seeding() => new(_lock, _peers, _trackers, _completed, () => HaveNow()?.IsComplete == true, Log);
+
+    private static bool[] Wanted(FileSelection selection) => [.. selection.Priorities.Select(p => p != TorrentFilePriority.Off)];
+
+    private Bitfield? HaveNow()
+    {
+        lock (_lock)
+        {
+            return _picker?.Have.Clone();
+        }
+    }
 
     // The last piece verified: make the files whole and durable, give them their final names, record it, then seed.
     private async Task FinishDownloadAsync()
     {
+        if (_mode.IsComplete)
+        {
+            return; // a piece outside the selection (a stream's) verified after the download was done
+        }
+
         try
         {
             Storage.Flush();
             await Storage.EnsureFilesAsync(_stop.Token).ConfigureAwait(false);
-            Storage.TakeFinalNames();
+            var have = HaveNow();
+            Storage.TakeFinalNames(have is { IsComplete: false } ? have : null);
         }
         catch (TorrentStorageException e)
         {

@@ -56,6 +56,9 @@ public sealed class TorrentSessionOptions
     /// <summary>Take pieces in order (streaming a whole torrent).</summary>
     public bool Sequential { get; set; }
 
+    /// <summary>The files wanted and their priorities at start (all normal when null or not matching the torrent).</summary>
+    public FileSelection? Files { get; set; }
+
     /// <summary>Paces the piece payload we send (the torrent's limiter, chained under the node's), or null.</summary>
     public ByteRateLimiter? UploadLimiter { get; set; }
 

@@ -64,7 +64,7 @@ public sealed partial class TorrentStorage
     // nothing left to flush (and must not be created again here).
     private void FlushFile(int index)
     {
-        var path = CurrentPath(index);
+        var path = PathOf(index);
         OpenFile? cached;
         lock (_lock)
         {
@@ -178,13 +178,13 @@ public sealed partial class TorrentStorage
 
     private SafeFileHandle OpenForRead(int index)
     {
-        var path = CurrentPath(index);
+        var path = PathOf(index);
         try
         {
             // A regular file only: a seeded file replaced by a FIFO must not block a thread, nor a device feed peers.
             return LocalFile.OpenRead(path, HandleOptions);
         }
-        catch (LocalFileException ex) when (ex.InnerException is FileNotFoundException && CurrentPath(index) != path)
+        catch (LocalFileException ex) when (ex.InnerException is FileNotFoundException && PathOf(index) != path)
         {
             // Renamed to its final name between choosing the path and opening it.
             return OpenForRead(index);
@@ -202,7 +202,7 @@ public sealed partial class TorrentStorage
 
     private SafeFileHandle OpenForWrite(int index)
     {
-        var path = CurrentPath(index);
+        var path = PathOf(index);
         try
         {
             var folder = Path.GetDirectoryName(path)!;
@@ -213,7 +213,8 @@ public sealed partial class TorrentStorage
             try
             {
                 // Sparse on file systems that allow it; a file of the right length also lets a recheck read every piece.
-                if (RandomAccess.GetLength(handle) != _lengths[index])
+                // The side file is sparse and grows as bytes land at their torrent offsets.
+                if (index != SideIndex && RandomAccess.GetLength(handle) != _lengths[index])
                 {
                     RandomAccess.SetLength(handle, _lengths[index]);
                 }

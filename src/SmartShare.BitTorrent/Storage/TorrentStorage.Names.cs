@@ -50,6 +50,12 @@ public sealed partial class TorrentStorage
                 continue;
             }
 
+            // With some files unwanted, names are per file: a file already whole keeps its final name.
+            if (IsAnyUnwanted() && Engine.PiecePriorities.FileComplete(Info, i, have))
+            {
+                continue;
+            }
+
             if (HoldsVerifiedData(i, have))
             {
                 Rename(i, FilePaths[i], _partPaths[i], toFinal: false);
@@ -71,10 +77,22 @@ public sealed partial class TorrentStorage
     /// folder). A file of someone else's already at a final name is never replaced: the rename fails, saying so.
     /// </summary>
     /// <exception cref="TorrentStorageException">A file cannot be renamed, or its final name is taken.</exception>
-    public void TakeFinalNames()
+    public void TakeFinalNames() => TakeFinalNames(null);
+
+    /// <summary>As <see cref="TakeFinalNames()"/>, for the files <paramref name="have"/> covers whole.</summary>
+    /// <param name="have">
+    /// With a selection, the verified pieces: only the files they cover whole take their final names (an unwanted file
+    /// in the side file, or one holding part of its data, keeps its incomplete name).
+    /// </param>
+    public void TakeFinalNames(Bitfield? have)
     {
         for (var i = 0; i < FilePaths.Count; i++)
         {
+            if (have is not null && (IsInSideFile(i) || !Engine.PiecePriorities.FileComplete(Info, i, have)))
+            {
+                continue;
+            }
+
             if (!IsAtFinalName(i))
             {
                 Rename(i, _partPaths[i], FilePaths[i], toFinal: true);
@@ -109,6 +127,14 @@ public sealed partial class TorrentStorage
                 throw new TorrentStorageException(
                     $"Refusing to store torrent \"{Shorten(torrentName)}\": {FilePaths[i]} would download under {_partPaths[i]}, {problem}.", FilePaths[i]);
             }
+        }
+    }
+
+    private bool IsAnyUnwanted()
+    {
+        lock (_lock)
+        {
+            return _unwanted?.Contains(true) == true;
         }
     }
 

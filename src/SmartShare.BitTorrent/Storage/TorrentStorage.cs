@@ -135,6 +135,19 @@ public sealed partial class TorrentStorage : IDisposable
             throw new ArgumentException($"Piece {piece} is {size} bytes, not {data.Length}.", nameof(data));
         }
 
+        await EnterWriteAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await WriteSegmentsAsync(piece, data, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            ExitWrite();
+        }
+    }
+
+    private async ValueTask WriteSegmentsAsync(int piece, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
+    {
         var position = (long)piece * Info.PieceLength;
         var index = FindFile(position);
         while (!data.IsEmpty)
@@ -157,26 +170,27 @@ public sealed partial class TorrentStorage : IDisposable
             }
 
             var count = (int)Math.Min(available, data.Length);
-            var file = Acquire(index, write: true);
+            var (target, at) = Route(index, within);
+            var file = Acquire(target, write: true);
             try
             {
                 lock (_lock)
                 {
-                    _dirtyFiles.Add(index);
+                    _dirtyFiles.Add(target);
                 }
 
-                await RandomAccess.WriteAsync(file.Handle, data[..count], within, cancellationToken).ConfigureAwait(false);
+                await RandomAccess.WriteAsync(file.Handle, data[..count], at, cancellationToken).ConfigureAwait(false);
 
                 // A flush that took the dirty set while this write was under way may have synced before it landed:
                 // marking again makes the next flush cover it, so a piece recorded after that flush is on disk.
                 lock (_lock)
                 {
-                    _dirtyFiles.Add(index);
+                    _dirtyFiles.Add(target);
                 }
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
-                throw Failure("write to", CurrentPath(index), ex);
+                throw Failure("write to", PathOf(target), ex);
             }
             finally
             {
@@ -290,7 +304,10 @@ public sealed partial class TorrentStorage : IDisposable
         return result;
     }
 
-    /// <summary>Creates every folder of the torrent and its zero-length files (pieces never cover those).</summary>
+    /// <summary>
+    /// Creates every folder of the torrent and its zero-length files (pieces never cover those); with a selection, only
+    /// those of the files it wants (or that exist already).
+    /// </summary>
     public Task EnsureFilesAsync(CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
@@ -298,6 +315,11 @@ public sealed partial class TorrentStorage : IDisposable
         {
             cancellationToken.ThrowIfCancellationRequested();
             var path = FilePaths[i];
+            if (IsUnwanted(i) && (_lengths[i] == 0 || IsInSideFile(i)))
+            {
+                continue;
+            }
+
             try
             {
                 RefuseLinks(path);
@@ -403,11 +425,12 @@ public sealed partial class TorrentStorage : IDisposable
             }
 
             var count = (int)Math.Min(available, destination.Length);
-            var path = CurrentPath(index);
+            var (target, at) = Route(index, within);
+            var path = PathOf(target);
             OpenFile file;
             try
             {
-                file = Acquire(index, write: false);
+                file = Acquire(target, write: false);
             }
             catch (TorrentStorageException ex) when (ex.InnerException is FileNotFoundException or DirectoryNotFoundException)
             {
@@ -419,10 +442,12 @@ public sealed partial class TorrentStorage : IDisposable
                 var done = 0;
                 while (done < count)
                 {
-                    var read = await RandomAccess.ReadAsync(file.Handle, destination[done..count], within + done, cancellationToken).ConfigureAwait(false);
+                    var read = await RandomAccess.ReadAsync(file.Handle, destination[done..count], at + done, cancellationToken).ConfigureAwait(false);
                     if (read == 0)
                     {
-                        return ($"The file {path} of torrent \"{Info.Name}\" is shorter than its {_lengths[index]} bytes.", path);
+                        return target == SideIndex
+                            ? ($"The side file {path} of torrent \"{Info.Name}\" does not hold the bytes of {CurrentPath(index)} asked for.", path)
+                            : ($"The file {path} of torrent \"{Info.Name}\" is shorter than its {_lengths[index]} bytes.", path);
                     }
 
                     done += read;

@@ -56,6 +56,16 @@ internal static class GetCommand
         {
             Description = "Never give up looking: restart the search when the node gives up, and keep the entry if this command is stopped.",
         };
+        var files = new Option<string?>("--files")
+        {
+            Description = "For a torrent: download only these files, by index from 0 as `smartshare files` lists them (e.g. 0,2-5); the others are not created. For a magnet it applies once the metadata arrives.",
+            HelpName = "INDEXES",
+        };
+        var skip = new Option<string?>("--skip")
+        {
+            Description = "For a torrent: do not download these files (same form as --files).",
+            HelpName = "INDEXES",
+        };
         var dht = new DhtOptions(defaultPort: 0);
         var command = new Command("get", "Download a stream or torrent (through the running node, or a node in this process) and print where it was saved.")
         {
@@ -66,6 +76,8 @@ internal static class GetCommand
             btBootstrap,
             lookFor,
             keepTrying,
+            files,
+            skip,
         };
         dht.AddTo(command);
         command.SetAction(CommandContext.Action(async (context, cancellationToken) =>
@@ -103,10 +115,11 @@ internal static class GetCommand
                 }
             }
 
+            var selection = Selection(context.Parse.GetValue(files), context.Parse.GetValue(skip), stream is not null);
             var flags = Flags(context.Parse, dht, directory, dht.BootstrapEndPoints(context.Parse), context.Parse.GetValue(btBootstrap) ?? []);
             await using var node = await NodeConnection.OpenAsync(context, NodeUse.Download, flags, cancellationToken);
             var watch = Stopwatch.StartNew();
-            if (stream is not null && await FromStoreAsync(context, node, uri, stream, directory, fixedPeers.Count > 0, watch, cancellationToken) is { } saved)
+            if (stream is not null && selection.Count == 0 && await FromStoreAsync(context, node, uri, stream, directory, fixedPeers.Count > 0, watch, cancellationToken) is { } saved)
             {
                 return saved;
             }
@@ -118,9 +131,31 @@ internal static class GetCommand
             }
 
             var waiting = new Waiting(TimeSpan.FromSeconds(seconds), context.Parse.GetValue(keepTrying));
-            return await DownloadAsync(context, node, uri, directory, fixedPeers, waiting, watch, cancellationToken);
+            return await DownloadAsync(context, node, uri, directory, fixedPeers, waiting, watch, cancellationToken, selection);
         }));
         return command;
+    }
+
+    // --files and --skip, checked here (bad input before any node starts) and passed to the node's get as written.
+    private static JsonObject Selection(string? files, string? skip, bool isStream)
+    {
+        var parameters = new JsonObject();
+        foreach (var (value, option, name) in new[] { (files, "--files", "files"), (skip, "--skip", "skip") })
+        {
+            if (value is null)
+            {
+                continue;
+            }
+
+            if (isStream)
+            {
+                throw new FormatException($"{option} is for torrents; an LBRY stream is a single file.");
+            }
+
+            parameters[name] = Node.Torrents.FileSelectionRequest.Format(Node.Torrents.FileSelectionRequest.Parse(value, option));
+        }
+
+        return parameters;
     }
 
     private static Dictionary<string, JsonNode?> Flags(ParseResult parse, DhtOptions dht, string? directory, IReadOnlyList<IPEndPoint> bootstrap, string[] btBootstrap)
@@ -215,7 +250,8 @@ internal static class GetCommand
     /// this command created, unless asked to keep trying.
     /// </summary>
     private static async Task<int> DownloadAsync(
-        CommandContext context, NodeConnection node, string uri, string? directory, List<IPEndPoint> peers, Waiting waiting, Stopwatch watch, CancellationToken cancellationToken)
+        CommandContext context, NodeConnection node, string uri, string? directory, List<IPEndPoint> peers, Waiting waiting, Stopwatch watch, CancellationToken cancellationToken,
+        JsonObject? selection = null)
     {
         var parameters = new JsonObject
         {
@@ -228,6 +264,11 @@ internal static class GetCommand
         if (directory is not null)
         {
             parameters["download_directory"] = directory;
+        }
+
+        foreach (var (name, value) in selection ?? [])
+        {
+            parameters[name] = value?.DeepClone();
         }
 
         var before = await KeysAsync(node, cancellationToken);
@@ -380,7 +421,13 @@ internal static class GetCommand
             ["files"] = file["files"] is JsonArray files ? files.Count : 1,
             ["seconds"] = Math.Round(elapsed.TotalSeconds, 3),
         };
-        context.Output.Succeed($"Saved {Path.GetFileName(path)} ({Sizes.Format(size)}) to {path} in {Sizes.Seconds(elapsed)}, every piece verified.", result);
+        var count = file["files"] is JsonArray all ? all.Count : 1;
+        var wanted = file["wanted_files"]?.GetValue<int>() ?? count;
+        result["wanted_files"] = wanted;
+        var which = wanted < count
+            ? $"{Count(wanted, "file")} of {count} ({Sizes.Format(file["size_when_done"]?.GetValue<long>() ?? size)} of {Sizes.Format(size)}) of {Path.GetFileName(path)}"
+            : $"{Path.GetFileName(path)} ({Sizes.Format(size)})";
+        context.Output.Succeed($"Saved {which} to {path} in {Sizes.Seconds(elapsed)}, every piece verified.", result);
         return ExitCodes.Success;
     }
 

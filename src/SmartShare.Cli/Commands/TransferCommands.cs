@@ -41,16 +41,25 @@ internal static class TransferCommands
     public static Command Files()
     {
         var transfer = TransferArgument();
+        var selection = new FileSelectionOptions();
         var command = new Command(
             "files",
-            "List a transfer's files: index, path, size, bytes held, wanted and priority. Listing only: choosing which files to fetch is not there yet.")
+            "List a transfer's files: index, path, size, bytes held, wanted and priority; for a torrent, --want, --skip, --priority, --sequential and --first-last change which files are fetched and how.")
         {
             transfer,
         };
+        selection.AddTo(command);
         command.SetAction(CommandContext.Action(async (context, cancellationToken) =>
         {
+            var change = selection.Read(context.Parse);
             await using var node = await NodeConnection.OpenAsync(context, NodeUse.Local, null, cancellationToken);
             var item = await TransferNames.ResolveAsync(node.Api, context.Parse.GetValue(transfer)!, cancellationToken);
+            if (change is not null)
+            {
+                change["key"] = TransferNames.Key(item);
+                item = await node.Api.CallAsync("file_set_files", change, cancellationToken) as JsonObject ?? item;
+            }
+
             var files = item["files"] as JsonArray ?? [];
             var text = new StringBuilder();
             text.AppendLine(CultureInfo.InvariantCulture, $"{"#",3}  {"size",10}  {"have",10}  {"wanted",6}  {"priority",-8}  path");
@@ -59,9 +68,10 @@ internal static class TransferCommands
                 text.AppendLine(CultureInfo.InvariantCulture, $"{file["index"]?.GetValue<int>() ?? 0,3}  {Sizes.Format(file["length"]?.GetValue<long>() ?? 0),10}  {Sizes.Format(file["bytes_have"]?.GetValue<long>() ?? 0),10}  {(file["wanted"]?.GetValue<bool>() ?? true ? "yes" : "no"),6}  {file["priority"]?.GetValue<string>() ?? "normal",-8}  {file["path"]?.GetValue<string>()}");
             }
 
+            var wanted = files.Count(file => file?["wanted"]?.GetValue<bool>() != false);
             text.Append(files.Count == 0
-                ? $"{TransferNames.Describe(item)} lists no files yet (its metadata has not arrived)."
-                : $"{files.Count} file{(files.Count == 1 ? string.Empty : "s")} in {TransferNames.Describe(item)}.");
+                ? $"{TransferNames.Describe(item)} lists no files yet (its metadata has not arrived){(change is null ? "" : "; the choice applies once it does")}."
+                : $"{files.Count} file{(files.Count == 1 ? string.Empty : "s")} in {TransferNames.Describe(item)}{(wanted < files.Count ? $", {wanted} wanted ({Sizes.Format(item["size_when_done"]?.GetValue<long>() ?? 0)} to hold when done)" : string.Empty)}{(item["sequential_download"]?.GetValue<bool>() == true ? ", sequential" : string.Empty)}{(change is null ? "" : "; changed")}.");
             context.Output.Succeed(text.ToString(), new JsonObject { ["key"] = TransferNames.Key(item), ["name"] = item["name"]?.DeepClone(), ["files"] = files.DeepClone() });
             return ExitCodes.Success;
         }));

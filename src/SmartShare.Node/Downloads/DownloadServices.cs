@@ -29,6 +29,7 @@ public static class DownloadServices
         services.AddHostedService<Transfers.UploadFlusher>();
         BlobStorage.BlobStorageServices.AddBlobStorage(services, dataDirectory);
         services.AddSingleton<IRpcMethodProvider, FileRpcMethods>();
+        services.AddSingleton<IRpcMethodProvider, Torrents.FileSelectionRpcMethods>();
         return services;
     }
 

@@ -38,7 +38,7 @@ internal sealed class FileRpcMethods(
         ArgumentNullException.ThrowIfNull(methods);
         methods.Add(
             "get",
-            "Downloads a stream or a torrent ({\"uri\": sd hash, smartshare: link, .smartshare file path, magnet link, .torrent file path or http(s) URL of one; or \"content_base64\": a .torrent or .smartshare file's bytes with \"content_name\"?: its name, \"download_directory\"?, \"peers\"?: [\"ip:port\"], \"timeout\"?: seconds to wait for the descriptor, \"bittorrent\"?: false (for a share: use its torrent form)}); answers once it is under way.",
+            "Downloads a stream or a torrent ({\"uri\": sd hash, smartshare: link, .smartshare file path, magnet link, .torrent file path or http(s) URL of one; or \"content_base64\": a .torrent or .smartshare file's bytes with \"content_name\"?: its name, \"download_directory\"?, \"peers\"?: [\"ip:port\"], \"timeout\"?: seconds to wait for the descriptor, \"bittorrent\"?: false (for a share: use its torrent form), \"files\"?: for a torrent, only these files (indexes from 0 as \"0,2-5\" or [0, 2]), \"skip\"?: not these files (same forms; for a magnet both apply once its metadata arrives)}); answers once it is under way.",
             GetAsync);
         methods.Add(
             "stream_create",
@@ -70,9 +70,12 @@ internal sealed class FileRpcMethods(
         var peers = ReadPeers(parameters);
         var content = parameters.GetOptionalString("content_base64");
         var uri = content is null ? parameters.GetString("uri") : string.Empty;
-        var request = new TransferRequest(uri, directory, peers, timeout, parameters.GetBoolean("bittorrent", false));
         try
         {
+            var only = FileSelectionRequest.Read(parameters.Raw?["files"], "files");
+            var skip = FileSelectionRequest.Read(parameters.Raw?["skip"], "skip");
+            var files = only is null && skip is null ? null : new FileSelectionRequest(Only: only, Unwanted: skip);
+            var request = new TransferRequest(uri, directory, peers, timeout, parameters.GetBoolean("bittorrent", false), files);
             if (content is not null)
             {
                 var name = parameters.GetOptionalString("content_name");

@@ -13,11 +13,15 @@ namespace SmartShare.Node.Remote;
 /// </summary>
 internal sealed class TorrentDetails
 {
-    private TorrentDetails(Torrent torrent, Func<int, bool> hasPiece)
+    private TorrentDetails(Torrent torrent, Func<int, bool> hasPiece, BitTorrent.Engine.TorrentSession? session = null)
     {
         Torrent = torrent;
         HasPiece = hasPiece;
+        Session = session;
     }
+
+    /// <summary>The running session, if any (desiredAvailable, sequentialDownload).</summary>
+    public BitTorrent.Engine.TorrentSession? Session { get; }
 
     public Torrent Torrent { get; }
 
@@ -57,12 +61,16 @@ internal sealed class TorrentDetails
             var info = session.Torrent.Info;
             return new TorrentDetails(
                 session.Torrent,
-                piece => complete || session.HasRange((long)piece * info.PieceLength, info.GetPieceSize(piece)));
+                piece => session.HasRange((long)piece * info.PieceLength, info.GetPieceSize(piece)),
+                session);
         }
 
         try
         {
-            return torrents.StoredTorrent(hash) is { } stored ? new TorrentDetails(stored, _ => complete) : null;
+            // Done with some files unwanted is not whole: its pieces are unknown until it runs again.
+            return torrents.StoredTorrent(hash) is { } stored
+                ? new TorrentDetails(stored, _ => complete && torrents.Selection(hash, stored.Info.Files.Count) is not { WantsAll: false })
+                : null;
         }
         catch (TorrentFormatException)
         {

@@ -29,7 +29,6 @@ internal sealed class TransmissionTorrents(
     private const int MaxFilenameLength = 64 * 1024;
 
     // torrent-set keys the node cannot honour: refused with a sentence rather than accepted and silently dropped.
-    private static readonly string[] FileSelectionKeys = ["files-wanted", "files-unwanted", "priority-high", "priority-low", "priority-normal"];
     private static readonly string[] TrackerKeys = ["trackerAdd", "trackerRemove", "trackerReplace", "trackerList"];
 
     /// <summary>The transfers <c>ids</c> names (all when absent; unknown ids are skipped, as Transmission does), and whether it was "recently-active".</summary>
@@ -131,15 +130,11 @@ internal sealed class TransmissionTorrents(
             throw new TransmissionFailure($"'filename' is longer than {MaxFilenameLength:N0} characters; no magnet link, URL or path is that long.");
         }
 
-        if (FileSelectionKeys.Any(arguments.HasEntries))
-        {
-            throw new TransmissionFailure(NoFileSelection);
-        }
-
+        var files = TransmissionFileSelection.Read(arguments);
         var directory = arguments.String("download-dir");
         var paused = arguments.Boolean("paused") ?? false;
         var before = ids.Sync(transfers.List()).Select(entry => entry.Transfer.Key).ToHashSet();
-        var request = new TransferRequest(filename ?? string.Empty, string.IsNullOrWhiteSpace(directory) ? null : directory, [], AddWait);
+        var request = new TransferRequest(filename ?? string.Empty, string.IsNullOrWhiteSpace(directory) ? null : directory, [], AddWait, Files: files);
         Transfer added;
         try
         {
@@ -233,13 +228,10 @@ internal sealed class TransmissionTorrents(
     }
 
     /// <summary>torrent-set: what the node has no setting for is refused by name; harmless keys (labels, queue and seeding preferences) are accepted and ignored.</summary>
-    public Task<JsonObject> SetAsync(TransmissionArguments arguments, CancellationToken cancellationToken)
+    public async Task<JsonObject> SetAsync(TransmissionArguments arguments, CancellationToken cancellationToken)
     {
-        var (selected, _) = Select(arguments);
-        if (FileSelectionKeys.Any(arguments.HasEntries))
-        {
-            throw new TransmissionFailure(NoFileSelection);
-        }
+        var selected = Select(arguments).Selected;
+        var files = TransmissionFileSelection.Read(arguments);
 
         if (TrackerKeys.Any(arguments.HasEntries))
         {
@@ -263,11 +255,14 @@ internal sealed class TransmissionTorrents(
             }
         }
 
-        return Task.FromResult(new JsonObject());
-    }
+        var problems = new List<string>();
+        if (files is not null)
+        {
+            await TransmissionFileSelection.ApplyAsync(files, torrents, selected.Select(entry => entry.Transfer), problems, cancellationToken);
+        }
 
-    private const string NoFileSelection =
-        "SmartShare cannot choose files or file priorities yet (GitHub issue 17): every file of a torrent is downloaded, at normal priority.";
+        return Done(problems);
+    }
 
     private async Task StopQuietlyAsync(TransferKey key, CancellationToken cancellationToken)
     {

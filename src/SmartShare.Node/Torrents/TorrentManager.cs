@@ -317,6 +317,7 @@ public sealed partial class TorrentManager(
         await HaltAsync(infoHash);
 
         _resume?.Delete(infoHash);
+        ForgetSelection(infoHash, deleteFiles && record is { Kind: FileKind.Download } ? record.DownloadDirectory : null);
         var removed = store.Delete(infoHash);
         if (deleteFiles && record is not null && record.Kind == FileKind.Download && !record.AwaitingMetadata)
         {
@@ -361,11 +362,13 @@ public sealed partial class TorrentManager(
         // A share is seeded in place and never renamed; a download's files carry the incomplete suffix until done.
         var storage = new TorrentStorage(torrent.Info, record.DownloadDirectory, record.RootName, incompleteNames: record.Kind != FileKind.Share);
         var limiters = limits.For(Transfers.TransferKey.Of(torrent.InfoHash));
+        var selection = StartingSelection(torrent.InfoHash, torrent.Info.Files.Count);
         var session = Client.Add(torrent, storage, _resume, options =>
         {
             options.UploadLimiter = limiters.Upload;
             options.DownloadLimiter = limiters.Download;
             ConfigureSessions?.Invoke(options);
+            options.Files = selection;
         });
         _sessions[torrent.InfoHash] = session;
         session.StateChanged += OnStateChanged;

@@ -26,6 +26,12 @@ internal sealed class TorrentTransfers(TorrentManager torrents, UploadLedger upl
         ArgumentNullException.ThrowIfNull(request);
         if (TorrentSource.IsMagnet(request.Target))
         {
+            if (request.Files is { IsEmpty: false } files)
+            {
+                // Kept as asked until the metadata says how many files there are (or applied now when it is known).
+                await torrents.SelectFilesAsync(MagnetLink.Parse(request.Target).InfoHash, files, cancellationToken);
+            }
+
             var record = torrents.AddMagnet(request.Target, request.DownloadDirectory, request.Peers);
             return TransferAddResult.Of(TransferKey.Of(record.InfoHash));
         }
@@ -36,6 +42,13 @@ internal sealed class TorrentTransfers(TorrentManager torrents, UploadLedger upl
         }
 
         var metainfo = await TorrentSource.ReadAsync(request.Target, torrents.Http, time, cancellationToken);
+        if (request.Files is { IsEmpty: false } selection)
+        {
+            // Checked against the torrent's files and stored before its session starts, which then starts with it.
+            var parsed = TorrentParser.Parse(metainfo);
+            await torrents.SelectFilesAsync(parsed.InfoHash, selection, cancellationToken, parsed.Info);
+        }
+
         var session = torrents.Add(metainfo, request.DownloadDirectory, request.Peers);
         return TransferAddResult.Of(TransferKey.Of(session.InfoHash));
     }
@@ -49,6 +62,12 @@ internal sealed class TorrentTransfers(TorrentManager torrents, UploadLedger upl
         var (record, session) = transfer.Source as Snapshot
             ?? throw new ArgumentException($"{transfer.Key} was not made by the torrent side.", nameof(transfer));
         var view = TorrentView.ToJson(record, session, links);
+        if (!record.AwaitingMetadata)
+        {
+            var selection = session?.Selection ?? (transfer.Files.Count > 0 ? torrents.Selection(record.InfoHash, transfer.Files.Count) : null);
+            TorrentSelectionView.Describe(view, transfer, selection, record.TotalLength);
+        }
+
         if (record.AwaitingMetadata && torrents.MetadataSearch(record.InfoHash) is var (progress, lookups))
         {
             // What the magnet's fetch has tried so far, so a `get` of a magnet nobody serves can say so while it waits.
@@ -136,7 +155,25 @@ internal sealed class TorrentTransfers(TorrentManager torrents, UploadLedger upl
         // holds what its resume record says.
         var stored = session is null && !record.AwaitingMetadata ? StoredFiles(record, complete || record.CompletedAt is not null) : default;
         var storedFiles = stored.Files;
-        var have = progress?.VerifiedBytes ?? storedFiles?.Sum(file => file.BytesHave) ?? 0;
+        var files = storedFiles ?? (session is null ? [] : Files(session.Torrent.Info, complete, session.HasRange));
+        var selection = session?.Selection ?? (files.Count > 0 ? torrents.Selection(record.InfoHash, files.Count) : null);
+        files = TorrentSelectionView.Mark(files, selection);
+
+        // Progress and ETA count what the user wants (Transmission's sizeWhenDone); total_length stays the torrent's size.
+        var have = progress?.WantedVerifiedBytes ?? progress?.VerifiedBytes ?? TorrentSelectionView.WantedHave(files, storedFiles is not null);
+        if (record.AwaitingMetadata)
+        {
+            total = null;
+        }
+        else if (progress?.WantedBytes is { } wanted)
+        {
+            total = wanted;
+        }
+        else if (selection is { WantsAll: false })
+        {
+            total = files.Where(file => file.Wanted).Sum(file => file.Length);
+        }
+
         return new Transfer(
             TransferKey.Of(record.InfoHash),
             record.Name,
@@ -152,7 +189,7 @@ internal sealed class TorrentTransfers(TorrentManager torrents, UploadLedger upl
                 progress?.Peers ?? 0,
                 progress?.Peers ?? 0,
                 uploads.Total(key)),
-            storedFiles ?? (session is null ? [] : Files(session.Torrent.Info, complete, session.HasRange)),
+            files,
             record.DownloadDirectory,
             record.AwaitingMetadata ? null : Path.Combine(record.DownloadDirectory, record.RootName),
             progress?.Error ?? record.Error,
@@ -180,6 +217,8 @@ internal sealed class TorrentTransfers(TorrentManager torrents, UploadLedger upl
             {
                 var info = torrent.Info;
                 isPrivate = info.IsPrivate;
+                // Completed with some files unwanted holds only what its resume record says.
+                complete = complete && torrents.Selection(record.InfoHash, info.Files.Count) is not { WantsAll: false };
                 var pieces = complete ? null : torrents.StoredPieces(record.InfoHash, info.PieceCount);
                 files = Files(info, complete, (start, _) => pieces is not null && pieces[(int)(start / info.PieceLength)]);
             }

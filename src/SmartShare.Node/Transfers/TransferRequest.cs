@@ -6,12 +6,14 @@ namespace SmartShare.Node.Transfers;
 /// <param name="Target">An sd hash, a <c>smartshare:</c> link, a .smartshare or .torrent path, an http(s) URL of a .torrent, or a magnet link.</param>
 /// <param name="MetadataWait">How long to wait for what describes the content (a stream's descriptor) before answering.</param>
 /// <param name="PreferBitTorrent">For a share that has both forms: fetch its torrent form.</param>
+/// <param name="Files">For a torrent: which files to fetch (get --files / --skip); null for all.</param>
 public sealed record TransferRequest(
     string Target,
     string? DownloadDirectory,
     IReadOnlyList<IPEndPoint> Peers,
     TimeSpan MetadataWait,
-    bool PreferBitTorrent = false);
+    bool PreferBitTorrent = false,
+    Torrents.FileSelectionRequest? Files = null);
 
 /// <summary>What a network made of a request: the transfer it added, another target to hand on, or nothing it reads.</summary>
 public readonly record struct TransferAddResult(TransferKey? Added, string? HandOn)

@@ -62,6 +62,44 @@ public sealed class ManageCommandsTests : IDisposable
     }
 
     [Fact]
+    public async Task Get_with_files_fetches_only_those_and_files_want_and_priority_add_one_later()
+    {
+        await using var seeder = StartNode(_seeder);
+        var (seederApi, _, btPort) = await AddressesAsync(seeder);
+        var folder = Path.Combine(_seeder.Root, "pack");
+        Directory.CreateDirectory(folder);
+        File.Move(_seeder.CreateRandomFile("a.bin", 90_001), Path.Combine(folder, "a.bin"));
+        File.Move(_seeder.CreateRandomFile("b.bin", 70_003), Path.Combine(folder, "b.bin"));
+        File.Move(_seeder.CreateRandomFile("c.bin", 50_005), Path.Combine(folder, "c.bin"));
+        var shared = (await _seeder.RunAsync("share", folder, "--torrent", "--api", seederApi, "--json")).ShouldSucceedWithJson();
+        var infoHash = shared.GetProperty("info_hash").GetString()!;
+        await using var getter = StartNode(_getter);
+        var (getterApi, _, _) = await AddressesAsync(getter);
+
+        var badIndexes = (await _getter.RunAsync("get", shared.GetProperty("torrent").GetString()!, "--files", "2-0", "--api", getterApi, "--json")).ShouldFailWith(2, "bad_input");
+        var got = (await _getter.RunAsync(
+            "get", shared.GetProperty("torrent").GetString()!, "--peer", $"127.0.0.1:{btPort}", "--files", "0,2", "--api", getterApi, "--json")).ShouldSucceedWithJson();
+        var root = Path.Combine(_getter.DownloadDirectory, "pack");
+        var onDiskAfterGet = Directory.EnumerateFiles(root).Select(Path.GetFileName).Order(StringComparer.Ordinal).ToList();
+        var badLevel = (await _getter.RunAsync("files", infoHash[..8], "--priority", "urgent:1", "--api", getterApi, "--json")).ShouldFailWith(2, "bad_input");
+        var changed = (await _getter.RunAsync("files", infoHash[..8], "--want", "1", "--priority", "high:1", "--sequential", "on", "--api", getterApi, "--json")).ShouldSucceedWithJson();
+        var human = await _getter.RunAsync("files", "pack", "--skip", "2", "--api", getterApi);
+        await WaitUntilAsync(async () => File.Exists(Path.Combine(root, "b.bin")) && await StateAsync(getterApi, infoHash) == "seeding");
+
+        Assert.Contains("backwards", badIndexes, StringComparison.Ordinal);
+        Assert.Equal(2, got.GetProperty("wanted_files").GetInt32());
+        Assert.Equal(["a.bin", "c.bin"], onDiskAfterGet);
+        Assert.Contains("high, normal or low", badLevel, StringComparison.Ordinal);
+        var entries = changed.GetProperty("files").EnumerateArray().ToList();
+        Assert.All(entries, file => Assert.True(file.GetProperty("wanted").GetBoolean()));
+        Assert.Equal("high", entries[1].GetProperty("priority").GetString());
+        human.ShouldExitWith(0);
+        Assert.Contains("2 wanted", human.StandardOutput, StringComparison.Ordinal);
+        Assert.Equal(await File.ReadAllBytesAsync(Path.Combine(folder, "b.bin")), await File.ReadAllBytesAsync(Path.Combine(root, "b.bin")));
+        Assert.True(File.Exists(Path.Combine(root, "c.bin")), "a file skipped after it was downloaded keeps its data");
+    }
+
+    [Fact]
     public async Task A_running_stream_download_is_paused_by_prefix_resumed_by_name_and_removed_with_its_data()
     {
         // The seeder's upload limit (1 MiB/s) keeps the 4 MiB download running while it is managed.

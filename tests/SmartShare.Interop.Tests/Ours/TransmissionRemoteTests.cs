@@ -143,6 +143,33 @@ public sealed class TransmissionRemoteTests : IDisposable
         Assert.Contains(stats, line => line.StartsWith("  Started 1 times", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public async Task Files_are_unwanted_wanted_again_and_prioritised_with_transmission_remote()
+    {
+        await using var node = await OurNode.StartAsync(_directory.Folder("ours"));
+        var folder = Path.Combine(_directory.Folder("share"), "pack");
+        TestFiles.WriteRandom(Path.Combine(folder, "a.bin"), 100_000);
+        TestFiles.WriteRandom(Path.Combine(folder, "b.bin"), 60_000);
+        var shared = await node.ShareTorrentAsync(folder, _directory.File("pack.torrent"));
+        await node.WaitForSeedingAsync(shared["info_hash"]!.GetValue<string>(), TimeSpan.FromSeconds(15));
+        var remote = new Remote(node);
+
+        await remote.RunAsync("-t", "1", "-G", "0");
+        await remote.RunAsync("-t", "1", "-ph", "1");
+        var files = await remote.RunAsync("-t", "1", "-f");
+        Assert.Equal("pack (2 files):", files[0]);
+        Assert.Matches(@"^\s*0: 100% Normal\s+No\s+100\.0 kB\s+pack/a\.bin$", files[2]);
+        Assert.Matches(@"^\s*1: 100% High\s+Yes\s+60\.00 kB\s+pack/b\.bin$", files[3]);
+        var torrent = await node.TorrentAsync(shared["info_hash"]!.GetValue<string>());
+        Assert.False(torrent["files"]![0]!["wanted"]!.GetValue<bool>());
+
+        await remote.RunAsync("-t", "1", "-g", "all");
+        files = await remote.RunAsync("-t", "1", "-f");
+        Assert.Matches(@"^\s*0: 100% Normal\s+Yes\s+100\.0 kB\s+pack/a\.bin$", files[2]);
+        var refused = await remote.RunAsync(expectSuccess: false, "-t", "1", "-g", "7");
+        Assert.Contains(refused, line => line.Contains("2 files", StringComparison.Ordinal));
+    }
+
     public void Dispose() => _directory.Dispose();
 
     /// <summary>One row of <c>-l</c>, cut at the columns of transmission-remote 3.00's printf ("%6d%c  %4s  %9s  %-8s  %6.1f  %6.1f  %5s  %-11s  %s").</summary>

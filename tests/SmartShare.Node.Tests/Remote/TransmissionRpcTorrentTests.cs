@@ -92,8 +92,9 @@ public sealed class TransmissionRpcTorrentTests : IDisposable
         var (sdHash, infoHash) = (shared["sd_hash"]!.GetValue<string>(), shared["info_hash"]!.GetValue<string>());
         var client = new TransmissionTestClient(node.Host.ApiUri);
 
-        Assert.Contains("issue 17", await client.FailAsync("torrent-set", new JsonObject { ["ids"] = infoHash, ["files-unwanted"] = new JsonArray(0) }), StringComparison.Ordinal);
-        Assert.Contains("issue 17", await client.FailAsync("torrent-set", new JsonObject { ["ids"] = infoHash, ["priority-high"] = new JsonArray(0) }), StringComparison.Ordinal);
+        Assert.Contains("has 1 file", await client.FailAsync("torrent-set", new JsonObject { ["ids"] = infoHash, ["files-unwanted"] = new JsonArray(3) }), StringComparison.Ordinal);
+        Assert.Contains("no files to choose", await client.FailAsync("torrent-set", new JsonObject { ["ids"] = sdHash, ["priority-high"] = new JsonArray(0) }), StringComparison.Ordinal);
+        Assert.Contains("list of file indexes", await client.FailAsync("torrent-set", new JsonObject { ["ids"] = infoHash, ["files-wanted"] = "all" }), StringComparison.Ordinal);
         Assert.Contains("needs uploadLimit", await client.FailAsync("torrent-set", new JsonObject { ["ids"] = infoHash, ["uploadLimited"] = true }), StringComparison.Ordinal);
         Assert.Contains("cannot verify", await client.FailAsync("torrent-verify", new JsonObject { ["ids"] = infoHash }), StringComparison.Ordinal);
         Assert.Contains("is complete", await client.FailAsync("torrent-stop", new JsonObject { ["ids"] = sdHash }), StringComparison.Ordinal);

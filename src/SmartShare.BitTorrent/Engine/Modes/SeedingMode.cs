@@ -4,13 +4,16 @@ namespace SmartShare.BitTorrent.Engine;
 /// Every piece verified and the files complete: serves peers and asks for nothing. Entered after a download
 /// finishes, it tells the trackers, stops being interested and drops the seeds among its peers; either way it
 /// completes the session's <see cref="TorrentSession.Completed"/>. The tick runs as while downloading (choke rounds,
-/// PEX, keep-alives), finding nothing to request.
+/// PEX, keep-alives), finding nothing to request. A torrent done with the files the user wants but missing others
+/// (<paramref name="whole"/> false) is in this mode too ("done", as Transmission says): it seeds what it has, stops
+/// being interested, but neither tells the trackers "completed" nor drops seeds, which wanting more would need.
 /// </summary>
 internal sealed class SeedingMode(
     Lock sessionLock,
     List<PeerSession> peers,
     SessionTrackers trackers,
     TaskCompletionSource completed,
+    Func<bool> whole,
     Action<string> log) : TorrentMode
 {
     public override TorrentState State => TorrentState.Seeding;
@@ -23,7 +26,18 @@ internal sealed class SeedingMode(
 
     public override void Enter(TorrentMode previous)
     {
-        if (previous is DownloadingMode)
+        if (previous is DownloadingMode && !whole())
+        {
+            log("the wanted files are complete; seeding what the torrent has");
+            lock (sessionLock)
+            {
+                foreach (var peer in peers)
+                {
+                    peer.AmInterested = false;
+                }
+            }
+        }
+        else if (previous is DownloadingMode)
         {
             trackers.AnnounceCompleted();
             log("download complete; seeding");

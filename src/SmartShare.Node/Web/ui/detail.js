@@ -22,7 +22,33 @@ function useTransfer(key) {
     setTransfer(list.items?.[0] ?? null);
     setPeers(peerList);
   }, REFRESH_MS, [key]);
-  return { transfer, peers };
+  return { transfer, peers, setTransfer };
+}
+
+// A torrent's file selection: file_set_files answers the transfer as it is now, shown at once.
+async function setFiles(t, change, onChanged) {
+  try {
+    onChanged(await rpc('file_set_files', { key: t.key, ...change }));
+  } catch (e) {
+    showError(e);
+  }
+}
+
+function Wanted({ t, file, index, name, onChanged }) {
+  if (t.type !== 'torrent') return html`${file.wanted === false ? 'no' : 'yes'}`;
+  const wanted = file.wanted !== false;
+  return html`<input type="checkbox" checked=${wanted} aria-label=${`Download ${name}`} data-testid="file-wanted"
+    onChange=${(event) => setFiles(t, event.currentTarget.checked ? { wanted: [index] } : { unwanted: [index] }, onChanged)} />`;
+}
+
+function Priority({ t, file, index, name, onChanged }) {
+  const priority = file.priority ?? 'normal';
+  if (t.type !== 'torrent') return html`${priority}`;
+  return html`<select aria-label=${`Priority of ${name}`} data-testid="file-priority" value=${priority}
+    onChange=${(event) => event.currentTarget.value !== 'off' && setFiles(t, { [`priority_${event.currentTarget.value}`]: [index] }, onChanged)}>
+    ${priority === 'off' ? html`<option value="off">off</option>` : null}
+    <option value="high">high</option><option value="normal">normal</option><option value="low">low</option>
+  </select>`;
 }
 
 function Facts({ t }) {
@@ -33,6 +59,7 @@ function Facts({ t }) {
     ['State', fmt.stateLabel(t.state)],
     ['Direction', t.direction],
     ['Size', fmt.bytes(p.bytes_total)],
+    ['Torrent size', t.total_length !== undefined && t.total_length !== p.bytes_total ? `${fmt.bytes(t.total_length)} (${t.wanted_files} of ${t.files?.length ?? '?'} files wanted)` : undefined],
     ['Have', `${fmt.bytes(p.bytes_have)} (${fmt.percent(p.fraction)})`],
     ['Uploaded', fmt.bytes(p.uploaded)],
     ['Ratio', fmt.ratio(p.ratio)],
@@ -55,11 +82,13 @@ function Facts({ t }) {
   return html`<dl class="facts">${facts.map(([name, value]) => html`<dt>${name}</dt><dd>${value}</dd>`)}</dl>`;
 }
 
-function Files({ t, onPlay }) {
+function Files({ t, onPlay, onChanged }) {
   const files = t.files ?? [];
   if (files.length === 0) return null;
   const isTorrent = t.type === 'torrent';
   return html`<section aria-label="Files"><h3>Files</h3>
+    ${isTorrent ? html`<label class="hint"><input type="checkbox" checked=${t.sequential_download === true} data-testid="sequential"
+      onChange=${(event) => setFiles(t, { sequential: event.currentTarget.checked }, onChanged)} /> Download in order (sequential)</label>` : null}
     <div class="scroll-x"><table class="mini">
       <thead><tr><th scope="col">File</th><th scope="col">Size</th><th scope="col">Have</th><th scope="col">Wanted</th><th scope="col">Priority</th></tr></thead>
       <tbody>${files.map((file, i) => {
@@ -76,8 +105,8 @@ function Files({ t, onPlay }) {
           </td>
           <td>${fmt.bytes(file.length)}</td>
           <td>${fmt.bytes(file.bytes_have)}</td>
-          <td>${file.wanted === false ? 'no' : 'yes'}</td>
-          <td>${file.priority ?? 'normal'}</td>
+          <td><${Wanted} t=${t} file=${file} index=${index} name=${name} onChanged=${onChanged} /></td>
+          <td><${Priority} t=${t} file=${file} index=${index} name=${name} onChanged=${onChanged} /></td>
         </tr>`;
       })}</tbody>
     </table></div></section>`;
@@ -128,7 +157,7 @@ function Player({ media, onClose }) {
 }
 
 export function DetailPane({ transferKey, row, onClose }) {
-  const { transfer, peers } = useTransfer(transferKey);
+  const { transfer, peers, setTransfer } = useTransfer(transferKey);
   const [media, setMedia] = useState(null);
   const closeButton = useRef(null);
   const t = transfer ?? row;
@@ -157,7 +186,7 @@ export function DetailPane({ transferKey, row, onClose }) {
     </div>
     ${media ? html`<${Player} media=${media} onClose=${() => setMedia(null)} />` : null}
     <${Facts} t=${t} />
-    ${transfer ? html`<${Files} t=${transfer} onPlay=${setMedia} />` : null}
+    ${transfer ? html`<${Files} t=${transfer} onPlay=${setMedia} onChanged=${setTransfer} />` : null}
     <${Peers} peers=${peers} />
     <${Trackers} trackers=${transfer?.trackers} />
     <${Dht} dht=${transfer?.dht} />
