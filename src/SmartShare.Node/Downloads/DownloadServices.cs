@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using SmartShare.Node.Api;
 using SmartShare.Node.Hosting;
 using SmartShare.Node.Streaming;
+using SmartShare.Node.Transfers.Queueing;
 
 namespace SmartShare.Node.Downloads;
 
@@ -27,6 +28,7 @@ public static class DownloadServices
 
         // After the managers: hosted services stop in reverse order, so the last flush still sees every torrent session.
         services.AddHostedService<Transfers.UploadFlusher>();
+        services.AddTransferQueue(dataDirectory);
         services.AddSingleton<IRpcMethodProvider, FileRpcMethods>();
         return services;
     }
