@@ -26,6 +26,13 @@ public static class QueueServices
             return provider.GetRequiredService<TransferScheduler>();
         });
         services.AddSingleton<IRpcMethodProvider, QueueRpcMethods>();
+        services.AddSingleton(provider => new WatchFolder(
+            provider.GetRequiredService<TransferManager>(),
+            () => provider.GetRequiredService<NodeSettingsStore>().Current,
+            provider.GetRequiredService<TimeProvider>(),
+            provider.GetRequiredService<ILogger<WatchFolder>>(),
+            runs: !provider.GetRequiredService<NodeRuntime>().Transient));
+        services.AddHostedService(provider => provider.GetRequiredService<WatchFolder>());
         return services;
     }
 }

@@ -63,9 +63,16 @@ internal sealed class FakeTransferNetwork(TimeProvider time) : ITransferNetwork
 
     public Task<TransferAddResult> AddAsync(TransferRequest request, CancellationToken cancellationToken)
     {
-        // "N": a new download numbered N, started at once as the torrent manager does.
-        var n = int.Parse(request.Target, System.Globalization.CultureInfo.InvariantCulture);
-        return Task.FromResult(TransferAddResult.Of(Add(n, TransferState.Downloading)));
+        // "N", or a file holding "N": a new download numbered N, started at once as the torrent manager does.
+        var text = request.Target.Contains('/', StringComparison.Ordinal) ? File.ReadAllText(request.Target).Trim() : request.Target;
+        lock (_lock)
+        {
+            Calls.Add($"add {text}");
+        }
+
+        return int.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, out var n)
+            ? Task.FromResult(TransferAddResult.Of(Add(n, TransferState.Downloading)))
+            : throw new FormatException($"'{Sentences.Shorten(text, 20)}' is not a torrent.");
     }
 
     public Task<bool> StopAsync(TransferKey key, CancellationToken cancellationToken)
