@@ -22,7 +22,7 @@ internal sealed class TransmissionSession(
     public const int RpcVersionMinimum = 14;
 
     /// <summary>The session-set keys that change a node setting at once; every other key is accepted and ignored.</summary>
-    public static readonly IReadOnlyList<string> AppliedKeys = ["download-dir", "speed-limit-up", "speed-limit-up-enabled"];
+    public static readonly IReadOnlyList<string> AppliedKeys = ["download-dir", "speed-limit-up", "speed-limit-up-enabled", .. TransmissionQueue.SessionKeys];
 
     public static string Version => $"3.00 (SmartShare {NodeInfo.Version})";
 
@@ -47,16 +47,12 @@ internal sealed class TransmissionSession(
             ["dht-enabled"] = current.BtDht,
             ["download-dir"] = current.DownloadDirectory,
             ["download-dir-free-space"] = FreeSpace(current.DownloadDirectory),
-            ["download-queue-enabled"] = false,
-            ["download-queue-size"] = 0,
             ["encryption"] = current.BtEncryption switch
             {
                 "require" => "required",
                 "disable" => "tolerated",
                 _ => "preferred",
             },
-            ["idle-seeding-limit"] = 0,
-            ["idle-seeding-limit-enabled"] = false,
             ["incomplete-dir"] = current.DownloadDirectory,
             ["incomplete-dir-enabled"] = false,
             ["lpd-enabled"] = false,
@@ -73,10 +69,6 @@ internal sealed class TransmissionSession(
             ["rpc-version-minimum"] = RpcVersionMinimum,
             ["script-torrent-done-enabled"] = false,
             ["script-torrent-done-filename"] = string.Empty,
-            ["seed-queue-enabled"] = false,
-            ["seed-queue-size"] = 0,
-            ["seedRatioLimit"] = 0.0,
-            ["seedRatioLimited"] = false,
             ["session-id"] = sessionId,
             ["speed-limit-down"] = 0,
             ["speed-limit-down-enabled"] = false,
@@ -96,6 +88,8 @@ internal sealed class TransmissionSession(
             ["utp-enabled"] = false,
             ["version"] = Version,
         };
+
+        TransmissionQueue.AddSessionFields(all, current);
 
         // "fields" (RPC 16) narrows the answer; unknown names are left out.
         if (arguments.Strings("fields") is { Count: > 0 } fields)
@@ -125,8 +119,14 @@ internal sealed class TransmissionSession(
             null when limit is { } kB && settings.Current.MaxUploadKibPerSecond > 0 => Math.Max(1, (int)Math.Round(kB * 1000.0 / 1024)),
             null => null,
         };
+        var queueChanges = TransmissionQueue.SessionChanges(arguments, settings.Current);
         try
         {
+            foreach (var (key, value) in queueChanges)
+            {
+                settings.Set(key, value);
+            }
+
             if (!string.IsNullOrWhiteSpace(directory))
             {
                 settings.Set(NodeSettingKeys.DownloadDirectory, directory);
