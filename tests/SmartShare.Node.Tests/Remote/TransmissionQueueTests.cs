@@ -47,6 +47,10 @@ public sealed class TransmissionQueueTests : IDisposable
         Assert.All(torrents, t => Assert.Equal(1.5, t["seedRatioLimit"]!.GetValue<double>()));
         Assert.All(torrents, t => Assert.Equal(0, t["seedRatioMode"]!.GetValue<int>()));
         var (first, second) = (torrents[0]["id"]!.GetValue<int>(), torrents[1]["id"]!.GetValue<int>());
+        var queue = (await node.CallAsync("status"))!["queue"]!;
+        Assert.Equal(1, queue["max_active_downloads"]!.GetValue<int>());
+        Assert.Equal(1, queue["downloading"]!.GetValue<int>());
+        Assert.Equal(1, queue["queued_to_download"]!.GetValue<int>());
 
         await client.SucceedAsync("queue-move-top", new JsonObject { ["ids"] = new JsonArray(second) });
         Assert.Equal(0, (await client.TorrentsAsync(second, "queuePosition")).Single()["queuePosition"]!.GetValue<int>());

@@ -26,6 +26,7 @@ public static class QueueServices
             return provider.GetRequiredService<TransferScheduler>();
         });
         services.AddSingleton<IRpcMethodProvider, QueueRpcMethods>();
+        services.AddSingleton<IStatusContributor, QueueStatus>();
         services.AddSingleton(provider => new WatchFolder(
             provider.GetRequiredService<TransferManager>(),
             () => provider.GetRequiredService<NodeSettingsStore>().Current,
