@@ -22,6 +22,8 @@ internal static class CliApplication
         root.Subcommands.Add(TransferCommands.Resume());
         root.Subcommands.Add(TransferCommands.Remove());
         root.Subcommands.Add(TransferCommands.Files());
+        root.Subcommands.Add(QueueCommands.Queue());
+        root.Subcommands.Add(QueueCommands.Goals());
         root.Subcommands.Add(StatusCommand.Create());
         root.Subcommands.Add(LimitsCommand.Create());
         root.Subcommands.Add(StopCommand.Create());

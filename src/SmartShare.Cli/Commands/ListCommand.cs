@@ -108,7 +108,7 @@ internal static class ListCommand
         [
             key[..Math.Min(12, key.Length)],
             item["type"]?.GetValue<string>() ?? "stream",
-            item["state"]?.GetValue<string>()?.Replace('_', ' ') ?? item["status"]?.GetValue<string>() ?? "?",
+            State(item),
             fraction is { } f ? string.Create(CultureInfo.InvariantCulture, $"{100 * f:0.0}%") : "-",
             total is { } size ? Sizes.Format(size) : "-",
             Rate(progress?["download_rate"]),
@@ -119,6 +119,18 @@ internal static class ListCommand
             eta is { } seconds ? Eta(seconds) : "-",
             name,
         ];
+    }
+
+    // A waiting transfer shows its place in the queue ("queued #2", 0 starts next); a goal-stopped one says so.
+    private static string State(JsonObject item)
+    {
+        var state = item["state"]?.GetValue<string>()?.Replace('_', ' ') ?? item["status"]?.GetValue<string>() ?? "?";
+        return state switch
+        {
+            "queued" when Long(item["queue_position"]) is { } position => string.Create(CultureInfo.InvariantCulture, $"queued #{position}"),
+            "completed" when item["stop_reason"] is JsonValue => "goal met",
+            _ => state,
+        };
     }
 
     private static long? Long(JsonNode? node) => node is JsonValue value && value.TryGetValue<long>(out var number) ? number : null;

@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using SmartShare.Node.Api;
 using SmartShare.Node.Hosting;
 using SmartShare.Node.Streaming;
+using SmartShare.Node.Transfers.Queueing;
 
 namespace SmartShare.Node.Downloads;
 
@@ -28,6 +29,7 @@ public static class DownloadServices
         // After the managers: hosted services stop in reverse order, so the last flush still sees every torrent session.
         services.AddHostedService<Transfers.UploadFlusher>();
         BlobStorage.BlobStorageServices.AddBlobStorage(services, dataDirectory);
+        services.AddTransferQueue(dataDirectory);
         services.AddSingleton<IRpcMethodProvider, FileRpcMethods>();
         services.AddSingleton<IRpcMethodProvider, Torrents.FileSelectionRpcMethods>();
         return services;

@@ -22,7 +22,7 @@ internal sealed class TransmissionSession(
     public const int RpcVersionMinimum = 14;
 
     /// <summary>The session-set keys that change a node setting at once; every other key is accepted and ignored.</summary>
-    public static readonly IReadOnlyList<string> AppliedKeys = ["download-dir", .. TransmissionLimits.SessionKeys];
+    public static readonly IReadOnlyList<string> AppliedKeys = ["download-dir", .. TransmissionLimits.SessionKeys, .. TransmissionQueue.SessionKeys];
 
     public static string Version => $"3.00 (SmartShare {NodeInfo.Version})";
 
@@ -40,16 +40,12 @@ internal sealed class TransmissionSession(
             ["dht-enabled"] = current.BtDht,
             ["download-dir"] = current.DownloadDirectory,
             ["download-dir-free-space"] = FreeSpace(current.DownloadDirectory),
-            ["download-queue-enabled"] = false,
-            ["download-queue-size"] = 0,
             ["encryption"] = current.BtEncryption switch
             {
                 "require" => "required",
                 "disable" => "tolerated",
                 _ => "preferred",
             },
-            ["idle-seeding-limit"] = 0,
-            ["idle-seeding-limit-enabled"] = false,
             ["incomplete-dir"] = current.DownloadDirectory,
             ["incomplete-dir-enabled"] = false,
             ["lpd-enabled"] = false,
@@ -66,10 +62,6 @@ internal sealed class TransmissionSession(
             ["rpc-version-minimum"] = RpcVersionMinimum,
             ["script-torrent-done-enabled"] = false,
             ["script-torrent-done-filename"] = string.Empty,
-            ["seed-queue-enabled"] = false,
-            ["seed-queue-size"] = 0,
-            ["seedRatioLimit"] = 0.0,
-            ["seedRatioLimited"] = false,
             ["session-id"] = sessionId,
             ["start-added-torrents"] = true,
             ["trash-original-torrent-files"] = false,
@@ -87,6 +79,7 @@ internal sealed class TransmissionSession(
         };
 
         TransmissionLimits.AddSessionFields(all, current);
+        TransmissionQueue.AddSessionFields(all, current);
 
         // "fields" (RPC 16) narrows the answer; unknown names are left out.
         if (arguments.Strings("fields") is { Count: > 0 } fields)
@@ -107,8 +100,14 @@ internal sealed class TransmissionSession(
         // Read every value first, so a wrong one changes nothing.
         var directory = arguments.String("download-dir");
         var limits = TransmissionLimits.SessionChanges(arguments, settings.Current);
+        var queueChanges = TransmissionQueue.SessionChanges(arguments, settings.Current);
         try
         {
+            foreach (var (key, value) in queueChanges)
+            {
+                settings.Set(key, value);
+            }
+
             if (!string.IsNullOrWhiteSpace(directory))
             {
                 settings.Set(NodeSettingKeys.DownloadDirectory, directory);

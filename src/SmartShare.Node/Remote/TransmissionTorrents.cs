@@ -170,18 +170,21 @@ internal sealed class TransmissionTorrents(
         return new JsonObject { [duplicate ? "torrent-duplicate" : "torrent-added"] = summary };
     }
 
-    /// <summary>torrent-start and torrent-start-now: a stopped, failed or finished transfer runs again; a running one is left alone.</summary>
-    public async Task<JsonObject> StartAsync(TransmissionArguments arguments, CancellationToken cancellationToken)
+    /// <summary>
+    /// torrent-start and torrent-start-now: a stopped, failed or finished transfer runs again (or waits in the queue
+    /// when its slots are full); start-now skips the queue, a queued one included. A running one is left alone.
+    /// </summary>
+    public async Task<JsonObject> StartAsync(TransmissionArguments arguments, CancellationToken cancellationToken, bool now = false)
     {
         var problems = new List<string>();
         foreach (var (_, transfer) in Select(arguments).Selected)
         {
-            if (transfer.State is not (TransferState.Stopped or TransferState.Failed or TransferState.Completed))
+            if (transfer.State is not (TransferState.Stopped or TransferState.Failed or TransferState.Completed) && !(now && transfer.State == TransferState.Queued))
             {
                 continue;
             }
 
-            await Try(problems, transfer, () => Task.FromResult(transfers.Start(transfer.Key)));
+            await Try(problems, transfer, () => Task.FromResult(now ? transfers.StartNow(transfer.Key) : transfers.Start(transfer.Key)));
         }
 
         return Done(problems);
@@ -227,7 +230,14 @@ internal sealed class TransmissionTorrents(
             "SmartShare cannot verify a transfer on request: a torrent's pieces are checked as they arrive and re-checked at every start, a stream's blobs when they are read; stop and start the torrent to have it checked again.");
     }
 
-    /// <summary>torrent-set: what the node has no setting for is refused by name; harmless keys (labels, queue and seeding preferences) are accepted and ignored.</summary>
+    /// <summary>queue-move-top/up/down/bottom.</summary>
+    public Task<JsonObject> MoveAsync(TransmissionArguments arguments, Transfers.Queueing.QueueMoveKind kind)
+    {
+        TransmissionQueue.Move(transfers, [.. Select(arguments).Selected.Select(entry => entry.Transfer)], kind);
+        return Task.FromResult(new JsonObject());
+    }
+
+    /// <summary>torrent-set: file selection, speed limits, queue position and seeding limits are applied; what the node has no setting for is refused by name; harmless keys (labels) are accepted and ignored.</summary>
     public async Task<JsonObject> SetAsync(TransmissionArguments arguments, CancellationToken cancellationToken)
     {
         var selected = Select(arguments).Selected;
@@ -255,6 +265,7 @@ internal sealed class TransmissionTorrents(
             }
         }
 
+        TransmissionQueue.ApplyTorrentSet(transfers, [.. selected.Select(entry => entry.Transfer)], arguments);
         var problems = new List<string>();
         if (files is not null)
         {

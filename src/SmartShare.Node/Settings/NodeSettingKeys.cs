@@ -26,6 +26,13 @@ public static class NodeSettingKeys
     public const string AltSpeedSchedule = "alt_speed_schedule";
     public const string BlobStorageLimit = "blob_storage_limit";
     public const string KeepStreamBlobs = "keep_stream_blobs";
+    public const string MaxActiveDownloads = "max_active_downloads";
+    public const string MaxActiveSeeds = "max_active_seeds";
+    public const string SeedRatioLimit = "seed_ratio_limit";
+    public const string SeedTimeLimit = "seed_time_limit";
+    public const string SeedIdleLimit = "seed_idle_limit";
+    public const string SeedGoalAction = "seed_goal_action";
+    public const string WatchDirectory = "watch_dir";
 
     /// <summary>The environment variable for a key: SMARTSHARE_ and the key in capitals.</summary>
     public static string EnvironmentVariable(string key)

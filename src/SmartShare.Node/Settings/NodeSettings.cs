@@ -74,6 +74,27 @@ public sealed record NodeSettings
     /// <summary>Keep the encrypted data blobs of a stream also held as its plain file (shared or fully downloaded).</summary>
     public bool KeepStreamBlobs { get; init; }
 
+    /// <summary>Downloads running at once (metadata and descriptor fetches included); more wait queued. 0 for no limit.</summary>
+    public int MaxActiveDownloads { get; init; } = 5;
+
+    /// <summary>Downloaded torrents seeding at once; more wait queued to seed. 0 for no limit.</summary>
+    public int MaxActiveSeeds { get; init; }
+
+    /// <summary>A downloaded torrent stops seeding once it has uploaded this many times its size; 0 for no limit.</summary>
+    public double SeedRatioLimit { get; init; }
+
+    /// <summary>A downloaded torrent stops seeding after this many minutes of seeding; 0 for no limit.</summary>
+    public int SeedTimeLimitMinutes { get; init; }
+
+    /// <summary>A downloaded torrent stops seeding after this many minutes without uploading; 0 for no limit.</summary>
+    public int SeedIdleLimitMinutes { get; init; }
+
+    /// <summary>What a met seeding goal does: "stop" (keep it listed, complete) or "remove" (unlist it; files are kept).</summary>
+    public string SeedGoalAction { get; init; } = "stop";
+
+    /// <summary>A folder whose .torrent and .smartshare files are added and moved aside; empty for none.</summary>
+    public string WatchDirectory { get; init; } = string.Empty;
+
     /// <summary>Value equality that compares the bootstrap list by content.</summary>
     public bool Equals(NodeSettings? other) =>
         other is not null
@@ -99,7 +120,15 @@ public sealed record NodeSettings
         && AltSpeedScheduleEnabled == other.AltSpeedScheduleEnabled
         && AltSpeedSchedule == other.AltSpeedSchedule
         && BlobStorageLimitMb == other.BlobStorageLimitMb
-        && KeepStreamBlobs == other.KeepStreamBlobs;
+        && KeepStreamBlobs == other.KeepStreamBlobs
 
-    public override int GetHashCode() => HashCode.Combine(HashCode.Combine(DownloadDirectory, Port, BindAddress, Api, Bootstrap.Count, AllowLan, MaxConnectionsPerDownload, Announce), MaxUploadKibPerSecond, BtPort, BtBootstrap.Count, BtDht, BtEncryption, ApiHosts.Count, ApiPasswordHash) ^ HashCode.Combine(MaxDownloadKibPerSecond, AltUploadKibPerSecond, AltDownloadKibPerSecond, AltSpeedEnabled, AltSpeedScheduleEnabled, AltSpeedSchedule) ^ HashCode.Combine(BlobStorageLimitMb, KeepStreamBlobs);
+        && MaxActiveDownloads == other.MaxActiveDownloads
+        && MaxActiveSeeds == other.MaxActiveSeeds
+        && SeedRatioLimit.Equals(other.SeedRatioLimit)
+        && SeedTimeLimitMinutes == other.SeedTimeLimitMinutes
+        && SeedIdleLimitMinutes == other.SeedIdleLimitMinutes
+        && SeedGoalAction == other.SeedGoalAction
+        && WatchDirectory == other.WatchDirectory;
+
+    public override int GetHashCode() => HashCode.Combine(HashCode.Combine(DownloadDirectory, Port, BindAddress, Api, Bootstrap.Count, AllowLan, MaxConnectionsPerDownload, Announce), MaxUploadKibPerSecond, BtPort, BtBootstrap.Count, BtDht, BtEncryption, ApiHosts.Count, ApiPasswordHash) ^ HashCode.Combine(MaxDownloadKibPerSecond, AltUploadKibPerSecond, AltDownloadKibPerSecond, AltSpeedEnabled, AltSpeedScheduleEnabled, AltSpeedSchedule) ^ HashCode.Combine(BlobStorageLimitMb, KeepStreamBlobs) ^ HashCode.Combine(MaxActiveDownloads, MaxActiveSeeds, SeedRatioLimit, SeedTimeLimitMinutes, SeedIdleLimitMinutes, SeedGoalAction, WatchDirectory);
 }

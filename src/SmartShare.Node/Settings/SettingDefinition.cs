@@ -65,6 +65,13 @@ internal sealed class SettingDefinition
         Text(NodeSettingKeys.AltSpeedSchedule, false, "When the schedule turns the alternative speeds on, in the node's local time: DAYS HH:MM-HH:MM, such as \"weekdays 09:00-17:00\" or \"all 22:00-07:00\".", ParseSchedule, (s, v) => s with { AltSpeedSchedule = v }, s => s.AltSpeedSchedule),
         Integer(NodeSettingKeys.BlobStorageLimit, false, "Most megabytes of blobs to keep (as lbrynet's blob_storage_limit); past it the least recently used cached blobs are deleted, never a share's, a running download's or a listed stream's descriptor; 0 for no limit.", 0, int.MaxValue, (s, v) => s with { BlobStorageLimitMb = v }, s => s.BlobStorageLimitMb),
         Boolean(NodeSettingKeys.KeepStreamBlobs, false, "Keep the encrypted blobs of streams that are shared or fully downloaded; when off, they are served from the plain file, re-encrypted on demand, and their blobs deleted once the file is verified.", (s, v) => s with { KeepStreamBlobs = v }, s => s.KeepStreamBlobs),
+        Integer(NodeSettingKeys.MaxActiveDownloads, false, "Downloads running at once (fetching metadata counts); more wait queued in order. 0 for no limit.", 0, 10_000, (s, v) => s with { MaxActiveDownloads = v }, s => s.MaxActiveDownloads),
+        Integer(NodeSettingKeys.MaxActiveSeeds, false, "Downloaded torrents seeding at once; more wait queued to seed (shares are never queued). 0 for no limit.", 0, 10_000, (s, v) => s with { MaxActiveSeeds = v }, s => s.MaxActiveSeeds),
+        Number(NodeSettingKeys.SeedRatioLimit, "A downloaded torrent stops seeding once it uploaded this many times its size (e.g. 2.0); 0 for no limit.", 0, 10_000, (s, v) => s with { SeedRatioLimit = v }, s => s.SeedRatioLimit),
+        Integer(NodeSettingKeys.SeedTimeLimit, false, "A downloaded torrent stops seeding after this many minutes of seeding; 0 for no limit.", 0, 5_256_000, (s, v) => s with { SeedTimeLimitMinutes = v }, s => s.SeedTimeLimitMinutes),
+        Integer(NodeSettingKeys.SeedIdleLimit, false, "A downloaded torrent stops seeding after this many minutes without uploading; 0 for no limit.", 0, 5_256_000, (s, v) => s with { SeedIdleLimitMinutes = v }, s => s.SeedIdleLimitMinutes),
+        Text(NodeSettingKeys.SeedGoalAction, false, "What a met seeding goal does: stop (the torrent stays listed, completed) or remove (it leaves the list; its files are kept).", ParseGoalAction, (s, v) => s with { SeedGoalAction = v }, s => s.SeedGoalAction),
+        Text(NodeSettingKeys.WatchDirectory, false, "A folder watched for .torrent and .smartshare files, which are added and moved into its added/ (or failed/) folder; empty for none.", ParseWatchDirectory, (s, v) => s with { WatchDirectory = v }, s => s.WatchDirectory),
     ];
 
     public string Key { get; }
@@ -134,6 +141,26 @@ internal sealed class SettingDefinition
             text => int.TryParse(text.Trim(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var number) ? JsonValue.Create(number) : JsonValue.Create(text),
             (s, v) => apply(s, (int)v),
             s => JsonValue.Create(read(s)));
+
+    private static SettingDefinition Number(string key, string description, double min, double max, Func<NodeSettings, double, NodeSettings> apply, Func<NodeSettings, double> read) =>
+        new(
+            key,
+            false,
+            description,
+            value => value is JsonValue json && json.GetValueKind() == JsonValueKind.Number && json.TryGetValue<double>(out var number) && double.IsFinite(number) && number >= min && number <= max
+                ? number
+                : throw new FormatException($"must be a number from {min.ToString(CultureInfo.InvariantCulture)} to {max.ToString(CultureInfo.InvariantCulture)}, not {Describe(value)}"),
+            text => double.TryParse(text.Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out var number) ? JsonValue.Create(number) : JsonValue.Create(text),
+            (s, v) => apply(s, (double)v),
+            s => JsonValue.Create(read(s)));
+
+    private static string ParseGoalAction(string text) =>
+        text.Trim().ToLowerInvariant() is var action && action is "stop" or "remove"
+            ? action
+            : throw new FormatException($"must be stop or remove, not '{Shorten(text)}'");
+
+    // Empty turns the watch folder off; anything else must be a folder path (it need not exist yet: the watcher says so in the log).
+    private static string ParseWatchDirectory(string text) => string.IsNullOrWhiteSpace(text) ? string.Empty : ParseDirectory(text);
 
     private static SettingDefinition Boolean(string key, bool restart, string description, Func<NodeSettings, bool, NodeSettings> apply, Func<NodeSettings, bool> read) =>
         new(

@@ -28,4 +28,7 @@ public sealed record Transfer(
 {
     /// <summary>What its network built it from (record and running state), so describing it reads nothing again.</summary>
     internal object? Source { get; init; }
+
+    /// <summary>What the queue says about it (position, waiting, seeding goals, stop reason); null where no queue runs.</summary>
+    public Queueing.TransferScheduling? Scheduling { get; init; }
 }

@@ -8,19 +8,28 @@ public sealed class TransferManager
 {
     private readonly Dictionary<TransferNetwork, ITransferNetwork> _networks;
     private readonly ITransferRemovalListener[] _removalListeners;
+    private readonly Queueing.TransferScheduler? _queue;
 
-    public TransferManager(IEnumerable<ITransferNetwork> networks, IEnumerable<ITransferRemovalListener>? removalListeners = null)
+    /// <param name="queue">Queues and seeding goals; without one every transfer runs at once and seeds forever.</param>
+    public TransferManager(IEnumerable<ITransferNetwork> networks, IEnumerable<ITransferRemovalListener>? removalListeners = null, Queueing.TransferScheduler? queue = null)
     {
         ArgumentNullException.ThrowIfNull(networks);
         _networks = networks.ToDictionary(network => network.Network);
         _removalListeners = [.. removalListeners ?? []];
+        _queue = queue;
+        queue?.Attach(this);
     }
 
-    /// <summary>All transfers, oldest first.</summary>
-    public IReadOnlyList<Transfer> List() =>
-        [.. _networks.Values.SelectMany(network => network.List()).OrderBy(transfer => transfer.AddedAt).ThenBy(transfer => transfer.Key.Hash, StringComparer.Ordinal)];
+    public Queueing.TransferScheduler? Queue => _queue;
 
-    public Transfer? Find(TransferKey key) => Network(key).Find(key);
+    /// <summary>All transfers, oldest first.</summary>
+    public IReadOnlyList<Transfer> List() => _queue is null ? ListUnscheduled() : [.. ListUnscheduled().Select(_queue.Decorate)];
+
+    public Transfer? Find(TransferKey key) => Network(key).Find(key) is { } transfer ? _queue?.Decorate(transfer) ?? transfer : null;
+
+    /// <summary>The networks' own view of every transfer, without the queue's (what the queue decides from).</summary>
+    internal IReadOnlyList<Transfer> ListUnscheduled() =>
+        [.. _networks.Values.SelectMany(network => network.List()).OrderBy(transfer => transfer.AddedAt).ThenBy(transfer => transfer.Key.Hash, StringComparer.Ordinal)];
 
     /// <summary>
     /// Adds the transfer a <c>get</c> names: the first network that reads the target takes it (torrents first: a
@@ -39,6 +48,12 @@ public sealed class TransferManager
                 var result = await network.AddAsync(request, cancellationToken);
                 if (result.Added is { } key)
                 {
+                    if (_queue is not null)
+                    {
+                        // Past the download limit it waits for a slot, stopped.
+                        await _queue.AdmitAsync(key);
+                    }
+
                     return Find(key) ?? throw new InvalidOperationException($"The transfer {key} ended before it was listed.");
                 }
 
@@ -62,15 +77,20 @@ public sealed class TransferManager
     public TransferPeers? Peers(TransferKey key) => Network(key).Peers(key);
 
     /// <summary>Stops a transfer, keeping it listed with what it has.</summary>
-    public Task<bool> StopAsync(TransferKey key, CancellationToken cancellationToken) => Network(key).StopAsync(key, cancellationToken);
+    public Task<bool> StopAsync(TransferKey key, CancellationToken cancellationToken) =>
+        _queue?.StopAsync(key, cancellationToken) ?? Network(key).StopAsync(key, cancellationToken);
 
-    /// <summary>Starts a stopped or failed transfer again.</summary>
-    public bool Start(TransferKey key) => Network(key).Start(key);
+    /// <summary>Starts a stopped or failed transfer again, or queues it when its kind of slot is full.</summary>
+    public bool Start(TransferKey key) => _queue?.Start(key, now: false) ?? Network(key).Start(key);
+
+    /// <summary>Starts a transfer at once, whatever the queue (Transmission's torrent-start-now).</summary>
+    public bool StartNow(TransferKey key) => _queue?.Start(key, now: true) ?? Network(key).Start(key);
 
     /// <summary>Stops and unlists a transfer; with <paramref name="deleteData"/> its downloaded files go too (a shared source never).</summary>
     public async Task<bool> RemoveAsync(TransferKey key, bool deleteData, CancellationToken cancellationToken)
     {
         var removed = await Network(key).RemoveAsync(key, deleteData, cancellationToken);
+        _queue?.Removed(key);
         if (removed)
         {
             foreach (var listener in _removalListeners)

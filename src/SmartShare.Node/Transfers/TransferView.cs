@@ -60,6 +60,7 @@ public static class TransferView
             ["peers_known"] = progress.PeersKnown,
             ["eta_seconds"] = progress.Eta is { } eta ? (long)eta.TotalSeconds : null,
         };
+        Queueing.TransferScheduling.Write(json, transfer.Scheduling);
     }
 
     /// <summary>The state's name in the API: snake_case of <see cref="TransferState"/>.</summary>

@@ -1,0 +1,278 @@
+using Microsoft.Data.Sqlite;
+using SmartShare.Lbry;
+using SmartShare.Storage;
+
+namespace SmartShare.Node.Transfers.Queueing;
+
+/// <summary>
+/// The queue's state, kept in the node's database as its own component (<c>transfer_queue</c>, one row per transfer
+/// keyed by its sd hash or info hash): each transfer's queue position (0 starts next), whether it waits for a slot, its
+/// own seeding goals, the time it has seeded and why it stopped. Every change is written before the call returns, so
+/// a kill at any moment finds the same order and the same waiting set at the next start. Thread-safe.
+/// </summary>
+public sealed class TransferSchedule
+{
+    public const string Component = "transfer_queue";
+
+    private static readonly string[] Schema =
+    [
+        // ratio_limit, time_limit (minutes), idle_limit (minutes), goal_action: null for the node's setting, 0 for none.
+        """
+        CREATE TABLE transfer_queue (
+            key TEXT PRIMARY KEY,
+            position INTEGER NOT NULL,
+            waiting INTEGER NOT NULL DEFAULT 0,
+            ratio_limit REAL,
+            time_limit INTEGER,
+            idle_limit INTEGER,
+            goal_action TEXT,
+            seeding_ms INTEGER NOT NULL DEFAULT 0,
+            stop_reason TEXT,
+            stop_goal TEXT
+        )
+        """,
+    ];
+
+    private readonly SqliteDatabase _database;
+    private readonly Lock _lock = new();
+    private readonly List<TransferKey> _order = [];
+    private readonly Dictionary<TransferKey, ScheduleEntry> _entries = [];
+
+    private TransferSchedule(SqliteDatabase database)
+    {
+        _database = database;
+        using var connection = database.OpenConnection();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT key, waiting, ratio_limit, time_limit, idle_limit, goal_action, seeding_ms, stop_reason, stop_goal FROM transfer_queue ORDER BY position, key";
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            if (!TransferKey.TryParse(reader.GetString(0), out var key))
+            {
+                continue;
+            }
+
+            var goals = new SeedingGoalOverrides(
+                reader.IsDBNull(2) ? null : reader.GetDouble(2),
+                reader.IsDBNull(3) ? null : reader.GetInt32(3),
+                reader.IsDBNull(4) ? null : reader.GetInt32(4),
+                reader.IsDBNull(5) ? null : reader.GetString(5) == "remove" ? SeedingGoalAction.Remove : SeedingGoalAction.Stop);
+            _entries[key] = new ScheduleEntry(
+                key, reader.GetInt64(1) != 0, goals, reader.GetInt64(6), reader.IsDBNull(7) ? null : reader.GetString(7), reader.IsDBNull(8) ? null : reader.GetString(8));
+            _order.Add(key);
+        }
+    }
+
+    /// <summary>Opens (creating) the queue's table in the node's database in <paramref name="dataDirectory"/>.</summary>
+    public static TransferSchedule Open(string dataDirectory)
+    {
+        ArgumentNullException.ThrowIfNull(dataDirectory);
+        var path = Path.Combine(Path.GetFullPath(dataDirectory), LbryStorage.DatabaseFileName);
+        return new TransferSchedule(SqliteDatabase.Open(path, Component, Schema));
+    }
+
+    public int Count
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _order.Count;
+            }
+        }
+    }
+
+    /// <summary>The transfer's entry, made (last in the queue) if it has none yet.</summary>
+    public ScheduleEntry Ensure(TransferKey key)
+    {
+        lock (_lock)
+        {
+            if (_entries.TryGetValue(key, out var entry))
+            {
+                return entry;
+            }
+
+            entry = ScheduleEntry.New(key);
+            Write(entry, _order.Count);
+            _entries[key] = entry;
+            _order.Add(key);
+            return entry;
+        }
+    }
+
+    public ScheduleEntry? Find(TransferKey key)
+    {
+        lock (_lock)
+        {
+            return _entries.GetValueOrDefault(key);
+        }
+    }
+
+    /// <summary>The transfer's queue position (0 starts next), or null when it has no entry.</summary>
+    public int? Position(TransferKey key)
+    {
+        lock (_lock)
+        {
+            var index = _order.IndexOf(key);
+            return index < 0 ? null : index;
+        }
+    }
+
+    /// <summary>Every entry in queue order.</summary>
+    public IReadOnlyList<ScheduleEntry> Ordered()
+    {
+        lock (_lock)
+        {
+            return [.. _order.Select(key => _entries[key])];
+        }
+    }
+
+    /// <summary>Changes an entry (made if missing) and writes it.</summary>
+    public ScheduleEntry Update(TransferKey key, Func<ScheduleEntry, ScheduleEntry> change)
+    {
+        ArgumentNullException.ThrowIfNull(change);
+        lock (_lock)
+        {
+            var entry = change(Ensure(key));
+            if (entry != _entries[key])
+            {
+                Write(entry, _order.IndexOf(key));
+                _entries[key] = entry;
+            }
+
+            return entry;
+        }
+    }
+
+    /// <summary>Moves a transfer to <paramref name="position"/> (clamped to the queue), the others keeping their order; returns where it is now.</summary>
+    public int Move(TransferKey key, int position)
+    {
+        lock (_lock)
+        {
+            Ensure(key);
+            var from = _order.IndexOf(key);
+            var to = Math.Clamp(position, 0, _order.Count - 1);
+            if (from == to)
+            {
+                return to;
+            }
+
+            _order.RemoveAt(from);
+            _order.Insert(to, key);
+            WritePositions(Math.Min(from, to), Math.Max(from, to));
+            return to;
+        }
+    }
+
+    /// <summary>Adds seeding time to the transfers given, in one transaction.</summary>
+    public void AddSeeding(IReadOnlyList<(TransferKey Key, long Milliseconds)> added)
+    {
+        ArgumentNullException.ThrowIfNull(added);
+        if (added.Count == 0)
+        {
+            return;
+        }
+
+        lock (_lock)
+        {
+            using var connection = _database.OpenConnection();
+            using var transaction = connection.BeginTransaction();
+            using var command = connection.CreateCommand();
+            command.CommandText = "UPDATE transfer_queue SET seeding_ms = $ms WHERE key = $key";
+            var ms = command.Parameters.Add("$ms", SqliteType.Integer);
+            var keyParameter = command.Parameters.Add("$key", SqliteType.Text);
+            var updated = new List<ScheduleEntry>();
+            foreach (var (key, milliseconds) in added)
+            {
+                if (_entries.TryGetValue(key, out var entry))
+                {
+                    entry = entry with { SeedingMilliseconds = entry.SeedingMilliseconds + milliseconds };
+                    ms.Value = entry.SeedingMilliseconds;
+                    keyParameter.Value = key.Hash;
+                    command.ExecuteNonQuery();
+                    updated.Add(entry);
+                }
+            }
+
+            transaction.Commit();
+            foreach (var entry in updated)
+            {
+                _entries[entry.Key] = entry;
+            }
+        }
+    }
+
+    /// <summary>Forgets a removed transfer; the ones behind it move up.</summary>
+    public bool Remove(TransferKey key)
+    {
+        lock (_lock)
+        {
+            var index = _order.IndexOf(key);
+            if (index < 0)
+            {
+                return false;
+            }
+
+            using (var connection = _database.OpenConnection())
+            using (var transaction = connection.BeginTransaction())
+            {
+                using var delete = connection.CreateCommand();
+                delete.CommandText = "DELETE FROM transfer_queue WHERE key = $key";
+                delete.Parameters.AddWithValue("$key", key.Hash);
+                delete.ExecuteNonQuery();
+                using var shift = connection.CreateCommand();
+                shift.CommandText = "UPDATE transfer_queue SET position = position - 1 WHERE position > $position";
+                shift.Parameters.AddWithValue("$position", index);
+                shift.ExecuteNonQuery();
+                transaction.Commit();
+            }
+
+            _order.RemoveAt(index);
+            _entries.Remove(key);
+            return true;
+        }
+    }
+
+    private void Write(ScheduleEntry entry, int position)
+    {
+        using var connection = _database.OpenConnection();
+        using var command = connection.CreateCommand();
+        command.CommandText = """
+            INSERT INTO transfer_queue (key, position, waiting, ratio_limit, time_limit, idle_limit, goal_action, seeding_ms, stop_reason, stop_goal)
+            VALUES ($key, $position, $waiting, $ratio, $time, $idle, $action, $ms, $reason, $goal)
+            ON CONFLICT(key) DO UPDATE SET position = excluded.position, waiting = excluded.waiting, ratio_limit = excluded.ratio_limit,
+                time_limit = excluded.time_limit, idle_limit = excluded.idle_limit, goal_action = excluded.goal_action,
+                seeding_ms = excluded.seeding_ms, stop_reason = excluded.stop_reason, stop_goal = excluded.stop_goal
+            """;
+        command.Parameters.AddWithValue("$key", entry.Key.Hash);
+        command.Parameters.AddWithValue("$position", position);
+        command.Parameters.AddWithValue("$waiting", entry.Waiting ? 1 : 0);
+        command.Parameters.AddWithValue("$ratio", (object?)entry.Goals.Ratio ?? DBNull.Value);
+        command.Parameters.AddWithValue("$time", (object?)entry.Goals.TimeMinutes ?? DBNull.Value);
+        command.Parameters.AddWithValue("$idle", (object?)entry.Goals.IdleMinutes ?? DBNull.Value);
+        command.Parameters.AddWithValue("$action", entry.Goals.Action is { } action ? SeedingGoals.ActionName(action) : DBNull.Value);
+        command.Parameters.AddWithValue("$ms", entry.SeedingMilliseconds);
+        command.Parameters.AddWithValue("$reason", (object?)entry.StopReason ?? DBNull.Value);
+        command.Parameters.AddWithValue("$goal", (object?)entry.StopGoal ?? DBNull.Value);
+        command.ExecuteNonQuery();
+    }
+
+    // Rewrites the positions of the entries from index first to last (inclusive) in one transaction.
+    private void WritePositions(int first, int last)
+    {
+        using var connection = _database.OpenConnection();
+        using var transaction = connection.BeginTransaction();
+        using var command = connection.CreateCommand();
+        command.CommandText = "UPDATE transfer_queue SET position = $position WHERE key = $key";
+        var position = command.Parameters.Add("$position", SqliteType.Integer);
+        var key = command.Parameters.Add("$key", SqliteType.Text);
+        for (var i = first; i <= last; i++)
+        {
+            position.Value = i;
+            key.Value = _order[i].Hash;
+            command.ExecuteNonQuery();
+        }
+
+        transaction.Commit();
+    }
+}
