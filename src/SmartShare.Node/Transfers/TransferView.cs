@@ -17,6 +17,7 @@ public static class TransferView
         ArgumentNullException.ThrowIfNull(networkView);
         var json = networkView;
         AddCommon(json, transfer);
+        Queueing.TransferScheduling.WriteClock(json, transfer.Scheduling);
         json["files"] = new JsonArray([.. transfer.Files.Select(file => (JsonNode?)FileJson(file, json["files"] as JsonArray))]);
         json["private"] = transfer.Private;
         return json;

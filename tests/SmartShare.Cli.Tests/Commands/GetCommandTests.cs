@@ -114,11 +114,12 @@ public sealed class GetCommandTests
     [Fact]
     public async Task A_deleted_data_blob_fails_the_get_naming_the_blob_and_writes_nothing()
     {
-        using var workspace = new CliWorkspace();
+        using var workspace = new CliWorkspace(keepStreamBlobs: true);
         var source = workspace.CreateRandomFile("gone.bin", TwoBlobs);
         var sdHash = await workspace.ShareForSdHashAsync(source);
         var deleted = workspace.DataBlobHashes(sdHash)[1];
         File.Delete(workspace.BlobPath(deleted));
+        File.Delete(source); // else the blob is rebuilt from the shared file, and the get succeeds
         Directory.CreateDirectory(workspace.DownloadDirectory);
 
         var result = await workspace.RunAsync("get", sdHash, "--download-dir", workspace.DownloadDirectory, "--json");
@@ -132,7 +133,7 @@ public sealed class GetCommandTests
     [Fact]
     public async Task A_data_blob_damaged_in_place_is_caught_while_reading_and_nothing_is_written()
     {
-        using var workspace = new CliWorkspace();
+        using var workspace = new CliWorkspace(keepStreamBlobs: true);
         var source = workspace.CreateRandomFile("damaged.bin", TwoBlobs);
         var sdHash = await workspace.ShareForSdHashAsync(source);
         var damaged = workspace.DataBlobHashes(sdHash)[1];
@@ -150,11 +151,12 @@ public sealed class GetCommandTests
     [Fact]
     public async Task A_data_blob_changed_on_disk_is_deleted_at_start_up_with_a_warning_and_nothing_is_written()
     {
-        using var workspace = new CliWorkspace();
+        using var workspace = new CliWorkspace(keepStreamBlobs: true);
         var source = workspace.CreateRandomFile("changed.bin", TwoBlobs);
         var sdHash = await workspace.ShareForSdHashAsync(source);
         var damaged = workspace.DataBlobHashes(sdHash)[0];
         CliWorkspace.DamageInPlace(workspace.BlobPath(damaged), keepTimestamp: false);
+        File.Delete(source); // else the deleted blob is rebuilt from the shared file, and the get succeeds
         Directory.CreateDirectory(workspace.DownloadDirectory);
 
         var result = await workspace.RunAsync("get", sdHash, "--download-dir", workspace.DownloadDirectory, "--json");
@@ -199,7 +201,7 @@ public sealed class GetCommandTests
     [Fact]
     public async Task A_data_blob_hash_given_as_sd_hash_is_reported_as_an_invalid_descriptor()
     {
-        using var workspace = new CliWorkspace();
+        using var workspace = new CliWorkspace(keepStreamBlobs: true);
         var source = workspace.CreateRandomFile("not-a-descriptor.bin", 30_000);
         var sdHash = await workspace.ShareForSdHashAsync(source);
         var dataBlob = Assert.Single(workspace.DataBlobHashes(sdHash));

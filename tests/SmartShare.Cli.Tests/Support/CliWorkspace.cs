@@ -10,7 +10,11 @@ namespace SmartShare.Cli.Tests.Support;
 /// </summary>
 public sealed class CliWorkspace : IDisposable
 {
-    public CliWorkspace()
+    /// <param name="keepStreamBlobs">
+    /// Keep a shared or downloaded stream's encrypted blobs (the keep_stream_blobs setting; off by default, when the node
+    /// serves such a stream from its plain file and deletes the blobs): for tests about the blob files themselves.
+    /// </param>
+    public CliWorkspace(bool keepStreamBlobs = false)
     {
         Root = Path.Combine(Path.GetTempPath(), "smartshare-cli-tests-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(Root);
@@ -18,7 +22,7 @@ public sealed class CliWorkspace : IDisposable
         Directory.CreateDirectory(Home);
         DataDirectory = Path.Combine(Root, "data");
         DownloadDirectory = Path.Combine(Root, "downloads");
-        Environment = new Dictionary<string, string?>
+        var environment = new Dictionary<string, string?>
         {
             ["HOME"] = Home,
             ["XDG_DATA_HOME"] = Path.Combine(Root, "xdg"),
@@ -29,6 +33,12 @@ public sealed class CliWorkspace : IDisposable
             // Nodes started by tests take a free BitTorrent port instead of fighting over 6881.
             ["SMARTSHARE_BT_PORT"] = "0",
         };
+        if (keepStreamBlobs)
+        {
+            environment["SMARTSHARE_KEEP_STREAM_BLOBS"] = "true";
+        }
+
+        Environment = environment;
     }
 
     public string Root { get; }

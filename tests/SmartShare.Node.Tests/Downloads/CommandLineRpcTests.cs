@@ -50,6 +50,9 @@ public sealed class CommandLineRpcTests : IAsyncLifetime, IDisposable
             .ToList();
         var removed = blobs[1];
         File.Delete(Path.Combine(Node.DataDirectory, "blobs", removed));
+
+        // With its source file gone too, nothing can rebuild the blob (file_save would otherwise copy the plain file).
+        File.Delete(source);
         var verified = await Node.CallAsync("blob_verify");
         Assert.Contains(removed, verified!["missing"]!.AsArray().Select(item => item!.GetValue<string>()));
         var folder = _directory.File("saved");

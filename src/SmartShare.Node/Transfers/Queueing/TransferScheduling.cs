@@ -28,7 +28,19 @@ public sealed record TransferScheduling(int QueuePosition, string? Waiting, Seed
             ["own"] = new JsonArray([.. new (bool Own, string Name)[] { (goals.OwnRatio, "ratio"), (goals.OwnTime, "seeding_time"), (goals.OwnIdle, "idle_time"), (goals.OwnAction, "action") }
                 .Where(goal => goal.Own).Select(goal => (JsonNode?)JsonValue.Create(goal.Name))]),
         };
-        json["seeding_seconds"] = (long)scheduling.Seeding.TotalSeconds;
         json["stop_reason"] = scheduling.StopReason;
+    }
+
+    /// <summary>
+    /// Adds the seeding clock, which changes every second: only to a transfer's full view, never to the rows of the
+    /// web UI's feed, which sends a row again whenever it changes.
+    /// </summary>
+    public static void WriteClock(JsonObject json, TransferScheduling? scheduling)
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        if (scheduling is not null)
+        {
+            json["seeding_seconds"] = (long)scheduling.Seeding.TotalSeconds;
+        }
     }
 }
