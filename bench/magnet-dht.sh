@@ -79,32 +79,7 @@ parent="${BENCH_TMPDIR:-${TMPDIR:-/tmp}}"
 mkdir -p "$parent"
 work="$(mktemp -d "$parent/smartshare-magnet-bench.XXXXXX")"
 
-# Processes this script started and has not stopped yet; the EXIT trap stops them.
-declare -A live=()
-stop_process() {
-  local pid="$1" i
-  if kill -0 "$pid" 2>/dev/null; then
-    kill -TERM "$pid" 2>/dev/null || true
-    for i in $(seq 1 100); do
-      kill -0 "$pid" 2>/dev/null || break
-      sleep 0.1
-    done
-    kill -KILL "$pid" 2>/dev/null || true
-  fi
-  wait "$pid" 2>/dev/null || true
-  unset "live[$pid]"
-}
-# Only the script itself cleans up (see bench/torrent-throughput.sh).
-main_pid=$BASHPID
-cleanup() {
-  [ "$BASHPID" -eq "$main_pid" ] || return 0
-  local pid
-  exec 3>&- 2>/dev/null || true
-  for pid in "${!live[@]}"; do stop_process "$pid"; done
-  if [ "$keep" -eq 1 ]; then echo "Kept the work folder $work"; else rm -rf "$work"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+install_cleanup
 
 # The source and two copies of it, plus slack.
 require_disk "$work" $(( (size_bytes / 1024) * 3 + 64 * 1024 ))

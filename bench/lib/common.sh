@@ -66,3 +66,38 @@ write_random_file() {
   [ "$actual" -eq "$2" ] || { echo "Wrote $actual bytes instead of $2." >&2; exit 1; }
   sync
 }
+
+# Processes a script started and has not stopped yet (PID -> 1); the exit trap of install_cleanup stops them.
+declare -A live=()
+
+# stop_process PID: TERM, up to 15 s to exit, then KILL; reaps it and forgets it.
+stop_process() {
+  local pid="$1" i
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -TERM "$pid" 2>/dev/null || true
+    for i in $(seq 1 150); do
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.1
+    done
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
+  wait "$pid" 2>/dev/null || true
+  unset "live[$pid]"
+}
+
+# install_cleanup: on exit, closes descriptors 3 and 4, stops every process in `live` and deletes `$work` (unless
+# `$keep` is 1). Only the script itself cleans up: a child forked for `cmd &` that receives TERM before it runs cmd
+# would otherwise run the trap too and delete the work folder under the running script.
+install_cleanup() {
+  main_pid=$BASHPID
+  trap cleanup_work EXIT
+  trap 'exit 130' INT TERM
+}
+
+cleanup_work() {
+  [ "$BASHPID" -eq "$main_pid" ] || return 0
+  local pid
+  exec 3>&- 4>&- 2>/dev/null || true
+  for pid in "${!live[@]}"; do stop_process "$pid"; done
+  if [ "$keep" -eq 1 ]; then echo "Kept the work folder $work"; else rm -rf "$work"; fi
+}
