@@ -20,6 +20,7 @@ namespace SmartShare.Cli.Tests.Chaos;
 public sealed partial class KillRestartTests(ITestOutputHelper output) : IDisposable
 {
     private const int DefaultKills = 5;
+    private const int DefaultSeed = 20261205;
     private const int StreamBytes = 5 * 1024 * 1024 + 12_345;
     private const int TorrentBytes = 3 * 1024 * 1024 + 777;
     private const int BlobBytes = 2 * 1024 * 1024;
@@ -43,7 +44,8 @@ public sealed partial class KillRestartTests(ITestOutputHelper output) : IDispos
     public async Task A_node_killed_at_random_points_restarts_with_nothing_lost_and_nothing_refetched_twice()
     {
         var kills = EnvironmentInt("SMARTSHARE_CHAOS_KILLS") ?? DefaultKills;
-        var seed = EnvironmentInt("SMARTSHARE_CHAOS_SEED") ?? Random.Shared.Next();
+        // The suite repeats one schedule (timings still vary run to run); scripts/chaos picks a new seed each time.
+        var seed = EnvironmentInt("SMARTSHARE_CHAOS_SEED") ?? DefaultSeed;
         output.WriteLine($"chaos: {kills} kill points, seed {seed} (SMARTSHARE_CHAOS_SEED={seed} repeats the schedule)");
         var random = new Random(seed);
 
