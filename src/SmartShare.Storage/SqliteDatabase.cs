@@ -53,6 +53,33 @@ public sealed class SqliteDatabase
         return database;
     }
 
+    /// <summary>Opens a connection; a failure is a <see cref="StorageException"/> naming the database file.</summary>
+    public SqliteConnection Connect()
+    {
+        try
+        {
+            return OpenConnection();
+        }
+        catch (SqliteException ex)
+        {
+            throw new StorageException($"The database {Path} cannot be opened ({ex.Message.TrimEnd('.')}).", ex);
+        }
+    }
+
+    /// <summary>Runs a statement that saves <paramref name="what"/>; a failure is a <see cref="StorageException"/> saying so.</summary>
+    public void Execute(SqliteCommand command, string what)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        try
+        {
+            command.ExecuteNonQuery();
+        }
+        catch (SqliteException ex)
+        {
+            throw new StorageException($"Cannot save {what} in {Path} ({ex.Message.TrimEnd('.')}).", ex);
+        }
+    }
+
     public SqliteConnection OpenConnection()
     {
         var connection = new SqliteConnection(_connectionString);

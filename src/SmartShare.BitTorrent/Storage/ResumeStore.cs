@@ -37,7 +37,7 @@ public sealed class ResumeStore
     public Bitfield? Load(InfoHash infoHash, int pieceCount)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(pieceCount);
-        using var connection = Connect();
+        using var connection = _database.Connect();
         using var command = connection.CreateCommand();
         command.CommandText = "SELECT piece_count, bits FROM torrent_pieces WHERE info_hash = $hash";
         command.Parameters.AddWithValue("$hash", infoHash.ToString());
@@ -62,7 +62,7 @@ public sealed class ResumeStore
     public void Save(InfoHash infoHash, Bitfield verified)
     {
         ArgumentNullException.ThrowIfNull(verified);
-        using var connection = Connect();
+        using var connection = _database.Connect();
         using var command = connection.CreateCommand();
         command.CommandText =
             "INSERT INTO torrent_pieces (info_hash, piece_count, bits, updated) VALUES ($hash, $count, $bits, $updated) " +
@@ -71,40 +71,16 @@ public sealed class ResumeStore
         command.Parameters.AddWithValue("$count", verified.Length);
         command.Parameters.AddWithValue("$bits", verified.Bytes.ToArray());
         command.Parameters.AddWithValue("$updated", _time.GetUtcNow().ToUnixTimeMilliseconds());
-        Execute(command);
+        _database.Execute(command, "resume state");
     }
 
     /// <summary>Forgets a torrent's saved pieces.</summary>
     public void Delete(InfoHash infoHash)
     {
-        using var connection = Connect();
+        using var connection = _database.Connect();
         using var command = connection.CreateCommand();
         command.CommandText = "DELETE FROM torrent_pieces WHERE info_hash = $hash";
         command.Parameters.AddWithValue("$hash", infoHash.ToString());
-        Execute(command);
-    }
-
-    private SqliteConnection Connect()
-    {
-        try
-        {
-            return _database.OpenConnection();
-        }
-        catch (SqliteException ex)
-        {
-            throw new StorageException($"The database {_database.Path} cannot be opened ({ex.Message.TrimEnd('.')}).", ex);
-        }
-    }
-
-    private void Execute(SqliteCommand command)
-    {
-        try
-        {
-            command.ExecuteNonQuery();
-        }
-        catch (SqliteException ex)
-        {
-            throw new StorageException($"Cannot save resume state in {_database.Path} ({ex.Message.TrimEnd('.')}).", ex);
-        }
+        _database.Execute(command, "resume state");
     }
 }

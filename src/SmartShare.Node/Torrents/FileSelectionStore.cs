@@ -39,7 +39,7 @@ public sealed class FileSelectionStore
     /// <summary>The stored row: priorities (null while pending), the pending request, the flags; null when none.</summary>
     public (FileSelection? Selection, FileSelectionRequest? Pending)? Load(InfoHash infoHash, int fileCount)
     {
-        using var connection = Connect();
+        using var connection = _database.Connect();
         using var command = connection.CreateCommand();
         command.CommandText = "SELECT priorities, pending, sequential, first_last FROM torrent_file_selection WHERE info_hash = $hash";
         command.Parameters.AddWithValue("$hash", infoHash.ToString());
@@ -85,16 +85,16 @@ public sealed class FileSelectionStore
 
     public void Delete(InfoHash infoHash)
     {
-        using var connection = Connect();
+        using var connection = _database.Connect();
         using var command = connection.CreateCommand();
         command.CommandText = "DELETE FROM torrent_file_selection WHERE info_hash = $hash";
         command.Parameters.AddWithValue("$hash", infoHash.ToString());
-        Execute(command);
+        _database.Execute(command, "the file selection");
     }
 
     private void Write(InfoHash infoHash, string? priorities, string? pending, bool sequential, bool firstLast)
     {
-        using var connection = Connect();
+        using var connection = _database.Connect();
         using var command = connection.CreateCommand();
         command.CommandText =
             "INSERT INTO torrent_file_selection (info_hash, priorities, pending, sequential, first_last, updated) " +
@@ -107,30 +107,6 @@ public sealed class FileSelectionStore
         command.Parameters.AddWithValue("$sequential", sequential ? 1 : 0);
         command.Parameters.AddWithValue("$firstLast", firstLast ? 1 : 0);
         command.Parameters.AddWithValue("$updated", _time.GetUtcNow().ToUnixTimeMilliseconds());
-        Execute(command);
-    }
-
-    private SqliteConnection Connect()
-    {
-        try
-        {
-            return _database.OpenConnection();
-        }
-        catch (SqliteException ex)
-        {
-            throw new StorageException($"The database {_database.Path} cannot be opened ({ex.Message.TrimEnd('.')}).", ex);
-        }
-    }
-
-    private void Execute(SqliteCommand command)
-    {
-        try
-        {
-            command.ExecuteNonQuery();
-        }
-        catch (SqliteException ex)
-        {
-            throw new StorageException($"Cannot save the file selection in {_database.Path} ({ex.Message.TrimEnd('.')}).", ex);
-        }
+        _database.Execute(command, "the file selection");
     }
 }
