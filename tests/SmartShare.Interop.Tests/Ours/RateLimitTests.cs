@@ -83,6 +83,36 @@ public sealed class RateLimitTests : IDisposable
         Assert.True(after is { } total && Math.Abs(total - MiB) <= 0.1 * MiB, $"after the change: {after / MiB:0.00} MiB/s, not 1 MiB/s ±10%; {probe.Describe()}");
     }
 
+    [Fact]
+    public async Task An_upload_limit_raised_mid_seed_applies_within_a_second()
+    {
+        await using var node = await OurNode.StartAsync(_directory.Folder("ours"));
+        await node.CallAsync("settings_set", new JsonObject { ["key"] = NodeSettingKeys.MaxUploadRate, ["value"] = 512 });
+        var source = TestFiles.WriteRandom(Path.Combine(_directory.Folder("share"), "shared.bin"), 16 * MiB);
+        var torrent = _directory.File("shared.torrent");
+        var infoHash = (await node.ShareTorrentAsync(source, torrent))["info_hash"]!.GetValue<string>();
+        await node.WaitForSeedingAsync(infoHash, TimeSpan.FromSeconds(30));
+        var downloads = _directory.Folder("libtorrent");
+        await using var leecher = await LibtorrentPeer.StartListeningAsync(new LibtorrentOptions { TorrentPath = torrent, SavePath = downloads });
+        leecher.ConnectPeer(node.BitTorrentEndPoint);
+        var probe = Counter(node, infoHash, "bytes_sent");
+        Assert.True(await probe.PollUntilAsync((bytes, _) => bytes >= 2 * MiB, TimeSpan.FromSeconds(30)), $"2 MiB were not sent: {probe.Describe()}\n{node.Describe()}");
+
+        await node.CallAsync("settings_set", new JsonObject { ["key"] = NodeSettingKeys.MaxUploadRate, ["value"] = 2048 });
+        var changed = probe.Now;
+        await probe.PollUntilAsync((_, now) => now >= changed + 5, TimeSpan.FromSeconds(10));
+
+        // Uploads already under way speed up: each two-second window from one second after the change runs at the new limit.
+        for (var window = 1; window < 5; window += 2)
+        {
+            var rate = probe.RateBetween(changed + window, changed + window + 2);
+            Assert.True(rate is { } fast && Math.Abs(fast - (2 * MiB)) <= 0.15 * 2 * MiB, $"{window}-{window + 2} s after the change: {rate / MiB:0.00} MiB/s, not 2 MiB/s ±15%; {probe.Describe()}");
+        }
+
+        await leecher.WaitForFinishedAsync(TimeSpan.FromSeconds(30));
+        TestFiles.AssertSameFile(source, Path.Combine(downloads, "shared.bin"));
+    }
+
     public void Dispose() => _directory.Dispose();
 
     private async Task<(LibtorrentPeer Seeder, string Torrent, string InfoHash, string Source)> StartSeederAsync(long size)
