@@ -63,9 +63,14 @@ public sealed class StreamRateLimitTests : IDisposable
         var view = await getter.FileAsync(sdHash);
         Assert.Equal(1024, view["download_limit"]!.GetValue<int>());
         Assert.True(before > 4096 * 1024 * 0.8, $"before the change: {before / MiB:0.00} MiB/s; {probe.Describe()}");
-        // From one second after the change the stream runs at the new limit.
+        // From one second after the change the stream runs at the new limit: never more than 10% over it. Below it by
+        // up to 20%: one connection asks for its 2 MiB blobs one after another, and on a loaded machine the gap
+        // between a blob's end and the next request (verify, write, ask) is time the limiter cannot lend back
+        // (a full suite run once measured 0.90 MiB/s here; a quiet machine stays within 10%).
         var after = probe.RateBetween(changed + 1, probe.Now);
-        Assert.True(after is { } rate && Math.Abs(rate - (1024 * 1024)) <= 0.1 * 1024 * 1024, $"after the change: {after / MiB:0.00} MiB/s, not 1 MiB/s ±10%; {probe.Describe()}");
+        Assert.True(
+            after is { } rate && rate <= 1.1 * 1024 * 1024 && rate >= 0.8 * 1024 * 1024,
+            $"after the change: {after / MiB:0.00} MiB/s, not 1 MiB/s (at most +10%, at least -20%); {probe.Describe()}");
     }
 
     private static Dictionary<string, JsonNode?> Settings(params (string Key, int Value)[] settings)
