@@ -150,6 +150,9 @@ public sealed class QueueNodeTests : IDisposable
         File.Copy(_directory.File("film.smartshare"), Path.Combine(watch, "film.smartshare"));
         await File.WriteAllTextAsync(Path.Combine(watch, "junk.torrent"), "this is not bencode");
 
+        // A FIFO named like a torrent: reading it would block for ever, so it must be refused and set aside.
+        SmartShare.Tests.Shared.HostileFiles.MakeFifo(Path.Combine(watch, "pipe.torrent"));
+
         using var limit = new CancellationTokenSource(Patience);
         while (Directory.EnumerateFiles(watch).Any())
         {
@@ -160,6 +163,8 @@ public sealed class QueueNodeTests : IDisposable
         Assert.True(File.Exists(Path.Combine(watch, "added", "film.smartshare")));
         Assert.True(File.Exists(Path.Combine(watch, "failed", "junk.torrent")));
         Assert.NotEmpty((await File.ReadAllTextAsync(Path.Combine(watch, "failed", "junk.torrent.error.txt"))).Trim());
+        Assert.True(File.Exists(Path.Combine(watch, "failed", "pipe.torrent")));
+        Assert.Contains("regular file", await File.ReadAllTextAsync(Path.Combine(watch, "failed", "pipe.torrent.error.txt")), StringComparison.Ordinal);
         var keys = ((JsonArray)(await node.CallAsync("file_list"))!["items"]!).Select(item => item!["key"]!.GetValue<string>()).ToList();
         Assert.Contains(shared["info_hash"]!.GetValue<string>(), keys);
         Assert.Contains(shared["sd_hash"]!.GetValue<string>(), keys);
