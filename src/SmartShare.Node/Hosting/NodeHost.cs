@@ -15,6 +15,7 @@ using SmartShare.Node.Http;
 using SmartShare.Node.Limits;
 using SmartShare.Node.Logging;
 using SmartShare.Node.Networks;
+using SmartShare.Node.Reachability;
 using SmartShare.Node.Settings;
 using SmartShare.Node.Web;
 
@@ -303,6 +304,7 @@ public sealed partial class NodeHost : IAsyncDisposable
         services.AddSingleton(storage);
         services.AddSingleton(new NodeRuntime(_options.Time, DataDirectory, storage.StartupReport) { Transient = _options.Transient });
         services.AddSingleton<NodeShutdown>();
+        services.AddReachability();
         services.AddNetworks();
         services.AddSingleton<IRpcMethodProvider, NodeRpcMethods>();
         services.AddSingleton<IRpcMethodProvider, SettingsRpcMethods>();
