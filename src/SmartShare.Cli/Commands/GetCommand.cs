@@ -336,7 +336,8 @@ internal static class GetCommand
             var started = Stopwatch.StartNew();
             while (true)
             {
-                var list = await node.Api.CallAsync("file_list", new JsonObject { ["key"] = hash }, cancellationToken);
+                // Progress only: a torrent's files (up to 100,000) are left out of each poll.
+                var list = await node.Api.CallAsync("file_list", new JsonObject { ["key"] = hash, ["files_limit"] = 0 }, cancellationToken);
                 var file = list?["items"]?.AsArray().FirstOrDefault() as JsonObject
                     ?? throw new StreamDownloadException($"The node no longer lists {hash}; was it removed?");
                 var status = file["status"]?.GetValue<string>();
@@ -408,6 +409,8 @@ internal static class GetCommand
     private static string Count(int count, string what) =>
         string.Create(CultureInfo.InvariantCulture, $"{count} {what}{(count == 1 ? string.Empty : "s")}");
 
+    private static int FileCount(JsonObject file) => file["file_count"]?.GetValue<int>() ?? (file["files"] is JsonArray files ? files.Count : 1);
+
     private static int SucceedTorrent(CommandContext context, JsonObject file, TimeSpan elapsed)
     {
         var path = file["download_path"]?.GetValue<string>() ?? throw new StreamDownloadException("The torrent completed without a path.");
@@ -418,10 +421,10 @@ internal static class GetCommand
             ["info_hash"] = file["info_hash"]?.GetValue<string>(),
             ["name"] = Path.GetFileName(path),
             ["size"] = size,
-            ["files"] = file["files"] is JsonArray files ? files.Count : 1,
+            ["files"] = FileCount(file),
             ["seconds"] = Math.Round(elapsed.TotalSeconds, 3),
         };
-        var count = file["files"] is JsonArray all ? all.Count : 1;
+        var count = FileCount(file);
         var wanted = file["wanted_files"]?.GetValue<int>() ?? count;
         result["wanted_files"] = wanted;
         var which = wanted < count

@@ -13,6 +13,9 @@ namespace SmartShare.Cli.Commands;
 /// </summary>
 internal static class TransferCommands
 {
+    /// <summary>The most files one view lists (the node's own bound): the largest torrent it accepts.</summary>
+    private const int WholeFileList = 100_000;
+
     public static Command Remove()
     {
         var transfer = TransferArgument();
@@ -58,6 +61,14 @@ internal static class TransferCommands
             {
                 change["key"] = TransferNames.Key(item);
                 item = await node.Api.CallAsync("file_set_files", change, cancellationToken) as JsonObject ?? item;
+            }
+
+            if ((item["file_count"]?.GetValue<int>() ?? 0) > (item["files"] as JsonArray)?.Count)
+            {
+                // Views list the first 1,000 files; this command shows them all.
+                var whole = await node.Api.CallAsync(
+                    "file_list", new JsonObject { ["key"] = TransferNames.Key(item), ["files_limit"] = WholeFileList }, cancellationToken);
+                item = whole?["items"]?.AsArray().FirstOrDefault() as JsonObject ?? item;
             }
 
             var files = item["files"] as JsonArray ?? [];

@@ -48,7 +48,7 @@ internal sealed class FileRpcMethods(
             "file_save",
             "Writes a stream's file from the blobs this node holds, without the network ({\"uri\": sd hash, smartshare: link or .smartshare file path, \"download_directory\"?}): a new file under a free name each time, every blob checked, nothing kept when a blob is missing or damaged (error data.kind: missing_blob, corrupt_blob, invalid_descriptor).",
             FileSaveAsync);
-        methods.Add("file_list", "Transfers (streams and torrents) downloaded, downloading and shared ({\"key\"? or \"sd_hash\"? or \"info_hash\"?, \"page\"?, \"page_size\"?}).", FileList);
+        methods.Add("file_list", "Transfers (streams and torrents) downloaded, downloading and shared ({\"key\"? or \"sd_hash\"? or \"info_hash\"?, \"page\"?, \"page_size\"?, \"files_offset\"?: 0, \"files_limit\"?: 1000}); each lists at most files_limit of its files (0: none) from files_offset, and file_count says how many it has.", FileList);
         methods.Add(
             "file_set_status",
             "Pauses or resumes a transfer ({\"key\", \"sd_hash\" or \"info_hash\", \"status\": \"stop\" or \"start\"}); a stopped one keeps what it has and fetches only the rest when started.",
@@ -303,7 +303,8 @@ internal sealed class FileRpcMethods(
         IReadOnlyList<Transfer> found = ReadKey(parameters, required: false) is { } key
             ? transfers.Find(key) is { } one ? [one] : []
             : transfers.List();
-        return Task.FromResult<JsonNode?>(RpcPage.Of(parameters, found, View));
+        var window = FileWindow.Read(parameters);
+        return Task.FromResult<JsonNode?>(RpcPage.Of(parameters, found, transfer => View(transfer, window)));
     }
 
     private Task<JsonNode?> TransferPeers(RpcParams parameters, CancellationToken cancellationToken)
@@ -370,9 +371,9 @@ internal sealed class FileRpcMethods(
             : throw JsonRpcException.InvalidParams($"The node lists no transfer {key}.");
     }
 
-    private JsonObject View(Transfer transfer)
+    private JsonObject View(Transfer transfer, FileWindow? files = null)
     {
-        var view = TransferView.ToJson(transfer, transfers.Network(transfer.Key).Describe(transfer, runtime.StreamLinks));
+        var view = TransferView.ToJson(transfer, transfers.Network(transfer.Key).Describe(transfer, runtime.StreamLinks), runtime.StreamLinks, files);
         Limits.LimitRpcMethods.AddTo(view, limits.Get(transfer.Key));
         return view;
     }

@@ -84,7 +84,7 @@ internal sealed class FileSelectionRpcMethods(TorrentManager torrents, TransferM
         }
 
         return transfers.Find(key) is { } transfer
-            ? TransferView.ToJson(transfer, transfers.Network(key).Describe(transfer, runtime.StreamLinks))
+            ? TransferView.ToJson(transfer, transfers.Network(key).Describe(transfer, runtime.StreamLinks), runtime.StreamLinks)
             : throw JsonRpcException.InvalidParams($"The node lists no transfer {key}.").WithKind("not_found");
     }
 }

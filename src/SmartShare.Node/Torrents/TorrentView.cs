@@ -46,20 +46,7 @@ public static class TorrentView
         };
         if (session is not null)
         {
-            var files = new JsonArray();
             var info = session.Torrent.Info;
-            for (var i = 0; i < info.Files.Count; i++)
-            {
-                files.Add(new JsonObject
-                {
-                    ["index"] = i,
-                    ["path"] = string.Join('/', info.Files[i].Path),
-                    ["length"] = info.Files[i].Length,
-                    ["streaming_url"] = links?.Url(record.InfoHash.ToString(), i),
-                });
-            }
-
-            json["files"] = files;
             json["streaming_url"] = links?.Url(record.InfoHash.ToString());
             json["private_torrent"] = info.IsPrivate;
             json["piece_length"] = info.PieceLength;

@@ -259,8 +259,20 @@ internal sealed class TorrentTransfers(TorrentManager torrents, UploadLedger upl
             }
         }
 
-        return [.. files.Select((file, index) => new TransferFile(index, string.Join('/', file.Path), file.Length, have[index]))];
+        var paths = JoinedPaths.GetValue(info, JoinPaths);
+        var list = new List<TransferFile>(files.Count);
+        for (var i = 0; i < files.Count; i++)
+        {
+            list.Add(new TransferFile(i, paths[i], files[i].Length, have[i]));
+        }
+
+        return list;
     }
+
+    // Each view of a torrent lists its files by path; joined once per torrent, not once per file per view.
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<TorrentInfo, string[]> JoinedPaths = new();
+
+    private static string[] JoinPaths(TorrentInfo info) => [.. info.Files.Select(file => string.Join('/', file.Path))];
 
     private static InfoHash? InfoHashOf(TransferKey key) =>
         key.Network == TransferNetwork.Torrent && InfoHash.TryParse(key.Hash, out var hash) ? hash : null;

@@ -11,14 +11,43 @@ namespace SmartShare.Node.Transfers;
 /// </summary>
 public static class TransferView
 {
-    public static JsonObject ToJson(Transfer transfer, JsonObject networkView)
+    /// <summary>How many files a view lists unless asked for another window: a torrent may hold 100,000.</summary>
+    public const int DefaultFileLimit = 1000;
+
+    /// <summary>
+    /// The whole view. <paramref name="files"/> chooses which files it lists (by default the first
+    /// <see cref="DefaultFileLimit"/>); <c>file_count</c> always says how many there are, so a caller pages the rest.
+    /// A torrent running in a session gives each file its <c>streaming_url</c> from <paramref name="links"/>.
+    /// </summary>
+    public static JsonObject ToJson(Transfer transfer, JsonObject networkView, StreamLinks? links = null, FileWindow? files = null)
     {
         ArgumentNullException.ThrowIfNull(transfer);
         ArgumentNullException.ThrowIfNull(networkView);
         var json = networkView;
+        var window = files ?? FileWindow.Default;
         AddCommon(json, transfer);
         Queueing.TransferScheduling.WriteClock(json, transfer.Scheduling);
-        json["files"] = new JsonArray([.. transfer.Files.Select(file => (JsonNode?)FileJson(file, json["files"] as JsonArray))]);
+        var streamable = links is not null && transfer.Key.Network == TransferNetwork.Torrent && json["streaming_url"] is not null;
+        var listed = new JsonArray();
+        var end = (int)Math.Min(transfer.Files.Count, (long)window.Offset + window.Limit);
+        for (var i = window.Offset; i < end; i++)
+        {
+            var file = FileJson(transfer.Files[i]);
+            if (streamable)
+            {
+                file["streaming_url"] = links!.Url(transfer.Key.Hash, i);
+            }
+
+            listed.Add(file);
+        }
+
+        json["files"] = listed;
+        json["file_count"] = transfer.Files.Count;
+        if (window.Offset > 0 || end < transfer.Files.Count)
+        {
+            json["files_offset"] = window.Offset;
+        }
+
         json["private"] = transfer.Private;
         return json;
     }
@@ -71,17 +100,32 @@ public static class TransferView
         _ => state.ToString().ToLower(CultureInfo.InvariantCulture),
     };
 
-    // A torrent's own view already lists its files with their streaming URLs: keep those fields, add the common ones.
-    private static JsonObject FileJson(TransferFile file, JsonArray? networkFiles)
+    private static JsonObject FileJson(TransferFile file)
     {
-        var json = networkFiles is not null && file.Index < networkFiles.Count && networkFiles[file.Index] is JsonObject own
-            ? (JsonObject)own.DeepClone()
-            : new JsonObject { ["index"] = file.Index };
+        var json = new JsonObject { ["index"] = file.Index };
         json["path"] = file.Path;
         json["length"] = file.Length;
         json["bytes_have"] = file.BytesHave;
         json["wanted"] = file.Wanted;
         json["priority"] = file.Priority.ToString().ToLower(CultureInfo.InvariantCulture);
         return json;
+    }
+}
+
+/// <summary>Which files of a transfer a view lists: from <see cref="Offset"/>, at most <see cref="Limit"/>.</summary>
+public readonly record struct FileWindow(int Offset, int Limit)
+{
+    /// <summary>The most one answer lists: a page of the largest torrent the parser accepts.</summary>
+    public const int MaxLimit = 100_000;
+
+    public static FileWindow Default => new(0, TransferView.DefaultFileLimit);
+
+    /// <summary>The window a call asks for with <c>files_offset</c> and <c>files_limit</c> (0: no files, only <c>file_count</c>).</summary>
+    public static FileWindow Read(Api.RpcParams parameters)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        return new FileWindow(
+            parameters.GetInt32("files_offset", 0, min: 0),
+            parameters.GetInt32("files_limit", TransferView.DefaultFileLimit, min: 0, max: MaxLimit));
     }
 }

@@ -77,7 +77,7 @@ internal sealed class QueueRpcMethods(TransferManager transfers, TransferSchedul
     private JsonObject View(TransferKey key)
     {
         var transfer = transfers.Find(key) ?? throw JsonRpcException.InvalidParams($"The node lists no transfer {key}.").WithKind("bad_input");
-        return TransferView.ToJson(transfer, transfers.Network(key).Describe(transfer, runtime.StreamLinks));
+        return TransferView.ToJson(transfer, transfers.Network(key).Describe(transfer, runtime.StreamLinks), runtime.StreamLinks);
     }
 
     // Left out: unchanged; null: back to the node's setting; else the value read.

@@ -59,7 +59,7 @@ function Facts({ t }) {
     ['State', fmt.stateLabel(t.state)],
     ['Direction', t.direction],
     ['Size', fmt.bytes(p.bytes_total)],
-    ['Torrent size', t.total_length !== undefined && t.total_length !== p.bytes_total ? `${fmt.bytes(t.total_length)} (${t.wanted_files} of ${t.files?.length ?? '?'} files wanted)` : undefined],
+    ['Torrent size', t.total_length !== undefined && t.total_length !== p.bytes_total ? `${fmt.bytes(t.total_length)} (${t.wanted_files} of ${t.file_count ?? t.files?.length ?? '?'} files wanted)` : undefined],
     ['Have', `${fmt.bytes(p.bytes_have)} (${fmt.percent(p.fraction)})`],
     ['Uploaded', fmt.bytes(p.uploaded)],
     ['Ratio', fmt.ratio(p.ratio)],
@@ -109,7 +109,9 @@ function Files({ t, onPlay, onChanged }) {
           <td><${Priority} t=${t} file=${file} index=${index} name=${name} onChanged=${onChanged} /></td>
         </tr>`;
       })}</tbody>
-    </table></div></section>`;
+    </table></div>
+    ${t.file_count > files.length ? html`<p class="hint" data-testid="files-more">The first ${files.length} of ${t.file_count} files; \`smartshare files ${t.key.slice(0, 12)}\` lists them all.</p>` : null}
+    </section>`;
 }
 
 function Peers({ peers }) {

@@ -52,7 +52,7 @@ export function startFeed(store) {
     try {
       const rows = [];
       for (let page = 1; ; page++) {
-        const answer = await rpc('file_list', { page, page_size: PAGE_SIZE });
+        const answer = await rpc('file_list', { page, page_size: PAGE_SIZE, files_limit: 0 });
         for (const item of answer.items ?? []) rows.push(rowOf(item));
         if (page >= (answer.total_pages ?? 1)) break;
       }
