@@ -7,6 +7,7 @@ using SmartShare.BitTorrent.PeerWire.Encryption;
 using SmartShare.BitTorrent.PeerWire.Transport;
 using SmartShare.BitTorrent.Storage;
 using SmartShare.BitTorrent.Trackers;
+using SmartShare.Networking;
 
 namespace SmartShare.BitTorrent.Engine;
 
@@ -16,8 +17,14 @@ public sealed class BitTorrentClientOptions
     /// <summary>Where peers connect to us; port 0 picks a free one (see <see cref="BitTorrentClient.LocalEndPoint"/>).</summary>
     public IPEndPoint ListenEndPoint { get; set; } = new(IPAddress.Any, 6881);
 
-    /// <summary>Incoming connections still in their handshake at once; more are closed at once.</summary>
+    /// <summary>
+    /// Incoming connections still in their handshake at once. When all are taken, a newcomer takes the slot of the
+    /// longest-waiting handshake of the host holding the most, so idle connections cannot lock genuine peers out.
+    /// </summary>
     public int MaxPendingHandshakes { get; set; } = 64;
+
+    /// <summary>Handshakes one host (an IPv4 address or an IPv6 /64) may have pending at once; its newest replaces its oldest.</summary>
+    public int MaxPendingHandshakesPerHost { get; set; } = 8;
 
     /// <summary>Options each new torrent starts from (copied per torrent; the listen port is filled in).</summary>
     public Func<TorrentSessionOptions> SessionOptions { get; set; } = () => new TorrentSessionOptions();
@@ -59,7 +66,7 @@ public sealed class BitTorrentClient : IAsyncDisposable
     private readonly IPeerTransport _transport;
     private IPeerListener? _listener;
     private Task? _acceptLoop;
-    private int _pending;
+    private readonly ConnectionSlots _pending;
 
     /// <param name="time">The clock of every timer, timeout and rate of the client and its torrents; default the system clock.</param>
     public BitTorrentClient(BitTorrentClientOptions options, IRandomSource random, TimeProvider? time = null)
@@ -73,7 +80,11 @@ public sealed class BitTorrentClient : IAsyncDisposable
         // The listener itself takes both kinds of handshake; each torrent's own mode is applied once its info hash is known.
         _handshakeOptions = options.SessionOptions().Connection.WithEncryption(EncryptionMode.Prefer).WithTime(_time);
         _transport = options.Transport ?? TcpPeerTransport.For(_handshakeOptions);
+        _pending = new ConnectionSlots(options.MaxPendingHandshakes, options.MaxPendingHandshakesPerHost, _time);
     }
+
+    /// <summary>Handshakes cut short to give their slot to a newcomer (see <see cref="BitTorrentClientOptions.MaxPendingHandshakes"/>).</summary>
+    public long HandshakesEvicted => _pending.Evictions;
 
     public PeerId PeerId { get; }
 
@@ -181,31 +192,36 @@ public sealed class BitTorrentClient : IAsyncDisposable
                 continue;
             }
 
-            if (Interlocked.Increment(ref _pending) > _options.MaxPendingHandshakes)
+            // Every pending handshake only waits, so one can always make room: never null in practice.
+            if (_pending.TryTake(socket.RemoteEndPoint.Address, evictable: true) is not { } slot)
             {
-                Interlocked.Decrement(ref _pending);
                 await socket.DisposeAsync().ConfigureAwait(false);
                 continue;
             }
 
-            _ = Task.Run(() => HandleIncomingAsync(socket, token), CancellationToken.None);
+            _ = Task.Run(() => HandleIncomingAsync(socket, slot, token), CancellationToken.None);
         }
     }
 
-    private async Task HandleIncomingAsync(IPeerLink socket, CancellationToken token)
+    private async Task HandleIncomingAsync(IPeerLink socket, ConnectionSlots.Slot slot, CancellationToken token)
     {
         var from = socket.RemoteEndPoint;
         PeerConnection connection;
         Handshake remote;
         try
         {
+            using var handshake = CancellationTokenSource.CreateLinkedTokenSource(token, slot.Evicted);
             (connection, remote) = await PeerConnection
-                .ReadIncomingHandshakeAsync(socket, _handshakeOptions, _mseTorrents.Count == 0 ? null : _mseTorrents, token)
+                .ReadIncomingHandshakeAsync(socket, _handshakeOptions, _mseTorrents.Count == 0 ? null : _mseTorrents, handshake.Token)
                 .ConfigureAwait(false);
         }
         catch (Exception e) when (e is PeerConnectionException or OperationCanceledException or IOException or SocketException or ObjectDisposedException)
         {
-            if (e is not OperationCanceledException)
+            if (slot.Evicted.IsCancellationRequested)
+            {
+                _options.Log?.Invoke($"an incoming connection from {from} still in its handshake was closed to make room for a newcomer");
+            }
+            else if (e is not OperationCanceledException)
             {
                 _options.Log?.Invoke($"an incoming connection from {from} failed its handshake: {e.Message}");
             }
@@ -215,7 +231,7 @@ public sealed class BitTorrentClient : IAsyncDisposable
         }
         finally
         {
-            Interlocked.Decrement(ref _pending);
+            slot.Dispose();
         }
 
         if (!_sessions.TryGetValue(remote.InfoHash, out var session) || session.State == TorrentState.Checking)

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using SmartShare.BitTorrent.PeerWire;
 using SmartShare.BitTorrent.PeerWire.Transport;
+using SmartShare.Networking;
 
 namespace SmartShare.BitTorrent.Engine;
 
@@ -174,7 +175,8 @@ internal sealed class PeerDialer
             var existing = _peers.Find(p => p.Id == id);
             if (existing is null)
             {
-                return _peers.Count < _options.MaxPeers;
+                var host = NetworkHost.Of(address);
+                return _peers.Count < _options.MaxPeers && _peers.Count(p => NetworkHost.Of(p.EndPoint.Address) == host) < _options.MaxPeersPerHost;
             }
 
             // Two connections to one peer: both sides dialed at once, which PEX makes common (each learns the other

@@ -11,6 +11,12 @@ public sealed class TorrentSessionOptions
     /// <summary>Connections per torrent, incoming and outgoing together.</summary>
     public int MaxPeers { get; set; } = 50;
 
+    /// <summary>
+    /// Connections one host (an IPv4 address or an IPv6 /64) may hold in this torrent, so one machine posing as many
+    /// peers cannot take every slot.
+    /// </summary>
+    public int MaxPeersPerHost { get; set; } = 8;
+
     /// <summary>Outgoing connection attempts in flight at once.</summary>
     public int MaxConnectingPeers { get; set; } = 8;
 

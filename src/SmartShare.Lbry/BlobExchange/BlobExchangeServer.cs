@@ -21,12 +21,10 @@ public sealed class BlobExchangeServer : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly CancellationTokenSource _shutdown = new();
     private readonly ConcurrentDictionary<long, Task> _connections = new();
-    private readonly Dictionary<IPAddress, int> _perAddress = [];
-    private readonly Lock _gate = new();
+    private readonly ConnectionSlots _slots;
     private Socket? _listener;
     private Task? _acceptLoop;
     private long _nextConnectionId;
-    private int _active;
     private long _accepted;
     private long _refused;
     private long _blobsServed;
@@ -40,6 +38,7 @@ public sealed class BlobExchangeServer : IAsyncDisposable
         _store = store;
         _options = options ?? new BlobExchangeServerOptions();
         _time = timeProvider ?? TimeProvider.System;
+        _slots = new ConnectionSlots(_options.MaxConnections, _options.MaxConnectionsPerAddress, _time);
     }
 
     /// <summary>Called after each blob sent in full, with its hash and length (the node counts uploads per stream with it).</summary>
@@ -63,7 +62,10 @@ public sealed class BlobExchangeServer : IAsyncDisposable
     public long RequestsForMissingBlobs => Interlocked.Read(ref _missing);
 
     /// <summary>Connections being served right now.</summary>
-    public int ActiveConnections => Volatile.Read(ref _active);
+    public int ActiveConnections => _slots.Count;
+
+    /// <summary>Idle connections closed to make room for a newcomer (so idle connections from a few hosts cannot lock others out).</summary>
+    public long ConnectionsEvicted => _slots.Evictions;
 
     /// <summary>Binds and starts accepting. Throws <see cref="SocketException"/> when the address is taken.</summary>
     public void Start(IPEndPoint bind)
@@ -144,7 +146,8 @@ public sealed class BlobExchangeServer : IAsyncDisposable
             }
 
             var remote = client.RemoteEndPoint as IPEndPoint;
-            if (remote is null || !TryAdmit(remote.Address))
+            var slot = remote is null ? null : _slots.TryTake(remote.Address, evictable: true);
+            if (remote is null || slot is null)
             {
                 Interlocked.Increment(ref _refused);
                 Report($"Refused a blob-exchange connection from {remote}: too many connections.");
@@ -154,7 +157,7 @@ public sealed class BlobExchangeServer : IAsyncDisposable
 
             Interlocked.Increment(ref _accepted);
             var id = Interlocked.Increment(ref _nextConnectionId);
-            var task = ServeConnectionAsync(client, remote, cancellationToken);
+            var task = ServeConnectionAsync(client, remote, slot, cancellationToken);
             _connections[id] = task;
             _ = task.ContinueWith(
                 (_, state) => ((ConcurrentDictionary<long, Task>)state!).TryRemove(id, out Task? _),
@@ -165,41 +168,7 @@ public sealed class BlobExchangeServer : IAsyncDisposable
         }
     }
 
-    private bool TryAdmit(IPAddress address)
-    {
-        lock (_gate)
-        {
-            _perAddress.TryGetValue(address, out var count);
-            if (_active >= _options.MaxConnections || count >= _options.MaxConnectionsPerAddress)
-            {
-                return false;
-            }
-
-            _perAddress[address] = count + 1;
-            _active++;
-            return true;
-        }
-    }
-
-    private void Release(IPAddress address)
-    {
-        lock (_gate)
-        {
-            var count = _perAddress[address] - 1;
-            if (count == 0)
-            {
-                _perAddress.Remove(address);
-            }
-            else
-            {
-                _perAddress[address] = count;
-            }
-
-            _active--;
-        }
-    }
-
-    private async Task ServeConnectionAsync(Socket socket, IPEndPoint remote, CancellationToken shutdown)
+    private async Task ServeConnectionAsync(Socket socket, IPEndPoint remote, ConnectionSlots.Slot slot, CancellationToken shutdown)
     {
         // Yield so a slow first step never holds up the accept loop.
         await Task.Yield();
@@ -210,25 +179,32 @@ public sealed class BlobExchangeServer : IAsyncDisposable
         // ends whatever receive or send is pending.
         using var deadline = new CancellationTokenSource(Timeout.InfiniteTimeSpan, _time);
         using var onShutdown = shutdown.UnsafeRegister(static state => ((CancellationTokenSource)state!).Cancel(), deadline);
+        using var onEvicted = slot.Evicted.UnsafeRegister(static state => ((CancellationTokenSource)state!).Cancel(), deadline);
         using var closeOnDeadline = deadline.Token.UnsafeRegister(static state => ((Socket)state!).Dispose(), socket);
         try
         {
             while (true)
             {
                 deadline.CancelAfter(_options.IdleTimeout);
+                slot.Evictable = true;
                 var request = await ReadRequestAsync(socket, buffer, remote, deadline.Token);
                 if (request is null)
                 {
                     return;
                 }
 
+                slot.Evictable = false;
                 deadline.CancelAfter(_options.SendTimeout);
                 await AnswerAsync(socket, request, header, deadline);
             }
         }
         catch (OperationCanceledException)
         {
-            if (!shutdown.IsCancellationRequested)
+            if (slot.Evicted.IsCancellationRequested)
+            {
+                Report($"Closed the idle blob-exchange connection from {remote}: its slot went to a newcomer (all {_options.MaxConnections} were taken, or its host held {_options.MaxConnectionsPerAddress}).");
+            }
+            else if (!shutdown.IsCancellationRequested)
             {
                 Report($"Closed the blob-exchange connection from {remote}: it was idle or too slow.");
             }
@@ -244,7 +220,7 @@ public sealed class BlobExchangeServer : IAsyncDisposable
         {
             socket.Dispose();
             ArrayPool<byte>.Shared.Return(buffer);
-            Release(remote.Address);
+            slot.Dispose();
         }
     }
 

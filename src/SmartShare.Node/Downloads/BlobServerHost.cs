@@ -86,6 +86,8 @@ public sealed class BlobServerHost(
             {
                 ["tcp_port"] = server.LocalEndPoint.Port,
                 ["connections"] = server.ActiveConnections,
+                ["connections_refused"] = server.ConnectionsRefused,
+                ["idle_connections_evicted"] = server.ConnectionsEvicted,
                 ["blobs_served"] = server.BlobsServed,
                 ["bytes_served"] = server.BytesServed,
             };

@@ -27,12 +27,18 @@ internal sealed class RawPeer : IAsyncDisposable
     /// <summary>Bytes received and not read yet.</summary>
     public int Available => _socket.Available;
 
-    public static async Task<RawPeer> ConnectAsync(IPEndPoint target, InfoHash infoHash, PeerCapabilities capabilities = PeerCapabilities.None)
+    /// <param name="from">The loopback address to connect from (127.0.0.x); null for the system's choice.</param>
+    public static async Task<RawPeer> ConnectAsync(IPEndPoint target, InfoHash infoHash, PeerCapabilities capabilities = PeerCapabilities.None, IPAddress? from = null)
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
         var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         try
         {
+            if (from is not null)
+            {
+                socket.Bind(new IPEndPoint(from, 0));
+            }
+
             await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, target.Port), timeout.Token);
             var ours = new byte[HandshakeCodec.Length];
             HandshakeCodec.Write(ours, new Handshake(infoHash, PeerId.Generate(SecureRandomSource.Instance), capabilities));

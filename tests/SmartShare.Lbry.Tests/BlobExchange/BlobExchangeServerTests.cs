@@ -176,25 +176,56 @@ public sealed class BlobExchangeServerTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
-    public async Task Refuses_more_connections_from_one_address_than_allowed()
+    public async Task A_host_at_its_share_gives_its_longest_idle_connection_to_its_newest_never_a_busy_one()
     {
         await _server.DisposeAsync();
         _server = StartServer(new BlobExchangeServerOptions { MaxConnectionsPerAddress = 2 });
         var (hash, _) = _store.Add([5, 6]);
         var first = await ConnectRawAsync();
+        await WaitForAsync(() => _server.ConnectionsAccepted == 1);
+        _time.Advance(TimeSpan.FromSeconds(1));
         var second = await ConnectRawAsync();
         await WaitForAsync(() => _server.ConnectionsAccepted == 2);
 
         var third = await ConnectRawAsync();
 
-        await AssertClosedAsync(third);
-        Assert.Equal(1, _server.ConnectionsRefused);
-        foreach (var socket in new[] { first, second })
+        await AssertClosedAsync(first);
+        Assert.Equal(1, _server.ConnectionsEvicted);
+        Assert.Equal(0, _server.ConnectionsRefused);
+        foreach (var socket in new[] { second, third })
         {
             await SendAsync(socket, BlobExchangeCodec.EncodeRequest(new BlobRequest { RequestedBlob = hash }));
             var header = $"{{\"incoming_blob\": {{\"blob_hash\": \"{hash}\", \"length\": 2}}}}";
             Assert.Equal(header.Length + 2, (await ReceiveExactlyAsync(socket, header.Length + 2)).Length);
         }
+    }
+
+    [Fact]
+    public async Task Idle_connections_from_a_few_hosts_filling_every_slot_do_not_lock_out_a_downloader()
+    {
+        // Issue 18, measured before: 16 addresses with 16 idle connections each filled the 256 slots, and every
+        // other downloader was refused for as long as they were held.
+        var (hash, _) = _store.Add([7, 8, 9]);
+        for (var host = 2; host < 18; host++)
+        {
+            for (var i = 0; i < 16; i++)
+            {
+                await ConnectRawAsync(IPAddress.Parse($"127.0.0.{host}"));
+            }
+        }
+
+        await WaitForAsync(() => _server.ActiveConnections == 256);
+
+        var client = new BlobExchangeClient();
+        await using var connection = await client.ConnectAsync(_server.LocalEndPoint, CancellationToken.None);
+        using (var blob = await connection.DownloadAsync(hash, 3, CancellationToken.None))
+        {
+            Assert.Equal([7, 8, 9], blob.Content.ToArray());
+        }
+
+        Assert.Equal(1, _server.ConnectionsEvicted);
+        Assert.Equal(0, _server.ConnectionsRefused);
+        Assert.Equal(256, _server.ActiveConnections);
     }
 
     [Fact]
@@ -216,10 +247,15 @@ public sealed class BlobExchangeServerTests : IAsyncLifetime, IDisposable
         return server;
     }
 
-    private async Task<Socket> ConnectRawAsync()
+    private async Task<Socket> ConnectRawAsync(IPAddress? from = null)
     {
         var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         _sockets.Add(socket);
+        if (from is not null)
+        {
+            socket.Bind(new IPEndPoint(from, 0));
+        }
+
         await socket.ConnectAsync(_server.LocalEndPoint);
         return socket;
     }
