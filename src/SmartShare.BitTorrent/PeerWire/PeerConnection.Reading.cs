@@ -118,11 +118,20 @@ public sealed partial class PeerConnection
         }
     }
 
+    // The one periodic timer checks both directions: a read waiting too long, and a send the peer does not drain.
     private void CheckReadTimeout()
     {
         if (Volatile.Read(ref _waiting) && ReadTimedOut())
         {
             _reader.CancelPendingRead();
+        }
+
+        var flushStart = Volatile.Read(ref _flushStart);
+        if (flushStart != 0 && _time.GetElapsedTime(flushStart) >= _options.SendTimeout && !Volatile.Read(ref _sendStalled))
+        {
+            // Closing the link fails the stuck flush, which lets go of the send lock.
+            Volatile.Write(ref _sendStalled, true);
+            _ = DisposeAsync().AsTask();
         }
     }
 

@@ -147,7 +147,21 @@ public sealed partial class PeerConnection
             FlushResult result;
             try
             {
-                result = await _writer.FlushAsync(ct);
+                var flush = _writer.FlushAsync(ct);
+                if (!flush.IsCompleted)
+                {
+                    // Only a flush that waits for the peer to read is timed (see CheckReadTimeout); most complete at once.
+                    Volatile.Write(ref _flushStart, _time.GetTimestamp());
+                }
+
+                try
+                {
+                    result = await flush;
+                }
+                finally
+                {
+                    Volatile.Write(ref _flushStart, 0);
+                }
             }
             catch (OperationCanceledException)
             {
@@ -170,7 +184,7 @@ public sealed partial class PeerConnection
         catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException
             || (e is InvalidOperationException && Volatile.Read(ref _disposed) != 0))
         {
-            throw Closed(e);
+            throw Volatile.Read(ref _sendStalled) ? SendTimedOut(e) : Closed(e);
         }
         finally
         {

@@ -48,6 +48,8 @@ public sealed partial class PeerConnection : IAsyncDisposable
     private int _disposed;
     private bool _waiting;
     private long _waitStart;
+    private long _flushStart;
+    private bool _sendStalled;
     private long _bytesSent;
     private long _bytesReceived;
 
@@ -140,5 +142,10 @@ public sealed partial class PeerConnection : IAsyncDisposable
             : new PeerConnectionException(PeerConnectionErrorKind.Closed, $"The connection with {RemoteEndPoint} broke: {e.Message}", e);
 
     private PeerConnectionException ClosedByUs() =>
-        new(PeerConnectionErrorKind.Closed, $"The connection with {RemoteEndPoint} was closed by this client.");
+        Volatile.Read(ref _sendStalled)
+            ? SendTimedOut(null)
+            : new(PeerConnectionErrorKind.Closed, $"The connection with {RemoteEndPoint} was closed by this client.");
+
+    private PeerConnectionException SendTimedOut(Exception? inner) =>
+        new(PeerConnectionErrorKind.TimedOut, $"Peer {RemoteEndPoint} read nothing we sent for {_options.SendTimeout.TotalSeconds:0.###} s; closed.", inner);
 }

@@ -15,6 +15,12 @@ public sealed class PeerConnectionOptions
     /// <summary>How long a read waits with nothing at all arriving (peers send keep-alives every two minutes). Default 120 s.</summary>
     public TimeSpan ReadTimeout { get; init; } = TimeSpan.FromSeconds(120);
 
+    /// <summary>
+    /// How long one send may wait with the peer reading nothing of it (a full socket buffer that does not drain): a peer
+    /// that asks for blocks and never reads them would otherwise hold an upload slot and its buffers forever. Default 60 s.
+    /// </summary>
+    public TimeSpan SendTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
     /// <summary>The largest message length prefix accepted at first (<see cref="PeerConnection.MaxMessageLength"/>). Default 256 KiB.</summary>
     public int MaxMessageLength { get; init; } = 256 * 1024;
 
@@ -44,6 +50,7 @@ public sealed class PeerConnectionOptions
         ConnectTimeout = ConnectTimeout,
         HandshakeTimeout = HandshakeTimeout,
         ReadTimeout = ReadTimeout,
+        SendTimeout = SendTimeout,
         MaxMessageLength = MaxMessageLength,
         SocketBufferSize = SocketBufferSize,
         Encryption = mode,

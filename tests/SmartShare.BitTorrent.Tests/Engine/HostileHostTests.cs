@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using SmartShare.BitTorrent.Metainfo;
+using SmartShare.BitTorrent.PeerWire;
 
 namespace SmartShare.BitTorrent.Tests.Engine;
 
@@ -79,6 +80,53 @@ public sealed class HostileHostTests
                 await peer.DisposeAsync();
             }
         }
+    }
+
+    [Fact]
+    public async Task A_peer_that_asks_for_blocks_and_never_reads_them_is_closed_after_the_send_timeout()
+    {
+        await using var kit = new EngineTestKit();
+        var source = kit.Folder("seed");
+        await File.WriteAllBytesAsync(Path.Combine(source, "data.bin"), EngineTestKit.RandomBytes(8 * 1024 * 1024));
+        var (_, torrent) = TorrentCreator.Create(Path.Combine(source, "data.bin"), pieceLength: 256 * 1024);
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();
+        var seeder = kit.Client(time: time);
+        var session = await kit.SeedAsync(seeder, torrent, source);
+        await using var reader = await RawPeer.ConnectAsync(seeder.LocalEndPoint, torrent.InfoHash, PeerCapabilities.Fast, receiveBufferSize: 4096);
+        await reader.SendAsync(RawPeer.Message(PeerMessageType.HaveNone));
+        var unchoked = reader.ExpectAsync(PeerMessageType.Unchoke, Patience);
+        await reader.SendAsync(RawPeer.Message(PeerMessageType.Interested));
+        await unchoked;
+        await EngineTestKit.WaitAsync(() => session.Progress.Peers == 1, Patience, "the peer to be counted");
+
+        // Every block of the torrent, 8 MiB: far more than the two sockets' buffers hold, and it never reads one.
+        for (var piece = 0; piece < torrent.Info.PieceCount; piece++)
+        {
+            for (var begin = 0; begin < torrent.Info.PieceLength; begin += 16 * 1024)
+            {
+                await reader.SendAsync(RawPeer.Message(PeerMessageType.Request, piece, begin, 16 * 1024));
+            }
+        }
+
+        // It keeps the connection alive the other way (a keep-alive every 10 s, so the read timeout never fires):
+        // only the stalled send can close it, 60 s after the socket filled up.
+        for (var step = 0; step < 30 && session.Progress.Peers > 0; step++)
+        {
+            try
+            {
+                await reader.SendAsync(new byte[4]);
+            }
+            catch (SocketException)
+            {
+                break; // closed already
+            }
+
+            time.Advance(TimeSpan.FromSeconds(10));
+            await Task.Delay(20); // paces the steps only; the wait below decides
+        }
+
+        await EngineTestKit.WaitAsync(() => session.Progress.Peers == 0, Patience, "the stalled peer to be closed");
+        Assert.True(kit.LogHas("read nothing we sent"), $"no log line says why the peer was closed: {string.Join(" | ", kit.Log)}");
     }
 
     private static async Task OpenIdleAsync(List<Socket> sockets, IPEndPoint target, IPAddress from, int count)

@@ -28,12 +28,19 @@ internal sealed class RawPeer : IAsyncDisposable
     public int Available => _socket.Available;
 
     /// <param name="from">The loopback address to connect from (127.0.0.x); null for the system's choice.</param>
-    public static async Task<RawPeer> ConnectAsync(IPEndPoint target, InfoHash infoHash, PeerCapabilities capabilities = PeerCapabilities.None, IPAddress? from = null)
+    /// <param name="receiveBufferSize">A small kernel receive buffer, for a peer that reads slowly or not at all.</param>
+    public static async Task<RawPeer> ConnectAsync(
+        IPEndPoint target, InfoHash infoHash, PeerCapabilities capabilities = PeerCapabilities.None, IPAddress? from = null, int? receiveBufferSize = null)
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
         var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         try
         {
+            if (receiveBufferSize is { } size)
+            {
+                socket.ReceiveBufferSize = size;
+            }
+
             if (from is not null)
             {
                 socket.Bind(new IPEndPoint(from, 0));
