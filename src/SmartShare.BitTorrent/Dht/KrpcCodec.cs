@@ -10,7 +10,7 @@ namespace SmartShare.BitTorrent.Dht;
 /// <summary>
 /// KRPC over bencode (BEP 5): strict BitTorrent bencode, bounded so that a hostile datagram costs little.
 /// Decoding throws only <see cref="KrpcFormatException"/>; unknown keys (<c>want</c>, <c>scrape</c>,
-/// <c>noseed</c>, <c>nodes6</c>, <c>ip</c>, ...) are ignored.
+/// <c>noseed</c>, <c>nodes6</c>, ...) are ignored; BEP 42's top-level <c>ip</c> is read into <see cref="KrpcMessage.Ip"/>.
 /// </summary>
 public static class KrpcCodec
 {
@@ -52,6 +52,11 @@ public static class KrpcCodec
         if (!message.Version.IsEmpty)
         {
             entries.Add(Entry("v", new BencodeByteString(message.Version)));
+        }
+
+        if (message.Ip is { } ip)
+        {
+            entries.Add(Entry("ip", new BencodeByteString(CompactPeer(ip))));
         }
 
         switch (message)
@@ -130,7 +135,11 @@ public static class KrpcCodec
             (byte)'e' => DecodeError(message, transactionId),
             _ => throw new KrpcFormatException("A KRPC message type is q, r or e."),
         };
-        return decoded with { Version = version };
+        // BEP 42's ip is advisory: a value of another shape is ignored, as libtorrent does.
+        var ip = message.TryGetValue("ip"u8, out var ipValue) && ipValue is BencodeByteString ipBytes && TryReadCompactPeer(ipBytes.Value.Span, out var seen)
+            ? seen
+            : null;
+        return decoded with { Version = version, Ip = ip };
     }
 
     /// <summary>Writes an IPv4 or IPv6 peer as 6 or 18 bytes (address, big-endian port).</summary>

@@ -32,6 +32,12 @@ public enum KrpcMethod
 public abstract record KrpcMessage(ReadOnlyMemory<byte> TransactionId)
 {
     public ReadOnlyMemory<byte> Version { get; init; }
+
+    /// <summary>
+    /// BEP 42's <c>ip</c>: in an answer, the address and port its sender saw the query come from (our external
+    /// address, as that node sees it). Null when absent or not a 6- or 18-byte compact address.
+    /// </summary>
+    public IPEndPoint? Ip { get; init; }
 }
 
 /// <summary>

@@ -59,6 +59,12 @@ public sealed class MainlineDhtEndpoint : IKademliaRpc
     /// <summary>Our requests still waiting for an answer.</summary>
     public int PendingRequests => _pending.Count;
 
+    /// <summary>
+    /// Raised (on the receive loop) for each answer to one of our queries that carries BEP 42's <c>ip</c>: the address
+    /// and port the answering node saw us at, then the answering node's own address. Handlers must not block or throw.
+    /// </summary>
+    public event Action<IPEndPoint, IPEndPoint>? ExternalAddressReported;
+
     /// <summary>The engine that answers queries; set once, before <see cref="RunAsync"/>.</summary>
     public void Attach(IKademliaRequestHandler handler)
     {
@@ -235,7 +241,12 @@ public sealed class MainlineDhtEndpoint : IKademliaRpc
                 await SendAsync(Answer(query, source), source, cancellationToken);
                 break;
             case KrpcResponse response when response.TransactionId.Length == 2:
-                _pending.TryComplete(KeyOf(response.TransactionId, source), source.Address, response);
+                // Only an answer to a query we sent counts: an unasked datagram could claim anything.
+                if (_pending.TryComplete(KeyOf(response.TransactionId, source), source.Address, response) && response.Ip is { } seen)
+                {
+                    ExternalAddressReported?.Invoke(Normalize(seen), source);
+                }
+
                 break;
             case KrpcError error when error.TransactionId.Length == 2:
                 _pending.TryFail(KeyOf(error.TransactionId, source), source.Address, new KrpcRemoteException(error.Code, error.Message));
@@ -310,8 +321,9 @@ public sealed class MainlineDhtEndpoint : IKademliaRpc
         return false;
     }
 
+    // Answers only: each tells the querying node where we saw it come from (BEP 42's ip).
     private ValueTask SendAsync(KrpcMessage message, IPEndPoint destination, CancellationToken cancellationToken) =>
-        _socket.SendAsync(KrpcCodec.Encode(message with { Version = _options.Version }), destination, cancellationToken);
+        _socket.SendAsync(KrpcCodec.Encode(message with { Version = _options.Version, Ip = destination }), destination, cancellationToken);
 
     private List<ContactInfo> UsableNodes(IReadOnlyList<ContactInfo> nodes) =>
         nodes.Where(node => _policy.IsAllowed(node.EndPoint) && !node.Id.Equals(OwnId) && !node.EndPoint.Equals(LocalEndPoint)).ToList();

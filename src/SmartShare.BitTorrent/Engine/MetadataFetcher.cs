@@ -88,6 +88,9 @@ public sealed class MetadataFetcher : IAsyncDisposable
     /// <summary>Called with the DHT node a peer's port message names (as <see cref="TorrentSessionOptions.OnDhtNode"/>).</summary>
     public Action<IPEndPoint>? OnDhtNode { get => _options.OnDhtNode; init => _options.OnDhtNode = value; }
 
+    /// <summary>Called with the address a peer's extension handshake says it sees us at, and the peer's address (as <see cref="TorrentSessionOptions.OnExternalAddress"/>).</summary>
+    public Action<IPAddress, IPAddress>? OnExternalAddress { get => _options.OnExternalAddress; init => _options.OnExternalAddress = value; }
+
     /// <summary>Peers learnt from ut_pex messages during the fetch (at most 500), for the torrent's session afterwards.</summary>
     public IReadOnlyList<IPEndPoint> LearnedPeers => Locked(() => [.. _learned]);
 
@@ -253,7 +256,7 @@ public sealed class MetadataFetcher : IAsyncDisposable
                 [PexMessage.ExtensionName] = PexExchange.LocalId,
             };
             var port = _options.ListenPort is > 0 and <= 65535 ? (ushort?)_options.ListenPort : null;
-            var ours = new ExtensionHandshake(messages, MetadataSize: null, Client: "SmartShare 0.1", RequestQueue: 16, ListenPort: port, YourIp: null);
+            var ours = new ExtensionHandshake(messages, MetadataSize: null, Client: "SmartShare 0.1", RequestQueue: 16, ListenPort: port, YourIp: ExtensionHandshake.Seen(peer.EndPoint));
             await connection.SendExtendedAsync(0, ours.Encode(), peer.Token).ConfigureAwait(false);
             await _dhtPort.AnnounceAsync(peer).ConfigureAwait(false);
             while (true)
@@ -309,7 +312,9 @@ public sealed class MetadataFetcher : IAsyncDisposable
         switch (message.Type)
         {
             case PeerMessageType.Extended when message.ExtendedId == 0:
-                return _requester.OnExtensionHandshake(peer, message);
+                var refused = _requester.OnExtensionHandshake(peer, message);
+                PeerMessageDispatcher.ReportYourIp(_options, peer);
+                return refused;
 
             case PeerMessageType.Extended when message.ExtendedId == MetadataServer.LocalId:
                 return _requester.Receive(peer, message);

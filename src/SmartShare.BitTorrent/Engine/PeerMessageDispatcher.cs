@@ -181,6 +181,7 @@ internal sealed class PeerMessageDispatcher(
                     return false;
                 }
 
+                ReportYourIp(_options, peer);
                 return true;
 
             case PeerMessageType.Extended when message.ExtendedId == MetadataServer.LocalId:
@@ -340,5 +341,15 @@ internal sealed class PeerMessageDispatcher(
         }
 
         return true;
+    }
+
+    /// <summary>Hands the peer's <c>yourip</c> (the address it sees us at) to <see cref="TorrentSessionOptions.OnExternalAddress"/>.</summary>
+    internal static void ReportYourIp(TorrentSessionOptions options, PeerSession peer)
+    {
+        if (options.OnExternalAddress is { } report && peer.Extensions?.YourIp is { } seen)
+        {
+            var reporter = peer.EndPoint.Address;
+            report(seen.IsIPv4MappedToIPv6 ? seen.MapToIPv4() : seen, reporter.IsIPv4MappedToIPv6 ? reporter.MapToIPv4() : reporter);
+        }
     }
 }

@@ -184,7 +184,7 @@ internal sealed class PeerReadLoop(
                 Client: "SmartShare 0.1",
                 RequestQueue: Math.Min(_options.AdvertisedRequestQueue, _options.MaxPeerRequestQueue),
                 ListenPort: _options.ListenPort is > 0 and <= 65535 ? (ushort)_options.ListenPort : null,
-                YourIp: null);
+                YourIp: ExtensionHandshake.Seen(peer.EndPoint));
             await peer.Connection.SendExtendedAsync(0, handshake.Encode(), peer.Token).ConfigureAwait(false);
         }
 

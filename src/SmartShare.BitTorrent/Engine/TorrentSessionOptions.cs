@@ -104,6 +104,12 @@ public sealed class TorrentSessionOptions
     /// </summary>
     public Action<IPEndPoint>? OnDhtNode { get; set; }
 
+    /// <summary>
+    /// Called with the <c>yourip</c> a peer's extension handshake (BEP 10) names, the address it sees us at, and the
+    /// peer's own address; once per handshake. Runs on the peer's read loop: keep it short.
+    /// </summary>
+    public Action<IPAddress, IPAddress>? OnExternalAddress { get; set; }
+
     /// <summary>Called with the addresses a PEX message taught this torrent (already added to its peer list).</summary>
     public Action<IReadOnlyList<IPEndPoint>>? OnPexPeers { get; set; }
 

@@ -33,6 +33,13 @@ public sealed record ExtensionHandshake(
         MaxItems = 4096,
     };
 
+    /// <summary>The <c>yourip</c> to send a peer: the address its connection comes from (IPv4 for an IPv4-mapped one).</summary>
+    public static IPAddress Seen(IPEndPoint remote)
+    {
+        ArgumentNullException.ThrowIfNull(remote);
+        return remote.Address.IsIPv4MappedToIPv6 ? remote.Address.MapToIPv4() : remote.Address;
+    }
+
     /// <summary>The bencoded dictionary, keys in canonical order.</summary>
     public byte[] Encode()
     {

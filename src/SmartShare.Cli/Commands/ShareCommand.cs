@@ -25,7 +25,7 @@ internal static class ShareCommand
         };
         var advertise = new Option<string[]>("--advertise")
         {
-            Description = "An address receivers reach this node at, put in the .smartshare file (repeatable; the port defaults to the node's). Default: this machine's non-loopback addresses.",
+            Description = "An address receivers reach this node at, put in the .smartshare file (repeatable; the port defaults to the node's). Default: the 'advertise' setting, else the router's mapped address, the node's external address and this machine's LAN addresses, in that order.",
             HelpName = "HOST[:PORT]",
         };
         var isPrivate = new Option<bool>("--private")

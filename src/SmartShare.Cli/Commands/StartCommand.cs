@@ -50,6 +50,12 @@ internal static class StartCommand
             Description = "Folder downloads are written to. Default: the 'download_dir' setting, else ~/Downloads.",
             HelpName = "DIR",
         };
+        var advertise = new Option<string[]>("--advertise")
+        {
+            Description = "An address receivers reach this node at, named in every share's .smartshare file and magnet (repeatable; the port defaults to each network's own). Overrides the router's mapped address, the voted external address and the LAN addresses. Default: the 'advertise' setting, else those.",
+            HelpName = "HOST[:PORT]",
+            AllowMultipleArgumentsPerToken = false,
+        };
         var command = new Command("start", "Run the node in the foreground (LBRY DHT on UDP --port, API on --api) until Ctrl-C or `smartshare stop`.");
         dht.AddTo(command);
         command.Options.Add(bind);
@@ -59,6 +65,7 @@ internal static class StartCommand
         command.Options.Add(btEncryption);
         command.Options.Add(noBtDht);
         command.Options.Add(downloadDirectory);
+        command.Options.Add(advertise);
         command.SetAction(CommandContext.Action(async (context, cancellationToken) =>
         {
             var parse = context.Parse;
@@ -106,6 +113,11 @@ internal static class StartCommand
             if (parse.GetValue(noBtDht))
             {
                 flags[NodeSettingKeys.BtDht] = false;
+            }
+
+            if (parse.GetValue(advertise) is { Length: > 0 } advertised)
+            {
+                flags[NodeSettingKeys.Advertise] = new JsonArray([.. advertised.Select(item => (JsonNode?)JsonValue.Create(item))]);
             }
 
             if (parse.GetValue(downloadDirectory) is { } downloads)

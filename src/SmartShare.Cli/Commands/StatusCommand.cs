@@ -45,6 +45,11 @@ internal static class StatusCommand
             ? "BitTorrent: not running"
             : $"BitTorrent: peers on TCP {bittorrent["port"]}, {(mainline is null ? "Mainline DHT off" : $"Mainline DHT on UDP {mainline["port"]}, {Dht(mainline)}")}, encryption {bittorrent["encryption"]}");
 
+        if (status["external_address"] is JsonObject external)
+        {
+            text.AppendLine($"External:   {ExternalAddress(external)}");
+        }
+
         if (status["blob_storage"] is JsonObject storage)
         {
             var limit = Long(storage["limit_bytes"]);
@@ -69,6 +74,34 @@ internal static class StatusCommand
         }
 
         return text.ToString();
+    }
+
+    // "11.77.0.2 (gateway, mainline_dht: 3 votes, since 2026-12-05 10:00 UTC); IPv6 2a00::5 (...)", or why it is unknown.
+    private static string ExternalAddress(JsonObject external)
+    {
+        static string One(JsonObject family)
+        {
+            var sources = (family["sources"] as JsonArray ?? []).Select(source => source?.GetValue<string>()).OfType<string>();
+            var since = DateTimeOffset.TryParse(family["learned_at"]?.GetValue<string>(), System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var at)
+                ? $", since {at.UtcDateTime:yyyy-MM-dd HH:mm} UTC"
+                : string.Empty;
+            return $"{family["address"]} ({string.Join(", ", sources)}: {Long(family["votes"])} vote(s){since})";
+        }
+
+        var parts = new List<string>();
+        if (external["ipv4"] is JsonObject v4)
+        {
+            parts.Add(One(v4));
+        }
+
+        if (external["ipv6"] is JsonObject v6)
+        {
+            parts.Add("IPv6 " + One(v6));
+        }
+
+        return parts.Count > 0
+            ? string.Join("; ", parts)
+            : $"not known yet ({Long(external["voters"])} peer(s) voted; the router and at least two peers in different networks can tell it)";
     }
 
     private static string Dht(JsonObject? dht) =>

@@ -29,6 +29,7 @@ internal sealed class FileRpcMethods(
     Settings.NodeSettingsStore settings,
     Limits.BandwidthLimits limits,
     TimeProvider time,
+    Reachability.ShareContacts shareContacts,
     BlobStorage.PlainFileStreams? plainFiles = null) : IRpcMethodProvider
 {
     private const int DefaultGetTimeoutSeconds = 60;
@@ -187,7 +188,7 @@ internal sealed class FileRpcMethods(
         {
             // Check what the .smartshare file will say before the (long) work of creating the stream.
             var port = parameters.Has("advertise_port") ? parameters.GetInt32("advertise_port", 0, min: 1, max: 65535) : dht.LocalEndPoint.Port;
-            var contacts = ShareFiles.Contacts(advertise, port, dht.LocalEndPoint.Address);
+            var contacts = shareContacts.ForStream(advertise, port);
             var created = await downloads.ShareAsync(path, isPrivate, cancellationToken);
             var torrentView = new JsonObject();
             var torrentForm = parameters.GetBoolean("torrent", false)
@@ -259,15 +260,10 @@ internal sealed class FileRpcMethods(
             var btPort = parameters.Has("advertise_bt_port")
                 ? parameters.GetInt32("advertise_bt_port", 0, min: 0, max: 65535)
                 : torrents.ListenEndPoint.Port;
-            var peerEndPoints = btPort == 0
-                ? []
-                : ShareFiles.Contacts(advertise, btPort, torrents.ListenEndPoint.Address).Select(contact => contact.Blob).OfType<SmartShareEndpoint>().ToList();
             var dhtPort = parameters.Has("advertise_bt_dht")
                 ? parameters.GetBoolean("advertise_bt_dht", false) ? btPort : 0
                 : torrents.DhtEndPoint?.Port ?? 0;
-            var dhtEndPoints = dhtPort != 0 && !torrent.Info.IsPrivate
-                ? ShareFiles.Contacts(advertise, dhtPort, torrents.ListenEndPoint.Address).Select(contact => contact.Dht).OfType<SmartShareEndpoint>().ToList()
-                : [];
+            var (peerEndPoints, dhtEndPoints) = shareContacts.ForTorrent(advertise, btPort, torrent.Info.IsPrivate ? 0 : dhtPort);
             var peers = peerEndPoints
                 .Select(endPoint => IPAddress.TryParse(endPoint.Host, out var address) ? new IPEndPoint(address, endPoint.Port) : null)
                 .OfType<IPEndPoint>();

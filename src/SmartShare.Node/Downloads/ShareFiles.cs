@@ -1,6 +1,3 @@
-using System.Net;
-using System.Net.NetworkInformation;
-using System.Net.Sockets;
 using SmartShare.IO;
 using SmartShare.Lbry.Streams;
 using SmartShare.Node.Shares;
@@ -87,44 +84,4 @@ public static class ShareFiles
 
     // A dangling symlink counts: writing "there" would create its target.
     private static bool Exists(string full) => Path.Exists(full) || new FileInfo(full).LinkTarget is not null;
-
-    /// <summary>
-    /// The contacts to advertise: each HOST[:PORT] given (the port defaults to the node's); else the one address
-    /// the node is bound to, when it is bound to one (<paramref name="bound"/>, the bind setting); else every
-    /// non-loopback address of this machine's interfaces that are up (none on a machine with only loopback). The
-    /// LBRY DHT and blob exchange share the port number, so one endpoint serves as both.
-    /// </summary>
-    public static IReadOnlyList<SmartShareContact> Contacts(IReadOnlyList<string> advertise, int port, IPAddress? bound = null)
-    {
-        ArgumentNullException.ThrowIfNull(advertise);
-        var endPoints = advertise.Count > 0
-            ? advertise.Select(text => Advertised(text, port)).ToList()
-            : bound is not null && !bound.Equals(IPAddress.Any) && !bound.Equals(IPAddress.IPv6Any)
-                ? [new SmartShareEndpoint(bound.ToString(), port)]
-                : InterfaceAddresses().Select(address => new SmartShareEndpoint(address.ToString(), port)).ToList();
-        return [.. endPoints.Distinct().Select(endPoint => new SmartShareContact(endPoint, endPoint))];
-    }
-
-    private static SmartShareEndpoint Advertised(string text, int port)
-    {
-        var trimmed = text.Trim();
-        var endPoint = IPAddress.TryParse(trimmed.Trim('[', ']'), out var address)
-            ? new SmartShareEndpoint(address.ToString(), port)
-            : trimmed.Contains(':', StringComparison.Ordinal)
-                ? SmartShareEndpoint.Parse(trimmed)
-                : new SmartShareEndpoint(trimmed, port);
-
-        // One parse of the written form checks the host and port by the file format's own rules.
-        return SmartShareEndpoint.Parse(endPoint.ToString());
-    }
-
-    private static IEnumerable<IPAddress> InterfaceAddresses() =>
-        NetworkInterface.GetAllNetworkInterfaces()
-            .Where(nic => nic.OperationalStatus == OperationalStatus.Up && nic.NetworkInterfaceType != NetworkInterfaceType.Loopback)
-            .SelectMany(nic => nic.GetIPProperties().UnicastAddresses)
-            .Select(unicast => unicast.Address)
-            .Where(address => !IPAddress.IsLoopback(address) &&
-                              !(address.AddressFamily == AddressFamily.InterNetworkV6 && (address.IsIPv6LinkLocal || address.IsIPv6SiteLocal)) &&
-                              !(address.AddressFamily == AddressFamily.InterNetwork && address.GetAddressBytes() is [169, 254, ..]))
-            .OrderBy(address => address.AddressFamily == AddressFamily.InterNetwork ? 0 : 1);
 }

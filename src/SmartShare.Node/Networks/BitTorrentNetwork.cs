@@ -22,7 +22,8 @@ public sealed partial class BitTorrentNetwork(
     Limits.BandwidthLimits limits,
     IRandomSource random,
     TimeProvider time,
-    ILogger<BitTorrentNetwork> logger) : INetworkService, IAsyncDisposable
+    ILogger<BitTorrentNetwork> logger,
+    Reachability.IExternalAddressSink externalAddress) : INetworkService, IAsyncDisposable
 {
     private const int PortAttempts = 10;
 
@@ -79,7 +80,15 @@ public sealed partial class BitTorrentNetwork(
             var dhtEndPoint = new IPEndPoint(client.LocalEndPoint.Address, client.LocalEndPoint.Port);
             try
             {
-                _dht = TorrentDht.Start(dhtEndPoint, bootstrap, current.AllowLan, store.DatabasePath, time, random, logger);
+                _dht = TorrentDht.Start(
+                    dhtEndPoint,
+                    bootstrap,
+                    current.AllowLan,
+                    store.DatabasePath,
+                    time,
+                    random,
+                    logger,
+                    (seen, node) => externalAddress.Report(seen.Address, Reachability.ExternalAddressSource.MainlineDht, node.Address));
                 _client = client;
                 break;
             }
@@ -154,6 +163,7 @@ public sealed partial class BitTorrentNetwork(
         Connection = new PeerConnectionOptions { Encryption = _encryption },
         DhtPort = _dht?.LocalEndPoint.Port,
         OnDhtNode = endPoint => _dht?.AddNode(endPoint),
+        OnExternalAddress = (seen, peer) => externalAddress.Report(seen, Reachability.ExternalAddressSource.PeerHandshake, peer),
     };
 
     internal static EncryptionMode EncryptionModeOf(string setting) => setting switch

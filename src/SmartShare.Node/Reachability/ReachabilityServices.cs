@@ -1,4 +1,3 @@
-using System.Net;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace SmartShare.Node.Reachability;
@@ -9,19 +8,12 @@ public static class ReachabilityServices
     public static IServiceCollection AddReachability(this IServiceCollection services)
     {
         services.AddSingleton<IPortMappings, NoPortMappings>();
-        services.AddSingleton<IExternalAddressSink, IgnoredExternalAddresses>();
+        services.AddExternalAddressVote();
         return services;
     }
 
     private sealed class NoPortMappings : IPortMappings
     {
         public IReadOnlyList<PortMapping> Current => [];
-    }
-
-    private sealed class IgnoredExternalAddresses : IExternalAddressSink
-    {
-        public void Report(IPAddress address, ExternalAddressSource source, IPAddress reporter)
-        {
-        }
     }
 }

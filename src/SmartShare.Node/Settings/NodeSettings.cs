@@ -95,6 +95,9 @@ public sealed record NodeSettings
     /// <summary>A folder whose .torrent and .smartshare files are added and moved aside; empty for none.</summary>
     public string WatchDirectory { get; init; } = string.Empty;
 
+    /// <summary>HOST[:PORT] a share names as this node's contacts instead of the mapped, voted and LAN addresses; none by default.</summary>
+    public IReadOnlyList<string> Advertise { get; init; } = [];
+
     /// <summary>Value equality that compares the bootstrap list by content.</summary>
     public bool Equals(NodeSettings? other) =>
         other is not null
@@ -128,7 +131,8 @@ public sealed record NodeSettings
         && SeedTimeLimitMinutes == other.SeedTimeLimitMinutes
         && SeedIdleLimitMinutes == other.SeedIdleLimitMinutes
         && SeedGoalAction == other.SeedGoalAction
-        && WatchDirectory == other.WatchDirectory;
+        && WatchDirectory == other.WatchDirectory
+        && Advertise.SequenceEqual(other.Advertise);
 
-    public override int GetHashCode() => HashCode.Combine(HashCode.Combine(DownloadDirectory, Port, BindAddress, Api, Bootstrap.Count, AllowLan, MaxConnectionsPerDownload, Announce), MaxUploadKibPerSecond, BtPort, BtBootstrap.Count, BtDht, BtEncryption, ApiHosts.Count, ApiPasswordHash) ^ HashCode.Combine(MaxDownloadKibPerSecond, AltUploadKibPerSecond, AltDownloadKibPerSecond, AltSpeedEnabled, AltSpeedScheduleEnabled, AltSpeedSchedule) ^ HashCode.Combine(BlobStorageLimitMb, KeepStreamBlobs) ^ HashCode.Combine(MaxActiveDownloads, MaxActiveSeeds, SeedRatioLimit, SeedTimeLimitMinutes, SeedIdleLimitMinutes, SeedGoalAction, WatchDirectory);
+    public override int GetHashCode() => HashCode.Combine(HashCode.Combine(DownloadDirectory, Port, BindAddress, Api, Bootstrap.Count, AllowLan, MaxConnectionsPerDownload, Announce), MaxUploadKibPerSecond, BtPort, BtBootstrap.Count, BtDht, BtEncryption, ApiHosts.Count, ApiPasswordHash) ^ HashCode.Combine(MaxDownloadKibPerSecond, AltUploadKibPerSecond, AltDownloadKibPerSecond, AltSpeedEnabled, AltSpeedScheduleEnabled, AltSpeedSchedule) ^ HashCode.Combine(BlobStorageLimitMb, KeepStreamBlobs) ^ HashCode.Combine(MaxActiveDownloads, MaxActiveSeeds, SeedRatioLimit, SeedTimeLimitMinutes, SeedIdleLimitMinutes, SeedGoalAction, WatchDirectory, Advertise.Count);
 }

@@ -72,6 +72,7 @@ internal sealed class SettingDefinition
         Integer(NodeSettingKeys.SeedIdleLimit, false, "A downloaded torrent stops seeding after this many minutes without uploading; 0 for no limit.", 0, 5_256_000, (s, v) => s with { SeedIdleLimitMinutes = v }, s => s.SeedIdleLimitMinutes),
         Text(NodeSettingKeys.SeedGoalAction, false, "What a met seeding goal does: stop (the torrent stays listed, completed) or remove (it leaves the list; its files are kept).", ParseGoalAction, (s, v) => s with { SeedGoalAction = v }, s => s.SeedGoalAction),
         Text(NodeSettingKeys.WatchDirectory, false, "A folder watched for .torrent and .smartshare files, which are added and moved into its added/ (or failed/) folder; empty for none.", ParseWatchDirectory, (s, v) => s with { WatchDirectory = v }, s => s.WatchDirectory),
+        AdvertiseList(NodeSettingKeys.Advertise, "HOST[:PORT] that shares name as this node's contacts, in place of the router's mapped address, the voted external address and the LAN addresses (comma-separated in the environment variable; the port defaults to each network's own); none by default.", (s, v) => s with { Advertise = v }, s => s.Advertise),
     ];
 
     public string Key { get; }
@@ -114,6 +115,13 @@ internal sealed class SettingDefinition
 
     private static SettingDefinition EndPointList(string key, string description, Func<NodeSettings, IReadOnlyList<string>, NodeSettings> apply, Func<NodeSettings, IReadOnlyList<string>> read) =>
         StringList(key, description, ParseBootstrap, apply, read);
+
+    // Read at each share, so a change needs no restart.
+    private static SettingDefinition AdvertiseList(string key, string description, Func<NodeSettings, IReadOnlyList<string>, NodeSettings> apply, Func<NodeSettings, IReadOnlyList<string>> read)
+    {
+        var list = StringList(key, description, Reachability.ContactPlan.ParseAdvertiseSetting, apply, read);
+        return new(key, false, description, list._parse, list._fromText, list._apply, list._read);
+    }
 
     private static SettingDefinition HostList(string key, string description, Func<NodeSettings, IReadOnlyList<string>, NodeSettings> apply, Func<NodeSettings, IReadOnlyList<string>> read) =>
         StringList(key, description, ParseHostNames, apply, read);

@@ -112,7 +112,10 @@ internal sealed partial class MagnetMetadataPhase(
             client.LocalEndPoint.Port,
             network.SessionOptions().Connection,
             message => LogEngine(logger, message),
-            time);
+            time)
+        {
+            OnExternalAddress = network.SessionOptions().OnExternalAddress,
+        };
         var job = new Job(fetcher, new CancellationTokenSource());
         _fetching[magnet.InfoHash] = job;
         fetcher.AddPeers(peers);

@@ -49,8 +49,16 @@ internal sealed partial class TorrentDht : IAsyncDisposable
 
     /// <summary>Binds UDP <paramref name="local"/> (the BitTorrent port's number), loads the saved table and joins in the background.</summary>
     /// <exception cref="SocketException">The UDP port is taken.</exception>
+    /// <param name="onExternalAddress">Called with the address a node says it saw us at (BEP 42's <c>ip</c>), and that node's address.</param>
     public static TorrentDht Start(
-        IPEndPoint local, IReadOnlyList<IPEndPoint> bootstrap, bool allowLan, string databasePath, TimeProvider time, IRandomSource random, ILogger logger)
+        IPEndPoint local,
+        IReadOnlyList<IPEndPoint> bootstrap,
+        bool allowLan,
+        string databasePath,
+        TimeProvider time,
+        IRandomSource random,
+        ILogger logger,
+        Action<IPEndPoint, IPEndPoint>? onExternalAddress = null)
     {
         var store = MainlineDhtNodeStore.Open(databasePath);
         var saved = store.Load();
@@ -62,6 +70,11 @@ internal sealed partial class TorrentDht : IAsyncDisposable
             random,
             message => LogDht(logger, message));
         dht.ImportContacts(saved);
+        if (onExternalAddress is not null)
+        {
+            dht.Endpoint.ExternalAddressReported += onExternalAddress;
+        }
+
         dht.Start();
         var host = new TorrentDht(dht, socket, store, bootstrap, time, logger);
         LogStarted(logger, dht.LocalEndPoint, saved.Count, bootstrap.Count);

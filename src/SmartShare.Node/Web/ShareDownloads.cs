@@ -23,7 +23,8 @@ internal sealed class ShareDownloads(
     TransferManager transfers,
     TorrentStore torrents,
     LbryStorage storage,
-    LbryDhtService dht)
+    LbryDhtService dht,
+    Reachability.ShareContacts shareContacts)
 {
     public async Task SmartShareAsync(HttpContext context, string hash)
     {
@@ -58,7 +59,7 @@ internal sealed class ShareDownloads(
             SdHash = sdHash,
             SdBlob = sdBlob,
             Private = record.Private,
-            Contacts = ShareFiles.Contacts([], dht.LocalEndPoint.Port, dht.LocalEndPoint.Address),
+            Contacts = shareContacts.ForStream([], dht.LocalEndPoint.Port),
             Created = record.AddedAt,
         };
         await SendAsync(context, SmartShareCodec.Serialize(share), "application/x-smartshare", Path.GetFileNameWithoutExtension(descriptor.SuggestedFileName) + ".smartshare");

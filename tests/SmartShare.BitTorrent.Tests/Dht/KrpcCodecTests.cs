@@ -179,6 +179,8 @@ public class KrpcCodecTests
             Bytes("d1:ad2:id20:abcdefghij012345678912:implied_porti1e9:info_hash20:mnopqrstuvwxyz1234564:porti6881e5:token8:aoeusnthe1:q13:announce_peer1:t2:aa1:y1:qe"),
             Bytes("d1:rd2:id20:abcdefghij01234567895:nodes26:abcdefghij0123456789\u0001\u0002\u0003\u0004\u0005\u00065:token8:aoeusnth6:valuesl6:axje.u6:idhtnmee1:t2:aa1:y1:re"),
             Bytes("d1:eli201e23:A Generic Error Ocurrede1:t2:aa1:y1:ee"),
+            Bytes("d2:ip6:\u000bM\u0000\u0002\u001a\u00e11:rd2:id20:mnopqrstuvwxyz123456e1:t2:aa1:y1:re"),
+            Bytes("d2:ip18:abcdefghijklmnop\u001a\u00e11:eli203e2:noe1:t2:aa1:y1:ee"),
         ];
         var prop = Prop.ForAll(
             Gen.Choose(0, samples.Length - 1).ToArbitrary(),
