@@ -23,6 +23,7 @@ public sealed class BlobExchangeServer : IAsyncDisposable
     private readonly ConcurrentDictionary<long, Task> _connections = new();
     private readonly Dictionary<IPAddress, int> _perAddress = [];
     private readonly Lock _gate = new();
+    private readonly List<(Socket Listener, Task Loop)> _extraListeners = [];
     private Socket? _listener;
     private Task? _acceptLoop;
     private long _nextConnectionId;
@@ -75,20 +76,43 @@ public sealed class BlobExchangeServer : IAsyncDisposable
             throw new InvalidOperationException("The blob-exchange server is already started.");
         }
 
-        var listener = new Socket(bind.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-        try
-        {
-            listener.Bind(bind);
-            listener.Listen(_options.ListenBacklog);
-        }
-        catch
-        {
-            listener.Dispose();
-            throw;
-        }
-
+        var listener = Bind(bind);
         _listener = listener;
         _acceptLoop = AcceptLoopAsync(listener, _shutdown.Token);
+    }
+
+    /// <summary>
+    /// Accepts on a second address too, after <see cref="Start"/> (the node's IPv6 side, same port number).
+    /// Throws <see cref="SocketException"/> when the address is taken or its family is not available.
+    /// </summary>
+    public IPEndPoint ListenAlso(IPEndPoint bind)
+    {
+        ArgumentNullException.ThrowIfNull(bind);
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        if (_listener is null)
+        {
+            throw new InvalidOperationException("Start the blob-exchange server before adding an address.");
+        }
+
+        var listener = Bind(bind);
+        lock (_extraListeners)
+        {
+            _extraListeners.Add((listener, AcceptLoopAsync(listener, _shutdown.Token)));
+        }
+
+        return (IPEndPoint)listener.LocalEndPoint!;
+    }
+
+    /// <summary>Every bound address: <see cref="LocalEndPoint"/> first, then those of <see cref="ListenAlso"/>.</summary>
+    public IReadOnlyList<IPEndPoint> LocalEndPoints
+    {
+        get
+        {
+            lock (_extraListeners)
+            {
+                return [LocalEndPoint, .. _extraListeners.Select(extra => (IPEndPoint)extra.Listener.LocalEndPoint!)];
+            }
+        }
     }
 
     public async ValueTask DisposeAsync()
@@ -105,9 +129,43 @@ public sealed class BlobExchangeServer : IAsyncDisposable
             await _acceptLoop;
         }
 
+        (Socket Listener, Task Loop)[] extras;
+        lock (_extraListeners)
+        {
+            extras = [.. _extraListeners];
+        }
+
+        foreach (var (listener, loop) in extras)
+        {
+            listener.Dispose();
+            await loop;
+        }
+
         // Connections end on the cancelled token (their sockets are closed by it); wait so no send outlives us.
         await Task.WhenAll(_connections.Values);
         _shutdown.Dispose();
+    }
+
+    private Socket Bind(IPEndPoint bind)
+    {
+        var listener = new Socket(bind.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            // IPv6 only: the IPv4 side has its own listener on the same port number.
+            if (bind.AddressFamily == AddressFamily.InterNetworkV6)
+            {
+                listener.DualMode = false;
+            }
+
+            listener.Bind(bind);
+            listener.Listen(_options.ListenBacklog);
+            return listener;
+        }
+        catch
+        {
+            listener.Dispose();
+            throw;
+        }
     }
 
     private async Task AcceptLoopAsync(Socket listener, CancellationToken cancellationToken)
