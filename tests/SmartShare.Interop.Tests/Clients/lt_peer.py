@@ -34,7 +34,7 @@ import time
 
 import libtorrent as lt
 
-from lt_common import emit, endpoint, keep_on_loopback, read_commands
+from lt_common import emit, endpoint, keep_on_loopback, listen_text, read_commands
 
 
 def main():
@@ -47,7 +47,7 @@ def main():
     enc = args.get("encryption", "enabled")
 
     settings = {
-        "listen_interfaces": "%s:%d" % (host, port),
+        "listen_interfaces": listen_text(host, port),
         "outgoing_interfaces": host,
         "enable_lsd": False,
         "enable_upnp": False,
