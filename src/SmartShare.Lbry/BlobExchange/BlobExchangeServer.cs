@@ -12,7 +12,7 @@ namespace SmartShare.Lbry.BlobExchange;
 /// answer followed by the blob streamed from disk with sendfile (or in paced slices under an upload limit),
 /// repeated on a kept-alive connection.
 /// </summary>
-public sealed class BlobExchangeServer : IAsyncDisposable
+public sealed partial class BlobExchangeServer : IAsyncDisposable
 {
     private const int PacedSlice = 64 * 1024;
 
@@ -81,40 +81,6 @@ public sealed class BlobExchangeServer : IAsyncDisposable
         _acceptLoop = AcceptLoopAsync(listener, _shutdown.Token);
     }
 
-    /// <summary>
-    /// Accepts on a second address too, after <see cref="Start"/> (the node's IPv6 side, same port number).
-    /// Throws <see cref="SocketException"/> when the address is taken or its family is not available.
-    /// </summary>
-    public IPEndPoint ListenAlso(IPEndPoint bind)
-    {
-        ArgumentNullException.ThrowIfNull(bind);
-        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-        if (_listener is null)
-        {
-            throw new InvalidOperationException("Start the blob-exchange server before adding an address.");
-        }
-
-        var listener = Bind(bind);
-        lock (_extraListeners)
-        {
-            _extraListeners.Add((listener, AcceptLoopAsync(listener, _shutdown.Token)));
-        }
-
-        return (IPEndPoint)listener.LocalEndPoint!;
-    }
-
-    /// <summary>Every bound address: <see cref="LocalEndPoint"/> first, then those of <see cref="ListenAlso"/>.</summary>
-    public IReadOnlyList<IPEndPoint> LocalEndPoints
-    {
-        get
-        {
-            lock (_extraListeners)
-            {
-                return [LocalEndPoint, .. _extraListeners.Select(extra => (IPEndPoint)extra.Listener.LocalEndPoint!)];
-            }
-        }
-    }
-
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
@@ -144,28 +110,6 @@ public sealed class BlobExchangeServer : IAsyncDisposable
         // Connections end on the cancelled token (their sockets are closed by it); wait so no send outlives us.
         await Task.WhenAll(_connections.Values);
         _shutdown.Dispose();
-    }
-
-    private Socket Bind(IPEndPoint bind)
-    {
-        var listener = new Socket(bind.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-        try
-        {
-            // IPv6 only: the IPv4 side has its own listener on the same port number.
-            if (bind.AddressFamily == AddressFamily.InterNetworkV6)
-            {
-                listener.DualMode = false;
-            }
-
-            listener.Bind(bind);
-            listener.Listen(_options.ListenBacklog);
-            return listener;
-        }
-        catch
-        {
-            listener.Dispose();
-            throw;
-        }
     }
 
     private async Task AcceptLoopAsync(Socket listener, CancellationToken cancellationToken)
