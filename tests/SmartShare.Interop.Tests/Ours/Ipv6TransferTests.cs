@@ -36,6 +36,30 @@ public sealed class Ipv6TransferTests : IDisposable
     }
 
     [Fact]
+    public async Task Two_of_our_nodes_on_ipv6_loopback_find_each_others_torrent_peer_through_the_mainline_dht()
+    {
+        // The seeder's DHT node is the leecher's only bootstrap node; the magnet has no x.pe, tracker or dht=.
+        await using var seeder = await OurNode.StartAsync(_directory.Folder("seeder"), Ipv6Only);
+        var seederDht = new IPEndPoint(IPAddress.IPv6Loopback, (await seeder.MainlineDhtStatusAsync())["port"]!.GetValue<int>());
+        await using var leecher = await OurNode.StartAsync(_directory.Folder("leecher"), flags =>
+        {
+            Ipv6Only(flags);
+            OurNode.MainlineBootstrap(seederDht)(flags);
+        });
+        var source = TestFiles.WriteRandom(Path.Combine(_directory.Folder("share"), "dht6.bin"), (1 << 20) + 99);
+        var infoHash = (await seeder.ShareTorrentAsync(source, _directory.File("dht6.torrent")))["info_hash"]!.GetValue<string>();
+        await seeder.WaitForSeedingAsync(infoHash, TimeSpan.FromSeconds(15));
+        await leecher.WaitForMainlineDhtNodesAsync(1, Limit);
+
+        await leecher.GetMagnetAsync($"magnet:?xt=urn:btih:{infoHash}");
+        await leecher.WaitForCompletedAsync(infoHash, Limit, () => seeder.Describe());
+
+        TestFiles.AssertSameFile(source, Path.Combine(leecher.Downloads, "dht6.bin"));
+        var leecherDht = await leecher.MainlineDhtStatusAsync();
+        Assert.True(leecherDht["nodes"]!.GetValue<int>() >= 1, $"the leecher's IPv6 table holds the seeder: {leecherDht.ToJsonString()}");
+    }
+
+    [Fact]
     public async Task Libtorrent_on_ipv6_loopback_downloads_a_torrent_from_our_node()
     {
         await using var node = await OurNode.StartAsync(_directory.Folder("ours"), Ipv6Only);
@@ -58,6 +82,38 @@ public sealed class Ipv6TransferTests : IDisposable
         }
 
         TestFiles.AssertSameFile(source, Path.Combine(downloads, "to-lt.bin"));
+    }
+
+    [Fact]
+    public async Task Libtorrent_on_ipv6_loopback_finds_our_seeding_node_through_its_ipv6_mainline_dht()
+    {
+        // libtorrent's only way in is its DHT bootstrap node, our node's [::1] DHT socket: a bare magnet.
+        await using var node = await OurNode.StartAsync(_directory.Folder("ours"), Ipv6Only);
+        var ourDht = new IPEndPoint(IPAddress.IPv6Loopback, (await node.MainlineDhtStatusAsync())["port"]!.GetValue<int>());
+        var source = TestFiles.WriteRandom(Path.Combine(_directory.Folder("share"), "lt-dht6.bin"), (2 << 20) + 41);
+        var infoHash = (await node.ShareTorrentAsync(source, _directory.File("lt-dht6.torrent")))["info_hash"]!.GetValue<string>();
+        await node.WaitForSeedingAsync(infoHash, TimeSpan.FromSeconds(15));
+
+        var downloads = _directory.Folder("libtorrent");
+        await using var downloader = await LibtorrentPeer.StartListeningAsync(new LibtorrentOptions
+        {
+            Magnet = $"magnet:?xt=urn:btih:{infoHash}",
+            SavePath = downloads,
+            Address = IPAddress.IPv6Loopback,
+            Dht = true,
+            DhtBootstrapNodes = [ourDht],
+        });
+        try
+        {
+            await downloader.WaitForFinishedAsync(Limit);
+        }
+        catch (Xunit.Sdk.XunitException ex)
+        {
+            Assert.Fail(ex.Message + "\n" + node.Describe());
+        }
+
+        TestFiles.AssertSameFile(source, Path.Combine(downloads, "lt-dht6.bin"));
+        Assert.True((await node.MainlineDhtStatusAsync())["nodes"]!.GetValue<int>() >= 1, "libtorrent's IPv6 DHT node is in our table");
     }
 
     [Fact]
