@@ -46,7 +46,12 @@ public sealed class Ipv6ListenTests(ITestOutputHelper output) : IDisposable
         var status = (await client.CallAsync("status"))!;
         Assert.Equal("listening", status["networks"]!["lbry"]!["ipv6"]!["state"]!.GetValue<string>());
         Assert.Equal("listening", status["networks"]!["bittorrent"]!["ipv6"]!["state"]!.GetValue<string>());
-        Assert.Equal(7, status["networks"]!["lbry"]!["end_points"]!.AsArray().Count + status["networks"]!["bittorrent"]!["end_points"]!.AsArray().Count);
+        var families = new[] { "lbry", "bittorrent" }
+            .SelectMany(network => status["networks"]![network]!["end_points"]!.AsArray())
+            .Select(endPoint => (endPoint!["address"]!.GetValue<string>(), endPoint["family"]!.GetValue<string>()))
+            .ToList();
+        Assert.Equal(7, families.Count);
+        Assert.All(families, pair => Assert.Equal(pair.Item1 == "::" ? "ipv6" : "ipv4", pair.Item2));
         Assert.NotNull(status["bittorrent"]!["dht"]!["nodes6"]);
 
         // Something really accepts there over IPv6.
