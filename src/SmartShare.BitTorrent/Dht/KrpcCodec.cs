@@ -9,8 +9,9 @@ namespace SmartShare.BitTorrent.Dht;
 
 /// <summary>
 /// KRPC over bencode (BEP 5): strict BitTorrent bencode, bounded so that a hostile datagram costs little.
-/// Decoding throws only <see cref="KrpcFormatException"/>; unknown keys (<c>want</c>, <c>scrape</c>,
-/// <c>noseed</c>, <c>nodes6</c>, ...) are ignored; BEP 42's top-level <c>ip</c> is read into <see cref="KrpcMessage.Ip"/>.
+/// Decoding throws only <see cref="KrpcFormatException"/>; unknown keys (<c>scrape</c>, <c>noseed</c>, ...) are
+/// ignored. BEP 42's top-level <c>ip</c> is read into <see cref="KrpcMessage.Ip"/>; BEP 32: IPv6 contacts travel in
+/// <c>nodes6</c> and a query may name the families it wants.
 /// </summary>
 public static class KrpcCodec
 {
@@ -25,6 +26,12 @@ public static class KrpcCodec
 
     /// <summary>Compact node info: id, IPv4 address, port.</summary>
     public const int CompactNodeLength = 26;
+
+    /// <summary>BEP 32 compact IPv6 node info: id, IPv6 address, port.</summary>
+    public const int CompactNode6Length = 38;
+
+    /// <summary>Entries read from a <c>want</c> list at most (BEP 32 defines two).</summary>
+    public const int MaxWantEntries = 8;
 
     /// <summary>Peers read from one <c>values</c> list at most; more are ignored.</summary>
     public const int MaxValues = 200;
@@ -41,7 +48,7 @@ public static class KrpcCodec
         MaxItems = 640,
     };
 
-    /// <summary>The datagram for <paramref name="message"/>. IPv6 contacts are left out of <c>nodes</c>.</summary>
+    /// <summary>The datagram for <paramref name="message"/>. IPv4 contacts go in <c>nodes</c>, IPv6 ones in <c>nodes6</c>.</summary>
     public static byte[] Encode(KrpcMessage message)
     {
         ArgumentNullException.ThrowIfNull(message);
@@ -190,6 +197,22 @@ public static class KrpcCodec
             arguments.Add(Entry("token", new BencodeByteString(query.Token)));
         }
 
+        if (query.Want != KrpcWant.None)
+        {
+            var want = new List<BencodeValue>(2);
+            if (query.Want.HasFlag(KrpcWant.N4))
+            {
+                want.Add(Ascii("n4"));
+            }
+
+            if (query.Want.HasFlag(KrpcWant.N6))
+            {
+                want.Add(Ascii("n6"));
+            }
+
+            arguments.Add(Entry("want", new BencodeList(want)));
+        }
+
         return new BencodeDictionary(arguments);
     }
 
@@ -199,16 +222,13 @@ public static class KrpcCodec
         var nodes = response.Nodes.Where(node => Normalize(node.EndPoint.Address).AddressFamily == AddressFamily.InterNetwork).ToList();
         if (nodes.Count != 0)
         {
-            var compact = new byte[nodes.Count * CompactNodeLength];
-            for (var i = 0; i < nodes.Count; i++)
-            {
-                var slot = compact.AsSpan(i * CompactNodeLength, CompactNodeLength);
-                nodes[i].Id.Span.CopyTo(slot);
-                Normalize(nodes[i].EndPoint.Address).TryWriteBytes(slot[IdLength..], out _);
-                BinaryPrimitives.WriteUInt16BigEndian(slot[(IdLength + 4)..], (ushort)nodes[i].EndPoint.Port);
-            }
+            body.Add(Entry("nodes", new BencodeByteString(CompactNodes(nodes, 4))));
+        }
 
-            body.Add(Entry("nodes", new BencodeByteString(compact)));
+        var nodes6 = response.Nodes.Where(node => Normalize(node.EndPoint.Address).AddressFamily == AddressFamily.InterNetworkV6).ToList();
+        if (nodes6.Count != 0)
+        {
+            body.Add(Entry("nodes6", new BencodeByteString(CompactNodes(nodes6, 16))));
         }
 
         if (!response.Token.IsEmpty)
@@ -222,6 +242,21 @@ public static class KrpcCodec
         }
 
         return new BencodeDictionary(body);
+    }
+
+    private static byte[] CompactNodes(List<ContactInfo> nodes, int addressLength)
+    {
+        var slotLength = IdLength + addressLength + 2;
+        var compact = new byte[nodes.Count * slotLength];
+        for (var i = 0; i < nodes.Count; i++)
+        {
+            var slot = compact.AsSpan(i * slotLength, slotLength);
+            nodes[i].Id.Span.CopyTo(slot);
+            Normalize(nodes[i].EndPoint.Address).TryWriteBytes(slot[IdLength..], out _);
+            BinaryPrimitives.WriteUInt16BigEndian(slot[(IdLength + addressLength)..], (ushort)nodes[i].EndPoint.Port);
+        }
+
+        return compact;
     }
 
     private static KrpcQuery DecodeQuery(BencodeDictionary message, ReadOnlyMemory<byte> transactionId)
@@ -249,6 +284,7 @@ public static class KrpcCodec
         {
             MethodName = method == KrpcMethod.Unknown ? Encoding.UTF8.GetString(methodBytes.Value.Span) : KrpcQuery.NameOf(method),
             ReadOnly = message.TryGetValue("ro"u8, out var ro) && ro is BencodeInteger { Value: 1 },
+            Want = ReadWant(arguments, transactionId),
         };
         switch (method)
         {
@@ -288,16 +324,9 @@ public static class KrpcCodec
         }
 
         var id = ReadId(body, "id"u8, "id", ReadOnlyMemory<byte>.Empty);
-        IReadOnlyList<ContactInfo> nodes = [];
-        if (body.TryGetValue("nodes"u8, out var nodesValue))
-        {
-            if (nodesValue is not BencodeByteString { Value: var compact } || compact.Length % CompactNodeLength != 0)
-            {
-                throw new KrpcFormatException($"nodes must be a multiple of {CompactNodeLength} bytes.");
-            }
-
-            nodes = ReadNodes(compact.Span);
-        }
+        var nodes = new List<ContactInfo>();
+        ReadNodes(body, "nodes"u8, CompactNodeLength, nodes);
+        ReadNodes(body, "nodes6"u8, CompactNode6Length, nodes);
 
         IReadOnlyList<IPEndPoint> values = [];
         if (body.TryGetValue("values"u8, out var valuesValue))
@@ -345,17 +374,55 @@ public static class KrpcCodec
         return new KrpcError(transactionId, (int)code.Value, text);
     }
 
-    private static List<ContactInfo> ReadNodes(ReadOnlySpan<byte> compact)
+    // nodes (26-byte entries) or BEP 32 nodes6 (38-byte entries); either is at most one datagram, so bounded.
+    private static void ReadNodes(BencodeDictionary body, ReadOnlySpan<byte> key, int slotLength, List<ContactInfo> nodes)
     {
-        var nodes = new List<ContactInfo>(compact.Length / CompactNodeLength);
-        for (var offset = 0; offset < compact.Length; offset += CompactNodeLength)
+        if (!body.TryGetValue(key, out var value))
         {
-            var slot = compact.Slice(offset, CompactNodeLength);
-            var endPoint = new IPEndPoint(new IPAddress(slot.Slice(IdLength, 4)), BinaryPrimitives.ReadUInt16BigEndian(slot[(IdLength + 4)..]));
-            nodes.Add(new ContactInfo(NodeId.FromBytes(slot[..IdLength]), endPoint));
+            return;
         }
 
-        return nodes;
+        var name = Encoding.ASCII.GetString(key);
+        if (value is not BencodeByteString { Value: var compact } || compact.Length % slotLength != 0)
+        {
+            throw new KrpcFormatException($"{name} must be a multiple of {slotLength} bytes.");
+        }
+
+        var addressLength = slotLength - IdLength - 2;
+        for (var offset = 0; offset < compact.Length; offset += slotLength)
+        {
+            var slot = compact.Span.Slice(offset, slotLength);
+            var address = new IPAddress(slot.Slice(IdLength, addressLength));
+            var endPoint = new IPEndPoint(address, BinaryPrimitives.ReadUInt16BigEndian(slot[(IdLength + addressLength)..]));
+            nodes.Add(new ContactInfo(NodeId.FromBytes(slot[..IdLength]), endPoint));
+        }
+    }
+
+    // BEP 32: a list of "n4" and "n6"; other entries are ignored, anything but a list of strings is refused.
+    private static KrpcWant ReadWant(BencodeDictionary arguments, ReadOnlyMemory<byte> transactionId)
+    {
+        if (!arguments.TryGetValue("want"u8, out var value))
+        {
+            return KrpcWant.None;
+        }
+
+        if (value is not BencodeList { Count: <= MaxWantEntries } list)
+        {
+            throw new KrpcFormatException($"want must be a list of at most {MaxWantEntries} strings.", transactionId);
+        }
+
+        var want = KrpcWant.None;
+        foreach (var item in list.Items)
+        {
+            if (item is not BencodeByteString { Value: var entry })
+            {
+                throw new KrpcFormatException("want must be a list of strings.", transactionId);
+            }
+
+            want |= entry.Span.SequenceEqual("n4"u8) ? KrpcWant.N4 : entry.Span.SequenceEqual("n6"u8) ? KrpcWant.N6 : KrpcWant.None;
+        }
+
+        return want;
     }
 
     private static NodeId ReadId(BencodeDictionary arguments, ReadOnlySpan<byte> key, string name, ReadOnlyMemory<byte> queryTransactionId)

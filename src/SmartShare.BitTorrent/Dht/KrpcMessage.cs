@@ -26,6 +26,18 @@ public enum KrpcMethod
 }
 
 /// <summary>
+/// The address families a find_node or get_peers query asks nodes of (BEP 32 <c>want</c>: <c>n4</c>, <c>n6</c>).
+/// <see cref="None"/>: the query did not say, so the answer carries the family the query arrived on.
+/// </summary>
+[Flags]
+public enum KrpcWant
+{
+    None = 0,
+    N4 = 1,
+    N6 = 2,
+}
+
+/// <summary>
 /// One KRPC datagram (BEP 5): a query, a response or an error, tied together by the opaque transaction id
 /// <see cref="TransactionId"/>. <see cref="Version"/> is the optional <c>v</c> client version.
 /// </summary>
@@ -62,6 +74,9 @@ public sealed record KrpcQuery(ReadOnlyMemory<byte> TransactionId, KrpcMethod Me
 
     public bool ReadOnly { get; init; }
 
+    /// <summary>BEP 32 <c>want</c> of a find_node or get_peers query.</summary>
+    public KrpcWant Want { get; init; }
+
     public static KrpcQuery Ping(ReadOnlyMemory<byte> transactionId, NodeId id) => new(transactionId, KrpcMethod.Ping, id);
 
     public static KrpcQuery FindNode(ReadOnlyMemory<byte> transactionId, NodeId id, NodeId target) =>
@@ -86,7 +101,8 @@ public sealed record KrpcQuery(ReadOnlyMemory<byte> TransactionId, KrpcMethod Me
 }
 
 /// <summary>
-/// A response: the responder's id, and whichever of compact <see cref="Nodes"/> (IPv4, 26 bytes each), peer
+/// A response: the responder's id, and whichever of compact <see cref="Nodes"/> (IPv4 ones travel in <c>nodes</c>,
+/// 26 bytes each; IPv6 ones in BEP 32 <c>nodes6</c>, 38 bytes each), peer
 /// <see cref="Values"/> (6- or 18-byte compact peers) and <see cref="Token"/> it carried.
 /// </summary>
 public sealed record KrpcResponse(ReadOnlyMemory<byte> TransactionId, NodeId Id) : KrpcMessage(TransactionId)

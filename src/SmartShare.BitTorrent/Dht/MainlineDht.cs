@@ -103,6 +103,23 @@ public sealed class MainlineDht : IAsyncDisposable
         };
     }
 
+    /// <summary>
+    /// Ties a node on an IPv4 socket to one on an IPv6 socket (BEP 32): each answers a query's <c>want</c> for the
+    /// other family with the other's closest contacts. Each keeps its own table, peers and tokens.
+    /// </summary>
+    public static void Pair(MainlineDht first, MainlineDht second)
+    {
+        ArgumentNullException.ThrowIfNull(first);
+        ArgumentNullException.ThrowIfNull(second);
+        if (first.Endpoint.Family == second.Endpoint.Family)
+        {
+            throw new ArgumentException("A pair is one IPv4 node and one IPv6 node.", nameof(second));
+        }
+
+        first.Endpoint.OtherFamilyNodes = second.ClosestContacts;
+        second.Endpoint.OtherFamilyNodes = first.ClosestContacts;
+    }
+
     /// <summary>Starts answering other nodes and the periodic bucket refresh (every 15 minutes by default).</summary>
     public void Start()
     {
@@ -259,6 +276,9 @@ public sealed class MainlineDht : IAsyncDisposable
         Engine.Dispose();
         _stop.Dispose();
     }
+
+    private IReadOnlyList<ContactInfo> ClosestContacts(NodeId target) =>
+        [.. Engine.RoutingTable.Closest(target, _options.BucketSize).Select(contact => new ContactInfo(contact.Id, contact.EndPoint))];
 
     private static IPEndPoint Normalize(IPEndPoint endPoint) =>
         endPoint.Address.IsIPv4MappedToIPv6 ? new IPEndPoint(endPoint.Address.MapToIPv4(), endPoint.Port) : endPoint;

@@ -10,7 +10,9 @@ namespace SmartShare.BitTorrent.Dht;
 /// The Mainline DHT (BEP 5) on a datagram transport: it carries the Kademlia engine's requests as KRPC queries,
 /// pairing each answer with its query by transaction id and the address and port it went to, and answers
 /// incoming ping, find_node, get_peers and announce_peer by handing them to the engine. Incoming queries are
-/// rate-limited per IP; malformed queries get error 203 and unknown methods 204.
+/// rate-limited per IP; malformed queries get error 203 and unknown methods 204. One endpoint speaks one address
+/// family, that of its socket (BEP 32: a node runs one table per family); <see cref="OtherFamilyNodes"/> lets it
+/// answer a query's <c>want</c> for the other family from the other endpoint's table.
 /// </summary>
 public sealed class MainlineDhtEndpoint : IKademliaRpc
 {
@@ -42,6 +44,15 @@ public sealed class MainlineDhtEndpoint : IKademliaRpc
     }
 
     public IPEndPoint LocalEndPoint => _socket.LocalEndPoint;
+
+    /// <summary>The family this endpoint talks to: its socket's (IPv4 or IPv6).</summary>
+    public System.Net.Sockets.AddressFamily Family => _socket.LocalEndPoint.AddressFamily;
+
+    /// <summary>
+    /// The closest contacts to a target in the other family's table (BEP 32 <c>want</c>), or null when this node
+    /// runs one family only. Set by <see cref="MainlineDht.Pair"/>.
+    /// </summary>
+    public Func<NodeId, IReadOnlyList<ContactInfo>>? OtherFamilyNodes { get; set; }
 
     public DhtAddressPolicy Policy => _policy;
 
@@ -162,7 +173,7 @@ public sealed class MainlineDhtEndpoint : IKademliaRpc
     {
         ArgumentNullException.ThrowIfNull(remote);
         remote = Normalize(remote);
-        if (!_policy.IsAllowed(remote) || remote.Equals(LocalEndPoint))
+        if (remote.AddressFamily != Family || !_policy.IsAllowed(remote) || remote.Equals(LocalEndPoint))
         {
             return null;
         }
@@ -266,7 +277,7 @@ public sealed class MainlineDhtEndpoint : IKademliaRpc
                 return new KrpcResponse(query.TransactionId, ownId);
 
             case KrpcMethod.FindNode:
-                var nodes = handler.HandleFindNode(sender, query.Target!).Take(_options.BucketSize).ToList();
+                var nodes = Wanted(query, handler.HandleFindNode(sender, query.Target!), query.Target!);
                 return new KrpcResponse(query.TransactionId, ownId) { Nodes = nodes };
 
             case KrpcMethod.GetPeers:
@@ -282,7 +293,7 @@ public sealed class MainlineDhtEndpoint : IKademliaRpc
 
                 return new KrpcResponse(query.TransactionId, ownId)
                 {
-                    Nodes = found.Contacts.Take(_options.BucketSize).ToList(),
+                    Nodes = Wanted(query, found.Contacts, NodeId.FromBytes(query.InfoHash!.Value.ToArray())),
                     Values = values,
                     Token = found.Token,
                 };
@@ -303,6 +314,20 @@ public sealed class MainlineDhtEndpoint : IKademliaRpc
             default:
                 return new KrpcError(query.TransactionId, KrpcErrorCode.MethodUnknown, "Method Unknown");
         }
+    }
+
+    // BEP 32: nodes of the families the query wants; with no want, those of the family it arrived on (ours).
+    private List<ContactInfo> Wanted(KrpcQuery query, IReadOnlyList<ContactInfo> own, NodeId target)
+    {
+        var ownFlag = Family == System.Net.Sockets.AddressFamily.InterNetworkV6 ? KrpcWant.N6 : KrpcWant.N4;
+        var want = query.Want == KrpcWant.None ? ownFlag : query.Want;
+        var nodes = want.HasFlag(ownFlag) ? own.Take(_options.BucketSize).ToList() : [];
+        if ((want & ~ownFlag) != KrpcWant.None && OtherFamilyNodes is { } other)
+        {
+            nodes.AddRange(other(target).Take(_options.BucketSize));
+        }
+
+        return nodes;
     }
 
     private bool AcceptQueryFrom(IPEndPoint source)
@@ -326,7 +351,7 @@ public sealed class MainlineDhtEndpoint : IKademliaRpc
         _socket.SendAsync(KrpcCodec.Encode(message with { Version = _options.Version, Ip = destination }), destination, cancellationToken);
 
     private List<ContactInfo> UsableNodes(IReadOnlyList<ContactInfo> nodes) =>
-        nodes.Where(node => _policy.IsAllowed(node.EndPoint) && !node.Id.Equals(OwnId) && !node.EndPoint.Equals(LocalEndPoint)).ToList();
+        nodes.Where(node => Normalize(node.EndPoint).AddressFamily == Family && _policy.IsAllowed(node.EndPoint) && !node.Id.Equals(OwnId) && !node.EndPoint.Equals(LocalEndPoint)).ToList();
 
     private static TransactionKey KeyOf(ReadOnlyMemory<byte> transactionId, IPEndPoint source) =>
         new(BinaryPrimitives.ReadUInt16BigEndian(transactionId.Span), source.Port);

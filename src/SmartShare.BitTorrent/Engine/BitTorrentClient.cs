@@ -64,6 +64,7 @@ public sealed class BitTorrentClient : IAsyncDisposable
     private readonly MseSkeyTable _mseTorrents = new();
     private readonly ConcurrentDictionary<InfoHash, EncryptionMode> _encryption = new();
     private readonly IPeerTransport _transport;
+    private readonly List<(IPeerListener Listener, Task Loop)> _extraListeners = [];
     private IPeerListener? _listener;
     private Task? _acceptLoop;
     private readonly ConnectionSlots _pending;
@@ -91,6 +92,18 @@ public sealed class BitTorrentClient : IAsyncDisposable
     /// <summary>The bound listen address (after <see cref="Start"/>).</summary>
     public IPEndPoint LocalEndPoint { get; private set; } = new(IPAddress.Any, 0);
 
+    /// <summary>Every bound listen address: <see cref="LocalEndPoint"/> first, then those of <see cref="ListenAlso"/>.</summary>
+    public IReadOnlyList<IPEndPoint> LocalEndPoints
+    {
+        get
+        {
+            lock (_extraListeners)
+            {
+                return [LocalEndPoint, .. _extraListeners.Select(extra => extra.Listener.LocalEndPoint)];
+            }
+        }
+    }
+
     public IReadOnlyCollection<TorrentSession> Sessions => [.. _sessions.Values];
 
     /// <summary>Binds the listen port and starts accepting peers.</summary>
@@ -101,6 +114,24 @@ public sealed class BitTorrentClient : IAsyncDisposable
         _listener = listener;
         LocalEndPoint = listener.LocalEndPoint;
         _acceptLoop = Task.Run(() => AcceptLoopAsync(listener, _stop.Token));
+    }
+
+    /// <summary>
+    /// Accepts peers on a second address too, after <see cref="Start"/>: the node listens on IPv4 and IPv6 with the
+    /// same port number. Incoming connections are routed to their torrent as on the first listener.
+    /// </summary>
+    /// <exception cref="SocketException">The address is taken, or its family is not available.</exception>
+    public IPEndPoint ListenAlso(IPEndPoint local)
+    {
+        ArgumentNullException.ThrowIfNull(local);
+        ObjectDisposedException.ThrowIf(_stop.IsCancellationRequested, this);
+        var listener = _transport.Listen(local);
+        lock (_extraListeners)
+        {
+            _extraListeners.Add((listener, Task.Run(() => AcceptLoopAsync(listener, _stop.Token))));
+        }
+
+        return listener.LocalEndPoint;
     }
 
     public TorrentSession? Find(InfoHash infoHash) => _sessions.GetValueOrDefault(infoHash);
@@ -158,6 +189,18 @@ public sealed class BitTorrentClient : IAsyncDisposable
         if (_acceptLoop is not null)
         {
             await _acceptLoop.ConfigureAwait(false);
+        }
+
+        (IPeerListener Listener, Task Loop)[] extras;
+        lock (_extraListeners)
+        {
+            extras = [.. _extraListeners];
+        }
+
+        foreach (var (listener, loop) in extras)
+        {
+            await listener.DisposeAsync().ConfigureAwait(false);
+            await loop.ConfigureAwait(false);
         }
 
         foreach (var session in _sessions.Values)

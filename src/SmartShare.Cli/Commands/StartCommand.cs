@@ -17,7 +17,7 @@ internal static class StartCommand
         var dht = new DhtOptions(defaultPort: 4444);
         var bind = new Option<string?>("--bind")
         {
-            Description = "Address the DHT and blob exchange listen on. Default: the 'bind' setting, else all IPv4 addresses.",
+            Description = "Address the node listens on (DHTs, blob exchange, BitTorrent peers). Default: the 'bind' setting, else all IPv4 addresses and, where the machine has IPv6, all IPv6 ones. :: asks for both families; any other address listens there alone.",
             HelpName = "ADDRESS",
         };
         var apiPort = new Option<int?>("--api-port")

@@ -44,6 +44,7 @@ internal static class StatusCommand
         text.AppendLine(bittorrent is null
             ? "BitTorrent: not running"
             : $"BitTorrent: peers on TCP {bittorrent["port"]}, {(mainline is null ? "Mainline DHT off" : $"Mainline DHT on UDP {mainline["port"]}, {Dht(mainline)}")}, encryption {bittorrent["encryption"]}");
+        text.AppendLine(Ipv6StatusLine.Describe(status));
 
         if (status["external_address"] is JsonObject external)
         {

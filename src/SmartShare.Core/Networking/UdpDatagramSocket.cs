@@ -38,6 +38,13 @@ public sealed class UdpDatagramSocket : IDatagramTransport, IDisposable
         var socket = new Socket(local.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
         try
         {
+            // IPv6 only: an IPv4 socket of the same port number is a separate socket (Linux would otherwise make an
+            // IPv6 socket dual-stack and collide with it).
+            if (local.AddressFamily == AddressFamily.InterNetworkV6)
+            {
+                socket.DualMode = false;
+            }
+
             socket.Bind(local);
         }
         catch

@@ -12,7 +12,7 @@ namespace SmartShare.Lbry.BlobExchange;
 /// answer followed by the blob streamed from disk with sendfile (or in paced slices under an upload limit),
 /// repeated on a kept-alive connection.
 /// </summary>
-public sealed class BlobExchangeServer : IAsyncDisposable
+public sealed partial class BlobExchangeServer : IAsyncDisposable
 {
     private const int PacedSlice = 64 * 1024;
 
@@ -22,6 +22,7 @@ public sealed class BlobExchangeServer : IAsyncDisposable
     private readonly CancellationTokenSource _shutdown = new();
     private readonly ConcurrentDictionary<long, Task> _connections = new();
     private readonly ConnectionSlots _slots;
+    private readonly List<(Socket Listener, Task Loop)> _extraListeners = [];
     private Socket? _listener;
     private Task? _acceptLoop;
     private long _nextConnectionId;
@@ -77,18 +78,7 @@ public sealed class BlobExchangeServer : IAsyncDisposable
             throw new InvalidOperationException("The blob-exchange server is already started.");
         }
 
-        var listener = new Socket(bind.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-        try
-        {
-            listener.Bind(bind);
-            listener.Listen(_options.ListenBacklog);
-        }
-        catch
-        {
-            listener.Dispose();
-            throw;
-        }
-
+        var listener = Bind(bind);
         _listener = listener;
         _acceptLoop = AcceptLoopAsync(listener, _shutdown.Token);
     }
@@ -105,6 +95,18 @@ public sealed class BlobExchangeServer : IAsyncDisposable
         if (_acceptLoop is not null)
         {
             await _acceptLoop;
+        }
+
+        (Socket Listener, Task Loop)[] extras;
+        lock (_extraListeners)
+        {
+            extras = [.. _extraListeners];
+        }
+
+        foreach (var (listener, loop) in extras)
+        {
+            listener.Dispose();
+            await loop;
         }
 
         // Connections end on the cancelled token (their sockets are closed by it); wait so no send outlives us.

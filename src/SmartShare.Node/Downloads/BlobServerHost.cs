@@ -31,9 +31,15 @@ public sealed class BlobServerHost(
 
     public string Section => "blob_exchange";
 
+    /// <summary>Listens on a second address too (the IPv6 side, same port number).</summary>
+    /// <exception cref="SocketException">The address is taken, or its family is not available.</exception>
+    public IPEndPoint ListenAlso(IPEndPoint bind) =>
+        (_server ?? throw new InvalidOperationException("The blob server has not been started.")).ListenAlso(bind);
+
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        var bind = new IPEndPoint(IPAddress.Parse(settings.Current.BindAddress), dht.LocalEndPoint.Port);
+        // The DHT's bound address (the bind setting's IPv4 side) and port; the IPv6 side comes through ListenAlso.
+        var bind = new IPEndPoint(dht.LocalEndPoint.Address, dht.LocalEndPoint.Port);
         // The node's upload limiter (shared with BitTorrent), or a stream's own chained under it.
         var limiter = limits?.Upload ?? new ByteRateLimiter(() => settings.Current.MaxUploadKibPerSecond * 1024L, time);
         var options = new BlobExchangeServerOptions

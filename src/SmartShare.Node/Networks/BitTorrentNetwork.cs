@@ -31,6 +31,7 @@ public sealed partial class BitTorrentNetwork(
     private TorrentDht? _dht;
     private EncryptionMode _encryption = EncryptionMode.Prefer;
     private IReadOnlyList<NetworkEndPoint> _endPoints = [];
+    private Ipv6Side? _ipv6;
     private int _stopped;
 
     public string Name => "bittorrent";
@@ -48,6 +49,7 @@ public sealed partial class BitTorrentNetwork(
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         var current = settings.Current;
+        var families = ListenFamilies.Of(settings);
         _encryption = EncryptionModeOf(current.BtEncryption);
         var bootstrap = current.BtDht
             ? await EndPointNames.ResolveSettingAsync(current.BtBootstrap, NodeSettingKeys.BtBootstrap, cancellationToken)
@@ -64,7 +66,7 @@ public sealed partial class BitTorrentNetwork(
             BitTorrentClient client;
             try
             {
-                client = await StartClientAsync(current, port);
+                client = await StartClientAsync(families.Primary, port);
             }
             catch (NodeStartException) when (fallback && retry)
             {
@@ -109,10 +111,29 @@ public sealed partial class BitTorrentNetwork(
             LogPortFallback(logger, current.BtPort, _client.LocalEndPoint.Port);
         }
 
-        _endPoints = _dht is null
-            ? [new NetworkEndPoint("peers", "tcp", _client.LocalEndPoint)]
-            : [new NetworkEndPoint("peers", "tcp", _client.LocalEndPoint), new NetworkEndPoint("dht", "udp", _dht.LocalEndPoint)];
-        LogListening(logger, _client.LocalEndPoint);
+        var endPoints = _dht is null
+            ? new List<NetworkEndPoint> { new("peers", "tcp", _client.LocalEndPoint) }
+            : [new("peers", "tcp", _client.LocalEndPoint), new("dht", "udp", _dht.LocalEndPoint)];
+        _ipv6 = new Ipv6Side(families, logger);
+        if (families.Ipv6 is { } ipv6)
+        {
+            var (client, dht, ipv6Port) = (_client, _dht, _client.LocalEndPoint.Port);
+            if (_ipv6.TryBind($"TCP [{ipv6}]:{ipv6Port} for BitTorrent peers", () => client.ListenAlso(new IPEndPoint(ipv6, ipv6Port))) is { } peers6)
+            {
+                endPoints.Add(new NetworkEndPoint("peers", "tcp", peers6));
+            }
+
+            if (dht is not null && _ipv6.TryBind($"UDP [{ipv6}]:{ipv6Port} for the Mainline DHT", () => dht.AddIpv6(new IPEndPoint(ipv6, ipv6Port), time, random)) is { } dht6)
+            {
+                endPoints.Add(new NetworkEndPoint("dht", "udp", dht6));
+            }
+        }
+
+        _endPoints = endPoints;
+        foreach (var endPoint in endPoints.Where(endPoint => endPoint.Role == "peers"))
+        {
+            LogListening(logger, endPoint.EndPoint);
+        }
     }
 
     /// <summary>Closes the listener (and any session still in the client) and the DHT, which saves its table.</summary>
@@ -149,6 +170,7 @@ public sealed partial class BitTorrentNetwork(
                 ["peer_id"] = client.PeerId.ToString(),
                 ["encryption"] = settings.Current.BtEncryption,
                 ["dht"] = _dht?.Describe(),
+                ["ipv6"] = _ipv6?.ToJson(),
             };
     }
 
@@ -173,12 +195,12 @@ public sealed partial class BitTorrentNetwork(
         _ => EncryptionMode.Prefer,
     };
 
-    private async Task<BitTorrentClient> StartClientAsync(NodeSettings current, int port)
+    private async Task<BitTorrentClient> StartClientAsync(IPAddress bind, int port)
     {
         var client = new BitTorrentClient(
             new BitTorrentClientOptions
             {
-                ListenEndPoint = new IPEndPoint(IPAddress.Parse(current.BindAddress), port),
+                ListenEndPoint = new IPEndPoint(bind, port),
                 SessionOptions = SessionOptions,
                 Log = message => LogEngine(logger, message),
                 Http = Http,
@@ -194,7 +216,7 @@ public sealed partial class BitTorrentNetwork(
         {
             await client.DisposeAsync();
             throw new NodeStartException(
-                $"Cannot listen on TCP {current.BindAddress}:{port} for BitTorrent peers: {ex.Message}. Is another client running? Choose another port with --bt-port or the 'bt_port' setting.", ex);
+                $"Cannot listen on TCP {new IPEndPoint(bind, port)} for BitTorrent peers: {ex.Message}. Is another client running? Choose another port with --bt-port or the 'bt_port' setting.", ex);
         }
     }
 

@@ -30,7 +30,7 @@ public interface INetworkService
     JsonObject? Describe();
 }
 
-/// <summary>An address a network listens on: its role (<c>dht</c>, <c>peers</c>, <c>blob_exchange</c>), protocol and bound end point.</summary>
+/// <summary>An address a network listens on: its role (<c>dht</c>, <c>peers</c>, <c>blob_exchange</c>), protocol and bound end point (its family in the JSON: <c>ipv4</c>, <c>ipv6</c>).</summary>
 public sealed record NetworkEndPoint(string Role, string Protocol, IPEndPoint EndPoint)
 {
     public JsonObject ToJson() => new()
@@ -39,5 +39,6 @@ public sealed record NetworkEndPoint(string Role, string Protocol, IPEndPoint En
         ["protocol"] = Protocol,
         ["address"] = EndPoint.Address.ToString(),
         ["port"] = EndPoint.Port,
+        ["family"] = EndPoint.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? "ipv6" : "ipv4",
     };
 }

@@ -35,6 +35,7 @@ public sealed partial class LbryNetwork(
     private Announcer? _announcer;
     private BlobServerHost? _blobServer;
     private IReadOnlyList<NetworkEndPoint> _endPoints = [];
+    private Ipv6Side? _ipv6;
     private int _stopped;
 
     public string Name => "lbry";
@@ -53,7 +54,9 @@ public sealed partial class LbryNetwork(
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         var current = settings.Current;
-        var bindAddress = IPAddress.Parse(current.BindAddress);
+        // The LBRY DHT stays IPv4: lbry-sdk's compact addresses are 4 bytes. The blob server listens on IPv6 too.
+        var families = ListenFamilies.Of(settings);
+        var bindAddress = families.Primary;
         var bootstrap = await EndPointNames.ResolveSettingAsync(current.Bootstrap, NodeSettingKeys.Bootstrap, cancellationToken);
         try
         {
@@ -69,11 +72,22 @@ public sealed partial class LbryNetwork(
         _announcer = new Announcer(storage, _dht, _membership, settings, files, time, loggers.CreateLogger<Announcer>());
         _blobServer = new BlobServerHost(storage, _dht, settings, time, uploads, limits, hosting);
         await _blobServer.StartAsync(cancellationToken);
-        _endPoints =
-        [
-            new NetworkEndPoint("dht", "udp", _dht.LocalEndPoint),
-            new NetworkEndPoint("blob_exchange", "tcp", _blobServer.LocalEndPoint!),
-        ];
+        var endPoints = new List<NetworkEndPoint>
+        {
+            new("dht", "udp", _dht.LocalEndPoint),
+            new("blob_exchange", "tcp", _blobServer.LocalEndPoint!),
+        };
+        _ipv6 = new Ipv6Side(families, _logger);
+        if (families.Ipv6 is { } ipv6)
+        {
+            var (server, port) = (_blobServer, _blobServer.LocalEndPoint!.Port);
+            if (_ipv6.TryBind($"TCP [{ipv6}]:{port} for blob exchange", () => server.ListenAlso(new IPEndPoint(ipv6, port))) is { } blobs6)
+            {
+                endPoints.Add(new NetworkEndPoint("blob_exchange", "tcp", blobs6));
+            }
+        }
+
+        _endPoints = endPoints;
         await _membership.StartAsync(cancellationToken);
         await _announcer.StartAsync(cancellationToken);
     }
@@ -129,6 +143,7 @@ public sealed partial class LbryNetwork(
                 ["joined"] = _membership?.IsJoined ?? false,
                 ["bootstrap"] = settings.Current.Bootstrap.Count,
                 ["saved_contacts"] = storage.Contacts.Load().Count,
+                ["ipv6"] = _ipv6?.ToJson(),
             };
     }
 

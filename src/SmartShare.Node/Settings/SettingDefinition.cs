@@ -45,7 +45,7 @@ internal sealed class SettingDefinition
         Text(NodeSettingKeys.DownloadDirectory, false, "Folder downloads are written to.", ParseDirectory, (s, v) => s with { DownloadDirectory = v }, s => s.DownloadDirectory),
         Integer(NodeSettingKeys.Port, true, "LBRY DHT UDP and blob-exchange TCP port (0 picks a free one).", 0, 65535, (s, v) => s with { Port = v }, s => s.Port),
         Integer(NodeSettingKeys.BtPort, true, "BitTorrent peer TCP port, and the Mainline DHT's UDP port; 0 picks a free one.", 0, 65535, (s, v) => s with { BtPort = v }, s => s.BtPort),
-        Text(NodeSettingKeys.BindAddress, true, "IP address the DHT and blob exchange listen on.", ParseAddress, (s, v) => s with { BindAddress = v }, s => s.BindAddress),
+        Text(NodeSettingKeys.BindAddress, true, "IP address the node listens on; by default 0.0.0.0 and, where the machine has IPv6, :: too. :: asks for both families, any other address listens there alone.", ParseAddress, (s, v) => s with { BindAddress = v }, s => s.BindAddress),
         Text(NodeSettingKeys.Api, true, "URL of the JSON-RPC API, http://ADDRESS:PORT; an address beyond loopback needs api_password_hash.", ParseApiUrl, (s, v) => s with { Api = v }, s => s.Api),
         HostList(NodeSettingKeys.ApiHosts, "Host names the API answers to besides localhost and its own addresses (comma-separated in the environment variable).", (s, v) => s with { ApiHosts = v }, s => s.ApiHosts),
         Secret(Text(NodeSettingKeys.ApiPasswordHash, false, "The API password's salted hash (set it with `smartshare password set`); empty for none.", ParsePasswordHash, (s, v) => s with { ApiPasswordHash = v }, s => s.ApiPasswordHash)),

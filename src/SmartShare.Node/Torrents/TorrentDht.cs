@@ -14,7 +14,9 @@ namespace SmartShare.Node.Torrents;
 /// The node's Mainline DHT (BEP 5) on the UDP side of the BitTorrent port. It joins through the saved routing table
 /// and the <c>bt_bootstrap</c> nodes only, so it never reaches a public router unless the user names one. For each
 /// public torrent it looks peers up at once, again every minute while the torrent lacks peers, and announces our
-/// port every 15 minutes.
+/// port every 15 minutes. Where the machine has IPv6 it runs a second node on an IPv6 socket of the same port
+/// (<see cref="AddIpv6"/>), as libtorrent does: BEP 32 keeps one routing table per family, and the two answer each
+/// other's <c>want</c>. Lookups and announcements go through both; its saved table holds both families.
 /// </summary>
 internal sealed partial class TorrentDht : IAsyncDisposable
 {
@@ -31,6 +33,10 @@ internal sealed partial class TorrentDht : IAsyncDisposable
     private readonly ConcurrentDictionary<InfoHash, CancellationTokenSource> _tracked = new();
     private readonly CancellationTokenSource _stop = new();
     private readonly ITimer _saveTimer;
+    private MainlineDht? _dht6;
+    private UdpDatagramSocket? _socket6;
+    private IReadOnlyList<MainlineDhtContact> _saved = [];
+    private Action<IPEndPoint, IPEndPoint>? _onExternalAddress;
     private int _disposed;
     private volatile bool _joined;
 
@@ -46,6 +52,9 @@ internal sealed partial class TorrentDht : IAsyncDisposable
     }
 
     public IPEndPoint LocalEndPoint => _dht.LocalEndPoint;
+
+    /// <summary>The IPv6 node's socket, when <see cref="AddIpv6"/> bound one.</summary>
+    public IPEndPoint? LocalEndPoint6 => _dht6?.LocalEndPoint;
 
     /// <summary>Binds UDP <paramref name="local"/> (the BitTorrent port's number), loads the saved table and joins in the background.</summary>
     /// <exception cref="SocketException">The UDP port is taken.</exception>
@@ -65,21 +74,49 @@ internal sealed partial class TorrentDht : IAsyncDisposable
         var socket = UdpDatagramSocket.Bind(local);
         var dht = MainlineDht.Create(
             socket,
-            new MainlineDhtOptions { Bootstrap = bootstrap, AllowLan = allowLan },
+            new MainlineDhtOptions { Bootstrap = [.. bootstrap.Where(node => SameFamily(node, local))], AllowLan = allowLan },
             time,
             random,
             message => LogDht(logger, message));
-        dht.ImportContacts(saved);
+        dht.ImportContacts(saved.Where(contact => SameFamily(contact.EndPoint, local)));
         if (onExternalAddress is not null)
         {
             dht.Endpoint.ExternalAddressReported += onExternalAddress;
         }
 
         dht.Start();
-        var host = new TorrentDht(dht, socket, store, bootstrap, time, logger);
+        var host = new TorrentDht(dht, socket, store, bootstrap, time, logger) { _saved = saved, _onExternalAddress = onExternalAddress };
         LogStarted(logger, dht.LocalEndPoint, saved.Count, bootstrap.Count);
         _ = host.JoinAsync();
         return host;
+    }
+
+    /// <summary>
+    /// Binds an IPv6 UDP socket at <paramref name="local6"/> (only IPv6: the IPv4 node keeps its own socket) and
+    /// starts the IPv6 node there, with the same id, paired with the IPv4 one. Call once, right after
+    /// <see cref="Start"/>; it joins through the IPv6 saved nodes and bootstrap nodes.
+    /// </summary>
+    /// <exception cref="SocketException">The port is taken on IPv6 or the machine has no IPv6.</exception>
+    public IPEndPoint AddIpv6(IPEndPoint local6, TimeProvider time, IRandomSource random)
+    {
+        ArgumentNullException.ThrowIfNull(local6);
+        var socket = UdpDatagramSocket.Bind(local6);
+        var options = new MainlineDhtOptions { Bootstrap = [.. _bootstrap.Where(node => SameFamily(node, local6))], AllowLan = _dht.Endpoint.Policy.AllowLan };
+        var dht = MainlineDht.Create(socket, options, time, random, message => LogDht(_logger, "[v6] " + message), _dht.Id);
+        dht.ImportContacts(_saved.Where(contact => SameFamily(contact.EndPoint, local6)));
+        MainlineDht.Pair(_dht, dht);
+        if (_onExternalAddress is not null)
+        {
+            dht.Endpoint.ExternalAddressReported += _onExternalAddress;
+        }
+
+        dht.Start();
+        _socket6 = socket;
+        _dht6 = dht;
+        var saved6 = _saved.Count(contact => SameFamily(contact.EndPoint, local6));
+        LogStarted(_logger, dht.LocalEndPoint, saved6, options.Bootstrap.Count);
+        _ = JoinAsync(dht);
+        return dht.LocalEndPoint;
     }
 
     public JsonObject Describe() => new()
@@ -88,19 +125,29 @@ internal sealed partial class TorrentDht : IAsyncDisposable
         ["node_id"] = _dht.Id.ToString(),
         ["nodes"] = _dht.NodeCount,
 
+        // BEP 32: the IPv6 table's size, null when the node runs on IPv4 only.
+        ["nodes6"] = _dht6?.NodeCount,
+
         // The same two words as the LBRY DHT's section, so status can show both alike.
-        ["contacts"] = _dht.NodeCount,
+        ["contacts"] = _dht.NodeCount + (_dht6?.NodeCount ?? 0),
         ["joined"] = _joined,
         ["bootstrap"] = new JsonArray([.. _bootstrap.Select(node => (JsonNode?)JsonValue.Create(node.ToString()))]),
         ["torrents"] = _tracked.Count,
     };
 
-    /// <summary>Adds a node a peer or a magnet link named, if it answers a ping.</summary>
-    public void AddNode(IPEndPoint endPoint) => _ = AddNodeAsync(endPoint);
+    /// <summary>Adds a node a peer or a magnet link named, if it answers a ping (to the node of its family).</summary>
+    public void AddNode(IPEndPoint endPoint)
+    {
+        var dht = NodeFor(endPoint);
+        if (dht is not null)
+        {
+            _ = AddNodeAsync(dht, endPoint);
+        }
+    }
 
-    /// <summary>Looks up peers for a torrent whose metadata we still need, passing them on as they arrive.</summary>
+    /// <summary>Looks up peers for a torrent whose metadata we still need (in both families), passing them on as they arrive.</summary>
     public Task FindPeersAsync(InfoHash infoHash, Action<IReadOnlyList<IPEndPoint>> onPeers, CancellationToken cancellationToken) =>
-        _dht.GetPeersAsync(infoHash, cancellationToken, onPeers);
+        Task.WhenAll(Nodes().Select(dht => dht.GetPeersAsync(infoHash, cancellationToken, onPeers)));
 
     /// <summary>
     /// Finds peers for a torrent and announces our <paramref name="port"/> until <see cref="Untrack"/>.
@@ -139,16 +186,32 @@ internal sealed partial class TorrentDht : IAsyncDisposable
         Save();
         await _dht.DisposeAsync();
         _socket.Dispose();
+        if (_dht6 is not null)
+        {
+            await _dht6.DisposeAsync();
+            _socket6!.Dispose();
+        }
+
         _stop.Dispose();
     }
 
-    private async Task JoinAsync()
+    private static bool SameFamily(IPEndPoint endPoint, IPEndPoint local) =>
+        (endPoint.Address.IsIPv4MappedToIPv6 ? AddressFamily.InterNetwork : endPoint.Address.AddressFamily) == local.AddressFamily;
+
+    private MainlineDht? NodeFor(IPEndPoint endPoint) =>
+        SameFamily(endPoint, _dht.LocalEndPoint) ? _dht : _dht6 is not null && SameFamily(endPoint, _dht6.LocalEndPoint) ? _dht6 : null;
+
+    private IEnumerable<MainlineDht> Nodes() => _dht6 is null ? [_dht] : [_dht, _dht6];
+
+    private Task JoinAsync() => JoinAsync(_dht);
+
+    private async Task JoinAsync(MainlineDht dht)
     {
         try
         {
-            var joined = await _dht.BootstrapAsync([], _stop.Token);
-            _joined = joined;
-            LogJoined(_logger, joined, _dht.NodeCount);
+            var joined = await dht.BootstrapAsync([], _stop.Token);
+            _joined |= joined;
+            LogJoined(_logger, joined, dht.NodeCount);
             Save();
         }
         catch (OperationCanceledException)
@@ -157,11 +220,11 @@ internal sealed partial class TorrentDht : IAsyncDisposable
         }
     }
 
-    private async Task AddNodeAsync(IPEndPoint endPoint)
+    private async Task AddNodeAsync(MainlineDht dht, IPEndPoint endPoint)
     {
         try
         {
-            await _dht.AddNodeAsync(endPoint, _stop.Token);
+            await dht.AddNodeAsync(endPoint, _stop.Token);
         }
         catch (OperationCanceledException)
         {
@@ -178,10 +241,10 @@ internal sealed partial class TorrentDht : IAsyncDisposable
         var retry = TimeSpan.FromSeconds(2);
         try
         {
-            var self = OwnPeer(port);
+            var selves = Nodes().Select(dht => OwnPeer(dht, port)).OfType<IPEndPoint>().ToList();
             void OnOthers(IReadOnlyList<IPEndPoint> peers)
             {
-                var others = self is null ? peers : peers.Where(peer => !peer.Equals(self)).ToList();
+                var others = peers.Where(peer => !selves.Contains(peer)).ToList();
                 if (others.Count > 0)
                 {
                     onPeers(others);
@@ -190,20 +253,24 @@ internal sealed partial class TorrentDht : IAsyncDisposable
 
             while (!cancellationToken.IsCancellationRequested)
             {
-                if (self is not null)
+                foreach (var dht in Nodes())
                 {
                     // We answer get_peers for our own torrents with ourselves too: a client that joined the DHT
                     // through us alone (aria2, a libtorrent bootstrapped from us) finds us without a third node.
-                    _dht.Engine.PeerStore.Store(NodeId.FromBytes(infoHash.ToArray()), KrpcCodec.CompactPeer(self), _dht.Id);
+                    if (OwnPeer(dht, port) is { } self)
+                    {
+                        dht.Engine.PeerStore.Store(NodeId.FromBytes(infoHash.ToArray()), KrpcCodec.CompactPeer(self), dht.Id);
+                    }
                 }
 
-                var found = await _dht.GetPeersAsync(infoHash, cancellationToken, OnOthers);
+                var found = await Task.WhenAll(Nodes().Select(dht => dht.GetPeersAsync(infoHash, cancellationToken, OnOthers)));
 
                 var announced = true;
                 if (_time.GetUtcNow() - lastAnnounce >= AnnounceInterval)
                 {
-                    var accepted = await _dht.AnnounceAsync(infoHash, port, cancellationToken);
-                    LogAnnounced(_logger, infoHash, found.Count, accepted);
+                    var accepted = (await Task.WhenAll(Nodes().Select(dht => dht.AnnounceAsync(infoHash, port, cancellationToken)))).Sum();
+                    var peerCount = found.Sum(peers => peers.Count);
+                    LogAnnounced(_logger, infoHash, peerCount, accepted);
                     announced = accepted > 0;
                     if (announced)
                     {
@@ -227,23 +294,23 @@ internal sealed partial class TorrentDht : IAsyncDisposable
         }
     }
 
-    /// <summary>Our own peer address when the node listens on one IPv4 address (not 0.0.0.0): then we know what to tell others.</summary>
-    private IPEndPoint? OwnPeer(int port)
+    /// <summary>Our own peer address when a node listens on one address (not 0.0.0.0 or ::): then we know what to tell others.</summary>
+    private static IPEndPoint? OwnPeer(MainlineDht dht, int port)
     {
-        var address = _dht.LocalEndPoint.Address;
-        return address.AddressFamily == AddressFamily.InterNetwork && !address.Equals(IPAddress.Any) ? new IPEndPoint(address, port) : null;
+        var address = dht.LocalEndPoint.Address;
+        return address.Equals(IPAddress.Any) || address.Equals(IPAddress.IPv6Any) ? null : new IPEndPoint(address, port);
     }
 
     private void Save()
     {
-        if (_dht.NodeCount == 0)
+        if (Nodes().All(dht => dht.NodeCount == 0))
         {
             return;
         }
 
         try
         {
-            _store.Save(_dht.ExportContacts());
+            _store.Save([.. Nodes().SelectMany(dht => dht.ExportContacts())]);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or SmartShare.Storage.StorageException or Microsoft.Data.Sqlite.SqliteException)
         {

@@ -15,8 +15,9 @@ internal sealed class RawKrpcClient : IDisposable
 
     public RawKrpcClient(string address = "127.0.0.1")
     {
-        _socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
-        _socket.Bind(new IPEndPoint(IPAddress.Parse(address), 0));
+        var bind = IPAddress.Parse(address);
+        _socket = new Socket(bind.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+        _socket.Bind(new IPEndPoint(bind, 0));
         LocalEndPoint = (IPEndPoint)_socket.LocalEndPoint!;
         Id = NodeId.Random(20, SecureRandomSource.Instance);
     }
@@ -41,7 +42,7 @@ internal sealed class RawKrpcClient : IDisposable
     {
         using var limit = new CancellationTokenSource(AnswerLimit);
         var buffer = new byte[2048];
-        var received = await _socket.ReceiveFromAsync(buffer, SocketFlags.None, new IPEndPoint(IPAddress.Any, 0), limit.Token);
+        var received = await _socket.ReceiveFromAsync(buffer, SocketFlags.None, new IPEndPoint(_socket.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any, 0), limit.Token);
         return KrpcCodec.Decode(buffer.AsMemory(0, received.ReceivedBytes).ToArray());
     }
 

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Net;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -17,7 +16,7 @@ public sealed record LibtorrentOptions
 
     public required string SavePath { get; init; }
 
-    /// <summary>The 127.0.0.x address to listen on and dial from; a fresh one when null.</summary>
+    /// <summary>The 127.0.0.x address (or ::1) to listen on and dial from; a fresh 127.0.0.x one when null.</summary>
     public IPAddress? Address { get; init; }
 
     /// <summary>TCP (and, with the DHT, UDP) port; a free one when 0.</summary>
@@ -62,7 +61,7 @@ public sealed class LibtorrentPeer : IAsyncDisposable
         {
             ["mode"] = options.Seed ? "seed" : "download",
             ["save_path"] = options.SavePath,
-            ["listen"] = $"{address}:{port.ToString(CultureInfo.InvariantCulture)}",
+            ["listen"] = new IPEndPoint(address, port).ToString(),
             ["peers"] = new JsonArray([.. options.Peers.Select(peer => JsonValue.Create(peer.ToString()))]),
             ["dht"] = options.Dht,
             ["dht_bootstrap_nodes"] = new JsonArray([.. options.DhtBootstrapNodes.Select(node => JsonValue.Create(node.ToString()))]),

@@ -30,10 +30,10 @@ public static class LoopbackAddresses
         ArgumentNullException.ThrowIfNull(address);
         for (var attempt = 0; attempt < 100; attempt++)
         {
-            using var tcp = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            using var tcp = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
             tcp.Bind(new IPEndPoint(address, 0));
             var port = ((IPEndPoint)tcp.LocalEndPoint!).Port;
-            using var udp = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+            using var udp = new Socket(address.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
             try
             {
                 udp.Bind(new IPEndPoint(address, port));

@@ -15,11 +15,18 @@ def emit(obj):
 
 
 def endpoint(text):
-    """'127.x.y.z:port' as (host, port); anything off loopback is refused."""
+    """'127.x.y.z:port' or '[::1]:port' as (host, port); anything off loopback is refused."""
     host, _, port = text.rpartition(":")
+    if host == "[::1]":
+        return "::1", int(port)
     if not host.startswith("127."):
-        raise ValueError("only 127.0.0.0/8 endpoints are allowed, not " + text)
+        raise ValueError("only 127.0.0.0/8 and [::1] endpoints are allowed, not " + text)
     return host, int(port)
+
+
+def listen_text(host, port):
+    """The listen_interfaces form of (host, port): IPv6 addresses in brackets."""
+    return ("[%s]:%d" if ":" in host else "%s:%d") % (host, port)
 
 
 def keep_on_loopback(lt, session):

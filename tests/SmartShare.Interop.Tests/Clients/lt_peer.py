@@ -8,9 +8,9 @@ JSON arguments:
   torrent       path of a .torrent file       (or)
   magnet        a magnet URI
   save_path     folder holding (seed) or receiving (download) the content
-  listen        "127.0.0.x:port" (port 0 picks a free one; the listening event tells which)
+  listen        "127.0.0.x:port" or "[::1]:port" (port 0 picks a free one; the listening event tells which)
   peers         optional list of "127.0.0.x:port" to connect to once the torrent is added
-  dht           optional bool (default false); dht_bootstrap_nodes optional list of "127.0.0.x:port"
+  dht           optional bool (default false); dht_bootstrap_nodes optional list of "127.0.0.x:port" or "[::1]:port"
   encryption    optional "enabled" (default), "forced", "disabled", "plaintext" (handshake encryption allowed, plaintext payload)
                 or "rc4" (MSE required both ways, RC4 only)
   seed_mode     optional bool: trust the files when seeding instead of checking them (fast start for big files)
@@ -34,7 +34,7 @@ import time
 
 import libtorrent as lt
 
-from lt_common import emit, endpoint, keep_on_loopback, read_commands
+from lt_common import emit, endpoint, keep_on_loopback, listen_text, read_commands
 
 
 def main():
@@ -47,7 +47,7 @@ def main():
     enc = args.get("encryption", "enabled")
 
     settings = {
-        "listen_interfaces": "%s:%d" % (host, port),
+        "listen_interfaces": listen_text(host, port),
         "outgoing_interfaces": host,
         "enable_lsd": False,
         "enable_upnp": False,
@@ -58,7 +58,7 @@ def main():
         "enable_outgoing_tcp": True,
         "enable_incoming_tcp": True,
         "enable_dht": dht,
-        "dht_bootstrap_nodes": ",".join("%s:%d" % n for n in bootstrap),
+        "dht_bootstrap_nodes": ",".join(listen_text(*n) for n in bootstrap),
         "allow_multiple_connections_per_ip": True,
         "min_reconnect_time": 1,
         "apply_ip_filter_to_trackers": True,

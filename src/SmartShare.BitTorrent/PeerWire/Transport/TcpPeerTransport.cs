@@ -42,9 +42,11 @@ public sealed class TcpPeerTransport(int socketBufferSize) : IPeerTransport
         var socket = new Socket(local.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         try
         {
+            // An IPv6 listener takes IPv6 only: the IPv4 side has its own listener on the same port number, which a
+            // dual-stack socket would collide with.
             if (local.AddressFamily == AddressFamily.InterNetworkV6)
             {
-                socket.DualMode = true;
+                socket.DualMode = false;
             }
 
             socket.Bind(local);
