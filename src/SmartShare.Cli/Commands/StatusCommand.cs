@@ -44,6 +44,10 @@ internal static class StatusCommand
         text.AppendLine(bittorrent is null
             ? "BitTorrent: not running"
             : $"BitTorrent: peers on TCP {bittorrent["port"]}, {(mainline is null ? "Mainline DHT off" : $"Mainline DHT on UDP {mainline["port"]}, {Dht(mainline)}")}, encryption {bittorrent["encryption"]}");
+        if (LocalDiscoveryLine.Describe(status["local_discovery"]) is { } lan)
+        {
+            text.AppendLine(lan);
+        }
 
         if (status["blob_storage"] is JsonObject storage)
         {

@@ -173,7 +173,8 @@ public sealed class LanAnnounceFormat
 
             if (line.Length == 0)
             {
-                ended = true;
+                // The text after the last newline is no line: the blank line must end with its own newline.
+                ended = index < lines.Length - 1;
                 break;
             }
 

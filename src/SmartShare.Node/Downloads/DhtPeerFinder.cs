@@ -38,7 +38,7 @@ public sealed class DhtPeerFinder(LbryDhtService dht, DhtMembership membership, 
 
     public async Task<IReadOnlyList<IPEndPoint>> FindPeersAsync(BlobHash sdHash, CancellationToken cancellationToken)
     {
-        var local = localDiscovery?.Want(sdHash) ?? [];
+        var local = localDiscovery is null ? [] : await localDiscovery.WantAsync(sdHash, cancellationToken);
         try
         {
             if (local.Count == 0)

@@ -26,6 +26,9 @@ public sealed partial class LbryLanDiscovery : IDisposable
     public static readonly TimeSpan WantInterval = TimeSpan.FromSeconds(10);
     public static readonly TimeSpan PeerLifetime = TimeSpan.FromMinutes(15);
     public static readonly TimeSpan ContactPingInterval = TimeSpan.FromMinutes(5);
+
+    /// <summary>How long a want with no neighbour known waits for a <c>have</c> before the lookup goes on without.</summary>
+    public static readonly TimeSpan AnswerWait = TimeSpan.FromSeconds(1);
     public const int MaxStreamsHeard = 4096;
     public const int MaxPeersPerStream = 16;
     public const int SmallTable = 8;
@@ -38,6 +41,7 @@ public sealed partial class LbryLanDiscovery : IDisposable
     private readonly Dictionary<string, Dictionary<IPEndPoint, DateTimeOffset>> _heard = new(StringComparer.Ordinal);
     private readonly Dictionary<string, DateTimeOffset> _wanted = new(StringComparer.Ordinal);
     private readonly Dictionary<IPEndPoint, DateTimeOffset> _pinged = [];
+    private readonly Dictionary<string, TaskCompletionSource> _answers = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stop = new();
     private DateTimeOffset _refreshedAt = DateTimeOffset.MinValue;
     private HashSet<string> _known = new(StringComparer.Ordinal);
@@ -102,6 +106,57 @@ public sealed partial class LbryLanDiscovery : IDisposable
         {
             Engine.Send([key], [new("Kind", "want")]);
             Interlocked.Increment(ref _wantsSent);
+        }
+
+        return Peers(sdHash);
+    }
+
+    /// <summary>
+    /// <see cref="Want"/>, and when no neighbour is known to have the stream yet, waits up to <see cref="AnswerWait"/>
+    /// for one to answer.
+    /// </summary>
+    public async Task<IReadOnlyList<IPEndPoint>> WantAsync(BlobHash sdHash, CancellationToken cancellationToken)
+    {
+        var known = Want(sdHash);
+        if (known.Count > 0 || Transport.Inner is null)
+        {
+            return known;
+        }
+
+        Task answered;
+        lock (_answers)
+        {
+            if (!_answers.TryGetValue(sdHash.ToString(), out var waiter))
+            {
+                if (_answers.Count >= MaxStreamsHeard)
+                {
+                    return known;
+                }
+
+                waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                _answers[sdHash.ToString()] = waiter;
+            }
+
+            answered = waiter.Task;
+        }
+
+        try
+        {
+            await answered.WaitAsync(AnswerWait, _time, cancellationToken);
+        }
+        catch (TimeoutException)
+        {
+            // Nobody on the LAN has it (or answered yet): the DHT may.
+        }
+        finally
+        {
+            lock (_answers)
+            {
+                if (_answers.TryGetValue(sdHash.ToString(), out var waiter) && waiter.Task == answered)
+                {
+                    _answers.Remove(sdHash.ToString());
+                }
+            }
         }
 
         return Peers(sdHash);
@@ -192,6 +247,14 @@ public sealed partial class LbryLanDiscovery : IDisposable
                 {
                     var oldest = peers.MinBy(entry => entry.Value).Key;
                     peers.Remove(oldest);
+                }
+
+                lock (_answers)
+                {
+                    if (_answers.Remove(hash, out var waiter))
+                    {
+                        waiter.TrySetResult();
+                    }
                 }
 
                 if (peers.TryAdd(peer, now))
