@@ -37,6 +37,7 @@ public sealed partial class LocalPeerDiscovery : IHostedService, IStatusContribu
     private ITimer? _timer;
     private Task _receiving = Task.CompletedTask;
     private int _btPort;
+    private int _ticking;
     private int _stopped;
 
     public LocalPeerDiscovery(
@@ -190,6 +191,12 @@ public sealed partial class LocalPeerDiscovery : IHostedService, IStatusContribu
 
     private void Tick()
     {
+        // A slow round (a busy database) is never overlapped by the next one.
+        if (Interlocked.Exchange(ref _ticking, 1) != 0)
+        {
+            return;
+        }
+
         try
         {
             BitTorrent.Tick();
@@ -198,6 +205,10 @@ public sealed partial class LocalPeerDiscovery : IHostedService, IStatusContribu
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             LogTickFailed(_logger, ex.Message);
+        }
+        finally
+        {
+            Volatile.Write(ref _ticking, 0);
         }
     }
 

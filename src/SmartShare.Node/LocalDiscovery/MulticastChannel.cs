@@ -98,16 +98,16 @@ internal sealed class MulticastChannel : ILanTransport, IDisposable
             }
 
             IPInterfaceProperties properties;
-            int index;
             try
             {
                 properties = nic.GetIPProperties();
-                index = properties.GetIPv4Properties()?.Index ?? properties.GetIPv6Properties()?.Index ?? -1;
             }
             catch (NetworkInformationException)
             {
                 continue;
             }
+
+            var index = IndexOf(properties);
 
             if (index < 0)
             {
@@ -129,6 +129,27 @@ internal sealed class MulticastChannel : ILanTransport, IDisposable
         }
 
         return found;
+    }
+
+    // The interface's index, from its IPv4 or else its IPv6 properties (either may be missing or throw), or -1.
+    private static int IndexOf(IPInterfaceProperties properties)
+    {
+        foreach (var read in new Func<int?>[] { () => properties.GetIPv4Properties()?.Index, () => properties.GetIPv6Properties()?.Index })
+        {
+            try
+            {
+                if (read() is { } index)
+                {
+                    return index;
+                }
+            }
+            catch (Exception ex) when (ex is NetworkInformationException or PlatformNotSupportedException)
+            {
+                // Not this family.
+            }
+        }
+
+        return -1;
     }
 
     /// <summary>Sends <paramref name="ipv4"/> to the IPv4 group and <paramref name="ipv6"/> to the IPv6 group on every joined interface; returns how many sends went out.</summary>
@@ -187,7 +208,14 @@ internal sealed class MulticastChannel : ILanTransport, IDisposable
                 continue;
             }
 
-            onDatagram(buffer.AsSpan(0, result.ReceivedBytes).ToArray(), (IPEndPoint)result.RemoteEndPoint);
+            try
+            {
+                onDatagram(buffer.AsSpan(0, result.ReceivedBytes).ToArray(), (IPEndPoint)result.RemoteEndPoint);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                // A handler's failure (a session closing as a peer arrives) must never end the receive loop.
+            }
         }
     }
 
