@@ -76,6 +76,15 @@ write("metainfo", [be(single), be(multi), be(private), be(padded)])
 
 hexhash = h20.hex()
 b32 = base64.b32encode(h20).decode()
+lan_hash = "0123456789abcdef0123456789abcdef01234567"
+write("lan-announce", [
+    "BT-SEARCH * HTTP/1.1\r\nHost: 239.192.152.143:6771\r\nPort: 6881\r\nInfohash: " + lan_hash + "\r\ncookie: 1a2b3c\r\n\r\n\r\n",
+    "BT-SEARCH * HTTP/1.1\r\nHost: [ff15::efc0:988f]:6771\r\nPort: 51413\r\nInfohash: " + lan_hash + "\r\nInfohash: " + lan_hash[::-1] + "\r\n\r\n\r\n",
+    "BT-SEARCH * HTTP/1.1\nHost: 239.192.152.143:6771\nPort: 6881\nInfohash: " + lan_hash.upper() + "\n\n\n",
+    "LBRY-SEARCH * HTTP/1.1\r\nHost: 239.192.152.144:6772\r\nPort: 4444\r\nDht-Port: 4444\r\nSd-Hash: " + "ab" * 48 + "\r\ncookie: 77\r\n\r\n\r\n",
+    "LBRY-SEARCH * HTTP/1.1\r\nHost: 239.192.152.144:6772\r\nPort: 4444\r\nDht-Port: 4444\r\nKind: want\r\nSd-Hash: " + "0f" * 48 + "\r\ncookie: 77\r\n\r\n\r\n",
+    "BT-SEARCH * HTTP/1.1\r\nPort: 0\r\nInfohash: abc\r\n\r\n",
+])
 write("magnet", [
     "magnet:?xt=urn:btih:" + hexhash,
     "magnet:?xt=urn:btih:" + b32 + "&dn=hello+world.txt&xl=5",

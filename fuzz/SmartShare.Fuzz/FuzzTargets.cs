@@ -16,6 +16,7 @@ public static class FuzzTargets
         ["lbry-dht"] = LbryDhtTarget.Run,
         ["metainfo"] = MetainfoTarget.Run,
         ["magnet"] = MagnetTarget.Run,
+        ["lan-announce"] = LanAnnounceTarget.Run,
         ["smartshare-file"] = SmartShareFileTarget.Run,
         ["smartshare-link"] = SmartShareLinkTarget.Run,
         ["stream-descriptor"] = StreamDescriptorTarget.Run,

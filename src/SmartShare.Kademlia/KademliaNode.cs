@@ -313,15 +313,21 @@ public sealed class KademliaNode : IKademliaRequestHandler, ILookupObserver, IDi
 
         if (TryReservePing(sender.EndPoint))
         {
-            _ = PingBackLaterAsync(sender.EndPoint);
+            // One pending ping per contact (the reservation), sent at once while our table is nearly empty.
+            var delay = RoutingTable.Count < _options.ImmediatePingBackBelow ? TimeSpan.Zero : _options.RequesterPingBackDelay;
+            _ = PingBackLaterAsync(sender.EndPoint, delay);
         }
     }
 
-    private async Task PingBackLaterAsync(IPEndPoint endPoint)
+    private async Task PingBackLaterAsync(IPEndPoint endPoint, TimeSpan delay)
     {
         try
         {
-            await Task.Delay(_options.RequesterPingBackDelay, _timeProvider, _stopping);
+            if (delay > TimeSpan.Zero)
+            {
+                await Task.Delay(delay, _timeProvider, _stopping);
+            }
+
             await PingAsync(endPoint, _stopping);
         }
         catch (OperationCanceledException)

@@ -35,6 +35,14 @@ public sealed record KademliaNodeOptions
     /// </summary>
     public TimeSpan RequesterPingBackDelay { get; init; } = TimeSpan.FromSeconds(300);
 
+    /// <summary>
+    /// While the routing table holds fewer contacts than this, a new requester is pinged back at once instead of
+    /// after <see cref="RequesterPingBackDelay"/>: a fresh node whose only contact is its bootstrap learns the nodes
+    /// that find it (and can announce to them) in seconds, not minutes. lbry-sdk's own ping queue takes a delay per
+    /// ping (zero for a full bucket's check) and keeps one pending ping per contact, as this does. 0 turns it off.
+    /// </summary>
+    public int ImmediatePingBackBelow { get; init; }
+
     /// <summary>Bounds the ping-backs and eviction pings waiting at once; more are dropped.</summary>
     public int MaxPendingPings { get; init; } = 256;
 

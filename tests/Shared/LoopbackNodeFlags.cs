@@ -17,6 +17,9 @@ internal static class LoopbackNodeFlags
             [NodeSettingKeys.BindAddress] = "127.0.0.1",
             [NodeSettingKeys.AllowLan] = true,
 
+            // No multicast from tests in the host's namespace (bound to 127.0.0.1 it would stay on loopback anyway).
+            [NodeSettingKeys.LocalDiscovery] = false,
+
             // Tests that look at blob files expect a stream's encrypted blobs kept; the plain-file tests turn this off.
             [NodeSettingKeys.KeepStreamBlobs] = true,
         };

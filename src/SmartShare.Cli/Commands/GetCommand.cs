@@ -235,11 +235,13 @@ internal static class GetCommand
         }
     }
 
-    // Whether the node can look the stream up at all: DHT contacts now, saved ones, or a bootstrap node.
+    // Whether the node can look the stream up at all: DHT contacts now, saved ones, a bootstrap node, or the LAN (local discovery).
     private static async Task<bool> ReachesDhtAsync(NodeConnection node, CancellationToken cancellationToken)
     {
-        var dht = (await node.Api.CallAsync("status", cancellationToken: cancellationToken))?["dht"];
-        return (dht?["contacts"]?.GetValue<int>() ?? 0) > 0
+        var status = await node.Api.CallAsync("status", cancellationToken: cancellationToken);
+        var dht = status?["dht"];
+        return (status?["local_discovery"]?["groups"] as JsonArray)?.Count > 0
+            || (dht?["contacts"]?.GetValue<int>() ?? 0) > 0
             || (dht?["saved_contacts"]?.GetValue<int>() ?? 0) > 0
             || (dht?["bootstrap"]?.GetValue<int>() ?? 0) > 0;
     }

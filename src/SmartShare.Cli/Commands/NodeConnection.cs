@@ -66,6 +66,7 @@ internal sealed class NodeConnection : IAsyncDisposable
             settings[NodeSettingKeys.BtBootstrap] = new JsonArray();
             settings[NodeSettingKeys.BtDht] = false;
             settings[NodeSettingKeys.Announce] = false;
+            settings[NodeSettingKeys.LocalDiscovery] = false;
         }
 
         if (use == NodeUse.Local)

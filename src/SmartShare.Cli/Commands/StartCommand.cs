@@ -45,6 +45,10 @@ internal static class StartCommand
         {
             Description = "Do not run the Mainline DHT (torrents then find peers through trackers, PEX and magnet x.pe only).",
         };
+        var noLocalDiscovery = new Option<bool>("--no-local-discovery")
+        {
+            Description = "Do not look for peers on the LAN by multicast (BEP 14 for torrents, its LBRY equivalent for streams).",
+        };
         var downloadDirectory = new Option<string?>("--download-dir")
         {
             Description = "Folder downloads are written to. Default: the 'download_dir' setting, else ~/Downloads.",
@@ -64,6 +68,7 @@ internal static class StartCommand
         command.Options.Add(btBootstrap);
         command.Options.Add(btEncryption);
         command.Options.Add(noBtDht);
+        command.Options.Add(noLocalDiscovery);
         command.Options.Add(downloadDirectory);
         command.Options.Add(advertise);
         command.SetAction(CommandContext.Action(async (context, cancellationToken) =>
@@ -118,6 +123,11 @@ internal static class StartCommand
             if (parse.GetValue(advertise) is { Length: > 0 } advertised)
             {
                 flags[NodeSettingKeys.Advertise] = new JsonArray([.. advertised.Select(item => (JsonNode?)JsonValue.Create(item))]);
+            }
+
+            if (parse.GetValue(noLocalDiscovery))
+            {
+                flags[NodeSettingKeys.LocalDiscovery] = false;
             }
 
             if (parse.GetValue(downloadDirectory) is { } downloads)

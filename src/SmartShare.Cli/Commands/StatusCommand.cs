@@ -51,6 +51,11 @@ internal static class StatusCommand
             text.AppendLine($"External:   {ExternalAddress(external)}");
         }
 
+        if (LocalDiscoveryLine.Describe(status["local_discovery"]) is { } lan)
+        {
+            text.AppendLine(lan);
+        }
+
         if (status["blob_storage"] is JsonObject storage)
         {
             var limit = Long(storage["limit_bytes"]);

@@ -70,6 +70,9 @@ public sealed class LbryDhtService : IAsyncDisposable
             {
                 // lbry-sdk's daemon splits the two nearest buckets eagerly.
                 SplitBucketsUnderIndex = 2,
+
+                // A fresh node (fewer than 8 contacts) pings requesters back at once, not after lbry-sdk's 300 s.
+                ImmediatePingBackBelow = 8,
             });
             endpoint.Attach(engine);
             return new LbryDhtService(storage, socket, endpoint, engine, bootstrap ?? [], persistent);

@@ -3,15 +3,18 @@ using SmartShare.Lbry.Blobs;
 using SmartShare.Lbry.Dht;
 using SmartShare.Lbry.Downloads;
 using SmartShare.Node.Hosting;
+using SmartShare.Node.LocalDiscovery;
 
 namespace SmartShare.Node.Downloads;
 
 /// <summary>
 /// Peers for a stream from the LBRY DHT's value lookup on its sd hash, as blob-exchange (TCP) addresses,
 /// leaving out this node's own blob server (it announces itself too). A lookup made while the node is still
-/// joining first waits (a little) for the join, so a download started with the node finds peers at once.
+/// joining first waits (a little) for the join, so a download started with the node finds peers at once. With
+/// local discovery, each round also asks the LAN (<see cref="LbryLanDiscovery.Want"/>) and adds the neighbours
+/// heard offering the stream; when there are some, it does not wait for the join.
 /// </summary>
-public sealed class DhtPeerFinder(LbryDhtService dht, DhtMembership membership, Func<IPEndPoint?> ownBlobServer) : IStreamPeerFinder
+public sealed class DhtPeerFinder(LbryDhtService dht, DhtMembership membership, Func<IPEndPoint?> ownBlobServer, LbryLanDiscovery? localDiscovery = null) : IStreamPeerFinder
 {
     private static readonly TimeSpan JoinWait = TimeSpan.FromSeconds(10);
 
@@ -35,9 +38,13 @@ public sealed class DhtPeerFinder(LbryDhtService dht, DhtMembership membership, 
 
     public async Task<IReadOnlyList<IPEndPoint>> FindPeersAsync(BlobHash sdHash, CancellationToken cancellationToken)
     {
+        var local = localDiscovery is null ? [] : await localDiscovery.WantAsync(sdHash, cancellationToken);
         try
         {
-            await membership.WaitForJoinAsync(cancellationToken).WaitAsync(JoinWait, cancellationToken);
+            if (local.Count == 0)
+            {
+                await membership.WaitForJoinAsync(cancellationToken).WaitAsync(JoinWait, cancellationToken);
+            }
         }
         catch (TimeoutException)
         {
@@ -46,7 +53,8 @@ public sealed class DhtPeerFinder(LbryDhtService dht, DhtMembership membership, 
 
         var found = await dht.FindPeersAsync(sdHash, cancellationToken);
         var self = ownBlobServer();
-        var peers = new List<IPEndPoint>(found.Count);
+        var peers = new List<IPEndPoint>(found.Count + local.Count);
+        peers.AddRange(local.Where(peer => self is null || !peer.Equals(self)));
         foreach (var peer in found)
         {
             var endPoint = new IPEndPoint(peer.Address, peer.TcpPort);

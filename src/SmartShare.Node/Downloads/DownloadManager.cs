@@ -25,6 +25,7 @@ public sealed partial class DownloadManager(
     BlobServerHost blobServer,
     DhtMembership membership,
     Announcer announcer,
+    LocalDiscovery.LbryLanDiscovery localDiscovery,
     NodeSettingsStore settings,
     NodeRuntime runtime,
     Limits.BandwidthLimits limits,
@@ -88,7 +89,7 @@ public sealed partial class DownloadManager(
 
         var directory = Path.GetFullPath(downloadDirectory ?? known?.DownloadDirectory ?? settings.Current.DownloadDirectory);
         var options = DownloadOptions ?? new StreamDownloadOptions { MaxConnections = settings.Current.MaxConnectionsPerDownload };
-        var finder = new DhtPeerFinder(dht, membership, () => blobServer.LocalEndPoint);
+        var finder = new DhtPeerFinder(dht, membership, () => blobServer.LocalEndPoint, localDiscovery);
         // A client per download, so its blob bodies pass the stream's own download limiter (under the node's).
         var client = new BlobExchangeClient(new BlobExchangeClientOptions { DownloadLimiter = limits.For(Transfers.TransferKey.Of(sdHash)).Download }, time);
         var download = new StreamDownload(sdHash, storage, client, finder, directory, options, time);
@@ -297,6 +298,7 @@ public sealed partial class DownloadManager(
 
     private void AnnounceInBackground(BlobHash sdHash)
     {
+        localDiscovery.StreamReady();
         _ = Task.Run(async () =>
         {
             try

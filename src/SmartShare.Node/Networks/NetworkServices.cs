@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using SmartShare.Lbry.Dht;
 using SmartShare.Node.Downloads;
 using SmartShare.Node.Hosting;
+using SmartShare.Node.LocalDiscovery;
 
 namespace SmartShare.Node.Networks;
 
@@ -22,6 +23,7 @@ public static class NetworkServices
 
         services.AddSingleton<BitTorrentNetwork>();
         services.AddSingleton<INetworkService>(provider => provider.GetRequiredService<BitTorrentNetwork>());
+        services.AddLocalDiscovery();
         return services;
     }
 }

@@ -21,6 +21,9 @@ public sealed record NodeSettings
     /// <summary>Run the Mainline DHT on the UDP side of <see cref="BtPort"/>.</summary>
     public bool BtDht { get; init; } = true;
 
+    /// <summary>Local peer discovery: BEP 14 multicast for torrents and its LBRY equivalent for streams, on the LAN.</summary>
+    public bool LocalDiscovery { get; init; } = true;
+
     /// <summary>BitTorrent protocol encryption (MSE/PE): "prefer", "require" or "disable".</summary>
     public string BtEncryption { get; init; } = "prefer";
 
@@ -132,7 +135,8 @@ public sealed record NodeSettings
         && SeedIdleLimitMinutes == other.SeedIdleLimitMinutes
         && SeedGoalAction == other.SeedGoalAction
         && WatchDirectory == other.WatchDirectory
-        && Advertise.SequenceEqual(other.Advertise);
+        && Advertise.SequenceEqual(other.Advertise)
+        && LocalDiscovery == other.LocalDiscovery;
 
-    public override int GetHashCode() => HashCode.Combine(HashCode.Combine(DownloadDirectory, Port, BindAddress, Api, Bootstrap.Count, AllowLan, MaxConnectionsPerDownload, Announce), MaxUploadKibPerSecond, BtPort, BtBootstrap.Count, BtDht, BtEncryption, ApiHosts.Count, ApiPasswordHash) ^ HashCode.Combine(MaxDownloadKibPerSecond, AltUploadKibPerSecond, AltDownloadKibPerSecond, AltSpeedEnabled, AltSpeedScheduleEnabled, AltSpeedSchedule) ^ HashCode.Combine(BlobStorageLimitMb, KeepStreamBlobs) ^ HashCode.Combine(MaxActiveDownloads, MaxActiveSeeds, SeedRatioLimit, SeedTimeLimitMinutes, SeedIdleLimitMinutes, SeedGoalAction, WatchDirectory, Advertise.Count);
+    public override int GetHashCode() => HashCode.Combine(HashCode.Combine(DownloadDirectory, Port, BindAddress, Api, Bootstrap.Count, AllowLan, MaxConnectionsPerDownload, Announce), MaxUploadKibPerSecond, BtPort, BtBootstrap.Count, BtDht, BtEncryption, ApiHosts.Count, ApiPasswordHash) ^ HashCode.Combine(MaxDownloadKibPerSecond, AltUploadKibPerSecond, AltDownloadKibPerSecond, AltSpeedEnabled, AltSpeedScheduleEnabled, AltSpeedSchedule) ^ HashCode.Combine(BlobStorageLimitMb, KeepStreamBlobs) ^ HashCode.Combine(MaxActiveDownloads, MaxActiveSeeds, SeedRatioLimit, SeedTimeLimitMinutes, SeedIdleLimitMinutes, SeedGoalAction, WatchDirectory, Advertise.Count) ^ LocalDiscovery.GetHashCode();
 }

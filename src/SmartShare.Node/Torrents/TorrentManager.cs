@@ -26,6 +26,7 @@ public sealed partial class TorrentManager(
     NodeSettingsStore settings,
     NodeRuntime runtime,
     Limits.BandwidthLimits limits,
+    LocalDiscovery.LocalPeerDiscovery localDiscovery,
     IRandomSource random,
     TimeProvider time,
     ILogger<TorrentManager> logger) : IHostedService, IAsyncDisposable, IStatusContributor
@@ -349,6 +350,7 @@ public sealed partial class TorrentManager(
         }
 
         network.Dht?.Untrack(infoHash);
+        localDiscovery.Untrack(infoHash);
         if (_sessions.TryRemove(infoHash, out var session))
         {
             session.StateChanged -= OnStateChanged;
@@ -381,6 +383,8 @@ public sealed partial class TorrentManager(
                 found => session.AddPeers(found),
                 () => session.State is TorrentState.Downloading or TorrentState.Checking && session.Progress.Peers < 8);
         }
+
+        localDiscovery.Track(torrent.InfoHash, torrent.Info.IsPrivate, Client.LocalEndPoint.Port, found => session.AddPeers(found, retryNow: true));
 
         return session;
     }

@@ -32,6 +32,9 @@ public sealed class CliWorkspace : IDisposable
 
             // Nodes started by tests take a free BitTorrent port instead of fighting over 6881.
             ["SMARTSHARE_BT_PORT"] = "0",
+
+            // No multicast onto the host's own interfaces: local discovery runs only in tests that confine it to a namespace.
+            ["SMARTSHARE_LOCAL_DISCOVERY"] = "false",
         };
         if (keepStreamBlobs)
         {
