@@ -1,5 +1,6 @@
 using System.Net;
 using Microsoft.Extensions.DependencyInjection;
+using SmartShare.Node.Reachability.Upnp;
 
 namespace SmartShare.Node.Reachability;
 
@@ -10,6 +11,7 @@ public static class ReachabilityServices
     {
         services.AddSingleton<IPortMappings, NoPortMappings>();
         services.AddSingleton<IExternalAddressSink, IgnoredExternalAddresses>();
+        services.AddSingleton<IPortMappingProtocol, UpnpPortMapping>();
         return services;
     }
 
