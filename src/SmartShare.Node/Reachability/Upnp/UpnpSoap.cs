@@ -50,7 +50,10 @@ public static class UpnpSoap
             writer.WriteStartElement("u", action, serviceType);
             foreach (var (name, value) in arguments)
             {
-                writer.WriteElementString(name, value);
+                // A full end tag even for an empty value: some routers' parsers do not take <NewRemoteHost/>.
+                writer.WriteStartElement(name);
+                writer.WriteString(value);
+                writer.WriteFullEndElement();
             }
 
             writer.WriteEndElement();
