@@ -82,13 +82,12 @@ public static class SsdpCodec
         }
 
         string? location = null, searchTarget = null, server = null;
-        var ended = false;
+        // The end of the datagram ends the headers too: some devices leave out the empty line.
         for (var i = 1; i < lines.Length; i++)
         {
             var line = lines[i].TrimEnd('\r');
             if (line.Length == 0)
             {
-                ended = true;
                 break;
             }
 
@@ -112,11 +111,6 @@ public static class SsdpCodec
             {
                 server = value;
             }
-        }
-
-        if (!ended)
-        {
-            throw new UpnpFormatException("The SSDP answer's headers do not end with an empty line.");
         }
 
         if (location is null)

@@ -38,9 +38,9 @@ public sealed record UpnpOptions
             throw new ArgumentException($"The UPnP conflict attempts must be from 1 to 64, not {ConflictAttempts}.");
         }
 
-        if (string.IsNullOrWhiteSpace(Description) || Description.Length > 64)
+        if (string.IsNullOrWhiteSpace(Description) || Description.Length > 64 || Description.Any(c => char.IsControl(c) || char.IsSurrogate(c)))
         {
-            throw new ArgumentException("The UPnP mapping description must be 1 to 64 characters.");
+            throw new ArgumentException("The UPnP mapping description must be 1 to 64 printable characters.");
         }
     }
 }

@@ -40,8 +40,9 @@ public static class UpnpSoap
         ArgumentException.ThrowIfNullOrWhiteSpace(serviceType);
         ArgumentException.ThrowIfNullOrWhiteSpace(action);
         ArgumentNullException.ThrowIfNull(arguments);
-        var text = new StringBuilder();
-        var settings = new XmlWriterSettings { OmitXmlDeclaration = false, Encoding = new UTF8Encoding(false), Indent = false };
+        // The declaration is written by hand: a writer over a string would declare utf-16, and the body goes out as UTF-8.
+        var text = new StringBuilder("<?xml version=\"1.0\" encoding=\"utf-8\"?>");
+        var settings = new XmlWriterSettings { OmitXmlDeclaration = true, Indent = false };
         using (var writer = XmlWriter.Create(new StringWriter(text, CultureInfo.InvariantCulture), settings))
         {
             writer.WriteStartElement("s", "Envelope", EnvelopeNamespace);
