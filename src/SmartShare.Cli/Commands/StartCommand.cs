@@ -45,6 +45,10 @@ internal static class StartCommand
         {
             Description = "Do not run the Mainline DHT (torrents then find peers through trackers, PEX and magnet x.pe only).",
         };
+        var noPortMapping = new Option<bool>("--no-port-mapping")
+        {
+            Description = "Do not ask the home router to forward the node's ports (PCP, NAT-PMP, UPnP). Default: the 'port_mapping' setting, else on.",
+        };
         var downloadDirectory = new Option<string?>("--download-dir")
         {
             Description = "Folder downloads are written to. Default: the 'download_dir' setting, else ~/Downloads.",
@@ -58,6 +62,7 @@ internal static class StartCommand
         command.Options.Add(btBootstrap);
         command.Options.Add(btEncryption);
         command.Options.Add(noBtDht);
+        command.Options.Add(noPortMapping);
         command.Options.Add(downloadDirectory);
         command.SetAction(CommandContext.Action(async (context, cancellationToken) =>
         {
@@ -106,6 +111,11 @@ internal static class StartCommand
             if (parse.GetValue(noBtDht))
             {
                 flags[NodeSettingKeys.BtDht] = false;
+            }
+
+            if (parse.GetValue(noPortMapping))
+            {
+                flags[NodeSettingKeys.PortMapping] = false;
             }
 
             if (parse.GetValue(downloadDirectory) is { } downloads)

@@ -44,6 +44,10 @@ internal static class StatusCommand
         text.AppendLine(bittorrent is null
             ? "BitTorrent: not running"
             : $"BitTorrent: peers on TCP {bittorrent["port"]}, {(mainline is null ? "Mainline DHT off" : $"Mainline DHT on UDP {mainline["port"]}, {Dht(mainline)}")}, encryption {bittorrent["encryption"]}");
+        if (PortMappingText.Describe(status) is { } router)
+        {
+            text.AppendLine(router);
+        }
 
         if (status["blob_storage"] is JsonObject storage)
         {

@@ -9,15 +9,10 @@ public static class ReachabilityServices
 {
     public static IServiceCollection AddReachability(this IServiceCollection services)
     {
-        services.AddSingleton<IPortMappings, NoPortMappings>();
+        services.AddPortMapping();
         services.AddSingleton<IExternalAddressSink, IgnoredExternalAddresses>();
         services.AddSingleton<IPortMappingProtocol, UpnpPortMapping>();
         return services;
-    }
-
-    private sealed class NoPortMappings : IPortMappings
-    {
-        public IReadOnlyList<PortMapping> Current => [];
     }
 
     private sealed class IgnoredExternalAddresses : IExternalAddressSink

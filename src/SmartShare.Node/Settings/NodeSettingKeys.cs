@@ -33,6 +33,8 @@ public static class NodeSettingKeys
     public const string SeedIdleLimit = "seed_idle_limit";
     public const string SeedGoalAction = "seed_goal_action";
     public const string WatchDirectory = "watch_dir";
+    public const string PortMapping = "port_mapping";
+    public const string PortMappingLease = "port_mapping_lease";
 
     /// <summary>The environment variable for a key: SMARTSHARE_ and the key in capitals.</summary>
     public static string EnvironmentVariable(string key)

@@ -95,6 +95,12 @@ public sealed record NodeSettings
     /// <summary>A folder whose .torrent and .smartshare files are added and moved aside; empty for none.</summary>
     public string WatchDirectory { get; init; } = string.Empty;
 
+    /// <summary>Ask the home router to forward the node's ports (PCP, NAT-PMP, UPnP IGD) and learn its external address.</summary>
+    public bool PortMapping { get; init; } = true;
+
+    /// <summary>The lease asked for each port mapping, in seconds; renewed at half of what the router grants.</summary>
+    public int PortMappingLeaseSeconds { get; init; } = 7200;
+
     /// <summary>Value equality that compares the bootstrap list by content.</summary>
     public bool Equals(NodeSettings? other) =>
         other is not null
@@ -128,7 +134,9 @@ public sealed record NodeSettings
         && SeedTimeLimitMinutes == other.SeedTimeLimitMinutes
         && SeedIdleLimitMinutes == other.SeedIdleLimitMinutes
         && SeedGoalAction == other.SeedGoalAction
-        && WatchDirectory == other.WatchDirectory;
+        && WatchDirectory == other.WatchDirectory
+        && PortMapping == other.PortMapping
+        && PortMappingLeaseSeconds == other.PortMappingLeaseSeconds;
 
-    public override int GetHashCode() => HashCode.Combine(HashCode.Combine(DownloadDirectory, Port, BindAddress, Api, Bootstrap.Count, AllowLan, MaxConnectionsPerDownload, Announce), MaxUploadKibPerSecond, BtPort, BtBootstrap.Count, BtDht, BtEncryption, ApiHosts.Count, ApiPasswordHash) ^ HashCode.Combine(MaxDownloadKibPerSecond, AltUploadKibPerSecond, AltDownloadKibPerSecond, AltSpeedEnabled, AltSpeedScheduleEnabled, AltSpeedSchedule) ^ HashCode.Combine(BlobStorageLimitMb, KeepStreamBlobs) ^ HashCode.Combine(MaxActiveDownloads, MaxActiveSeeds, SeedRatioLimit, SeedTimeLimitMinutes, SeedIdleLimitMinutes, SeedGoalAction, WatchDirectory);
+    public override int GetHashCode() => HashCode.Combine(HashCode.Combine(DownloadDirectory, Port, BindAddress, Api, Bootstrap.Count, AllowLan, MaxConnectionsPerDownload, Announce), MaxUploadKibPerSecond, BtPort, BtBootstrap.Count, BtDht, BtEncryption, ApiHosts.Count, ApiPasswordHash) ^ HashCode.Combine(MaxDownloadKibPerSecond, AltUploadKibPerSecond, AltDownloadKibPerSecond, AltSpeedEnabled, AltSpeedScheduleEnabled, AltSpeedSchedule) ^ HashCode.Combine(BlobStorageLimitMb, KeepStreamBlobs) ^ HashCode.Combine(MaxActiveDownloads, MaxActiveSeeds, SeedRatioLimit, SeedTimeLimitMinutes, SeedIdleLimitMinutes, SeedGoalAction, WatchDirectory) ^ HashCode.Combine(PortMapping, PortMappingLeaseSeconds);
 }

@@ -32,6 +32,9 @@ public sealed class CliWorkspace : IDisposable
 
             // Nodes started by tests take a free BitTorrent port instead of fighting over 6881.
             ["SMARTSHARE_BT_PORT"] = "0",
+
+            // Nodes started by tests never talk to the host's router; the NAT lab's tests turn it back on.
+            ["SMARTSHARE_PORT_MAPPING"] = "false",
         };
         if (keepStreamBlobs)
         {
