@@ -35,10 +35,26 @@ internal static class SsdpSearch
         var loops = new List<Task>();
         try
         {
+            var sent = 0;
             foreach (var socket in sockets)
             {
-                await SendSearchesAsync(socket, target, linked.Token);
+                try
+                {
+                    await SendSearchesAsync(socket, target, linked.Token);
+                    sent++;
+                }
+                catch (SocketException)
+                {
+                    // This interface cannot send to the group (no multicast route, say); the others still search.
+                    continue;
+                }
+
                 loops.Add(ReceiveAsync(socket, answers.Writer, refused, linked.Token));
+            }
+
+            if (sent == 0)
+            {
+                return false;
             }
 
             // One more round after a third of the limit, in case the first datagrams were lost.
@@ -61,10 +77,6 @@ internal static class SsdpSearch
                     return true;
                 }
             }
-        }
-        catch (SocketException)
-        {
-            return false;
         }
         finally
         {
@@ -136,13 +148,17 @@ internal static class SsdpSearch
             await Task.Delay(after, time, cancellationToken);
             foreach (var socket in sockets)
             {
-                await SendSearchesAsync(socket, target, cancellationToken);
+                try
+                {
+                    await SendSearchesAsync(socket, target, cancellationToken);
+                }
+                catch (SocketException)
+                {
+                    // As in the first round: one interface that cannot send does not stop the others.
+                }
             }
         }
         catch (OperationCanceledException)
-        {
-        }
-        catch (SocketException)
         {
         }
         catch (ObjectDisposedException)
