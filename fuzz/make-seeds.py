@@ -196,3 +196,35 @@ write("mse-initiator", [
     bytes([1, 7]) + bytes(8) + struct.pack(">IH", 1, 4) + b"wxyz",
     bytes([0, 0]) + hashlib.sha1(b"yb").digest() * 6,
 ])
+
+# UPnP IGD: what Debian's miniupnpd 2.3.1 answered in the namespace lab, plus a fault and a hostile DTD.
+soap_env = ('<?xml version="1.0"?>\n<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/" '
+            's:encodingStyle="http://schemas.xmlsoap.org/soap/encoding/"><s:Body>%s</s:Body></s:Envelope>')
+write("upnp-ssdp", [
+    "HTTP/1.1 200 OK\r\nCACHE-CONTROL: max-age=120\r\nST: urn:schemas-upnp-org:service:WANIPConnection:2\r\n"
+    "USN: uuid:3d4c1b2a-0000-4000-8000-000000000003::urn:schemas-upnp-org:service:WANIPConnection:2\r\nEXT:\r\n"
+    "SERVER: Debian/6.18.44-fc-v1272 UPnP/1.1 MiniUPnPd/2.3.1\r\nLOCATION: http://10.77.1.1:33123/rootDesc.xml\r\n"
+    "OPT: \"http://schemas.upnp.org/upnp/1/0/\"; ns=01\r\n01-NLS: 1796462970\r\nBOOTID.UPNP.ORG: 1796462970\r\n\r\n",
+    "HTTP/1.1 200 OK\r\nST: urn:schemas-upnp-org:device:InternetGatewayDevice:1\r\nLOCATION: http://10.9.9.9/d.xml\r\n\r\n",
+    "HTTP/1.1 404 Not Found\r\n\r\n",
+])
+write("upnp-description", [
+    '<?xml version="1.0"?>\n<root xmlns="urn:schemas-upnp-org:device-1-0"><device><deviceType>urn:schemas-upnp-org:device:'
+    'InternetGatewayDevice:2</deviceType><serviceList><service><serviceType>urn:schemas-upnp-org:service:Layer3Forwarding:1'
+    '</serviceType><controlURL>/ctl/L3F</controlURL></service></serviceList><deviceList><device><deviceType>urn:schemas-upnp-org:'
+    'device:WANDevice:2</deviceType><deviceList><device><deviceType>urn:schemas-upnp-org:device:WANConnectionDevice:2</deviceType>'
+    '<serviceList><service><serviceType>urn:schemas-upnp-org:service:WANIPConnection:2</serviceType><serviceId>urn:upnp-org:'
+    'serviceId:WANIPConn1</serviceId><SCPDURL>/WANIPCn.xml</SCPDURL><controlURL>/ctl/IPConn</controlURL><eventSubURL>/evt/IPConn'
+    '</eventSubURL></service></serviceList></device></deviceList></device></deviceList></device></root>',
+    '<root><URLBase>http://10.77.1.1:5000/</URLBase><device><serviceList><service><serviceType>urn:schemas-upnp-org:service:'
+    'WANPPPConnection:1</serviceType><controlURL>ctl/ppp</controlURL></service></serviceList></device></root>',
+    '<!DOCTYPE r [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;">]><root>&b;</root>',
+])
+write("upnp-soap", [
+    soap_env % '<u:GetExternalIPAddressResponse xmlns:u="urn:schemas-upnp-org:service:WANIPConnection:2"><NewExternalIPAddress>'
+               '11.77.0.1</NewExternalIPAddress></u:GetExternalIPAddressResponse>',
+    soap_env % '<u:AddPortMappingResponse xmlns:u="urn:schemas-upnp-org:service:WANIPConnection:2"/>',
+    soap_env % '<s:Fault><faultcode>s:Client</faultcode><faultstring>UPnPError</faultstring><detail><UPnPError xmlns="urn:'
+               'schemas-upnp-org:control-1-0"><errorCode>718</errorCode><errorDescription>ConflictInMappingEntry</errorDescription>'
+               '</UPnPError></detail></s:Fault>',
+])

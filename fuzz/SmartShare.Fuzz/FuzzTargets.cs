@@ -32,6 +32,9 @@ public static class FuzzTargets
         ["blob-response"] = BlobResponseTarget.Run,
         ["mse-responder"] = MseTargets.RunResponder,
         ["mse-initiator"] = MseTargets.RunInitiator,
+        ["upnp-ssdp"] = UpnpTargets.RunSsdp,
+        ["upnp-description"] = UpnpTargets.RunDescription,
+        ["upnp-soap"] = UpnpTargets.RunSoap,
     };
 
     /// <summary>Bytes one input may make a decoder allocate: a fixed allowance plus a multiple of its length.</summary>

@@ -20,6 +20,9 @@ internal static class LoopbackNodeFlags
             // No multicast from tests in the host's namespace (bound to 127.0.0.1 it would stay on loopback anyway).
             [NodeSettingKeys.LocalDiscovery] = false,
 
+            // Never a word to this machine's router (bound to 127.0.0.1 the service leaves the router alone anyway).
+            [NodeSettingKeys.PortMapping] = false,
+
             // Tests that look at blob files expect a stream's encrypted blobs kept; the plain-file tests turn this off.
             [NodeSettingKeys.KeepStreamBlobs] = true,
         };

@@ -60,6 +60,9 @@ internal sealed class NodeConnection : IAsyncDisposable
             [NodeSettingKeys.Api] = "http://127.0.0.1:0",
             [NodeSettingKeys.Port] = 0,
             [NodeSettingKeys.BtPort] = 0,
+
+            // A node for one command leaves the router alone.
+            [NodeSettingKeys.PortMapping] = false,
         };
         if (use != NodeUse.Download)
         {

@@ -49,6 +49,10 @@ internal static class StartCommand
         {
             Description = "Do not look for peers on the LAN by multicast (BEP 14 for torrents, its LBRY equivalent for streams).",
         };
+        var noPortMapping = new Option<bool>("--no-port-mapping")
+        {
+            Description = "Do not ask the home router to forward the node's ports (PCP, NAT-PMP, UPnP). Default: the 'port_mapping' setting, else on.",
+        };
         var downloadDirectory = new Option<string?>("--download-dir")
         {
             Description = "Folder downloads are written to. Default: the 'download_dir' setting, else ~/Downloads.",
@@ -69,6 +73,7 @@ internal static class StartCommand
         command.Options.Add(btEncryption);
         command.Options.Add(noBtDht);
         command.Options.Add(noLocalDiscovery);
+        command.Options.Add(noPortMapping);
         command.Options.Add(downloadDirectory);
         command.Options.Add(advertise);
         command.SetAction(CommandContext.Action(async (context, cancellationToken) =>
@@ -128,6 +133,11 @@ internal static class StartCommand
             if (parse.GetValue(noLocalDiscovery))
             {
                 flags[NodeSettingKeys.LocalDiscovery] = false;
+            }
+
+            if (parse.GetValue(noPortMapping))
+            {
+                flags[NodeSettingKeys.PortMapping] = false;
             }
 
             if (parse.GetValue(downloadDirectory) is { } downloads)

@@ -56,6 +56,11 @@ internal static class StatusCommand
             text.AppendLine(lan);
         }
 
+        if (PortMappingText.Describe(status) is { } router)
+        {
+            text.AppendLine(router);
+        }
+
         if (status["blob_storage"] is JsonObject storage)
         {
             var limit = Long(storage["limit_bytes"]);

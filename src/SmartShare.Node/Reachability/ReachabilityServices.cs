@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using SmartShare.Node.Reachability.Upnp;
 
 namespace SmartShare.Node.Reachability;
 
@@ -7,13 +8,9 @@ public static class ReachabilityServices
 {
     public static IServiceCollection AddReachability(this IServiceCollection services)
     {
-        services.AddSingleton<IPortMappings, NoPortMappings>();
+        services.AddPortMapping();
         services.AddExternalAddressVote();
+        services.AddSingleton<IPortMappingProtocol, UpnpPortMapping>();
         return services;
-    }
-
-    private sealed class NoPortMappings : IPortMappings
-    {
-        public IReadOnlyList<PortMapping> Current => [];
     }
 }

@@ -36,6 +36,9 @@ public static class NodeSettingKeys
     public const string WatchDirectory = "watch_dir";
     public const string Advertise = "advertise";
 
+    public const string PortMapping = "port_mapping";
+    public const string PortMappingLease = "port_mapping_lease";
+
     /// <summary>The environment variable for a key: SMARTSHARE_ and the key in capitals.</summary>
     public static string EnvironmentVariable(string key)
     {

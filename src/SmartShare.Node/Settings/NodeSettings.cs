@@ -101,6 +101,12 @@ public sealed record NodeSettings
     /// <summary>HOST[:PORT] a share names as this node's contacts instead of the mapped, voted and LAN addresses; none by default.</summary>
     public IReadOnlyList<string> Advertise { get; init; } = [];
 
+    /// <summary>Ask the home router to forward the node's ports (PCP, NAT-PMP, UPnP IGD) and learn its external address.</summary>
+    public bool PortMapping { get; init; } = true;
+
+    /// <summary>The lease asked for each port mapping, in seconds; renewed at half of what the router grants.</summary>
+    public int PortMappingLeaseSeconds { get; init; } = 7200;
+
     /// <summary>Value equality that compares the bootstrap list by content.</summary>
     public bool Equals(NodeSettings? other) =>
         other is not null
@@ -136,7 +142,9 @@ public sealed record NodeSettings
         && SeedGoalAction == other.SeedGoalAction
         && WatchDirectory == other.WatchDirectory
         && Advertise.SequenceEqual(other.Advertise)
-        && LocalDiscovery == other.LocalDiscovery;
+        && LocalDiscovery == other.LocalDiscovery
+        && PortMapping == other.PortMapping
+        && PortMappingLeaseSeconds == other.PortMappingLeaseSeconds;
 
-    public override int GetHashCode() => HashCode.Combine(HashCode.Combine(DownloadDirectory, Port, BindAddress, Api, Bootstrap.Count, AllowLan, MaxConnectionsPerDownload, Announce), MaxUploadKibPerSecond, BtPort, BtBootstrap.Count, BtDht, BtEncryption, ApiHosts.Count, ApiPasswordHash) ^ HashCode.Combine(MaxDownloadKibPerSecond, AltUploadKibPerSecond, AltDownloadKibPerSecond, AltSpeedEnabled, AltSpeedScheduleEnabled, AltSpeedSchedule) ^ HashCode.Combine(BlobStorageLimitMb, KeepStreamBlobs) ^ HashCode.Combine(MaxActiveDownloads, MaxActiveSeeds, SeedRatioLimit, SeedTimeLimitMinutes, SeedIdleLimitMinutes, SeedGoalAction, WatchDirectory, Advertise.Count) ^ LocalDiscovery.GetHashCode();
+    public override int GetHashCode() => HashCode.Combine(HashCode.Combine(DownloadDirectory, Port, BindAddress, Api, Bootstrap.Count, AllowLan, MaxConnectionsPerDownload, Announce), MaxUploadKibPerSecond, BtPort, BtBootstrap.Count, BtDht, BtEncryption, ApiHosts.Count, ApiPasswordHash) ^ HashCode.Combine(MaxDownloadKibPerSecond, AltUploadKibPerSecond, AltDownloadKibPerSecond, AltSpeedEnabled, AltSpeedScheduleEnabled, AltSpeedSchedule) ^ HashCode.Combine(BlobStorageLimitMb, KeepStreamBlobs) ^ HashCode.Combine(MaxActiveDownloads, MaxActiveSeeds, SeedRatioLimit, SeedTimeLimitMinutes, SeedIdleLimitMinutes, SeedGoalAction, WatchDirectory, Advertise.Count) ^ LocalDiscovery.GetHashCode() ^ HashCode.Combine(PortMapping, PortMappingLeaseSeconds);
 }

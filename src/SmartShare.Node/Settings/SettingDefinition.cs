@@ -74,6 +74,9 @@ internal sealed class SettingDefinition
         Text(NodeSettingKeys.SeedGoalAction, false, "What a met seeding goal does: stop (the torrent stays listed, completed) or remove (it leaves the list; its files are kept).", ParseGoalAction, (s, v) => s with { SeedGoalAction = v }, s => s.SeedGoalAction),
         Text(NodeSettingKeys.WatchDirectory, false, "A folder watched for .torrent and .smartshare files, which are added and moved into its added/ (or failed/) folder; empty for none.", ParseWatchDirectory, (s, v) => s with { WatchDirectory = v }, s => s.WatchDirectory),
         AdvertiseList(NodeSettingKeys.Advertise, "HOST[:PORT] that shares name as this node's contacts, in place of the router's mapped address, the voted external address and the LAN addresses (comma-separated in the environment variable; the port defaults to each network's own); none by default.", (s, v) => s with { Advertise = v }, s => s.Advertise),
+
+        Boolean(NodeSettingKeys.PortMapping, false, "Ask the home router to forward the node's ports (PCP, then NAT-PMP, then UPnP IGD), renew the leases and learn its external address; off leaves the router alone and deletes mappings made.", (s, v) => s with { PortMapping = v }, s => s.PortMapping),
+        Integer(NodeSettingKeys.PortMappingLease, false, "Seconds of lease asked for each port mapping (renewed at half of what the router grants); from 10 to 86400.", 10, 86_400, (s, v) => s with { PortMappingLeaseSeconds = v }, s => s.PortMappingLeaseSeconds),
     ];
 
     public string Key { get; }

@@ -35,6 +35,9 @@ public sealed class CliWorkspace : IDisposable
 
             // No multicast onto the host's own interfaces: local discovery runs only in tests that confine it to a namespace.
             ["SMARTSHARE_LOCAL_DISCOVERY"] = "false",
+
+            // Nodes started by tests never talk to the host's router; the NAT lab's tests turn it back on.
+            ["SMARTSHARE_PORT_MAPPING"] = "false",
         };
         if (keepStreamBlobs)
         {

@@ -1,0 +1,218 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Text.Json;
+using SmartShare.Cli.Tests.Support;
+using SmartShare.Tests.Shared;
+using Xunit.Abstractions;
+
+namespace SmartShare.Cli.Tests.Reachability;
+
+/// <summary>
+/// Our node behind a real home router (miniupnpd in the <see cref="NatLab"/>): it maps its four ports through PCP,
+/// `status` shows the router's external address and the mappings, the router's nft table holds them, a node in
+/// "internet" downloads a torrent and a stream from it through the external address, leases are renewed, a
+/// rebooted router gets them back, and stopping the node deletes them. Needs root; where namespaces cannot be
+/// made the test returns early and says why (xunit 2 has no runtime skip).
+/// </summary>
+public sealed class PortMappingLabTests(ITestOutputHelper output) : IDisposable
+{
+    private const string Api = "http://127.0.0.1:5279";
+    private const int LbryPort = 4444;
+    private const int BtPort = 6881;
+
+    private readonly CliWorkspace _workspace = new();
+
+    [Fact]
+    public async Task A_node_behind_miniupnpd_is_mapped_reached_from_the_internet_renewed_remapped_after_a_reboot_and_unmapped_on_stop()
+    {
+        await using var lab = await NatLab.TryCreateAsync("sspm", output.WriteLine);
+        if (lab is null)
+        {
+            return;
+        }
+
+        var clock = Stopwatch.StartNew();
+        await using var node = BackgroundSmartShare.Start(
+            ["start", "--port", LbryPort.ToString(CultureInfo.InvariantCulture), "--bt-port", BtPort.ToString(CultureInfo.InvariantCulture), "--api", Api, "--data-dir", _workspace.DataDirectory],
+            _workspace.Root,
+            NodeEnvironment(leaseSeconds: 20),
+            lab.HomeLauncher);
+        try
+        {
+            await node.WaitForLineAsync(@"API on http://127\.0\.0\.1:5279", TimeSpan.FromSeconds(90));
+            var started = clock.Elapsed;
+            await node.WaitForLineAsync(@"external address is 11\.77\.1\.1", TimeSpan.FromSeconds(60));
+            var table = await lab.WaitForMappingsAsync(mappings => mappings.Count == 4, "the router holds the node's four ports", TimeSpan.FromSeconds(60));
+            var mapped = clock.Elapsed;
+            output.WriteLine($"Measured: node process start to API up {started.TotalSeconds:0.00} s; to four ports mapped and the external address known {mapped.TotalSeconds:0.00} s ({(mapped - started).TotalSeconds:0.00} s after the API was up).");
+
+            Assert.Equal(
+                [("tcp", LbryPort), ("tcp", BtPort), ("udp", LbryPort), ("udp", BtPort)],
+                table.Select(m => (m.Protocol, m.ExternalPort)).Order());
+            Assert.All(table, m => Assert.Equal((lab.HomeAddress, m.ExternalPort), (m.InternalAddress, m.InternalPort)));
+
+            var section = await PortMappingStatusAsync(lab);
+            Assert.Equal("mapped", section.GetProperty("state").GetString());
+            Assert.Equal("pcp", section.GetProperty("method").GetString());
+            Assert.Equal(lab.RouterWanAddress.ToString(), section.GetProperty("external_address").GetString());
+            Assert.Equal(4, section.GetProperty("mappings").GetArrayLength());
+            var human = await RunInHomeAsync(lab, "status", "--api", Api, "--data-dir", _workspace.DataDirectory);
+            Assert.Contains("Router:     mapped through pcp, external address 11.77.1.1", human.StandardOutput, StringComparison.Ordinal);
+
+            await DownloadFromTheInternetAsync(lab);
+
+            // The lease is 20 s: the node renews at half of it, so the same mapping's expiry moves on.
+            var firstExpiry = Expiry(section, "tcp", BtPort);
+            await WaitForStatusAsync(lab, s => Expiry(s, "tcp", BtPort) > firstExpiry, "the node renewed its lease", TimeSpan.FromSeconds(60));
+
+            // A power cycle: the router forgets every mapping and its epoch starts again.
+            await lab.RestartRouterAsync();
+            Assert.Empty(await lab.ReadMappingsAsync());
+            await lab.WaitForMappingsAsync(mappings => mappings.Count == 4, "the node mapped its ports again after the router rebooted", TimeSpan.FromSeconds(60));
+            await WaitForStatusAsync(lab, s => s.GetProperty("restarts").GetInt32() >= 1 && s.GetProperty("state").GetString() == "mapped", "status counts the router's restart", TimeSpan.FromSeconds(60));
+
+            (await RunInHomeAsync(lab, "stop", "--api", Api, "--data-dir", _workspace.DataDirectory, "--json")).ShouldSucceedWithJson();
+            await node.WaitForExitAsync();
+            Assert.Empty(await lab.ReadMappingsAsync());
+        }
+        finally
+        {
+            output.WriteLine("Node log:\n" + string.Join('\n', node.ErrorLines.TakeLast(60)));
+            output.WriteLine("miniupnpd log (tail):\n" + string.Join('\n', lab.RouterLog.Split('\n').TakeLast(30)));
+        }
+    }
+
+    [Fact]
+    public async Task With_no_port_mapping_the_node_leaves_the_router_alone_and_says_so()
+    {
+        await using var lab = await NatLab.TryCreateAsync("sspm", output.WriteLine);
+        if (lab is null)
+        {
+            return;
+        }
+
+        await using var node = BackgroundSmartShare.Start(
+            ["start", "--no-port-mapping", "--port", "4444", "--bt-port", "6881", "--api", Api, "--data-dir", _workspace.DataDirectory],
+            _workspace.Root,
+            NodeEnvironment(leaseSeconds: 20),
+            lab.HomeLauncher);
+        await node.WaitForLineAsync(@"API on http://127\.0\.0\.1:5279", TimeSpan.FromSeconds(90));
+
+        var section = await WaitForStatusAsync(lab, s => s.GetProperty("state").GetString() == "off", "status says port mapping is off", TimeSpan.FromSeconds(30));
+        Assert.Contains("turned off", section.GetProperty("reason").GetString(), StringComparison.Ordinal);
+        Assert.Empty(await lab.ReadMappingsAsync());
+        Assert.DoesNotContain("PCP request received", lab.RouterLog, StringComparison.Ordinal);
+        Assert.DoesNotContain("NAT-PMP request received", lab.RouterLog, StringComparison.Ordinal);
+
+    }
+
+    [Fact]
+    public async Task The_port_mapping_setting_turned_on_and_off_while_running_maps_and_deletes_the_mappings()
+    {
+        await using var lab = await NatLab.TryCreateAsync("sspm", output.WriteLine);
+        if (lab is null)
+        {
+            return;
+        }
+
+        // In settings.json (not a flag or variable, which settings_set cannot override).
+        Directory.CreateDirectory(_workspace.DataDirectory);
+        await File.WriteAllTextAsync(Path.Combine(_workspace.DataDirectory, "settings.json"), """{"port_mapping": false}""");
+        var environment = NodeEnvironment(leaseSeconds: 600);
+        environment["SMARTSHARE_PORT_MAPPING"] = null;
+        await using var node = BackgroundSmartShare.Start(
+            ["start", "--port", "4444", "--bt-port", "6881", "--api", Api, "--data-dir", _workspace.DataDirectory],
+            _workspace.Root,
+            environment,
+            lab.HomeLauncher);
+        await node.WaitForLineAsync(@"API on http://127\.0\.0\.1:5279", TimeSpan.FromSeconds(90));
+        await WaitForStatusAsync(lab, s => s.GetProperty("state").GetString() == "off", "status says port mapping is off", TimeSpan.FromSeconds(30));
+
+        await SetSettingAsync(lab, "port_mapping", "true");
+        await lab.WaitForMappingsAsync(mappings => mappings.Count == 4, "the node mapped its ports once port_mapping was set", TimeSpan.FromSeconds(60));
+        await SetSettingAsync(lab, "port_mapping", "false");
+        await lab.WaitForMappingsAsync(mappings => mappings.Count == 0, "the node deleted its mappings once port_mapping was turned off", TimeSpan.FromSeconds(60));
+        var section = await WaitForStatusAsync(lab, s => s.GetProperty("state").GetString() == "off", "status says port mapping is off again", TimeSpan.FromSeconds(30));
+        Assert.Equal(0, section.GetProperty("mappings").GetArrayLength());
+    }
+
+    public void Dispose() => _workspace.Dispose();
+
+    /// <summary>A node in "internet" (ours, a one-off node per command) gets the torrent and the stream the home node shares, told only the router's external address.</summary>
+    private async Task DownloadFromTheInternetAsync(NatLab lab)
+    {
+        var source = _workspace.CreateRandomFile("shared.bin", 3 * 1024 * 1024 + 17);
+        var card = Path.Combine(_workspace.Root, "shared.smartshare");
+        (await RunInHomeAsync(lab, "share", source, "--torrent", "--private", "--out", card, "--api", Api, "--data-dir", _workspace.DataDirectory, "--json")).ShouldSucceedWithJson();
+        var torrent = Path.Combine(_workspace.Root, "shared.bin.torrent");
+        Assert.True(File.Exists(torrent), $"share --torrent wrote no {torrent}");
+
+        foreach (var (what, peer) in new[] { (torrent, $"{lab.RouterWanAddress}:{BtPort}"), (card, $"{lab.RouterWanAddress}:{LbryPort}") })
+        {
+            var downloads = Path.Combine(_workspace.Root, "internet-" + Path.GetExtension(what).TrimStart('.'));
+            var result = await SmartShareProcess.RunAsync(
+                ["get", what, "--peer", peer, "--download-dir", downloads, "--data-dir", Path.Combine(_workspace.Root, "internet-data-" + Path.GetExtension(what).TrimStart('.')), "--timeout", "60", "--json"],
+                _workspace.Root,
+                _workspace.Environment,
+                TimeSpan.FromSeconds(120),
+                launcher: lab.InternetLauncher);
+            output.WriteLine(result.ToString());
+            result.ShouldSucceedWithJson();
+            Assert.Equal(CliWorkspace.Sha256Of(source), CliWorkspace.Sha256Of(Path.Combine(downloads, "shared.bin")));
+        }
+    }
+
+    private Dictionary<string, string?> NodeEnvironment(int leaseSeconds) => new(_workspace.Environment)
+    {
+        ["SMARTSHARE_PORT_MAPPING"] = "true",
+        ["SMARTSHARE_PORT_MAPPING_LEASE"] = leaseSeconds.ToString(CultureInfo.InvariantCulture),
+        ["SMARTSHARE_API"] = Api,
+    };
+
+    /// <summary>settings_set through the API from inside "home" (the CLI has no settings command; the node has no password).</summary>
+    private static async Task SetSettingAsync(NatLab lab, string key, string jsonValue)
+    {
+        var request = $$$"""{"method": "settings_set", "params": {"key": "{{{key}}}", "value": {{{jsonValue}}}}}""";
+        var result = await lab.RunAsync(lab.Home, "python3", "-c", PostJson, Api, request);
+        Assert.True(result.Succeeded && !result.Output.Contains("\"error\"", StringComparison.Ordinal), result.ToString());
+    }
+
+    private const string PostJson = """
+        import sys, urllib.request
+        request = urllib.request.Request(sys.argv[1], data=sys.argv[2].encode(), headers={"Content-Type": "application/json"})
+        print(urllib.request.urlopen(request, timeout=30).read().decode())
+        """;
+
+    private Task<CliResult> RunInHomeAsync(NatLab lab, params string[] arguments) =>
+        SmartShareProcess.RunAsync(arguments, _workspace.Root, _workspace.Environment, TimeSpan.FromSeconds(60), launcher: lab.HomeLauncher);
+
+    private async Task<JsonElement> PortMappingStatusAsync(NatLab lab)
+    {
+        var status = (await RunInHomeAsync(lab, "status", "--api", Api, "--data-dir", _workspace.DataDirectory, "--json")).ShouldSucceedWithJson();
+        Assert.True(status.TryGetProperty("port_mapping", out var section), $"status has no port_mapping section: {status}");
+        return section;
+    }
+
+    private async Task<JsonElement> WaitForStatusAsync(NatLab lab, Func<JsonElement, bool> condition, string what, TimeSpan timeLimit)
+    {
+        var deadline = DateTime.UtcNow + timeLimit;
+        while (true)
+        {
+            var section = await PortMappingStatusAsync(lab);
+            if (condition(section))
+            {
+                return section;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"Timed out waiting until {what}; port_mapping is {section}");
+            await Task.Delay(500);
+        }
+    }
+
+    private static DateTimeOffset Expiry(JsonElement section, string protocol, int port) =>
+        section.GetProperty("mappings").EnumerateArray()
+            .Where(m => m.GetProperty("protocol").GetString() == protocol && m.GetProperty("internal_port").GetInt32() == port)
+            .Select(m => DateTimeOffset.Parse(m.GetProperty("expires").GetString()!, CultureInfo.InvariantCulture))
+            .Single();
+}
