@@ -31,6 +31,7 @@ public static class FuzzTargets
         ["blob-response"] = BlobResponseTarget.Run,
         ["mse-responder"] = MseTargets.RunResponder,
         ["mse-initiator"] = MseTargets.RunInitiator,
+        ["nat-pmp"] = NatPmpTarget.Run,
     };
 
     /// <summary>Bytes one input may make a decoder allocate: a fixed allowance plus a multiple of its length.</summary>

@@ -53,6 +53,8 @@ internal sealed class GatewayExchange(NatPmpOptions options, TimeProvider time)
         var wait = options.InitialTimeout;
         for (var attempt = 0; attempt < options.Attempts; attempt++, wait *= 2)
         {
+            // The wait starts before the send, so an answer (or a test's clock) can never come before it.
+            using var deadline = new CancellationTokenSource(wait, time);
             try
             {
                 await socket.SendAsync(datagram, SocketFlags.None, cancellationToken);
@@ -62,7 +64,6 @@ internal sealed class GatewayExchange(NatPmpOptions options, TimeProvider time)
                 return null;
             }
 
-            using var deadline = new CancellationTokenSource(wait, time);
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
             while (true)
             {
