@@ -84,6 +84,45 @@ public sealed class PortMappingLabTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public async Task A_router_silent_to_pcp_maps_through_nat_pmp_and_its_reboot_is_seen_in_the_nat_pmp_epoch()
+    {
+        await using var lab = await NatLab.TryCreateAsync("sspm", output.WriteLine);
+        if (lab is null)
+        {
+            return;
+        }
+
+        await lab.DropPcpAsync();
+        await using var node = BackgroundSmartShare.Start(
+            ["start", "--port", "4444", "--bt-port", "6881", "--api", Api, "--data-dir", _workspace.DataDirectory],
+            _workspace.Root,
+            NodeEnvironment(leaseSeconds: 20),
+            lab.HomeLauncher);
+        try
+        {
+            await node.WaitForLineAsync(@"API on http://127\.0\.0\.1:5279", TimeSpan.FromSeconds(90));
+            await lab.WaitForMappingsAsync(mappings => mappings.Count == 4, "the node mapped its ports through NAT-PMP", TimeSpan.FromSeconds(60));
+            var section = await WaitForStatusAsync(lab, s => s.GetProperty("state").GetString() == "mapped", "status says mapped", TimeSpan.FromSeconds(30));
+            Assert.Equal("nat-pmp", section.GetProperty("method").GetString());
+            Assert.Equal(lab.RouterWanAddress.ToString(), section.GetProperty("external_address").GetString());
+            Assert.Contains("NAT-PMP port mapping request", lab.RouterLog, StringComparison.Ordinal);
+            Assert.DoesNotContain("PCP request received", lab.RouterLog, StringComparison.Ordinal);
+
+            await lab.RestartRouterAsync();
+            await lab.WaitForMappingsAsync(mappings => mappings.Count == 4, "the node mapped its ports again after the router rebooted", TimeSpan.FromSeconds(60));
+            await WaitForStatusAsync(lab, s => s.GetProperty("restarts").GetInt32() >= 1, "status counts the router's restart", TimeSpan.FromSeconds(60));
+
+            (await RunInHomeAsync(lab, "stop", "--api", Api, "--data-dir", _workspace.DataDirectory, "--json")).ShouldSucceedWithJson();
+            await node.WaitForExitAsync();
+            Assert.Empty(await lab.ReadMappingsAsync());
+        }
+        finally
+        {
+            output.WriteLine("Node log:\n" + string.Join('\n', node.ErrorLines.TakeLast(40)));
+        }
+    }
+
+    [Fact]
     public async Task With_no_port_mapping_the_node_leaves_the_router_alone_and_says_so()
     {
         await using var lab = await NatLab.TryCreateAsync("sspm", output.WriteLine);
