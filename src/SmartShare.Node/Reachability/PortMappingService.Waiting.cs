@@ -56,7 +56,6 @@ public sealed partial class PortMappingService
         {
             if (_wake.IsCancellationRequested)
             {
-                _wake.Dispose();
                 _wake = new CancellationTokenSource();
                 return true;
             }
@@ -76,7 +75,6 @@ public sealed partial class PortMappingService
             {
                 if (ReferenceEquals(wake, _wake))
                 {
-                    _wake.Dispose();
                     _wake = new CancellationTokenSource();
                 }
             }
@@ -99,6 +97,7 @@ public sealed partial class PortMappingService
 
     private void OnGatewayRestarted(IPortMappingProtocol protocol)
     {
+        CancellationTokenSource wake;
         lock (_lock)
         {
             if (!ReferenceEquals(protocol, _active))
@@ -108,9 +107,26 @@ public sealed partial class PortMappingService
 
             _restarts++;
             _restartPending = 1;
-            _wake.Cancel();
+            wake = _wake;
         }
 
+        // Asynchronously: the loop must not run on the thread that reported the restart (a socket's, or a test's).
+        _ = wake.CancelAsync();
         LogRestarted(protocol.Name);
+    }
+
+    /// <summary>A remap answers every restart signalled so far: one restart, one round of mapping.</summary>
+    private void ConsumeRestart()
+    {
+        lock (_lock)
+        {
+            // The wake a pending restart cancels (perhaps not yet: the cancel runs on the thread pool) is spent here.
+            if (_restartPending != 0 || _wake.IsCancellationRequested)
+            {
+                _wake = new CancellationTokenSource();
+            }
+
+            _restartPending = 0;
+        }
     }
 }

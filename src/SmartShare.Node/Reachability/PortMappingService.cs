@@ -257,7 +257,7 @@ public sealed partial class PortMappingService : IPortMappings, IStatusContribut
     /// <summary>Maps (or renews) every wanted port; returns the first failure's sentence, or null when all were mapped.</summary>
     private async Task<string?> MapAllAsync(IPortMappingProtocol protocol, List<(string Protocol, int Port)> wanted, CancellationToken stop)
     {
-        Interlocked.Exchange(ref _restartPending, 0);
+        ConsumeRestart();
         var lease = TimeSpan.FromSeconds(_settings.Current.PortMappingLeaseSeconds);
         string? failure = null;
         foreach (var key in wanted)

@@ -20,7 +20,7 @@ public sealed class NatPmpClientTests : IDisposable
     private readonly UdpClient _gateway = new(new IPEndPoint(IPAddress.Loopback, 0));
     private readonly ConcurrentQueue<byte[]> _received = new();
 
-    private NatPmpOptions Options => new() { Gateway = IPAddress.Loopback, Port = ((IPEndPoint)_gateway.Client.LocalEndPoint!).Port };
+    private NatPmpOptions Options => new() { Gateway = IPAddress.Loopback, Port = ((IPEndPoint)_gateway.Client.LocalEndPoint!).Port, ListenForAnnouncements = false };
 
     [Fact]
     public async Task A_nat_pmp_only_gateway_makes_pcp_step_aside_and_nat_pmp_maps_and_deletes()

@@ -152,7 +152,8 @@ public sealed class PortMappingServiceTests : IDisposable
 
         pcp.Restart();
 
-        await WaitUntilAsync(() => pcp.Count("map") == 8 && service.WakeAt is not null, "the ports are mapped again");
+        await WaitUntilAsync(() => pcp.Count("map") >= 8 && service.WakeAt is not null, "the ports are mapped again");
+        Assert.Equal(8, pcp.Count("map"));
         Assert.All(pcp.Calls.Where(c => c.Call == "map").Skip(4), c => Assert.Equal(restartedAt, c.At));
         Assert.Equal(1, service.Restarts);
         Assert.Equal(1, service.Describe()!["restarts"]!.GetValue<int>());
