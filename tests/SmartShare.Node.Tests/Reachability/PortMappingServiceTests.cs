@@ -196,6 +196,20 @@ public sealed class PortMappingServiceTests : IDisposable
         await service.StopAsync(CancellationToken.None);
     }
 
+    [Fact]
+    public void The_settings_are_checked_with_a_sentence()
+    {
+        var settings = Settings();
+
+        Assert.True(settings.Current.PortMapping);
+        Assert.Equal(7200, settings.Current.PortMappingLeaseSeconds);
+        var tooShort = Assert.Throws<NodeSettingsException>(() => settings.Set(NodeSettingKeys.PortMappingLease, 5));
+        Assert.Contains("port_mapping_lease", tooShort.Message, StringComparison.Ordinal);
+        var notBoolean = Assert.Throws<NodeSettingsException>(() => settings.Set(NodeSettingKeys.PortMapping, "yes"));
+        Assert.Contains("port_mapping", notBoolean.Message, StringComparison.Ordinal);
+        Assert.Equal(30, NodeSettingsStore.Load(_directory.Path, new Dictionary<string, JsonNode?>(), key => key == "SMARTSHARE_PORT_MAPPING_LEASE" ? "30" : null).Current.PortMappingLeaseSeconds);
+    }
+
     public void Dispose() => _directory.Dispose();
 
     private ScriptedPortMappingProtocol Protocol(string name) => new(name, _time, _journal);
