@@ -1,5 +1,4 @@
 using System.Net;
-using System.Text.Json.Nodes;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using SmartShare.Node.Hosting;
@@ -48,6 +47,7 @@ public sealed partial class PortMappingService : IPortMappings, IStatusContribut
     private IPAddress? _externalAddress;
     private int _restarts;
     private int _restartPending;
+    private DateTimeOffset? _wakeAt;
 
     public PortMappingService(
         IEnumerable<IPortMappingProtocol> protocols,
@@ -98,6 +98,18 @@ public sealed partial class PortMappingService : IPortMappings, IStatusContribut
     /// <summary>How many times the router was seen to restart (and everything was mapped again).</summary>
     public int Restarts => Volatile.Read(ref _restarts);
 
+    /// <summary>When the loop next acts by itself (a renewal or a retry); null while it works. For tests.</summary>
+    internal DateTimeOffset? WakeAt
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _wakeAt;
+            }
+        }
+    }
+
     public Task StartAsync(CancellationToken cancellationToken)
     {
         _stop = new CancellationTokenSource();
@@ -124,30 +136,6 @@ public sealed partial class PortMappingService : IPortMappings, IStatusContribut
 
         await UnmapAllAsync(_active, cancellationToken);
         SetState("off", "The node stopped and deleted its port mappings.");
-    }
-
-    public JsonNode? Describe()
-    {
-        lock (_lock)
-        {
-            return new JsonObject
-            {
-                ["state"] = _state,
-                ["reason"] = _reason,
-                ["method"] = _active?.Name,
-                ["external_address"] = _externalAddress?.ToString(),
-                ["restarts"] = _restarts,
-                ["mappings"] = new JsonArray([.. _mappings.Values.OrderBy(m => m.InternalPort).ThenBy(m => m.Protocol, StringComparer.Ordinal).Select(mapping => (JsonNode)new JsonObject
-                {
-                    ["protocol"] = mapping.Protocol,
-                    ["internal_port"] = mapping.InternalPort,
-                    ["external_address"] = mapping.External.Address.ToString(),
-                    ["external_port"] = mapping.External.Port,
-                    ["method"] = mapping.Method,
-                    ["expires"] = mapping.ExpiresAt == DateTimeOffset.MaxValue ? null : mapping.ExpiresAt.ToString("O", System.Globalization.CultureInfo.InvariantCulture),
-                })]),
-            };
-        }
     }
 
     public void Dispose()
@@ -222,7 +210,7 @@ public sealed partial class PortMappingService : IPortMappings, IStatusContribut
                 }
 
                 SetState("failed", $"{error.Message} Trying again in {Seconds(retry)}.");
-                await NapQuietlyAsync(retry, stop);
+                await WaitQuietlyAsync(_time.GetUtcNow() + retry, stop);
             }
         }
     }
@@ -269,7 +257,7 @@ public sealed partial class PortMappingService : IPortMappings, IStatusContribut
     /// <summary>Maps (or renews) every wanted port; returns the first failure's sentence, or null when all were mapped.</summary>
     private async Task<string?> MapAllAsync(IPortMappingProtocol protocol, List<(string Protocol, int Port)> wanted, CancellationToken stop)
     {
-        Interlocked.Exchange(ref _restartPending, 0);
+        ConsumeRestart();
         var lease = TimeSpan.FromSeconds(_settings.Current.PortMappingLeaseSeconds);
         string? failure = null;
         foreach (var key in wanted)
@@ -362,97 +350,6 @@ public sealed partial class PortMappingService : IPortMappings, IStatusContribut
 
         // A port that could not be mapped is tried again sooner than the others' renewal.
         return someFailed && renew > now + MaxRetryDelay ? now + MaxRetryDelay : renew;
-    }
-
-    /// <summary>Waits until <paramref name="until"/>, or less: the router restarted, the setting changed, or the bound ports changed.</summary>
-    private async Task WaitUntilAsync(DateTimeOffset until, List<(string Protocol, int Port)> wanted, CancellationToken stop)
-    {
-        var lease = _settings.Current.PortMappingLeaseSeconds;
-        while (true)
-        {
-            var left = until - _time.GetUtcNow();
-            if (left <= TimeSpan.Zero || Volatile.Read(ref _restartPending) != 0)
-            {
-                return;
-            }
-
-            if (await NapAsync(left < SettingsPoll ? left : SettingsPoll, stop))
-            {
-                return;
-            }
-
-            var settings = _settings.Current;
-            if (!settings.PortMapping || settings.PortMappingLeaseSeconds != lease || !Wanted().SequenceEqual(wanted))
-            {
-                return;
-            }
-        }
-    }
-
-    /// <summary>Sleeps on the node's clock; true when woken early (the router restarted).</summary>
-    private async Task<bool> NapAsync(TimeSpan delay, CancellationToken stop)
-    {
-        CancellationTokenSource wake;
-        lock (_lock)
-        {
-            if (_wake.IsCancellationRequested)
-            {
-                _wake.Dispose();
-                _wake = new CancellationTokenSource();
-                return true;
-            }
-
-            wake = _wake;
-        }
-
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(stop, wake.Token);
-        try
-        {
-            await Task.Delay(delay, _time, linked.Token);
-            return false;
-        }
-        catch (OperationCanceledException) when (!stop.IsCancellationRequested)
-        {
-            lock (_lock)
-            {
-                if (ReferenceEquals(wake, _wake))
-                {
-                    _wake.Dispose();
-                    _wake = new CancellationTokenSource();
-                }
-            }
-
-            return true;
-        }
-    }
-
-    private async Task NapQuietlyAsync(TimeSpan delay, CancellationToken stop)
-    {
-        try
-        {
-            await NapAsync(delay, stop);
-        }
-        catch (OperationCanceledException)
-        {
-            // Stopping.
-        }
-    }
-
-    private void OnGatewayRestarted(IPortMappingProtocol protocol)
-    {
-        lock (_lock)
-        {
-            if (!ReferenceEquals(protocol, _active))
-            {
-                return;
-            }
-
-            _restarts++;
-            _restartPending = 1;
-            _wake.Cancel();
-        }
-
-        LogRestarted(protocol.Name);
     }
 
     private async Task UnmapAllAsync(IPortMappingProtocol? protocol, CancellationToken cancellationToken)

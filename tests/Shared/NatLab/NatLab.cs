@@ -184,6 +184,16 @@ internal sealed partial class NatLab : IAsyncDisposable
     }
 
     /// <summary>
+    /// Makes the router drop PCP requests (version 2 in the first byte of a datagram to UDP 5351) while still
+    /// answering NAT-PMP (version 0): a router that speaks only NAT-PMP and stays silent to PCP.
+    /// </summary>
+    public async Task DropPcpAsync()
+    {
+        await LabCommand.CheckAsync([.. Launcher(Router), "nft", "add", "chain", "inet", "filter", "input", "{ type filter hook input priority 0; policy accept; }"]);
+        await LabCommand.CheckAsync([.. Launcher(Router), "nft", "add", "rule", "inet", "filter", "input", "udp", "dport", "5351", "@th,64,8", "2", "drop"]);
+    }
+
+    /// <summary>
     /// Stops miniupnpd at once and starts it again. With <paramref name="reboot"/> (the default) the router
     /// forgets every mapping first (its nft chains flushed, its lease file gone), as a power cycle does; its
     /// NAT-PMP/PCP epoch starts again from 0 either way.

@@ -66,9 +66,9 @@ public sealed class PortMappingLabTests(ITestOutputHelper output) : IDisposable
             var firstExpiry = Expiry(section, "tcp", BtPort);
             await WaitForStatusAsync(lab, s => Expiry(s, "tcp", BtPort) > firstExpiry, "the node renewed its lease", TimeSpan.FromSeconds(60));
 
-            // A power cycle: the router forgets every mapping and its epoch starts again.
+            // A power cycle: the router forgets every mapping (NatLabTests checks the table empties) and its epoch
+            // starts again; the node hears its announcement (or sees the epoch at the next renewal) and maps again.
             await lab.RestartRouterAsync();
-            Assert.Empty(await lab.ReadMappingsAsync());
             await lab.WaitForMappingsAsync(mappings => mappings.Count == 4, "the node mapped its ports again after the router rebooted", TimeSpan.FromSeconds(60));
             await WaitForStatusAsync(lab, s => s.GetProperty("restarts").GetInt32() >= 1 && s.GetProperty("state").GetString() == "mapped", "status counts the router's restart", TimeSpan.FromSeconds(60));
 
@@ -80,6 +80,45 @@ public sealed class PortMappingLabTests(ITestOutputHelper output) : IDisposable
         {
             output.WriteLine("Node log:\n" + string.Join('\n', node.ErrorLines.TakeLast(60)));
             output.WriteLine("miniupnpd log (tail):\n" + string.Join('\n', lab.RouterLog.Split('\n').TakeLast(30)));
+        }
+    }
+
+    [Fact]
+    public async Task A_router_silent_to_pcp_maps_through_nat_pmp_and_its_reboot_is_seen_in_the_nat_pmp_epoch()
+    {
+        await using var lab = await NatLab.TryCreateAsync("sspm", output.WriteLine);
+        if (lab is null)
+        {
+            return;
+        }
+
+        await lab.DropPcpAsync();
+        await using var node = BackgroundSmartShare.Start(
+            ["start", "--port", "4444", "--bt-port", "6881", "--api", Api, "--data-dir", _workspace.DataDirectory],
+            _workspace.Root,
+            NodeEnvironment(leaseSeconds: 20),
+            lab.HomeLauncher);
+        try
+        {
+            await node.WaitForLineAsync(@"API on http://127\.0\.0\.1:5279", TimeSpan.FromSeconds(90));
+            await lab.WaitForMappingsAsync(mappings => mappings.Count == 4, "the node mapped its ports through NAT-PMP", TimeSpan.FromSeconds(60));
+            var section = await WaitForStatusAsync(lab, s => s.GetProperty("state").GetString() == "mapped", "status says mapped", TimeSpan.FromSeconds(30));
+            Assert.Equal("nat-pmp", section.GetProperty("method").GetString());
+            Assert.Equal(lab.RouterWanAddress.ToString(), section.GetProperty("external_address").GetString());
+            Assert.Contains("NAT-PMP port mapping request", lab.RouterLog, StringComparison.Ordinal);
+            Assert.DoesNotContain("PCP request received", lab.RouterLog, StringComparison.Ordinal);
+
+            await lab.RestartRouterAsync();
+            await lab.WaitForMappingsAsync(mappings => mappings.Count == 4, "the node mapped its ports again after the router rebooted", TimeSpan.FromSeconds(60));
+            await WaitForStatusAsync(lab, s => s.GetProperty("restarts").GetInt32() >= 1, "status counts the router's restart", TimeSpan.FromSeconds(60));
+
+            (await RunInHomeAsync(lab, "stop", "--api", Api, "--data-dir", _workspace.DataDirectory, "--json")).ShouldSucceedWithJson();
+            await node.WaitForExitAsync();
+            Assert.Empty(await lab.ReadMappingsAsync());
+        }
+        finally
+        {
+            output.WriteLine("Node log:\n" + string.Join('\n', node.ErrorLines.TakeLast(40)));
         }
     }
 
@@ -108,7 +147,7 @@ public sealed class PortMappingLabTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
-    public async Task The_port_mapping_setting_turned_on_and_off_while_running_maps_and_deletes_the_mappings()
+    public async Task The_port_mapping_setting_turned_on_and_off_while_running_maps_and_deletes_and_a_router_announcing_its_restart_is_mapped_again_at_once()
     {
         await using var lab = await NatLab.TryCreateAsync("sspm", output.WriteLine);
         if (lab is null)
@@ -131,6 +170,13 @@ public sealed class PortMappingLabTests(ITestOutputHelper output) : IDisposable
 
         await SetSettingAsync(lab, "port_mapping", "true");
         await lab.WaitForMappingsAsync(mappings => mappings.Count == 4, "the node mapped its ports once port_mapping was set", TimeSpan.FromSeconds(60));
+
+        // The lease is 600 s, so the renewal is 300 s away: the router's ANNOUNCE to 224.0.0.1:5350 at its restart
+        // is what brings the mappings back within seconds.
+        await lab.RestartRouterAsync();
+        await lab.WaitForMappingsAsync(mappings => mappings.Count == 4, "the node heard the rebooted router's announcement and mapped again", TimeSpan.FromSeconds(60));
+        await WaitForStatusAsync(lab, s => s.GetProperty("restarts").GetInt32() >= 1, "status counts the router's restart", TimeSpan.FromSeconds(30));
+
         await SetSettingAsync(lab, "port_mapping", "false");
         await lab.WaitForMappingsAsync(mappings => mappings.Count == 0, "the node deleted its mappings once port_mapping was turned off", TimeSpan.FromSeconds(60));
         var section = await WaitForStatusAsync(lab, s => s.GetProperty("state").GetString() == "off", "status says port mapping is off again", TimeSpan.FromSeconds(30));

@@ -17,6 +17,9 @@ public sealed record NatPmpOptions
 
     /// <summary>How many times one request is sent before the gateway counts as silent (the RFCs go on for a minute; a home router answers in milliseconds).</summary>
     public int Attempts { get; init; } = 4;
+
+    /// <summary>Listen on 224.0.0.1:5350 for the gateway's restart announcements once it has answered.</summary>
+    public bool ListenForAnnouncements { get; init; } = true;
 }
 
 /// <summary>
@@ -24,8 +27,15 @@ public sealed record NatPmpOptions
 /// <see cref="TimeProvider"/>) until a datagram the caller accepts comes back. Datagrams that do not decode, or
 /// answer something else, are ignored; a port-unreachable from the gateway ends the exchange at once.
 /// </summary>
-internal sealed class GatewayExchange(NatPmpOptions options, TimeProvider time)
+internal sealed class GatewayExchange(NatPmpOptions options, TimeProvider time) : IDisposable
 {
+    private readonly Lock _lock = new();
+    private GatewayAnnouncements? _announcements;
+    private bool _disposed;
+
+    /// <summary>The gateway multicast that it started or its address changed (see <see cref="GatewayAnnouncements"/>).</summary>
+    public event Action? Announced;
+
     /// <summary>The gateway in use, found on first use.</summary>
     public IPAddress? Gateway { get; private set; } = options.Gateway;
 
@@ -53,6 +63,8 @@ internal sealed class GatewayExchange(NatPmpOptions options, TimeProvider time)
         var wait = options.InitialTimeout;
         for (var attempt = 0; attempt < options.Attempts; attempt++, wait *= 2)
         {
+            // The wait starts before the send, so an answer (or a test's clock) can never come before it.
+            using var deadline = new CancellationTokenSource(wait, time);
             try
             {
                 await socket.SendAsync(datagram, SocketFlags.None, cancellationToken);
@@ -62,7 +74,6 @@ internal sealed class GatewayExchange(NatPmpOptions options, TimeProvider time)
                 return null;
             }
 
-            using var deadline = new CancellationTokenSource(wait, time);
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
             while (true)
             {
@@ -83,11 +94,35 @@ internal sealed class GatewayExchange(NatPmpOptions options, TimeProvider time)
 
                 if (accept(buffer[..received]) is { } answer)
                 {
+                    ListenForAnnouncements(local);
                     return answer;
                 }
             }
         }
 
         return null;
+    }
+
+    public void Dispose()
+    {
+        lock (_lock)
+        {
+            _disposed = true;
+            _announcements?.Dispose();
+            _announcements = null;
+        }
+    }
+
+    private void ListenForAnnouncements(IPAddress local)
+    {
+        lock (_lock)
+        {
+            if (!options.ListenForAnnouncements || _announcements is not null || _disposed || Gateway is null)
+            {
+                return;
+            }
+
+            _announcements = GatewayAnnouncements.TryStart(Gateway, local, time, () => Announced?.Invoke());
+        }
     }
 }

@@ -6,7 +6,7 @@ namespace SmartShare.Node.Reachability.NatPmp;
 /// NAT-PMP (RFC 6886): asks the default gateway on UDP 5351 for its external address and for port mappings.
 /// A mapping answer's epoch that shows the gateway lost its state raises <see cref="GatewayRestarted"/>.
 /// </summary>
-public sealed class NatPmpProtocol : IPortMappingProtocol, IGatewayAddress
+public sealed class NatPmpProtocol : IPortMappingProtocol, IGatewayAddress, IDisposable
 {
     private readonly GatewayExchange _exchange;
     private readonly TimeProvider _time;
@@ -19,6 +19,11 @@ public sealed class NatPmpProtocol : IPortMappingProtocol, IGatewayAddress
         ArgumentNullException.ThrowIfNull(time);
         _exchange = new GatewayExchange(options, time);
         _time = time;
+        _exchange.Announced += () =>
+        {
+            _externalAddress = null;
+            GatewayRestarted?.Invoke();
+        };
     }
 
     public string Name => "nat-pmp";
@@ -27,6 +32,8 @@ public sealed class NatPmpProtocol : IPortMappingProtocol, IGatewayAddress
 
     /// <summary>The gateway asked (after discovery).</summary>
     public IPAddress? Gateway => _exchange.Gateway;
+
+    public void Dispose() => _exchange.Dispose();
 
     public async Task<bool> DiscoverAsync(CancellationToken cancellationToken)
     {

@@ -9,7 +9,7 @@ namespace SmartShare.Node.Reachability.NatPmp;
 /// and delete it). A gateway that answers in NAT-PMP's version 0, or with UNSUPP_VERSION, or not at all, is not
 /// discovered, so the port-mapping service falls back to NAT-PMP. The external address comes with each MAP answer.
 /// </summary>
-public sealed class PcpProtocol : IPortMappingProtocol, IGatewayAddress
+public sealed class PcpProtocol : IPortMappingProtocol, IGatewayAddress, IDisposable
 {
     private readonly GatewayExchange _exchange;
     private readonly TimeProvider _time;
@@ -23,6 +23,11 @@ public sealed class PcpProtocol : IPortMappingProtocol, IGatewayAddress
         ArgumentNullException.ThrowIfNull(time);
         _exchange = new GatewayExchange(options, time);
         _time = time;
+        _exchange.Announced += () =>
+        {
+            _externalAddress = null;
+            GatewayRestarted?.Invoke();
+        };
     }
 
     public string Name => "pcp";
@@ -30,6 +35,8 @@ public sealed class PcpProtocol : IPortMappingProtocol, IGatewayAddress
     public event Action? GatewayRestarted;
 
     public IPAddress? Gateway => _exchange.Gateway;
+
+    public void Dispose() => _exchange.Dispose();
 
     public async Task<bool> DiscoverAsync(CancellationToken cancellationToken)
     {

@@ -1,11 +1,37 @@
+using System.Globalization;
 using System.Net;
+using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
 
 namespace SmartShare.Node.Reachability;
 
-/// <summary>The port-mapping service's log lines.</summary>
+/// <summary>The port-mapping service's status section and log lines.</summary>
 public sealed partial class PortMappingService
 {
+    public JsonNode? Describe()
+    {
+        lock (_lock)
+        {
+            return new JsonObject
+            {
+                ["state"] = _state,
+                ["reason"] = _reason,
+                ["method"] = _active?.Name,
+                ["external_address"] = _externalAddress?.ToString(),
+                ["restarts"] = _restarts,
+                ["mappings"] = new JsonArray([.. _mappings.Values.OrderBy(m => m.InternalPort).ThenBy(m => m.Protocol, StringComparer.Ordinal).Select(mapping => (JsonNode)new JsonObject
+                {
+                    ["protocol"] = mapping.Protocol,
+                    ["internal_port"] = mapping.InternalPort,
+                    ["external_address"] = mapping.External.Address.ToString(),
+                    ["external_port"] = mapping.External.Port,
+                    ["method"] = mapping.Method,
+                    ["expires"] = mapping.ExpiresAt == DateTimeOffset.MaxValue ? null : mapping.ExpiresAt.ToString("O", CultureInfo.InvariantCulture),
+                })]),
+            };
+        }
+    }
+
     [LoggerMessage(Level = LogLevel.Information, Message = "Port mapping: the router answers {Method}.")]
     private partial void LogFound(string method);
 
