@@ -38,7 +38,8 @@ internal sealed class LtLsdPeer : IAsyncDisposable
         _process.BeginErrorReadLine();
     }
 
-    public static LtLsdPeer Start(IReadOnlyList<string> launcher, bool seed, string torrent, string savePath, string listen)
+    /// <param name="peers">Peers to connect to besides those local discovery finds ("ADDRESS:PORT").</param>
+    public static LtLsdPeer Start(IReadOnlyList<string> launcher, bool seed, string torrent, string savePath, string listen, IReadOnlyList<string>? peers = null)
     {
         var script = Path.Combine(AppContext.BaseDirectory, "LocalDiscovery", "lt_lsd.py");
         var start = new ProcessStartInfo(launcher[0]) { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
@@ -55,6 +56,7 @@ internal sealed class LtLsdPeer : IAsyncDisposable
             ["torrent"] = torrent,
             ["save_path"] = savePath,
             ["listen"] = listen,
+            ["peers"] = new JsonArray([.. (peers ?? []).Select(peer => (JsonNode?)peer)]),
         }.ToJsonString());
         return new LtLsdPeer(Process.Start(start) ?? throw new InvalidOperationException("Could not start python3."));
     }

@@ -7,6 +7,7 @@ Usage: /usr/bin/python3 lt_lsd.py '<json>' with
   torrent    path of the .torrent file
   save_path  folder holding (seed) or receiving (download) the content
   listen     "ADDRESS:PORT" to listen on (the namespace's LAN address)
+  peers      optional ["ADDRESS:PORT", ...] to connect to as well (a peer named by a .smartshare file or magnet)
 
 Prints one JSON object per line: {"event":"listening"}, {"event":"lsd_peer","peer":"ip:port"} (a connected peer
 whose source LSD was),
@@ -47,6 +48,9 @@ def main():
     params.save_path = args["save_path"]
     handle = session.add_torrent(params)
     emit({"event": "listening", "port": session.listen_port()})
+    for peer in args.get("peers", []):
+        host, _, port = peer.rpartition(":")
+        handle.connect_peer((host.strip("[]"), int(port)))
 
     done = threading.Event()
 

@@ -10,8 +10,9 @@ namespace SmartShare.Cli.Tests.Reachability;
 
 /// <summary>
 /// Our node behind a real home router (miniupnpd in the <see cref="NatLab"/>): it maps its four ports through PCP,
-/// `status` shows the router's external address and the mappings, the router's nft table holds them, a node in
-/// "internet" downloads a torrent and a stream from it through the external address, leases are renewed, a
+/// `status` shows the router's external address and the mappings, the router's nft table holds them, its share's
+/// .smartshare file names the router's external address first, from which a node and libtorrent in "internet"
+/// download the stream and the torrent straight from it, leases are renewed, a
 /// rebooted router gets them back, and stopping the node deletes them. Needs root; where namespaces cannot be
 /// made the test returns early and says why (xunit 2 has no runtime skip).
 /// </summary>
@@ -185,7 +186,11 @@ public sealed class PortMappingLabTests(ITestOutputHelper output) : IDisposable
 
     public void Dispose() => _workspace.Dispose();
 
-    /// <summary>A node in "internet" (ours, a one-off node per command) gets the torrent and the stream the home node shares, told only the router's external address.</summary>
+    /// <summary>
+    /// The home node's share names the router's mapped address first (then its LAN address): a node in "internet"
+    /// (ours, a one-off node per command) gets the stream and the torrent from the .smartshare file alone, and
+    /// libtorrent in "internet" downloads the torrent from the peer the file names.
+    /// </summary>
     private async Task DownloadFromTheInternetAsync(NatLab lab)
     {
         var source = _workspace.CreateRandomFile("shared.bin", 3 * 1024 * 1024 + 17);
@@ -194,11 +199,19 @@ public sealed class PortMappingLabTests(ITestOutputHelper output) : IDisposable
         var torrent = Path.Combine(_workspace.Root, "shared.bin.torrent");
         Assert.True(File.Exists(torrent), $"share --torrent wrote no {torrent}");
 
-        foreach (var (what, peer) in new[] { (torrent, $"{lab.RouterWanAddress}:{BtPort}"), (card, $"{lab.RouterWanAddress}:{LbryPort}") })
+        using var written = JsonDocument.Parse(await File.ReadAllBytesAsync(card));
+        var contacts = written.RootElement.GetProperty("contacts").EnumerateArray().ToList();
+        var external = $"{lab.RouterWanAddress}:{LbryPort}";
+        Assert.Equal((external, external), (contacts[0].GetProperty("dht").GetString(), contacts[0].GetProperty("blob").GetString()));
+        Assert.Contains(contacts.Skip(1), contact => contact.GetProperty("blob").GetString() == $"{lab.HomeAddress}:{LbryPort}");
+        var btPeers = written.RootElement.GetProperty("bittorrent").GetProperty("peers").EnumerateArray().Select(peer => peer.GetString()!).ToList();
+        Assert.Equal($"{lab.RouterWanAddress}:{BtPort}", btPeers[0]);
+
+        foreach (var (kind, extra) in new[] { ("stream", Array.Empty<string>()), ("torrent", ["--bittorrent"]) })
         {
-            var downloads = Path.Combine(_workspace.Root, "internet-" + Path.GetExtension(what).TrimStart('.'));
+            var downloads = Path.Combine(_workspace.Root, "internet-" + kind);
             var result = await SmartShareProcess.RunAsync(
-                ["get", what, "--peer", peer, "--download-dir", downloads, "--data-dir", Path.Combine(_workspace.Root, "internet-data-" + Path.GetExtension(what).TrimStart('.')), "--timeout", "60", "--json"],
+                ["get", card, .. extra, "--download-dir", downloads, "--data-dir", Path.Combine(_workspace.Root, "internet-data-" + kind), "--timeout", "60", "--json"],
                 _workspace.Root,
                 _workspace.Environment,
                 TimeSpan.FromSeconds(120),
@@ -207,6 +220,14 @@ public sealed class PortMappingLabTests(ITestOutputHelper output) : IDisposable
             result.ShouldSucceedWithJson();
             Assert.Equal(CliWorkspace.Sha256Of(source), CliWorkspace.Sha256Of(Path.Combine(downloads, "shared.bin")));
         }
+
+        var into = Directory.CreateDirectory(Path.Combine(_workspace.Root, "internet-libtorrent")).FullName;
+        await using (var libtorrent = LocalDiscovery.LtLsdPeer.Start(lab.InternetLauncher, seed: false, torrent, into, $"{lab.InternetAddress}:0", peers: [btPeers[0]]))
+        {
+            await libtorrent.WaitForAsync("finished", TimeSpan.FromSeconds(120));
+        }
+
+        Assert.Equal(CliWorkspace.Sha256Of(source), CliWorkspace.Sha256Of(Path.Combine(into, "shared.bin")));
     }
 
     private Dictionary<string, string?> NodeEnvironment(int leaseSeconds) => new(_workspace.Environment)
