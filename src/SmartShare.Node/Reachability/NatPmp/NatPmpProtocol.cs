@@ -6,42 +6,23 @@ namespace SmartShare.Node.Reachability.NatPmp;
 /// NAT-PMP (RFC 6886): asks the default gateway on UDP 5351 for its external address and for port mappings.
 /// A mapping answer's epoch that shows the gateway lost its state raises <see cref="GatewayRestarted"/>.
 /// </summary>
-public sealed class NatPmpProtocol : IPortMappingProtocol, IGatewayAddress, IDisposable
+public sealed class NatPmpProtocol : GatewayProtocol
 {
-    private readonly GatewayExchange _exchange;
-    private readonly TimeProvider _time;
-    private readonly EpochTracker _epoch = new();
-    private IPAddress? _externalAddress;
 
     public NatPmpProtocol(NatPmpOptions options, TimeProvider time)
+        : base(options, time)
     {
-        ArgumentNullException.ThrowIfNull(options);
-        ArgumentNullException.ThrowIfNull(time);
-        _exchange = new GatewayExchange(options, time);
-        _time = time;
-        _exchange.Announced += () =>
-        {
-            _externalAddress = null;
-            GatewayRestarted?.Invoke();
-        };
     }
 
-    public string Name => "nat-pmp";
+    public override string Name => "nat-pmp";
 
-    public event Action? GatewayRestarted;
-
-    /// <summary>The gateway asked (after discovery).</summary>
-    public IPAddress? Gateway => _exchange.Gateway;
-
-    public void Dispose() => _exchange.Dispose();
-
-    public async Task<bool> DiscoverAsync(CancellationToken cancellationToken)
+    public override async Task<bool> DiscoverAsync(CancellationToken cancellationToken)
     {
         var answer = await AskExternalAddressAsync(cancellationToken);
         return answer is not null && answer.ResultCode != 1;
     }
 
-    public async Task<IPAddress> GetExternalAddressAsync(CancellationToken cancellationToken)
+    public override async Task<IPAddress> GetExternalAddressAsync(CancellationToken cancellationToken)
     {
         var answer = await AskExternalAddressAsync(cancellationToken)
             ?? throw new PortMappingException($"The gateway {Gateway?.ToString() ?? "(none found)"} gave no NAT-PMP answer.");
@@ -53,7 +34,7 @@ public sealed class NatPmpProtocol : IPortMappingProtocol, IGatewayAddress, IDis
         return answer.ExternalAddress;
     }
 
-    public async Task<PortMapping> MapAsync(string protocol, int internalPort, int preferredExternalPort, TimeSpan lease, CancellationToken cancellationToken)
+    public override async Task<PortMapping> MapAsync(string protocol, int internalPort, int preferredExternalPort, TimeSpan lease, CancellationToken cancellationToken)
     {
         var lifetime = (uint)Math.Clamp(lease.TotalSeconds, 1, uint.MaxValue);
         var answer = await AskMappingAsync(protocol, internalPort, preferredExternalPort, lifetime, cancellationToken);
@@ -67,11 +48,11 @@ public sealed class NatPmpProtocol : IPortMappingProtocol, IGatewayAddress, IDis
             throw new PortMappingException($"The gateway answered NAT-PMP's request for {protocol} port {internalPort} with no mapping.");
         }
 
-        var external = _externalAddress ?? await GetExternalAddressAsync(cancellationToken);
-        return new PortMapping(protocol, internalPort, new IPEndPoint(external, answer.ExternalPort), Name, _time.GetUtcNow().AddSeconds(answer.Lifetime));
+        var external = ExternalAddress ?? await GetExternalAddressAsync(cancellationToken);
+        return new PortMapping(protocol, internalPort, new IPEndPoint(external, answer.ExternalPort), Name, Time.GetUtcNow().AddSeconds(answer.Lifetime));
     }
 
-    public async Task UnmapAsync(PortMapping mapping, CancellationToken cancellationToken)
+    public override async Task UnmapAsync(PortMapping mapping, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(mapping);
         var answer = await AskMappingAsync(mapping.Protocol, mapping.InternalPort, 0, 0, cancellationToken);
@@ -83,13 +64,13 @@ public sealed class NatPmpProtocol : IPortMappingProtocol, IGatewayAddress, IDis
 
     private async Task<NatPmpResponse?> AskExternalAddressAsync(CancellationToken cancellationToken)
     {
-        var answer = await _exchange.RequestAsync(
+        var answer = await Exchange.RequestAsync(
             _ => NatPmpCodec.ExternalAddressRequest(),
             bytes => Accept(bytes, response => response.Opcode == NatPmpCodec.ExternalAddressOpcode),
             cancellationToken);
         if (answer is { ResultCode: 0, ExternalAddress: { } address })
         {
-            _externalAddress = address;
+            ExternalAddress = address;
         }
 
         return answer;
@@ -98,7 +79,7 @@ public sealed class NatPmpProtocol : IPortMappingProtocol, IGatewayAddress, IDis
     private async Task<NatPmpResponse> AskMappingAsync(string protocol, int internalPort, int externalPort, uint lifetime, CancellationToken cancellationToken)
     {
         var opcode = NatPmpCodec.OpcodeFor(protocol);
-        return await _exchange.RequestAsync(
+        return await Exchange.RequestAsync(
                 _ => NatPmpCodec.MappingRequest(protocol, checked((ushort)internalPort), checked((ushort)externalPort), lifetime),
                 bytes => Accept(bytes, response => response.Opcode == opcode && (response.ResultCode != 0 || response.InternalPort == internalPort)),
                 cancellationToken)
@@ -122,11 +103,7 @@ public sealed class NatPmpProtocol : IPortMappingProtocol, IGatewayAddress, IDis
             return null;
         }
 
-        if (_epoch.Observe(response.Epoch, _time.GetUtcNow()))
-        {
-            _externalAddress = null;
-            GatewayRestarted?.Invoke();
-        }
+        ObserveEpoch(response.Epoch);
 
         return response;
     }

@@ -9,38 +9,20 @@ namespace SmartShare.Node.Reachability.NatPmp;
 /// and delete it). A gateway that answers in NAT-PMP's version 0, or with UNSUPP_VERSION, or not at all, is not
 /// discovered, so the port-mapping service falls back to NAT-PMP. The external address comes with each MAP answer.
 /// </summary>
-public sealed class PcpProtocol : IPortMappingProtocol, IGatewayAddress, IDisposable
+public sealed class PcpProtocol : GatewayProtocol
 {
-    private readonly GatewayExchange _exchange;
-    private readonly TimeProvider _time;
-    private readonly EpochTracker _epoch = new();
     private readonly ConcurrentDictionary<(string Protocol, int Port), byte[]> _nonces = new();
-    private IPAddress? _externalAddress;
 
     public PcpProtocol(NatPmpOptions options, TimeProvider time)
+        : base(options, time)
     {
-        ArgumentNullException.ThrowIfNull(options);
-        ArgumentNullException.ThrowIfNull(time);
-        _exchange = new GatewayExchange(options, time);
-        _time = time;
-        _exchange.Announced += () =>
-        {
-            _externalAddress = null;
-            GatewayRestarted?.Invoke();
-        };
     }
 
-    public string Name => "pcp";
+    public override string Name => "pcp";
 
-    public event Action? GatewayRestarted;
-
-    public IPAddress? Gateway => _exchange.Gateway;
-
-    public void Dispose() => _exchange.Dispose();
-
-    public async Task<bool> DiscoverAsync(CancellationToken cancellationToken)
+    public override async Task<bool> DiscoverAsync(CancellationToken cancellationToken)
     {
-        var answer = await _exchange.RequestAsync(
+        var answer = await Exchange.RequestAsync(
             PcpCodec.AnnounceRequest,
             bytes => Accept(bytes, response => response.Opcode == PcpCodec.AnnounceOpcode),
             cancellationToken);
@@ -48,16 +30,16 @@ public sealed class PcpProtocol : IPortMappingProtocol, IGatewayAddress, IDispos
     }
 
     /// <summary>The external address of the last MAP answer: PCP has no request for it alone.</summary>
-    public Task<IPAddress> GetExternalAddressAsync(CancellationToken cancellationToken) =>
-        _externalAddress is { } address
+    public override Task<IPAddress> GetExternalAddressAsync(CancellationToken cancellationToken) =>
+        ExternalAddress is { } address
             ? Task.FromResult(address)
             : throw new PortMappingException("PCP tells the external address only with a mapping, and none is made yet.");
 
-    public async Task<PortMapping> MapAsync(string protocol, int internalPort, int preferredExternalPort, TimeSpan lease, CancellationToken cancellationToken)
+    public override async Task<PortMapping> MapAsync(string protocol, int internalPort, int preferredExternalPort, TimeSpan lease, CancellationToken cancellationToken)
     {
         var lifetime = (uint)Math.Clamp(lease.TotalSeconds, 1, uint.MaxValue);
         var nonce = _nonces.GetOrAdd((protocol, internalPort), _ => RandomNumberGenerator.GetBytes(PcpCodec.NonceLength));
-        var answer = await AskMapAsync(nonce, protocol, internalPort, preferredExternalPort, lifetime, _externalAddress, cancellationToken);
+        var answer = await AskMapAsync(nonce, protocol, internalPort, preferredExternalPort, lifetime, ExternalAddress, cancellationToken);
         if (answer.ResultCode != 0)
         {
             throw new PortMappingException($"PCP could not map {protocol} port {internalPort}: {PcpCodec.Describe(answer.ResultCode)}.", answer.ResultCode);
@@ -69,11 +51,11 @@ public sealed class PcpProtocol : IPortMappingProtocol, IGatewayAddress, IDispos
             throw new PortMappingException($"The gateway answered PCP's request for {protocol} port {internalPort} with no mapping.");
         }
 
-        _externalAddress = map.ExternalAddress;
-        return new PortMapping(protocol, internalPort, new IPEndPoint(map.ExternalAddress, map.ExternalPort), Name, _time.GetUtcNow().AddSeconds(answer.Lifetime));
+        ExternalAddress = map.ExternalAddress;
+        return new PortMapping(protocol, internalPort, new IPEndPoint(map.ExternalAddress, map.ExternalPort), Name, Time.GetUtcNow().AddSeconds(answer.Lifetime));
     }
 
-    public async Task UnmapAsync(PortMapping mapping, CancellationToken cancellationToken)
+    public override async Task UnmapAsync(PortMapping mapping, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(mapping);
         if (!_nonces.TryGetValue((mapping.Protocol, mapping.InternalPort), out var nonce))
@@ -94,7 +76,7 @@ public sealed class PcpProtocol : IPortMappingProtocol, IGatewayAddress, IDispos
         byte[] nonce, string protocol, int internalPort, int externalPort, uint lifetime, IPAddress? externalAddress, CancellationToken cancellationToken)
     {
         var protocolNumber = PcpCodec.ProtocolNumber(protocol);
-        var answer = await _exchange.RequestAsync(
+        var answer = await Exchange.RequestAsync(
                 client => PcpCodec.MapRequest(nonce, protocol, checked((ushort)internalPort), checked((ushort)externalPort), lifetime, client, externalAddress),
                 bytes => Accept(bytes, response => response.Opcode == PcpCodec.MapOpcode && (response.Map is null
                     ? response.ResultCode != 0
@@ -132,11 +114,7 @@ public sealed class PcpProtocol : IPortMappingProtocol, IGatewayAddress, IDispos
             return null;
         }
 
-        if (_epoch.Observe(response.Epoch, _time.GetUtcNow()))
-        {
-            _externalAddress = null;
-            GatewayRestarted?.Invoke();
-        }
+        ObserveEpoch(response.Epoch);
 
         return response;
     }
