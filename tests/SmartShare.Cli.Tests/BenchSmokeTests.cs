@@ -24,6 +24,19 @@ public sealed class BenchSmokeTests
     }
 
     [Fact]
+    public async Task Huge_torrent_adds_a_torrent_of_two_thousand_files_to_ours_and_libtorrent()
+    {
+        var output = await RunAsync("huge-torrent.sh");
+
+        Assert.Contains("Summary: a torrent of 2001 files", output, StringComparison.Ordinal);
+        AssertFigures(
+            output,
+            @"ours: resident memory \d+ MiB before, peak \d+ MiB, \d+ MiB after",
+            @"one whole file list: \d+ ms",
+            @"libtorrent: resident memory \d+ MiB before");
+    }
+
+    [Fact]
     public async Task Share_throughput_shares_and_rebuilds_a_small_file()
     {
         var output = await RunAsync("share-throughput.sh");
