@@ -16,6 +16,7 @@ internal sealed class TorrentTransfers(TorrentManager torrents, UploadLedger upl
     // What a torrent without a session holds, from its stored metainfo and resume record: read once, forgotten when a
     // session shows the torrent again (so the next pause reads the record the session left).
     private readonly ConcurrentDictionary<InfoHash, (bool Complete, bool Private, List<TransferFile> Files)> _stored = new();
+    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<TorrentSession, SessionFileList> _sessionFiles = new();
 
     public TransferNetwork Network => TransferNetwork.Torrent;
 
@@ -155,9 +156,19 @@ internal sealed class TorrentTransfers(TorrentManager torrents, UploadLedger upl
         // holds what its resume record says.
         var stored = session is null && !record.AwaitingMetadata ? StoredFiles(record, complete || record.CompletedAt is not null) : default;
         var storedFiles = stored.Files;
-        var files = storedFiles ?? (session is null ? [] : Files(session.Torrent.Info, complete, session.HasRange));
-        var selection = session?.Selection ?? (files.Count > 0 ? torrents.Selection(record.InfoHash, files.Count) : null);
-        files = TorrentSelectionView.Mark(files, selection);
+        List<TransferFile> files;
+        FileSelection? selection;
+        if (storedFiles is null && session is not null)
+        {
+            selection = session.Selection;
+            files = SessionFiles(session, progress, complete, selection);
+        }
+        else
+        {
+            files = storedFiles ?? [];
+            selection = files.Count > 0 ? torrents.Selection(record.InfoHash, files.Count) : null;
+            files = TorrentSelectionView.Mark(files, selection);
+        }
 
         // Progress and ETA count what the user wants (Transmission's sizeWhenDone); total_length stays the torrent's size.
         var have = progress?.WantedVerifiedBytes ?? progress?.VerifiedBytes ?? TorrentSelectionView.WantedHave(files, storedFiles is not null);
@@ -199,6 +210,23 @@ internal sealed class TorrentTransfers(TorrentManager torrents, UploadLedger upl
         {
             Source = new Snapshot(record, session),
         };
+    }
+
+    /// <summary>
+    /// A running torrent's files, rebuilt only when what they show changed (a piece verified or lost, the selection,
+    /// completion): a progress poll of a torrent of 100,000 files would otherwise build 100,000 records each time.
+    /// </summary>
+    private List<TransferFile> SessionFiles(TorrentSession session, TorrentProgress? progress, bool complete, FileSelection selection)
+    {
+        var version = (progress?.PiecesHave ?? -1, progress?.VerifiedBytes ?? -1, complete);
+        if (_sessionFiles.TryGetValue(session, out var cached) && cached.Version == version && ReferenceEquals(cached.Selection, selection))
+        {
+            return cached.Files;
+        }
+
+        var files = TorrentSelectionView.Mark(Files(session.Torrent.Info, complete, session.HasRange), selection);
+        _sessionFiles.AddOrUpdate(session, new SessionFileList(version, selection, files));
+        return files;
     }
 
     /// <summary>A torrent with no session: its files from the stored metainfo, all held when it completed, else as its resume record says.</summary>
@@ -278,4 +306,6 @@ internal sealed class TorrentTransfers(TorrentManager torrents, UploadLedger upl
         key.Network == TransferNetwork.Torrent && InfoHash.TryParse(key.Hash, out var hash) ? hash : null;
 
     private sealed record Snapshot(TorrentRecord Record, TorrentSession? Session);
+
+    private sealed record SessionFileList((int PiecesHave, long VerifiedBytes, bool Complete) Version, FileSelection Selection, List<TransferFile> Files);
 }
