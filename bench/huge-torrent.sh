@@ -43,11 +43,7 @@ parent="${BENCH_TMPDIR:-${TMPDIR:-/tmp}}"
 work="$(mktemp -d "$parent/huge-torrent-bench.XXXXXX")"
 node_pid=""
 cleanup() {
-  if [ -n "$node_pid" ]; then
-    kill -TERM "$node_pid" 2>/dev/null || true
-    for _ in $(seq 1 100); do kill -0 "$node_pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$node_pid" 2>/dev/null || true
-  fi
+  stop_node
   if [ "$keep" -eq 1 ]; then echo "Kept $work"; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
@@ -69,16 +65,8 @@ pieces = b"".join(hashlib.sha1(data[i:i + 16384]).digest() for i in range(0, len
 open(sys.argv[1], "wb").write(b({"info": {"name": "huge", "piece length": 16384, "pieces": pieces, "files": entries}}))
 PY
 
-dotnet "$cli" start --port 0 --bt-port 0 --no-bt-dht --no-port-mapping --no-local-discovery --bind 127.0.0.1 \
-  --api http://127.0.0.1:0 --data-dir "$work/node" --download-dir "$work/downloads" 2>"$work/node.log" >/dev/null &
-node_pid=$!
-node_api=""
-for _ in $(seq 1 600); do
-  node_api="$(grep -o 'API on http://127\.0\.0\.1:[0-9]*' "$work/node.log" 2>/dev/null | head -n 1 | cut -d ' ' -f 3)" && [ -n "$node_api" ] && break
-  kill -0 "$node_pid" 2>/dev/null || { echo "The node exited:" >&2; cat "$work/node.log" >&2; exit 1; }
-  sleep 0.1
-done
-[ -n "$node_api" ] || { echo "The node did not start within 60 s." >&2; exit 1; }
+start_node --port 0 --bt-port 0 --no-bt-dht --no-port-mapping --no-local-discovery --bind 127.0.0.1 \
+  --api http://127.0.0.1:0 --data-dir "$work/node" --download-dir "$work/downloads"
 
 cat >"$work/measure.py" <<'PY'
 import http.client, json, os, sys, threading, time, urllib.parse

@@ -33,6 +33,27 @@ build_cli() {
   [ -f "$cli" ] || { echo "The build did not produce $cli." >&2; exit 1; }
 }
 
+# start_node ARGS...: starts our node (`smartshare start ARGS...`, its log in $work/node.log) in the background and
+# waits up to 60 s for its API; sets `node_pid` and `node_api`. stop_node ends it (TERM, then KILL after 10 s); call
+# it from the script's EXIT trap.
+start_node() {
+  dotnet "$cli" start "$@" 2>"$work/node.log" >/dev/null &
+  node_pid=$!
+  node_api=""
+  for _ in $(seq 1 600); do
+    node_api="$(grep -o 'API on http://127\.0\.0\.1:[0-9]*' "$work/node.log" 2>/dev/null | head -n 1 | cut -d ' ' -f 3)" && [ -n "$node_api" ] && break
+    kill -0 "$node_pid" 2>/dev/null || { echo "The node exited:" >&2; cat "$work/node.log" >&2; exit 1; }
+    sleep 0.1
+  done
+  [ -n "$node_api" ] || { echo "The node did not start within 60 s." >&2; exit 1; }
+}
+stop_node() {
+  [ -n "${node_pid:-}" ] || return 0
+  kill -TERM "$node_pid" 2>/dev/null || true
+  for _ in $(seq 1 100); do kill -0 "$node_pid" 2>/dev/null || break; sleep 0.1; done
+  kill -KILL "$node_pid" 2>/dev/null || true
+}
+
 # require_disk DIR NEED_KIB: refuses a memory file system (blob writes and fsync would cost nothing there) and
 # a disk with less than NEED_KIB free; sets `fs_type`. With `smoke=1` (a --smoke run checks that the script
 # works, not how fast) a memory file system is only noted.

@@ -94,7 +94,7 @@ def session_for(address, bootstrap, extra=None):
         "announce_ip": address,
         "apply_ip_filter_to_trackers": True,
         "alert_mask": categories.error_notification | categories.status_notification | categories.dht_notification
-        | categories.piece_progress_notification,
+        | categories.piece_progress_notification | categories.storage_notification,
         "user_agent": "magnet_dht/" + lt.__version__,
     }
     settings.update(extra or {})
@@ -217,6 +217,14 @@ def lt_download(args):
                 fail(alert.message())
     times.setdefault("metadata_s", times["complete_s"])
     times.setdefault("first_piece_s", times["complete_s"])
+    # torrent_finished comes when every piece passed its hash, which may be before the last blocks reach the file:
+    # the script compares the file as soon as "done" is printed, so flush first (outside the measured times).
+    handle.flush_cache()
+    flush_deadline = time.monotonic() + 10
+    flushed = False
+    while not flushed and time.monotonic() < flush_deadline:
+        session.wait_for_alert(100)
+        flushed = any(isinstance(alert, lt.cache_flushed_alert) for alert in session.pop_alerts())
     emit(dict(event="done", name=handle.status().name, **times))
     session.pause()
 
