@@ -86,31 +86,6 @@ public sealed class UpnpPropertyTests
         }
     }
 
-    /// <summary>One random edit: flip, insert, delete or overwrite with a byte that matters to HTTP headers or XML.</summary>
-    private static Gen<Func<byte[], byte[]>> Edit() =>
-        from kind in Gen.Choose(0, 3)
-        from position in Gen.Choose(0, int.MaxValue)
-        from value in Gen.OneOf(Gen.Choose(0, 255), Gen.Elements<int>('<', '>', '/', '&', ';', '"', '=', ':', '\r', '\n', ' ', '!', '?', '#'))
-        select (Func<byte[], byte[]>)(bytes =>
-        {
-            var list = bytes.ToList();
-            var at = list.Count == 0 ? 0 : position % list.Count;
-            switch (kind)
-            {
-                case 0 when list.Count > 0:
-                    list[at] ^= (byte)(1 << (value % 8));
-                    break;
-                case 1:
-                    list.Insert(at, (byte)value);
-                    break;
-                case 2 when list.Count > 0:
-                    list.RemoveAt(at);
-                    break;
-                case 3 when list.Count > 0:
-                    list[at] = (byte)value;
-                    break;
-            }
-
-            return [.. list];
-        });
+    /// <summary>One random edit (flip, insert, delete, overwrite), often with a byte that matters to HTTP headers or XML.</summary>
+    private static Gen<Func<byte[], byte[]>> Edit() => ByteEdits.Edit('<', '>', '/', '&', ';', '"', '=', ':', '\r', '\n', ' ', '!', '?', '#');
 }
