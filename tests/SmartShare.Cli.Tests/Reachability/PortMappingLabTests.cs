@@ -53,7 +53,7 @@ public sealed class PortMappingLabTests(ITestOutputHelper output) : IDisposable
                 table.Select(m => (m.Protocol, m.ExternalPort)).Order());
             Assert.All(table, m => Assert.Equal((lab.HomeAddress, m.ExternalPort), (m.InternalAddress, m.InternalPort)));
 
-            var section = await PortMappingStatusAsync(lab);
+            var section = await Home(lab).PortMappingStatusAsync();
             Assert.Equal("mapped", section.GetProperty("state").GetString());
             Assert.Equal("pcp", section.GetProperty("method").GetString());
             Assert.Equal(lab.RouterWanAddress.ToString(), section.GetProperty("external_address").GetString());
@@ -61,17 +61,17 @@ public sealed class PortMappingLabTests(ITestOutputHelper output) : IDisposable
             var human = await RunInHomeAsync(lab, "status", "--api", Api, "--data-dir", _workspace.DataDirectory);
             Assert.Contains("Router:     mapped through pcp, external address 11.77.1.1", human.StandardOutput, StringComparison.Ordinal);
 
-            await DownloadFromTheInternetAsync(lab);
+            await Home(lab).DownloadFromTheInternetAsync(LbryPort, BtPort, output);
 
             // The lease is 20 s: the node renews at half of it, so the same mapping's expiry moves on.
             var firstExpiry = Expiry(section, "tcp", BtPort);
-            await WaitForStatusAsync(lab, s => Expiry(s, "tcp", BtPort) > firstExpiry, "the node renewed its lease", TimeSpan.FromSeconds(60));
+            await Home(lab).WaitForStatusAsync(s => Expiry(s, "tcp", BtPort) > firstExpiry, "the node renewed its lease", TimeSpan.FromSeconds(60));
 
             // A power cycle: the router forgets every mapping (NatLabTests checks the table empties) and its epoch
             // starts again; the node hears its announcement (or sees the epoch at the next renewal) and maps again.
             await lab.RestartRouterAsync();
             await lab.WaitForMappingsAsync(mappings => mappings.Count == 4, "the node mapped its ports again after the router rebooted", TimeSpan.FromSeconds(60));
-            await WaitForStatusAsync(lab, s => s.GetProperty("restarts").GetInt32() >= 1 && s.GetProperty("state").GetString() == "mapped", "status counts the router's restart", TimeSpan.FromSeconds(60));
+            await Home(lab).WaitForStatusAsync(s => s.GetProperty("restarts").GetInt32() >= 1 && s.GetProperty("state").GetString() == "mapped", "status counts the router's restart", TimeSpan.FromSeconds(60));
 
             (await RunInHomeAsync(lab, "stop", "--api", Api, "--data-dir", _workspace.DataDirectory, "--json")).ShouldSucceedWithJson();
             await node.WaitForExitAsync();
@@ -103,7 +103,7 @@ public sealed class PortMappingLabTests(ITestOutputHelper output) : IDisposable
         {
             await node.WaitForLineAsync(@"API on http://127\.0\.0\.1:5279", TimeSpan.FromSeconds(90));
             await lab.WaitForMappingsAsync(mappings => mappings.Count == 4, "the node mapped its ports through NAT-PMP", TimeSpan.FromSeconds(60));
-            var section = await WaitForStatusAsync(lab, s => s.GetProperty("state").GetString() == "mapped", "status says mapped", TimeSpan.FromSeconds(30));
+            var section = await Home(lab).WaitForStatusAsync(s => s.GetProperty("state").GetString() == "mapped", "status says mapped", TimeSpan.FromSeconds(30));
             Assert.Equal("nat-pmp", section.GetProperty("method").GetString());
             Assert.Equal(lab.RouterWanAddress.ToString(), section.GetProperty("external_address").GetString());
             Assert.Contains("NAT-PMP port mapping request", lab.RouterLog, StringComparison.Ordinal);
@@ -111,7 +111,7 @@ public sealed class PortMappingLabTests(ITestOutputHelper output) : IDisposable
 
             await lab.RestartRouterAsync();
             await lab.WaitForMappingsAsync(mappings => mappings.Count == 4, "the node mapped its ports again after the router rebooted", TimeSpan.FromSeconds(60));
-            await WaitForStatusAsync(lab, s => s.GetProperty("restarts").GetInt32() >= 1, "status counts the router's restart", TimeSpan.FromSeconds(60));
+            await Home(lab).WaitForStatusAsync(s => s.GetProperty("restarts").GetInt32() >= 1, "status counts the router's restart", TimeSpan.FromSeconds(60));
 
             (await RunInHomeAsync(lab, "stop", "--api", Api, "--data-dir", _workspace.DataDirectory, "--json")).ShouldSucceedWithJson();
             await node.WaitForExitAsync();
@@ -139,7 +139,7 @@ public sealed class PortMappingLabTests(ITestOutputHelper output) : IDisposable
             lab.HomeLauncher);
         await node.WaitForLineAsync(@"API on http://127\.0\.0\.1:5279", TimeSpan.FromSeconds(90));
 
-        var section = await WaitForStatusAsync(lab, s => s.GetProperty("state").GetString() == "off", "status says port mapping is off", TimeSpan.FromSeconds(30));
+        var section = await Home(lab).WaitForStatusAsync(s => s.GetProperty("state").GetString() == "off", "status says port mapping is off", TimeSpan.FromSeconds(30));
         Assert.Contains("turned off", section.GetProperty("reason").GetString(), StringComparison.Ordinal);
         Assert.Empty(await lab.ReadMappingsAsync());
         Assert.DoesNotContain("PCP request received", lab.RouterLog, StringComparison.Ordinal);
@@ -167,7 +167,7 @@ public sealed class PortMappingLabTests(ITestOutputHelper output) : IDisposable
             environment,
             lab.HomeLauncher);
         await node.WaitForLineAsync(@"API on http://127\.0\.0\.1:5279", TimeSpan.FromSeconds(90));
-        await WaitForStatusAsync(lab, s => s.GetProperty("state").GetString() == "off", "status says port mapping is off", TimeSpan.FromSeconds(30));
+        await Home(lab).WaitForStatusAsync(s => s.GetProperty("state").GetString() == "off", "status says port mapping is off", TimeSpan.FromSeconds(30));
 
         await SetSettingAsync(lab, "port_mapping", "true");
         await lab.WaitForMappingsAsync(mappings => mappings.Count == 4, "the node mapped its ports once port_mapping was set", TimeSpan.FromSeconds(60));
@@ -176,59 +176,15 @@ public sealed class PortMappingLabTests(ITestOutputHelper output) : IDisposable
         // is what brings the mappings back within seconds.
         await lab.RestartRouterAsync();
         await lab.WaitForMappingsAsync(mappings => mappings.Count == 4, "the node heard the rebooted router's announcement and mapped again", TimeSpan.FromSeconds(60));
-        await WaitForStatusAsync(lab, s => s.GetProperty("restarts").GetInt32() >= 1, "status counts the router's restart", TimeSpan.FromSeconds(30));
+        await Home(lab).WaitForStatusAsync(s => s.GetProperty("restarts").GetInt32() >= 1, "status counts the router's restart", TimeSpan.FromSeconds(30));
 
         await SetSettingAsync(lab, "port_mapping", "false");
         await lab.WaitForMappingsAsync(mappings => mappings.Count == 0, "the node deleted its mappings once port_mapping was turned off", TimeSpan.FromSeconds(60));
-        var section = await WaitForStatusAsync(lab, s => s.GetProperty("state").GetString() == "off", "status says port mapping is off again", TimeSpan.FromSeconds(30));
+        var section = await Home(lab).WaitForStatusAsync(s => s.GetProperty("state").GetString() == "off", "status says port mapping is off again", TimeSpan.FromSeconds(30));
         Assert.Equal(0, section.GetProperty("mappings").GetArrayLength());
     }
 
     public void Dispose() => _workspace.Dispose();
-
-    /// <summary>
-    /// The home node's share names the router's mapped address first (then its LAN address): a node in "internet"
-    /// (ours, a one-off node per command) gets the stream and the torrent from the .smartshare file alone, and
-    /// libtorrent in "internet" downloads the torrent from the peer the file names.
-    /// </summary>
-    private async Task DownloadFromTheInternetAsync(NatLab lab)
-    {
-        var source = _workspace.CreateRandomFile("shared.bin", 3 * 1024 * 1024 + 17);
-        var card = Path.Combine(_workspace.Root, "shared.smartshare");
-        (await RunInHomeAsync(lab, "share", source, "--torrent", "--private", "--out", card, "--api", Api, "--data-dir", _workspace.DataDirectory, "--json")).ShouldSucceedWithJson();
-        var torrent = Path.Combine(_workspace.Root, "shared.bin.torrent");
-        Assert.True(File.Exists(torrent), $"share --torrent wrote no {torrent}");
-
-        using var written = JsonDocument.Parse(await File.ReadAllBytesAsync(card));
-        var contacts = written.RootElement.GetProperty("contacts").EnumerateArray().ToList();
-        var external = $"{lab.RouterWanAddress}:{LbryPort}";
-        Assert.Equal((external, external), (contacts[0].GetProperty("dht").GetString(), contacts[0].GetProperty("blob").GetString()));
-        Assert.Contains(contacts.Skip(1), contact => contact.GetProperty("blob").GetString() == $"{lab.HomeAddress}:{LbryPort}");
-        var btPeers = written.RootElement.GetProperty("bittorrent").GetProperty("peers").EnumerateArray().Select(peer => peer.GetString()!).ToList();
-        Assert.Equal($"{lab.RouterWanAddress}:{BtPort}", btPeers[0]);
-
-        foreach (var (kind, extra) in new[] { ("stream", Array.Empty<string>()), ("torrent", ["--bittorrent"]) })
-        {
-            var downloads = Path.Combine(_workspace.Root, "internet-" + kind);
-            var result = await SmartShareProcess.RunAsync(
-                ["get", card, .. extra, "--download-dir", downloads, "--data-dir", Path.Combine(_workspace.Root, "internet-data-" + kind), "--timeout", "60", "--json"],
-                _workspace.Root,
-                _workspace.Environment,
-                TimeSpan.FromSeconds(120),
-                launcher: lab.InternetLauncher);
-            output.WriteLine(result.ToString());
-            result.ShouldSucceedWithJson();
-            Assert.Equal(CliWorkspace.Sha256Of(source), CliWorkspace.Sha256Of(Path.Combine(downloads, "shared.bin")));
-        }
-
-        var into = Directory.CreateDirectory(Path.Combine(_workspace.Root, "internet-libtorrent")).FullName;
-        await using (var libtorrent = LocalDiscovery.LtLsdPeer.Start(lab.InternetLauncher, seed: false, torrent, into, $"{lab.InternetAddress}:0", peers: [btPeers[0]]))
-        {
-            await libtorrent.WaitForAsync("finished", TimeSpan.FromSeconds(120));
-        }
-
-        Assert.Equal(CliWorkspace.Sha256Of(source), CliWorkspace.Sha256Of(Path.Combine(into, "shared.bin")));
-    }
 
     private Dictionary<string, string?> NodeEnvironment(int leaseSeconds) => new(_workspace.Environment)
     {
@@ -251,31 +207,9 @@ public sealed class PortMappingLabTests(ITestOutputHelper output) : IDisposable
         print(urllib.request.urlopen(request, timeout=30).read().decode())
         """;
 
-    private Task<CliResult> RunInHomeAsync(NatLab lab, params string[] arguments) =>
-        SmartShareProcess.RunAsync(arguments, _workspace.Root, _workspace.Environment, TimeSpan.FromSeconds(60), launcher: lab.HomeLauncher);
+    private Task<CliResult> RunInHomeAsync(NatLab lab, params string[] arguments) => Home(lab).RunAsync(arguments);
 
-    private async Task<JsonElement> PortMappingStatusAsync(NatLab lab)
-    {
-        var status = (await RunInHomeAsync(lab, "status", "--api", Api, "--data-dir", _workspace.DataDirectory, "--json")).ShouldSucceedWithJson();
-        Assert.True(status.TryGetProperty("port_mapping", out var section), $"status has no port_mapping section: {status}");
-        return section;
-    }
-
-    private async Task<JsonElement> WaitForStatusAsync(NatLab lab, Func<JsonElement, bool> condition, string what, TimeSpan timeLimit)
-    {
-        var deadline = DateTime.UtcNow + timeLimit;
-        while (true)
-        {
-            var section = await PortMappingStatusAsync(lab);
-            if (condition(section))
-            {
-                return section;
-            }
-
-            Assert.True(DateTime.UtcNow < deadline, $"Timed out waiting until {what}; port_mapping is {section}");
-            await Task.Delay(500);
-        }
-    }
+    private HomeNode Home(NatLab lab) => new(lab, _workspace, Api);
 
     private static DateTimeOffset Expiry(JsonElement section, string protocol, int port) =>
         section.GetProperty("mappings").EnumerateArray()

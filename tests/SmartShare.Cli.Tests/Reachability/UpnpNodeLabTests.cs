@@ -10,9 +10,9 @@ namespace SmartShare.Cli.Tests.Reachability;
 /// <summary>
 /// Our node behind a router that speaks UPnP IGD only (miniupnpd with NAT-PMP/PCP off, in the <see cref="NatLab"/>):
 /// the port-mapping service finds no PCP or NAT-PMP gateway, falls through to UPnP, maps the four ports, learns the
-/// external address through GetExternalIPAddress, a client in "internet" downloads a torrent through the mapping,
-/// and stopping the node deletes the mappings. Needs root; where namespaces cannot be made the test returns early
-/// and says why (xunit 2 has no runtime skip).
+/// external address through GetExternalIPAddress, its share names that address first, from which a node and libtorrent
+/// in "internet" download the stream and the torrent, and stopping the node deletes the mappings. Needs root; where
+/// namespaces cannot be made the test returns early and says why (xunit 2 has no runtime skip).
 /// </summary>
 public sealed class UpnpNodeLabTests(ITestOutputHelper output) : IDisposable
 {
@@ -44,7 +44,7 @@ public sealed class UpnpNodeLabTests(ITestOutputHelper output) : IDisposable
             await node.WaitForLineAsync(@"API on http://127\.0\.0\.1:5279", TimeSpan.FromSeconds(90));
             var started = clock.Elapsed;
             var table = await lab.WaitForMappingsAsync(mappings => mappings.Count == 4, "the router holds the node's four ports", TimeSpan.FromSeconds(90));
-            var section = await WaitForStatusAsync(lab, s => s.GetProperty("state").GetString() == "mapped" && s.GetProperty("external_address").ValueKind == JsonValueKind.String, "status shows the UPnP mappings and the external address", TimeSpan.FromSeconds(60));
+            var section = await new HomeNode(lab, _workspace, Api).WaitForStatusAsync(s => s.GetProperty("state").GetString() == "mapped" && s.GetProperty("external_address").ValueKind == JsonValueKind.String, "status shows the UPnP mappings and the external address", TimeSpan.FromSeconds(60));
             var mapped = clock.Elapsed;
             output.WriteLine($"Measured (UPnP only): node process start to API up {started.TotalSeconds:0.00} s; to four ports mapped and the external address known {mapped.TotalSeconds:0.00} s ({(mapped - started).TotalSeconds:0.00} s after the API was up, PCP and NAT-PMP tried first).");
 
@@ -56,7 +56,7 @@ public sealed class UpnpNodeLabTests(ITestOutputHelper output) : IDisposable
             Assert.Equal(lab.RouterWanAddress.ToString(), section.GetProperty("external_address").GetString());
             Assert.Contains("AddPortMapping", lab.RouterLog, StringComparison.Ordinal);
 
-            await DownloadTheTorrentFromTheInternetAsync(lab);
+            await new HomeNode(lab, _workspace, Api).DownloadFromTheInternetAsync(LbryPort, BtPort, output);
 
             (await SmartShareProcess.RunAsync(["stop", "--api", Api, "--data-dir", _workspace.DataDirectory, "--json"], _workspace.Root, _workspace.Environment, TimeSpan.FromSeconds(60), launcher: lab.HomeLauncher)).ShouldSucceedWithJson();
             await node.WaitForExitAsync();
@@ -67,42 +67,6 @@ public sealed class UpnpNodeLabTests(ITestOutputHelper output) : IDisposable
         {
             output.WriteLine("Node log:\n" + string.Join('\n', node.ErrorLines.TakeLast(60)));
             output.WriteLine("miniupnpd log (tail):\n" + string.Join('\n', lab.RouterLog.Split('\n').TakeLast(30)));
-        }
-    }
-
-    /// <summary>A one-off node of ours in "internet" gets the torrent the home node shares, told only the router's external address.</summary>
-    private async Task DownloadTheTorrentFromTheInternetAsync(NatLab lab)
-    {
-        var source = _workspace.CreateRandomFile("shared.bin", (2 * 1024 * 1024) + 33);
-        var card = Path.Combine(_workspace.Root, "shared.smartshare");
-        (await SmartShareProcess.RunAsync(["share", source, "--torrent", "--private", "--out", card, "--api", Api, "--data-dir", _workspace.DataDirectory, "--json"], _workspace.Root, _workspace.Environment, TimeSpan.FromSeconds(60), launcher: lab.HomeLauncher)).ShouldSucceedWithJson();
-        var torrent = Path.Combine(_workspace.Root, "shared.bin.torrent");
-        var downloads = Path.Combine(_workspace.Root, "internet-downloads");
-        var result = await SmartShareProcess.RunAsync(
-            ["get", torrent, "--peer", $"{lab.RouterWanAddress}:{BtPort}", "--download-dir", downloads, "--data-dir", Path.Combine(_workspace.Root, "internet-data"), "--timeout", "60", "--json"],
-            _workspace.Root,
-            _workspace.Environment,
-            TimeSpan.FromSeconds(120),
-            launcher: lab.InternetLauncher);
-        output.WriteLine(result.ToString());
-        result.ShouldSucceedWithJson();
-        Assert.Equal(CliWorkspace.Sha256Of(source), CliWorkspace.Sha256Of(Path.Combine(downloads, "shared.bin")));
-    }
-
-    private async Task<JsonElement> WaitForStatusAsync(NatLab lab, Func<JsonElement, bool> condition, string what, TimeSpan timeLimit)
-    {
-        var deadline = DateTime.UtcNow + timeLimit;
-        while (true)
-        {
-            var status = (await SmartShareProcess.RunAsync(["status", "--api", Api, "--data-dir", _workspace.DataDirectory, "--json"], _workspace.Root, _workspace.Environment, TimeSpan.FromSeconds(60), launcher: lab.HomeLauncher)).ShouldSucceedWithJson();
-            Assert.True(status.TryGetProperty("port_mapping", out var section), $"status has no port_mapping section: {status}");
-            if (condition(section))
-            {
-                return section;
-            }
-
-            Assert.True(DateTime.UtcNow < deadline, $"Timed out waiting until {what}; port_mapping is {section}");
-            await Task.Delay(500);
         }
     }
 }
