@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using SmartShare.BitTorrent.PeerWire;
+using SmartShare.Networking;
 
 namespace SmartShare.BitTorrent.Engine;
 
@@ -24,7 +25,7 @@ internal sealed class ChokeRound(Lock sessionLock, TimeProvider time, TorrentSes
     public bool TryUnchokeNow(PeerSession peer, IReadOnlyList<PeerSession> peers)
     {
         Debug.Assert(sessionLock.IsHeldByCurrentThread, "the choke round runs under the session's lock");
-        if (peer.AmChoking && SlotsHeld(peers) < Choker.RegularSlots + 1)
+        if (peer.AmChoking && SlotsHeld(peers) < Choker.RegularSlots + 1 && MayTakeSlot(peers, peer.Host))
         {
             peer.AmChoking = false;
             return true;
@@ -46,19 +47,46 @@ internal sealed class ChokeRound(Lock sessionLock, TimeProvider time, TorrentSes
             return null;
         }
 
+        PeerSession? sameHost = null;
         foreach (var waiting in peers)
         {
             if (waiting.AmChoking && waiting.PeerInterested)
             {
-                waiting.AmChoking = false;
-                return waiting;
+                if (HostSlots(peers, waiting.Host) == 0)
+                {
+                    waiting.AmChoking = false;
+                    return waiting;
+                }
+
+                if (MayTakeSlot(peers, waiting.Host))
+                {
+                    sameHost ??= waiting;
+                }
             }
         }
 
-        return null;
+        if (sameHost is not null)
+        {
+            sameHost.AmChoking = false;
+        }
+
+        return sameHost;
     }
 
+    /// <summary>
+    /// Slots one host may take between rounds (its peers turning interested while slots are free) while a peer of
+    /// another host is interested: so a host that opens many connections at once leaves the other slots to other
+    /// hosts until the round shares them out. Alone, a host may take them all.
+    /// </summary>
+    internal const int MaxInstantSlotsPerHost = 2;
+
+    private static bool MayTakeSlot(IReadOnlyList<PeerSession> peers, NetworkHost host) =>
+        HostSlots(peers, host) < MaxInstantSlotsPerHost || !peers.Any(p => p.PeerInterested && p.Host != host);
+
     private static int SlotsHeld(IReadOnlyList<PeerSession> peers) => peers.Count(p => !p.AmChoking && p.PeerInterested);
+
+    private static int HostSlots(IReadOnlyList<PeerSession> peers, NetworkHost host) =>
+        peers.Count(p => !p.AmChoking && p.PeerInterested && p.Host == host);
 
     /// <summary>Forgets a peer that disconnected, so its optimistic slot goes to another.</summary>
     public void Remove(PeerSession peer)
@@ -87,7 +115,7 @@ internal sealed class ChokeRound(Lock sessionLock, TimeProvider time, TorrentSes
         }
 
         var candidates = peers
-            .Select(p => new ChokeCandidate<PeerSession>(p, p.PeerInterested, p.Download.Rate, p.Upload.Rate))
+            .Select(p => new ChokeCandidate<PeerSession>(p, p.PeerInterested, p.Download.Rate, p.Upload.Rate) { Host = p.Host })
             .ToList();
         var unchoke = Choker.Decide(candidates, seeding, ref _optimistic, rotate, draw);
         foreach (var peer in peers)

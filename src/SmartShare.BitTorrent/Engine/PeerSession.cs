@@ -18,6 +18,9 @@ internal sealed class PeerSession(PeerConnection connection, int pieceCount, Tim
 
     public IPEndPoint EndPoint => Connection.RemoteEndPoint;
 
+    /// <summary>The host the peer connects from, as per-host limits count it.</summary>
+    public SmartShare.Networking.NetworkHost Host { get; } = SmartShare.Networking.NetworkHost.Of(connection.RemoteEndPoint.Address);
+
     public PeerId Id => Connection.Remote.PeerId;
 
     public CancellationToken Token => _cancel.Token;

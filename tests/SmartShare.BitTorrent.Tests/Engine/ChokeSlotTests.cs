@@ -1,3 +1,4 @@
+using System.Net;
 using Microsoft.Extensions.Time.Testing;
 using SmartShare.BitTorrent.Engine;
 using SmartShare.BitTorrent.Metainfo;
@@ -84,6 +85,59 @@ public sealed class ChokeSlotTests
                 await holder.DisposeAsync();
             }
         }
+    }
+
+    [Fact]
+    public async Task A_host_with_many_connections_takes_at_most_two_slots_at_once_while_other_hosts_ask()
+    {
+        await using var kit = new EngineTestKit();
+        var (seeder, torrent) = await SeedAsync(kit);
+        var peers = new List<RawPeer>();
+        try
+        {
+            // A genuine leecher first, then one host posing as five leechers.
+            var genuine = await RawPeer.ConnectAsync(seeder.LocalEndPoint, torrent.InfoHash, PeerCapabilities.Fast, from: IPAddress.Parse("127.0.0.20"));
+            peers.Add(genuine);
+            await AskAndExpectUnchokeAsync(genuine);
+
+            var attacker = IPAddress.Parse("127.0.0.30");
+            var asks = new List<Task<byte[]>>();
+            for (var i = 0; i < 5; i++)
+            {
+                var peer = await RawPeer.ConnectAsync(seeder.LocalEndPoint, torrent.InfoHash, PeerCapabilities.Fast, from: attacker);
+                peers.Add(peer);
+                await peer.SendAsync(RawPeer.Message(PeerMessageType.HaveNone));
+                asks.Add(peer.ExpectAsync(PeerMessageType.Unchoke, Patience));
+                await peer.SendAsync(RawPeer.Message(PeerMessageType.Interested));
+            }
+
+            // Two of the host's connections get a slot (whichever the seeder read first); its other three wait for the
+            // round (the clock never moves).
+            var first = await Task.WhenAny(asks);
+            await Task.WhenAny(asks.Where(a => a != first));
+            await Task.Delay(500);
+            Assert.Equal(2, asks.Count(a => a.IsCompletedSuccessfully));
+
+            // The slots it did not take are still free for another host's leecher, at once.
+            var second = await RawPeer.ConnectAsync(seeder.LocalEndPoint, torrent.InfoHash, PeerCapabilities.Fast, from: IPAddress.Parse("127.0.0.21"));
+            peers.Add(second);
+            await AskAndExpectUnchokeAsync(second);
+        }
+        finally
+        {
+            foreach (var peer in peers)
+            {
+                await peer.DisposeAsync();
+            }
+        }
+    }
+
+    private static async Task AskAndExpectUnchokeAsync(RawPeer peer)
+    {
+        await peer.SendAsync(RawPeer.Message(PeerMessageType.HaveNone));
+        var unchoked = peer.ExpectAsync(PeerMessageType.Unchoke, Patience);
+        await peer.SendAsync(RawPeer.Message(PeerMessageType.Interested));
+        await unchoked;
     }
 
     private static async Task<(BitTorrentClient Seeder, Torrent Torrent)> SeedAsync(EngineTestKit kit)

@@ -1,4 +1,5 @@
 using SmartShare.BitTorrent.Engine;
+using SmartShare.Networking;
 
 namespace SmartShare.BitTorrent.Tests.Engine;
 
@@ -103,5 +104,37 @@ public sealed class ChokerTests
         var unchoked = Choker.Decide(Candidates(i => i < 3), seeding: false, ref optimistic, rotate: false, draw: _ => throw new InvalidOperationException("nothing to draw"));
         Assert.Equal("p0,p1,p2", Names(unchoked));
         Assert.Null(optimistic);
+    }
+
+    [Fact]
+    public void One_host_gets_one_regular_slot_while_other_hosts_want_one()
+    {
+        var a = new NetworkHost(0, 1);
+        var b = new NetworkHost(0, 2);
+        var c = new NetworkHost(0, 3);
+
+        // Host a holds the six fastest connections; b and c one slow one each.
+        List<ChokeCandidate<Peer>> candidates =
+        [
+            .. Peers.Take(6).Select((p, i) => new ChokeCandidate<Peer>(p, true, DownloadRate: 100 - i, UploadRate: 0) { Host = a }),
+            new ChokeCandidate<Peer>(Peers[6], true, DownloadRate: 2, UploadRate: 0) { Host = b },
+            new ChokeCandidate<Peer>(Peers[7], true, DownloadRate: 1, UploadRate: 0) { Host = c },
+        ];
+        Peer? optimistic = null;
+        var unchoked = Choker.Decide(candidates, seeding: false, ref optimistic, rotate: true, draw: _ => 0);
+
+        // a, b and c one each, then a's next fastest takes the slot no other host wants; the optimistic is a's too.
+        Assert.Equal("p0,p1,p6,p7", Names(unchoked.Where(p => p != optimistic)));
+        Assert.Equal(Peers[2], optimistic);
+
+        // With a fourth and fifth host waiting, a keeps one regular slot and the optimistic goes to a host with none.
+        var d = new NetworkHost(0, 4);
+        var e = new NetworkHost(0, 5);
+        candidates.Add(new ChokeCandidate<Peer>(Peers[8], true, DownloadRate: 0.5, UploadRate: 0) { Host = d });
+        candidates.Add(new ChokeCandidate<Peer>(Peers[9], true, DownloadRate: 0.25, UploadRate: 0) { Host = e });
+        optimistic = null;
+        unchoked = Choker.Decide(candidates, seeding: false, ref optimistic, rotate: true, draw: _ => 0);
+        Assert.Equal("p0,p6,p7,p8", Names(unchoked.Where(p => p != optimistic)));
+        Assert.Equal(Peers[9], optimistic);
     }
 }
