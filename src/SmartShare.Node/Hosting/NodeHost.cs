@@ -40,6 +40,7 @@ public sealed partial class NodeHost : IAsyncDisposable
     private readonly Lock _lock = new();
     private readonly List<INetworkService> _networks = [];
     private WebApplication? _app;
+    private readonly ApiConnectionSlots _apiSlots;
     private LbryNetwork? _lbry;
     private bool _appStarting;
     private bool _nodeFileWritten;
@@ -51,7 +52,11 @@ public sealed partial class NodeHost : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(options);
         _options = options;
         DataDirectory = Path.GetFullPath(options.DataDirectory);
+        _apiSlots = new ApiConnectionSlots(options.Time);
     }
+
+    /// <summary>The API listener's per-host connection slots.</summary>
+    internal ApiConnectionSlots ApiSlots => _apiSlots;
 
     public string DataDirectory { get; }
 
@@ -273,7 +278,7 @@ public sealed partial class NodeHost : IAsyncDisposable
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
-            kestrel.Listen(apiAddress, apiPort);
+            kestrel.Listen(apiAddress, apiPort, listen => listen.Use(_apiSlots.Connections));
         });
         builder.Services.Configure<HostOptions>(options => options.ShutdownTimeout = ShutdownTimeLimit);
 
@@ -325,6 +330,7 @@ public sealed partial class NodeHost : IAsyncDisposable
     private void MapEndpoints(WebApplication app)
     {
         // Before any endpoint, including those added later by hooks: Host, Origin and password.
+        app.Use(ApiConnectionSlots.Requests);
         var guard = app.Services.GetRequiredService<RequestGuard>();
         app.Use(guard.InvokeAsync);
         LoginEndpoint.Map(app);
