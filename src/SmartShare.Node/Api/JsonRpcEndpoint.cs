@@ -144,7 +144,16 @@ internal sealed partial class JsonRpcEndpoint(JsonRpcMethods methods, ILogger<Js
     {
         context.Response.StatusCode = status;
         context.Response.ContentType = "application/json; charset=utf-8";
-        await context.Response.WriteAsync(response.ToJsonString(), context.RequestAborted);
+
+        // Written as UTF-8 into the response's pooled pipe, never as one string: a 100,000-file torrent's list is
+        // tens of MiB, which as a string went to the large-object heap twice (UTF-16, then its UTF-8 copy).
+        var body = context.Response.BodyWriter;
+        await using (var writer = new Utf8JsonWriter(body))
+        {
+            response.WriteTo(writer);
+        }
+
+        await body.FlushAsync(context.RequestAborted);
     }
 
     [LoggerMessage(Level = Microsoft.Extensions.Logging.LogLevel.Error, Message = "The API method '{Method}' failed")]

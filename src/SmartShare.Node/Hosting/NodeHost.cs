@@ -301,6 +301,7 @@ public sealed partial class NodeHost : IAsyncDisposable
         // The CLI turns Ctrl-C and SIGTERM into a token; the host must not install handlers that race it.
         services.AddSingleton<IHostLifetime, NodeHostLifetime>();
         services.AddSingleton(_options.Time);
+        services.AddHostedService<MemoryRelief>();
         services.AddSingleton(_options.Random);
         services.AddSingleton(settings);
         services.AddSingleton(_ => Running(_access));

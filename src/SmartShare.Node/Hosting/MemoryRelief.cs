@@ -1,0 +1,65 @@
+using Microsoft.Extensions.Hosting;
+
+namespace SmartShare.Node.Hosting;
+
+/// <summary>
+/// Gives memory back after a burst. The GC keeps the regions a burst used (adding a torrent of 100,000 files, or
+/// listing all of them, allocates a few hundred MiB that are garbage a moment later) and returns them only as later
+/// collections run, which a quiet node does not: its resident memory stayed at the burst's peak. Every
+/// <see cref="Interval"/> this looks at what the last collection left: when the GC holds more than
+/// <see cref="WasteThreshold"/> beyond the live heap, it runs one aggressive collection, which compacts and gives the
+/// free regions back to the system. At most one per <see cref="Interval"/>; a quiet node pays one look at a struct.
+/// </summary>
+internal sealed class MemoryRelief(TimeProvider time) : IHostedService, IAsyncDisposable
+{
+    public static readonly TimeSpan Interval = TimeSpan.FromSeconds(10);
+
+    /// <summary>Memory the GC may hold beyond the live heap before it is asked to give it back.</summary>
+    public const long WasteThreshold = 48L * 1024 * 1024;
+
+    private ITimer? _timer;
+    private long _lastRelief = -1;
+
+    /// <summary>Aggressive collections run so far.</summary>
+    public int Reliefs { get; private set; }
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        _timer = time.CreateTimer(static state => ((MemoryRelief)state!).Tick(), this, Interval, Interval);
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => DisposeAsync().AsTask();
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _timer, null) is { } timer)
+        {
+            await timer.DisposeAsync();
+        }
+    }
+
+    /// <summary>One look: an aggressive collection when the GC holds too much beyond the live heap.</summary>
+    internal bool Tick()
+    {
+        // Only after some collection of the program's own ran since the last relief: a quiet node that keeps what
+        // the relief could not give back is never collected again and again.
+        var info = GC.GetGCMemoryInfo(GCKind.Any);
+        if (!ShouldRelieve(info.Index, _lastRelief, info.TotalCommittedBytes, info.HeapSizeBytes, info.FragmentedBytes))
+        {
+            return false;
+        }
+
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+        _lastRelief = GC.GetGCMemoryInfo(GCKind.Any).Index;
+        Reliefs++;
+        return true;
+    }
+
+    /// <summary>
+    /// Whether the last collection (<paramref name="index"/>; 0 for none yet) left more than
+    /// <see cref="WasteThreshold"/> committed beyond the live heap, and it is not the relief's own.
+    /// </summary>
+    internal static bool ShouldRelieve(long index, long lastRelief, long committed, long heapSize, long fragmented) =>
+        index != 0 && index != lastRelief && committed - heapSize + fragmented >= WasteThreshold;
+}
