@@ -27,7 +27,11 @@ internal sealed class ChaosNode : IAsyncDisposable
 
     public int ProcessId => _process.ProcessId;
 
-    public static async Task<ChaosNode> StartAsync(CliWorkspace workspace, IReadOnlyDictionary<string, string?>? extraEnvironment = null)
+    /// <param name="lbryPort">The LBRY DHT (UDP) and blob-exchange (TCP) port; 0 picks a free one at each start.</param>
+    /// <param name="btPort">The BitTorrent port; 0 picks a free one at each start. Fixed ports let peers find a restarted node again.</param>
+    /// <param name="verbose">Debug logs (the chaos driver reads one of their lines; a long soak does without).</param>
+    public static async Task<ChaosNode> StartAsync(
+        CliWorkspace workspace, IReadOnlyDictionary<string, string?>? extraEnvironment = null, int lbryPort = 0, int btPort = 0, bool verbose = true)
     {
         var environment = new Dictionary<string, string?>(workspace.Environment);
         foreach (var (key, value) in extraEnvironment ?? new Dictionary<string, string?>())
@@ -37,11 +41,12 @@ internal sealed class ChaosNode : IAsyncDisposable
 
         var process = BackgroundSmartShare.Start(
             [
-                "start", "--port", "0", "--bt-port", "0", "--no-bt-dht", "--bind", "127.0.0.1", "--allow-lan", "--api", "http://127.0.0.1:0",
+                "start", "--port", lbryPort.ToString(CultureInfo.InvariantCulture), "--bt-port", btPort.ToString(CultureInfo.InvariantCulture),
+                "--no-bt-dht", "--bind", "127.0.0.1", "--allow-lan", "--api", "http://127.0.0.1:0",
                 "--download-dir", workspace.DownloadDirectory, "--data-dir", workspace.DataDirectory,
 
                 // Debug logs: the engine's line saying how many pieces a restarted torrent loaded from its record.
-                "--verbose",
+                .. (verbose ? (string[])["--verbose"] : []),
             ],
             workspace.Root,
             environment);
@@ -82,6 +87,9 @@ internal sealed class ChaosNode : IAsyncDisposable
     /// <summary>The transfer keyed <paramref name="key"/>, or null when it is not listed.</summary>
     public async Task<JsonObject?> TransferAsync(string key) =>
         (await TransfersAsync()).FirstOrDefault(item => (string?)item["key"] == key || (string?)item["sd_hash"] == key || (string?)item["info_hash"] == key);
+
+    /// <summary>SIGTERM: the node shuts down gracefully; waits until it has.</summary>
+    public async Task TerminateAsync() => await _process.StopAsync("TERM");
 
     /// <summary>SIGKILL: the process ends at once, in whatever it was doing.</summary>
     public async Task KillAsync() => await _process.StopAsync("KILL");
