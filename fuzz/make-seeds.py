@@ -60,6 +60,13 @@ write("krpc", [
     be({"t": "aa", "y": "r", "r": {"id": id20, "token": "tok", "values": [compact_peer, bytes(16) + b"\x1a\xe1"]}}),
     be({"t": "aa", "y": "e", "e": [201, "A Generic Error Ocurred"]}),
     be({"t": "aabb", "y": "q", "q": "ping", "a": {"id": id20}, "v": "LT01"}),
+    # BEP 32 and BEP 42: an IPv4 and an IPv6 'ip', nodes6 next to nodes, 18-byte IPv6 values, want n4/n6.
+    be({"t": "aa", "y": "r", "ip": b"\x0bM\x00\x02\x1a\xe1", "r": {"id": b"mnopqrstuvwxyz123456"}}),
+    b"d2:ip18:*\x00\x14P" + bytes(11) + b"\x05\x1a\xe11:eli203e2:noe1:t2:aa1:y1:ee",  # keys out of order, as sent
+    be({"t": "aa", "y": "r", "r": {"id": b"mnopqrstuvwxyz123456", "nodes": b"mnopqrstuvwxyz123456\x7f\x00\x00\x01\x1a\xe2",
+                                   "nodes6": b"abcdefghij0123456789" + bytes(15) + b"\x01\x1a\xe1", "token": "tok",
+                                   "values": [bytes(15) + b"\x01\x1bX"]}}),
+    be({"t": "aa", "y": "q", "q": "get_peers", "a": {"id": b"abcdefghij0123456789", "info_hash": b"mnopqrstuvwxyz123456", "want": ["n4", "n6"]}}),
 ])
 
 pieces = hashlib.sha1(b"hello").digest()
