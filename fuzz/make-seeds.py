@@ -60,6 +60,13 @@ write("krpc", [
     be({"t": "aa", "y": "r", "r": {"id": id20, "token": "tok", "values": [compact_peer, bytes(16) + b"\x1a\xe1"]}}),
     be({"t": "aa", "y": "e", "e": [201, "A Generic Error Ocurred"]}),
     be({"t": "aabb", "y": "q", "q": "ping", "a": {"id": id20}, "v": "LT01"}),
+    # BEP 32 and BEP 42: an IPv4 and an IPv6 'ip', nodes6 next to nodes, 18-byte IPv6 values, want n4/n6.
+    be({"t": "aa", "y": "r", "ip": b"\x0bM\x00\x02\x1a\xe1", "r": {"id": b"mnopqrstuvwxyz123456"}}),
+    b"d2:ip18:*\x00\x14P" + bytes(11) + b"\x05\x1a\xe11:eli203e2:noe1:t2:aa1:y1:ee",  # keys out of order, as sent
+    be({"t": "aa", "y": "r", "r": {"id": b"mnopqrstuvwxyz123456", "nodes": b"mnopqrstuvwxyz123456\x7f\x00\x00\x01\x1a\xe2",
+                                   "nodes6": b"abcdefghij0123456789" + bytes(15) + b"\x01\x1a\xe1", "token": "tok",
+                                   "values": [bytes(15) + b"\x01\x1bX"]}}),
+    be({"t": "aa", "y": "q", "q": "get_peers", "a": {"id": b"abcdefghij0123456789", "info_hash": b"mnopqrstuvwxyz123456", "want": ["n4", "n6"]}}),
 ])
 
 pieces = hashlib.sha1(b"hello").digest()
@@ -228,3 +235,33 @@ write("upnp-soap", [
                'schemas-upnp-org:control-1-0"><errorCode>718</errorCode><errorDescription>ConflictInMappingEntry</errorDescription>'
                '</UPnPError></detail></s:Fault>',
 ])
+
+# Bodies transmission-remote, Flood and the Transmission web client send (RPC version 16/17 names).
+hash40 = h20.hex()
+write("transmission-rpc", [json.dumps(call, separators=(",", ":")) for call in [
+    {"method": "session-get", "tag": 1},
+    {"method": "torrent-get", "arguments": {"fields": ["id", "name", "status", "percentDone", "files", "fileStats", "peers"], "ids": [1, hash40]}, "tag": 7},
+    {"method": "torrent-get", "arguments": {"fields": ["id", "error"], "ids": "recently-active"}},
+    {"method": "torrent-add", "arguments": {"filename": "magnet:?xt=urn:btih:" + hash40, "paused": True, "download-dir": "/tmp/x",
+                                            "files-unwanted": [0, 2], "priority-high": [1], "sequentialDownload": 1}},
+    {"method": "torrent-set", "arguments": {"ids": 3, "downloadLimit": 100, "downloadLimited": True, "uploadLimited": False,
+                                            "files-wanted": [], "honorsSessionLimits": True}},
+    {"method": "session-set", "arguments": {"speed-limit-down": 500, "speed-limit-down-enabled": True, "alt-speed-time-begin": 540,
+                                            "alt-speed-time-end": 1020, "alt-speed-time-day": 62, "alt-speed-enabled": False}},
+    {"method": "torrent-remove", "arguments": {"ids": [1, 2], "delete-local-data": False}, "tag": 2.5},
+    {"method": "queue-move-top", "arguments": {"ids": [hash40]}},
+]] + ['{"method":"torrent-start","arguments":{"ids":1},"method":"x"}', '{"method":5}', "[1,2]", '{"arguments":[]}'])
+
+# JSON-RPC requests as the CLI and the web UI send them (lbrynet's envelope).
+sd96 = hashlib.sha384(b"sd").hexdigest()
+write("json-rpc", [json.dumps(call, separators=(",", ":")) for call in [
+    {"method": "status", "params": {}, "id": 1, "jsonrpc": "2.0"},
+    {"method": "get", "params": {"uri": "smartshare:?sd=" + sd96, "download_directory": "/tmp/d", "timeout": 30, "save_file": True}},
+    {"method": "get", "params": {"content_base64": base64.b64encode(be(single)).decode(), "content_name": "a.torrent", "files": "0,2-5",
+                                  "sequential": True, "first_last_piece": False}},
+    {"method": "blob_list", "params": {"blob_hash": sd96, "page": 1, "page_size": 50}},
+    {"method": "settings_set", "params": {"key": "alt_speed_schedule", "value": "1-5 09:00-17:00"}},
+    {"method": "queue_move", "params": {"key": "bt:" + hash40, "to": "top"}},
+    {"method": "file_set_files", "params": {"key": "bt:" + hash40, "wanted": [0, 1], "unwanted": "2-4"}},
+    {"method": "peer_add", "params": {"key": "bt:" + hash40, "peers": "10.70.0.1:6881,[fd00::1]:51413"}},
+]] + ['{"method":"status","params":[1]}', '{"id":"x","params":{}}', '{"method":"status","params":{"a":1,"a":2}}'])

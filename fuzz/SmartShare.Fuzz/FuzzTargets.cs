@@ -35,8 +35,9 @@ public static class FuzzTargets
         ["upnp-ssdp"] = UpnpTargets.RunSsdp,
         ["upnp-description"] = UpnpTargets.RunDescription,
         ["upnp-soap"] = UpnpTargets.RunSoap,
-
         ["nat-pmp"] = NatPmpTarget.Run,
+        ["transmission-rpc"] = TransmissionRpcTarget.Run,
+        ["json-rpc"] = JsonRpcTarget.Run,
     };
 
     /// <summary>Bytes one input may make a decoder allocate: a fixed allowance plus a multiple of its length.</summary>

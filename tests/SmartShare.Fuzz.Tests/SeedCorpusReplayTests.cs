@@ -67,7 +67,7 @@ public sealed class SeedCorpusReplayTests
         FuzzTargets.RunBounded(static input => GC.KeepAlive(new byte[1024]), [1, 2, 3]);
     }
 
-    private static string RepositoryRoot()
+    internal static string RepositoryRoot()
     {
         for (var folder = new DirectoryInfo(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)
         {

@@ -8,13 +8,18 @@ namespace SmartShare.Fuzz.Targets;
 /// (a fixed key pair, the real hashes for the torrent our side serves, and the rest of the input encrypted with the
 /// real RC4 key), so the fuzzer drives the encrypted fields (VC, crypto, pad lengths, IA) a random peer could never
 /// reach; even sends the rest of the input as it is. Byte 1 is the honest peer's pad length. After a handshake the
-/// resulting stream is read to its end. Only <see cref="MseHandshakeException"/> may escape the handshake.
+/// resulting stream is read to its end. Only <see cref="MseHandshakeException"/> may escape the handshake. Both sides'
+/// Diffie-Hellman comes from <see cref="MseFixedKeys"/>: no 768-bit exponentiation per input.
 /// </summary>
 public static class MseTargets
 {
     private static readonly InfoHash Skey = InfoHash.FromBytes(Enumerable.Repeat((byte)0x11, InfoHash.Length).ToArray());
-    private static readonly byte[] PeerPrivate = Enumerable.Repeat((byte)0x5a, 20).ToArray();
-    private static readonly MseHandshakeOptions Options = new() { PadLength = 0 };
+    private static readonly MseSkeyTable SkeyTable = new([Skey], MseCryptoOffer.Plaintext | MseCryptoOffer.Rc4);
+    private static readonly MseFixedKeys Keys = MseFixedKeys.Instance;
+    private static readonly MseHandshakeOptions Options = new() { PadLength = 0, KeyExchange = Keys };
+
+    // The responder pads its Yb as the node does (a random length); nothing it reads depends on that.
+    private static readonly MseHandshakeOptions ResponderOptions = new() { KeyExchange = Keys };
 
     /// <summary>Our node answering an incoming connection (the listener side).</summary>
     public static void RunResponder(byte[] input) => CompletesAsResponder(input);
@@ -26,11 +31,11 @@ public static class MseTargets
     public static bool CompletesAsResponder(byte[] input)
     {
         var (honest, pad, rest) = Split(input);
-        var (peerPrivate, peerPublic) = MseCrypto.KeyPairFrom(PeerPrivate);
+        var (peerPrivate, peerPublic) = Keys.Peer;
         var stream = honest
             ? new ScriptedPeerStream([.. peerPublic, .. new byte[pad]], written => written.Length < MseCrypto.KeyLength ? null : Step3(written, peerPrivate, rest))
             : new ScriptedPeerStream(rest, null);
-        return Run(() => MseHandshake.RespondAsync(stream, ReadOnlyMemory<byte>.Empty, [Skey], MseCryptoOffer.Plaintext | MseCryptoOffer.Rc4, CancellationToken.None));
+        return Run(() => MseHandshake.RespondAsync(stream, ReadOnlyMemory<byte>.Empty, SkeyTable, ResponderOptions, CancellationToken.None));
 
         // Once Ya is answered, step 3 is sent; the later write (the crypto select) gets no answer.
         static byte[] Step3(byte[] yb, System.Numerics.BigInteger peerPrivate, byte[] rest)
@@ -38,7 +43,7 @@ public static class MseTargets
             byte[] secret;
             try
             {
-                secret = MseCrypto.SharedSecret(yb.AsSpan(0, MseCrypto.KeyLength), peerPrivate);
+                secret = Keys.SharedSecret(yb.AsSpan(0, MseCrypto.KeyLength), peerPrivate);
             }
             catch (MseHandshakeException)
             {
@@ -59,7 +64,7 @@ public static class MseTargets
     {
         var (honest, pad, rest) = Split(input);
         var offer = input.Length > 0 && (input[0] & 2) != 0 ? MseCryptoOffer.Rc4 : MseCryptoOffer.Plaintext | MseCryptoOffer.Rc4;
-        var (peerPrivate, peerPublic) = MseCrypto.KeyPairFrom(PeerPrivate);
+        var (peerPrivate, peerPublic) = Keys.Peer;
         var answered = false;
         var stream = new ScriptedPeerStream([], written =>
         {
@@ -74,7 +79,7 @@ public static class MseTargets
                 return rest;
             }
 
-            var secret = MseCrypto.SharedSecret(written.AsSpan(0, MseCrypto.KeyLength), peerPrivate);
+            var secret = Keys.SharedSecret(written.AsSpan(0, MseCrypto.KeyLength), peerPrivate);
             var encrypted = rest.ToArray();
             Rc4.ForMse(MseCrypto.Hash("keyB"u8, secret, Skey)).Transform(encrypted);
             return [.. peerPublic, .. new byte[pad], .. encrypted];

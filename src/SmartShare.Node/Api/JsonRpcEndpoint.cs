@@ -42,41 +42,22 @@ internal sealed partial class JsonRpcEndpoint(JsonRpcMethods methods, ILogger<Js
             return;
         }
 
-        JsonNode? request;
+        JsonRpcCall request;
         try
         {
-            request = JsonNode.Parse(body, documentOptions: JsonBody.ParseOptions);
+            request = JsonRpcCall.Parse(body);
         }
-        catch (JsonException ex)
+        catch (JsonRpcRefusal refusal)
         {
-            await WriteErrorAsync(context, StatusCodes.Status400BadRequest, null, JsonRpcErrorCodes.ParseError, $"Parse error: the request is not valid JSON ({ex.Message}).");
+            await WriteErrorAsync(context, refusal.Status, refusal.Envelope, refusal.Code, refusal.Message);
             return;
         }
 
-        if (request is not JsonObject call)
-        {
-            await WriteErrorAsync(context, StatusCodes.Status400BadRequest, null, JsonRpcErrorCodes.InvalidRequest, "Invalid request: send one JSON object such as {\"method\": \"status\", \"params\": {}}.");
-            return;
-        }
-
-        if (!call.TryGetPropertyValue("method", out var methodNode) || methodNode is not JsonValue methodValue || methodValue.GetValueKind() != JsonValueKind.String)
-        {
-            await WriteErrorAsync(context, StatusCodes.Status400BadRequest, call, JsonRpcErrorCodes.InvalidRequest, "Invalid request: 'method' must be the method's name as a string.");
-            return;
-        }
-
-        var name = methodValue.GetValue<string>();
-        call.TryGetPropertyValue("params", out var parametersNode);
-        if (parametersNode is not null and not JsonObject)
-        {
-            await WriteErrorAsync(context, StatusCodes.Status200OK, call, JsonRpcErrorCodes.InvalidParams, "Invalid params: 'params' must be an object of named parameters.");
-            return;
-        }
-
+        var (call, name, parameters) = request;
         JsonNode? result;
         try
         {
-            result = await methods.InvokeAsync(name, (JsonObject?)parametersNode, cancellationToken);
+            result = await methods.InvokeAsync(name, parameters, cancellationToken);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {

@@ -19,6 +19,16 @@ internal static class JsonBody
     /// </summary>
     public static readonly JsonDocumentOptions ParseOptions = new() { MaxDepth = 32, AllowDuplicateProperties = false };
 
+    /// <summary>
+    /// <paramref name="body"/> parsed with <see cref="ParseOptions"/>. Bytes that are not UTF-8 are a
+    /// <see cref="JsonException"/> like any other malformed body: the JSON reader checks a string's bytes only when
+    /// the string is read, which was an InvalidOperationException deep inside a method (found by fuzzing).
+    /// </summary>
+    public static JsonNode? Parse(ReadOnlySpan<byte> body) =>
+        System.Text.Unicode.Utf8.IsValid(body)
+            ? JsonNode.Parse(body, documentOptions: ParseOptions)
+            : throw new JsonException("The body is not UTF-8 text.");
+
     /// <summary>Whether the request declares a JSON body.</summary>
     public static bool IsJson(HttpRequest request) =>
         MediaTypeHeaderValue.TryParse(request.ContentType, out var type)
@@ -42,7 +52,7 @@ internal static class JsonBody
 
         try
         {
-            if (JsonNode.Parse(bytes, documentOptions: ParseOptions) is JsonObject body)
+            if (Parse(bytes) is JsonObject body)
             {
                 return body;
             }

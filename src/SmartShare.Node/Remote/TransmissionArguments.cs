@@ -3,8 +3,11 @@ using System.Text.Json.Nodes;
 
 namespace SmartShare.Node.Remote;
 
-/// <summary>A request Transmission's way refused: the sentence goes into the answer's <c>result</c>.</summary>
-internal sealed class TransmissionFailure(string message) : Exception(message);
+/// <summary>A request Transmission's way refused: the sentence goes into the answer's <c>result</c>, with the request's tag when it was read.</summary>
+internal sealed class TransmissionFailure(string message, JsonNode? tag = null) : Exception(message)
+{
+    public JsonNode? Tag { get; } = tag;
+}
 
 /// <summary>
 /// The <c>arguments</c> object of a Transmission request, read defensively: a value of the wrong kind is a

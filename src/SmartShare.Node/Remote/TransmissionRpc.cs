@@ -103,34 +103,17 @@ internal sealed partial class TransmissionRpc
 
     private async Task<JsonObject> AnswerAsync(byte[] body, CancellationToken cancellationToken)
     {
-        JsonObject call;
+        TransmissionRequest request;
         try
         {
-            call = JsonNode.Parse(body, documentOptions: JsonBody.ParseOptions) as JsonObject
-                ?? throw new TransmissionFailure("The request must be one JSON object: {\"method\": \"...\", \"arguments\": {...}, \"tag\": N}.");
-        }
-        catch (JsonException)
-        {
-            return Failure("The request body is not JSON: send {\"method\": \"...\", \"arguments\": {...}, \"tag\": N}.", null);
+            request = TransmissionRequest.Parse(body);
         }
         catch (TransmissionFailure ex)
         {
-            return Failure(ex.Message, null);
+            return Failure(ex.Message, ex.Tag);
         }
 
-        var tag = call["tag"] is JsonValue tagValue && tagValue.GetValueKind() == JsonValueKind.Number ? tagValue.DeepClone() : null;
-        if (call["method"] is not JsonValue methodValue || methodValue.GetValueKind() != JsonValueKind.String)
-        {
-            return Failure("no method name", tag);
-        }
-
-        var method = methodValue.GetValue<string>();
-        if (call["arguments"] is not (null or JsonObject))
-        {
-            return Failure("'arguments' must be an object.", tag);
-        }
-
-        var arguments = new TransmissionArguments(call["arguments"] as JsonObject);
+        var (method, arguments, tag) = request;
         try
         {
             var result = await InvokeAsync(method, arguments, cancellationToken);

@@ -35,30 +35,43 @@ internal sealed class TransmissionTorrents(
     public (List<(int Id, Transfer Transfer)> Selected, bool RecentlyActive) Select(TransmissionArguments arguments)
     {
         ArgumentNullException.ThrowIfNull(arguments);
+        var wanted = ReadIds(arguments);
         var all = ids.Sync(transfers.List());
+        return wanted switch
+        {
+            null => ([.. all], false),
+            { RecentlyActive: true } => ([.. all.Where(entry => ids.IsRecentlyActive(entry.Transfer))], true),
+            _ => ([.. all.Where(entry => wanted.Ids.Contains(entry.Id) || wanted.Keys.Contains(entry.Transfer.Key))], false),
+        };
+    }
+
+    /// <summary>What <c>ids</c> names: null when absent (every transfer); else the ids and hashes listed, or "recently-active".</summary>
+    /// <exception cref="TransmissionFailure">An entry is neither a torrent id nor a hash string.</exception>
+    public static IdSelection? ReadIds(TransmissionArguments arguments)
+    {
+        ArgumentNullException.ThrowIfNull(arguments);
         var node = arguments.Node("ids");
         if (node is null)
         {
-            return ([.. all], false);
+            return null;
         }
 
         if (node is JsonValue text && text.GetValueKind() == JsonValueKind.String && text.GetValue<string>() == "recently-active")
         {
-            return ([.. all.Where(entry => ids.IsRecentlyActive(entry.Transfer))], true);
+            return new IdSelection([], [], RecentlyActive: true);
         }
 
         var items = node is JsonArray ? arguments.List("ids")! : new JsonArray(node.DeepClone());
-        var wantedIds = new HashSet<int>();
-        var wantedKeys = new HashSet<TransferKey>();
+        var wanted = new IdSelection([], [], RecentlyActive: false);
         foreach (var item in items)
         {
             if (item is JsonValue value && value.GetValueKind() == JsonValueKind.Number && value.TryGetValue<int>(out var id))
             {
-                wantedIds.Add(id);
+                wanted.Ids.Add(id);
             }
             else if (item is JsonValue hash && hash.GetValueKind() == JsonValueKind.String && TransferKey.TryParse(hash.GetValue<string>(), out var key))
             {
-                wantedKeys.Add(key);
+                wanted.Keys.Add(key);
             }
             else
             {
@@ -66,8 +79,11 @@ internal sealed class TransmissionTorrents(
             }
         }
 
-        return ([.. all.Where(entry => wantedIds.Contains(entry.Id) || wantedKeys.Contains(entry.Transfer.Key))], false);
+        return wanted;
     }
+
+    /// <summary>The transfers an <c>ids</c> argument names.</summary>
+    public sealed record IdSelection(HashSet<int> Ids, HashSet<TransferKey> Keys, bool RecentlyActive);
 
     public Task<JsonObject> GetAsync(TransmissionArguments arguments, CancellationToken cancellationToken)
     {

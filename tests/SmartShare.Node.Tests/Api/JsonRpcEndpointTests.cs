@@ -67,6 +67,25 @@ public sealed class JsonRpcEndpointTests : IAsyncLifetime, IDisposable
     }
 
     [Theory]
+    // The method name, then a parameter, holding a byte that is not UTF-8 (as the transmission-rpc fuzz target
+    // found for its endpoint): the JSON reader let them through and reading the string threw, a 500 or an internal error.
+    [InlineData("7b226d6574686f64223a2273ff7461747573227d")]
+    [InlineData("7b226d6574686f64223a2266696c655f6c697374222c22706172616d73223a7b22736f72745f6279223a22ff227d7d")]
+    public async Task A_body_that_is_not_utf8_is_a_parse_error(string hex)
+    {
+        using var request = Node.Request(HttpMethod.Post, "/");
+        request.Content = new ByteArrayContent(Convert.FromHexString(hex));
+        request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+
+        using var response = await Node.SendAsync(request);
+        var body = (JsonObject)JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal(-32700, body["error"]!["code"]!.GetValue<int>());
+        Assert.Contains("not UTF-8", body["error"]!["message"]!.GetValue<string>(), StringComparison.Ordinal);
+    }
+
+    [Theory]
     [InlineData("[1, 2]")]
     [InlineData("""{"params": {}}""")]
     [InlineData("""{"method": 7}""")]

@@ -41,7 +41,11 @@ internal static class MseCrypto
         return KeyPairFrom(random);
     }
 
-    public static byte[] SharedSecret(ReadOnlySpan<byte> remotePublic, BigInteger privateKey)
+    public static byte[] SharedSecret(ReadOnlySpan<byte> remotePublic, BigInteger privateKey) =>
+        ToKeyBytes(BigInteger.ModPow(PublicKey(remotePublic), privateKey, Prime));
+
+    /// <summary>The peer's public key as a number, refused unless it is one a real peer could send.</summary>
+    public static BigInteger PublicKey(ReadOnlySpan<byte> remotePublic)
     {
         var y = new BigInteger(remotePublic, isUnsigned: true, isBigEndian: true);
 
@@ -51,7 +55,7 @@ internal static class MseCrypto
             throw new MseHandshakeException("The peer's Diffie-Hellman key is not a valid MSE public key.");
         }
 
-        return ToKeyBytes(BigInteger.ModPow(y, privateKey, Prime));
+        return y;
     }
 
     private static byte[] ToKeyBytes(BigInteger value)

@@ -61,7 +61,7 @@ public static class MseHandshake
             async token =>
             {
                 var reader = new HandshakeReader(stream, InitiatorReadLimit, ReadOnlySpan<byte>.Empty);
-                var (privateKey, publicKey) = MseCrypto.NewKeyPair();
+                var (privateKey, publicKey) = options.KeyExchange.NewKeyPair();
 
                 // 1 A->B: Ya, PadA
                 await stream.WriteAsync(WithPadding(publicKey, padLength), token).ConfigureAwait(false);
@@ -69,7 +69,7 @@ public static class MseHandshake
 
                 // 2 B->A: Yb, PadB
                 await reader.FillAsync(KeyLength, token).ConfigureAwait(false);
-                var secret = MseCrypto.SharedSecret(reader.Take(KeyLength), privateKey);
+                var secret = options.KeyExchange.SharedSecret(reader.Take(KeyLength), privateKey);
 
                 // 3 A->B: HASH('req1', S), HASH('req2', SKEY) xor HASH('req3', S), ENCRYPT(VC, crypto_provide, len(PadC), PadC, len(IA)), ENCRYPT(IA)
                 var encryptor = Rc4.ForMse(MseCrypto.Hash("keyA"u8, secret, skey));
@@ -146,8 +146,8 @@ public static class MseHandshake
 
                 // 1 A->B: Ya, PadA
                 await reader.FillAsync(KeyLength, token).ConfigureAwait(false);
-                var (privateKey, publicKey) = MseCrypto.NewKeyPair();
-                var secret = MseCrypto.SharedSecret(reader.Take(KeyLength), privateKey);
+                var (privateKey, publicKey) = options.KeyExchange.NewKeyPair();
+                var secret = options.KeyExchange.SharedSecret(reader.Take(KeyLength), privateKey);
 
                 // 2 B->A: Yb, PadB
                 await stream.WriteAsync(WithPadding(publicKey, padLength), token).ConfigureAwait(false);

@@ -17,4 +17,11 @@ public sealed class MseHandshakeOptions
     /// random length each time.
     /// </summary>
     public int? PadLength { get; init; }
+
+    /// <summary>
+    /// Where the key pair and the shared secret come from: a fresh random key and the real exponentiation, always,
+    /// in the node. Only the fuzzing harness puts in another (a fixed key and remembered results), since two 768-bit
+    /// exponentiations per input would hold the fuzzer to a few hundred inputs a second.
+    /// </summary>
+    internal MseKeyExchange KeyExchange { get; init; } = MseKeyExchange.Random;
 }
