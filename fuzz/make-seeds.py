@@ -265,3 +265,23 @@ write("json-rpc", [json.dumps(call, separators=(",", ":")) for call in [
     {"method": "file_set_files", "params": {"key": "bt:" + hash40, "wanted": [0, 1], "unwanted": "2-4"}},
     {"method": "peer_add", "params": {"key": "bt:" + hash40, "peers": "10.70.0.1:6881,[fd00::1]:51413"}},
 ]] + ['{"method":"status","params":[1]}', '{"id":"x","params":{}}', '{"method":"status","params":{"a":1,"a":2}}'])
+
+# uTP (BEP 29): the SYN libtorrent 2.0.8 sent on loopback, a STATE with a selective ACK, a DATA packet carrying a
+# BitTorrent handshake's start, a SYN with libutp's old 8-byte extension bits chained to a selective ACK, FIN, RESET.
+def utp(kind, conn, seq, ack, sack=b"", payload=b"", ext=b""):
+    first_ext = 2 if ext else (1 if sack else 0)
+    out = bytes([(kind << 4) | 1, first_ext]) + struct.pack(">HIIIHH", conn, 0x5AE943C2, 1500, 1 << 20, seq, ack)
+    if ext:
+        out += bytes([1 if sack else 0, len(ext)]) + ext
+    if sack:
+        out += bytes([0, len(sack)]) + sack
+    return out + payload
+write("utp", [
+    bytes.fromhex("4100fdbc5ae943c2000000000000000010bb0000"),
+    utp(2, 0xfdbd, 0x2000, 0x10bb),
+    utp(2, 0xfdbd, 0x2000, 0x10c0, sack=bytes([0b101, 0, 0, 0x80])),
+    utp(0, 0xfdbd, 0x10bc, 0x2000, payload=b"\x13BitTorrent protocol" + bytes(8)),
+    utp(4, 0x1234, 1, 0, sack=bytes(4), ext=bytes(8)),
+    utp(1, 0xfdbd, 0x10c1, 0x2001),
+    utp(3, 0xfdbd, 0x10c2, 0x2001),
+])

@@ -17,6 +17,7 @@ public static class FuzzTargets
         ["metainfo"] = MetainfoTarget.Run,
         ["magnet"] = MagnetTarget.Run,
         ["lan-announce"] = LanAnnounceTarget.Run,
+        ["utp"] = UtpTarget.Run,
         ["smartshare-file"] = SmartShareFileTarget.Run,
         ["smartshare-link"] = SmartShareLinkTarget.Run,
         ["stream-descriptor"] = StreamDescriptorTarget.Run,
