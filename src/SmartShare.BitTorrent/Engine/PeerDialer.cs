@@ -18,6 +18,11 @@ internal sealed class PeerDialer
 {
     private const int MaxCandidates = 2000;
 
+    // How far the redial back-off grows: 30 min for an address that never answered, but a peer we were once connected
+    // to is dialed at least every minute, so a swarm of one seeder reconnects soon after a network partition heals.
+    private static readonly TimeSpan MaxRedialBackOff = TimeSpan.FromMinutes(30);
+    private static readonly TimeSpan MaxRedialBackOffOfKnownPeer = TimeSpan.FromMinutes(1);
+
     private readonly Lock _lock;
     private readonly TimeProvider _time;
     private readonly TorrentSessionOptions _options;
@@ -258,7 +263,8 @@ internal sealed class PeerDialer
                     candidate.Self = e.Kind == PeerConnectionErrorKind.SelfConnection;
                     candidate.Failures++;
                     var delay = _options.RedialDelay * Math.Pow(2, Math.Min(7, candidate.Failures - 1));
-                    candidate.NextAttempt = _time.GetTimestamp() + (long)(Math.Min(delay.TotalSeconds, 1800) * _time.TimestampFrequency);
+                    var most = candidate.WasConnected ? Max(MaxRedialBackOffOfKnownPeer, _options.RedialDelay) : MaxRedialBackOff;
+                    candidate.NextAttempt = _time.GetTimestamp() + (long)(Math.Min(delay.TotalSeconds, most.TotalSeconds) * _time.TimestampFrequency);
                 }
             }
 
@@ -281,6 +287,7 @@ internal sealed class PeerDialer
             if (_candidates.TryGetValue(endPoint, out var candidate))
             {
                 candidate.Failures = 0;
+                candidate.WasConnected = true;
             }
         }
 
@@ -308,6 +315,8 @@ internal sealed class PeerDialer
         }
     }
 
+    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
+
     private sealed class Candidate
     {
         public bool Connected { get; set; }
@@ -319,6 +328,9 @@ internal sealed class PeerDialer
         public bool Retired { get; set; }
 
         public int Failures { get; set; }
+
+        /// <summary>A handshake with this address completed once: it is a real peer, worth dialing again soon.</summary>
+        public bool WasConnected { get; set; }
 
         public long NextAttempt { get; set; }
     }
