@@ -262,9 +262,8 @@ internal sealed class PeerDialer
                     candidate.Connected = false;
                     candidate.Self = e.Kind == PeerConnectionErrorKind.SelfConnection;
                     candidate.Failures++;
-                    var delay = _options.RedialDelay * Math.Pow(2, Math.Min(7, candidate.Failures - 1));
-                    var most = candidate.WasConnected ? Max(MaxRedialBackOffOfKnownPeer, _options.RedialDelay) : MaxRedialBackOff;
-                    candidate.NextAttempt = _time.GetTimestamp() + (long)(Math.Min(delay.TotalSeconds, most.TotalSeconds) * _time.TimestampFrequency);
+                    var delay = RedialBackOff(_options.RedialDelay, candidate.Failures, candidate.WasConnected);
+                    candidate.NextAttempt = _time.GetTimestamp() + (long)(delay.TotalSeconds * _time.TimestampFrequency);
                 }
             }
 
@@ -315,7 +314,16 @@ internal sealed class PeerDialer
         }
     }
 
-    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
+    /// <summary>
+    /// How long to wait before dialing an address again after <paramref name="failures"/> failed dials in a row: the
+    /// redial delay doubling, at most 30 minutes, or 1 minute (at least the redial delay) for a peer we were connected to.
+    /// </summary>
+    internal static TimeSpan RedialBackOff(TimeSpan redialDelay, int failures, bool wasConnected)
+    {
+        var delay = redialDelay * Math.Pow(2, Math.Clamp(failures - 1, 0, 7));
+        var most = wasConnected ? (redialDelay > MaxRedialBackOffOfKnownPeer ? redialDelay : MaxRedialBackOffOfKnownPeer) : MaxRedialBackOff;
+        return delay < most ? delay : most;
+    }
 
     private sealed class Candidate
     {

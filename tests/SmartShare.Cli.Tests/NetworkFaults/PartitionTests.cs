@@ -8,7 +8,8 @@ namespace SmartShare.Cli.Tests.NetworkFaults;
 /// A downloader cut off from its only seeder mid-transfer, by a partition in which every frame is dropped (TCP hangs:
 /// no reset, no ICMP), long enough for the node's timeouts to fire; while cut its transfers must stay listed as
 /// downloading with no verified byte lost; once healed they complete by themselves and match the source.
-/// SMARTSHARE_NETFAULT_LONG=1 cuts for 150 s instead, past BitTorrent's 120 s read timeout.
+/// The 55 s cut outlasts LBRY's 30 s blob timeout and the five failures that drop a peer (the old code never asked the
+/// dropped seeder again); SMARTSHARE_NETFAULT_LONG=1 cuts for 150 s instead, past BitTorrent's 120 s read timeout.
 /// </summary>
 public sealed class PartitionTests(ITestOutputHelper output) : IDisposable
 {
@@ -34,7 +35,7 @@ public sealed class PartitionTests(ITestOutputHelper output) : IDisposable
         }
 
         await using var _ = lab;
-        var cut = Environment.GetEnvironmentVariable("SMARTSHARE_NETFAULT_LONG") == "1" ? TimeSpan.FromSeconds(150) : TimeSpan.FromSeconds(40);
+        var cut = Environment.GetEnvironmentVariable("SMARTSHARE_NETFAULT_LONG") == "1" ? TimeSpan.FromSeconds(150) : TimeSpan.FromSeconds(55);
 
         // The seeder sends at most 512 KiB/s until the heal, so both transfers are under way when the cut comes.
         var source = _seederSpace.CreateRandomFile("lecture.mkv", (8 * 1024 * 1024) + 4321);
