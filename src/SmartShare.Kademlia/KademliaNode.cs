@@ -28,6 +28,7 @@ public sealed class KademliaNode : IKademliaRequestHandler, ILookupObserver, IDi
     private readonly CancellationToken _stopping;
     private IPEndPoint[] _bootstrapEndPoints = [];
     private ITimer? _refreshTimer;
+    private ITimer? _smallTableTimer;
     private long _directRequests;
     private int _rejoining;
     private int _disposed;
@@ -81,6 +82,14 @@ public sealed class KademliaNode : IKademliaRequestHandler, ILookupObserver, IDi
             this,
             _options.RefreshInterval,
             _options.RefreshInterval);
+        if (_options.SmallTableBelow > 0 && _options.SmallTableRejoinInterval > TimeSpan.Zero)
+        {
+            _smallTableTimer ??= _timeProvider.CreateTimer(
+                static state => ((KademliaNode)state!).RejoinIfTableSmall(),
+                this,
+                _options.SmallTableRejoinInterval,
+                _options.SmallTableRejoinInterval);
+        }
     }
 
     /// <summary>
@@ -205,6 +214,7 @@ public sealed class KademliaNode : IKademliaRequestHandler, ILookupObserver, IDi
 
         _lifetime.Cancel();
         _refreshTimer?.Dispose();
+        _smallTableTimer?.Dispose();
         Tokens.Dispose();
         _lifetime.Dispose();
     }
@@ -382,6 +392,18 @@ public sealed class KademliaNode : IKademliaRequestHandler, ILookupObserver, IDi
         }
 
         return await _rpc.StoreAsync(endPoint, key, tokenAnswer.Token, peerValue, cancellationToken);
+    }
+
+    // A partition removes every contact of the other side (one silence after a reply makes a contact bad), and
+    // nothing in this half would ever lead back to them: while the table is small, look up our own id through the
+    // configured bootstrap nodes again, so a healed network joins up within one interval.
+    private void RejoinIfTableSmall()
+    {
+        if (RoutingTable.Count < _options.SmallTableBelow && _bootstrapEndPoints.Length != 0 && !_stopping.IsCancellationRequested
+            && Interlocked.Exchange(ref _rejoining, 1) == 0)
+        {
+            _ = RejoinAsync();
+        }
     }
 
     private async Task RejoinAsync()

@@ -55,6 +55,14 @@ public sealed record KademliaNodeOptions
     /// <summary>Bucket refresh period when started with <see cref="KademliaNode.Start"/>; LBRY: 1 h.</summary>
     public TimeSpan RefreshInterval { get; init; } = TimeSpan.FromHours(1);
 
+    /// <summary>
+    /// While the routing table holds fewer contacts than this, the node looks up its own id through its bootstrap
+    /// nodes every <see cref="SmallTableRejoinInterval"/> (a healed partition, or a join that found few): 0 turns it off.
+    /// </summary>
+    public int SmallTableBelow { get; init; } = 8;
+
+    public TimeSpan SmallTableRejoinInterval { get; init; } = TimeSpan.FromSeconds(30);
+
     public PeerStoreOptions PeerStore { get; init; } = new();
 
     public TokenManagerOptions Tokens { get; init; } = new();

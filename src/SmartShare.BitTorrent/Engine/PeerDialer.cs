@@ -18,6 +18,11 @@ internal sealed class PeerDialer
 {
     private const int MaxCandidates = 2000;
 
+    // How far the redial back-off grows: 30 min for an address that never answered, but a peer we were once connected
+    // to is dialed at least every minute, so a swarm of one seeder reconnects soon after a network partition heals.
+    private static readonly TimeSpan MaxRedialBackOff = TimeSpan.FromMinutes(30);
+    private static readonly TimeSpan MaxRedialBackOffOfKnownPeer = TimeSpan.FromMinutes(1);
+
     private readonly Lock _lock;
     private readonly TimeProvider _time;
     private readonly TorrentSessionOptions _options;
@@ -257,8 +262,8 @@ internal sealed class PeerDialer
                     candidate.Connected = false;
                     candidate.Self = e.Kind == PeerConnectionErrorKind.SelfConnection;
                     candidate.Failures++;
-                    var delay = _options.RedialDelay * Math.Pow(2, Math.Min(7, candidate.Failures - 1));
-                    candidate.NextAttempt = _time.GetTimestamp() + (long)(Math.Min(delay.TotalSeconds, 1800) * _time.TimestampFrequency);
+                    var delay = RedialBackOff(_options.RedialDelay, candidate.Failures, candidate.WasConnected);
+                    candidate.NextAttempt = _time.GetTimestamp() + (long)(delay.TotalSeconds * _time.TimestampFrequency);
                 }
             }
 
@@ -281,6 +286,7 @@ internal sealed class PeerDialer
             if (_candidates.TryGetValue(endPoint, out var candidate))
             {
                 candidate.Failures = 0;
+                candidate.WasConnected = true;
             }
         }
 
@@ -308,6 +314,17 @@ internal sealed class PeerDialer
         }
     }
 
+    /// <summary>
+    /// How long to wait before dialing an address again after <paramref name="failures"/> failed dials in a row: the
+    /// redial delay doubling, at most 30 minutes, or 1 minute (at least the redial delay) for a peer we were connected to.
+    /// </summary>
+    internal static TimeSpan RedialBackOff(TimeSpan redialDelay, int failures, bool wasConnected)
+    {
+        var delay = redialDelay * Math.Pow(2, Math.Clamp(failures - 1, 0, 7));
+        var most = wasConnected ? (redialDelay > MaxRedialBackOffOfKnownPeer ? redialDelay : MaxRedialBackOffOfKnownPeer) : MaxRedialBackOff;
+        return delay < most ? delay : most;
+    }
+
     private sealed class Candidate
     {
         public bool Connected { get; set; }
@@ -319,6 +336,9 @@ internal sealed class PeerDialer
         public bool Retired { get; set; }
 
         public int Failures { get; set; }
+
+        /// <summary>A handshake with this address completed once: it is a real peer, worth dialing again soon.</summary>
+        public bool WasConnected { get; set; }
 
         public long NextAttempt { get; set; }
     }

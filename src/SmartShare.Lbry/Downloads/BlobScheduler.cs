@@ -9,7 +9,8 @@ namespace SmartShare.Lbry.Downloads;
 /// Decides which peer gets a connection and which blob each connection asks for next. Blobs go out lowest
 /// first (the file is written in order), priority ranges from a streaming reader jump the queue, a blob that
 /// is slow at one peer is asked of a second, and at the end every remaining blob may go to two peers. Peers
-/// that fail are banned for min(30 s, failures²) and dropped after too many failures or any bad data.
+/// that fail are banned for min(30 s, failures²) and dropped after too many failures or any bad data; a peer dropped
+/// only for silence is tried again when it is named again or no other peer is left (a partition heals).
 /// Thread-safe: every member takes one lock; each call is short.
 /// </summary>
 internal sealed class BlobScheduler
@@ -123,6 +124,7 @@ internal sealed class BlobScheduler
             if (_peers.TryGetValue(endPoint, out var known))
             {
                 known.Lacks.Clear();
+                Revive(known);
                 return false;
             }
 
@@ -192,6 +194,7 @@ internal sealed class BlobScheduler
     {
         lock (_gate)
         {
+            ReviveUnreachableWhenNoneLeft(now);
             DownloadPeer? best = null;
             foreach (var peer in _peers.Values)
             {
@@ -313,10 +316,48 @@ internal sealed class BlobScheduler
             peer.LastError = message;
             var seconds = Math.Min(MaxBan.TotalSeconds, (double)peer.Failures * peer.Failures);
             peer.BannedUntil = now + TimeSpan.FromSeconds(seconds);
-            if (failure is BlobExchangeFailure.CorruptBlob or BlobExchangeFailure.ProtocolViolation ||
-                peer.Failures >= _options.MaxPeerFailures)
+            if (failure is BlobExchangeFailure.CorruptBlob or BlobExchangeFailure.ProtocolViolation)
             {
                 peer.Dropped = true;
+                peer.Unreachable = false;
+            }
+            else if (peer.Failures >= _options.MaxPeerFailures && !peer.Dropped)
+            {
+                peer.Dropped = true;
+                peer.Unreachable = true;
+            }
+        }
+    }
+
+    // A peer dropped for silence gets one more chance (the next failure drops it again, banned as long as before),
+    // so a partition that heals finds the download asking again within one ban rather than never.
+    private void Revive(DownloadPeer peer)
+    {
+        if (peer is { Dropped: true, Unreachable: true })
+        {
+            peer.Dropped = false;
+            peer.Unreachable = false;
+            peer.Failures = Math.Max(0, _options.MaxPeerFailures - 1);
+        }
+    }
+
+    // With every peer dropped the download could only wait for its stall timeout; those dropped for silence are
+    // tried again once their ban (at most MaxBan) has passed: a bounded retry of the only seeder(s) it has.
+    private void ReviveUnreachableWhenNoneLeft(DateTimeOffset now)
+    {
+        foreach (var peer in _peers.Values)
+        {
+            if (!peer.Dropped)
+            {
+                return;
+            }
+        }
+
+        foreach (var peer in _peers.Values)
+        {
+            if (peer.Unreachable && peer.BannedUntil <= now)
+            {
+                Revive(peer);
             }
         }
     }

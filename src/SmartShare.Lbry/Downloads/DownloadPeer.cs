@@ -18,6 +18,12 @@ internal sealed class DownloadPeer(IPEndPoint endPoint)
 
     public bool Dropped { get; set; }
 
+    /// <summary>
+    /// Dropped only for failing to answer (timeouts, refused or closed connections), never for bad data: the network
+    /// may come back, so the peer is tried again when named again or when the download has no other peer left.
+    /// </summary>
+    public bool Unreachable { get; set; }
+
     public string? LastError { get; set; }
 
     /// <summary>Blobs the peer said it does not have; cleared when a peer search finds it again.</summary>
