@@ -283,10 +283,11 @@ public sealed partial class DownloadManager(
         }
         catch (Exception ex) when (ex is LbryDataException or IOException or UnauthorizedAccessException or Storage.StorageException)
         {
-            // A full disk pauses the download (it resumes when asked again); anything else fails it.
-            var status = Storage.DiskErrors.IsDiskFull(ex.InnerException ?? ex) ? FileStatus.Stopped : FileStatus.Failed;
-            files.Upsert(record with { Status = status, Error = ex.Message, StreamName = active.Download.Descriptor?.StreamName });
-            LogFailed(logger, sdHash, ex.Message);
+            // A full disk pauses the download (Transfers/DiskFullResumer starts it again once there is room); anything else fails it.
+            var full = Storage.DiskErrors.IsDiskFull(ex.InnerException ?? ex);
+            var error = full ? Storage.DiskErrors.PausedSentence((ex as Storage.DiskFullException)?.Folder ?? record.DownloadDirectory ?? "?") : ex.Message;
+            files.Upsert(record with { Status = full ? FileStatus.Stopped : FileStatus.Failed, Error = error, StreamName = active.Download.Descriptor?.StreamName });
+            LogFailed(logger, sdHash, error);
             return null;
         }
         finally
