@@ -37,42 +37,37 @@ public static class DatabaseFile
             throw Damaged(path, "the file is empty");
         }
 
-        var connectionString = new SqliteConnectionStringBuilder
-        {
-            DataSource = path,
-            Mode = SqliteOpenMode.ReadWrite,
-            Pooling = false,
-            DefaultTimeout = Math.Max(1, (int)LockWait.TotalSeconds),
-        }.ToString();
         try
         {
-            using var connection = new SqliteConnection(connectionString);
-            connection.Open();
-            using var command = connection.CreateCommand();
-            command.CommandText = $"PRAGMA busy_timeout={(int)LockWait.TotalMilliseconds};";
-            command.ExecuteNonQuery();
-
-            // quick_check reads every page (not the indexes' agreement with their tables): a few milliseconds for the
-            // node's database, which holds rows, not content.
-            command.CommandText = "PRAGMA quick_check(5);";
-            var problems = new List<string>();
-            using (var reader = command.ExecuteReader())
+            // Read-only first: a damaged file, and its WAL, are left exactly as they are (a writer's last close would
+            // checkpoint the WAL into the damaged file).
+            using (var reading = Connect(path, SqliteOpenMode.ReadOnly))
+            using (var command = reading.CreateCommand())
             {
-                while (reader.Read())
+                // quick_check reads every page (not the indexes' agreement with their tables): a few milliseconds for
+                // the node's database, which holds rows, not content.
+                command.CommandText = "PRAGMA quick_check(5);";
+                var problems = new List<string>();
+                using (var reader = command.ExecuteReader())
                 {
-                    problems.Add(reader.GetString(0));
+                    while (reader.Read())
+                    {
+                        problems.Add(reader.GetString(0));
+                    }
                 }
-            }
 
-            if (problems is not ["ok"])
-            {
-                throw Damaged(path, string.Join("; ", problems));
+                if (problems is not ["ok"])
+                {
+                    throw Damaged(path, string.Join("; ", problems));
+                }
             }
 
             // A write lock held elsewhere (another program with the file open in a transaction) would otherwise
             // stall every save for the busy timeout and then fail it: say so now instead.
-            command.CommandText = "BEGIN IMMEDIATE; ROLLBACK;";
-            command.ExecuteNonQuery();
+            using var writing = Connect(path, SqliteOpenMode.ReadWrite);
+            using var begin = writing.CreateCommand();
+            begin.CommandText = "BEGIN IMMEDIATE; ROLLBACK;";
+            begin.ExecuteNonQuery();
         }
         catch (SqliteException ex) when (ex.SqliteErrorCode is SqliteCorrupt or SqliteNotADatabase)
         {
@@ -87,6 +82,30 @@ public static class DatabaseFile
         catch (SqliteException ex)
         {
             throw new StorageException($"The database {path} cannot be opened ({ex.Message.TrimEnd('.')}).", ex);
+        }
+    }
+
+    private static SqliteConnection Connect(string path, SqliteOpenMode mode)
+    {
+        var connection = new SqliteConnection(new SqliteConnectionStringBuilder
+        {
+            DataSource = path,
+            Mode = mode,
+            Pooling = false,
+            DefaultTimeout = Math.Max(1, (int)LockWait.TotalSeconds),
+        }.ToString());
+        try
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = $"PRAGMA busy_timeout={(int)LockWait.TotalMilliseconds};";
+            command.ExecuteNonQuery();
+            return connection;
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
         }
     }
 

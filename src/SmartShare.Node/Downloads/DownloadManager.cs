@@ -194,7 +194,8 @@ public sealed partial class DownloadManager(
                 $"The stream {sdHash} is complete; its blobs are served while it is listed. Remove it (file_delete) to stop sharing it.");
         }
 
-        files.Upsert(record with { Status = FileStatus.Stopped });
+        // A stop asked for is the user's: it clears a full disk's pause, which would otherwise go on by itself.
+        files.Upsert(record with { Status = FileStatus.Stopped, Error = null });
         return true;
     }
 

@@ -13,8 +13,7 @@ namespace SmartShare.Node.Transfers;
 /// meantime is left alone (its error no longer says it waits for room), and so is one paused before a restart until
 /// this sees it (at the first look after start).
 /// </summary>
-internal sealed partial class DiskFullResumer(
-    TransferManager transfers, Downloads.FileStore streams, Torrents.TorrentStore torrents, TimeProvider time, ILogger<DiskFullResumer> logger) : IHostedService, IAsyncDisposable
+internal sealed partial class DiskFullResumer : IHostedService, IAsyncDisposable
 {
     public static readonly TimeSpan FirstCheck = TimeSpan.FromSeconds(3);
 
@@ -23,13 +22,46 @@ internal sealed partial class DiskFullResumer(
     /// <summary>Room that is enough to go on with any transfer (it pauses again if it fills that too).</summary>
     public const long EnoughRoom = 16L * 1024 * 1024;
 
+    private readonly TransferManager _transfers;
+    private readonly Func<IEnumerable<(TransferKey Key, Downloads.FileStatus Status, string? Error)>> _rows;
+    private readonly Func<string, long?> _freeBytes;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
     private readonly Dictionary<TransferKey, Waiting> _waiting = [];
     private readonly Lock _lock = new();
     private ITimer? _timer;
 
+    public DiskFullResumer(TransferManager transfers, Downloads.FileStore streams, Torrents.TorrentStore torrents, TimeProvider time, ILogger<DiskFullResumer> logger)
+        : this(
+            transfers,
+
+            // The stored rows, not the transfers' views: cheap enough to read every few seconds with hundreds listed.
+            () => streams.List().Select(record => (TransferKey.Of(record.SdHash), record.Status, record.Error))
+                .Concat(torrents.List().Select(record => (TransferKey.Of(record.InfoHash), record.Status, record.Error))),
+            FreeBytes,
+            time,
+            logger)
+    {
+    }
+
+    /// <summary>For tests: the rows and the free space come from the caller.</summary>
+    internal DiskFullResumer(
+        TransferManager transfers,
+        Func<IEnumerable<(TransferKey Key, Downloads.FileStatus Status, string? Error)>> rows,
+        Func<string, long?> freeBytes,
+        TimeProvider time,
+        ILogger logger)
+    {
+        _transfers = transfers;
+        _rows = rows;
+        _freeBytes = freeBytes;
+        _time = time;
+        _logger = logger;
+    }
+
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        _timer = time.CreateTimer(static state => ((DiskFullResumer)state!).Tick(), this, FirstCheck, FirstCheck);
+        _timer = _time.CreateTimer(static state => ((DiskFullResumer)state!).Tick(), this, FirstCheck, FirstCheck);
         return Task.CompletedTask;
     }
 
@@ -73,23 +105,19 @@ internal sealed partial class DiskFullResumer(
             catch (Exception ex) when (ex is StorageException or Microsoft.Data.Sqlite.SqliteException or IOException or ObjectDisposedException or InvalidOperationException)
             {
                 // The next tick looks again.
-                LogLookFailed(logger, ex.Message);
+                LogLookFailed(_logger, ex.Message);
             }
         }
     }
 
     private void Look()
     {
-        var now = time.GetUtcNow();
+        var now = _time.GetUtcNow();
         var paused = new HashSet<TransferKey>();
-
-        // The stored rows, not the transfers' views: cheap enough to read every few seconds with hundreds listed.
-        var candidates = streams.List().Select(record => (Key: TransferKey.Of(record.SdHash), record.Status, record.Error))
-            .Concat(torrents.List().Select(record => (Key: TransferKey.Of(record.InfoHash), record.Status, record.Error)));
-        foreach (var (key, status, error) in candidates)
+        foreach (var (key, status, error) in _rows())
         {
             if (status is not (Downloads.FileStatus.Stopped or Downloads.FileStatus.Failed) || !DiskErrors.TryGetPausedFolder(error, out var folder)
-                || transfers.Find(key) is not { } transfer)
+                || _transfers.Find(key) is not { State: TransferState.Stopped or TransferState.Failed } transfer)
             {
                 continue;
             }
@@ -108,13 +136,13 @@ internal sealed partial class DiskFullResumer(
             }
 
             var lacking = transfer.Progress.BytesTotal is { } total ? Math.Max(0, total - transfer.Progress.BytesHave) : EnoughRoom;
-            var free = FreeBytes(folder);
+            var free = _freeBytes(folder);
             if (free is { } room && room >= Math.Min(lacking, EnoughRoom))
             {
                 var name = transfer.Name ?? transfer.Key.ToString();
-                LogResuming(logger, name, folder, room);
+                LogResuming(_logger, name, folder, room);
                 _waiting.Remove(transfer.Key);
-                transfers.Start(transfer.Key);
+                _transfers.Start(transfer.Key);
                 continue;
             }
 
