@@ -67,7 +67,10 @@ internal sealed class SmallDisk : IAsyncDisposable
         var (exitCode, output) = await RunAsync("umount", Path);
         if (exitCode != 0)
         {
-            _note($"umount {Path} exited with {exitCode}: {output.Trim()}");
+            // Still busy (a process of the test not yet gone holds a file there): detach it now, so no test leaves a
+            // mount behind; the kernel frees it when the last file closes.
+            var (lazyExitCode, lazyOutput) = await RunAsync("umount", "--lazy", Path);
+            _note($"umount {Path} exited with {exitCode}: {output.Trim()}; umount --lazy exited with {lazyExitCode}{(lazyExitCode == 0 ? "" : ": " + lazyOutput.Trim())}");
         }
     }
 
