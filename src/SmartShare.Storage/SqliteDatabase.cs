@@ -47,7 +47,7 @@ public sealed class SqliteDatabase
         {
             throw new StorageException(
                 $"The database {path} cannot be opened ({ex.Message.TrimEnd('.')}). " +
-                "Move it aside and start again to rebuild it from the blob folder.", ex);
+                "If it is damaged, `smartshare start --recover-db` moves it aside (kept) and starts with a new one, the blob index rebuilt from the blob folder.", ex);
         }
 
         return database;

@@ -19,7 +19,10 @@ internal sealed class SmallDisk : IAsyncDisposable
 
     public string Path { get; }
 
-    public static async Task<SmallDisk?> TryMountAsync(string mountPoint, int mebibytes, Action<string> note)
+    /// <param name="readOnly">
+    /// Mount it read-only: no one writes there, root included (a folder's mode bits do not stop root).
+    /// </param>
+    public static async Task<SmallDisk?> TryMountAsync(string mountPoint, int mebibytes, Action<string> note, bool readOnly = false)
     {
         Directory.CreateDirectory(mountPoint);
         if (!Environment.IsPrivilegedProcess)
@@ -28,7 +31,7 @@ internal sealed class SmallDisk : IAsyncDisposable
             return null;
         }
 
-        var (exitCode, output) = await RunAsync("mount", "-t", "tmpfs", "-o", $"size={mebibytes}m", "tmpfs", mountPoint);
+        var (exitCode, output) = await RunAsync("mount", "-t", "tmpfs", "-o", $"size={mebibytes}m{(readOnly ? ",ro" : "")}", "tmpfs", mountPoint);
         if (exitCode != 0)
         {
             note($"Not checked: could not mount a {mebibytes} MiB tmpfs (mount exited with {exitCode}: {output.Trim()}).");
@@ -38,12 +41,36 @@ internal sealed class SmallDisk : IAsyncDisposable
         return new SmallDisk(mountPoint, note);
     }
 
+    /// <summary>Free bytes on the disk as the node sees them.</summary>
+    public long FreeBytes => new DriveInfo(Path).AvailableFreeSpace;
+
+    /// <summary>
+    /// Fills the disk with a file until only <paramref name="leaveFree"/> bytes are free, and returns the file's path
+    /// (delete it to free the space again).
+    /// </summary>
+    public string Fill(long leaveFree)
+    {
+        var filler = System.IO.Path.Combine(Path, "filler.bin");
+        var block = new byte[64 * 1024];
+        using var stream = new FileStream(filler, FileMode.Create, FileAccess.Write);
+        while (FreeBytes > leaveFree)
+        {
+            stream.Write(block, 0, (int)Math.Min(block.Length, FreeBytes - leaveFree));
+            stream.Flush();
+        }
+
+        return filler;
+    }
+
     public async ValueTask DisposeAsync()
     {
         var (exitCode, output) = await RunAsync("umount", Path);
         if (exitCode != 0)
         {
-            _note($"umount {Path} exited with {exitCode}: {output.Trim()}");
+            // Still busy (a process of the test not yet gone holds a file there): detach it now, so no test leaves a
+            // mount behind; the kernel frees it when the last file closes.
+            var (lazyExitCode, lazyOutput) = await RunAsync("umount", "--lazy", Path);
+            _note($"umount {Path} exited with {exitCode}: {output.Trim()}; umount --lazy exited with {lazyExitCode}{(lazyExitCode == 0 ? "" : ": " + lazyOutput.Trim())}");
         }
     }
 

@@ -80,6 +80,36 @@ public sealed class SqliteDatabaseTests : IDisposable
 
         Assert.Contains("is full", DiskErrors.Explain(full, "/data").Message, StringComparison.Ordinal);
         Assert.Same(other, DiskErrors.Explain(other, "/data"));
+        Assert.Equal("/data", Assert.IsType<DiskFullException>(DiskErrors.Explain(full, "/data")).Folder);
+    }
+
+    [Theory]
+    [InlineData("/data")]
+    [InlineData("/mnt/my disk/with; semicolons is full")]
+    public void A_full_disk_pause_names_its_folder_and_is_told_apart_from_other_errors(string folder)
+    {
+        Assert.True(DiskErrors.TryGetPausedFolder(DiskErrors.PausedSentence(folder), out var read));
+        Assert.Equal(folder, read);
+        Assert.False(DiskErrors.TryGetPausedFolder("The disk holding /data is full. Free some space and try again; nothing incomplete was kept.", out _));
+        Assert.False(DiskErrors.TryGetPausedFolder(null, out _));
+    }
+
+    [Fact]
+    public void A_damaged_database_is_refused_and_moved_aside_with_its_journal_only_when_asked()
+    {
+        var path = Path.Combine(_folder, "damaged.db");
+        File.WriteAllBytes(path, [.. Enumerable.Repeat((byte)0x5A, 8192)]);
+        File.WriteAllBytes(path + "-wal", [1, 2, 3]);
+
+        var error = Assert.Throws<DatabaseDamagedException>(() => DatabaseFile.Check(path));
+        Assert.Contains(path, error.Message, StringComparison.Ordinal);
+        Assert.Equal(8192, new FileInfo(path).Length);
+
+        var aside = DatabaseFile.MoveAside(path, new DateTimeOffset(2026, 12, 5, 12, 0, 0, TimeSpan.Zero));
+        Assert.Equal(path + ".damaged-20261205T120000Z", aside);
+        Assert.False(File.Exists(path));
+        Assert.True(File.Exists(aside + "-wal"));
+        DatabaseFile.Check(path);
     }
 
     public void Dispose()

@@ -383,7 +383,7 @@ public sealed partial class TorrentStorage : IDisposable
     private static TorrentStorageException Failure(string verb, string path, Exception ex) =>
         DiskErrors.IsDiskFull(ex)
             ? new TorrentStorageException(
-                $"The disk holding {path} is full. Free some space to go on; the pieces already verified are kept.", path, isDiskFull: true, ex)
+                DiskErrors.PausedSentence(Path.GetDirectoryName(path) ?? path), path, isDiskFull: true, ex)
             : new TorrentStorageException($"Cannot {verb} {path}: {ex.Message}", path, isDiskFull: false, ex);
 
     private static void CheckComponent(string torrentName, string component)

@@ -357,6 +357,11 @@ internal static class GetCommand
                         break;
                     case "failed" when looking:
                         throw new GaveUpException($"Gave up looking for {hash} after {Sizes.Seconds(started.Elapsed)}: {tried}. {file["error"]?.GetValue<string>()}".TrimEnd());
+                    case "stopped" when Storage.DiskErrors.TryGetPausedFolder(file["error"]?.GetValue<string>(), out _):
+                        // A full disk paused it: the node goes on by itself once there is room, and this follows it.
+                        display.Update(file["error"]!.GetValue<string>(), file["bytes_have"]?.GetValue<long>() ?? 0, file["bytes_total"]?.GetValue<long>() ?? 0);
+                        await Task.Delay(PollInterval, cancellationToken);
+                        continue;
                     case "failed" or "stopped":
                         throw new StreamDownloadException(file["error"]?.GetValue<string>() ?? $"The download of {hash} {status}.");
                 }

@@ -64,6 +64,10 @@ internal static class StartCommand
             HelpName = "HOST[:PORT]",
             AllowMultipleArgumentsPerToken = false,
         };
+        var recoverDatabase = new Option<bool>("--recover-db")
+        {
+            Description = "If smartshare.db is damaged, move it aside (smartshare.db.damaged-TIME, kept) and start with a new one; the blob index is rebuilt from the blob folder, the transfers it listed must be added again. Without it a damaged database stops the start.",
+        };
         var command = new Command("start", "Run the node in the foreground (LBRY DHT on UDP --port, API on --api) until Ctrl-C or `smartshare stop`.");
         dht.AddTo(command);
         command.Options.Add(bind);
@@ -76,6 +80,7 @@ internal static class StartCommand
         command.Options.Add(noPortMapping);
         command.Options.Add(downloadDirectory);
         command.Options.Add(advertise);
+        command.Options.Add(recoverDatabase);
         command.SetAction(CommandContext.Action(async (context, cancellationToken) =>
         {
             var parse = context.Parse;
@@ -158,8 +163,14 @@ internal static class StartCommand
                 ConsoleLogging = true,
                 RecordNodeFile = true,
                 Verbose = context.Output.IsVerbose,
+                RecoverDatabase = parse.GetValue(recoverDatabase),
             });
             await host.StartAsync(cancellationToken);
+            if (host.RecoveredDatabase is { } aside)
+            {
+                context.Output.Info($"The damaged database was moved to {aside}; the node started with a new one (blobs re-indexed from the blob folder; add the transfers again).");
+            }
+
             context.Output.Info("Press Ctrl-C or run `smartshare stop` to stop the node.");
 
             // Ctrl-C (the token) and the API's stop method both end here, after a clean shutdown.

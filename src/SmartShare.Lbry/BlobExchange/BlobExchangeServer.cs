@@ -23,6 +23,7 @@ public sealed partial class BlobExchangeServer : IAsyncDisposable
     private readonly ConcurrentDictionary<long, Task> _connections = new();
     private readonly ConnectionSlots _slots;
     private readonly List<(Socket Listener, Task Loop)> _extraListeners = [];
+    private readonly ServedBlobChecks _checks;
     private Socket? _listener;
     private Task? _acceptLoop;
     private long _nextConnectionId;
@@ -40,6 +41,7 @@ public sealed partial class BlobExchangeServer : IAsyncDisposable
         _options = options ?? new BlobExchangeServerOptions();
         _time = timeProvider ?? TimeProvider.System;
         _slots = new ConnectionSlots(_options.MaxConnections, _options.MaxConnectionsPerAddress, _time);
+        _checks = new ServedBlobChecks(store, message => Diagnostic?.Invoke(message));
     }
 
     /// <summary>Called after each blob sent in full, with its hash and length (the node counts uploads per stream with it).</summary>
@@ -61,6 +63,9 @@ public sealed partial class BlobExchangeServer : IAsyncDisposable
     public long BytesServed => Interlocked.Read(ref _bytesServed);
 
     public long RequestsForMissingBlobs => Interlocked.Read(ref _missing);
+
+    /// <summary>Blobs found changed on disk when about to be served: never sent, deleted from the store.</summary>
+    public long DamagedBlobsDropped => _checks.DamagedBlobs;
 
     /// <summary>Connections being served right now.</summary>
     public int ActiveConnections => _slots.Count;
@@ -270,6 +275,20 @@ public sealed partial class BlobExchangeServer : IAsyncDisposable
         var sendBlob = request.RequestedBlob is { } wanted && IsInStore(wanted, out var length)
             ? new IncomingBlob(wanted, length)
             : null;
+        if (sendBlob is not null && !_checks.IsTrusted(sendBlob.Hash!.Value, sendBlob.Length))
+        {
+            // Not sent since its file was last checked: checked now, and sent from the checked copy (a damaged one is
+            // dropped from the store and may still be rebuilt below).
+            using var content = await _checks.ReadCheckedAsync(sendBlob.Hash.Value, cancellationToken);
+            if (content is not null)
+            {
+                await SendFromMemoryAsync(socket, request, new IncomingBlob(sendBlob.Hash.Value, content.Memory.Length), content.Memory, header, deadline);
+                return;
+            }
+
+            sendBlob = null;
+        }
+
         if (sendBlob is null && request.RequestedBlob is { } rebuilt && _options.FallbackSource is { } fallback &&
             fallback.TryGetLength(rebuilt) is not null)
         {

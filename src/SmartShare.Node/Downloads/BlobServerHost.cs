@@ -96,6 +96,7 @@ public sealed class BlobServerHost(
                 ["idle_connections_evicted"] = server.ConnectionsEvicted,
                 ["blobs_served"] = server.BlobsServed,
                 ["bytes_served"] = server.BytesServed,
+                ["damaged_blobs_dropped"] = server.DamagedBlobsDropped,
             };
     }
 

@@ -194,7 +194,8 @@ public sealed partial class DownloadManager(
                 $"The stream {sdHash} is complete; its blobs are served while it is listed. Remove it (file_delete) to stop sharing it.");
         }
 
-        files.Upsert(record with { Status = FileStatus.Stopped });
+        // A stop asked for is the user's: it clears a full disk's pause, which would otherwise go on by itself.
+        files.Upsert(record with { Status = FileStatus.Stopped, Error = null });
         return true;
     }
 
@@ -283,10 +284,11 @@ public sealed partial class DownloadManager(
         }
         catch (Exception ex) when (ex is LbryDataException or IOException or UnauthorizedAccessException or Storage.StorageException)
         {
-            // A full disk pauses the download (it resumes when asked again); anything else fails it.
-            var status = Storage.DiskErrors.IsDiskFull(ex.InnerException ?? ex) ? FileStatus.Stopped : FileStatus.Failed;
-            files.Upsert(record with { Status = status, Error = ex.Message, StreamName = active.Download.Descriptor?.StreamName });
-            LogFailed(logger, sdHash, ex.Message);
+            // A full disk pauses the download (Transfers/DiskFullResumer starts it again once there is room); anything else fails it.
+            var full = Storage.DiskErrors.IsDiskFull(ex.InnerException ?? ex);
+            var error = full ? Storage.DiskErrors.PausedSentence((ex as Storage.DiskFullException)?.Folder ?? record.DownloadDirectory ?? "?") : ex.Message;
+            files.Upsert(record with { Status = full ? FileStatus.Stopped : FileStatus.Failed, Error = error, StreamName = active.Download.Descriptor?.StreamName });
+            LogFailed(logger, sdHash, error);
             return null;
         }
         finally

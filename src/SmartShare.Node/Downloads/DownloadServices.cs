@@ -28,6 +28,7 @@ public static class DownloadServices
 
         // After the managers: hosted services stop in reverse order, so the last flush still sees every torrent session.
         services.AddHostedService<Transfers.UploadFlusher>();
+        services.AddHostedService<Transfers.DiskFullResumer>();
         BlobStorage.BlobStorageServices.AddBlobStorage(services, dataDirectory);
         services.AddTransferQueue(dataDirectory);
         services.AddSingleton<IRpcMethodProvider, FileRpcMethods>();

@@ -60,6 +60,9 @@ public sealed partial class NodeHost : IAsyncDisposable
 
     public string DataDirectory { get; }
 
+    /// <summary>Where a damaged database was moved at start (<see cref="NodeHostOptions.RecoverDatabase"/>), or null.</summary>
+    public string? RecoveredDatabase { get; private set; }
+
     /// <summary>The settings in effect (available after <see cref="StartAsync"/>).</summary>
     public NodeSettingsStore Settings => Running(_settings);
 
@@ -131,6 +134,11 @@ public sealed partial class NodeHost : IAsyncDisposable
         {
             throw new NodeStartException(
                 $"A node is already running on {DataDirectory} (process {running.ProcessId}, API {running.Api.GetLeftPart(UriPartial.Authority)}); stop it with `smartshare stop --data-dir {DataDirectory}`, or start this one with another --data-dir.");
+        }
+
+        if (_options.Storage is null)
+        {
+            RecoveredDatabase = DatabaseStartup.Check(DataDirectory, _options.RecoverDatabase, _options.Time);
         }
 
         var storage = _options.Storage ?? LbryStorage.Open(DataDirectory, time: _options.Time, cancellationToken: cancellationToken);

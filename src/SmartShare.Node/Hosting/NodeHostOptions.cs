@@ -36,6 +36,12 @@ public sealed class NodeHostOptions
     /// <summary>Debug-level logs and whole exceptions on the console.</summary>
     public bool Verbose { get; init; }
 
+    /// <summary>
+    /// A damaged <c>smartshare.db</c> is moved aside (<c>smartshare.db.damaged-TIME</c>) and the node starts with a new
+    /// one, instead of refusing to start (<c>smartshare start --recover-db</c>). See <see cref="NodeHost.RecoveredDatabase"/>.
+    /// </summary>
+    public bool RecoverDatabase { get; init; }
+
     public TimeProvider Time { get; init; } = TimeProvider.System;
 
     public IRandomSource Random { get; init; } = SecureRandomSource.Instance;

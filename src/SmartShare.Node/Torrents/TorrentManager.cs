@@ -405,6 +405,21 @@ public sealed partial class TorrentManager(
         }
     }
 
+    private async Task ReleaseEndedAsync(TorrentSession session)
+    {
+        try
+        {
+            if (_sessions.TryGetValue(session.InfoHash, out var current) && ReferenceEquals(current, session))
+            {
+                await HaltAsync(session.InfoHash);
+            }
+        }
+        catch (Exception ex) when (ex is ObjectDisposedException or IOException or InvalidOperationException)
+        {
+            // The node is stopping; the session ends with it.
+        }
+    }
+
     private void OnStateChanged(TorrentSession session)
     {
         if (store.Find(session.InfoHash) is not { } record)
@@ -425,6 +440,10 @@ public sealed partial class TorrentManager(
                 break;
             case TorrentState.Stopped when progress.Error is { } error:
                 store.Update(record with { Status = FileStatus.Stopped, Error = error });
+
+                // A session ended by an error is over: let it go, so a start (the user's, or DiskFullResumer's once a
+                // full disk has room) runs a new one instead of finding this one "running".
+                _ = Task.Run(() => ReleaseEndedAsync(session));
                 break;
         }
     }

@@ -36,9 +36,15 @@ public sealed class TransferManager
     /// magnet link, a .torrent path or URL; then streams: an sd hash, a smartshare: link, a .smartshare path).
     /// </summary>
     /// <exception cref="FormatException">No network reads the target, or the one that does finds it unusable.</exception>
+    /// <exception cref="IOException">The download folder given cannot be written.</exception>
     public async Task<Transfer> AddAsync(TransferRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
+        if (request.DownloadDirectory is { } folder)
+        {
+            DownloadFolderCheck.EnsureWritable(folder);
+        }
+
         for (var handOns = 0; handOns < 2; handOns++)
         {
             // Torrents first: their targets (magnet:, .torrent, http URLs) are told apart by form; the stream side
