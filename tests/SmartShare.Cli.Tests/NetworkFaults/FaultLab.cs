@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using SmartShare.Tests.Shared;
 
 namespace SmartShare.Cli.Tests.NetworkFaults;
 
@@ -228,17 +229,7 @@ public sealed class FaultLab : IAsyncDisposable
 
     private static async Task<(int Code, string Output)> RunAsync(params string[] command)
     {
-        var start = new ProcessStartInfo(command[0]) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var part in command.Skip(1))
-        {
-            start.ArgumentList.Add(part);
-        }
-
-        using var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not run {command[0]}.");
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        await process.WaitForExitAsync(limit.Token);
-        return (process.ExitCode, (await output) + (await error));
+        var result = await LabCommand.RunAsync(command);
+        return (result.ExitCode, result.Output + result.Error);
     }
 }
