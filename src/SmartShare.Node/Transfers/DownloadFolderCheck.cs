@@ -9,7 +9,10 @@ namespace SmartShare.Node.Transfers;
 /// </summary>
 internal static class DownloadFolderCheck
 {
-    /// <summary>Creates the folder if needed and checks that files can be created in it.</summary>
+    /// <summary>
+    /// Checks that files can be created in the folder, or, while it does not exist yet, that it can be created: its
+    /// nearest existing parent must be writable. Creates nothing.
+    /// </summary>
     /// <exception cref="IOException">The folder cannot be created or written; the message names it.</exception>
     public static void EnsureWritable(string folder)
     {
@@ -17,8 +20,18 @@ internal static class DownloadFolderCheck
         string? reason;
         try
         {
-            Directory.CreateDirectory(full);
-            reason = FolderAccess.WhyNotWritable(full);
+            var existing = full;
+            while (!Directory.Exists(existing) && Path.GetDirectoryName(existing) is { } parent)
+            {
+                if (File.Exists(existing))
+                {
+                    throw new IOException($"{existing} is a file, not a folder");
+                }
+
+                existing = parent;
+            }
+
+            reason = FolderAccess.WhyNotWritable(existing);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
