@@ -13,6 +13,30 @@ public static partial class DiskErrors
     public static bool IsDiskFull(Exception exception) =>
         exception is IOException { HResult: Enospc or Edquot or WindowsDiskFull or WindowsHandleDiskFull };
 
+    /// <summary>
+    /// Whether a full disk is the cause of <paramref name="exception"/> or of anything it wraps (a download's own error
+    /// may wrap the writer's, which wraps the system's), with the folder when a <see cref="DiskFullException"/> names it.
+    /// </summary>
+    public static bool CausedByFullDisk(Exception exception, out string? folder)
+    {
+        folder = null;
+        for (var current = exception; current is not null; current = current.InnerException)
+        {
+            if (current is DiskFullException full)
+            {
+                folder = full.Folder;
+                return true;
+            }
+
+            if (IsDiskFull(current))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     /// <summary>Turns a disk-full error into a sentence naming the folder; returns other errors unchanged.</summary>
     public static Exception Explain(Exception exception, string folder) =>
         IsDiskFull(exception)

@@ -285,8 +285,8 @@ public sealed partial class DownloadManager(
         catch (Exception ex) when (ex is LbryDataException or IOException or UnauthorizedAccessException or Storage.StorageException)
         {
             // A full disk pauses the download (Transfers/DiskFullResumer starts it again once there is room); anything else fails it.
-            var full = Storage.DiskErrors.IsDiskFull(ex.InnerException ?? ex);
-            var error = full ? Storage.DiskErrors.PausedSentence((ex as Storage.DiskFullException)?.Folder ?? record.DownloadDirectory ?? "?") : ex.Message;
+            var full = Storage.DiskErrors.CausedByFullDisk(ex, out var fullFolder);
+            var error = full ? Storage.DiskErrors.PausedSentence(fullFolder ?? record.DownloadDirectory ?? "?") : ex.Message;
             files.Upsert(record with { Status = full ? FileStatus.Stopped : FileStatus.Failed, Error = error, StreamName = active.Download.Descriptor?.StreamName });
             LogFailed(logger, sdHash, error);
             return null;
