@@ -146,7 +146,7 @@ internal sealed class CommandContext
         CorruptBlobException => "corrupt_blob",
         Lbry.Downloads.StreamDownloadException => "download_failed",
         LbryDataException => "bad_data",
-        StorageException => DiskErrors.IsDiskFull(exception.InnerException ?? exception) ? "disk_full" : "storage",
+        StorageException => DiskErrors.CausedByFullDisk(exception, out _) ? "disk_full" : "storage",
         IOException or UnauthorizedAccessException => "io",
         _ => null,
     };

@@ -152,7 +152,7 @@ internal sealed class FileRpcMethods(
         Lbry.Downloads.StreamDownloadException => "download_failed",
         LbryDataException => "bad_data",
         FormatException or ArgumentException or TorrentStorageException => "bad_input",
-        _ when DiskErrors.IsDiskFull(exception.InnerException ?? exception) || DiskErrors.IsDiskFull(exception) => "disk_full",
+        _ when DiskErrors.CausedByFullDisk(exception, out _) => "disk_full",
         StorageException => "storage",
         IOException or UnauthorizedAccessException => "io",
         _ => "failed",

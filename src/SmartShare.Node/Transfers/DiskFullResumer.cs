@@ -78,15 +78,9 @@ internal sealed partial class DiskFullResumer : IHostedService, IAsyncDisposable
     /// <summary>Free bytes on the disk holding <paramref name="folder"/> (its nearest existing ancestor), or null when unknown.</summary>
     public static long? FreeBytes(string folder)
     {
-        var existing = folder;
-        while (!Directory.Exists(existing) && Path.GetDirectoryName(existing) is { } parent)
-        {
-            existing = parent;
-        }
-
         try
         {
-            return new DriveInfo(existing).AvailableFreeSpace;
+            return new DriveInfo(DownloadFolderCheck.NearestExisting(folder)).AvailableFreeSpace;
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException)
         {

@@ -20,18 +20,7 @@ internal static class DownloadFolderCheck
         string? reason;
         try
         {
-            var existing = full;
-            while (!Directory.Exists(existing) && Path.GetDirectoryName(existing) is { } parent)
-            {
-                if (File.Exists(existing))
-                {
-                    throw new IOException($"{existing} is a file, not a folder");
-                }
-
-                existing = parent;
-            }
-
-            reason = FolderAccess.WhyNotWritable(existing);
+            reason = FolderAccess.WhyNotWritable(NearestExisting(full, refuseFiles: true));
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
@@ -43,5 +32,23 @@ internal static class DownloadFolderCheck
             throw new IOException(
                 $"The download folder {full} cannot be written to ({reason}). Choose another folder or make this one writable; nothing was fetched.");
         }
+    }
+
+    /// <summary>The folder itself when it exists, else its nearest existing parent (the disk it will be made on).</summary>
+    /// <exception cref="IOException"><paramref name="refuseFiles"/> and the path, or a parent, is a file (or a device, a FIFO).</exception>
+    public static string NearestExisting(string folder, bool refuseFiles = false)
+    {
+        var existing = folder;
+        while (!Directory.Exists(existing) && Path.GetDirectoryName(existing) is { } parent)
+        {
+            if (refuseFiles && File.Exists(existing))
+            {
+                throw new IOException($"{existing} is a file, not a folder");
+            }
+
+            existing = parent;
+        }
+
+        return existing;
     }
 }
