@@ -13,6 +13,10 @@ public sealed partial class TorrentManager
 {
     private FileSelectionStore? _selections;
 
+    // One selection change at a time: each reads the current selection and writes the next, so two at once (the web
+    // UI sends a checkbox and a priority in quick succession) would otherwise lose one of them.
+    private readonly SemaphoreSlim _selectionGate = new(1, 1);
+
     private FileSelectionStore Selections => _selections ??= FileSelectionStore.Open(runtime.DataDirectory, time);
 
     /// <summary>
@@ -52,6 +56,20 @@ public sealed partial class TorrentManager
         InfoHash infoHash, FileSelectionRequest request, CancellationToken cancellationToken, TorrentInfo? known = null)
     {
         ArgumentNullException.ThrowIfNull(request);
+        await _selectionGate.WaitAsync(cancellationToken);
+        try
+        {
+            return await SelectFilesLockedAsync(infoHash, request, known, cancellationToken);
+        }
+        finally
+        {
+            _selectionGate.Release();
+        }
+    }
+
+    private async Task<FileSelection?> SelectFilesLockedAsync(
+        InfoHash infoHash, FileSelectionRequest request, TorrentInfo? known, CancellationToken cancellationToken)
+    {
         var session = Session(infoHash);
         var info = session?.Torrent.Info ?? known ?? StoredTorrent(infoHash)?.Info;
         if (info is null)

@@ -74,6 +74,15 @@ public sealed class FileSelectionTests : IDisposable
         // An index past the last file is refused with a sentence.
         var error = await Assert.ThrowsAnyAsync<Exception>(() => node.CallAsync("file_set_files", new JsonObject { ["key"] = infoHash, ["wanted"] = "7" }));
         Assert.Contains("5 files", error.Message, StringComparison.Ordinal);
+
+        // Changes sent at once (the web UI's checkbox and priority select) all land: none overwrites another.
+        await Task.WhenAll(
+            node.CallAsync("file_set_files", new JsonObject { ["key"] = infoHash, ["priority_high"] = new JsonArray(1) }),
+            node.CallAsync("file_set_files", new JsonObject { ["key"] = infoHash, ["priority_low"] = new JsonArray(3) }),
+            node.CallAsync("file_set_files", new JsonObject { ["key"] = infoHash, ["priority_high"] = new JsonArray(4) }),
+            node.CallAsync("file_set_files", new JsonObject { ["key"] = infoHash, ["sequential"] = true }));
+        var listed = (await node.CallAsync("file_list", new JsonObject { ["info_hash"] = infoHash }))!["items"]![0]!;
+        Assert.Equal(["off", "high", "off", "low", "high"], listed["files"]!.AsArray().Select(f => f!["priority"]!.GetValue<string>()));
     }
 
     private static void AssertOnly(string folder, IEnumerable<string> expected)

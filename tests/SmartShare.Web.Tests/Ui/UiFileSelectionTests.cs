@@ -42,10 +42,24 @@ public sealed class UiFileSelectionTests(BrowserFixture browser) : IClassFixture
         await two.CheckAsync();
         await pane.GetByRole(AriaRole.Combobox, new() { Name = "Priority of two.bin" }).SelectOptionAsync("high");
         await Assertions.Expect(pane.GetByRole(AriaRole.Combobox, new() { Name = "Priority of two.bin" })).ToHaveValueAsync("high");
-        var listed = await UiNodes.TransferAsync(receiver, infoHash);
-        var file = listed!["files"]!.AsArray().Single(f => f!["path"]!.GetValue<string>() == "two.bin")!;
-        Assert.True(file["wanted"]!.GetValue<bool>());
-        Assert.Equal("high", file["priority"]!.GetValue<string>());
+
+        // The checkbox and the select show their new values at once; the node has them when the page's calls
+        // return, so wait for that (a time limit, not a fixed sleep).
+        JsonNode file;
+        using (var limit = new CancellationTokenSource(DownloadLimit))
+        {
+            while (true)
+            {
+                var listed = await UiNodes.TransferAsync(receiver, infoHash);
+                file = listed!["files"]!.AsArray().Single(f => f!["path"]!.GetValue<string>() == "two.bin")!;
+                if (file["priority"]!.GetValue<string>() == "high" && file["wanted"]!.GetValue<bool>())
+                {
+                    break;
+                }
+
+                await Task.Delay(50, limit.Token);
+            }
+        }
 
         // The node downloads the file now wanted; the pane shows it held.
         using (var limit = new CancellationTokenSource(DownloadLimit))
