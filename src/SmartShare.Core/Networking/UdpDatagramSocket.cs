@@ -32,12 +32,19 @@ public sealed class UdpDatagramSocket : IDatagramTransport, IDisposable
 
     public long HandlerFailures { get; private set; }
 
-    public static UdpDatagramSocket Bind(IPEndPoint local, SourceRateLimiter? limiter = null)
+    /// <param name="bufferSize">SO_RCVBUF and SO_SNDBUF when set (the kernel caps them); a uTP port wants room for bursts.</param>
+    public static UdpDatagramSocket Bind(IPEndPoint local, SourceRateLimiter? limiter = null, int? bufferSize = null)
     {
         ArgumentNullException.ThrowIfNull(local);
         var socket = new Socket(local.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
         try
         {
+            if (bufferSize is { } size)
+            {
+                socket.ReceiveBufferSize = size;
+                socket.SendBufferSize = size;
+            }
+
             // IPv6 only: an IPv4 socket of the same port number is a separate socket (Linux would otherwise make an
             // IPv6 socket dual-stack and collide with it).
             if (local.AddressFamily == AddressFamily.InterNetworkV6)
@@ -68,8 +75,36 @@ public sealed class UdpDatagramSocket : IDatagramTransport, IDisposable
         }
     }
 
+    /// <summary>
+    /// Sends one datagram at once, without a task: for uTP, which sends from under a connection's lock. A failure is
+    /// a lost datagram, as UDP promises nothing.
+    /// </summary>
+    public void Send(ReadOnlySpan<byte> datagram, IPEndPoint destination)
+    {
+        try
+        {
+            _socket.SendTo(datagram, SocketFlags.None, destination);
+        }
+        catch (SocketException)
+        {
+            // Unreachable, or the send buffer full: the packet is lost, and uTP sends it again.
+        }
+        catch (ObjectDisposedException)
+        {
+            // Closed while a connection was still sending.
+        }
+    }
+
     /// <summary>Receives until cancelled, handing each accepted datagram to <paramref name="handle"/> in turn.</summary>
-    public async Task RunAsync(Func<ReadOnlyMemory<byte>, IPEndPoint, CancellationToken, ValueTask> handle, CancellationToken cancellationToken)
+    public Task RunAsync(Func<ReadOnlyMemory<byte>, IPEndPoint, CancellationToken, ValueTask> handle, CancellationToken cancellationToken) =>
+        RunAsync(handle, burstEnded: null, cancellationToken);
+
+    /// <summary>
+    /// Receives until cancelled, handing each accepted datagram to <paramref name="handle"/> in turn, and calling
+    /// <paramref name="burstEnded"/> whenever no further datagram is waiting (uTP sends its deferred ACKs then).
+    /// </summary>
+    public async Task RunAsync(
+        Func<ReadOnlyMemory<byte>, IPEndPoint, CancellationToken, ValueTask> handle, Action? burstEnded, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(handle);
         var buffer = GC.AllocateUninitializedArray<byte>(MaxDatagram, pinned: true);
@@ -113,8 +148,25 @@ public sealed class UdpDatagramSocket : IDatagramTransport, IDisposable
             {
                 HandlerFailures++;
             }
+
+            if (burstEnded is not null && NothingWaiting())
+            {
+                burstEnded();
+            }
         }
     }
 
     public void Dispose() => _socket.Dispose();
+
+    private bool NothingWaiting()
+    {
+        try
+        {
+            return _socket.Available == 0;
+        }
+        catch (ObjectDisposedException)
+        {
+            return true;
+        }
+    }
 }

@@ -1,0 +1,483 @@
+using System.Buffers;
+
+namespace SmartShare.BitTorrent.Utp;
+
+/// <summary>Incoming packets: acknowledgements, delay samples, the receive window and in-order delivery.</summary>
+public sealed partial class UtpConnection
+{
+    // Duplicate ACKs (or packets selectively acknowledged past a hole) before a packet counts as lost.
+    private const int DuplicateAcksBeforeResend = 3;
+
+    // The most packets one selective ACK resends at once (libutp: 4).
+    private const int MaxResendsPerAck = 4;
+
+    // What a peer may deliver past the receive window it was told (a full packet sent into a window smaller than one)
+    // before packets are dropped: memory stays bounded whatever it sends.
+    private const int WindowSlack = 64 * 1024;
+
+    private int _duplicateAcks;
+    private ushort _fastResendSeqNr;
+    private bool _fastTimeout;
+    private uint _replyMicro;
+
+    /// <summary>Handles one packet the socket matched to this connection (never a RESET, handled by the socket).</summary>
+    internal void Receive(in UtpHeader header, ReadOnlySpan<byte> selectiveAck, ReadOnlySpan<byte> payload)
+    {
+        lock (_gate)
+        {
+            if (_state == UtpConnectionState.Closed)
+            {
+                return;
+            }
+
+            var now = Now;
+            if (header.Type == UtpPacketType.Syn)
+            {
+                // The opener sent its SYN again: our answer was lost. Answer again; anything else about it is old news.
+                if (_state == UtpConnectionState.SynReceived)
+                {
+                    SendAck(now);
+                }
+
+                return;
+            }
+
+            // An ACK of something we never sent, or older than the window, is forged or stale (libutp's check).
+            var lastSent = (ushort)(_seqNr - 1);
+            var allowed = Math.Max(_windowPackets + DuplicateAcksBeforeResend, DuplicateAcksBeforeResend);
+            if (UtpSequence.Before(lastSent, header.AckNumber) || UtpSequence.Before(header.AckNumber, (ushort)(lastSent - allowed)))
+            {
+                return;
+            }
+
+            if (_state == UtpConnectionState.SynSent)
+            {
+                if (header.Type != UtpPacketType.State)
+                {
+                    return;
+                }
+
+                // The acceptor's state packet carries the sequence number of its first data packet.
+                _ackNr = (ushort)(header.SequenceNumber - 1);
+            }
+
+            _lastReceived = now;
+            var ahead = (ushort)(header.SequenceNumber - _ackNr - 1);
+            if (ahead >= ReorderLimit)
+            {
+                // Old (a duplicate of something delivered: the peer missed our ACK) or absurdly far ahead.
+                if (ahead >= ushort.MaxValue + 1 - ReorderLimit && header.Type != UtpPacketType.State)
+                {
+                    ScheduleAck();
+                }
+
+                return;
+            }
+
+            ProcessAcknowledgement(header, selectiveAck, now);
+            if (_state == UtpConnectionState.Closed || header.Type == UtpPacketType.State)
+            {
+                return;
+            }
+
+            if (_state == UtpConnectionState.SynReceived)
+            {
+                // The opener's first data packet: the connection is open, and the application may have it.
+                _state = UtpConnectionState.Connected;
+                _socket.Accepted(this);
+            }
+
+            if (_state != UtpConnectionState.Connected)
+            {
+                return;
+            }
+
+            if (header.Type == UtpPacketType.Fin && !_gotFin)
+            {
+                _gotFin = true;
+                _eofSeq = header.SequenceNumber;
+            }
+
+            if (ahead == 0)
+            {
+                if (!_readerClosed && _unread + _reorderBytes + payload.Length > _options.ReceiveWindow + WindowSlack)
+                {
+                    // More than the window allows (the application stopped reading): the peer sends it again.
+                    ScheduleAck();
+                    return;
+                }
+
+                Deliver(payload);
+                _ackNr++;
+                DeliverHeld(now);
+                ScheduleAck();
+            }
+            else
+            {
+                Hold(header.SequenceNumber, payload);
+            }
+
+            if (_finReached && _finAcked)
+            {
+                Finish();
+            }
+        }
+    }
+
+    private void ProcessAcknowledgement(in UtpHeader header, ReadOnlySpan<byte> selectiveAck, long now)
+    {
+        var ackNr = header.AckNumber;
+        var oldest = (ushort)(_seqNr - _windowPackets);
+        var acks = (ushort)(ackNr - (ushort)(oldest - 1));
+        if (acks > _windowPackets)
+        {
+            acks = 0;
+        }
+
+        // Duplicate ACKs count only in state packets: a data packet repeats its ack_nr because it carries data.
+        if (_windowPackets > 0)
+        {
+            if (ackNr == (ushort)(oldest - 1) && header.Type == UtpPacketType.State)
+            {
+                if (++_duplicateAcks == DuplicateAcksBeforeResend && !UtpSequence.Before(oldest, _fastResendSeqNr))
+                {
+                    ResendLost(oldest, now);
+                }
+            }
+            else
+            {
+                _duplicateAcks = 0;
+            }
+        }
+
+        long ackedBytes = 0;
+        var minRtt = long.MaxValue;
+        for (var i = 0; i < acks; i++)
+        {
+            if (_outgoing[(ushort)(oldest + i) & SlotMask] is { Transmissions: > 0 } packet)
+            {
+                ackedBytes += packet.Payload;
+                minRtt = Math.Min(minRtt, now > packet.SentAt ? now - packet.SentAt : 50_000);
+            }
+        }
+
+        if (!selectiveAck.IsEmpty)
+        {
+            ackedBytes += SelectivelyAckedBytes((ushort)(ackNr + 2), selectiveAck, now, ref minRtt);
+        }
+
+        TakeDelaySamples(header, now, minRtt);
+        if (header.TimestampDifferenceMicroseconds is not 0 and not int.MaxValue && ackedBytes > 0)
+        {
+            ApplyCongestionControl(ackedBytes, minRtt, now);
+        }
+
+        _peerWindow = header.WindowSize;
+        _zeroWindowProbeAt = _peerWindow < _options.MaxPayload ? now + Math.Max(_rtoMicroseconds, 1_000_000) : 0;
+
+        if (header.Type == UtpPacketType.State && _state == UtpConnectionState.SynSent)
+        {
+            _state = UtpConnectionState.Connected;
+            _connected.TrySetResult();
+        }
+        else if (_finSent && acks == _windowPackets && acks > 0)
+        {
+            _finAcked = true;
+        }
+
+        if (UtpSequence.Before(_fastResendSeqNr, (ushort)(ackNr + 1)))
+        {
+            _fastResendSeqNr = (ushort)(ackNr + 1);
+        }
+
+        for (var i = 0; i < acks; i++)
+        {
+            if (!AckPacket((ushort)(_seqNr - _windowPackets), now))
+            {
+                break;
+            }
+
+            _windowPackets--;
+        }
+
+        // Packets a selective ACK already took leave gaps at the front of the window.
+        while (_windowPackets > 0 && _outgoing[(ushort)(_seqNr - _windowPackets) & SlotMask] is null)
+        {
+            _windowPackets--;
+        }
+
+        if (_windowPackets == 0)
+        {
+            _rtoDeadline = 0;
+        }
+
+        if (_fastTimeout)
+        {
+            // After a timeout, each ACK lets the next oldest packet go again at once.
+            var front = (ushort)(_seqNr - _windowPackets);
+            if (front != _fastResendSeqNr)
+            {
+                _fastTimeout = false;
+            }
+            else if (_outgoing[front & SlotMask] is { Transmissions: > 0 } packet)
+            {
+                _fastResendSeqNr++;
+                SendPacket(packet, now);
+            }
+        }
+
+        if (!selectiveAck.IsEmpty)
+        {
+            SelectiveAck((ushort)(ackNr + 2), selectiveAck, now);
+        }
+
+        if (_finAcked && _closeRequested)
+        {
+            Finish();
+            return;
+        }
+
+        Flush(now);
+        if (_bufferedBytes < _options.SendBuffer && _windowPackets < MaxWindowPackets)
+        {
+            WakeWriter();
+        }
+    }
+
+    private void TakeDelaySamples(in UtpHeader header, long now, long minRtt)
+    {
+        // Their delay: our clock now minus theirs when they sent; we report it back in every header we send.
+        var theirDelay = header.TimestampMicroseconds == 0 ? 0 : (uint)now - header.TimestampMicroseconds;
+        _replyMicro = theirDelay;
+        var hadTheirs = _theirDelays.HasSamples;
+        var previousBase = _theirDelays.Base;
+        if (theirDelay != 0)
+        {
+            _theirDelays.Add(theirDelay, now);
+        }
+
+        // Their base falling means our clock runs slow against theirs: our own base must rise as much.
+        if (hadTheirs && UtpSequence.Before(_theirDelays.Base, previousBase) && previousBase - _theirDelays.Base <= 10_000)
+        {
+            _ourDelays.Shift(previousBase - _theirDelays.Base);
+        }
+
+        var actual = header.TimestampDifferenceMicroseconds;
+        if (actual is not 0 and not int.MaxValue)
+        {
+            _ourDelays.Add(actual, now);
+        }
+
+        // A queuing delay can never exceed the round trip.
+        if (minRtt != long.MaxValue && _ourDelays.Value > minRtt)
+        {
+            _ourDelays.Shift((uint)(_ourDelays.Value - minRtt));
+        }
+    }
+
+    // Bytes of packets in flight that the selective ACK says arrived (bit i: base + i).
+    private long SelectivelyAckedBytes(ushort first, ReadOnlySpan<byte> mask, long now, ref long minRtt)
+    {
+        long bytes = 0;
+        for (var bit = 0; bit < mask.Length * 8; bit++)
+        {
+            var sequence = (ushort)(first + bit);
+            if ((mask[bit >> 3] & (1 << (bit & 7))) == 0 || !InFlight(sequence))
+            {
+                continue;
+            }
+
+            if (_outgoing[sequence & SlotMask] is { Transmissions: > 0 } packet)
+            {
+                bytes += packet.Payload;
+                minRtt = Math.Min(minRtt, now > packet.SentAt ? now - packet.SentAt : 50_000);
+            }
+        }
+
+        return bytes;
+    }
+
+    // Takes the packets the selective ACK names, and resends those with DuplicateAcksBeforeResend or more packets
+    // acknowledged after them (plus the one the ack_nr waits for), at most MaxResendsPerAck, oldest first.
+    private void SelectiveAck(ushort first, ReadOnlySpan<byte> mask, long now)
+    {
+        if (_windowPackets == 0)
+        {
+            return;
+        }
+
+        // Candidates are found newest first; the oldest are resent first.
+        Span<ushort> candidates = stackalloc ushort[(mask.Length * 8) + 1];
+        var candidateCount = 0;
+        var count = 0;
+        for (var bit = (mask.Length * 8) - 1; bit >= 0; bit--)
+        {
+            var sequence = (ushort)(first + bit);
+            if (!InFlight(sequence))
+            {
+                continue;
+            }
+
+            var acked = (mask[bit >> 3] & (1 << (bit & 7))) != 0;
+            if (acked)
+            {
+                count++;
+            }
+
+            if (_outgoing[sequence & SlotMask] is not { Transmissions: > 0 })
+            {
+                continue;
+            }
+
+            if (acked)
+            {
+                AckPacket(sequence, now);
+            }
+            else if (count >= DuplicateAcksBeforeResend && !UtpSequence.Before(sequence, _fastResendSeqNr))
+            {
+                candidates[candidateCount++] = sequence;
+            }
+        }
+
+        // The packet the ack_nr waits for, once enough packets after it arrived.
+        var waitedFor = (ushort)(first - 1);
+        if (count >= DuplicateAcksBeforeResend && !UtpSequence.Before(waitedFor, _fastResendSeqNr))
+        {
+            candidates[candidateCount++] = waitedFor;
+        }
+
+        var lost = false;
+        for (int i = candidateCount - 1, sent = 0; i >= 0 && sent < MaxResendsPerAck; i--)
+        {
+            if (_outgoing[candidates[i] & SlotMask] is { } packet)
+            {
+                lost = true;
+                sent++;
+                SendPacket(packet, now);
+                _fastResendSeqNr = (ushort)(candidates[i] + 1);
+            }
+        }
+
+        if (lost)
+        {
+            DecayWindow(now);
+        }
+
+        _duplicateAcks = count;
+    }
+
+    // Whether a selective ACK may speak for a sequence number: after the oldest packet in the window (which the
+    // ack_nr says is missing) and not past the newest (libutp's test).
+    private bool InFlight(ushort sequence) => (ushort)(_seqNr - sequence - 1) < (ushort)(_windowPackets - 1);
+
+    private void Deliver(ReadOnlySpan<byte> payload)
+    {
+        if (payload.IsEmpty || _readerClosed)
+        {
+            return;
+        }
+
+        _received.Writer.Write(payload);
+        _unread += payload.Length;
+        var flush = _received.Writer.FlushAsync();
+        if (!flush.IsCompleted)
+        {
+            _ = flush.AsTask();
+        }
+    }
+
+    private void DeliverHeld(long now)
+    {
+        while (true)
+        {
+            if (!_finReached && _gotFin && _eofSeq == _ackNr)
+            {
+                // Everything up to the FIN arrived: the reader sees the end, and the peer learns it at once.
+                _finReached = true;
+                DropHeld();
+                _received.Writer.Complete();
+                SendAck(now);
+                return;
+            }
+
+            if (_reorderCount == 0)
+            {
+                return;
+            }
+
+            var slot = (ushort)(_ackNr + 1) & (ReorderLimit - 1);
+            if (_reorder[slot] is not { } held)
+            {
+                return;
+            }
+
+            var length = _reorderLength[slot];
+            _reorder[slot] = null;
+            _reorderCount--;
+            _reorderBytes -= length;
+            Deliver(held.AsSpan(0, length));
+            ArrayPool<byte>.Shared.Return(held);
+            _ackNr++;
+        }
+    }
+
+    private void Hold(ushort sequence, ReadOnlySpan<byte> payload)
+    {
+        if (_gotFin && UtpSequence.Before(_eofSeq, sequence))
+        {
+            return;
+        }
+
+        var slot = sequence & (ReorderLimit - 1);
+        if (_reorder[slot] is not null || _unread + _reorderBytes + payload.Length > _options.ReceiveWindow + WindowSlack)
+        {
+            // A duplicate, or more than the window allows: the peer sends it again later.
+            ScheduleAck();
+            return;
+        }
+
+        var copy = ArrayPool<byte>.Shared.Rent(Math.Max(payload.Length, 1));
+        payload.CopyTo(copy);
+        _reorder[slot] = copy;
+        _reorderLength[slot] = payload.Length;
+        _reorderCount++;
+        _reorderBytes += payload.Length;
+        ScheduleAck();
+    }
+
+    private void DropHeld()
+    {
+        for (var i = 0; i < ReorderLimit; i++)
+        {
+            if (_reorder[i] is { } held)
+            {
+                _reorder[i] = null;
+                ArrayPool<byte>.Shared.Return(held);
+            }
+        }
+
+        _reorderCount = 0;
+        _reorderBytes = 0;
+    }
+
+    private void ScheduleAck()
+    {
+        if (!_ackPending)
+        {
+            _ackPending = true;
+            _socket.ScheduleAck(this);
+        }
+    }
+
+    /// <summary>Sends the ACK the socket deferred until its receive burst ended (if no data packet carried it since).</summary>
+    internal void FlushAck()
+    {
+        lock (_gate)
+        {
+            if (_ackPending && _state != UtpConnectionState.Closed)
+            {
+                SendAck(Now);
+            }
+        }
+    }
+}
