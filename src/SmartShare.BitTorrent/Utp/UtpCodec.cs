@@ -87,13 +87,10 @@ public static class UtpCodec
                 throw new UtpFormatException($"A uTP packet's extension {kind} claims {length} bytes; {datagram.Length - offset} follow.");
             }
 
-            if (kind == SelectiveAckExtension)
+            if (kind == SelectiveAckExtension && length > 0)
             {
-                if (length == 0 || length % 4 != 0)
-                {
-                    throw new UtpFormatException($"A uTP selective ACK of {length} bytes; it must be a non-zero multiple of 4.");
-                }
-
+                // BEP 29 asks for a multiple of 4 bytes, which libutp sends; libtorrent sends as many bytes as the
+                // bits it needs (1 to 32). Any length is read: bit i of the mask stands for ack_nr + 2 + i.
                 if (!selectiveAck.IsEmpty)
                 {
                     throw new UtpFormatException("A uTP packet carries two selective ACKs.");

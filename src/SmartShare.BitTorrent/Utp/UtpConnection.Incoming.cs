@@ -100,7 +100,9 @@ public sealed partial class UtpConnection
 
             if (ahead == 0)
             {
-                if (!_readerClosed && _unread + _reorderBytes + payload.Length > _options.ReceiveWindow + WindowSlack)
+                // Only what the application has not read counts here: the packet that fills the hole must always be
+                // taken, or a reorder buffer full of later packets could never drain.
+                if (!_readerClosed && _unread + payload.Length > _options.ReceiveWindow + WindowSlack)
                 {
                     // More than the window allows (the application stopped reading): the peer sends it again.
                     ScheduleAck();

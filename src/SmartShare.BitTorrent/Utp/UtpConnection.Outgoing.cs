@@ -12,11 +12,18 @@ public sealed partial class UtpConnection
     private const long MaxTimeoutMicroseconds = 30_000_000;
     private const int SpareLimit = 64;
 
+    // The most packets one flush sends back to back: a longer burst overflows the receiver's UDP buffer (the kernel's
+    // default is about 90 full packets) before it reads, and the burst is lost whole. The rest go on the next ACK.
+    private const int MaxBurstPackets = 48;
+
     private readonly UtpDelayHistory _ourDelays = new();
     private readonly UtpDelayHistory _theirDelays = new();
     private ushort _nextUnsent;
     private int _resendPending;
     private long _curWindow;
+
+    // Bytes of packets sent at least once and not yet acknowledged, lost or not: what may sit in the peer's buffers.
+    private long _sentUnacked;
     private int _maxWindow;
     private uint _peerWindow = uint.MaxValue;
     private long _zeroWindowProbeAt;
@@ -167,13 +174,14 @@ public sealed partial class UtpConnection
             return;
         }
 
+        var burst = 0;
         if (_resendPending > 0)
         {
             for (var sequence = (ushort)(_seqNr - _windowPackets); sequence != _nextUnsent && _resendPending > 0; sequence++)
             {
                 if (_outgoing[sequence & SlotMask] is { NeedResend: true } lost)
                 {
-                    if (IsFull(lost.Payload))
+                    if (IsFull(lost.Payload, resend: true) || burst++ == MaxBurstPackets)
                     {
                         _lastMaxedOut = now;
                         return;
@@ -187,7 +195,7 @@ public sealed partial class UtpConnection
         while (_nextUnsent != _seqNr)
         {
             var packet = _outgoing[_nextUnsent & SlotMask]!;
-            if (IsFull(packet.Payload))
+            if (IsFull(packet.Payload, resend: false) || burst++ == MaxBurstPackets)
             {
                 _lastMaxedOut = now;
                 return;
@@ -204,13 +212,22 @@ public sealed partial class UtpConnection
         }
     }
 
-    private bool IsFull(int bytes) => _curWindow + bytes > Math.Min(_maxWindow, _peerWindow);
+    // The congestion window limits every send. The peer's advertised window limits new data only, and counts every
+    // byte sent and not acknowledged, lost or not: the peer may hold those out of order, and a receiver whose reorder
+    // buffer fills its window cannot take even the packet that would empty it (libtorrent then drops it for good).
+    private bool IsFull(int bytes, bool resend) =>
+        _curWindow + bytes > _maxWindow || (!resend && _sentUnacked + bytes > _peerWindow);
 
     private void SendPacket(OutgoingPacket packet, long now)
     {
         if (packet.Transmissions == 0 || packet.NeedResend)
         {
             _curWindow += packet.Payload;
+        }
+
+        if (packet.Transmissions == 0)
+        {
+            _sentUnacked += packet.Payload;
         }
 
         if (packet.NeedResend)
@@ -288,6 +305,7 @@ public sealed partial class UtpConnection
         }
 
         _bufferedBytes -= packet.Payload;
+        _sentUnacked -= packet.Payload;
         _retransmitCount = 0;
         Recycle(packet);
         return true;

@@ -350,6 +350,18 @@ public sealed partial class UtpConnection
 
     public override string ToString() => $"uTP {Remote} ({ReceiveId}/{SendId}, {State})";
 
+    /// <summary>The connection's counters in one line, for logs and failing tests.</summary>
+    public string Describe()
+    {
+        lock (_gate)
+        {
+            return $"{this}: seq {_seqNr} ack {_ackNr}, {_windowPackets} packets in the window ({_curWindow} bytes in flight, {_sentUnacked} unacknowledged, " +
+                $"{_bufferedBytes} buffered, {_resendPending} to resend), cwnd {_maxWindow}, peer window {_peerWindow}, " +
+                $"rtt {_rttMilliseconds:0.##} ms, rto {_rtoMicroseconds / 1000} ms, {Retransmissions} resent, " +
+                $"{_retransmitCount} timeouts in a row, delay {_ourDelays.Value} us, unread {_unread}, held {_reorderCount}";
+        }
+    }
+
     /// <summary>One packet we sent or will send: its bytes (header included) in a pooled buffer.</summary>
     private sealed class OutgoingPacket(byte[] buffer)
     {

@@ -45,6 +45,7 @@ public sealed class UtpSocket : IAsyncDisposable
     private long _malformed;
     private long _refused;
     private long _resetsSent;
+    private long _opened;
 
     public UtpSocket(IUtpDatagramSender sender, IPEndPoint localEndPoint, IRandomSource random, UtpOptions? options = null, TimeProvider? time = null)
     {
@@ -65,6 +66,18 @@ public sealed class UtpSocket : IAsyncDisposable
 
     /// <summary>Connections open or opening.</summary>
     public int ConnectionCount => _connections.Count;
+
+    /// <summary>
+    /// Called with every packet sent (true) and received (false) that parsed: the peer, the header and the payload
+    /// length. For diagnostics only; it runs under a connection's lock and must be quick.
+    /// </summary>
+    public Action<bool, IPEndPoint, UtpHeader, int>? PacketTrace { get; set; }
+
+    /// <summary>The connections open or opening now.</summary>
+    public IReadOnlyCollection<UtpConnection> Connections => [.. _connections.Values];
+
+    /// <summary>Connections opened since the start, both ways (handshake completed).</summary>
+    public long ConnectionsOpened => Interlocked.Read(ref _opened);
 
     /// <summary>Datagrams that looked like uTP and were not valid packets.</summary>
     public long Malformed => Interlocked.Read(ref _malformed);
@@ -99,6 +112,7 @@ public sealed class UtpSocket : IAsyncDisposable
         try
         {
             await connection.Connected.WaitAsync(cancellationToken).ConfigureAwait(false);
+            Interlocked.Increment(ref _opened);
             return connection;
         }
         catch
@@ -139,6 +153,7 @@ public sealed class UtpSocket : IAsyncDisposable
         }
 
         var header = packet.Header;
+        PacketTrace?.Invoke(false, source, header, packet.Payload.Length);
         var id = header.ConnectionId;
         switch (header.Type)
         {
@@ -194,13 +209,23 @@ public sealed class UtpSocket : IAsyncDisposable
         }
     }
 
-    internal void Send(ReadOnlySpan<byte> datagram, IPEndPoint destination) => _sender.Send(datagram, destination);
+    internal void Send(ReadOnlySpan<byte> datagram, IPEndPoint destination)
+    {
+        if (PacketTrace is { } trace)
+        {
+            var packet = UtpCodec.Read(datagram);
+            trace(true, destination, packet.Header, packet.Payload.Length);
+        }
+
+        _sender.Send(datagram, destination);
+    }
 
     internal void ScheduleAck(UtpConnection connection) => _acks.Enqueue(connection);
 
     internal void Accepted(UtpConnection connection)
     {
         _halfOpen.TryRemove(connection, out _);
+        Interlocked.Increment(ref _opened);
         if (!_accepting || !_accepted.Writer.TryWrite(connection))
         {
             connection.Fail(new IOException($"uTP connection from {connection.Remote} refused: nobody is accepting."), sendReset: true);

@@ -66,6 +66,16 @@ public sealed class UtpCodecTests
         Assert.Equal(new byte[] { 0xaa }, packet.Payload.ToArray());
     }
 
+    [Fact]
+    public void A_selective_ack_of_any_length_is_read_as_libtorrent_sends_it()
+    {
+        // libtorrent 2.0 sends as many mask bytes as it needs (here 3), not BEP 29's multiple of 4.
+        var bytes = Convert.FromHexString("2101000100000001000000020000000300040005" + "0003" + "0501ff");
+        var packet = UtpCodec.Read(bytes);
+        Assert.Equal(new byte[] { 0x05, 0x01, 0xff }, packet.SelectiveAck.ToArray());
+        Assert.True(packet.Payload.IsEmpty);
+    }
+
     [Theory]
     [InlineData("41000001", "shorter than the 20-byte header")]
     [InlineData("4200000100000001000000020000000300040005", "version 2")]
@@ -73,7 +83,6 @@ public sealed class UtpCodecTests
     [InlineData("4101000100000001000000020000000300040005", "cut off after its type")]
     [InlineData("410100010000000100000002000000030004000500", "cut off after its type")]
     [InlineData("41010001000000010000000200000003000400050008ffff", "claims 8 bytes; 2 follow")]
-    [InlineData("410100010000000100000002000000030004000500030000ff", "multiple of 4")]
     [InlineData("4101000100000001000000020000000300040005010400000000" + "0004ffffffff", "two selective ACKs")]
     [InlineData("4102000100000001000000020000000300040005" + "0200" + "0200" + "0200" + "0200" + "0000", "more than 4 extensions")]
     public void Malformed_packets_raise_a_sentence(string hex, string expected)

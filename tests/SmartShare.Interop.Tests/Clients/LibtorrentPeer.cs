@@ -34,14 +34,17 @@ public sealed record LibtorrentOptions
 
     /// <summary>Trust the files when seeding instead of hashing them first (for big files).</summary>
     public bool SeedMode { get; init; }
+
+    /// <summary>"tcp" (the default), "utp" (uTP only: TCP neither dialled nor accepted) or "both".</summary>
+    public string Transport { get; init; } = "tcp";
 }
 
 /// <summary>The last progress line of a <see cref="LibtorrentPeer"/>.</summary>
 public sealed record LibtorrentProgress(long Done, long Total, long Rate, int Peers, string State);
 
 /// <summary>
-/// A libtorrent 2.0 peer (Debian's python3-libtorrent, driven by lt_peer.py) kept on loopback: TCP only (no
-/// uTP, facts point 5), no LSD/UPnP/NAT-PMP, an IP filter allowing only 127.0.0.0/8, several connections per
+/// A libtorrent 2.0 peer (Debian's python3-libtorrent, driven by lt_peer.py) kept on loopback: TCP only unless
+/// <see cref="LibtorrentOptions.Transport"/> says otherwise, no LSD/UPnP/NAT-PMP, an IP filter allowing only 127.0.0.0/8, several connections per
 /// IP allowed and a 1 s reconnect time. Disposing tells it to quit and kills it if it does not.
 /// </summary>
 public sealed class LibtorrentPeer : IAsyncDisposable
@@ -67,6 +70,7 @@ public sealed class LibtorrentPeer : IAsyncDisposable
             ["dht_bootstrap_nodes"] = new JsonArray([.. options.DhtBootstrapNodes.Select(node => JsonValue.Create(node.ToString()))]),
             ["encryption"] = options.Encryption,
             ["seed_mode"] = options.SeedMode,
+            ["transport"] = options.Transport,
         };
         if (options.TorrentPath is not null)
         {

@@ -14,6 +14,7 @@ JSON arguments:
   encryption    optional "enabled" (default), "forced", "disabled", "plaintext" (handshake encryption allowed, plaintext payload)
                 or "rc4" (MSE required both ways, RC4 only)
   seed_mode     optional bool: trust the files when seeding instead of checking them (fast start for big files)
+  transport     optional "tcp" (default: TCP only), "utp" (uTP only, BEP 29: TCP neither dialled nor accepted) or "both"
   settings      optional dict of further libtorrent settings, applied last
 
 Prints one JSON object per line on stdout:
@@ -45,6 +46,10 @@ def main():
     dht = bool(args.get("dht", False))
     bootstrap = [endpoint(n) for n in args.get("dht_bootstrap_nodes", [])]
     enc = args.get("encryption", "enabled")
+    transport = args.get("transport", "tcp")
+    if transport not in ("tcp", "utp", "both"):
+        raise ValueError("transport must be tcp, utp or both")
+    utp, tcp = transport in ("utp", "both"), transport in ("tcp", "both")
 
     settings = {
         "listen_interfaces": listen_text(host, port),
@@ -53,17 +58,17 @@ def main():
         "enable_upnp": False,
         "enable_natpmp": False,
         "enable_ip_notifier": False,
-        "enable_outgoing_utp": False,
-        "enable_incoming_utp": False,
-        "enable_outgoing_tcp": True,
-        "enable_incoming_tcp": True,
+        "enable_outgoing_utp": utp,
+        "enable_incoming_utp": utp,
+        "enable_outgoing_tcp": tcp,
+        "enable_incoming_tcp": tcp,
         "enable_dht": dht,
         "dht_bootstrap_nodes": ",".join(listen_text(*n) for n in bootstrap),
         "allow_multiple_connections_per_ip": True,
         "min_reconnect_time": 1,
         "apply_ip_filter_to_trackers": True,
         "announce_ip": host,
-        "alert_mask": lt.alert.category_t.error_notification | lt.alert.category_t.status_notification | lt.alert.category_t.storage_notification
+        "alert_mask": lt.alert.category_t.peer_notification | lt.alert.category_t.connect_notification | lt.alert.category_t.error_notification | lt.alert.category_t.status_notification | lt.alert.category_t.storage_notification
         | (lt.alert.category_t.dht_operation_notification if dht else 0),
         # Several DHT nodes share 127.0.0.1-ish addresses in tests (facts point 4).
         "dht_restrict_routing_ips": False,
@@ -129,6 +134,8 @@ def main():
         for alert in session.pop_alerts():
             if isinstance(alert, (lt.torrent_error_alert, lt.file_error_alert, lt.metadata_failed_alert)):
                 emit({"event": "error", "message": alert.message()})
+            elif isinstance(alert, (lt.peer_disconnected_alert, lt.peer_error_alert, lt.peer_connect_alert)):
+                emit({"event": "peerlog", "message": alert.message()})
             elif isinstance(alert, lt.tracker_error_alert):
                 emit({"event": "tracker_error", "message": alert.message()})
             elif isinstance(alert, lt.cache_flushed_alert) and flushing_since is not None and not finished:
