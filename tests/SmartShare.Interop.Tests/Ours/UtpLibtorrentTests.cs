@@ -30,7 +30,11 @@ public sealed class UtpLibtorrentTests : IAsyncDisposable
         var torrent = TorrentParser.Parse(await File.ReadAllBytesAsync(torrentPath));
         var seeder = Own(await LibtorrentPeer.StartListeningAsync(new LibtorrentOptions
         {
-            Seed = true, TorrentPath = torrentPath, SavePath = seedFolder, Transport = "utp", Encryption = encryption,
+            Seed = true,
+            TorrentPath = torrentPath,
+            SavePath = seedFolder,
+            Transport = "utp",
+            Encryption = encryption,
         }));
         await seeder.WaitForFinishedAsync(TimeSpan.FromSeconds(30));
 
@@ -63,7 +67,10 @@ public sealed class UtpLibtorrentTests : IAsyncDisposable
         var downloads = _directory.Folder("lt");
         var downloader = Own(await LibtorrentPeer.StartListeningAsync(new LibtorrentOptions
         {
-            TorrentPath = torrentPath, SavePath = downloads, Transport = "utp", Peers = [port.LocalEndPoint],
+            TorrentPath = torrentPath,
+            SavePath = downloads,
+            Transport = "utp",
+            Peers = [port.LocalEndPoint],
         }));
         await downloader.WaitForFinishedAsync(Limit);
         TestFiles.AssertSameFile(content, Path.Combine(downloads, "data.bin"));
