@@ -1,0 +1,184 @@
+using SmartShare.BitTorrent.Utp;
+using Xunit.Abstractions;
+
+namespace SmartShare.BitTorrent.Tests.Utp;
+
+/// <summary>
+/// Two of our uTP sockets over the simulated network under a fake clock: transfers across bad links, the receive
+/// window closing and opening, LEDBAT against a bottleneck queue, and the two ways a connection ends.
+/// </summary>
+public sealed class UtpSimulatedTransferTests(ITestOutputHelper output)
+{
+    private static readonly TimeSpan Limit = TimeSpan.FromMinutes(5);
+
+    [Fact]
+    public async Task Three_mebibytes_cross_a_link_with_loss_reordering_duplicates_and_delay_intact()
+    {
+        await using var network = new UtpTestNetwork(seed: 20);
+        var a = network.AddSocket();
+        var b = network.AddSocket();
+        network.Configure(a.LocalEndPoint, b.LocalEndPoint, link =>
+        {
+            link.Delay = TimeSpan.FromMilliseconds(50);
+            link.Loss = 0.01;
+            link.Reorder = 0.05;
+            link.ReorderJitter = TimeSpan.FromMilliseconds(30);
+            link.Duplicate = 0.01;
+        });
+        var (client, server) = await UtpTestApp.ConnectAsync(network, a, b);
+
+        var up = UtpTestApp.Pattern(3 << 20, seed: 1);
+        var down = UtpTestApp.Pattern(1 << 20, seed: 2);
+        var start = network.Time.GetUtcNow();
+        client.Send(up);
+        server.Send(down);
+        Assert.True(
+            UtpTestApp.RunUntil(network, () => server.ReceivedCount == up.Length && client.ReceivedCount == down.Length, Limit, client, server),
+            $"stalled: {server.ReceivedCount} of {up.Length} up, {client.ReceivedCount} of {down.Length} down");
+        output.WriteLine($"3 MiB up + 1 MiB down in {network.Time.GetUtcNow() - start:g} simulated; resent {client.Connection.Retransmissions} up, {server.Connection.Retransmissions} down; window {client.Connection.CongestionWindow}");
+        Assert.True(up.AsSpan().SequenceEqual(server.Received));
+        Assert.True(down.AsSpan().SequenceEqual(client.Received));
+
+        // The link lost packets both ways, and both ends sent them again.
+        Assert.True(client.Connection.Retransmissions > 0 && server.Connection.Retransmissions > 0);
+        var link = network.Link(a.LocalEndPoint, b.LocalEndPoint);
+        Assert.True(link.Dropped > 10, $"only {link.Dropped} dropped");
+    }
+
+    [Fact]
+    public async Task A_reader_that_stops_closes_the_window_the_sender_stops_and_resumes_when_reading_does()
+    {
+        await using var network = new UtpTestNetwork();
+        var window = 64 * 1024;
+        var a = network.AddSocket();
+        var b = network.AddSocket(new UtpOptions { ReceiveWindow = window });
+        network.Configure(a.LocalEndPoint, b.LocalEndPoint, link => link.Delay = TimeSpan.FromMilliseconds(10));
+        var (client, server) = await UtpTestApp.ConnectAsync(network, a, b);
+        var data = UtpTestApp.Pattern(1 << 20, seed: 3);
+        client.Send(data);
+        server.Paused = true;
+
+        // The receiver holds at most its window (plus the slack for a probe); the sender stops sending data.
+        UtpTestApp.RunUntil(network, () => false, TimeSpan.FromSeconds(2), client, server);
+        var held = server.Connection.ReceivedBytesHeld;
+        output.WriteLine($"held {held} B with the reader stopped");
+        Assert.InRange(held, window - a.Options.MaxPayload, window + (64 * 1024));
+        var dataSent = DataPackets(network, a);
+        UtpTestApp.RunUntil(network, () => false, TimeSpan.FromSeconds(3), client, server);
+
+        // Over three seconds of a closed window only zero-window probes (about one a second) went out.
+        output.WriteLine($"{DataPackets(network, a) - dataSent} data packets in 3 s of a closed window");
+        Assert.InRange(DataPackets(network, a) - dataSent, 1, 4);
+        Assert.True(server.Connection.ReceivedBytesHeld <= window + (64 * 1024));
+
+        // The window-update ACK that reading sends is lost: the sender's next probe finds the window open.
+        var dropUpdate = true;
+        network.Link(b.LocalEndPoint, a.LocalEndPoint).Drop = (header, _) =>
+        {
+            if (dropUpdate && header.Type == UtpPacketType.State && header.WindowSize >= a.Options.MaxPayload)
+            {
+                dropUpdate = false;
+                return true;
+            }
+
+            return false;
+        };
+        server.Paused = false;
+        Assert.True(
+            UtpTestApp.RunUntil(network, () => server.ReceivedCount == data.Length, TimeSpan.FromSeconds(30), client, server),
+            $"stalled at {server.ReceivedCount} of {data.Length}");
+        Assert.False(dropUpdate);
+        Assert.True(data.AsSpan().SequenceEqual(server.Received));
+    }
+
+    [Fact]
+    public async Task Ledbat_keeps_a_bottleneck_queue_near_the_target_delay_and_grows_when_the_link_gets_faster()
+    {
+        await using var network = new UtpTestNetwork { Logging = false };
+        var a = network.AddSocket(new UtpOptions { SendBuffer = 4 << 20 });
+        var b = network.AddSocket(new UtpOptions { ReceiveWindow = 8 << 20 });
+        // The links are set before the handshake: its packets give the base delay LEDBAT measures from.
+        network.Configure(a.LocalEndPoint, b.LocalEndPoint, link => link.Delay = TimeSpan.FromMilliseconds(20));
+        var bottleneck = network.Link(a.LocalEndPoint, b.LocalEndPoint);
+        bottleneck.RateBytesPerSecond = 500_000;
+        bottleneck.QueueBytes = 2_000_000; // four seconds of queue: only the sender's restraint keeps it short
+        var (client, server) = await UtpTestApp.ConnectAsync(network, a, b);
+        server.CountOnly = true;
+        client.Send(new byte[64 << 20]);
+
+        UtpTestApp.RunUntil(network, () => false, TimeSpan.FromSeconds(20), client, server);
+        var settledFrom = network.Time.GetUtcNow() - TimeSpan.FromSeconds(10);
+        var settled = bottleneck.QueueDelays.Where(d => d.At >= settledFrom).Select(d => d.Wait.TotalMilliseconds).ToList();
+        var received = server.ReceivedCount;
+        var window = client.Connection.CongestionWindow;
+
+        output.WriteLine($"500 kB/s: queuing delay mean {settled.Average():F0} ms, max {settled.Max():F0} ms, window {window} B, {received} B in 20 s");
+
+        // The queue stays near the 100 ms target: not empty (the link is used) and not growing (a window led by
+        // loss alone would fill the 4 s queue).
+        Assert.InRange(settled.Average(), 70, 130);
+        Assert.True(settled.Max() < 200, $"queuing delay reached {settled.Max()} ms");
+        Assert.Equal(0, bottleneck.QueueDrops);
+
+        // The link doubles: the queue drains below the target and the window grows to fill the faster link.
+        bottleneck.RateBytesPerSecond = 1_000_000;
+        UtpTestApp.RunUntil(network, () => false, TimeSpan.FromSeconds(15), client, server);
+        var lastFiveSeconds = server.ReceivedCount;
+        UtpTestApp.RunUntil(network, () => false, TimeSpan.FromSeconds(5), client, server);
+        var rate = (server.ReceivedCount - lastFiveSeconds) / 5.0;
+        output.WriteLine($"1 MB/s: {rate:F0} B/s, window {client.Connection.CongestionWindow} B, queuing delay mean {bottleneck.QueueDelays.Where(d => d.At >= network.Time.GetUtcNow() - TimeSpan.FromSeconds(5)).Average(d => d.Wait.TotalMilliseconds):F0} ms");
+        Assert.True(client.Connection.CongestionWindow > window * 1.5, $"window {window} then {client.Connection.CongestionWindow}");
+        Assert.True(rate > 800_000, $"{rate:F0} B/s on a 1 MB/s link");
+        var recent = bottleneck.QueueDelays.Where(d => d.At >= network.Time.GetUtcNow() - TimeSpan.FromSeconds(5)).Select(d => d.Wait.TotalMilliseconds);
+        Assert.InRange(recent.Average(), 50, 130);
+        Assert.True(received > 0);
+    }
+
+    [Fact]
+    public async Task Both_sides_closing_ends_both_streams_and_both_sockets_forget_the_connection()
+    {
+        await using var network = new UtpTestNetwork();
+        var a = network.AddSocket();
+        var b = network.AddSocket();
+        network.Configure(a.LocalEndPoint, b.LocalEndPoint, link => link.Delay = TimeSpan.FromMilliseconds(30));
+        var (client, server) = await UtpTestApp.ConnectAsync(network, a, b);
+        var data = UtpTestApp.Pattern(200_000, seed: 4);
+        client.Send(data);
+        Assert.True(UtpTestApp.RunUntil(network, () => client.SendDone, Limit, client, server));
+
+        // The client closes with data still in flight: it all arrives, then the end of the stream.
+        client.Connection.Close();
+        Assert.True(UtpTestApp.RunUntil(network, () => server.Ended, Limit, client, server));
+        Assert.True(data.AsSpan().SequenceEqual(server.Received));
+        await Assert.ThrowsAsync<IOException>(() => client.Connection.WriteAsync(new byte[1], CancellationToken.None).AsTask());
+
+        server.Connection.Close();
+        Assert.True(UtpTestApp.RunUntil(network, () => a.ConnectionCount + b.ConnectionCount == 0, TimeSpan.FromSeconds(10), client, server));
+        Assert.Equal(UtpConnectionState.Closed, client.Connection.State);
+        Assert.Equal(UtpConnectionState.Closed, server.Connection.State);
+    }
+
+    [Fact]
+    public async Task A_reset_from_the_peer_fails_reads_and_writes_with_an_error_naming_the_peer()
+    {
+        await using var network = new UtpTestNetwork();
+        var a = network.AddSocket();
+        var b = network.AddSocket();
+        var (client, server) = await UtpTestApp.ConnectAsync(network, a, b);
+        var reading = client.Connection.Stream.ReadAsync(new byte[16]).AsTask();
+
+        // The server's socket closes: it resets its connections, and the client hears it.
+        await b.DisposeAsync();
+        network.Run(TimeSpan.FromMilliseconds(10));
+        var readError = await Assert.ThrowsAsync<IOException>(() => reading.WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Contains(b.LocalEndPoint.ToString(), readError.Message, StringComparison.Ordinal);
+        Assert.Contains("reset", readError.Message, StringComparison.Ordinal);
+        var writeError = await Assert.ThrowsAsync<IOException>(() => client.Connection.WriteAsync(new byte[10], CancellationToken.None).AsTask());
+        Assert.Contains(b.LocalEndPoint.ToString(), writeError.Message, StringComparison.Ordinal);
+        Assert.Equal(0, a.ConnectionCount);
+        Assert.Equal(UtpConnectionState.Closed, server.Connection.State);
+    }
+
+    private static int DataPackets(UtpTestNetwork network, UtpSocket from) =>
+        network.Log.Count(d => d.From.Equals(from.LocalEndPoint) && d.Header is { Type: UtpPacketType.Data });
+}
