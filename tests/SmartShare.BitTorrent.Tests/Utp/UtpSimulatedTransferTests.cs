@@ -92,6 +92,33 @@ public sealed class UtpSimulatedTransferTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_reader_stalled_for_two_minutes_keeps_the_connection_and_the_transfer_resumes()
+    {
+        await using var network = new UtpTestNetwork { Logging = false };
+        var window = 64 * 1024;
+        var a = network.AddSocket();
+        var b = network.AddSocket(new UtpOptions { ReceiveWindow = window });
+        network.Configure(a.LocalEndPoint, b.LocalEndPoint, link => link.Delay = TimeSpan.FromMilliseconds(10));
+        var (client, server) = await UtpTestApp.ConnectAsync(network, a, b);
+        var data = UtpTestApp.Pattern(512 * 1024, seed: 5);
+        client.Send(data);
+        server.Paused = true;
+
+        // Zero-window probes go on for as long as the peer answers them: the connection must not time out.
+        network.Run(TimeSpan.FromMinutes(2), () => client.Pump(), TimeSpan.FromMilliseconds(5));
+        Assert.Equal(UtpConnectionState.Connected, client.Connection.State);
+        Assert.True(server.Connection.ReceivedBytesHeld <= window + (64 * 1024));
+        server.Paused = false;
+        var resumed = network.Time.GetUtcNow();
+        Assert.True(
+            UtpTestApp.RunUntil(network, () => server.ReceivedCount == data.Length, TimeSpan.FromSeconds(30), client, server),
+            $"stalled at {server.ReceivedCount} of {data.Length}");
+        output.WriteLine($"after a 2 min stall, 512 KiB arrived {network.Time.GetUtcNow() - resumed:g} after reading resumed; {client.Connection.Retransmissions} resent");
+        Assert.True(network.Time.GetUtcNow() - resumed < TimeSpan.FromSeconds(5), "the transfer resumed only after a backed-off timeout");
+        Assert.True(data.AsSpan().SequenceEqual(server.Received));
+    }
+
+    [Fact]
     public async Task Ledbat_keeps_a_bottleneck_queue_near_the_target_delay_and_grows_when_the_link_gets_faster()
     {
         await using var network = new UtpTestNetwork { Logging = false };
