@@ -46,6 +46,33 @@ public sealed class UtpSimulatedTransferTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Sequence_numbers_wrapping_past_65535_mid_transfer_lose_nothing()
+    {
+        // Both ends draw every connection id and first sequence number as 0xFFA0: the 16-bit counters wrap after
+        // 95 packets, with loss and reordering around the wrap.
+        await using var network = new UtpTestNetwork(seed: 16);
+        var a = network.AddSocket(random: new FixedRandom(0xFF, 0xA0));
+        var b = network.AddSocket(random: new FixedRandom(0xFF, 0xA0));
+        network.Configure(a.LocalEndPoint, b.LocalEndPoint, link =>
+        {
+            link.Delay = TimeSpan.FromMilliseconds(5);
+            link.Loss = 0.03;
+            link.Reorder = 0.1;
+        });
+        var (client, server) = await UtpTestApp.ConnectAsync(network, a, b);
+        var up = UtpTestApp.Pattern(400 * 1380, seed: 6);
+        var down = UtpTestApp.Pattern(300 * 1380, seed: 7);
+        client.Send(up);
+        server.Send(down);
+        Assert.True(
+            UtpTestApp.RunUntil(network, () => server.ReceivedCount == up.Length && client.ReceivedCount == down.Length, Limit, client, server),
+            $"stalled: {server.ReceivedCount} of {up.Length} up, {client.ReceivedCount} of {down.Length} down");
+        Assert.True(up.AsSpan().SequenceEqual(server.Received));
+        Assert.True(down.AsSpan().SequenceEqual(client.Received));
+        Assert.Contains(network.Log, d => d.Header is { Type: UtpPacketType.Data, SequenceNumber: < 100 });
+    }
+
+    [Fact]
     public async Task A_reader_that_stops_closes_the_window_the_sender_stops_and_resumes_when_reading_does()
     {
         await using var network = new UtpTestNetwork();
@@ -185,6 +212,50 @@ public sealed class UtpSimulatedTransferTests(ITestOutputHelper output)
         Assert.Equal(UtpConnectionState.Closed, server.Connection.State);
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public async Task Closing_over_a_link_losing_a_fifth_of_its_packets_still_delivers_everything_and_ends_both_sides(ulong seed)
+    {
+        await using var network = new UtpTestNetwork(seed);
+        var a = network.AddSocket();
+        var b = network.AddSocket();
+        var (client, server) = await UtpTestApp.ConnectAsync(network, a, b);
+        network.Configure(a.LocalEndPoint, b.LocalEndPoint, link =>
+        {
+            link.Delay = TimeSpan.FromMilliseconds(20);
+            link.Loss = 0.2;
+        });
+        var data = UtpTestApp.Pattern(50_000, seed: 8);
+        client.Send(data);
+        Assert.True(UtpTestApp.RunUntil(network, () => client.SendDone, Limit, client, server));
+        client.Connection.Close();
+        Assert.True(UtpTestApp.RunUntil(network, () => server.Ended, Limit, client, server), $"{server.ReceivedCount} of {data.Length}, no end");
+        Assert.True(data.AsSpan().SequenceEqual(server.Received));
+        server.Connection.Close();
+        Assert.True(
+            UtpTestApp.RunUntil(network, () => a.ConnectionCount + b.ConnectionCount == 0, TimeSpan.FromMinutes(2), client, server),
+            $"{a.ConnectionCount} + {b.ConnectionCount} connections left");
+    }
+
+    [Fact]
+    public async Task An_idle_connection_sends_a_keep_alive_every_29_seconds()
+    {
+        await using var network = new UtpTestNetwork();
+        var a = network.AddSocket();
+        var b = network.AddSocket();
+        var (client, server) = await UtpTestApp.ConnectAsync(network, a, b);
+        network.Run(TimeSpan.FromSeconds(5));
+        var since = network.Log.Count;
+        network.Run(TimeSpan.FromSeconds(60), step: TimeSpan.FromMilliseconds(10));
+        var fromA = network.Log.Skip(since).Where(d => d.From.Equals(a.LocalEndPoint)).ToList();
+        Assert.InRange(fromA.Count, 2, 3);
+        Assert.All(fromA, d => Assert.Equal(UtpPacketType.State, d.Header!.Value.Type));
+        Assert.Equal(UtpConnectionState.Connected, client.Connection.State);
+        Assert.Equal(UtpConnectionState.Connected, server.Connection.State);
+    }
+
     [Fact]
     public async Task A_reset_from_the_peer_fails_reads_and_writes_with_an_error_naming_the_peer()
     {
@@ -208,4 +279,15 @@ public sealed class UtpSimulatedTransferTests(ITestOutputHelper output)
 
     private static int DataPackets(UtpTestNetwork network, UtpSocket from) =>
         network.Log.Count(d => d.From.Equals(from.LocalEndPoint) && d.Header is { Type: UtpPacketType.Data });
+
+    private sealed class FixedRandom(params byte[] pattern) : IRandomSource
+    {
+        public void Fill(Span<byte> destination)
+        {
+            for (var i = 0; i < destination.Length; i++)
+            {
+                destination[i] = pattern[i % pattern.Length];
+            }
+        }
+    }
 }

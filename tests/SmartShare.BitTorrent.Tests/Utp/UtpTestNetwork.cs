@@ -39,10 +39,10 @@ internal sealed class UtpTestNetwork : IAsyncDisposable
     public long NowMicroseconds => Time.GetUtcNow().Ticks / 10;
 
     /// <summary>A socket at the next address (10.0.0.n:6881).</summary>
-    public UtpSocket AddSocket(UtpOptions? options = null, ulong seed = 7)
+    public UtpSocket AddSocket(UtpOptions? options = null, ulong seed = 7, IRandomSource? random = null)
     {
         var endPoint = NextEndPoint();
-        var socket = new UtpSocket(new Sender(this, endPoint), endPoint, new DeterministicRandomSource(seed + (ulong)_nextHost), options, Time);
+        var socket = new UtpSocket(new Sender(this, endPoint), endPoint, random ?? new DeterministicRandomSource(seed + (ulong)_nextHost), options, Time);
         lock (_gate)
         {
             _sockets[endPoint] = socket;
