@@ -43,8 +43,9 @@ public sealed partial class UtpConnection
                 return;
             }
 
-            // An ACK of something we never sent, or older than the window, is forged or stale (libutp's check).
-            var lastSent = (ushort)(_seqNr - 1);
+            // An ACK of something we never sent, or older than the window, is forged or stale (libutp's check,
+            // counting only packets that went out: packets waiting in the queue have sequence numbers too).
+            var lastSent = (ushort)(_nextUnsent - 1);
             var allowed = Math.Max(_windowPackets + DuplicateAcksBeforeResend, DuplicateAcksBeforeResend);
             if (UtpSequence.Before(lastSent, header.AckNumber) || UtpSequence.Before(header.AckNumber, (ushort)(lastSent - allowed)))
             {

@@ -168,6 +168,28 @@ public sealed class UtpHostileInputTests
     }
 
     [Fact]
+    public async Task An_ack_of_packets_queued_but_not_yet_sent_is_ignored()
+    {
+        await using var network = new UtpTestNetwork();
+        var ours = network.AddSocket();
+        var raw = network.AddRaw();
+        var (connection, session) = await RawSession.ConnectAsync(network, ours, raw);
+
+        // The window starts at one packet: the first goes, the next two wait in the queue.
+        await connection.WriteAsync(new byte[3 * 1380], CancellationToken.None);
+        network.Step(TimeSpan.FromMilliseconds(1));
+        var sent = Assert.Single(raw.Take()).Header.SequenceNumber;
+
+        // A forged ACK of the last queued packet: taken, it would free the first without its having arrived.
+        session.Send(UtpPacketType.State, (ushort)(sent + 2));
+        network.Run(TimeSpan.FromSeconds(1.2));
+        var next = raw.Take();
+        Assert.Contains(next, p => p.Header.SequenceNumber == sent);
+        Assert.DoesNotContain(next, p => p.Header.SequenceNumber != sent);
+        Assert.Equal(1, connection.Retransmissions);
+    }
+
+    [Fact]
     public async Task A_peer_sending_far_ahead_or_past_the_window_cannot_make_us_hold_more_than_the_window_and_slack()
     {
         const int window = 64 * 1024;
