@@ -73,6 +73,22 @@ public sealed class UtpSimulatedTransferTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_lost_answer_to_the_syn_is_sent_again_when_the_syn_is()
+    {
+        await using var network = new UtpTestNetwork();
+        var a = network.AddSocket();
+        var b = network.AddSocket();
+        var link = network.Link(b.LocalEndPoint, a.LocalEndPoint);
+        link.Drop = (header, _) => header.Type == UtpPacketType.State && link.Dropped == 0;
+        var (client, server) = await UtpTestApp.ConnectAsync(network, a, b);
+        Assert.Equal(1, link.Dropped);
+        Assert.Equal(2, network.Log.Count(d => d.Header is { Type: UtpPacketType.Syn }));
+        Assert.Equal(1, b.ConnectionCount);
+        client.Send(new byte[] { 1, 2, 3 });
+        Assert.True(UtpTestApp.RunUntil(network, () => server.ReceivedCount == 3, TimeSpan.FromSeconds(5), client, server));
+    }
+
+    [Fact]
     public async Task A_reader_that_stops_closes_the_window_the_sender_stops_and_resumes_when_reading_does()
     {
         await using var network = new UtpTestNetwork();
@@ -150,6 +166,10 @@ public sealed class UtpSimulatedTransferTests(ITestOutputHelper output)
     {
         await using var network = new UtpTestNetwork { Logging = false };
         var a = network.AddSocket(new UtpOptions { SendBuffer = 4 << 20 });
+
+        // The two clocks are 50 minutes apart: every one-way delay sample is off by more than 2^31 microseconds,
+        // so the delay arithmetic must wrap.
+        network.Time.Advance(TimeSpan.FromMinutes(50));
         var b = network.AddSocket(new UtpOptions { ReceiveWindow = 8 << 20 });
         // The links are set before the handshake: its packets give the base delay LEDBAT measures from.
         network.Configure(a.LocalEndPoint, b.LocalEndPoint, link => link.Delay = TimeSpan.FromMilliseconds(20));
