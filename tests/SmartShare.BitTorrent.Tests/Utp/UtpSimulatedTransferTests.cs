@@ -89,6 +89,31 @@ public sealed class UtpSimulatedTransferTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_write_larger_than_the_send_buffer_waits_for_acks_and_completes()
+    {
+        await using var network = new UtpTestNetwork();
+        var a = network.AddSocket(new UtpOptions { SendBuffer = 32 * 1024 });
+        var b = network.AddSocket();
+        network.Configure(a.LocalEndPoint, b.LocalEndPoint, link => link.Delay = TimeSpan.FromMilliseconds(10));
+        var (client, server) = await UtpTestApp.ConnectAsync(network, a, b);
+        var data = UtpTestApp.Pattern(512 * 1024, seed: 9);
+
+        // One write through the stream: it queues what the buffer holds and waits for ACKs to free room.
+        var writing = client.Connection.Stream.WriteAsync(data).AsTask();
+        network.Run(TimeSpan.FromMilliseconds(5));
+        Assert.False(writing.IsCompleted);
+        Assert.Equal(0, client.Connection.WritableBytes);
+        await UtpTestApp.StepUntilAsync(network, writing);
+        Assert.True(UtpTestApp.RunUntil(network, () => server.ReceivedCount == data.Length, TimeSpan.FromSeconds(30), server));
+        Assert.True(data.AsSpan().SequenceEqual(server.Received));
+
+        // A write waiting when the connection closes fails rather than hangs.
+        var blocked = client.Connection.Stream.WriteAsync(data).AsTask();
+        client.Connection.Close();
+        await Assert.ThrowsAsync<IOException>(() => blocked.WaitAsync(UtpTestApp.RealTimeLimit));
+    }
+
+    [Fact]
     public async Task A_reader_that_stops_closes_the_window_the_sender_stops_and_resumes_when_reading_does()
     {
         await using var network = new UtpTestNetwork();

@@ -107,13 +107,20 @@ internal sealed class UtpTestApp(UtpConnection connection)
     /// </summary>
     public static async Task<T> StepUntilAsync<T>(UtpTestNetwork network, Task<T> task)
     {
+        await StepUntilAsync(network, (Task)task);
+        return await task;
+    }
+
+    /// <inheritdoc cref="StepUntilAsync{T}"/>
+    public static async Task StepUntilAsync(UtpTestNetwork network, Task task)
+    {
         for (var i = 0; i < 1000 && !task.IsCompleted; i++)
         {
             network.Run(TimeSpan.FromMilliseconds(10));
             await Task.WhenAny(task, Task.Delay(1));
         }
 
-        return await task.WaitAsync(RealTimeLimit);
+        await task.WaitAsync(RealTimeLimit);
     }
 
     /// <summary>Steps the network, pumping every app after each step, until <paramref name="done"/> holds.</summary>
