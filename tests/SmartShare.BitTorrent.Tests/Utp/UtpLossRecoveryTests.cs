@@ -48,6 +48,27 @@ public sealed class UtpLossRecoveryTests
     }
 
     [Fact]
+    public async Task The_same_ack_number_on_the_peers_data_packets_is_no_duplicate_ack()
+    {
+        await using var network = new UtpTestNetwork();
+        var (connection, session, app, lost) = await LoseOnePacketAsync(network);
+
+        // The peer has data of its own: its packets repeat the ack_nr because they carry data, not because a
+        // packet of ours is missing (libutp counts duplicates in state packets only).
+        for (var i = 0; i < 5; i++)
+        {
+            session.Send(UtpPacketType.Data, (ushort)(lost - 1), payload: [1, 2, 3]);
+            session.Sequence++;
+            network.Run(TimeSpan.FromMilliseconds(25));
+        }
+
+        Assert.Equal(0, connection.Retransmissions);
+        Assert.DoesNotContain(session.Raw.Take(), p => p.Header.SequenceNumber == lost);
+        app.Pump();
+        Assert.Equal(15, app.ReceivedCount);
+    }
+
+    [Fact]
     public async Task A_selective_ack_of_three_packets_past_a_hole_resends_the_hole_alone()
     {
         await using var network = new UtpTestNetwork();

@@ -187,6 +187,25 @@ public sealed class UtpSimulatedTransferTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_peer_that_vanishes_while_its_window_is_closed_is_given_up()
+    {
+        await using var network = new UtpTestNetwork { Logging = false };
+        var a = network.AddSocket();
+        var b = network.AddSocket(new UtpOptions { ReceiveWindow = 64 * 1024 });
+        network.Configure(a.LocalEndPoint, b.LocalEndPoint, link => link.Delay = TimeSpan.FromMilliseconds(10));
+        var (client, server) = await UtpTestApp.ConnectAsync(network, a, b);
+        client.Send(new byte[1 << 20]);
+        server.Paused = true;
+        network.Run(TimeSpan.FromSeconds(5), () => client.Pump(), TimeSpan.FromMilliseconds(5));
+
+        // The peer goes silent: the probes go unanswered, and the timeouts end the connection.
+        network.Link(b.LocalEndPoint, a.LocalEndPoint).Loss = 1;
+        Assert.True(network.RunUntil(() => client.Connection.State == UtpConnectionState.Closed, TimeSpan.FromSeconds(90), step: TimeSpan.FromMilliseconds(5)));
+        var error = await Assert.ThrowsAsync<IOException>(() => client.Connection.WriteAsync(new byte[1], CancellationToken.None).AsTask());
+        Assert.Contains("timed out", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Ledbat_keeps_a_bottleneck_queue_near_the_target_delay_and_grows_when_the_link_gets_faster()
     {
         await using var network = new UtpTestNetwork { Logging = false };
