@@ -5,7 +5,8 @@ namespace SmartShare.BitTorrent.Tests.Utp;
 
 /// <summary>
 /// The application's side of a connection, driven step by step on the test's thread: writes only what the
-/// connection takes without waiting, reads whatever arrived. Nothing runs on the thread pool, so a run is repeatable.
+/// connection takes without waiting, reads whatever arrived. Nothing runs on the thread pool once connected (the
+/// handshake's tasks do: how many 10 ms steps it takes may vary by one or two), so a transfer is near-repeatable.
 /// </summary>
 internal sealed class UtpTestApp(UtpConnection connection)
 {
