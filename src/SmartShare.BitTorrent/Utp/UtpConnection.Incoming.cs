@@ -102,14 +102,17 @@ public sealed partial class UtpConnection
 
             if (ahead == 0)
             {
-                // Only what the application has not read counts here: the packet that fills the hole must always be
-                // taken, or a reorder buffer full of later packets could never drain.
+                // The packet that fills the hole must always find room, or a reorder buffer full of later packets
+                // could never drain (libtorrent stalls for good that way): the latest held packets make room for it,
+                // and the peer sends them again. Only what the application has not read can refuse it.
                 if (!_readerClosed && _unread + payload.Length > _options.ReceiveWindow + WindowSlack)
                 {
                     // More than the window allows (the application stopped reading): the peer sends it again.
                     ScheduleAck();
                     return;
                 }
+
+                MakeRoom(payload.Length);
 
                 Deliver(payload);
                 _ackNr++;
@@ -465,6 +468,23 @@ public sealed partial class UtpConnection
         _reorderCount++;
         _reorderBytes += payload.Length;
         ScheduleAck();
+    }
+
+    // Drops held packets, the furthest ahead first, until the held and unread bytes leave room for this many more.
+    private void MakeRoom(int bytes)
+    {
+        var limit = _options.ReceiveWindow + WindowSlack;
+        for (var ahead = ReorderLimit - 1; ahead >= 1 && _reorderCount > 0 && _unread + _reorderBytes + bytes > limit; ahead--)
+        {
+            var slot = (ushort)(_ackNr + 1 + ahead) & (ReorderLimit - 1);
+            if (_reorder[slot] is { } held)
+            {
+                _reorder[slot] = null;
+                _reorderCount--;
+                _reorderBytes -= _reorderLength[slot];
+                ArrayPool<byte>.Shared.Return(held);
+            }
+        }
     }
 
     private void DropHeld()
