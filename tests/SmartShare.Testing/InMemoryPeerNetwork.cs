@@ -1,10 +1,10 @@
-using SmartShare.IO;
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Net;
 using System.Net.Sockets;
 using System.Threading.Channels;
 using SmartShare.BitTorrent.PeerWire.Transport;
+using SmartShare.IO;
 
 namespace SmartShare.Testing;
 

@@ -1,5 +1,5 @@
-using SmartShare.IO;
 using System.Buffers;
+using SmartShare.IO;
 
 namespace SmartShare.BitTorrent.Utp;
 

@@ -1,7 +1,7 @@
-using SmartShare.IO;
 using System.IO.Pipelines;
 using System.Net;
 using System.Net.Sockets;
+using SmartShare.IO;
 
 namespace SmartShare.BitTorrent.Tests.PeerWire.Encryption;
 
