@@ -26,7 +26,7 @@ public sealed partial class BitTorrentNetwork
         }
     }
 
-    // The rows of one family: TCP peers unless uTP only; the UDP port as the DHT's, or as uTP peers' when the DHT is off.
+    // The rows of one family: TCP peers unless uTP only; the UDP port as the DHT's, or as uTP peers' ("utp") when the DHT is off.
     private void AddEndPoints(List<NetworkEndPoint> endPoints, IPEndPoint? tcp, IPEndPoint? udp)
     {
         if (tcp is not null && _transportMode != PeerTransportMode.Utp)
@@ -36,7 +36,7 @@ public sealed partial class BitTorrentNetwork
 
         if (udp is not null)
         {
-            endPoints.Add(_dht is not null ? new NetworkEndPoint("dht", "udp", udp) : new NetworkEndPoint("peers", "udp", udp));
+            endPoints.Add(_dht is not null ? new NetworkEndPoint("dht", "udp", udp) : new NetworkEndPoint("utp", "udp", udp));
         }
     }
 

@@ -145,12 +145,12 @@ public sealed partial class BitTorrentNetwork(
         _endPoints = endPoints;
         foreach (var endPoint in endPoints.Where(endPoint => endPoint.Role == "peers"))
         {
-            LogListening(logger, endPoint.Protocol == "tcp" ? "TCP" : "uTP", endPoint.EndPoint);
+            LogListening(logger, "TCP", endPoint.EndPoint);
         }
 
-        if (_transportMode != PeerTransportMode.Tcp && endPoints.Find(endPoint => endPoint.Role == "dht") is { } shared)
+        foreach (var endPoint in endPoints.Where(endPoint => _transportMode != PeerTransportMode.Tcp && endPoint.Protocol == "udp"))
         {
-            LogListening(logger, "uTP", shared.EndPoint);
+            LogListening(logger, "uTP", endPoint.EndPoint);
         }
     }
 

@@ -48,6 +48,25 @@ public sealed class UtpTransportNodeTests : IDisposable
         Assert.Equal("utp", peerTransport);
     }
 
+    [Fact]
+    public async Task Without_the_dht_the_udp_port_is_still_bound_for_utp_peers_and_stopping_frees_it()
+    {
+        var node = await TransferNode.StartAsync("alone", _directory.File("alone"), extra: new Dictionary<string, JsonNode?> { [NodeSettingKeys.BtDht] = false });
+        var network = node.Host.Networks.Single(network => network.Name == "bittorrent");
+        var tcp = network.EndPoints.Single(endPoint => endPoint.Role == "peers").EndPoint;
+        var udp = network.EndPoints.Single(endPoint => endPoint.Role == "utp").EndPoint;
+        Assert.Equal(("tcp", "udp"), (network.EndPoints[0].Protocol, network.EndPoints[1].Protocol));
+        Assert.Equal(tcp, udp);
+        var status = (await node.CallAsync("status"))!["networks"]!["bittorrent"]!;
+        Assert.Equal("both", status["transport"]!.GetValue<string>());
+        Assert.Equal(0, status["utp"]!["connections"]!.GetValue<int>());
+
+        await node.DisposeAsync();
+
+        using var again = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Dgram, System.Net.Sockets.ProtocolType.Udp);
+        again.Bind(udp);
+    }
+
     private static async Task<string> WaitForPeerTransportAsync(TransferNode node, string infoHash)
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
