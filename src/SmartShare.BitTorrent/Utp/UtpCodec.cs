@@ -89,9 +89,11 @@ public static class UtpCodec
 
             if (kind == SelectiveAckExtension)
             {
-                if (length == 0 || length % 4 != 0)
+                // BEP 29 asks for a multiple of 4 bytes, but libtorrent sends as many bytes as its bits need (a
+                // 1-byte mask is common): any non-empty mask is read bit by bit.
+                if (length == 0)
                 {
-                    throw new UtpFormatException($"A uTP selective ACK of {length} bytes; it must be a non-zero multiple of 4.");
+                    throw new UtpFormatException("A uTP selective ACK of 0 bytes; it must hold at least one byte.");
                 }
 
                 if (!selectiveAck.IsEmpty)

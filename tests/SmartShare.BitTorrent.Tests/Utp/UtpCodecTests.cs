@@ -73,7 +73,7 @@ public sealed class UtpCodecTests
     [InlineData("4101000100000001000000020000000300040005", "cut off after its type")]
     [InlineData("410100010000000100000002000000030004000500", "cut off after its type")]
     [InlineData("41010001000000010000000200000003000400050008ffff", "claims 8 bytes; 2 follow")]
-    [InlineData("410100010000000100000002000000030004000500030000ff", "multiple of 4")]
+    [InlineData("41010001000000010000000200000003000400050000", "selective ACK of 0 bytes")]
     [InlineData("4101000100000001000000020000000300040005010400000000" + "0004ffffffff", "two selective ACKs")]
     [InlineData("4102000100000001000000020000000300040005" + "0200" + "0200" + "0200" + "0200" + "0000", "more than 4 extensions")]
     public void Malformed_packets_raise_a_sentence(string hex, string expected)
@@ -81,6 +81,17 @@ public sealed class UtpCodecTests
         var bytes = Convert.FromHexString(hex);
         var error = Assert.Throws<UtpFormatException>(() => UtpCodec.Read(bytes));
         Assert.Contains(expected, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_selective_ack_of_one_byte_as_libtorrent_sends_is_read()
+    {
+        // A STATE packet libtorrent 2.0.8 sent on loopback: extension 1 with a 1-byte mask.
+        var packet = UtpCodec.Read(Convert.FromHexString("2101E2131E6644D21E3346CF000FF538586937B8000100"));
+
+        Assert.Equal(UtpPacketType.State, packet.Header.Type);
+        Assert.Equal(new byte[] { 0 }, packet.SelectiveAck.ToArray());
+        Assert.True(packet.Payload.IsEmpty);
     }
 
     [Fact]
