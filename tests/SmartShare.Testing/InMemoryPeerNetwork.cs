@@ -167,6 +167,8 @@ public sealed class InMemoryPeerNetwork
 
         public IPEndPoint LocalEndPoint { get; } = local;
 
+        public string Transport => "memory";
+
         public ValueTask DisposeAsync() => stream.DisposeAsync();
     }
 
