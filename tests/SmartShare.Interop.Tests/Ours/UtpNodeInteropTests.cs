@@ -22,7 +22,10 @@ public sealed class UtpNodeInteropTests : IDisposable
         var torrent = await MkTorrent.CreateAsync(content, _directory.File("data.torrent"), pieceLengthLog2: 18);
         await using var seeder = await LibtorrentPeer.StartListeningAsync(new LibtorrentOptions
         {
-            Seed = true, TorrentPath = torrent, SavePath = seedFolder, Transport = "utp",
+            Seed = true,
+            TorrentPath = torrent,
+            SavePath = seedFolder,
+            Transport = "utp",
         });
         await seeder.WaitForFinishedAsync(TimeSpan.FromSeconds(30));
 
@@ -49,7 +52,10 @@ public sealed class UtpNodeInteropTests : IDisposable
         var downloads = _directory.Folder("libtorrent");
         await using var downloader = await LibtorrentPeer.StartListeningAsync(new LibtorrentOptions
         {
-            TorrentPath = torrent, SavePath = downloads, Transport = "utp", Peers = [node.BitTorrentEndPoint],
+            TorrentPath = torrent,
+            SavePath = downloads,
+            Transport = "utp",
+            Peers = [node.BitTorrentEndPoint],
         });
         await downloader.WaitForFinishedAsync(Limit);
 
