@@ -247,8 +247,18 @@ public sealed class UtpSocket : IAsyncDisposable
             return;
         }
 
-        if (!_accepting || _connections.Count >= Options.MaxConnections || _halfOpen.Count >= Options.MaxHalfOpen || !_limiter.TryAccept(source.Address))
+        if (!_accepting)
         {
+            // Nobody takes uTP here (the node runs TCP only): a RESET lets a peer that dials uTP first fall back to
+            // TCP at once instead of after its SYN timeouts.
+            Interlocked.Increment(ref _refused);
+            RefuseStray(source, header.ConnectionId, header.SequenceNumber);
+            return;
+        }
+
+        if (_connections.Count >= Options.MaxConnections || _halfOpen.Count >= Options.MaxHalfOpen || !_limiter.TryAccept(source.Address))
+        {
+            // Over a limit: silence (an answer would let a flood of forged SYNs aim our RESETs at someone).
             Interlocked.Increment(ref _refused);
             return;
         }
