@@ -15,6 +15,10 @@ public sealed partial class UtpConnection
     // before packets are dropped: memory stays bounded whatever it sends.
     private const int WindowSlack = 64 * 1024;
 
+    // How long a connection closed on our side waits for the peer's FIN once ours is acknowledged.
+    private const long LingerMicroseconds = 2_000_000;
+
+    private long _lingerDeadline;
     private int _duplicateAcks;
     private ushort _fastResendSeqNr;
     private bool _fastTimeout;
@@ -258,8 +262,18 @@ public sealed partial class UtpConnection
 
         if (_finAcked && _closeRequested)
         {
-            Finish();
-            return;
+            if (_finReached)
+            {
+                Finish();
+                return;
+            }
+
+            // Our FIN is acknowledged: wait a little for the peer's, to acknowledge it rather than answer it with a
+            // RESET as an unknown connection.
+            if (_lingerDeadline == 0)
+            {
+                _lingerDeadline = now + LingerMicroseconds;
+            }
         }
 
         Flush(now);

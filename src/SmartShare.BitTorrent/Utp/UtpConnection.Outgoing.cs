@@ -80,6 +80,12 @@ public sealed partial class UtpConnection
             }
 
             var now = Now;
+            if (_lingerDeadline != 0 && now >= _lingerDeadline)
+            {
+                Finish();
+                return;
+            }
+
             if (_state == UtpConnectionState.SynReceived && now >= _halfOpenDeadline)
             {
                 Fail(new IOException($"{Remote} opened a uTP connection and sent nothing."), sendReset: false);

@@ -274,6 +274,10 @@ public sealed class UtpSimulatedTransferTests(ITestOutputHelper output)
         Assert.True(UtpTestApp.RunUntil(network, () => a.ConnectionCount + b.ConnectionCount == 0, TimeSpan.FromSeconds(10), client, server));
         Assert.Equal(UtpConnectionState.Closed, client.Connection.State);
         Assert.Equal(UtpConnectionState.Closed, server.Connection.State);
+
+        // An orderly close: the first side waits for the second's FIN and acknowledges it; nobody sends a RESET.
+        Assert.DoesNotContain(network.Log, d => d.Header is { Type: UtpPacketType.Reset });
+        Assert.Equal(2, network.Log.Count(d => d.Header is { Type: UtpPacketType.Fin }));
     }
 
     [Theory]
