@@ -32,11 +32,6 @@ public static class UtpTarget
             _ = UtpSequence.SelectivelyAcked(packet.SelectiveAck, packet.Header.AckNumber, (ushort)(packet.Header.AckNumber + i));
         }
 
-        if (packet.SelectiveAck.Length > 252)
-        {
-            return;
-        }
-
         var again = new byte[UtpCodec.Length(packet.SelectiveAck.Length, packet.Payload.Length)];
         UtpCodec.Write(again, packet.Header, packet.SelectiveAck, packet.Payload);
         var reread = UtpCodec.Read(again);

@@ -111,12 +111,14 @@ public static class UtpCodec
         HeaderLength + (selectiveAckLength > 0 ? 2 + selectiveAckLength : 0) + payloadLength;
 
     /// <summary>Writes one packet into <paramref name="destination"/> and returns its length.</summary>
-    /// <exception cref="ArgumentException">A selective ACK that is not a multiple of 4 bytes up to 252, or a destination too small.</exception>
+    /// <exception cref="ArgumentException">A selective ACK longer than 255 bytes, or a destination too small.</exception>
+    /// <remarks>BEP 29 asks for a selective ACK of a multiple of 4 bytes, which is what the connections write; any
+    /// length a packet can carry is written, so that whatever <see cref="Read"/> reads can be written back.</remarks>
     public static int Write(Span<byte> destination, in UtpHeader header, ReadOnlySpan<byte> selectiveAck, ReadOnlySpan<byte> payload)
     {
-        if (selectiveAck.Length % 4 != 0 || selectiveAck.Length > 252)
+        if (selectiveAck.Length > byte.MaxValue)
         {
-            throw new ArgumentException($"A selective ACK is a multiple of 4 bytes up to 252, not {selectiveAck.Length}.", nameof(selectiveAck));
+            throw new ArgumentException($"A selective ACK is at most {byte.MaxValue} bytes, not {selectiveAck.Length}.", nameof(selectiveAck));
         }
 
         var length = Length(selectiveAck.Length, payload.Length);
