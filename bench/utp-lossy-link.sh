@@ -13,7 +13,9 @@
 # start` in h0, bt_transport=utp) seeds the file to a libtorrent downloader in h1, uTP is measured alone for 6 s, and
 # the TCP flow runs again next to it: TCP's share of its alone rate is the LEDBAT figure (target: at least 80 %).
 #
-# Usage: bench/utp-lossy-link.sh [--size-mib N] [--smoke] [--keep]
+# The LEDBAT run is repeated with a libtorrent seeder in h0 in place of our node, for comparison.
+#
+# Usage: bench/utp-lossy-link.sh [--size-mib N] [--libtorrent-only] [--smoke] [--keep]
 # Environment (flags win): BENCH_SIZE_MIB (64), BENCH_TMPDIR. --smoke: 2 MiB, a short LEDBAT run, targets not
 # enforced. BENCH_CLI (a smartshare.dll already built) skips the build. Exits 1 if a file differs or a step fails.
 set -euo pipefail
@@ -26,10 +28,12 @@ source "$root/bench/lib/fault_lab.sh"
 size_mib="${BENCH_SIZE_MIB:-64}"
 keep=0
 smoke=0
+ours=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --size-mib) size_mib="${2:?--size-mib needs a value}"; shift 2 ;;
     --keep) keep=1; shift ;;
+    --libtorrent-only) ours=0; shift ;;
     --smoke) smoke=1; shift ;;
     --runs|--cores) shift 2 ;; # accepted for scripts/bench, which passes one set of flags to all
     --strict) shift ;;
@@ -51,8 +55,9 @@ done
 lt_peer="$root/tests/SmartShare.Interop.Tests/Clients/lt_peer.py"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1 LT_LAB_NETWORK=10.78.0.0/16
 size_bytes=$((size_mib * 1024 * 1024))
-limit_s=$((120 + 4 * size_mib))
-build_cli
+limit_s=$((120 + 8 * size_mib))
+[ "$smoke" -eq 0 ] || limit_s=90
+[ "$ours" -eq 0 ] || build_cli
 
 parent="${BENCH_TMPDIR:-${TMPDIR:-/tmp}}"
 mkdir -p "$parent"
@@ -84,10 +89,13 @@ wait_for() {
     sleep 0.1
   done
 }
+# lt_peer.py quits at the end of its input: every one reads this FIFO, held open (and never written) on fd 6.
+mkfifo "$work/hold"
+exec 6<>"$work/hold"
 lt_done() { grep -ao '"done": [0-9]*' "$1" | tail -n 1 | awk '{ print $2 + 0 }'; }
 
 # --- Part 1: a download over the lossy, reordering link.
-in_h1 /usr/bin/python3 "$lt_peer" "$(lt_json seed "$torrent" "$work/seed" "$lab_a1:6881")" </dev/null >"$work/seed.out" 2>&1 &
+in_h1 /usr/bin/python3 "$lt_peer" "$(lt_json seed "$torrent" "$work/seed" "$lab_a1:6881")" <"$work/hold" >"$work/seed.out" 2>&1 &
 seed_pid=$!; live[$seed_pid]=seeder
 wait_for "$work/seed.out" '"event": "finished"' 60 "the libtorrent seeder"
 lab_wire impair 50 1 3
@@ -95,7 +103,7 @@ say "== Wire: 50 ms each way, up to 3 ms jitter (reordering), 1 % loss; ${size_m
 
 mkdir -p "$work/lt"
 start="$(now)"
-in_h0 /usr/bin/python3 "$lt_peer" "$(lt_json download "$torrent" "$work/lt" "$lab_a0:6882" "$lab_a1:6881")" </dev/null >"$work/lt.out" 2>&1 &
+in_h0 /usr/bin/python3 "$lt_peer" "$(lt_json download "$torrent" "$work/lt" "$lab_a0:6882" "$lab_a1:6881")" <"$work/hold" >"$work/lt.out" 2>&1 &
 lt_pid=$!; live[$lt_pid]=downloader
 wait_for "$work/lt.out" '"event": "finished"' "$limit_s" "the libtorrent downloader"
 lt_wall="$(calc 2 "$(now) - $start")"
@@ -103,6 +111,8 @@ stop_process "$lt_pid"
 cmp -s "$source_file" "$work/lt/$(basename "$source_file")" && lt_same=identical || lt_same=DIFFERENT
 say "   libtorrent: $lt_wall s, $(calc 2 "$size_mib / $lt_wall") MiB/s, output $lt_same"
 
+ours_same=skipped ours_wall=0 ours_tcp_with=0 ours_utp_alone=0
+if [ "$ours" -eq 1 ]; then
 mkdir -p "$work/ours"
 start="$(now)"
 status=0
@@ -115,6 +125,7 @@ else
   cmp -s "$source_file" "$work/ours/$(basename "$source_file")" && ours_same=identical || ours_same=DIFFERENT
 fi
 say "   smartshare: $ours_wall s, $(calc 2 "$size_mib / $ours_wall") MiB/s (incl. .NET start-up), output $ours_same"
+fi
 say "   $(lab_wire stats)"
 stop_process "$seed_pid"
 
@@ -131,10 +142,31 @@ tcp_flow() { # PORT: prints the TCP rate in bytes/s over flow_s seconds (the fir
   wait "$server"
   sed -n 's/.*"rate": \([0-9]*\),.*/\1/p' "$work/flow.out"
 }
+# ledbat LEECH_OUT WHO [PORT]: once the leecher has a sixteenth of the file, measures uTP alone for utp_window_s, then
+# the TCP flow next to it; sets utp_alone, tcp_with and utp_with (bytes/s) and prints them.
+ledbat() {
+  local ramp=$((size_bytes / 16)) deadline before start
+  deadline=$(( $(date +%s) + 90 ))
+  until [ "$(lt_done "$1")" -ge "$ramp" ] 2>/dev/null; do
+    [ "$(date +%s)" -lt "$deadline" ] || { echo "libtorrent got no data from $2 over uTP:" >&2; tail -n 20 "$1" >&2; exit 1; }
+    sleep 0.2
+  done
+  before="$(lt_done "$1")"; start="$(now)"
+  sleep "$utp_window_s"
+  utp_alone="$(calc 0 "($(lt_done "$1") - $before) / ($(now) - $start)")"
+  say "   uTP upload of $2 alone: $(mb "$utp_alone") MB/s"
+  before="$(lt_done "$1")"; start="$(now)"
+  tcp_with="$(tcp_flow "${3:-5002}")"
+  utp_with="$(calc 0 "($(lt_done "$1") - $before) / ($(now) - $start)")"
+  say "   TCP next to it: $(mb "$tcp_with") MB/s = $(calc 0 "100 * $tcp_with / $tcp_alone") % of alone (target >= 80 %); uTP of $2 meanwhile: $(mb "$utp_with") MB/s"
+  [ "$(lt_done "$1")" -lt "$size_bytes" ] || say "   (the upload finished during the TCP run: the figure is not meaningful; use a bigger --size-mib)"
+  say "   $(lab_wire stats)"
+}
 say "== LEDBAT: 16 Mbit/s from h0 to h1, 500 KiB drop-tail queue, 10 ms each way"
 tcp_alone="$(tcp_flow 5001)"
 say "   TCP alone: $(mb "$tcp_alone") MB/s"
 
+if [ "$ours" -eq 1 ]; then
 in_h0 env SMARTSHARE_BT_TRANSPORT=utp dotnet "$cli" start --port 4444 --bt-port 6881 --bind "$lab_a0" --allow-lan \
   --api http://127.0.0.1:0 --no-local-discovery --no-port-mapping --no-bt-dht --download-dir "$work/node-downloads" \
   --data-dir "$work/node-data" 2>"$work/node.log" >/dev/null &
@@ -145,30 +177,33 @@ in_h0 env SMARTSHARE_BT_TRANSPORT=utp dotnet "$cli" share "$source_file" --torre
 shared_torrent="$(json_field torrent "$(cat "$work/share.json")")"
 mkdir -p "$work/leech"
 in_h1 /usr/bin/python3 "$lt_peer" "$(lt_json download "$shared_torrent" "$work/leech" "$lab_a1:6882" "$lab_a0:6881")" \
-  </dev/null >"$work/leech.out" 2>&1 &
+  <"$work/hold" >"$work/leech.out" 2>&1 &
 leech_pid=$!; live[$leech_pid]=leecher
-ramp=$((size_bytes / 16))
-deadline=$(( $(date +%s) + 90 ))
-until [ "$(lt_done "$work/leech.out")" -ge "$ramp" ] 2>/dev/null; do
-  [ "$(date +%s)" -lt "$deadline" ] || { echo "libtorrent got no data from our node over uTP:" >&2; tail -n 20 "$work/leech.out" >&2; exit 1; }
-  sleep 0.2
-done
-before="$(lt_done "$work/leech.out")"; start="$(now)"
-sleep "$utp_window_s"
-utp_alone="$(calc 0 "($(lt_done "$work/leech.out") - $before) / ($(now) - $start)")"
-say "   uTP (our node seeding) alone: $(mb "$utp_alone") MB/s"
-before="$(lt_done "$work/leech.out")"; start="$(now)"
-tcp_with="$(tcp_flow 5002)"
-utp_with="$(calc 0 "($(lt_done "$work/leech.out") - $before) / ($(now) - $start)")"
-still="$(lt_done "$work/leech.out")"
-say "   TCP next to uTP: $(mb "$tcp_with") MB/s = $(calc 0 "100 * $tcp_with / $tcp_alone") % of alone (target >= 80 %); uTP meanwhile: $(mb "$utp_with") MB/s"
-[ "$still" -lt "$size_bytes" ] || say "   (the upload finished during the TCP run: the figure is not meaningful; use a bigger --size-mib)"
-say "   $(lab_wire stats)"
+ledbat "$work/leech.out" "our node"
+ours_tcp_with="$tcp_with" ours_utp_alone="$utp_alone"
+stop_process "$leech_pid"
+stop_process "$node_pid"
+fi
+
+# The same with libtorrent's own uTP upload (a seeder in h0) for comparison.
+in_h0 /usr/bin/python3 "$lt_peer" "$(lt_json seed "$torrent" "$work/seed" "$lab_a0:6883")" <"$work/hold" >"$work/seed0.out" 2>&1 &
+seed0_pid=$!; live[$seed0_pid]=seeder0
+wait_for "$work/seed0.out" '"event": "finished"' 60 "the libtorrent seeder in h0"
+rm -rf "$work/leech"; mkdir -p "$work/leech"
+in_h1 /usr/bin/python3 "$lt_peer" "$(lt_json download "$torrent" "$work/leech" "$lab_a1:6884" "$lab_a0:6883")" \
+  <"$work/hold" >"$work/leech2.out" 2>&1 &
+leech_pid=$!; live[$leech_pid]=leecher2
+ledbat "$work/leech2.out" "libtorrent" 5003
+lt_tcp_with="$tcp_with" lt_utp_alone="$utp_alone"
+stop_process "$leech_pid"
+stop_process "$seed0_pid"
 
 say ""
 say "== Summary ($(nproc) cores, load average $(cut -d ' ' -f 1-3 /proc/loadavg))"
 printf '%-34s %12s %12s\n' "" "libtorrent" "smartshare"
 printf '%-34s %12s %12s\n' "${size_mib} MiB, 50 ms/1 %/reorder, s" "$lt_wall" "$ours_wall"
-printf '%-34s %12s %12s\n' "MiB/s" "$(calc 2 "$size_mib / $lt_wall")" "$(calc 2 "$size_mib / $ours_wall")"
-say "LEDBAT: TCP kept $(calc 0 "100 * $tcp_with / $tcp_alone") % of $(mb "$tcp_alone") MB/s next to our uTP upload (which had $(mb "$utp_alone") MB/s alone)"
-[ "$lt_same" = identical ] && [ "$ours_same" = identical ] || exit 1
+printf '%-34s %12s %12s\n' "MiB/s" "$(calc 2 "$size_mib / $lt_wall")" "$([ "$ours" -eq 1 ] && calc 2 "$size_mib / $ours_wall" || echo -)"
+say "LEDBAT, TCP alone $(mb "$tcp_alone") MB/s through 16 Mbit/s; uploading over uTP:"
+printf '%-34s %12s %12s\n' "uTP alone, MB/s" "$(mb "$lt_utp_alone")" "$(mb "$ours_utp_alone")"
+printf '%-34s %12s %12s\n' "TCP kept next to uTP, % (>= 80)" "$(calc 0 "100 * $lt_tcp_with / $tcp_alone")" "$(calc 0 "100 * $ours_tcp_with / $tcp_alone")"
+[ "$lt_same" = identical ] && { [ "$ours_same" = identical ] || [ "$ours" -eq 0 ]; } || exit 1
