@@ -15,9 +15,10 @@
 #
 # The LEDBAT run is repeated with a libtorrent seeder in h0 in place of our node, for comparison.
 #
-# Usage: bench/utp-lossy-link.sh [--size-mib N] [--libtorrent-only] [--smoke] [--keep]
-# Environment (flags win): BENCH_SIZE_MIB (64), BENCH_TMPDIR. --smoke: 2 MiB, a short LEDBAT run, targets not
-# enforced. BENCH_CLI (a smartshare.dll already built) skips the build. Exits 1 if a file differs or a step fails.
+# Usage: bench/utp-lossy-link.sh [--size-mib N] [--ledbat-mib N] [--libtorrent-only] [--smoke] [--keep]
+# Environment (flags win): BENCH_SIZE_MIB (16: libtorrent's own uTP moves only about 0.1 MiB/s over that link, so
+# the issue's 64 MiB takes some 10 minutes for each downloader), BENCH_TMPDIR. --ledbat-mib: the file seeded in the
+# LEDBAT run (64; it must outlast the measurement). --smoke: 2 MiB, a short LEDBAT run of 4 MiB, targets not enforced. BENCH_CLI (a smartshare.dll already built) skips the build. Exits 1 if a file differs or a step fails.
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -25,7 +26,8 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 source "$root/bench/lib/common.sh"
 # shellcheck source=bench/lib/fault_lab.sh
 source "$root/bench/lib/fault_lab.sh"
-size_mib="${BENCH_SIZE_MIB:-64}"
+size_mib="${BENCH_SIZE_MIB:-16}"
+ledbat_mib=64
 keep=0
 smoke=0
 ours=1
@@ -33,6 +35,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --size-mib) size_mib="${2:?--size-mib needs a value}"; shift 2 ;;
     --keep) keep=1; shift ;;
+    --ledbat-mib) ledbat_mib="${2:?--ledbat-mib needs a value}"; shift 2 ;;
     --libtorrent-only) ours=0; shift ;;
     --smoke) smoke=1; shift ;;
     --runs|--cores) shift 2 ;; # accepted for scripts/bench, which passes one set of flags to all
@@ -42,7 +45,8 @@ while [ $# -gt 0 ]; do
   esac
 done
 flow_s=8 utp_window_s=6
-if [ "$smoke" -eq 1 ]; then size_mib=2 flow_s=3 utp_window_s=2; fi
+if [ "$smoke" -eq 1 ]; then size_mib=2 ledbat_mib=4 flow_s=3 utp_window_s=2; fi
+[[ "$ledbat_mib" =~ ^[1-9][0-9]*$ ]] || { echo "--ledbat-mib must be a positive integer, not '$ledbat_mib'." >&2; exit 2; }
 [[ "$size_mib" =~ ^[1-9][0-9]*$ ]] || { echo "--size-mib must be a positive integer, not '$size_mib'." >&2; exit 2; }
 if [ "$(id -u)" -ne 0 ]; then
   echo "bench/utp-lossy-link.sh needs root (it makes network namespaces); not run." >&2
@@ -64,13 +68,19 @@ mkdir -p "$parent"
 work="$(mktemp -d "$parent/smartshare-utp-lossy.XXXXXX")"
 install_cleanup
 trap '[ "$BASHPID" -ne "$main_pid" ] || lab_destroy; cleanup_work' EXIT
-require_disk "$work" $(( (size_bytes / 1024) * 4 + 256 * 1024 ))
+ledbat_bytes=$((ledbat_mib * 1024 * 1024))
+require_disk "$work" $(( (size_bytes / 1024) * 3 + (ledbat_bytes / 1024) * 3 + 256 * 1024 ))
 lab_create
 say "== Lab $lab_prefix: h0 $lab_a0, h1 $lab_a1, joined by link_emulator.py"
 
 mkdir -p "$work/seed"
 source_file="$work/seed/random-${size_mib}MiB.bin"
 write_random_file "$source_file" "$size_bytes"
+mkdir -p "$work/ledbat"
+ledbat_file="$work/ledbat/random-${ledbat_mib}MiB.bin"
+write_random_file "$ledbat_file" "$ledbat_bytes"
+ledbat_torrent="$work/ledbat.torrent"
+mktorrent -l 18 -o "$ledbat_torrent" "$ledbat_file" >/dev/null
 torrent="$work/bench.torrent"
 mktorrent -l 18 -o "$torrent" "$source_file" >/dev/null
 now() { date +%s.%N; }
@@ -145,7 +155,7 @@ tcp_flow() { # PORT: prints the TCP rate in bytes/s over flow_s seconds (the fir
 # ledbat LEECH_OUT WHO [PORT]: once the leecher has a sixteenth of the file, measures uTP alone for utp_window_s, then
 # the TCP flow next to it; sets utp_alone, tcp_with and utp_with (bytes/s) and prints them.
 ledbat() {
-  local ramp=$((size_bytes / 16)) deadline before start
+  local ramp=$((ledbat_bytes / 16)) deadline before start
   deadline=$(( $(date +%s) + 90 ))
   until [ "$(lt_done "$1")" -ge "$ramp" ] 2>/dev/null; do
     [ "$(date +%s)" -lt "$deadline" ] || { echo "libtorrent got no data from $2 over uTP:" >&2; tail -n 20 "$1" >&2; exit 1; }
@@ -159,7 +169,7 @@ ledbat() {
   tcp_with="$(tcp_flow "${3:-5002}")"
   utp_with="$(calc 0 "($(lt_done "$1") - $before) / ($(now) - $start)")"
   say "   TCP next to it: $(mb "$tcp_with") MB/s = $(calc 0 "100 * $tcp_with / $tcp_alone") % of alone (target >= 80 %); uTP of $2 meanwhile: $(mb "$utp_with") MB/s"
-  [ "$(lt_done "$1")" -lt "$size_bytes" ] || say "   (the upload finished during the TCP run: the figure is not meaningful; use a bigger --size-mib)"
+  [ "$(lt_done "$1")" -lt "$ledbat_bytes" ] || say "   (the upload finished during the TCP run: the figure is not meaningful; use a bigger --size-mib)"
   say "   $(lab_wire stats)"
 }
 say "== LEDBAT: 16 Mbit/s from h0 to h1, 500 KiB drop-tail queue, 10 ms each way"
@@ -172,7 +182,7 @@ in_h0 env SMARTSHARE_BT_TRANSPORT=utp dotnet "$cli" start --port 4444 --bt-port 
   --data-dir "$work/node-data" 2>"$work/node.log" >/dev/null &
 node_pid=$!; live[$node_pid]=node
 wait_for "$work/node.log" 'API on http://127\.0\.0\.1:[0-9]+' 90 "our node"
-in_h0 env SMARTSHARE_BT_TRANSPORT=utp dotnet "$cli" share "$source_file" --torrent --out "$work/share.smartshare" --json \
+in_h0 env SMARTSHARE_BT_TRANSPORT=utp dotnet "$cli" share "$ledbat_file" --torrent --out "$work/share.smartshare" --json \
   --data-dir "$work/node-data" >"$work/share.json" 2>"$work/share.err" || { echo "share failed: $(cat "$work/share.err")" >&2; exit 1; }
 shared_torrent="$(json_field torrent "$(cat "$work/share.json")")"
 mkdir -p "$work/leech"
@@ -186,11 +196,11 @@ stop_process "$node_pid"
 fi
 
 # The same with libtorrent's own uTP upload (a seeder in h0) for comparison.
-in_h0 /usr/bin/python3 "$lt_peer" "$(lt_json seed "$torrent" "$work/seed" "$lab_a0:6883")" <"$work/hold" >"$work/seed0.out" 2>&1 &
+in_h0 /usr/bin/python3 "$lt_peer" "$(lt_json seed "$ledbat_torrent" "$work/ledbat" "$lab_a0:6883")" <"$work/hold" >"$work/seed0.out" 2>&1 &
 seed0_pid=$!; live[$seed0_pid]=seeder0
 wait_for "$work/seed0.out" '"event": "finished"' 60 "the libtorrent seeder in h0"
 rm -rf "$work/leech"; mkdir -p "$work/leech"
-in_h1 /usr/bin/python3 "$lt_peer" "$(lt_json download "$torrent" "$work/leech" "$lab_a1:6884" "$lab_a0:6883")" \
+in_h1 /usr/bin/python3 "$lt_peer" "$(lt_json download "$ledbat_torrent" "$work/leech" "$lab_a1:6884" "$lab_a0:6883")" \
   <"$work/hold" >"$work/leech2.out" 2>&1 &
 leech_pid=$!; live[$leech_pid]=leecher2
 ledbat "$work/leech2.out" "libtorrent" 5003

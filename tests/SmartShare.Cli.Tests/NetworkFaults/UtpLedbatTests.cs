@@ -59,7 +59,7 @@ public sealed class UtpLedbatTests(ITestOutputHelper output) : IDisposable
         output.WriteLine($"TCP alone: {tcpAlone / 1e6:0.00} MB/s");
 
         var folder = Directory.CreateDirectory(Path.Combine(_theirs.Root, "leech")).FullName;
-        await using var leecher = await LabLibtorrent.StartAsync(lab, 1, 6882, seed: false, torrent, folder, UtpLossyLinkTests.LtTransport, [ours.BtAddress]);
+        await using var leecher = await LabLibtorrent.StartAsync(lab, 1, 6882, seed: false, torrent, folder, "utp", [ours.BtAddress]);
         try
         {
             // Let uTP find the link (and its base delay while the queue is empty), then measure it alone.

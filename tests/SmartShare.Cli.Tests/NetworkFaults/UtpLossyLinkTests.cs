@@ -32,7 +32,7 @@ public sealed class UtpLossyLinkTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
-    public async Task A_64_MiB_torrent_crosses_a_lossy_reordering_link_over_utp_both_ways_with_libtorrent()
+    public async Task Torrents_cross_a_lossy_reordering_link_over_utp_both_ways_with_libtorrent()
     {
         if (!LabLibtorrent.Available)
         {
@@ -63,12 +63,12 @@ public sealed class UtpLossyLinkTests(ITestOutputHelper output) : IDisposable
         var made = await LabCommand.RunAsync(["mktorrent", "-l", "18", "-o", downTorrent, down], TimeSpan.FromSeconds(120));
         Assert.True(made.Succeeded, made.ToString());
 
-        await using var seeder = await LabLibtorrent.StartAsync(lab, 1, 6881, seed: true, downTorrent, seedFolder, LtTransport);
+        await using var seeder = await LabLibtorrent.StartAsync(lab, 1, 6881, seed: true, downTorrent, seedFolder, "utp");
         var leechFolder = Directory.CreateDirectory(Path.Combine(_theirs.Root, "leech")).FullName;
         await lab.ImpairAsync(DelayMilliseconds, LossPercent, JitterMilliseconds);
 
         var clock = Stopwatch.StartNew();
-        await using var leecher = await LabLibtorrent.StartAsync(lab, 1, 6882, seed: false, upTorrent, leechFolder, LtTransport, [ours.BtAddress]);
+        await using var leecher = await LabLibtorrent.StartAsync(lab, 1, 6882, seed: false, upTorrent, leechFolder, "utp", [ours.BtAddress]);
         var get = Timed(ours.RunAsync(TransferLimit, "get", downTorrent, "--peer", seeder.Endpoint, "--download-dir", Path.Combine(_ours.Root, "got"), "--json"), clock);
         var seed = Timed(leecher.WaitForFinishedAsync(TransferLimit), clock);
         try
@@ -100,8 +100,6 @@ public sealed class UtpLossyLinkTests(ITestOutputHelper output) : IDisposable
     }
 
     /// <summary>Settings of a node that dials and accepts uTP only.</summary>
-    internal static string LtTransport => Environment.GetEnvironmentVariable("UL_LT_TRANSPORT") ?? "utp";
-
     internal static IReadOnlyDictionary<string, string> UtpOnly => new Dictionary<string, string> { ["SMARTSHARE_BT_TRANSPORT"] = "utp" };
 
     private static async Task<(T Result, TimeSpan Time)> Timed<T>(Task<T> task, Stopwatch clock)
