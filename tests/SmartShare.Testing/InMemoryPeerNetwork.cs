@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Threading.Channels;
 using SmartShare.BitTorrent.PeerWire.Transport;
+using SmartShare.IO;
 
 namespace SmartShare.Testing;
 
@@ -166,6 +167,8 @@ public sealed class InMemoryPeerNetwork
 
         public IPEndPoint LocalEndPoint { get; } = local;
 
+        public string Transport => "memory";
+
         public ValueTask DisposeAsync() => stream.DisposeAsync();
     }
 
@@ -174,26 +177,12 @@ public sealed class InMemoryPeerNetwork
     /// completes both, so the other end reads the end of the stream and its writes fail; a read or write of this end
     /// still running then ends too.
     /// </summary>
-    private sealed class PipeStream(PipeReader input, PipeWriter output) : Stream
+    private sealed class PipeStream(PipeReader input, PipeWriter output) : DuplexStream
     {
         private readonly Lock _gate = new();
         private bool _disposed;
         private bool _reading;
         private bool _writing;
-
-        public override bool CanRead => true;
-
-        public override bool CanWrite => true;
-
-        public override bool CanSeek => false;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position
-        {
-            get => throw new NotSupportedException();
-            set => throw new NotSupportedException();
-        }
 
         public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
         {
@@ -251,15 +240,6 @@ public sealed class InMemoryPeerNetwork
 
         public override void Write(byte[] buffer, int offset, int count) => WriteAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
 
-        public override Task FlushAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
 
         protected override void Dispose(bool disposing)
         {

@@ -1,3 +1,4 @@
+using SmartShare.IO;
 namespace SmartShare.Fuzz.Targets;
 
 /// <summary>
@@ -5,24 +6,10 @@ namespace SmartShare.Fuzz.Targets;
 /// (0: the peer closed), and each write may queue an answer computed from what was written, so a harness can play a
 /// handshake's other side honestly.
 /// </summary>
-internal sealed class ScriptedPeerStream(byte[] initial, Func<byte[], byte[]?>? answer) : Stream
+internal sealed class ScriptedPeerStream(byte[] initial, Func<byte[], byte[]?>? answer) : DuplexStream
 {
     private readonly Queue<byte[]> _incoming = new([initial]);
     private int _offset;
-
-    public override bool CanRead => true;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => true;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position
-    {
-        get => throw new NotSupportedException();
-        set => throw new NotSupportedException();
-    }
 
     public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
@@ -75,13 +62,4 @@ internal sealed class ScriptedPeerStream(byte[] initial, Func<byte[], byte[]?>? 
         return Task.CompletedTask;
     }
 
-    public override void Flush()
-    {
-    }
-
-    public override Task FlushAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
 }

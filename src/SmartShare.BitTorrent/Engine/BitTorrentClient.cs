@@ -125,7 +125,17 @@ public sealed class BitTorrentClient : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(local);
         ObjectDisposedException.ThrowIf(_stop.IsCancellationRequested, this);
-        var listener = _transport.Listen(local);
+        return AcceptAlso(_transport.Listen(local));
+    }
+
+    /// <summary>
+    /// Accepts peers from a listener made elsewhere too (the node's uTP listener on its IPv6 UDP port, bound after the
+    /// TCP one), through the same handshake slots and routing as every other; the client closes it when disposed.
+    /// </summary>
+    public IPEndPoint AcceptAlso(IPeerListener listener)
+    {
+        ArgumentNullException.ThrowIfNull(listener);
+        ObjectDisposedException.ThrowIf(_stop.IsCancellationRequested, this);
         lock (_extraListeners)
         {
             _extraListeners.Add((listener, Task.Run(() => AcceptLoopAsync(listener, _stop.Token))));

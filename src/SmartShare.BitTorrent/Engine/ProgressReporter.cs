@@ -70,7 +70,8 @@ internal sealed class ProgressReporter(Lock sessionLock, TimeProvider time, Torr
                 p.Download.Rate,
                 p.Upload.Rate,
                 p.Has.Length == 0 ? 0 : (double)p.Has.Count / p.Has.Length,
-                p.Has.IsComplete))];
+                p.Has.IsComplete,
+                p.Connection.Transport))];
         }
     }
 

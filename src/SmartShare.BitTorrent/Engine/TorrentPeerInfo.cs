@@ -9,4 +9,5 @@ namespace SmartShare.BitTorrent.Engine;
 /// <param name="UploadRate">Payload bytes per second sent to it.</param>
 /// <param name="Progress">The fraction of the pieces it says it has, 0 to 1.</param>
 /// <param name="IsSeed">It has every piece.</param>
-public sealed record TorrentPeerInfo(IPEndPoint EndPoint, string Client, double DownloadRate, double UploadRate, double Progress, bool IsSeed);
+/// <param name="Transport">What carries the connection: "tcp" or "utp".</param>
+public sealed record TorrentPeerInfo(IPEndPoint EndPoint, string Client, double DownloadRate, double UploadRate, double Progress, bool IsSeed, string Transport = "tcp");

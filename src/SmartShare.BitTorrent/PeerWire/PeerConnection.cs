@@ -81,6 +81,9 @@ public sealed partial class PeerConnection : IAsyncDisposable
     /// <summary>True if the peer dialed us.</summary>
     public bool IsIncoming { get; }
 
+    /// <summary>What carries the connection: "tcp" or "utp" (see <see cref="IPeerLink.Transport"/>).</summary>
+    public string Transport => _link.Transport;
+
     /// <summary>
     /// What the MSE handshake selected: <see cref="MseCryptoOffer.Rc4"/> (everything after it is encrypted),
     /// <see cref="MseCryptoOffer.Plaintext"/> (MSE handshake, plain payload), or <see cref="MseCryptoOffer.None"/> for a

@@ -19,6 +19,7 @@ public sealed partial class UtpConnection
     private ushort _fastResendSeqNr;
     private bool _fastTimeout;
     private uint _replyMicro;
+    private bool _peerSaidClosed;
 
     /// <summary>Handles one packet the socket matched to this connection (never a RESET, handled by the socket).</summary>
     internal void Receive(in UtpHeader header, ReadOnlySpan<byte> selectiveAck, ReadOnlySpan<byte> payload)
@@ -42,8 +43,9 @@ public sealed partial class UtpConnection
                 return;
             }
 
-            // An ACK of something we never sent, or older than the window, is forged or stale (libutp's check).
-            var lastSent = (ushort)(_seqNr - 1);
+            // An ACK of something we never sent, or older than the window, is forged or stale (libutp's check,
+            // counting only packets that went out: packets waiting in the queue have sequence numbers too).
+            var lastSent = (ushort)(_nextUnsent - 1);
             var allowed = Math.Max(_windowPackets + DuplicateAcksBeforeResend, DuplicateAcksBeforeResend);
             if (UtpSequence.Before(lastSent, header.AckNumber) || UtpSequence.Before(header.AckNumber, (ushort)(lastSent - allowed)))
             {
@@ -100,14 +102,17 @@ public sealed partial class UtpConnection
 
             if (ahead == 0)
             {
-                // Only what the application has not read counts here: the packet that fills the hole must always be
-                // taken, or a reorder buffer full of later packets could never drain.
+                // The packet that fills the hole must always find room, or a reorder buffer full of later packets
+                // could never drain (libtorrent stalls for good that way): the latest held packets make room for it,
+                // and the peer sends them again. Only what the application has not read can refuse it.
                 if (!_readerClosed && _unread + payload.Length > _options.ReceiveWindow + WindowSlack)
                 {
                     // More than the window allows (the application stopped reading): the peer sends it again.
                     ScheduleAck();
                     return;
                 }
+
+                MakeRoom(payload.Length);
 
                 Deliver(payload);
                 _ackNr++;
@@ -174,8 +179,18 @@ public sealed partial class UtpConnection
             ApplyCongestionControl(ackedBytes, minRtt, now);
         }
 
+        // Whether the peer's window opens again (its last word said closed; a zero-window probe opening it
+        // ourselves does not count).
+        var reopened = _peerSaidClosed && header.WindowSize >= _options.MaxPayload;
+        _peerSaidClosed = header.WindowSize < _options.MaxPayload;
         _peerWindow = header.WindowSize;
         _zeroWindowProbeAt = _peerWindow < _options.MaxPayload ? now + Math.Max(_rtoMicroseconds, 1_000_000) : 0;
+        if (_peerWindow < _options.MaxPayload)
+        {
+            // The peer answers and says its window is closed: a probe it could not take is not a loss, and
+            // however long its application stops reading, the connection must not time out while it answers.
+            _retransmitCount = 0;
+        }
 
         if (header.Type == UtpPacketType.State && _state == UtpConnectionState.SynSent)
         {
@@ -211,6 +226,14 @@ public sealed partial class UtpConnection
         if (_windowPackets == 0)
         {
             _rtoDeadline = 0;
+        }
+        else if (reopened && _outgoing[(ushort)(_seqNr - _windowPackets) & SlotMask] is { Transmissions: > 0 } refused)
+        {
+            // The peer's window opened again: the probe it had no room for goes again now, not after a timeout
+            // that backed off while the window was closed.
+            _retransmitTimeout = _rtoMicroseconds;
+            _rtoDeadline = now + _rtoMicroseconds;
+            SendPacket(refused, now);
         }
 
         if (_fastTimeout)
@@ -445,6 +468,23 @@ public sealed partial class UtpConnection
         _reorderCount++;
         _reorderBytes += payload.Length;
         ScheduleAck();
+    }
+
+    // Drops held packets, the furthest ahead first, until the held and unread bytes leave room for this many more.
+    private void MakeRoom(int bytes)
+    {
+        var limit = _options.ReceiveWindow + WindowSlack;
+        for (var ahead = ReorderLimit - 1; ahead >= 1 && _reorderCount > 0 && _unread + _reorderBytes + bytes > limit; ahead--)
+        {
+            var slot = (ushort)(_ackNr + 1 + ahead) & (ReorderLimit - 1);
+            if (_reorder[slot] is { } held)
+            {
+                _reorder[slot] = null;
+                _reorderCount--;
+                _reorderBytes -= _reorderLength[slot];
+                ArrayPool<byte>.Shared.Return(held);
+            }
+        }
     }
 
     private void DropHeld()

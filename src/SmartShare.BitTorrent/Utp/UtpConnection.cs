@@ -128,6 +128,36 @@ public sealed partial class UtpConnection
     /// <summary>Packets sent again (fast resends and timeouts).</summary>
     public long Retransmissions { get; private set; }
 
+    /// <summary>Bytes a write can queue now without waiting (tests drive a connection step by step with it).</summary>
+    internal int WritableBytes
+    {
+        get
+        {
+            lock (_gate)
+            {
+                if (_state != UtpConnectionState.Connected || _finSent || _closeRequested || _failure is not null)
+                {
+                    return 0;
+                }
+
+                long room = Math.Min(_options.SendBuffer - _bufferedBytes, (long)(MaxWindowPackets - 1 - _windowPackets) * _options.MaxPayload);
+                return (int)Math.Max(room, 0);
+            }
+        }
+    }
+
+    /// <summary>Received bytes held in memory: in order and unread, or held for reordering.</summary>
+    internal long ReceivedBytesHeld
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _unread + _reorderBytes;
+            }
+        }
+    }
+
     /// <summary>Completes when the handshake is done; fails when the peer never answers or resets.</summary>
     internal Task Connected => _connected.Task;
 

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Threading.Channels;
 using SmartShare.BitTorrent.PeerWire.Transport;
 
 namespace SmartShare.BitTorrent.Utp;
@@ -38,7 +39,17 @@ public sealed class UtpPeerTransport(UtpSocket socket) : IPeerTransport
 
         public async ValueTask<IPeerLink> AcceptAsync(CancellationToken cancellationToken)
         {
-            var connection = await socket.AcceptAsync(cancellationToken).ConfigureAwait(false);
+            UtpConnection connection;
+            try
+            {
+                connection = await socket.AcceptAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (ChannelClosedException)
+            {
+                // The socket was disposed: as IPeerListener says, the listener is gone.
+                throw new ObjectDisposedException(nameof(UtpSocket));
+            }
+
             return new Link(connection, socket.LocalEndPoint);
         }
 
@@ -56,6 +67,8 @@ public sealed class UtpPeerTransport(UtpSocket socket) : IPeerTransport
         public IPEndPoint RemoteEndPoint => connection.Remote;
 
         public IPEndPoint LocalEndPoint { get; } = local;
+
+        public string Transport => "utp";
 
         public async ValueTask DisposeAsync() => await connection.Stream.DisposeAsync().ConfigureAwait(false);
     }

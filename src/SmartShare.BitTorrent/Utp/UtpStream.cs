@@ -1,4 +1,5 @@
 using System.Buffers;
+using SmartShare.IO;
 
 namespace SmartShare.BitTorrent.Utp;
 
@@ -6,23 +7,9 @@ namespace SmartShare.BitTorrent.Utp;
 /// A <see cref="UtpConnection"/> as a duplex <see cref="Stream"/>: reads take what arrived in order (0 at the peer's
 /// FIN), writes queue packets, and disposing closes the connection.
 /// </summary>
-internal sealed class UtpStream(UtpConnection connection) : Stream
+internal sealed class UtpStream(UtpConnection connection) : DuplexStream
 {
     private int _disposed;
-
-    public override bool CanRead => true;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => true;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position
-    {
-        get => throw new NotSupportedException();
-        set => throw new NotSupportedException();
-    }
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
@@ -68,15 +55,6 @@ internal sealed class UtpStream(UtpConnection connection) : Stream
 
     public override void Write(byte[] buffer, int offset, int count) => WriteAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
 
-    public override void Flush()
-    {
-    }
-
-    public override Task FlushAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {

@@ -41,6 +41,11 @@ internal static class StartCommand
             Description = "BitTorrent protocol encryption: prefer, require or disable. Default: the 'bt_encryption' setting, else prefer.",
             HelpName = "MODE",
         };
+        var btTransport = new Option<string?>("--bt-transport")
+        {
+            Description = "How BitTorrent peers are reached and accepted: both (uTP first, then TCP), tcp or utp. Default: the 'bt_transport' setting, else both.",
+            HelpName = "MODE",
+        };
         var noBtDht = new Option<bool>("--no-bt-dht")
         {
             Description = "Do not run the Mainline DHT (torrents then find peers through trackers, PEX and magnet x.pe only).",
@@ -75,6 +80,7 @@ internal static class StartCommand
         command.Options.Add(btPort);
         command.Options.Add(btBootstrap);
         command.Options.Add(btEncryption);
+        command.Options.Add(btTransport);
         command.Options.Add(noBtDht);
         command.Options.Add(noLocalDiscovery);
         command.Options.Add(noPortMapping);
@@ -123,6 +129,11 @@ internal static class StartCommand
             if (parse.GetValue(btEncryption) is { } encryption)
             {
                 flags[NodeSettingKeys.BtEncryption] = encryption;
+            }
+
+            if (parse.GetValue(btTransport) is { } transport)
+            {
+                flags[NodeSettingKeys.BtTransport] = transport;
             }
 
             if (parse.GetValue(noBtDht))

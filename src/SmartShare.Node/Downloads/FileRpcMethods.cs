@@ -320,6 +320,7 @@ internal sealed class FileRpcMethods(
                 ["download_rate"] = peer.DownloadRate is { } down ? Math.Round(down) : null,
                 ["upload_rate"] = peer.UploadRate is { } up ? Math.Round(up) : null,
                 ["progress"] = peer.Progress is { } progress ? Math.Round(progress, 4) : null,
+                ["transport"] = peer.Transport,
             })]),
             ["note"] = found.Note,
         });

@@ -4,6 +4,8 @@ using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
 using SmartShare.BitTorrent.Engine;
 using SmartShare.BitTorrent.PeerWire;
+using SmartShare.BitTorrent.PeerWire.Transport;
+using SmartShare.BitTorrent.Utp;
 using SmartShare.Networking;
 using SmartShare.Node.Hosting;
 using SmartShare.Node.Settings;
@@ -12,9 +14,10 @@ using SmartShare.Node.Torrents;
 namespace SmartShare.Node.Networks;
 
 /// <summary>
-/// The BitTorrent network: the <see cref="BitTorrentClient"/> listening for peers on TCP <c>bt_port</c>, and (unless
-/// <c>bt_dht</c> is off) the Mainline DHT on the same UDP port, which joins, saves its table and announces the
-/// torrents it is given (<see cref="TorrentDht"/>). Torrent sessions run above it (<see cref="TorrentManager"/>).
+/// The BitTorrent network: the <see cref="BitTorrentClient"/> listening for peers on TCP <c>bt_port</c> and on uTP
+/// at the same UDP port number (<c>bt_transport</c> says which), and (unless <c>bt_dht</c> is off) the Mainline DHT
+/// on that UDP port too (a <see cref="SharedUdpPort"/>), which joins, saves its table and announces the torrents it
+/// is given (<see cref="TorrentDht"/>). Torrent sessions run above it (<see cref="TorrentManager"/>).
 /// </summary>
 public sealed partial class BitTorrentNetwork(
     TorrentStore store,
@@ -29,6 +32,10 @@ public sealed partial class BitTorrentNetwork(
 
     private BitTorrentClient? _client;
     private TorrentDht? _dht;
+    private SharedUdpPort? _udp;
+    private SharedUdpPort? _udp6;
+    private DualPeerTransport? _transport;
+    private PeerTransportMode _transportMode = PeerTransportMode.Both;
     private EncryptionMode _encryption = EncryptionMode.Prefer;
     private IReadOnlyList<NetworkEndPoint> _endPoints = [];
     private Ipv6Side? _ipv6;
@@ -51,58 +58,61 @@ public sealed partial class BitTorrentNetwork(
         var current = settings.Current;
         var families = ListenFamilies.Of(settings);
         _encryption = EncryptionModeOf(current.BtEncryption);
+        _transportMode = TransportModeOf(current.BtTransport);
         var bootstrap = current.BtDht
             ? await EndPointNames.ResolveSettingAsync(current.BtBootstrap, NodeSettingKeys.BtBootstrap, cancellationToken)
             : [];
 
-        // With port 0 the TCP listener picks a free number, which the DHT then needs on UDP too: when another program
-        // holds that number on UDP, take another rather than fail the start. The default port, when taken (a second
-        // node on this machine), gives way to the next number free on both; a port the user chose stays an error.
+        // uTP and the DHT share one UDP port of the TCP listener's number, bound first: with port 0 it picks the
+        // number, which TCP then needs too; when another program holds that number on TCP, take another rather than
+        // fail the start. The default port, when taken (a second node on this machine), gives way to the next number
+        // free on both; a port the user chose stays an error.
+        var udpWanted = current.BtDht || _transportMode != PeerTransportMode.Tcp;
         var fallback = current.BtPort != 0 && NetworkPorts.IsDefault(settings, NodeSettingKeys.BtPort);
         for (var attempt = 1; ; attempt++)
         {
             var port = fallback ? current.BtPort + attempt - 1 : current.BtPort;
             var retry = attempt < (fallback ? NetworkPorts.FallbackAttempts : PortAttempts);
-            BitTorrentClient client;
-            try
+            var udpEndPoint = new IPEndPoint(families.Primary, port);
+            SharedUdpPort? udp = null;
+            if (udpWanted)
             {
-                client = await StartClientAsync(families.Primary, port);
-            }
-            catch (NodeStartException) when (fallback && retry)
-            {
-                continue;
+                try
+                {
+                    udp = SharedUdpPort.Bind(udpEndPoint, random, time: time);
+                }
+                catch (SocketException) when ((current.BtPort == 0 || fallback) && retry)
+                {
+                    continue;
+                }
+                catch (SocketException ex)
+                {
+                    throw new NodeStartException(
+                        $"Cannot listen on UDP {udpEndPoint} for {UdpPurpose(current.BtDht)}: {ex.Message}. Is another client running? Choose another port with --bt-port{(current.BtDht ? ", or turn the DHT off with --no-bt-dht" : string.Empty)}.", ex);
+                }
             }
 
-            if (!current.BtDht)
+            var transport = new DualPeerTransport(TcpPeerTransport.Default, _transportMode, time: time);
+            if (udp is not null)
             {
-                _client = client;
-                break;
+                transport.AddUtp(new UtpPeerTransport(udp.Utp), udp.LocalEndPoint.AddressFamily);
             }
 
-            var dhtEndPoint = new IPEndPoint(client.LocalEndPoint.Address, client.LocalEndPoint.Port);
             try
             {
-                _dht = TorrentDht.Start(
-                    dhtEndPoint,
-                    bootstrap,
-                    current.AllowLan,
-                    store.DatabasePath,
-                    time,
-                    random,
-                    logger,
-                    (seen, node) => externalAddress.Report(seen.Address, Reachability.ExternalAddressSource.MainlineDht, node.Address));
-                _client = client;
+                _client = await StartClientAsync(families.Primary, udp?.LocalEndPoint.Port ?? port, transport);
+                _udp = udp;
+                _transport = transport;
                 break;
             }
-            catch (SocketException) when ((current.BtPort == 0 || fallback) && retry)
+            catch (NodeStartException) when ((current.BtPort == 0 || fallback) && retry)
             {
-                await client.DisposeAsync();
+                await DisposeQuietlyAsync(udp);
             }
-            catch (SocketException ex)
+            catch
             {
-                await client.DisposeAsync();
-                throw new NodeStartException(
-                    $"Cannot listen on UDP {dhtEndPoint} for the Mainline DHT: {ex.Message}. Is another client running? Choose another port with --bt-port, or turn the DHT off with --no-bt-dht.", ex);
+                await DisposeQuietlyAsync(udp);
+                throw;
             }
         }
 
@@ -111,28 +121,36 @@ public sealed partial class BitTorrentNetwork(
             LogPortFallback(logger, current.BtPort, _client.LocalEndPoint.Port);
         }
 
-        var endPoints = _dht is null
-            ? new List<NetworkEndPoint> { new("peers", "tcp", _client.LocalEndPoint) }
-            : [new("peers", "tcp", _client.LocalEndPoint), new("dht", "udp", _dht.LocalEndPoint)];
+        if (current.BtDht)
+        {
+            _dht = TorrentDht.Start(
+                _udp!.Others,
+                bootstrap,
+                current.AllowLan,
+                store.DatabasePath,
+                time,
+                random,
+                logger,
+                (seen, node) => externalAddress.Report(seen.Address, Reachability.ExternalAddressSource.MainlineDht, node.Address));
+        }
+
+        var endPoints = new List<NetworkEndPoint>();
+        AddEndPoints(endPoints, _client.LocalEndPoint, _udp?.LocalEndPoint);
         _ipv6 = new Ipv6Side(families, logger);
         if (families.Ipv6 is { } ipv6)
         {
-            var (client, dht, ipv6Port) = (_client, _dht, _client.LocalEndPoint.Port);
-            if (_ipv6.TryBind($"TCP [{ipv6}]:{ipv6Port} for BitTorrent peers", () => client.ListenAlso(new IPEndPoint(ipv6, ipv6Port))) is { } peers6)
-            {
-                endPoints.Add(new NetworkEndPoint("peers", "tcp", peers6));
-            }
-
-            if (dht is not null && _ipv6.TryBind($"UDP [{ipv6}]:{ipv6Port} for the Mainline DHT", () => dht.AddIpv6(new IPEndPoint(ipv6, ipv6Port), time, random)) is { } dht6)
-            {
-                endPoints.Add(new NetworkEndPoint("dht", "udp", dht6));
-            }
+            StartIpv6(endPoints, ipv6, _client.LocalEndPoint.Port, udpWanted);
         }
 
         _endPoints = endPoints;
         foreach (var endPoint in endPoints.Where(endPoint => endPoint.Role == "peers"))
         {
-            LogListening(logger, endPoint.EndPoint);
+            LogListening(logger, "TCP", endPoint.EndPoint);
+        }
+
+        foreach (var endPoint in endPoints.Where(endPoint => _transportMode != PeerTransportMode.Tcp && endPoint.Protocol == "udp"))
+        {
+            LogListening(logger, "uTP", endPoint.EndPoint);
         }
     }
 
@@ -154,6 +172,9 @@ public sealed partial class BitTorrentNetwork(
             await _dht.DisposeAsync();
         }
 
+        // The UDP ports last: the client's uTP connections and the DHT ran over them.
+        await DisposeQuietlyAsync(_udp);
+        await DisposeQuietlyAsync(_udp6);
         Http.Dispose();
     }
 
@@ -169,6 +190,8 @@ public sealed partial class BitTorrentNetwork(
                 ["port"] = client.LocalEndPoint.Port,
                 ["peer_id"] = client.PeerId.ToString(),
                 ["encryption"] = settings.Current.BtEncryption,
+                ["transport"] = settings.Current.BtTransport,
+                ["utp"] = DescribeUtp(),
                 ["dht"] = _dht?.Describe(),
                 ["ipv6"] = _ipv6?.ToJson(),
             };
@@ -183,6 +206,7 @@ public sealed partial class BitTorrentNetwork(
         UploadLimiter = limits.Upload,
         DownloadLimiter = limits.Download,
         Connection = new PeerConnectionOptions { Encryption = _encryption },
+        Transport = _transport,
         DhtPort = _dht?.LocalEndPoint.Port,
         OnDhtNode = endPoint => _dht?.AddNode(endPoint),
         OnExternalAddress = (seen, peer) => externalAddress.Report(seen, Reachability.ExternalAddressSource.PeerHandshake, peer),
@@ -195,7 +219,7 @@ public sealed partial class BitTorrentNetwork(
         _ => EncryptionMode.Prefer,
     };
 
-    private async Task<BitTorrentClient> StartClientAsync(IPAddress bind, int port)
+    private async Task<BitTorrentClient> StartClientAsync(IPAddress bind, int port, DualPeerTransport transport)
     {
         var client = new BitTorrentClient(
             new BitTorrentClientOptions
@@ -204,6 +228,7 @@ public sealed partial class BitTorrentNetwork(
                 SessionOptions = SessionOptions,
                 Log = message => LogEngine(logger, message),
                 Http = Http,
+                Transport = transport,
             },
             random,
             time);
@@ -216,15 +241,15 @@ public sealed partial class BitTorrentNetwork(
         {
             await client.DisposeAsync();
             throw new NodeStartException(
-                $"Cannot listen on TCP {new IPEndPoint(bind, port)} for BitTorrent peers: {ex.Message}. Is another client running? Choose another port with --bt-port or the 'bt_port' setting.", ex);
+                $"Cannot listen on {(transport.Mode == PeerTransportMode.Utp ? "uTP" : "TCP")} {new IPEndPoint(bind, port)} for BitTorrent peers: {ex.Message}. Is another client running? Choose another port with --bt-port or the 'bt_port' setting.", ex);
         }
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "BitTorrent port {Requested} is taken (another node?); using {Port} instead.")]
     private static partial void LogPortFallback(ILogger logger, int requested, int port);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "BitTorrent peers on TCP {EndPoint}")]
-    private static partial void LogListening(ILogger logger, IPEndPoint endPoint);
+    [LoggerMessage(Level = LogLevel.Information, Message = "BitTorrent peers on {Transport} {EndPoint}")]
+    private static partial void LogListening(ILogger logger, string transport, IPEndPoint endPoint);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "BitTorrent: {Message}")]
     internal static partial void LogEngine(ILogger logger, string message);

@@ -30,7 +30,7 @@ public interface INetworkService
     JsonObject? Describe();
 }
 
-/// <summary>An address a network listens on: its role (<c>dht</c>, <c>peers</c>, <c>blob_exchange</c>), protocol and bound end point (its family in the JSON: <c>ipv4</c>, <c>ipv6</c>).</summary>
+/// <summary>An address a network listens on: its role (<c>dht</c>, <c>peers</c>, <c>utp</c>, <c>blob_exchange</c>), protocol and bound end point (its family in the JSON: <c>ipv4</c>, <c>ipv6</c>).</summary>
 public sealed record NetworkEndPoint(string Role, string Protocol, IPEndPoint EndPoint)
 {
     public JsonObject ToJson() => new()

@@ -198,7 +198,7 @@ internal static class TorrentFields
             ["isEncrypted"] = false,
             ["isIncoming"] = false,
             ["isUploadingTo"] = peer.UploadRate >= 1,
-            ["isUTP"] = false,
+            ["isUTP"] = peer.Transport == "utp",
             ["peerIsChoked"] = false,
             ["peerIsInterested"] = false,
             ["progress"] = peer.Progress ?? 0.0,

@@ -9,6 +9,7 @@ public static class NodeSettingKeys
     public const string BtBootstrap = "bt_bootstrap";
     public const string BtDht = "bt_dht";
     public const string BtEncryption = "bt_encryption";
+    public const string BtTransport = "bt_transport";
     public const string LocalDiscovery = "local_discovery";
     public const string BindAddress = "bind";
     public const string Api = "api";

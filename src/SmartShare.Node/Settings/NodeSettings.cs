@@ -27,6 +27,9 @@ public sealed record NodeSettings
     /// <summary>BitTorrent protocol encryption (MSE/PE): "prefer", "require" or "disable".</summary>
     public string BtEncryption { get; init; } = "prefer";
 
+    /// <summary>How BitTorrent peers are dialed and accepted: "both" (uTP first, then TCP), "tcp" or "utp".</summary>
+    public string BtTransport { get; init; } = "both";
+
     /// <summary>The address the DHT and blob exchange listen on.</summary>
     public string BindAddress { get; init; } = "0.0.0.0";
 
@@ -116,6 +119,7 @@ public sealed record NodeSettings
         && BtBootstrap.SequenceEqual(other.BtBootstrap)
         && BtDht == other.BtDht
         && BtEncryption == other.BtEncryption
+        && BtTransport == other.BtTransport
         && BindAddress == other.BindAddress
         && Api == other.Api
         && ApiHosts.SequenceEqual(other.ApiHosts)
@@ -146,5 +150,5 @@ public sealed record NodeSettings
         && PortMapping == other.PortMapping
         && PortMappingLeaseSeconds == other.PortMappingLeaseSeconds;
 
-    public override int GetHashCode() => HashCode.Combine(HashCode.Combine(DownloadDirectory, Port, BindAddress, Api, Bootstrap.Count, AllowLan, MaxConnectionsPerDownload, Announce), MaxUploadKibPerSecond, BtPort, BtBootstrap.Count, BtDht, BtEncryption, ApiHosts.Count, ApiPasswordHash) ^ HashCode.Combine(MaxDownloadKibPerSecond, AltUploadKibPerSecond, AltDownloadKibPerSecond, AltSpeedEnabled, AltSpeedScheduleEnabled, AltSpeedSchedule) ^ HashCode.Combine(BlobStorageLimitMb, KeepStreamBlobs) ^ HashCode.Combine(MaxActiveDownloads, MaxActiveSeeds, SeedRatioLimit, SeedTimeLimitMinutes, SeedIdleLimitMinutes, SeedGoalAction, WatchDirectory, Advertise.Count) ^ LocalDiscovery.GetHashCode() ^ HashCode.Combine(PortMapping, PortMappingLeaseSeconds);
+    public override int GetHashCode() => HashCode.Combine(HashCode.Combine(DownloadDirectory, Port, BindAddress, Api, Bootstrap.Count, AllowLan, MaxConnectionsPerDownload, Announce), MaxUploadKibPerSecond, BtPort, BtBootstrap.Count, BtDht, BtEncryption, ApiHosts.Count, ApiPasswordHash) ^ HashCode.Combine(MaxDownloadKibPerSecond, AltUploadKibPerSecond, AltDownloadKibPerSecond, AltSpeedEnabled, AltSpeedScheduleEnabled, AltSpeedSchedule) ^ HashCode.Combine(BlobStorageLimitMb, KeepStreamBlobs) ^ HashCode.Combine(MaxActiveDownloads, MaxActiveSeeds, SeedRatioLimit, SeedTimeLimitMinutes, SeedIdleLimitMinutes, SeedGoalAction, WatchDirectory, Advertise.Count) ^ LocalDiscovery.GetHashCode() ^ HashCode.Combine(PortMapping, PortMappingLeaseSeconds, BtTransport);
 }

@@ -54,6 +54,7 @@ internal sealed class SettingDefinition
         Boolean(NodeSettingKeys.BtDht, true, "Run the Mainline DHT (BitTorrent's trackerless peer finding) on the UDP side of bt_port.", (s, v) => s with { BtDht = v }, s => s.BtDht),
         Boolean(NodeSettingKeys.LocalDiscovery, true, "Find peers on the LAN by multicast: BEP 14 local service discovery for torrents (never private ones) and its LBRY equivalent for streams, on every up interface with multicast (only the one holding 'bind' when bind is an address).", (s, v) => s with { LocalDiscovery = v }, s => s.LocalDiscovery),
         Text(NodeSettingKeys.BtEncryption, true, "BitTorrent protocol encryption: prefer (encrypt when the peer can, else plain), require (encrypted peers only) or disable.", ParseEncryption, (s, v) => s with { BtEncryption = v }, s => s.BtEncryption),
+        Text(NodeSettingKeys.BtTransport, true, "How BitTorrent peers are reached and accepted: both (uTP and TCP; uTP dialed first, TCP too after half a second), tcp or utp.", ParseTransport, (s, v) => s with { BtTransport = v }, s => s.BtTransport),
         Boolean(NodeSettingKeys.AllowLan, true, "Accept loopback and private addresses as DHT contacts and peers.", (s, v) => s with { AllowLan = v }, s => s.AllowLan),
         Integer(NodeSettingKeys.MaxConnectionsPerDownload, false, "Peers one download fetches from at once.", 1, 1000, (s, v) => s with { MaxConnectionsPerDownload = v }, s => s.MaxConnectionsPerDownload),
         Boolean(NodeSettingKeys.Announce, true, "Announce local streams to the DHT.", (s, v) => s with { Announce = v }, s => s.Announce),
@@ -260,6 +261,11 @@ internal sealed class SettingDefinition
         text.Trim().ToLowerInvariant() is var mode && mode is "prefer" or "require" or "disable"
             ? mode
             : throw new FormatException($"must be prefer, require or disable, not '{text}'");
+
+    private static string ParseTransport(string text) =>
+        text.Trim().ToLowerInvariant() is var mode && mode is "both" or "tcp" or "utp"
+            ? mode
+            : throw new FormatException($"must be both (uTP and TCP), tcp or utp, not '{Shorten(text)}'");
 
     private static string ParseAddress(string text)
     {

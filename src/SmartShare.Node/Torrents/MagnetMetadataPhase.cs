@@ -115,6 +115,7 @@ internal sealed partial class MagnetMetadataPhase(
             time)
         {
             OnExternalAddress = network.SessionOptions().OnExternalAddress,
+            Transport = network.SessionOptions().Transport,
         };
         var job = new Job(fetcher, new CancellationTokenSource());
         _fetching[magnet.InfoHash] = job;

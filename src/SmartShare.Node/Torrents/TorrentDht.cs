@@ -14,8 +14,9 @@ namespace SmartShare.Node.Torrents;
 /// The node's Mainline DHT (BEP 5) on the UDP side of the BitTorrent port. It joins through the saved routing table
 /// and the <c>bt_bootstrap</c> nodes only, so it never reaches a public router unless the user names one. For each
 /// public torrent it looks peers up at once, again every minute while the torrent lacks peers, and announces our
-/// port every 15 minutes. Where the machine has IPv6 it runs a second node on an IPv6 socket of the same port
-/// (<see cref="AddIpv6"/>), as libtorrent does: BEP 32 keeps one routing table per family, and the two answer each
+/// port every 15 minutes. It runs over the non-uTP side of the BitTorrent UDP port (a
+/// <see cref="SmartShare.BitTorrent.Utp.SharedUdpPort"/>, which the owner binds and closes after it). Where the machine
+/// has IPv6 it runs a second node on the IPv6 port of the same number (<see cref="AddIpv6"/>), as libtorrent does: BEP 32 keeps one routing table per family, and the two answer each
 /// other's <c>want</c>. Lookups and announcements go through both; its saved table holds both families.
 /// </summary>
 internal sealed partial class TorrentDht : IAsyncDisposable
@@ -25,7 +26,6 @@ internal sealed partial class TorrentDht : IAsyncDisposable
     private static readonly TimeSpan SaveInterval = TimeSpan.FromMinutes(10);
 
     private readonly MainlineDht _dht;
-    private readonly UdpDatagramSocket _socket;
     private readonly MainlineDhtNodeStore _store;
     private readonly IReadOnlyList<IPEndPoint> _bootstrap;
     private readonly ILogger _logger;
@@ -34,16 +34,14 @@ internal sealed partial class TorrentDht : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly ITimer _saveTimer;
     private MainlineDht? _dht6;
-    private UdpDatagramSocket? _socket6;
     private IReadOnlyList<MainlineDhtContact> _saved = [];
     private Action<IPEndPoint, IPEndPoint>? _onExternalAddress;
     private int _disposed;
     private volatile bool _joined;
 
-    private TorrentDht(MainlineDht dht, UdpDatagramSocket socket, MainlineDhtNodeStore store, IReadOnlyList<IPEndPoint> bootstrap, TimeProvider time, ILogger logger)
+    private TorrentDht(MainlineDht dht, MainlineDhtNodeStore store, IReadOnlyList<IPEndPoint> bootstrap, TimeProvider time, ILogger logger)
     {
         _dht = dht;
-        _socket = socket;
         _store = store;
         _bootstrap = bootstrap;
         _time = time;
@@ -53,14 +51,14 @@ internal sealed partial class TorrentDht : IAsyncDisposable
 
     public IPEndPoint LocalEndPoint => _dht.LocalEndPoint;
 
-    /// <summary>The IPv6 node's socket, when <see cref="AddIpv6"/> bound one.</summary>
+    /// <summary>The IPv6 node's address, when <see cref="AddIpv6"/> started one.</summary>
     public IPEndPoint? LocalEndPoint6 => _dht6?.LocalEndPoint;
 
-    /// <summary>Binds UDP <paramref name="local"/> (the BitTorrent port's number), loads the saved table and joins in the background.</summary>
-    /// <exception cref="SocketException">The UDP port is taken.</exception>
+    /// <summary>Runs over <paramref name="transport"/> (the BitTorrent UDP port's non-uTP side), loads the saved table and joins in the background.</summary>
+    /// <param name="transport">The datagrams, which this does not own: the caller closes it after disposing this.</param>
     /// <param name="onExternalAddress">Called with the address a node says it saw us at (BEP 42's <c>ip</c>), and that node's address.</param>
     public static TorrentDht Start(
-        IPEndPoint local,
+        IDatagramTransport transport,
         IReadOnlyList<IPEndPoint> bootstrap,
         bool allowLan,
         string databasePath,
@@ -71,9 +69,9 @@ internal sealed partial class TorrentDht : IAsyncDisposable
     {
         var store = MainlineDhtNodeStore.Open(databasePath);
         var saved = store.Load();
-        var socket = UdpDatagramSocket.Bind(local);
+        var local = transport.LocalEndPoint;
         var dht = MainlineDht.Create(
-            socket,
+            transport,
             new MainlineDhtOptions { Bootstrap = [.. bootstrap.Where(node => SameFamily(node, local))], AllowLan = allowLan },
             time,
             random,
@@ -85,24 +83,23 @@ internal sealed partial class TorrentDht : IAsyncDisposable
         }
 
         dht.Start();
-        var host = new TorrentDht(dht, socket, store, bootstrap, time, logger) { _saved = saved, _onExternalAddress = onExternalAddress };
+        var host = new TorrentDht(dht, store, bootstrap, time, logger) { _saved = saved, _onExternalAddress = onExternalAddress };
         LogStarted(logger, dht.LocalEndPoint, saved.Count, bootstrap.Count);
         _ = host.JoinAsync();
         return host;
     }
 
     /// <summary>
-    /// Binds an IPv6 UDP socket at <paramref name="local6"/> (only IPv6: the IPv4 node keeps its own socket) and
-    /// starts the IPv6 node there, with the same id, paired with the IPv4 one. Call once, right after
+    /// Starts the IPv6 node over <paramref name="transport6"/> (the IPv6 UDP port's non-uTP side, not owned: the IPv4
+    /// node keeps its own port), with the same id, paired with the IPv4 one. Call once, right after
     /// <see cref="Start"/>; it joins through the IPv6 saved nodes and bootstrap nodes.
     /// </summary>
-    /// <exception cref="SocketException">The port is taken on IPv6 or the machine has no IPv6.</exception>
-    public IPEndPoint AddIpv6(IPEndPoint local6, TimeProvider time, IRandomSource random)
+    public IPEndPoint AddIpv6(IDatagramTransport transport6, TimeProvider time, IRandomSource random)
     {
-        ArgumentNullException.ThrowIfNull(local6);
-        var socket = UdpDatagramSocket.Bind(local6);
+        ArgumentNullException.ThrowIfNull(transport6);
+        var local6 = transport6.LocalEndPoint;
         var options = new MainlineDhtOptions { Bootstrap = [.. _bootstrap.Where(node => SameFamily(node, local6))], AllowLan = _dht.Endpoint.Policy.AllowLan };
-        var dht = MainlineDht.Create(socket, options, time, random, message => LogDht(_logger, "[v6] " + message), _dht.Id);
+        var dht = MainlineDht.Create(transport6, options, time, random, message => LogDht(_logger, "[v6] " + message), _dht.Id);
         dht.ImportContacts(_saved.Where(contact => SameFamily(contact.EndPoint, local6)));
         MainlineDht.Pair(_dht, dht);
         if (_onExternalAddress is not null)
@@ -111,7 +108,6 @@ internal sealed partial class TorrentDht : IAsyncDisposable
         }
 
         dht.Start();
-        _socket6 = socket;
         _dht6 = dht;
         var saved6 = _saved.Count(contact => SameFamily(contact.EndPoint, local6));
         LogStarted(_logger, dht.LocalEndPoint, saved6, options.Bootstrap.Count);
@@ -185,11 +181,9 @@ internal sealed partial class TorrentDht : IAsyncDisposable
         await _saveTimer.DisposeAsync();
         Save();
         await _dht.DisposeAsync();
-        _socket.Dispose();
         if (_dht6 is not null)
         {
             await _dht6.DisposeAsync();
-            _socket6!.Dispose();
         }
 
         _stop.Dispose();

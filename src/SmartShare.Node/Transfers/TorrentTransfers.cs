@@ -97,7 +97,7 @@ internal sealed class TorrentTransfers(TorrentManager torrents, UploadLedger upl
         }
 
         return torrents.Session(hash) is { } session
-            ? new TransferPeers([.. session.PeerDetails.Select(peer => new TransferPeer(peer.EndPoint, peer.Client, true, peer.DownloadRate, peer.UploadRate, peer.Progress))], null)
+            ? new TransferPeers([.. session.PeerDetails.Select(peer => new TransferPeer(peer.EndPoint, peer.Client, true, peer.DownloadRate, peer.UploadRate, peer.Progress, peer.Transport))], null)
             : new TransferPeers([], "The torrent is not running (stopped, failed, or still fetching its metadata), so it has no connected peers.");
     }
 

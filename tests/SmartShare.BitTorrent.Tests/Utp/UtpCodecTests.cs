@@ -93,6 +93,17 @@ public sealed class UtpCodecTests
     }
 
     [Fact]
+    public void A_selective_ack_of_one_byte_as_libtorrent_sends_is_read()
+    {
+        // A STATE packet libtorrent 2.0.8 sent on loopback: extension 1 with a 1-byte mask.
+        var packet = UtpCodec.Read(Convert.FromHexString("2101E2131E6644D21E3346CF000FF538586937B8000100"));
+
+        Assert.Equal(UtpPacketType.State, packet.Header.Type);
+        Assert.Equal(new byte[] { 0 }, packet.SelectiveAck.ToArray());
+        Assert.True(packet.Payload.IsEmpty);
+    }
+
+    [Fact]
     public void Dht_messages_on_the_shared_port_are_not_taken_for_utp()
     {
         Assert.False(UtpCodec.LooksLikeUtp("d1:ad2:id20:abcdefghij0123456789e1:q4:ping1:t2:aa1:y1:qe"u8));

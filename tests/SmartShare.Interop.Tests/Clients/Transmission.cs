@@ -34,7 +34,8 @@ public sealed class Transmission : IAsyncDisposable
 
     /// <summary>Starts transmission-cli and waits until it accepts connections.</summary>
     /// <param name="encryption">"-er" (required), "-ep" (preferred, Transmission's default) or "-et" (tolerated).</param>
-    public static async Task<Transmission> StartAsync(string torrentPath, string downloadDirectory, IPAddress? address = null, string encryption = "-ep")
+    /// <param name="utp">Let Transmission speak uTP (libutp) as well as TCP; off by default (facts point 5).</param>
+    public static async Task<Transmission> StartAsync(string torrentPath, string downloadDirectory, IPAddress? address = null, string encryption = "-ep", bool utp = false)
     {
         var program = InteropTools.TransmissionCli;
         var stdbuf = InteropTools.Stdbuf;
@@ -46,7 +47,7 @@ public sealed class Transmission : IAsyncDisposable
             ["dht-enabled"] = false,
             ["lpd-enabled"] = false,
             ["pex-enabled"] = false,
-            ["utp-enabled"] = false,
+            ["utp-enabled"] = utp,
             ["port-forwarding-enabled"] = false,
             ["rpc-enabled"] = false,
             ["blocklist-enabled"] = false,

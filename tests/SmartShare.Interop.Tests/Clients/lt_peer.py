@@ -23,6 +23,7 @@ Prints one JSON object per line on stdout:
   {"event":"progress","done":bytes,"total":bytes,"rate":download_bytes_per_s,"upload_rate":..,"peers":n,"state":".."}  every 0.5 s
   {"event":"finished"}            the torrent has every piece (a seeder prints it once checked)
   {"event":"error","message":".."}
+  {"event":"peerlog","message":".."}   a peer connected, failed or was disconnected (with libtorrent's reason)
   {"event":"dht_peers","info_hash":"<40 hex>","peers":["ip:port",..]}   answers to dht_get_peers (with dht on)
 Reads JSON commands on stdin: {"cmd":"connect","peer":"127.0.0.x:port"}, {"cmd":"quit"},
   {"cmd":"dht_get_peers","info_hash":"<40 hex>"} (a DHT lookup of that info hash; each reply prints dht_peers).

@@ -45,7 +45,9 @@ public sealed class NetworkServiceTests : IDisposable
     [Fact]
     public async Task Without_the_mainline_dht_the_bittorrent_network_binds_only_its_peer_listener()
     {
-        await using var node = await TestNode.StartAsync(_directory.Path, flags: new Dictionary<string, JsonNode?> { [NodeSettingKeys.BtDht] = false });
+        // On TCP alone: with uTP (the default) the UDP port is bound for uTP peers (UtpTransportNodeTests).
+        await using var node = await TestNode.StartAsync(
+            _directory.Path, flags: new Dictionary<string, JsonNode?> { [NodeSettingKeys.BtDht] = false, [NodeSettingKeys.BtTransport] = "tcp" });
 
         var status = (await node.CallAsync("status"))!;
 

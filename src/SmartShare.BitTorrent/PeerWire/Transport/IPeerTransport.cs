@@ -29,6 +29,9 @@ public interface IPeerLink : IAsyncDisposable
     IPEndPoint RemoteEndPoint { get; }
 
     IPEndPoint LocalEndPoint { get; }
+
+    /// <summary>What carries it, as peer lists show it: "tcp", "utp", or a test network's own name.</summary>
+    string Transport { get; }
 }
 
 /// <summary>Connections arriving at one bound address of a transport.</summary>

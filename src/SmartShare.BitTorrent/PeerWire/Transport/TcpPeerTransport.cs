@@ -109,6 +109,8 @@ public sealed class TcpPeerTransport(int socketBufferSize) : IPeerTransport
 
         public IPEndPoint LocalEndPoint { get; } = (IPEndPoint)socket.LocalEndPoint!;
 
+        public string Transport => "tcp";
+
         public async ValueTask DisposeAsync()
         {
             try

@@ -1,6 +1,7 @@
 using System.IO.Pipelines;
 using System.Net;
 using System.Net.Sockets;
+using SmartShare.IO;
 
 namespace SmartShare.BitTorrent.Tests.PeerWire.Encryption;
 
@@ -31,22 +32,8 @@ internal static class DuplexStreams
     /// <summary>Reads what the input holds, then the end of the stream; writes are kept (to check what was answered).</summary>
     public static Stream Scripted(byte[] input) => new Duplex(new MemoryStream(input, writable: false), new MemoryStream());
 
-    private sealed class Duplex(Stream read, Stream write) : Stream
+    private sealed class Duplex(Stream read, Stream write) : DuplexStream
     {
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => true;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position
-        {
-            get => throw new NotSupportedException();
-            set => throw new NotSupportedException();
-        }
-
         public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => read.ReadAsync(buffer, cancellationToken);
 
         public override int Read(byte[] buffer, int offset, int count) => read.Read(buffer, offset, count);
@@ -59,9 +46,6 @@ internal static class DuplexStreams
 
         public override void Flush() => write.Flush();
 
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
 
         protected override void Dispose(bool disposing)
         {
