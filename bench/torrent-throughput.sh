@@ -13,7 +13,11 @@
 # libtorrent maps files, so RssAnon, not RSS, is its own memory) and a byte comparison with the source (cmp).
 # The summary gives the medians of both rates, the ratio smartshare/libtorrent and both peak RssAnon.
 #
-# Usage: bench/torrent-throughput.sh [--size-mib N] [--runs N] [--libtorrent-only] [--smoke] [--keep]
+# --transport utp runs every peer over uTP (BEP 29) only: both libtorrents with "transport":"utp" (TCP neither dialled
+# nor accepted) and smartshare with the setting bt_transport=utp (SMARTSHARE_BT_TRANSPORT); --transport tcp (the
+# default) is TCP only, as above. The issue's uTP figure: bench/torrent-throughput.sh --transport utp --size-mib 512.
+#
+# Usage: bench/torrent-throughput.sh [--size-mib N] [--runs N] [--transport tcp|utp] [--libtorrent-only] [--smoke] [--keep]
 # Environment (flags win): BENCH_SIZE_MIB (1024), BENCH_RUNS (3), BENCH_TMPDIR (a folder on a real disk).
 # --libtorrent-only skips building and running smartshare. A differing file makes the script exit with 1.
 # --smoke checks the script still works, in seconds: 4 MiB, one run, a memory file system allowed, and smartshare
@@ -29,11 +33,13 @@ runs="${BENCH_RUNS:-3}"
 keep=0
 smoke=0
 ours=1
+transport=tcp
 while [ $# -gt 0 ]; do
   case "$1" in
     --size-mib) size_mib="${2:?--size-mib needs a value}"; shift 2 ;;
     --runs) runs="${2:?--runs needs a value}"; shift 2 ;;
     --libtorrent-only) ours=0; shift ;;
+    --transport) transport="${2:?--transport needs tcp or utp}"; shift 2 ;;
     --keep) keep=1; shift ;;
     --smoke) smoke=1; shift ;;
     --cores|--strict) [ "$1" = --cores ] && shift; shift ;; # accepted for scripts/bench, which passes one set of flags to all
@@ -42,6 +48,11 @@ while [ $# -gt 0 ]; do
   esac
 done
 if [ "$smoke" -eq 1 ]; then size_mib=4 runs=1; fi
+case "$transport" in
+  tcp) transport_name=TCP; ours_env=() ;;
+  utp) transport_name=uTP; ours_env=(SMARTSHARE_BT_TRANSPORT=utp) ;;
+  *) echo "--transport takes tcp or utp, not '$transport'." >&2; exit 2 ;;
+esac
 for value in "$size_mib" "$runs"; do
   [[ "$value" =~ ^[1-9][0-9]*$ ]] || { echo "Sizes and counts must be positive integers, not '$value'." >&2; exit 2; }
 done
@@ -101,7 +112,7 @@ wait_for_line() {
 lt_json() { # lt_json MODE SAVE_PATH LISTEN [PEER]
   local peers="[]"
   [ -n "${4:-}" ] && peers="[\"$4\"]"
-  printf '{"mode":"%s","torrent":"%s","save_path":"%s","listen":"%s","peers":%s}' "$1" "$torrent" "$2" "$3" "$peers"
+  printf '{"mode":"%s","torrent":"%s","save_path":"%s","listen":"%s","peers":%s,"transport":"%s"}' "$1" "$torrent" "$2" "$3" "$peers" "$transport"
 }
 
 # --- The seeder: checks the file (not timed), then serves every run. Its stdin is a FIFO held open on fd 3.
@@ -110,7 +121,7 @@ exec 3<>"$work/seed.in"
 /usr/bin/python3 "$lt_peer" "$(lt_json seed "$work/seed" 127.0.0.1:0)" <"$work/seed.in" >"$work/seed.out" 2>&1 &
 seed_pid=$!
 live[$seed_pid]=seeder
-say "== Starting the libtorrent seeder on 127.0.0.1 and checking the file"
+say "== Starting the libtorrent seeder on 127.0.0.1 ($transport_name only) and checking the file"
 wait_for_line "$work/seed.out" '"event": "finished"' "$seed_pid" "$limit_s" "the libtorrent seeder"
 seed_port="$(sed -n 's/.*"event": "listening".*"port": \([0-9]*\).*/\1/p' "$work/seed.out" | head -n 1)"
 [ -n "$seed_port" ] || { echo "The seeder printed no port." >&2; cat "$work/seed.out" >&2; exit 1; }
@@ -167,7 +178,7 @@ for i in $(seq 1 "$runs"); do
     ours_dir="$work/ours-download" ours_data="$work/ours-data"
     rm -rf "$ours_dir" "$ours_data"; mkdir -p "$ours_dir"
     start="$(now)"
-    dotnet "$cli" get "$torrent" --peer "127.0.0.1:$seed_port" --download-dir "$ours_dir" --data-dir "$ours_data" --json \
+    env ${ours_env[@]+"${ours_env[@]}"} dotnet "$cli" get "$torrent" --peer "127.0.0.1:$seed_port" --download-dir "$ours_dir" --data-dir "$ours_data" --json \
       >"$work/ours.json" 2>"$work/ours.err" &
     ours_pid=$!
     live[$ours_pid]=smartshare
@@ -196,7 +207,7 @@ exec 3>&-
 stop_process "$seed_pid"
 
 say ""
-say "== Summary: ${size_mib} MiB over loopback from a libtorrent seeder (TCP, 1 MiB pieces), $runs run(s), $fs_type, $(nproc) cores"
+say "== Summary: ${size_mib} MiB over loopback from a libtorrent seeder ($transport_name, 1 MiB pieces), $runs run(s), $fs_type, $(nproc) cores"
 lt_wall="$(awk '{ print $1 }' "$work/lt.results" | median)"
 lt_rate="$(calc 1 "$size_mib / $lt_wall")"
 lt_peak="$(awk '{ print $2 }' "$work/lt.results" | maximum)"

@@ -5,10 +5,10 @@ using SmartShare.Tests.Shared;
 namespace SmartShare.Cli.Tests.NetworkFaults;
 
 /// <summary>
-/// Hosts in network namespaces (nf + random suffix + h0, h1, ...) on one subnet, 10.78.N.0/24, split into two sides:
+/// Hosts in network namespaces (nf, or a prefix given, + random suffix + h0, h1, ...) on one subnet, 10.78.N.0/24, split into two sides:
 /// each side's hosts hang off a bridge in a router namespace (…r), and the two bridges are joined by a wire that
 /// link_emulator.py drives (the kernel here has no netem): it passes frames, drops them all (a partition in which TCP
-/// hangs), or delays and drops some. Every frame between the sides crosses it; hosts on one side always reach each
+/// hangs), or delays, reorders and drops some, and can squeeze them through a bottleneck of a set rate and queue. Every frame between the sides crosses it; hosts on one side always reach each
 /// other. Whatever runs inside is killed and every namespace deleted on dispose.
 /// </summary>
 public sealed class FaultLab : IAsyncDisposable
@@ -45,9 +45,10 @@ public sealed class FaultLab : IAsyncDisposable
     /// Makes the lab with <paramref name="sideA"/> hosts on side 0 (h0…) and <paramref name="sideB"/> on side 1 (the
     /// next ones), or returns null with the reason when namespaces cannot be made here (not root, no support, no python).
     /// </summary>
-    public static async Task<(FaultLab? Lab, string? Reason)> TryCreateAsync(int sideA, int sideB)
+    /// <param name="namePrefix">The start of every namespace name (a random suffix follows), so labs never collide.</param>
+    public static async Task<(FaultLab? Lab, string? Reason)> TryCreateAsync(int sideA, int sideB, string namePrefix = "nf")
     {
-        var prefix = "nf" + Guid.NewGuid().ToString("N")[..8];
+        var prefix = namePrefix + Guid.NewGuid().ToString("N")[..8];
         var lab = new FaultLab(prefix, Random.Shared.Next(1, 250));
         var (code, error) = await RunAsync("ip", "netns", "add", lab.Router);
         if (code != 0)
@@ -102,7 +103,24 @@ public sealed class FaultLab : IAsyncDisposable
     public Task ImpairAsync(int delayMilliseconds, double lossPercent) =>
         CommandAsync($"impair {delayMilliseconds.ToString(CultureInfo.InvariantCulture)} {lossPercent.ToString(CultureInfo.InvariantCulture)}");
 
-    /// <summary>What the wire counted so far ("stats forwarded=N dropped=N queued=N").</summary>
+    /// <summary>
+    /// As <see cref="ImpairAsync(int, double)"/>, and each frame waits a further random 0…<paramref name="jitterMilliseconds"/>
+    /// ms, so frames sent closer together than that arrive out of order.
+    /// </summary>
+    public Task ImpairAsync(int delayMilliseconds, double lossPercent, int jitterMilliseconds) =>
+        CommandAsync($"impair {delayMilliseconds.ToString(CultureInfo.InvariantCulture)} {lossPercent.ToString(CultureInfo.InvariantCulture)} {jitterMilliseconds.ToString(CultureInfo.InvariantCulture)}");
+
+    /// <summary>
+    /// A bottleneck between the sides: frames leave at most <paramref name="kilobitsPerSecond"/> through a drop-tail queue
+    /// of <paramref name="queueKib"/> KiB, before any delay of <see cref="ImpairAsync(int, double)"/>. Null
+    /// <paramref name="fromSide"/> shapes both directions, 0 or 1 only the frames leaving that side. A rate of 0 removes it;
+    /// <see cref="HealAsync"/> and <see cref="CutAsync"/> remove it too.
+    /// </summary>
+    public Task BottleneckAsync(int kilobitsPerSecond, int queueKib, int? fromSide = null) =>
+        CommandAsync($"rate {kilobitsPerSecond.ToString(CultureInfo.InvariantCulture)} {queueKib.ToString(CultureInfo.InvariantCulture)} " +
+            (fromSide switch { null => "both", 0 => "ab", 1 => "ba", _ => throw new ArgumentOutOfRangeException(nameof(fromSide)) }));
+
+    /// <summary>What the wire counted so far ("stats forwarded=N dropped=N queued=N overflowed=N").</summary>
     public async Task<string> WireStatsAsync()
     {
         await SendAsync("stats");

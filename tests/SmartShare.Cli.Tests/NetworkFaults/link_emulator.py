@@ -5,8 +5,16 @@ Forwards every Ethernet frame between interface A and interface B (raw AF_PACKET
 command a line on stdin, answering "ok LINE" on stdout once it applies:
   pass                      forward at once, nothing lost
   cut                       drop every frame, both ways (TCP hangs: no reset, no ICMP)
-  impair DELAY_MS LOSS_PCT  each direction holds every frame DELAY_MS and drops LOSS_PCT percent of them
-  stats                     answers "stats forwarded=N dropped=N queued=N"
+  impair DELAY_MS LOSS_PCT [JITTER_MS]
+                            each direction holds every frame DELAY_MS and drops LOSS_PCT percent of them; with
+                            JITTER_MS, each frame waits a further random 0..JITTER_MS, so frames closer together than
+                            that overtake one another (reordering)
+  rate KBIT QUEUE_KB [DIR]  a bottleneck: frames leave at most KBIT kbit/s through a drop-tail queue of QUEUE_KB KiB
+                            (frames that find it full are dropped), before the delay above; DIR is "both" (the
+                            default), "ab" (from interface A to B only) or "ba"; "rate 0 0 [DIR]" removes it
+  stats                     answers "stats forwarded=N dropped=N queued=N overflowed=N" (overflowed: dropped by a
+                            full bottleneck queue, also counted in dropped)
+"pass" and "cut" also remove any bottleneck; "impair" leaves it as it is.
 Frames must leave the hosts whole: "link_emulator.py --no-offload IFACE", run in each host's namespace, turns off
 transmit checksum offload (a veth would otherwise hand us frames whose TCP checksum is still to be filled in) and
 segmentation offload (frames of one MTU, so the loss applies per packet as on a real path).
@@ -62,6 +70,10 @@ def main():
     mode = "pass"
     delay = 0.0
     loss = 0.0
+    jitter = 0.0
+    # Per direction (keyed by the receiving socket's fd): [bytes per second or 0, queue bytes, time the link is free].
+    bottleneck = {a.fileno(): [0.0, 0, 0.0], b.fileno(): [0.0, 0, 0.0]}
+    overflowed = 0
     forwarded = 0
     dropped = 0
     queued_bytes = 0
@@ -91,12 +103,19 @@ def main():
                     if not words:
                         continue
                     if words[0] == "stats":
-                        print(f"stats forwarded={forwarded} dropped={dropped} queued={len(queue)}", flush=True)
+                        print(f"stats forwarded={forwarded} dropped={dropped} queued={len(queue)} overflowed={overflowed}", flush=True)
                         continue
                     if words[0] in ("pass", "cut"):
-                        mode, delay, loss = words[0], 0.0, 0.0
-                    elif words[0] == "impair" and len(words) == 3:
+                        mode, delay, loss, jitter = words[0], 0.0, 0.0, 0.0
+                        for limit in bottleneck.values():
+                            limit[:] = [0.0, 0, 0.0]
+                    elif words[0] == "impair" and len(words) in (3, 4):
                         mode, delay, loss = "impair", float(words[1]) / 1000.0, float(words[2]) / 100.0
+                        jitter = float(words[3]) / 1000.0 if len(words) == 4 else 0.0
+                    elif words[0] == "rate" and len(words) in (3, 4) and (len(words) == 3 or words[3] in ("both", "ab", "ba")):
+                        direction = words[3] if len(words) == 4 else "both"
+                        for fd in [a.fileno()] if direction == "ab" else [b.fileno()] if direction == "ba" else [a.fileno(), b.fileno()]:
+                            bottleneck[fd][:] = [float(words[1]) * 1000.0 / 8.0, int(float(words[2]) * 1024), 0.0]
                     else:
                         print(f"error unknown command {line.decode()!r}", flush=True)
                         continue
@@ -118,13 +137,26 @@ def main():
                 if mode == "cut" or (loss > 0 and random.random() < loss) or queued_bytes + len(frame) > QUEUE_LIMIT_BYTES:
                     dropped += 1
                     continue
-                if delay <= 0:
+                now = time.monotonic()
+                due = now
+                rate, queue_limit, free_at = bottleneck[fd]
+                if rate > 0:
+                    # A FIFO served at `rate`: what still waits in it is the backlog until the link is free again.
+                    start = max(now, free_at)
+                    if (start - now) * rate + len(frame) > queue_limit:
+                        dropped += 1
+                        overflowed += 1
+                        continue
+                    due = start + len(frame) / rate
+                    bottleneck[fd][2] = due
+                due += delay + (random.random() * jitter if jitter > 0 else 0.0)
+                if due <= now:
                     send(other[fd], frame)
                     forwarded += 1
                     continue
                 sequence += 1
                 queued_bytes += len(frame)
-                heapq.heappush(queue, (time.monotonic() + delay, sequence, other[fd], frame))
+                heapq.heappush(queue, (due, sequence, other[fd], frame))
         now = time.monotonic()
         while queue and queue[0][0] <= now:
             _, _, out, frame = heapq.heappop(queue)

@@ -1,8 +1,26 @@
 """What the libtorrent helper scripts share (lt_peer.py, lt_dht.py and bench/lib/magnet_dht.py): one JSON
-event per stdout line, loopback-only endpoints, and an IP filter that keeps a session on 127.0.0.0/8 and ::1."""
+event per stdout line, loopback-only endpoints, and an IP filter that keeps a session on 127.0.0.0/8 and ::1.
+
+LT_LAB_NETWORK="10.78.0.0/16" (an IPv4 network in the 10.7x test-lab range, which exists only inside network
+namespaces a test made) allows that network too, for a peer run inside such a namespace."""
+import ipaddress
 import json
+import os
 import sys
 import threading
+
+
+def _lab_network():
+    text = os.environ.get("LT_LAB_NETWORK", "")
+    if not text:
+        return None
+    network = ipaddress.IPv4Network(text)
+    if not (network.subnet_of(ipaddress.IPv4Network("10.64.0.0/12")) or network.subnet_of(ipaddress.IPv4Network("11.64.0.0/12"))):
+        raise ValueError("LT_LAB_NETWORK must lie in 10.64.0.0/12 or 11.64.0.0/12, not " + text)
+    return network
+
+
+_LAB = _lab_network()
 
 _out_lock = threading.Lock()
 
@@ -19,7 +37,7 @@ def endpoint(text):
     host, _, port = text.rpartition(":")
     if host == "[::1]":
         return "::1", int(port)
-    if not host.startswith("127."):
+    if not host.startswith("127.") and not (_LAB is not None and ipaddress.ip_address(host) in _LAB):
         raise ValueError("only 127.0.0.0/8 and [::1] endpoints are allowed, not " + text)
     return host, int(port)
 
@@ -36,6 +54,8 @@ def keep_on_loopback(lt, session):
     ip_filter.add_rule("127.0.0.0", "127.255.255.255", 0)
     ip_filter.add_rule("::", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", 1)
     ip_filter.add_rule("::1", "::1", 0)
+    if _LAB is not None:
+        ip_filter.add_rule(str(_LAB.network_address), str(_LAB.broadcast_address), 0)
     session.set_ip_filter(ip_filter)
 
 
