@@ -236,7 +236,20 @@ internal sealed partial class PlainFileStreams(
         }
 
         using var output = StreamOutputFile.Create(directory, held.Descriptor.SuggestedFileName);
-        if (held.CopyTo(output) is { } failed)
+        int? failed;
+        try
+        {
+            failed = held.CopyTo(output);
+        }
+        catch (LocalFileException ex)
+        {
+            // The plain file went away (or cannot be opened) since it was last seen: the stream is not held any more,
+            // and the caller falls back to the blobs, which say which one is missing. Nothing is kept.
+            MarkBroken(sdHash, held.Path, ex.Message);
+            return null;
+        }
+
+        if (failed is not null)
         {
             var reason = $"blob {failed} rebuilt from {held.Path} no longer matches its hash: the file changed";
             MarkBroken(sdHash, held.Path, reason);
