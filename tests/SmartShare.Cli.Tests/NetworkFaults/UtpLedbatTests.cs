@@ -32,16 +32,8 @@ public sealed class UtpLedbatTests(ITestOutputHelper output) : IDisposable
     [Fact]
     public async Task A_tcp_flow_keeps_most_of_a_bottleneck_while_our_node_uploads_over_utp()
     {
-        if (!LabLibtorrent.Available)
+        if (await UtpLossyLinkTests.TryLabAsync(output) is not { } lab)
         {
-            output.WriteLine("Not run: /usr/bin/python3 with lt_peer.py is needed (python3-libtorrent).");
-            return;
-        }
-
-        var (lab, reason) = await FaultLab.TryCreateAsync(1, 1, "ul");
-        if (lab is null)
-        {
-            output.WriteLine($"Not run: {reason}.");
             return;
         }
 

@@ -31,19 +31,29 @@ public sealed class UtpLossyLinkTests(ITestOutputHelper output) : IDisposable
         _theirs.Dispose();
     }
 
-    [Fact]
-    public async Task Torrents_cross_a_lossy_reordering_link_over_utp_both_ways_with_libtorrent()
+    /// <summary>A lab of one host a side, or null (with the reason written) when libtorrent or namespaces are missing.</summary>
+    internal static async Task<FaultLab?> TryLabAsync(ITestOutputHelper output)
     {
         if (!LabLibtorrent.Available)
         {
             output.WriteLine("Not run: /usr/bin/python3 with lt_peer.py is needed (python3-libtorrent).");
-            return;
+            return null;
         }
 
         var (lab, reason) = await FaultLab.TryCreateAsync(1, 1, "ul");
         if (lab is null)
         {
             output.WriteLine($"Not run: {reason}.");
+        }
+
+        return lab;
+    }
+
+    [Fact]
+    public async Task Torrents_cross_a_lossy_reordering_link_over_utp_both_ways_with_libtorrent()
+    {
+        if (await UtpLossyLinkTests.TryLabAsync(output) is not { } lab)
+        {
             return;
         }
 
