@@ -43,7 +43,7 @@ internal static class StatusCommand
         var mainline = bittorrent?["dht"] as JsonObject;
         text.AppendLine(bittorrent is null
             ? "BitTorrent: not running"
-            : $"BitTorrent: peers on TCP {bittorrent["port"]}, {(mainline is null ? "Mainline DHT off" : $"Mainline DHT on UDP {mainline["port"]}, {Dht(mainline)}")}, encryption {bittorrent["encryption"]}");
+            : $"BitTorrent: peers on {PeerTransports(bittorrent)}, {(mainline is null ? "Mainline DHT off" : $"Mainline DHT on UDP {mainline["port"]}, {Dht(mainline)}")}, encryption {bittorrent["encryption"]}");
         text.AppendLine(Ipv6StatusLine.Describe(status));
 
         if (status["external_address"] is JsonObject external)
@@ -132,4 +132,12 @@ internal static class StatusCommand
             : span.TotalMinutes >= 1 ? $"{span.Minutes} min {span.Seconds} s"
             : $"{span.Seconds} s";
     }
+
+    // Where peers reach the node: TCP, uTP on the UDP port of the same number, or both (bt_transport).
+    private static string PeerTransports(JsonObject bittorrent) => bittorrent["transport"]?.GetValue<string>() switch
+    {
+        "utp" => $"uTP (UDP {bittorrent["port"]})",
+        "both" => $"TCP {bittorrent["port"]} and uTP (UDP {bittorrent["port"]})",
+        _ => $"TCP {bittorrent["port"]}",
+    };
 }

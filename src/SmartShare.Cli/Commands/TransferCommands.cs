@@ -104,14 +104,15 @@ internal static class TransferCommands
         var text = new StringBuilder();
         if (peers.Count > 0)
         {
-            text.AppendLine(CultureInfo.InvariantCulture, $"{"address",-40}  {"down/s",10}  {"up/s",10}  {"has",6}  client");
+            text.AppendLine(CultureInfo.InvariantCulture, $"{"address",-40}  {"via",-4}  {"down/s",10}  {"up/s",10}  {"has",6}  client");
         }
 
         foreach (var peer in peers.OfType<JsonObject>())
         {
             var address = $"{peer["address"]?.GetValue<string>()}:{peer["port"]?.GetValue<int>()}";
             var progress = peer["progress"]?.GetValue<double>() is { } fraction ? string.Create(CultureInfo.InvariantCulture, $"{fraction * 100:0.0}%") : "?";
-            text.AppendLine(CultureInfo.InvariantCulture, $"{address,-40}  {Rate(peer["download_rate"]),10}  {Rate(peer["upload_rate"]),10}  {progress,6}  {peer["client"]?.GetValue<string>() ?? (peer["connected"]?.GetValue<bool>() == true ? "(connected)" : "(known)")}");
+            var via = peer["transport"]?.GetValue<string>() ?? "-";
+            text.AppendLine(CultureInfo.InvariantCulture, $"{address,-40}  {via,-4}  {Rate(peer["download_rate"]),10}  {Rate(peer["upload_rate"]),10}  {progress,6}  {peer["client"]?.GetValue<string>() ?? (peer["connected"]?.GetValue<bool>() == true ? "(connected)" : "(known)")}");
         }
 
         text.Append(CultureInfo.InvariantCulture, $"{peers.Count} peer{(peers.Count == 1 ? string.Empty : "s")} of {TransferNames.Describe(item)}.");

@@ -184,6 +184,11 @@ public sealed class ManageCommandsTests : IDisposable
         Assert.Equal(JsonValueKind.Number, peer.GetProperty("upload_rate").ValueKind);
         human!.ShouldExitWith(0);
         Assert.Contains("100.0%", human.StandardOutput, StringComparison.Ordinal);
+
+        // Which transport each peer came over (both nodes take both: uTP is dialled first).
+        var via = peer.GetProperty("transport").GetString()!;
+        Assert.Contains(via, new[] { "tcp", "utp" });
+        Assert.Contains($"  {via,-4}  ", human.StandardOutput, StringComparison.Ordinal);
         dht.ShouldSucceedWithJson().GetProperty("peers");
     }
 

@@ -28,7 +28,7 @@ public sealed class StatusAndListTests : IDisposable
         var lines = status.OutputLines;
         Assert.StartsWith($"SmartShare {version}, running at {api}, up ", lines[0], StringComparison.Ordinal);
         Assert.Contains(lines, line => line.StartsWith("LBRY:", StringComparison.Ordinal) && line.Contains("DHT on UDP", StringComparison.Ordinal) && line.Contains("blob exchange on TCP", StringComparison.Ordinal));
-        Assert.Contains(lines, line => line.StartsWith("BitTorrent: peers on TCP", StringComparison.Ordinal) && line.Contains("Mainline DHT", StringComparison.Ordinal));
+        Assert.Contains(lines, line => line.StartsWith("BitTorrent: peers on TCP", StringComparison.Ordinal) && line.Contains("and uTP (UDP", StringComparison.Ordinal) && line.Contains("Mainline DHT", StringComparison.Ordinal));
         Assert.Contains("IPv6:       off (the bind setting names one IPv4 address)", lines);
         Assert.Contains("Transfers:  2 (2 seeding)", lines);
         Assert.Contains(lines, line => line.StartsWith("Rates:      down ", StringComparison.Ordinal));
