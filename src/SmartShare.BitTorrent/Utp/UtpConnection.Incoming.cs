@@ -283,37 +283,6 @@ public sealed partial class UtpConnection
         }
     }
 
-    private void TakeDelaySamples(in UtpHeader header, long now, long minRtt)
-    {
-        // Their delay: our clock now minus theirs when they sent; we report it back in every header we send.
-        var theirDelay = header.TimestampMicroseconds == 0 ? 0 : (uint)now - header.TimestampMicroseconds;
-        _replyMicro = theirDelay;
-        var hadTheirs = _theirDelays.HasSamples;
-        var previousBase = _theirDelays.Base;
-        if (theirDelay != 0)
-        {
-            _theirDelays.Add(theirDelay, now);
-        }
-
-        // Their base falling means our clock runs slow against theirs: our own base must rise as much.
-        if (hadTheirs && UtpSequence.Before(_theirDelays.Base, previousBase) && previousBase - _theirDelays.Base <= 10_000)
-        {
-            _ourDelays.Shift(previousBase - _theirDelays.Base);
-        }
-
-        var actual = header.TimestampDifferenceMicroseconds;
-        if (actual is not 0 and not int.MaxValue)
-        {
-            _ourDelays.Add(actual, now);
-        }
-
-        // A queuing delay can never exceed the round trip.
-        if (minRtt != long.MaxValue && _ourDelays.Value > minRtt)
-        {
-            _ourDelays.Shift((uint)(_ourDelays.Value - minRtt));
-        }
-    }
-
     // Bytes of packets in flight that the selective ACK says arrived (bit i: base + i).
     private long SelectivelyAckedBytes(ushort first, ReadOnlySpan<byte> mask, long now, ref long minRtt)
     {

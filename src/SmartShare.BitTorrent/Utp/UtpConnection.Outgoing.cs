@@ -8,7 +8,6 @@ public sealed partial class UtpConnection
 {
     // Packets in the window at most, one slot kept for the FIN (libutp: 1024).
     private const int MaxWindowPackets = 1023;
-    private const long DecayIntervalMicroseconds = 100_000;
     private const long MaxTimeoutMicroseconds = 30_000_000;
     private const int SpareLimit = 64;
 
@@ -16,8 +15,6 @@ public sealed partial class UtpConnection
     // default is about 90 full packets) before it reads, and the burst is lost whole. The rest go on the next ACK.
     private const int MaxBurstPackets = 48;
 
-    private readonly UtpDelayHistory _ourDelays = new();
-    private readonly UtpDelayHistory _theirDelays = new();
     private ushort _nextUnsent;
     private int _resendPending;
     private long _curWindow;
@@ -34,10 +31,7 @@ public sealed partial class UtpConnection
     private long _rtoDeadline;
     private int _retransmitCount;
     private long _lastSent;
-    private long _lastDecay;
     private long _lastMaxedOut;
-    private bool _slowStart = true;
-    private long _ssthresh = long.MaxValue;
 
     /// <summary>Opens the connection: queues and sends the SYN (its connection id is the one we receive on).</summary>
     internal void StartConnect(ushort initialSequence)
@@ -415,65 +409,5 @@ public sealed partial class UtpConnection
         var header = new UtpHeader(UtpPacketType.Reset, connectionId, (uint)Now, 0, 0, _seqNr, ackNumber);
         UtpCodec.Write(datagram, header, [], []);
         _socket.Send(datagram, Remote);
-    }
-
-    // A loss: halve the window, at most once per 100 ms (libutp), and leave slow start.
-    private void DecayWindow(long now)
-    {
-        if (now - _lastDecay < DecayIntervalMicroseconds)
-        {
-            return;
-        }
-
-        _maxWindow = Math.Max(_maxWindow / 2, _options.MaxPayload);
-        _lastDecay = now;
-        _slowStart = false;
-        _ssthresh = _maxWindow;
-    }
-
-    // LEDBAT (libutp's rule): grow or shrink the window in proportion to how far the queuing delay is from the target,
-    // by at most MaxWindowIncreasePerRtt a round trip; slow start doubles it each round trip (as libtorrent does)
-    // until the delay nears the target.
-    private void ApplyCongestionControl(long ackedBytes, long minRtt, long now)
-    {
-        long ourDelay = _ourDelays.Value;
-        if (minRtt != long.MaxValue)
-        {
-            ourDelay = Math.Min(ourDelay, minRtt);
-        }
-
-        double target = ToMicroseconds(_options.TargetDelay);
-        var offTarget = target - ourDelay;
-        var windowFactor = Math.Min(ackedBytes, _maxWindow) / (double)Math.Max(_maxWindow, ackedBytes);
-        var gain = _options.MaxWindowIncreasePerRtt * windowFactor * Math.Min(offTarget, target) / target;
-
-        // Not held back by the window for a second: the application sends less than the window allows, so
-        // growing it means nothing (and would let it grow without bound).
-        var limited = now - _lastMaxedOut > 1_000_000;
-        if (gain > 0 && limited)
-        {
-            gain = 0;
-        }
-
-        var next = _maxWindow + gain;
-        if (_slowStart)
-        {
-            var doubled = _maxWindow + (limited ? 0 : Math.Min(ackedBytes, _maxWindow));
-            if (doubled > _ssthresh)
-            {
-                _slowStart = false;
-            }
-            else if (ourDelay > target * 0.9)
-            {
-                _slowStart = false;
-                _ssthresh = _maxWindow;
-            }
-            else
-            {
-                next = Math.Max(doubled, next);
-            }
-        }
-
-        _maxWindow = (int)Math.Clamp(next, _options.MaxPayload, _options.SendBuffer);
     }
 }

@@ -113,18 +113,6 @@ public sealed partial class UtpConnection
         }
     }
 
-    /// <summary>The smoothed round-trip time, or zero before the first sample.</summary>
-    public TimeSpan RoundTripTime
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return TimeSpan.FromMilliseconds(_rttMilliseconds);
-            }
-        }
-    }
-
     /// <summary>Packets sent again (fast resends and timeouts).</summary>
     public long Retransmissions { get; private set; }
 

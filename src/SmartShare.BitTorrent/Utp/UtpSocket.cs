@@ -67,13 +67,7 @@ public sealed class UtpSocket : IAsyncDisposable
     /// <summary>Connections open or opening.</summary>
     public int ConnectionCount => _connections.Count;
 
-    /// <summary>
-    /// Called with every packet sent (true) and received (false) that parsed: the peer, the header and the payload
-    /// length. For diagnostics only; it runs under a connection's lock and must be quick.
-    /// </summary>
-    public Action<bool, IPEndPoint, UtpHeader, int>? PacketTrace { get; set; }
-
-    /// <summary>The connections open or opening now.</summary>
+    /// <summary>The connections open or opening now (for diagnostics: see <see cref="UtpConnection.Describe"/>).</summary>
     public IReadOnlyCollection<UtpConnection> Connections => [.. _connections.Values];
 
     /// <summary>Connections opened since the start, both ways (handshake completed).</summary>
@@ -153,7 +147,6 @@ public sealed class UtpSocket : IAsyncDisposable
         }
 
         var header = packet.Header;
-        PacketTrace?.Invoke(false, source, header, packet.Payload.Length);
         var id = header.ConnectionId;
         switch (header.Type)
         {
@@ -209,16 +202,7 @@ public sealed class UtpSocket : IAsyncDisposable
         }
     }
 
-    internal void Send(ReadOnlySpan<byte> datagram, IPEndPoint destination)
-    {
-        if (PacketTrace is { } trace)
-        {
-            var packet = UtpCodec.Read(datagram);
-            trace(true, destination, packet.Header, packet.Payload.Length);
-        }
-
-        _sender.Send(datagram, destination);
-    }
+    internal void Send(ReadOnlySpan<byte> datagram, IPEndPoint destination) => _sender.Send(datagram, destination);
 
     internal void ScheduleAck(UtpConnection connection) => _acks.Enqueue(connection);
 

@@ -45,7 +45,7 @@ public sealed class UtpLibtorrentTests : IAsyncDisposable
         await session.StartAsync(CancellationToken.None);
         session.AddPeers([seeder.Endpoint]);
 
-        await session.Completed.WaitAsync(Limit);
+        await WithDiagnosticsAsync(session.Completed.WaitAsync(Limit), port, seeder);
         TestFiles.AssertSameFile(content, Path.Combine(downloads, "data.bin"));
         Assert.True(port.Utp.ConnectionsOpened >= 1, "the peer should have been connected over uTP");
     }
@@ -72,7 +72,7 @@ public sealed class UtpLibtorrentTests : IAsyncDisposable
             Transport = "utp",
             Peers = [port.LocalEndPoint],
         }));
-        await downloader.WaitForFinishedAsync(Limit);
+        await WithDiagnosticsAsync(downloader.WaitForFinishedAsync(Limit), port, downloader);
         TestFiles.AssertSameFile(content, Path.Combine(downloads, "data.bin"));
         Assert.True(port.Utp.ConnectionsOpened >= 1, "the peer should have been connected over uTP");
     }
@@ -85,6 +85,20 @@ public sealed class UtpLibtorrentTests : IAsyncDisposable
         }
 
         _directory.Dispose();
+    }
+
+    // A stalled transfer fails with both ends' state: our uTP connections' counters and libtorrent's output.
+    private static async Task WithDiagnosticsAsync(Task transfer, SharedUdpPort port, LibtorrentPeer libtorrent)
+    {
+        try
+        {
+            await transfer;
+        }
+        catch (Exception ex) when (ex is TimeoutException or Xunit.Sdk.XunitException)
+        {
+            var connections = string.Join("\n", port.Utp.Connections.Select(connection => connection.Describe()));
+            Assert.Fail($"{ex.Message}\nOur uTP connections:\n{connections}\n{libtorrent.Describe()}");
+        }
     }
 
     // Our engine with uTP as its only transport, on a fresh loopback address and a UDP port of its own.
