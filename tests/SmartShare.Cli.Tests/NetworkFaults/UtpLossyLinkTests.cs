@@ -10,17 +10,17 @@ namespace SmartShare.Cli.Tests.NetworkFaults;
 /// delays every frame 50 ms each way (plus up to 3 ms of jitter, which reorders frames) and drops 1 % of them: a
 /// torrent downloaded by our node from a libtorrent seeder and, at the same time, another seeded by our node to a
 /// libtorrent downloader, both compared byte for byte. The time each took is printed.
-/// The issue asks for 64 MiB, but LEDBAT over this link is slow for libtorrent too: its own uTP, seeder to
-/// downloader, moved 24 MiB in 275 s here (0.09 MiB/s; bench/utp-lossy-link.sh), so 64 MiB from a libtorrent
-/// seeder would take about 12 minutes; the test moves 8 MiB each way, which fits in about two minutes.
+/// 64 MiB each way, as issue 20 asks: about 10 minutes, since LEDBAT over this link is slow for libtorrent too (its
+/// own uTP, seeder to downloader, does about 0.09 MiB/s here; bench/utp-lossy-link.sh). Here 64 MiB took 624 s down
+/// and 541 s up at once on a loaded machine, so the limit leaves room.
 /// </summary>
 public sealed class UtpLossyLinkTests(ITestOutputHelper output) : IDisposable
 {
     internal const int DelayMilliseconds = 50;
     internal const double LossPercent = 1;
     internal const int JitterMilliseconds = 3;
-    private const int Size = 8 << 20;
-    private static readonly TimeSpan TransferLimit = TimeSpan.FromSeconds(170);
+    private const int Size = 64 << 20;
+    private static readonly TimeSpan TransferLimit = TimeSpan.FromMinutes(20);
 
     private readonly CliWorkspace _ours = new();
     private readonly CliWorkspace _theirs = new();
