@@ -1,7 +1,8 @@
 namespace SmartShare.BitTorrent.Utp;
 
 /// <summary>
-/// LEDBAT: one-way delay samples both ways, the congestion window's growth and shrinking, and slow start.
+/// LEDBAT: one-way delay samples both ways, the congestion window's growth and shrinking, and slow start; which
+/// packets are lost, and taking a halving back when a "loss" was only reordering.
 /// </summary>
 public sealed partial class UtpConnection
 {
@@ -12,6 +13,27 @@ public sealed partial class UtpConnection
     private long _lastDecay;
     private bool _slowStart = true;
     private long _ssthresh = long.MaxValue;
+
+    // The open fast-resend episode, whose halving an ACK of a first copy can take back (JudgeFastResend).
+    private int _episode;
+    private bool _episodeActive;
+    private int _episodeOpen;
+    private bool _episodeGenuine;
+    private int _windowBefore;
+    private long _ssthreshBefore;
+    private bool _slowStartBefore;
+    private long _lastDecayBefore;
+    private long _minRttMicroseconds = long.MaxValue;
+    private long _lastRttSample;
+
+    // How long after its ACK was due a packet may still arrive reordered: 0 until a resend proved needless.
+    private long _reorderWindow;
+
+    // When DetectLosses must look again at packets it held back for the reorder window (0: none).
+    private long _lossCheckAt;
+
+    /// <summary>Fast-resend episodes whose halving was taken back: every packet they resent had arrived (reordered).</summary>
+    public long SpuriousResends { get; private set; }
 
     private void TakeDelaySamples(in UtpHeader header, long now, long minRtt)
     {
@@ -44,18 +66,135 @@ public sealed partial class UtpConnection
         }
     }
 
-    // A loss: halve the window, at most once per 100 ms (libutp), and leave slow start.
-    private void DecayWindow(long now)
+    // Resends, oldest first and at most MaxResendsPerAck, the packets sent before DuplicateAcksBeforeResend or more
+    // packets a selective ACK took (their slots are empty), and the oldest after as many duplicate ACKs. Once
+    // reordering was seen (a resend proved needless), a packet counts as lost only a reorder window (a quarter of the
+    // smallest round trip) after its ACK was due, as RACK (RFC 8985) does; until then the next ACK or tick looks again.
+    private void DetectLosses(long now)
+    {
+        _lossCheckAt = 0;
+        var oldest = (ushort)(_seqNr - _windowPackets);
+        var sent = (ushort)(_nextUnsent - oldest);
+        if (_windowPackets == 0 || sent == 0 || sent > _windowPackets)
+        {
+            return;
+        }
+
+        // Found newest first; resent oldest first.
+        Span<ushort> candidates = stackalloc ushort[sent];
+        var candidateCount = 0;
+        var acked = 0;
+        for (var i = sent - 1; i >= 0; i--)
+        {
+            var sequence = (ushort)(oldest + i);
+            if (_outgoing[sequence & SlotMask] is not { } packet)
+            {
+                acked++;
+                continue;
+            }
+
+            var evidence = sequence == oldest ? Math.Max(acked, _duplicateAcks) : acked;
+            if (packet.Transmissions == 0 || evidence < DuplicateAcksBeforeResend || UtpSequence.Before(sequence, _fastResendSeqNr))
+            {
+                continue;
+            }
+
+            var due = packet.SentAt + _lastRttSample + _reorderWindow;
+            if (_reorderWindow > 0 && now < due)
+            {
+                _lossCheckAt = _lossCheckAt == 0 ? due : Math.Min(_lossCheckAt, due);
+                continue;
+            }
+
+            candidates[candidateCount++] = sequence;
+        }
+
+        for (int i = candidateCount - 1, resent = 0; i >= 0 && resent < MaxResendsPerAck; i--)
+        {
+            var packet = _outgoing[candidates[i] & SlotMask]!;
+            if (resent++ == 0)
+            {
+                DecayForFastResend(now);
+            }
+
+            NoteFastResend(packet);
+            SendPacket(packet, now);
+            _fastResendSeqNr = (ushort)(candidates[i] + 1);
+        }
+    }
+
+    // A loss: halve the window, at most once per 100 ms (libutp), and leave slow start. False when it was too soon.
+    private bool DecayWindow(long now)
     {
         if (now - _lastDecay < DecayIntervalMicroseconds)
         {
-            return;
+            return false;
         }
 
         _maxWindow = Math.Max(_maxWindow / 2, _options.MaxPayload);
         _lastDecay = now;
         _slowStart = false;
         _ssthresh = _maxWindow;
+        return true;
+    }
+
+    // A fast resend (duplicate or selective ACKs said a packet was lost): halves the window as a loss does, and opens
+    // an episode that can take the halving back (see JudgeFastResend). Call before resending.
+    private void DecayForFastResend(long now)
+    {
+        var (window, ssthresh, slowStart, lastDecay) = (_maxWindow, _ssthresh, _slowStart, _lastDecay);
+        if (!DecayWindow(now))
+        {
+            return;
+        }
+
+        _episode = _episode == int.MaxValue ? 1 : _episode + 1;
+        _episodeActive = true;
+        _episodeOpen = 0;
+        _episodeGenuine = false;
+        (_windowBefore, _ssthreshBefore, _slowStartBefore, _lastDecayBefore) = (window, ssthresh, slowStart, lastDecay);
+    }
+
+    // Counts a fast-resent packet in the open episode (resends within 100 ms of its halving belong to it).
+    private void NoteFastResend(OutgoingPacket packet)
+    {
+        if (_episodeActive && packet.FastResendEpisode != _episode)
+        {
+            packet.FastResendEpisode = _episode;
+            _episodeOpen++;
+        }
+    }
+
+    // A fast-resent packet is acknowledged. An ACK sooner than half the smallest round trip after the resend cannot be
+    // the resend's: the first copy arrived, late (reordered), and the "loss" was not one. When every packet the
+    // episode resent turns out so, the halving is taken back (as TCP's Eifel response, RFC 4015, does), and from then
+    // on losses wait a reorder window (DetectLosses): jitter that reorders a burst by a few milliseconds would
+    // otherwise halve the window again and again.
+    private void JudgeFastResend(OutgoingPacket packet, long now)
+    {
+        if (!_episodeActive || packet.FastResendEpisode != _episode)
+        {
+            return;
+        }
+
+        if (_minRttMicroseconds == long.MaxValue || now - packet.SentAt >= _minRttMicroseconds / 2)
+        {
+            _episodeGenuine = true;
+        }
+
+        if (--_episodeOpen > 0)
+        {
+            return;
+        }
+
+        _episodeActive = false;
+        if (!_episodeGenuine)
+        {
+            _reorderWindow = Math.Max(_reorderWindow, Math.Max(1, _minRttMicroseconds / 4));
+            _maxWindow = Math.Max(_maxWindow, _windowBefore);
+            (_ssthresh, _slowStart, _lastDecay) = (_ssthreshBefore, _slowStartBefore, _lastDecayBefore);
+            SpuriousResends++;
+        }
     }
 
     // LEDBAT (libutp's rule): grow or shrink the window in proportion to how far the queuing delay is from the target,

@@ -150,9 +150,9 @@ public sealed partial class UtpConnection
         {
             if (ackNr == (ushort)(oldest - 1) && header.Type == UtpPacketType.State)
             {
-                if (++_duplicateAcks == DuplicateAcksBeforeResend && !UtpSequence.Before(oldest, _fastResendSeqNr))
+                if (++_duplicateAcks >= DuplicateAcksBeforeResend && !UtpSequence.Before(oldest, _fastResendSeqNr))
                 {
-                    ResendLost(oldest, now);
+                    DetectLosses(now);
                 }
             }
             else
@@ -305,8 +305,7 @@ public sealed partial class UtpConnection
         return bytes;
     }
 
-    // Takes the packets the selective ACK names, and resends those with DuplicateAcksBeforeResend or more packets
-    // acknowledged after them (plus the one the ack_nr waits for), at most MaxResendsPerAck, oldest first.
+    // Takes the packets the selective ACK names, then looks for losses behind them (DetectLosses).
     private void SelectiveAck(ushort first, ReadOnlySpan<byte> mask, long now)
     {
         if (_windowPackets == 0)
@@ -314,64 +313,24 @@ public sealed partial class UtpConnection
             return;
         }
 
-        // Candidates are found newest first; the oldest are resent first.
-        Span<ushort> candidates = stackalloc ushort[(mask.Length * 8) + 1];
-        var candidateCount = 0;
         var count = 0;
         for (var bit = (mask.Length * 8) - 1; bit >= 0; bit--)
         {
             var sequence = (ushort)(first + bit);
-            if (!InFlight(sequence))
+            if (!InFlight(sequence) || (mask[bit >> 3] & (1 << (bit & 7))) == 0)
             {
                 continue;
             }
 
-            var acked = (mask[bit >> 3] & (1 << (bit & 7))) != 0;
-            if (acked)
-            {
-                count++;
-            }
-
-            if (_outgoing[sequence & SlotMask] is not { Transmissions: > 0 })
-            {
-                continue;
-            }
-
-            if (acked)
+            count++;
+            if (_outgoing[sequence & SlotMask] is { Transmissions: > 0 })
             {
                 AckPacket(sequence, now);
             }
-            else if (count >= DuplicateAcksBeforeResend && !UtpSequence.Before(sequence, _fastResendSeqNr))
-            {
-                candidates[candidateCount++] = sequence;
-            }
-        }
-
-        // The packet the ack_nr waits for, once enough packets after it arrived.
-        var waitedFor = (ushort)(first - 1);
-        if (count >= DuplicateAcksBeforeResend && !UtpSequence.Before(waitedFor, _fastResendSeqNr))
-        {
-            candidates[candidateCount++] = waitedFor;
-        }
-
-        var lost = false;
-        for (int i = candidateCount - 1, sent = 0; i >= 0 && sent < MaxResendsPerAck; i--)
-        {
-            if (_outgoing[candidates[i] & SlotMask] is { } packet)
-            {
-                lost = true;
-                sent++;
-                SendPacket(packet, now);
-                _fastResendSeqNr = (ushort)(candidates[i] + 1);
-            }
-        }
-
-        if (lost)
-        {
-            DecayWindow(now);
         }
 
         _duplicateAcks = count;
+        DetectLosses(now);
     }
 
     // Whether a selective ACK may speak for a sequence number: after the oldest packet in the window (which the

@@ -93,6 +93,11 @@ public sealed partial class UtpConnection
                 _zeroWindowProbeAt = 0;
             }
 
+            if (_lossCheckAt != 0 && now >= _lossCheckAt)
+            {
+                DetectLosses(now);
+            }
+
             Flush(now);
             if (_rtoDeadline != 0 && now >= _rtoDeadline)
             {
@@ -149,6 +154,7 @@ public sealed partial class UtpConnection
         packet.Length = UtpCodec.HeaderLength;
         packet.Transmissions = 0;
         packet.NeedResend = false;
+        packet.FastResendEpisode = 0;
         packet.Sequence = _seqNr;
         var buffer = packet.Buffer.AsSpan();
         buffer[..UtpCodec.HeaderLength].Clear();
@@ -275,9 +281,16 @@ public sealed partial class UtpConnection
         }
 
         _outgoing[slot] = null;
+        if (packet.FastResendEpisode != 0)
+        {
+            JudgeFastResend(packet, now);
+        }
+
         if (packet.Transmissions == 1)
         {
             // Karn: only a packet sent once gives a round-trip sample.
+            _lastRttSample = now - packet.SentAt;
+            _minRttMicroseconds = Math.Min(_minRttMicroseconds, _lastRttSample);
             var sample = (now - packet.SentAt) / 1000.0;
             if (_rttMilliseconds == 0)
             {
@@ -323,17 +336,6 @@ public sealed partial class UtpConnection
         }
     }
 
-    // Three duplicate ACKs: the packet they wait for is lost; send it again and halve the window.
-    private void ResendLost(ushort sequence, long now)
-    {
-        if (_outgoing[sequence & SlotMask] is { Transmissions: > 0 } packet)
-        {
-            SendPacket(packet, now);
-            _fastResendSeqNr = (ushort)(sequence + 1);
-            DecayWindow(now);
-        }
-    }
-
     private void OnTimeout(long now)
     {
         var oldest = _outgoing[(ushort)(_seqNr - _windowPackets) & SlotMask];
@@ -373,6 +375,8 @@ public sealed partial class UtpConnection
 
         _retransmitCount++;
         _fastTimeout = true;
+        _episodeActive = false;
+        _lossCheckAt = 0;
         SendPacket(oldest, now);
     }
 

@@ -375,7 +375,7 @@ public sealed partial class UtpConnection
         {
             return $"{this}: seq {_seqNr} ack {_ackNr}, {_windowPackets} packets in the window ({_curWindow} bytes in flight, {_sentUnacked} unacknowledged, " +
                 $"{_bufferedBytes} buffered, {_resendPending} to resend), cwnd {_maxWindow}, peer window {_peerWindow}, " +
-                $"rtt {_rttMilliseconds:0.##} ms, rto {_rtoMicroseconds / 1000} ms, {Retransmissions} resent, " +
+                $"rtt {_rttMilliseconds:0.##} ms, rto {_rtoMicroseconds / 1000} ms, {Retransmissions} resent ({SpuriousResends} halvings undone), " +
                 $"{_retransmitCount} timeouts in a row, delay {_ourDelays.Value} us, unread {_unread}, held {_reorderCount}";
         }
     }
@@ -398,6 +398,9 @@ public sealed partial class UtpConnection
         public bool NeedResend { get; set; }
 
         public long SentAt { get; set; }
+
+        /// <summary>The fast-resend episode that resent it, or 0.</summary>
+        public int FastResendEpisode { get; set; }
     }
 }
 

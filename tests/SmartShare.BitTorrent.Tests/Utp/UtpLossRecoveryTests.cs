@@ -98,6 +98,59 @@ public sealed class UtpLossRecoveryTests
         Assert.Equal(sent, connection.Retransmissions);
     }
 
+    [Fact]
+    public async Task A_resend_whose_first_copy_was_only_late_gives_the_halving_back_and_later_holes_wait_a_reorder_window()
+    {
+        await using var network = new UtpTestNetwork();
+        var (connection, session, app, lost) = await LoseOnePacketAsync(network);
+        var window = connection.CongestionWindow;
+
+        // The hole is reported (resend, window halved), and 1 ms later the first copy turns up after all: its ACK
+        // comes sooner after the resend than any round trip (20 ms here) could bring the resend's.
+        session.Send(UtpPacketType.State, (ushort)(lost - 1), selectiveAck: [0b0000_0111, 0, 0, 0]);
+        network.Run(TimeSpan.FromMilliseconds(1));
+        session.Send(UtpPacketType.State, NewestData(network));
+        network.Run(TimeSpan.FromMilliseconds(25));
+        Assert.Equal(1, connection.Retransmissions);
+        Assert.Equal(1, connection.SpuriousResends);
+        Assert.True(connection.CongestionWindow >= window, $"window {connection.CongestionWindow}, was {window}");
+
+        // Reordering was seen: the next hole is not resent at once, and its late first copy means no resend at all.
+        var hole = LoseNext(network, app, session);
+        session.Send(UtpPacketType.State, (ushort)(hole - 1), selectiveAck: [0b0000_0111, 0, 0, 0]);
+        network.Run(TimeSpan.FromMilliseconds(1));
+        Assert.Equal(1, connection.Retransmissions);
+        session.Send(UtpPacketType.State, NewestData(network));
+        network.Run(TimeSpan.FromMilliseconds(150));
+        Assert.Equal(1, connection.Retransmissions);
+        Assert.DoesNotContain(session.Raw.Take(), p => p.Header.SequenceNumber == hole);
+
+        // A hole whose packet never comes is resent once the reorder window (a quarter round trip) has passed.
+        hole = LoseNext(network, app, session);
+        session.Send(UtpPacketType.State, (ushort)(hole - 1), selectiveAck: [0b0000_0111, 0, 0, 0]);
+        network.Run(TimeSpan.FromMilliseconds(1));
+        Assert.Equal(1, connection.Retransmissions);
+        network.Run(TimeSpan.FromMilliseconds(100));
+        Assert.Equal(2, connection.Retransmissions);
+        Assert.Single(session.Raw.Take(), p => p.Header.SequenceNumber == hole);
+    }
+
+    [Fact]
+    public async Task A_resend_acknowledged_a_round_trip_later_was_a_real_loss_and_the_window_stays_halved()
+    {
+        await using var network = new UtpTestNetwork();
+        var (connection, session, app, lost) = await LoseOnePacketAsync(network);
+        var window = connection.CongestionWindow;
+        session.Send(UtpPacketType.State, (ushort)(lost - 1), selectiveAck: [0b0000_0111, 0, 0, 0]);
+        network.Run(TimeSpan.FromMilliseconds(25));
+        Assert.Single(session.Raw.Take(), p => p.Header.SequenceNumber == lost);
+        session.Send(UtpPacketType.State, NewestData(network));
+        network.Run(TimeSpan.FromMilliseconds(25));
+        Assert.Equal(0, connection.SpuriousResends);
+        Assert.True(connection.CongestionWindow < window, $"window {connection.CongestionWindow}, was {window}");
+        GC.KeepAlive(app);
+    }
+
     [Theory]
     [InlineData(20, 500)] // rtt 40 ms: rtt + 4 rtt_var = 120 ms, below the 500 ms floor
     [InlineData(200, 1200)] // rtt 400 ms, rtt_var 200 ms (the first sample's half): 1,200 ms
@@ -155,6 +208,40 @@ public sealed class UtpLossRecoveryTests
         GC.KeepAlive(app);
     }
 
+    private static ushort NewestData(UtpTestNetwork network) =>
+        network.Log.Last(d => d.Header is { Type: UtpPacketType.Data }).Header!.Value.SequenceNumber;
+
+    // Acknowledges every packet sent so far, ACKs the next data packets in order, loses the third from now and holds
+    // back ACKs of the three after it. Returns the lost packet's number.
+    private static ushort LoseNext(UtpTestNetwork network, UtpTestApp app, RawSession session)
+    {
+        var newest = NewestData(network);
+        session.Send(UtpPacketType.State, newest);
+        var lost = (ushort)(newest + 3);
+        var after = 0;
+        Assert.True(network.RunUntil(
+            () =>
+            {
+                app.Pump();
+                foreach (var packet in session.Raw.Take().Where(p => p.Header.Type == UtpPacketType.Data))
+                {
+                    var distance = UtpSequence.Distance(lost, packet.Header.SequenceNumber);
+                    if (distance < 0 && UtpSequence.Distance(newest, packet.Header.SequenceNumber) > 0)
+                    {
+                        session.Send(UtpPacketType.State, packet.Header.SequenceNumber);
+                    }
+                    else if (distance > 0)
+                    {
+                        after++;
+                    }
+                }
+
+                return after >= 3;
+            },
+            TimeSpan.FromSeconds(5)));
+        return lost;
+    }
+
     // Connects to a forged peer over a 10 ms link, lets the window grow while the peer ACKs every packet in order,
     // and loses the ninth data packet: the peer holds the three after it unacknowledged. Returns that packet's number.
     private static async Task<(UtpConnection Connection, RawSession Session, UtpTestApp App, ushort Lost)> LoseOnePacketAsync(UtpTestNetwork network)
@@ -164,7 +251,7 @@ public sealed class UtpLossRecoveryTests
         network.Configure(ours.LocalEndPoint, raw.EndPoint, link => link.Delay = TimeSpan.FromMilliseconds(10));
         var (connection, session) = await RawSession.ConnectAsync(network, ours, raw);
         var app = new UtpTestApp(connection);
-        app.Send(new byte[200 * 1380]);
+        app.Send(new byte[400 * 1380]);
         app.Pump();
 
         ushort? first = null;
