@@ -7,7 +7,8 @@
 # (frames overtake one another) and drops 1 % of them; then, from h0:
 #   libtorrent  an lt_peer.py downloader, uTP only;
 #   smartshare  `smartshare get FILE.torrent --peer SEEDER --json` with bt_transport=utp (a one-off node);
-# each timed from its start to the file complete, MiB/s, and compared with the source (cmp).
+# each timed from its start to the file complete, MiB/s, and compared with the source (cmp). Then our node in h0 seeds
+# the same file to an lt_peer.py downloader in h1: our uTP sender next to libtorrent's (its seeder to its downloader).
 # LEDBAT: the wire becomes a 16 Mbit/s bottleneck from h0 to h1 with a 500 KiB drop-tail queue (about 250 ms) and
 # 10 ms each way; a bulk TCP flow (tcp_flow.py) from h0 to h1 is measured alone for 8 s; then our node (`smartshare
 # start` in h0, bt_transport=utp) seeds the file to a libtorrent downloader in h1, uTP is measured alone for 6 s, and
@@ -103,6 +104,18 @@ wait_for() {
 mkfifo "$work/hold"
 exec 6<>"$work/hold"
 lt_done() { grep -ao '"done": [0-9]*' "$1" | tail -n 1 | awk '{ print $2 + 0 }'; }
+# start_our_seeder FILE NAME PORT BT_PORT: our node in h0 (uTP only, BitTorrent on $lab_a0:BT_PORT) sharing FILE as a
+# torrent; sets node_pid and shared_torrent.
+start_our_seeder() {
+  in_h0 env SMARTSHARE_BT_TRANSPORT=utp dotnet "$cli" start --port "$3" --bt-port "$4" --bind "$lab_a0" --allow-lan \
+    --api http://127.0.0.1:0 --no-local-discovery --no-port-mapping --no-bt-dht ${BENCH_NODE_VERBOSE:+--verbose} --download-dir "$work/$2-downloads" \
+    --data-dir "$work/$2-data" 2>"$work/$2-node.log" >/dev/null &
+  node_pid=$!; live[$node_pid]=node
+  wait_for "$work/$2-node.log" 'API on http://127\.0\.0\.1:[0-9]+' 90 "our node"
+  in_h0 env SMARTSHARE_BT_TRANSPORT=utp dotnet "$cli" share "$1" --torrent --out "$work/$2.smartshare" --json \
+    --data-dir "$work/$2-data" >"$work/$2-share.json" 2>"$work/$2-share.err" || { echo "share failed: $(cat "$work/$2-share.err")" >&2; exit 1; }
+  shared_torrent="$(json_field torrent "$(cat "$work/$2-share.json")")"
+}
 
 # --- Part 1: a download over the lossy, reordering link.
 in_h1 /usr/bin/python3 "$lt_peer" "$(lt_json seed "$torrent" "$work/seed" "$lab_a1:6881")" <"$work/hold" >"$work/seed.out" 2>&1 &
@@ -121,7 +134,7 @@ stop_process "$lt_pid"
 cmp -s "$source_file" "$work/lt/$(basename "$source_file")" && lt_same=identical || lt_same=DIFFERENT
 say "   libtorrent: $lt_wall s, $(calc 2 "$size_mib / $lt_wall") MiB/s, output $lt_same"
 
-ours_same=skipped ours_wall=0 ours_tcp_with=0 ours_utp_alone=0
+ours_same=skipped ours_wall=0 ours_tcp_with=0 ours_utp_alone=0 up_wall=0
 if [ "$ours" -eq 1 ]; then
 mkdir -p "$work/ours"
 start="$(now)"
@@ -138,6 +151,25 @@ say "   smartshare: $ours_wall s, $(calc 2 "$size_mib / $ours_wall") MiB/s (incl
 fi
 say "   $(lab_wire stats)"
 stop_process "$seed_pid"
+
+# --- Part 1b: the same file seeded by our node (h0) to a libtorrent downloader (h1): our uTP sender over the link,
+# next to libtorrent's (its seeder above, to its own downloader).
+if [ "$ours" -eq 1 ]; then
+  start_our_seeder "$source_file" up 4445 6885
+  mkdir -p "$work/up-leech"
+  start="$(now)"
+  in_h1 /usr/bin/python3 "$lt_peer" "$(lt_json download "$shared_torrent" "$work/up-leech" "$lab_a1:6886" "$lab_a0:6885")" \
+    <"$work/hold" >"$work/up-leech.out" 2>&1 &
+  up_pid=$!; live[$up_pid]=up-leecher
+  wait_for "$work/up-leech.out" '"event": "finished"' "$limit_s" "the libtorrent downloader of our node's seed"
+  up_wall="$(calc 2 "$(now) - $start")"
+  stop_process "$up_pid"
+  cmp -s "$source_file" "$work/up-leech/$(basename "$source_file")" && up_same=identical || up_same=DIFFERENT
+  [ "$up_same" = identical ] || ours_same="$up_same (upload)"
+  say "   seeded by smartshare to libtorrent: $up_wall s, $(calc 2 "$size_mib / $up_wall") MiB/s, output $up_same"
+  say "   $(lab_wire stats)"
+  stop_process "$node_pid"
+fi
 
 # --- Part 2: LEDBAT next to a TCP flow through a bottleneck.
 lab_wire pass
@@ -177,14 +209,7 @@ tcp_alone="$(tcp_flow 5001)"
 say "   TCP alone: $(mb "$tcp_alone") MB/s"
 
 if [ "$ours" -eq 1 ]; then
-in_h0 env SMARTSHARE_BT_TRANSPORT=utp dotnet "$cli" start --port 4444 --bt-port 6881 --bind "$lab_a0" --allow-lan \
-  --api http://127.0.0.1:0 --no-local-discovery --no-port-mapping --no-bt-dht --download-dir "$work/node-downloads" \
-  --data-dir "$work/node-data" 2>"$work/node.log" >/dev/null &
-node_pid=$!; live[$node_pid]=node
-wait_for "$work/node.log" 'API on http://127\.0\.0\.1:[0-9]+' 90 "our node"
-in_h0 env SMARTSHARE_BT_TRANSPORT=utp dotnet "$cli" share "$ledbat_file" --torrent --out "$work/share.smartshare" --json \
-  --data-dir "$work/node-data" >"$work/share.json" 2>"$work/share.err" || { echo "share failed: $(cat "$work/share.err")" >&2; exit 1; }
-shared_torrent="$(json_field torrent "$(cat "$work/share.json")")"
+start_our_seeder "$ledbat_file" ledbat 4444 6881
 mkdir -p "$work/leech"
 in_h1 /usr/bin/python3 "$lt_peer" "$(lt_json download "$shared_torrent" "$work/leech" "$lab_a1:6882" "$lab_a0:6881")" \
   <"$work/hold" >"$work/leech.out" 2>&1 &
@@ -213,6 +238,8 @@ say "== Summary ($(nproc) cores, load average $(cut -d ' ' -f 1-3 /proc/loadavg)
 printf '%-34s %12s %12s\n' "" "libtorrent" "smartshare"
 printf '%-34s %12s %12s\n' "${size_mib} MiB, 50 ms/1 %/reorder, s" "$lt_wall" "$ours_wall"
 printf '%-34s %12s %12s\n' "MiB/s" "$(calc 2 "$size_mib / $lt_wall")" "$([ "$ours" -eq 1 ] && calc 2 "$size_mib / $ours_wall" || echo -)"
+printf '%-34s %12s %12s\n' "seeding it to libtorrent, s" "$lt_wall" "$([ "$ours" -eq 1 ] && echo "$up_wall" || echo -)"
+printf '%-34s %12s %12s\n' "seeding MiB/s" "$(calc 2 "$size_mib / $lt_wall")" "$([ "$ours" -eq 1 ] && calc 2 "$size_mib / $up_wall" || echo -)"
 say "LEDBAT, TCP alone $(mb "$tcp_alone") MB/s through 16 Mbit/s; uploading over uTP:"
 printf '%-34s %12s %12s\n' "uTP alone, MB/s" "$(mb "$lt_utp_alone")" "$(mb "$ours_utp_alone")"
 printf '%-34s %12s %12s\n' "TCP kept next to uTP, % (>= 80)" "$(calc 0 "100 * $lt_tcp_with / $tcp_alone")" "$(calc 0 "100 * $ours_tcp_with / $tcp_alone")"

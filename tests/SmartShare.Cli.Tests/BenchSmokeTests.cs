@@ -157,6 +157,25 @@ public sealed class BenchSmokeTests
             @"serving rate from plain file: +\d+\.\d MiB/s");
     }
 
+    [Fact]
+    public async Task Utp_lossy_link_crosses_the_emulated_link_both_ways_and_measures_ledbat()
+    {
+        if (!Environment.IsPrivilegedProcess)
+        {
+            // The script makes network namespaces (as the NetworkFaults tests do, which return early the same way).
+            return;
+        }
+
+        var output = await RunAsync("utp-lossy-link.sh", limit: TimeSpan.FromMinutes(6));
+
+        AssertFigures(
+            output,
+            @"^2 MiB, 50 ms/1 %/reorder, s +\d+\.\d\d +\d+\.\d\d$",
+            @"^seeding MiB/s +\d+\.\d\d +\d+\.\d\d$",
+            @"^uTP alone, MB/s +\d+\.\d +\d+\.\d$",
+            @"^TCP kept next to uTP, % \(>= 80\) +\d+ +\d+$");
+    }
+
     /// <summary>Each pattern must match a whole line of the output (multi-line mode, so ^ and $ are line ends).</summary>
     private static void AssertFigures(string output, params string[] patterns)
     {
@@ -169,7 +188,7 @@ public sealed class BenchSmokeTests
     }
 
     /// <summary>Runs bench/SCRIPT --smoke and returns its output (stdout, then stderr), failing unless it exited 0.</summary>
-    private static async Task<string> RunAsync(string script, IReadOnlyDictionary<string, string>? environment = null)
+    private static async Task<string> RunAsync(string script, IReadOnlyDictionary<string, string>? environment = null, TimeSpan? limit = null)
     {
         var path = Path.Combine(RepositoryRoot(), "bench", script);
         var start = new ProcessStartInfo("bash", [path, "--smoke"])
@@ -187,7 +206,7 @@ public sealed class BenchSmokeTests
         using var process = Process.Start(start) ?? throw new InvalidOperationException("Could not run bash.");
         var error = process.StandardError.ReadToEndAsync();
         var output = process.StandardOutput.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(Limit);
+        using var timeout = new CancellationTokenSource(limit ?? Limit);
         try
         {
             await process.WaitForExitAsync(timeout.Token);
@@ -195,7 +214,7 @@ public sealed class BenchSmokeTests
         catch (OperationCanceledException)
         {
             process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"bench/{script} --smoke ran longer than {Limit.TotalMinutes} minutes.\n{await output}\n{await error}");
+            throw new TimeoutException($"bench/{script} --smoke ran longer than {(limit ?? Limit).TotalMinutes} minutes.\n{await output}\n{await error}");
         }
 
         var text = (await output + await error).Replace("\r", "", StringComparison.Ordinal);

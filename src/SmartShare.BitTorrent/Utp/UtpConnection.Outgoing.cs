@@ -374,6 +374,7 @@ public sealed partial class UtpConnection
         }
 
         _retransmitCount++;
+        Timeouts++;
         _fastTimeout = true;
         _episodeActive = false;
         _lossCheckAt = 0;

@@ -113,6 +113,9 @@ public sealed partial class UtpConnection
         }
     }
 
+    /// <summary>Retransmission timeouts so far.</summary>
+    public long Timeouts { get; private set; }
+
     /// <summary>Packets sent again (fast resends and timeouts).</summary>
     public long Retransmissions { get; private set; }
 
@@ -376,7 +379,7 @@ public sealed partial class UtpConnection
             return $"{this}: seq {_seqNr} ack {_ackNr}, {_windowPackets} packets in the window ({_curWindow} bytes in flight, {_sentUnacked} unacknowledged, " +
                 $"{_bufferedBytes} buffered, {_resendPending} to resend), cwnd {_maxWindow}, peer window {_peerWindow}, " +
                 $"rtt {_rttMilliseconds:0.##} ms, rto {_rtoMicroseconds / 1000} ms, {Retransmissions} resent ({SpuriousResends} halvings undone), " +
-                $"{_retransmitCount} timeouts in a row, delay {_ourDelays.Value} us, unread {_unread}, held {_reorderCount}";
+                $"{Timeouts} timeouts ({_retransmitCount} in a row), delay {_ourDelays.Value} us, unread {_unread}, held {_reorderCount}";
         }
     }
 

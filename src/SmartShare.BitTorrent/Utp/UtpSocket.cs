@@ -45,6 +45,9 @@ public sealed class UtpSocket : IAsyncDisposable
     private long _malformed;
     private long _refused;
     private long _resetsSent;
+    private long _closedResent;
+    private long _closedUndone;
+    private long _closedTimeouts;
     private long _opened;
 
     public UtpSocket(IUtpDatagramSender sender, IPEndPoint localEndPoint, IRandomSource random, UtpOptions? options = null, TimeProvider? time = null)
@@ -81,6 +84,18 @@ public sealed class UtpSocket : IAsyncDisposable
 
     /// <summary>RESETs sent for packets of no known connection.</summary>
     public long ResetsSent => Interlocked.Read(ref _resetsSent);
+
+    /// <summary>Packets sent again (fast resends and timeouts), over every connection since the start.</summary>
+    public long PacketsResent => Interlocked.Read(ref _closedResent) + _connections.Values.Sum(c => c.Retransmissions);
+
+    /// <summary>Window halvings taken back because the "lost" packets had only come late, since the start.</summary>
+    public long HalvingsUndone => Interlocked.Read(ref _closedUndone) + _connections.Values.Sum(c => c.SpuriousResends);
+
+    /// <summary>Retransmission timeouts, over every connection since the start.</summary>
+    public long Timeouts => Interlocked.Read(ref _closedTimeouts) + _connections.Values.Sum(c => c.Timeouts);
+
+    /// <summary>Told each connection's counters (<see cref="UtpConnection.Describe"/>) when it closes, for a debug log.</summary>
+    public Action<string>? Log { get; set; }
 
     internal long NowMicroseconds => EpochMicroseconds + (_time.GetElapsedTime(_epoch).Ticks / 10);
 
@@ -219,7 +234,13 @@ public sealed class UtpSocket : IAsyncDisposable
     internal void Forget(UtpConnection connection)
     {
         _halfOpen.TryRemove(connection, out _);
-        _connections.TryRemove(new KeyValuePair<ConnectionKey, UtpConnection>(new ConnectionKey(connection.Remote, connection.ReceiveId), connection));
+        if (_connections.TryRemove(new KeyValuePair<ConnectionKey, UtpConnection>(new ConnectionKey(connection.Remote, connection.ReceiveId), connection)))
+        {
+            Interlocked.Add(ref _closedResent, connection.Retransmissions);
+            Interlocked.Add(ref _closedUndone, connection.SpuriousResends);
+            Interlocked.Add(ref _closedTimeouts, connection.Timeouts);
+            Log?.Invoke($"closed {connection.Describe()}");
+        }
     }
 
     private void ReceiveSyn(in UtpHeader header, IPEndPoint source)

@@ -57,6 +57,7 @@ public sealed partial class BitTorrentNetwork
             udp6 = side.TryBind($"UDP [{ipv6}]:{port} for {UdpPurpose(dht is not null)}", () =>
             {
                 _udp6 = SharedUdpPort.Bind(new IPEndPoint(ipv6, port), random, time: time);
+                _udp6.Utp.Log = message => LogEngine(logger, "uTP " + message);
                 return _udp6.LocalEndPoint;
             });
         }
@@ -91,6 +92,9 @@ public sealed partial class BitTorrentNetwork
             ["syns_refused"] = sockets.Sum(socket => socket.Refused),
             ["resets_sent"] = sockets.Sum(socket => socket.ResetsSent),
             ["malformed"] = sockets.Sum(socket => socket.Malformed),
+            ["packets_resent"] = sockets.Sum(socket => socket.PacketsResent),
+            ["halvings_undone"] = sockets.Sum(socket => socket.HalvingsUndone),
+            ["timeouts"] = sockets.Sum(socket => socket.Timeouts),
             ["remembered_peers"] = _transport?.Remembered ?? 0,
         };
     }

@@ -103,10 +103,14 @@ public sealed class UtpLossyLinkTests(ITestOutputHelper output) : IDisposable
         output.WriteLine($"{Size >> 20} MiB downloaded by our node from libtorrent ({link}): {getTime.TotalSeconds:0.0} s, {Size / getTime.TotalSeconds / 1e6:0.00} MB/s");
         output.WriteLine($"{Size >> 20} MiB seeded by our node to libtorrent at the same time: {seedTime.TotalSeconds:0.0} s, {Size / seedTime.TotalSeconds / 1e6:0.00} MB/s");
 
-        // The wire really was lossy.
+        // The wire really was lossy, and our node's uTP sent packets again (its status counts them).
         var stats = await lab.WireStatsAsync();
         output.WriteLine(stats);
         Assert.DoesNotContain("dropped=0 ", stats, StringComparison.Ordinal);
+        var status = (await ours.RunAsync(TimeSpan.FromSeconds(60), "status", "--json")).ShouldSucceedWithJson();
+        var utp = status.GetProperty("networks").GetProperty("bittorrent").GetProperty("utp");
+        output.WriteLine($"our uTP: {utp}");
+        Assert.True(utp.GetProperty("packets_resent").GetInt64() > 0, utp.ToString());
     }
 
     /// <summary>Settings of a node that dials and accepts uTP only.</summary>

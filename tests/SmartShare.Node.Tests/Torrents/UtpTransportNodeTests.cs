@@ -28,6 +28,11 @@ public sealed class UtpTransportNodeTests : IDisposable
         Assert.Equal("utp", peerTransport);
         var utp = (await seeder.CallAsync("status"))!["networks"]!["bittorrent"]!["utp"]!;
         Assert.Equal(0, utp["malformed"]!.GetValue<long>());
+        foreach (var counter in new[] { "packets_resent", "halvings_undone", "timeouts" })
+        {
+            Assert.True(utp[counter]!.GetValue<long>() >= 0, counter);
+        }
+
         Assert.Equal("utp", (await seeder.CallAsync("settings_get"))!["bt_transport"]!.GetValue<string>());
     }
 
