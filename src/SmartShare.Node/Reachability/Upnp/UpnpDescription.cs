@@ -1,3 +1,4 @@
+using System.Text;
 using System.Xml;
 
 namespace SmartShare.Node.Reachability.Upnp;
@@ -44,8 +45,7 @@ public static class UpnpDescription
         var services = new List<(string Type, string Control)>();
         try
         {
-            using var stream = new MemoryStream(xml.ToArray(), writable: false);
-            using var reader = XmlReader.Create(stream, UpnpXml.Settings);
+            using var reader = UpnpXml.Open(xml);
             string? type = null, control = null;
             var serviceDepth = -1;
             var positioned = false;
@@ -159,6 +159,19 @@ public static class UpnpDescription
 /// <summary>The reader settings every UPnP XML document is read with: no DTD, no resolver, bounded size.</summary>
 internal static class UpnpXml
 {
+    /// <summary>
+    /// A reader over a UPnP document, decoded as UTF-8 (UPnP's encoding; bytes UTF-8 cannot read become U+FFFD).
+    /// Reading text rather than bytes keeps the XML reader from switching encodings on the document's word: .NET's
+    /// reader threw ArgumentOutOfRangeException, not XmlException, when an XML declaration was followed by bytes
+    /// its new encoding could not read (found by the fuzzing campaign, input in fuzz/corpus/upnp-soap).
+    /// </summary>
+    public static XmlReader Open(ReadOnlySpan<byte> document)
+    {
+        var bom = Encoding.UTF8.Preamble;
+        var text = Encoding.UTF8.GetString(document.StartsWith(bom) ? document[bom.Length..] : document);
+        return XmlReader.Create(new StringReader(text), Settings);
+    }
+
     public static XmlReaderSettings Settings { get; } = new()
     {
         DtdProcessing = DtdProcessing.Prohibit,

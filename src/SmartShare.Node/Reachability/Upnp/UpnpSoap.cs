@@ -77,8 +77,7 @@ public static class UpnpSoap
 
         try
         {
-            using var stream = new MemoryStream(body.ToArray(), writable: false);
-            using var reader = XmlReader.Create(stream, UpnpXml.Settings);
+            using var reader = UpnpXml.Open(body);
             if (!reader.ReadToFollowing("Body", EnvelopeNamespace) || reader.IsEmptyElement)
             {
                 throw new UpnpFormatException("The SOAP answer has no Body.");

@@ -111,6 +111,31 @@ public sealed class UpnpCodecTests
         Assert.Contains(reason, error.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("1.0")]
+    [InlineData("1.0\" encoding=\"utf-16")]
+    [InlineData("1.0\" encoding=\"iso-8859-1")]
+    public void An_xml_declaration_followed_by_bytes_no_encoding_reads_is_refused_with_a_sentence(string declared)
+    {
+        // The fuzzing campaign's input: .NET's XML reader, reading bytes, switched encoding at the declaration and
+        // threw ArgumentOutOfRangeException from a negative copy instead of an XmlException.
+        var bytes = Encoding.ASCII.GetBytes("<?xml version=\"" + declared).Concat(Enumerable.Repeat((byte)0x92, 458))
+            .Concat(Encoding.ASCII.GetBytes("\"?>\n<s:Envelope xmlns:s=\"http://schemas.xmlsoap.org/soap/envelope/\"><s:Body><u")).ToArray();
+
+        Assert.Throws<UpnpFormatException>(() => UpnpSoap.ParseResponse(bytes, "AddPortMapping"));
+        Assert.Throws<UpnpFormatException>(() => UpnpDescription.Parse(bytes, UpnpSamples.Location));
+    }
+
+    [Fact]
+    public void A_description_with_a_byte_order_mark_and_a_declaration_is_read()
+    {
+        var xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><root><device><serviceList><service><serviceType>urn:schemas-upnp-org:service:WANIPConnection:1</serviceType>" +
+            "<controlURL>/ctl</controlURL></service></serviceList></device></root>";
+        var bytes = Encoding.UTF8.Preamble.ToArray().Concat(Encoding.UTF8.GetBytes(xml)).ToArray();
+
+        Assert.Equal(new Uri("http://10.77.1.1:33123/ctl"), UpnpDescription.Parse(bytes, UpnpSamples.Location).ControlUrl);
+    }
+
     [Fact]
     public void A_url_base_on_another_host_is_ignored_and_the_control_url_resolves_against_the_location()
     {
