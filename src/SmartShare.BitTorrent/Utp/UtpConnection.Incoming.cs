@@ -120,7 +120,13 @@ public sealed partial class UtpConnection
 
                 Deliver(payload);
                 _ackNr++;
+                var filled = _reorderCount > 0;
                 DeliverHeld(now);
+                if (filled)
+                {
+                    HoleFilled(now);
+                }
+
                 ScheduleAck();
             }
             else
@@ -409,7 +415,7 @@ public sealed partial class UtpConnection
         _reorderLength[slot] = payload.Length;
         _reorderCount++;
         _reorderBytes += payload.Length;
-        ScheduleAck();
+        AckAfterHole(Now);
     }
 
     // Drops held packets, the furthest ahead first, until the held and unread bytes leave room for this many more.
@@ -442,26 +448,5 @@ public sealed partial class UtpConnection
 
         _reorderCount = 0;
         _reorderBytes = 0;
-    }
-
-    private void ScheduleAck()
-    {
-        if (!_ackPending)
-        {
-            _ackPending = true;
-            _socket.ScheduleAck(this);
-        }
-    }
-
-    /// <summary>Sends the ACK the socket deferred until its receive burst ended (if no data packet carried it since).</summary>
-    internal void FlushAck()
-    {
-        lock (_gate)
-        {
-            if (_ackPending && _state != UtpConnectionState.Closed)
-            {
-                SendAck(Now);
-            }
-        }
     }
 }

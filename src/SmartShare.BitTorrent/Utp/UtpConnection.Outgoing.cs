@@ -257,6 +257,7 @@ public sealed partial class UtpConnection
         BinaryPrimitives.WriteUInt16BigEndian(buffer[18..], _ackNr);
         _lastAdvertisedWindow = window;
         _ackPending = false;
+        _ackDueAt = 0;
         _lastSent = now;
         if (_rtoDeadline == 0)
         {
@@ -404,6 +405,7 @@ public sealed partial class UtpConnection
         var length = UtpCodec.Write(datagram, header, mask[..maskLength], []);
         _lastAdvertisedWindow = window;
         _ackPending = false;
+        _ackDueAt = 0;
         _lastSent = now;
         _socket.Send(datagram[..length], Remote);
     }

@@ -40,6 +40,10 @@ public sealed class UtpSocket : IAsyncDisposable
     private readonly Channel<UtpConnection> _accepted;
     private readonly SourceRateLimiter _limiter;
     private readonly ITimer _timer;
+    private readonly ITimer _heldAckTimer;
+    private readonly Lock _heldAcksLock = new();
+    private readonly List<(UtpConnection Connection, long Due)> _heldAcks = [];
+    private long _heldAckTimerDue = long.MaxValue;
     private volatile bool _accepting;
     private int _disposed;
     private long _malformed;
@@ -61,6 +65,7 @@ public sealed class UtpSocket : IAsyncDisposable
         _accepted = Channel.CreateBounded<UtpConnection>(new BoundedChannelOptions(Options.AcceptBacklog) { FullMode = BoundedChannelFullMode.Wait });
         _limiter = new SourceRateLimiter(_time, Options.SynsPerSecondPerAddress, Options.SynBurstPerAddress, maxSources: 4096);
         _timer = _time.CreateTimer(static state => ((UtpSocket)state!).TickAll(), this, Options.TickInterval, Options.TickInterval);
+        _heldAckTimer = _time.CreateTimer(static state => ((UtpSocket)state!).FlushHeldAcks(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
     }
 
     public IPEndPoint LocalEndPoint { get; }
@@ -205,6 +210,7 @@ public sealed class UtpSocket : IAsyncDisposable
         }
 
         await _timer.DisposeAsync().ConfigureAwait(false);
+        await _heldAckTimer.DisposeAsync().ConfigureAwait(false);
         _accepted.Writer.TryComplete();
         foreach (var connection in _connections.Values)
         {
@@ -220,6 +226,59 @@ public sealed class UtpSocket : IAsyncDisposable
     internal void Send(ReadOnlySpan<byte> datagram, IPEndPoint destination) => _sender.Send(datagram, destination);
 
     internal void ScheduleAck(UtpConnection connection) => _acks.Enqueue(connection);
+
+    /// <summary>Calls <see cref="UtpConnection.FlushHeldAck"/> once <paramref name="dueMicroseconds"/> (socket time) has come.</summary>
+    internal void ScheduleAckAt(UtpConnection connection, long dueMicroseconds)
+    {
+        lock (_heldAcksLock)
+        {
+            _heldAcks.Add((connection, dueMicroseconds));
+            if (dueMicroseconds < _heldAckTimerDue)
+            {
+                ArmHeldAckTimer(dueMicroseconds);
+            }
+        }
+    }
+
+    private void ArmHeldAckTimer(long dueMicroseconds)
+    {
+        _heldAckTimerDue = dueMicroseconds;
+        var wait = Math.Max(0, dueMicroseconds - NowMicroseconds);
+        _heldAckTimer.Change(TimeSpan.FromTicks(wait * 10), Timeout.InfiniteTimeSpan);
+    }
+
+    private void FlushHeldAcks()
+    {
+        List<UtpConnection> due = [];
+        lock (_heldAcksLock)
+        {
+            var now = NowMicroseconds;
+            var next = long.MaxValue;
+            for (var i = _heldAcks.Count - 1; i >= 0; i--)
+            {
+                if (_heldAcks[i].Due <= now)
+                {
+                    due.Add(_heldAcks[i].Connection);
+                    _heldAcks.RemoveAt(i);
+                }
+                else
+                {
+                    next = Math.Min(next, _heldAcks[i].Due);
+                }
+            }
+
+            _heldAckTimerDue = long.MaxValue;
+            if (next != long.MaxValue)
+            {
+                ArmHeldAckTimer(next);
+            }
+        }
+
+        foreach (var connection in due)
+        {
+            connection.FlushHeldAck();
+        }
+    }
 
     internal void Accepted(UtpConnection connection)
     {
