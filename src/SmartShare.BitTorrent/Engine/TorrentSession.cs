@@ -103,7 +103,7 @@ public sealed class TorrentSession : IAsyncDisposable
         _readLoop = new PeerReadLoop(
             _lock, _time, _options, info, _stop, _peers, () => _picker, dispatcher, requests, uploader, chokeRound, _dialer,
             metadata, pex, _dhtPort, Log);
-        _ticker = new SessionTicker(_lock, _time, _options, _peers, () => _picker, requests, chokeRound, pex, _resume, _dialer, () => _mode, Log);
+        _ticker = new SessionTicker(_lock, _time, _options, _peers, () => _picker, requests, chokeRound, pex, _resume, _dialer, () => _mode, Draw, Log);
     }
 
     public Torrent Torrent { get; }
