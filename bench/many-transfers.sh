@@ -168,10 +168,12 @@ else:
             sys.exit(f"not every transfer seeds 10 minutes after the restart: {states}")
         time.sleep(0.05)
     out["ready"] = time.time() - launched
+    out["ready_cpu"] = cpu_seconds()
     out["rss_start"] = rss_mib()
     out["page_median"], out["page_max"] = page_times()
     time.sleep(seconds)
     out["rss_settled"] = rss_mib()
+    out["settled_median"], out["settled_max"] = page_times()
     c = cpu_seconds(); time.sleep(seconds); out["idle_cpu"] = cpu_seconds() - c
     out["rss_end"] = rss_mib()
 print(json.dumps(out))
@@ -204,7 +206,7 @@ say "   node CPU over ${seconds} s, nothing changing: $(calc 2 "$(field idle_cpu
 say "   node resident memory:          $(calc 0 "$(field rss_mib)") MiB"
 result="$restart"
 say "   stop (TERM until the process ended): ${stopped} s"
-say "   restart, API answering:        $(calc 2 "$(field api)") s after launch; every transfer seeding: $(calc 2 "$(field ready)") s"
+say "   restart, API answering:        $(calc 2 "$(field api)") s after launch; every transfer seeding: $(calc 2 "$(field ready)") s (node CPU $(calc 2 "$(field ready_cpu)") s)"
 say "   restart, resident memory:      $(calc 0 "$(field rss_start)") MiB when all seed, $(calc 0 "$(field rss_settled)") MiB ${seconds} s later, $(calc 0 "$(field rss_end)") MiB at the end"
-say "   restart, file_list pages of 100: median $(ms page_median) ms, largest $(ms page_max) ms"
+say "   restart, file_list pages of 100: median $(ms page_median) ms, largest $(ms page_max) ms once all seed; median $(ms settled_median) ms, largest $(ms settled_max) ms ${seconds} s later"
 say "   restart, node CPU over ${seconds} s idle: $(calc 2 "$(field idle_cpu)") s ($(calc 1 "$(field idle_cpu) * 100 / $seconds") % of one core)"

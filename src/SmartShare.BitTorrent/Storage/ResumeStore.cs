@@ -99,21 +99,16 @@ public sealed class ResumeStore
     /// Drops a torrent's file stamps (its pieces stay recorded), so the next start checks every recorded piece again:
     /// done before a recorded piece's bytes may be rewritten, which need not change a file's size or time on disk.
     /// </summary>
-    public void ForgetStamps(InfoHash infoHash)
-    {
-        using var connection = _database.Connect();
-        using var command = connection.CreateCommand();
-        command.CommandText = "UPDATE torrent_pieces SET file_stamps = NULL WHERE info_hash = $hash";
-        command.Parameters.AddWithValue("$hash", infoHash.ToString());
-        _database.Execute(command, "resume state");
-    }
+    public void ForgetStamps(InfoHash infoHash) => Execute("UPDATE torrent_pieces SET file_stamps = NULL WHERE info_hash = $hash", infoHash);
 
     /// <summary>Forgets a torrent's saved pieces.</summary>
-    public void Delete(InfoHash infoHash)
+    public void Delete(InfoHash infoHash) => Execute("DELETE FROM torrent_pieces WHERE info_hash = $hash", infoHash);
+
+    private void Execute(string sql, InfoHash infoHash)
     {
         using var connection = _database.Connect();
         using var command = connection.CreateCommand();
-        command.CommandText = "DELETE FROM torrent_pieces WHERE info_hash = $hash";
+        command.CommandText = sql;
         command.Parameters.AddWithValue("$hash", infoHash.ToString());
         _database.Execute(command, "resume state");
     }

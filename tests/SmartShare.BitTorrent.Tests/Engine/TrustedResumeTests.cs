@@ -45,6 +45,14 @@ public sealed class TrustedResumeTests
         await client.RemoveAsync(torrent.InfoHash);
     }
 
+    // One byte of the file changed in place (same size), as a bad sector or an editor would leave it.
+    private static async Task FlipByteAsync(string path, int offset, byte[] original)
+    {
+        await using var stream = new FileStream(path, FileMode.Open, FileAccess.ReadWrite);
+        stream.Position = offset;
+        stream.WriteByte((byte)~original[offset]);
+    }
+
     [Fact]
     public async Task A_restart_trusts_the_recorded_pieces_of_unchanged_files_without_reading_them()
     {
@@ -95,11 +103,7 @@ public sealed class TrustedResumeTests
 
         // Same size, one byte altered in piece 3, and the time moved (as any editor would).
         var path = Path.Combine(folder, "pair", "a.bin");
-        await using (var stream = new FileStream(path, FileMode.Open, FileAccess.ReadWrite))
-        {
-            stream.Position = (3 * PieceLength) + 5;
-            stream.WriteByte((byte)~first[(3 * PieceLength) + 5]);
-        }
+        await FlipByteAsync(path, (3 * PieceLength) + 5, first);
 
         File.SetLastWriteTimeUtc(path, DateTime.UtcNow.AddMinutes(-30));
 
@@ -125,11 +129,7 @@ public sealed class TrustedResumeTests
 
         var path = Path.Combine(folder, "pair", "a.bin");
         var stamped = File.GetLastWriteTimeUtc(path);
-        await using (var stream = new FileStream(path, FileMode.Open, FileAccess.ReadWrite))
-        {
-            stream.Position = (7 * PieceLength) + 9;
-            stream.WriteByte((byte)~first[(7 * PieceLength) + 9]);
-        }
+        await FlipByteAsync(path, (7 * PieceLength) + 9, first);
 
         File.SetLastWriteTimeUtc(path, stamped);
 
