@@ -15,12 +15,18 @@ public sealed class BenchSmokeTests
     private static readonly TimeSpan Limit = TimeSpan.FromMinutes(3);
 
     [Fact]
-    public async Task Many_transfers_measures_a_node_holding_fifty_shares()
+    public async Task Many_transfers_measures_a_node_holding_fifty_shares_and_twenty_torrents_and_its_restart()
     {
         var output = await RunAsync("many-transfers.sh");
 
-        Assert.Contains("Summary: one node with 50 transfers", output, StringComparison.Ordinal);
-        AssertFigures(output, @"/events first \(full\) event: +\d+ ms");
+        Assert.Contains("Summary: one node with 70 transfers (50 streams", output, StringComparison.Ordinal);
+        AssertFigures(
+            output,
+            @"/events first \(full\) event: +\d+ ms",
+            @"file_list, pages of 100: +median \d+ ms, largest \d+ ms",
+            @"restart, API answering: +\d+\.\d+ s after launch; every transfer seeding: \d+\.\d+ s",
+            @"restart, resident memory: +\d+ MiB when all seed, \d+ MiB 3 s later",
+            @"restart, node CPU over 3 s idle: \d+\.\d+ s");
     }
 
     [Fact]

@@ -18,6 +18,7 @@ internal sealed class PieceOutcomes(
     ResumeRecorder resume,
     StreamWaiters streams,
     PeerDialer dialer,
+    Func<int, IEnumerable<int>> files,
     Action allVerified,
     Action lostWhileComplete,
     Action<string> fail,
@@ -35,9 +36,27 @@ internal sealed class PieceOutcomes(
 
     private PiecePicker? Picker => pickerUnderLock();
 
-    /// <summary>A verified piece no longer matches on disk (damaged after it was written): fetch it again.</summary>
+    /// <summary>How many verified pieces were found damaged on disk while serving them (under the session's lock).</summary>
+    public int PiecesLost { get; private set; }
+
+    /// <summary>Why the last of them is fetched again, for the transfer's view (under the session's lock).</summary>
+    public string? LostNote { get; private set; }
+
+    /// <summary>
+    /// A verified piece no longer matches on disk (damaged after it was written, or changed behind the node's back
+    /// while its file kept its size and time): the stored file stamps are dropped first, then it is fetched again.
+    /// </summary>
     public void PieceLost(int piece)
     {
+        lock (_lock)
+        {
+            if (Picker is not { } known || !known.Have[piece])
+            {
+                return;
+            }
+        }
+
+        _resume.ForgetStamps(files(piece));
         lock (_lock)
         {
             if (Picker is not { } picker || !picker.Have[piece])
@@ -51,7 +70,14 @@ internal sealed class PieceOutcomes(
 
         _resume.Signal();
 
-        log($"piece {piece} no longer matches its hash on disk; it will be downloaded again");
+        var note = $"piece {piece} no longer matched its hash when read from disk to serve it (its file changed after it was recorded); it is fetched again";
+        lock (_lock)
+        {
+            PiecesLost++;
+            LostNote = note;
+        }
+
+        log(note);
         _lostWhileComplete();
     }
 

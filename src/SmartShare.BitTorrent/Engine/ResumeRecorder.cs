@@ -6,9 +6,17 @@ namespace SmartShare.BitTorrent.Engine;
 
 /// <summary>
 /// Records a torrent's verified pieces durably as they verify, so a killed process refetches only what it had not
-/// verified: flushes the files, then saves the pieces to the <see cref="ResumeStore"/>. Owns the dirty flag (read and
-/// written under the session's lock), the wake-up signal and the lock that keeps saves one at a time.
+/// verified: flushes the files, then stamps them (<see cref="FileStamp"/>) and saves pieces and stamps to the
+/// <see cref="ResumeStore"/> in one row. Owns the dirty flag (read and written under the session's lock), the wake-up
+/// signal, the lock that keeps saves one at a time, and the stamps last recorded (under that lock).
 /// </summary>
+/// <remarks>
+/// A stamp vouches only for pieces already durable when it was taken: every save flushes before stamping, and a write
+/// after the stamp moves the file's time, which only costs a check at the next start. A file whose stamp moved with
+/// no write of ours was changed behind the node's back: it is stamped <see cref="FileStamp.Unknown"/> until the next
+/// start checks it. Before a recorded piece may be rewritten (lost, fetched again) the stamps in the store are
+/// dropped, so a kill in the middle of that write never leaves the old stamp vouching for torn bytes.
+/// </remarks>
 internal sealed class ResumeRecorder(
     Lock sessionLock,
     TimeProvider time,
@@ -22,11 +30,62 @@ internal sealed class ResumeRecorder(
     // Wakes the writer; one pending signal is enough, as each save records every piece verified so far.
     private readonly Channel<bool> _signal = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private readonly Lock _saveLock = new();
+    /// <summary>How recent a file's last-write time may be and still be stamped (see <see cref="IsRacy"/>).</summary>
+    internal static readonly TimeSpan RacyWindow = TimeSpan.FromSeconds(3);
+
     private long _lastSave;
     private bool _dirty;
+    private FileStamp[] _stamps = [];   // the last stamps taken (at the start's check or a save); under _saveLock
+    private long[] _writes = [];        // each file's count of our writes when its stamp was taken; under _saveLock
+    private bool[] _changedBehind = []; // files changed behind the node's back: Unknown until the next start; under _saveLock
 
-    /// <summary>The pieces an earlier run recorded, or null when nothing is recorded or there is no store.</summary>
-    public Bitfield? Load(int pieceCount) => store?.Load(infoHash, pieceCount);
+    /// <summary>The pieces and file stamps an earlier run recorded, or null when nothing is recorded or there is no store.</summary>
+    public ResumeRecord? Load(int pieceCount, int fileCount) => store?.LoadRecord(infoHash, pieceCount, fileCount);
+
+    /// <summary>
+    /// Before the session starts: the files' stamps taken by the check (before it read anything), against which later
+    /// saves tell our writes from changes behind our back. True when they differ from what <paramref name="recorded"/>
+    /// holds, so the record is out of date (a first record, a record without stamps, or files found changed).
+    /// </summary>
+    public bool StartFrom(FileStamp[] stamps, ResumeRecord? recorded)
+    {
+        ArgumentNullException.ThrowIfNull(stamps);
+        lock (_saveLock)
+        {
+            _stamps = [.. stamps];
+            _writes = [.. Enumerable.Range(0, stamps.Length).Select(storage.WritesTo)];
+            _changedBehind = new bool[stamps.Length];
+        }
+
+        return recorded?.Stamps is not { } then || !then.AsSpan().SequenceEqual(stamps);
+    }
+
+    /// <summary>
+    /// A recorded piece of <paramref name="files"/> no longer matches: drops the stored stamps (waiting for a save under
+    /// way) before the piece may be fetched and rewritten, and stamps those files Unknown until the next start.
+    /// </summary>
+    public void ForgetStamps(IEnumerable<int> files)
+    {
+        lock (_saveLock)
+        {
+            foreach (var file in files)
+            {
+                if (file < _changedBehind.Length)
+                {
+                    _changedBehind[file] = true;
+                }
+            }
+
+            try
+            {
+                store?.ForgetStamps(infoHash);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                log($"could not drop the file stamps of the recorded pieces: {e.Message}");
+            }
+        }
+    }
 
     /// <summary>Notes that the verified pieces changed since the last save (under the session's lock).</summary>
     public void MarkDirty()
@@ -110,7 +169,15 @@ internal sealed class ResumeRecorder(
         {
             // The pieces in the copy were written before it was taken: make them durable before saying we have them.
             storage.Flush();
-            store.Save(infoHash, copy);
+            store.Save(infoHash, copy, StampsAfterFlush(out var restamp));
+            if (restamp)
+            {
+                // A file's time was too recent to stamp: the periodic save records the stamps once it is not.
+                lock (sessionLock)
+                {
+                    _dirty = true;
+                }
+            }
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
@@ -120,5 +187,47 @@ internal sealed class ResumeRecorder(
                 _dirty = true;
             }
         }
+    }
+
+    // Each file's stamp now (under _saveLock, after the flush): kept when unchanged, taken anew after writes of ours
+    // (our count read before the stamp, so a write landing after it moves the time again), Unknown for a file that
+    // changed with no write of ours.
+    private FileStamp[] StampsAfterFlush(out bool restamp)
+    {
+        restamp = false;
+        var wallClock = time.GetUtcNow();
+        var stamps = new FileStamp[_stamps.Length];
+        for (var i = 0; i < stamps.Length; i++)
+        {
+            var writes = storage.WritesTo(i);
+            var now = storage.StampOf(i);
+            if (!_changedBehind[i] && now != _stamps[i] && writes == _writes[i])
+            {
+                _changedBehind[i] = true;
+                log($"{storage.CurrentPath(i)} changed on disk behind the node's back; its recorded pieces are checked at the next start");
+            }
+
+            stamps[i] = _changedBehind[i] ? FileStamp.Unknown : now;
+            _stamps[i] = now;
+            _writes[i] = writes;
+            if (stamps[i].IsKnown && stamps[i].Length > 0 && IsRacy(stamps[i], wallClock))
+            {
+                // The file's time is too recent to tell a later write apart (a clock tick, or a coarse file system):
+                // not stamped now, stamped by a save once it is old enough.
+                stamps[i] = FileStamp.Unknown;
+                restamp = true;
+            }
+        }
+
+        return stamps;
+    }
+
+    // Racy like git's index: a write in the same clock tick as the stamp, or within a coarse file system's time
+    // granularity of it, may leave the time as it was. A time far in the future (a skewed clock) never settles and is
+    // simply not stamped.
+    private static bool IsRacy(FileStamp stamp, DateTimeOffset wallClock)
+    {
+        var age = wallClock.UtcTicks - stamp.LastWriteUtcTicks;
+        return age < RacyWindow.Ticks && age > -RacyWindow.Ticks;
     }
 }

@@ -21,11 +21,24 @@ internal sealed class SessionTicker(
     ResumeRecorder resume,
     PeerDialer dialer,
     Func<TorrentMode> mode,
+    Func<int, int> draw,
     Action<string> log)
 {
     /// <summary>Ticks until <paramref name="token"/> is cancelled.</summary>
     public async Task RunAsync(CancellationToken token)
     {
+        if (options.TickStagger > TimeSpan.Zero)
+        {
+            try
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(draw((int)Math.Max(1, options.TickStagger.TotalMilliseconds))), time, token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+
         using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1), time);
         try
         {

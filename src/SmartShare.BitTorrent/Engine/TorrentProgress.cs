@@ -21,6 +21,8 @@ public enum TorrentState
 /// file is wanted, null from callers that do not count it.
 /// </param>
 /// <param name="WantedVerifiedBytes">Of those, the bytes verified.</param>
+/// <param name="PiecesLost">Verified pieces found damaged on disk when read to serve them (fetched again).</param>
+/// <param name="Note">Why the last of them is fetched again, or null.</param>
 public sealed record TorrentProgress(
     TorrentState State,
     long TotalBytes,
@@ -36,4 +38,6 @@ public sealed record TorrentProgress(
     string? Error,
     string? TrackerError,
     long? WantedBytes = null,
-    long? WantedVerifiedBytes = null);
+    long? WantedVerifiedBytes = null,
+    int PiecesLost = 0,
+    string? Note = null);

@@ -38,6 +38,7 @@ public sealed class TorrentSession : IAsyncDisposable
     private readonly SessionTicker _ticker;
     private readonly StreamWaiters _streams;
     private readonly ResumeRecorder _resume;
+    private readonly PieceOutcomes _outcomes;
     private readonly DhtPortExchange _dhtPort;
     private readonly SemaphoreSlim _selectionGate = new(1, 1);
     private FileSelection _selection;
@@ -83,8 +84,8 @@ public sealed class TorrentSession : IAsyncDisposable
             Log);
         _streams = new StreamWaiters(_lock, info.PieceLength, () => _picker);
         _resume = new ResumeRecorder(_lock, _time, resume, torrent.InfoHash, storage, _options, () => _picker?.Have, Log);
-        var outcomes = new PieceOutcomes(
-            _lock, _options, _peers, () => _picker, _resume, _streams, _dialer,
+        var outcomes = _outcomes = new PieceOutcomes(
+            _lock, _options, _peers, () => _picker, _resume, _streams, _dialer, storage.FilesOf,
             allVerified: () => _ = Task.Run(FinishDownloadAsync),
             lostWhileComplete: () => SwitchMode(new DownloadingMode(), onlyFrom: m => m.IsComplete),
             Fail,
@@ -102,7 +103,7 @@ public sealed class TorrentSession : IAsyncDisposable
         _readLoop = new PeerReadLoop(
             _lock, _time, _options, info, _stop, _peers, () => _picker, dispatcher, requests, uploader, chokeRound, _dialer,
             metadata, pex, _dhtPort, Log);
-        _ticker = new SessionTicker(_lock, _time, _options, _peers, () => _picker, requests, chokeRound, pex, _resume, _dialer, () => _mode, Log);
+        _ticker = new SessionTicker(_lock, _time, _options, _peers, () => _picker, requests, chokeRound, pex, _resume, _dialer, () => _mode, Draw, Log);
     }
 
     public Torrent Torrent { get; }
@@ -132,7 +133,11 @@ public sealed class TorrentSession : IAsyncDisposable
         get
         {
             var mode = _mode;
-            return _progress.Snapshot(mode.State, mode.Error, _trackers.LastError);
+            var snapshot = _progress.Snapshot(mode.State, mode.Error, _trackers.LastError);
+            lock (_lock)
+            {
+                return _outcomes.PiecesLost == 0 ? snapshot : snapshot with { PiecesLost = _outcomes.PiecesLost, Note = _outcomes.LostNote };
+            }
         }
     }
 
@@ -167,8 +172,7 @@ public sealed class TorrentSession : IAsyncDisposable
         ObjectDisposedException.ThrowIf(mode is StoppedMode, this);
         var checking = mode as CheckingMode ?? throw new InvalidOperationException("The session has already started.");
         var info = Torrent.Info;
-        var recorded = verified is null ? _resume.Load(info.PieceCount) : null;
-        _resume.SetDirtyBeforeStart(verified is not null);
+        var recorded = verified is null ? _resume.Load(info.PieceCount, info.Files.Count) : null;
         Bitfield have;
         bool done;
         await _selectionGate.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -176,14 +180,18 @@ public sealed class TorrentSession : IAsyncDisposable
         {
             // Where each file's bytes are (its file or the side file) is settled before the check reads them.
             var selection = _selection;
-            await Storage.SelectFilesAsync(Wanted(selection), () => recorded, TorrentStorage.SideFileName(InfoHash), cancellationToken).ConfigureAwait(false);
-            have = await checking.CheckAsync(info.PieceCount, verified, recorded, cancellationToken).ConfigureAwait(false);
+            await Storage.SelectFilesAsync(Wanted(selection), () => recorded?.Pieces, TorrentStorage.SideFileName(InfoHash), cancellationToken).ConfigureAwait(false);
+            var check = await checking.CheckAsync(info.PieceCount, verified, recorded, cancellationToken).ConfigureAwait(false);
+            have = check.Have;
+
+            // A new share, a record without stamps (or with stale ones) is recorded again with the stamps just taken.
+            _resume.SetDirtyBeforeStart(_resume.StartFrom(check.Stamps, recorded) && (verified is not null || recorded is not null));
             lock (_lock)
             {
                 _picker = new PiecePicker(info, have, _random) { Sequential = _options.Sequential || selection.Sequential };
                 _picker.SetPriorities(PiecePriorities.Compute(info, selection));
                 done = _picker.IsDone;
-                if (recorded is not null && have.Count != recorded.Count)
+                if (recorded is not null && have.Count != recorded.Pieces.Count)
                 {
                     _resume.MarkDirty();
                 }

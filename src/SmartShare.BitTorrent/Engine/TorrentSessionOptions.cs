@@ -34,6 +34,12 @@ public sealed class TorrentSessionOptions
 
     public TimeSpan ChokeInterval { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// The session's once-a-second tick starts a random part of this later (none by default): thousands of sessions
+    /// started together (a node's start) then do not all tick in the same instant, every second. The node uses 1 s.
+    /// </summary>
+    public TimeSpan TickStagger { get; set; } = TimeSpan.Zero;
+
     public TimeSpan OptimisticUnchokeInterval { get; set; } = TimeSpan.FromSeconds(30);
 
     public TimeSpan KeepAliveInterval { get; set; } = TimeSpan.FromSeconds(60);

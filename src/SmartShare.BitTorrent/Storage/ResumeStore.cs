@@ -5,8 +5,9 @@ namespace SmartShare.BitTorrent.Storage;
 
 /// <summary>
 /// Which pieces of each torrent were verified and written, kept in SQLite so that a restart does not fetch them again.
-/// One row per torrent holding the bitfield in its wire form; saving replaces the row. Thread-safe: each call uses its
-/// own (pooled) connection.
+/// One row per torrent holding the bitfield in its wire form and, since schema v2, each file's size and last-write
+/// time when the pieces were recorded (<see cref="FileStamp"/>; NULL in rows written before, which are checked whole);
+/// saving replaces the row, pieces and stamps at once. Thread-safe: each call uses its own (pooled) connection.
 /// </summary>
 public sealed class ResumeStore
 {
@@ -17,6 +18,7 @@ public sealed class ResumeStore
     [
         "CREATE TABLE torrent_pieces (" +
         "info_hash TEXT PRIMARY KEY, piece_count INTEGER NOT NULL, bits BLOB NOT NULL, updated INTEGER NOT NULL)",
+        "ALTER TABLE torrent_pieces ADD COLUMN file_stamps BLOB",
     ];
 
     private readonly SqliteDatabase _database;
@@ -34,12 +36,20 @@ public sealed class ResumeStore
     }
 
     /// <summary>The saved pieces of a torrent, or null when none were saved or they were saved for another piece count.</summary>
-    public Bitfield? Load(InfoHash infoHash, int pieceCount)
+    public Bitfield? Load(InfoHash infoHash, int pieceCount) => LoadRecord(infoHash, pieceCount, 0)?.Pieces;
+
+    /// <summary>
+    /// The saved pieces of a torrent with the stamps of its <paramref name="fileCount"/> files taken when they were
+    /// saved (null stamps when none were saved or not for that many files), or null when no pieces were saved for
+    /// <paramref name="pieceCount"/> pieces.
+    /// </summary>
+    public ResumeRecord? LoadRecord(InfoHash infoHash, int pieceCount, int fileCount)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(pieceCount);
+        ArgumentOutOfRangeException.ThrowIfNegative(fileCount);
         using var connection = _database.Connect();
         using var command = connection.CreateCommand();
-        command.CommandText = "SELECT piece_count, bits FROM torrent_pieces WHERE info_hash = $hash";
+        command.CommandText = "SELECT piece_count, bits, file_stamps FROM torrent_pieces WHERE info_hash = $hash";
         command.Parameters.AddWithValue("$hash", infoHash.ToString());
         try
         {
@@ -50,7 +60,13 @@ public sealed class ResumeStore
             }
 
             // A row that does not decode (wrong size, spare bits set) is as good as none: the pieces get rechecked.
-            return Bitfield.TryFromWire(bits, pieceCount, out var bitfield) ? bitfield : null;
+            if (!Bitfield.TryFromWire(bits, pieceCount, out var bitfield))
+            {
+                return null;
+            }
+
+            var stamps = reader.GetValue(2) is byte[] blob ? FileStamp.Decode(blob, fileCount) : null;
+            return new ResumeRecord(bitfield, stamps);
         }
         catch (SqliteException ex)
         {
@@ -58,28 +74,41 @@ public sealed class ResumeStore
         }
     }
 
-    /// <summary>Records the verified pieces of a torrent, replacing what was saved before.</summary>
-    public void Save(InfoHash infoHash, Bitfield verified)
+    /// <summary>
+    /// Records the verified pieces of a torrent, replacing what was saved before, with the stamps of its files taken
+    /// once those pieces were durable (null: none, so the next start checks every recorded piece).
+    /// </summary>
+    public void Save(InfoHash infoHash, Bitfield verified, IReadOnlyList<FileStamp>? stamps = null)
     {
         ArgumentNullException.ThrowIfNull(verified);
         using var connection = _database.Connect();
         using var command = connection.CreateCommand();
         command.CommandText =
-            "INSERT INTO torrent_pieces (info_hash, piece_count, bits, updated) VALUES ($hash, $count, $bits, $updated) " +
-            "ON CONFLICT(info_hash) DO UPDATE SET piece_count = excluded.piece_count, bits = excluded.bits, updated = excluded.updated";
+            "INSERT INTO torrent_pieces (info_hash, piece_count, bits, updated, file_stamps) VALUES ($hash, $count, $bits, $updated, $stamps) " +
+            "ON CONFLICT(info_hash) DO UPDATE SET piece_count = excluded.piece_count, bits = excluded.bits, updated = excluded.updated, " +
+            "file_stamps = excluded.file_stamps";
         command.Parameters.AddWithValue("$hash", infoHash.ToString());
         command.Parameters.AddWithValue("$count", verified.Length);
         command.Parameters.AddWithValue("$bits", verified.Bytes.ToArray());
         command.Parameters.AddWithValue("$updated", _time.GetUtcNow().ToUnixTimeMilliseconds());
+        command.Parameters.AddWithValue("$stamps", stamps is null ? DBNull.Value : FileStamp.Encode(stamps));
         _database.Execute(command, "resume state");
     }
 
+    /// <summary>
+    /// Drops a torrent's file stamps (its pieces stay recorded), so the next start checks every recorded piece again:
+    /// done before a recorded piece's bytes may be rewritten, which need not change a file's size or time on disk.
+    /// </summary>
+    public void ForgetStamps(InfoHash infoHash) => Execute("UPDATE torrent_pieces SET file_stamps = NULL WHERE info_hash = $hash", infoHash);
+
     /// <summary>Forgets a torrent's saved pieces.</summary>
-    public void Delete(InfoHash infoHash)
+    public void Delete(InfoHash infoHash) => Execute("DELETE FROM torrent_pieces WHERE info_hash = $hash", infoHash);
+
+    private void Execute(string sql, InfoHash infoHash)
     {
         using var connection = _database.Connect();
         using var command = connection.CreateCommand();
-        command.CommandText = "DELETE FROM torrent_pieces WHERE info_hash = $hash";
+        command.CommandText = sql;
         command.Parameters.AddWithValue("$hash", infoHash.ToString());
         _database.Execute(command, "resume state");
     }

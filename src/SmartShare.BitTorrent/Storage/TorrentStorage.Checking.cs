@@ -19,6 +19,7 @@ public sealed partial class TorrentStorage
             throw new ArgumentException($"Piece {piece} needs a buffer of {size} bytes, not {buffer.Length}.", nameof(buffer));
         }
 
+        Interlocked.Increment(ref _piecesHashed);
         try
         {
             var problem = await TryReadAsync((long)piece * Info.PieceLength, buffer[..size], cancellationToken).ConfigureAwait(false);

@@ -31,6 +31,7 @@ public sealed partial class TorrentStorage : IDisposable
     private readonly Dictionary<int, OpenFile> _open = [];
     private readonly LinkedList<OpenFile> _recent = new(); // most recently used first
     private readonly HashSet<int> _dirtyFiles = [];
+    private readonly long[] _fileWrites; // guarded by _lock
     private readonly HashSet<string> _changedFolders = new(StringComparer.Ordinal);
     private bool _disposed;
 
@@ -61,6 +62,7 @@ public sealed partial class TorrentStorage : IDisposable
         _atFinalName = new bool[paths.Length];
         _offsets = new long[paths.Length];
         _lengths = new long[paths.Length];
+        _fileWrites = new long[paths.Length];
         var seen = new HashSet<string>(OperatingSystem.IsLinux() ? StringComparer.Ordinal : StringComparer.OrdinalIgnoreCase);
         for (var i = 0; i < paths.Length; i++)
         {
@@ -171,6 +173,14 @@ public sealed partial class TorrentStorage : IDisposable
 
             var count = (int)Math.Min(available, data.Length);
             var (target, at) = Route(index, within);
+
+            // Counted before the file may be created or sized, so no stamp taken meanwhile sees a change of ours as
+            // one behind our back.
+            lock (_lock)
+            {
+                CountWriteLocked(target);
+            }
+
             var file = Acquire(target, write: true);
             try
             {

@@ -296,11 +296,14 @@ internal sealed class FileRpcMethods(
 
     private Task<JsonNode?> FileList(RpcParams parameters, CancellationToken cancellationToken)
     {
-        IReadOnlyList<Transfer> found = ReadKey(parameters, required: false) is { } key
-            ? transfers.Find(key) is { } one ? [one] : []
-            : transfers.List();
         var window = FileWindow.Read(parameters);
-        return Task.FromResult<JsonNode?>(RpcPage.Of(parameters, found, transfer => View(transfer, window)));
+        if (ReadKey(parameters, required: false) is { } key)
+        {
+            IReadOnlyList<Transfer> found = transfers.Find(key) is { } one ? [one] : [];
+            return Task.FromResult<JsonNode?>(RpcPage.Of(parameters, found, transfer => View(transfer, window)));
+        }
+
+        return Task.FromResult<JsonNode?>(RpcPage.Of(parameters, transfers.Page, transfer => View(transfer, window)));
     }
 
     private Task<JsonNode?> TransferPeers(RpcParams parameters, CancellationToken cancellationToken)

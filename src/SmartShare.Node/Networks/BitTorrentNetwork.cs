@@ -211,6 +211,7 @@ public sealed partial class BitTorrentNetwork(
         DhtPort = _dht?.LocalEndPoint.Port,
         OnDhtNode = endPoint => _dht?.AddNode(endPoint),
         OnExternalAddress = (seen, peer) => externalAddress.Report(seen, Reachability.ExternalAddressSource.PeerHandshake, peer),
+        TickStagger = TimeSpan.FromSeconds(1), // thousands of torrents resumed at a start do not tick together
     };
 
     internal static EncryptionMode EncryptionModeOf(string setting) => setting switch

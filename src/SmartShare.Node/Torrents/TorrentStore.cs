@@ -29,7 +29,12 @@ public sealed record TorrentRecord(
     public bool AwaitingMetadata => TotalLength < 0;
 }
 
-/// <summary>The node's torrents in SQLite (the torrent rows of the <c>transfers</c> table, with the .torrent bytes), so they survive a restart.</summary>
+/// <summary>
+/// The node's torrents in SQLite (the torrent rows of the <c>transfers</c> table, with the .torrent bytes), so they
+/// survive a restart. The rows (without the .torrent bytes) are also held in memory, read once and kept as each write
+/// leaves them: the queue's tick, the upload ledger and every listing read all of them, which from SQLite cost about
+/// 100 ms a time for 5,000 torrents, several times a second. Thread-safe; the one writer of these rows in a node.
+/// </summary>
 public sealed class TorrentStore
 {
     // The torrent rows under the column names the record reader knows.
@@ -38,6 +43,9 @@ public sealed class TorrentStore
         "FROM transfers WHERE network = 'torrent'";
 
     private readonly SqliteDatabase _database;
+    private readonly Lock _lock = new();
+    private Dictionary<InfoHash, TorrentRecord>? _rows; // every torrent row once read; under _lock
+    private TorrentRecord[]? _listed;                   // _rows oldest first, until the next write; under _lock
 
     internal TorrentStore(SqliteDatabase database)
     {
@@ -56,6 +64,15 @@ public sealed class TorrentStore
     public void Upsert(TorrentRecord record, ReadOnlyMemory<byte> metainfo)
     {
         ArgumentNullException.ThrowIfNull(record);
+        lock (_lock)
+        {
+            UpsertRow(record, metainfo);
+            Refresh(record.InfoHash);
+        }
+    }
+
+    private void UpsertRow(TorrentRecord record, ReadOnlyMemory<byte> metainfo)
+    {
         using var connection = _database.OpenConnection();
         using var command = connection.CreateCommand();
         command.CommandText =
@@ -87,6 +104,15 @@ public sealed class TorrentStore
     public void Update(TorrentRecord record)
     {
         ArgumentNullException.ThrowIfNull(record);
+        lock (_lock)
+        {
+            UpdateRow(record);
+            Refresh(record.InfoHash);
+        }
+    }
+
+    private void UpdateRow(TorrentRecord record)
+    {
         using var connection = _database.OpenConnection();
         using var command = connection.CreateCommand();
         command.CommandText =
@@ -101,6 +127,14 @@ public sealed class TorrentStore
     }
 
     public TorrentRecord? Find(InfoHash infoHash)
+    {
+        lock (_lock)
+        {
+            return Rows().GetValueOrDefault(infoHash);
+        }
+    }
+
+    private TorrentRecord? ReadRow(InfoHash infoHash)
     {
         using var connection = _database.OpenConnection();
         using var command = connection.CreateCommand();
@@ -123,26 +157,62 @@ public sealed class TorrentStore
     /// <summary>Every torrent, oldest first.</summary>
     public IReadOnlyList<TorrentRecord> List()
     {
-        using var connection = _database.OpenConnection();
-        using var command = connection.CreateCommand();
-        command.CommandText = $"{Select} ORDER BY added_at, key";
-        using var reader = command.ExecuteReader();
-        var records = new List<TorrentRecord>();
-        while (reader.Read())
+        lock (_lock)
         {
-            records.Add(Read(reader));
+            return _listed ??= [.. Rows().Values.OrderBy(record => record.AddedAt.ToUnixTimeSeconds()).ThenBy(record => record.InfoHash.ToString(), StringComparer.Ordinal)];
         }
-
-        return records;
     }
 
     public bool Delete(InfoHash infoHash)
     {
-        using var connection = _database.OpenConnection();
-        using var command = connection.CreateCommand();
-        command.CommandText = "DELETE FROM transfers WHERE network = 'torrent' AND key = $hash";
-        command.Parameters.AddWithValue("$hash", infoHash.ToString());
-        return command.ExecuteNonQuery() > 0;
+        lock (_lock)
+        {
+            using var connection = _database.OpenConnection();
+            using var command = connection.CreateCommand();
+            command.CommandText = "DELETE FROM transfers WHERE network = 'torrent' AND key = $hash";
+            command.Parameters.AddWithValue("$hash", infoHash.ToString());
+            var deleted = command.ExecuteNonQuery() > 0;
+            Refresh(infoHash);
+            return deleted;
+        }
+    }
+
+    // Every row, read from the table the first time (under _lock).
+    private Dictionary<InfoHash, TorrentRecord> Rows()
+    {
+        if (_rows is null)
+        {
+            using var connection = _database.OpenConnection();
+            using var command = connection.CreateCommand();
+            command.CommandText = Select;
+            using var reader = command.ExecuteReader();
+            var rows = new Dictionary<InfoHash, TorrentRecord>();
+            while (reader.Read())
+            {
+                var record = Read(reader);
+                rows[record.InfoHash] = record;
+            }
+
+            _rows = rows;
+        }
+
+        return _rows;
+    }
+
+    // After a write (under _lock): the row as the table now has it (an upsert keeps some columns of a known row).
+    private void Refresh(InfoHash infoHash)
+    {
+        var rows = Rows();
+        if (ReadRow(infoHash) is { } record)
+        {
+            rows[infoHash] = record;
+        }
+        else
+        {
+            rows.Remove(infoHash);
+        }
+
+        _listed = null;
     }
 
     private static TorrentRecord Read(SqliteDataReader reader)

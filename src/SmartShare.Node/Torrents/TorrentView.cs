@@ -77,6 +77,8 @@ public static class TorrentView
             json["rate_bytes_per_second"] = Math.Round(progress.DownloadRate);
             json["upload_rate_bytes_per_second"] = Math.Round(progress.UploadRate);
             json["tracker_error"] = progress.TrackerError;
+            json["pieces_lost"] = progress.PiecesLost;
+            json["note"] = progress.Note;
         }
         else if (record.Status == FileStatus.Completed)
         {

@@ -13,6 +13,12 @@ public interface ITransferNetwork
 
     IReadOnlyList<Transfer> List();
 
+    /// <summary>
+    /// Every transfer's key and when it was added, in no order, without building the transfers: a page of a long list
+    /// builds only its own (see <see cref="TransferManager.Page"/>).
+    /// </summary>
+    IReadOnlyList<TransferListing> Index() => [.. List().Select(transfer => new TransferListing(transfer.Key, transfer.AddedAt))];
+
     /// <summary>Adds (or finds running) the transfer a <c>get</c> names, when this network reads its target.</summary>
     /// <exception cref="FormatException">The target is this network's kind but unusable (a sentence says why).</exception>
     Task<TransferAddResult> AddAsync(TransferRequest request, CancellationToken cancellationToken);
@@ -44,3 +50,6 @@ public interface ITransferNetwork
     /// <returns>False when there was no such transfer.</returns>
     Task<bool> RemoveAsync(TransferKey key, bool deleteData, CancellationToken cancellationToken);
 }
+
+/// <summary>A transfer's place in the list: its key and when it was added.</summary>
+public readonly record struct TransferListing(TransferKey Key, DateTimeOffset AddedAt);

@@ -19,6 +19,8 @@ internal sealed class StreamTransfers(DownloadManager downloads, SmartShare.Lbry
 
     public IReadOnlyList<Transfer> List() => [.. downloads.List().Select(record => ToTransfer(record, downloads.Active(record.SdHash)))];
 
+    public IReadOnlyList<TransferListing> Index() => [.. downloads.List().Select(record => new TransferListing(TransferKey.Of(record.SdHash), record.AddedAt))];
+
     public async Task<TransferAddResult> AddAsync(TransferRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);

@@ -22,6 +22,8 @@ internal sealed class TorrentTransfers(TorrentManager torrents, UploadLedger upl
 
     public IReadOnlyList<Transfer> List() => [.. torrents.List().Select(record => ToTransfer(record, torrents.Session(record.InfoHash)))];
 
+    public IReadOnlyList<TransferListing> Index() => [.. torrents.List().Select(record => new TransferListing(TransferKey.Of(record.InfoHash), record.AddedAt))];
+
     public async Task<TransferAddResult> AddAsync(TransferRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);

@@ -34,6 +34,28 @@ public sealed class ResumeStoreTests : IDisposable
     }
 
     [Fact]
+    public void File_stamps_come_back_with_the_pieces_and_can_be_dropped_alone()
+    {
+        var verified = Pieces(10, 1, 2);
+        FileStamp[] stamps = [new(100, 638_000_000_000_000_000), FileStamp.Unknown, new(0, 0)];
+        ResumeStore.Open(DatabasePath).Save(First, verified, stamps);
+        ResumeStore.Open(DatabasePath).Save(Second, verified);
+        SqliteConnection.ClearAllPools();
+
+        var store = ResumeStore.Open(DatabasePath);
+        var record = store.LoadRecord(First, 10, 3);
+        Assert.NotNull(record);
+        Assert.Equal(stamps, record.Stamps);
+        Assert.Equal([1, 2], record.Pieces.SetIndexes());
+        Assert.Null(store.LoadRecord(First, 10, 2)!.Stamps); // stamps of another file count vouch for nothing
+        Assert.Null(store.LoadRecord(Second, 10, 3)!.Stamps); // saved without stamps, as before schema v2
+
+        store.ForgetStamps(First);
+        Assert.Null(store.LoadRecord(First, 10, 3)!.Stamps);
+        Assert.Equal(2, store.Load(First, 10)!.Count);
+    }
+
+    [Fact]
     public void Nothing_saved_or_another_piece_count_loads_as_null()
     {
         var store = ResumeStore.Open(DatabasePath);

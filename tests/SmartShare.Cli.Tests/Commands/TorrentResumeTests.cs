@@ -1,6 +1,9 @@
 using System.Globalization;
 using System.Text.Json;
+using SmartShare.BitTorrent;
+using SmartShare.BitTorrent.Storage;
 using SmartShare.Cli.Tests.Support;
+using SmartShare.Lbry;
 using Xunit.Abstractions;
 
 namespace SmartShare.Cli.Tests.Commands;
@@ -50,7 +53,7 @@ public sealed class TorrentResumeTests(ITestOutputHelper output) : IDisposable
                 _getter.Environment);
 
             // Kill as soon as 40% is verified; what file_list reported last is what the node had at least.
-            var progress = await PollAsync(api, item => BytesHave(item) >= FileLength * 4L / 10, "the download passed 40%");
+            var progress = await PollAsync(_getter, api, item => BytesHave(item) >= FileLength * 4L / 10, "the download passed 40%");
             haveAtKill = BytesHave(progress);
             await getter.StopAsync("KILL");
             Assert.True(haveAtKill < FileLength, "The download finished before it could be killed; the seeder's upload limit is not slowing it.");
@@ -63,7 +66,7 @@ public sealed class TorrentResumeTests(ITestOutputHelper output) : IDisposable
 
         await using var restarted = StartNode(_getter, _getter.Environment);
         var restartedApi = await ApiAsync(restarted);
-        var done = await PollAsync(restartedApi, item => item.GetProperty("status").GetString() == "completed", "the restarted node completed the torrent");
+        var done = await PollAsync(_getter, restartedApi, item => item.GetProperty("status").GetString() == "completed", "the restarted node completed the torrent");
 
         var received = done.GetProperty("received_bytes").GetInt64();
         var pieceLength = (FileLength + done.GetProperty("pieces_total").GetInt64() - 1) / done.GetProperty("pieces_total").GetInt64();
@@ -78,17 +81,56 @@ public sealed class TorrentResumeTests(ITestOutputHelper output) : IDisposable
         Assert.False(File.Exists(path + ".part"));
     }
 
+    [Fact]
+    public async Task A_seeding_node_killed_again_and_again_keeps_seeding_with_a_stamped_record_and_its_file_untouched()
+    {
+        var source = _seeder.CreateRandomFile("talk.webm", 1024 * 1024);
+        File.SetLastWriteTimeUtc(source, DateTime.UtcNow.AddHours(-1)); // an old file: its stamp is not racy
+        var stamp = File.GetLastWriteTimeUtc(source);
+        var shared = (await _seeder.RunAsync("share", source, "--torrent", "--json")).ShouldSucceedWithJson();
+        var infoHash = InfoHash.Parse(shared.GetProperty("info_hash").GetString()!);
+        var resume = ResumeStore.Open(Path.Combine(_seeder.DataDirectory, LbryStorage.DatabaseFileName));
+        var pieces = 0;
+        for (var round = 0; round < 3; round++)
+        {
+            await using var node = StartNode(_seeder, _seeder.Environment);
+            var api = await ApiAsync(node);
+            var item = await PollAsync(_seeder, api, item => item.GetProperty("status").GetString() == "completed", $"the node seeded (start {round + 1})");
+            pieces = item.GetProperty("pieces_total").GetInt32();
+            Assert.Equal(pieces, item.GetProperty("pieces_have").GetInt32());
+            Assert.Equal(0, item.GetProperty("received_bytes").GetInt64());
+
+            // The first kill lands as soon as it seeds (the record may not be stamped yet); the others once it is.
+            if (round > 0)
+            {
+                var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+                while (resume.LoadRecord(infoHash, pieces, 1) is not { Pieces.IsComplete: true, Stamps: [{ IsKnown: true }] })
+                {
+                    Assert.True(DateTime.UtcNow < deadline, "The seeding node never recorded its file's stamp.");
+                    await Task.Delay(50);
+                }
+            }
+
+            await node.StopAsync("KILL");
+        }
+
+        var record = resume.LoadRecord(infoHash, pieces, 1);
+        Assert.NotNull(record);
+        Assert.Equal(new FileStamp(1024 * 1024, stamp.Ticks), Assert.Single(record.Stamps!));
+        Assert.Equal(stamp, File.GetLastWriteTimeUtc(source));
+    }
+
     private static long BytesHave(JsonElement item) =>
         item.TryGetProperty("bytes_have", out var have) && have.ValueKind == JsonValueKind.Number ? have.GetInt64() : 0;
 
-    // Asks the getter node for its torrent (each `list` is a process run, so the polling paces itself) until the
-    // condition holds, within a time limit.
-    private async Task<JsonElement> PollAsync(string api, Func<JsonElement, bool> condition, string what)
+    // Asks a node for its torrent (each `list` is a process run, so the polling paces itself) until the condition
+    // holds, within a time limit.
+    private static async Task<JsonElement> PollAsync(CliWorkspace workspace, string api, Func<JsonElement, bool> condition, string what)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
         while (true)
         {
-            var list = (await _getter.RunAsync("list", "--api", api, "--json")).ShouldSucceedWithJson();
+            var list = (await workspace.RunAsync("list", "--api", api, "--json")).ShouldSucceedWithJson();
             var item = list.GetProperty("items").EnumerateArray().SingleOrDefault(entry => entry.TryGetProperty("type", out var type) && type.GetString() == "torrent");
             if (item.ValueKind == JsonValueKind.Object && condition(item))
             {

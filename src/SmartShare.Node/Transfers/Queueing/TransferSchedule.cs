@@ -37,6 +37,8 @@ public sealed class TransferSchedule
     private readonly Lock _lock = new();
     private readonly List<TransferKey> _order = [];
     private readonly Dictionary<TransferKey, ScheduleEntry> _entries = [];
+    private readonly HashSet<TransferKey> _seedingUnsaved = []; // seeding time added in memory, not yet in the table
+    private Dictionary<TransferKey, int>? _positions; // each key's index in _order; null after a move or removal, rebuilt when asked
 
     private TransferSchedule(SqliteDatabase database)
     {
@@ -95,6 +97,7 @@ public sealed class TransferSchedule
             entry = ScheduleEntry.New(key);
             Write(entry, _order.Count);
             _entries[key] = entry;
+            _positions?.Add(key, _order.Count);
             _order.Add(key);
             return entry;
         }
@@ -113,9 +116,25 @@ public sealed class TransferSchedule
     {
         lock (_lock)
         {
-            var index = _order.IndexOf(key);
+            var index = IndexOfLocked(key);
             return index < 0 ? null : index;
         }
+    }
+
+    // A list's IndexOf made every listing of N transfers cost N², seconds for thousands: positions come from a map,
+    // rebuilt (once, O(N)) after the order changed other than at its end.
+    private int IndexOfLocked(TransferKey key)
+    {
+        if (_positions is null)
+        {
+            _positions = new Dictionary<TransferKey, int>(_order.Count);
+            for (var i = 0; i < _order.Count; i++)
+            {
+                _positions[_order[i]] = i;
+            }
+        }
+
+        return _positions.TryGetValue(key, out var index) ? index : -1;
     }
 
     /// <summary>Every entry in queue order.</summary>
@@ -136,7 +155,7 @@ public sealed class TransferSchedule
             var entry = change(Ensure(key));
             if (entry != _entries[key])
             {
-                Write(entry, _order.IndexOf(key));
+                Write(entry, IndexOfLocked(key));
                 _entries[key] = entry;
             }
 
@@ -150,7 +169,7 @@ public sealed class TransferSchedule
         lock (_lock)
         {
             Ensure(key);
-            var from = _order.IndexOf(key);
+            var from = IndexOfLocked(key);
             var to = Math.Clamp(position, 0, _order.Count - 1);
             if (from == to)
             {
@@ -159,46 +178,55 @@ public sealed class TransferSchedule
 
             _order.RemoveAt(from);
             _order.Insert(to, key);
+            _positions = null;
             WritePositions(Math.Min(from, to), Math.Max(from, to));
             return to;
         }
     }
 
-    /// <summary>Adds seeding time to the transfers given, in one transaction.</summary>
-    public void AddSeeding(IReadOnlyList<(TransferKey Key, long Milliseconds)> added)
+    /// <summary>
+    /// Adds seeding time to transfers' entries: in memory at once (the goals see it), in the table when
+    /// <paramref name="persist"/> (the scheduler asks every <see cref="TransferScheduler.SeedingSaveInterval"/> and when
+    /// it stops): one UPDATE per seeding torrent every tick cost thousands of writes every 2 s on a node seeding
+    /// thousands. A kill loses at most that interval of seeding time, never anything else.
+    /// </summary>
+    public void AddSeeding(IReadOnlyList<(TransferKey Key, long Milliseconds)> added, bool persist = true)
     {
         ArgumentNullException.ThrowIfNull(added);
-        if (added.Count == 0)
-        {
-            return;
-        }
-
         lock (_lock)
         {
+            foreach (var (key, milliseconds) in added)
+            {
+                if (_entries.TryGetValue(key, out var entry))
+                {
+                    _entries[key] = entry with { SeedingMilliseconds = entry.SeedingMilliseconds + milliseconds };
+                    _seedingUnsaved.Add(key);
+                }
+            }
+
+            if (!persist || _seedingUnsaved.Count == 0)
+            {
+                return;
+            }
+
             using var connection = _database.OpenConnection();
             using var transaction = connection.BeginTransaction();
             using var command = connection.CreateCommand();
             command.CommandText = "UPDATE transfer_queue SET seeding_ms = $ms WHERE key = $key";
             var ms = command.Parameters.Add("$ms", SqliteType.Integer);
             var keyParameter = command.Parameters.Add("$key", SqliteType.Text);
-            var updated = new List<ScheduleEntry>();
-            foreach (var (key, milliseconds) in added)
+            foreach (var key in _seedingUnsaved)
             {
                 if (_entries.TryGetValue(key, out var entry))
                 {
-                    entry = entry with { SeedingMilliseconds = entry.SeedingMilliseconds + milliseconds };
                     ms.Value = entry.SeedingMilliseconds;
                     keyParameter.Value = key.Hash;
                     command.ExecuteNonQuery();
-                    updated.Add(entry);
                 }
             }
 
             transaction.Commit();
-            foreach (var entry in updated)
-            {
-                _entries[entry.Key] = entry;
-            }
+            _seedingUnsaved.Clear();
         }
     }
 
@@ -207,7 +235,7 @@ public sealed class TransferSchedule
     {
         lock (_lock)
         {
-            var index = _order.IndexOf(key);
+            var index = IndexOfLocked(key);
             if (index < 0)
             {
                 return false;
@@ -228,6 +256,7 @@ public sealed class TransferSchedule
             }
 
             _order.RemoveAt(index);
+            _positions = null;
             _entries.Remove(key);
             return true;
         }

@@ -111,7 +111,13 @@ public sealed partial class TransferScheduler
             }
         }
 
-        _schedule.AddSeeding(seeded);
+        var persist = _lastSeedingSave == 0 || _time.GetElapsedTime(_lastSeedingSave, stamp) >= SeedingSaveInterval;
+        _schedule.AddSeeding(seeded, persist);
+        if (persist)
+        {
+            _lastSeedingSave = stamp;
+        }
+
         foreach (var key in queueStops)
         {
             await StopForQueueAsync(key);

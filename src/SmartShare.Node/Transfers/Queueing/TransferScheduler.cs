@@ -17,6 +17,9 @@ public sealed partial class TransferScheduler : IHostedService, IAsyncDisposable
     /// <summary>How often slots are filled and goals checked.</summary>
     public static readonly TimeSpan Interval = TimeSpan.FromSeconds(2);
 
+    /// <summary>How often the seeding time counted each tick is written to the table (and when the scheduler stops).</summary>
+    public static readonly TimeSpan SeedingSaveInterval = TimeSpan.FromSeconds(30);
+
     private readonly TransferSchedule _schedule;
     private readonly Func<NodeSettings> _settings;
     private readonly TimeProvider _time;
@@ -32,6 +35,7 @@ public sealed partial class TransferScheduler : IHostedService, IAsyncDisposable
     private int _ticking;
     private bool _recovered;
     private long _lastTick;
+    private long _lastSeedingSave;
 
     /// <param name="runs">False in a node run for one CLI command: it shows the queue but starts and stops nothing.</param>
     public TransferScheduler(TransferSchedule schedule, Func<NodeSettings> settings, TimeProvider time, ILogger<TransferScheduler> logger, bool runs = true)
@@ -69,6 +73,14 @@ public sealed partial class TransferScheduler : IHostedService, IAsyncDisposable
         }
 
         await _tick;
+        try
+        {
+            _schedule.AddSeeding([], persist: true);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            LogTickFailed(_logger, ex.Message);
+        }
     }
 
     /// <summary>The transfer as the queue shows it: Queued while it waits, Completed once a goal stopped it, with its place and goals.</summary>

@@ -54,6 +54,30 @@ public sealed class TransferSchedulerTests : IDisposable
     }
 
     [Fact]
+    public async Task A_page_of_the_list_builds_the_same_transfers_as_the_whole_list_with_their_queue_positions()
+    {
+        var (manager, scheduler) = Open();
+        for (var n = 1; n <= 5; n++)
+        {
+            await manager.AddAsync(new TransferRequest($"{n}", null, [], TimeSpan.Zero), CancellationToken.None);
+        }
+
+        scheduler.Move(FakeTransferNetwork.KeyOf(5), new QueueMove(QueueMoveKind.Top));
+        await manager.RemoveAsync(FakeTransferNetwork.KeyOf(2), deleteData: false, CancellationToken.None);
+
+        var all = manager.List();
+        for (var skip = 0; skip <= all.Count; skip++)
+        {
+            var (page, total) = manager.Page(skip, 2);
+            Assert.Equal(all.Count, total);
+            Assert.Equal(all.Skip(skip).Take(2).Select(t => (t.Key, t.State, t.Scheduling!.QueuePosition)), page.Select(t => (t.Key, t.State, t.Scheduling!.QueuePosition)));
+        }
+
+        Assert.Equal(0, manager.Find(FakeTransferNetwork.KeyOf(5))!.Scheduling!.QueuePosition);
+        Assert.Equal([0, 1, 2, 3], all.Select(t => t.Scheduling!.QueuePosition).Order());
+    }
+
+    [Fact]
     public async Task The_order_and_the_waiting_set_survive_a_restart()
     {
         var (manager, scheduler) = Open();
