@@ -1,21 +1,22 @@
 #!/usr/bin/env bash
 # First byte of a transfer not yet downloaded, over loopback: how long a media player waits after the "click".
 #
-# Writes a file of random bytes (64 MiB by default). A seeder node (ours) shares it as a stream and a torrent
-# (`smartshare share --torrent`: X.smartshare naming 127.0.0.1, X.torrent) and a libtorrent seeder
-# (tests/SmartShare.Interop.Tests/Clients/lt_peer.py, TCP only, no DHT/LSD/UPnP) seeds the same X.torrent. For
-# each run and scenario a fresh node of ours (new data folder, no bootstrap, no Mainline DHT, no local discovery,
-# no port mapping) is started and, once its API answers, bench/lib/first_byte.py clicks: JSON-RPC `get` of the
-# target, then at once GET of the streaming URL it answered with "Range: bytes=0-", as a player does. Times, in ms
-# from the `get` request: its answer, the /stream headers, the first body byte and the first MiB of the body
-# (whose bytes are checked against the source's). Scenarios:
-#   lbry          get X.smartshare (its contacts name the seeder), stream from our seeder over blob exchange
-#   bt ours       get X.torrent with "peers": [our seeder], BitTorrent from our seeder
-#   bt libtorrent get X.torrent with "peers": [the libtorrent seeder]
-# The yardstick, measured in the same run: libtorrent 2.0 (Python binding) in a session already listening adds
-# X.torrent with the seeder as its peer and streaming deadlines on the first MiB's pieces: time to piece 0 and to
-# the first MiB, from our seeder and from the libtorrent seeder. lbry-sdk is not available here, so the LBRY row
-# has no yardstick. Target: first byte under 100 ms (median of the runs).
+# Writes four files of random bytes (64 MiB each by default). A seeder node (ours) shares each as a stream and a
+# torrent (`smartshare share --torrent`: .smartshare files naming 127.0.0.1, .torrent files); two libtorrent seeders
+# (tests/SmartShare.Interop.Tests/Clients/lt_peer.py: TCP only, no DHT, LSD or UPnP) seed files V and B. The click,
+# by bench/lib/first_byte.py on a running node of ours (own data folder, no bootstrap, no Mainline DHT, no local
+# discovery, no port mapping): JSON-RPC `get` of the target, then at once GET of the streaming URL it answered with
+# "Range: bytes=0-", as a player does. Times in ms from the `get` request: its answer, the /stream headers, the
+# first body byte and the first MiB of the body (checked against the source's bytes). Rows:
+#   first click after start  a fresh node clicks file A: LBRY (.smartshare), or BitTorrent (.torrent with "peers":
+#                            [our seeder]); every code path runs for the first time (.NET JIT)
+#   lbry / torrent rows      a node that first played W (LBRY, then BitTorrent from our seeder) and V (BitTorrent
+#                            from libtorrent), not measured, clicks A over LBRY, A over BitTorrent from our seeder,
+#                            and B from the libtorrent seeder
+# The yardstick, measured in the same run: libtorrent 2.0 (Python binding) in a session already listening adds the
+# .torrent with the seeder as its peer and streaming deadlines on the first MiB's pieces: time to piece 0 and to the
+# first MiB, of A from our seeder and of B from libtorrent's. lbry-sdk is not available here, so the LBRY rows have
+# no yardstick. Target: first byte under 100 ms (median of the runs).
 #
 # Usage: bench/first-byte.sh [--size-mib N] [--runs N] [--smoke] [--keep] [--verbose]
 # Environment (flags win): BENCH_SIZE_MIB (64), BENCH_RUNS (5), BENCH_TMPDIR (a folder on a real disk).
@@ -63,8 +64,8 @@ parent="${BENCH_TMPDIR:-${TMPDIR:-/tmp}}"
 mkdir -p "$parent"
 work="$(mktemp -d "$parent/smartshare-first-byte.XXXXXX")"
 install_cleanup
-# Three sources, the seeder's blobs of them, and per run the receivers' copies (they may finish their downloads).
-require_disk "$work" $(( size_mib * 1024 * (6 + 6 * runs) + 256 * 1024 ))
+# Four sources, the seeder's blobs of them, and per run the receivers' copies (they may finish their downloads).
+require_disk "$work" $(( size_mib * 1024 * (8 + 6 * runs) + 256 * 1024 ))
 
 now() { date +%s.%N; }
 number() { sed -n "s/.*\"$1\": \([0-9.e+-]*\).*/\1/p" <<<"$2"; }
@@ -101,16 +102,16 @@ PY
 
 mkdir -p "$work/source"
 size_bytes=$((size_mib * 1024 * 1024))
-# Three files: W warms a running node up (not measured), A is clicked from our seeder, B from libtorrent's.
-for file in W A B; do
+# Four files: W and V warm a running node up (not measured), A is clicked from our seeder, B from libtorrent's.
+for file in W V A B; do
   write_random_file "$work/source/video-$file.mp4" "$size_bytes"
 done
-say "== Wrote three files of ${size_mib} MiB of random bytes ($fs_type)"
+say "== Wrote four files of ${size_mib} MiB of random bytes ($fs_type)"
 
 node seeder --allow-lan
 seeder_api="$node_api"
 declare -A smartshare=() torrent=() first_mib_sha=()
-for file in W A B; do
+for file in W V A B; do
   dotnet "$cli" share "$work/source/video-$file.mp4" --torrent --api "$seeder_api" --advertise 127.0.0.1 \
     --out "$work/video-$file.smartshare" --json >"$work/share-$file.json"
   smartshare[$file]="$work/video-$file.smartshare"
@@ -121,20 +122,27 @@ done
 seeder_bt="127.0.0.1:$(rpc "$seeder_api" status '{}' | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["networks"]["bittorrent"]["port"])')"
 say "   our seeder: API $seeder_api, BitTorrent $seeder_bt; .smartshare and .torrent files written"
 
-mkfifo "$work/lt-seed.in"
-exec 3<>"$work/lt-seed.in"
-/usr/bin/python3 "$lt_peer" "{\"mode\":\"seed\",\"torrent\":\"${torrent[B]}\",\"save_path\":\"$work/source\",\"listen\":\"127.0.0.2:0\"}" \
-  <"$work/lt-seed.in" >"$work/lt-seed.out" 2>&1 &
-lt_seed_pid=$!
-live[$lt_seed_pid]=lt-seeder
-for _ in $(seq 1 1200); do
-  grep -aq '"event": "finished"' "$work/lt-seed.out" && break
-  kill -0 "$lt_seed_pid" 2>/dev/null || { echo "The libtorrent seeder exited:" >&2; cat "$work/lt-seed.out" >&2; exit 1; }
-  sleep 0.1
-done
-grep -aq '"event": "finished"' "$work/lt-seed.out" || { echo "The libtorrent seeder did not check the file in 120 s." >&2; exit 1; }
-lt_seed="127.0.0.2:$(sed -n 's/.*"event": "listening".*"port": \([0-9]*\).*/\1/p' "$work/lt-seed.out" | head -n 1)"
-say "   libtorrent seeder: $lt_seed (file B)"
+# lt_seed FILE: a libtorrent seeder of FILE's torrent on 127.0.0.2 (its stdin a FIFO held open); sets lt_seed to its address.
+lt_fd=3
+lt_seed() {
+  mkfifo "$work/lt-$1.in"
+  eval "exec $lt_fd<>\"\$work/lt-\$1.in\""
+  lt_fd=$((lt_fd + 1))
+  /usr/bin/python3 "$lt_peer" "{\"mode\":\"seed\",\"torrent\":\"${torrent[$1]}\",\"save_path\":\"$work/source\",\"listen\":\"127.0.0.2:0\"}" \
+    <"$work/lt-$1.in" >"$work/lt-$1.out" 2>&1 &
+  live[$!]="lt-seeder-$1"
+  for _ in $(seq 1 1200); do
+    grep -aq '"event": "finished"' "$work/lt-$1.out" && break
+    kill -0 "$!" 2>/dev/null || { echo "The libtorrent seeder of $1 exited:" >&2; cat "$work/lt-$1.out" >&2; exit 1; }
+    sleep 0.1
+  done
+  grep -aq '"event": "finished"' "$work/lt-$1.out" || { echo "The libtorrent seeder of $1 did not check its file in 120 s." >&2; exit 1; }
+  lt_seed="127.0.0.2:$(sed -n 's/.*"event": "listening".*"port": \([0-9]*\).*/\1/p' "$work/lt-$1.out" | head -n 1)"
+}
+lt_seed V
+lt_warm="$lt_seed"
+lt_seed B
+say "   libtorrent seeders (TCP only): $lt_warm (file V), $lt_seed (file B)"
 
 rows=(cold-lbry cold-bt lbry bt-ours bt-lt lt-ours lt-lt)
 declare -A title=(
@@ -179,7 +187,7 @@ for run in $(seq 1 "$runs"); do
   fresh_node cold-bt "$run"; click cold-bt "$run" bt A "$seeder_bt"; stop_process "$node_pid"
   # A node that has played something before (file W on both networks, not measured).
   fresh_node warm "$run"
-  click - "$run" lbry W; click - "$run" bt W "$seeder_bt"
+  click - "$run" lbry W; click - "$run" bt W "$seeder_bt"; click - "$run" bt V "$lt_warm"
   click lbry "$run" lbry A
   click bt-ours "$run" bt A "$seeder_bt"
   click bt-lt "$run" bt B "$lt_seed"
@@ -204,7 +212,6 @@ for row in "${rows[@]}"; do
   printf '%-40s %8s %8s %11s %10s %9s\n' "${title[$row]}" "$(column_ms "$work/$row.results" 1)" "$(column_ms "$work/$row.results" 2)" \
     "$first" "$(column_ms "$work/$row.results" 4)" "$verdict"
 done
-say "   our rows: a fresh node per run (first click), or one that played file W on both networks first"
+say "   our rows: a fresh node per run (first click), or one that first played file W (LBRY, then BitTorrent from us) and V (from libtorrent)"
 say "   libtorrent rows: piece 0 (not the first byte) from add_torrent in a running session; no lbry-sdk here, so no LBRY yardstick"
 say "   first MiB of every click identical to the source's: yes"
-echo '{"cmd":"quit"}' >&3
