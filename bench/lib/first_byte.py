@@ -8,7 +8,8 @@
       GET its streaming URL with "Range: bytes=0-" as a media player does. Prints one JSON line of seconds from
       the `get` request: get_s (its answer), headers_s (the /stream answer's headers), first_byte_s (the first
       body byte) and mib_s (the first MiB of the body), plus stream_first_byte_s (from the /stream request alone)
-      and the first MiB's bytes' SHA-256 (to compare with the source's).
+      and the first MiB's bytes' SHA-256 (to compare with the source's). Then waits until the transfer has
+      completed, so the node is idle again for the next click.
 
   first_byte.py lt '<json>'    (needs Debian's python3-libtorrent, /usr/bin/python3)
       {"torrent": PATH, "save_path": DIR, "listen": "127.0.0.x", "peer": "127.0.0.1:PORT", "mib": 1}
@@ -76,6 +77,21 @@ def ours(args):
         digest.update(chunk)
         have += len(chunk)
     mib_at = time.monotonic()
+    player.close()
+
+    # The transfer runs on to its end after the player stops reading: wait for it (file_list every 50 ms, up to
+    # 300 s) so the next click is measured on an idle node, not next to this download.
+    limit = time.monotonic() + 300
+    while True:
+        rpc.request("POST", "/", json.dumps({"method": "file_list", "params": {"key": result["key"], "files_limit": 0}}),
+                    {"Content-Type": "application/json"})
+        items = json.loads(rpc.getresponse().read())["result"]["items"]
+        state = items[0]["state"] if items else "missing"
+        if state in ("seeding", "completed"):
+            break
+        if state in ("failed", "stopped", "missing") or time.monotonic() > limit:
+            fail("the transfer did not complete after the click: %s" % state)
+        time.sleep(0.05)
     print(json.dumps({
         "get_s": got - started,
         "headers_s": headers - started,
