@@ -80,6 +80,24 @@ public sealed class BenchSmokeTests
     }
 
     [Fact]
+    public async Task First_byte_clicks_a_stream_and_torrents_not_yet_downloaded()
+    {
+        var output = await RunAsync("first-byte.sh");
+
+        Assert.Contains("Summary: first byte of a 4 MiB file not yet downloaded", output, StringComparison.Ordinal);
+        AssertFigures(
+            output,
+            @"^lbry, first click after start +\d+ +\d+ +\d+ +\d+ +(PASS|MISS)$",
+            @"^torrent, first click after start +\d+ +\d+ +\d+ +\d+ +(PASS|MISS)$",
+            @"^lbry \(\.smartshare\), our seeder +\d+ +\d+ +\d+ +\d+ +(PASS|MISS)$",
+            @"^torrent \(\.torrent\), our seeder +\d+ +\d+ +\d+ +\d+ +(PASS|MISS)$",
+            @"^torrent \(\.torrent\), libtorrent seeder +\d+ +\d+ +\d+ +\d+ +(PASS|MISS)$",
+            @"^libtorrent, our seeder +- +- +\d+ +\d+ +\(ref\)$",
+            @"^libtorrent, libtorrent seeder +- +- +\d+ +\d+ +\(ref\)$",
+            @"^ +first MiB of every click identical to the source's: yes$");
+    }
+
+    [Fact]
     public async Task Torrent_throughput_downloads_from_a_libtorrent_seeder_by_libtorrent_and_by_smartshare()
     {
         var output = await RunAsync("torrent-throughput.sh");

@@ -42,7 +42,8 @@ public sealed class DhtAddressPolicy(bool allowLan)
         return address.Equals(IPAddress.IPv6None) || address.Equals(IPAddress.IPv6Any) || address.IsIPv6Multicast;
     }
 
-    private static bool IsLocal(IPAddress address)
+    /// <summary>Loopback, private (RFC 1918, carrier-grade NAT), link-local or unique-local: an address on this machine or its LAN.</summary>
+    internal static bool IsLocal(IPAddress address)
     {
         if (IPAddress.IsLoopback(address))
         {

@@ -10,10 +10,12 @@ namespace SmartShare.BitTorrent.Engine;
 internal sealed class StreamWaiters(Lock sessionLock, long pieceLength, Func<PiecePicker?> pickerUnderLock)
 {
     private readonly Dictionary<int, List<TaskCompletionSource>> _waiters = [];
+    private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>
     /// Waits until the bytes [offset, offset + length) are verified on disk, fetching their pieces before all
-    /// others meanwhile.
+    /// others meanwhile. A read that comes before the session has started (a player asking right after `get`,
+    /// while the session still looks at its files) waits for the start rather than failing.
     /// </summary>
     public async Task WaitForRangeAsync(long offset, long length, CancellationToken cancellationToken)
     {
@@ -25,9 +27,20 @@ internal sealed class StreamWaiters(Lock sessionLock, long pieceLength, Func<Pie
         var first = (int)(offset / pieceLength);
         var last = (int)((offset + length - 1) / pieceLength);
         var waits = new List<Task>();
+        PiecePicker? picker;
         lock (sessionLock)
         {
-            var picker = pickerUnderLock() ?? throw new InvalidOperationException("The torrent has not started.");
+            picker = pickerUnderLock();
+        }
+
+        if (picker is null)
+        {
+            await _started.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        lock (sessionLock)
+        {
+            picker = pickerUnderLock() ?? throw new InvalidOperationException("The torrent has stopped.");
             for (var piece = first; piece <= last; piece++)
             {
                 if (picker.Have[piece])
@@ -57,6 +70,9 @@ internal sealed class StreamWaiters(Lock sessionLock, long pieceLength, Func<Pie
             await Task.WhenAll(waits).WaitAsync(cancellationToken).ConfigureAwait(false);
         }
     }
+
+    /// <summary>The session has its picker: reads waiting for the start go on.</summary>
+    public void Started() => _started.TrySetResult();
 
     /// <summary>Whether the bytes of that range are verified on disk.</summary>
     public bool HasRange(long offset, long length)
@@ -124,5 +140,6 @@ internal sealed class StreamWaiters(Lock sessionLock, long pieceLength, Func<Pie
         }
 
         _waiters.Clear();
+        _started.TrySetCanceled();
     }
 }

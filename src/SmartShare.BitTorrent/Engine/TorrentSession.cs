@@ -216,6 +216,9 @@ public sealed class TorrentSession : IAsyncDisposable
             SwitchMode(new DownloadingMode());
         }
 
+        // Files in place: reads that came before the start (a player right after `get`) go on.
+        _streams.Started();
+
         var token = _stop.Token;
         _loops.Add(Task.Run(() => _ticker.RunAsync(token), CancellationToken.None));
         for (var i = 0; i < Math.Min(2, Environment.ProcessorCount); i++)

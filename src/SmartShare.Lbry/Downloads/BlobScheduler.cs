@@ -7,7 +7,7 @@ namespace SmartShare.Lbry.Downloads;
 
 /// <summary>
 /// Decides which peer gets a connection and which blob each connection asks for next. Blobs go out lowest
-/// first (the file is written in order), priority ranges from a streaming reader jump the queue, a blob that
+/// first (the file is written in order; the last blob second, for the stream's length), priority ranges from a streaming reader jump the queue, a blob that
 /// is slow at one peer is asked of a second, and at the end every remaining blob may go to two peers. Peers
 /// that fail are banned for min(30 s, failures²) and dropped after too many failures or any bad data; a peer dropped
 /// only for silence is tried again when it is named again or no other peer is left (a partition heals).
@@ -381,12 +381,20 @@ internal sealed class BlobScheduler
             }
         }
 
-        // Lowest first, as the file is written in order; a blob slow at another peer counts as unrequested.
+        // Lowest first, as the file is written in order, except that the last blob comes right after the lowest
+        // missing one: a player's first request waits for the stream's length, which only the last blob's padding
+        // tells. A blob slow at another peer counts as unrequested.
+        var last = _have.Length - 1;
         for (var i = _lowestMissing; i < _have.Length; i++)
         {
-            if (!_have[i] && !peer.Lacks.Contains(i) && (RequestsFor(i) == 0 || CanAsk(peer, i, now, _options.SlowBlobAfter)))
+            if (Unrequested(peer, i, now))
             {
                 return i;
+            }
+
+            if (i == _lowestMissing && last > i && Unrequested(peer, last, now))
+            {
+                return last;
             }
         }
 
@@ -403,6 +411,9 @@ internal sealed class BlobScheduler
 
         return null;
     }
+
+    private bool Unrequested(DownloadPeer peer, int index, DateTimeOffset now) =>
+        !_have[index] && !peer.Lacks.Contains(index) && (RequestsFor(index) == 0 || CanAsk(peer, index, now, _options.SlowBlobAfter));
 
     private bool CanAsk(DownloadPeer peer, int index, DateTimeOffset now, TimeSpan duplicateAfter)
     {

@@ -106,6 +106,16 @@ public sealed class StreamDownload
     public Task<StreamDescriptor> WaitForDescriptorAsync(CancellationToken cancellationToken) =>
         _descriptor.Task.WaitAsync(cancellationToken);
 
+    /// <summary>
+    /// Whether this run received data blob <paramref name="index"/>, checked its hash and stored it: a streaming
+    /// reader need not hash it again (the in-order writer does not either).
+    /// </summary>
+    public bool VerifiedThisRun(int index)
+    {
+        var stored = _storedThisRun;
+        return index >= 0 && index < stored.Length && Volatile.Read(ref stored[index]);
+    }
+
     /// <summary>Asks for data blobs first..last before any other (a streaming reader will want them soon).</summary>
     public void Prioritize(int first, int last)
     {

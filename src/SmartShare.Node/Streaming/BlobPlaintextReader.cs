@@ -38,7 +38,9 @@ internal sealed class BlobPlaintextReader(LbryStorage storage, StreamDescriptor 
             await download.WaitForBlobsAsync(index, index, cancellationToken);
         }
 
-        var length = storage.Blobs.Read(blobHash, buffer, verify: true);
+        // A blob the running download checked and stored moments ago is not hashed again: the first bytes a
+        // player waits for are the first blob and the last (for the length), each just fetched.
+        var length = storage.Blobs.Read(blobHash, buffer, verify: download?.VerifiedThisRun(index) != true);
         var plain = StreamDecryptor.DecryptBlob(_key, info, buffer, length);
         if (index < descriptor.DataBlobCount - 1 && plain != StreamLayout.PlaintextPerFullBlob)
         {

@@ -57,13 +57,18 @@ public static class StreamEndpoint
                 return;
             }
 
+            // The status and headers go out now, not with the first body byte: a player learns the length and type
+            // while the first piece is still on its way.
+            await response.StartAsync(context.RequestAborted);
+            await response.Body.FlushAsync(context.RequestAborted);
             try
             {
                 await source.WriteRangeAsync(range, response.Body, context.RequestAborted);
             }
-            catch (StreamUnavailableException ex) when (!response.HasStarted)
+            catch (StreamUnavailableException)
             {
-                await RangeResponse.PlainAsync(response, ex.Status, ex.Message);
+                // Past the headers a failure can only cut the answer short; the player sees fewer bytes than announced.
+                context.Abort();
             }
         }
     }

@@ -8,8 +8,9 @@ using SmartShare.Node.Torrents;
 namespace SmartShare.Node.Streaming;
 
 /// <summary>
-/// A file of a torrent for <c>/stream</c>: from its file once the torrent seeds; while it downloads, each chunk once
-/// its pieces are verified, the pieces under the range (plus a few ahead) fetched before all others.
+/// A file of a torrent for <c>/stream</c>: from its file once the torrent seeds; while it downloads, each piece as
+/// soon as it is verified (with the verified pieces after it, up to 1 MiB a write), the pieces under the range (plus
+/// a few ahead) fetched before all others.
 /// </summary>
 internal sealed class TorrentStreamSource : StreamSource
 {
@@ -69,13 +70,15 @@ internal sealed class TorrentStreamSource : StreamSource
         {
             for (var position = range.First; position <= range.Last;)
             {
-                var length = (int)Math.Min(ChunkBytes, range.Last - position + 1);
                 var offset = _file.Offset + position;
+                var end = _file.Offset + range.Last + 1;
 
-                // Ask for the pieces after this chunk too, without waiting for them.
-                var aheadEnd = Math.Min(_file.Offset + range.Last + 1, offset + length + ((long)PiecesAhead * pieceLength));
-                _ = Prefetch(_session, offset + length, aheadEnd - (offset + length), _time);
-                await _session.WaitForRangeAsync(offset, length, cancellationToken);
+                // Ask for the pieces after this one too, without waiting for them.
+                var pieceEnd = Math.Min(end, ((offset / pieceLength) + 1) * pieceLength);
+                var aheadEnd = Math.Min(end, pieceEnd + Math.Max(ChunkBytes, (long)PiecesAhead * pieceLength));
+                _ = Prefetch(_session, pieceEnd, aheadEnd - pieceEnd, _time);
+                await _session.WaitForRangeAsync(offset, pieceEnd - offset, cancellationToken);
+                var length = NextChunk(offset, end, pieceLength, _session.HasRange);
                 await _session.Storage.ReadAsync(offset, buffer.AsMemory(0, length), cancellationToken);
                 await body.WriteAsync(buffer.AsMemory(0, length), cancellationToken);
                 position += length;
@@ -89,6 +92,30 @@ internal sealed class TorrentStreamSource : StreamSource
         {
             ArrayPool<byte>.Shared.Return(buffer);
         }
+    }
+
+    /// <summary>
+    /// How many bytes to send from <paramref name="offset"/> (whose piece is verified): to the end of that piece and
+    /// on through the pieces after it already verified, at most <see cref="ChunkBytes"/> and not past
+    /// <paramref name="end"/>. A player gets each piece as soon as it verifies, never held back for the pieces
+    /// after it.
+    /// </summary>
+    internal static int NextChunk(long offset, long end, long pieceLength, Func<long, long, bool> verified)
+    {
+        var limit = Math.Min(end, offset + ChunkBytes);
+        var chunkEnd = Math.Min(limit, ((offset / pieceLength) + 1) * pieceLength);
+        while (chunkEnd < limit)
+        {
+            var next = Math.Min(limit, chunkEnd + pieceLength - (chunkEnd % pieceLength));
+            if (!verified(chunkEnd, next - chunkEnd))
+            {
+                break;
+            }
+
+            chunkEnd = next;
+        }
+
+        return (int)(chunkEnd - offset);
     }
 
     private static async Task Prefetch(TorrentSession session, long offset, long length, TimeProvider time)

@@ -112,6 +112,11 @@ public sealed class StreamDownloadTests : IDisposable
         Assert.Equal(2, seeder.Served.Count);
         Assert.DoesNotContain(seeder.Served, held.Contains);
         Assert.DoesNotContain(created.SdHash, seeder.Served);
+
+        // Only the blobs this run fetched (and hashed) count as checked: a streaming reader hashes the others.
+        Assert.Equal([false, false, false, false, true, true], Enumerable.Range(0, 6).Select(download.VerifiedThisRun));
+        Assert.False(download.VerifiedThisRun(6));
+        Assert.False(download.VerifiedThisRun(-1));
     }
 
     [Fact]

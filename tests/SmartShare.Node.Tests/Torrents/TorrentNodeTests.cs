@@ -57,6 +57,28 @@ public sealed class TorrentNodeTests : IDisposable
     }
 
     [Fact]
+    public async Task A_torrent_streamed_before_any_piece_arrives_answers_its_headers_at_once()
+    {
+        await using var seeder = await TransferNode.StartAsync("seeder", _directory.File("seeder"));
+        await using var leecher = await TransferNode.StartAsync("leecher", _directory.File("leecher"));
+        var source = TransferNode.WriteRandomFile(_directory.File("film.mp4"), (2 * 1024 * 1024) + 5, seed: 11);
+        var torrentPath = _directory.File("film.torrent");
+        var shared = await seeder.CallAsync("stream_create", new JsonObject { ["file_path"] = source, ["torrent"] = true, ["torrent_path"] = torrentPath });
+        var infoHash = shared!["info_hash"]!.GetValue<string>();
+
+        // No peer named: no piece can arrive, yet the player gets the status, length and type.
+        await leecher.CallAsync("get", new JsonObject { ["uri"] = torrentPath });
+        using var http = new HttpClient(new SocketsHttpHandler { UseProxy = false });
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(leecher.Host.ApiUri, $"/stream/{infoHash}"));
+        request.Headers.TryAddWithoutValidation("Range", "bytes=0-");
+        using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead).WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal((2 * 1024 * 1024) + 5, response.Content.Headers.ContentLength);
+        Assert.Equal("video/mp4", response.Content.Headers.ContentType?.MediaType);
+    }
+
+    [Fact]
     public async Task A_shared_folder_streams_each_file_and_lists_them_when_no_file_is_named()
     {
         await using var seeder = await TransferNode.StartAsync("seeder", _directory.File("seeder"));

@@ -21,7 +21,7 @@ public enum PeerTransportMode
 /// TCP and uTP behind one <see cref="IPeerTransport"/>. In <see cref="PeerTransportMode.Both"/> it listens on both
 /// (one listener handing out the connections of either) and dials happy-eyeballs style: the transport the peer last
 /// answered on first (uTP for a peer not met yet), the other one too once the first has failed or not connected
-/// within <see cref="HeadStart"/>; the first connection made wins and the other attempt is cancelled (closed if it
+/// within <see cref="HeadStart"/> (<see cref="LocalHeadStart"/> for a peer on loopback or the LAN); the first connection made wins and the other attempt is cancelled (closed if it
 /// connects anyway). Which one answered is remembered per address (<see cref="MemorySize"/> addresses at most), so a
 /// peer that refused uTP or let it time out is dialed on TCP first next time. uTP runs on sockets the owner binds
 /// (<see cref="AddUtp"/>, one per address family); a family without one uses TCP alone.
@@ -30,6 +30,13 @@ public sealed class DualPeerTransport : IPeerTransport
 {
     /// <summary>libtorrent's head start of uTP over TCP, about half a second.</summary>
     public static readonly TimeSpan DefaultHeadStart = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>
+    /// The head start for a peer on this machine or its LAN (loopback, private, link-local, unique-local), whose
+    /// round trip is well under a millisecond: a uTP peer has answered long before it, and a peer that speaks only
+    /// TCP (libtorrent with uTP off, most LAN boxes) is not kept waiting half a second for its first byte.
+    /// </summary>
+    public static readonly TimeSpan LocalHeadStart = TimeSpan.FromMilliseconds(50);
 
     private readonly IPeerTransport _tcp;
     private readonly TimeProvider _time;
@@ -144,6 +151,14 @@ public sealed class DualPeerTransport : IPeerTransport
         }
     }
 
+    /// <summary>How long the first transport dialed to <paramref name="address"/> has before the other is dialed too.</summary>
+    public TimeSpan HeadStartFor(IPAddress address)
+    {
+        ArgumentNullException.ThrowIfNull(address);
+        var local = Dht.DhtAddressPolicy.IsLocal(address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address);
+        return local && LocalHeadStart < HeadStart ? LocalHeadStart : HeadStart;
+    }
+
     private IPeerTransport? UtpFor(IPAddress address)
     {
         var family = address.IsIPv4MappedToIPv6 ? AddressFamily.InterNetwork : address.AddressFamily;
@@ -160,7 +175,7 @@ public sealed class DualPeerTransport : IPeerTransport
         var firstAttempt = first.ConnectAsync(remote, race.Token).AsTask();
         using (var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
         {
-            var headStart = Task.Delay(HeadStart, _time, wait.Token);
+            var headStart = Task.Delay(HeadStartFor(remote.Address), _time, wait.Token);
             await Task.WhenAny(firstAttempt, headStart).ConfigureAwait(false);
             await wait.CancelAsync().ConfigureAwait(false);
         }

@@ -58,6 +58,31 @@ public sealed class DualPeerTransportTests
         Assert.Equal(1, _utp.Dials);
     }
 
+    [Theory]
+    [InlineData("127.0.0.2")]
+    [InlineData("192.168.1.20")]
+    [InlineData("10.78.0.5")]
+    [InlineData("::1")]
+    [InlineData("fe80::1")]
+    public async Task A_peer_on_loopback_or_the_lan_silent_on_utp_gets_tcp_after_a_short_head_start(string address)
+    {
+        var transport = Both();
+        transport.AddUtp(_utp, AddressFamily.InterNetworkV6);
+        _tcp.AnswerAtOnce = true;
+        var peer = new IPEndPoint(IPAddress.Parse(address), 6881);
+        var dialing = transport.ConnectAsync(peer, CancellationToken.None).AsTask();
+        Assert.Equal(1, _utp.Dials);
+
+        _time.Advance(TimeSpan.FromMilliseconds(49));
+        Assert.Equal(0, _tcp.Dials);
+        _time.Advance(TimeSpan.FromMilliseconds(1));
+
+        var link = await dialing.WaitAsync(Limit);
+        Assert.Equal("tcp", link.Transport);
+        Assert.Equal(DualPeerTransport.LocalHeadStart, transport.HeadStartFor(peer.Address));
+        Assert.Equal(DualPeerTransport.DefaultHeadStart, transport.HeadStartFor(Peer.Address));
+    }
+
     [Fact]
     public async Task Utp_refused_gets_tcp_dialed_at_once_without_waiting_for_the_head_start()
     {
