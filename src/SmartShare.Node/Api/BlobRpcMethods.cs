@@ -22,9 +22,14 @@ internal sealed class BlobRpcMethods(
             (RpcParams parameters, CancellationToken _) =>
             {
                 var pinned = BlobStorage.BlobPins.Compute(storage, files);
+                // A blob being dropped has lost its file before its index row: it is the plain file's already, and is
+                // named once (the index alone would name it twice).
+                var fromPlainFiles = plainFiles.BlobsNotInStore().ToList();
+                var gone = fromPlainFiles.Select(blob => blob.Hash).ToHashSet();
                 var held = storage.Blobs.List()
+                    .Where(blob => !gone.Contains(blob.Hash))
                     .Select(blob => (blob.Hash, blob.Length, Held: pinned.Contains(blob.Hash) ? "pinned" : "cached", Path: (string?)null))
-                    .Concat(plainFiles.BlobsNotInStore().Select(blob => (blob.Hash, blob.Length, Held: "plain_file", Path: (string?)blob.Path)))
+                    .Concat(fromPlainFiles.Select(blob => (blob.Hash, blob.Length, Held: "plain_file", Path: (string?)blob.Path)))
                     .OrderBy(blob => blob.Hash.ToString(), StringComparer.Ordinal)
                     .ToList();
                 return Task.FromResult<JsonNode?>(RpcPage.Of(parameters, held, blob => new JsonObject
