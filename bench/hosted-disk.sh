@@ -159,11 +159,15 @@ measure() { # LABEL KEEP
   python3 "$work/measure.py" "$seeder_api" "$work/$1-seeder/data" "$work/$1-source.bin" "$2" "$runs" "$seeder_pid" "${leechers[@]}"
 }
 
+# measure runs in this shell, not in a $(...) subshell: the nodes it starts must reach `pids`, or the cleanup would
+# leave them running (every run of this script, the suite's smoke run too, left four nodes behind).
 say "== Before: keep_stream_blobs = true (blobs kept beside the plain file, as lbrynet does)"
-before="$(measure before true)"
+measure before true >"$work/before.json"
+before="$(cat "$work/before.json")"
 say "   $before"
 say "== After: keep_stream_blobs = false (served from the plain file, re-encrypted per blob)"
-after="$(measure after false)"
+measure after false >"$work/after.json"
+after="$(cat "$work/after.json")"
 say "   $after"
 
 field() { python3 -c 'import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$1" "$2"; }
