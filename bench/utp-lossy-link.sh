@@ -19,7 +19,7 @@
 # Usage: bench/utp-lossy-link.sh [--size-mib N] [--ledbat-mib N] [--libtorrent-only] [--smoke] [--keep]
 # Environment (flags win): BENCH_SIZE_MIB (16: libtorrent's own uTP moves only about 0.1 MiB/s over that link, so
 # the issue's 64 MiB takes some 10 minutes for each downloader), BENCH_TMPDIR. --ledbat-mib: the file seeded in the
-# LEDBAT run (64; it must outlast the measurement). --smoke: 2 MiB, a short LEDBAT run of 4 MiB, targets not enforced. BENCH_CLI (a smartshare.dll already built) skips the build. Exits 1 if a file differs or a step fails.
+# LEDBAT run (64; it must outlast the measurement). --smoke: 2 MiB, a short LEDBAT run of 4 MiB, targets not enforced. BENCH_CLI (a smartshare.dll already built) skips the build. BENCH_NODE_VERBOSE=1 starts our nodes with --verbose (each uTP connection's counters logged when it closes; --keep keeps the logs). Exits 1 if a file differs or a step fails.
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.Logging;
 using SmartShare.BitTorrent.PeerWire.Transport;
 using SmartShare.BitTorrent.Utp;
 
@@ -17,6 +18,15 @@ public sealed partial class BitTorrentNetwork
     };
 
     private static string UdpPurpose(bool dht) => dht ? "the Mainline DHT" : "uTP peers";
+
+    // With debug logs on (--verbose), each uTP connection's counters when it closes; off, not even the line is built.
+    private static void LogUtpClosings(SharedUdpPort port, ILogger logger)
+    {
+        if (logger.IsEnabled(LogLevel.Debug))
+        {
+            port.Utp.Log = message => LogEngine(logger, "uTP " + message);
+        }
+    }
 
     private static async ValueTask DisposeQuietlyAsync(SharedUdpPort? port)
     {
@@ -57,7 +67,7 @@ public sealed partial class BitTorrentNetwork
             udp6 = side.TryBind($"UDP [{ipv6}]:{port} for {UdpPurpose(dht is not null)}", () =>
             {
                 _udp6 = SharedUdpPort.Bind(new IPEndPoint(ipv6, port), random, time: time);
-                _udp6.Utp.Log = message => LogEngine(logger, "uTP " + message);
+                LogUtpClosings(_udp6, logger);
                 return _udp6.LocalEndPoint;
             });
         }

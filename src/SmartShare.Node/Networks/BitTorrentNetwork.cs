@@ -80,7 +80,7 @@ public sealed partial class BitTorrentNetwork(
                 try
                 {
                     udp = SharedUdpPort.Bind(udpEndPoint, random, time: time);
-                    udp.Utp.Log = message => LogEngine(logger, "uTP " + message);
+                    LogUtpClosings(udp, logger);
                 }
                 catch (SocketException) when ((current.BtPort == 0 || fallback) && retry)
                 {
