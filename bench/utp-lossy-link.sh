@@ -46,7 +46,8 @@ while [ $# -gt 0 ]; do
   esac
 done
 flow_s=8 utp_window_s=6
-if [ "$smoke" -eq 1 ]; then size_mib=2 ledbat_mib=4 flow_s=3 utp_window_s=2; fi
+# The smoke run logs our nodes' details, so a failure in CI says where it waited.
+if [ "$smoke" -eq 1 ]; then size_mib=2 ledbat_mib=4 flow_s=3 utp_window_s=2 BENCH_NODE_VERBOSE=1; fi
 [[ "$ledbat_mib" =~ ^[1-9][0-9]*$ ]] || { echo "--ledbat-mib must be a positive integer, not '$ledbat_mib'." >&2; exit 2; }
 [[ "$size_mib" =~ ^[1-9][0-9]*$ ]] || { echo "--size-mib must be a positive integer, not '$size_mib'." >&2; exit 2; }
 if [ "$(id -u)" -ne 0 ]; then
@@ -140,10 +141,12 @@ mkdir -p "$work/ours"
 start="$(now)"
 status=0
 in_h0 env SMARTSHARE_BT_TRANSPORT=utp timeout "$limit_s" dotnet "$cli" get "$torrent" --peer "$lab_a1:6881" \
-  --download-dir "$work/ours" --data-dir "$work/ours-data" --json >"$work/ours.json" 2>"$work/ours.err" || status=$?
+  ${BENCH_NODE_VERBOSE:+--verbose} --download-dir "$work/ours" --data-dir "$work/ours-data" --json >"$work/ours.json" 2>"$work/ours.err" || status=$?
 ours_wall="$(calc 2 "$(now) - $start")"
 if [ "$status" -ne 0 ]; then
   echo "smartshare get failed ($status): $(tail -n 5 "$work/ours.err")" >&2; ours_same=FAILED
+  # The in-process node's own log says where it waited (with --verbose: each connection, each uTP close).
+  echo "its node's log, last 40 lines:" >&2; tail -n 40 "$work/ours-data/logs/smartshare.log" >&2 || true
 else
   cmp -s "$source_file" "$work/ours/$(basename "$source_file")" && ours_same=identical || ours_same=DIFFERENT
 fi

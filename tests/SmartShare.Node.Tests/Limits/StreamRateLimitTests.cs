@@ -62,7 +62,9 @@ public sealed class StreamRateLimitTests : IDisposable
 
         var view = await getter.FileAsync(sdHash);
         Assert.Equal(1024, view["download_limit"]!.GetValue<int>());
-        Assert.True(before > 4096 * 1024 * 0.8, $"before the change: {before / MiB:0.00} MiB/s; {probe.Describe()}");
+        // Before the change the stream runs well above the new limit (the node's 4 MiB/s; on a loaded CI machine the
+        // gaps between blobs once held it to 3.1 MiB/s), so the change has something to slow down.
+        Assert.True(before > 4096 * 1024 * 0.6, $"before the change: {before / MiB:0.00} MiB/s; {probe.Describe()}");
         // From one second after the change the stream runs at the new limit: never more than 10% over it. Below it by
         // up to 20%: one connection asks for its 2 MiB blobs one after another, and on a loaded machine the gap
         // between a blob's end and the next request (verify, write, ask) is time the limiter cannot lend back
