@@ -13,7 +13,11 @@
 # blocks (every downloaded blob is hashed with SHA-384). Targets, judged on the median run with the time
 # `get` reports: download rate >= 60% of single-core SHA-384, downloader peak RSS < 150 MiB.
 #
-# Usage: bench/download-throughput.sh [--size-mib N] [--runs N] [--strict] [--smoke] [--keep]
+# Each fresh downloader first gets a small warm-up stream (8 MiB, not timed), so the timed get measures a running
+# node, not the .NET JIT compiling the download path for the first time (as bench/first-byte.sh's running-node rows);
+# --cold skips it and times the first get after the node started.
+#
+# Usage: bench/download-throughput.sh [--size-mib N] [--runs N] [--cold] [--strict] [--smoke] [--keep]
 # Environment (flags win): BENCH_SIZE_MIB (1024), BENCH_RUNS (3, per scenario),
 # BENCH_TMPDIR (parent of the work folder; default ${TMPDIR:-/tmp}; must be a real disk, not tmpfs).
 # --strict makes a missed target exit with status 1; by default only errors and a differing file do.
@@ -31,6 +35,7 @@ runs="${BENCH_RUNS:-3}"
 strict=0
 keep=0
 smoke=0
+cold=0
 
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -38,6 +43,7 @@ while [ $# -gt 0 ]; do
     --runs) runs="${2:?--runs needs a value}"; shift 2 ;;
     --cores) : "${2:?--cores needs a value}"; shift 2 ;;
     --strict) strict=1; shift ;;
+    --cold) cold=1; shift ;;
     --keep) keep=1; shift ;;
     --smoke) smoke=1; shift ;;
     -h|--help) usage; exit 0 ;;
@@ -113,6 +119,8 @@ require_disk "$work" "$need_kib"
 source_file="$work/random-${size_mib}MiB.bin"
 say "== Writing ${size_mib} MiB of random bytes to $source_file ($fs_type)"
 write_random_file "$source_file" "$size_bytes"
+warm_file="$work/warm-up-8MiB.bin"
+[ "$cold" -eq 1 ] || write_random_file "$warm_file" $((8 * 1024 * 1024))
 
 # Other processes sharing the cores skew every figure here, so the script measures them: busy CPU ticks of
 # the whole machine (/proc/stat) around each measured command, minus the CPU of the processes measured
@@ -221,6 +229,21 @@ sd_hash="$(json_field sd_hash "$share_json")"
 [ "$(json_field size "$share_json")" = "$size_bytes" ] || { echo "share reported a size other than $size_bytes: $share_json" >&2; exit 1; }
 share_s="$(json_field seconds "$share_json")"
 say "   shared in $share_s s ($(calc 1 "$size_mib / $share_s") MiB/s, $(json_field blobs "$share_json") blobs), sd_hash ${sd_hash:0:16}..."
+warm_hash=""
+if [ "$cold" -eq 0 ]; then
+  cli_json share-warm-up "$get_limit" share "$warm_file" --api "$seed1_api" --out "$work/warm-up.smartshare"
+  warm_hash="$(json_field sd_hash "$(cat "$work/share-warm-up.json")")"
+fi
+# After a share the node checks the file once more (every blob rebuilt from it) before it serves the stream from the
+# file alone; a get timed while that runs would share the cores with it. Wait for it (at most a minute).
+held="" held_want=$((cold == 1 ? 1 : 2))
+for _ in $(seq 1 120); do
+  held="$(dotnet "$cli" status --api "$seed1_api" --json 2>/dev/null | grep -o '"plain_file_streams":[0-9]*' || true)"
+  [ "$held" = "\"plain_file_streams\":$held_want" ] && break
+  sleep 0.5
+done
+[ "$held" = "\"plain_file_streams\":$held_want" ] && say "   seeder 1 serves the stream from the shared file (its data blobs rebuilt on demand)" \
+  || say "   (seeder 1 did not hold the shared file within a minute; it serves the stream from its blobs)"
 sync
 
 # --- 5. Timed downloads. Per scenario: arrays of own seconds, wall seconds, downloader and seeder peaks.
@@ -239,7 +262,7 @@ measure() {
   : >"$work/$scenario.results"
   for i in $(seq 1 "$runs"); do
     dl_index=$((dl_index + 1))
-    rm -rf "${work:?}/downloader$((dl_index - 1))" "${work:?}/downloader$((dl_index - 1))-downloads"
+    rm -rf "${work:?}/downloader$((dl_index - 1))" "${work:?}/downloader$((dl_index - 1))-downloads" "${work:?}/downloader$((dl_index - 1))-warm-up"
     sync
     start_node "downloader$dl_index"
     dl_pid="$node_pid" dl_api="$node_api"
@@ -247,6 +270,10 @@ measure() {
     for pid in "${seeder_pids[@]}"; do
       echo 5 >"/proc/$pid/clear_refs" 2>/dev/null || say "   (could not reset the peak RSS of seeder pid $pid; its figure includes earlier work)"
     done
+    if [ -n "$warm_hash" ]; then
+      cli_json "$scenario-warm-up$i" "$get_limit" get "$warm_hash" --peer "127.0.0.1:${seeder_ports[0]}" \
+        --download-dir "$work/downloader$dl_index-warm-up" --api "$dl_api"
+    fi
     machine_before="$(cpu_busy_ticks)"
     node_before="$(process_ticks "$dl_pid" "${seeder_pids[@]}")"
     dl_ticks_before="$(process_ticks "$dl_pid")"
@@ -279,7 +306,7 @@ measure() {
       "CPU: downloader $(calc 2 "$dl_ticks / $ticks_per_second") s, seeders $(calc 2 "($node_after - $node_before - $dl_ticks) / $ticks_per_second") s, others $foreign s"
     stop_node "$dl_pid"
   done
-  rm -rf "${work:?}/downloader$dl_index" "${work:?}/downloader$dl_index-downloads"
+  rm -rf "${work:?}/downloader$dl_index" "${work:?}/downloader$dl_index-downloads" "${work:?}/downloader$dl_index-warm-up"
 }
 
 say "== 1 seeder: get x$runs from seeder 1 into a fresh downloader node each run, compared with cmp"

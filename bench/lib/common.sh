@@ -22,14 +22,16 @@ build_cli() {
     return 0
   fi
   build_dir="$root/artifacts/bench/build"
-  say "== Building smartshare (Release) into ${build_dir#"$root"/}"
+  # Published ReadyToRun, as scripts/smartshare runs it: what a user runs, not a JIT-only build.
+  say "== Publishing smartshare (Release, ReadyToRun) into ${build_dir#"$root"/}"
   local build_log
-  if ! build_log="$(dotnet build "$root/src/SmartShare.Cli" -c Release --artifacts-path "$build_dir" --nologo -v q 2>&1)"; then
+  if ! build_log="$(dotnet publish "$root/src/SmartShare.Cli" -c Release --use-current-runtime --self-contained false \
+      -p:PublishReadyToRun=true --artifacts-path "$build_dir" -o "$build_dir/cli" --nologo -v q 2>&1)"; then
     printf '%s\n' "$build_log" | grep -E ': error ' | sort -u >&2 || printf '%s\n' "$build_log" >&2
     echo "The smartshare build failed." >&2
     exit 1
   fi
-  cli="$build_dir/bin/SmartShare.Cli/release/smartshare.dll"
+  cli="$build_dir/cli/smartshare.dll"
   [ -f "$cli" ] || { echo "The build did not produce $cli." >&2; exit 1; }
 }
 

@@ -39,7 +39,7 @@ public sealed class LauncherScriptTests : IDisposable
         File.SetLastWriteTimeUtc(dll, DateTime.UtcNow.AddSeconds(-30));
         var second = await RunAsync(script, bin);
         Assert.Equal(string.Empty, second);
-        Assert.Equal(["build", dll, dll], await File.ReadAllLinesAsync(calls));
+        Assert.Equal(["publish", dll, dll], await File.ReadAllLinesAsync(calls));
     }
 
     public void Dispose()

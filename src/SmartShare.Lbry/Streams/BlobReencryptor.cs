@@ -18,7 +18,7 @@ public static class BlobReencryptor
     /// </summary>
     /// <exception cref="IOException">The file could not be read.</exception>
     public static int TryEncrypt(
-        SafeFileHandle plainFile, StreamDescriptor descriptor, PlainFileLayout layout, ReadOnlySpan<byte> key, int blobNum, Span<byte> destination)
+        SafeFileHandle plainFile, StreamDescriptor descriptor, PlainFileLayout layout, ReadOnlySpan<byte> key, int blobNum, Span<byte> destination, bool verify = true)
     {
         ArgumentNullException.ThrowIfNull(plainFile);
         ArgumentNullException.ThrowIfNull(descriptor);
@@ -45,15 +45,16 @@ public static class BlobReencryptor
             filled += read;
         }
 
-        return TryEncryptPlaintext(destination[..plainLength], descriptor, key, blobNum, destination);
+        return TryEncryptPlaintext(destination[..plainLength], descriptor, key, blobNum, destination, verify);
     }
 
     /// <summary>
     /// Encrypts data blob <paramref name="blobNum"/>'s <paramref name="plaintext"/> (which may be the start of
     /// <paramref name="destination"/>) and returns the blob's length, or -1 when the result is not the blob the
-    /// descriptor names.
+    /// descriptor names (its length, and with <paramref name="verify"/> its hash).
     /// </summary>
-    public static int TryEncryptPlaintext(ReadOnlySpan<byte> plaintext, StreamDescriptor descriptor, ReadOnlySpan<byte> key, int blobNum, Span<byte> destination)
+    public static int TryEncryptPlaintext(
+        ReadOnlySpan<byte> plaintext, StreamDescriptor descriptor, ReadOnlySpan<byte> key, int blobNum, Span<byte> destination, bool verify = true)
     {
         ArgumentNullException.ThrowIfNull(descriptor);
         var info = descriptor.Blobs[blobNum];
@@ -67,7 +68,7 @@ public static class BlobReencryptor
         using var aes = Aes.Create();
         aes.Key = key.ToArray();
         var length = aes.EncryptCbc(plaintext, iv, destination, PaddingMode.PKCS7);
-        if (length != info.Length || BlobHash.Compute(destination[..length]) != info.BlobHash)
+        if (length != info.Length || (verify && BlobHash.Compute(destination[..length]) != info.BlobHash))
         {
             return -1;
         }

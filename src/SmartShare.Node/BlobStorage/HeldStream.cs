@@ -1,3 +1,4 @@
+using Microsoft.Win32.SafeHandles;
 using SmartShare.IO;
 using SmartShare.Lbry.Blobs;
 using SmartShare.Lbry.Streams;
@@ -7,6 +8,11 @@ namespace SmartShare.Node.BlobStorage;
 /// <summary>A stream held as its plain file: the file, its descriptor and the layout of its blobs in it.</summary>
 internal sealed class HeldStream(BlobHash sdHash, string path, StreamDescriptor descriptor, PlainFileLayout layout, byte[] key)
 {
+    // Blobs served in this run, rebuilt from the file and matched while it had its recorded length and modification
+    // time. As for blob files (ServedBlobChecks), the first serve in a run hashes: a file edited with its time put
+    // back before then is still caught.
+    private readonly bool[] _verified = new bool[layout.BlobCount];
+
     public BlobHash SdHash { get; } = sdHash;
 
     public string Path { get; } = path;
@@ -20,6 +26,19 @@ internal sealed class HeldStream(BlobHash sdHash, string path, StreamDescriptor 
     public long ModifiedTicks { get; set; }
 
     public bool BlobsDropped { get; set; }
+
+    /// <summary>
+    /// Whether blob <paramref name="blobNum"/> was served in this run, rebuilt from this file and matched to its hash, the
+    /// file then having the length and modification time recorded here (as the blob server trusts a blob file it
+    /// checked once).
+    /// </summary>
+    public bool IsVerified(int blobNum) => Volatile.Read(ref _verified[blobNum]);
+
+    public void MarkVerified(int blobNum) => Volatile.Write(ref _verified[blobNum], true);
+
+    /// <summary>Whether the open file still has the length and modification time recorded when it was verified.</summary>
+    public bool Unchanged(SafeFileHandle handle) =>
+        RandomAccess.GetLength(handle) == Layout.FileLength && File.GetLastWriteTimeUtc(handle).Ticks == ModifiedTicks;
 
     /// <summary>Rebuilds every blob from the file and compares it with its hash.</summary>
     public bool Verify(out string? reason)

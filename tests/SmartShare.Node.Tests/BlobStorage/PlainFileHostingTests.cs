@@ -115,6 +115,31 @@ public sealed class PlainFileHostingTests : IDisposable
     }
 
     [Fact]
+    public async Task A_blob_served_once_is_checked_again_once_its_file_changes()
+    {
+        // Seven data blobs: more than the rebuilt-blob cache keeps, so blob 1 is rebuilt again when asked again.
+        await using var seeder = await TransferNode.StartAsync("seeder", _directory.File("seeder"), extra: DropBlobs);
+        var source = TransferNode.WriteRandomFile(_directory.File("film.bin"), (6 * 2_097_151) + 5_000, seed: 44);
+        var sdHash = await seeder.ShareAsync(source);
+        var blobs = BlobsOf(seeder, sdHash);
+        await WaitUntilAsync(() => blobs.Skip(1).All(blob => !Storage(seeder).Blobs.Contains(blob)), "the share's data blobs to be dropped");
+        await using var connection = await new BlobExchangeClient().ConnectAsync(seeder.BlobEndPoint, CancellationToken.None);
+        foreach (var blob in blobs.Skip(1))
+        {
+            // Served once (hashed, then trusted while the file keeps its length and time), pushing blob 1 out of the cache.
+            using var served = await connection.DownloadAsync(blob, null, CancellationToken.None);
+        }
+
+        // Blob 1's plaintext changed and the file's time moved: the trust is gone, the rebuilt blob is hashed and refused,
+        // never sent wrong (the client checks what it receives and would throw CorruptBlob).
+        var modified = File.GetLastWriteTimeUtc(source);
+        AlterInPlace(source, 10);
+        File.SetLastWriteTimeUtc(source, modified.AddSeconds(1));
+        var refused = await Assert.ThrowsAsync<BlobExchangeException>(() => connection.DownloadAsync(blobs[1], null, CancellationToken.None));
+        Assert.Equal(BlobExchangeFailure.NotAvailable, refused.Failure);
+    }
+
+    [Fact]
     public async Task A_download_whose_file_changed_is_found_by_blob_verify_and_started_again_to_fetch_its_blobs()
     {
         await using var seeder = await TransferNode.StartAsync("seeder", _directory.File("seeder"));
