@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Threading.Channels;
 using SmartShare.BitTorrent.Storage;
+using SmartShare.IO;
 
 namespace SmartShare.BitTorrent.Engine;
 

@@ -1,4 +1,5 @@
 using Microsoft.Data.Sqlite;
+using SmartShare.IO;
 using SmartShare.Storage;
 
 namespace SmartShare.BitTorrent.Storage;

@@ -1,3 +1,5 @@
+using SmartShare.IO;
+
 namespace SmartShare.BitTorrent.Storage;
 
 /// <summary>

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Collections.Concurrent;
 using System.Net;
 using System.Runtime.InteropServices;
+using SmartShare.IO;
 using SmartShare.Lbry.BlobExchange;
 using SmartShare.Lbry.Blobs;
 using SmartShare.Lbry.Streams;
@@ -66,6 +67,9 @@ public sealed class StreamDownload
 
     /// <summary>The file's final path once complete.</summary>
     public string? OutputPath { get; private set; }
+
+    /// <summary>The complete file as this download wrote it, every byte from a blob whose hash was checked.</summary>
+    public FileStamp OutputStamp { get; private set; } = FileStamp.Unknown;
 
     public StreamDownloadProgress Progress
     {
@@ -323,7 +327,9 @@ public sealed class StreamDownload
             Volatile.Write(ref _writerNext, index + 1);
         }
 
-        return output.Complete();
+        var path = output.Complete();
+        OutputStamp = output.Stamp;
+        return path;
     }
 
     private async Task WaitAllBlobsAsync(CancellationToken cancellationToken)

@@ -43,6 +43,7 @@ public sealed class StreamEncryptor
         var fullPath = Path.GetFullPath(path);
         using var handle = OpenSource(fullPath);
         var before = Snapshot(fullPath);
+        var stampBefore = FileStamp.Of(handle);
         var length = RandomAccess.GetLength(handle);
         var fileName = Path.GetFileName(fullPath);
         if (length == 0)
@@ -82,6 +83,8 @@ public sealed class StreamEncryptor
                 $"{fullPath} changed while it was being shared. Share it again once nothing is writing to it.");
         }
 
+        // The file as read, through the handle the bytes came from (a symbolic link's target): unchanged throughout, or unknown.
+        var stamp = FileStamp.Of(handle);
         var keyHex = Convert.ToHexStringLower(key);
         var streamHash = StreamDescriptorCodec.ComputeStreamHash(fileName, keyHex, suggestedName, entries);
         var descriptor = new StreamDescriptor(fileName, keyHex, suggestedName, streamHash, entries);
@@ -89,7 +92,7 @@ public sealed class StreamEncryptor
         var (sdHash, _) = batch.Add(sdBlob);
         batch.Commit();
         _storage.Streams.Add(sdHash, descriptor, fullPath);
-        return new StreamCreateResult(sdHash, descriptor, fullPath, length, sdBlob.Length);
+        return new StreamCreateResult(sdHash, descriptor, fullPath, length, sdBlob.Length, stamp == stampBefore ? stamp : FileStamp.Unknown);
     }
 
     private async Task EncryptBlobsAsync(

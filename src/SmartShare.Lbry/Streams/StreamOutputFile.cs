@@ -1,4 +1,5 @@
 using Microsoft.Win32.SafeHandles;
+using SmartShare.IO;
 using SmartShare.Storage;
 
 namespace SmartShare.Lbry.Streams;
@@ -30,6 +31,12 @@ public sealed class StreamOutputFile : IDisposable
 
     /// <summary>Plaintext bytes written so far.</summary>
     public long Length { get; private set; }
+
+    /// <summary>
+    /// The complete file as this wrote it (taken before the rename, which keeps it; nobody else could write the partial
+    /// file, opened without write sharing): while the file keeps it, its bytes are the ones written here.
+    /// </summary>
+    public FileStamp Stamp { get; private set; } = FileStamp.Unknown;
 
     /// <summary>
     /// Starts the file for <paramref name="suggestedName"/> in <paramref name="downloadDirectory"/>. A
@@ -82,6 +89,7 @@ public sealed class StreamOutputFile : IDisposable
         try
         {
             RandomAccess.FlushToDisk(handle);
+            Stamp = FileStamp.Of(handle);
             handle.Dispose();
             _handle = null;
             var path = MoveToFreeName(PartialPath, _directory, _name);

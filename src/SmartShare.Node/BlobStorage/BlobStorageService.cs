@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using System.Threading.Channels;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using SmartShare.IO;
 using SmartShare.Lbry;
 using SmartShare.Lbry.Blobs;
 using SmartShare.Node.Downloads;
@@ -37,7 +38,7 @@ internal sealed partial class BlobStorageService(
     private readonly SemaphoreSlim _wake = new(0, 1);
 
     // Streams to verify and hold, one at a time (each costs a pass over its file); a stream missed when full is held at the next start.
-    private readonly Channel<(BlobHash SdHash, string Path)> _toHold = Channel.CreateBounded<(BlobHash, string)>(
+    private readonly Channel<(BlobHash SdHash, string Path, FileStamp Vouched)> _toHold = Channel.CreateBounded<(BlobHash, string, FileStamp)>(
         new BoundedChannelOptions(4096) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
     private readonly Lock _passGate = new();
     private int _wakePending;
@@ -123,6 +124,7 @@ internal sealed partial class BlobStorageService(
             ["keep_stream_blobs"] = settings.Current.KeepStreamBlobs,
             ["plain_file_streams"] = plainFiles.HeldCount,
             ["plain_file_bytes"] = plainFiles.HeldBytes,
+            ["plain_file_checks"] = plainFiles.WholeFileChecks,
         };
     }
 
@@ -180,18 +182,18 @@ internal sealed partial class BlobStorageService(
         await holding;
     }
 
-    private void QueueHold(BlobHash sdHash, string path) => _toHold.Writer.TryWrite((sdHash, path));
+    private void QueueHold(BlobHash sdHash, string path, FileStamp vouched) => _toHold.Writer.TryWrite((sdHash, path, vouched));
 
     private async Task HoldLoopAsync(CancellationToken stoppingToken)
     {
         try
         {
-            await foreach (var (sdHash, path) in _toHold.Reader.ReadAllAsync(stoppingToken))
+            await foreach (var (sdHash, path, vouched) in _toHold.Reader.ReadAllAsync(stoppingToken))
             {
                 // Listed still (not removed meanwhile) and complete: a share, or a download that finished.
                 if (files.Find(sdHash) is { Status: FileStatus.Completed })
                 {
-                    RunGuarded(() => plainFiles.Hold(sdHash, path));
+                    RunGuarded(() => plainFiles.Hold(sdHash, path, vouched));
                     Wake();
                 }
             }

@@ -32,7 +32,12 @@ internal sealed partial class PlainFileStreams(
     private readonly Lock _holdGate = new();
     private readonly SemaphoreSlim _rebuilds = new(Math.Max(2, Environment.ProcessorCount * 2));
 
+    private long _wholeFileChecks;
+
     public int HeldCount => _streams.Count;
+
+    /// <summary>Whole-file checks (every blob rebuilt and hashed) run since the node started.</summary>
+    public long WholeFileChecks => Interlocked.Read(ref _wholeFileChecks);
 
     /// <summary>Plain bytes of the streams held (the files' lengths).</summary>
     public long HeldBytes => _streams.Values.Sum(stream => stream.Layout.FileLength);
@@ -82,11 +87,14 @@ internal sealed partial class PlainFileStreams(
     /// <summary>
     /// Verifies <paramref name="path"/> as the plain file of a listed stream (every blob rebuilt and matched) and holds
     /// it; then drops its data blobs unless <c>keep_stream_blobs</c> is on. Returns false, with the reason logged, when
-    /// the file does not give the stream's blobs (it is then served from its blobs only).
+    /// the file does not give the stream's blobs (it is then served from its blobs only). A file that still has the
+    /// stamp its share or download <paramref name="vouched"/> for (the bytes it encrypted, or wrote from checked blobs)
+    /// is held without that pass: rebuilding a large file costs as much CPU as sharing it again. Each blob is still
+    /// hashed the first time it is served.
     /// </summary>
-    public bool Hold(BlobHash sdHash, string path)
+    public bool Hold(BlobHash sdHash, string path, FileStamp? vouched = null)
     {
-        if (!TryBuild(sdHash, path, expectedLength: null, out var held, out var reason) || !held!.Verify(out reason))
+        if (!TryBuild(sdHash, path, expectedLength: null, out var held, out var reason) || !(Vouches(vouched, held!) || CheckWhole(held!, out reason)))
         {
             LogNotHeld(logger, sdHash, path, reason!);
             return false;
@@ -107,6 +115,30 @@ internal sealed partial class PlainFileStreams(
         LogHeld(logger, sdHash, path);
         DropBlobsIfAllowed(held!);
         return true;
+    }
+
+    private bool CheckWhole(HeldStream held, out string? reason)
+    {
+        Interlocked.Increment(ref _wholeFileChecks);
+        return held.Verify(out reason);
+    }
+
+    private static bool Vouches(FileStamp? vouched, HeldStream held)
+    {
+        if (vouched is not { IsKnown: true } stamp || stamp.Length != held.Layout.FileLength)
+        {
+            return false;
+        }
+
+        try
+        {
+            using var handle = LocalFile.OpenRead(held.Path);
+            return stamp.Vouches(FileStamp.Of(handle));
+        }
+        catch (LocalFileException)
+        {
+            return false;
+        }
     }
 
     /// <summary>A removed stream (<c>file_delete</c>): no longer held, its row gone.</summary>
@@ -142,7 +174,7 @@ internal sealed partial class PlainFileStreams(
             {
                 reason = $"the file {held.Path} is now {info.Length} bytes, not the {held.Layout.FileLength} it was";
             }
-            else if ((rehash || info.LastWriteTimeUtc.Ticks != held.ModifiedTicks) && !held.Verify(out reason))
+            else if ((rehash || info.LastWriteTimeUtc.Ticks != held.ModifiedTicks) && !CheckWhole(held, out reason))
             {
                 reason ??= $"the file {held.Path} changed";
             }
@@ -324,7 +356,7 @@ internal sealed partial class PlainFileStreams(
             return;
         }
 
-        if (!TryBuild(row.SdHash, row.Path, row.Length, out var held, out _) || !held!.Verify(out _))
+        if (!TryBuild(row.SdHash, row.Path, row.Length, out var held, out _) || !CheckWhole(held!, out _))
         {
             table.Upsert(row.SdHash, row.Path, row.Length, info.LastWriteTimeUtc.Ticks, row.BlobsDropped, row.Broken);
             return;

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Net;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using SmartShare.IO;
 using SmartShare.Lbry;
 using SmartShare.Lbry.BlobExchange;
 using SmartShare.Lbry.Blobs;
@@ -37,8 +38,11 @@ public sealed partial class DownloadManager(
     private readonly CancellationTokenSource _stopping = new();
     private readonly StreamBlobRemover _blobRemover = new(storage, files, logger);
 
-    /// <summary>Raised when a stream's plain file is complete: a share created (its source) or a download finished (its file).</summary>
-    public event Action<BlobHash, string>? StreamReady;
+    /// <summary>
+    /// Raised when a stream's plain file is complete: a share created (its source) or a download finished (its file),
+    /// with the stamp the share or download vouches for (its bytes are the stream's while the file keeps it).
+    /// </summary>
+    public event Action<BlobHash, string, FileStamp>? StreamReady;
 
     /// <summary>Raised when a stream left the list (<c>file_delete</c>), before its blobs are deleted.</summary>
     public event Action<BlobHash>? StreamRemoved;
@@ -163,7 +167,7 @@ public sealed partial class DownloadManager(
             created.SdHash, FileKind.Share, FileStatus.Completed, Path.GetDirectoryName(created.SourcePath), created.SourcePath,
             created.Descriptor.StreamName, null, [], now, now, isPrivate));
         LogShared(logger, created.SdHash, created.SourcePath);
-        StreamReady?.Invoke(created.SdHash, created.SourcePath);
+        StreamReady?.Invoke(created.SdHash, created.SourcePath, created.SourceStamp);
         AnnounceInBackground(created.SdHash);
         return created;
     }
@@ -267,7 +271,7 @@ public sealed partial class DownloadManager(
             LogCompleted(logger, sdHash, path);
             if (path is not null)
             {
-                StreamReady?.Invoke(sdHash, path);
+                StreamReady?.Invoke(sdHash, path, active.Download.OutputStamp);
             }
 
             AnnounceInBackground(sdHash);

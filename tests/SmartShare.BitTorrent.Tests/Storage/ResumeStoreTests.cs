@@ -1,5 +1,6 @@
 using Microsoft.Data.Sqlite;
 using SmartShare.BitTorrent.Storage;
+using SmartShare.IO;
 
 namespace SmartShare.BitTorrent.Tests.Storage;
 

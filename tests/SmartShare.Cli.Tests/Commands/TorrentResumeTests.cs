@@ -3,6 +3,7 @@ using System.Text.Json;
 using SmartShare.BitTorrent;
 using SmartShare.BitTorrent.Storage;
 using SmartShare.Cli.Tests.Support;
+using SmartShare.IO;
 using SmartShare.Lbry;
 using Xunit.Abstractions;
 

@@ -1,9 +1,11 @@
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
+using SmartShare.IO;
 using SmartShare.Lbry;
 using SmartShare.Lbry.BlobExchange;
 using SmartShare.Lbry.Blobs;
 using SmartShare.Lbry.Streams;
+using SmartShare.Node.BlobStorage;
 using SmartShare.Node.Settings;
 using SmartShare.Node.Tests.Downloads;
 
@@ -112,6 +114,57 @@ public sealed class PlainFileHostingTests : IDisposable
         Assert.NotNull(failed["error"]);
         Assert.Empty(Directory.Exists(leecher.Downloads) ? Directory.GetFiles(leecher.Downloads) : []);
         Assert.All(blobs.Skip(1), blob => Assert.False(Storage(leecher).Blobs.Contains(blob)));
+    }
+
+    [Fact]
+    public async Task A_share_and_a_download_are_held_on_the_stamp_they_vouch_for_without_a_second_pass_over_the_file()
+    {
+        await using var seeder = await TransferNode.StartAsync("seeder", _directory.File("seeder"), extra: DropBlobs);
+        await using var leecher = await TransferNode.StartAsync("leecher", _directory.File("leecher"), extra: DropBlobs);
+        var source = TransferNode.WriteRandomFile(_directory.File("film.bin"), FileLength, seed: 45);
+        var sdHash = await seeder.ShareAsync(source);
+        var blobs = BlobsOf(seeder, sdHash);
+        await WaitUntilAsync(() => blobs.Skip(1).All(blob => !Storage(seeder).Blobs.Contains(blob)), "the share's data blobs to be dropped");
+        await leecher.CallAsync("get", new JsonObject { ["uri"] = sdHash, ["peers"] = new JsonArray(seeder.BlobEndPoint.ToString()) });
+        var path = (await leecher.WaitForStatusAsync(sdHash, "completed", Limit))["download_path"]!.GetValue<string>();
+        await WaitUntilAsync(() => blobs.Skip(1).All(blob => !Storage(leecher).Blobs.Contains(blob)), "the download's data blobs to be dropped");
+
+        // Both files were held on the stamp their share or download took of them: no whole-file pass ran on either.
+        Assert.Equal(0, (await seeder.CallAsync("status"))!["blob_storage"]!["plain_file_checks"]!.GetValue<long>());
+        Assert.Equal(0, (await leecher.CallAsync("status"))!["blob_storage"]!["plain_file_checks"]!.GetValue<long>());
+        Assert.Equal(TransferNode.Sha256(source), TransferNode.Sha256(path));
+    }
+
+    [Fact]
+    public async Task A_vouched_stamp_spares_the_pass_only_while_the_file_keeps_it()
+    {
+        await using var seeder = await TransferNode.StartAsync("seeder", _directory.File("seeder"), extra: DropBlobs);
+        var source = TransferNode.WriteRandomFile(_directory.File("film.bin"), FileLength, seed: 46);
+        var sdHash = BlobHash.Parse(await seeder.ShareAsync(source));
+        var plainFiles = seeder.Host.Services.GetRequiredService<PlainFileStreams>();
+        var blob = BlobsOf(seeder, sdHash.ToString())[1];
+        await WaitUntilAsync(() => plainFiles.IsHeld(sdHash) && !Storage(seeder).Blobs.Contains(blob), "the share to be held and its blobs dropped");
+        // Another file of the same length: not this stream's plaintext.
+        var other = TransferNode.WriteRandomFile(_directory.File("other.bin"), FileLength, seed: 47);
+        var checks = plainFiles.WholeFileChecks;
+
+        // Vouched for as it is: held as it stands (the pass is what the stamp spares), one check fewer.
+        Assert.True(plainFiles.Hold(sdHash, other, FileStamp.Of(other)));
+        Assert.Equal(checks, plainFiles.WholeFileChecks);
+
+        // The first serve of each blob still hashes it: the wrong file's blob is refused, never sent.
+        await using (var connection = await new BlobExchangeClient().ConnectAsync(seeder.BlobEndPoint, CancellationToken.None))
+        {
+            var refused = await Assert.ThrowsAsync<BlobExchangeException>(() => connection.DownloadAsync(blob, null, CancellationToken.None));
+            Assert.Equal(BlobExchangeFailure.NotAvailable, refused.Failure);
+        }
+
+        // A stamp the file no longer has (it was written since) is no voucher: the whole file is checked, and refused.
+        var stale = FileStamp.Of(other) with { LastWriteUtcTicks = FileStamp.Of(other).LastWriteUtcTicks - TimeSpan.TicksPerSecond };
+        Assert.False(plainFiles.Hold(sdHash, other, stale));
+        Assert.Equal(checks + 1, plainFiles.WholeFileChecks);
+        Assert.False(plainFiles.Hold(sdHash, other));
+        Assert.True(plainFiles.Hold(sdHash, source));
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using SmartShare.BitTorrent.Storage;
+using SmartShare.IO;
 
 namespace SmartShare.BitTorrent.Engine;
 

@@ -1,12 +1,15 @@
 using System.Buffers.Binary;
 
-namespace SmartShare.BitTorrent.Storage;
+using Microsoft.Win32.SafeHandles;
+
+namespace SmartShare.IO;
 
 /// <summary>
-/// What a torrent file looked like on disk when its recorded pieces were made durable: its size and last-write time
-/// (UTC ticks). A file whose stamp still matches at the next start has its recorded pieces taken without hashing them;
-/// <see cref="Unknown"/> (a file not on disk, held in the side file, or changed behind the node's back) matches
-/// nothing, so its pieces are checked.
+/// What a file looked like on disk when its content was known good: its size and last-write time (UTC ticks). A
+/// torrent file whose stamp still matches at the next start has its recorded pieces taken without hashing them; a
+/// stream's plain file whose stamp matches the one its share or download vouched for is held without rebuilding every
+/// blob. <see cref="Unknown"/> (a file not on disk, held in the side file, or changed behind the node's back) matches
+/// nothing, so the content is checked.
 /// </summary>
 public readonly record struct FileStamp(long Length, long LastWriteUtcTicks)
 {
@@ -34,7 +37,12 @@ public readonly record struct FileStamp(long Length, long LastWriteUtcTicks)
         }
     }
 
-    internal static byte[] Encode(IReadOnlyList<FileStamp> stamps)
+    /// <summary>The open file as it is now.</summary>
+    public static FileStamp Of(SafeFileHandle handle) =>
+        new(RandomAccess.GetLength(handle), File.GetLastWriteTimeUtc(handle).Ticks);
+
+    /// <summary>Stamps as bytes, 16 each (a torrent's resume record keeps its files' stamps so).</summary>
+    public static byte[] Encode(IReadOnlyList<FileStamp> stamps)
     {
         var bytes = new byte[stamps.Count * EncodedSize];
         for (var i = 0; i < stamps.Count; i++)
@@ -46,8 +54,8 @@ public readonly record struct FileStamp(long Length, long LastWriteUtcTicks)
         return bytes;
     }
 
-    // Hostile or stale bytes (another file count, a torn value) decode to null: the pieces are checked as before.
-    internal static FileStamp[]? Decode(byte[] bytes, int fileCount)
+    /// <summary>Hostile or stale bytes (another file count, a torn value) decode to null: the content is checked as before.</summary>
+    public static FileStamp[]? Decode(byte[] bytes, int fileCount)
     {
         if (fileCount == 0 || bytes.Length != fileCount * EncodedSize)
         {
@@ -65,6 +73,3 @@ public readonly record struct FileStamp(long Length, long LastWriteUtcTicks)
         return stamps;
     }
 }
-
-/// <summary>A torrent's resume record: the verified pieces and, when recorded, its files' stamps.</summary>
-public sealed record ResumeRecord(Bitfield Pieces, FileStamp[]? Stamps);
