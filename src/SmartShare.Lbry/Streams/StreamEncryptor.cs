@@ -35,9 +35,13 @@ public sealed class StreamEncryptor
 
     /// <summary>
     /// Encrypts the file into blobs in the store, writes its sd blob and records the stream.
-    /// <paramref name="key"/> is for reproducing reference vectors; normally a random key is drawn.
+    /// <paramref name="key"/> is for reproducing reference vectors; normally a random key is drawn. Without
+    /// <paramref name="storeDataBlobs"/> the data blobs are only hashed, never written: for a node that serves the stream
+    /// from the file itself (rebuilding each blob on demand), so a share reads the file once and writes nothing but the
+    /// descriptor.
     /// </summary>
-    public async Task<StreamCreateResult> CreateAsync(string path, IProgress<long>? progress = null, byte[]? key = null, CancellationToken cancellationToken = default)
+    public async Task<StreamCreateResult> CreateAsync(
+        string path, IProgress<long>? progress = null, byte[]? key = null, bool storeDataBlobs = true, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(path);
         var fullPath = Path.GetFullPath(path);
@@ -72,7 +76,7 @@ public sealed class StreamEncryptor
         // Nothing gets a final name until the whole stream is made: if anything fails, disposing the
         // uncommitted batch removes every blob this attempt wrote.
         using var batch = _storage.Blobs.BeginBatch();
-        await EncryptBlobsAsync(handle, fullPath, key, length, entries, batch, progress, cancellationToken);
+        await EncryptBlobsAsync(handle, fullPath, key, length, entries, storeDataBlobs ? batch : null, progress, cancellationToken);
         var terminatorIv = new byte[IvSize];
         _random.Fill(terminatorIv);
         entries[blobCount] = new StreamBlobInfo(blobCount, 0, Convert.ToHexStringLower(terminatorIv), null);
@@ -101,7 +105,7 @@ public sealed class StreamEncryptor
         byte[] key,
         long length,
         StreamBlobInfo[] entries,
-        BlobBatch batch,
+        BlobBatch? batch,
         IProgress<long>? progress,
         CancellationToken cancellationToken)
     {
@@ -129,7 +133,8 @@ public sealed class StreamEncryptor
                     chunk.CipherLength = aes.EncryptCbc(chunk.Buffer.AsSpan(0, chunk.PlainLength), chunk.Iv, chunk.Buffer, PaddingMode.PKCS7);
                 }
 
-                chunk.Hash = batch.Add(chunk.Buffer.AsSpan(0, chunk.CipherLength)).Hash;
+                var cipher = chunk.Buffer.AsSpan(0, chunk.CipherLength);
+                chunk.Hash = batch is null ? BlobHash.Compute(cipher) : batch.Add(cipher).Hash;
                 return ValueTask.CompletedTask;
             },
             complete: (chunk, _) =>

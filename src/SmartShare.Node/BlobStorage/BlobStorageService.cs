@@ -88,6 +88,7 @@ internal sealed partial class BlobStorageService(
         storage.Blobs.BlobsWritten += Wake;
         downloads.StreamReady += QueueHold;
         downloads.StreamRemoved += plainFiles.Forget;
+        downloads.HoldSharedFile = (sdHash, path, stamp) => plainFiles.Hold(sdHash, path, stamp);
         plainFiles.Load();
         return base.StartAsync(cancellationToken);
     }
@@ -98,6 +99,7 @@ internal sealed partial class BlobStorageService(
         storage.Blobs.BlobRead -= uses.Touch;
         downloads.StreamReady -= QueueHold;
         downloads.StreamRemoved -= plainFiles.Forget;
+        downloads.HoldSharedFile = null;
         await base.StopAsync(cancellationToken);
         uses.Flush();
     }
@@ -182,7 +184,14 @@ internal sealed partial class BlobStorageService(
         await holding;
     }
 
-    private void QueueHold(BlobHash sdHash, string path, FileStamp vouched) => _toHold.Writer.TryWrite((sdHash, path, vouched));
+    // A share held at once (its blobs never written) needs no second hold.
+    private void QueueHold(BlobHash sdHash, string path, FileStamp vouched)
+    {
+        if (!plainFiles.IsHeld(sdHash))
+        {
+            _toHold.Writer.TryWrite((sdHash, path, vouched));
+        }
+    }
 
     private async Task HoldLoopAsync(CancellationToken stoppingToken)
     {

@@ -158,14 +158,34 @@ public sealed partial class DownloadManager(
 
     public IReadOnlyList<FileRecord> List() => files.List();
 
-    /// <summary>Shares a file: creates its stream in the store, lists it and announces it.</summary>
+    /// <summary>
+    /// Holds a share's source as its plain file at once, on the stamp the share took of it (set by the blob storage
+    /// service of a node that serves streams from their files); false when the file no longer has that stamp.
+    /// </summary>
+    internal Func<BlobHash, string, FileStamp, bool>? HoldSharedFile { get; set; }
+
+    /// <summary>
+    /// Shares a file: creates its stream in the store, lists it and announces it. A running node that keeps no second
+    /// copy of its streams (<c>keep_stream_blobs</c> off) writes no data blob: it holds the source at once and serves
+    /// every blob from it, so sharing reads the file once and writes only the descriptor.
+    /// </summary>
     public async Task<StreamCreateResult> ShareAsync(string path, bool isPrivate, CancellationToken cancellationToken)
     {
-        var created = await new StreamEncryptor(storage, random).CreateAsync(path, cancellationToken: cancellationToken);
+        var hold = runtime.Transient || settings.Current.KeepStreamBlobs ? null : HoldSharedFile;
+        var created = await new StreamEncryptor(storage, random).CreateAsync(path, storeDataBlobs: hold is null, cancellationToken: cancellationToken);
         var now = time.GetUtcNow();
         files.Upsert(new FileRecord(
             created.SdHash, FileKind.Share, FileStatus.Completed, Path.GetDirectoryName(created.SourcePath), created.SourcePath,
             created.Descriptor.StreamName, null, [], now, now, isPrivate));
+        if (hold is not null && !hold(created.SdHash, created.SourcePath, created.SourceStamp))
+        {
+            // Written to (or moved) just after it was read: nothing would serve its blobs. The share is taken back whole.
+            files.Delete(created.SdHash);
+            StreamRemoved?.Invoke(created.SdHash);
+            _blobRemover.Remove(created.SdHash);
+            throw new StreamSourceException($"{created.SourcePath} changed while it was being shared. Share it again once nothing is writing to it.");
+        }
+
         LogShared(logger, created.SdHash, created.SourcePath);
         StreamReady?.Invoke(created.SdHash, created.SourcePath, created.SourceStamp);
         AnnounceInBackground(created.SdHash);
