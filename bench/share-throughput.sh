@@ -70,6 +70,7 @@ parent="${BENCH_TMPDIR:-${TMPDIR:-/tmp}}"
 mkdir -p "$parent"
 work="$(mktemp -d "$parent/smartshare-bench.XXXXXX")"
 cleanup() {
+  stop_node
   if [ "$keep" -eq 1 ]; then
     echo "Kept the work folder $work"
   else
@@ -172,6 +173,28 @@ for i in $(seq 1 "$runs"); do
   say "   run $i: $(calc 1 "$size_mib / $own") MiB/s ($own s in share), $(calc 1 "$size_mib / $wall") MiB/s ($wall s wall incl. .NET startup), peak RSS $(calc 1 "$rss / 1024") MiB, CPU $user+$sys s (others $foreign s)"
 done
 
+# The same file shared through a running node (the daemon, as a user shares): with keep_stream_blobs off (the default)
+# it writes no data blob, only hashes them, and serves the stream from the file.
+say "== share x$runs through a running node (default settings: the stream served from the file, no data blob written)"
+start_node --port 0 --bt-port 0 --no-bt-dht --no-local-discovery --no-port-mapping --bind 127.0.0.1 --api http://127.0.0.1:0 \
+  --data-dir "$work/node-data" --download-dir "$work/node-downloads"
+node_share_own=() node_share_cpu=()
+for i in $(seq 1 "$runs"); do
+  node_ticks_before="$(awk '{ print $14 + $15 }' "/proc/$node_pid/stat")"
+  timed "node-share$i" share "$source_file" --api "$node_api" --out "$work/node-share$i.smartshare"
+  json="$(cat "$work/node-share$i.json")"
+  own="$(json_field seconds "$json")"
+  [ "$(json_field size "$json")" = "$size_bytes" ] || { echo "share reported a size other than $size_bytes: $json" >&2; exit 1; }
+  node_cpu="$(awk -v b="$node_ticks_before" -v hz="$ticks_per_second" '{ printf "%.2f", ($14 + $15 - b) / hz }' "/proc/$node_pid/stat")"
+  # The node's CPU is the share's own work here, not another process's.
+  foreign="$(awk -v f="$(cat "$work/node-share$i.foreign")" -v n="$node_cpu" 'BEGIN { v = f - n; printf "%.2f", v < 0 ? 0 : v }')"
+  foreign_max="$(printf '%s\n' "$foreign_max" "$foreign" | maximum)"
+  node_share_own+=("$own") node_share_cpu+=("$node_cpu")
+  say "   run $i: $(calc 1 "$size_mib / $own") MiB/s ($own s in share), node CPU $node_cpu s, blob folder $(du -sk "$work/node-data/blobs" | cut -f 1) KiB"
+done
+stop_node
+node_pid=""
+
 say "== get x$runs of the last shared stream into a fresh download folder, compared with cmp"
 get_own=() get_wall=() get_rss=()
 identical="yes"
@@ -199,6 +222,8 @@ get_best="$(printf '%s\n' "${get_own[@]}" | minimum)"
 get_median="$(printf '%s\n' "${get_own[@]}" | median)"
 get_wall_median="$(printf '%s\n' "${get_wall[@]}" | median)"
 get_rss_max="$(printf '%s\n' "${get_rss[@]}" | maximum)"
+node_share_best="$(printf '%s\n' "${node_share_own[@]}" | minimum)"
+node_share_median="$(printf '%s\n' "${node_share_own[@]}" | median)"
 
 rate() { calc 1 "$size_mib / $1"; }
 percent() { calc 1 "100 * $size_bytes / $1 / $limit_bps"; }
@@ -219,6 +244,8 @@ printf '%-40s %14s\n' "L, $cores cores (MiB/s)" "$(mib "$limit_bps")"
 printf '%-40s %14s %14s\n' "share (MiB/s, time in share)" "$(rate "$share_median")" "$(rate "$share_best")"
 printf '%-40s %14s %14s %8s  %s\n' "share (% of L)" "$share_pct" "$(percent "$share_best")" ">= 70" "$share_verdict"
 printf '%-40s %14s\n' "share (MiB/s, wall incl. .NET startup)" "$(rate "$share_wall_median")"
+printf '%-40s %14s %14s\n' "share via running node (MiB/s)" "$(rate "$node_share_median")" "$(rate "$node_share_best")"
+printf '%-40s %14s %14s %8s\n' "share via running node (% of L)" "$(percent "$node_share_median")" "$(percent "$node_share_best")" ">= 70"
 printf '%-40s %14s %14s %8s  %s\n' "share peak RSS (MiB, worst run)" "$(calc 1 "$share_rss_max / 1024")" "" "< 100" "$share_rss_verdict"
 printf '%-40s %14s %14s\n' "get (MiB/s, time in get)" "$(rate "$get_median")" "$(rate "$get_best")"
 printf '%-40s %14s\n' "get (MiB/s, wall incl. .NET startup)" "$(rate "$get_wall_median")"

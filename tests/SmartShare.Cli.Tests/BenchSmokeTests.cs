@@ -52,6 +52,7 @@ public sealed class BenchSmokeTests
             @"^SHA-384, 1 core \(MB/s\) +\d+\.\d$",
             @"^share \(MiB/s, time in share\) +\d+\.\d +\d+\.\d$",
             @"^share \(% of L\) +\d+\.\d +\d+\.\d +>= 70 +(PASS|FAIL)$",
+            @"^share via running node \(% of L\) +\d+\.\d +\d+\.\d +>= 70$",
             @"^get \(MiB/s, time in get\) +\d+\.\d +\d+\.\d$",
             @"^get output identical to source +yes +yes +PASS$");
     }
