@@ -32,6 +32,7 @@ public sealed partial class TorrentManager(
     ILogger<TorrentManager> logger) : IHostedService, IAsyncDisposable, IStatusContributor
 {
     private readonly ConcurrentDictionary<InfoHash, TorrentSession> _sessions = new();
+    private readonly ConcurrentDictionary<InfoHash, TaskCompletionSource<TorrentSession>> _sessionWaiters = new();
     private readonly Lock _addLock = new();
     private MagnetMetadataPhase? _magnets;
     private ResumeStore? _resume;
@@ -123,6 +124,23 @@ public sealed partial class TorrentManager(
     }
 
     public TorrentSession? Session(InfoHash infoHash) => _sessions.GetValueOrDefault(infoHash);
+
+    /// <summary>
+    /// The torrent's session, waiting for it to start if it has none yet (a magnet whose metadata is on its way: a
+    /// player clicked at once). Ends with <see cref="OperationCanceledException"/> when the token ends first or the
+    /// torrent is halted meanwhile.
+    /// </summary>
+    public async Task<TorrentSession> WaitForSessionAsync(InfoHash infoHash, CancellationToken cancellationToken)
+    {
+        var waiter = _sessionWaiters.GetOrAdd(infoHash, _ => new TaskCompletionSource<TorrentSession>(TaskCreationOptions.RunContinuationsAsynchronously));
+        // The session is stored before its waiters are told: seen here, or this waiter is told.
+        if (Session(infoHash) is { } running)
+        {
+            return running;
+        }
+
+        return await waiter.Task.WaitAsync(cancellationToken);
+    }
 
     public TorrentRecord? Find(InfoHash infoHash) => store.Find(infoHash);
 
@@ -351,6 +369,11 @@ public sealed partial class TorrentManager(
 
         network.Dht?.Untrack(infoHash);
         localDiscovery.Untrack(infoHash);
+        if (_sessionWaiters.TryRemove(infoHash, out var waiter))
+        {
+            waiter.TrySetCanceled();
+        }
+
         if (_sessions.TryRemove(infoHash, out var session))
         {
             session.StateChanged -= OnStateChanged;
@@ -373,6 +396,11 @@ public sealed partial class TorrentManager(
             options.Files = selection;
         });
         _sessions[torrent.InfoHash] = session;
+        if (_sessionWaiters.TryRemove(torrent.InfoHash, out var waiter))
+        {
+            waiter.TrySetResult(session);
+        }
+
         session.StateChanged += OnStateChanged;
         _ = RunAsync(session, peers, verified);
         if (network.Dht is { } dht && !torrent.Info.IsPrivate)

@@ -18,6 +18,9 @@ internal sealed class TorrentTransfers(TorrentManager torrents, UploadLedger upl
     private readonly ConcurrentDictionary<InfoHash, (bool Complete, bool Private, List<TransferFile> Files)> _stored = new();
     private readonly System.Runtime.CompilerServices.ConditionalWeakTable<TorrentSession, SessionFileList> _sessionFiles = new();
 
+    /// <summary>How long <c>/stream</c> of a magnet waits for its metadata before it answers 504.</summary>
+    internal static TimeSpan MetadataWait { get; } = TimeSpan.FromSeconds(30);
+
     public TransferNetwork Network => TransferNetwork.Torrent;
 
     public IReadOnlyList<Transfer> List() => [.. torrents.List().Select(record => ToTransfer(record, torrents.Session(record.InfoHash)))];
@@ -88,8 +91,32 @@ internal sealed class TorrentTransfers(TorrentManager torrents, UploadLedger upl
         return view;
     }
 
-    public Task<StreamSource> OpenStreamAsync(TransferKey key, int? fileIndex, bool mayStart, CancellationToken cancellationToken) =>
-        Task.FromResult<StreamSource>(TorrentStreamSource.Open(torrents, InfoHashOf(key) ?? throw new ArgumentException($"{key} is not an info hash.", nameof(key)), fileIndex, time));
+    public async Task<StreamSource> OpenStreamAsync(TransferKey key, int? fileIndex, bool mayStart, CancellationToken cancellationToken)
+    {
+        var hash = InfoHashOf(key) ?? throw new ArgumentException($"{key} is not an info hash.", nameof(key));
+        if (torrents.Session(hash) is null && torrents.Find(hash) is { AwaitingMetadata: true, Status: FileStatus.Downloading })
+        {
+            // A magnet played at once: its files are known only once the metadata came. The player's request waits for
+            // it (as long as a player waits for a first byte), rather than being told to come back.
+            using var limit = new CancellationTokenSource(MetadataWait, time);
+            using var either = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, limit.Token);
+            try
+            {
+                await torrents.WaitForSessionAsync(hash, either.Token);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                var record = torrents.Find(hash);
+                throw new StreamUnavailableException(
+                    record is null ? 404 : 504,
+                    record is null
+                        ? $"The torrent {hash} was removed while its metadata was awaited."
+                        : $"The metadata of {hash} did not arrive within {MetadataWait.TotalSeconds:0} s (no peer sent it yet); the node keeps looking: ask again later.");
+            }
+        }
+
+        return TorrentStreamSource.Open(torrents, hash, fileIndex, time);
+    }
 
     public TransferPeers? Peers(TransferKey key)
     {

@@ -52,6 +52,35 @@ public sealed class MagnetNodeTests : IDisposable
     }
 
     [Fact]
+    public async Task A_magnet_played_at_once_waits_for_its_metadata_and_then_streams()
+    {
+        await using var seeder = await TransferNode.StartAsync("seeder", _directory.File("seeder"));
+        await using var leecher = await TransferNode.StartAsync("leecher", _directory.File("leecher"), extra: NoDht());
+        var source = TransferNode.WriteRandomFile(_directory.File("clip.mp4"), (3 * 1024 * 1024) + 7, seed: 12);
+        var shared = await seeder.CallAsync("stream_create", new JsonObject { ["file_path"] = source, ["torrent"] = true });
+        var infoHash = shared!["info_hash"]!.GetValue<string>();
+
+        // The bare magnet names no peer and the leecher has no DHT: its metadata cannot come yet.
+        await leecher.CallAsync("get", new JsonObject { ["uri"] = $"magnet:?xt=urn:btih:{infoHash}" });
+        using var http = new HttpClient(new SocketsHttpHandler { UseProxy = false });
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(leecher.Host.ApiUri, $"/stream/{infoHash}"));
+        request.Headers.TryAddWithoutValidation("Range", "bytes=0-");
+        var playing = http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+
+        // The player is kept waiting (it used to be answered 409 at once), however long this looks.
+        var answeredEarly = await Task.WhenAny(playing, Task.Delay(TimeSpan.FromSeconds(2))) == playing;
+        Assert.False(answeredEarly, answeredEarly ? $"Answered before the metadata came: {(int)(await playing).StatusCode}" : null);
+
+        // Now the seeder is named: the metadata comes, the session starts, the waiting request streams the file.
+        await leecher.CallAsync("get", new JsonObject { ["uri"] = $"magnet:?xt=urn:btih:{infoHash}", ["peers"] = new JsonArray(BtEndPoint(seeder).ToString()) });
+        using var response = await playing.WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(new FileInfo(source).Length, response.Content.Headers.ContentLength);
+        var body = await response.Content.ReadAsByteArrayAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.Equal(await File.ReadAllBytesAsync(source), body);
+    }
+
+    [Fact]
     public async Task A_magnet_with_only_the_info_hash_is_found_through_the_mainline_dht()
     {
         await using var seeder = await TransferNode.StartAsync("seeder", _directory.File("seeder"));
