@@ -39,16 +39,38 @@ internal sealed class SessionTicker(
             }
         }
 
-        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1), time);
+        using var timer = new PeriodicTimer(Busy, time);
         try
         {
             while (await timer.WaitForNextTickAsync(token).ConfigureAwait(false))
             {
-                mode().Tick(this);
+                var current = mode();
+                current.Tick(this);
+                var period = IsIdleSeed(current) ? options.IdleSeedTickInterval : Busy;
+                if (timer.Period != period)
+                {
+                    timer.Period = period;
+                }
             }
         }
         catch (OperationCanceledException)
         {
+        }
+    }
+
+    private static readonly TimeSpan Busy = TimeSpan.FromSeconds(1);
+
+    // Seeding with no peer: nothing to snub, choke, keep alive or exchange until one comes.
+    private bool IsIdleSeed(TorrentMode current)
+    {
+        if (current is not SeedingMode || options.IdleSeedTickInterval <= Busy)
+        {
+            return false;
+        }
+
+        lock (sessionLock)
+        {
+            return peers.Count == 0;
         }
     }
 

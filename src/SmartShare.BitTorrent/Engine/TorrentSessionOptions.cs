@@ -40,6 +40,13 @@ public sealed class TorrentSessionOptions
     /// </summary>
     public TimeSpan TickStagger { get; set; } = TimeSpan.Zero;
 
+    /// <summary>
+    /// How often a seeding torrent with no peer connected ticks: it has nothing to decide then (a peer that comes is
+    /// answered by its read loop and unchoked at once), and a node seeding thousands of torrents spent most of its idle
+    /// CPU waking each of them every second. The first tick after a peer came goes back to once a second.
+    /// </summary>
+    public TimeSpan IdleSeedTickInterval { get; set; } = TimeSpan.FromSeconds(5);
+
     public TimeSpan OptimisticUnchokeInterval { get; set; } = TimeSpan.FromSeconds(30);
 
     public TimeSpan KeepAliveInterval { get; set; } = TimeSpan.FromSeconds(60);
