@@ -6,6 +6,15 @@ namespace SmartShare.Node.Downloads;
 /// <summary>How <c>file_list</c>, <c>get</c> and <c>stream_create</c> show a file, close to lbrynet's field names.</summary>
 public static class FileView
 {
+    /// <summary>
+    /// The error to show. A download that just ended carries its own raw reason (a full disk's "try again") until the
+    /// manager records how it ended (paused, with the sentence saying it goes on by itself, or failed): until then the
+    /// record's error is shown, so a client never reads the raw reason as the last word. `get` following a download
+    /// through a full disk once ended on it when its poll fell in that moment.
+    /// </summary>
+    internal static string? ErrorOf(StreamDownloadProgress? progress, FileRecord record) =>
+        (progress is { State: StreamDownloadState.Failed or StreamDownloadState.Stopped } ? null : progress?.Error) ?? record.Error;
+
     public static JsonObject ToJson(FileRecord record, ActiveDownload? active, Streaming.StreamLinks? links)
     {
         ArgumentNullException.ThrowIfNull(record);
@@ -31,7 +40,7 @@ public static class FileView
             ["download_path"] = path,
             ["file_name"] = path is null ? null : Path.GetFileName(path),
             ["completed"] = status == "completed",
-            ["error"] = progress?.Error ?? record.Error,
+            ["error"] = ErrorOf(progress, record),
             ["added_at"] = record.AddedAt.ToUnixTimeSeconds(),
             ["completed_at"] = record.CompletedAt?.ToUnixTimeSeconds(),
             ["streaming_url"] = links?.Url(record.SdHash.ToString()),

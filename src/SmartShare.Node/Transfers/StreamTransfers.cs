@@ -219,7 +219,7 @@ internal sealed class StreamTransfers(DownloadManager downloads, SmartShare.Lbry
             files,
             record.DownloadDirectory,
             path,
-            progress?.Error ?? record.Error,
+            FileView.ErrorOf(progress, record),
             record.Private,
             record.AddedAt,
             record.CompletedAt)
