@@ -178,7 +178,7 @@ done
 say "== share x$runs through a running node (default settings: the stream served from the file, no data blob written)"
 start_node --port 0 --bt-port 0 --no-bt-dht --no-local-discovery --no-port-mapping --bind 127.0.0.1 --api http://127.0.0.1:0 \
   --data-dir "$work/node-data" --download-dir "$work/node-downloads"
-node_share_own=() node_share_cpu=()
+node_share_own=()
 for i in $(seq 1 "$runs"); do
   node_ticks_before="$(awk '{ print $14 + $15 }' "/proc/$node_pid/stat")"
   timed "node-share$i" share "$source_file" --api "$node_api" --out "$work/node-share$i.smartshare"
@@ -189,7 +189,7 @@ for i in $(seq 1 "$runs"); do
   # The node's CPU is the share's own work here, not another process's.
   foreign="$(awk -v f="$(cat "$work/node-share$i.foreign")" -v n="$node_cpu" 'BEGIN { v = f - n; printf "%.2f", v < 0 ? 0 : v }')"
   foreign_max="$(printf '%s\n' "$foreign_max" "$foreign" | maximum)"
-  node_share_own+=("$own") node_share_cpu+=("$node_cpu")
+  node_share_own+=("$own")
   say "   run $i: $(calc 1 "$size_mib / $own") MiB/s ($own s in share), node CPU $node_cpu s, blob folder $(du -sk "$work/node-data/blobs" | cut -f 1) KiB"
 done
 stop_node

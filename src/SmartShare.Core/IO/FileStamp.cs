@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-
 using Microsoft.Win32.SafeHandles;
 
 namespace SmartShare.IO;

@@ -48,7 +48,7 @@ public sealed class StreamEncryptor
         using var handle = OpenSource(fullPath);
         var before = Snapshot(fullPath);
         var stampBefore = FileStamp.Of(handle);
-        var length = RandomAccess.GetLength(handle);
+        var length = stampBefore.Length;
         var fileName = Path.GetFileName(fullPath);
         if (length == 0)
         {

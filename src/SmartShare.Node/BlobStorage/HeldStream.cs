@@ -37,8 +37,7 @@ internal sealed class HeldStream(BlobHash sdHash, string path, StreamDescriptor 
     public void MarkVerified(int blobNum) => Volatile.Write(ref _verified[blobNum], true);
 
     /// <summary>Whether the open file still has the length and modification time recorded when it was verified.</summary>
-    public bool Unchanged(SafeFileHandle handle) =>
-        RandomAccess.GetLength(handle) == Layout.FileLength && File.GetLastWriteTimeUtc(handle).Ticks == ModifiedTicks;
+    public bool Unchanged(SafeFileHandle handle) => FileStamp.Of(handle) == new FileStamp(Layout.FileLength, ModifiedTicks);
 
     /// <summary>Rebuilds every blob from the file and compares it with its hash.</summary>
     public bool Verify(out string? reason)

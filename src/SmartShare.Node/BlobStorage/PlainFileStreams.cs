@@ -243,9 +243,10 @@ internal sealed partial class PlainFileStreams(
             var built = RandomAccess.GetLength(handle) == held.Layout.FileLength
                 ? BlobReencryptor.TryEncrypt(handle, held.Descriptor, held.Layout, held.Key, blobNum, buffer, verify: !trusted)
                 : -1;
-            if (built == buffer.Length && (!trusted || held.Unchanged(handle) || BlobHash.Compute(buffer) == hash))
+            var unchangedAfter = built == buffer.Length && held.Unchanged(handle);
+            if (built == buffer.Length && (!trusted || unchangedAfter || BlobHash.Compute(buffer) == hash))
             {
-                if (!trusted && held.Unchanged(handle))
+                if (!trusted && unchangedAfter)
                 {
                     // Matched from the file as verified: trusted from now on, until its stamp moves.
                     held.MarkVerified(blobNum);

@@ -180,9 +180,7 @@ public sealed partial class DownloadManager(
         if (hold is not null && !hold(created.SdHash, created.SourcePath, created.SourceStamp))
         {
             // Written to (or moved) just after it was read: nothing would serve its blobs. The share is taken back whole.
-            files.Delete(created.SdHash);
-            StreamRemoved?.Invoke(created.SdHash);
-            _blobRemover.Remove(created.SdHash);
+            await DeleteAsync(created.SdHash, deleteFile: false, cancellationToken);
             throw new StreamSourceException($"{created.SourcePath} changed while it was being shared. Share it again once nothing is writing to it.");
         }
 
