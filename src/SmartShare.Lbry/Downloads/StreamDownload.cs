@@ -11,11 +11,13 @@ namespace SmartShare.Lbry.Downloads;
 
 /// <summary>
 /// Downloads one LBRY stream: peers from the DHT and from the caller, the sd blob, then every data blob over
-/// several connections to several peers at once, each blob verified before it is stored; the file is
+/// several connections to several peers at once, each blob verified before it is used; the file is
 /// decrypted in order into a hidden partial file and renamed when complete. Blobs already in the store are
-/// not fetched again, so running it again after a crash or a failure resumes.
+/// not fetched again, so running it again after a crash or a failure resumes. Without
+/// <see cref="StreamDownloadOptions.KeepDataBlobs"/> a blob the writer takes from memory goes only into the file, and
+/// the partial file, its blobs checked again, is what a later run resumes from.
 /// </summary>
-public sealed class StreamDownload
+public sealed partial class StreamDownload
 {
     private static readonly TimeSpan IdlePoll = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan NoPeerSearchInterval = TimeSpan.FromSeconds(3);
@@ -29,6 +31,7 @@ public sealed class StreamDownload
     private readonly BlobScheduler _scheduler;
     private readonly ConcurrentDictionary<int, DecryptedBlob> _buffered = new();
     private readonly TaskCompletionSource<StreamDescriptor> _descriptor = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Lock _descriptorGate = new();
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private CancellationTokenSource? _run;
     private Exception? _fatal;
@@ -37,6 +40,11 @@ public sealed class StreamDownload
     private int _writerNext;
     private byte[]? _key;
     private bool[] _storedThisRun = [];
+    private long[] _plainOffsets = [];
+    private bool _storeBlobs;
+    private StreamOutputFile? _output;
+    private string? _writtenPath;
+    private int _resumedBlobs;
     private long _lastBlobAt;
     private StreamDownloadState _state = StreamDownloadState.Queued;
     private string? _error;
@@ -58,7 +66,17 @@ public sealed class StreamDownload
         _options = options ?? new StreamDownloadOptions();
         _time = time ?? TimeProvider.System;
         _scheduler = new BlobScheduler(sdHash, _options);
+        _storeBlobs = _options.KeepDataBlobs || !_options.WriteFile;
     }
+
+    /// <summary>
+    /// Whether blobs the writer took from memory went only into the file (<see cref="StreamDownloadOptions.KeepDataBlobs"/>
+    /// off): a reader finds a blob missing from the store in the file once written (<see cref="ReadWrittenAsync"/>).
+    /// </summary>
+    public bool WritesWithoutBlobs => !Volatile.Read(ref _storeBlobs);
+
+    /// <summary>Data blobs found whole in the partial file a stopped or killed run left, and not fetched again.</summary>
+    public int ResumedBlobs => _resumedBlobs;
 
     public BlobHash SdHash { get; }
 
@@ -214,6 +232,9 @@ public sealed class StreamDownload
             await run.CancelAsync();
             Pulse();
             await Task.WhenAll(workers.Select(worker => worker.ContinueWith(_ => { }, TaskScheduler.Default)));
+
+            // Opened for a resume but never reached by the writer (the run ended first): kept for the next run.
+            _output?.Dispose();
             foreach (var index in _buffered.Keys)
             {
                 if (_buffered.TryRemove(index, out var blob))
@@ -250,15 +271,26 @@ public sealed class StreamDownload
 
     private void UseDescriptor(StreamDescriptor descriptor)
     {
-        if (_descriptor.Task.IsCompleted)
+        lock (_descriptorGate)
         {
-            return;
-        }
+            if (_descriptor.Task.IsCompleted)
+            {
+                return;
+            }
 
-        _key = Convert.FromHexString(descriptor.Key);
-        _storedThisRun = new bool[descriptor.DataBlobCount];
-        _scheduler.SetDescriptor(descriptor, blob => _storage.Blobs.TryGetLength(blob.BlobHash!.Value) == blob.Length);
-        _descriptor.TrySetResult(descriptor);
+            _key = Convert.FromHexString(descriptor.Key);
+            _storedThisRun = new bool[descriptor.DataBlobCount];
+            _plainOffsets = new long[descriptor.DataBlobCount + 1];
+            if (!_storeBlobs && !PartialFileCheck.HasStandardLayout(descriptor))
+            {
+                // Not laid out as lbry-sdk lays streams: the node could not serve it from its file, so it keeps the blobs.
+                Volatile.Write(ref _storeBlobs, true);
+            }
+
+            var resumed = _storeBlobs ? 0 : ResumePartialFile(descriptor);
+            _scheduler.SetDescriptor(descriptor, blob => blob.BlobNum < resumed || _storage.Blobs.TryGetLength(blob.BlobHash!.Value) == blob.Length);
+            _descriptor.TrySetResult(descriptor);
+        }
     }
 
     private async Task<StreamDescriptor> AwaitDescriptorAsync(CancellationToken cancellationToken)
@@ -287,49 +319,6 @@ public sealed class StreamDownload
         return peers == 0
             ? $"No peer was found for {SdHash} within {_options.DescriptorTimeout.TotalSeconds:0} s: nobody announced it in the DHT and no peer was given. Check the hash, --bootstrap, or give the creator's address."
             : $"None of the {peers} peers found for {SdHash} sent its descriptor (sd blob) within {_options.DescriptorTimeout.TotalSeconds:0} s.{detail}";
-    }
-
-    private async Task<string> WriteFileAsync(StreamDescriptor descriptor, CancellationToken cancellationToken)
-    {
-        var key = Convert.FromHexString(descriptor.Key);
-        var blobs = descriptor.Blobs;
-        using var output = StreamOutputFile.Create(_downloadDirectory, descriptor.SuggestedFileName, SdHash.ToString()[..16]);
-        for (var index = 0; index < descriptor.DataBlobCount; index++)
-        {
-            await WaitForBlobAsync(index, cancellationToken);
-            var info = blobs[index];
-            if (_buffered.TryRemove(index, out var decrypted))
-            {
-                using (decrypted.Owner)
-                {
-                    output.Append(decrypted.Owner.Content.Span[..decrypted.PlainLength]);
-                    Interlocked.Add(ref _bytesWritten, decrypted.PlainLength);
-                }
-            }
-            else
-            {
-                // Not kept in memory (the writer fell behind): read it back, checking its hash unless this run
-                // verified and stored it moments ago.
-                var buffer = BlobBuffers.Pool.Rent(BlobStore.MaxBlobSize);
-                try
-                {
-                    var length = _storage.Blobs.Read(info.BlobHash!.Value, buffer, verify: !Volatile.Read(ref _storedThisRun[index]));
-                    var plain = StreamDecryptor.DecryptBlob(key, info, buffer, length);
-                    output.Append(buffer.AsSpan(0, plain));
-                    Interlocked.Add(ref _bytesWritten, plain);
-                }
-                finally
-                {
-                    BlobBuffers.Pool.Return(buffer);
-                }
-            }
-
-            Volatile.Write(ref _writerNext, index + 1);
-        }
-
-        var path = output.Complete();
-        OutputStamp = output.Stamp;
-        return path;
     }
 
     private async Task WaitAllBlobsAsync(CancellationToken cancellationToken)
@@ -510,9 +499,21 @@ public sealed class StreamDownload
             }
             else
             {
-                Store(blob);
+                var storeFirst = Volatile.Read(ref _storeBlobs);
+                if (storeFirst)
+                {
+                    Store(blob);
+                }
+
+                var taken = false;
+                var mine = _options.WriteFile ? Buffer(job, blob, out taken) : null;
+                if (!storeFirst && !taken)
+                {
+                    // Not for the writer's memory (ahead of its window, or the window full): the store keeps it meanwhile.
+                    Store(blob);
+                }
+
                 Volatile.Write(ref _storedThisRun[job.Index], true);
-                var mine = _options.WriteFile ? Buffer(job, blob) : null;
                 keep = mine is not null;
                 if (!_scheduler.Completed(job, peer) && mine is not null &&
                     _buffered.TryRemove(new KeyValuePair<int, DecryptedBlob>(job.Index, mine)))
@@ -539,14 +540,17 @@ public sealed class StreamDownload
     /// the in-order writer, if it is within the writer's window. The blob must be marked held only afterwards:
     /// the writer, seeing it held, looks here first.
     /// </summary>
-    private DecryptedBlob? Buffer(BlobJob job, ReceivedBlob blob)
+    private DecryptedBlob? Buffer(BlobJob job, ReceivedBlob blob, out bool taken)
     {
         var next = Volatile.Read(ref _writerNext);
-        if (job.Index < next || job.Index >= next + _options.MaxBufferedBlobs || _buffered.Count >= _options.MaxBufferedBlobs)
+        taken = job.Index < next || _buffered.ContainsKey(job.Index);
+        if (taken || job.Index >= next + _options.MaxBufferedBlobs || _buffered.Count >= _options.MaxBufferedBlobs)
         {
+            // Written already, or a copy from another peer is waiting: this one is not needed. Otherwise left as received.
             return null;
         }
 
+        taken = true;
         var info = Descriptor!.Blobs[job.Index];
         var plain = StreamDecryptor.DecryptBlob(_key!, info, MemoryMarshal.AsMemory(blob.Content).Span, blob.Length);
         var decrypted = new DecryptedBlob(blob, plain);

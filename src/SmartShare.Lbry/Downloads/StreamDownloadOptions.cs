@@ -1,7 +1,7 @@
 namespace SmartShare.Lbry.Downloads;
 
 /// <summary>How hard a stream download works and how long it waits; the defaults follow lbry-sdk's where it has one.</summary>
-public sealed class StreamDownloadOptions
+public sealed record StreamDownloadOptions
 {
     /// <summary>Connections open at once for one download, across all peers.</summary>
     public int MaxConnections { get; init; } = 8;
@@ -32,4 +32,12 @@ public sealed class StreamDownloadOptions
 
     /// <summary>Decrypts into the output file; off when the node only fetches blobs (e.g. to seed).</summary>
     public bool WriteFile { get; init; } = true;
+
+    /// <summary>
+    /// Stores every data blob (as lbry-sdk does). Off for a node that serves a finished stream from its file: then a
+    /// blob the in-order writer takes from memory is written once, into the file, and the partial file is the record a
+    /// stopped or killed download resumes from (its blobs checked again). Blobs fetched ahead of the writer (a player's
+    /// seek) are still stored. Only with <see cref="WriteFile"/>, and for streams of lbry-sdk's layout.
+    /// </summary>
+    public bool KeepDataBlobs { get; init; } = true;
 }

@@ -7,7 +7,8 @@ namespace SmartShare.Lbry.Streams;
 /// <summary>
 /// The file a stream is decrypted into: written in order under a hidden <c>.NAME.TAG.partial</c> name in the
 /// download folder and moved to a free, sanitized name only when complete, so no partial file ever carries the
-/// real name and no existing file is ever overwritten. Disposing an incomplete file deletes it.
+/// real name and no existing file is ever overwritten. Disposing an incomplete file deletes it, unless it is the
+/// record a resumed download goes on from (<see cref="Resume"/>).
 /// </summary>
 public sealed class StreamOutputFile : IDisposable
 {
@@ -47,14 +48,72 @@ public sealed class StreamOutputFile : IDisposable
     {
         ArgumentNullException.ThrowIfNull(downloadDirectory);
         ArgumentNullException.ThrowIfNull(suggestedName);
+        tag ??= Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(4));
+        return Open(downloadDirectory, suggestedName, tag, FileMode.Create, FileAccess.Write);
+    }
+
+    /// <summary>
+    /// Opens the partial file a stopped or killed download left under <paramref name="tag"/>, or starts it: its bytes
+    /// are kept (<see cref="Length"/> is the file's length) for the caller to check and cut with <see cref="Truncate"/>,
+    /// and disposing it keeps the partial file for the next resume (<see cref="KeepPartial"/>).
+    /// </summary>
+    public static StreamOutputFile Resume(string downloadDirectory, string suggestedName, string tag)
+    {
+        ArgumentNullException.ThrowIfNull(tag);
+        var output = Open(downloadDirectory, suggestedName, tag, FileMode.OpenOrCreate, FileAccess.ReadWrite);
+        output.KeepPartial = true;
+        try
+        {
+            output.Length = RandomAccess.GetLength(output._handle!);
+            return output;
+        }
+        catch
+        {
+            output.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Where the partial file of <paramref name="suggestedName"/> under <paramref name="tag"/> lies.</summary>
+    public static string PartialPathFor(string downloadDirectory, string suggestedName, string tag)
+    {
+        ArgumentNullException.ThrowIfNull(downloadDirectory);
+        ArgumentNullException.ThrowIfNull(suggestedName);
+        ArgumentNullException.ThrowIfNull(tag);
+        return Path.Combine(Path.GetFullPath(downloadDirectory), $".{FileNameSanitizer.ForDownload(suggestedName)}.{FileNameSanitizer.ForDownload(tag)}.partial");
+    }
+
+    /// <summary>Whether disposing an incomplete file keeps it (it is then the record a resumed download goes on from).</summary>
+    public bool KeepPartial { get; set; }
+
+    /// <summary>The open partial file, for reading back what was written.</summary>
+    internal SafeFileHandle Handle => _handle ?? throw new ObjectDisposedException(nameof(StreamOutputFile));
+
+    /// <summary>Cuts the file to its first <paramref name="length"/> bytes (what a resumed download found good).</summary>
+    public void Truncate(long length)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(length);
+        try
+        {
+            RandomAccess.SetLength(Handle, length);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw DiskErrors.Explain(ex, _directory);
+        }
+
+        Length = length;
+    }
+
+    private static StreamOutputFile Open(string downloadDirectory, string suggestedName, string tag, FileMode mode, FileAccess access)
+    {
         var directory = Path.GetFullPath(downloadDirectory);
         var name = FileNameSanitizer.ForDownload(suggestedName);
-        tag ??= Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(4));
-        var partial = Path.Combine(directory, $".{name}.{FileNameSanitizer.ForDownload(tag)}.partial");
+        var partial = PartialPathFor(directory, suggestedName, tag);
         try
         {
             Directory.CreateDirectory(directory);
-            var handle = File.OpenHandle(partial, FileMode.Create, FileAccess.Write, FileShare.Read);
+            var handle = File.OpenHandle(partial, mode, access, FileShare.Read);
             return new StreamOutputFile(directory, name, partial, handle);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
@@ -111,6 +170,11 @@ public sealed class StreamOutputFile : IDisposable
         }
 
         _finished = true;
+        if (KeepPartial)
+        {
+            return;
+        }
+
         try
         {
             File.Delete(PartialPath);

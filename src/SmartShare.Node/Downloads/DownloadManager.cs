@@ -92,7 +92,12 @@ public sealed partial class DownloadManager(
         }
 
         var directory = Path.GetFullPath(downloadDirectory ?? known?.DownloadDirectory ?? settings.Current.DownloadDirectory);
-        var options = DownloadOptions ?? new StreamDownloadOptions { MaxConnections = settings.Current.MaxConnectionsPerDownload };
+        // A node that will serve the finished stream from its file (not a one-off, keep_stream_blobs off) writes each byte
+        // once, into the file: the blobs would be dropped as soon as the file is held.
+        var options = (DownloadOptions ?? new StreamDownloadOptions { MaxConnections = settings.Current.MaxConnectionsPerDownload }) with
+        {
+            KeepDataBlobs = runtime.Transient || settings.Current.KeepStreamBlobs || HoldSharedFile is null,
+        };
         var finder = new DhtPeerFinder(dht, membership, () => blobServer.LocalEndPoint, localDiscovery);
         // A client per download, so its blob bodies pass the stream's own download limiter (under the node's).
         var client = new BlobExchangeClient(new BlobExchangeClientOptions { DownloadLimiter = limits.For(Transfers.TransferKey.Of(sdHash)).Download }, time);
@@ -264,11 +269,32 @@ public sealed partial class DownloadManager(
             File.Delete(path);
         }
 
+        DeletePartialFile(record);
+
         // The row goes first: a crash before the blobs leaves orphan blobs, never a listed stream missing its blobs.
         var removed = files.Delete(sdHash);
         StreamRemoved?.Invoke(sdHash);
         _blobRemover.Remove(sdHash);
         return removed;
+    }
+
+    // The hidden partial file a stopped download keeps to resume from (never the user's file: that has its own name).
+    private void DeletePartialFile(FileRecord record)
+    {
+        if (record is not { Kind: FileKind.Download, Status: not FileStatus.Completed, DownloadDirectory: { } directory } || !storage.Blobs.Contains(record.SdHash))
+        {
+            return;
+        }
+
+        try
+        {
+            var descriptor = new StreamDecryptor(storage).ReadDescriptor(record.SdHash);
+            File.Delete(StreamOutputFile.PartialPathFor(directory, descriptor.SuggestedFileName, StreamDownload.PartialTagOf(record.SdHash)));
+        }
+        catch (Exception ex) when (ex is LbryDataException or IOException or UnauthorizedAccessException)
+        {
+            LogPartialNotDeleted(logger, record.SdHash, ex.Message);
+        }
     }
 
     private async Task<string?> RunAsync(ActiveDownload active, FileRecord record)
@@ -354,6 +380,9 @@ public sealed partial class DownloadManager(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not join the DHT through {Count} given contacts: {Reason}")]
     private static partial void LogJoinFailed(ILogger logger, int count, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not delete the partial file of {SdHash}: {Reason}")]
+    private static partial void LogPartialNotDeleted(ILogger logger, BlobHash sdHash, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not announce {SdHash} now: {Reason}")]
     private static partial void LogAnnounceFailed(ILogger logger, BlobHash sdHash, string reason);

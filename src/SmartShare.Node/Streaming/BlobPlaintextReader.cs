@@ -36,12 +36,21 @@ internal sealed class BlobPlaintextReader(LbryStorage storage, StreamDescriptor 
             }
 
             await download.WaitForBlobsAsync(index, index, cancellationToken);
+            if (download.WritesWithoutBlobs && storage.Blobs.TryGetLength(blobHash) is null)
+            {
+                // Taken by the download's writer from memory straight into its file: read there once written.
+                return Checked(index, await download.ReadWrittenAsync(index, buffer, cancellationToken), buffer);
+            }
         }
 
         // A blob the running download checked and stored moments ago is not hashed again: the first bytes a
         // player waits for are the first blob and the last (for the length), each just fetched.
         var length = storage.Blobs.Read(blobHash, buffer, verify: download?.VerifiedThisRun(index) != true);
-        var plain = StreamDecryptor.DecryptBlob(_key, info, buffer, length);
+        return Checked(index, StreamDecryptor.DecryptBlob(_key, info, buffer, length), buffer);
+    }
+
+    private ReadOnlyMemory<byte> Checked(int index, int plain, byte[] buffer)
+    {
         if (index < descriptor.DataBlobCount - 1 && plain != StreamLayout.PlaintextPerFullBlob)
         {
             throw new LbryDataException($"Blob {index} of {descriptor.StreamName} holds {plain} plaintext bytes, not {StreamLayout.PlaintextPerFullBlob}; the stream can be played only once complete.");

@@ -27,8 +27,7 @@ public sealed class StreamLayout
     /// <summary>Whether offsets can be computed from the descriptor and the last blob alone.</summary>
     public static bool IsStandard(StreamDescriptor descriptor)
     {
-        ArgumentNullException.ThrowIfNull(descriptor);
-        return descriptor.DataBlobs.SkipLast(1).All(blob => blob.Length == BlobStore.MaxBlobSize);
+        return SmartShare.Lbry.Downloads.PartialFileCheck.HasStandardLayout(descriptor);
     }
 
     /// <summary>The layout of a standard stream whose last blob decrypts to <paramref name="lastBlobPlaintext"/> bytes.</summary>

@@ -122,7 +122,7 @@ internal sealed class StreamTransfers(DownloadManager downloads, SmartShare.Lbry
             _stored.TryRemove(record.SdHash, out _);
         }
 
-        var stored = active is null && record.Status != FileStatus.Completed ? Stored(record.SdHash) : ((long Have, long? Total)?)null;
+        var stored = active is null && record.Status != FileStatus.Completed ? Stored(record) : ((long Have, long? Total)?)null;
         return ToTransfer(record, active, uploads, stored, path => CompletedLength(record.SdHash, path));
     }
 
@@ -145,17 +145,22 @@ internal sealed class StreamTransfers(DownloadManager downloads, SmartShare.Lbry
         return file.Length;
     }
 
-    /// <summary>The encrypted bytes of the stream's data blobs in the store, and their total, from its descriptor (0 and unknown without one).</summary>
-    private (long Have, long? Total) Stored(BlobHash sdHash) => _stored.GetOrAdd(sdHash, hash =>
+    /// <summary>
+    /// The encrypted bytes of the stream's data blobs in the store or in the partial file a stopped download keeps (its
+    /// whole blobs, by its length: they are checked when it resumes), and their total, from its descriptor (0 and
+    /// unknown without one).
+    /// </summary>
+    private (long Have, long? Total) Stored(FileRecord record) => _stored.GetOrAdd(record.SdHash, hash =>
     {
         try
         {
             var descriptor = new SmartShare.Lbry.Streams.StreamDecryptor(storage).ReadDescriptor(hash);
+            var inPartial = PartialBlobs(record, descriptor);
             long have = 0, total = 0;
             foreach (var blob in descriptor.DataBlobs)
             {
                 total += blob.Length;
-                if (blob.BlobHash is { } blobHash && storage.Blobs.TryGetLength(blobHash) == blob.Length)
+                if (blob.BlobNum < inPartial || (blob.BlobHash is { } blobHash && storage.Blobs.TryGetLength(blobHash) == blob.Length))
                 {
                     have += blob.Length;
                 }
@@ -168,6 +173,18 @@ internal sealed class StreamTransfers(DownloadManager downloads, SmartShare.Lbry
             return (0, null);
         }
     });
+
+    private static int PartialBlobs(FileRecord record, SmartShare.Lbry.Streams.StreamDescriptor descriptor)
+    {
+        if (record.DownloadDirectory is not { } directory || !SmartShare.Lbry.Downloads.PartialFileCheck.HasStandardLayout(descriptor))
+        {
+            return 0;
+        }
+
+        var partial = new FileInfo(SmartShare.Lbry.Streams.StreamOutputFile.PartialPathFor(
+            directory, descriptor.SuggestedFileName, SmartShare.Lbry.Downloads.StreamDownload.PartialTagOf(record.SdHash)));
+        return partial.Exists ? (int)Math.Min(descriptor.DataBlobCount - 1, partial.Length / SmartShare.Lbry.Streams.StreamEncryptor.PlaintextPerBlob) : 0;
+    }
 
     internal static Transfer ToTransfer(
         FileRecord record, ActiveDownload? active, UploadLedger uploads, (long Have, long? Total)? stored = null, Func<string, long?>? completedLength = null)

@@ -6,50 +6,36 @@ using SmartShare.Lbry.Tests.Support;
 
 namespace SmartShare.Lbry.Tests.Downloads;
 
-public sealed class StreamDownloadTests : IDisposable
+public sealed class StreamDownloadTests : StreamDownloadTestBase
 {
-    private const int Payload = StreamEncryptor.PlaintextPerBlob;
-
-    private readonly TempDirectory _temp = new();
-    private readonly LbryStorage _seeder;
-    private readonly LbryStorage _downloader;
-    private readonly FakeBlobNetwork _network = new();
-
-    public StreamDownloadTests()
-    {
-        _seeder = LbryStorage.Open(_temp.Combine("seeder"));
-        _downloader = LbryStorage.Open(_temp.Combine("downloader"));
-    }
-
-    public void Dispose() => _temp.Dispose();
 
     [Fact]
     public async Task Downloads_a_stream_from_one_peer_into_an_identical_file()
     {
         var (source, created) = await ShareAsync((6L * Payload) + 1234);
-        _network.Add(1, _seeder.Blobs);
+        Network.Add(1, Seeder.Blobs);
 
         var download = NewDownload(created.SdHash);
         download.AddPeers([Peer(1)]);
         var path = await download.RunAsync(Timeout());
 
         Assert.Equal(TestFiles.Sha256(source), TestFiles.Sha256(path!));
-        Assert.Equal(Path.Combine(_temp.Combine("out"), Path.GetFileName(source)), path);
+        Assert.Equal(Path.Combine(Temp.Combine("out"), Path.GetFileName(source)), path);
         var progress = download.Progress;
         Assert.Equal(StreamDownloadState.Completed, progress.State);
         Assert.Equal(7, progress.BlobsHave);
         Assert.Equal(progress.BytesTotal, progress.BytesHave);
         Assert.Equal(new FileInfo(source).Length, progress.BytesWritten);
-        Assert.NotNull(_downloader.Streams.Find(created.SdHash));
-        Assert.Empty(Directory.GetFiles(_temp.Combine("out"), "*.partial", SearchOption.AllDirectories));
+        Assert.NotNull(Downloader.Streams.Find(created.SdHash));
+        Assert.Empty(Directory.GetFiles(Temp.Combine("out"), "*.partial", SearchOption.AllDirectories));
     }
 
     [Fact]
     public async Task Spreads_blobs_over_several_peers()
     {
         var (source, created) = await ShareAsync(12L * Payload);
-        var first = _network.Add(1, _seeder.Blobs);
-        var second = _network.Add(2, _seeder.Blobs);
+        var first = Network.Add(1, Seeder.Blobs);
+        var second = Network.Add(2, Seeder.Blobs);
 
         var download = NewDownload(created.SdHash, new StreamDownloadOptions { MaxConnectionsPerPeer = 2 });
         download.AddPeers([Peer(1), Peer(2)]);
@@ -64,8 +50,8 @@ public sealed class StreamDownloadTests : IDisposable
     public async Task Drops_a_peer_that_sends_corrupt_blobs_and_completes_from_an_honest_one()
     {
         var (source, created) = await ShareAsync(8L * Payload);
-        var liar = _network.Add(1, _seeder.Blobs, FakePeerBehavior.SendsCorruptBlobs);
-        _network.Add(2, _seeder.Blobs);
+        var liar = Network.Add(1, Seeder.Blobs, FakePeerBehavior.SendsCorruptBlobs);
+        Network.Add(2, Seeder.Blobs);
 
         var download = NewDownload(created.SdHash);
         download.AddPeers([Peer(1), Peer(2)]);
@@ -81,8 +67,8 @@ public sealed class StreamDownloadTests : IDisposable
     {
         var (source, created) = await ShareAsync(6L * Payload);
         var oddBlobs = created.Descriptor.DataBlobs.Where(blob => blob.BlobNum % 2 == 1).Select(blob => blob.BlobHash!.Value).ToHashSet();
-        var partial = _network.Add(1, _seeder.Blobs, has: hash => !oddBlobs.Contains(hash));
-        var full = _network.Add(2, _seeder.Blobs);
+        var partial = Network.Add(1, Seeder.Blobs, has: hash => !oddBlobs.Contains(hash));
+        var full = Network.Add(2, Seeder.Blobs);
 
         var download = NewDownload(created.SdHash);
         download.AddPeers([Peer(1), Peer(2)]);
@@ -100,10 +86,10 @@ public sealed class StreamDownloadTests : IDisposable
         var held = created.Descriptor.DataBlobs.Take(4).Select(blob => blob.BlobHash!.Value).ToList();
         foreach (var hash in held.Append(created.SdHash))
         {
-            _downloader.Blobs.AddVerified(hash, _seeder.Blobs.ReadAllVerified(hash));
+            Downloader.Blobs.AddVerified(hash, Seeder.Blobs.ReadAllVerified(hash));
         }
 
-        var seeder = _network.Add(1, _seeder.Blobs);
+        var seeder = Network.Add(1, Seeder.Blobs);
         var download = NewDownload(created.SdHash);
         download.AddPeers([Peer(1)]);
         var path = await download.RunAsync(Timeout());
@@ -123,8 +109,8 @@ public sealed class StreamDownloadTests : IDisposable
     public async Task A_stalled_peer_does_not_stall_the_download()
     {
         var (source, created) = await ShareAsync(5L * Payload);
-        var stalled = _network.Add(1, _seeder.Blobs, FakePeerBehavior.NeverAnswers);
-        _network.Add(2, _seeder.Blobs);
+        var stalled = Network.Add(1, Seeder.Blobs, FakePeerBehavior.NeverAnswers);
+        Network.Add(2, Seeder.Blobs);
 
         var download = NewDownload(created.SdHash, new StreamDownloadOptions { SlowBlobAfter = TimeSpan.FromMilliseconds(200) });
         download.AddPeers([Peer(1), Peer(2)]);
@@ -150,16 +136,16 @@ public sealed class StreamDownloadTests : IDisposable
     [Fact]
     public async Task Refuses_an_sd_blob_that_is_not_a_descriptor_and_names_it()
     {
-        var (junkHash, _) = _seeder.Blobs.Add("{\"not\": \"a descriptor\"}"u8);
-        _network.Add(1, _seeder.Blobs);
+        var (junkHash, _) = Seeder.Blobs.Add("{\"not\": \"a descriptor\"}"u8);
+        Network.Add(1, Seeder.Blobs);
 
         var download = NewDownload(junkHash);
         download.AddPeers([Peer(1)]);
         var error = await Assert.ThrowsAsync<StreamDownloadException>(() => download.RunAsync(Timeout()));
 
         Assert.Contains($"The descriptor (sd blob) {junkHash} is not a valid stream descriptor", error.Message, StringComparison.Ordinal);
-        Assert.Null(_downloader.Blobs.TryGetLength(junkHash));
-        Assert.False(Directory.Exists(_temp.Combine("out")) && Directory.EnumerateFileSystemEntries(_temp.Combine("out")).Any());
+        Assert.Null(Downloader.Blobs.TryGetLength(junkHash));
+        Assert.False(Directory.Exists(Temp.Combine("out")) && Directory.EnumerateFileSystemEntries(Temp.Combine("out")).Any());
     }
 
     [Fact]
@@ -167,7 +153,7 @@ public sealed class StreamDownloadTests : IDisposable
     {
         var (_, created) = await ShareAsync(6L * Payload);
         var lastBlob = created.Descriptor.DataBlobs.Last().BlobHash!.Value;
-        _network.Add(1, _seeder.Blobs, has: hash => hash != lastBlob);
+        Network.Add(1, Seeder.Blobs, has: hash => hash != lastBlob);
 
         using var stop = new CancellationTokenSource();
         var download = NewDownload(created.SdHash);
@@ -178,45 +164,25 @@ public sealed class StreamDownloadTests : IDisposable
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => running);
         Assert.Equal(StreamDownloadState.Stopped, download.Progress.State);
-        Assert.Equal(5, created.Descriptor.DataBlobs.Count(blob => _downloader.Blobs.TryGetLength(blob.BlobHash!.Value) is not null));
-        Assert.Empty(Directory.EnumerateFileSystemEntries(_temp.Combine("out")));
+        Assert.Equal(5, created.Descriptor.DataBlobs.Count(blob => Downloader.Blobs.TryGetLength(blob.BlobHash!.Value) is not null));
+        Assert.Empty(Directory.EnumerateFileSystemEntries(Temp.Combine("out")));
     }
 
     [Fact]
     public async Task A_streaming_reader_gets_the_blobs_it_waits_for()
     {
         var (_, created) = await ShareAsync(6L * Payload);
-        _network.Add(1, _seeder.Blobs);
+        Network.Add(1, Seeder.Blobs);
 
         var download = NewDownload(created.SdHash, new StreamDownloadOptions { WriteFile = false });
         download.AddPeers([Peer(1)]);
         var running = download.RunAsync(Timeout());
         await download.WaitForBlobsAsync(5, 5, Timeout());
 
-        Assert.NotNull(_downloader.Blobs.TryGetLength(created.Descriptor.DataBlobHash(5)));
+        Assert.NotNull(Downloader.Blobs.TryGetLength(created.Descriptor.DataBlobHash(5)));
         Assert.Null(await running);
     }
 
     private StreamDownload NewDownload(BlobHash sdHash, StreamDownloadOptions? options = null) =>
-        new(sdHash, _downloader, _network, finder: null, _temp.Combine("out"), options);
-
-    private async Task<(string Source, StreamCreateResult Created)> ShareAsync(long size)
-    {
-        var source = TestFiles.Write(_temp.Combine($"source-{size}.bin"), size, seed: (int)(size % 1000));
-        var created = await new StreamEncryptor(_seeder, SecureRandomSource.Instance).CreateAsync(source);
-        return (source, created);
-    }
-
-    private static IPEndPoint Peer(int port) => new(IPAddress.Loopback, port);
-
-    private static CancellationToken Timeout() => new CancellationTokenSource(TimeSpan.FromSeconds(30)).Token;
-
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        while (!condition())
-        {
-            await Task.Delay(10, limit.Token);
-        }
-    }
+        new(sdHash, Downloader, Network, finder: null, Temp.Combine("out"), options);
 }

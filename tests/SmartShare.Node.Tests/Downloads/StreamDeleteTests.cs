@@ -63,26 +63,34 @@ public sealed class StreamDeleteTests : IDisposable
         Assert.Equal(keptBlobs.Select(blob => blob.ToString()).Order(), (await BlobListAsync(restarted)).Order());
     }
 
-    [Fact]
-    public async Task Removing_a_running_download_stops_it_and_deletes_its_partial_blobs()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Removing_a_running_download_stops_it_and_deletes_its_partial_file_and_blobs(bool keepStreamBlobs)
     {
         // The seeder's 1 MiB/s upload limit keeps the 6 MiB download running long enough to remove it midway.
         await using var seeder = await TransferNode.StartAsync(
             "seeder", _directory.File("seeder"), extra: new Dictionary<string, JsonNode?> { [NodeSettingKeys.MaxUploadRate] = 1024 });
-        await using var leecher = await TransferNode.StartAsync("leecher", _directory.File("leecher"));
+        await using var leecher = await TransferNode.StartAsync(
+            "leecher", _directory.File("leecher"), extra: new Dictionary<string, JsonNode?> { [NodeSettingKeys.KeepStreamBlobs] = keepStreamBlobs });
         var source = TransferNode.WriteRandomFile(_directory.File("film.bin"), 6 * 1024 * 1024, seed: 23);
         var sdHash = await seeder.ShareAsync(source);
         var blobs = BlobsOf(seeder, sdHash);
         await leecher.CallAsync("get", new JsonObject { ["uri"] = sdHash, ["peers"] = new JsonArray(seeder.BlobEndPoint.ToString()) });
         var leecherStore = Storage(leecher).Blobs;
-        await WaitUntilAsync(() => blobs.Skip(1).Any(leecherStore.Contains), "the first data blob to arrive");
-        Assert.NotNull(leecher.Manager.Active(BlobHash.Parse(sdHash)));
-        Assert.True(blobs.Count(leecherStore.Contains) < blobs.Count, "the download ended before it could be removed");
+
+        // Keeping no second copy of its streams (keep_stream_blobs off), the node writes the blobs only into the hidden
+        // partial file, its record to resume from; else the blobs are that record. Removing the download removes both.
+        var partials = () => Directory.GetFiles(_directory.File("leecher"), "*.partial", SearchOption.AllDirectories);
+        await WaitUntilAsync(() => partials().Any(path => new FileInfo(path).Length > 0), "the first data blob to be written");
+        Assert.Equal(!keepStreamBlobs, leecher.Manager.Active(BlobHash.Parse(sdHash))!.Download.WritesWithoutBlobs);
+        Assert.True(leecher.Manager.Active(BlobHash.Parse(sdHash))!.Download.Progress.BlobsHave < blobs.Count - 1, "the download ended before it could be removed");
 
         Assert.True((await leecher.CallAsync("file_delete", new JsonObject { ["key"] = sdHash, ["delete_from_download_dir"] = true }))!.GetValue<bool>());
 
         Assert.Null(leecher.Manager.Active(BlobHash.Parse(sdHash)));
         Assert.All(blobs, blob => Assert.False(leecherStore.Contains(blob), $"blob {blob} of the removed download is still stored"));
+        Assert.Empty(partials());
         Assert.Empty(await BlobListAsync(leecher));
         Assert.Empty((await leecher.CallAsync("file_list"))!["items"]!.AsArray());
         Assert.All(blobs, blob => Assert.True(Storage(seeder).Blobs.Contains(blob)));

@@ -1,6 +1,10 @@
 using System.Net;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
+using SmartShare.Lbry;
 using SmartShare.Lbry.Blobs;
+using SmartShare.Lbry.Streams;
+using SmartShare.Node.Settings;
 
 namespace SmartShare.Node.Tests.Downloads;
 
@@ -76,6 +80,36 @@ public sealed class TransferTests : IDisposable
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
             Assert.Equal(bytes, await response.Content.ReadAsByteArrayAsync());
         }
+    }
+
+    [Fact]
+    public async Task A_node_keeping_no_stream_blobs_plays_a_download_from_its_file_while_it_runs_and_stores_no_data_blob()
+    {
+        // A 2 MiB/s seeder keeps the 8 MiB download running while the player reads it from the start.
+        await using var seeder = await TransferNode.StartAsync(
+            "A", _temp.File("a"), extra: new Dictionary<string, JsonNode?> { [NodeSettingKeys.MaxUploadRate] = 2048 });
+        await using var getter = await TransferNode.StartAsync(
+            "B", _temp.File("b"), extra: new Dictionary<string, JsonNode?> { [NodeSettingKeys.KeepStreamBlobs] = false });
+        var size = (4L * FullBlobPlaintext) + 12_345;
+        var source = TransferNode.WriteRandomFile(_temp.File("clip.mp4"), size, seed: 3);
+        var bytes = await File.ReadAllBytesAsync(source);
+        var sdHash = await seeder.ShareAsync(source);
+
+        await getter.CallAsync("get", new JsonObject { ["uri"] = sdHash, ["peers"] = new JsonArray(seeder.BlobEndPoint.ToString()) });
+        var active = getter.Manager.Active(BlobHash.Parse(sdHash));
+        Assert.NotNull(active);
+        Assert.True(active.Download.WritesWithoutBlobs);
+        using (var response = await getter.GetStreamAsync(sdHash))
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Equal(bytes, await response.Content.ReadAsByteArrayAsync());
+        }
+
+        var file = await getter.WaitForStatusAsync(sdHash, "completed");
+        Assert.Equal(TransferNode.Sha256(source), TransferNode.Sha256(file["download_path"]!.GetValue<string>()));
+        var storage = getter.Host.Services.GetRequiredService<LbryStorage>();
+        var descriptor = new StreamDecryptor(storage).ReadDescriptor(BlobHash.Parse(sdHash));
+        Assert.DoesNotContain(descriptor.DataBlobs, blob => storage.Blobs.Contains(blob.BlobHash!.Value) && blob.BlobNum < descriptor.DataBlobCount - 1);
     }
 
     [Fact]

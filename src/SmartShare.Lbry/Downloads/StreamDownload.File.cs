@@ -1,0 +1,138 @@
+using SmartShare.Lbry.Blobs;
+using SmartShare.Lbry.Streams;
+
+namespace SmartShare.Lbry.Downloads;
+
+/// <summary>The download's file: the in-order writer, the partial file a resume goes on from, and reads of what was written.</summary>
+public sealed partial class StreamDownload
+{
+    /// <summary>
+    /// Reads data blob <paramref name="index"/>'s plaintext from the file this download writes, once the in-order writer
+    /// has written it (waiting for that), into <paramref name="destination"/>; returns its length. For a reader of a blob
+    /// that went into the file only (<see cref="WritesWithoutBlobs"/>): its bytes came from a blob whose hash this run
+    /// checked, written by this run or found whole in the partial file at its start.
+    /// </summary>
+    public async Task<int> ReadWrittenAsync(int index, Memory<byte> destination, CancellationToken cancellationToken)
+    {
+        var descriptor = await WaitForDescriptorAsync(cancellationToken);
+        ArgumentOutOfRangeException.ThrowIfNegative(index);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, descriptor.DataBlobCount);
+        Prioritize(index, index);
+        while (Volatile.Read(ref _writerNext) <= index)
+        {
+            if (_state is StreamDownloadState.Failed or StreamDownloadState.Stopped)
+            {
+                throw new StreamDownloadException(_error ?? $"The download of {SdHash} stopped before blob {index} was written.");
+            }
+
+            await WaitForChangeAsync(IdlePoll, cancellationToken);
+        }
+
+        var offset = Volatile.Read(ref _plainOffsets[index]);
+        var length = checked((int)(Volatile.Read(ref _plainOffsets[index + 1]) - offset));
+        ArgumentOutOfRangeException.ThrowIfLessThan(destination.Length, length);
+        for (var attempt = 0; ; attempt++)
+        {
+            // The partial file until the writer moves it to its name; a reader that raced the move looks again there.
+            var path = Volatile.Read(ref _writtenPath) ?? _output?.PartialPath ?? throw new StreamDownloadException($"The download of {SdHash} has no file.");
+            try
+            {
+                using var file = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+                var filled = 0;
+                while (filled < length)
+                {
+                    var read = RandomAccess.Read(file, destination.Span[filled..length], offset + filled);
+                    if (read == 0)
+                    {
+                        throw new StreamDownloadException($"{path} is shorter than this download wrote it: something else changed it.");
+                    }
+
+                    filled += read;
+                }
+
+                return length;
+            }
+            catch (FileNotFoundException) when (attempt < 3)
+            {
+                await WaitForChangeAsync(TimeSpan.FromMilliseconds(100), cancellationToken);
+            }
+        }
+    }
+
+    // Opens the partial file a stopped or killed run left (or starts it) and keeps the blobs it holds whole; returns how many.
+    private int ResumePartialFile(StreamDescriptor descriptor)
+    {
+        var output = StreamOutputFile.Resume(_downloadDirectory, descriptor.SuggestedFileName, PartialTag);
+        try
+        {
+            var (blobs, bytes) = output.Length == 0 ? (0, 0L) : PartialFileCheck.GoodPrefix(output.Handle, output.Length, descriptor, _key);
+            output.Truncate(bytes);
+            for (var i = 1; i <= blobs; i++)
+            {
+                _plainOffsets[i] = PartialFileCheck.OffsetOf(i - 1) + (i == blobs ? bytes - PartialFileCheck.OffsetOf(i - 1) : StreamEncryptor.PlaintextPerBlob);
+            }
+
+            _resumedBlobs = blobs;
+            _writerNext = blobs;
+            _output = output;
+            return blobs;
+        }
+        catch
+        {
+            output.Dispose();
+            throw;
+        }
+    }
+
+    private string PartialTag => PartialTagOf(SdHash);
+
+    /// <summary>The tag in the name of a stream's partial file (<see cref="StreamOutputFile.PartialPathFor"/>).</summary>
+    public static string PartialTagOf(BlobHash sdHash) => sdHash.ToString()[..16];
+
+    private async Task<string> WriteFileAsync(StreamDescriptor descriptor, CancellationToken cancellationToken)
+    {
+        var key = Convert.FromHexString(descriptor.Key);
+        var blobs = descriptor.Blobs;
+        using var output = _output ?? StreamOutputFile.Create(_downloadDirectory, descriptor.SuggestedFileName, PartialTag);
+        for (var index = _resumedBlobs; index < descriptor.DataBlobCount; index++)
+        {
+            await WaitForBlobAsync(index, cancellationToken);
+            var info = blobs[index];
+            if (_buffered.TryRemove(index, out var decrypted))
+            {
+                using (decrypted.Owner)
+                {
+                    output.Append(decrypted.Owner.Content.Span[..decrypted.PlainLength]);
+                    Interlocked.Add(ref _bytesWritten, decrypted.PlainLength);
+                }
+            }
+            else
+            {
+                // Not kept in memory (the writer fell behind): read it back, checking its hash unless this run
+                // verified and stored it moments ago.
+                var buffer = BlobBuffers.Pool.Rent(BlobStore.MaxBlobSize);
+                try
+                {
+                    var length = _storage.Blobs.Read(info.BlobHash!.Value, buffer, verify: !Volatile.Read(ref _storedThisRun[index]));
+                    var plain = StreamDecryptor.DecryptBlob(key, info, buffer, length);
+                    output.Append(buffer.AsSpan(0, plain));
+                    Interlocked.Add(ref _bytesWritten, plain);
+                }
+                finally
+                {
+                    BlobBuffers.Pool.Return(buffer);
+                }
+            }
+
+            Volatile.Write(ref _plainOffsets[index + 1], output.Length);
+            Volatile.Write(ref _writerNext, index + 1);
+            Pulse();
+        }
+
+        var path = output.Complete();
+        OutputStamp = output.Stamp;
+        Volatile.Write(ref _writtenPath, path);
+        Pulse();
+        return path;
+    }
+}

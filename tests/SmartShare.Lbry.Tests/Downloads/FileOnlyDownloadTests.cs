@@ -1,0 +1,141 @@
+using System.Net;
+using SmartShare.Lbry.Blobs;
+using SmartShare.Lbry.Downloads;
+using SmartShare.Lbry.Streams;
+using SmartShare.Lbry.Tests.Support;
+
+namespace SmartShare.Lbry.Tests.Downloads;
+
+/// <summary>
+/// A download with <see cref="StreamDownloadOptions.KeepDataBlobs"/> off (a node that serves finished streams from their
+/// files): each byte is written once, into the file; the partial file is what a stopped or killed run resumes from, its
+/// blobs checked again, so only what it lacks (or holds wrong) is fetched again.
+/// </summary>
+public sealed class FileOnlyDownloadTests : StreamDownloadTestBase
+{
+    private static readonly StreamDownloadOptions FileOnly = new() { KeepDataBlobs = false };
+
+    [Fact]
+    public async Task Writes_the_file_and_stores_no_data_blob()
+    {
+        var (source, created) = await ShareAsync((5L * Payload) + 777);
+        Network.Add(1, Seeder.Blobs);
+
+        var download = NewDownload(created.SdHash);
+        download.AddPeers([Peer(1)]);
+        var path = await download.RunAsync(Timeout());
+
+        Assert.Equal(TestFiles.Sha256(source), TestFiles.Sha256(path!));
+        Assert.True(download.WritesWithoutBlobs);
+        Assert.Equal(0, StoredDataBlobs(created));
+        Assert.NotNull(Downloader.Blobs.TryGetLength(created.SdHash));
+        Assert.Empty(Directory.GetFiles(Temp.Combine("out"), "*.partial", SearchOption.AllDirectories));
+        Assert.Equal(new FileInfo(source).Length, download.Progress.BytesWritten);
+    }
+
+    [Fact]
+    public async Task A_stopped_download_keeps_its_partial_file_and_resumes_from_it_fetching_only_what_it_lacks()
+    {
+        var (source, created) = await ShareAsync((5L * Payload) + 99);
+        var partial = await StopAfterFiveBlobsAsync(created);
+
+        var seeder = Network.Add(2, Seeder.Blobs);
+        var download = NewDownload(created.SdHash);
+        download.AddPeers([Peer(2)]);
+        var path = await download.RunAsync(Timeout());
+
+        Assert.Equal(TestFiles.Sha256(source), TestFiles.Sha256(path!));
+        Assert.Equal(5, download.ResumedBlobs);
+        Assert.Equal([created.Descriptor.DataBlobHash(5)], seeder.Served.ToList());
+        Assert.False(File.Exists(partial));
+        Assert.Equal(0, StoredDataBlobs(created));
+    }
+
+    [Fact]
+    public async Task A_partial_file_changed_on_disk_is_fetched_again_from_the_first_blob_that_does_not_match()
+    {
+        var (source, created) = await ShareAsync((5L * Payload) + 99);
+        var partial = await StopAfterFiveBlobsAsync(created);
+        using (var file = File.OpenHandle(partial, FileMode.Open, FileAccess.ReadWrite))
+        {
+            // One byte in blob 2, as a torn write or a stray editor would leave it.
+            var offset = (2L * Payload) + 1000;
+            var one = new byte[1];
+            RandomAccess.Read(file, one, offset);
+            one[0] ^= 0x5a;
+            RandomAccess.Write(file, one, offset);
+        }
+
+        var seeder = Network.Add(2, Seeder.Blobs);
+        var download = NewDownload(created.SdHash);
+        download.AddPeers([Peer(2)]);
+        var path = await download.RunAsync(Timeout());
+
+        Assert.Equal(TestFiles.Sha256(source), TestFiles.Sha256(path!));
+        Assert.Equal(2, download.ResumedBlobs);
+        Assert.Equal(
+            Enumerable.Range(2, 4).Select(index => created.Descriptor.DataBlobHash(index).ToString()).Order().ToList(),
+            seeder.Served.Select(hash => hash.ToString()).Order().ToList());
+    }
+
+    [Fact]
+    public async Task A_reader_gets_a_blob_from_the_file_once_the_writer_wrote_it()
+    {
+        var (source, created) = await ShareAsync((3L * Payload) + 5);
+        Network.Add(1, Seeder.Blobs);
+
+        var download = NewDownload(created.SdHash);
+        download.AddPeers([Peer(1)]);
+        var running = download.RunAsync(Timeout());
+        var buffer = new byte[BlobStore.MaxBlobSize];
+        var length = await download.ReadWrittenAsync(1, buffer, Timeout());
+
+        var expected = File.ReadAllBytes(source).AsSpan(Payload, Payload);
+        Assert.Equal(Payload, length);
+        Assert.True(expected.SequenceEqual(buffer.AsSpan(0, length)));
+        await running;
+
+        // Once the file has its name the reader finds it there.
+        length = await download.ReadWrittenAsync(3, buffer, Timeout());
+        Assert.Equal(5, length);
+        Assert.True(File.ReadAllBytes(source).AsSpan(3 * Payload).SequenceEqual(buffer.AsSpan(0, length)));
+    }
+
+    [Fact]
+    public async Task The_partial_file_is_named_by_the_stream_so_a_node_can_find_it_to_delete_it()
+    {
+        var (_, created) = await ShareAsync((5L * Payload) + 99);
+        var partial = await StopAfterFiveBlobsAsync(created);
+
+        Assert.Equal(
+            StreamOutputFile.PartialPathFor(Temp.Combine("out"), created.Descriptor.SuggestedFileName, StreamDownload.PartialTagOf(created.SdHash)),
+            partial);
+    }
+
+    // Runs a download whose only peer lacks the last blob until the first five are in the file, then stops it; returns
+    // the partial file it kept.
+    private async Task<string> StopAfterFiveBlobsAsync(StreamCreateResult created)
+    {
+        var lastBlob = created.Descriptor.DataBlobs.Last().BlobHash!.Value;
+        Network.Add(1, Seeder.Blobs, has: hash => hash != lastBlob);
+        using var stop = new CancellationTokenSource();
+        var download = NewDownload(created.SdHash);
+        download.AddPeers([Peer(1)]);
+        var running = download.RunAsync(stop.Token);
+        await WaitUntilAsync(() => download.Progress.BytesWritten == 5L * Payload);
+        await stop.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => running);
+
+        Assert.Equal(StreamDownloadState.Stopped, download.Progress.State);
+        Assert.Equal(0, StoredDataBlobs(created));
+        var partial = Assert.Single(Directory.GetFiles(Temp.Combine("out"), "*.partial", SearchOption.AllDirectories));
+        Assert.Equal(5L * Payload, new FileInfo(partial).Length);
+        return partial;
+    }
+
+    private int StoredDataBlobs(StreamCreateResult created) =>
+        created.Descriptor.DataBlobs.Count(blob => Downloader.Blobs.TryGetLength(blob.BlobHash!.Value) is not null);
+
+    private StreamDownload NewDownload(BlobHash sdHash) =>
+        new(sdHash, Downloader, Network, finder: null, Temp.Combine("out"), FileOnly);
+}
