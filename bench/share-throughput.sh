@@ -8,8 +8,8 @@
 #
 # from `openssl speed -evp` single-core figures at 16 KiB blocks (each core encrypts a chunk and then
 # hashes it; file I/O is ignored). Targets: share throughput >= 70% of L, peak RSS < 100 MiB.
-# It also times `get` of the same stream (rebuilding the file from the blobs) and checks the result
-# is byte-identical to the source.
+# It also times `get` of the same stream (a copy of the recorded plain file, each blob re-encrypted and checked) and
+# checks the result is byte-identical to the source.
 #
 # Usage: bench/share-throughput.sh [--size-mib N] [--runs N] [--cores N] [--strict] [--smoke] [--keep]
 # Environment (flags win): BENCH_SIZE_MIB (1024), BENCH_RUNS (3), BENCH_CORES (2, the figure),
@@ -154,7 +154,8 @@ else
   cached="unknown (no fincore)"
 fi
 say "== share x$runs, each into a fresh data dir; the source is in the page cache (resident: $cached),"
-say "   as it is for a user sharing a file they just wrote. Blobs are fsynced to $fs_type."
+say "   as it is for a user sharing a file they just wrote. With keep_stream_blobs off (the default) the one-off share"
+say "   writes only the descriptor and records the file as the stream's plain file (the next start serves from it)."
 share_own=() share_wall=() share_rss=()
 foreign_max=0
 sd_hash=""

@@ -14,10 +14,12 @@ public sealed class CliApplicationSignalTests : IDisposable
     [InlineData("TERM")]
     public async Task A_signal_during_share_exits_130_and_leaves_no_blobs(string signal)
     {
-        var source = _workspace.CreateRandomFile("large.bin", LargeFile);
+        // The blob files of a share are what it stages (a node keeping no blobs writes only the descriptor, at the end).
+        using var workspace = new CliWorkspace(keepStreamBlobs: true);
+        var source = workspace.CreateRandomFile("large.bin", LargeFile);
 
-        var result = await _workspace.RunAndSignalAsync(
-            () => Directory.Exists(_workspace.BlobDirectory) && Directory.EnumerateFiles(_workspace.BlobDirectory, ".tmp-*").Skip(1).Any(),
+        var result = await workspace.RunAndSignalAsync(
+            () => Directory.Exists(workspace.BlobDirectory) && Directory.EnumerateFiles(workspace.BlobDirectory, ".tmp-*").Skip(1).Any(),
             "the share has staged blobs",
             signal,
             "share",
@@ -25,8 +27,8 @@ public sealed class CliApplicationSignalTests : IDisposable
             "--json");
 
         result.ShouldFailWith(130, "cancelled");
-        Assert.Empty(_workspace.BlobFolderFileNames());
-        var list = await _workspace.RunAsync("blobs", "list", "--json");
+        Assert.Empty(workspace.BlobFolderFileNames());
+        var list = await workspace.RunAsync("blobs", "list", "--json");
         Assert.Equal(0, list.ExitCode);
         Assert.Equal(0, list.LastLineAsJson().GetProperty("blobs").GetArrayLength());
     }

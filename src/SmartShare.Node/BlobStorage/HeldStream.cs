@@ -73,7 +73,8 @@ internal sealed class HeldStream(BlobHash sdHash, string path, StreamDescriptor 
     /// Appends the file's plaintext to <paramref name="output"/> blob by blob, each checked (re-encrypted and hashed)
     /// before it is written. Returns the number of the first blob that does not match, or null when all did.
     /// </summary>
-    public int? CopyTo(StreamOutputFile output)
+    /// <exception cref="OperationCanceledException">Cancelled between two blobs (the caller deletes what it wrote).</exception>
+    public int? CopyTo(StreamOutputFile output, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(output);
         var plain = BlobBuffers.Pool.Rent(BlobStore.MaxBlobSize);
@@ -83,6 +84,7 @@ internal sealed class HeldStream(BlobHash sdHash, string path, StreamDescriptor 
             using var handle = LocalFile.OpenRead(Path);
             for (var i = 0; i < Layout.BlobCount; i++)
             {
+                cancellationToken.ThrowIfCancellationRequested();
                 var length = Layout.PlainLengthOf(i);
                 var filled = 0;
                 while (filled < length && RandomAccess.Read(handle, plain.AsSpan(filled, length - filled), Layout.OffsetOf(i) + filled) is var read and > 0)

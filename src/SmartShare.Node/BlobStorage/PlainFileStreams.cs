@@ -273,7 +273,7 @@ internal sealed partial class PlainFileStreams(
     /// were dropped), checking every blob's plaintext against its hash on the way; null when the stream is not held.
     /// </summary>
     /// <exception cref="LbryDataException">The plain file changed; the stream is then no longer held.</exception>
-    public string? TrySaveCopy(BlobHash sdHash, string directory)
+    public string? TrySaveCopy(BlobHash sdHash, string directory, CancellationToken cancellationToken = default)
     {
         if (!_streams.TryGetValue(sdHash, out var held))
         {
@@ -284,7 +284,7 @@ internal sealed partial class PlainFileStreams(
         int? failed;
         try
         {
-            failed = held.CopyTo(output);
+            failed = held.CopyTo(output, cancellationToken);
         }
         catch (LocalFileException ex)
         {

@@ -170,13 +170,14 @@ public sealed partial class DownloadManager(
     internal Func<BlobHash, string, FileStamp, bool>? HoldSharedFile { get; set; }
 
     /// <summary>
-    /// Shares a file: creates its stream in the store, lists it and announces it. A running node that keeps no second
-    /// copy of its streams (<c>keep_stream_blobs</c> off) writes no data blob: it holds the source at once and serves
-    /// every blob from it, so sharing reads the file once and writes only the descriptor.
+    /// Shares a file: creates its stream in the store, lists it and announces it. A node that keeps no second copy of
+    /// its streams (<c>keep_stream_blobs</c> off) writes no data blob: it holds the source at once and serves every blob
+    /// from it, so sharing reads the file once and writes only the descriptor.
     /// </summary>
     public async Task<StreamCreateResult> ShareAsync(string path, bool isPrivate, CancellationToken cancellationToken)
     {
-        var hold = runtime.Transient || settings.Current.KeepStreamBlobs ? null : HoldSharedFile;
+        // Also a one-off node of a CLI command: the held file is recorded, and the next start serves from it.
+        var hold = settings.Current.KeepStreamBlobs ? null : HoldSharedFile;
         var created = await new StreamEncryptor(storage, random).CreateAsync(path, storeDataBlobs: hold is null, cancellationToken: cancellationToken);
         var now = time.GetUtcNow();
         files.Upsert(new FileRecord(

@@ -117,7 +117,7 @@ internal sealed class FileRpcMethods(
             var missing = descriptor.DataBlobs.FirstOrDefault(blob => blob.BlobHash is { } hash && storage.Blobs.TryGetLength(hash) != blob.Length);
 
             // A stream whose blobs were dropped is copied from its plain file, every blob checked on the way.
-            var path = missing is not null && plainFiles?.TrySaveCopy(target.SdHash, directory) is { } copy
+            var path = missing is not null && plainFiles?.TrySaveCopy(target.SdHash, directory, cancellationToken) is { } copy
                 ? copy
                 : missing is { BlobHash: { } absent }
                     ? throw new BlobNotFoundException(absent, $"Blob {absent} is not in the local store ({storage.Blobs.Directory}).")

@@ -10,7 +10,7 @@ public sealed class BlobsCommandTests
     [Fact]
     public async Task Verify_on_a_clean_store_reports_all_good_and_exits_0()
     {
-        using var workspace = new CliWorkspace();
+        using var workspace = new CliWorkspace(keepStreamBlobs: true);
         var sdHash = await workspace.ShareForSdHashAsync(workspace.CreateRandomFile("clean.bin", TwoBlobs));
 
         var verified = (await workspace.RunAsync("blobs", "verify", "--json")).ShouldSucceedWithJson();
@@ -28,7 +28,7 @@ public sealed class BlobsCommandTests
     [Fact]
     public async Task Verify_finds_a_blob_damaged_in_place_with_size_and_timestamp_kept_and_deletes_it()
     {
-        using var workspace = new CliWorkspace();
+        using var workspace = new CliWorkspace(keepStreamBlobs: true);
         var sdHash = await workspace.ShareForSdHashAsync(workspace.CreateRandomFile("rot.bin", TwoBlobs));
         var damaged = workspace.DataBlobHashes(sdHash)[0];
         CliWorkspace.DamageInPlace(workspace.BlobPath(damaged), keepTimestamp: true);
@@ -59,7 +59,7 @@ public sealed class BlobsCommandTests
     [Fact]
     public async Task Verify_reports_a_deleted_blob_as_missing_and_exits_1()
     {
-        using var workspace = new CliWorkspace();
+        using var workspace = new CliWorkspace(keepStreamBlobs: true);
         var sdHash = await workspace.ShareForSdHashAsync(workspace.CreateRandomFile("lost.bin", TwoBlobs));
         var deleted = workspace.DataBlobHashes(sdHash)[1];
         File.Delete(workspace.BlobPath(deleted));
@@ -78,8 +78,8 @@ public sealed class BlobsCommandTests
     [Fact]
     public async Task A_valid_blob_file_dropped_into_a_fresh_store_is_adopted()
     {
-        using var publisher = new CliWorkspace();
-        using var fresh = new CliWorkspace();
+        using var publisher = new CliWorkspace(keepStreamBlobs: true);
+        using var fresh = new CliWorkspace(keepStreamBlobs: true);
         var sdHash = await publisher.ShareForSdHashAsync(publisher.CreateRandomFile("adopt.bin", 50_000));
         var blob = Assert.Single(publisher.DataBlobHashes(sdHash));
         Directory.CreateDirectory(fresh.BlobDirectory);
@@ -99,7 +99,7 @@ public sealed class BlobsCommandTests
     [Fact]
     public async Task A_file_named_like_a_blob_whose_bytes_do_not_match_is_deleted_as_corrupt()
     {
-        using var workspace = new CliWorkspace();
+        using var workspace = new CliWorkspace(keepStreamBlobs: true);
         Directory.CreateDirectory(workspace.BlobDirectory);
         var impostor = Convert.ToHexStringLower(System.Security.Cryptography.SHA384.HashData("the real content"u8));
         File.WriteAllText(workspace.BlobPath(impostor), "other content");
@@ -117,7 +117,7 @@ public sealed class BlobsCommandTests
     [Fact]
     public async Task List_shows_every_blob_file_with_its_length()
     {
-        using var workspace = new CliWorkspace();
+        using var workspace = new CliWorkspace(keepStreamBlobs: true);
         await workspace.ShareForSdHashAsync(workspace.CreateRandomFile("listed.bin", TwoBlobs));
 
         var listed = (await workspace.RunAsync("blobs", "list", "--json")).ShouldSucceedWithJson();
@@ -136,7 +136,7 @@ public sealed class BlobsCommandTests
     [Fact]
     public async Task List_on_an_empty_store_is_an_empty_array()
     {
-        using var workspace = new CliWorkspace();
+        using var workspace = new CliWorkspace(keepStreamBlobs: true);
 
         var listed = (await workspace.RunAsync("blobs", "list", "--json")).ShouldSucceedWithJson();
 

@@ -63,7 +63,7 @@ public sealed class GetCommandTests
     [Fact]
     public async Task Get_rebuilds_from_blob_files_copied_into_a_fresh_data_directory()
     {
-        using var publisher = new CliWorkspace();
+        using var publisher = new CliWorkspace(keepStreamBlobs: true);
         using var receiver = new CliWorkspace();
         var source = publisher.CreateRandomFile("moved.bin", TwoBlobs);
         var sdHash = await publisher.ShareForSdHashAsync(source);

@@ -61,6 +61,30 @@ public sealed class PlainFileHostingTests : IDisposable
     }
 
     [Fact]
+    public async Task A_one_off_share_writes_no_data_blob_and_the_next_start_serves_it_from_the_file_without_a_whole_file_pass()
+    {
+        var root = _directory.File("seeder");
+        var source = TransferNode.WriteRandomFile(_directory.File("film.bin"), FileLength, seed: 45);
+        string sdHash;
+        await using (var once = await TransferNode.StartAsync("one-off", root, extra: DropBlobs, transient: true))
+        {
+            sdHash = await once.ShareAsync(source);
+            Assert.Equal([sdHash], BlobFolder(once));
+        }
+
+        await using var seeder = await TransferNode.StartAsync("seeder", root, extra: DropBlobs);
+        await using var leecher = await TransferNode.StartAsync("leecher", _directory.File("leecher"));
+        var storage = (await seeder.CallAsync("status"))!["blob_storage"]!;
+        Assert.Equal(1, storage["plain_file_streams"]!.GetValue<int>());
+        Assert.Equal(0, storage["plain_file_checks"]!.GetValue<long>());
+
+        await leecher.CallAsync("get", new JsonObject { ["uri"] = sdHash, ["peers"] = new JsonArray(seeder.BlobEndPoint.ToString()) });
+        var done = await leecher.WaitForStatusAsync(sdHash, "completed", Limit);
+        Assert.Equal(TransferNode.Sha256(source), TransferNode.Sha256(done["download_path"]!.GetValue<string>()));
+        Assert.Equal([sdHash], BlobFolder(seeder));
+    }
+
+    [Fact]
     public async Task A_share_held_as_its_plain_file_is_still_served_after_a_restart()
     {
         var root = _directory.File("seeder");

@@ -40,7 +40,9 @@ public sealed class TransferNode : IAsyncDisposable
 
     public IPEndPoint DhtEndPoint => new(IPAddress.Loopback, Host.DhtEndPoint.Port);
 
-    public static async Task<TransferNode> StartAsync(string name, string root, IPEndPoint? bootstrap = null, IReadOnlyDictionary<string, JsonNode?>? extra = null)
+    /// <param name="transient">A node the CLI runs for one command (<see cref="NodeHostOptions.Transient"/>).</param>
+    public static async Task<TransferNode> StartAsync(
+        string name, string root, IPEndPoint? bootstrap = null, IReadOnlyDictionary<string, JsonNode?>? extra = null, bool transient = false)
     {
         Directory.CreateDirectory(root);
         var flags = new Dictionary<string, JsonNode?>(TestNode.LoopbackFlags())
@@ -58,7 +60,7 @@ public sealed class TransferNode : IAsyncDisposable
         }
 
         var settings = NodeSettingsStore.Load(Path.Combine(root, "data"), flags, _ => null);
-        var host = new NodeHost(new NodeHostOptions { DataDirectory = Path.Combine(root, "data"), Settings = settings });
+        var host = new NodeHost(new NodeHostOptions { DataDirectory = Path.Combine(root, "data"), Settings = settings, Transient = transient });
         using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         await host.StartAsync(limit.Token);
         var node = new TransferNode(name, host, root);
