@@ -19,6 +19,12 @@ public interface ITransferNetwork
     /// </summary>
     IReadOnlyList<TransferListing> Index() => [.. List().Select(transfer => new TransferListing(transfer.Key, transfer.AddedAt))];
 
+    /// <summary>
+    /// Adds every transfer's <see cref="TransferStatus"/> to <paramref name="statuses"/>, in no order: what the queue's
+    /// round reads every 2 s, so a network gives it without building the transfers' views, into a list the round keeps.
+    /// </summary>
+    void AddStatuses(List<TransferStatus> statuses) => statuses.AddRange(List().Select(TransferStatus.Of));
+
     /// <summary>Adds (or finds running) the transfer a <c>get</c> names, when this network reads its target.</summary>
     /// <exception cref="FormatException">The target is this network's kind but unusable (a sentence says why).</exception>
     Task<TransferAddResult> AddAsync(TransferRequest request, CancellationToken cancellationToken);

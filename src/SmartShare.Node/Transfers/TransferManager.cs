@@ -53,9 +53,24 @@ public sealed class TransferManager
 
     public Transfer? Find(TransferKey key) => Network(key).Find(key) is { } transfer ? _queue?.Decorate(transfer) ?? transfer : null;
 
-    /// <summary>The networks' own view of every transfer, without the queue's (what the queue decides from).</summary>
+    /// <summary>The networks' own view of every transfer, without the queue's.</summary>
     internal IReadOnlyList<Transfer> ListUnscheduled() =>
         [.. _networks.Values.SelectMany(network => network.List()).OrderBy(transfer => transfer.AddedAt).ThenBy(transfer => transfer.Key.Hash, StringComparer.Ordinal)];
+
+    /// <summary>
+    /// Fills <paramref name="statuses"/> (emptied first) with every transfer's <see cref="TransferStatus"/>, in no order
+    /// (<see cref="TransferStatus.CompareByAdded"/> gives <see cref="List"/>'s where it matters), no view built: what the
+    /// queue decides from, its round every 2 s included. The caller keeps the list, so a round allocates none.
+    /// </summary>
+    internal void ReadStatuses(List<TransferStatus> statuses)
+    {
+        ArgumentNullException.ThrowIfNull(statuses);
+        statuses.Clear();
+        foreach (var network in _networks.Values)
+        {
+            network.AddStatuses(statuses);
+        }
+    }
 
     /// <summary>
     /// Adds the transfer a <c>get</c> names: the first network that reads the target takes it (torrents first: a

@@ -182,6 +182,41 @@ public sealed class TransferSchedulerTests : IDisposable
         Assert.Equal(TransferState.Seeding, manager.Find(second)!.State);
     }
 
+    [Fact]
+    public async Task A_round_decides_from_the_transfers_statuses_and_builds_no_view()
+    {
+        // What a node holding thousands looks like, small: seeds, two downloads running and one waiting for a slot.
+        _settings = _settings with { SeedRatioLimit = 2, SeedIdleLimitMinutes = 60 };
+        var (manager, scheduler) = Open();
+        for (var n = 1; n <= 200; n++)
+        {
+            _network.Add(n, TransferState.Seeding, complete: true);
+        }
+
+        for (var n = 201; n <= 203; n++)
+        {
+            await manager.AddAsync(new TransferRequest($"{n}", null, [], TimeSpan.Zero), CancellationToken.None);
+        }
+
+        var waiting = FakeTransferNetwork.KeyOf(203);
+        Assert.Equal(TransferState.Queued, manager.Find(waiting)!.State);
+        _network.Upload(FakeTransferNetwork.KeyOf(7), 2000);
+        var built = _network.ViewsBuilt;
+        var calls = _network.Calls.Count;
+
+        await AdvanceAsync(scheduler, TimeSpan.FromMinutes(1));
+        _network.Complete(FakeTransferNetwork.KeyOf(201));
+        await AdvanceAsync(scheduler, TransferScheduler.Interval);
+
+        // Thirty-one rounds over 203 transfers built no view, and still decided: the seeds' time counted (from the
+        // second round), the ratio goal met, the freed slot given to the one waiting.
+        Assert.Equal(built, _network.ViewsBuilt);
+        Assert.Equal(TimeSpan.FromSeconds(60), scheduler.Schedule.SeedingTime(FakeTransferNetwork.KeyOf(1)));
+        Assert.Equal(["stop t7", "start t203"], _network.Calls.Skip(calls));
+        Assert.Equal(TransferState.Completed, manager.Find(FakeTransferNetwork.KeyOf(7))!.State);
+        Assert.Equal(TransferState.Downloading, manager.Find(waiting)!.State);
+    }
+
     private (TransferManager Manager, TransferScheduler Scheduler) Open()
     {
         var scheduler = new TransferScheduler(TransferSchedule.Open(_directory.Path), () => _settings, _time, NullLogger<TransferScheduler>.Instance);
