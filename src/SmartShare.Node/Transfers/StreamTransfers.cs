@@ -20,7 +20,14 @@ internal sealed class StreamTransfers(DownloadManager downloads, SmartShare.Lbry
 
     public IReadOnlyList<Transfer> List() => [.. downloads.List().Select(record => ToTransfer(record, downloads.Active(record.SdHash)))];
 
-    public IReadOnlyList<TransferListing> Index() => [.. downloads.List().Select(record => new TransferListing(_keys.Of(record.SdHash), record.AddedAt))];
+    public void AddListings(List<TransferListing> listings)
+    {
+        ArgumentNullException.ThrowIfNull(listings);
+        foreach (var record in downloads.List())
+        {
+            listings.Add(new TransferListing(_keys.Of(record.SdHash), record.AddedAt));
+        }
+    }
 
     // Without a size: a stream has no seeding goal (its blobs are served while it is listed).
     public void AddStatuses(List<TransferStatus> statuses)

@@ -26,7 +26,14 @@ internal sealed class TorrentTransfers(TorrentManager torrents, UploadLedger upl
 
     public IReadOnlyList<Transfer> List() => [.. torrents.List().Select(record => ToTransfer(record, torrents.Session(record.InfoHash)))];
 
-    public IReadOnlyList<TransferListing> Index() => [.. torrents.List().Select(record => new TransferListing(_keys.Of(record.InfoHash), record.AddedAt))];
+    public void AddListings(List<TransferListing> listings)
+    {
+        ArgumentNullException.ThrowIfNull(listings);
+        foreach (var record in torrents.List())
+        {
+            listings.Add(new TransferListing(_keys.Of(record.InfoHash), record.AddedAt));
+        }
+    }
 
     public void AddStatuses(List<TransferStatus> statuses)
     {

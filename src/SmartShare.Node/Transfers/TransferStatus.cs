@@ -35,9 +35,6 @@ public readonly record struct TransferStatus(
     }
 
     /// <summary>The order of <see cref="TransferManager.List"/>: oldest first, then by hash.</summary>
-    public static int CompareByAdded(TransferStatus a, TransferStatus b)
-    {
-        var added = a.AddedAt.CompareTo(b.AddedAt);
-        return added != 0 ? added : string.CompareOrdinal(a.Key.Hash, b.Key.Hash);
-    }
+    public static int CompareByAdded(TransferStatus a, TransferStatus b) =>
+        TransferListing.CompareByAdded(new TransferListing(a.Key, a.AddedAt), new TransferListing(b.Key, b.AddedAt));
 }

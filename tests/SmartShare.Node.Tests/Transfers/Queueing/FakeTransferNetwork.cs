@@ -58,6 +58,17 @@ internal sealed class FakeTransferNetwork(TimeProvider time) : ITransferNetwork
         }
     }
 
+    public void AddListings(List<TransferListing> listings)
+    {
+        lock (_lock)
+        {
+            foreach (var transfer in _transfers.Values)
+            {
+                listings.Add(new TransferListing(transfer.Key, transfer.AddedAt));
+            }
+        }
+    }
+
     public void AddStatuses(List<TransferStatus> statuses)
     {
         lock (_lock)
