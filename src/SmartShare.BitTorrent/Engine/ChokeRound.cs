@@ -114,6 +114,13 @@ internal sealed class ChokeRound(Lock sessionLock, TimeProvider time, TorrentSes
             _lastOptimistic = now;
         }
 
+        if (peers.Count == 0)
+        {
+            // What the choker decides for no peer, without its lists and sets: a seed with no peer ticks on for hours.
+            _optimistic = null;
+            return;
+        }
+
         var candidates = peers
             .Select(p => new ChokeCandidate<PeerSession>(p, p.PeerInterested, p.Download.Rate, p.Upload.Rate) { Host = p.Host })
             .ToList();

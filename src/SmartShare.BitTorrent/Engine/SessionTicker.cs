@@ -39,7 +39,7 @@ internal sealed class SessionTicker(
             }
         }
 
-        using var timer = new PeriodicTimer(Busy, time);
+        using var timer = new PeriodicTimer(Busy, options.TickTime ?? time);
         try
         {
             while (await timer.WaitForNextTickAsync(token).ConfigureAwait(false))

@@ -122,6 +122,12 @@ public sealed class TorrentSession : IAsyncDisposable
 
     public TorrentState State => _mode.State;
 
+    /// <summary>Why the session ended, when a storage error ended it (what <see cref="Progress"/> shows as its error).</summary>
+    public string? Error => _mode.Error;
+
+    /// <summary>Payload bytes sent in this session (<see cref="Progress"/>'s counter, without building a snapshot).</summary>
+    public long Uploaded => _progress.Upload.Total;
+
     /// <summary>Completes when every piece is verified and written (or at once for a complete torrent).</summary>
     public Task Completed => _completed.Task;
 

@@ -47,6 +47,13 @@ public sealed class TorrentSessionOptions
     /// </summary>
     public TimeSpan IdleSeedTickInterval { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// The clock the tick's timer runs on, or null for the session's own. The node gives every session one
+    /// <see cref="SmartShare.Threading.BeatTimeProvider"/> over its clock, so the timers of thousands of sessions are fired
+    /// together ten times a second rather than each waking a thread of its own.
+    /// </summary>
+    public TimeProvider? TickTime { get; set; }
+
     public TimeSpan OptimisticUnchokeInterval { get; set; } = TimeSpan.FromSeconds(30);
 
     public TimeSpan KeepAliveInterval { get; set; } = TimeSpan.FromSeconds(60);

@@ -6,26 +6,34 @@ namespace SmartShare.Node.Hosting;
 /// Gives memory back after a burst. The GC keeps the regions a burst used (adding a torrent of 100,000 files, or
 /// listing all of them, allocates a few hundred MiB that are garbage a moment later) and returns them only as later
 /// collections run, which a quiet node does not: its resident memory stayed at the burst's peak. Every
-/// <see cref="Interval"/> this looks at what the last collection left: when the GC holds more than
-/// <see cref="WasteThreshold"/> beyond the live heap, it runs one aggressive collection, which compacts and gives the
-/// free regions back to the system. At most one per <see cref="Interval"/>; a quiet node pays one look at a struct.
+/// <see cref="Look"/> this looks at what the last collection left: once the burst is over (no collection since the
+/// previous look) and the GC holds more than <see cref="WasteThreshold"/> beyond the live heap, it runs one aggressive
+/// collection, which compacts and gives the free regions back to the system. Never while collections keep coming (a
+/// client reading page after page of a long list had an answer held up 100+ ms by a relief every 10 s, and the burst
+/// filled the heap again at once), and at most one per <see cref="Interval"/>; a quiet node pays one look at a struct.
 /// </summary>
 internal sealed class MemoryRelief(TimeProvider time) : IHostedService, IAsyncDisposable
 {
+    /// <summary>At most one relief per this much time.</summary>
     public static readonly TimeSpan Interval = TimeSpan.FromSeconds(10);
+
+    /// <summary>How often it looks.</summary>
+    public static readonly TimeSpan Look = TimeSpan.FromSeconds(2);
 
     /// <summary>Memory the GC may hold beyond the live heap before it is asked to give it back.</summary>
     public const long WasteThreshold = 48L * 1024 * 1024;
 
     private ITimer? _timer;
-    private long _lastRelief = -1;
+    private long _lastRelief = -1; // the index of the relief's own collection
+    private long _lastLook = -1; // the index of the last collection at the previous look
+    private long _reliefAt; // when the last relief ran (a timestamp of the clock), 0 before the first
 
     /// <summary>Aggressive collections run so far.</summary>
     public int Reliefs { get; private set; }
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        _timer = time.CreateTimer(static state => ((MemoryRelief)state!).Tick(), this, Interval, Interval);
+        _timer = time.CreateTimer(static state => ((MemoryRelief)state!).Tick(), this, Look, Look);
         return Task.CompletedTask;
     }
 
@@ -45,21 +53,26 @@ internal sealed class MemoryRelief(TimeProvider time) : IHostedService, IAsyncDi
         // Only after some collection of the program's own ran since the last relief: a quiet node that keeps what
         // the relief could not give back is never collected again and again.
         var info = GC.GetGCMemoryInfo(GCKind.Any);
-        if (!ShouldRelieve(info.Index, _lastRelief, info.TotalCommittedBytes, info.HeapSizeBytes, info.FragmentedBytes))
+        var previousLook = _lastLook;
+        _lastLook = info.Index;
+        if ((_reliefAt != 0 && time.GetElapsedTime(_reliefAt) < Interval)
+            || !ShouldRelieve(info.Index, previousLook, _lastRelief, info.TotalCommittedBytes, info.HeapSizeBytes, info.FragmentedBytes))
         {
             return false;
         }
 
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
-        _lastRelief = GC.GetGCMemoryInfo(GCKind.Any).Index;
+        _lastRelief = _lastLook = GC.GetGCMemoryInfo(GCKind.Any).Index;
+        _reliefAt = time.GetTimestamp();
         Reliefs++;
         return true;
     }
 
     /// <summary>
     /// Whether the last collection (<paramref name="index"/>; 0 for none yet) left more than
-    /// <see cref="WasteThreshold"/> committed beyond the live heap, and it is not the relief's own.
+    /// <see cref="WasteThreshold"/> committed beyond the live heap, it is not the relief's own, and it was already the
+    /// last at the previous look (<paramref name="previousLook"/>): none since, so the burst is over.
     /// </summary>
-    internal static bool ShouldRelieve(long index, long lastRelief, long committed, long heapSize, long fragmented) =>
-        index != 0 && index != lastRelief && committed - heapSize + fragmented >= WasteThreshold;
+    internal static bool ShouldRelieve(long index, long previousLook, long lastRelief, long committed, long heapSize, long fragmented) =>
+        index != 0 && index == previousLook && index != lastRelief && committed - heapSize + fragmented >= WasteThreshold;
 }

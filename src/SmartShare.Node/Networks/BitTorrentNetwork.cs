@@ -30,6 +30,11 @@ public sealed partial class BitTorrentNetwork(
 {
     private const int PortAttempts = 10;
 
+    /// <summary>How often the sessions' tick timers are fired, together (<see cref="TorrentSessionOptions.TickTime"/>).</summary>
+    internal static readonly TimeSpan SessionTickBeat = TimeSpan.FromMilliseconds(100);
+
+    private readonly SmartShare.Threading.BeatTimeProvider _sessionTicks = new(time, SessionTickBeat);
+
     private BitTorrentClient? _client;
     private TorrentDht? _dht;
     private SharedUdpPort? _udp;
@@ -168,6 +173,7 @@ public sealed partial class BitTorrentNetwork(
             await _client.DisposeAsync();
         }
 
+        _sessionTicks.Dispose();
         if (_dht is not null)
         {
             await _dht.DisposeAsync();
@@ -212,6 +218,7 @@ public sealed partial class BitTorrentNetwork(
         OnDhtNode = endPoint => _dht?.AddNode(endPoint),
         OnExternalAddress = (seen, peer) => externalAddress.Report(seen, Reachability.ExternalAddressSource.PeerHandshake, peer),
         TickStagger = TimeSpan.FromSeconds(1), // thousands of torrents resumed at a start do not tick together
+        TickTime = _sessionTicks, // and their timers wake the node ten times a second, not thousands of times
     };
 
     internal static EncryptionMode EncryptionModeOf(string setting) => setting switch

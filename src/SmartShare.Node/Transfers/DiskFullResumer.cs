@@ -35,9 +35,14 @@ internal sealed partial class DiskFullResumer : IHostedService, IAsyncDisposable
         : this(
             transfers,
 
-            // The stored rows, not the transfers' views: cheap enough to read every few seconds with hundreds listed.
-            () => streams.List().Select(record => (TransferKey.Of(record.SdHash), record.Status, record.Error))
-                .Concat(torrents.List().Select(record => (TransferKey.Of(record.InfoHash), record.Status, record.Error))),
+            // The stored rows, not the transfers' views; only those stopped with an error make a key (every few seconds,
+            // over thousands of rows that seed).
+            () => streams.List()
+                .Where(record => MayBePaused(record.Status, record.Error))
+                .Select(record => (TransferKey.Of(record.SdHash), record.Status, record.Error))
+                .Concat(torrents.List()
+                    .Where(record => MayBePaused(record.Status, record.Error))
+                    .Select(record => (TransferKey.Of(record.InfoHash), record.Status, record.Error))),
             FreeBytes,
             time,
             logger)
@@ -74,6 +79,10 @@ internal sealed partial class DiskFullResumer : IHostedService, IAsyncDisposable
             await timer.DisposeAsync();
         }
     }
+
+    // What Look takes further: a transfer stopped or failed with an error (it reads the error).
+    private static bool MayBePaused(Downloads.FileStatus status, string? error) =>
+        status is Downloads.FileStatus.Stopped or Downloads.FileStatus.Failed && error is not null;
 
     /// <summary>Free bytes on the disk holding <paramref name="folder"/> (its nearest existing ancestor), or null when unknown.</summary>
     public static long? FreeBytes(string folder)

@@ -14,10 +14,16 @@ public interface ITransferNetwork
     IReadOnlyList<Transfer> List();
 
     /// <summary>
-    /// Every transfer's key and when it was added, in no order, without building the transfers: a page of a long list
-    /// builds only its own (see <see cref="TransferManager.Page"/>).
+    /// Adds every transfer's key and when it was added to <paramref name="listings"/>, in no order, without building the
+    /// transfers: a page of a long list builds only its own (see <see cref="TransferManager.Page"/>).
     /// </summary>
-    IReadOnlyList<TransferListing> Index() => [.. List().Select(transfer => new TransferListing(transfer.Key, transfer.AddedAt))];
+    void AddListings(List<TransferListing> listings) => listings.AddRange(List().Select(transfer => new TransferListing(transfer.Key, transfer.AddedAt)));
+
+    /// <summary>
+    /// Adds every transfer's <see cref="TransferStatus"/> to <paramref name="statuses"/>, in no order: what the queue's
+    /// round reads every 2 s, so a network gives it without building the transfers' views, into a list the round keeps.
+    /// </summary>
+    void AddStatuses(List<TransferStatus> statuses) => statuses.AddRange(List().Select(TransferStatus.Of));
 
     /// <summary>Adds (or finds running) the transfer a <c>get</c> names, when this network reads its target.</summary>
     /// <exception cref="FormatException">The target is this network's kind but unusable (a sentence says why).</exception>
@@ -52,4 +58,12 @@ public interface ITransferNetwork
 }
 
 /// <summary>A transfer's place in the list: its key and when it was added.</summary>
-public readonly record struct TransferListing(TransferKey Key, DateTimeOffset AddedAt);
+public readonly record struct TransferListing(TransferKey Key, DateTimeOffset AddedAt)
+{
+    /// <summary>The order of <see cref="TransferManager.List"/>: oldest first, then by hash.</summary>
+    public static int CompareByAdded(TransferListing a, TransferListing b)
+    {
+        var added = a.AddedAt.CompareTo(b.AddedAt);
+        return added != 0 ? added : string.CompareOrdinal(a.Key.Hash, b.Key.Hash);
+    }
+}

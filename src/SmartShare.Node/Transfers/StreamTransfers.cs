@@ -14,12 +14,33 @@ internal sealed class StreamTransfers(DownloadManager downloads, SmartShare.Lbry
     // once, forgotten while a download runs for it (so a stop reads the store again).
     private readonly System.Collections.Concurrent.ConcurrentDictionary<BlobHash, (long Have, long? Total)> _stored = new();
     private readonly System.Collections.Concurrent.ConcurrentDictionary<BlobHash, (string Path, long Length)> _lengths = new();
+    private readonly TransferKeys<BlobHash> _keys = new(TransferKey.Of);
 
     public TransferNetwork Network => TransferNetwork.Stream;
 
     public IReadOnlyList<Transfer> List() => [.. downloads.List().Select(record => ToTransfer(record, downloads.Active(record.SdHash)))];
 
-    public IReadOnlyList<TransferListing> Index() => [.. downloads.List().Select(record => new TransferListing(TransferKey.Of(record.SdHash), record.AddedAt))];
+    public void AddListings(List<TransferListing> listings)
+    {
+        ArgumentNullException.ThrowIfNull(listings);
+        foreach (var record in downloads.List())
+        {
+            listings.Add(new TransferListing(_keys.Of(record.SdHash), record.AddedAt));
+        }
+    }
+
+    // Without a size: a stream has no seeding goal (its blobs are served while it is listed).
+    public void AddStatuses(List<TransferStatus> statuses)
+    {
+        ArgumentNullException.ThrowIfNull(statuses);
+        foreach (var record in downloads.List())
+        {
+            var key = _keys.Of(record.SdHash);
+            var active = downloads.Active(record.SdHash);
+            statuses.Add(new TransferStatus(
+                key, NameOf(record, active), DirectionOf(record), StateOf(record, active?.Download.Progress.State), record.AddedAt, record.CompletedAt is not null, uploads.Total(key), null));
+        }
+    }
 
     public async Task<TransferAddResult> AddAsync(TransferRequest request, CancellationToken cancellationToken)
     {
@@ -112,6 +133,7 @@ internal sealed class StreamTransfers(DownloadManager downloads, SmartShare.Lbry
 
         _stored.TryRemove(sdHash, out _);
         _lengths.TryRemove(sdHash, out _);
+        _keys.Forget(sdHash);
         return await downloads.DeleteAsync(sdHash, deleteData, cancellationToken);
     }
 
@@ -123,7 +145,7 @@ internal sealed class StreamTransfers(DownloadManager downloads, SmartShare.Lbry
         }
 
         var stored = active is null && record.Status != FileStatus.Completed ? Stored(record) : ((long Have, long? Total)?)null;
-        return ToTransfer(record, active, uploads, stored, path => CompletedLength(record.SdHash, path));
+        return ToTransfer(record, _keys.Of(record.SdHash), active, uploads, stored, path => CompletedLength(record.SdHash, path));
     }
 
     // A complete stream's file keeps its size: stat it once, not on every listing (the web UI's feed lists every
@@ -187,7 +209,7 @@ internal sealed class StreamTransfers(DownloadManager downloads, SmartShare.Lbry
     }
 
     internal static Transfer ToTransfer(
-        FileRecord record, ActiveDownload? active, UploadLedger uploads, (long Have, long? Total)? stored = null, Func<string, long?>? completedLength = null)
+        FileRecord record, TransferKey key, ActiveDownload? active, UploadLedger uploads, (long Have, long? Total)? stored = null, Func<string, long?>? completedLength = null)
     {
         var progress = active?.Download.Progress;
         var path = active?.Download.OutputPath ?? record.Path;
@@ -198,30 +220,14 @@ internal sealed class StreamTransfers(DownloadManager downloads, SmartShare.Lbry
             : null;
         var total = completedSize ?? (progress is { BytesTotal: > 0 } ? progress.BytesTotal : stored?.Total);
         var have = completedSize ?? progress?.BytesHave ?? stored?.Have ?? 0;
-        var name = active?.Download.Descriptor?.StreamName ?? record.StreamName;
-        var state = progress?.State switch
-        {
-            StreamDownloadState.Queued => TransferState.Queued,
-            StreamDownloadState.FetchingDescriptor => TransferState.FetchingMetadata,
-            StreamDownloadState.Downloading => TransferState.Downloading,
-
-            // Every local stream's blobs are served to peers: a complete one seeds.
-            StreamDownloadState.Completed => TransferState.Seeding,
-            StreamDownloadState.Failed or StreamDownloadState.Stopped when record.Status == FileStatus.Downloading => TransferState.Downloading,
-            _ => record.Status switch
-            {
-                FileStatus.Completed => TransferState.Seeding,
-                FileStatus.Failed => TransferState.Failed,
-                FileStatus.Stopped => TransferState.Stopped,
-                _ => TransferState.Queued,
-            },
-        };
+        var name = NameOf(record, active);
+        var state = StateOf(record, progress?.State);
         var fileName = path is null ? name : System.IO.Path.GetFileName(path);
         IReadOnlyList<TransferFile> files = fileName is null ? [] : [new TransferFile(0, fileName, total ?? 0, have)];
         return new Transfer(
-            TransferKey.Of(record.SdHash),
+            key,
             name,
-            record.Kind == FileKind.Share ? TransferDirection.Share : TransferDirection.Download,
+            DirectionOf(record),
             state,
             new TransferProgress(
                 have,
@@ -232,7 +238,7 @@ internal sealed class StreamTransfers(DownloadManager downloads, SmartShare.Lbry
                 0,
                 progress?.PeersActive ?? 0,
                 progress?.PeersKnown ?? 0,
-                uploads.Total(TransferKey.Of(record.SdHash))),
+                uploads.Total(key)),
             files,
             record.DownloadDirectory,
             path,
@@ -244,6 +250,29 @@ internal sealed class StreamTransfers(DownloadManager downloads, SmartShare.Lbry
             Source = new Snapshot(record, active),
         };
     }
+
+    private static string? NameOf(FileRecord record, ActiveDownload? active) => active?.Download.Descriptor?.StreamName ?? record.StreamName;
+
+    private static TransferDirection DirectionOf(FileRecord record) => record.Kind == FileKind.Share ? TransferDirection.Share : TransferDirection.Download;
+
+    /// <summary>The transfer's state from its record and, while a download runs for it, that download's state.</summary>
+    private static TransferState StateOf(FileRecord record, StreamDownloadState? running) => running switch
+    {
+        StreamDownloadState.Queued => TransferState.Queued,
+        StreamDownloadState.FetchingDescriptor => TransferState.FetchingMetadata,
+        StreamDownloadState.Downloading => TransferState.Downloading,
+
+        // Every local stream's blobs are served to peers: a complete one seeds.
+        StreamDownloadState.Completed => TransferState.Seeding,
+        StreamDownloadState.Failed or StreamDownloadState.Stopped when record.Status == FileStatus.Downloading => TransferState.Downloading,
+        _ => record.Status switch
+        {
+            FileStatus.Completed => TransferState.Seeding,
+            FileStatus.Failed => TransferState.Failed,
+            FileStatus.Stopped => TransferState.Stopped,
+            _ => TransferState.Queued,
+        },
+    };
 
     private static BlobHash? SdHash(TransferKey key) =>
         key.Network == TransferNetwork.Stream && BlobHash.TryParse(key.Hash, out var sdHash) ? sdHash : null;

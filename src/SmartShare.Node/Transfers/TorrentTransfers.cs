@@ -17,6 +17,7 @@ internal sealed class TorrentTransfers(TorrentManager torrents, UploadLedger upl
     // session shows the torrent again (so the next pause reads the record the session left).
     private readonly ConcurrentDictionary<InfoHash, (bool Complete, bool Private, List<TransferFile> Files)> _stored = new();
     private readonly System.Runtime.CompilerServices.ConditionalWeakTable<TorrentSession, SessionFileList> _sessionFiles = new();
+    private readonly TransferKeys<InfoHash> _keys = new(TransferKey.Of);
 
     /// <summary>How long <c>/stream</c> of a magnet waits for its metadata before it answers 504.</summary>
     internal static TimeSpan MetadataWait { get; } = TimeSpan.FromSeconds(30);
@@ -25,7 +26,35 @@ internal sealed class TorrentTransfers(TorrentManager torrents, UploadLedger upl
 
     public IReadOnlyList<Transfer> List() => [.. torrents.List().Select(record => ToTransfer(record, torrents.Session(record.InfoHash)))];
 
-    public IReadOnlyList<TransferListing> Index() => [.. torrents.List().Select(record => new TransferListing(TransferKey.Of(record.InfoHash), record.AddedAt))];
+    public void AddListings(List<TransferListing> listings)
+    {
+        ArgumentNullException.ThrowIfNull(listings);
+        foreach (var record in torrents.List())
+        {
+            listings.Add(new TransferListing(_keys.Of(record.InfoHash), record.AddedAt));
+        }
+    }
+
+    public void AddStatuses(List<TransferStatus> statuses)
+    {
+        ArgumentNullException.ThrowIfNull(statuses);
+        foreach (var record in torrents.List())
+        {
+            var key = _keys.Of(record.InfoHash);
+            var session = torrents.Session(record.InfoHash);
+            var state = StateOf(record, session?.State, session?.Error);
+            long? size = null;
+            if (session is not null)
+            {
+                // The look at the upload counter a view takes, so the ratio and idle goals see what was sent.
+                uploads.Observe(key, session, session.Uploaded);
+                size = record.AwaitingMetadata ? null : WantedBytes(session);
+            }
+
+            statuses.Add(new TransferStatus(
+                key, record.Name, DirectionOf(record), state, record.AddedAt, record.CompletedAt is not null, uploads.Total(key), size));
+        }
+    }
 
     public async Task<TransferAddResult> AddAsync(TransferRequest request, CancellationToken cancellationToken)
     {
@@ -147,34 +176,21 @@ internal sealed class TorrentTransfers(TorrentManager torrents, UploadLedger upl
         }
 
         _stored.TryRemove(hash, out _);
+        _keys.Forget(hash);
         return await torrents.DeleteAsync(hash, deleteData);
     }
 
     internal Transfer ToTransfer(TorrentRecord record, TorrentSession? session)
     {
         var progress = session?.Progress;
-        var key = TransferKey.Of(record.InfoHash);
+        var key = _keys.Of(record.InfoHash);
         if (session is not null && progress is not null)
         {
             uploads.Observe(key, session, progress.Uploaded);
         }
 
         var complete = record.Status == FileStatus.Completed;
-        var state = progress?.State switch
-        {
-            null when record.AwaitingMetadata && record.Status == FileStatus.Downloading => TransferState.FetchingMetadata,
-            TorrentState.Checking => TransferState.Checking,
-            TorrentState.Downloading => TransferState.Downloading,
-            TorrentState.Seeding => TransferState.Seeding,
-            TorrentState.Stopped when progress.Error is not null => TransferState.Failed,
-            _ => record.Status switch
-            {
-                FileStatus.Completed => TransferState.Completed,
-                FileStatus.Failed => TransferState.Failed,
-                FileStatus.Stopped => TransferState.Stopped,
-                _ => TransferState.Stopped,
-            },
-        };
+        var state = StateOf(record, progress?.State, progress?.Error);
         long? total = record.AwaitingMetadata ? null : record.TotalLength;
         if (session is not null)
         {
@@ -215,9 +231,9 @@ internal sealed class TorrentTransfers(TorrentManager torrents, UploadLedger upl
         }
 
         return new Transfer(
-            TransferKey.Of(record.InfoHash),
+            key,
             record.Name,
-            record.Kind == FileKind.Share ? TransferDirection.Share : TransferDirection.Download,
+            DirectionOf(record),
             state,
             new TransferProgress(
                 have,
@@ -240,6 +256,30 @@ internal sealed class TorrentTransfers(TorrentManager torrents, UploadLedger upl
             Source = new Snapshot(record, session),
         };
     }
+
+    /// <summary>The transfer's state from its record and, while it runs, its session's state and error.</summary>
+    private static TransferState StateOf(TorrentRecord record, TorrentState? running, string? error) => running switch
+    {
+        null when record.AwaitingMetadata && record.Status == FileStatus.Downloading => TransferState.FetchingMetadata,
+        TorrentState.Checking => TransferState.Checking,
+        TorrentState.Downloading => TransferState.Downloading,
+        TorrentState.Seeding => TransferState.Seeding,
+        TorrentState.Stopped when error is not null => TransferState.Failed,
+        _ => record.Status switch
+        {
+            FileStatus.Completed => TransferState.Completed,
+            FileStatus.Failed => TransferState.Failed,
+            FileStatus.Stopped => TransferState.Stopped,
+            _ => TransferState.Stopped,
+        },
+    };
+
+    private static TransferDirection DirectionOf(TorrentRecord record) => record.Kind == FileKind.Share ? TransferDirection.Share : TransferDirection.Download;
+
+    // What a running torrent's progress counts as its size (the pieces of its wanted files): the whole torrent when
+    // every file is wanted, without the progress snapshot's pass over every piece.
+    private static long WantedBytes(TorrentSession session) =>
+        session.Selection.WantsAll ? session.Torrent.Info.TotalLength : session.Progress.WantedBytes ?? session.Torrent.Info.TotalLength;
 
     /// <summary>
     /// A running torrent's files, rebuilt only when what they show changed (a piece verified or lost, the selection,

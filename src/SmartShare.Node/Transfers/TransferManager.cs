@@ -9,6 +9,9 @@ public sealed class TransferManager
     private readonly Dictionary<TransferNetwork, ITransferNetwork> _networks;
     private readonly ITransferRemovalListener[] _removalListeners;
     private readonly Queueing.TransferScheduler? _queue;
+    private readonly System.Collections.Concurrent.ConcurrentBag<List<TransferListing>> _indexes = []; // one for each page built at once
+
+    private static readonly Comparison<TransferListing> ByAdded = TransferListing.CompareByAdded;
 
     /// <param name="queue">Queues and seeding goals; without one every transfer runs at once and seeds forever.</param>
     public TransferManager(IEnumerable<ITransferNetwork> networks, IEnumerable<ITransferRemovalListener>? removalListeners = null, Queueing.TransferScheduler? queue = null)
@@ -33,29 +36,59 @@ public sealed class TransferManager
     {
         ArgumentOutOfRangeException.ThrowIfNegative(skip);
         ArgumentOutOfRangeException.ThrowIfNegative(take);
-        var index = _networks.Values
-            .SelectMany(network => network.Index())
-            .OrderBy(listing => listing.AddedAt)
-            .ThenBy(listing => listing.Key.Hash, StringComparer.Ordinal)
-            .ToList();
-        var page = new List<Transfer>(Math.Min(take, index.Count));
-        foreach (var listing in index.Skip(skip).Take(take))
-        {
-            // One removed since the index was read is left out of its page.
-            if (Find(listing.Key) is { } transfer)
-            {
-                page.Add(transfer);
-            }
-        }
 
-        return (page, index.Count);
+        // The index of every transfer, sorted in place in a list kept for the next page: built in new arrays (a copy
+        // for each network, one for the sort's keys, one for its result) it went to the large-object heap at every
+        // page, and a blocking collection of 100+ ms came every second or so while pages were read.
+        var index = _indexes.TryTake(out var kept) ? kept : [];
+        try
+        {
+            foreach (var network in _networks.Values)
+            {
+                network.AddListings(index);
+            }
+
+            index.Sort(ByAdded);
+            var end = (int)Math.Min(index.Count, (long)skip + take);
+            var page = new List<Transfer>(Math.Max(0, end - skip));
+            for (var i = skip; i < end; i++)
+            {
+                // One removed since the index was read is left out of its page.
+                if (Find(index[i].Key) is { } transfer)
+                {
+                    page.Add(transfer);
+                }
+            }
+
+            return (page, index.Count);
+        }
+        finally
+        {
+            index.Clear();
+            _indexes.Add(index);
+        }
     }
 
     public Transfer? Find(TransferKey key) => Network(key).Find(key) is { } transfer ? _queue?.Decorate(transfer) ?? transfer : null;
 
-    /// <summary>The networks' own view of every transfer, without the queue's (what the queue decides from).</summary>
+    /// <summary>The networks' own view of every transfer, without the queue's.</summary>
     internal IReadOnlyList<Transfer> ListUnscheduled() =>
         [.. _networks.Values.SelectMany(network => network.List()).OrderBy(transfer => transfer.AddedAt).ThenBy(transfer => transfer.Key.Hash, StringComparer.Ordinal)];
+
+    /// <summary>
+    /// Fills <paramref name="statuses"/> (emptied first) with every transfer's <see cref="TransferStatus"/>, in no order
+    /// (<see cref="TransferStatus.CompareByAdded"/> gives <see cref="List"/>'s where it matters), no view built: what the
+    /// queue decides from, its round every 2 s included. The caller keeps the list, so a round allocates none.
+    /// </summary>
+    internal void ReadStatuses(List<TransferStatus> statuses)
+    {
+        ArgumentNullException.ThrowIfNull(statuses);
+        statuses.Clear();
+        foreach (var network in _networks.Values)
+        {
+            network.AddStatuses(statuses);
+        }
+    }
 
     /// <summary>
     /// Adds the transfer a <c>get</c> names: the first network that reads the target takes it (torrents first: a

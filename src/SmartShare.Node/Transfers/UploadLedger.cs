@@ -52,9 +52,14 @@ public sealed class UploadLedger : IDisposable
         long grown;
         lock (_lock)
         {
-            grown = _sessions.TryGetValue(key, out var last) && ReferenceEquals(last.Session, session)
-                ? sessionUploaded - last.Seen
-                : sessionUploaded;
+            var same = _sessions.TryGetValue(key, out var last) && ReferenceEquals(last.Session, session);
+            if (same && last.Seen == sessionUploaded)
+            {
+                // Nothing sent since the last look (the queue's round looks at every seed every 2 s).
+                return;
+            }
+
+            grown = same ? sessionUploaded - last.Seen : sessionUploaded;
             _sessions[key] = (session, sessionUploaded);
         }
 
@@ -123,6 +128,7 @@ internal sealed class UploadFlusher(UploadLedger ledger, TransferManager transfe
     /// <summary>How often upload totals reach the database: a crash loses at most this much of them.</summary>
     public static readonly TimeSpan Interval = TimeSpan.FromSeconds(30);
 
+    private readonly List<TransferStatus> _statuses = [];
     private ITimer? _timer;
 
     public Task StartAsync(CancellationToken cancellationToken)
@@ -149,8 +155,8 @@ internal sealed class UploadFlusher(UploadLedger ledger, TransferManager transfe
     {
         try
         {
-            // Listing reads every torrent session's counter into the ledger.
-            _ = transfers.List();
+            // Reading the statuses looks at every torrent session's counter (no view built).
+            transfers.ReadStatuses(_statuses);
             ledger.Flush();
         }
         catch (Exception ex) when (ex is StorageException or Microsoft.Data.Sqlite.SqliteException or IOException or ObjectDisposedException)

@@ -18,8 +18,8 @@ internal sealed class QueueStatus(TransferManager transfers, NodeSettingsStore s
             ["max_active_downloads"] = current.MaxActiveDownloads,
             ["max_active_seeds"] = current.MaxActiveSeeds,
             // A waiting transfer shows as Queued, which the networks use for a download about to begin: not counted.
-            ["downloading"] = all.Count(t => t.Scheduling?.Waiting is null && TransferScheduler.IsActiveDownload(t)),
-            ["seeding"] = all.Count(t => t.Scheduling?.Waiting is null && TransferScheduler.IsActiveSeed(t)),
+            ["downloading"] = all.Count(t => t.Scheduling?.Waiting is null && TransferScheduler.IsActiveDownload(TransferStatus.Of(t))),
+            ["seeding"] = all.Count(t => t.Scheduling?.Waiting is null && TransferScheduler.IsActiveSeed(TransferStatus.Of(t))),
             ["queued_to_download"] = all.Count(t => t.Scheduling?.Waiting == "download"),
             ["queued_to_seed"] = all.Count(t => t.Scheduling?.Waiting == "seed"),
             ["stopped_by_goal"] = all.Count(t => t.State == TransferState.Completed && t.Scheduling?.StopReason is not null),

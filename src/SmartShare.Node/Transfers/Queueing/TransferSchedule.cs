@@ -37,6 +37,7 @@ public sealed class TransferSchedule
     private readonly Lock _lock = new();
     private readonly List<TransferKey> _order = [];
     private readonly Dictionary<TransferKey, ScheduleEntry> _entries = [];
+    private readonly Dictionary<TransferKey, long> _seeding = []; // milliseconds seeded, over every run (none: 0)
     private readonly HashSet<TransferKey> _seedingUnsaved = []; // seeding time added in memory, not yet in the table
     private Dictionary<TransferKey, int>? _positions; // each key's index in _order; null after a move or removal, rebuilt when asked
 
@@ -59,8 +60,12 @@ public sealed class TransferSchedule
                 reader.IsDBNull(3) ? null : reader.GetInt32(3),
                 reader.IsDBNull(4) ? null : reader.GetInt32(4),
                 reader.IsDBNull(5) ? null : reader.GetString(5) == "remove" ? SeedingGoalAction.Remove : SeedingGoalAction.Stop);
-            _entries[key] = new ScheduleEntry(
-                key, reader.GetInt64(1) != 0, goals, reader.GetInt64(6), reader.IsDBNull(7) ? null : reader.GetString(7), reader.IsDBNull(8) ? null : reader.GetString(8));
+            _entries[key] = new ScheduleEntry(key, reader.GetInt64(1) != 0, goals, reader.IsDBNull(7) ? null : reader.GetString(7), reader.IsDBNull(8) ? null : reader.GetString(8));
+            if (reader.GetInt64(6) is > 0 and var seeded)
+            {
+                _seeding[key] = seeded;
+            }
+
             _order.Add(key);
         }
     }
@@ -80,6 +85,26 @@ public sealed class TransferSchedule
             lock (_lock)
             {
                 return _order.Count;
+            }
+        }
+    }
+
+    /// <summary>Whether any transfer waits for a slot (without copying the entries, as <see cref="Ordered"/> does).</summary>
+    public bool AnyWaiting
+    {
+        get
+        {
+            lock (_lock)
+            {
+                foreach (var entry in _entries.Values)
+                {
+                    if (entry.Waiting)
+                    {
+                        return true;
+                    }
+                }
+
+                return false;
             }
         }
     }
@@ -137,12 +162,34 @@ public sealed class TransferSchedule
         return _positions.TryGetValue(key, out var index) ? index : -1;
     }
 
-    /// <summary>Every entry in queue order.</summary>
-    public IReadOnlyList<ScheduleEntry> Ordered()
+    /// <summary>How long the transfer has seeded, over every run (zero without an entry).</summary>
+    public TimeSpan SeedingTime(TransferKey key)
     {
         lock (_lock)
         {
-            return [.. _order.Select(key => _entries[key])];
+            return TimeSpan.FromMilliseconds(_seeding.GetValueOrDefault(key));
+        }
+    }
+
+    /// <summary>Every entry in queue order.</summary>
+    public IReadOnlyList<ScheduleEntry> Ordered()
+    {
+        var entries = new List<ScheduleEntry>();
+        CopyOrdered(entries);
+        return entries;
+    }
+
+    /// <summary>Fills <paramref name="entries"/> (emptied first) with every entry in queue order: a caller that keeps the list (the queue's round) allocates none.</summary>
+    public void CopyOrdered(List<ScheduleEntry> entries)
+    {
+        ArgumentNullException.ThrowIfNull(entries);
+        lock (_lock)
+        {
+            entries.Clear();
+            foreach (var key in _order)
+            {
+                entries.Add(_entries[key]);
+            }
         }
     }
 
@@ -185,21 +232,22 @@ public sealed class TransferSchedule
     }
 
     /// <summary>
-    /// Adds seeding time to transfers' entries: in memory at once (the goals see it), in the table when
-    /// <paramref name="persist"/> (the scheduler asks every <see cref="TransferScheduler.SeedingSaveInterval"/> and when
-    /// it stops): one UPDATE per seeding torrent every tick cost thousands of writes every 2 s on a node seeding
-    /// thousands. A kill loses at most that interval of seeding time, never anything else.
+    /// Adds <paramref name="milliseconds"/> of seeding time to each entry of <paramref name="seeded"/>: in memory at
+    /// once (the goals see it), in the table when <paramref name="persist"/> (the scheduler asks every
+    /// <see cref="TransferScheduler.SeedingSaveInterval"/> and when it stops): one UPDATE per seeding torrent every
+    /// tick cost thousands of writes every 2 s on a node seeding thousands. A kill loses at most that interval of
+    /// seeding time, never anything else.
     /// </summary>
-    public void AddSeeding(IReadOnlyList<(TransferKey Key, long Milliseconds)> added, bool persist = true)
+    public void AddSeeding(IReadOnlyCollection<TransferKey> seeded, long milliseconds, bool persist = true)
     {
-        ArgumentNullException.ThrowIfNull(added);
+        ArgumentNullException.ThrowIfNull(seeded);
         lock (_lock)
         {
-            foreach (var (key, milliseconds) in added)
+            foreach (var key in seeded)
             {
-                if (_entries.TryGetValue(key, out var entry))
+                if (_entries.ContainsKey(key))
                 {
-                    _entries[key] = entry with { SeedingMilliseconds = entry.SeedingMilliseconds + milliseconds };
+                    _seeding[key] = _seeding.GetValueOrDefault(key) + milliseconds;
                     _seedingUnsaved.Add(key);
                 }
             }
@@ -217,9 +265,9 @@ public sealed class TransferSchedule
             var keyParameter = command.Parameters.Add("$key", SqliteType.Text);
             foreach (var key in _seedingUnsaved)
             {
-                if (_entries.TryGetValue(key, out var entry))
+                if (_entries.ContainsKey(key))
                 {
-                    ms.Value = entry.SeedingMilliseconds;
+                    ms.Value = _seeding.GetValueOrDefault(key);
                     keyParameter.Value = key.Hash;
                     command.ExecuteNonQuery();
                 }
@@ -258,6 +306,7 @@ public sealed class TransferSchedule
             _order.RemoveAt(index);
             _positions = null;
             _entries.Remove(key);
+            _seeding.Remove(key);
             return true;
         }
     }
@@ -280,7 +329,7 @@ public sealed class TransferSchedule
         command.Parameters.AddWithValue("$time", (object?)entry.Goals.TimeMinutes ?? DBNull.Value);
         command.Parameters.AddWithValue("$idle", (object?)entry.Goals.IdleMinutes ?? DBNull.Value);
         command.Parameters.AddWithValue("$action", entry.Goals.Action is { } action ? SeedingGoals.ActionName(action) : DBNull.Value);
-        command.Parameters.AddWithValue("$ms", entry.SeedingMilliseconds);
+        command.Parameters.AddWithValue("$ms", _seeding.GetValueOrDefault(entry.Key));
         command.Parameters.AddWithValue("$reason", (object?)entry.StopReason ?? DBNull.Value);
         command.Parameters.AddWithValue("$goal", (object?)entry.StopGoal ?? DBNull.Value);
         command.ExecuteNonQuery();

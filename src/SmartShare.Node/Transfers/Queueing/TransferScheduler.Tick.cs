@@ -43,16 +43,18 @@ public sealed partial class TransferScheduler
         _lastTick = stamp;
         var now = _time.GetUtcNow();
         var queueStops = new List<TransferKey>();
-        var goalsMet = new List<(Transfer Transfer, SeedingGoalAction Action, string Reason)>();
-        var seeded = new List<(TransferKey Key, long Milliseconds)>();
+        var goalsMet = new List<(TransferStatus Transfer, SeedingGoalAction Action, string Reason)>();
+        _seeded.Clear();
         lock (_lock)
         {
-            var transfers = Manager.ListUnscheduled();
-            var byKey = transfers.ToDictionary(transfer => transfer.Key);
-            ForgetRemoved(byKey);
-            foreach (var entry in _schedule.Ordered())
+            // Statuses, not views: this runs every 2 s over every transfer, and 6,000 views took most of an idle node's CPU.
+            var transfers = ReadStatuses();
+            var entries = _entries;
+            _schedule.CopyOrdered(entries);
+            ForgetRemoved(entries);
+            foreach (var entry in entries)
             {
-                if (entry.Waiting && !_stopping.Contains(entry.Key) && byKey.TryGetValue(entry.Key, out var running) && IsRunning(running.State))
+                if (entry.Waiting && !_stopping.Contains(entry.Key) && _indexes.TryGetValue(entry.Key, out var index) && IsRunning(transfers[index].State))
                 {
                     if (_recovered)
                     {
@@ -70,49 +72,44 @@ public sealed partial class TransferScheduler
 
             _recovered = true;
             QueueExcessSeeds(transfers, queueStops);
+            var node = NodeGoals();
+            EnsureOldestFirst(transfers.Where(transfer => IsSeedingTorrent(transfer) && !Held(transfer.Key)));
             foreach (var transfer in transfers)
             {
-                if (transfer.Key.Network != TransferNetwork.Torrent || transfer.State != TransferState.Seeding || Held(transfer.Key))
+                if (!IsSeedingTorrent(transfer) || Held(transfer.Key))
                 {
                     _seeds.Remove(transfer.Key);
                     continue;
                 }
 
                 var entry = _schedule.Ensure(transfer.Key);
-                var seedingFor = TimeSpan.FromMilliseconds(entry.SeedingMilliseconds);
+                var seedingFor = _schedule.SeedingTime(transfer.Key);
                 if (!_seeds.TryGetValue(transfer.Key, out var watch))
                 {
-                    _seeds[transfer.Key] = watch = new SeedWatch { Uploaded = transfer.Progress.Uploaded, LastActivity = now };
+                    _seeds[transfer.Key] = watch = new SeedWatch { Uploaded = transfer.Uploaded, LastActivity = now };
                 }
                 else
                 {
-                    if (transfer.Progress.Uploaded > watch.Uploaded)
+                    if (transfer.Uploaded > watch.Uploaded)
                     {
-                        watch.Uploaded = transfer.Progress.Uploaded;
+                        watch.Uploaded = transfer.Uploaded;
                         watch.LastActivity = now;
                     }
 
-                    seeded.Add((transfer.Key, (long)elapsed.TotalMilliseconds));
+                    _seeded.Add(transfer.Key);
                     seedingFor += elapsed;
                 }
 
-                var goals = GoalsOf(transfer, entry);
-                if (goals.Met(transfer.Progress.Ratio, seedingFor, now - watch.LastActivity) is var (kind, reason))
+                var goals = GoalsOf(transfer.Key, transfer.Direction, entry, node);
+                if (goals.Any && goals.Met(transfer.Ratio, seedingFor, now - watch.LastActivity) is { } met)
                 {
-                    if (goals.Action == SeedingGoalAction.Stop)
-                    {
-                        _schedule.Update(transfer.Key, e => e with { StopReason = reason, StopGoal = kind });
-                    }
-
-                    _stopping.Add(transfer.Key);
-                    _seeds.Remove(transfer.Key);
-                    goalsMet.Add((transfer, goals.Action, reason));
+                    goalsMet.Add((transfer, goals.Action, GoalMet(transfer.Key, goals.Action, met.Kind, met.Reason)));
                 }
             }
         }
 
         var persist = _lastSeedingSave == 0 || _time.GetElapsedTime(_lastSeedingSave, stamp) >= SeedingSaveInterval;
-        _schedule.AddSeeding(seeded, persist);
+        _schedule.AddSeeding(_seeded, (long)elapsed.TotalMilliseconds, persist);
         if (persist)
         {
             _lastSeedingSave = stamp;
@@ -123,7 +120,7 @@ public sealed partial class TransferScheduler
             await StopForQueueAsync(key);
         }
 
-        foreach (var (transfer, action, reason) in goalsMet)
+        foreach (var (transfer, action, reason) in goalsMet.OrderBy(met => met.Transfer, ByAdded))
         {
             await ActOnGoalAsync(transfer, action, reason);
         }
@@ -131,7 +128,7 @@ public sealed partial class TransferScheduler
         Fill();
     }
 
-    private async Task ActOnGoalAsync(Transfer transfer, SeedingGoalAction action, string reason)
+    private async Task ActOnGoalAsync(TransferStatus transfer, SeedingGoalAction action, string reason)
     {
         var name = transfer.Name ?? transfer.Key.Hash;
         try
@@ -162,7 +159,7 @@ public sealed partial class TransferScheduler
     }
 
     // Past max_active_seeds, the seeds last in the queue wait (a download that just completed among them).
-    private void QueueExcessSeeds(IReadOnlyList<Transfer> transfers, List<TransferKey> queueStops)
+    private void QueueExcessSeeds(IReadOnlyList<TransferStatus> transfers, List<TransferKey> queueStops)
     {
         var limit = _settings().MaxActiveSeeds;
         if (limit == 0)
@@ -170,7 +167,8 @@ public sealed partial class TransferScheduler
             return;
         }
 
-        var seeding = transfers.Where(t => IsActiveSeed(t) && !Held(t.Key)).OrderBy(t => _schedule.Position(t.Key) ?? int.MaxValue).ToList();
+        // Those with no place yet (just seen) are last, oldest first.
+        var seeding = transfers.Where(t => IsActiveSeed(t) && !Held(t.Key)).OrderBy(t => _schedule.Position(t.Key) ?? int.MaxValue).ThenBy(t => t, ByAdded).ToList();
         foreach (var transfer in seeding.Skip(limit))
         {
             _schedule.Update(transfer.Key, e => e with { Waiting = true });
@@ -180,12 +178,38 @@ public sealed partial class TransferScheduler
         }
     }
 
-    // An entry whose transfer was not listed at two ticks in a row belongs to a transfer removed some other way.
-    private void ForgetRemoved(Dictionary<TransferKey, Transfer> listed)
+    // A met goal, under _lock: the torrent is to stop (with the reason in its entry) or leave the list.
+    private string GoalMet(TransferKey key, SeedingGoalAction action, string kind, string reason)
     {
-        foreach (var entry in _schedule.Ordered())
+        if (action == SeedingGoalAction.Stop)
         {
-            if (listed.ContainsKey(entry.Key))
+            _schedule.Update(key, e => e with { StopReason = reason, StopGoal = kind });
+        }
+
+        _stopping.Add(key);
+        _seeds.Remove(key);
+        return reason;
+    }
+
+    private static bool IsSeedingTorrent(TransferStatus transfer) => transfer.Key.Network == TransferNetwork.Torrent && transfer.State == TransferState.Seeding;
+
+    // Transfers first seen get their place oldest first, as List orders them (the statuses come in no order).
+    private void EnsureOldestFirst(IEnumerable<TransferStatus> transfers)
+    {
+        var fresh = transfers.Where(transfer => _schedule.Find(transfer.Key) is null).ToList();
+        fresh.Sort(TransferStatus.CompareByAdded);
+        foreach (var transfer in fresh)
+        {
+            _schedule.Ensure(transfer.Key);
+        }
+    }
+
+    // An entry whose transfer was not listed at two ticks in a row belongs to a transfer removed some other way.
+    private void ForgetRemoved(IReadOnlyList<ScheduleEntry> entries)
+    {
+        foreach (var entry in entries)
+        {
+            if (_indexes.ContainsKey(entry.Key))
             {
                 _missing.Remove(entry.Key);
             }
@@ -196,6 +220,8 @@ public sealed partial class TransferScheduler
             }
         }
     }
+
+    private static readonly IComparer<TransferStatus> ByAdded = Comparer<TransferStatus>.Create(TransferStatus.CompareByAdded);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{Name} ({Key}) is queued to {Kind}: {Running} of at most {Limit} run.")]
     private static partial void LogQueued(ILogger logger, string name, TransferKey key, string kind, int running, int limit);

@@ -29,7 +29,14 @@ public sealed partial class TransferScheduler : IHostedService, IAsyncDisposable
     private readonly HashSet<TransferKey> _stopping = [];
     private readonly Dictionary<TransferKey, SeedWatch> _seeds = [];
     private readonly HashSet<TransferKey> _missing = [];
+
+    // Every transfer's status and its index there, read again (into the same storage) by each decision under _lock.
+    private readonly List<TransferStatus> _statuses = [];
+    private readonly Dictionary<TransferKey, int> _indexes = [];
+    private readonly List<ScheduleEntry> _entries = []; // the schedule's entries, as the round read them
+    private readonly List<TransferKey> _seeded = []; // the round's torrents that seeded since the last; only the round uses it
     private TransferManager? _manager;
+    private GoalsOfNode? _nodeGoals;
     private ITimer? _timer;
     private Task _tick = Task.CompletedTask;
     private int _ticking;
@@ -75,7 +82,7 @@ public sealed partial class TransferScheduler : IHostedService, IAsyncDisposable
         await _tick;
         try
         {
-            _schedule.AddSeeding([], persist: true);
+            _schedule.AddSeeding([], 0, persist: true);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
@@ -92,7 +99,7 @@ public sealed partial class TransferScheduler : IHostedService, IAsyncDisposable
         if (entry.Waiting && !IsRunning(state))
         {
             state = TransferState.Queued;
-            waiting = IsSeed(transfer) ? "seed" : "download";
+            waiting = transfer.CompletedAt is not null ? "seed" : "download";
         }
         else if (entry.StopReason is not null && state == TransferState.Stopped)
         {
@@ -103,22 +110,40 @@ public sealed partial class TransferScheduler : IHostedService, IAsyncDisposable
         {
             State = state,
             Scheduling = new TransferScheduling(
-                _schedule.Position(transfer.Key) ?? 0, waiting, GoalsOf(transfer, entry), TimeSpan.FromMilliseconds(entry.SeedingMilliseconds), entry.StopReason),
+                _schedule.Position(transfer.Key) ?? 0, waiting, GoalsOf(transfer.Key, transfer.Direction, entry, NodeGoals()), _schedule.SeedingTime(transfer.Key), entry.StopReason),
         };
     }
 
-    /// <summary>The goals in force for a transfer: its own, else the node's for a downloaded torrent; none for a stream (its blobs are served while it is listed).</summary>
-    internal SeedingGoals GoalsOf(Transfer transfer, ScheduleEntry entry)
+    /// <summary>
+    /// The goals in force for a transfer: its own, else the node's (<paramref name="node"/>, from
+    /// <see cref="NodeGoals"/>) for a downloaded torrent; none for a stream (its blobs are served while it is listed).
+    /// </summary>
+    private static SeedingGoals GoalsOf(TransferKey key, TransferDirection direction, ScheduleEntry entry, GoalsOfNode node)
     {
-        if (transfer.Key.Network != TransferNetwork.Torrent)
+        if (key.Network != TransferNetwork.Torrent)
         {
             return SeedingGoals.Unlimited;
         }
 
+        var download = direction == TransferDirection.Download;
+        // No goal of its own: what Resolve gives, made once per setting rather than once per transfer and round.
+        return entry.Goals.IsEmpty ? download ? node.Downloads : node.Shares : SeedingGoals.Resolve(entry.Goals, node.Downloads, download);
+    }
+
+    /// <summary>The node's seeding goals as its settings are now (made again only when the settings changed: a list of thousands asks for each).</summary>
+    private GoalsOfNode NodeGoals()
+    {
         var settings = _settings();
-        var global = new SeedingGoals(
+        if (_nodeGoals is { } known && ReferenceEquals(known.Settings, settings))
+        {
+            return known;
+        }
+
+        var downloads = new SeedingGoals(
             settings.SeedRatioLimit, settings.SeedTimeLimitMinutes, settings.SeedIdleLimitMinutes, SeedingGoals.ParseAction(settings.SeedGoalAction), false, false, false, false);
-        return SeedingGoals.Resolve(entry.Goals, global, transfer.Direction == TransferDirection.Download);
+        var goals = new GoalsOfNode(settings, downloads, SeedingGoals.Resolve(SeedingGoalOverrides.None, downloads, globalApplies: false));
+        _nodeGoals = goals;
+        return goals;
     }
 
     /// <summary>After a <c>get</c> added (or found) a transfer: past the download limit it waits, stopped, for a slot.</summary>
@@ -132,13 +157,13 @@ public sealed partial class TransferScheduler : IHostedService, IAsyncDisposable
             }
 
             var entry = _schedule.Ensure(key);
-            if (transfer.Direction == TransferDirection.Share || !IsActiveDownload(transfer))
+            if (transfer.Direction == TransferDirection.Share || !IsActiveDownload(TransferStatus.Of(transfer)))
             {
                 return;
             }
 
             var limit = _settings().MaxActiveDownloads;
-            var others = Manager.ListUnscheduled().Count(other => other.Key != key && IsActiveDownload(other) && !Held(other.Key));
+            var others = ReadStatuses().Count(other => other.Key != key && IsActiveDownload(other) && !Held(other.Key));
             if (limit == 0 || others < limit)
             {
                 if (entry.Waiting)
@@ -187,10 +212,10 @@ public sealed partial class TransferScheduler : IHostedService, IAsyncDisposable
 
             if (!now && transfer.Direction == TransferDirection.Download && !IsRunning(transfer.State))
             {
-                var seed = IsSeed(transfer);
+                var seed = transfer.CompletedAt is not null;
                 var settings = _settings();
                 var limit = seed ? (key.Network == TransferNetwork.Torrent ? settings.MaxActiveSeeds : 0) : settings.MaxActiveDownloads;
-                var count = Manager.ListUnscheduled().Count(other => other.Key != key && !Held(other.Key) && (seed ? IsActiveSeed(other) : IsActiveDownload(other)));
+                var count = ReadStatuses().Count(other => other.Key != key && !Held(other.Key) && (seed ? IsActiveSeed(other) : IsActiveDownload(other)));
                 if (limit > 0 && count >= limit)
                 {
                     _schedule.Update(key, e => e with { Waiting = true });
@@ -270,19 +295,30 @@ public sealed partial class TransferScheduler : IHostedService, IAsyncDisposable
 
         lock (_lock)
         {
+            if (!_schedule.AnyWaiting)
+            {
+                // Nothing waits (a node that seeds everything, say): nothing to start, and no transfer to read.
+                return;
+            }
+
             var settings = _settings();
-            var transfers = Manager.ListUnscheduled();
-            var byKey = transfers.ToDictionary(transfer => transfer.Key);
+            var transfers = ReadStatuses();
             var downloads = settings.MaxActiveDownloads == 0 ? int.MaxValue : settings.MaxActiveDownloads - transfers.Count(t => IsActiveDownload(t) && !Held(t.Key));
             var seeds = settings.MaxActiveSeeds == 0 ? int.MaxValue : settings.MaxActiveSeeds - transfers.Count(t => IsActiveSeed(t) && !Held(t.Key));
             foreach (var entry in _schedule.Ordered())
             {
-                if (!entry.Waiting || _stopping.Contains(entry.Key) || !byKey.TryGetValue(entry.Key, out var transfer) || IsRunning(transfer.State))
+                if (!entry.Waiting || _stopping.Contains(entry.Key) || !_indexes.TryGetValue(entry.Key, out var index))
                 {
                     continue;
                 }
 
-                var seed = IsSeed(transfer);
+                var transfer = transfers[index];
+                if (IsRunning(transfer.State))
+                {
+                    continue;
+                }
+
+                var seed = transfer.EverCompleted;
                 if ((seed ? seeds : downloads) <= 0)
                 {
                     continue;
@@ -315,16 +351,27 @@ public sealed partial class TransferScheduler : IHostedService, IAsyncDisposable
     internal static bool IsRunning(TransferState state) =>
         state is TransferState.Queued or TransferState.Checking or TransferState.FetchingMetadata or TransferState.Downloading or TransferState.Seeding;
 
-    // Completed once: resuming it seeds (after a check), it does not download.
-    internal static bool IsSeed(Transfer transfer) => transfer.CompletedAt is not null;
-
-    internal static bool IsActiveDownload(Transfer transfer) =>
-        transfer.Direction == TransferDirection.Download && !IsSeed(transfer) && IsRunning(transfer.State) && transfer.State != TransferState.Seeding;
+    // Completed once (EverCompleted): resuming it seeds (after a check), it does not download.
+    internal static bool IsActiveDownload(TransferStatus transfer) =>
+        transfer.Direction == TransferDirection.Download && !transfer.EverCompleted && IsRunning(transfer.State) && transfer.State != TransferState.Seeding;
 
     // Shares are never counted or queued: the user's own content seeds whatever the downloads do.
-    internal static bool IsActiveSeed(Transfer transfer) =>
-        transfer.Key.Network == TransferNetwork.Torrent && transfer.Direction == TransferDirection.Download && IsSeed(transfer)
+    internal static bool IsActiveSeed(TransferStatus transfer) =>
+        transfer.Key.Network == TransferNetwork.Torrent && transfer.Direction == TransferDirection.Download && transfer.EverCompleted
         && transfer.State is TransferState.Seeding or TransferState.Checking;
+
+    // Every transfer's status, with _indexes to find one by key; under _lock, until the next read.
+    private List<TransferStatus> ReadStatuses()
+    {
+        Manager.ReadStatuses(_statuses);
+        _indexes.Clear();
+        for (var i = 0; i < _statuses.Count; i++)
+        {
+            _indexes[_statuses[i].Key] = i;
+        }
+
+        return _statuses;
+    }
 
     // Waiting, or being stopped to wait: not counted as running.
     private bool Held(TransferKey key) => _stopping.Contains(key) || _schedule.Find(key) is { Waiting: true };
@@ -347,6 +394,9 @@ public sealed partial class TransferScheduler : IHostedService, IAsyncDisposable
             }
         }
     }
+
+    // The node's goals for downloaded torrents and for shares (which follow only goals of their own), for one settings object.
+    private sealed record GoalsOfNode(NodeSettings Settings, SeedingGoals Downloads, SeedingGoals Shares);
 
     private sealed class SeedWatch
     {

@@ -6,7 +6,8 @@ namespace SmartShare.Node.Tests.Transfers.Queueing;
 
 /// <summary>
 /// A torrent network in memory for the queue's logic: transfers whose state the test sets; stopping stops, starting
-/// runs (downloading, or seeding when once complete), and every start and stop is recorded.
+/// runs (downloading, or seeding when once complete), and every start and stop is recorded, and so is each time a
+/// transfer's view is built (<see cref="ViewsBuilt"/>), which its statuses (<see cref="AddStatuses"/>) do not need.
 /// </summary>
 internal sealed class FakeTransferNetwork(TimeProvider time) : ITransferNetwork
 {
@@ -16,6 +17,9 @@ internal sealed class FakeTransferNetwork(TimeProvider time) : ITransferNetwork
     public TransferNetwork Network => TransferNetwork.Torrent;
 
     public List<string> Calls { get; } = [];
+
+    /// <summary>Views handed out by <see cref="List"/> and <see cref="Find"/>.</summary>
+    public int ViewsBuilt { get; private set; }
 
     public static TransferKey KeyOf(int n) => new(TransferNetwork.Torrent, n.ToString("x40", System.Globalization.CultureInfo.InvariantCulture));
 
@@ -49,7 +53,27 @@ internal sealed class FakeTransferNetwork(TimeProvider time) : ITransferNetwork
     {
         lock (_lock)
         {
+            ViewsBuilt += _transfers.Count;
             return [.. _transfers.Values];
+        }
+    }
+
+    public void AddListings(List<TransferListing> listings)
+    {
+        lock (_lock)
+        {
+            foreach (var transfer in _transfers.Values)
+            {
+                listings.Add(new TransferListing(transfer.Key, transfer.AddedAt));
+            }
+        }
+    }
+
+    public void AddStatuses(List<TransferStatus> statuses)
+    {
+        lock (_lock)
+        {
+            statuses.AddRange(_transfers.Values.Select(TransferStatus.Of));
         }
     }
 
@@ -57,6 +81,7 @@ internal sealed class FakeTransferNetwork(TimeProvider time) : ITransferNetwork
     {
         lock (_lock)
         {
+            ViewsBuilt++;
             return _transfers.GetValueOrDefault(key);
         }
     }

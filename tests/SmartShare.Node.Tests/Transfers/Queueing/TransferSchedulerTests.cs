@@ -78,6 +78,29 @@ public sealed class TransferSchedulerTests : IDisposable
     }
 
     [Fact]
+    public void A_page_of_a_long_list_sorts_its_index_in_storage_kept_for_the_next_page()
+    {
+        var (manager, _) = Open();
+        for (var n = 10_000; n >= 1; n--)
+        {
+            _network.Add(n, TransferState.Seeding, complete: true);
+        }
+
+        var (first, total) = manager.Page(5_000, 10);
+        Assert.Equal(10_000, total);
+        Assert.Equal(Enumerable.Range(5_001, 10).Select(FakeTransferNetwork.KeyOf), first.Select(transfer => transfer.Key));
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var (again, _) = manager.Page(5_000, 10);
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        // Ten views and their page. An index of 10,000 made anew at each page is 320 KB or more, on the large-object
+        // heap, whose blocking collections held up pages of a node holding 6,000 transfers every second or so.
+        Assert.Equal(first.Select(transfer => transfer.Key), again.Select(transfer => transfer.Key));
+        Assert.True(allocated < 64 * 1024, $"A page allocated {allocated} bytes.");
+    }
+
+    [Fact]
     public async Task The_order_and_the_waiting_set_survive_a_restart()
     {
         var (manager, scheduler) = Open();
@@ -180,6 +203,41 @@ public sealed class TransferSchedulerTests : IDisposable
         await manager.StopAsync(first, CancellationToken.None);
 
         Assert.Equal(TransferState.Seeding, manager.Find(second)!.State);
+    }
+
+    [Fact]
+    public async Task A_round_decides_from_the_transfers_statuses_and_builds_no_view()
+    {
+        // What a node holding thousands looks like, small: seeds, two downloads running and one waiting for a slot.
+        _settings = _settings with { SeedRatioLimit = 2, SeedIdleLimitMinutes = 60 };
+        var (manager, scheduler) = Open();
+        for (var n = 1; n <= 200; n++)
+        {
+            _network.Add(n, TransferState.Seeding, complete: true);
+        }
+
+        for (var n = 201; n <= 203; n++)
+        {
+            await manager.AddAsync(new TransferRequest($"{n}", null, [], TimeSpan.Zero), CancellationToken.None);
+        }
+
+        var waiting = FakeTransferNetwork.KeyOf(203);
+        Assert.Equal(TransferState.Queued, manager.Find(waiting)!.State);
+        _network.Upload(FakeTransferNetwork.KeyOf(7), 2000);
+        var built = _network.ViewsBuilt;
+        var calls = _network.Calls.Count;
+
+        await AdvanceAsync(scheduler, TimeSpan.FromMinutes(1));
+        _network.Complete(FakeTransferNetwork.KeyOf(201));
+        await AdvanceAsync(scheduler, TransferScheduler.Interval);
+
+        // Thirty-one rounds over 203 transfers built no view, and still decided: the seeds' time counted (from the
+        // second round), the ratio goal met, the freed slot given to the one waiting.
+        Assert.Equal(built, _network.ViewsBuilt);
+        Assert.Equal(TimeSpan.FromSeconds(60), scheduler.Schedule.SeedingTime(FakeTransferNetwork.KeyOf(1)));
+        Assert.Equal(["stop t7", "start t203"], _network.Calls.Skip(calls));
+        Assert.Equal(TransferState.Completed, manager.Find(FakeTransferNetwork.KeyOf(7))!.State);
+        Assert.Equal(TransferState.Downloading, manager.Find(waiting)!.State);
     }
 
     private (TransferManager Manager, TransferScheduler Scheduler) Open()
