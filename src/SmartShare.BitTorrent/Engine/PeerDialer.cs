@@ -29,6 +29,10 @@ internal sealed class PeerDialer
     private readonly CancellationTokenSource _stop;
     private readonly PeerId _ourId;
     private readonly List<PeerSession> _peers;
+
+    // Hosts of connections admitted whose peer has not joined _peers yet (it joins when its run starts, after the
+    // handshake's answer): counted, so a host that connects again at once cannot slip past its share meanwhile.
+    private readonly List<NetworkHost> _admitting = [];
     private readonly Func<bool> _mayDial;
     private readonly Func<bool> _seeding;
     private readonly Func<Handshake> _handshake;
@@ -178,10 +182,17 @@ internal sealed class PeerDialer
             }
 
             var existing = _peers.Find(p => p.Id == id);
+            var host = NetworkHost.Of(address);
             if (existing is null)
             {
-                var host = NetworkHost.Of(address);
-                return _peers.Count < _options.MaxPeers && _peers.Count(p => NetworkHost.Of(p.EndPoint.Address) == host) < _options.MaxPeersPerHost;
+                var fromHost = _peers.Count(p => NetworkHost.Of(p.EndPoint.Address) == host) + _admitting.Count(h => h == host);
+                if (_peers.Count + _admitting.Count >= _options.MaxPeers || fromHost >= _options.MaxPeersPerHost)
+                {
+                    return false;
+                }
+
+                _admitting.Add(host);
+                return true;
             }
 
             // Two connections to one peer: both sides dialed at once, which PEX makes common (each learns the other
@@ -195,11 +206,25 @@ internal sealed class PeerDialer
             }
 
             loser = existing;
+            _admitting.Add(host);
         }
 
         _log($"{loser} is also connected the other way; keeping the connection dialed by the lower peer id");
         loser.Close();
         return true;
+    }
+
+    /// <summary>
+    /// A connection <see cref="Admit"/> let in has joined the peers (its run started) or failed before it could: its
+    /// reservation ends. Call once for each admission, right after starting the peer's run.
+    /// </summary>
+    public void Joined(IPAddress address)
+    {
+        ArgumentNullException.ThrowIfNull(address);
+        lock (_lock)
+        {
+            _admitting.Remove(NetworkHost.Of(address));
+        }
     }
 
     /// <summary>Dials as many candidates as there is room for (call without holding the session's lock).</summary>
@@ -297,7 +322,18 @@ internal sealed class PeerDialer
             return;
         }
 
-        await _runPeer(connection).ConfigureAwait(false);
+        // The run adds the peer before its first await, so the admission's reservation ends once it has started.
+        Task run;
+        try
+        {
+            run = _runPeer(connection);
+        }
+        finally
+        {
+            Joined(endPoint.Address);
+        }
+
+        await run.ConfigureAwait(false);
         Release(endPoint);
     }
 

@@ -257,17 +257,28 @@ public sealed class TorrentSession : IAsyncDisposable
             return;
         }
 
+        // The admission holds a place until the peer's run has started (it adds the peer before its first await).
+        Task run;
         try
         {
-            await connection.AcceptAsync(Handshake(), _stop.Token).ConfigureAwait(false);
+            try
+            {
+                await connection.AcceptAsync(Handshake(), _stop.Token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is PeerConnectionException or OperationCanceledException or IOException or SocketException)
+            {
+                await connection.DisposeAsync().ConfigureAwait(false);
+                return;
+            }
+
+            run = _readLoop.RunAsync(connection);
         }
-        catch (Exception e) when (e is PeerConnectionException or OperationCanceledException or IOException or SocketException)
+        finally
         {
-            await connection.DisposeAsync().ConfigureAwait(false);
-            return;
+            _dialer.Joined(connection.RemoteEndPoint.Address);
         }
 
-        await _readLoop.RunAsync(connection).ConfigureAwait(false);
+        await run.ConfigureAwait(false);
     }
 
     /// <summary>
