@@ -8,9 +8,11 @@ namespace SmartShare.Node.Hosting;
 /// collections run, which a quiet node does not: its resident memory stayed at the burst's peak. Every
 /// <see cref="Look"/> this looks at what the last collection left: once the burst is over (no collection since the
 /// previous look) and the GC holds more than <see cref="WasteThreshold"/> beyond the live heap, it runs one aggressive
-/// collection, which compacts and gives the free regions back to the system. Never while collections keep coming (a
-/// client reading page after page of a long list had an answer held up 100+ ms by a relief every 10 s, and the burst
-/// filled the heap again at once), and at most one per <see cref="Interval"/>; a quiet node pays one look at a struct.
+/// collection, which compacts and gives the free regions back to the system. Not while a short burst goes on (a client
+/// reading page after page of a long list had an answer held up 100+ ms by a relief every 10 s, and the burst filled
+/// the heap again at once); one that lasts longer than <see cref="Interval"/> (the web UI's live feed, which lists every
+/// transfer each second) is relieved every <see cref="Interval"/>, or its memory would only grow. At most one relief
+/// per <see cref="Interval"/>; a quiet node pays one look at a struct every <see cref="Look"/>.
 /// </summary>
 internal sealed class MemoryRelief(TimeProvider time) : IHostedService, IAsyncDisposable
 {
@@ -20,13 +22,16 @@ internal sealed class MemoryRelief(TimeProvider time) : IHostedService, IAsyncDi
     /// <summary>How often it looks.</summary>
     public static readonly TimeSpan Look = TimeSpan.FromSeconds(2);
 
+    internal static readonly int LooksPerInterval = (int)(Interval / Look);
+
     /// <summary>Memory the GC may hold beyond the live heap before it is asked to give it back.</summary>
     public const long WasteThreshold = 48L * 1024 * 1024;
 
     private ITimer? _timer;
     private long _lastRelief = -1; // the index of the relief's own collection
     private long _lastLook = -1; // the index of the last collection at the previous look
-    private long _reliefAt; // when the last relief ran (a timestamp of the clock), 0 before the first
+    private int _looksSinceRelief = LooksPerInterval; // looks since the last relief (as many as an interval before the first)
+    private int _busyLooks; // looks in a row that saw a new collection, since the last that saw none or the last relief
 
     /// <summary>Aggressive collections run so far.</summary>
     public int Reliefs { get; private set; }
@@ -55,24 +60,28 @@ internal sealed class MemoryRelief(TimeProvider time) : IHostedService, IAsyncDi
         var info = GC.GetGCMemoryInfo(GCKind.Any);
         var previousLook = _lastLook;
         _lastLook = info.Index;
-        if ((_reliefAt != 0 && time.GetElapsedTime(_reliefAt) < Interval)
-            || !ShouldRelieve(info.Index, previousLook, _lastRelief, info.TotalCommittedBytes, info.HeapSizeBytes, info.FragmentedBytes))
+        _busyLooks = info.Index == previousLook ? 0 : _busyLooks + 1;
+        _looksSinceRelief++;
+        if (_looksSinceRelief < LooksPerInterval
+            || !ShouldRelieve(info.Index, previousLook, _lastRelief, _busyLooks, info.TotalCommittedBytes, info.HeapSizeBytes, info.FragmentedBytes))
         {
             return false;
         }
 
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
         _lastRelief = _lastLook = GC.GetGCMemoryInfo(GCKind.Any).Index;
-        _reliefAt = time.GetTimestamp();
+        _looksSinceRelief = _busyLooks = 0;
         Reliefs++;
         return true;
     }
 
     /// <summary>
     /// Whether the last collection (<paramref name="index"/>; 0 for none yet) left more than
-    /// <see cref="WasteThreshold"/> committed beyond the live heap, it is not the relief's own, and it was already the
-    /// last at the previous look (<paramref name="previousLook"/>): none since, so the burst is over.
+    /// <see cref="WasteThreshold"/> committed beyond the live heap and it is not the relief's own; and either it was
+    /// already the last at the previous look (<paramref name="previousLook"/>: none since, the burst is over) or
+    /// collections have kept coming for <paramref name="busyLooks"/> looks in a row, an interval's worth.
     /// </summary>
-    internal static bool ShouldRelieve(long index, long previousLook, long lastRelief, long committed, long heapSize, long fragmented) =>
-        index != 0 && index == previousLook && index != lastRelief && committed - heapSize + fragmented >= WasteThreshold;
+    internal static bool ShouldRelieve(long index, long previousLook, long lastRelief, int busyLooks, long committed, long heapSize, long fragmented) =>
+        index != 0 && index != lastRelief && committed - heapSize + fragmented >= WasteThreshold && (index == previousLook || busyLooks >= LooksPerInterval);
+
 }
