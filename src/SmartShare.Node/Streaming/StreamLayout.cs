@@ -1,4 +1,3 @@
-using SmartShare.Lbry.Blobs;
 using SmartShare.Lbry.Streams;
 
 namespace SmartShare.Node.Streaming;

@@ -1,4 +1,3 @@
-using System.Net;
 using SmartShare.Lbry.Blobs;
 using SmartShare.Lbry.Downloads;
 using SmartShare.Lbry.Streams;
