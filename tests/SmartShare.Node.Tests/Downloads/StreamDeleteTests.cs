@@ -68,12 +68,14 @@ public sealed class StreamDeleteTests : IDisposable
     [InlineData(false)]
     public async Task Removing_a_running_download_stops_it_and_deletes_its_partial_file_and_blobs(bool keepStreamBlobs)
     {
-        // The seeder's 1 MiB/s upload limit keeps the 6 MiB download running long enough to remove it midway.
+        // The seeder's 1 MiB/s upload limit keeps the 24 MiB download (12 data blobs) running long enough to remove it
+        // midway: blobs are asked for several at a time and the limit serves them in turn, so blob 0 (the first the
+        // partial file can take) may come after a few others, and with a small file the last blobs came with it.
         await using var seeder = await TransferNode.StartAsync(
             "seeder", _directory.File("seeder"), extra: new Dictionary<string, JsonNode?> { [NodeSettingKeys.MaxUploadRate] = 1024 });
         await using var leecher = await TransferNode.StartAsync(
             "leecher", _directory.File("leecher"), extra: new Dictionary<string, JsonNode?> { [NodeSettingKeys.KeepStreamBlobs] = keepStreamBlobs });
-        var source = TransferNode.WriteRandomFile(_directory.File("film.bin"), 6 * 1024 * 1024, seed: 23);
+        var source = TransferNode.WriteRandomFile(_directory.File("film.bin"), 24 * 1024 * 1024, seed: 23);
         var sdHash = await seeder.ShareAsync(source);
         var blobs = BlobsOf(seeder, sdHash);
         await leecher.CallAsync("get", new JsonObject { ["uri"] = sdHash, ["peers"] = new JsonArray(seeder.BlobEndPoint.ToString()) });
