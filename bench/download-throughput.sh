@@ -126,16 +126,6 @@ warm_file="$work/warm-up-8MiB.bin"
 # the whole machine (/proc/stat) around each measured command, minus the CPU of the processes measured
 # (the nodes' utime+stime from /proc/PID/stat and the CLI client's user+sys). Kernel threads writing
 # blobs back count as "other" too, so a few tenths of a second are normal for a large file.
-ticks_per_second="$(getconf CLK_TCK)"
-# process_ticks PID...: summed utime+stime ticks (comm is "dotnet", so fields 14 and 15 are safe).
-process_ticks() {
-  local pid total=0 t
-  for pid in "$@"; do
-    t="$(awk '{ print $14 + $15 }' "/proc/$pid/stat" 2>/dev/null || echo 0)"
-    total=$((total + t))
-  done
-  echo "$total"
-}
 cores_busy_before="$(
   before="$(cpu_busy_ticks)"; sleep "$idle_seconds"
   awk -v b="$before" -v a="$(cpu_busy_ticks)" -v hz="$ticks_per_second" -v s="$idle_seconds" 'BEGIN { printf "%.2f", (a - b) / hz / s }'

@@ -16,9 +16,12 @@
 #   leecher ours       a fresh daemon on 127.0.0.1 asked to `get` the .torrent through JSON-RPC, timed from the
 #                      request to file_list saying "completed" (polled every 10 ms).
 # libtorrent runs with its defaults (8 unchoke slots, its choker), TCP only, no DHT, LSD, UPnP or NAT-PMP, and an IP
-# filter allowing only 127.0.0.0/8. Every copy is compared with the source (cmp). The summary gives, per scenario,
-# the median of the swarm times, the per-leecher times of the median run and the ratio ours/libtorrent (target of
-# issue 19: the swarm with our seeder finishes no later than with libtorrent's, ratio <= 1).
+# filter allowing only 127.0.0.0/8. Every copy is compared with the source (cmp). Each run also says what the seeder
+# sent (all the leechers received less all they sent each other) and its CPU from the go to the last leecher done:
+# on two cores the seeder and the eight leechers share the CPU, so a seeder's cost per byte shows in the swarm's time.
+# The summary gives, per scenario, the median of the swarm times, the per-leecher times of the median run, the
+# medians of what the seeder sent and of its CPU, and the ratio ours/libtorrent (target of issue 19: the swarm with
+# our seeder finishes no later than with libtorrent's, ratio <= 1).
 #
 # Usage: bench/swarm.sh [--size-mib N] [--runs N] [--leechers N] [--no-reverse | --reverse-only] [--smoke] [--keep]
 # Environment (flags win): BENCH_SWARM_SIZE_MIB (128), BENCH_RUNS (3), BENCH_TMPDIR (a folder on a real disk).
@@ -172,10 +175,11 @@ piece_length="$(number piece_length "$(cat "$work/maker.out")")"
 [ -n "$info_hash" ] || { echo "The torrent has no info hash:" >&2; cat "$work/maker.out" >&2; exit 1; }
 say "   info hash $info_hash, pieces of $((piece_length / 1024)) KiB"
 
-# leech_run NAME SEEDER_DESCRIPTION: the leechers in one process, told to go once the tracker counts the seeder;
-# appends "swarm_s t1 t2 ..." to $work/NAME.results and compares every copy.
+# leech_run NAME SEEDER_DESCRIPTION RESULTS SEEDER_PID: the leechers in one process, told to go once the tracker counts
+# the seeder; appends "swarm_s t1 t2 ..." to $work/RESULTS.results and "sent_mib cpu_s" (what the seeder sent, and
+# its CPU from the go to the last leecher done) to $work/RESULTS.seeder, and compares every copy.
 leech_run() {
-  local name="$1" out="$work/$1-leechers.out" pid line times i
+  local name="$1" out="$work/$1-leechers.out" pid line times i ticks sent cpu
   rm -rf "${work:?}/$name-leechers"
   mkfifo "$work/$name-leechers.in"
   exec 4<>"$work/$name-leechers.in"
@@ -187,8 +191,10 @@ leech_run() {
   wait_for_line "$out" '"event": "ready"' "$pid" 60 "the libtorrent leechers start listening"
   helper_once wait-seeders "{\"tracker\":\"$tracker_url\",\"info_hash\":\"$info_hash\",\"complete\":1,\"limit_s\":60}" \
     "$work/$name-wait.out" "waiting until the tracker counts $2"
+  ticks="$(process_ticks "$4")"
   echo '{"cmd":"go"}' >&4
   wait_for_line "$out" '"event": "done"' "$pid" $((limit_s + 30)) "the $leecher_count leechers finish"
+  cpu="$(calc 2 "($(process_ticks "$4") - $ticks) / $ticks_per_second")"
   echo '{"cmd":"quit"}' >&4
   exec 4>&-
   stop_process "$pid"
@@ -198,7 +204,9 @@ leech_run() {
   for i in $(seq 0 $((leecher_count - 1))); do compare "$work/$name-leechers/$i/$source_name"; done
   rm -rf "${work:?}/$name-leechers"
   printf '%s %s\n' "$(number seconds "$line")" "$times" >>"$work/$3.results"
-  say "   $2: all $leecher_count leechers done after $(calc 3 "$(number seconds "$line")") s (each: $times s)"
+  sent="$(calc 1 "$(number seeder_bytes "$line") / 1048576")"
+  printf '%s %s\n' "$sent" "$cpu" >>"$work/$3.seeder"
+  say "   $2: all $leecher_count leechers done after $(calc 3 "$(number seconds "$line")") s (each: $times s); the seeder sent $sent MiB ($(calc 2 "$sent / $size_mib") copies), its CPU $cpu s"
 }
 
 seed_ours() { # seed_ours RUN
@@ -207,7 +215,7 @@ seed_ours() { # seed_ours RUN
   start_ours "seeder-ours-$1" 127.0.0.1
   helper_once ours-seed "{\"api\":\"$ours_api\",\"file\":\"$source_file\",\"torrent\":\"$work/ours-$1-made.torrent\",\"tracker\":\"$tracker_url/announce\",\"limit_s\":$limit_s}" \
     "$work/seeder-ours-$1.out" "our node seeding"
-  leech_run "ours-$1" "seeder ours" seed-ours
+  leech_run "ours-$1" "seeder ours" seed-ours "$ours_pid"
   stop_process "$ours_pid"
 }
 
@@ -222,14 +230,16 @@ seed_libtorrent() { # seed_libtorrent RUN
   pid=$!
   live[$pid]=seeder-libtorrent
   wait_for_line "$out" '"event": "ready"' "$pid" 60 "the libtorrent seeder announces"
-  leech_run "lt-$1" "seeder libtorrent" seed-lt
+  leech_run "lt-$1" "seeder libtorrent" seed-lt "$pid"
   echo '{"cmd":"quit"}' >&3
   exec 3>&-
   stop_process "$pid"
 }
 
 : >"$work/seed-ours.results"
+: >"$work/seed-ours.seeder"
 : >"$work/seed-lt.results"
+: >"$work/seed-lt.seeder"
 say "== 1 seeder to $leecher_count libtorrent leechers (127.0.0.11-$((10 + leecher_count))), x$runs, alternating which seeder goes first"
 for i in $(seq 1 "$runs"); do
   [ "$forward" -eq 1 ] || break
@@ -303,6 +313,7 @@ if [ "$forward" -eq 1 ]; then
   printf '%-34s %12s %12s   %s\n' "1 seeder (ours) to $leecher_count leechers" "$(calc 3 "$ours_s")" "$(calc 1 "$size_mib / $ours_s")" "${ours_run#* }"
   printf '%-34s %12s %12s   %s\n' "1 seeder (libtorrent) to $leecher_count leechers" "$(calc 3 "$lt_s")" "$(calc 1 "$size_mib / $lt_s")" "${lt_run#* }"
   say "   swarm times ours: $(awk '{ printf "%s%.2f", (NR > 1 ? " " : ""), $1 }' "$work/seed-ours.results") s; libtorrent: $(awk '{ printf "%s%.2f", (NR > 1 ? " " : ""), $1 }' "$work/seed-lt.results") s"
+  say "   the seeder sent (median MiB): ours $(cut -d ' ' -f 1 "$work/seed-ours.seeder" | median), libtorrent $(cut -d ' ' -f 1 "$work/seed-lt.seeder" | median); its CPU (median s): ours $(cut -d ' ' -f 2 "$work/seed-ours.seeder" | median), libtorrent $(cut -d ' ' -f 2 "$work/seed-lt.seeder" | median)"
   say "   ratio ours/libtorrent (seeder): $(calc 2 "$ours_s / $lt_s") (target <= 1.00)"
 fi
 if [ "$reverse" -eq 1 ]; then

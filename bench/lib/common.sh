@@ -12,6 +12,17 @@ maximum() { sort -g | tail -n 1; }
 json_field() { sed -n "s/.*\"$1\":\"\{0,1\}\([^\",}]*\).*/\1/p" <<<"$2"; }
 # Busy CPU ticks of the whole machine so far (/proc/stat), to tell what other processes used meanwhile.
 cpu_busy_ticks() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9; exit }' /proc/stat; }
+ticks_per_second="$(getconf CLK_TCK)"
+# process_ticks PID...: summed utime+stime ticks of the processes (their comm, "dotnet" or "python3", has no space,
+# so fields 14 and 15 are safe); a process gone counts 0.
+process_ticks() {
+  local pid total=0 t
+  for pid in "$@"; do
+    t="$(awk '{ print $14 + $15 }' "/proc/$pid/stat" 2>/dev/null || echo 0)"
+    total=$((total + t))
+  done
+  echo "$total"
+}
 
 # build_cli: builds the CLI (Release) into a private artifacts path and sets `build_dir` and `cli`; with
 # BENCH_CLI naming a smartshare.dll already built (the tests' smoke runs), uses that instead.

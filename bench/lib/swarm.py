@@ -158,7 +158,11 @@ def leechers(args):
         time.sleep(0.005)
     if None in times:
         return
-    emit({"event": "done", "seconds": max(times), "times": times})
+    # What the seeder sent: every payload byte a leecher got came from the seeder or from another leecher, so the
+    # seeder's share is all that was received less all that the leechers sent (snapshots taken together, at once).
+    states = [h.status() for h in handles]
+    from_seeder = sum(s.total_payload_download for s in states) - sum(s.total_payload_upload for s in states)
+    emit({"event": "done", "seconds": max(times), "times": times, "seeder_bytes": max(0, from_seeder)})
     # Keep seeding (as real leechers do) until told to quit, then let the disk threads finish the files.
     stop.wait()
     for handle in handles:

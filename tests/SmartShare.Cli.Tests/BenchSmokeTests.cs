@@ -132,6 +132,7 @@ public sealed class BenchSmokeTests
             output,
             @"^1 seeder \(ours\) to 4 leechers +\d+\.\d{3} +\d+\.\d +(\d+\.\d\d ?){4}$",
             @"^1 seeder \(libtorrent\) to 4 leechers +\d+\.\d{3} +\d+\.\d +(\d+\.\d\d ?){4}$",
+            @"^ +the seeder sent \(median MiB\): ours \d+(\.\d+)?, libtorrent \d+(\.\d+)?; its CPU \(median s\): ours \d+(\.\d+)?, libtorrent \d+(\.\d+)?$",
             @"^ +ratio ours/libtorrent \(seeder\): \d+\.\d\d",
             @"^4 seeders to 1 leecher \(ours\) +\d+\.\d{3} +\d+\.\d$",
             @"^4 seeders to 1 leecher \(libtorrent\) +\d+\.\d{3} +\d+\.\d$",
