@@ -4,7 +4,8 @@ namespace SmartShare.BitTorrent.Storage;
 
 /// <summary>
 /// A bounded LRU cache of verified pieces for seeding. Peers ask for 16 KiB blocks; the first request for a piece
-/// reads and SHA-1-checks the whole piece once, and the following blocks come from memory. Concurrent requests for a
+/// reads the whole piece once (SHA-1-checked the first time in a run, see <see cref="TorrentStorage.ReadServedPieceAsync"/>),
+/// and the following blocks come from memory. Concurrent requests for a
 /// piece share one read. Piece memory comes from <see cref="ArrayPool{T}"/> and goes back there once the piece has
 /// left the cache and no <see cref="PieceLease"/> holds it. Thread-safe.
 /// </summary>
@@ -23,7 +24,7 @@ public sealed class VerifiedPieceCache : IDisposable
 
     public VerifiedPieceCache(TorrentStorage storage, long maxBytes = 32 * 1024 * 1024)
         : this(
-            (storage ?? throw new ArgumentNullException(nameof(storage))).VerifyPieceAsync,
+            (storage ?? throw new ArgumentNullException(nameof(storage))).ReadServedPieceAsync,
             storage.Info.GetPieceSize,
             maxBytes)
     {
@@ -40,7 +41,7 @@ public sealed class VerifiedPieceCache : IDisposable
         _maxBytes = maxBytes;
     }
 
-    /// <summary>How many pieces were read from disk (and hashed) so far.</summary>
+    /// <summary>How many pieces were read from disk so far (hashed or trusted, see the constructor's reader).</summary>
     internal long DiskReads => Interlocked.Read(ref _diskReads);
 
     /// <summary>The bytes of the pieces now in the cache (leased pieces already evicted are not counted).</summary>
