@@ -9,7 +9,10 @@
 #   seeder ours        a fresh `smartshare start` daemon (127.0.0.1, TCP) seeds; once the tracker counts it,
 #                      --leechers (8) libtorrent sessions, each on its own address 127.0.0.11, .12, ..., all in one
 #                      Python process (bench/lib/swarm.py), add the torrent at once and find the seeder and each
-#                      other through the tracker. Timed from the add to the last leecher having every piece.
+#                      other through the tracker. Timed from the add to the last leecher having every piece. Before
+#                      that, not timed, the daemon seeds a warm-up torrent (16 MiB, or the size if smaller) to one
+#                      libtorrent leecher (127.0.0.30), so the swarm meets a running seeder, not the .NET JIT
+#                      compiling its upload path (as bench/download-throughput.sh warms its downloader); --cold skips it.
 #   seeder libtorrent  the same with a libtorrent session on 127.0.0.2 (seed mode) as the only seeder.
 # Then, unless --no-reverse, --leechers libtorrent seeders (127.0.0.21, ...) seed the same file to one leecher:
 #   leecher libtorrent a libtorrent session on 127.0.0.3, timed from its add to finished;
@@ -23,7 +26,7 @@
 # medians of what the seeder sent and of its CPU, and the ratio ours/libtorrent (target of issue 19: the swarm with
 # our seeder finishes no later than with libtorrent's, ratio <= 1).
 #
-# Usage: bench/swarm.sh [--size-mib N] [--runs N] [--leechers N] [--no-reverse | --reverse-only] [--smoke] [--keep]
+# Usage: bench/swarm.sh [--size-mib N] [--runs N] [--leechers N] [--no-reverse | --reverse-only] [--cold] [--smoke] [--keep]
 # Environment (flags win): BENCH_SWARM_SIZE_MIB (128), BENCH_RUNS (3), BENCH_TMPDIR (a folder on a real disk).
 # --smoke checks the script still works, in seconds: 8 MiB, 4 leechers, one run, a memory file system allowed
 # (BENCH_CLI, a smartshare.dll already built, skips the build). A differing file or a failed download exits with 1.
@@ -39,6 +42,7 @@ reverse=1
 forward=1
 smoke=0
 keep=0
+cold=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --size-mib) size_mib="${2:?--size-mib needs a value}"; shift 2 ;;
@@ -48,6 +52,7 @@ while [ $# -gt 0 ]; do
     --reverse-only) forward=0; shift ;;
     --smoke) smoke=1; shift ;;
     --keep) keep=1; shift ;;
+    --cold) cold=1; shift ;;
     --cores|--strict) [ "$1" = --cores ] && shift; shift ;; # accepted for scripts/bench, which passes one set of flags to all
     -h|--help) usage; exit 0 ;;
     *) echo "Unknown argument: $1 (try --help)" >&2; exit 2 ;;
@@ -85,6 +90,9 @@ source_name="random-${size_mib}MiB.bin"
 source_file="$work/seed/$source_name"
 say "== Writing ${size_mib} MiB of random bytes to $source_file ($fs_type)"
 write_random_file "$source_file" "$size_bytes"
+warm_mib=$(( size_mib < 16 ? size_mib : 16 ))
+warm_file="$work/seed/warm-up.bin"
+write_random_file "$warm_file" $((warm_mib * 1024 * 1024))
 
 now() { date +%s.%N; }
 # wait_for_line FILE REGEX PID LIMIT_S WHAT: waits until FILE has a line matching REGEX; fails if PID exits first
@@ -120,7 +128,7 @@ start_tracker() { # start_tracker NAME
   local chroot="$work/$1-tracker" port
   if [ -n "$tracker_pid" ]; then stop_process "$tracker_pid"; fi
   mkdir -p "$chroot"
-  printf '%s\n' "$info_hash" >"$chroot/whitelist"
+  printf '%s\n%s\n' "$info_hash" "$warm_info_hash" >"$chroot/whitelist"
   port="$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
   opentracker -i 127.0.0.1 -p "$port" -P "$port" -w /whitelist -d "$chroot" >"$work/$1-tracker.log" 2>&1 &
   tracker_pid=$!
@@ -168,9 +176,12 @@ say "== Our node makes the torrent (stream_create with torrent)"
 start_ours maker 127.0.0.1
 helper_once ours-seed "{\"api\":\"$ours_api\",\"file\":\"$source_file\",\"torrent\":\"$work/reference.torrent\",\"tracker\":\"http://127.0.0.1:9/announce\",\"limit_s\":$limit_s}" \
   "$work/maker.out" "our node sharing the file as a torrent"
+helper_once ours-seed "{\"api\":\"$ours_api\",\"file\":\"$warm_file\",\"torrent\":\"$work/warm-reference.torrent\",\"tracker\":\"http://127.0.0.1:9/announce\",\"limit_s\":$limit_s}" \
+  "$work/maker-warm.out" "our node sharing the warm-up file as a torrent"
 stop_process "$ours_pid"
 reference_torrent="$work/reference.torrent"
 info_hash="$(sed -n 's/.*"info_hash": "\([0-9a-f]\{40\}\)".*/\1/p' "$work/maker.out")"
+warm_info_hash="$(sed -n 's/.*"info_hash": "\([0-9a-f]\{40\}\)".*/\1/p' "$work/maker-warm.out")"
 piece_length="$(number piece_length "$(cat "$work/maker.out")")"
 [ -n "$info_hash" ] || { echo "The torrent has no info hash:" >&2; cat "$work/maker.out" >&2; exit 1; }
 say "   info hash $info_hash, pieces of $((piece_length / 1024)) KiB"
@@ -209,12 +220,35 @@ leech_run() {
   say "   $2: all $leecher_count leechers done after $(calc 3 "$(number seconds "$line")") s (each: $times s); the seeder sent $sent MiB ($(calc 2 "$sent / $size_mib") copies), its CPU $cpu s"
 }
 
+# warm_up RUN: our seeder (ours_api) serves the warm-up torrent to one libtorrent leecher on 127.0.0.30, not timed.
+warm_up() {
+  local out="$work/warm-$1.out" pid
+  helper_once ours-seed "{\"api\":\"$ours_api\",\"file\":\"$warm_file\",\"torrent\":\"$work/warm-$1.torrent\",\"tracker\":\"$tracker_url/announce\",\"limit_s\":$limit_s}" \
+    "$work/warm-$1-seed.out" "our node seeding the warm-up torrent"
+  mkfifo "$work/warm-$1.in"
+  exec 5<>"$work/warm-$1.in"
+  /usr/bin/python3 "$helper" leechers "{\"torrent\":\"$work/warm-$1.torrent\",\"addresses\":[\"127.0.0.30\"],\"save_root\":\"$work/warm-$1\",\"limit_s\":$limit_s}" \
+    <"$work/warm-$1.in" >"$out" 2>&1 &
+  pid=$!
+  live[$pid]=warm-up-leecher
+  wait_for_line "$out" '"event": "ready"' "$pid" 60 "the warm-up leecher starts listening"
+  helper_once wait-seeders "{\"tracker\":\"$tracker_url\",\"info_hash\":\"$warm_info_hash\",\"complete\":1,\"limit_s\":60}" \
+    "$work/warm-$1-wait.out" "waiting until the tracker counts our seeder of the warm-up torrent"
+  echo '{"cmd":"go"}' >&5
+  wait_for_line "$out" '"event": "done"' "$pid" $((limit_s + 30)) "the warm-up leecher finishes"
+  echo '{"cmd":"quit"}' >&5
+  exec 5>&-
+  stop_process "$pid"
+  rm -rf "$work/warm-$1.in" "${work:?}/warm-$1"
+}
+
 seed_ours() { # seed_ours RUN
   start_tracker "ours-$1"
   retrack "ours-$1"
   start_ours "seeder-ours-$1" 127.0.0.1
   helper_once ours-seed "{\"api\":\"$ours_api\",\"file\":\"$source_file\",\"torrent\":\"$work/ours-$1-made.torrent\",\"tracker\":\"$tracker_url/announce\",\"limit_s\":$limit_s}" \
     "$work/seeder-ours-$1.out" "our node seeding"
+  [ "$cold" -eq 1 ] || warm_up "$1"
   leech_run "ours-$1" "seeder ours" seed-ours "$ours_pid"
   stop_process "$ours_pid"
 }
@@ -240,7 +274,7 @@ seed_libtorrent() { # seed_libtorrent RUN
 : >"$work/seed-ours.seeder"
 : >"$work/seed-lt.results"
 : >"$work/seed-lt.seeder"
-say "== 1 seeder to $leecher_count libtorrent leechers (127.0.0.11-$((10 + leecher_count))), x$runs, alternating which seeder goes first"
+say "== 1 seeder to $leecher_count libtorrent leechers (127.0.0.11-$((10 + leecher_count))), x$runs, alternating which seeder goes first;$([ "$cold" -eq 1 ] && echo " our seeder cold (--cold)" || echo " our seeder first serves a $warm_mib MiB warm-up torrent to one leecher")"
 for i in $(seq 1 "$runs"); do
   [ "$forward" -eq 1 ] || break
   if [ $((i % 2)) -eq 1 ]; then seed_ours "$i"; seed_libtorrent "$i"; else seed_libtorrent "$i"; seed_ours "$i"; fi
