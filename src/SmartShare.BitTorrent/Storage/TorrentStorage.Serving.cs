@@ -11,8 +11,13 @@ namespace SmartShare.BitTorrent.Storage;
 public sealed partial class TorrentStorage
 {
     private readonly Lock _servedLock = new();
-    private Bitfield? _servedChecked; // guarded by _servedLock
-    private FileStamp[]? _servedStamps; // guarded by _servedLock: each file's stamp when its served pieces were checked
+
+    // Guarded by _servedLock, made at the first serve. A piece is trusted while it was checked after every change of
+    // the files it covers: _checkedAt[piece] (0: never) is later than each file's _stampChangedAt, on one counter.
+    private int[]? _checkedAt;
+    private int[]? _stampChangedAt;
+    private FileStamp[]? _servedStamps; // each file's stamp as the last check of one of its pieces saw it
+    private int _servedClock;
     private long _piecesServedTrusted;
 
     /// <summary>How many pieces were read to serve them without hashing (trusted after a check earlier in this run).</summary>
@@ -68,14 +73,15 @@ public sealed partial class TorrentStorage
     {
         lock (_servedLock)
         {
-            if (_servedChecked is null || _servedStamps is null || !_servedChecked[piece])
+            if (_checkedAt is null || _stampChangedAt is null || _servedStamps is null || _checkedAt[piece] == 0)
             {
                 return false;
             }
 
             for (var i = 0; i < files.Length; i++)
             {
-                if (!_servedStamps[files[i]].Vouches(now[i]))
+                var file = files[i];
+                if (!_servedStamps[file].Vouches(now[i]) || _stampChangedAt[file] >= _checkedAt[piece])
                 {
                     return false;
                 }
@@ -99,16 +105,19 @@ public sealed partial class TorrentStorage
     }
 
     // The stamps are those read before the hashed read: a change during it leaves them behind the file's, so the next
-    // serve hashes again. A file whose stamp moved since its other pieces were checked loses their trust first.
+    // serve hashes again. A file whose stamp moved since its other pieces were checked is marked changed, which takes
+    // their trust (they were checked before the change).
     private void RecordServedCheck(int piece, int[] files, FileStamp[] before)
     {
         lock (_servedLock)
         {
-            _servedChecked ??= new Bitfield(Info.PieceCount);
-            if (_servedStamps is null)
+            if (_checkedAt is null || _stampChangedAt is null || _servedStamps is null || _servedClock >= int.MaxValue - files.Length - 1)
             {
+                _checkedAt = new int[Info.PieceCount];
+                _stampChangedAt = new int[FilePaths.Count];
                 _servedStamps = new FileStamp[FilePaths.Count];
                 Array.Fill(_servedStamps, FileStamp.Unknown);
+                _servedClock = 0;
             }
 
             for (var i = 0; i < files.Length; i++)
@@ -116,30 +125,12 @@ public sealed partial class TorrentStorage
                 var file = files[i];
                 if (_servedStamps[file] != before[i])
                 {
-                    ForgetServedChecksOf(file);
                     _servedStamps[file] = before[i];
+                    _stampChangedAt[file] = ++_servedClock;
                 }
             }
 
-            if (before.All(stamp => stamp.IsKnown))
-            {
-                _servedChecked[piece] = true;
-            }
-        }
-    }
-
-    private void ForgetServedChecksOf(int file)
-    {
-        if (_lengths[file] == 0)
-        {
-            return;
-        }
-
-        var first = (int)(_offsets[file] / Info.PieceLength);
-        var last = (int)((_offsets[file] + _lengths[file] - 1) / Info.PieceLength);
-        for (var piece = first; piece <= last; piece++)
-        {
-            _servedChecked![piece] = false;
+            _checkedAt[piece] = before.All(stamp => stamp.IsKnown) ? ++_servedClock : 0;
         }
     }
 }

@@ -39,6 +39,29 @@ public sealed class ServedPieceTests : IDisposable
     }
 
     [Fact]
+    public async Task A_piece_checked_before_its_file_changed_is_hashed_again_even_after_another_piece_saw_the_new_stamp()
+    {
+        var (info, content) = SingleFile("show.bin", 5 * PieceLength, PieceLength, seed: 4);
+        using var storage = new TorrentStorage(info, _folder);
+        await WriteAllAsync(new Stored(storage, content), Enumerable.Range(0, info.PieceCount));
+        var buffer = new byte[PieceLength];
+        Assert.True(await storage.ReadServedPieceAsync(0, buffer, CancellationToken.None));
+
+        // The file is touched (its time moves on; its bytes stay), then piece 4 is checked against the new stamp.
+        File.SetLastWriteTimeUtc(storage.FilePaths[0], File.GetLastWriteTimeUtc(storage.FilePaths[0]).AddSeconds(5));
+        Assert.True(await storage.ReadServedPieceAsync(4, buffer, CancellationToken.None));
+        Assert.Equal(2, storage.PiecesHashed);
+
+        // Piece 0 was checked before the change: the new stamp vouches for piece 4 only.
+        Assert.True(await storage.ReadServedPieceAsync(0, buffer, CancellationToken.None));
+        Assert.Equal(3, storage.PiecesHashed);
+        Assert.True(await storage.ReadServedPieceAsync(0, buffer, CancellationToken.None));
+        Assert.True(await storage.ReadServedPieceAsync(4, buffer, CancellationToken.None));
+        Assert.Equal(3, storage.PiecesHashed);
+        Assert.Equal(2, storage.PiecesServedTrusted);
+    }
+
+    [Fact]
     public async Task A_file_changed_behind_the_nodes_back_has_its_pieces_hashed_again_and_a_damaged_one_refused()
     {
         // File a holds pieces 0 and the start of 1; file b the rest of 1, and 2 and 3.
