@@ -33,9 +33,9 @@ build_cli() {
     return 0
   fi
   build_dir="$root/artifacts/bench/build"
-  # Published as scripts/smartshare publishes it (one composite ReadyToRun image with its .NET runtime), so the
-  # figures are what a user runs, not a JIT-only build. BENCH_FRAMEWORK_DEPENDENT=1 publishes ReadyToRun on the
-  # installed .NET instead, to compare.
+  # Published as scripts/smartshare publishes it (one composite ReadyToRun image with its .NET runtime, compiled for
+  # this machine's CPU), so the figures are what a user runs, not a JIT-only build. BENCH_FRAMEWORK_DEPENDENT=1
+  # publishes ReadyToRun on the installed .NET instead, to compare.
   local build_log self_contained=true composite=true
   if [ "${BENCH_FRAMEWORK_DEPENDENT:-0}" = 1 ]; then
     self_contained=false composite=false
@@ -43,7 +43,7 @@ build_cli() {
   say "== Publishing smartshare (Release, ReadyToRun, self-contained: $self_contained) into ${build_dir#"$root"/}"
   rm -rf "$build_dir/cli"
   if ! build_log="$(dotnet publish "$root/src/SmartShare.Cli" -c Release --use-current-runtime --self-contained "$self_contained" \
-      -p:PublishReadyToRun=true -p:PublishReadyToRunComposite="$composite" --artifacts-path "$build_dir" -o "$build_dir/cli" --nologo -v q 2>&1)"; then
+      -p:PublishReadyToRun=true -p:PublishReadyToRunComposite="$composite" -p:ReadyToRunForThisMachine=true --artifacts-path "$build_dir" -o "$build_dir/cli" --nologo -v q 2>&1)"; then
     printf '%s\n' "$build_log" | grep -E ': error ' | sort -u >&2 || printf '%s\n' "$build_log" >&2
     echo "The smartshare build failed." >&2
     exit 1
