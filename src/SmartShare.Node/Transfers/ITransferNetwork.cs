@@ -25,6 +25,13 @@ public interface ITransferNetwork
     /// </summary>
     void AddStatuses(List<TransferStatus> statuses) => statuses.AddRange(List().Select(TransferStatus.Of));
 
+    /// <summary>
+    /// Adds every transfer's <see cref="TransferRow"/> (without the queue's part) to <paramref name="rows"/>, in no
+    /// order: what the web UI's feed and the <c>status</c> counts read every second, so a network gives it without
+    /// building the transfers' views, into a list the reader keeps.
+    /// </summary>
+    void AddRows(List<TransferRow> rows) => rows.AddRange(List().Select(TransferRow.Of));
+
     /// <summary>Adds (or finds running) the transfer a <c>get</c> names, when this network reads its target.</summary>
     /// <exception cref="FormatException">The target is this network's kind but unusable (a sentence says why).</exception>
     Task<TransferAddResult> AddAsync(TransferRequest request, CancellationToken cancellationToken);

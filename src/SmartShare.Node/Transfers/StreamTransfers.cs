@@ -15,6 +15,7 @@ internal sealed class StreamTransfers(DownloadManager downloads, SmartShare.Lbry
     private readonly System.Collections.Concurrent.ConcurrentDictionary<BlobHash, (long Have, long? Total)> _stored = new();
     private readonly System.Collections.Concurrent.ConcurrentDictionary<BlobHash, (string Path, long Length)> _lengths = new();
     private readonly TransferKeys<BlobHash> _keys = new(TransferKey.Of);
+    private Func<BlobHash, string, long?>? _completedLength;
 
     public TransferNetwork Network => TransferNetwork.Stream;
 
@@ -39,6 +40,15 @@ internal sealed class StreamTransfers(DownloadManager downloads, SmartShare.Lbry
             var active = downloads.Active(record.SdHash);
             statuses.Add(new TransferStatus(
                 key, NameOf(record, active), DirectionOf(record), StateOf(record, active?.Download.Progress.State), record.AddedAt, record.CompletedAt is not null, uploads.Total(key), null));
+        }
+    }
+
+    public void AddRows(List<TransferRow> rows)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        foreach (var record in downloads.List())
+        {
+            rows.Add(Facts(record, downloads.Active(record.SdHash)).Row);
         }
     }
 
@@ -137,7 +147,9 @@ internal sealed class StreamTransfers(DownloadManager downloads, SmartShare.Lbry
         return await downloads.DeleteAsync(sdHash, deleteData, cancellationToken);
     }
 
-    private Transfer ToTransfer(FileRecord record, ActiveDownload? active)
+    private Transfer ToTransfer(FileRecord record, ActiveDownload? active) => ToTransfer(record, active, Facts(record, active));
+
+    private (TransferRow Row, string? Path) Facts(FileRecord record, ActiveDownload? active)
     {
         if (active is not null)
         {
@@ -145,7 +157,7 @@ internal sealed class StreamTransfers(DownloadManager downloads, SmartShare.Lbry
         }
 
         var stored = active is null && record.Status != FileStatus.Completed ? Stored(record) : ((long Have, long? Total)?)null;
-        return ToTransfer(record, _keys.Of(record.SdHash), active, uploads, stored, path => CompletedLength(record.SdHash, path));
+        return Facts(record, _keys.Of(record.SdHash), active, uploads, stored, _completedLength ??= CompletedLength);
     }
 
     // A complete stream's file keeps its size: stat it once, not on every listing (the web UI's feed lists every
@@ -209,46 +221,65 @@ internal sealed class StreamTransfers(DownloadManager downloads, SmartShare.Lbry
     }
 
     internal static Transfer ToTransfer(
-        FileRecord record, TransferKey key, ActiveDownload? active, UploadLedger uploads, (long Have, long? Total)? stored = null, Func<string, long?>? completedLength = null)
+        FileRecord record, TransferKey key, ActiveDownload? active, UploadLedger uploads, (long Have, long? Total)? stored = null, Func<BlobHash, string, long?>? completedLength = null) =>
+        ToTransfer(record, active, Facts(record, key, active, uploads, stored, completedLength));
+
+    private static Transfer ToTransfer(FileRecord record, ActiveDownload? active, (TransferRow Row, string? Path) facts)
+    {
+        var (row, path) = facts;
+        var fileName = path is null ? row.Name : System.IO.Path.GetFileName(path);
+        IReadOnlyList<TransferFile> files = fileName is null ? [] : [new TransferFile(0, fileName, row.BytesTotal ?? 0, row.BytesHave)];
+        return new Transfer(
+            row.Key,
+            row.Name,
+            row.Direction,
+            row.State,
+            new TransferProgress(
+                row.BytesHave, row.BytesTotal, row.BytesReceived, row.BytesSent, row.DownloadRate, row.UploadRate, row.PeersConnected, row.PeersKnown, row.Uploaded),
+            files,
+            record.DownloadDirectory,
+            path,
+            row.Error,
+            row.Private,
+            row.AddedAt,
+            record.CompletedAt)
+        {
+            Source = new Snapshot(record, active),
+        };
+    }
+
+    // The stream's row and where its file is: what its view says, read without building it.
+    private static (TransferRow Row, string? Path) Facts(
+        FileRecord record, TransferKey key, ActiveDownload? active, UploadLedger uploads, (long Have, long? Total)? stored, Func<BlobHash, string, long?>? completedLength)
     {
         var progress = active?.Download.Progress;
         var path = active?.Download.OutputPath ?? record.Path;
         // While it runs a download counts blob bytes (padding included); once the file is written its size is the truth.
         var finished = record.Status == FileStatus.Completed || progress?.State == StreamDownloadState.Completed;
         var completedSize = finished && path is not null
-            ? completedLength is null ? (new FileInfo(path) is { Exists: true } file ? file.Length : null) : completedLength(path)
+            ? completedLength is null ? (new FileInfo(path) is { Exists: true } file ? file.Length : null) : completedLength(record.SdHash, path)
             : null;
         var total = completedSize ?? (progress is { BytesTotal: > 0 } ? progress.BytesTotal : stored?.Total);
         var have = completedSize ?? progress?.BytesHave ?? stored?.Have ?? 0;
-        var name = NameOf(record, active);
-        var state = StateOf(record, progress?.State);
-        var fileName = path is null ? name : System.IO.Path.GetFileName(path);
-        IReadOnlyList<TransferFile> files = fileName is null ? [] : [new TransferFile(0, fileName, total ?? 0, have)];
-        return new Transfer(
+        var row = new TransferRow(
             key,
-            name,
+            NameOf(record, active),
             DirectionOf(record),
-            state,
-            new TransferProgress(
-                have,
-                total,
-                progress?.BytesReceived ?? 0,
-                null,
-                active?.BytesPerSecond ?? 0,
-                0,
-                progress?.PeersActive ?? 0,
-                progress?.PeersKnown ?? 0,
-                uploads.Total(key)),
-            files,
-            record.DownloadDirectory,
-            path,
+            StateOf(record, progress?.State),
+            have,
+            total,
+            progress?.BytesReceived ?? 0,
+            null,
+            active?.BytesPerSecond ?? 0,
+            0,
+            progress?.PeersActive ?? 0,
+            progress?.PeersKnown ?? 0,
+            uploads.Total(key),
             FileView.ErrorOf(progress, record),
             record.Private,
             record.AddedAt,
-            record.CompletedAt)
-        {
-            Source = new Snapshot(record, active),
-        };
+            record.CompletedAt is not null);
+        return (row, path);
     }
 
     private static string? NameOf(FileRecord record, ActiveDownload? active) => active?.Download.Descriptor?.StreamName ?? record.StreamName;

@@ -56,6 +56,15 @@ internal sealed class TorrentTransfers(TorrentManager torrents, UploadLedger upl
         }
     }
 
+    public void AddRows(List<TransferRow> rows)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        foreach (var record in torrents.List())
+        {
+            rows.Add(Facts(record, torrents.Session(record.InfoHash)).Row);
+        }
+    }
+
     public async Task<TransferAddResult> AddAsync(TransferRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
@@ -182,6 +191,29 @@ internal sealed class TorrentTransfers(TorrentManager torrents, UploadLedger upl
 
     internal Transfer ToTransfer(TorrentRecord record, TorrentSession? session)
     {
+        var (row, files) = Facts(record, session);
+        return new Transfer(
+            row.Key,
+            row.Name,
+            row.Direction,
+            row.State,
+            new TransferProgress(
+                row.BytesHave, row.BytesTotal, row.BytesReceived, row.BytesSent, row.DownloadRate, row.UploadRate, row.PeersConnected, row.PeersKnown, row.Uploaded),
+            files,
+            record.DownloadDirectory,
+            record.AwaitingMetadata ? null : Path.Combine(record.DownloadDirectory, record.RootName),
+            row.Error,
+            row.Private,
+            row.AddedAt,
+            record.CompletedAt)
+        {
+            Source = new Snapshot(record, session),
+        };
+    }
+
+    // The torrent's row and its files: what its view says, read without building it.
+    private (TransferRow Row, List<TransferFile> Files) Facts(TorrentRecord record, TorrentSession? session)
+    {
         var progress = session?.Progress;
         var key = _keys.Of(record.InfoHash);
         if (session is not null && progress is not null)
@@ -230,31 +262,25 @@ internal sealed class TorrentTransfers(TorrentManager torrents, UploadLedger upl
             total = files.Where(file => file.Wanted).Sum(file => file.Length);
         }
 
-        return new Transfer(
+        var row = new TransferRow(
             key,
             record.Name,
             DirectionOf(record),
             state,
-            new TransferProgress(
-                have,
-                total,
-                progress?.Downloaded ?? 0,
-                progress?.Uploaded ?? 0,
-                progress?.DownloadRate ?? 0,
-                progress?.UploadRate ?? 0,
-                progress?.Peers ?? 0,
-                progress?.Peers ?? 0,
-                uploads.Total(key)),
-            files,
-            record.DownloadDirectory,
-            record.AwaitingMetadata ? null : Path.Combine(record.DownloadDirectory, record.RootName),
+            have,
+            total,
+            progress?.Downloaded ?? 0,
+            progress?.Uploaded ?? 0,
+            progress?.DownloadRate ?? 0,
+            progress?.UploadRate ?? 0,
+            progress?.Peers ?? 0,
+            progress?.Peers ?? 0,
+            uploads.Total(key),
             progress?.Error ?? record.Error,
             session?.IsPrivate ?? stored.Private,
             record.AddedAt,
-            record.CompletedAt)
-        {
-            Source = new Snapshot(record, session),
-        };
+            record.CompletedAt is not null);
+        return (row, files);
     }
 
     /// <summary>The transfer's state from its record and, while it runs, its session's state and error.</summary>

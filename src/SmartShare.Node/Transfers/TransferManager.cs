@@ -91,6 +91,30 @@ public sealed class TransferManager
     }
 
     /// <summary>
+    /// Fills <paramref name="rows"/> (emptied first) with every transfer's <see cref="TransferRow"/> as <see cref="List"/>'s
+    /// views would give it (the queue's part included), in no order, no view built: what the web UI's feed and the
+    /// <c>status</c> counts read every second. The caller keeps the list, so a reading allocates none.
+    /// </summary>
+    public void ReadRows(List<TransferRow> rows)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        rows.Clear();
+        foreach (var network in _networks.Values)
+        {
+            network.AddRows(rows);
+        }
+
+        if (_queue is not null)
+        {
+            var span = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(rows);
+            for (var i = 0; i < span.Length; i++)
+            {
+                span[i] = _queue.DecorateRow(span[i]);
+            }
+        }
+    }
+
+    /// <summary>
     /// Adds the transfer a <c>get</c> names: the first network that reads the target takes it (torrents first: a
     /// magnet link, a .torrent path or URL; then streams: an sd hash, a smartshare: link, a .smartshare path).
     /// </summary>

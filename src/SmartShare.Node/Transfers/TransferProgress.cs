@@ -20,14 +20,21 @@ public sealed record TransferProgress(
     public static TransferProgress None { get; } = new(0, null, 0, null, 0, 0, 0, 0);
 
     /// <summary>Done as a fraction from 0 to 1, or null while the size is unknown.</summary>
-    public double? Fraction => BytesTotal is > 0 and var total ? Math.Min(1.0, (double)BytesHave / total) : BytesTotal == 0 ? 1.0 : null;
+    public double? Fraction => FractionOf(BytesHave, BytesTotal);
 
     /// <summary>Uploaded bytes over the content's size (how many copies were given away), or null while the size is unknown or 0.</summary>
-    public double? Ratio => BytesTotal is > 0 and var total ? (double)Uploaded / total : null;
+    public double? Ratio => RatioOf(Uploaded, BytesTotal);
 
     /// <summary>Time left at the current rate, or null when nothing is coming in or the size is unknown.</summary>
-    public TimeSpan? Eta =>
-        BytesTotal is { } total && DownloadRate >= 1 && total > BytesHave
-            ? TimeSpan.FromSeconds(Math.Ceiling((total - BytesHave) / DownloadRate))
+    public TimeSpan? Eta => EtaOf(BytesHave, BytesTotal, DownloadRate);
+
+    internal static double? FractionOf(long have, long? total) =>
+        total is > 0 and var size ? Math.Min(1.0, (double)have / size) : total == 0 ? 1.0 : null;
+
+    internal static double? RatioOf(long uploaded, long? total) => total is > 0 and var size ? (double)uploaded / size : null;
+
+    internal static TimeSpan? EtaOf(long have, long? total, double downloadRate) =>
+        total is { } size && downloadRate >= 1 && size > have
+            ? TimeSpan.FromSeconds(Math.Ceiling((size - have) / downloadRate))
             : null;
 }

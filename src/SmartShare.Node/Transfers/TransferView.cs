@@ -25,7 +25,7 @@ public static class TransferView
         ArgumentNullException.ThrowIfNull(networkView);
         var json = networkView;
         var window = files ?? FileWindow.Default;
-        AddCommon(json, transfer);
+        AddCommon(json, TransferRow.Of(transfer));
         Queueing.TransferScheduling.WriteClock(json, transfer.Scheduling);
         var streamable = links is not null && transfer.Key.Network == TransferNetwork.Torrent && json["streaming_url"] is not null;
         var listed = new JsonArray();
@@ -56,41 +56,42 @@ public static class TransferView
     /// A transfer's row in a list (the web UI's <c>/events</c> feed): the fields common to both networks, with no
     /// files and none of the network's own, so thousands of rows stay small.
     /// </summary>
-    public static JsonObject Row(Transfer transfer)
+    public static JsonObject Row(Transfer transfer) => Row(TransferRow.Of(transfer));
+
+    /// <summary>The row of <see cref="Row(Transfer)"/> from what the networks read without building the view.</summary>
+    public static JsonObject Row(in TransferRow row)
     {
-        ArgumentNullException.ThrowIfNull(transfer);
         var json = new JsonObject();
-        AddCommon(json, transfer);
-        json["private"] = transfer.Private;
-        json["error"] = transfer.Error;
-        json["added_at"] = transfer.AddedAt.ToUnixTimeSeconds();
+        AddCommon(json, row);
+        json["private"] = row.Private;
+        json["error"] = row.Error;
+        json["added_at"] = row.AddedAt.ToUnixTimeSeconds();
         return json;
     }
 
-    private static void AddCommon(JsonObject json, Transfer transfer)
+    private static void AddCommon(JsonObject json, in TransferRow row)
     {
-        var progress = transfer.Progress;
-        json["type"] = transfer.Key.Network == TransferNetwork.Stream ? "stream" : "torrent";
-        json["key"] = transfer.Key.Hash;
-        json["name"] = transfer.Name;
-        json["direction"] = transfer.Direction == TransferDirection.Share ? "share" : "download";
-        json["state"] = StateName(transfer.State);
+        json["type"] = row.Key.Network == TransferNetwork.Stream ? "stream" : "torrent";
+        json["key"] = row.Key.Hash;
+        json["name"] = row.Name;
+        json["direction"] = row.Direction == TransferDirection.Share ? "share" : "download";
+        json["state"] = StateName(row.State);
         json["progress"] = new JsonObject
         {
-            ["bytes_have"] = progress.BytesHave,
-            ["bytes_total"] = progress.BytesTotal,
-            ["fraction"] = progress.Fraction is { } fraction ? Math.Round(fraction, 4) : null,
-            ["bytes_received"] = progress.BytesReceived,
-            ["bytes_sent"] = progress.BytesSent,
-            ["uploaded"] = progress.Uploaded,
-            ["ratio"] = progress.Ratio is { } ratio ? Math.Round(ratio, 3) : null,
-            ["download_rate"] = Math.Round(progress.DownloadRate),
-            ["upload_rate"] = Math.Round(progress.UploadRate),
-            ["peers_connected"] = progress.PeersConnected,
-            ["peers_known"] = progress.PeersKnown,
-            ["eta_seconds"] = progress.Eta is { } eta ? (long)eta.TotalSeconds : null,
+            ["bytes_have"] = row.BytesHave,
+            ["bytes_total"] = row.BytesTotal,
+            ["fraction"] = row.Fraction is { } fraction ? Math.Round(fraction, 4) : null,
+            ["bytes_received"] = row.BytesReceived,
+            ["bytes_sent"] = row.BytesSent,
+            ["uploaded"] = row.Uploaded,
+            ["ratio"] = row.Ratio is { } ratio ? Math.Round(ratio, 3) : null,
+            ["download_rate"] = Math.Round(row.DownloadRate),
+            ["upload_rate"] = Math.Round(row.UploadRate),
+            ["peers_connected"] = row.PeersConnected,
+            ["peers_known"] = row.PeersKnown,
+            ["eta_seconds"] = row.Eta is { } eta ? (long)eta.TotalSeconds : null,
         };
-        Queueing.TransferScheduling.Write(json, transfer.Scheduling);
+        Queueing.TransferScheduling.Write(json, row.Queue);
     }
 
     /// <summary>The state's name in the API: snake_case of <see cref="TransferState"/>.</summary>

@@ -35,19 +35,18 @@ internal sealed class TransferEvents(TransferFeed feed, TimeProvider time, IHost
         {
             await response.Body.WriteAsync(Retry, cancellationToken);
             using var timer = new PeriodicTimer(TransferFeed.Interval, time);
-            TransferFeed.Snapshot? sent = null;
+            var sent = TransferFeed.NothingSent;
             long revision = 0;
             var quiet = 0;
             do
             {
-                var current = feed.Current();
-                if (TransferFeed.Event(sent, current, revision + 1) is { } data)
+                (var data, sent) = feed.Next(sent, revision + 1);
+                if (data is not null)
                 {
                     revision++;
                     await response.Body.WriteAsync(EventHead, cancellationToken);
                     await response.Body.WriteAsync(data, cancellationToken);
                     await response.Body.WriteAsync(EventTail, cancellationToken);
-                    sent = current;
                     quiet = 0;
                 }
                 else if (++quiet >= KeepAliveTicks)

@@ -38,6 +38,21 @@ public sealed class TransferModelTests
         Assert.Null(new TransferProgress(200, null, 0, null, 100, 0, 1, 1).Fraction);
     }
 
+    [Fact]
+    public void Keys_made_apart_from_the_same_hash_are_one_key_in_a_map()
+    {
+        var hash = new string('c', 40);
+        var first = new TransferKey(TransferNetwork.Torrent, hash);
+        var second = new TransferKey(TransferNetwork.Torrent, new string(hash.AsSpan()));
+        var map = new Dictionary<TransferKey, int> { [first] = 1 };
+
+        Assert.Equal(first, second);
+        Assert.Equal(first.GetHashCode(), second.GetHashCode());
+        Assert.Equal(1, map[second]);
+        Assert.NotEqual(first, new TransferKey(TransferNetwork.Stream, hash));
+        Assert.NotEqual(first, new TransferKey(TransferNetwork.Torrent, new string('d', 40)));
+    }
+
     [Theory]
     [InlineData(TransferState.FetchingMetadata, "fetching_metadata")]
     [InlineData(TransferState.Seeding, "seeding")]

@@ -20,21 +20,7 @@ public sealed class TransferStatusTests : IDisposable
     {
         await using var node = await TransferNode.StartAsync("node", _directory.File("node"));
         var manager = node.Host.Services.GetRequiredService<TransferManager>();
-        var one = TransferNode.WriteRandomFile(_directory.File("one.bin"), 300_000, seed: 1);
-        var both = (JsonObject)(await node.CallAsync("stream_create", new JsonObject { ["file_path"] = one, ["torrent"] = true }))!;
-        var folder = Directory.CreateDirectory(_directory.File("two")).FullName;
-        TransferNode.WriteRandomFile(Path.Combine(folder, "a.bin"), 200_000, seed: 2);
-        TransferNode.WriteRandomFile(Path.Combine(folder, "b.bin"), 100_000, seed: 3);
-        var two = (JsonObject)(await node.CallAsync("stream_create", new JsonObject { ["file_path"] = folder, ["torrent"] = true }))!;
-        await node.ShareAsync(TransferNode.WriteRandomFile(_directory.File("three.bin"), 50_000, seed: 4));
-
-        // A magnet nobody serves, two streams whose descriptor nobody has; one of each network stopped.
-        await manager.AddAsync(new TransferRequest("magnet:?xt=urn:btih:" + new string('7', 40), null, [], TimeSpan.Zero), CancellationToken.None);
-        await manager.AddAsync(new TransferRequest(new string('5', 96), null, [], TimeSpan.Zero), CancellationToken.None);
-        var stoppedStream = (await manager.AddAsync(new TransferRequest(new string('6', 96), null, [], TimeSpan.Zero), CancellationToken.None)).Key;
-        Assert.True(TransferKey.TryParse(two["info_hash"]!.GetValue<string>(), out var stoppedTorrent));
-        await manager.StopAsync(stoppedTorrent, CancellationToken.None);
-        await manager.StopAsync(stoppedStream, CancellationToken.None);
+        var both = await AddEveryKindAsync(node, manager);
 
         var (statuses, views) = await ReadBothAsync(manager);
 
@@ -61,6 +47,48 @@ public sealed class TransferStatusTests : IDisposable
         Assert.Contains(statuses, status => status.Key.Hash == both["info_hash"]!.GetValue<string>() && status.Size == 300_000);
     }
 
+    [Fact]
+    public async Task Each_transfers_row_says_what_its_view_says_with_the_queues_part()
+    {
+        await using var node = await TransferNode.StartAsync("node", _directory.File("node"));
+        var manager = node.Host.Services.GetRequiredService<TransferManager>();
+        await AddEveryKindAsync(node, manager);
+
+        var (rows, views) = await ReadRowsAsync(manager);
+
+        Assert.Equal(7, views.Count);
+        Assert.Equal(views.Select(view => view.Key.Hash).Order(StringComparer.Ordinal), rows.Select(row => row.Key.Hash).Order(StringComparer.Ordinal));
+        foreach (var view in views)
+        {
+            var row = rows.Single(row => row.Key == view.Key);
+            Assert.NotNull(row.Queue);
+            Assert.Equal(TransferRow.Of(view), row);
+            Assert.Equal(TransferView.Row(view).ToJsonString(), TransferView.Row(row).ToJsonString());
+        }
+    }
+
+    // Shared and seeding (a stream with its torrent, a folder's torrent, a stream), a magnet nobody serves, two
+    // streams whose descriptor nobody has; one of each network stopped. Returns the first share's answer.
+    private async Task<JsonObject> AddEveryKindAsync(TransferNode node, TransferManager manager)
+    {
+        var one = TransferNode.WriteRandomFile(_directory.File("one.bin"), 300_000, seed: 1);
+        var both = (JsonObject)(await node.CallAsync("stream_create", new JsonObject { ["file_path"] = one, ["torrent"] = true }))!;
+        var folder = Directory.CreateDirectory(_directory.File("two")).FullName;
+        TransferNode.WriteRandomFile(Path.Combine(folder, "a.bin"), 200_000, seed: 2);
+        TransferNode.WriteRandomFile(Path.Combine(folder, "b.bin"), 100_000, seed: 3);
+        var two = (JsonObject)(await node.CallAsync("stream_create", new JsonObject { ["file_path"] = folder, ["torrent"] = true }))!;
+        await node.ShareAsync(TransferNode.WriteRandomFile(_directory.File("three.bin"), 50_000, seed: 4));
+
+        // A magnet nobody serves, two streams whose descriptor nobody has; one of each network stopped.
+        await manager.AddAsync(new TransferRequest("magnet:?xt=urn:btih:" + new string('7', 40), null, [], TimeSpan.Zero), CancellationToken.None);
+        await manager.AddAsync(new TransferRequest(new string('5', 96), null, [], TimeSpan.Zero), CancellationToken.None);
+        var stoppedStream = (await manager.AddAsync(new TransferRequest(new string('6', 96), null, [], TimeSpan.Zero), CancellationToken.None)).Key;
+        Assert.True(TransferKey.TryParse(two["info_hash"]!.GetValue<string>(), out var stoppedTorrent));
+        await manager.StopAsync(stoppedTorrent, CancellationToken.None);
+        await manager.StopAsync(stoppedStream, CancellationToken.None);
+        return both;
+    }
+
     // The statuses and the views read at one moment: read again while a transfer changed in between (a share's
     // torrent still checking, say).
     private static async Task<(List<TransferStatus> Statuses, IReadOnlyList<Transfer> Views)> ReadBothAsync(TransferManager manager)
@@ -74,6 +102,26 @@ public sealed class TransferStatusTests : IDisposable
             var after = new List<TransferStatus>();
             manager.ReadStatuses(after);
             if (before.SequenceEqual(after) && !after.Exists(status => status.State == TransferState.Checking))
+            {
+                return (after, views);
+            }
+
+            await Task.Delay(50, limit.Token);
+        }
+    }
+
+    // The rows and the views (the queue's part included) read at one moment, as above.
+    private static async Task<(List<TransferRow> Rows, IReadOnlyList<Transfer> Views)> ReadRowsAsync(TransferManager manager)
+    {
+        using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        while (true)
+        {
+            var before = new List<TransferRow>();
+            manager.ReadRows(before);
+            var views = manager.List();
+            var after = new List<TransferRow>();
+            manager.ReadRows(after);
+            if (before.SequenceEqual(after) && !after.Exists(row => row.State == TransferState.Checking))
             {
                 return (after, views);
             }

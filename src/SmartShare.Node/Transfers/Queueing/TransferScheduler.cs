@@ -93,25 +93,37 @@ public sealed partial class TransferScheduler : IHostedService, IAsyncDisposable
     /// <summary>The transfer as the queue shows it: Queued while it waits, Completed once a goal stopped it, with its place and goals.</summary>
     internal Transfer Decorate(Transfer transfer)
     {
-        var entry = _schedule.Ensure(transfer.Key);
-        var state = transfer.State;
+        var (state, row) = Overlay(transfer.Key, transfer.Direction, transfer.State, transfer.CompletedAt is not null);
+        return transfer with
+        {
+            State = state,
+            Scheduling = new TransferScheduling(row.QueuePosition, row.Waiting, row.Goals, _schedule.SeedingTime(transfer.Key), row.StopReason),
+        };
+    }
+
+    /// <summary>What <see cref="Decorate"/> makes of a transfer's view, on its row (no seeding clock: rows do not show it).</summary>
+    internal TransferRow DecorateRow(in TransferRow row)
+    {
+        var (state, scheduling) = Overlay(row.Key, row.Direction, row.State, row.EverCompleted);
+        return row with { State = state, Queue = scheduling };
+    }
+
+    // The state the queue shows (waiting: queued; stopped by a goal: completed) and what it says about the transfer.
+    private (TransferState State, RowScheduling Scheduling) Overlay(TransferKey key, TransferDirection direction, TransferState state, bool everCompleted)
+    {
+        var entry = _schedule.Ensure(key);
         string? waiting = null;
         if (entry.Waiting && !IsRunning(state))
         {
             state = TransferState.Queued;
-            waiting = transfer.CompletedAt is not null ? "seed" : "download";
+            waiting = everCompleted ? "seed" : "download";
         }
         else if (entry.StopReason is not null && state == TransferState.Stopped)
         {
             state = TransferState.Completed;
         }
 
-        return transfer with
-        {
-            State = state,
-            Scheduling = new TransferScheduling(
-                _schedule.Position(transfer.Key) ?? 0, waiting, GoalsOf(transfer.Key, transfer.Direction, entry, NodeGoals()), _schedule.SeedingTime(transfer.Key), entry.StopReason),
-        };
+        return (state, new RowScheduling(_schedule.Position(key) ?? 0, waiting, GoalsOf(key, direction, entry, NodeGoals()), entry.StopReason));
     }
 
     /// <summary>

@@ -8,10 +8,13 @@ namespace SmartShare.Node.Transfers.Queueing;
 public sealed record TransferScheduling(int QueuePosition, string? Waiting, SeedingGoals Goals, TimeSpan Seeding, string? StopReason)
 {
     /// <summary>Adds queue_position, queued_for, seeding_goals, seeding_seconds and stop_reason to a transfer's JSON.</summary>
-    public static void Write(JsonObject json, TransferScheduling? scheduling)
+    public static void Write(JsonObject json, TransferScheduling? scheduling) => Write(json, scheduling is null ? null : RowScheduling.Of(scheduling));
+
+    /// <summary>The same fields from a row's <see cref="RowScheduling"/>.</summary>
+    public static void Write(JsonObject json, RowScheduling? row)
     {
         ArgumentNullException.ThrowIfNull(json);
-        if (scheduling is null)
+        if (row is not { } scheduling)
         {
             return;
         }
