@@ -229,23 +229,7 @@ internal sealed class StreamTransfers(DownloadManager downloads, SmartShare.Lbry
         var (row, path) = facts;
         var fileName = path is null ? row.Name : System.IO.Path.GetFileName(path);
         IReadOnlyList<TransferFile> files = fileName is null ? [] : [new TransferFile(0, fileName, row.BytesTotal ?? 0, row.BytesHave)];
-        return new Transfer(
-            row.Key,
-            row.Name,
-            row.Direction,
-            row.State,
-            new TransferProgress(
-                row.BytesHave, row.BytesTotal, row.BytesReceived, row.BytesSent, row.DownloadRate, row.UploadRate, row.PeersConnected, row.PeersKnown, row.Uploaded),
-            files,
-            record.DownloadDirectory,
-            path,
-            row.Error,
-            row.Private,
-            row.AddedAt,
-            record.CompletedAt)
-        {
-            Source = new Snapshot(record, active),
-        };
+        return row.ToTransfer(files, record.DownloadDirectory, path, record.CompletedAt, new Snapshot(record, active));
     }
 
     // The stream's row and where its file is: what its view says, read without building it.

@@ -192,23 +192,12 @@ internal sealed class TorrentTransfers(TorrentManager torrents, UploadLedger upl
     internal Transfer ToTransfer(TorrentRecord record, TorrentSession? session)
     {
         var (row, files) = Facts(record, session);
-        return new Transfer(
-            row.Key,
-            row.Name,
-            row.Direction,
-            row.State,
-            new TransferProgress(
-                row.BytesHave, row.BytesTotal, row.BytesReceived, row.BytesSent, row.DownloadRate, row.UploadRate, row.PeersConnected, row.PeersKnown, row.Uploaded),
+        return row.ToTransfer(
             files,
             record.DownloadDirectory,
             record.AwaitingMetadata ? null : Path.Combine(record.DownloadDirectory, record.RootName),
-            row.Error,
-            row.Private,
-            row.AddedAt,
-            record.CompletedAt)
-        {
-            Source = new Snapshot(record, session),
-        };
+            record.CompletedAt,
+            new Snapshot(record, session));
     }
 
     // The torrent's row and its files: what its view says, read without building it.

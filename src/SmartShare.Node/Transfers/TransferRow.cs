@@ -57,6 +57,28 @@ public readonly record struct TransferRow(
             transfer.Scheduling is { } scheduling ? RowScheduling.Of(scheduling) : null);
     }
 
+    /// <summary>
+    /// The transfer whose list row this is, with what a row does not hold: its files, folder, path, completion time and
+    /// what its network built it from.
+    /// </summary>
+    internal Transfer ToTransfer(IReadOnlyList<TransferFile> files, string? downloadDirectory, string? path, DateTimeOffset? completedAt, object source) =>
+        new(
+            Key,
+            Name,
+            Direction,
+            State,
+            new TransferProgress(BytesHave, BytesTotal, BytesReceived, BytesSent, DownloadRate, UploadRate, PeersConnected, PeersKnown, Uploaded),
+            files,
+            downloadDirectory,
+            path,
+            Error,
+            Private,
+            AddedAt,
+            completedAt)
+        {
+            Source = source,
+        };
+
     /// <summary>Done as a fraction, as <see cref="TransferProgress.Fraction"/>.</summary>
     public double? Fraction => TransferProgress.FractionOf(BytesHave, BytesTotal);
 
