@@ -13,11 +13,11 @@
 # blocks (every downloaded blob is hashed with SHA-384). Targets, judged on the median run with the time
 # `get` reports: download rate >= 60% of single-core SHA-384, downloader peak RSS < 150 MiB.
 #
-# Each fresh downloader first gets a small warm-up stream (8 MiB, not timed) and answers 60 `file_list` calls (a few
-# minutes of a UI or a `get` following its progress), so the timed get measures a running node, not the .NET JIT
-# compiling the download path for the first time nor recompiling the API's path at tier 1 (about 600 methods, 0.3 s of
-# CPU, which the get's own progress polls would otherwise trigger midway), as bench/first-byte.sh's running-node rows;
-# --cold skips both and times the first get after the node started.
+# Each fresh downloader first gets a small warm-up stream (8 MiB, not timed) and answers 60 `file_list` calls for it,
+# the call `get` polls with (a few minutes of a UI or a `get` following its progress), so the timed get measures a
+# running node, not the .NET JIT compiling the download path for the first time nor recompiling the API's path at
+# tier 1 (about 600 methods, 0.3 s of CPU, which the get's own progress polls would otherwise trigger midway), as
+# bench/first-byte.sh's running-node rows; --cold skips both and times the first get after the node started.
 #
 # Usage: bench/download-throughput.sh [--size-mib N] [--runs N] [--cold] [--strict] [--smoke] [--keep]
 # Environment (flags win): BENCH_SIZE_MIB (1024), BENCH_RUNS (3, per scenario),
@@ -221,12 +221,13 @@ sd_hash="$(json_field sd_hash "$share_json")"
 [ "$(json_field size "$share_json")" = "$size_bytes" ] || { echo "share reported a size other than $size_bytes: $share_json" >&2; exit 1; }
 share_s="$(json_field seconds "$share_json")"
 say "   shared in $share_s s ($(calc 1 "$size_mib / $share_s") MiB/s, $(json_field blobs "$share_json") blobs), sd_hash ${sd_hash:0:16}..."
-# api_warm_up API COUNT: COUNT file_list calls to the node at API (what a UI or a following `get` sends), not timed.
+# api_warm_up API KEY COUNT: COUNT file_list calls for KEY to the node at API, the call a following `get` polls with
+# (and a UI's transfer page), not timed.
 api_warm_up() {
-  /usr/bin/python3 - "$1" "$2" <<'PY' || { echo "The API warm-up of $1 failed." >&2; exit 1; }
+  /usr/bin/python3 - "$1" "$2" "$3" <<'PY' || { echo "The API warm-up of $1 failed." >&2; exit 1; }
 import json, sys, urllib.request
-api, count = sys.argv[1], int(sys.argv[2])
-body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "file_list", "params": {"files_limit": 0}}).encode()
+api, key, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
+body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "file_list", "params": {"key": key, "files_limit": 0}}).encode()
 for _ in range(count):
     request = urllib.request.Request(api + "/", body, {"Content-Type": "application/json"})
     answer = json.loads(urllib.request.urlopen(request, timeout=60).read())
@@ -278,7 +279,7 @@ measure() {
     if [ -n "$warm_hash" ]; then
       cli_json "$scenario-warm-up$i" "$get_limit" get "$warm_hash" --peer "127.0.0.1:${seeder_ports[0]}" \
         --download-dir "$work/downloader$dl_index-warm-up" --api "$dl_api"
-      api_warm_up "$dl_api" 60
+      api_warm_up "$dl_api" "$warm_hash" 60
     fi
     machine_before="$(cpu_busy_ticks)"
     node_before="$(process_ticks "$dl_pid" "${seeder_pids[@]}")"
