@@ -92,7 +92,8 @@ say "== Writing ${size_mib} MiB of random bytes to $source_file ($fs_type)"
 write_random_file "$source_file" "$size_bytes"
 warm_mib=$(( size_mib < 16 ? size_mib : 16 ))
 warm_file="$work/seed/warm-up.bin"
-write_random_file "$warm_file" $((warm_mib * 1024 * 1024))
+warm_info_hash=""
+[ "$cold" -eq 1 ] || write_random_file "$warm_file" $((warm_mib * 1024 * 1024))
 
 now() { date +%s.%N; }
 # wait_for_line FILE REGEX PID LIMIT_S WHAT: waits until FILE has a line matching REGEX; fails if PID exits first
@@ -128,7 +129,7 @@ start_tracker() { # start_tracker NAME
   local chroot="$work/$1-tracker" port
   if [ -n "$tracker_pid" ]; then stop_process "$tracker_pid"; fi
   mkdir -p "$chroot"
-  printf '%s\n%s\n' "$info_hash" "$warm_info_hash" >"$chroot/whitelist"
+  printf '%s\n' "$info_hash" ${warm_info_hash:+"$warm_info_hash"} >"$chroot/whitelist"
   port="$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
   opentracker -i 127.0.0.1 -p "$port" -P "$port" -w /whitelist -d "$chroot" >"$work/$1-tracker.log" 2>&1 &
   tracker_pid=$!
@@ -176,12 +177,14 @@ say "== Our node makes the torrent (stream_create with torrent)"
 start_ours maker 127.0.0.1
 helper_once ours-seed "{\"api\":\"$ours_api\",\"file\":\"$source_file\",\"torrent\":\"$work/reference.torrent\",\"tracker\":\"http://127.0.0.1:9/announce\",\"limit_s\":$limit_s}" \
   "$work/maker.out" "our node sharing the file as a torrent"
-helper_once ours-seed "{\"api\":\"$ours_api\",\"file\":\"$warm_file\",\"torrent\":\"$work/warm-reference.torrent\",\"tracker\":\"http://127.0.0.1:9/announce\",\"limit_s\":$limit_s}" \
-  "$work/maker-warm.out" "our node sharing the warm-up file as a torrent"
+if [ "$cold" -eq 0 ]; then
+  helper_once ours-seed "{\"api\":\"$ours_api\",\"file\":\"$warm_file\",\"torrent\":\"$work/warm-reference.torrent\",\"tracker\":\"http://127.0.0.1:9/announce\",\"limit_s\":$limit_s}" \
+    "$work/maker-warm.out" "our node sharing the warm-up file as a torrent"
+  warm_info_hash="$(sed -n 's/.*"info_hash": "\([0-9a-f]\{40\}\)".*/\1/p' "$work/maker-warm.out")"
+fi
 stop_process "$ours_pid"
 reference_torrent="$work/reference.torrent"
 info_hash="$(sed -n 's/.*"info_hash": "\([0-9a-f]\{40\}\)".*/\1/p' "$work/maker.out")"
-warm_info_hash="$(sed -n 's/.*"info_hash": "\([0-9a-f]\{40\}\)".*/\1/p' "$work/maker-warm.out")"
 piece_length="$(number piece_length "$(cat "$work/maker.out")")"
 [ -n "$info_hash" ] || { echo "The torrent has no info hash:" >&2; cat "$work/maker.out" >&2; exit 1; }
 say "   info hash $info_hash, pieces of $((piece_length / 1024)) KiB"

@@ -91,39 +91,27 @@ public sealed class TransferStatusTests : IDisposable
 
     // The statuses and the views read at one moment: read again while a transfer changed in between (a share's
     // torrent still checking, say).
-    private static async Task<(List<TransferStatus> Statuses, IReadOnlyList<Transfer> Views)> ReadBothAsync(TransferManager manager)
-    {
-        using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        while (true)
-        {
-            var before = new List<TransferStatus>();
-            manager.ReadStatuses(before);
-            var views = manager.ListUnscheduled();
-            var after = new List<TransferStatus>();
-            manager.ReadStatuses(after);
-            if (before.SequenceEqual(after) && !after.Exists(status => status.State == TransferState.Checking))
-            {
-                return (after, views);
-            }
-
-            await Task.Delay(50, limit.Token);
-        }
-    }
+    private static Task<(List<TransferStatus> Items, IReadOnlyList<Transfer> Views)> ReadBothAsync(TransferManager manager) =>
+        ReadSteadyAsync<TransferStatus>(manager.ReadStatuses, manager.ListUnscheduled, status => status.State);
 
     // The rows and the views (the queue's part included) read at one moment, as above.
-    private static async Task<(List<TransferRow> Rows, IReadOnlyList<Transfer> Views)> ReadRowsAsync(TransferManager manager)
+    private static Task<(List<TransferRow> Items, IReadOnlyList<Transfer> Views)> ReadRowsAsync(TransferManager manager) =>
+        ReadSteadyAsync<TransferRow>(manager.ReadRows, manager.List, row => row.State);
+
+    private static async Task<(List<T> Items, IReadOnlyList<Transfer> Views)> ReadSteadyAsync<T>(
+        Action<List<T>> read, Func<IReadOnlyList<Transfer>> views, Func<T, TransferState> state)
     {
         using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         while (true)
         {
-            var before = new List<TransferRow>();
-            manager.ReadRows(before);
-            var views = manager.List();
-            var after = new List<TransferRow>();
-            manager.ReadRows(after);
-            if (before.SequenceEqual(after) && !after.Exists(row => row.State == TransferState.Checking))
+            var before = new List<T>();
+            read(before);
+            var listed = views();
+            var after = new List<T>();
+            read(after);
+            if (before.SequenceEqual(after) && !after.Exists(item => state(item) == TransferState.Checking))
             {
-                return (after, views);
+                return (after, listed);
             }
 
             await Task.Delay(50, limit.Token);
