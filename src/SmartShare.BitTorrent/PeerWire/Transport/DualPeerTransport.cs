@@ -20,7 +20,8 @@ public enum PeerTransportMode
 /// <summary>
 /// TCP and uTP behind one <see cref="IPeerTransport"/>. In <see cref="PeerTransportMode.Both"/> it listens on both
 /// (one listener handing out the connections of either) and dials happy-eyeballs style: the transport the peer last
-/// answered on first (uTP for a peer not met yet), the other one too once the first has failed or not connected
+/// answered on first (for a peer not met yet, uTP, or TCP for a peer on this machine: loopback has no link for LEDBAT
+/// to share, and the kernel's TCP costs less CPU per byte than uTP), the other one too once the first has failed or not connected
 /// within <see cref="HeadStart"/> (<see cref="LocalHeadStart"/> for a peer on loopback or the LAN); the first connection made wins and the other attempt is cancelled (closed if it
 /// connects anyway). Which one answered is remembered per address (<see cref="MemorySize"/> addresses at most), so a
 /// peer that refused uTP or let it time out is dialed on TCP first next time. uTP runs on sockets the owner binds
@@ -101,7 +102,7 @@ public sealed class DualPeerTransport : IPeerTransport
             return await _tcp.ConnectAsync(remote, cancellationToken).ConfigureAwait(false);
         }
 
-        var tcpFirst = _memory.AnsweredOnTcp(remote) == true;
+        var tcpFirst = _memory.AnsweredOnTcp(remote) ?? IsThisMachine(remote.Address);
         var (link, winner) = await RaceAsync(tcpFirst ? _tcp : utp, tcpFirst ? utp : _tcp, remote, cancellationToken).ConfigureAwait(false);
         _memory.Remember(remote, tcp: ReferenceEquals(winner, _tcp));
         return link;
@@ -150,6 +151,9 @@ public sealed class DualPeerTransport : IPeerTransport
             // The losing attempt failed or was cancelled: nothing to close.
         }
     }
+
+    private static bool IsThisMachine(IPAddress address) =>
+        IPAddress.IsLoopback(address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address);
 
     /// <summary>How long the first transport dialed to <paramref name="address"/> has before the other is dialed too.</summary>
     public TimeSpan HeadStartFor(IPAddress address)

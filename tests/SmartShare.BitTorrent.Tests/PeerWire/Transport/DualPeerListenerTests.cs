@@ -19,18 +19,20 @@ public sealed class DualPeerListenerTests
         await using var _ = udp;
         await using var __ = listener;
         await using var client = SharedUdpPort.Bind(new IPEndPoint(IPAddress.Loopback, 0), SecureRandomSource.Instance);
+        var utp = new UtpPeerTransport(client.Utp);
         var dialer = new DualPeerTransport(TcpPeerTransport.Default, PeerTransportMode.Both);
-        dialer.AddUtp(new UtpPeerTransport(client.Utp), AddressFamily.InterNetwork);
+        dialer.AddUtp(utp, AddressFamily.InterNetwork);
 
-        // Both: uTP answers on loopback well within the head start.
-        await using var overUtp = await dialer.ConnectAsync(listener.LocalEndPoint, limit.Token);
+        await using var overUtp = await utp.ConnectAsync(listener.LocalEndPoint, limit.Token);
         Assert.Equal("utp", overUtp.Transport);
         await overUtp.Stream.WriteAsync(new byte[] { 1 }, limit.Token);
         await using var acceptedUtp = await listener.AcceptAsync(limit.Token);
         Assert.Equal("utp", acceptedUtp.Transport);
         Assert.Equal(1, await ReadByteAsync(acceptedUtp.Stream, limit.Token));
 
-        await using var overTcp = await TcpPeerTransport.Default.ConnectAsync(listener.LocalEndPoint, limit.Token);
+        // Both: a peer on this machine is dialed on TCP first, which answers on loopback at once.
+        await using var overTcp = await dialer.ConnectAsync(listener.LocalEndPoint, limit.Token);
+        Assert.Equal("tcp", overTcp.Transport);
         await using var acceptedTcp = await listener.AcceptAsync(limit.Token);
         Assert.Equal("tcp", acceptedTcp.Transport);
         Assert.Equal(server, listener.LocalEndPoint);

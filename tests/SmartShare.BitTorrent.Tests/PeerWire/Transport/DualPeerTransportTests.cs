@@ -59,12 +59,10 @@ public sealed class DualPeerTransportTests
     }
 
     [Theory]
-    [InlineData("127.0.0.2")]
     [InlineData("192.168.1.20")]
     [InlineData("10.78.0.5")]
-    [InlineData("::1")]
     [InlineData("fe80::1")]
-    public async Task A_peer_on_loopback_or_the_lan_silent_on_utp_gets_tcp_after_a_short_head_start(string address)
+    public async Task A_peer_on_the_lan_silent_on_utp_gets_tcp_after_a_short_head_start(string address)
     {
         var transport = Both();
         transport.AddUtp(_utp, AddressFamily.InterNetworkV6);
@@ -81,6 +79,44 @@ public sealed class DualPeerTransportTests
         Assert.Equal("tcp", link.Transport);
         Assert.Equal(DualPeerTransport.LocalHeadStart, transport.HeadStartFor(peer.Address));
         Assert.Equal(DualPeerTransport.DefaultHeadStart, transport.HeadStartFor(Peer.Address));
+    }
+
+    [Theory]
+    [InlineData("127.0.0.2")]
+    [InlineData("::1")]
+    [InlineData("::ffff:127.0.0.1")]
+    public async Task A_peer_on_this_machine_is_dialed_on_tcp_first_and_utp_only_after_a_short_head_start(string address)
+    {
+        var transport = Both();
+        transport.AddUtp(_utp, AddressFamily.InterNetworkV6);
+        var peer = new IPEndPoint(IPAddress.Parse(address), 6881);
+        var dialing = transport.ConnectAsync(peer, CancellationToken.None).AsTask();
+        Assert.Equal(1, _tcp.Dials);
+        Assert.Equal(0, _utp.Dials);
+
+        _time.Advance(TimeSpan.FromMilliseconds(49));
+        Assert.Equal(0, _utp.Dials);
+        _time.Advance(TimeSpan.FromMilliseconds(1));
+        await _utp.Dialed.WaitAsync(Limit);
+        _utp.Answer();
+
+        var link = await dialing.WaitAsync(Limit);
+        Assert.Equal("utp", link.Transport);
+        Assert.Equal("utp", transport.RememberedTransport(peer));
+    }
+
+    [Fact]
+    public async Task A_peer_on_this_machine_refusing_tcp_gets_utp_at_once()
+    {
+        var transport = Both();
+        _tcp.RefuseAtOnce = true;
+        _utp.AnswerAtOnce = true;
+        var peer = new IPEndPoint(IPAddress.Loopback, 6881);
+
+        var link = await transport.ConnectAsync(peer, CancellationToken.None).AsTask().WaitAsync(Limit);
+
+        Assert.Equal("utp", link.Transport);
+        Assert.Equal(1, _tcp.Dials);
     }
 
     [Fact]
