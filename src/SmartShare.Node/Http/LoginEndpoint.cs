@@ -5,6 +5,7 @@ using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace SmartShare.Node.Http;
 
@@ -22,9 +23,11 @@ internal static class LoginEndpoint
 
     public static void Map(IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapPost(LoginPath, LoginAsync);
-        endpoints.MapPost(LogoutPath, LogoutAsync);
+        endpoints.MapPost(LoginPath, RouteValues.Handler(context => LoginAsync(context, Access(context))));
+        endpoints.MapPost(LogoutPath, RouteValues.Handler(context => LogoutAsync(context, Access(context))));
     }
+
+    private static ApiAccess Access(HttpContext context) => context.RequestServices.GetRequiredService<ApiAccess>();
 
     private static async Task LoginAsync(HttpContext context, ApiAccess access)
     {

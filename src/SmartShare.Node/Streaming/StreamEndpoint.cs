@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
+using SmartShare.Node.Http;
 using SmartShare.Node.Transfers;
 
 namespace SmartShare.Node.Streaming;
@@ -17,8 +18,9 @@ public static class StreamEndpoint
     public static void Map(IEndpointRouteBuilder endpoints)
     {
         ArgumentNullException.ThrowIfNull(endpoints);
-        endpoints.MapMethods("/stream/{hash}", ["GET", "HEAD"], (HttpContext context, string hash) => HandleAsync(context, hash, null));
-        endpoints.MapMethods("/stream/{hash}/{fileIndex:int}", ["GET", "HEAD"], (HttpContext context, string hash, int fileIndex) => HandleAsync(context, hash, fileIndex));
+        endpoints.MapMethods("/stream/{hash}", ["GET", "HEAD"], RouteValues.Handler(context => HandleAsync(context, RouteValues.Text(context, "hash"), null)));
+        endpoints.MapMethods(
+            "/stream/{hash}/{fileIndex:int}", ["GET", "HEAD"], RouteValues.Handler(context => HandleAsync(context, RouteValues.Text(context, "hash"), RouteValues.Int(context, "fileIndex"))));
     }
 
     private static async Task HandleAsync(HttpContext context, string hash, int? fileIndex)

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using SmartShare.Node.Http;
 
 namespace SmartShare.Node.Web;
 
@@ -28,7 +29,7 @@ internal static class WebApi
         app.MapPost(UploadEndpoint.Path, upload.HandleAsync);
         var shares = app.Services.GetRequiredService<ShareDownloads>();
         string[] reads = [HttpMethods.Get, HttpMethods.Head];
-        app.MapMethods("/smartshare/{hash}", reads, (HttpContext context, string hash) => shares.SmartShareAsync(context, hash));
-        app.MapMethods("/torrent/{hash}", reads, (HttpContext context, string hash) => shares.TorrentAsync(context, hash));
+        app.MapMethods("/smartshare/{hash}", reads, RouteValues.Handler(context => shares.SmartShareAsync(context, RouteValues.Text(context, "hash"))));
+        app.MapMethods("/torrent/{hash}", reads, RouteValues.Handler(context => shares.TorrentAsync(context, RouteValues.Text(context, "hash"))));
     }
 }

@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Net.Http.Headers;
+using SmartShare.Node.Http;
 
 namespace SmartShare.Node.Web;
 
@@ -29,8 +30,8 @@ public static class WebUi
     public static void Map(IEndpointRouteBuilder endpoints)
     {
         ArgumentNullException.ThrowIfNull(endpoints);
-        endpoints.MapMethods("/", ["GET", "HEAD"], (HttpContext context) => ServeAsync(context, "index.html"));
-        endpoints.MapMethods("/ui/{**path}", ["GET", "HEAD"], (HttpContext context, string? path) => ServeAsync(context, path ?? string.Empty));
+        endpoints.MapMethods("/", ["GET", "HEAD"], RouteValues.Handler(context => ServeAsync(context, "index.html")));
+        endpoints.MapMethods("/ui/{**path}", ["GET", "HEAD"], RouteValues.Handler(context => ServeAsync(context, context.GetRouteValue("path") as string ?? string.Empty)));
     }
 
     /// <summary>Whether the request reads one of the UI's files (GET or HEAD of <c>/</c> or under <c>/ui/</c>), which need no password.</summary>
