@@ -101,6 +101,11 @@ internal sealed class CommandContext
 
         try
         {
+            if (!await client.MayBeListeningAsync(cancellationToken))
+            {
+                return client;
+            }
+
             var status = await client.CallAsync("status", cancellationToken: cancellationToken);
             var reported = status?["data_dir"]?.GetValue<string>();
             if (reported is not null && !SameDirectory(reported, DataDirectory))

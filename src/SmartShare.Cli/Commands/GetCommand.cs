@@ -336,6 +336,7 @@ internal static class GetCommand
         context.Output.WithTransferAsync($"Looking for {hash[..12]}…", async display =>
         {
             var started = Stopwatch.StartNew();
+            var pace = new FollowPace(PollInterval);
             while (true)
             {
                 // Progress only: a torrent's files (up to 100,000) are left out of each poll.
@@ -374,13 +375,14 @@ internal static class GetCommand
                 var name = file["stream_name"]?.GetValue<string>() ?? file["name"]?.GetValue<string>() ?? $"{hash[..12]}…";
                 var peers = file["progress"]?["peers_connected"]?.GetValue<int>() ?? file["active_peers"]?.GetValue<int>() ?? 0;
                 var left = waiting.KeepTrying ? "until found (--keep-trying)" : $"{Math.Max(0, (waiting.Limit - started.Elapsed).TotalSeconds):0} s left";
+                var (have, total) = (file["bytes_have"]?.GetValue<long>() ?? 0, file["bytes_total"]?.GetValue<long>() ?? 0);
                 display.Update(
                     looking
                         ? string.Create(CultureInfo.InvariantCulture, $"Looking for {name} · {(int)started.Elapsed.TotalSeconds} s, {left} · {tried}")
                         : string.Create(CultureInfo.InvariantCulture, $"{name} · {peers} peer{(peers == 1 ? string.Empty : "s")}"),
-                    file["bytes_have"]?.GetValue<long>() ?? 0,
-                    file["bytes_total"]?.GetValue<long>() ?? 0);
-                await Task.Delay(PollInterval, cancellationToken);
+                    have,
+                    total);
+                await Task.Delay(pace.Next(started.Elapsed, have, total), cancellationToken);
             }
         });
 

@@ -24,10 +24,17 @@ public sealed record NodeFile(Uri Api, int ProcessId)
     public static NodeFile? Read(string dataDirectory)
     {
         ArgumentNullException.ThrowIfNull(dataDirectory);
+        var path = PathIn(dataDirectory);
+        if (!File.Exists(path))
+        {
+            // The usual answer when no node runs, told without the exception the read below would throw.
+            return null;
+        }
+
         JsonObject? content;
         try
         {
-            content = ReadContent(PathIn(dataDirectory));
+            content = ReadContent(path);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or JsonException)
         {

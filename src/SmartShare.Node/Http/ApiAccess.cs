@@ -82,9 +82,15 @@ public sealed class ApiAccess : IDisposable
     public static string? ReadLocalToken(string dataDirectory)
     {
         ArgumentNullException.ThrowIfNull(dataDirectory);
+        var path = Path.Combine(dataDirectory, TokenFileName);
+        if (!File.Exists(path))
+        {
+            return null;
+        }
+
         try
         {
-            var text = File.ReadAllText(Path.Combine(dataDirectory, TokenFileName)).Trim();
+            var text = File.ReadAllText(path).Trim();
             return text.Length == 64 ? text : null;
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
