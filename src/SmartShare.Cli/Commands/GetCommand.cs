@@ -273,12 +273,12 @@ internal static class GetCommand
             parameters[name] = value?.DeepClone();
         }
 
-        var before = await KeysAsync(node, cancellationToken);
         var added = await node.Api.CallAsync("get", parameters, cancellationToken);
         var key = added?["key"]?.GetValue<string>() ?? added?["sd_hash"]?.GetValue<string>() ?? added?["info_hash"]?.GetValue<string>()
             ?? throw new StreamDownloadException("The node did not say which transfer it added.");
         var isTorrent = added?["type"]?.GetValue<string>() == "torrent";
-        var created = !before.Contains(key);
+        // Only what this get created is removed when it gives up (a node that does not say: nothing is).
+        var created = added?["created"]?.GetValue<bool>() ?? false;
         var dhtContacts = await DhtContactsAsync(node, cancellationToken);
         try
         {
@@ -302,12 +302,6 @@ internal static class GetCommand
                 "cancelled");
             return ExitCodes.Cancelled;
         }
-    }
-
-    private static async Task<HashSet<string>> KeysAsync(NodeConnection node, CancellationToken cancellationToken)
-    {
-        var list = await node.Api.CallAsync("file_list", new JsonObject { ["page_size"] = 1000 }, cancellationToken);
-        return [.. (list?["items"] as JsonArray ?? []).OfType<JsonObject>().Select(TransferNames.Key)];
     }
 
     private static async Task<int> DhtContactsAsync(NodeConnection node, CancellationToken cancellationToken) =>

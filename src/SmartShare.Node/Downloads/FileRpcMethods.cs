@@ -39,7 +39,7 @@ internal sealed class FileRpcMethods(
         ArgumentNullException.ThrowIfNull(methods);
         methods.Add(
             "get",
-            "Downloads a stream or a torrent ({\"uri\": sd hash, smartshare: link, .smartshare file path, magnet link, .torrent file path or http(s) URL of one; or \"content_base64\": a .torrent or .smartshare file's bytes with \"content_name\"?: its name, \"download_directory\"?, \"peers\"?: [\"ip:port\"], \"timeout\"?: seconds to wait for the descriptor, \"bittorrent\"?: false (for a share: use its torrent form), \"files\"?: for a torrent, only these files (indexes from 0 as \"0,2-5\" or [0, 2]), \"skip\"?: not these files (same forms; for a magnet both apply once its metadata arrives)}); answers once it is under way.",
+            "Downloads a stream or a torrent ({\"uri\": sd hash, smartshare: link, .smartshare file path, magnet link, .torrent file path or http(s) URL of one; or \"content_base64\": a .torrent or .smartshare file's bytes with \"content_name\"?: its name, \"download_directory\"?, \"peers\"?: [\"ip:port\"], \"timeout\"?: seconds to wait for the descriptor, \"bittorrent\"?: false (for a share: use its torrent form), \"files\"?: for a torrent, only these files (indexes from 0 as \"0,2-5\" or [0, 2]), \"skip\"?: not these files (same forms; for a magnet both apply once its metadata arrives)}); answers once it is under way, with the transfer's entry and \"created\": false when it was listed already (the call then resumes it).",
             GetAsync);
         methods.Add(
             "stream_create",
@@ -82,10 +82,10 @@ internal sealed class FileRpcMethods(
                 var name = parameters.GetOptionalString("content_name");
                 var bytes = IncomingFile.Decode(content, "content_base64");
                 var kind = IncomingFile.KindOf(name, bytes);
-                return View(await IncomingFile.AddAsync(transfers, runtime.DataDirectory, bytes, kind, name ?? $"the dropped {kind} file", request, cancellationToken));
+                return Added(await IncomingFile.AddAsync(transfers, runtime.DataDirectory, bytes, kind, name ?? $"the dropped {kind} file", request, cancellationToken));
             }
 
-            return View(await transfers.AddAsync(request, cancellationToken));
+            return Added(await transfers.AddAsync(request, cancellationToken));
         }
         catch (Exception ex) when (ex is FormatException or TorrentStorageException or ArgumentException or IOException or UnauthorizedAccessException)
         {
@@ -369,6 +369,15 @@ internal sealed class FileRpcMethods(
         return found && transfers.Find(key) is { } transfer
             ? View(transfer)
             : throw JsonRpcException.InvalidParams($"The node lists no transfer {key}.");
+    }
+
+    // get's answer: the transfer, and whether this call created it (false: it was listed, and the call resumed it), so a
+    // caller that gives up removes only what it added.
+    private JsonObject Added(TransferAdded added)
+    {
+        var view = View(added.Transfer);
+        view["created"] = added.Created;
+        return view;
     }
 
     private JsonObject View(Transfer transfer, FileWindow? files = null)

@@ -149,9 +149,10 @@ internal sealed class TransmissionTorrents(
         var files = TransmissionFileSelection.Read(arguments);
         var directory = arguments.String("download-dir");
         var paused = arguments.Boolean("paused") ?? false;
-        var before = ids.Sync(transfers.List()).Select(entry => entry.Transfer.Key).ToHashSet();
+        // Ids for what is listed before the add, so a new transfer numbers after them.
+        ids.Sync(transfers.List());
         var request = new TransferRequest(filename ?? string.Empty, string.IsNullOrWhiteSpace(directory) ? null : directory, [], AddWait, Files: files);
-        Transfer added;
+        TransferAdded added;
         try
         {
             if (metainfo is not null)
@@ -170,18 +171,18 @@ internal sealed class TransmissionTorrents(
             throw new TransmissionFailure(ex.Message);
         }
 
-        var duplicate = before.Contains(added.Key);
+        var duplicate = !added.Created;
         if (paused && !duplicate)
         {
-            await StopQuietlyAsync(added.Key, cancellationToken);
+            await StopQuietlyAsync(added.Transfer.Key, cancellationToken);
         }
 
-        var id = ids.Sync(transfers.List()).FirstOrDefault(entry => entry.Transfer.Key == added.Key).Id;
+        var id = ids.Sync(transfers.List()).FirstOrDefault(entry => entry.Transfer.Key == added.Transfer.Key).Id;
         var summary = new JsonObject
         {
-            ["hashString"] = added.Key.Hash,
+            ["hashString"] = added.Transfer.Key.Hash,
             ["id"] = id,
-            ["name"] = added.Name ?? added.Key.Hash,
+            ["name"] = added.Transfer.Name ?? added.Transfer.Key.Hash,
         };
         return new JsonObject { [duplicate ? "torrent-duplicate" : "torrent-added"] = summary };
     }

@@ -15,7 +15,7 @@ public static class IncomingFile
     /// <param name="kind">".torrent" or ".smartshare": how the networks tell the file apart.</param>
     /// <param name="displayName">The file's name as the user knows it, for messages (never the temporary path).</param>
     /// <exception cref="FormatException">The content is empty, too large, or of neither kind.</exception>
-    public static async Task<Transfer> AddAsync(
+    public static async Task<TransferAdded> AddAsync(
         TransferManager transfers,
         string dataDirectory,
         ReadOnlyMemory<byte> content,

@@ -70,6 +70,7 @@ internal sealed class StreamTransfers(DownloadManager downloads, SmartShare.Lbry
         }
 
         downloads.AddDhtContacts(target.DhtContacts);
+        var listed = downloads.Find(target.SdHash) is not null;
         var active = downloads.Start(target.SdHash, request.DownloadDirectory, [.. request.Peers, .. target.Peers], target.Private);
         if (active is not null)
         {
@@ -84,7 +85,7 @@ internal sealed class StreamTransfers(DownloadManager downloads, SmartShare.Lbry
             }
         }
 
-        return TransferAddResult.Of(TransferKey.Of(target.SdHash));
+        return TransferAddResult.Of(TransferKey.Of(target.SdHash), created: !listed);
     }
 
     public Transfer? Find(TransferKey key) =>

@@ -76,8 +76,9 @@ internal sealed class TorrentTransfers(TorrentManager torrents, UploadLedger upl
                 await torrents.SelectFilesAsync(MagnetLink.Parse(request.Target).InfoHash, files, cancellationToken);
             }
 
+            var known = torrents.Find(MagnetLink.Parse(request.Target).InfoHash) is not null;
             var record = torrents.AddMagnet(request.Target, request.DownloadDirectory, request.Peers);
-            return TransferAddResult.Of(TransferKey.Of(record.InfoHash));
+            return TransferAddResult.Of(TransferKey.Of(record.InfoHash), created: !known);
         }
 
         if (!TorrentSource.IsTorrent(request.Target))
@@ -86,15 +87,16 @@ internal sealed class TorrentTransfers(TorrentManager torrents, UploadLedger upl
         }
 
         var metainfo = await TorrentSource.ReadAsync(request.Target, torrents.Http, time, cancellationToken);
+        var parsed = TorrentParser.Parse(metainfo);
+        var listed = torrents.Find(parsed.InfoHash) is not null;
         if (request.Files is { IsEmpty: false } selection)
         {
             // Checked against the torrent's files and stored before its session starts, which then starts with it.
-            var parsed = TorrentParser.Parse(metainfo);
             await torrents.SelectFilesAsync(parsed.InfoHash, selection, cancellationToken, parsed.Info);
         }
 
         var session = torrents.Add(metainfo, request.DownloadDirectory, request.Peers);
-        return TransferAddResult.Of(TransferKey.Of(session.InfoHash));
+        return TransferAddResult.Of(TransferKey.Of(session.InfoHash), created: !listed);
     }
 
     public Transfer? Find(TransferKey key) =>

@@ -116,11 +116,12 @@ public sealed class TransferManager
 
     /// <summary>
     /// Adds the transfer a <c>get</c> names: the first network that reads the target takes it (torrents first: a
-    /// magnet link, a .torrent path or URL; then streams: an sd hash, a smartshare: link, a .smartshare path).
+    /// magnet link, a .torrent path or URL; then streams: an sd hash, a smartshare: link, a .smartshare path), and
+    /// whether it was listed before (a get of a listed transfer resumes it).
     /// </summary>
     /// <exception cref="FormatException">No network reads the target, or the one that does finds it unusable.</exception>
     /// <exception cref="IOException">The download folder given cannot be written.</exception>
-    public async Task<Transfer> AddAsync(TransferRequest request, CancellationToken cancellationToken)
+    public async Task<TransferAdded> AddAsync(TransferRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
         if (request.DownloadDirectory is { } folder)
@@ -143,7 +144,7 @@ public sealed class TransferManager
                         await _queue.AdmitAsync(key);
                     }
 
-                    return Find(key) ?? throw new InvalidOperationException($"The transfer {key} ended before it was listed.");
+                    return new(Find(key) ?? throw new InvalidOperationException($"The transfer {key} ended before it was listed."), result.Created);
                 }
 
                 if (result.HandOn is { } target)

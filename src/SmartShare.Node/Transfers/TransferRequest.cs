@@ -15,13 +15,19 @@ public sealed record TransferRequest(
     bool PreferBitTorrent = false,
     Torrents.FileSelectionRequest? Files = null);
 
-/// <summary>What a network made of a request: the transfer it added, another target to hand on, or nothing it reads.</summary>
-public readonly record struct TransferAddResult(TransferKey? Added, string? HandOn)
+/// <summary>
+/// What a network made of a request: the transfer it added (<see cref="Created"/> when it was not listed before, rather
+/// than found and restarted), another target to hand on, or nothing it reads.
+/// </summary>
+public readonly record struct TransferAddResult(TransferKey? Added, string? HandOn, bool Created = false)
 {
     public static TransferAddResult NotMine => default;
 
-    public static TransferAddResult Of(TransferKey key) => new(key, null);
+    public static TransferAddResult Of(TransferKey key, bool created) => new(key, null, created);
 
     /// <summary>The request is for another network, as this target (a share's torrent form, as a magnet link).</summary>
     public static TransferAddResult HandOnAs(string target) => new(null, target);
 }
+
+/// <summary>The transfer a request added, and whether the request created it (false: it was listed already).</summary>
+public readonly record struct TransferAdded(Transfer Transfer, bool Created);

@@ -195,7 +195,7 @@ public sealed partial class WatchFolder(TransferManager transfers, Func<NodeSett
         var name = Path.GetFileName(path);
         try
         {
-            var transfer = await transfers.AddAsync(new TransferRequest(path, null, [], TimeSpan.FromSeconds(2)), cancellationToken);
+            var (transfer, _) = await transfers.AddAsync(new TransferRequest(path, null, [], TimeSpan.FromSeconds(2)), cancellationToken);
             var moved = MoveAside(folder, AddedFolder, path);
             LogAdded(logger, name, transfer.Name ?? transfer.Key.Hash, transfer.Key, moved ?? path);
         }

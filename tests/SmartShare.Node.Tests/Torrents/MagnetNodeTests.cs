@@ -61,7 +61,8 @@ public sealed class MagnetNodeTests : IDisposable
         var infoHash = shared!["info_hash"]!.GetValue<string>();
 
         // The bare magnet names no peer and the leecher has no DHT: its metadata cannot come yet.
-        await leecher.CallAsync("get", new JsonObject { ["uri"] = $"magnet:?xt=urn:btih:{infoHash}" });
+        var first = await leecher.CallAsync("get", new JsonObject { ["uri"] = $"magnet:?xt=urn:btih:{infoHash}" });
+        Assert.True(first!["created"]!.GetValue<bool>());
         using var http = new HttpClient(new SocketsHttpHandler { UseProxy = false });
         using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(leecher.Host.ApiUri, $"/stream/{infoHash}"));
         request.Headers.TryAddWithoutValidation("Range", "bytes=0-");
@@ -72,7 +73,8 @@ public sealed class MagnetNodeTests : IDisposable
         Assert.False(answeredEarly, answeredEarly ? $"Answered before the metadata came: {(int)(await playing).StatusCode}" : null);
 
         // Now the seeder is named: the metadata comes, the session starts, the waiting request streams the file.
-        await leecher.CallAsync("get", new JsonObject { ["uri"] = $"magnet:?xt=urn:btih:{infoHash}", ["peers"] = new JsonArray(BtEndPoint(seeder).ToString()) });
+        var again = await leecher.CallAsync("get", new JsonObject { ["uri"] = $"magnet:?xt=urn:btih:{infoHash}", ["peers"] = new JsonArray(BtEndPoint(seeder).ToString()) });
+        Assert.False(again!["created"]!.GetValue<bool>());
         using var response = await playing.WaitAsync(TimeSpan.FromSeconds(60));
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal(new FileInfo(source).Length, response.Content.Headers.ContentLength);

@@ -34,9 +34,11 @@ public sealed class TransferControlTests : IDisposable
         var shared = (JsonObject)(await seeder.CallAsync("stream_create", new JsonObject { ["file_path"] = source, ["torrent"] = true, ["torrent_path"] = torrentPath }))!;
         var btPeer = new IPEndPoint(IPAddress.Loopback, seeder.Host.Services.GetRequiredService<TorrentManager>().ListenEndPoint.Port);
         var key = type == "stream" ? shared["sd_hash"]!.GetValue<string>() : shared["info_hash"]!.GetValue<string>();
-        await leecher.CallAsync("get", type == "stream"
+        JsonObject Get() => type == "stream"
             ? new JsonObject { ["uri"] = key, ["peers"] = new JsonArray(seeder.BlobEndPoint.ToString()) }
-            : new JsonObject { ["uri"] = torrentPath, ["peers"] = new JsonArray(btPeer.ToString()) });
+            : new JsonObject { ["uri"] = torrentPath, ["peers"] = new JsonArray(btPeer.ToString()) };
+        var added = await leecher.CallAsync("get", Get());
+        Assert.True(added!["created"]!.GetValue<bool>(), $"{type}: the first get did not say it created the transfer");
         await WaitUntilAsync(leecher, key, item => Have(item) >= Size / 4);
 
         var stopped = (JsonObject)(await leecher.CallAsync("file_set_status", new JsonObject { ["key"] = key, ["status"] = "stop" }))!;
@@ -55,6 +57,9 @@ public sealed class TransferControlTests : IDisposable
         Assert.Equal(TransferNode.Sha256(source), TransferNode.Sha256(done["download_path"]!.GetValue<string>()));
         var received = done["progress"]!["bytes_received"]!.GetValue<long>();
         Assert.True(received < Size - (haveAtStop / 2), $"{type}: after the start {received} bytes came in of the {Size - haveAtStop} missing");
+
+        // A get of what is listed resumes it and says it created nothing (a `smartshare get` giving up removes only what it created).
+        Assert.False((await leecher.CallAsync("get", Get()))!["created"]!.GetValue<bool>(), $"{type}: a second get said it created the transfer");
     }
 
     [Fact]

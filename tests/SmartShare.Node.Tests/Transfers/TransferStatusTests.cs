@@ -82,7 +82,7 @@ public sealed class TransferStatusTests : IDisposable
         // A magnet nobody serves, two streams whose descriptor nobody has; one of each network stopped.
         await manager.AddAsync(new TransferRequest("magnet:?xt=urn:btih:" + new string('7', 40), null, [], TimeSpan.Zero), CancellationToken.None);
         await manager.AddAsync(new TransferRequest(new string('5', 96), null, [], TimeSpan.Zero), CancellationToken.None);
-        var stoppedStream = (await manager.AddAsync(new TransferRequest(new string('6', 96), null, [], TimeSpan.Zero), CancellationToken.None)).Key;
+        var stoppedStream = (await manager.AddAsync(new TransferRequest(new string('6', 96), null, [], TimeSpan.Zero), CancellationToken.None)).Transfer.Key;
         Assert.True(TransferKey.TryParse(two["info_hash"]!.GetValue<string>(), out var stoppedTorrent));
         await manager.StopAsync(stoppedTorrent, CancellationToken.None);
         await manager.StopAsync(stoppedStream, CancellationToken.None);

@@ -96,7 +96,7 @@ internal sealed class FakeTransferNetwork(TimeProvider time) : ITransferNetwork
         }
 
         return int.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, out var n)
-            ? Task.FromResult(TransferAddResult.Of(Add(n, TransferState.Downloading)))
+            ? Task.FromResult(TransferAddResult.Of(Add(n, TransferState.Downloading), created: true))
             : throw new FormatException($"'{Sentences.Shorten(text, 20)}' is not a torrent.");
     }
 
