@@ -179,13 +179,16 @@ lab_wire pass
 lab_wire impair 10 0
 lab_wire rate 16000 500 ab
 tcp_flow() { # PORT: prints the TCP rate in bytes/s over flow_s seconds (the first 2 s left out)
-  local flow_port="$1"
-  in_h1 python3 "$lab_flow" serve "$lab_a1" "$flow_port" 2 >"$work/flow.out" 2>&1 &
+  local flow_port="$1" flow_out="$work/flow-$1.out"
+  # Gone before the server starts: a "listening" line left by an earlier flow must not send this one's sender off
+  # before its server listens (the background job truncates the file only once it runs).
+  rm -f "$flow_out"
+  in_h1 python3 "$lab_flow" serve "$lab_a1" "$flow_port" 2 >"$flow_out" 2>&1 &
   local server=$!
-  wait_for "$work/flow.out" '^listening' 20 "tcp_flow.py serve"
+  wait_for "$flow_out" '^listening' 20 "tcp_flow.py serve"
   in_h0 python3 "$lab_flow" send "$lab_a1" "$flow_port" "$flow_s"
   wait "$server"
-  sed -n 's/.*"rate": \([0-9]*\),.*/\1/p' "$work/flow.out"
+  sed -n 's/.*"rate": \([0-9]*\),.*/\1/p' "$flow_out"
 }
 # ledbat LEECH_OUT WHO [PORT]: once the leecher has a sixteenth of the file, measures uTP alone for utp_window_s, then
 # the TCP flow next to it; sets utp_alone, tcp_with and utp_with (bytes/s) and prints them.

@@ -21,13 +21,33 @@ public sealed partial class PeerConnection
     public static Task<PeerConnection> ConnectAsync(IPEndPoint endPoint, Handshake ours, PeerConnectionOptions options, CancellationToken cancellationToken) =>
         ConnectAsync(TcpPeerTransport.For(options ?? throw new ArgumentNullException(nameof(options))), endPoint, ours, options, cancellationToken);
 
-    /// <summary>As <see cref="ConnectAsync(IPEndPoint, Handshake, PeerConnectionOptions, CancellationToken)"/>, over <paramref name="transport"/>.</summary>
+    /// <summary>
+    /// As <see cref="ConnectAsync(IPEndPoint, Handshake, PeerConnectionOptions, CancellationToken)"/>, over
+    /// <paramref name="transport"/>. Over a <see cref="DualPeerTransport"/>, a peer that took the connection and then
+    /// closed it in the handshake is dialed on the other transport first next time
+    /// (<see cref="DualPeerTransport.TryOtherFirst"/>).
+    /// </summary>
     public static async Task<PeerConnection> ConnectAsync(
         IPeerTransport transport, IPEndPoint endPoint, Handshake ours, PeerConnectionOptions options, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(transport);
         ArgumentNullException.ThrowIfNull(endPoint);
         ArgumentNullException.ThrowIfNull(options);
+        try
+        {
+            return await ConnectWithEncryptionAsync(transport, endPoint, ours, options, cancellationToken);
+        }
+        catch (PeerConnectionException e) when (transport is DualPeerTransport dual
+            && e.Kind is PeerConnectionErrorKind.Closed or PeerConnectionErrorKind.HandshakeFailed or PeerConnectionErrorKind.EncryptionFailed)
+        {
+            dual.TryOtherFirst(endPoint);
+            throw;
+        }
+    }
+
+    private static async Task<PeerConnection> ConnectWithEncryptionAsync(
+        IPeerTransport transport, IPEndPoint endPoint, Handshake ours, PeerConnectionOptions options, CancellationToken cancellationToken)
+    {
         switch (options.Encryption)
         {
             case EncryptionMode.Disable:

@@ -152,6 +152,20 @@ public sealed class DualPeerTransport : IPeerTransport
         }
     }
 
+    /// <summary>
+    /// The transport <paramref name="peer"/> last answered on took the connection, but the peer closed it in the
+    /// handshake: the next dial tries the other transport first. The race sees only the connect, and a peer may accept
+    /// a transport it does not talk on (libtorrent with incoming TCP off still accepts TCP connections, then closes them).
+    /// </summary>
+    public void TryOtherFirst(IPEndPoint peer)
+    {
+        ArgumentNullException.ThrowIfNull(peer);
+        if (Mode == PeerTransportMode.Both && UtpFor(peer.Address) is not null && _memory.AnsweredOnTcp(peer) is { } tcp)
+        {
+            _memory.Remember(peer, tcp: !tcp);
+        }
+    }
+
     private static bool IsThisMachine(IPAddress address) =>
         IPAddress.IsLoopback(address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address);
 

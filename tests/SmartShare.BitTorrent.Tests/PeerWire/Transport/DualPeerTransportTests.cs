@@ -106,6 +106,24 @@ public sealed class DualPeerTransportTests
     }
 
     [Fact]
+    public async Task A_peer_that_closed_the_handshake_on_tcp_is_dialed_on_utp_first_next_time()
+    {
+        var transport = Both();
+        _tcp.AnswerAtOnce = true;
+        var peer = new IPEndPoint(IPAddress.Loopback, 6881);
+        await transport.ConnectAsync(peer, CancellationToken.None).AsTask().WaitAsync(Limit);
+        Assert.Equal("tcp", transport.RememberedTransport(peer));
+
+        transport.TryOtherFirst(peer);
+
+        Assert.Equal("utp", transport.RememberedTransport(peer));
+        _utp.AnswerAtOnce = true;
+        var link = await transport.ConnectAsync(peer, CancellationToken.None).AsTask().WaitAsync(Limit);
+        Assert.Equal("utp", link.Transport);
+        Assert.Equal(1, _tcp.Dials);
+    }
+
+    [Fact]
     public async Task A_peer_on_this_machine_refusing_tcp_gets_utp_at_once()
     {
         var transport = Both();
