@@ -94,6 +94,9 @@ public sealed class StreamEncryptor
         var descriptor = new StreamDescriptor(fileName, keyHex, suggestedName, streamHash, entries);
         var sdBlob = StreamDescriptorCodec.Serialize(descriptor);
         var (sdHash, _) = batch.Add(sdBlob);
+
+        // The last moment a cancelled share can still leave nothing: past the commit its blobs are the store's.
+        cancellationToken.ThrowIfCancellationRequested();
         batch.Commit();
         _storage.Streams.Add(sdHash, descriptor, fullPath);
         return new StreamCreateResult(sdHash, descriptor, fullPath, length, sdBlob.Length, stamp == stampBefore ? stamp : FileStamp.Unknown);
