@@ -169,9 +169,13 @@ public sealed partial class TorrentManager(
     /// session already running for it.
     /// </summary>
     /// <exception cref="TorrentFormatException">The metainfo is not a valid torrent.</exception>
-    public TorrentSession Add(ReadOnlyMemory<byte> metainfo, string? downloadDirectory, IEnumerable<IPEndPoint> peers)
+    public TorrentSession Add(ReadOnlyMemory<byte> metainfo, string? downloadDirectory, IEnumerable<IPEndPoint> peers) =>
+        Add(TorrentParser.Parse(metainfo), metainfo, downloadDirectory, peers);
+
+    /// <summary>As <see cref="Add(ReadOnlyMemory{byte}, string?, IEnumerable{IPEndPoint})"/>, for metainfo the caller has parsed already.</summary>
+    public TorrentSession Add(Torrent torrent, ReadOnlyMemory<byte> metainfo, string? downloadDirectory, IEnumerable<IPEndPoint> peers)
     {
-        var torrent = TorrentParser.Parse(metainfo);
+        ArgumentNullException.ThrowIfNull(torrent);
         var peerList = peers.ToList();
         lock (_addLock)
         {

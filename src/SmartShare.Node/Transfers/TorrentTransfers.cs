@@ -70,13 +70,14 @@ internal sealed class TorrentTransfers(TorrentManager torrents, UploadLedger upl
         ArgumentNullException.ThrowIfNull(request);
         if (TorrentSource.IsMagnet(request.Target))
         {
+            var infoHash = MagnetLink.Parse(request.Target).InfoHash;
             if (request.Files is { IsEmpty: false } files)
             {
                 // Kept as asked until the metadata says how many files there are (or applied now when it is known).
-                await torrents.SelectFilesAsync(MagnetLink.Parse(request.Target).InfoHash, files, cancellationToken);
+                await torrents.SelectFilesAsync(infoHash, files, cancellationToken);
             }
 
-            var known = torrents.Find(MagnetLink.Parse(request.Target).InfoHash) is not null;
+            var known = torrents.Find(infoHash) is not null;
             var record = torrents.AddMagnet(request.Target, request.DownloadDirectory, request.Peers);
             return TransferAddResult.Of(TransferKey.Of(record.InfoHash), created: !known);
         }
@@ -95,7 +96,7 @@ internal sealed class TorrentTransfers(TorrentManager torrents, UploadLedger upl
             await torrents.SelectFilesAsync(parsed.InfoHash, selection, cancellationToken, parsed.Info);
         }
 
-        var session = torrents.Add(metainfo, request.DownloadDirectory, request.Peers);
+        var session = torrents.Add(parsed, metainfo, request.DownloadDirectory, request.Peers);
         return TransferAddResult.Of(TransferKey.Of(session.InfoHash), created: !listed);
     }
 
