@@ -30,9 +30,10 @@ internal sealed class PeerDialer
     private readonly PeerId _ourId;
     private readonly List<PeerSession> _peers;
 
-    // Hosts of connections admitted whose peer has not joined _peers yet (it joins when its run starts, after the
-    // handshake's answer): counted, so a host that connects again at once cannot slip past its share meanwhile.
-    private readonly List<NetworkHost> _admitting = [];
+    // Connections admitted whose admission has not ended yet (their peer joins _peers when its run starts, after the
+    // handshake's answer): counted, so a host that connects again at once cannot slip past its share meanwhile. A
+    // peer already in _peers whose admission has not ended is counted once, as the admission.
+    private readonly List<(NetworkHost Host, PeerId Id)> _admitting = [];
     private readonly Func<bool> _mayDial;
     private readonly Func<bool> _seeding;
     private readonly Func<Handshake> _handshake;
@@ -185,13 +186,13 @@ internal sealed class PeerDialer
             var host = NetworkHost.Of(address);
             if (existing is null)
             {
-                var fromHost = _peers.Count(p => NetworkHost.Of(p.EndPoint.Address) == host) + _admitting.Count(h => h == host);
-                if (_peers.Count + _admitting.Count >= _options.MaxPeers || fromHost >= _options.MaxPeersPerHost)
+                var (all, fromHost) = CountUnderLock(host);
+                if (all >= _options.MaxPeers || fromHost >= _options.MaxPeersPerHost)
                 {
                     return false;
                 }
 
-                _admitting.Add(host);
+                _admitting.Add((host, id));
                 return true;
             }
 
@@ -206,7 +207,7 @@ internal sealed class PeerDialer
             }
 
             loser = existing;
-            _admitting.Add(host);
+            _admitting.Add((host, id));
         }
 
         _log($"{loser} is also connected the other way; keeping the connection dialed by the lower peer id");
@@ -218,13 +219,40 @@ internal sealed class PeerDialer
     /// A connection <see cref="Admit"/> let in has joined the peers (its run started) or failed before it could: its
     /// reservation ends. Call once for each admission, right after starting the peer's run.
     /// </summary>
-    public void Joined(IPAddress address)
+    public void Joined(PeerId id)
     {
-        ArgumentNullException.ThrowIfNull(address);
         lock (_lock)
         {
-            _admitting.Remove(NetworkHost.Of(address));
+            var index = _admitting.FindIndex(a => a.Id == id);
+            if (index >= 0)
+            {
+                _admitting.RemoveAt(index);
+            }
         }
+    }
+
+    // Connections in all and from one host, each once: an admitted peer may be in _peers before its admission ends.
+    private (int All, int FromHost) CountUnderLock(NetworkHost host)
+    {
+        var all = _admitting.Count;
+        var fromHost = 0;
+        foreach (var admitting in _admitting)
+        {
+            fromHost += admitting.Host == host ? 1 : 0;
+        }
+
+        foreach (var peer in _peers)
+        {
+            if (_admitting.Exists(a => a.Id == peer.Id))
+            {
+                continue;
+            }
+
+            all++;
+            fromHost += peer.Host == host ? 1 : 0;
+        }
+
+        return (all, fromHost);
     }
 
     /// <summary>Dials as many candidates as there is room for (call without holding the session's lock).</summary>
@@ -330,7 +358,7 @@ internal sealed class PeerDialer
         }
         finally
         {
-            Joined(endPoint.Address);
+            Joined(connection.Remote.PeerId);
         }
 
         await run.ConfigureAwait(false);

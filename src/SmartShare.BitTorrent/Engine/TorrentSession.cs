@@ -275,7 +275,7 @@ public sealed class TorrentSession : IAsyncDisposable
         }
         finally
         {
-            _dialer.Joined(connection.RemoteEndPoint.Address);
+            _dialer.Joined(connection.Remote.PeerId);
         }
 
         await run.ConfigureAwait(false);

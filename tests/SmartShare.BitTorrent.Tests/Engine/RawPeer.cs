@@ -51,7 +51,11 @@ internal sealed class RawPeer : IAsyncDisposable
             HandshakeCodec.Write(ours, new Handshake(infoHash, PeerId.Generate(SecureRandomSource.Instance), capabilities));
             await socket.SendAsync(ours, SocketFlags.None, timeout.Token);
             var theirs = new byte[HandshakeCodec.Length];
-            await ReceiveExactlyAsync(socket, theirs, timeout.Token);
+            if (!await ReceiveExactlyAsync(socket, theirs, timeout.Token))
+            {
+                throw new IOException("The session closed the connection before answering the handshake.");
+            }
+
             if (!HandshakeCodec.TryRead(new System.Buffers.ReadOnlySequence<byte>(theirs), out var remote))
             {
                 throw new InvalidOperationException("The session answered with something that is not a handshake.");
