@@ -42,6 +42,19 @@ internal sealed partial class JsonRpcEndpoint(JsonRpcMethods methods, ILogger<Js
             return;
         }
 
+        if (await AnswerAsync(body, cancellationToken) is { } answer)
+        {
+            await WriteAsync(context, answer.Status, answer.Response);
+        }
+    }
+
+    /// <summary>
+    /// The answer to one call's body, as <see cref="HandleAsync"/> writes it: its HTTP status and JSON-RPC response;
+    /// null when <paramref name="cancellationToken"/> ended the call (the caller is gone). The in-process transport
+    /// (<see cref="InProcessApiHandler"/>) answers through this too, so both give the same answers.
+    /// </summary>
+    internal async Task<(int Status, JsonObject Response)?> AnswerAsync(byte[] body, CancellationToken cancellationToken)
+    {
         JsonRpcCall request;
         try
         {
@@ -49,8 +62,7 @@ internal sealed partial class JsonRpcEndpoint(JsonRpcMethods methods, ILogger<Js
         }
         catch (JsonRpcRefusal refusal)
         {
-            await WriteErrorAsync(context, refusal.Status, refusal.Envelope, refusal.Code, refusal.Message);
-            return;
+            return (refusal.Status, Error(refusal.Envelope, refusal.Code, refusal.Message));
         }
 
         var (call, name, parameters) = request;
@@ -61,29 +73,29 @@ internal sealed partial class JsonRpcEndpoint(JsonRpcMethods methods, ILogger<Js
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            return;
+            return null;
         }
         catch (JsonRpcException ex)
         {
-            await WriteErrorAsync(context, StatusCodes.Status200OK, call, ex.Code, ex.Message, ex.Kind);
-            return;
+            return (StatusCodes.Status200OK, Error(call, ex.Code, ex.Message, ex.Kind));
         }
         catch (NodeSettingsException ex)
         {
-            await WriteErrorAsync(context, StatusCodes.Status200OK, call, JsonRpcErrorCodes.InvalidParams, ex.Message);
-            return;
+            return (StatusCodes.Status200OK, Error(call, JsonRpcErrorCodes.InvalidParams, ex.Message));
         }
         catch (Exception ex)
         {
             LogMethodFailed(logger, name, ex);
-            await WriteErrorAsync(context, StatusCodes.Status500InternalServerError, call, JsonRpcErrorCodes.InternalError, $"Internal error in '{name}': {ex.Message}");
-            return;
+            return (StatusCodes.Status500InternalServerError, Error(call, JsonRpcErrorCodes.InternalError, $"Internal error in '{name}': {ex.Message}"));
         }
 
         var response = Envelope(call);
         response["result"] = result;
-        await WriteAsync(context, StatusCodes.Status200OK, response);
+        return (StatusCodes.Status200OK, response);
     }
+
+    /// <summary>The answer to a body larger than <see cref="MaxRequestBytes"/>.</summary>
+    internal static JsonObject TooLargeError(long? length) => Error(null, JsonRpcErrorCodes.InvalidRequest, TooLarge(length));
 
     private static string TooLarge(long? length) =>
         (length is { } bytes ? $"The request is {bytes:N0} bytes" : "The request is too large")
@@ -108,7 +120,10 @@ internal sealed partial class JsonRpcEndpoint(JsonRpcMethods methods, ILogger<Js
         return response;
     }
 
-    private static Task WriteErrorAsync(HttpContext context, int status, JsonObject? call, int code, string message, string? kind = null)
+    private static Task WriteErrorAsync(HttpContext context, int status, JsonObject? call, int code, string message) =>
+        WriteAsync(context, status, Error(call, code, message));
+
+    private static JsonObject Error(JsonObject? call, int code, string message, string? kind = null)
     {
         var response = Envelope(call);
         var error = new JsonObject { ["code"] = code, ["message"] = message };
@@ -118,7 +133,7 @@ internal sealed partial class JsonRpcEndpoint(JsonRpcMethods methods, ILogger<Js
         }
 
         response["error"] = error;
-        return WriteAsync(context, status, response);
+        return response;
     }
 
     private static async Task WriteAsync(HttpContext context, int status, JsonObject response)

@@ -23,12 +23,24 @@ public sealed class NodeApiClient : IDisposable
     /// <param name="httpClient">A client to reuse; when null one is made (and disposed with this).</param>
     /// <param name="authorization">Credentials for a node with an API password (see <see cref="NodeApiCredentials"/>).</param>
     public NodeApiClient(Uri apiUri, HttpClient? httpClient = null, TimeSpan? timeout = null, AuthenticationHeaderValue? authorization = null)
+        : this(apiUri, httpClient ?? new HttpClient(new SocketsHttpHandler { UseProxy = false, ConnectTimeout = TimeSpan.FromSeconds(5) }), httpClient is null, timeout, authorization)
+    {
+    }
+
+    /// <summary>A client that sends its calls through <paramref name="handler"/> (disposed with this), such as a node's in-process API.</summary>
+    /// <param name="apiUri">The node's API, such as http://127.0.0.1:5279.</param>
+    public NodeApiClient(Uri apiUri, HttpMessageHandler handler, TimeSpan? timeout = null, AuthenticationHeaderValue? authorization = null)
+        : this(apiUri, new HttpClient(handler ?? throw new ArgumentNullException(nameof(handler))), ownsHttp: true, timeout, authorization)
+    {
+    }
+
+    private NodeApiClient(Uri apiUri, HttpClient http, bool ownsHttp, TimeSpan? timeout, AuthenticationHeaderValue? authorization)
     {
         ArgumentNullException.ThrowIfNull(apiUri);
         ApiUri = apiUri;
         _authorization = authorization;
-        _ownsHttp = httpClient is null;
-        _http = httpClient ?? new HttpClient(new SocketsHttpHandler { UseProxy = false, ConnectTimeout = TimeSpan.FromSeconds(5) });
+        _ownsHttp = ownsHttp;
+        _http = http;
         _http.Timeout = timeout ?? DefaultTimeout;
     }
 

@@ -85,6 +85,14 @@ public sealed partial class NodeHost : IAsyncDisposable
     /// <summary>The node's services (from <see cref="StartAsync"/> until the node stops).</summary>
     public IServiceProvider Services => Running(_app).Services;
 
+    /// <summary>
+    /// A handler that answers JSON-RPC calls to this node's API inside this process (the same answers as over HTTP,
+    /// without the loopback round trip); other requests go to <see cref="ApiUri"/> over the network. For a
+    /// <see cref="Client.NodeApiClient"/> in the process that runs the node.
+    /// </summary>
+    public HttpMessageHandler CreateInProcessApiHandler() =>
+        new Api.InProcessApiHandler(Services.GetRequiredService<Api.JsonRpcEndpoint>(), ApiUri);
+
     private NodeSettingsStore? _settings;
     private LbryStorage? _storage;
     private ApiAccess? _access;
