@@ -26,6 +26,7 @@ internal sealed class PeerReadLoop(
     MetadataServer metadata,
     PexExchange pex,
     DhtPortExchange dhtPort,
+    Action peerJoinedUnderLock,
     Action<string> log)
 {
     private readonly Lock _lock = sessionLock;
@@ -58,6 +59,7 @@ internal sealed class PeerReadLoop(
         lock (_lock)
         {
             _peers.Add(peer);
+            peerJoinedUnderLock();
         }
 
         log($"connected to {peer}");

@@ -40,37 +40,57 @@ internal sealed class SessionTicker(
         }
 
         using var timer = new PeriodicTimer(Busy, options.TickTime ?? time);
+        lock (sessionLock)
+        {
+            _timer = timer;
+        }
+
         try
         {
             while (await timer.WaitForNextTickAsync(token).ConfigureAwait(false))
             {
                 var current = mode();
                 current.Tick(this);
-                var period = IsIdleSeed(current) ? options.IdleSeedTickInterval : Busy;
-                if (timer.Period != period)
+
+                // Decided under the lock a joining peer takes too (PeerJoinedUnderLock), so a peer that comes between
+                // the decision and the change cannot be left waiting for the idle period.
+                lock (sessionLock)
                 {
-                    timer.Period = period;
+                    var period = current is SeedingMode && peers.Count == 0 && options.IdleSeedTickInterval > Busy ? options.IdleSeedTickInterval : Busy;
+                    if (timer.Period != period)
+                    {
+                        timer.Period = period;
+                    }
                 }
             }
         }
         catch (OperationCanceledException)
         {
         }
+        finally
+        {
+            lock (sessionLock)
+            {
+                _timer = null;
+            }
+        }
     }
 
     private static readonly TimeSpan Busy = TimeSpan.FromSeconds(1);
 
-    // Seeding with no peer: nothing to snub, choke, keep alive or exchange until one comes.
-    private bool IsIdleSeed(TorrentMode current)
-    {
-        if (current is not SeedingMode || options.IdleSeedTickInterval <= Busy)
-        {
-            return false;
-        }
+    // The running tick's timer, under the session's lock; null before the first tick and after the last.
+    private PeriodicTimer? _timer;
 
-        lock (sessionLock)
+    /// <summary>
+    /// Under the session's lock, when a peer joins: an idle seed's tick (every
+    /// <see cref="TorrentSessionOptions.IdleSeedTickInterval"/>) goes back to once a second from now, so the peer is
+    /// choked, kept alive and exchanged with from its first second.
+    /// </summary>
+    public void PeerJoinedUnderLock()
+    {
+        if (_timer is { } timer && timer.Period != Busy)
         {
-            return peers.Count == 0;
+            timer.Period = Busy;
         }
     }
 

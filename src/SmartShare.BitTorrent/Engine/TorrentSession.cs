@@ -100,10 +100,11 @@ public sealed class TorrentSession : IAsyncDisposable
         var dispatcher = new PeerMessageDispatcher(
             _lock, _time, _options, info, _peers, () => _picker, () => _mode, requests, uploader, chokeRound, _dialer, _verifier,
             _progress.Download, metadata, pex, _dhtPort);
+        var ticker = new SessionTicker(_lock, _time, _options, _peers, () => _picker, requests, chokeRound, pex, _resume, _dialer, () => _mode, Draw, Log);
+        _ticker = ticker;
         _readLoop = new PeerReadLoop(
             _lock, _time, _options, info, _stop, _peers, () => _picker, dispatcher, requests, uploader, chokeRound, _dialer,
-            metadata, pex, _dhtPort, Log);
-        _ticker = new SessionTicker(_lock, _time, _options, _peers, () => _picker, requests, chokeRound, pex, _resume, _dialer, () => _mode, Draw, Log);
+            metadata, pex, _dhtPort, ticker.PeerJoinedUnderLock, Log);
     }
 
     public Torrent Torrent { get; }

@@ -43,9 +43,10 @@ public sealed class TorrentSessionOptions
     /// <summary>
     /// How often a seeding torrent with no peer connected ticks: it has nothing to decide then (a peer that comes is
     /// answered by its read loop and unchoked at once), and a node seeding thousands of torrents spent most of its idle
-    /// CPU waking each of them every second. The first tick after a peer came goes back to once a second.
+    /// CPU waking each of them every second. A peer that joins sets the tick back to once a second from then; what is
+    /// left for the idle tick is dialing candidates again after their back-off and retrying a failed resume record.
     /// </summary>
-    public TimeSpan IdleSeedTickInterval { get; set; } = TimeSpan.FromSeconds(5);
+    public TimeSpan IdleSeedTickInterval { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
     /// The clock the tick's timer runs on, or null for the session's own. The node gives every session one

@@ -7,17 +7,19 @@ namespace SmartShare.BitTorrent.Tests.Engine;
 
 /// <summary>
 /// How often a seeding session ticks, on a fake clock: every <see cref="TorrentSessionOptions.IdleSeedTickInterval"/>
-/// (5 s) while no peer is connected, every second from the first tick that finds one, and every 5 s again once it has
-/// gone. The session's tick timer runs on a clock of the test's (<see cref="TorrentSessionOptions.TickTime"/>) that
-/// notes when it fires: the fake clock fires it while the test moves it, so the times are exact.
+/// (30 s) while no peer is connected, every second from the moment one joins (the join sets the tick back), and every
+/// 30 s again from the first tick that finds it gone. The session's tick timer runs on a clock of the test's
+/// (<see cref="TorrentSessionOptions.TickTime"/>) that notes when it fires: the fake clock fires it while the test
+/// moves it, so the times are exact.
 /// </summary>
 public sealed class IdleSeedTickTests
 {
     private static readonly TimeSpan Second = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan Idle = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(20);
 
     [Fact]
-    public async Task A_seed_ticks_every_five_seconds_without_a_peer_and_every_second_with_one()
+    public async Task A_seed_ticks_every_30_seconds_without_a_peer_and_every_second_from_the_moment_one_joins()
     {
         await using var kit = new EngineTestKit();
         var time = new FakeTimeProvider();
@@ -28,33 +30,31 @@ public sealed class IdleSeedTickTests
         var client = kit.Client(options => options.TickTime = ticks, time);
         var session = await kit.SeedAsync(client, torrent, source);
         Assert.Equal(TorrentState.Seeding, session.State);
-        Assert.Equal(TimeSpan.FromSeconds(5), new TorrentSessionOptions().IdleSeedTickInterval);
+        Assert.Equal(Idle, new TorrentSessionOptions().IdleSeedTickInterval);
         await EngineTestKit.WaitAsync(() => ticks.Created == 1, Patience, "the session's tick timer");
 
-        // The first tick, a second in, finds no peer: the next ones come every 5 s.
+        // The first tick, a second in, finds no peer: the next ones come every 30 s.
         time.Advance(Second);
-        await EngineTestKit.WaitAsync(() => ticks.Period == TimeSpan.FromSeconds(5), Patience, "the tick to slow down");
-        Advance(time, 15);
-        Assert.Equal([1, 6, 11, 16], ticks.Fired);
+        await EngineTestKit.WaitAsync(() => ticks.Period == Idle, Patience, "the tick to slow down");
+        Advance(time, 70);
+        Assert.Equal([1, 31, 61], ticks.Fired);
 
-        // A peer connects: the next tick (at 21 s) finds it, and from there the session ticks every second.
+        // A peer connects at 71 s, 20 s before the next idle tick: the session ticks a second after it joined, and
+        // every second from there.
         await using (var peer = await RawPeer.ConnectAsync(client.LocalEndPoint, torrent.InfoHash, PeerCapabilities.Fast))
         {
             await EngineTestKit.WaitAsync(() => session.ConnectedPeers.Count == 1, Patience, "the peer to be connected");
-            Advance(time, 4);
-            Assert.Equal([1, 6, 11, 16], ticks.Fired);
-            Advance(time, 1);
-            await EngineTestKit.WaitAsync(() => ticks.Period == Second, Patience, "the tick to speed up");
+            Assert.Equal(Second, ticks.Period);
             Advance(time, 3);
-            Assert.Equal([1, 6, 11, 16, 21, 22, 23, 24], ticks.Fired);
+            Assert.Equal([1, 31, 61, 72, 73, 74], ticks.Fired);
         }
 
-        // It goes: the next tick finds none, and the one after comes 5 s later.
+        // It goes: the next tick finds none, and the one after comes 30 s later.
         await EngineTestKit.WaitAsync(() => session.ConnectedPeers.Count == 0, Patience, "the peer to be gone");
         Advance(time, 1);
-        await EngineTestKit.WaitAsync(() => ticks.Period == TimeSpan.FromSeconds(5), Patience, "the tick to slow down again");
-        Advance(time, 10);
-        Assert.Equal([1, 6, 11, 16, 21, 22, 23, 24, 25, 30, 35], ticks.Fired);
+        await EngineTestKit.WaitAsync(() => ticks.Period == Idle, Patience, "the tick to slow down again");
+        Advance(time, 60);
+        Assert.Equal([1, 31, 61, 72, 73, 74, 75, 105, 135], ticks.Fired);
     }
 
     // Moves the clock a second at a time.
