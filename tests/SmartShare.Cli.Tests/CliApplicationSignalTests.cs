@@ -18,8 +18,16 @@ public sealed class CliApplicationSignalTests : IDisposable
         using var workspace = new CliWorkspace(keepStreamBlobs: true);
         var source = workspace.CreateRandomFile("large.bin", LargeFile);
 
+        // Counted as inotify reports them, not by listing the folder: a listing waits on the folder's lock, and on a
+        // machine busy writing back it waited out the half second a share stages for (the test then never signalled).
+        Directory.CreateDirectory(workspace.BlobDirectory);
+        using var watcher = new FileSystemWatcher(workspace.BlobDirectory, ".tmp-*") { NotifyFilter = NotifyFilters.FileName };
+        var staged = 0;
+        watcher.Created += (_, _) => Interlocked.Increment(ref staged);
+        watcher.EnableRaisingEvents = true;
+
         var result = await workspace.RunAndSignalAsync(
-            () => Directory.Exists(workspace.BlobDirectory) && Directory.EnumerateFiles(workspace.BlobDirectory, ".tmp-*").Skip(1).Any(),
+            () => Volatile.Read(ref staged) >= 2,
             "the share has staged blobs",
             signal,
             "share",

@@ -13,7 +13,7 @@ namespace SmartShare.Node.Api;
 /// one-off <c>get</c> paid before its first peer. Host, Origin and password checks are for callers beyond the
 /// process: one inside it already holds the node.
 /// </summary>
-internal sealed class InProcessApiHandler(JsonRpcEndpoint endpoint, Uri apiUri) : DelegatingHandler(new SocketsHttpHandler { UseProxy = false })
+internal sealed class InProcessApiHandler(JsonRpcEndpoint endpoint, InProcessCalls calls, Uri apiUri) : DelegatingHandler(new SocketsHttpHandler { UseProxy = false })
 {
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
@@ -24,12 +24,16 @@ internal sealed class InProcessApiHandler(JsonRpcEndpoint endpoint, Uri apiUri) 
         }
 
         var body = request.Content is null ? [] : await request.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
+
+        // A cancelled call returns at once, as one over a socket does when its connection is dropped: the method sees
+        // the same token cancelled and ends on its own (its answer, if any, goes nowhere), and the node's stop waits
+        // for it (InProcessCalls) as Kestrel waits for a request. Waiting for it here instead let a share interrupted
+        // by Ctrl-C finish and commit before the command could exit and stop the node.
         var answer = body.Length > JsonRpcEndpoint.MaxRequestBytes
             ? ((int)HttpStatusCode.RequestEntityTooLarge, JsonRpcEndpoint.TooLargeError(body.Length))
-            : await endpoint.AnswerAsync(body, cancellationToken).ConfigureAwait(false);
+            : await calls.Track(endpoint.AnswerAsync(body, cancellationToken)).WaitAsync(cancellationToken).ConfigureAwait(false);
 
         // Null only when the call was cancelled, which is the caller's own token.
-        cancellationToken.ThrowIfCancellationRequested();
         var (status, response) = answer ?? throw new OperationCanceledException(cancellationToken);
         var written = new ArrayBufferWriter<byte>();
         using (var writer = new Utf8JsonWriter(written))

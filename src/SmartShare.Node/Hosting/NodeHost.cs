@@ -39,6 +39,7 @@ public sealed partial class NodeHost : IAsyncDisposable
     private readonly List<Action<IEndpointRouteBuilder>> _endpointHooks = [];
     private readonly Lock _lock = new();
     private readonly List<INetworkService> _networks = [];
+    private readonly Api.InProcessCalls _inProcessCalls = new();
     private WebApplication? _app;
     private readonly ApiConnectionSlots _apiSlots;
     private LbryNetwork? _lbry;
@@ -91,7 +92,7 @@ public sealed partial class NodeHost : IAsyncDisposable
     /// <see cref="Client.NodeApiClient"/> in the process that runs the node.
     /// </summary>
     public HttpMessageHandler CreateInProcessApiHandler() =>
-        new Api.InProcessApiHandler(Services.GetRequiredService<Api.JsonRpcEndpoint>(), ApiUri);
+        new Api.InProcessApiHandler(Services.GetRequiredService<Api.JsonRpcEndpoint>(), _inProcessCalls, ApiUri);
 
     private NodeSettingsStore? _settings;
     private LbryStorage? _storage;
@@ -260,6 +261,16 @@ public sealed partial class NodeHost : IAsyncDisposable
         limit.CancelAfter(ShutdownTimeLimit);
         if (app is not null && _appStarting)
         {
+            try
+            {
+                // The in-process API's calls first, as Kestrel's stop below waits for its requests.
+                await _inProcessCalls.WhenAllEndedAsync(limit.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                // Past the time limit they are abandoned, as requests are.
+            }
+
             try
             {
                 await app.StopAsync(limit.Token);

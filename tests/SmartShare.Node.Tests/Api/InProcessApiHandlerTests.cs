@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
 using SmartShare.Node.Client;
 
 namespace SmartShare.Node.Tests.Api;
@@ -82,7 +83,69 @@ public sealed class InProcessApiHandlerTests : IAsyncLifetime, IDisposable
         Assert.Equal(HttpStatusCode.Unauthorized, elsewhere.StatusCode);
     }
 
+    [Fact]
+    public async Task A_cancelled_call_returns_at_once_and_the_nodes_stop_waits_for_its_clean_up()
+    {
+        var slow = new SlowMethod();
+        await using var node = await TestNode.StartAsync(
+            Path.Combine(_directory.Path, "slow"),
+            host => host.ConfigureServices(services => services.AddSingleton<SmartShare.Node.Api.IRpcMethodProvider>(slow)));
+        using var client = new NodeApiClient(node.Host.ApiUri, node.Host.CreateInProcessApiHandler());
+        using var cancel = new CancellationTokenSource();
+        var call = client.CallAsync("test_slow", cancellationToken: cancel.Token);
+        await slow.Started.Task.WaitAsync(Patience);
+
+        // Ctrl-C: the caller is answered at once, while the method's clean-up is still held.
+        await cancel.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => call.WaitAsync(Patience));
+        await slow.Cancelled.Task.WaitAsync(Patience);
+        Assert.False(slow.CleanedUp);
+
+        // The node's stop waits for it, as Kestrel waits for a request.
+        var stop = node.Host.StopAsync();
+        await Task.WhenAny(stop, Task.Delay(TimeSpan.FromMilliseconds(500)));
+        Assert.False(stop.IsCompleted, "the stop ended before the call's clean-up");
+        slow.Release.SetResult();
+        await stop.WaitAsync(Patience);
+        Assert.True(slow.CleanedUp);
+    }
+
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(20);
+
     public Task DisposeAsync() => _node?.DisposeAsync().AsTask() ?? Task.CompletedTask;
 
     public void Dispose() => _directory.Dispose();
+
+    // A method that runs until cancelled, then holds its clean-up until the test releases it.
+    private sealed class SlowMethod : SmartShare.Node.Api.IRpcMethodProvider
+    {
+        public TaskCompletionSource Started { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public TaskCompletionSource Cancelled { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public TaskCompletionSource Release { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public bool CleanedUp => Volatile.Read(ref _cleanedUp);
+
+        private bool _cleanedUp;
+
+        public void Register(SmartShare.Node.Api.JsonRpcMethods methods) =>
+            methods.Add("test_slow", "Runs until cancelled.", async (SmartShare.Node.Api.RpcParams _, CancellationToken token) =>
+            {
+                Started.TrySetResult();
+                try
+                {
+                    await Task.Delay(Timeout.Infinite, token);
+                }
+                catch (OperationCanceledException)
+                {
+                    Cancelled.TrySetResult();
+                    await Release.Task;
+                    Volatile.Write(ref _cleanedUp, true);
+                    throw;
+                }
+
+                return null;
+            });
+    }
 }
