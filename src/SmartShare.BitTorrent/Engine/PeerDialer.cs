@@ -161,6 +161,36 @@ internal sealed class PeerDialer
         _bannedEndPoints.Add(endPoint);
     }
 
+    /// <summary>
+    /// Called under the session's lock with the delay of each redial the dialer schedules (after a failed dial or a
+    /// closed connection), so a ticker that sleeps long (an idle seed) can wake when it is due.
+    /// </summary>
+    public Action<TimeSpan>? RedialScheduledUnderLock { get; set; }
+
+    /// <summary>
+    /// Under the session's lock: how long until the soonest redial the next <see cref="ConnectMore"/> would make; null
+    /// when none is waiting on its back-off (candidates due already are dialed by the next call, or wait for room).
+    /// </summary>
+    public TimeSpan? UntilNextRedialUnderLock()
+    {
+        Debug.Assert(_lock.IsHeldByCurrentThread, "the candidates are guarded by the session's lock");
+        var now = _time.GetTimestamp();
+        var seeding = _seeding();
+        long? soonest = null;
+        foreach (var (endPoint, candidate) in _candidates)
+        {
+            if (candidate.Connected || candidate.Self || candidate.Retired || candidate.NextAttempt <= now || _banned.Contains(endPoint.Address)
+                || _bannedEndPoints.Contains(endPoint) || (candidate.Seed && seeding))
+            {
+                continue;
+            }
+
+            soonest = soonest is { } known ? Math.Min(known, candidate.NextAttempt) : candidate.NextAttempt;
+        }
+
+        return soonest is { } due ? TimeSpan.FromSeconds((double)(due - now) / _time.TimestampFrequency) : null;
+    }
+
     /// <summary>Under the session's lock: every candidate address not banned.</summary>
     public List<IPEndPoint> Candidates()
     {
@@ -317,6 +347,7 @@ internal sealed class PeerDialer
                     candidate.Failures++;
                     var delay = RedialBackOff(_options.RedialDelay, candidate.Failures, candidate.WasConnected);
                     candidate.NextAttempt = _time.GetTimestamp() + (long)(delay.TotalSeconds * _time.TimestampFrequency);
+                    RedialScheduledUnderLock?.Invoke(delay);
                 }
             }
 
@@ -374,6 +405,7 @@ internal sealed class PeerDialer
             {
                 candidate.Connected = false;
                 candidate.NextAttempt = _time.GetTimestamp() + (long)(_options.RedialDelay.TotalSeconds * _time.TimestampFrequency);
+                RedialScheduledUnderLock?.Invoke(_options.RedialDelay);
             }
         }
     }

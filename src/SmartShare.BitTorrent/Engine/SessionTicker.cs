@@ -56,7 +56,7 @@ internal sealed class SessionTicker(
                 // the decision and the change cannot be left waiting for the idle period.
                 lock (sessionLock)
                 {
-                    var period = current is SeedingMode && peers.Count == 0 && options.IdleSeedTickInterval > Busy ? options.IdleSeedTickInterval : Busy;
+                    var period = current is SeedingMode && peers.Count == 0 && options.IdleSeedTickInterval > Busy ? IdlePeriodUnderLock() : Busy;
                     if (timer.Period != period)
                     {
                         timer.Period = period;
@@ -92,6 +92,27 @@ internal sealed class SessionTicker(
         {
             timer.Period = Busy;
         }
+    }
+
+    /// <summary>
+    /// Under the session's lock, when the dialer schedules a redial <paramref name="delay"/> from now: a ticker sleeping
+    /// longer (an idle seed) wakes then, so its dials are retried as soon as their back-off allows, as before the idle
+    /// tick was lengthened.
+    /// </summary>
+    public void RedialScheduledUnderLock(TimeSpan delay)
+    {
+        var wake = delay < Busy ? Busy : delay;
+        if (_timer is { } timer && timer.Period > wake)
+        {
+            timer.Period = wake;
+        }
+    }
+
+    // An idle seed's next tick: the idle period, or sooner when a redial comes due before it.
+    private TimeSpan IdlePeriodUnderLock()
+    {
+        var idle = options.IdleSeedTickInterval;
+        return dialer.UntilNextRedialUnderLock() is { } due && due < idle ? (due < Busy ? Busy : due) : idle;
     }
 
     /// <summary>One tick's work with the connected peers.</summary>

@@ -102,6 +102,7 @@ public sealed class TorrentSession : IAsyncDisposable
             _progress.Download, metadata, pex, _dhtPort);
         var ticker = new SessionTicker(_lock, _time, _options, _peers, () => _picker, requests, chokeRound, pex, _resume, _dialer, () => _mode, Draw, Log);
         _ticker = ticker;
+        _dialer.RedialScheduledUnderLock = ticker.RedialScheduledUnderLock;
         _readLoop = new PeerReadLoop(
             _lock, _time, _options, info, _stop, _peers, () => _picker, dispatcher, requests, uploader, chokeRound, _dialer,
             metadata, pex, _dhtPort, ticker.PeerJoinedUnderLock, Log);

@@ -57,6 +57,37 @@ public sealed class IdleSeedTickTests
         Assert.Equal([1, 31, 61, 72, 73, 74, 75, 105, 135], ticks.Fired);
     }
 
+    [Fact]
+    public async Task An_idle_seed_wakes_when_a_redial_is_due_rather_than_at_its_next_idle_tick()
+    {
+        await using var kit = new EngineTestKit();
+        var time = new FakeTimeProvider();
+        var ticks = new TickClock(time);
+        var source = kit.Folder("seed");
+        await File.WriteAllBytesAsync(Path.Combine(source, "data.bin"), EngineTestKit.RandomBytes(128 * 1024));
+        var (_, torrent) = TorrentCreator.Create(Path.Combine(source, "data.bin"), pieceLength: 64 * 1024);
+        var client = kit.Client(options => options.TickTime = ticks, time);
+        var session = await kit.SeedAsync(client, torrent, source);
+        await EngineTestKit.WaitAsync(() => ticks.Created == 1, Patience, "the session's tick timer");
+        time.Advance(Second);
+        await EngineTestKit.WaitAsync(() => ticks.Period == Idle, Patience, "the tick to slow down");
+
+        // A peer to dial that refuses (a port nothing listens on): the failed dial's redial is due 15 s later.
+        var closed = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        closed.Start();
+        var refusing = (System.Net.IPEndPoint)closed.LocalEndpoint;
+        closed.Stop();
+        session.AddPeers([refusing]);
+        await EngineTestKit.WaitAsync(() => ticks.Period == TimeSpan.FromSeconds(15), Patience, "the failed dial to set the tick to its redial");
+
+        // The seed ticks (and dials again) at 16 s, not at its idle 31 s, and then sleeps its idle period again.
+        Advance(time, 15);
+        Assert.Equal([1, 16], ticks.Fired);
+        await EngineTestKit.WaitAsync(() => ticks.Period == Idle, Patience, "the tick to slow down again");
+        Advance(time, 30);
+        Assert.Equal([1, 16, 46], ticks.Fired);
+    }
+
     // Moves the clock a second at a time.
     private static void Advance(FakeTimeProvider time, int seconds)
     {
