@@ -70,14 +70,17 @@ internal sealed partial class BlobStorageService(
         lock (_passGate)
         {
             var result = eviction.Run(LimitBytes, () => BlobPins.Compute(storage, files));
+
+            // Before the counts: a status that shows this pass's evictions shows its pinned bytes too (a reader in
+            // between saw the new count next to the last pass's 0).
+            Volatile.Write(ref _pinnedOverLimitBytes, result.UsedAfter > result.Limit && result.Limit > 0 ? result.PinnedBytes : 0);
             if (result.Evicted > 0)
             {
-                Interlocked.Add(ref _evictedBlobs, result.Evicted);
                 Interlocked.Add(ref _evictedBytes, result.EvictedBytes);
+                Interlocked.Add(ref _evictedBlobs, result.Evicted);
                 LogEvicted(logger, result.Evicted, result.EvictedBytes, result.UsedAfter, result.Limit);
             }
 
-            Volatile.Write(ref _pinnedOverLimitBytes, result.UsedAfter > result.Limit && result.Limit > 0 ? result.PinnedBytes : 0);
             return result;
         }
     }
@@ -114,15 +117,21 @@ internal sealed partial class BlobStorageService(
     {
         var (count, bytes) = storage.Blobs.Totals();
         var limit = LimitBytes;
+
+        // The counts first, the pinned bytes after: Evict writes them the other way round, so counts that include a
+        // pass come with that pass's pinned bytes.
+        var evictedBlobs = Interlocked.Read(ref _evictedBlobs);
+        var evictedBytes = Interlocked.Read(ref _evictedBytes);
+        var pinnedOverLimit = Volatile.Read(ref _pinnedOverLimitBytes);
         return new JsonObject
         {
             ["used_bytes"] = bytes,
             ["blobs"] = count,
             ["limit_mb"] = settings.Current.BlobStorageLimitMb,
             ["limit_bytes"] = limit,
-            ["over_limit_pinned_bytes"] = Volatile.Read(ref _pinnedOverLimitBytes),
-            ["evicted_blobs"] = Interlocked.Read(ref _evictedBlobs),
-            ["evicted_bytes"] = Interlocked.Read(ref _evictedBytes),
+            ["over_limit_pinned_bytes"] = pinnedOverLimit,
+            ["evicted_blobs"] = evictedBlobs,
+            ["evicted_bytes"] = evictedBytes,
             ["keep_stream_blobs"] = settings.Current.KeepStreamBlobs,
             ["plain_file_streams"] = plainFiles.HeldCount,
             ["plain_file_bytes"] = plainFiles.HeldBytes,
