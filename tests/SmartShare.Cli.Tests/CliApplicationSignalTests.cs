@@ -18,8 +18,9 @@ public sealed class CliApplicationSignalTests : IDisposable
         using var workspace = new CliWorkspace(keepStreamBlobs: true);
         var source = workspace.CreateRandomFile("large.bin", LargeFile);
 
-        // Counted as inotify reports them, not by listing the folder: a listing waits on the folder's lock, and on a
-        // machine busy writing back it waited out the half second a share stages for (the test then never signalled).
+        // Counted as inotify reports them, not by listing the folder every 10 ms: after a round of benches the listing
+        // missed the half second a share stages for in most runs (most likely waiting on the folder's lock during
+        // writeback), and the test never signalled.
         Directory.CreateDirectory(workspace.BlobDirectory);
         using var watcher = new FileSystemWatcher(workspace.BlobDirectory, ".tmp-*") { NotifyFilter = NotifyFilters.FileName };
         var staged = 0;
