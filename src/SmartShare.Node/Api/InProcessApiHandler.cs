@@ -13,7 +13,7 @@ namespace SmartShare.Node.Api;
 /// one-off <c>get</c> paid before its first peer. Host, Origin and password checks are for callers beyond the
 /// process: one inside it already holds the node.
 /// </summary>
-internal sealed class InProcessApiHandler(JsonRpcEndpoint endpoint, InProcessCalls calls, Uri apiUri) : DelegatingHandler(new SocketsHttpHandler { UseProxy = false })
+internal sealed class InProcessApiHandler(JsonRpcEndpoint endpoint, InProcessCalls calls, Uri apiUri) : DelegatingHandler(Client.NodeApiClient.NewSocketsHandler())
 {
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {

@@ -23,9 +23,12 @@ public sealed class NodeApiClient : IDisposable
     /// <param name="httpClient">A client to reuse; when null one is made (and disposed with this).</param>
     /// <param name="authorization">Credentials for a node with an API password (see <see cref="NodeApiCredentials"/>).</param>
     public NodeApiClient(Uri apiUri, HttpClient? httpClient = null, TimeSpan? timeout = null, AuthenticationHeaderValue? authorization = null)
-        : this(apiUri, httpClient ?? new HttpClient(new SocketsHttpHandler { UseProxy = false, ConnectTimeout = TimeSpan.FromSeconds(5) }), httpClient is null, timeout, authorization)
+        : this(apiUri, httpClient ?? new HttpClient(NewSocketsHandler()), httpClient is null, timeout, authorization)
     {
     }
+
+    /// <summary>The handler every client of a node's API reaches it over the network with: no proxy, 5 s to connect.</summary>
+    internal static SocketsHttpHandler NewSocketsHandler() => new() { UseProxy = false, ConnectTimeout = TimeSpan.FromSeconds(5) };
 
     /// <summary>A client that sends its calls through <paramref name="handler"/> (disposed with this), such as a node's in-process API.</summary>
     /// <param name="apiUri">The node's API, such as http://127.0.0.1:5279.</param>
