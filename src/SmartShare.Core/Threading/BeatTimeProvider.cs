@@ -1,14 +1,23 @@
+using System.Numerics;
+
 namespace SmartShare.Threading;
 
 /// <summary>
-/// A <see cref="TimeProvider"/> whose timers fire on a shared beat: one timer of the inner provider, every
-/// <see cref="Beat"/>, runs the callbacks of every timer then due, instead of each timer waking a thread of its own. A
-/// node seeding 5,000 torrents had one tick timer per torrent session: about a thousand thread-pool wake-ups a second
-/// while nothing happened, most of its idle CPU; on a beat of 100 ms they are ten. A timer fires at the first beat at
-/// or after its due time (never early, less than a beat late), a periodic one then every whole number of beats (its
-/// period rounded up). Time itself (<see cref="GetUtcNow"/>, <see cref="GetTimestamp"/>) is the inner provider's.
-/// Callbacks due together run as the runtime's own timers do: on thread-pool threads, at once. Thread-safe. The beat
-/// runs only while some timer is set.
+/// A <see cref="TimeProvider"/> whose timers fire on a shared beat: one timer of the inner provider runs the
+/// callbacks of every timer due at a beat (every <see cref="Beat"/>), instead of each timer waking a thread of its own.
+/// A node seeding 5,000 torrents had one tick timer per torrent session: about a thousand thread-pool wake-ups a second
+/// while nothing happened, most of its idle CPU. A timer fires at the first beat at or after its due time (less than a
+/// beat late), a periodic one then every whole number of beats (its period rounded up). The inner timer is set for the
+/// first beat some timer is due at, not for every beat, and a timer set 32 beats ahead or more (3.2 s on a beat of
+/// 100 ms) fires on a coarser grid, so that long waits begun at different moments end in the same beat: at the first
+/// beat at or after its due time whose number is a multiple of the largest power of two up to a sixteenth of its wait
+/// (so at most a sixteenth of its wait later). 5,000 idle seeds ticking every 30 s, each on its own phase, were due in
+/// every beat, ten wake-ups a second; on a grid of 16 beats they wake the node once in 1.6 s.
+/// The inner timer may fire up to <see cref="EarlyBy"/> before a beat (the runtime's timers keep time on a coarse
+/// clock and fire a few milliseconds early); that counts as the beat, so a timer may fire that much before its due
+/// time rather than wake the node twice. Time itself (<see cref="GetUtcNow"/>, <see cref="GetTimestamp"/>) is the inner
+/// provider's. Callbacks due together run as the runtime's own timers do: on thread-pool threads, at once.
+/// Thread-safe. The inner timer runs only while some timer is set.
 /// </summary>
 public sealed class BeatTimeProvider : TimeProvider, IDisposable
 {
@@ -19,9 +28,11 @@ public sealed class BeatTimeProvider : TimeProvider, IDisposable
     // Set timers by the beat they fire at; an entry whose version is not its timer's any more was changed or disposed.
     private readonly PriorityQueue<(BeatTimer Timer, long Version), long> _due = new();
     private ITimer? _beatTimer;
+    private long _armedBeat = long.MaxValue; // the beat the inner timer is set for
     private long _beats; // beats counted so far
     private TimeSpan _lastBeat; // when (since _origin) the last beat was due, or the beat started: whole beats apart
     private int _set; // timers waiting for a beat
+    private long _dispatched;
     private bool _disposed;
 
     public BeatTimeProvider(TimeProvider inner, TimeSpan beat)
@@ -35,6 +46,18 @@ public sealed class BeatTimeProvider : TimeProvider, IDisposable
 
     /// <summary>How often the timers due are fired.</summary>
     public TimeSpan Beat { get; }
+
+    /// <summary>Callbacks handed to run so far (for tests: they wait for as many to have run before moving a fake clock on).</summary>
+    internal long Dispatched
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _dispatched;
+            }
+        }
+    }
 
     public override DateTimeOffset GetUtcNow() => _inner.GetUtcNow();
 
@@ -89,15 +112,21 @@ public sealed class BeatTimeProvider : TimeProvider, IDisposable
                 if (_beatTimer is null)
                 {
                     _lastBeat = Now;
-                    _beatTimer = _inner.CreateTimer(static state => ((BeatTimeProvider)state!).RunBeat(), this, Beat, Timeout.InfiniteTimeSpan);
+                    _armedBeat = long.MaxValue;
+                    _beatTimer = _inner.CreateTimer(static state => ((BeatTimeProvider)state!).RunBeat(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
                 }
 
-                // The first beat at or after now + dueTime: the next beat is due a beat after the last one.
-                var sinceLastBeat = Now - _lastBeat;
+                // The first beat at or after now + dueTime (beats come whole beats after the last one counted), on the
+                // wait's grid.
+                var now = Now;
                 timer.PeriodBeats = period <= TimeSpan.Zero ? 0 : BeatsFor(period);
-                timer.DueBeat = _beats + BeatsFor(dueTime + sinceLastBeat);
+                timer.DueBeat = OnGrid(_beats + BeatsFor(dueTime + (now - _lastBeat)), BeatsFor(dueTime));
                 _due.Enqueue((timer, timer.Version), timer.DueBeat);
                 _set++;
+                if (timer.DueBeat < _armedBeat)
+                {
+                    ArmLocked(timer.DueBeat, now);
+                }
             }
             else if (_set == 0)
             {
@@ -140,8 +169,33 @@ public sealed class BeatTimeProvider : TimeProvider, IDisposable
     {
         var beat = _beatTimer;
         _beatTimer = null;
+        _armedBeat = long.MaxValue;
         _due.Clear();
         return beat;
+    }
+
+    // Sets the inner timer for beat `beat` (after the last one counted).
+    private void ArmLocked(long beat, TimeSpan now)
+    {
+        _armedBeat = beat;
+        var wait = _lastBeat + ((beat - _beats) * Beat) - now;
+        _beatTimer!.Change(wait > TimeSpan.Zero ? wait : TimeSpan.Zero, Timeout.InfiniteTimeSpan);
+    }
+
+    // The earliest beat a timer is due at, dropping the entries of timers changed or disposed since; null when none.
+    private long? EarliestLocked()
+    {
+        while (_due.TryPeek(out var entry, out var beat))
+        {
+            if (entry.Version == entry.Timer.Version)
+            {
+                return beat;
+            }
+
+            _due.Dequeue();
+        }
+
+        return null;
     }
 
     private TimeSpan Now => _inner.GetElapsedTime(_origin);
@@ -150,6 +204,23 @@ public sealed class BeatTimeProvider : TimeProvider, IDisposable
 
     // Whole beats, rounded up; at least one: a timer never fires in the beat it was set in.
     private long BeatsFor(TimeSpan span) => Math.Max(1, (span.Ticks / Beat.Ticks) + (span.Ticks % Beat.Ticks == 0 ? 0 : 1));
+
+    // The beat a wait of `beats` first due at beat `due` ends at: the first at or after it on the wait's grid (a
+    // multiple of the largest power of two up to beats / 16; every beat for a wait under 32 beats). Grids are powers of
+    // two counted from the first beat, so a coarser one's beats are on every finer one too.
+    internal static long OnGrid(long due, long beats)
+    {
+        var grid = beats < 2 * GridFraction ? 1 : 1L << BitOperations.Log2((ulong)(beats / GridFraction));
+        return (due + grid - 1) / grid * grid;
+    }
+
+    // A timer fires at most 1/GridFraction of its wait late.
+    private const long GridFraction = 16;
+
+    /// <summary>How early the inner timer may fire and still count as the beat it was set for: 10 ms, at most half a beat.</summary>
+    public TimeSpan EarlyBy => Beat / 2 < MaxEarly ? Beat / 2 : MaxEarly;
+
+    private static readonly TimeSpan MaxEarly = TimeSpan.FromMilliseconds(10);
 
     private void RunBeat()
     {
@@ -163,13 +234,12 @@ public sealed class BeatTimeProvider : TimeProvider, IDisposable
             }
 
             // Beats are due whole beats after the first, whenever the inner timer fires: one that fires late (or a fake
-            // clock moved several beats at once) counts every beat passed, and one that fires early waits, so the beats
-            // neither drift nor run early.
+            // clock moved several beats at once) counts every beat passed, and one that fires early (more than EarlyBy)
+            // counts none, so the beats neither drift nor run early.
             var now = Now;
-            var passed = (now - _lastBeat).Ticks / Beat.Ticks;
+            var passed = (now - _lastBeat + EarlyBy).Ticks / Beat.Ticks;
             _beats += passed;
             _lastBeat += passed * Beat;
-            _beatTimer.Change(Beat - (now - _lastBeat), Timeout.InfiniteTimeSpan);
             while (passed > 0 && _due.TryPeek(out var entry, out var beat) && beat <= _beats)
             {
                 _due.Dequeue();
@@ -182,7 +252,7 @@ public sealed class BeatTimeProvider : TimeProvider, IDisposable
                 (due ??= []).Add(timer);
                 if (timer.PeriodBeats > 0)
                 {
-                    timer.DueBeat = _beats + timer.PeriodBeats;
+                    timer.DueBeat = OnGrid(_beats + timer.PeriodBeats, timer.PeriodBeats);
                     _due.Enqueue((timer, timer.Version), timer.DueBeat);
                 }
                 else
@@ -195,6 +265,12 @@ public sealed class BeatTimeProvider : TimeProvider, IDisposable
             {
                 stopped = StopBeatLocked();
             }
+            else if (EarliestLocked() is { } next)
+            {
+                ArmLocked(Math.Max(next, _beats + 1), now);
+            }
+
+            _dispatched += due?.Count ?? 0;
         }
 
         stopped?.Dispose();

@@ -133,6 +133,112 @@ public sealed class BeatTimeProviderTests
     }
 
     [Fact]
+    public async Task Long_waits_begun_at_different_moments_end_together_at_most_a_sixteenth_late()
+    {
+        var time = new FakeTimeProvider();
+        using var beat = new BeatTimeProvider(time, Beat);
+        var start = time.GetUtcNow();
+        var fired = new List<(int Timer, long Ms)>();
+        var timers = new List<ITimer>();
+
+        // Ten periodic 30 s timers set 100 ms apart, as idle seeds' ticks are, and one of 1 s beside them.
+        for (var i = 0; i < 10; i++)
+        {
+            var index = i;
+            timers.Add(beat.CreateTimer(_ => Note(index), null, TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(30)));
+            await StepSettledAsync(1);
+        }
+
+        timers.Add(beat.CreateTimer(_ => Note(10), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1)));
+        await StepSettledAsync(990);
+        foreach (var timer in timers)
+        {
+            timer.Dispose();
+        }
+
+        // 300 beats: a grid of 16 beats (1.6 s). The ten long timers fire in two beats, not in ten.
+        List<(int Timer, long Ms)> all;
+        lock (fired)
+        {
+            all = [.. fired];
+        }
+
+        var longFires = all.Where(fire => fire.Timer < 10).ToList();
+        Assert.Equal(30, longFires.Count);
+        Assert.All(longFires, fire => Assert.Equal(0, fire.Ms % 1600));
+        Assert.Equal([30_400, 32_000], longFires.Take(10).Select(fire => fire.Ms).Distinct());
+        for (var i = 0; i < 10; i++)
+        {
+            var times = longFires.Where(fire => fire.Timer == i).Select(fire => fire.Ms).ToList();
+            Assert.InRange(times[0] - (i * 100), 30_000, 30_000 + (30_000 / 16));
+            Assert.All(times.Zip(times.Skip(1)), pair => Assert.InRange(pair.Second - pair.First, 30_000 - 1600, 30_000 + 1600));
+        }
+
+        // The short one keeps its exact period: every second from 2 s to 100 s.
+        Assert.Equal(Enumerable.Range(2, 99).Select(second => second * 1000L), all.Where(fire => fire.Timer == 10).Select(fire => fire.Ms));
+
+        void Note(int timer)
+        {
+            lock (fired)
+            {
+                fired.Add((timer, (long)(time.GetUtcNow() - start).TotalMilliseconds));
+            }
+        }
+
+        // One beat at a time, each once every callback it fired has run (so each notes the time it fired at).
+        async Task StepSettledAsync(int beats)
+        {
+            for (var i = 0; i < beats; i++)
+            {
+                time.Advance(Beat);
+                var dispatched = beat.Dispatched;
+                await WaitAsync(
+                    () =>
+                    {
+                        lock (fired)
+                        {
+                            return fired.Count >= dispatched;
+                        }
+                    },
+                    "the beat's callbacks");
+            }
+        }
+    }
+
+    [Fact]
+    public void The_inner_timer_wakes_only_for_beats_a_timer_is_due_at_and_an_early_wake_counts_as_its_beat()
+    {
+        // The inner clock's timers fire 4 ms before they are due, as the runtime's do on its coarse clock.
+        var time = new EarlyTimeProvider(TimeSpan.FromMilliseconds(4));
+        using var beat = new BeatTimeProvider(time, Beat);
+        var start = time.GetUtcNow();
+        var fired = new List<long>();
+        using var slow = beat.CreateTimer(_ => fired.Add((long)(time.GetUtcNow() - start).TotalMilliseconds), null, TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(30));
+
+        // Two fires in 61 s (30.4 s, 60.8 s, each 4 ms early), and the inner timer woke for those two only.
+        StepMs(time, 61_000);
+        Assert.Equal([30_396, 60_796], fired);
+        Assert.Equal(2, time.Fires);
+
+        // A timer due sooner than the one the inner timer waits for wakes it sooner.
+        using var soon = beat.CreateTimer(_ => fired.Add(-(long)(time.GetUtcNow() - start).TotalMilliseconds), null, TimeSpan.FromMilliseconds(250), Timeout.InfiniteTimeSpan);
+        StepMs(time, 400);
+        Assert.Equal([30_396, 60_796, -61_296], fired);
+        Assert.Equal(3, time.Fires);
+    }
+
+    [Theory]
+    [InlineData(1, 1, 1)] // a wait under 32 beats: every beat
+    [InlineData(36, 31, 36)]
+    [InlineData(37, 32, 38)] // 32 / 16: a grid of 2
+    [InlineData(161, 160, 168)] // 160 / 16 = 10: a grid of 8
+    [InlineData(303, 300, 304)] // 300 / 16 = 18: a grid of 16
+    [InlineData(304, 300, 304)]
+    [InlineData(604, 300, 608)]
+    public void A_wait_ends_at_the_first_beat_on_its_grid_at_or_after_its_due_beat(long due, long beats, long expected) =>
+        Assert.Equal(expected, BeatTimeProvider.OnGrid(due, beats));
+
+    [Fact]
     public async Task A_disposed_timer_or_provider_fires_no_more()
     {
         var time = new FakeTimeProvider();
@@ -170,6 +276,40 @@ public sealed class BeatTimeProviderTests
         {
             Assert.False(limit.IsCancellationRequested, $"Waited {Patience.TotalSeconds} s for {what}.");
             await Task.Delay(10, CancellationToken.None);
+        }
+    }
+
+    // Moves the clock a millisecond at a time.
+    private static void StepMs(FakeTimeProvider time, int milliseconds)
+    {
+        for (var i = 0; i < milliseconds; i++)
+        {
+            time.Advance(TimeSpan.FromMilliseconds(1));
+        }
+    }
+
+    // A fake clock whose timers fire `early` before they are due, counting how often they fire.
+    private sealed class EarlyTimeProvider(TimeSpan early) : FakeTimeProvider
+    {
+        private int _fires;
+
+        public int Fires => Volatile.Read(ref _fires);
+
+        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+        {
+            Assert.Equal(Timeout.InfiniteTimeSpan, period);
+            return new Early(this, base.CreateTimer(s => { Interlocked.Increment(ref _fires); callback(s); }, state, Earlier(dueTime), period));
+        }
+
+        private TimeSpan Earlier(TimeSpan dueTime) => dueTime == Timeout.InfiniteTimeSpan ? dueTime : dueTime > early ? dueTime - early : TimeSpan.Zero;
+
+        private sealed class Early(EarlyTimeProvider owner, ITimer inner) : ITimer
+        {
+            public bool Change(TimeSpan dueTime, TimeSpan period) => inner.Change(owner.Earlier(dueTime), period);
+
+            public void Dispose() => inner.Dispose();
+
+            public ValueTask DisposeAsync() => inner.DisposeAsync();
         }
     }
 
