@@ -40,6 +40,8 @@ public sealed class UtpSocket : IAsyncDisposable
     private readonly Channel<UtpConnection> _accepted;
     private readonly SourceRateLimiter _limiter;
     private readonly ITimer _timer;
+    private readonly Lock _tickingLock = new();
+    private bool _ticking; // under _tickingLock: the tick timer is set (some connection is open or opening)
     private readonly ITimer _heldAckTimer;
     private readonly Lock _heldAcksLock = new();
     private readonly List<(UtpConnection Connection, long Due)> _heldAcks = [];
@@ -64,7 +66,7 @@ public sealed class UtpSocket : IAsyncDisposable
         _epoch = _time.GetTimestamp();
         _accepted = Channel.CreateBounded<UtpConnection>(new BoundedChannelOptions(Options.AcceptBacklog) { FullMode = BoundedChannelFullMode.Wait });
         _limiter = new SourceRateLimiter(_time, Options.SynsPerSecondPerAddress, Options.SynBurstPerAddress, maxSources: 4096);
-        _timer = _time.CreateTimer(static state => ((UtpSocket)state!).TickAll(), this, Options.TickInterval, Options.TickInterval);
+        _timer = _time.CreateTimer(static state => ((UtpSocket)state!).TickAll(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         _heldAckTimer = _time.CreateTimer(static state => ((UtpSocket)state!).FlushHeldAcks(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
     }
 
@@ -118,6 +120,7 @@ public sealed class UtpSocket : IAsyncDisposable
             connection = new UtpConnection(this, remote, receiveId, (ushort)(receiveId + 1), NowMicroseconds);
             if (_connections.TryAdd(new ConnectionKey(remote, receiveId), connection))
             {
+                StartTicking();
                 break;
             }
         }
@@ -333,6 +336,7 @@ public sealed class UtpSocket : IAsyncDisposable
             return;
         }
 
+        StartTicking();
         _halfOpen[connection] = 0;
         connection.StartAccept(header.SequenceNumber, RandomUInt16());
     }
@@ -370,11 +374,40 @@ public sealed class UtpSocket : IAsyncDisposable
     private UtpConnection? Find(IPEndPoint source, ushort receiveId) =>
         _connections.TryGetValue(new ConnectionKey(source, receiveId), out var connection) ? connection : null;
 
+    // Ticks every connection every TickInterval while there is one: an idle node's socket sets no timer (it woke the
+    // process 20 times a second with nothing to do).
     private void TickAll()
     {
         foreach (var connection in _connections.Values)
         {
             connection.Tick();
+        }
+
+        if (_connections.IsEmpty)
+        {
+            // Under the lock a connection's StartTicking takes after adding it: either it was added before this check
+            // (so the timer keeps going) or it starts the timer again after.
+            lock (_tickingLock)
+            {
+                if (_ticking && _connections.IsEmpty && Volatile.Read(ref _disposed) == 0)
+                {
+                    _ticking = false;
+                    _timer.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+                }
+            }
+        }
+    }
+
+    // After a connection is added: the tick timer runs.
+    private void StartTicking()
+    {
+        lock (_tickingLock)
+        {
+            if (!_ticking && Volatile.Read(ref _disposed) == 0)
+            {
+                _ticking = true;
+                _timer.Change(Options.TickInterval, Options.TickInterval);
+            }
         }
     }
 

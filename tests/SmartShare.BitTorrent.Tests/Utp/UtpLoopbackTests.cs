@@ -57,7 +57,7 @@ public sealed class UtpLoopbackTests
         var refused = await Assert.ThrowsAsync<IOException>(() => a.Utp.ConnectAsync(b.LocalEndPoint, limit.Token));
         Assert.Contains("refused", refused.Message, StringComparison.Ordinal);
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"refused after {clock.Elapsed}, not at once");
-        Assert.Equal(1, b.Utp.Refused);
+        Assert.InRange(b.Utp.Refused, 1, 4); // a's SYN is resent after 100 ms: under load, before the RESET is back
 
         // A port where nothing answers at all: the attempt gives up after its SYN retries.
         var silent = new IPEndPoint(IPAddress.Loopback, b.LocalEndPoint.Port);

@@ -104,6 +104,31 @@ public sealed class UtpSimulatedTransferTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_socket_ticks_only_while_it_has_a_connection()
+    {
+        await using var network = new UtpTestNetwork();
+        var a = network.AddSocket();
+        var b = network.AddSocket();
+        network.Run(TimeSpan.FromSeconds(1));
+        Assert.Equal(0, network.Time.PeriodicTimers);
+
+        var (client, server) = await UtpTestApp.ConnectAsync(network, a, b);
+        Assert.Equal(2, network.Time.PeriodicTimers);
+        client.Connection.Close();
+        server.Connection.Close();
+        Assert.True(UtpTestApp.RunUntil(network, () => a.ConnectionCount + b.ConnectionCount == 0, TimeSpan.FromSeconds(10), client, server));
+        network.Step(a.Options.TickInterval);
+        Assert.Equal(0, network.Time.PeriodicTimers);
+
+        // Another connection ticks again: its data crosses a lossy link only by the tick's resends.
+        network.Configure(a.LocalEndPoint, b.LocalEndPoint, link => link.Drop = (header, _) => header.Type == UtpPacketType.Data && link.Dropped < 3);
+        (client, server) = await UtpTestApp.ConnectAsync(network, a, b);
+        Assert.Equal(2, network.Time.PeriodicTimers);
+        client.Send(new byte[] { 1, 2, 3 });
+        Assert.True(UtpTestApp.RunUntil(network, () => server.ReceivedCount == 3, TimeSpan.FromSeconds(20), client, server));
+    }
+
+    [Fact]
     public async Task A_lost_answer_to_the_syn_is_sent_again_when_the_syn_is()
     {
         await using var network = new UtpTestNetwork();

@@ -28,7 +28,7 @@ internal sealed class UtpTestNetwork : IAsyncDisposable
         _random = new DeterministicRandomSource(seed);
     }
 
-    public FakeTimeProvider Time { get; } = new(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
+    public PeriodCountingTime Time { get; } = new(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
 
     /// <summary>Every datagram sent (after loss): who, to whom, and its header if it parsed.</summary>
     public List<SentDatagram> Log { get; } = [];
@@ -365,5 +365,56 @@ internal sealed class RawSession(UtpTestNetwork network, UtpTestNetwork.RawEndpo
     {
         var header = new UtpHeader(type, ConnectionId, (uint)network.NowMicroseconds, ReportedDelay, window ?? Window, sequence ?? Sequence, ackNumber);
         Raw.Send(ours, header, selectiveAck, payload);
+    }
+}
+
+/// <summary>A fake clock that counts its timers set to fire periodically now (a uTP socket's tick timer is its only one).</summary>
+internal sealed class PeriodCountingTime(DateTimeOffset start) : FakeTimeProvider(start)
+{
+    private int _periodic;
+
+    public int PeriodicTimers => Volatile.Read(ref _periodic);
+
+    public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+    {
+        var timer = new Counted(this, base.CreateTimer(callback, state, dueTime, period));
+        timer.Note(dueTime, period);
+        return timer;
+    }
+
+    private sealed class Counted(PeriodCountingTime owner, ITimer inner) : ITimer
+    {
+        private bool _periodic;
+
+        public void Note(TimeSpan dueTime, TimeSpan period)
+        {
+            var periodic = dueTime != Timeout.InfiniteTimeSpan && period != Timeout.InfiniteTimeSpan && period > TimeSpan.Zero;
+            lock (this)
+            {
+                if (periodic != _periodic)
+                {
+                    _periodic = periodic;
+                    Interlocked.Add(ref owner._periodic, periodic ? 1 : -1);
+                }
+            }
+        }
+
+        public bool Change(TimeSpan dueTime, TimeSpan period)
+        {
+            Note(dueTime, period);
+            return inner.Change(dueTime, period);
+        }
+
+        public void Dispose()
+        {
+            Note(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+            inner.Dispose();
+        }
+
+        public ValueTask DisposeAsync()
+        {
+            Dispose();
+            return ValueTask.CompletedTask;
+        }
     }
 }
