@@ -174,12 +174,13 @@ public sealed class BeatTimeProvider : TimeProvider, IDisposable
         return beat;
     }
 
-    // Sets the inner timer for beat `beat` (after the last one counted).
+    // Sets the inner timer for beat `beat` (after the last one counted); never for now, so that no inner clock runs the
+    // beat inside this call, under the lock (a fake clock fires a timer due at once as it is set).
     private void ArmLocked(long beat, TimeSpan now)
     {
         _armedBeat = beat;
         var wait = _lastBeat + ((beat - _beats) * Beat) - now;
-        _beatTimer!.Change(wait > TimeSpan.Zero ? wait : TimeSpan.Zero, Timeout.InfiniteTimeSpan);
+        _beatTimer!.Change(wait > TimeSpan.Zero ? wait : TimeSpan.FromTicks(1), Timeout.InfiniteTimeSpan);
     }
 
     // The earliest beat a timer is due at, dropping the entries of timers changed or disposed since; null when none.
