@@ -5,7 +5,8 @@ namespace SmartShare.BitTorrent.Engine;
 /// exponential moving average updated whenever it is read or written at least 100 ms after the last update. Once
 /// nothing has moved for <c>window</c> seconds the rate is 0: read every second, the average alone took a minute to
 /// fall from 1 MB/s below 1 B/s, so a peer that had stopped sending still counted as sending to us (Transmission's
-/// <c>peersSendingToUs</c>, the web UI's rates) long after. Thread-safe. Time is read from <paramref name="time"/> (default the system clock) so tests can advance a fake one.
+/// <c>peersSendingToUs</c>, the web UI's rates) long after. Thread-safe. Time is read from <paramref name="time"/>
+/// (default the system clock) so tests can advance a fake one.
 /// </summary>
 public sealed class RateMeter(double windowSeconds = 5, TimeProvider? time = null)
 {
