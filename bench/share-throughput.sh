@@ -140,7 +140,9 @@ say "   L = $cores / (1/AES + 1/SHA) = $(mb "$limit_bps") MB/s = $(mib "$limit_b
 timed() {
   local name="$1" before; shift
   before="$(cpu_busy_ticks)"
-  if ! /usr/bin/time -f '%e %M %U %S' -o "$work/$name.time" dotnet "$cli" "$@" --json >"$work/$name.json" 2>"$work/$name.err"; then
+  # A one-off node (the get) keeps to loopback: bound to 127.0.0.1, no Mainline DHT, no local discovery.
+  if ! SMARTSHARE_BIND=127.0.0.1 SMARTSHARE_BT_DHT=false SMARTSHARE_LOCAL_DISCOVERY=false \
+      /usr/bin/time -f '%e %M %U %S' -o "$work/$name.time" dotnet "$cli" "$@" --json >"$work/$name.json" 2>"$work/$name.err"; then
     echo "smartshare $1 failed:" >&2
     cat "$work/$name.err" "$work/$name.json" >&2
     exit 1

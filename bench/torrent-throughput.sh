@@ -48,9 +48,12 @@ while [ $# -gt 0 ]; do
   esac
 done
 if [ "$smoke" -eq 1 ]; then size_mib=4 runs=1; fi
+# The one-off node of `get` keeps to loopback, as every node of a bench must: bound to 127.0.0.1, no Mainline DHT and
+# no local discovery (which would otherwise join its multicast groups on every interface with multicast).
+loopback_only=(SMARTSHARE_BIND=127.0.0.1 SMARTSHARE_BT_DHT=false SMARTSHARE_LOCAL_DISCOVERY=false)
 case "$transport" in
-  tcp) transport_name=TCP; ours_env=() ;;
-  utp) transport_name=uTP; ours_env=(SMARTSHARE_BT_TRANSPORT=utp) ;;
+  tcp) transport_name=TCP; ours_env=("${loopback_only[@]}") ;;
+  utp) transport_name=uTP; ours_env=("${loopback_only[@]}" SMARTSHARE_BT_TRANSPORT=utp) ;;
   *) echo "--transport takes tcp or utp, not '$transport'." >&2; exit 2 ;;
 esac
 for value in "$size_mib" "$runs"; do
