@@ -8,7 +8,8 @@ namespace SmartShare.BitTorrent.Engine;
 /// Request pipelining: keeps each unchoked peer's pipeline of block requests as deep as its rate calls for (within
 /// its reqq and <see cref="TorrentSessionOptions.MaxOutstandingRequests"/>, one request while snubbed), says interest,
 /// and gives a peer's outstanding requests back to the <see cref="PiecePicker"/>; asks only while the session's mode
-/// requests pieces. Runs under the session's lock.
+/// requests pieces and the pieces waiting for the disk are under their bound (<paramref name="writesBehind"/>; the
+/// session tops every peer up again when they fall back under it). Runs under the session's lock.
 /// </summary>
 internal sealed class RequestScheduler(
     Lock sessionLock,
@@ -16,7 +17,8 @@ internal sealed class RequestScheduler(
     TorrentSessionOptions options,
     TorrentInfo info,
     Func<PiecePicker?> pickerUnderLock,
-    Func<bool> requestsPieces)
+    Func<bool> requestsPieces,
+    Func<bool>? writesBehind = null)
 {
     /// <summary>Under the session's lock: every request outstanding to the peer goes back to the picker.</summary>
     public void GiveBack(PeerSession peer)
@@ -51,11 +53,27 @@ internal sealed class RequestScheduler(
         return action.With(requests);
     }
 
+    /// <summary>Under the session's lock: each peer's top-up that asks for something.</summary>
+    public List<(PeerSession Peer, PeerAction Action)> TopUpAll(IEnumerable<PeerSession> peers)
+    {
+        var actions = new List<(PeerSession, PeerAction)>();
+        foreach (var peer in peers)
+        {
+            var action = TopUp(peer);
+            if (!action.IsEmpty)
+            {
+                actions.Add((peer, action));
+            }
+        }
+
+        return actions;
+    }
+
     /// <summary>Under the session's lock: asks the picker for enough blocks to keep the peer's pipeline full.</summary>
     public PeerAction TopUp(PeerSession peer)
     {
         Debug.Assert(sessionLock.IsHeldByCurrentThread, "the pipelines are guarded by the session's lock");
-        if (peer.PeerChoking || !peer.AmInterested || pickerUnderLock() is not { } picker || !requestsPieces())
+        if (peer.PeerChoking || !peer.AmInterested || pickerUnderLock() is not { } picker || !requestsPieces() || writesBehind?.Invoke() == true)
         {
             return default;
         }

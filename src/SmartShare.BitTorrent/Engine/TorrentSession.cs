@@ -91,8 +91,11 @@ public sealed class TorrentSession : IAsyncDisposable
             Fail,
             Log);
         var uploader = new PieceUploader(_lock, _time, _options, info, _cache, _progress.Upload, () => _picker, outcomes.PieceLost);
-        _verifier = new PieceVerifier(info, storage, outcomes.PieceDone, outcomes.PieceFailedHash, outcomes.PieceWriteFailed);
-        var requests = new RequestScheduler(_lock, _time, _options, info, () => _picker, () => _mode.RequestsPieces);
+        RequestScheduler? requests = null;
+        _verifier = new PieceVerifier(
+            info, storage, outcomes.PieceDone, outcomes.PieceFailedHash, outcomes.PieceWriteFailed, _options.MaxUnwrittenBytes, () => TopUpAll(requests!));
+        var verifier = _verifier;
+        requests = new RequestScheduler(_lock, _time, _options, info, () => _picker, () => _mode.RequestsPieces, () => verifier.IsBehind);
         var chokeRound = new ChokeRound(_lock, _time, _options, Draw);
         var metadata = new MetadataServer(_lock, torrent.RawInfo);
         var pex = new PexExchange(_lock, _time, _options, enabled: !info.IsPrivate, _peers, _dialer.IsCandidate, peers => AddPeers(peers), Log);
@@ -477,6 +480,25 @@ public sealed class TorrentSession : IAsyncDisposable
         _random.Fill(bytes);
         return (int)(BitConverter.ToUInt32(bytes) % (uint)below);
     }
+
+    // The pieces waiting for the disk fell back under their bound: every peer's pipeline is filled again at once
+    // (the blocks still arriving would do it too, but the last of them may have come while requests were held).
+    private void TopUpAll(RequestScheduler requests)
+    {
+        List<(PeerSession Peer, PeerAction Action)> actions;
+        lock (_lock)
+        {
+            actions = requests.TopUpAll(_peers);
+        }
+
+        foreach (var (peer, action) in actions)
+        {
+            _ = peer.SendQuietlyAsync(_ => action.RunAsync(peer));
+        }
+    }
+
+    /// <summary>The hash and write queue (tests look at its bound).</summary>
+    internal PieceVerifier Verifier => _verifier;
 
     private void Log(string message) => _options.Log?.Invoke($"{InfoHash.ToString()[..8]}: {message}");
 }

@@ -29,6 +29,13 @@ public sealed class TorrentSessionOptions
     /// <summary>How many seconds of a peer's rate to keep requested ahead (the bandwidth-delay product).</summary>
     public double RequestAheadSeconds { get; set; } = 1.0;
 
+    /// <summary>
+    /// Bytes of complete pieces held in memory while they wait to be checked and written (at least two pieces): past
+    /// this, no new blocks are requested until the disk catches up. Without a bound a disk slower than the peers let
+    /// the queue grow with every piece (a 512 MiB download held 100 MiB of them with the page cache filling slowly).
+    /// </summary>
+    public long MaxUnwrittenBytes { get; set; } = 32L * 1024 * 1024;
+
     /// <summary>A peer with requests outstanding that sends no block for this long is snubbed and its requests go elsewhere.</summary>
     public TimeSpan SnubTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
