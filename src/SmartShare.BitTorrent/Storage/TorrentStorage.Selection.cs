@@ -1,5 +1,6 @@
 using System.Buffers;
 using SmartShare.BitTorrent.Engine;
+using SmartShare.IO;
 
 namespace SmartShare.BitTorrent.Storage;
 
@@ -214,7 +215,7 @@ public sealed partial class TorrentStorage
                 var file = Acquire(index, write: true);
                 try
                 {
-                    await RandomAccess.WriteAsync(file.Handle, buffer.AsMemory(0, count), from - start, cancellationToken).ConfigureAwait(false);
+                    await ChunkedWrite.WriteAsync(file.Handle, buffer.AsMemory(0, count), from - start, cancellationToken).ConfigureAwait(false);
                 }
                 catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
                 {

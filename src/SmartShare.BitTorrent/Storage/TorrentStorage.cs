@@ -189,7 +189,7 @@ public sealed partial class TorrentStorage : IDisposable
                     _dirtyFiles.Add(target);
                 }
 
-                await RandomAccess.WriteAsync(file.Handle, data[..count], at, cancellationToken).ConfigureAwait(false);
+                await ChunkedWrite.WriteAsync(file.Handle, data[..count], at, cancellationToken).ConfigureAwait(false);
 
                 // A flush that took the dirty set while this write was under way may have synced before it landed:
                 // marking again makes the next flush cover it, so a piece recorded after that flush is on disk.

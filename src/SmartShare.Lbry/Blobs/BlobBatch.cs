@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using SmartShare.IO;
 using SmartShare.Lbry.BlobExchange;
 using SmartShare.Storage;
 
@@ -126,7 +127,7 @@ public sealed class BlobBatch : IDisposable
         try
         {
             using var handle = File.OpenHandle(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None);
-            RandomAccess.Write(handle, content, 0);
+            ChunkedWrite.Write(handle, content, 0);
             FileDurability.StartWriteback(handle);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
