@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using SmartShare.IO;
 using SmartShare.Lbry.BlobExchange;
 using SmartShare.Storage;
 
@@ -127,7 +126,7 @@ public sealed class BlobBatch : IDisposable
         try
         {
             using var handle = File.OpenHandle(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None);
-            ChunkedWrite.Write(handle, content, 0);
+            RandomAccess.Write(handle, content, 0);
             FileDurability.StartWriteback(handle);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
