@@ -18,18 +18,6 @@ public static class ChunkedWrite
     public const int MaxChunk = 256 * 1024;
 
     /// <summary>Writes <paramref name="data"/> at <paramref name="offset"/> of the file.</summary>
-    public static void Write(SafeFileHandle handle, ReadOnlySpan<byte> data, long offset)
-    {
-        while (!data.IsEmpty)
-        {
-            var count = Next(offset, data.Length);
-            RandomAccess.Write(handle, data[..count], offset);
-            data = data[count..];
-            offset += count;
-        }
-    }
-
-    /// <summary>Writes <paramref name="data"/> at <paramref name="offset"/> of the file.</summary>
     public static async ValueTask WriteAsync(SafeFileHandle handle, ReadOnlyMemory<byte> data, long offset, CancellationToken cancellationToken)
     {
         while (!data.IsEmpty)
