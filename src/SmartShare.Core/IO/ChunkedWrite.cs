@@ -10,7 +10,7 @@ namespace SmartShare.IO;
 /// 512 MiB on this project's test VM, four seconds after freeing as much: 0.91-1.01 s in 1 MiB writes, 0.13-0.16 s in
 /// 256 KiB ones; with the memory still warm 0.13-0.14 s and 0.12-0.13 s. Torrent pieces are written this way. The
 /// LBRY writes, which start their writeback at once, are not: a get from local blobs ran at 289-322 MiB/s with it
-/// against 313-360 without, in alternating sets.
+/// against 313-359 without, in alternating sets.
 /// </summary>
 public static class ChunkedWrite
 {
