@@ -37,7 +37,7 @@ internal sealed class ResumeRecorder(
     private long _lastSave;
     private bool _dirty;
     private FileStamp[] _stamps = [];   // the last stamps taken (at the start's check or a save); under _saveLock
-    private long[] _writes = [];        // each file's count of our writes when its stamp was taken; under _saveLock
+    private OwnWrites[] _writes = [];   // each file's writes of ours when its stamp was taken; under _saveLock
     private bool[] _changedBehind = []; // files changed behind the node's back: Unknown until the next start; under _saveLock
 
     /// <summary>The pieces and file stamps an earlier run recorded, or null when nothing is recorded or there is no store.</summary>
@@ -191,8 +191,8 @@ internal sealed class ResumeRecorder(
     }
 
     // Each file's stamp now (under _saveLock, after the flush): kept when unchanged, taken anew after writes of ours
-    // (our count read before the stamp, so a write landing after it moves the time again), Unknown for a file that
-    // changed with no write of ours.
+    // (our count read before the stamp, so a write landing after it moves the time again, and a write under way then
+    // is known to be), Unknown for a file that changed with no write of ours.
     private FileStamp[] StampsAfterFlush(out bool restamp)
     {
         restamp = false;
@@ -202,7 +202,9 @@ internal sealed class ResumeRecorder(
         {
             var writes = storage.WritesTo(i);
             var now = storage.StampOf(i);
-            if (!_changedBehind[i] && now != _stamps[i] && writes == _writes[i])
+            // Moved with no write of ours started since the last stamp, and none under way when it was taken (a
+            // write counted then may have landed after it).
+            if (!_changedBehind[i] && now != _stamps[i] && writes.Started == _writes[i].Started && !_writes[i].InFlight)
             {
                 _changedBehind[i] = true;
                 log($"{storage.CurrentPath(i)} changed on disk behind the node's back; its recorded pieces are checked at the next start");

@@ -23,6 +23,9 @@ public sealed partial class TorrentStorage
         : IsInSideFile(index) ? FileStamp.Unknown
         : FileStamp.Of(CurrentPath(index));
 
+    /// <summary>Tests only: awaited by a piece write after it is counted and before its bytes land.</summary>
+    internal Func<ValueTask>? BeforeWriteLandsForTests { get; set; }
+
     /// <summary>Every file's stamp now (<see cref="StampOf"/>).</summary>
     public FileStamp[] StampFiles()
     {
@@ -35,12 +38,15 @@ public sealed partial class TorrentStorage
         return stamps;
     }
 
-    /// <summary>How many piece writes of ours have reached file <paramref name="index"/> (started ones count).</summary>
-    public long WritesTo(int index)
+    /// <summary>
+    /// How many piece writes of ours have reached file <paramref name="index"/> (started ones count), and whether one
+    /// is still under way, read together: a write counted but not yet landed may still move the file's stamp.
+    /// </summary>
+    public OwnWrites WritesTo(int index)
     {
         lock (_lock)
         {
-            return _fileWrites[index];
+            return new OwnWrites(_fileWrites[index], _fileWritesInFlight[index] > 0);
         }
     }
 
@@ -63,6 +69,21 @@ public sealed partial class TorrentStorage
         if (target >= 0)
         {
             _fileWrites[target]++;
+            _fileWritesInFlight[target]++;
+        }
+    }
+
+    private void EndWriteLocked(int target)
+    {
+        if (target >= 0)
+        {
+            _fileWritesInFlight[target]--;
         }
     }
 }
+
+/// <summary>
+/// A file's count of our piece writes (<see cref="Started"/>, counted before each write begins) and whether any of
+/// them has not landed yet (<see cref="InFlight"/>).
+/// </summary>
+public readonly record struct OwnWrites(long Started, bool InFlight);

@@ -32,6 +32,7 @@ public sealed partial class TorrentStorage : IDisposable
     private readonly LinkedList<OpenFile> _recent = new(); // most recently used first
     private readonly HashSet<int> _dirtyFiles = [];
     private readonly long[] _fileWrites; // guarded by _lock
+    private readonly int[] _fileWritesInFlight; // guarded by _lock
     private readonly HashSet<string> _changedFolders = new(StringComparer.Ordinal);
     private bool _disposed;
 
@@ -63,6 +64,7 @@ public sealed partial class TorrentStorage : IDisposable
         _offsets = new long[paths.Length];
         _lengths = new long[paths.Length];
         _fileWrites = new long[paths.Length];
+        _fileWritesInFlight = new int[paths.Length];
         var seen = new HashSet<string>(OperatingSystem.IsLinux() ? StringComparer.Ordinal : StringComparer.OrdinalIgnoreCase);
         for (var i = 0; i < paths.Length; i++)
         {
@@ -181,30 +183,45 @@ public sealed partial class TorrentStorage : IDisposable
                 CountWriteLocked(target);
             }
 
-            var file = Acquire(target, write: true);
             try
             {
-                lock (_lock)
+                var file = Acquire(target, write: true);
+                try
                 {
-                    _dirtyFiles.Add(target);
+                    lock (_lock)
+                    {
+                        _dirtyFiles.Add(target);
+                    }
+
+                    if (BeforeWriteLandsForTests is { } beforeWrite)
+                    {
+                        await beforeWrite().ConfigureAwait(false);
+                    }
+
+                    await ChunkedWrite.WriteAsync(file.Handle, data[..count], at, cancellationToken).ConfigureAwait(false);
+
+                    // A flush that took the dirty set while this write was under way may have synced before it landed:
+                    // marking again makes the next flush cover it, so a piece recorded after that flush is on disk.
+                    lock (_lock)
+                    {
+                        _dirtyFiles.Add(target);
+                    }
                 }
-
-                await ChunkedWrite.WriteAsync(file.Handle, data[..count], at, cancellationToken).ConfigureAwait(false);
-
-                // A flush that took the dirty set while this write was under way may have synced before it landed:
-                // marking again makes the next flush cover it, so a piece recorded after that flush is on disk.
-                lock (_lock)
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
                 {
-                    _dirtyFiles.Add(target);
+                    throw Failure("write to", PathOf(target), ex);
                 }
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-            {
-                throw Failure("write to", PathOf(target), ex);
+                finally
+                {
+                    Release(file);
+                }
             }
             finally
             {
-                Release(file);
+                lock (_lock)
+                {
+                    EndWriteLocked(target);
+                }
             }
 
             position += count;

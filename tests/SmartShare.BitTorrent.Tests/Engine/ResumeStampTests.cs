@@ -1,0 +1,101 @@
+using Microsoft.Extensions.Time.Testing;
+using SmartShare.BitTorrent.Engine;
+using SmartShare.BitTorrent.Storage;
+using SmartShare.IO;
+using static SmartShare.BitTorrent.Tests.Storage.TestTorrents;
+
+namespace SmartShare.BitTorrent.Tests.Engine;
+
+/// <summary>
+/// The resume record's file stamps tell our own writes from changes behind the node's back: a piece write that was
+/// counted before a save stamped the file but landed after it is ours, and the next save stamps the file again
+/// rather than marking it changed (which would cost a whole check of it at the next start).
+/// </summary>
+public sealed class ResumeStampTests : IDisposable
+{
+    private const int PieceLength = 16 * 1024;
+    private static readonly TimeSpan Limit = TimeSpan.FromSeconds(30);
+
+    private readonly string _folder = Directory.CreateTempSubdirectory("smartshare-stamps-").FullName;
+
+    public void Dispose() => Directory.Delete(_folder, recursive: true);
+
+    [Fact]
+    public async Task A_write_under_way_when_a_save_stamps_the_file_is_not_taken_for_a_change_behind_the_nodes_back()
+    {
+        var (info, content) = SingleFile("film.bin", 4 * PieceLength, PieceLength, seed: 7);
+        using var storage = new TorrentStorage(info, _folder);
+        var store = ResumeStore.Open(Path.Combine(_folder, "resume.db"));
+        var infoHash = InfoHash.FromBytes(new byte[InfoHash.Length]);
+        var sessionLock = new Lock();
+        var verified = new Bitfield(info.PieceCount);
+        var logged = new List<string>();
+        // A wall clock an hour ahead, so no stamp is too recent to be recorded.
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow.AddHours(1));
+        var recorder = new ResumeRecorder(sessionLock, time, store, infoHash, storage, new TorrentSessionOptions(), () => verified, line =>
+        {
+            lock (logged)
+            {
+                logged.Add(line);
+            }
+        });
+        recorder.StartFrom(storage.StampFiles(), recorded: null);
+
+        FileStamp[] SaveAfterVerifying(int piece)
+        {
+            lock (sessionLock)
+            {
+                verified[piece] = true;
+                recorder.MarkDirty();
+            }
+
+            recorder.Save(force: true);
+            return store.LoadRecord(infoHash, info.PieceCount, 1)!.Stamps!;
+        }
+
+        await storage.WritePieceAsync(0, Piece(info, content, 0), CancellationToken.None);
+        var first = SaveAfterVerifying(0);
+        Assert.True(first[0].IsKnown);
+
+        // Piece 1's write is counted, then held before its bytes land; a save stamps the file meanwhile.
+        var reached = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        storage.BeforeWriteLandsForTests = async () =>
+        {
+            reached.TrySetResult();
+            await release.Task;
+        };
+        var write = storage.WritePieceAsync(1, Piece(info, content, 1), CancellationToken.None).AsTask();
+        await reached.Task.WaitAsync(Limit);
+        Assert.True(storage.WritesTo(0).InFlight);
+        var during = SaveAfterVerifying(0);
+        Assert.Equal(first[0], during[0]);
+
+        // The kernel's file time moves in ticks: wait until a write now would move it past the stamp taken.
+        var probe = Path.Combine(_folder, "probe");
+        var deadline = DateTime.UtcNow + Limit;
+        do
+        {
+            await File.WriteAllBytesAsync(probe, [1]);
+            Assert.True(DateTime.UtcNow < deadline, "the file time never moved on");
+        }
+        while (File.GetLastWriteTimeUtc(probe).Ticks <= during[0].LastWriteUtcTicks);
+
+        release.SetResult();
+        await write.WaitAsync(Limit);
+        storage.BeforeWriteLandsForTests = null;
+        Assert.False(storage.WritesTo(0).InFlight);
+        Assert.NotEqual(during[0], storage.StampOf(0));
+
+        // The bytes landed after the stamp, with no write of ours started since: still ours, so stamped again.
+        var after = SaveAfterVerifying(1);
+        Assert.Equal(storage.StampOf(0), after[0]);
+        Assert.DoesNotContain(logged, line => line.Contains("behind the node's back", StringComparison.Ordinal));
+
+        // A change that really is behind the node's back is still told apart.
+        File.SetLastWriteTimeUtc(storage.CurrentPath(0), File.GetLastWriteTimeUtc(storage.CurrentPath(0)).AddSeconds(-30));
+        var touched = SaveAfterVerifying(2);
+        Assert.False(touched[0].IsKnown);
+        Assert.Contains(logged, line => line.Contains("behind the node's back", StringComparison.Ordinal));
+    }
+}
