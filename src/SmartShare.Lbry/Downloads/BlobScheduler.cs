@@ -29,6 +29,8 @@ internal sealed class BlobScheduler
     private bool[] _have = [];
     private bool _haveDescriptor;
     private int _lowestMissing;
+    private int _horizon = int.MaxValue;
+    private long _heldBack;
     private int _blobsHave;
     private long _bytesHave;
     private long _bytesTotal;
@@ -198,7 +200,7 @@ internal sealed class BlobScheduler
             DownloadPeer? best = null;
             foreach (var peer in _peers.Values)
             {
-                if (!peer.IsUsable(now, _options.MaxConnectionsPerPeer) || PickIndex(peer, now) is null)
+                if (!peer.IsUsable(now, _options.MaxConnectionsPerPeer) || PickIndex(peer, now, out _) is null)
                 {
                     continue;
                 }
@@ -244,17 +246,44 @@ internal sealed class BlobScheduler
         }
     }
 
-    /// <summary>The next blob to ask <paramref name="peer"/> for on an open connection, or null if it has none for it.</summary>
-    public BlobJob? Pick(DownloadPeer peer, DateTimeOffset now)
+    /// <summary>
+    /// Keeps in-order requests below <paramref name="horizon"/> (the end of the in-order writer's window), so blobs
+    /// arrive where the writer takes them from memory rather than ahead of it, where they would have to be stored.
+    /// Blobs a reader waits for and the stream's last blob are not held back.
+    /// </summary>
+    public void SetHorizon(int horizon)
     {
         lock (_gate)
         {
+            _horizon = horizon;
+        }
+    }
+
+    /// <summary>How many times a connection was told to wait for the writer's window (tests).</summary>
+    internal long HeldBackPicks => Interlocked.Read(ref _heldBack);
+
+    /// <summary>The next blob to ask <paramref name="peer"/> for on an open connection, or null if it has none for it.</summary>
+    public BlobJob? Pick(DownloadPeer peer, DateTimeOffset now) => Pick(peer, now, out _);
+
+    /// <summary>
+    /// The next blob to ask <paramref name="peer"/> for, or null: then <paramref name="heldBack"/> says whether it has
+    /// blobs for the peer that only the horizon holds back (the connection waits for the writer rather than closing).
+    /// </summary>
+    public BlobJob? Pick(DownloadPeer peer, DateTimeOffset now, out bool heldBack)
+    {
+        lock (_gate)
+        {
+            heldBack = false;
             if (peer.Dropped)
             {
                 return null;
             }
 
-            var index = PickIndex(peer, now);
+            var index = PickIndex(peer, now, out heldBack);
+            if (heldBack)
+            {
+                _heldBack++;
+            }
             if (index is null)
             {
                 return null;
@@ -362,8 +391,9 @@ internal sealed class BlobScheduler
         }
     }
 
-    private int? PickIndex(DownloadPeer peer, DateTimeOffset now)
+    private int? PickIndex(DownloadPeer peer, DateTimeOffset now, out bool heldBack)
     {
+        heldBack = false;
         if (!_haveDescriptor)
         {
             var requests = _inFlight.Count(request => request.Job.IsDescriptor);
@@ -389,6 +419,13 @@ internal sealed class BlobScheduler
         {
             if (Unrequested(peer, i, now))
             {
+                if (i >= _horizon)
+                {
+                    // Ahead of the writer's window: wait for the writer rather than re-ask blobs in flight.
+                    heldBack = true;
+                    return null;
+                }
+
                 return i;
             }
 

@@ -75,6 +75,9 @@ public sealed partial class StreamDownload
     /// </summary>
     public bool WritesWithoutBlobs => !Volatile.Read(ref _storeBlobs);
 
+    /// <summary>How many times a connection waited for the writer's window rather than fetch past it (tests).</summary>
+    internal long HeldBackPicks => _scheduler.HeldBackPicks;
+
     /// <summary>Data blobs found whole in the partial file a stopped or killed run left, and not fetched again.</summary>
     public int ResumedBlobs => _resumedBlobs;
 
@@ -288,6 +291,12 @@ public sealed partial class StreamDownload
             }
 
             var resumed = _storeBlobs ? 0 : ResumePartialFile(descriptor);
+            if (!_storeBlobs)
+            {
+                // Only the writer's window is fetched ahead: a blob beyond it would be written to the store and read back.
+                _scheduler.SetHorizon(resumed + _options.MaxBufferedBlobs);
+            }
+
             _scheduler.SetDescriptor(descriptor, blob => blob.BlobNum < resumed || _storage.Blobs.TryGetLength(blob.BlobHash!.Value) == blob.Length);
             _descriptor.TrySetResult(descriptor);
         }
@@ -452,8 +461,20 @@ public sealed partial class StreamDownload
 
         await using (connection)
         {
-            while (_scheduler.Pick(peer, _time.GetUtcNow()) is { } job)
+            while (true)
             {
+                if (_scheduler.Pick(peer, _time.GetUtcNow(), out var heldBack) is not { } job)
+                {
+                    if (!heldBack)
+                    {
+                        break;
+                    }
+
+                    // The peer has blobs ahead of the writer's window: keep the connection and wait for the writer.
+                    await WaitForChangeAsync(IdlePoll, cancellationToken);
+                    continue;
+                }
+
                 requests++;
                 ReceivedBlob blob;
                 try

@@ -54,6 +54,45 @@ public sealed class BlobSchedulerOrderTests
         Assert.Null(scheduler.Pick(peer, Now));
     }
 
+    [Fact]
+    public void Blobs_past_the_writers_window_are_held_back_until_the_writer_moves_on()
+    {
+        var scheduler = Scheduler(blobs: 10, have: _ => false);
+        scheduler.SetHorizon(3);
+        var peer = scheduler.AcquirePeer(Now)!;
+
+        // The last blob is not held back: a player needs the stream's length first.
+        Assert.Equal([0, 9, 1, 2], Picks(scheduler, peer, 4));
+        Assert.Null(scheduler.Pick(peer, Now, out var heldBack));
+        Assert.True(heldBack);
+
+        // No duplicate of a blob in flight meanwhile, even once one is slow; nor a second connection.
+        Assert.Null(scheduler.Pick(peer, Now + TimeSpan.FromMinutes(1), out heldBack));
+        Assert.True(heldBack);
+        Assert.Null(scheduler.AcquirePeer(Now));
+
+        scheduler.SetHorizon(5);
+        Assert.Equal([3, 4], Picks(scheduler, peer, 2));
+        Assert.Null(scheduler.Pick(peer, Now, out heldBack));
+        Assert.True(heldBack);
+
+        // A range a reader waits on is asked for whatever the window.
+        scheduler.Prioritize(7, 7);
+        Assert.Equal(7, scheduler.Pick(peer, Now)?.Index);
+    }
+
+    [Fact]
+    public void With_nothing_past_the_window_left_a_peer_is_not_held_back()
+    {
+        var scheduler = Scheduler(blobs: 3, have: _ => false);
+        scheduler.SetHorizon(8);
+        var peer = scheduler.AcquirePeer(Now)!;
+
+        Assert.Equal([0, 2, 1], Picks(scheduler, peer, 3));
+        Assert.Null(scheduler.Pick(peer, Now, out var heldBack));
+        Assert.False(heldBack);
+    }
+
     private static BlobScheduler Scheduler(int blobs, Func<StreamBlobInfo, bool> have)
     {
         var sd = BlobHash.Compute([1, 2, 3]);

@@ -59,6 +59,9 @@ public sealed class FakeBlobNetwork : IBlobPeerConnector
         public int Requests => Volatile.Read(ref RequestCount);
 
         public ConcurrentBag<BlobHash> Served { get; } = [];
+
+        /// <summary>Awaited before the peer answers a request it can answer (a peer slow on one blob).</summary>
+        public Func<BlobHash, CancellationToken, Task>? BeforeAnswer { get; set; }
     }
 
     private sealed class FakeConnection(FakePeer peer) : IBlobPeerConnection
@@ -81,6 +84,11 @@ public sealed class FakeBlobNetwork : IBlobPeerConnector
             if (!peer.Has(hash) || peer.Store.TryGetLength(hash) is null)
             {
                 throw new BlobExchangeException(BlobExchangeFailure.NotAvailable, peer.EndPoint, $"Peer {peer.EndPoint} does not have {hash}.");
+            }
+
+            if (peer.BeforeAnswer is { } wait)
+            {
+                await wait(hash, cancellationToken);
             }
 
             var buffer = ArrayPool<byte>.Shared.Rent(BlobStore.MaxBlobSize);

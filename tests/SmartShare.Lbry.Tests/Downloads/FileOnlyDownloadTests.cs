@@ -33,6 +33,37 @@ public sealed class FileOnlyDownloadTests : StreamDownloadTestBase
     }
 
     [Fact]
+    public async Task Peers_faster_than_the_writer_wait_for_its_window_rather_than_store_the_blobs_ahead_of_it()
+    {
+        var (source, created) = await ShareAsync((12L * Payload) + 5);
+        var first = created.Descriptor.DataBlobHash(0);
+        var last = created.Descriptor.DataBlobs.Last().BlobHash!.Value;
+
+        // Peer 1 alone has blob 0 and holds it back; peers 2 and 3 have the rest and answer at once.
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var slow = Network.Add(1, Seeder.Blobs, has: hash => hash == first);
+        slow.BeforeAnswer = (_, token) => release.Task.WaitAsync(token);
+        var fast = new[] { Network.Add(2, Seeder.Blobs, has: hash => hash != first), Network.Add(3, Seeder.Blobs, has: hash => hash != first) };
+
+        var download = new StreamDownload(
+            created.SdHash, Downloader, Network, finder: null, Temp.Combine("out"), new StreamDownloadOptions { KeepDataBlobs = false, MaxBufferedBlobs = 2 });
+        download.AddPeers([Peer(1), Peer(2), Peer(3)]);
+        var running = download.RunAsync(Timeout());
+
+        // The window is blobs 0 and 1, and the last blob goes early (a player needs the length): the fast peers send
+        // those and then wait. Were they not held back, they would send all twelve while blob 0 is held.
+        int DataBlobsServed() => fast.Sum(peer => peer.Served.Count(hash => hash != created.SdHash));
+        await WaitUntilAsync(() => (download.HeldBackPicks > 0 && DataBlobsServed() == 2) || DataBlobsServed() >= 12);
+        Assert.Equal(2, DataBlobsServed());
+        release.SetResult();
+        var path = await running;
+
+        Assert.Equal(TestFiles.Sha256(source), TestFiles.Sha256(path!));
+        Assert.DoesNotContain(created.Descriptor.DataBlobs, blob => blob.BlobHash != last && Downloader.Blobs.TryGetLength(blob.BlobHash!.Value) is not null);
+        Assert.Equal(12, fast.SelectMany(peer => peer.Served).Where(hash => hash != created.SdHash).Distinct().Count());
+    }
+
+    [Fact]
     public async Task A_stopped_download_keeps_its_partial_file_and_resumes_from_it_fetching_only_what_it_lacks()
     {
         var (source, created) = await ShareAsync((5L * Payload) + 99);
