@@ -18,14 +18,14 @@ public sealed partial class StreamDownload
         ArgumentOutOfRangeException.ThrowIfNegative(index);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, descriptor.DataBlobCount);
         Prioritize(index, index);
-        while (Volatile.Read(ref _writerNext) <= index)
+        for (var changed = ChangeSignal(); Volatile.Read(ref _writerNext) <= index; changed = ChangeSignal())
         {
             if (_state is StreamDownloadState.Failed or StreamDownloadState.Stopped)
             {
                 throw new StreamDownloadException(_error ?? $"The download of {SdHash} stopped before blob {index} was written.");
             }
 
-            await WaitForChangeAsync(IdlePoll, cancellationToken);
+            await WaitForChangeAsync(changed, IdlePoll, cancellationToken);
         }
 
         var offset = Volatile.Read(ref _plainOffsets[index]);

@@ -160,14 +160,14 @@ public sealed partial class StreamDownload
         Prioritize(first, last);
         for (var i = first; i <= last; i++)
         {
-            while (!_scheduler.IsHave(i))
+            for (var changed = ChangeSignal(); !_scheduler.IsHave(i); changed = ChangeSignal())
             {
                 if (_state is StreamDownloadState.Failed or StreamDownloadState.Stopped)
                 {
                     throw new StreamDownloadException(_error ?? $"The download of {SdHash} stopped before blob {i} arrived.");
                 }
 
-                await WaitForChangeAsync(IdlePoll, cancellationToken);
+                await WaitForChangeAsync(changed, IdlePoll, cancellationToken);
             }
         }
     }
@@ -305,7 +305,7 @@ public sealed partial class StreamDownload
     private async Task<StreamDescriptor> AwaitDescriptorAsync(CancellationToken cancellationToken)
     {
         var started = _time.GetTimestamp();
-        while (!_descriptor.Task.IsCompleted)
+        for (var changed = ChangeSignal(); !_descriptor.Task.IsCompleted; changed = ChangeSignal())
         {
             ThrowIfFatal();
             var waited = _time.GetElapsedTime(started);
@@ -314,7 +314,7 @@ public sealed partial class StreamDownload
                 throw new StreamDownloadException(DescriptorTimeoutMessage());
             }
 
-            await WaitForChangeAsync(Min(IdlePoll, _options.DescriptorTimeout - waited), cancellationToken);
+            await WaitForChangeAsync(changed, Min(IdlePoll, _options.DescriptorTimeout - waited), cancellationToken);
         }
 
         return await _descriptor.Task;
@@ -332,21 +332,21 @@ public sealed partial class StreamDownload
 
     private async Task WaitAllBlobsAsync(CancellationToken cancellationToken)
     {
-        while (!_scheduler.IsComplete)
+        for (var changed = ChangeSignal(); !_scheduler.IsComplete; changed = ChangeSignal())
         {
             ThrowIfFatal();
             ThrowIfStalled();
-            await WaitForChangeAsync(IdlePoll, cancellationToken);
+            await WaitForChangeAsync(changed, IdlePoll, cancellationToken);
         }
     }
 
     private async Task WaitForBlobAsync(int index, CancellationToken cancellationToken)
     {
-        while (!_scheduler.IsHave(index))
+        for (var changed = ChangeSignal(); !_scheduler.IsHave(index); changed = ChangeSignal())
         {
             ThrowIfFatal();
             ThrowIfStalled();
-            await WaitForChangeAsync(IdlePoll, cancellationToken);
+            await WaitForChangeAsync(changed, IdlePoll, cancellationToken);
         }
     }
 
@@ -406,12 +406,13 @@ public sealed partial class StreamDownload
         {
             while (!cancellationToken.IsCancellationRequested && !_scheduler.IsComplete)
             {
+                var changed = ChangeSignal();
                 var peer = _scheduler.AcquirePeer(_time.GetUtcNow());
                 if (peer is null)
                 {
                     var now = _time.GetUtcNow();
                     var wait = _scheduler.NextBanExpiry(now) is { } until ? Min(until - now, IdlePoll) : IdlePoll;
-                    await WaitForChangeAsync(wait, cancellationToken);
+                    await WaitForChangeAsync(changed, wait, cancellationToken);
                     continue;
                 }
 
@@ -463,6 +464,7 @@ public sealed partial class StreamDownload
         {
             while (true)
             {
+                var changed = ChangeSignal();
                 if (_scheduler.Pick(peer, _time.GetUtcNow(), out var heldBack) is not { } job)
                 {
                     if (!heldBack)
@@ -471,7 +473,7 @@ public sealed partial class StreamDownload
                     }
 
                     // The peer has blobs ahead of the writer's window: keep the connection and wait for the writer.
-                    await WaitForChangeAsync(IdlePoll, cancellationToken);
+                    await WaitForChangeAsync(changed, IdlePoll, cancellationToken);
                     continue;
                 }
 
@@ -590,9 +592,14 @@ public sealed partial class StreamDownload
     private void Pulse() =>
         Interlocked.Exchange(ref _changed, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
 
-    private async Task WaitForChangeAsync(TimeSpan atMost, CancellationToken cancellationToken)
+    // The signal the next Pulse completes. A waiter takes it before it looks at what it waits for, so a change made in
+    // between completes the signal it then waits on instead of being missed (which cost a whole IdlePoll).
+    private Task ChangeSignal() => Volatile.Read(ref _changed).Task;
+
+    private Task WaitForChangeAsync(TimeSpan atMost, CancellationToken cancellationToken) => WaitForChangeAsync(ChangeSignal(), atMost, cancellationToken);
+
+    private async Task WaitForChangeAsync(Task changed, TimeSpan atMost, CancellationToken cancellationToken)
     {
-        var changed = Volatile.Read(ref _changed).Task;
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var delay = Task.Delay(atMost > TimeSpan.Zero ? atMost : TimeSpan.Zero, _time, stop.Token);
         await Task.WhenAny(changed, delay);

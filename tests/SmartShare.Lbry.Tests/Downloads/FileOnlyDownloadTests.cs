@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using SmartShare.Lbry.Blobs;
 using SmartShare.Lbry.Downloads;
 using SmartShare.Lbry.Streams;
@@ -61,6 +62,29 @@ public sealed class FileOnlyDownloadTests : StreamDownloadTestBase
         Assert.Equal(TestFiles.Sha256(source), TestFiles.Sha256(path!));
         Assert.DoesNotContain(created.Descriptor.DataBlobs, blob => blob.BlobHash != last && Downloader.Blobs.TryGetLength(blob.BlobHash!.Value) is not null);
         Assert.Equal(12, fast.SelectMany(peer => peer.Served).Where(hash => hash != created.SdHash).Distinct().Count());
+    }
+
+    [Fact]
+    public async Task On_a_clock_that_never_moves_a_download_from_several_peers_ends_every_wait_on_the_change_it_waits_for()
+    {
+        // A wait that missed its change would last until the next poll, which never comes on this clock: the download
+        // would hang. Peers ahead of a small window wait for the writer, the writer for the blobs, over and over.
+        var (source, created) = await ShareAsync((16L * Payload) + 3);
+        foreach (var port in new[] { 1, 2, 3 })
+        {
+            Network.Add(port, Seeder.Blobs);
+        }
+
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        for (var round = 0; round < 4; round++)
+        {
+            var download = new StreamDownload(
+                created.SdHash, Downloader, Network, finder: null, Temp.Combine($"out{round}"),
+                new StreamDownloadOptions { KeepDataBlobs = false, MaxBufferedBlobs = 2 }, clock);
+            download.AddPeers([Peer(1), Peer(2), Peer(3)]);
+            var path = await download.RunAsync(Timeout());
+            Assert.Equal(TestFiles.Sha256(source), TestFiles.Sha256(path!));
+        }
     }
 
     [Fact]
