@@ -128,7 +128,7 @@ public sealed class StreamOutputFile : IDisposable
         var handle = _handle ?? throw new ObjectDisposedException(nameof(StreamOutputFile));
         try
         {
-            RandomAccess.Write(handle, plaintext, Length);
+            ChunkedWrite.Write(handle, plaintext, Length);
 
             // Start writing back now, so the flush at the end waits for little instead of the whole file.
             FileDurability.StartWriteback(handle);
