@@ -27,7 +27,8 @@ public sealed class TestNode : IAsyncDisposable
 
     public static IReadOnlyDictionary<string, JsonNode?> LoopbackFlags() => SmartShare.Tests.Shared.LoopbackNodeFlags.Create();
 
-    public static async Task<TestNode> StartAsync(string dataDirectory, Action<NodeHost>? configure = null, IReadOnlyDictionary<string, JsonNode?>? flags = null)
+    public static async Task<TestNode> StartAsync(
+        string dataDirectory, Action<NodeHost>? configure = null, IReadOnlyDictionary<string, JsonNode?>? flags = null, bool warmUp = false)
     {
         var allFlags = new Dictionary<string, JsonNode?>(LoopbackFlags());
         foreach (var (key, value) in flags ?? new Dictionary<string, JsonNode?>())
@@ -36,7 +37,7 @@ public sealed class TestNode : IAsyncDisposable
         }
 
         var settings = NodeSettingsStore.Load(dataDirectory, allFlags, _ => null);
-        var host = new NodeHost(new NodeHostOptions { DataDirectory = dataDirectory, Settings = settings });
+        var host = new NodeHost(new NodeHostOptions { DataDirectory = dataDirectory, Settings = settings, WarmUp = warmUp });
         configure?.Invoke(host);
         using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         await host.StartAsync(limit.Token);

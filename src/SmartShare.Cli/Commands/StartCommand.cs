@@ -175,6 +175,7 @@ internal static class StartCommand
                 RecordNodeFile = true,
                 Verbose = context.Output.IsVerbose,
                 RecoverDatabase = parse.GetValue(recoverDatabase),
+                WarmUp = true,
             });
             await host.StartAsync(cancellationToken);
             if (host.RecoveredDatabase is { } aside)

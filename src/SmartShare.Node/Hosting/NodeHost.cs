@@ -203,6 +203,11 @@ public sealed partial class NodeHost : IAsyncDisposable
             }
 
             runtime.Started = true;
+            if (_options.WarmUp)
+            {
+                await WarmUpAsync(_apiUri, logger, cancellationToken);
+            }
+
             LogStarted(logger, api, Dht.LocalEndPoint, Dht.Engine.Id.ToString()[..16]);
         }
         catch

@@ -42,6 +42,13 @@ public sealed class NodeHostOptions
     /// </summary>
     public bool RecoverDatabase { get; init; }
 
+    /// <summary>
+    /// Before the node says it is up, answer one <c>status</c> call of its own over a real socket and run the hashes and
+    /// the cipher once, so the first request a user or player makes does not pay for that code's first run (the CLI's
+    /// <c>start</c>; a one-off node's calls go in-process and would gain nothing). See <see cref="NodeHost.WarmUpStatus"/>.
+    /// </summary>
+    public bool WarmUp { get; init; }
+
     public TimeProvider Time { get; init; } = TimeProvider.System;
 
     public IRandomSource Random { get; init; } = SecureRandomSource.Instance;
