@@ -213,39 +213,7 @@ public sealed partial class TorrentStorage
                 }
 
                 // Counted as a piece write is, so the resume stamps take the move of the file's time for ours.
-                lock (_lock)
-                {
-                    CountWriteLocked(index);
-                }
-
-                try
-                {
-                    var file = Acquire(index, write: true);
-                    try
-                    {
-                        await ChunkedWrite.WriteAsync(file.Handle, buffer.AsMemory(0, count), from - start, cancellationToken).ConfigureAwait(false);
-                    }
-                    catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-                    {
-                        throw Failure("write to", CurrentPath(index), ex);
-                    }
-                    finally
-                    {
-                        Release(file);
-                    }
-                }
-                finally
-                {
-                    lock (_lock)
-                    {
-                        EndWriteLocked(index);
-                    }
-                }
-
-                lock (_lock)
-                {
-                    _dirtyFiles.Add(index);
-                }
+                await WriteCountedAsync(index, buffer.AsMemory(0, count), from - start, cancellationToken).ConfigureAwait(false);
             }
         }
         finally

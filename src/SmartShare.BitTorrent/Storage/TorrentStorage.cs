@@ -176,57 +176,63 @@ public sealed partial class TorrentStorage : IDisposable
             var count = (int)Math.Min(available, data.Length);
             var (target, at) = Route(index, within);
 
-            // Counted before the file may be created or sized, so no stamp taken meanwhile sees a change of ours as
-            // one behind our back.
-            lock (_lock)
-            {
-                CountWriteLocked(target);
-            }
-
-            try
-            {
-                var file = Acquire(target, write: true);
-                try
-                {
-                    lock (_lock)
-                    {
-                        _dirtyFiles.Add(target);
-                    }
-
-                    if (BeforeWriteLandsForTests is { } beforeWrite)
-                    {
-                        await beforeWrite().ConfigureAwait(false);
-                    }
-
-                    await ChunkedWrite.WriteAsync(file.Handle, data[..count], at, cancellationToken).ConfigureAwait(false);
-
-                    // A flush that took the dirty set while this write was under way may have synced before it landed:
-                    // marking again makes the next flush cover it, so a piece recorded after that flush is on disk.
-                    lock (_lock)
-                    {
-                        _dirtyFiles.Add(target);
-                    }
-                }
-                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-                {
-                    throw Failure("write to", PathOf(target), ex);
-                }
-                finally
-                {
-                    Release(file);
-                }
-            }
-            finally
-            {
-                lock (_lock)
-                {
-                    EndWriteLocked(target);
-                }
-            }
+            await WriteCountedAsync(target, data[..count], at, cancellationToken).ConfigureAwait(false);
 
             position += count;
             data = data[count..];
             index++;
+        }
+    }
+
+    // One write of ours into a file (or the side file), counted for the resume stamps: before the file may be created
+    // or sized, so no stamp taken meanwhile sees a change of ours as one behind our back, and as under way until its
+    // bytes have landed.
+    private async ValueTask WriteCountedAsync(int target, ReadOnlyMemory<byte> data, long at, CancellationToken cancellationToken)
+    {
+        lock (_lock)
+        {
+            CountWriteLocked(target);
+        }
+
+        try
+        {
+            var file = Acquire(target, write: true);
+            try
+            {
+                lock (_lock)
+                {
+                    _dirtyFiles.Add(target);
+                }
+
+                if (BeforeWriteLandsForTests is { } beforeWrite)
+                {
+                    await beforeWrite().ConfigureAwait(false);
+                }
+
+                await ChunkedWrite.WriteAsync(file.Handle, data, at, cancellationToken).ConfigureAwait(false);
+
+                // A flush that took the dirty set while this write was under way may have synced before it landed:
+                // marking again makes the next flush cover it, so a piece recorded after that flush is on disk.
+                lock (_lock)
+                {
+                    _dirtyFiles.Add(target);
+                }
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                throw Failure("write to", PathOf(target), ex);
+            }
+            finally
+            {
+                Release(file);
+            }
+        }
+        finally
+        {
+            lock (_lock)
+            {
+                EndWriteLocked(target);
+            }
         }
     }
 

@@ -126,11 +126,7 @@ public sealed partial class StreamDownload
 
             Volatile.Write(ref _plainOffsets[index + 1], output.Length);
             Volatile.Write(ref _writerNext, index + 1);
-            if (!Volatile.Read(ref _storeBlobs))
-            {
-                _scheduler.SetHorizon(index + 1 + _options.MaxBufferedBlobs);
-            }
-
+            MoveHorizon(index + 1);
             Pulse();
         }
 

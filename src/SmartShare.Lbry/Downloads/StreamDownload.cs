@@ -291,11 +291,7 @@ public sealed partial class StreamDownload
             }
 
             var resumed = _storeBlobs ? 0 : ResumePartialFile(descriptor);
-            if (!_storeBlobs)
-            {
-                // Only the writer's window is fetched ahead: a blob beyond it would be written to the store and read back.
-                _scheduler.SetHorizon(resumed + _options.MaxBufferedBlobs);
-            }
+            MoveHorizon(resumed);
 
             _scheduler.SetDescriptor(descriptor, blob => blob.BlobNum < resumed || _storage.Blobs.TryGetLength(blob.BlobHash!.Value) == blob.Length);
             _descriptor.TrySetResult(descriptor);
@@ -578,6 +574,16 @@ public sealed partial class StreamDownload
         var plain = StreamDecryptor.DecryptBlob(_key!, info, MemoryMarshal.AsMemory(blob.Content).Span, blob.Length);
         var decrypted = new DecryptedBlob(blob, plain);
         return _buffered.TryAdd(job.Index, decrypted) ? decrypted : null;
+    }
+
+    // Only the writer's window is fetched ahead of it, while the download keeps no data blobs: a blob beyond the window
+    // would be written to the store and read back.
+    private void MoveHorizon(int writerNext)
+    {
+        if (!Volatile.Read(ref _storeBlobs))
+        {
+            _scheduler.SetHorizon(writerNext + _options.MaxBufferedBlobs);
+        }
     }
 
     private void Store(ReceivedBlob blob)
