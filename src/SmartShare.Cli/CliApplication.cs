@@ -10,6 +10,7 @@ internal static class CliApplication
 {
     public static async Task<int> RunAsync(string[] args)
     {
+        StartupPrewarm.Begin(args);
         var root = new RootCommand("SmartShare: share files on the LBRY data network and BitTorrent.");
         GlobalOptions.AddTo(root);
         root.Subcommands.Add(ShareCommand.Create());

@@ -47,6 +47,7 @@ internal sealed class NodeConnection : IAsyncDisposable
             using var probe = await context.ConnectAsync(cancellationToken);
             if (await probe.IsRunningAsync(cancellationToken))
             {
+                StartupPrewarm.NotNeeded();
                 return new NodeConnection(context.CreateApiClient(Timeout.InfiniteTimeSpan), null, null);
             }
         }
