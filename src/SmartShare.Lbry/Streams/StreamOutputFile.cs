@@ -17,8 +17,6 @@ public sealed class StreamOutputFile : IDisposable
     private readonly string _directory;
     private readonly string _name;
     private SafeFileHandle? _handle;
-    private DirectAppender? _direct; // appends bypassing the page cache, once tried (null where unavailable)
-    private bool _directTried;
     private bool _finished;
 
     private StreamOutputFile(string directory, string name, string partialPath, SafeFileHandle handle)
@@ -105,10 +103,6 @@ public sealed class StreamOutputFile : IDisposable
         }
 
         Length = length;
-
-        // The direct appender holds the old last block: the next append starts one from the new length.
-        DropDirect();
-        _directTried = false;
     }
 
     private static StreamOutputFile Open(string downloadDirectory, string suggestedName, string tag, FileMode mode, FileAccess access)
@@ -135,28 +129,6 @@ public sealed class StreamOutputFile : IDisposable
     public void Append(ReadOnlySpan<byte> plaintext)
     {
         var handle = _handle ?? throw new ObjectDisposedException(nameof(StreamOutputFile));
-        if (!_directTried)
-        {
-            _directTried = true;
-            _direct = DirectAppender.TryOpen(PartialPath, handle, Length);
-        }
-
-        if (_direct is { } direct)
-        {
-            try
-            {
-                direct.Append(plaintext, Length);
-                Length += plaintext.Length;
-                return;
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-            {
-                // Whatever the cause, the ordinary write below decides: it rewrites the same bytes at the same place,
-                // and a full or failing disk fails it too, with the usual explanation.
-                DropDirect();
-            }
-        }
-
         try
         {
             ChunkedWrite.Write(handle, plaintext, Length);
@@ -172,12 +144,6 @@ public sealed class StreamOutputFile : IDisposable
         Length += plaintext.Length;
     }
 
-    // Stops appending directly (the file is done, cut, or refused a direct write); later appends go through the handle.
-    private void DropDirect()
-    {
-        Interlocked.Exchange(ref _direct, null)?.Dispose();
-    }
-
     /// <summary>Makes the bytes durable and moves the file to its final, free name, which it returns.</summary>
     public string Complete()
     {
@@ -186,7 +152,6 @@ public sealed class StreamOutputFile : IDisposable
         {
             RandomAccess.FlushToDisk(handle);
             Stamp = FileStamp.Of(handle);
-            DropDirect();
             handle.Dispose();
             _handle = null;
             var path = MoveToFreeName(PartialPath, _directory, _name);
@@ -201,7 +166,6 @@ public sealed class StreamOutputFile : IDisposable
 
     public void Dispose()
     {
-        DropDirect();
         Interlocked.Exchange(ref _handle, null)?.Dispose();
         if (_finished)
         {
