@@ -122,10 +122,7 @@ public sealed class StreamOutputFile : IDisposable
         }
     }
 
-    /// <summary>
-    /// Appends the next plaintext bytes: past the page cache where the file system allows (<see cref="DirectAppender"/>,
-    /// whole blocks straight to the disk), else through the handle with its writeback started at once.
-    /// </summary>
+    /// <summary>Appends the next plaintext bytes.</summary>
     public void Append(ReadOnlySpan<byte> plaintext)
     {
         var handle = _handle ?? throw new ObjectDisposedException(nameof(StreamOutputFile));
