@@ -18,10 +18,13 @@ internal static class StartupPrewarm
 
     private static readonly CancellationTokenSource Stop = new();
 
-    /// <summary>Starts the warm-up when an argument names a command that may start a node (a false match only costs idle CPU).</summary>
+    /// <summary>
+    /// Starts the warm-up when an argument names a command that may start a node (a false match only costs idle CPU) and
+    /// there is another core to run it on: on one core it would only add its throwaway work to the start's.
+    /// </summary>
     public static void Begin(IReadOnlyList<string> args)
     {
-        if (!args.Any(NodeCommands.Contains) || args.Any(arg => arg is "-h" or "--help" or "-?" or "--version"))
+        if (Environment.ProcessorCount < 2 || !args.Any(NodeCommands.Contains) || args.Any(arg => arg is "-h" or "--help" or "-?" or "--version"))
         {
             return;
         }
