@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -21,12 +20,13 @@ public sealed partial class NodeHost
     /// <summary>
     /// Runs, on throwaway objects, the code a node's start runs first: SQLite's open on an in-memory database, a web
     /// host built the way <see cref="StartAsync"/> builds one (not started: no port is bound, no file written), its
-    /// routing, the hashes and the JSON model. Stops between steps once <paramref name="cancellationToken"/> is
-    /// cancelled (no node is started after all). Never throws: a failure here only means the start pays for itself.
+    /// routing, the hashes and the cipher, and the JSON model. Stops between steps once
+    /// <paramref name="cancellationToken"/> is cancelled (no node is started after all). Never throws: a failure here
+    /// only means the start pays for itself.
     /// </summary>
     public static void Prewarm(CancellationToken cancellationToken)
     {
-        Action[] steps = [PrewarmSqlite, PrewarmWebHost, PrewarmCrypto, PrewarmJson];
+        Action[] steps = [PrewarmSqlite, PrewarmWebHost, RunCryptoOnce, PrewarmJson];
         foreach (var step in steps)
         {
             if (cancellationToken.IsCancellationRequested)
@@ -75,15 +75,6 @@ public sealed partial class NodeHost
         {
             ((IDisposable)app).Dispose();
         }
-    }
-
-    private static void PrewarmCrypto()
-    {
-        Span<byte> bytes = stackalloc byte[64];
-        SHA384.HashData(bytes, stackalloc byte[SHA384.HashSizeInBytes]);
-#pragma warning disable CA5350 // BitTorrent's piece hash is SHA-1 (BEP 3); this only runs it once
-        SHA1.HashData(bytes, stackalloc byte[SHA1.HashSizeInBytes]);
-#pragma warning restore CA5350
     }
 
     private static void PrewarmJson() =>

@@ -24,20 +24,23 @@ public sealed partial class NodeHost
     /// </summary>
     public int? WarmUpStatus { get; private set; }
 
-    private async Task WarmUpAsync(Uri apiUri, ILogger logger, CancellationToken cancellationToken)
+    // The hashes and the cipher every transfer uses, once on a few bytes (OpenSSL's first calls load and set up more).
+    private static void RunCryptoOnce()
     {
         Span<byte> bytes = stackalloc byte[64];
         SHA384.HashData(bytes, stackalloc byte[SHA384.HashSizeInBytes]);
 #pragma warning disable CA5350 // BitTorrent's piece hash is SHA-1 (BEP 3); this only runs it once
         SHA1.HashData(bytes, stackalloc byte[SHA1.HashSizeInBytes]);
 #pragma warning restore CA5350
-        using (var aes = Aes.Create())
-        {
-            aes.Key = bytes[..16].ToArray();
-            var encrypted = aes.EncryptCbc(bytes[..32], bytes[16..32], PaddingMode.PKCS7);
-            aes.DecryptCbc(encrypted, bytes[16..32], PaddingMode.PKCS7);
-        }
+        using var aes = Aes.Create();
+        aes.Key = bytes[..16].ToArray();
+        var encrypted = aes.EncryptCbc(bytes[..32], bytes[16..32], PaddingMode.PKCS7);
+        aes.DecryptCbc(encrypted, bytes[16..32], PaddingMode.PKCS7);
+    }
 
+    private async Task WarmUpAsync(Uri apiUri, ILogger logger, CancellationToken cancellationToken)
+    {
+        RunCryptoOnce();
         using var limit = new CancellationTokenSource(WarmUpLimit, _options.Time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, limit.Token);
         var buffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
