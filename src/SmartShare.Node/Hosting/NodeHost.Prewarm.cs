@@ -1,10 +1,8 @@
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace SmartShare.Node.Hosting;
 
@@ -56,13 +54,7 @@ public sealed partial class NodeHost
 
     private static void PrewarmWebHost()
     {
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
-        {
-            ApplicationName = typeof(NodeHost).Assembly.GetName().Name,
-            ContentRootPath = AppContext.BaseDirectory,
-        });
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
-        builder.Logging.ClearProviders();
+        var builder = NewWebBuilder();
         builder.Services.AddHttpContextAccessor();
         var app = builder.Build();
         try

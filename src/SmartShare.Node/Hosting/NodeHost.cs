@@ -302,19 +302,10 @@ public sealed partial class NodeHost : IAsyncDisposable
     // The services only: endpoints are mapped once the networks run (the RPC methods take their DHTs).
     private WebApplication Build(NodeSettingsStore settings, LbryStorage storage, IPAddress apiAddress, int apiPort)
     {
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
-        {
-            ApplicationName = typeof(NodeHost).Assembly.GetName().Name,
-            ContentRootPath = AppContext.BaseDirectory,
-        });
-        builder.WebHost.ConfigureKestrel(kestrel =>
-        {
-            kestrel.AddServerHeader = false;
-            kestrel.Listen(apiAddress, apiPort, listen => listen.Use(_apiSlots.Connections));
-        });
+        var builder = NewWebBuilder();
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(apiAddress, apiPort, listen => listen.Use(_apiSlots.Connections)));
         builder.Services.Configure<HostOptions>(options => options.ShutdownTimeout = ShutdownTimeLimit);
 
-        builder.Logging.ClearProviders();
         builder.Logging.SetMinimumLevel(_options.Verbose ? LogLevel.Debug : LogLevel.Information);
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
         builder.Logging.AddFilter("System", LogLevel.Warning);
@@ -358,6 +349,19 @@ public sealed partial class NodeHost : IAsyncDisposable
         }
 
         return builder.Build();
+    }
+
+    // The web host's builder as every node has it (and the prewarm's throwaway one): slim, no Server header, no loggers.
+    private static WebApplicationBuilder NewWebBuilder()
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+        {
+            ApplicationName = typeof(NodeHost).Assembly.GetName().Name,
+            ContentRootPath = AppContext.BaseDirectory,
+        });
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
+        builder.Logging.ClearProviders();
+        return builder;
     }
 
     private void MapEndpoints(WebApplication app)
