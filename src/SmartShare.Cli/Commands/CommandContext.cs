@@ -89,21 +89,29 @@ internal sealed class CommandContext
     /// not this directory's node, so this throws <see cref="NodeNotRunningException"/> as if none answered (a
     /// `stop --data-dir B` never stops node A). When nothing answers, the client is returned unchecked.
     /// </summary>
-    public async Task<NodeApiClient> ConnectAsync(CancellationToken cancellationToken, TimeSpan? timeout = null)
+    public async Task<NodeApiClient> ConnectAsync(CancellationToken cancellationToken, TimeSpan? timeout = null) =>
+        (await ProbeAsync(cancellationToken, timeout)).Client;
+
+    /// <summary>
+    /// <see cref="ConnectAsync"/>, also saying what it learned on the way: that nothing listens (one refused connect),
+    /// that this directory's node answered its <c>status</c>, or neither (a node file's or a remote address is not
+    /// probed), so a caller need not ask again.
+    /// </summary>
+    public async Task<(NodeApiClient Client, NodeProbe Probe)> ProbeAsync(CancellationToken cancellationToken, TimeSpan? timeout = null)
     {
         var (api, source) = GlobalOptions.ResolveApi(Parse, DataDirectory);
         var client = new NodeApiClient(api, timeout: timeout, authorization: NodeApiCredentials.For(DataDirectory, api));
         // A node on another machine has paths of its own: the data directory given here only holds its credentials.
         if (source == ApiSource.NodeFile || (source == ApiSource.Flag && (!GlobalOptions.IsDataDirectoryExplicit(Parse) || !IsThisMachine(api))))
         {
-            return client;
+            return (client, NodeProbe.Unchecked);
         }
 
         try
         {
             if (!await client.MayBeListeningAsync(cancellationToken))
             {
-                return client;
+                return (client, NodeProbe.Refused);
             }
 
             var status = await client.CallAsync("status", cancellationToken: cancellationToken);
@@ -118,11 +126,11 @@ internal sealed class CommandContext
                         $"No SmartShare node is running on data directory {DataDirectory} (the node at {authority} runs on {reported}); start one with `smartshare start --data-dir {DataDirectory}`.");
             }
 
-            return client;
+            return (client, NodeProbe.Answered);
         }
         catch (NodeNotRunningException ex) when (ex.ApiUri is not null)
         {
-            return client;
+            return (client, NodeProbe.Unchecked);
         }
         catch
         {
@@ -155,4 +163,17 @@ internal sealed class CommandContext
         IOException or UnauthorizedAccessException => "io",
         _ => null,
     };
+}
+
+/// <summary>What <see cref="CommandContext.ProbeAsync"/> learned of the node at the API address.</summary>
+internal enum NodeProbe
+{
+    /// <summary>Not asked, or no answer either way: the next call decides.</summary>
+    Unchecked,
+
+    /// <summary>The port on this machine refused the connection: no node listens.</summary>
+    Refused,
+
+    /// <summary>This data directory's node answered <c>status</c>.</summary>
+    Answered,
 }

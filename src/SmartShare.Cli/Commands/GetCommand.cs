@@ -279,10 +279,9 @@ internal static class GetCommand
         var isTorrent = added?["type"]?.GetValue<string>() == "torrent";
         // Only what this get created is removed when it gives up (a node that does not say: nothing is).
         var created = added?["created"]?.GetValue<bool>() ?? false;
-        var dhtContacts = await DhtContactsAsync(node, cancellationToken);
         try
         {
-            var file = await FollowAsync(context, node, key, waiting, dhtContacts, cancellationToken);
+            var file = await FollowAsync(context, node, key, waiting, cancellationToken);
             return isTorrent ? SucceedTorrent(context, file, watch.Elapsed) : Succeed(context, BlobHash.Parse(key), file, watch.Elapsed);
         }
         catch (GaveUpException ex)
@@ -326,11 +325,23 @@ internal static class GetCommand
     /// on a target it never found, it throws <see cref="GaveUpException"/> (unless keeping on). Other failures throw their reason.
     /// </summary>
     private static Task<JsonObject> FollowAsync(
-        CommandContext context, NodeConnection node, string hash, Waiting waiting, int dhtContacts, CancellationToken cancellationToken) =>
+        CommandContext context, NodeConnection node, string hash, Waiting waiting, CancellationToken cancellationToken) =>
         context.Output.WithTransferAsync($"Looking for {hash[..12]}…", async display =>
         {
             var started = Stopwatch.StartNew();
             var pace = new FollowPace(PollInterval);
+
+            // Asked for only while a stream is still looked for: a transfer under way (and a torrent) never says it.
+            int? dhtContacts = null;
+            async Task<string> TriedAsync(JsonObject file)
+            {
+                if (file["type"]?.GetValue<string>() != "torrent")
+                {
+                    dhtContacts ??= await DhtContactsAsync(node, cancellationToken);
+                }
+
+                return Tried(file, dhtContacts ?? 0);
+            }
             while (true)
             {
                 // Progress only: a torrent's files (up to 100,000) are left out of each poll.
@@ -342,7 +353,7 @@ internal static class GetCommand
                 // Still looking: nothing is known of the content yet (no descriptor or metadata, nothing held).
                 var looking = state is "queued" or "fetching_metadata"
                     || (file["progress"]?["bytes_total"] is null && (file["progress"]?["bytes_have"]?.GetValue<long>() ?? 0) == 0);
-                var tried = Tried(file, dhtContacts);
+                var tried = looking ? await TriedAsync(file) : null;
                 switch (status)
                 {
                     case "completed":

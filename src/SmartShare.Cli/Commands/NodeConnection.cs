@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
 using SmartShare.Cli.Output;
+using SmartShare.Lbry.Blobs;
 using SmartShare.Node.Client;
 using SmartShare.Node.Hosting;
 using SmartShare.Node.Settings;
@@ -44,8 +45,10 @@ internal sealed class NodeConnection : IAsyncDisposable
         {
             // ConnectAsync answers for the node of this data directory only: a node at the settings' address that
             // runs on another directory counts as no node (a one-off one serves this command).
-            using var probe = await context.ConnectAsync(cancellationToken);
-            if (await probe.IsRunningAsync(cancellationToken))
+            // One probe: a refused connect means no node, an answered status a running one (no second round trip).
+            var (probe, found) = await context.ProbeAsync(cancellationToken);
+            using var client = probe;
+            if (found == NodeProbe.Answered || (found == NodeProbe.Unchecked && await probe.IsRunningAsync(cancellationToken)))
             {
                 StartupPrewarm.NotNeeded();
                 return new NodeConnection(context.CreateApiClient(Timeout.InfiniteTimeSpan), null, null);
@@ -98,9 +101,10 @@ internal sealed class NodeConnection : IAsyncDisposable
             await host.StartAsync(cancellationToken);
             // In this process: calls skip the loopback HTTP round trip (the first one's cold code cost ~45 ms).
             api = new NodeApiClient(host.ApiUri, host.CreateInProcessApiHandler(), Timeout.InfiniteTimeSpan, NodeApiCredentials.For(context.DataDirectory, host.ApiUri));
-            var status = await api.CallAsync("status", cancellationToken: cancellationToken);
             context.Output.Detail($"No node answers at {GlobalOptions.ResolveApiUri(context.Parse, context.DataDirectory)}: started one in this process in {Sizes.Seconds(watch.Elapsed)} (API {host.ApiUri.GetLeftPart(UriPartial.Authority)}, LBRY port {host.DhtEndPoint.Port}).");
-            WarnAboutStartup(context.Output, status?["startup"]?["blobs"], context.DataDirectory);
+
+            // Read from the node in this process, not through a `status` call (which builds every network's section).
+            WarnAboutStartup(context.Output, host.Storage.StartupReport, context.DataDirectory);
             return new NodeConnection(api, host, own);
         }
         catch
@@ -120,33 +124,27 @@ internal sealed class NodeConnection : IAsyncDisposable
         }
     }
 
-    // What opening the store found, as the CLI has always said it when it opened the store itself.
-    private static void WarnAboutStartup(CommandOutput output, JsonNode? blobs, string dataDirectory)
+    // What opening the store found, as the CLI has always said it when it opened the store itself (at most as many
+    // hashes of each kind as `status` lists).
+    private static void WarnAboutStartup(CommandOutput output, ReconcileReport report, string dataDirectory)
     {
-        if (blobs is null)
-        {
-            return;
-        }
-
+        const int MaxListed = 100;
         var folder = Path.Combine(dataDirectory, "blobs");
-        if (blobs["added"]?.GetValue<int>() is > 0 and var added)
+        if (report.Added.Count > 0)
         {
-            output.Warn($"{added} blob file(s) found in {folder} were checked and added to the index.");
+            output.Warn($"{report.Added.Count} blob file(s) found in {folder} were checked and added to the index.");
         }
 
-        foreach (var hash in Hashes(blobs["missing_hashes"]))
+        foreach (var hash in report.Missing.Take(MaxListed))
         {
             output.Warn($"Blob {hash} is missing from {folder}; it was removed from the index.");
         }
 
-        foreach (var hash in Hashes(blobs["corrupt_hashes"]))
+        foreach (var hash in report.Corrupt.Take(MaxListed))
         {
             output.Warn($"Blob {hash} was damaged (its content no longer matches its hash); it was deleted.");
         }
     }
-
-    private static IEnumerable<string> Hashes(JsonNode? list) =>
-        list is JsonArray array ? array.Select(item => item?.GetValue<string>()).OfType<string>() : [];
 }
 
 /// <summary>What a one-off node is started for, and so how much of the networks it uses.</summary>
