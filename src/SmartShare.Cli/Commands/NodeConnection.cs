@@ -43,12 +43,12 @@ internal sealed class NodeConnection : IAsyncDisposable
     {
         try
         {
-            // ConnectAsync answers for the node of this data directory only: a node at the settings' address that
-            // runs on another directory counts as no node (a one-off one serves this command).
-            // One probe: a refused connect means no node, an answered status a running one (no second round trip).
+            // ProbeAsync answers for the node of this data directory only: a node at the settings' address that
+            // runs on another directory counts as no node (a one-off one serves this command). What it learned is not
+            // asked again: a refused connect means no node, an answered status a running one.
             var (probe, found) = await context.ProbeAsync(cancellationToken);
             using var client = probe;
-            if (found == NodeProbe.Answered || (found == NodeProbe.Unchecked && await probe.IsRunningAsync(cancellationToken)))
+            if (found == NodeProbe.Answered || (found == NodeProbe.Unchecked && await client.IsRunningAsync(cancellationToken)))
             {
                 StartupPrewarm.NotNeeded();
                 return new NodeConnection(context.CreateApiClient(Timeout.InfiniteTimeSpan), null, null);
