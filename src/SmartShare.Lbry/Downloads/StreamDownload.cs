@@ -40,6 +40,7 @@ public sealed partial class StreamDownload
     private int _writerNext;
     private byte[]? _key;
     private bool[] _storedThisRun = [];
+    private int _lastPlaintext = -1;
     private long[] _plainOffsets = [];
     private bool _storeBlobs;
     private StreamOutputFile? _output;
@@ -160,15 +161,38 @@ public sealed partial class StreamDownload
         Prioritize(first, last);
         for (var i = first; i <= last; i++)
         {
-            for (var changed = ChangeSignal(); !_scheduler.IsHave(i); changed = ChangeSignal())
-            {
-                if (_state is StreamDownloadState.Failed or StreamDownloadState.Stopped)
-                {
-                    throw new StreamDownloadException(_error ?? $"The download of {SdHash} stopped before blob {i} arrived.");
-                }
+            var index = i;
+            await WaitUntilAsync(() => _scheduler.IsHave(index), index, cancellationToken);
+        }
+    }
 
-                await WaitForChangeAsync(changed, IdlePoll, cancellationToken);
+    /// <summary>
+    /// The plaintext length of the stream's last data blob as soon as this run has received it, hash checked, and
+    /// before it is stored: a streaming reader needs the stream's length before anything else, and the store's flush
+    /// need not delay it. Null when the blob is held some other way (in the store before this run, or in the partial
+    /// file), where the reader reads it.
+    /// </summary>
+    public async Task<int?> WaitForLastPlaintextLengthAsync(CancellationToken cancellationToken)
+    {
+        var descriptor = await WaitForDescriptorAsync(cancellationToken);
+        var last = descriptor.DataBlobCount - 1;
+        Prioritize(last, last);
+        await WaitUntilAsync(() => Volatile.Read(ref _lastPlaintext) >= 0 || _scheduler.IsHave(last), last, cancellationToken);
+        var known = Volatile.Read(ref _lastPlaintext);
+        return known >= 0 ? known : null;
+    }
+
+    // Waits for a change until ready() holds; throws once the download has failed or stopped (blob: what was waited for).
+    private async Task WaitUntilAsync(Func<bool> ready, int blob, CancellationToken cancellationToken)
+    {
+        for (var changed = ChangeSignal(); !ready(); changed = ChangeSignal())
+        {
+            if (_state is StreamDownloadState.Failed or StreamDownloadState.Stopped)
+            {
+                throw new StreamDownloadException(_error ?? $"The download of {SdHash} stopped before blob {blob} arrived.");
             }
+
+            await WaitForChangeAsync(changed, IdlePoll, cancellationToken);
         }
     }
 
@@ -518,6 +542,7 @@ public sealed partial class StreamDownload
             }
             else
             {
+                NoteLastPlaintext(job.Index, blob);
                 var storeFirst = Volatile.Read(ref _storeBlobs);
                 if (storeFirst)
                 {
@@ -551,6 +576,27 @@ public sealed partial class StreamDownload
             {
                 blob.Dispose();
             }
+        }
+    }
+
+    // The stream's last blob tells its length (a player's first question): known from its last cipher block at once,
+    // and told before the blob's store flushes it. A blob that does not decrypt is left to the reader, which says so.
+    private void NoteLastPlaintext(int index, ReceivedBlob blob)
+    {
+        var descriptor = Descriptor!;
+        if (index != descriptor.DataBlobCount - 1 || Volatile.Read(ref _lastPlaintext) >= 0)
+        {
+            return;
+        }
+
+        try
+        {
+            Volatile.Write(ref _lastPlaintext, StreamDecryptor.PlaintextLength(_key!, descriptor.Blobs[index], blob.Content.Span));
+            Pulse();
+        }
+        catch (LbryDataException)
+        {
+            // Bad padding or length (CorruptBlobException is one too): the reader meets it again and says so.
         }
     }
 

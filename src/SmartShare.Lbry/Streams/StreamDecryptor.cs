@@ -76,6 +76,44 @@ public sealed class StreamDecryptor
         }
     }
 
+    /// <summary>
+    /// The plaintext length of a blob from its last cipher block alone (AES-CBC: that block decrypted, XORed with the
+    /// block before it or the IV, holds the PKCS#7 padding): what a player needs to know of the stream's last blob, the
+    /// length, without decrypting its two megabytes. The caller has checked the blob's hash.
+    /// </summary>
+    public static int PlaintextLength(ReadOnlySpan<byte> key, StreamBlobInfo blob, ReadOnlySpan<byte> content)
+    {
+        ArgumentNullException.ThrowIfNull(blob);
+        var hash = blob.BlobHash ?? throw new ArgumentException("The terminator has no content.", nameof(blob));
+        const int Block = StreamEncryptor.IvSize;
+        if (content.Length != blob.Length || content.Length < Block || content.Length % Block != 0)
+        {
+            throw new CorruptBlobException(hash, $"Blob {hash} is {content.Length} bytes; the stream descriptor says {blob.Length}, a whole number of 16-byte blocks.");
+        }
+
+        Span<byte> previous = stackalloc byte[Block];
+        if (content.Length > Block)
+        {
+            content[^(2 * Block)..^Block].CopyTo(previous);
+        }
+        else
+        {
+            Convert.FromHexString(blob.Iv, previous, out _, out _);
+        }
+
+        Span<byte> plain = stackalloc byte[Block];
+        try
+        {
+            using var aes = Aes.Create();
+            aes.Key = key.ToArray();
+            return content.Length - Block + aes.DecryptCbc(content[^Block..], previous, plain, PaddingMode.PKCS7);
+        }
+        catch (CryptographicException ex)
+        {
+            throw new LbryDataException($"Blob {hash} does not decrypt with the stream's key (bad padding): the descriptor and the blob do not belong together.", ex);
+        }
+    }
+
     private void EnsureBlobsPresent(StreamDescriptor descriptor)
     {
         var missing = descriptor.DataBlobs.Where(blob => _storage.Blobs.TryGetLength(blob.BlobHash!.Value) is null).ToList();

@@ -19,8 +19,18 @@ internal sealed class BlobPlaintextReader(LbryStorage storage, StreamDescriptor 
         }
     }
 
-    public async Task<int> PlaintextLengthAsync(int index, CancellationToken cancellationToken) =>
-        (await ReadAsync(index, cancellationToken)).Length;
+    /// <summary>The plaintext length of the stream's last blob (so the stream's length): from the running download as soon as it has the blob, else read.</summary>
+    public async Task<int> LastPlaintextLengthAsync(CancellationToken cancellationToken)
+    {
+        var last = descriptor.DataBlobCount - 1;
+        if (download is not null && storage.Blobs.TryGetLength(descriptor.Blobs[last].BlobHash!.Value) is null
+            && await download.WaitForLastPlaintextLengthAsync(cancellationToken) is { } known)
+        {
+            return known;
+        }
+
+        return (await ReadAsync(last, cancellationToken)).Length;
+    }
 
     /// <summary>The plaintext of blob <paramref name="index"/>, valid until the next call.</summary>
     public async Task<ReadOnlyMemory<byte>> ReadAsync(int index, CancellationToken cancellationToken)

@@ -81,7 +81,7 @@ internal sealed class LbryStreamSource : StreamSource
         var reader = new BlobPlaintextReader(storage, descriptor, download);
         try
         {
-            var lastPlaintext = (await reader.ReadAsync(descriptor.DataBlobCount - 1, cancellationToken)).Length;
+            var lastPlaintext = await reader.LastPlaintextLengthAsync(cancellationToken);
             var layout = StreamLayout.Create(descriptor, lastPlaintext);
             return new LbryStreamSource(descriptor.SuggestedFileName, layout.Length, null, layout, reader);
         }
