@@ -50,6 +50,12 @@ public sealed partial class DownloadManager(
     /// <summary>Options for new downloads; tests shorten the time limits.</summary>
     public StreamDownloadOptions? DownloadOptions { get; set; }
 
+    /// <summary>
+    /// How long <c>/stream</c> of a stream not yet held waits for each thing it needs before its headers (the descriptor,
+    /// then the last blob, which tells the length) before it answers 504 and lets the download go on; tests shorten it.
+    /// </summary>
+    public TimeSpan StreamOpenWait { get; set; } = TimeSpan.FromSeconds(60);
+
     public Task StartAsync(CancellationToken cancellationToken)
     {
         // A node run for one CLI command leaves interrupted downloads for the next real start.

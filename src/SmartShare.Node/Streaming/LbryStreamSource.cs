@@ -16,8 +16,6 @@ internal sealed class LbryStreamSource : StreamSource
     /// <summary>Blobs asked for ahead of the one being sent, so the network stays busy while the client reads.</summary>
     private const int ReadAhead = 4;
 
-    private static readonly TimeSpan DescriptorWait = TimeSpan.FromSeconds(60);
-
     private readonly StreamLayout? _layout;
     private readonly BlobPlaintextReader? _reader;
 
@@ -69,7 +67,7 @@ internal sealed class LbryStreamSource : StreamSource
         }
         catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
         {
-            throw new StreamUnavailableException(504, $"No peer sent the descriptor of {hash} within {DescriptorWait.TotalSeconds:0} s; the download goes on, try again later.", ex);
+            throw new StreamUnavailableException(504, $"No peer sent the descriptor of {hash} within {downloads.StreamOpenWait.TotalSeconds:0} s; the download goes on, try again later.", ex);
         }
 
         if (!StreamLayout.IsStandard(descriptor))
@@ -81,9 +79,23 @@ internal sealed class LbryStreamSource : StreamSource
         var reader = new BlobPlaintextReader(storage, descriptor, download);
         try
         {
-            var lastPlaintext = await reader.LastPlaintextLengthAsync(cancellationToken);
+            // The headers need the length, which only the last blob tells: like the descriptor, waited for within a limit.
+            int lastPlaintext;
+            using (var limit = new TimeLimit(downloads.StreamOpenWait, time, cancellationToken))
+            {
+                lastPlaintext = await reader.LastPlaintextLengthAsync(limit.Token);
+            }
+
             var layout = StreamLayout.Create(descriptor, lastPlaintext);
             return new LbryStreamSource(descriptor.SuggestedFileName, layout.Length, null, layout, reader);
+        }
+        catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            await reader.DisposeAsync();
+            throw new StreamUnavailableException(
+                504,
+                $"No peer sent blob {descriptor.DataBlobCount - 1} of {hash}, its last, which tells the stream's length, within {downloads.StreamOpenWait.TotalSeconds:0} s; the download goes on, try again later.",
+                ex);
         }
         catch (LbryDataException ex)
         {
@@ -151,7 +163,7 @@ internal sealed class LbryStreamSource : StreamSource
 
         download ??= downloads.Start(hash, null, [])?.Download
             ?? throw new StreamDownloadException($"The stream {hash} is neither in the store nor downloadable.");
-        using var limit = new TimeLimit(DescriptorWait, time, cancellationToken);
+        using var limit = new TimeLimit(downloads.StreamOpenWait, time, cancellationToken);
         return await download.WaitForDescriptorAsync(limit.Token);
     }
 }
