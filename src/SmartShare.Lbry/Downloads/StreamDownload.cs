@@ -542,6 +542,7 @@ public sealed partial class StreamDownload
             }
             else
             {
+                // First: Buffer below decrypts the blob in place.
                 NoteLastPlaintext(job.Index, blob);
                 var storeFirst = Volatile.Read(ref _storeBlobs);
                 if (storeFirst)
