@@ -94,20 +94,6 @@ say "== mktorrent -l 18 (256 KiB pieces, no tracker)"
 mktorrent -l 18 -o "$torrent" "$source_file" >/dev/null
 
 now() { date +%s.%N; }
-# wait_for_line FILE REGEX PID LIMIT_S WHAT: waits until FILE has a line matching REGEX; fails if PID exits first.
-wait_for_line() {
-  local deadline
-  deadline=$(( $(date +%s) + $4 ))
-  until grep -aqE "$2" "$1" 2>/dev/null; do
-    if ! kill -0 "$3" 2>/dev/null; then
-      echo "$5 exited first. Its output:" >&2; tail -n 30 "$1" >&2; exit 1
-    fi
-    if [ "$(date +%s)" -ge "$deadline" ]; then
-      echo "Timed out after $4 s waiting until $5. Its output:" >&2; tail -n 30 "$1" >&2; exit 1
-    fi
-    sleep 0.05
-  done
-}
 # number FIELD LINE: a number field of a JSON line printed by magnet_dht.py.
 number() { sed -n "s/.*\"$1\": \([0-9.e+-]*\).*/\1/p" <<<"$2"; }
 

@@ -96,9 +96,9 @@ warm_info_hash=""
 [ "$cold" -eq 1 ] || write_random_file "$warm_file" $((warm_mib * 1024 * 1024))
 
 now() { date +%s.%N; }
-# wait_for_line FILE REGEX PID LIMIT_S WHAT: waits until FILE has a line matching REGEX; fails if PID exits first
-# or the file has an error line.
-wait_for_line() {
+# wait_for_line_or_error FILE REGEX PID LIMIT_S WHAT: wait_for_line (lib/common.sh), but also fails at once when the
+# file has an error line.
+wait_for_line_or_error() {
   local deadline
   deadline=$(( $(date +%s) + $4 ))
   until grep -aqE "$2" "$1" 2>/dev/null; do
@@ -202,12 +202,12 @@ leech_run() {
     <"$work/$name-leechers.in" >"$out" 2>&1 &
   pid=$!
   live[$pid]=leechers
-  wait_for_line "$out" '"event": "ready"' "$pid" 60 "the libtorrent leechers start listening"
+  wait_for_line_or_error "$out" '"event": "ready"' "$pid" 60 "the libtorrent leechers start listening"
   helper_once wait-seeders "{\"tracker\":\"$tracker_url\",\"info_hash\":\"$info_hash\",\"complete\":1,\"limit_s\":60}" \
     "$work/$name-wait.out" "waiting until the tracker counts $2"
   ticks="$(process_ticks "$4")"
   echo '{"cmd":"go"}' >&4
-  wait_for_line "$out" '"event": "done"' "$pid" $((limit_s + 30)) "the $leecher_count leechers finish"
+  wait_for_line_or_error "$out" '"event": "done"' "$pid" $((limit_s + 30)) "the $leecher_count leechers finish"
   cpu="$(calc 2 "($(process_ticks "$4") - $ticks) / $ticks_per_second")"
   echo '{"cmd":"quit"}' >&4
   exec 4>&-
@@ -234,11 +234,11 @@ warm_up() {
     <"$work/warm-$1.in" >"$out" 2>&1 &
   pid=$!
   live[$pid]=warm-up-leecher
-  wait_for_line "$out" '"event": "ready"' "$pid" 60 "the warm-up leecher starts listening"
+  wait_for_line_or_error "$out" '"event": "ready"' "$pid" 60 "the warm-up leecher starts listening"
   helper_once wait-seeders "{\"tracker\":\"$tracker_url\",\"info_hash\":\"$warm_info_hash\",\"complete\":1,\"limit_s\":60}" \
     "$work/warm-$1-wait.out" "waiting until the tracker counts our seeder of the warm-up torrent"
   echo '{"cmd":"go"}' >&5
-  wait_for_line "$out" '"event": "done"' "$pid" $((limit_s + 30)) "the warm-up leecher finishes"
+  wait_for_line_or_error "$out" '"event": "done"' "$pid" $((limit_s + 30)) "the warm-up leecher finishes"
   echo '{"cmd":"quit"}' >&5
   exec 5>&-
   stop_process "$pid"
@@ -266,7 +266,7 @@ seed_libtorrent() { # seed_libtorrent RUN
     <"$work/seeder-lt-$1.in" >"$out" 2>&1 &
   pid=$!
   live[$pid]=seeder-libtorrent
-  wait_for_line "$out" '"event": "ready"' "$pid" 60 "the libtorrent seeder announces"
+  wait_for_line_or_error "$out" '"event": "ready"' "$pid" 60 "the libtorrent seeder announces"
   leech_run "lt-$1" "seeder libtorrent" seed-lt "$pid"
   echo '{"cmd":"quit"}' >&3
   exec 3>&-
@@ -295,7 +295,7 @@ if [ "$reverse" -eq 1 ]; then
     <"$work/seeders.in" >"$work/seeders.out" 2>&1 &
   seeders_pid=$!
   live[$seeders_pid]=seeders
-  wait_for_line "$work/seeders.out" '"event": "ready"' "$seeders_pid" 60 "the $leecher_count libtorrent seeders announce"
+  wait_for_line_or_error "$work/seeders.out" '"event": "ready"' "$seeders_pid" 60 "the $leecher_count libtorrent seeders announce"
   helper_once wait-seeders "{\"tracker\":\"$tracker_url\",\"info_hash\":\"$info_hash\",\"complete\":$leecher_count,\"limit_s\":60}" \
     "$work/reverse-wait.out" "waiting until the tracker counts the $leecher_count seeders"
   for i in $(seq 1 "$runs"); do
@@ -307,9 +307,9 @@ if [ "$reverse" -eq 1 ]; then
       <"$work/reverse-lt-$i.in" >"$out" 2>&1 &
     pid=$!
     live[$pid]=leecher
-    wait_for_line "$out" '"event": "ready"' "$pid" 60 "the libtorrent leecher starts listening"
+    wait_for_line_or_error "$out" '"event": "ready"' "$pid" 60 "the libtorrent leecher starts listening"
     echo '{"cmd":"go"}' >&4
-    wait_for_line "$out" '"event": "done"' "$pid" $((limit_s + 30)) "the libtorrent leecher finishes"
+    wait_for_line_or_error "$out" '"event": "done"' "$pid" $((limit_s + 30)) "the libtorrent leecher finishes"
     echo '{"cmd":"quit"}' >&4
     exec 4>&-
     stop_process "$pid"

@@ -98,20 +98,6 @@ mktorrent -l 20 -o "$torrent" "$source_file" >/dev/null
 status_kib() { awk -v f="$2:" '$1 == f { print $2; exit }' "/proc/$1/status" 2>/dev/null || true; }
 kib_mib() { calc 1 "$1 / 1024"; }
 now() { date +%s.%N; }
-# wait_for_line FILE REGEX PID LIMIT_S WHAT: waits until FILE has a line matching REGEX; fails if PID exits first.
-wait_for_line() {
-  local deadline
-  deadline=$(( $(date +%s) + $4 ))
-  until grep -aqE "$2" "$1" 2>/dev/null; do
-    if ! kill -0 "$3" 2>/dev/null; then
-      echo "$5 exited first. Its output:" >&2; tail -n 30 "$1" >&2; exit 1
-    fi
-    if [ "$(date +%s)" -ge "$deadline" ]; then
-      echo "Timed out after $4 s waiting until $5. Its output:" >&2; tail -n 30 "$1" >&2; exit 1
-    fi
-    sleep 0.05
-  done
-}
 lt_json() { # lt_json MODE SAVE_PATH LISTEN [PEER]
   local peers="[]"
   [ -n "${4:-}" ] && peers="[\"$4\"]"
@@ -125,7 +111,7 @@ exec 3<>"$work/seed.in"
 seed_pid=$!
 live[$seed_pid]=seeder
 say "== Starting the libtorrent seeder on 127.0.0.1 ($transport_name only) and checking the file"
-wait_for_line "$work/seed.out" '"event": "finished"' "$seed_pid" "$limit_s" "the libtorrent seeder"
+wait_for_line "$work/seed.out" '"event": "finished"' "$seed_pid" "$limit_s" "the libtorrent seeder is ready"
 seed_port="$(sed -n 's/.*"event": "listening".*"port": \([0-9]*\).*/\1/p' "$work/seed.out" | head -n 1)"
 [ -n "$seed_port" ] || { echo "The seeder printed no port." >&2; cat "$work/seed.out" >&2; exit 1; }
 say "   seeder: pid $seed_pid, 127.0.0.1:$seed_port"

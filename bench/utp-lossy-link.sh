@@ -93,20 +93,6 @@ lt_json() { # MODE TORRENT SAVE_PATH LISTEN [PEER]
   [ -n "${5:-}" ] && peers="[\"$5\"]"
   printf '{"mode":"%s","torrent":"%s","save_path":"%s","listen":"%s","peers":%s,"transport":"utp","seed_mode":true}' "$1" "$2" "$3" "$4" "$peers"
 }
-# wait_for FILE REGEX LIMIT_S WHAT [PID]: exits 1 on the time limit, or at once if PID is given and has gone without
-# writing REGEX.
-wait_for() {
-  local deadline=$(( $(date +%s) + $3 )) status
-  until grep -aqE "$2" "$1" 2>/dev/null; do
-    [ "$(date +%s)" -lt "$deadline" ] || { echo "Timed out after $3 s waiting for $4:" >&2; tail -n 20 "$1" >&2; exit 1; }
-    if [ -n "${5:-}" ] && ! kill -0 "$5" 2>/dev/null; then
-      grep -aqE "$2" "$1" 2>/dev/null && return 0
-      status=0; wait "$5" 2>/dev/null || status=$?
-      echo "$4 ended (exit $status) before it was ready:" >&2; tail -n 20 "$1" >&2; exit 1
-    fi
-    sleep 0.1
-  done
-}
 # lt_peer.py quits at the end of its input: every one reads this FIFO, held open (and never written) on fd 6.
 mkfifo "$work/hold"
 exec 6<>"$work/hold"
@@ -118,21 +104,14 @@ start_lt_seeder() {
   for attempt in 1 2; do
     "$1" /usr/bin/python3 "$lt_peer" "$3" <"$work/hold" >"$2" 2>&1 &
     seeder_pid=$!; live[$seeder_pid]="$4"
-    local deadline=$(( $(date +%s) + 60 ))
-    until grep -aq '"event": "finished"' "$2"; do
-      if ! kill -0 "$seeder_pid" 2>/dev/null; then
-        grep -aq '"event": "finished"' "$2" && break
-        status=0; wait "$seeder_pid" 2>/dev/null || status=$?; unset "live[$seeder_pid]"
-        echo "The $4 (libtorrent) ended with exit $status before it was ready (attempt $attempt):" >&2; tail -n 5 "$2" >&2
-        [ "$attempt" -eq 1 ] || exit 1
-        say "   (the $4 crashed on start, exit $status; started again)"
-        continue 2
-      fi
-      [ "$(date +%s)" -lt "$deadline" ] || { echo "Timed out after 60 s waiting for the $4:" >&2; tail -n 20 "$2" >&2; exit 1; }
-      sleep 0.1
-    done
-    return 0
+    status=0
+    await_line "$2" '"event": "finished"' "$seeder_pid" 60 || status=$?
+    [ "$status" -eq 2 ] && [ "$attempt" -eq 1 ] || break
+    unset "live[$seeder_pid]"
+    echo "The $4 (libtorrent) ended with exit $await_status before it was ready:" >&2; tail -n 5 "$2" >&2
+    say "   (the $4 crashed on start, exit $await_status; started again)"
   done
+  [ "$status" -eq 0 ] || wait_failed "$2" "$status" 60 "the $4 (libtorrent) is ready"
 }
 lt_done() { grep -ao '"done": [0-9]*' "$1" | tail -n 1 | awk '{ print $2 + 0 }'; }
 # start_our_seeder FILE NAME PORT BT_PORT: our node in h0 (uTP only, BitTorrent on $lab_a0:BT_PORT) sharing FILE as a
@@ -142,7 +121,7 @@ start_our_seeder() {
     --api http://127.0.0.1:0 --no-local-discovery --no-port-mapping --no-bt-dht ${BENCH_NODE_VERBOSE:+--verbose} --download-dir "$work/$2-downloads" \
     --data-dir "$work/$2-data" 2>"$work/$2-node.log" >/dev/null &
   node_pid=$!; live[$node_pid]=node
-  wait_for "$work/$2-node.log" 'API on http://127\.0\.0\.1:[0-9]+' 90 "our node" "$node_pid"
+  wait_for_line "$work/$2-node.log" 'API on http://127\.0\.0\.1:[0-9]+' "$node_pid" 90 "our node is up"
   in_h0 env SMARTSHARE_BT_TRANSPORT=utp dotnet "$cli" share "$1" --torrent --out "$work/$2.smartshare" --json \
     --data-dir "$work/$2-data" >"$work/$2-share.json" 2>"$work/$2-share.err" || { echo "share failed: $(cat "$work/$2-share.err")" >&2; exit 1; }
   shared_torrent="$(json_field torrent "$(cat "$work/$2-share.json")")"
@@ -158,7 +137,7 @@ mkdir -p "$work/lt"
 start="$(now)"
 in_h0 /usr/bin/python3 "$lt_peer" "$(lt_json download "$torrent" "$work/lt" "$lab_a0:6882" "$lab_a1:6881")" <"$work/hold" >"$work/lt.out" 2>&1 &
 lt_pid=$!; live[$lt_pid]=downloader
-wait_for "$work/lt.out" '"event": "finished"' "$limit_s" "the libtorrent downloader" "$lt_pid"
+wait_for_line "$work/lt.out" '"event": "finished"' "$lt_pid" "$limit_s" "the libtorrent downloader finishes"
 lt_wall="$(calc 2 "$(now) - $start")"
 stop_process "$lt_pid"
 cmp -s "$source_file" "$work/lt/$(basename "$source_file")" && lt_same=identical || lt_same=DIFFERENT
@@ -193,7 +172,7 @@ if [ "$ours" -eq 1 ]; then
   in_h1 /usr/bin/python3 "$lt_peer" "$(lt_json download "$shared_torrent" "$work/up-leech" "$lab_a1:6886" "$lab_a0:6885")" \
     <"$work/hold" >"$work/up-leech.out" 2>&1 &
   up_pid=$!; live[$up_pid]=up-leecher
-  wait_for "$work/up-leech.out" '"event": "finished"' "$limit_s" "the libtorrent downloader of our node's seed" "$up_pid"
+  wait_for_line "$work/up-leech.out" '"event": "finished"' "$up_pid" "$limit_s" "the libtorrent downloader of our node's seed finishes"
   up_wall="$(calc 2 "$(now) - $start")"
   stop_process "$up_pid"
   cmp -s "$source_file" "$work/up-leech/$(basename "$source_file")" && up_same=identical || up_same=DIFFERENT
@@ -214,7 +193,7 @@ tcp_flow() { # PORT: prints the TCP rate in bytes/s over flow_s seconds (the fir
   rm -f "$flow_out"
   in_h1 python3 "$lab_flow" serve "$lab_a1" "$flow_port" 2 >"$flow_out" 2>&1 &
   local server=$!
-  wait_for "$flow_out" '^listening' 20 "tcp_flow.py serve" "$server"
+  wait_for_line "$flow_out" '^listening' "$server" 20 "tcp_flow.py serve listens"
   in_h0 python3 "$lab_flow" send "$lab_a1" "$flow_port" "$flow_s"
   wait "$server"
   sed -n 's/.*"rate": \([0-9]*\),.*/\1/p' "$flow_out"

@@ -125,6 +125,41 @@ stop_process() {
   unset "live[$pid]"
 }
 
+# await_line FILE REGEX PID LIMIT_S: waits until FILE has a line matching REGEX. Returns 0 once it has, 1 on the time
+# limit, 2 when PID has ended without writing it (its exit status in await_status).
+await_line() {
+  local deadline=$(( $(date +%s) + $4 ))
+  await_status=0
+  until grep -aqE "$2" "$1" 2>/dev/null; do
+    if ! kill -0 "$3" 2>/dev/null; then
+      grep -aqE "$2" "$1" 2>/dev/null && return 0
+      wait "$3" 2>/dev/null || await_status=$?
+      return 2
+    fi
+    [ "$(date +%s)" -lt "$deadline" ] || return 1
+    sleep 0.05
+  done
+}
+
+# wait_for_line FILE REGEX PID LIMIT_S WHAT: await_line, or exit 1 saying which (WHAT: what was waited for, as a clause)
+# with FILE's last lines.
+wait_for_line() {
+  local status=0
+  await_line "$1" "$2" "$3" "$4" || status=$?
+  [ "$status" -eq 0 ] || wait_failed "$1" "$status" "$4" "$5"
+}
+
+# wait_failed FILE STATUS LIMIT_S WHAT: says how an await_line of STATUS 1 or 2 ended, with FILE's last lines; exits 1.
+wait_failed() {
+  if [ "$2" -eq 1 ]; then
+    echo "Timed out after $3 s waiting until $4. Its output:" >&2
+  else
+    echo "Waiting until $4: its process ended first (exit $await_status). Its output:" >&2
+  fi
+  tail -n 30 "$1" >&2
+  exit 1
+}
+
 # install_cleanup: on exit, closes descriptors 3 and 4, stops every process in `live` and deletes `$work` (unless
 # `$keep` is 1). Only the script itself cleans up: a child forked for `cmd &` that receives TERM before it runs cmd
 # would otherwise run the trap too and delete the work folder under the running script.
