@@ -4,8 +4,8 @@ using System.Net.Sockets;
 namespace SmartShare.Networking;
 
 /// <summary>
-/// A UDP socket with a receive loop that nothing can stop but cancellation: datagrams over the rate limit
-/// are dropped before any parsing, and a handler that throws is counted, never allowed to end the loop.
+/// A UDP socket with a receive loop that nothing but cancellation or closing the socket stops: datagrams over the
+/// rate limit are dropped before any parsing, and a handler that throws is counted, never allowed to end the loop.
 /// One receive buffer, reused; handlers must copy what they keep.
 /// </summary>
 public sealed class UdpDatagramSocket : IDatagramTransport, IDisposable
@@ -118,6 +118,12 @@ public sealed class UdpDatagramSocket : IDatagramTransport, IDisposable
             }
             catch (OperationCanceledException)
             {
+                break;
+            }
+            catch (ObjectDisposedException)
+            {
+                // Closed by its owner, possibly before the token was cancelled (a port closed as soon as it was bound,
+                // when a start moves to another port): nothing more can arrive.
                 break;
             }
             catch (SocketException)

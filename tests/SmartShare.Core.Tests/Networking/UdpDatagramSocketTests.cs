@@ -96,4 +96,30 @@ public sealed class UdpDatagramSocketTests
         await stop.CancelAsync();
         await loop;
     }
+
+    [Fact]
+    public async Task A_socket_closed_before_its_loop_receives_ends_the_loop_quietly()
+    {
+        // The race a port's owner meets when it closes the port at once after binding it (a start that retries
+        // another port): the loop's first receive finds the socket already closed, with its token not yet cancelled.
+        var receiver = UdpDatagramSocket.Bind(AnyLoopbackPort);
+        receiver.Dispose();
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+
+        await receiver.RunAsync((_, _, _) => ValueTask.CompletedTask, stop.Token).WaitAsync(stop.Token);
+
+        Assert.Equal(0, receiver.Received);
+    }
+
+    [Fact]
+    public async Task Closing_the_socket_under_a_waiting_receive_ends_the_loop_quietly()
+    {
+        var receiver = UdpDatagramSocket.Bind(AnyLoopbackPort);
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        var loop = receiver.RunAsync((_, _, _) => ValueTask.CompletedTask, stop.Token);
+
+        receiver.Dispose();
+
+        await loop.WaitAsync(stop.Token);
+    }
 }
