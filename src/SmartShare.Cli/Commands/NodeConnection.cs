@@ -128,19 +128,18 @@ internal sealed class NodeConnection : IAsyncDisposable
     // hashes of each kind as `status` lists).
     private static void WarnAboutStartup(CommandOutput output, ReconcileReport report, string dataDirectory)
     {
-        const int MaxListed = 100;
         var folder = Path.Combine(dataDirectory, "blobs");
         if (report.Added.Count > 0)
         {
             output.Warn($"{report.Added.Count} blob file(s) found in {folder} were checked and added to the index.");
         }
 
-        foreach (var hash in report.Missing.Take(MaxListed))
+        foreach (var hash in report.Missing.Take(ReconcileReport.MaxListed))
         {
             output.Warn($"Blob {hash} is missing from {folder}; it was removed from the index.");
         }
 
-        foreach (var hash in report.Corrupt.Take(MaxListed))
+        foreach (var hash in report.Corrupt.Take(ReconcileReport.MaxListed))
         {
             output.Warn($"Blob {hash} was damaged (its content no longer matches its hash); it was deleted.");
         }

@@ -9,6 +9,9 @@ public sealed record ReconcileReport(
     IReadOnlyList<BlobHash> Corrupt,
     int StaleTemporaryFilesRemoved)
 {
+    /// <summary>Hashes of each kind (missing, corrupt) shown to a user at most: by `status`, and by the CLI's start-up warnings.</summary>
+    public const int MaxListed = 100;
+
     /// <summary>One report for two passes over the same store (the later pass's counts are kept).</summary>
     public ReconcileReport Merge(ReconcileReport earlier)
     {

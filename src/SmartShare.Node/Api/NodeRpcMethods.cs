@@ -98,10 +98,8 @@ internal sealed class NodeRpcMethods(
         };
     }
 
-    private const int MaxListedHashes = 100;
-
     private static JsonArray Hashes(IEnumerable<SmartShare.Lbry.Blobs.BlobHash> hashes) =>
-        [.. hashes.Take(MaxListedHashes).Select(hash => (JsonNode?)JsonValue.Create(hash.ToString()))];
+        [.. hashes.Take(SmartShare.Lbry.Blobs.ReconcileReport.MaxListed).Select(hash => (JsonNode?)JsonValue.Create(hash.ToString()))];
 
     private JsonObject Status()
     {

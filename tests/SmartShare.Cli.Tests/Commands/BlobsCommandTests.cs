@@ -76,6 +76,21 @@ public sealed class BlobsCommandTests
     }
 
     [Fact]
+    public async Task A_one_off_node_warns_on_the_error_stream_of_a_blob_file_gone_since_the_last_run()
+    {
+        using var workspace = new CliWorkspace(keepStreamBlobs: true);
+        var sdHash = await workspace.ShareForSdHashAsync(workspace.CreateRandomFile("gone.bin", TwoBlobs));
+        var deleted = workspace.DataBlobHashes(sdHash)[0];
+        File.Delete(workspace.BlobPath(deleted));
+
+        var result = await workspace.RunAsync("blobs", "list", "--json");
+
+        var listed = result.ShouldSucceedWithJson();
+        Assert.DoesNotContain(deleted, listed.GetProperty("blobs").EnumerateArray().Select(blob => blob.GetProperty("blob_hash").GetString()));
+        Assert.Contains(result.ErrorLines, line => line.Contains($"Blob {deleted} is missing from", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task A_valid_blob_file_dropped_into_a_fresh_store_is_adopted()
     {
         using var publisher = new CliWorkspace(keepStreamBlobs: true);
