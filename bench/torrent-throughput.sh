@@ -17,7 +17,15 @@
 # nor accepted) and smartshare with the setting bt_transport=utp (SMARTSHARE_BT_TRANSPORT); --transport tcp (the
 # default) is TCP only, as above. The issue's uTP figure: bench/torrent-throughput.sh --transport utp --size-mib 512.
 #
-# Usage: bench/torrent-throughput.sh [--size-mib N] [--runs N] [--transport tcp|utp] [--libtorrent-only] [--smoke] [--keep]
+# --seeder-ramp held starts the seeder with send_buffer_low_watermark at libtorrent's send_buffer_watermark (500 KiB).
+# By default (--seeder-ramp default) a libtorrent seeder keeps each new connection to a 10 KiB send watermark, one
+# 16 KiB block read and sent at a time, until its once-a-second tick finds payload sent on that connection in the
+# second before: the first 0-1 s of every download, at a phase no downloader controls. A 512 MiB download takes
+# about a second, so that phase decides much of the time of both downloaders (architecture.md, "The ninth round").
+# Held, both are timed with the seeder sending at its full watermark from the first request.
+#
+# Usage: bench/torrent-throughput.sh [--size-mib N] [--runs N] [--transport tcp|utp] [--seeder-ramp default|held]
+#        [--libtorrent-only] [--smoke] [--keep]
 # Environment (flags win): BENCH_SIZE_MIB (1024), BENCH_RUNS (3), BENCH_TMPDIR (a folder on a real disk).
 # --libtorrent-only skips building and running smartshare. A differing file makes the script exit with 1.
 # --smoke checks the script still works, in seconds: 4 MiB, one run, a memory file system allowed, and smartshare
@@ -34,12 +42,14 @@ keep=0
 smoke=0
 ours=1
 transport=tcp
+seeder_ramp=default
 while [ $# -gt 0 ]; do
   case "$1" in
     --size-mib) size_mib="${2:?--size-mib needs a value}"; shift 2 ;;
     --runs) runs="${2:?--runs needs a value}"; shift 2 ;;
     --libtorrent-only) ours=0; shift ;;
     --transport) transport="${2:?--transport needs tcp or utp}"; shift 2 ;;
+    --seeder-ramp) seeder_ramp="${2:?--seeder-ramp needs default or held}"; shift 2 ;;
     --keep) keep=1; shift ;;
     --smoke) smoke=1; shift ;;
     --cores|--strict) [ "$1" = --cores ] && shift; shift ;; # accepted for scripts/bench, which passes one set of flags to all
@@ -55,6 +65,11 @@ case "$transport" in
   tcp) transport_name=TCP; ours_env=("${loopback_only[@]}") ;;
   utp) transport_name=uTP; ours_env=("${loopback_only[@]}" SMARTSHARE_BT_TRANSPORT=utp) ;;
   *) echo "--transport takes tcp or utp, not '$transport'." >&2; exit 2 ;;
+esac
+case "$seeder_ramp" in
+  default) seeder_settings='{}' ;;
+  held) seeder_settings='{"send_buffer_low_watermark":512000}' ;;
+  *) echo "--seeder-ramp takes default or held, not '$seeder_ramp'." >&2; exit 2 ;;
 esac
 for value in "$size_mib" "$runs"; do
   [[ "$value" =~ ^[1-9][0-9]*$ ]] || { echo "Sizes and counts must be positive integers, not '$value'." >&2; exit 2; }
@@ -98,19 +113,21 @@ mktorrent -l 20 -o "$torrent" "$source_file" >/dev/null
 status_kib() { awk -v f="$2:" '$1 == f { print $2; exit }' "/proc/$1/status" 2>/dev/null || true; }
 kib_mib() { calc 1 "$1 / 1024"; }
 now() { date +%s.%N; }
-lt_json() { # lt_json MODE SAVE_PATH LISTEN [PEER]
-  local peers="[]"
+lt_json() { # lt_json MODE SAVE_PATH LISTEN [PEER [SETTINGS]]
+  local peers="[]" settings="${5:-}"
   [ -n "${4:-}" ] && peers="[\"$4\"]"
-  printf '{"mode":"%s","torrent":"%s","save_path":"%s","listen":"%s","peers":%s,"transport":"%s"}' "$1" "$torrent" "$2" "$3" "$peers" "$transport"
+  [ -n "$settings" ] || settings='{}'
+  printf '{"mode":"%s","torrent":"%s","save_path":"%s","listen":"%s","peers":%s,"transport":"%s","settings":%s}' \
+    "$1" "$torrent" "$2" "$3" "$peers" "$transport" "$settings"
 }
 
 # --- The seeder: checks the file (not timed), then serves every run. Its stdin is a FIFO held open on fd 3.
 mkfifo "$work/seed.in"
 exec 3<>"$work/seed.in"
-/usr/bin/python3 "$lt_peer" "$(lt_json seed "$work/seed" 127.0.0.1:0)" <"$work/seed.in" >"$work/seed.out" 2>&1 &
+/usr/bin/python3 "$lt_peer" "$(lt_json seed "$work/seed" 127.0.0.1:0 "" "$seeder_settings")" <"$work/seed.in" >"$work/seed.out" 2>&1 &
 seed_pid=$!
 live[$seed_pid]=seeder
-say "== Starting the libtorrent seeder on 127.0.0.1 ($transport_name only) and checking the file"
+say "== Starting the libtorrent seeder on 127.0.0.1 ($transport_name only, send ramp $seeder_ramp) and checking the file"
 wait_for_line "$work/seed.out" '"event": "finished"' "$seed_pid" "$limit_s" "the libtorrent seeder is ready"
 seed_port="$(sed -n 's/.*"event": "listening".*"port": \([0-9]*\).*/\1/p' "$work/seed.out" | head -n 1)"
 [ -n "$seed_port" ] || { echo "The seeder printed no port." >&2; cat "$work/seed.out" >&2; exit 1; }
@@ -196,7 +213,7 @@ exec 3>&-
 stop_process "$seed_pid"
 
 say ""
-say "== Summary: ${size_mib} MiB over loopback from a libtorrent seeder ($transport_name, 1 MiB pieces), $runs run(s), $fs_type, $(nproc) cores"
+say "== Summary: ${size_mib} MiB over loopback from a libtorrent seeder ($transport_name, 1 MiB pieces, send ramp $seeder_ramp), $runs run(s), $fs_type, $(nproc) cores"
 lt_wall="$(awk '{ print $1 }' "$work/lt.results" | median)"
 lt_rate="$(calc 1 "$size_mib / $lt_wall")"
 lt_peak="$(awk '{ print $2 }' "$work/lt.results" | maximum)"
