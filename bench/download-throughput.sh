@@ -19,6 +19,11 @@
 # tier 1 (about 600 methods, 0.3 s of CPU, which the get's own progress polls would otherwise trigger midway), as
 # bench/first-byte.sh's running-node rows; --cold skips both and times the first get after the node started.
 #
+# Right before each timed get, a page-cache ballast as large as the stream is written and deleted, so the get's
+# writes land in memory the kernel has just freed (write_ballast in bench/lib/common.sh: on a virtual machine that
+# hands free memory back to its host, a 512 MiB page-cache write takes 3-4 s instead of 0.1 s). Each run prints how
+# long the ballast took, which shows the state the machine's memory was in.
+#
 # Usage: bench/download-throughput.sh [--size-mib N] [--runs N] [--cold] [--strict] [--smoke] [--keep]
 # Environment (flags win): BENCH_SIZE_MIB (1024), BENCH_RUNS (3, per scenario),
 # BENCH_TMPDIR (parent of the work folder; default ${TMPDIR:-/tmp}; must be a real disk, not tmpfs).
@@ -262,7 +267,7 @@ measure() {
   local scenario="$1" seeder_pids seeder_ports
   read -r -a seeder_pids <<<"$2"
   read -r -a seeder_ports <<<"$3"
-  local i pid port dl_pid dl_api dl_ticks_before dl_ticks peers=() json own wall rss user sys out_path same
+  local i pid port dl_pid dl_api dl_ticks_before dl_ticks peers=() json own wall rss user sys out_path same ballast_s
   local machine_before node_before machine_after node_after foreign dl_hwm dl_anon dl_idle seed_hwm seed_list hwm
   for port in "${seeder_ports[@]}"; do peers+=(--peer "127.0.0.1:$port"); done
   : >"$work/$scenario.results"
@@ -281,6 +286,8 @@ measure() {
         --download-dir "$work/downloader$dl_index-warm-up" --api "$dl_api"
       api_warm_up "$dl_api" "$warm_hash" 60
     fi
+    ballast_s="$(write_ballast "$work/memory-ballast" "$size_mib")"
+    rm -f "$work/memory-ballast"
     machine_before="$(cpu_busy_ticks)"
     node_before="$(process_ticks "$dl_pid" "${seeder_pids[@]}")"
     dl_ticks_before="$(process_ticks "$dl_pid")"
@@ -311,6 +318,7 @@ measure() {
     say "   run $i: $(calc 1 "$size_mib / $own") MiB/s ($own s in get, $(calc 1 "100 * $size_bytes / $own / $sha_bps")% of SHA-384), $(calc 1 "$size_mib / $wall") MiB/s ($wall s wall incl. .NET startup), output $same"
     say "          downloader peak RSS $(kib_mib "$dl_hwm") MiB (idle $(kib_mib "$dl_idle"), anon now $(kib_mib "$dl_anon")), seeder peak RSS $seed_list MiB;" \
       "CPU: downloader $(calc 2 "$dl_ticks / $ticks_per_second") s, seeders $(calc 2 "($node_after - $node_before - $dl_ticks) / $ticks_per_second") s, others $foreign s"
+    say "          page-cache ballast: ${size_mib} MiB written in $ballast_s s, deleted just before the get"
     stop_node "$dl_pid"
   done
   rm -rf "${work:?}/downloader$dl_index" "${work:?}/downloader$dl_index-downloads" "${work:?}/downloader$dl_index-warm-up"
