@@ -8,6 +8,9 @@
 #   libtorrent  a second lt_peer.py on 127.0.0.2 told the seeder's address directly;
 #   smartshare  `smartshare get FILE.torrent --peer 127.0.0.1:PORT --download-dir DIR --json` with a fresh
 #               --data-dir (if the command fails, "smartshare: not available yet" is printed and the rest goes on).
+# Right before each download (libtorrent's and ours alike), a page-cache ballast as large as the file is written and
+# deleted, so both write into memory the kernel has just freed (write_ballast in bench/lib/common.sh; each run line
+# ends with how long it took).
 # Each download is a new process into an empty folder: wall seconds from its start to the file complete
 # (libtorrent's "finished" line; smartshare's exit), MiB/s, peak RssAnon (/proc/PID/status every 0.1 s;
 # libtorrent maps files, so RssAnon, not RSS, is its own memory) and a byte comparison with the source (cmp).
@@ -113,6 +116,15 @@ mktorrent -l 20 -o "$torrent" "$source_file" >/dev/null
 status_kib() { awk -v f="$2:" '$1 == f { print $2; exit }' "/proc/$1/status" 2>/dev/null || true; }
 kib_mib() { calc 1 "$1 / 1024"; }
 now() { date +%s.%N; }
+# first_child PID: the first child process of PID (waits up to 1 s for it to appear), or nothing.
+first_child() {
+  local i child
+  for i in $(seq 1 200); do
+    child="$(pgrep -P "$1" | head -n 1 || true)"
+    if [ -n "$child" ]; then echo "$child"; return; fi
+    sleep 0.005
+  done
+}
 lt_json() { # lt_json MODE SAVE_PATH LISTEN [PEER [SETTINGS]]
   local peers="[]" settings="${5:-}"
   [ -n "${4:-}" ] && peers="[\"$4\"]"
@@ -164,33 +176,48 @@ for i in $(seq 1 "$runs"); do
   dl_out="$work/dl-$i.out"
   rm -f "$work/dl.in"; mkfifo "$work/dl.in"
   exec 4<>"$work/dl.in"
+  lt_ballast_s="$(write_ballast "$work/memory-ballast" "$size_mib")"
+  rm -f "$work/memory-ballast"
   start="$(now)"
   /usr/bin/python3 "$lt_peer" "$(lt_json download "$dl" 127.0.0.2:0 "127.0.0.1:$seed_port")" <"$work/dl.in" >"$dl_out" 2>&1 &
   dl_pid=$!
   live[$dl_pid]=downloader
   measure_pid "$dl_pid" "grep -aqs '\"event\": \"finished\"' '$dl_out'"
   grep -aq '"event": "finished"' "$dl_out" || { echo "The libtorrent downloader did not finish:" >&2; tail -n 20 "$dl_out" >&2; exit 1; }
+  # The downloader's own clock at "finished" (time.time()), not when the 0.1 s poll above saw the line.
+  end_time="$(sed -n 's/.*"event": "finished", "time": \([0-9.]*\).*/\1/p' "$dl_out" | head -n 1)"
+  [ -n "$end_time" ] || { echo "The libtorrent downloader's finished line has no time:" >&2; grep -a finished "$dl_out" >&2; exit 1; }
   echo '{"cmd":"quit"}' >&4
   exec 4>&-
   stop_process "$dl_pid"
   wall="$(calc 3 "$end_time - $start")"
   if cmp -s "$source_file" "$dl/$source_name"; then same=identical; else same=DIFFERENT; identical=no; fi
   printf '%s %s\n' "$wall" "$peak_kib" >>"$work/lt.results"
-  say "   run $i libtorrent: $(calc 1 "$size_mib / $wall") MiB/s ($wall s wall), peak RssAnon $(kib_mib "$peak_kib") MiB, output $same"
+  say "   run $i libtorrent: $(calc 1 "$size_mib / $wall") MiB/s ($wall s wall), peak RssAnon $(kib_mib "$peak_kib") MiB, output $same (ballast $lt_ballast_s s)"
   rm -rf "$dl"
 
   # --- our node, while its command is not available yet only tried once.
   if [ "$ours_available" -eq 1 ]; then
     ours_dir="$work/ours-download" ours_data="$work/ours-data"
     rm -rf "$ours_dir" "$ours_data"; mkdir -p "$ours_dir"
+    ours_ballast_s="$(write_ballast "$work/memory-ballast" "$size_mib")"
+    rm -f "$work/memory-ballast"
     start="$(now)"
-    env ${ours_env[@]+"${ours_env[@]}"} dotnet "$cli" get "$torrent" --peer "127.0.0.1:$seed_port" --download-dir "$ours_dir" --data-dir "$ours_data" --json \
-      >"$work/ours.json" 2>"$work/ours.err" &
+    # A subshell notes the exit's time (and status) the moment get exits, not when the 0.1 s poll sees it.
+    rm -f "$work/ours.end"
+    (
+      status=0
+      env ${ours_env[@]+"${ours_env[@]}"} dotnet "$cli" get "$torrent" --peer "127.0.0.1:$seed_port" --download-dir "$ours_dir" --data-dir "$ours_data" --json \
+        >"$work/ours.json" 2>"$work/ours.err" || status=$?
+      printf '%s %s\n' "$status" "$(now)" >"$work/ours.end"
+    ) &
     ours_pid=$!
     live[$ours_pid]=smartshare
-    measure_pid "$ours_pid" false
-    if kill -0 "$ours_pid" 2>/dev/null; then stop_process "$ours_pid"; status=124; else
-      status=0; wait "$ours_pid" || status=$?; unset "live[$ours_pid]"
+    get_pid="$(first_child "$ours_pid")"
+    measure_pid "${get_pid:-$ours_pid}" false
+    if [ -n "$get_pid" ] && kill -0 "$get_pid" 2>/dev/null; then stop_process "$get_pid"; stop_process "$ours_pid"; status=124; else
+      wait "$ours_pid" || true; unset "live[$ours_pid]"
+      read -r status end_time <"$work/ours.end" || { status=1; end_time="$(now)"; }
     fi
     if [ "$status" -ne 0 ]; then
       say "   smartshare: not available yet (get exited with $status: $(grep -h -m 1 -E 'error' "$work/ours.err" "$work/ours.json" 2>/dev/null | head -n 1 | cut -c 1-160))"
@@ -202,7 +229,7 @@ for i in $(seq 1 "$runs"); do
       [ -n "$out_path" ] || out_path="$ours_dir/$source_name"
       if cmp -s "$source_file" "$out_path"; then same=identical; else same=DIFFERENT; identical=no; fi
       printf '%s %s\n' "$wall" "$peak_kib" >>"$work/ours.results"
-      say "   run $i smartshare: $(calc 1 "$size_mib / $wall") MiB/s ($wall s wall incl. .NET start-up), peak RssAnon $(kib_mib "$peak_kib") MiB, output $same"
+      say "   run $i smartshare: $(calc 1 "$size_mib / $wall") MiB/s ($wall s wall incl. .NET start-up), peak RssAnon $(kib_mib "$peak_kib") MiB, output $same (ballast $ours_ballast_s s)"
     fi
     rm -rf "$ours_dir" "$ours_data"
   fi

@@ -21,7 +21,7 @@ Prints one JSON object per line on stdout:
   {"event":"listening","address":"127.0.0.x","port":N}
   {"event":"added","info_hash":"<40 hex>"}
   {"event":"progress","done":bytes,"total":bytes,"rate":download_bytes_per_s,"upload_rate":..,"peers":n,"state":".."}  every 0.5 s
-  {"event":"finished"}            the torrent has every piece (a seeder prints it once checked)
+  {"event":"finished","time":T}   the torrent has every piece (a seeder prints it once checked); T is time.time() then
   {"event":"error","message":".."}
   {"event":"peerlog","message":".."}   a peer connected, failed or was disconnected (with libtorrent's reason)
   {"event":"dht_peers","info_hash":"<40 hex>","peers":["ip:port",..]}   answers to dht_get_peers (with dht on)
@@ -141,7 +141,7 @@ def main():
                 emit({"event": "tracker_error", "message": alert.message()})
             elif isinstance(alert, lt.cache_flushed_alert) and flushing_since is not None and not finished:
                 finished = True
-                emit({"event": "finished"})
+                emit({"event": "finished", "time": time.time()})
             elif isinstance(alert, lt.dht_get_peers_reply_alert):
                 emit({"event": "dht_peers", "info_hash": str(alert.info_hash),
                       "peers": ["%s:%d" % (ip, p) for ip, p in alert.peers()]})
@@ -167,7 +167,7 @@ def main():
                   "peers": status.num_peers, "state": str(status.state)})
             if mode == "seed":
                 finished = True
-                emit({"event": "finished"})
+                emit({"event": "finished", "time": time.time()})
             else:
                 # libtorrent may tell "seeding" while its disk threads still write the last blocks: a test that
                 # reads the file at once could see old bytes. Flush, and tell "finished" on cache_flushed_alert
@@ -176,7 +176,7 @@ def main():
                 handle.flush_cache()
         if not finished and flushing_since is not None and time.monotonic() - flushing_since > 5:
             finished = True
-            emit({"event": "finished"})
+            emit({"event": "finished", "time": time.time()})
         now = time.monotonic()
         if now >= next_progress:
             next_progress = now + 0.5
