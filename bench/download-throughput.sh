@@ -119,7 +119,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# At most: the source, seeder 1's blobs, seeders 2 and 3's blobs and files, one downloader's blobs and file.
+# At most: the source, seeder 1's blobs, seeders 2 and 3's blobs and files, one downloader's blobs and file, the ballast.
 need_kib=$(( (size_bytes / 1024) * 8 + 512 * 1024 ))
 require_disk "$work" "$need_kib"
 

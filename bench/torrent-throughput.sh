@@ -100,7 +100,7 @@ work="$(mktemp -d "$parent/smartshare-torrent-bench.XXXXXX")"
 
 install_cleanup
 
-# The source, libtorrent's copy and ours, plus slack.
+# The source, libtorrent's copy and ours, plus slack (the ballast is deleted before either copy is written).
 require_disk "$work" $(( (size_bytes / 1024) * 3 + 256 * 1024 ))
 
 mkdir -p "$work/seed"
