@@ -260,6 +260,7 @@ sync
 # --- 5. Timed downloads. Per scenario: arrays of own seconds, wall seconds, downloader and seeder peaks.
 identical="yes"
 foreign_max=0
+cold_runs=0
 dl_index=0
 # measure SCENARIO SEEDER_PIDS SEEDER_PORTS: $runs downloads into fresh downloader nodes; appends
 # "own wall dl_hwm_kib seed_hwm_kib" lines to $work/SCENARIO.results.
@@ -319,6 +320,7 @@ measure() {
     say "          downloader peak RSS $(kib_mib "$dl_hwm") MiB (idle $(kib_mib "$dl_idle"), anon now $(kib_mib "$dl_anon")), seeder peak RSS $seed_list MiB;" \
       "CPU: downloader $(calc 2 "$dl_ticks / $ticks_per_second") s, seeders $(calc 2 "($node_after - $node_before - $dl_ticks) / $ticks_per_second") s, others $foreign s"
     say "          page-cache ballast: ${size_mib} MiB written in $ballast_s s, deleted just before the get"
+    if ballast_was_cold "$ballast_s" "$size_mib"; then cold_runs=$((cold_runs + 1)); fi
     stop_node "$dl_pid"
   done
   rm -rf "${work:?}/downloader$dl_index" "${work:?}/downloader$dl_index-downloads" "${work:?}/downloader$dl_index-warm-up"
@@ -375,6 +377,10 @@ printf '%-10s %26s\n' "outputs" "identical to source: $identical ($cmp_verdict)"
 say "   Rates use the seconds get reports (asking the node to the file complete and verified); wall times per run above."
 say "   Peak RSS is VmHWM (anonymous + file-backed pages, including the mapped .NET runtime); seeders' peaks were reset before each get."
 say "   CPU s used by others in a run (max): $foreign_max"
+if [ "$cold_runs" -gt 0 ]; then
+  say "   The page-cache ballast wrote under 1 GB/s before $cold_runs get(s): the host was taking this machine's free memory"
+  say "   back, and those gets' writes ran into it (architecture.md, \"The ninth round\"); compare sets with none."
+fi
 if awk "BEGIN { exit !($foreign_max > 0.5) }"; then
   say "WARNING: other processes used the CPU during the timed runs; rerun on an idle machine for the real figures."
 fi
