@@ -288,7 +288,6 @@ measure() {
       api_warm_up "$dl_api" "$warm_hash" 60
     fi
     ballast_s="$(write_ballast "$work/memory-ballast" "$size_mib")"
-    rm -f "$work/memory-ballast"
     machine_before="$(cpu_busy_ticks)"
     node_before="$(process_ticks "$dl_pid" "${seeder_pids[@]}")"
     dl_ticks_before="$(process_ticks "$dl_pid")"

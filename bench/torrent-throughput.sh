@@ -178,7 +178,6 @@ for i in $(seq 1 "$runs"); do
   rm -f "$work/dl.in"; mkfifo "$work/dl.in"
   exec 4<>"$work/dl.in"
   lt_ballast_s="$(write_ballast "$work/memory-ballast" "$size_mib")"
-  rm -f "$work/memory-ballast"
   if ballast_was_cold "$lt_ballast_s" "$size_mib"; then cold_runs=$((cold_runs + 1)); fi
   start="$(now)"
   /usr/bin/python3 "$lt_peer" "$(lt_json download "$dl" 127.0.0.2:0 "127.0.0.1:$seed_port")" <"$work/dl.in" >"$dl_out" 2>&1 &
@@ -203,7 +202,6 @@ for i in $(seq 1 "$runs"); do
     ours_dir="$work/ours-download" ours_data="$work/ours-data"
     rm -rf "$ours_dir" "$ours_data"; mkdir -p "$ours_dir"
     ours_ballast_s="$(write_ballast "$work/memory-ballast" "$size_mib")"
-    rm -f "$work/memory-ballast"
     if ballast_was_cold "$ours_ballast_s" "$size_mib"; then cold_runs=$((cold_runs + 1)); fi
     start="$(now)"
     # A subshell notes the exit's time (and status) the moment get exits, not when the 0.1 s poll sees it.

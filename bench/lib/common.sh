@@ -107,24 +107,25 @@ write_random_file() {
   sync
 }
 
-# write_ballast PATH MIB: writes MIB MiB of zeros to PATH (its page cache, not synced) and prints the seconds it took.
-# Deleting it right before a timed run (rm -f PATH) lets that run's page cache take memory the kernel has just freed.
-# On a virtual machine whose free memory goes back to its host (virtio-balloon free page reporting, as on the machine
-# these figures come from: /sys/module/page_reporting), writing 512 MiB into the page cache took 3.1-3.7 s from
+# write_ballast PATH MIB: writes MIB MiB of zeros to PATH (its page cache, not synced), deletes it, and prints the
+# seconds the write took. Called right before a timed run, it lets that run's page cache take memory the kernel has just
+# freed. On a virtual machine whose free memory goes back to its host (virtio-balloon free page reporting, as on the
+# machine these figures come from: /sys/module/page_reporting), writing 512 MiB into the page cache took 3.1-3.7 s from
 # memory handed back, against 0.11 s from memory just freed (dd of zeros, no process of ours running): a run that
 # happens to get handed-back memory measures the host, not the program. The time printed shows which kind this was.
-# ballast_was_cold SECONDS MIB: true when the ballast took over 0.05 s and wrote under 1 GB/s (memory just freed
-# takes it at about 5 GB/s here, memory handed back to the host at 0.15-0.2 GB/s): the run after it may measure the
-# host more than the program.
-ballast_was_cold() { awk -v s="$1" -v m="$2" 'BEGIN { exit !(s > 0.05 && s > m * 1048576 / 1e9) }'; }
-
 write_ballast() {
   local start end
   start="$(date +%s.%N)"
   dd if=/dev/zero of="$1" bs=1M count="$2" status=none
   end="$(date +%s.%N)"
+  rm -f "$1"
   calc 2 "$end - $start"
 }
+
+# ballast_was_cold SECONDS MIB: true when the ballast took over 0.05 s and wrote under 1 GB/s (memory just freed
+# takes it at about 5 GB/s here, memory handed back to the host at 0.15-0.2 GB/s): the run after it may measure the
+# host more than the program.
+ballast_was_cold() { awk -v s="$1" -v m="$2" 'BEGIN { exit !(s > 0.05 && s > m * 1048576 / 1e9) }'; }
 
 # Processes a script started and has not stopped yet (PID -> 1); the exit trap of install_cleanup stops them.
 declare -A live=()
