@@ -17,6 +17,7 @@ public sealed class StreamOutputFile : IDisposable
     private readonly string _directory;
     private readonly string _name;
     private SafeFileHandle? _handle;
+    private DirectWriter? _writer;
     private bool _finished;
 
     private StreamOutputFile(string directory, string name, string partialPath, SafeFileHandle handle)
@@ -128,7 +129,8 @@ public sealed class StreamOutputFile : IDisposable
         var handle = _handle ?? throw new ObjectDisposedException(nameof(StreamOutputFile));
         try
         {
-            ChunkedWrite.Write(handle, plaintext, Length);
+            _writer ??= DirectWriter.For(handle);
+            _writer.Write(plaintext, Length);
 
             // Start writing back now, so the flush at the end waits for little instead of the whole file.
             FileDurability.StartWriteback(handle);
@@ -149,6 +151,8 @@ public sealed class StreamOutputFile : IDisposable
         {
             RandomAccess.FlushToDisk(handle);
             Stamp = FileStamp.Of(handle);
+            _writer?.Dispose();
+            _writer = null;
             handle.Dispose();
             _handle = null;
             var path = MoveToFreeName(PartialPath, _directory, _name);
@@ -163,6 +167,7 @@ public sealed class StreamOutputFile : IDisposable
 
     public void Dispose()
     {
+        Interlocked.Exchange(ref _writer, null)?.Dispose();
         Interlocked.Exchange(ref _handle, null)?.Dispose();
         if (_finished)
         {
