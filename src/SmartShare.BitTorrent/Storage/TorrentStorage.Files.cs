@@ -159,7 +159,7 @@ public sealed partial class TorrentStorage
             file.Users--;
             if (file.Retired && file.Users == 0)
             {
-                file.Close();
+                file.Handle.Dispose();
             }
         }
     }
@@ -172,7 +172,7 @@ public sealed partial class TorrentStorage
         file.Retired = true;
         if (file.Users == 0)
         {
-            file.Close();
+            file.Handle.Dispose();
         }
     }
 
@@ -297,16 +297,12 @@ public sealed partial class TorrentStorage
             Index = index;
             Handle = handle;
             Writable = writable;
-            Writer = writable ? DirectWriter.For(handle) : null;
             Node = new LinkedListNode<OpenFile>(this);
         }
 
         public int Index { get; }
 
         public SafeFileHandle Handle { get; }
-
-        /// <summary>Writes pieces past the page cache where the file system allows (<see cref="DirectWriter"/>); null for a read-only handle.</summary>
-        public DirectWriter? Writer { get; }
 
         public bool Writable { get; }
 
@@ -315,11 +311,5 @@ public sealed partial class TorrentStorage
         public int Users { get; set; }
 
         public bool Retired { get; set; }
-
-        public void Close()
-        {
-            Writer?.Dispose();
-            Handle.Dispose();
-        }
     }
 }

@@ -209,9 +209,7 @@ public sealed partial class TorrentStorage : IDisposable
                     await beforeWrite().ConfigureAwait(false);
                 }
 
-                // Synchronous, as RandomAccess.WriteAsync is on Linux (there it blocks a pool thread too).
-                cancellationToken.ThrowIfCancellationRequested();
-                file.Writer!.Write(data.Span, at);
+                await ChunkedWrite.WriteAsync(file.Handle, data, at, cancellationToken).ConfigureAwait(false);
 
                 // A flush that took the dirty set while this write was under way may have synced before it landed:
                 // marking again makes the next flush cover it, so a piece recorded after that flush is on disk.

@@ -14,6 +14,11 @@ namespace SmartShare.IO;
 /// the cached pages it covers). Where the file system refuses direct writes, or off Linux, every write goes through
 /// the handle, in <see cref="ChunkedWrite"/>'s chunks. Writes may come from several threads at once (each takes its
 /// own aligned buffer); disposing must wait for the last of them, as closing the handle must.
+/// <para>
+/// An LBRY download's plain file is written this way. Torrent pieces are not: their one-at-a-time writes into a
+/// sparse file waited on each direct write, and a 512 MiB get from a libtorrent seeder took 1.70-1.77 s against
+/// 1.45-1.65 s, with 25-30 MiB more memory in pieces queued behind the writer.
+/// </para>
 /// </summary>
 public sealed unsafe partial class DirectWriter : IDisposable
 {

@@ -27,11 +27,26 @@ public sealed class ChunkedWriteTests : IDisposable
     [MemberData(nameof(Writes))]
     public async Task A_write_at_any_offset_and_length_lands_whole(long offset, int length)
     {
+        foreach (var synchronous in new[] { false, true })
+        {
+            await WriteAndCheckAsync(offset, length, synchronous);
+        }
+    }
+
+    private async Task WriteAndCheckAsync(long offset, int length, bool synchronous)
+    {
         var data = RandomNumberGenerator.GetBytes(length);
         var path = Path.Combine(_folder, "data.bin");
         using (var handle = File.OpenHandle(path, FileMode.Create, FileAccess.ReadWrite))
         {
-            ChunkedWrite.Write(handle, data, offset);
+            if (synchronous)
+            {
+                ChunkedWrite.Write(handle, data, offset);
+            }
+            else
+            {
+                await ChunkedWrite.WriteAsync(handle, data, offset, CancellationToken.None);
+            }
         }
 
         var bytes = await File.ReadAllBytesAsync(path);

@@ -73,7 +73,7 @@ public sealed class DirectWriterTests : IDisposable
     [Fact]
     public async Task Writes_from_several_threads_at_once_each_land()
     {
-        // A torrent's pieces are written by a few verifier workers at once, through one writer per file.
+        // Several writers share one DirectWriter (each write takes its own aligned buffer).
         const int Piece = (256 * 1024) + 100;
         const int Pieces = 40;
         var data = new byte[Piece * Pieces];
