@@ -123,7 +123,10 @@ public sealed class StreamOutputFile : IDisposable
         }
     }
 
-    /// <summary>Appends the next plaintext bytes.</summary>
+    /// <summary>
+    /// Appends the next plaintext bytes, their whole blocks past the page cache where the file system allows
+    /// (<see cref="DirectWriter"/>): the download reads the file back only for a player streaming it or a resume's check.
+    /// </summary>
     public void Append(ReadOnlySpan<byte> plaintext)
     {
         var handle = _handle ?? throw new ObjectDisposedException(nameof(StreamOutputFile));
