@@ -65,7 +65,7 @@ public sealed unsafe partial class DirectWriter : IDisposable
     public static DirectWriter For(SafeFileHandle handle, bool? direct = null)
     {
         ArgumentNullException.ThrowIfNull(handle);
-        return new DirectWriter(handle, direct ?? DirectByDefault ? OpenDirect(handle) : -1);
+        return new DirectWriter(handle, (direct ?? DirectByDefault) ? OpenDirect(handle) : -1);
     }
 
     /// <summary>Writes <paramref name="data"/> at <paramref name="offset"/> of the file.</summary>
