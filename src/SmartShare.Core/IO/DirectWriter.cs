@@ -51,21 +51,13 @@ public sealed unsafe partial class DirectWriter : IDisposable
     public bool IsDirect => _direct >= 0 && !_refused;
 
     /// <summary>
-    /// Whether writers go past the page cache unless told otherwise: yes, unless the environment variable
-    /// <c>SMARTSHARE_DIRECT_WRITES</c> is <c>0</c> (for comparing both ways in a benchmark, or a file system whose
-    /// direct writes are slow).
-    /// </summary>
-    public static bool DirectByDefault { get; } = Environment.GetEnvironmentVariable("SMARTSHARE_DIRECT_WRITES") != "0";
-
-    /// <summary>
     /// A writer for <paramref name="handle"/>, a regular file open for writing. <paramref name="direct"/> false (or a
-    /// file system that refuses <c>O_DIRECT</c>) makes every write go through the handle; null means
-    /// <see cref="DirectByDefault"/>.
+    /// file system that refuses <c>O_DIRECT</c>) makes every write go through the handle.
     /// </summary>
-    public static DirectWriter For(SafeFileHandle handle, bool? direct = null)
+    public static DirectWriter For(SafeFileHandle handle, bool direct = true)
     {
         ArgumentNullException.ThrowIfNull(handle);
-        return new DirectWriter(handle, (direct ?? DirectByDefault) ? OpenDirect(handle) : -1);
+        return new DirectWriter(handle, direct ? OpenDirect(handle) : -1);
     }
 
     /// <summary>Writes <paramref name="data"/> at <paramref name="offset"/> of the file.</summary>

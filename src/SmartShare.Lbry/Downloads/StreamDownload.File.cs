@@ -62,7 +62,7 @@ public sealed partial class StreamDownload
     // Opens the partial file a stopped or killed run left (or starts it) and keeps the blobs it holds whole; returns how many.
     private int ResumePartialFile(StreamDescriptor descriptor)
     {
-        var output = StreamOutputFile.Resume(_downloadDirectory, descriptor.SuggestedFileName, PartialTag);
+        var output = StreamOutputFile.Resume(_downloadDirectory, descriptor.SuggestedFileName, PartialTag, _options.DirectWrites);
         try
         {
             var (blobs, bytes) = output.Length == 0 ? (0, 0L) : PartialFileCheck.GoodPrefix(output.Handle, output.Length, descriptor, _key);
@@ -93,7 +93,7 @@ public sealed partial class StreamDownload
     {
         var key = Convert.FromHexString(descriptor.Key);
         var blobs = descriptor.Blobs;
-        using var output = _output ?? StreamOutputFile.Create(_downloadDirectory, descriptor.SuggestedFileName, PartialTag);
+        using var output = _output ?? StreamOutputFile.Create(_downloadDirectory, descriptor.SuggestedFileName, PartialTag, _options.DirectWrites);
         for (var index = _resumedBlobs; index < descriptor.DataBlobCount; index++)
         {
             await WaitForBlobAsync(index, cancellationToken);

@@ -40,4 +40,7 @@ public sealed record StreamDownloadOptions
     /// seek) are still stored. Only with <see cref="WriteFile"/>, and for streams of lbry-sdk's layout.
     /// </summary>
     public bool KeepDataBlobs { get; init; } = true;
+
+    /// <summary>Writes the file's whole blocks past the page cache where the file system allows (<c>DirectWriter</c>).</summary>
+    public bool DirectWrites { get; init; } = true;
 }

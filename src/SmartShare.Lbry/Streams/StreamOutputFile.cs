@@ -17,15 +17,17 @@ public sealed class StreamOutputFile : IDisposable
     private readonly string _directory;
     private readonly string _name;
     private SafeFileHandle? _handle;
+    private readonly bool _directWrites;
     private DirectWriter? _writer;
     private bool _finished;
 
-    private StreamOutputFile(string directory, string name, string partialPath, SafeFileHandle handle)
+    private StreamOutputFile(string directory, string name, string partialPath, SafeFileHandle handle, bool directWrites)
     {
         _directory = directory;
         _name = name;
         PartialPath = partialPath;
         _handle = handle;
+        _directWrites = directWrites;
     }
 
     /// <summary>Where the bytes go until the file is complete.</summary>
@@ -43,14 +45,15 @@ public sealed class StreamOutputFile : IDisposable
     /// <summary>
     /// Starts the file for <paramref name="suggestedName"/> in <paramref name="downloadDirectory"/>. A
     /// <paramref name="tag"/> names the partial file so a resumed download replaces its own leftover from a
-    /// killed run instead of leaving it behind; without one, a random tag is used.
+    /// killed run instead of leaving it behind; without one, a random tag is used. <paramref name="directWrites"/> false
+    /// writes through the page cache (see <see cref="Append"/>).
     /// </summary>
-    public static StreamOutputFile Create(string downloadDirectory, string suggestedName, string? tag = null)
+    public static StreamOutputFile Create(string downloadDirectory, string suggestedName, string? tag = null, bool directWrites = true)
     {
         ArgumentNullException.ThrowIfNull(downloadDirectory);
         ArgumentNullException.ThrowIfNull(suggestedName);
         tag ??= Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(4));
-        return Open(downloadDirectory, suggestedName, tag, FileMode.Create, FileAccess.Write);
+        return Open(downloadDirectory, suggestedName, tag, FileMode.Create, FileAccess.Write, directWrites);
     }
 
     /// <summary>
@@ -58,10 +61,10 @@ public sealed class StreamOutputFile : IDisposable
     /// are kept (<see cref="Length"/> is the file's length) for the caller to check and cut with <see cref="Truncate"/>,
     /// and disposing it keeps the partial file for the next resume (<see cref="KeepPartial"/>).
     /// </summary>
-    public static StreamOutputFile Resume(string downloadDirectory, string suggestedName, string tag)
+    public static StreamOutputFile Resume(string downloadDirectory, string suggestedName, string tag, bool directWrites = true)
     {
         ArgumentNullException.ThrowIfNull(tag);
-        var output = Open(downloadDirectory, suggestedName, tag, FileMode.OpenOrCreate, FileAccess.ReadWrite);
+        var output = Open(downloadDirectory, suggestedName, tag, FileMode.OpenOrCreate, FileAccess.ReadWrite, directWrites);
         output.KeepPartial = true;
         try
         {
@@ -106,7 +109,7 @@ public sealed class StreamOutputFile : IDisposable
         Length = length;
     }
 
-    private static StreamOutputFile Open(string downloadDirectory, string suggestedName, string tag, FileMode mode, FileAccess access)
+    private static StreamOutputFile Open(string downloadDirectory, string suggestedName, string tag, FileMode mode, FileAccess access, bool directWrites)
     {
         var directory = Path.GetFullPath(downloadDirectory);
         var name = FileNameSanitizer.ForDownload(suggestedName);
@@ -115,7 +118,7 @@ public sealed class StreamOutputFile : IDisposable
         {
             Directory.CreateDirectory(directory);
             var handle = File.OpenHandle(partial, mode, access, FileShare.Read);
-            return new StreamOutputFile(directory, name, partial, handle);
+            return new StreamOutputFile(directory, name, partial, handle, directWrites);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
@@ -132,7 +135,7 @@ public sealed class StreamOutputFile : IDisposable
         var handle = _handle ?? throw new ObjectDisposedException(nameof(StreamOutputFile));
         try
         {
-            _writer ??= DirectWriter.For(handle);
+            _writer ??= DirectWriter.For(handle, _directWrites);
             _writer.Write(plaintext, Length);
 
             // Start writing back now, so the flush at the end waits for little instead of the whole file.

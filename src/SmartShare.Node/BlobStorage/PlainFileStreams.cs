@@ -285,7 +285,7 @@ internal sealed partial class PlainFileStreams(
             return null;
         }
 
-        using var output = StreamOutputFile.Create(directory, held.Descriptor.SuggestedFileName);
+        using var output = StreamOutputFile.Create(directory, held.Descriptor.SuggestedFileName, directWrites: settings.Current.DirectWrites);
         int? failed;
         try
         {

@@ -103,6 +103,7 @@ public sealed partial class DownloadManager(
         var options = (DownloadOptions ?? new StreamDownloadOptions { MaxConnections = settings.Current.MaxConnectionsPerDownload }) with
         {
             KeepDataBlobs = runtime.Transient || settings.Current.KeepStreamBlobs || HoldSharedFile is null,
+            DirectWrites = settings.Current.DirectWrites,
         };
         var finder = new DhtPeerFinder(dht, membership, () => blobServer.LocalEndPoint, localDiscovery);
         // A client per download, so its blob bodies pass the stream's own download limiter (under the node's).

@@ -28,6 +28,7 @@ public static class NodeSettingKeys
     public const string AltSpeedSchedule = "alt_speed_schedule";
     public const string BlobStorageLimit = "blob_storage_limit";
     public const string KeepStreamBlobs = "keep_stream_blobs";
+    public const string DirectWrites = "direct_writes";
     public const string MaxActiveDownloads = "max_active_downloads";
     public const string MaxActiveSeeds = "max_active_seeds";
     public const string SeedRatioLimit = "seed_ratio_limit";

@@ -80,6 +80,9 @@ public sealed record NodeSettings
     /// <summary>Keep the encrypted data blobs of a stream also held as its plain file (shared or fully downloaded).</summary>
     public bool KeepStreamBlobs { get; init; }
 
+    /// <summary>Write a downloaded stream's file past the page cache where the file system allows (<c>O_DIRECT</c>).</summary>
+    public bool DirectWrites { get; init; } = true;
+
     /// <summary>Downloads running at once (metadata and descriptor fetches included); more wait queued. 0 for no limit.</summary>
     public int MaxActiveDownloads { get; init; } = 5;
 
@@ -137,6 +140,7 @@ public sealed record NodeSettings
         && AltSpeedSchedule == other.AltSpeedSchedule
         && BlobStorageLimitMb == other.BlobStorageLimitMb
         && KeepStreamBlobs == other.KeepStreamBlobs
+        && DirectWrites == other.DirectWrites
 
         && MaxActiveDownloads == other.MaxActiveDownloads
         && MaxActiveSeeds == other.MaxActiveSeeds
@@ -150,5 +154,5 @@ public sealed record NodeSettings
         && PortMapping == other.PortMapping
         && PortMappingLeaseSeconds == other.PortMappingLeaseSeconds;
 
-    public override int GetHashCode() => HashCode.Combine(HashCode.Combine(DownloadDirectory, Port, BindAddress, Api, Bootstrap.Count, AllowLan, MaxConnectionsPerDownload, Announce), MaxUploadKibPerSecond, BtPort, BtBootstrap.Count, BtDht, BtEncryption, ApiHosts.Count, ApiPasswordHash) ^ HashCode.Combine(MaxDownloadKibPerSecond, AltUploadKibPerSecond, AltDownloadKibPerSecond, AltSpeedEnabled, AltSpeedScheduleEnabled, AltSpeedSchedule) ^ HashCode.Combine(BlobStorageLimitMb, KeepStreamBlobs) ^ HashCode.Combine(MaxActiveDownloads, MaxActiveSeeds, SeedRatioLimit, SeedTimeLimitMinutes, SeedIdleLimitMinutes, SeedGoalAction, WatchDirectory, Advertise.Count) ^ LocalDiscovery.GetHashCode() ^ HashCode.Combine(PortMapping, PortMappingLeaseSeconds, BtTransport);
+    public override int GetHashCode() => HashCode.Combine(HashCode.Combine(DownloadDirectory, Port, BindAddress, Api, Bootstrap.Count, AllowLan, MaxConnectionsPerDownload, Announce), MaxUploadKibPerSecond, BtPort, BtBootstrap.Count, BtDht, BtEncryption, ApiHosts.Count, ApiPasswordHash) ^ HashCode.Combine(MaxDownloadKibPerSecond, AltUploadKibPerSecond, AltDownloadKibPerSecond, AltSpeedEnabled, AltSpeedScheduleEnabled, AltSpeedSchedule) ^ HashCode.Combine(BlobStorageLimitMb, KeepStreamBlobs, DirectWrites) ^ HashCode.Combine(MaxActiveDownloads, MaxActiveSeeds, SeedRatioLimit, SeedTimeLimitMinutes, SeedIdleLimitMinutes, SeedGoalAction, WatchDirectory, Advertise.Count) ^ LocalDiscovery.GetHashCode() ^ HashCode.Combine(PortMapping, PortMappingLeaseSeconds, BtTransport);
 }

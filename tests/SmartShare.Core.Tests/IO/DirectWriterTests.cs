@@ -1,6 +1,5 @@
-using System.Diagnostics;
-using System.Globalization;
 using SmartShare.IO;
+using SmartShare.Tests.Shared;
 
 namespace SmartShare.Core.Tests.IO;
 
@@ -113,7 +112,7 @@ public sealed class DirectWriterTests : IDisposable
         }
 
         // Only the blocks the writes share at their ends may be cached: the head of the second and the tail of each.
-        var resident = ResidentBytes(path);
+        var resident = PageCache.ResidentBytes(path);
         Assert.True(resident <= 3 * Block, $"{resident} bytes of the file are in the page cache");
         Assert.Equal(data, File.ReadAllBytes(path));
     }
@@ -165,17 +164,6 @@ public sealed class DirectWriterTests : IDisposable
             .Where(fields => Path.GetFullPath(folder).StartsWith(fields[1].TrimEnd('/') + "/", StringComparison.Ordinal) || fields[1] == folder)
             .MaxBy(fields => fields[1].Length);
         return mount?[2] == "tmpfs";
-    }
-
-    // The file's bytes in the page cache, from util-linux's fincore.
-    private static long ResidentBytes(string path)
-    {
-        var start = new ProcessStartInfo("fincore", ["--bytes", "--noheadings", "--output", "RES", path]) { RedirectStandardOutput = true };
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEnd();
-        process.WaitForExit();
-        Assert.Equal(0, process.ExitCode);
-        return long.Parse(output.Trim(), CultureInfo.InvariantCulture);
     }
 
     public void Dispose() => Directory.Delete(_folder, recursive: true);

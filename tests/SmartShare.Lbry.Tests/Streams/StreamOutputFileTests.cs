@@ -1,4 +1,5 @@
 using SmartShare.Lbry.Streams;
+using SmartShare.Tests.Shared;
 
 namespace SmartShare.Lbry.Tests.Streams;
 
@@ -34,6 +35,41 @@ public sealed class StreamOutputFileTests : IDisposable
         }
 
         Assert.Equal(Path.Combine(_folder, "movie.mkv"), path);
+        Assert.Equal(expected.ToArray(), File.ReadAllBytes(path));
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void The_file_goes_past_the_page_cache_unless_asked_not_to(bool directWrites)
+    {
+        // Three blob-sized appends: with direct writes only the blocks they share at their ends are cached.
+        var random = new Random(5);
+        var expected = new List<byte>();
+        string path;
+        using (var output = StreamOutputFile.Create(_folder, $"cache-{directWrites}.bin", "t3", directWrites))
+        {
+            for (var i = 0; i < 3; i++)
+            {
+                var chunk = new byte[2_097_136];
+                random.NextBytes(chunk);
+                output.Append(chunk);
+                expected.AddRange(chunk);
+            }
+
+            path = output.Complete();
+        }
+
+        var resident = PageCache.ResidentBytes(path);
+        if (directWrites)
+        {
+            Assert.True(resident <= 4 * 4096, $"{resident} bytes of the file are in the page cache");
+        }
+        else
+        {
+            Assert.True(resident >= expected.Count - 4096, $"only {resident} bytes of the file are in the page cache");
+        }
+
         Assert.Equal(expected.ToArray(), File.ReadAllBytes(path));
     }
 

@@ -5,6 +5,7 @@ using SmartShare.Lbry;
 using SmartShare.Lbry.Blobs;
 using SmartShare.Lbry.Streams;
 using SmartShare.Node.Settings;
+using SmartShare.Tests.Shared;
 
 namespace SmartShare.Node.Tests.Downloads;
 
@@ -80,6 +81,27 @@ public sealed class TransferTests : IDisposable
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
             Assert.Equal(bytes, await response.Content.ReadAsByteArrayAsync());
         }
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task The_direct_writes_setting_decides_whether_a_downloaded_file_goes_through_the_page_cache(bool direct)
+    {
+        await using var seeder = await TransferNode.StartAsync("A", _temp.File("a"));
+        await using var getter = await TransferNode.StartAsync(
+            "B", _temp.File("b"), extra: new Dictionary<string, JsonNode?> { [NodeSettingKeys.DirectWrites] = direct });
+        var size = (4L * FullBlobPlaintext) + 999;
+        var source = TransferNode.WriteRandomFile(_temp.File("show.mkv"), size, seed: 19);
+        var sdHash = await seeder.ShareAsync(source);
+
+        await getter.CallAsync("get", new JsonObject { ["uri"] = sdHash, ["peers"] = new JsonArray(seeder.BlobEndPoint.ToString()) });
+        var path = (await getter.WaitForStatusAsync(sdHash, "completed"))["download_path"]!.GetValue<string>();
+
+        // Direct, only the blocks the blob-sized appends share at their ends are cached.
+        var resident = PageCache.ResidentBytes(path);
+        Assert.True(direct ? resident <= 8 * 4096 : resident >= size - 4096, $"{resident} of {size} bytes are in the page cache");
+        Assert.Equal(TransferNode.Sha256(source), TransferNode.Sha256(path));
     }
 
     [Fact]
