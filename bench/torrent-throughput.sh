@@ -216,7 +216,9 @@ for i in $(seq 1 "$runs"); do
     live[$ours_pid]=smartshare
     get_pid="$(first_child "$ours_pid")"
     measure_pid "${get_pid:-$ours_pid}" false
-    if [ -n "$get_pid" ] && kill -0 "$get_pid" 2>/dev/null; then stop_process "$get_pid"; stop_process "$ours_pid"; status=124; else
+    # Still running after the time limit (the get, or the subshell if no child was seen): stop both, so the wait below
+    # cannot hang.
+    if kill -0 "${get_pid:-$ours_pid}" 2>/dev/null; then [ -z "$get_pid" ] || stop_process "$get_pid"; stop_process "$ours_pid"; status=124; else
       wait "$ours_pid" || true; unset "live[$ours_pid]"
       read -r status end_time <"$work/ours.end" || { status=1; end_time="$(now)"; }
     fi
