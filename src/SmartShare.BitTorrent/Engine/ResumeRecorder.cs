@@ -32,7 +32,7 @@ internal sealed class ResumeRecorder(
     private readonly Channel<bool> _signal = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private readonly Lock _saveLock = new();
     /// <summary>How recent a file's last-write time may be and still be stamped (see <see cref="IsRacy"/>).</summary>
-    internal static readonly TimeSpan RacyWindow = TimeSpan.FromSeconds(3);
+    internal static readonly TimeSpan RacyWindow = FileStamp.RacyWindow;
 
     private long _lastSave;
     private bool _dirty;

@@ -289,8 +289,9 @@ public static partial class LocalFile
     [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int Open(string path, int flags);
 
+    // Also FileStamp's: one statx for a file's size and times.
     [LibraryImport("libc", EntryPoint = "statx", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static unsafe partial int Statx(int dirfd, string path, int flags, uint mask, byte* buffer);
+    internal static unsafe partial int Statx(int dirfd, string path, int flags, uint mask, byte* buffer);
 
     [LibraryImport("libc", EntryPoint = "fstatfs", SetLastError = true)]
     private static unsafe partial int Fstatfs(int fd, byte* buffer);

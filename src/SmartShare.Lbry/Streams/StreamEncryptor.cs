@@ -47,7 +47,7 @@ public sealed class StreamEncryptor
         var fullPath = Path.GetFullPath(path);
         using var handle = OpenSource(fullPath);
         var before = Snapshot(fullPath);
-        var stampBefore = FileStamp.Of(handle);
+        var stampBefore = FileStamp.Strict(handle);
         var length = stampBefore.Length;
         var fileName = Path.GetFileName(fullPath);
         if (length == 0)
@@ -88,7 +88,7 @@ public sealed class StreamEncryptor
         }
 
         // The file as read, through the handle the bytes came from (a symbolic link's target): unchanged throughout, or unknown.
-        var stamp = FileStamp.Of(handle);
+        var stamp = FileStamp.Strict(handle);
         var keyHex = Convert.ToHexStringLower(key);
         var streamHash = StreamDescriptorCodec.ComputeStreamHash(fileName, keyHex, suggestedName, entries);
         var descriptor = new StreamDescriptor(fileName, keyHex, suggestedName, streamHash, entries);

@@ -37,8 +37,9 @@ public sealed class StreamOutputFile : IDisposable
     public long Length { get; private set; }
 
     /// <summary>
-    /// The complete file as this wrote it (taken before the rename, which keeps it; nobody else could write the partial
-    /// file, opened without write sharing): while the file keeps it, its bytes are the ones written here.
+    /// The complete file as this wrote it (a strict stamp, taken through the handle after the flush and the rename;
+    /// nobody else could write the partial file, opened without write sharing): while the file keeps it, its bytes are
+    /// the ones written here.
     /// </summary>
     public FileStamp Stamp { get; private set; } = FileStamp.Unknown;
 
@@ -156,12 +157,27 @@ public sealed class StreamOutputFile : IDisposable
         try
         {
             RandomAccess.FlushToDisk(handle);
-            Stamp = FileStamp.Of(handle);
             _writer?.Dispose();
             _writer = null;
-            handle.Dispose();
-            _handle = null;
-            var path = MoveToFreeName(PartialPath, _directory, _name);
+            string path;
+            if (OperatingSystem.IsWindows())
+            {
+                // An open file cannot be renamed there; nor has it a change time for the stamp to keep.
+                Stamp = FileStamp.Of(handle);
+                handle.Dispose();
+                _handle = null;
+                path = MoveToFreeName(PartialPath, _directory, _name);
+            }
+            else
+            {
+                // Stamped after the rename, which moves the change time, through the handle the bytes went in by.
+                path = MoveToFreeName(PartialPath, _directory, _name);
+                _finished = true;
+                Stamp = FileStamp.Strict(handle);
+                handle.Dispose();
+                _handle = null;
+            }
+
             _finished = true;
             return path;
         }

@@ -20,6 +20,7 @@ internal static class BlobStorageServices
             provider.GetRequiredService<FileStore>(),
             provider.GetRequiredService<PlainStreamTable>(),
             provider.GetRequiredService<NodeSettingsStore>(),
+            provider.GetRequiredService<TimeProvider>(),
             provider.GetRequiredService<ILogger<PlainFileStreams>>()));
         services.AddSingleton(provider => new BlobHosting(provider.GetRequiredService<PlainFileStreams>(), provider.GetRequiredService<BlobUseLog>()));
         services.AddSingleton(provider => new BlobEviction(provider.GetRequiredService<LbryStorage>(), database, provider.GetRequiredService<BlobUseLog>()));

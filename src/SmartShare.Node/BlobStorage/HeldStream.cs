@@ -8,9 +8,10 @@ namespace SmartShare.Node.BlobStorage;
 /// <summary>A stream held as its plain file: the file, its descriptor and the layout of its blobs in it.</summary>
 internal sealed class HeldStream(BlobHash sdHash, string path, StreamDescriptor descriptor, PlainFileLayout layout, byte[] key)
 {
-    // Blobs served in this run, rebuilt from the file and matched while it had its recorded length and modification
-    // time. As for blob files (ServedBlobChecks), the first serve in a run hashes: a file edited with its time put
-    // back before then is still caught.
+    // Blobs served in this run, rebuilt from the file and matched while it had its recorded stamp. Only a stamp that is
+    // not strict needs them: as for blob files (ServedBlobChecks), the first serve of a blob in a run then hashes it,
+    // so a file edited with its modification time put back is still caught. A strict stamp sees such an edit in the
+    // change time, so while the file keeps it every blob is trusted from the first serve.
     private readonly bool[] _verified = new bool[layout.BlobCount];
 
     public BlobHash SdHash { get; } = sdHash;
@@ -23,21 +24,25 @@ internal sealed class HeldStream(BlobHash sdHash, string path, StreamDescriptor 
 
     public byte[] Key { get; } = key;
 
-    public long ModifiedTicks { get; set; }
+    /// <summary>
+    /// The file's stamp when its content was last known to be the stream's plaintext (verified whole, or vouched for by
+    /// its share or download).
+    /// </summary>
+    public FileStamp Stamp { get; set; } = FileStamp.Unknown;
 
     public bool BlobsDropped { get; set; }
 
     /// <summary>
-    /// Whether blob <paramref name="blobNum"/> was served in this run, rebuilt from this file and matched to its hash, the
-    /// file then having the length and modification time recorded here (as the blob server trusts a blob file it
-    /// checked once).
+    /// Whether blob <paramref name="blobNum"/>, rebuilt from the file while <see cref="Unchanged"/>, needs no hash: the
+    /// stamp is strict, or the blob was served in this run, rebuilt from this file and matched to its hash, the file then
+    /// having the stamp recorded here (as the blob server trusts a blob file it checked once).
     /// </summary>
-    public bool IsVerified(int blobNum) => Volatile.Read(ref _verified[blobNum]);
+    public bool IsTrusted(int blobNum) => Stamp.IsStrict || Volatile.Read(ref _verified[blobNum]);
 
     public void MarkVerified(int blobNum) => Volatile.Write(ref _verified[blobNum], true);
 
-    /// <summary>Whether the open file still has the length and modification time recorded when it was verified.</summary>
-    public bool Unchanged(SafeFileHandle handle) => FileStamp.Of(handle) == new FileStamp(Layout.FileLength, ModifiedTicks);
+    /// <summary>Whether the open file still has the stamp recorded when its content was known good.</summary>
+    public bool Unchanged(SafeFileHandle handle) => Stamp.Length == Layout.FileLength && Stamp.Vouches(FileStamp.Strict(handle));
 
     /// <summary>Rebuilds every blob from the file and compares it with its hash.</summary>
     public bool Verify(out string? reason)

@@ -8,7 +8,7 @@ namespace SmartShare.Node.BlobStorage;
 /// node's <c>smartshare.db</c>, beside the LBRY storage's <c>blobs</c> table, which it joins but never alters):
 /// <c>blob_use</c> (when a blob was last served or read, in milliseconds of the node's clock; a blob without a row
 /// counts from when it was added) and <c>plain_streams</c> (a stream served from its plain file: the file's path,
-/// length and modification time when it was last verified, whether its data blobs were dropped, and whether the file
+/// length, modification and change times when it was last verified, whether its data blobs were dropped, and whether the file
 /// has since been found changed or gone).
 /// </summary>
 internal static class HostingDatabase
@@ -30,6 +30,8 @@ internal static class HostingDatabase
             broken TEXT,
             checked_at INTEGER NOT NULL);
         """,
+        // The file's change time beside its modification time (a strict FileStamp); 0 in rows written before.
+        "ALTER TABLE plain_streams ADD COLUMN changed_ticks INTEGER NOT NULL DEFAULT 0;",
     ];
 
     public static SqliteDatabase Open(string dataDirectory) =>

@@ -22,7 +22,12 @@ namespace SmartShare.Node.BlobStorage;
 /// saying why and that starting it again downloads its blobs again.
 /// </summary>
 internal sealed partial class PlainFileStreams(
-    LbryStorage storage, FileStore files, PlainStreamTable table, NodeSettingsStore settings, ILogger<PlainFileStreams> logger) : IBlobSource, IDisposable
+    LbryStorage storage,
+    FileStore files,
+    PlainStreamTable table,
+    NodeSettingsStore settings,
+    TimeProvider time,
+    ILogger<PlainFileStreams> logger) : IBlobSource, IDisposable
 {
     public const int CacheCapacity = 4;
 
@@ -33,11 +38,15 @@ internal sealed partial class PlainFileStreams(
     private readonly SemaphoreSlim _rebuilds = new(Math.Max(2, Environment.ProcessorCount * 2));
 
     private long _wholeFileChecks;
+    private long _servedBlobHashes;
 
     public int HeldCount => _streams.Count;
 
     /// <summary>Whole-file checks (every blob rebuilt and hashed) run since the node started.</summary>
     public long WholeFileChecks => Interlocked.Read(ref _wholeFileChecks);
+
+    /// <summary>Blobs rebuilt to serve them and hashed before they went out (the rest were trusted on the file's stamp).</summary>
+    public long ServedBlobHashes => Interlocked.Read(ref _servedBlobHashes);
 
     /// <summary>Plain bytes of the streams held (the files' lengths).</summary>
     public long HeldBytes => _streams.Values.Sum(stream => stream.Layout.FileLength);
@@ -75,7 +84,10 @@ internal sealed partial class PlainFileStreams(
         {
             if (TryBuild(row.SdHash, row.Path, row.Length, out var held, out var reason))
             {
-                Add(held!);
+                // The stamp its content was known good at, not the file's now: a change while the node was down is
+                // then seen by the next check and by every serve until that check.
+                held!.Stamp = row.Stamp;
+                Add(held);
             }
             else
             {
@@ -89,8 +101,9 @@ internal sealed partial class PlainFileStreams(
     /// it; then drops its data blobs unless <c>keep_stream_blobs</c> is on. Returns false, with the reason logged, when
     /// the file does not give the stream's blobs (it is then served from its blobs only). A file that still has the
     /// stamp its share or download <paramref name="vouched"/> for (the bytes it encrypted, or wrote from checked blobs)
-    /// is held without that pass: rebuilding a large file costs as much CPU as sharing it again. Each blob is still
-    /// hashed the first time it is served.
+    /// is held without that pass: rebuilding a large file costs as much CPU as sharing it again. When that stamp is
+    /// strict, its blobs are served without hashing them (<see cref="HeldStream.IsTrusted"/>); otherwise each is hashed
+    /// the first time it is served in a run.
     /// </summary>
     public bool Hold(BlobHash sdHash, string path, FileStamp? vouched = null)
     {
@@ -108,7 +121,7 @@ internal sealed partial class PlainFileStreams(
                 return false;
             }
 
-            table.Upsert(sdHash, held!.Path, held.Layout.FileLength, held.ModifiedTicks, blobsDropped: false, broken: null);
+            table.Upsert(sdHash, held!.Path, held.Stamp, blobsDropped: false, broken: null);
             Add(held);
         }
 
@@ -123,6 +136,7 @@ internal sealed partial class PlainFileStreams(
         return held.Verify(out reason);
     }
 
+    // Whether the file still has the stamp vouched for; it is then the held stream's (strict or not, as vouched).
     private static bool Vouches(FileStamp? vouched, HeldStream held)
     {
         if (vouched is not { IsKnown: true } stamp || stamp.Length != held.Layout.FileLength)
@@ -133,7 +147,13 @@ internal sealed partial class PlainFileStreams(
         try
         {
             using var handle = LocalFile.OpenRead(held.Path);
-            return stamp.Vouches(FileStamp.Of(handle));
+            if (!stamp.Vouches(FileStamp.Strict(handle)))
+            {
+                return false;
+            }
+
+            held.Stamp = stamp;
+            return true;
         }
         catch (LocalFileException)
         {
@@ -153,53 +173,6 @@ internal sealed partial class PlainFileStreams(
 
             table.Delete(sdHash);
         }
-    }
-
-    /// <summary>
-    /// Checks each held stream's file: gone or another length means broken at once; another modification time (or
-    /// <paramref name="rehash"/>) means every blob is rebuilt and matched again. Streams whose file was restored are
-    /// held again. Drops blobs that <c>keep_stream_blobs</c> no longer keeps. Returns how many streams are broken.
-    /// </summary>
-    public int Check(bool rehash)
-    {
-        foreach (var held in _streams.Values.ToList())
-        {
-            var info = new FileInfo(held.Path);
-            string? reason = null;
-            if (!info.Exists)
-            {
-                reason = $"the file {held.Path} is gone";
-            }
-            else if (info.Length != held.Layout.FileLength)
-            {
-                reason = $"the file {held.Path} is now {info.Length} bytes, not the {held.Layout.FileLength} it was";
-            }
-            else if ((rehash || info.LastWriteTimeUtc.Ticks != held.ModifiedTicks) && !CheckWhole(held, out reason))
-            {
-                reason ??= $"the file {held.Path} changed";
-            }
-            else if (info.LastWriteTimeUtc.Ticks != held.ModifiedTicks)
-            {
-                held.ModifiedTicks = info.LastWriteTimeUtc.Ticks;
-                table.Upsert(held.SdHash, held.Path, held.Layout.FileLength, held.ModifiedTicks, held.BlobsDropped, broken: null);
-            }
-
-            if (reason is not null)
-            {
-                MarkBroken(held.SdHash, held.Path, reason);
-            }
-            else
-            {
-                DropBlobsIfAllowed(held);
-            }
-        }
-
-        foreach (var row in table.List().Where(row => row.Broken is not null && files.Find(row.SdHash) is not null))
-        {
-            TryRestore(row, force: rehash);
-        }
-
-        return table.List().Count(row => row.Broken is not null);
     }
 
     public long? TryGetLength(BlobHash hash) =>
@@ -240,9 +213,15 @@ internal sealed partial class PlainFileStreams(
         try
         {
             using var handle = LocalFile.OpenRead(held.Path);
-            // A blob matched once in this run from the file as it still is needs no second SHA-384; the stamp is read
-            // again after the read, so a write meanwhile (which moves it) sends the blob through the hash after all.
-            var trusted = held.IsVerified(blobNum) && held.Unchanged(handle);
+            // A blob of a file that keeps a strict stamp, or one matched once in this run from the file as it still is,
+            // needs no SHA-384; the stamp is read again after the read, so a write meanwhile (which moves it) sends the
+            // blob through the hash after all.
+            var trusted = held.IsTrusted(blobNum) && held.Unchanged(handle);
+            if (!trusted)
+            {
+                Interlocked.Increment(ref _servedBlobHashes);
+            }
+
             var built = RandomAccess.GetLength(handle) == held.Layout.FileLength
                 ? BlobReencryptor.TryEncrypt(handle, held.Descriptor, held.Layout, held.Key, blobNum, buffer, verify: !trusted)
                 : -1;
@@ -339,7 +318,7 @@ internal sealed partial class PlainFileStreams(
         if (!held.BlobsDropped && held.Descriptor.DataBlobs.All(blob => !storage.Blobs.Contains(blob.BlobHash!.Value)))
         {
             held.BlobsDropped = true;
-            table.Upsert(held.SdHash, held.Path, held.Layout.FileLength, held.ModifiedTicks, blobsDropped: true, broken: null);
+            table.Upsert(held.SdHash, held.Path, held.Stamp, blobsDropped: true, broken: null);
         }
 
         if (dropped > 0)
@@ -351,69 +330,6 @@ internal sealed partial class PlainFileStreams(
     // A blob also in a stream not held as a plain file (the same stream listed twice cannot be; another stream with the
     // same key and IV could) stays.
     private bool OnlyHeldStreamsContain(BlobHash blob) => storage.Streams.StreamsContaining(blob).All(_streams.ContainsKey);
-
-    // A broken file is looked at again only when its modification time moved since it was found broken (or when
-    // blob_verify asks), so a changed large file is not re-hashed every minute.
-    private void TryRestore(PlainStreamRow row, bool force)
-    {
-        var info = new FileInfo(row.Path);
-        if (!info.Exists || (!force && info.LastWriteTimeUtc.Ticks == row.ModifiedTicks))
-        {
-            return;
-        }
-
-        if (!TryBuild(row.SdHash, row.Path, row.Length, out var held, out _) || !CheckWhole(held!, out _))
-        {
-            table.Upsert(row.SdHash, row.Path, row.Length, info.LastWriteTimeUtc.Ticks, row.BlobsDropped, row.Broken);
-            return;
-        }
-
-        lock (_holdGate)
-        {
-            table.Upsert(row.SdHash, held!.Path, held.Layout.FileLength, held.ModifiedTicks, row.BlobsDropped, broken: null);
-            Add(held);
-        }
-
-        if (files.Find(row.SdHash) is { Status: FileStatus.Failed } record && record.Error == row.Broken)
-        {
-            files.Upsert(record with { Status = FileStatus.Completed, Error = null });
-        }
-
-        LogRestored(logger, row.SdHash, row.Path);
-    }
-
-    private void MarkBroken(BlobHash sdHash, string path, string reason)
-    {
-        lock (_holdGate)
-        {
-            if (_streams.TryRemove(sdHash, out var held))
-            {
-                RemoveBlobs(held);
-            }
-
-            var row = table.Find(sdHash);
-            if (row is null || row.Broken is not null)
-            {
-                return;
-            }
-
-            var descriptor = held?.Descriptor;
-            var dropped = descriptor is null || descriptor.DataBlobs.Any(blob => !storage.Blobs.Contains(blob.BlobHash!.Value));
-            var sentence = dropped
-                ? $"This stream is not served: {reason}, and its encrypted blobs were not kept (keep_stream_blobs is off). " +
-                  "Restore the file, or start the stream again (file_set_status start) to download its blobs again."
-                : $"The plain file no longer matches this stream ({reason}); it is served from its blobs, which were kept.";
-            // The file's time now, so a later check retries only once the file is touched again.
-            var seen = File.Exists(path) ? File.GetLastWriteTimeUtc(path).Ticks : row.ModifiedTicks;
-            table.Upsert(sdHash, path, row.Length, seen, row.BlobsDropped, sentence);
-            if (dropped && files.Find(sdHash) is { } record)
-            {
-                files.Upsert(record with { Status = FileStatus.Failed, Error = sentence });
-            }
-        }
-
-        LogBroken(logger, sdHash, path, reason);
-    }
 
     private bool TryBuild(BlobHash sdHash, string path, long? expectedLength, out HeldStream? held, out string? reason)
     {
@@ -429,28 +345,30 @@ internal sealed partial class PlainFileStreams(
             return false;
         }
 
-        var info = new FileInfo(path);
-        if (!info.Exists)
+        var readFrom = time.GetUtcNow();
+        var now = StampNow(path);
+        if (!now.IsKnown)
         {
             reason = $"the file {path} is gone";
             return false;
         }
 
-        if (expectedLength is { } length && info.Length != length)
+        if (expectedLength is { } length && now.Length != length)
         {
-            reason = $"the file {path} is now {info.Length} bytes, not the {length} it was";
+            reason = $"the file {path} is now {now.Length} bytes, not the {length} it was";
             return false;
         }
 
-        var layout = PlainFileLayout.TryCreate(descriptor, info.Length, out reason);
+        var layout = PlainFileLayout.TryCreate(descriptor, now.Length, out reason);
         if (layout is null)
         {
             return false;
         }
 
+        // Taken before any pass over the file, so a write during one leaves the file with another stamp.
         held = new HeldStream(sdHash, Path.GetFullPath(path), descriptor, layout, Convert.FromHexString(descriptor.Key))
         {
-            ModifiedTicks = info.LastWriteTimeUtc.Ticks,
+            Stamp = now.SettledBefore(readFrom),
         };
         return true;
     }
@@ -504,5 +422,4 @@ internal sealed partial class PlainFileStreams(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not drop blob {Blob} of {SdHash}: {Reason}")]
     private static partial void LogDropFailed(ILogger logger, BlobHash blob, BlobHash sdHash, string reason);
-
 }

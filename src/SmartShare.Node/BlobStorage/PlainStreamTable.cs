@@ -1,28 +1,38 @@
 using Microsoft.Data.Sqlite;
+using SmartShare.IO;
 using SmartShare.Lbry.Blobs;
 using SmartShare.Storage;
 
 namespace SmartShare.Node.BlobStorage;
 
-/// <summary>One row of <c>plain_streams</c>: a stream held as its plain file, or found broken (<see cref="Broken"/> says why).</summary>
-internal sealed record PlainStreamRow(BlobHash SdHash, string Path, long Length, long ModifiedTicks, bool BlobsDropped, string? Broken);
+/// <summary>
+/// One row of <c>plain_streams</c>: a stream held as its plain file, with the stamp its content was verified or vouched
+/// for at, or found broken (<see cref="Broken"/> says why; the stamp is then the file's when it was last looked at).
+/// </summary>
+internal sealed record PlainStreamRow(BlobHash SdHash, string Path, FileStamp Stamp, bool BlobsDropped, string? Broken)
+{
+    /// <summary>The stream's plaintext length, the file's length when held.</summary>
+    public long Length => Stamp.Length;
+}
 
 /// <summary>The <c>plain_streams</c> table (see <see cref="HostingDatabase"/>).</summary>
 internal sealed class PlainStreamTable(SqliteDatabase database, TimeProvider time)
 {
-    public void Upsert(BlobHash sdHash, string path, long length, long modifiedTicks, bool blobsDropped, string? broken)
+    public void Upsert(BlobHash sdHash, string path, FileStamp stamp, bool blobsDropped, string? broken)
     {
         using var connection = database.OpenConnection();
         using var command = connection.CreateCommand();
         command.CommandText =
-            "INSERT INTO plain_streams (sd_hash, path, length, modified_ticks, blobs_dropped, broken, checked_at) " +
-            "VALUES ($sd, $path, $length, $modified, $dropped, $broken, $now) " +
+            "INSERT INTO plain_streams (sd_hash, path, length, modified_ticks, changed_ticks, blobs_dropped, broken, checked_at) " +
+            "VALUES ($sd, $path, $length, $modified, $changed, $dropped, $broken, $now) " +
             "ON CONFLICT(sd_hash) DO UPDATE SET path = excluded.path, length = excluded.length, modified_ticks = excluded.modified_ticks, " +
+            "changed_ticks = excluded.changed_ticks, " +
             "blobs_dropped = MAX(plain_streams.blobs_dropped, excluded.blobs_dropped), broken = excluded.broken, checked_at = excluded.checked_at";
         command.Parameters.AddWithValue("$sd", sdHash.ToString());
         command.Parameters.AddWithValue("$path", path);
-        command.Parameters.AddWithValue("$length", length);
-        command.Parameters.AddWithValue("$modified", modifiedTicks);
+        command.Parameters.AddWithValue("$length", stamp.Length);
+        command.Parameters.AddWithValue("$modified", stamp.LastWriteUtcTicks);
+        command.Parameters.AddWithValue("$changed", stamp.ChangeUtcTicks);
         command.Parameters.AddWithValue("$dropped", blobsDropped ? 1 : 0);
         command.Parameters.AddWithValue("$broken", (object?)broken ?? DBNull.Value);
         command.Parameters.AddWithValue("$now", time.GetUtcNow().ToUnixTimeSeconds());
@@ -46,7 +56,7 @@ internal sealed class PlainStreamTable(SqliteDatabase database, TimeProvider tim
     {
         using var connection = database.OpenConnection();
         using var command = connection.CreateCommand();
-        command.CommandText = "SELECT sd_hash, path, length, modified_ticks, blobs_dropped, broken FROM plain_streams" + where;
+        command.CommandText = "SELECT sd_hash, path, length, modified_ticks, changed_ticks, blobs_dropped, broken FROM plain_streams" + where;
         if (sdHash is { } sd)
         {
             command.Parameters.AddWithValue("$sd", sd.ToString());
@@ -59,7 +69,11 @@ internal sealed class PlainStreamTable(SqliteDatabase database, TimeProvider tim
             if (BlobHash.TryParse(reader.GetString(0), out var hash))
             {
                 rows.Add(new PlainStreamRow(
-                    hash, reader.GetString(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetInt64(4) != 0, reader.IsDBNull(5) ? null : reader.GetString(5)));
+                    hash,
+                    reader.GetString(1),
+                    new FileStamp(reader.GetInt64(2), reader.GetInt64(3), reader.GetInt64(4)),
+                    reader.GetInt64(5) != 0,
+                    reader.IsDBNull(6) ? null : reader.GetString(6)));
             }
         }
 

@@ -185,12 +185,14 @@ public sealed partial class DownloadManager(
     {
         // Also a one-off node of a CLI command: the held file is recorded, and the next start serves from it.
         var hold = settings.Current.KeepStreamBlobs ? null : HoldSharedFile;
+        var readFrom = time.GetUtcNow();
         var created = await new StreamEncryptor(storage, random).CreateAsync(path, storeDataBlobs: hold is null, cancellationToken: cancellationToken);
+        var vouched = created.SourceStamp.SettledBefore(readFrom);
         var now = time.GetUtcNow();
         files.Upsert(new FileRecord(
             created.SdHash, FileKind.Share, FileStatus.Completed, Path.GetDirectoryName(created.SourcePath), created.SourcePath,
             created.Descriptor.StreamName, null, [], now, now, isPrivate));
-        if (hold is not null && !hold(created.SdHash, created.SourcePath, created.SourceStamp))
+        if (hold is not null && !hold(created.SdHash, created.SourcePath, vouched))
         {
             // Written to (or moved) just after it was read: nothing would serve its blobs. The share is taken back whole.
             await DeleteAsync(created.SdHash, deleteFile: false, cancellationToken);
@@ -198,7 +200,7 @@ public sealed partial class DownloadManager(
         }
 
         LogShared(logger, created.SdHash, created.SourcePath);
-        StreamReady?.Invoke(created.SdHash, created.SourcePath, created.SourceStamp);
+        StreamReady?.Invoke(created.SdHash, created.SourcePath, vouched);
         AnnounceInBackground(created.SdHash);
         return created;
     }

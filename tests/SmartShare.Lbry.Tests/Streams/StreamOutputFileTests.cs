@@ -1,3 +1,4 @@
+using SmartShare.IO;
 using SmartShare.Lbry.Streams;
 using SmartShare.Tests.Shared;
 
@@ -19,23 +20,32 @@ public sealed class StreamOutputFileTests : IDisposable
     {
         var random = new Random(3);
         var expected = new List<byte>();
-        string path;
-        using (var output = StreamOutputFile.Create(_folder, "movie.mkv", "t1"))
+        using var output = StreamOutputFile.Create(_folder, "movie.mkv", "t1");
+        foreach (var size in new[] { 2_097_151, 2_097_136, 1, 4096, 333_333 })
         {
-            foreach (var size in new[] { 2_097_151, 2_097_136, 1, 4096, 333_333 })
-            {
-                var chunk = new byte[size];
-                random.NextBytes(chunk);
-                output.Append(chunk);
-                expected.AddRange(chunk);
-                Assert.Equal(expected.Count, new FileInfo(output.PartialPath).Length);
-            }
-
-            path = output.Complete();
+            var chunk = new byte[size];
+            random.NextBytes(chunk);
+            output.Append(chunk);
+            expected.AddRange(chunk);
+            Assert.Equal(expected.Count, new FileInfo(output.PartialPath).Length);
         }
+
+        // The rename's change time must differ from the last write's (file times come from a coarse clock tick).
+        var written = FileStamp.Strict(output.PartialPath).ChangeUtcTicks;
+        var wait = System.Diagnostics.Stopwatch.StartNew();
+        while (DateTime.UtcNow.Ticks <= written + (20 * TimeSpan.TicksPerMillisecond) && wait.Elapsed < TimeSpan.FromSeconds(5))
+        {
+            Thread.Sleep(5);
+        }
+
+        var path = output.Complete();
 
         Assert.Equal(Path.Combine(_folder, "movie.mkv"), path);
         Assert.Equal(expected.ToArray(), File.ReadAllBytes(path));
+
+        // Stamped after the rename (which moves the change time): the complete file as it lies under its name.
+        Assert.Equal(FileStamp.Strict(path), output.Stamp);
+        Assert.Equal(OperatingSystem.IsLinux(), output.Stamp.IsStrict);
     }
 
     [Theory]

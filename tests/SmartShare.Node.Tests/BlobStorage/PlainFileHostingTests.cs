@@ -218,6 +218,55 @@ public sealed class PlainFileHostingTests : IDisposable
     }
 
     [Fact]
+    public async Task A_share_and_a_download_on_a_strict_stamp_are_served_unhashed_until_an_edit_even_with_its_time_put_back()
+    {
+        // Seven data blobs: more than the rebuilt-blob cache keeps. The source's change time must be settled (older than
+        // the racy window when the share reads it) for its stamp to be strict.
+        var root = _directory.File("seeder");
+        var source = TransferNode.WriteRandomFile(_directory.File("film.bin"), (6 * 2_097_151) + 5_000, seed: 49);
+        await WaitUntilAsync(() => FileStamp.Strict(source).ChangeUtcTicks < DateTime.UtcNow.Ticks - FileStamp.RacyWindow.Ticks - TimeSpan.TicksPerSecond, "the source to settle");
+        string sdHash;
+        List<BlobHash> blobs;
+        await using (var first = await TransferNode.StartAsync("seeder", root, extra: DropBlobs))
+        await using (var leecher = await TransferNode.StartAsync("leecher", _directory.File("leecher"), extra: DropBlobs))
+        {
+            sdHash = await first.ShareAsync(source);
+            blobs = BlobsOf(first, sdHash);
+            await WaitUntilAsync(() => blobs.Skip(1).All(blob => !Storage(first).Blobs.Contains(blob)), "the share's data blobs to be dropped");
+
+            // The leecher downloads every blob; the seeder rebuilt each from the file and hashed none of them.
+            await leecher.CallAsync("get", new JsonObject { ["uri"] = sdHash, ["peers"] = new JsonArray(first.BlobEndPoint.ToString()) });
+            await leecher.WaitForStatusAsync(sdHash, "completed", Limit);
+            Assert.Equal(0, PlainFiles(first).ServedBlobHashes);
+
+            // The download's file is held on the strict stamp it took after its rename: served unhashed too.
+            await WaitUntilAsync(() => PlainFiles(leecher).IsHeld(BlobHash.Parse(sdHash)), "the download to be held");
+            await using var fromLeecher = await new BlobExchangeClient().ConnectAsync(leecher.BlobEndPoint, CancellationToken.None);
+            foreach (var blob in blobs.Skip(1))
+            {
+                using var served = await fromLeecher.DownloadAsync(blob, null, CancellationToken.None);
+            }
+
+            Assert.Equal(0, PlainFiles(leecher).ServedBlobHashes);
+        }
+
+        // After a restart the recorded stamp still vouches: blob 2 is served without a hash.
+        await using var seeder = await TransferNode.StartAsync("seeder", root, extra: DropBlobs);
+        await using var connection = await new BlobExchangeClient().ConnectAsync(seeder.BlobEndPoint, CancellationToken.None);
+        using (var served = await connection.DownloadAsync(blobs[2], null, CancellationToken.None))
+        {
+            Assert.Equal(0, PlainFiles(seeder).ServedBlobHashes);
+        }
+
+        // One byte of blob 1's plaintext, with the modification time put back: the change time moved, so the blob is
+        // hashed and refused, never sent wrong (the client checks what it receives and would throw CorruptBlob).
+        AlterInPlace(source, 10);
+        var refused = await Assert.ThrowsAsync<BlobExchangeException>(() => connection.DownloadAsync(blobs[1], null, CancellationToken.None));
+        Assert.Equal(BlobExchangeFailure.NotAvailable, refused.Failure);
+        Assert.Equal(1, PlainFiles(seeder).ServedBlobHashes);
+    }
+
+    [Fact]
     public async Task A_download_whose_file_changed_is_found_by_blob_verify_and_started_again_to_fetch_its_blobs()
     {
         await using var seeder = await TransferNode.StartAsync("seeder", _directory.File("seeder"));
@@ -260,6 +309,8 @@ public sealed class PlainFileHostingTests : IDisposable
     }
 
     private static LbryStorage Storage(TransferNode node) => node.Host.Services.GetRequiredService<LbryStorage>();
+
+    private static PlainFileStreams PlainFiles(TransferNode node) => node.Host.Services.GetRequiredService<PlainFileStreams>();
 
     private static List<BlobHash> BlobsOf(TransferNode node, string sdHash)
     {
