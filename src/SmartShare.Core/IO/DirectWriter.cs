@@ -47,6 +47,9 @@ public sealed unsafe partial class DirectWriter : IDisposable
         _direct = direct;
     }
 
+    /// <summary>Tests only: the next direct write fails with this errno instead of reaching the disk.</summary>
+    internal int? FailNextDirectWriteForTests { get; set; }
+
     /// <summary>Whether whole blocks go past the page cache (false off Linux, when not asked, or once the file system refused).</summary>
     public bool IsDirect => _direct >= 0 && !_refused;
 
@@ -144,14 +147,16 @@ public sealed unsafe partial class DirectWriter : IDisposable
         var done = 0;
         while (done < count)
         {
-            var written = PWrite(_direct, staging + done, count - done, offset + done);
+            var injected = FailNextDirectWriteForTests;
+            FailNextDirectWriteForTests = null;
+            var written = injected is null ? PWrite(_direct, staging + done, count - done, offset + done) : -1;
             if (written > 0)
             {
                 done += (int)written;
                 continue;
             }
 
-            var errno = written < 0 ? Marshal.GetLastPInvokeError() : 0;
+            var errno = injected ?? (written < 0 ? Marshal.GetLastPInvokeError() : 0);
             if (errno == EIntr)
             {
                 continue;

@@ -166,5 +166,47 @@ public sealed class DirectWriterTests : IDisposable
         return mount?[2] == "tmpfs";
     }
 
+    [Fact]
+    public void A_file_system_that_refuses_the_first_direct_write_gets_every_byte_through_the_handle()
+    {
+        var data = new byte[(3 * 1024 * 1024) + 123];
+        new Random(23).NextBytes(data);
+        var path = Path.Combine(_folder, "refused.bin");
+        using (var handle = File.OpenHandle(path, FileMode.Create, FileAccess.Write))
+        using (var writer = DirectWriter.For(handle))
+        {
+            if (!writer.IsDirect)
+            {
+                return; // Not Linux: nothing goes past the cache to be refused.
+            }
+
+            // EINVAL at the first direct write is how a file system without O_DIRECT support at write time says so.
+            writer.FailNextDirectWriteForTests = 22;
+            writer.Write(data.AsSpan(0, 100), 0);
+            writer.Write(data.AsSpan(100), 100);
+            Assert.False(writer.IsDirect);
+        }
+
+        Assert.Equal(data, File.ReadAllBytes(path));
+    }
+
+    [Fact]
+    public void Another_error_of_a_direct_write_is_the_callers_to_see()
+    {
+        var path = Path.Combine(_folder, "failed.bin");
+        using var handle = File.OpenHandle(path, FileMode.Create, FileAccess.Write);
+        using var writer = DirectWriter.For(handle);
+        if (!writer.IsDirect)
+        {
+            return;
+        }
+
+        // EIO: the disk failed. Nothing is retried through the handle behind the caller's back.
+        writer.FailNextDirectWriteForTests = 5;
+        var failure = Assert.Throws<IOException>(() => writer.Write(new byte[2 * Block], 0));
+        Assert.Equal(5, failure.HResult);
+        Assert.True(writer.IsDirect);
+    }
+
     public void Dispose() => Directory.Delete(_folder, recursive: true);
 }
