@@ -174,8 +174,9 @@ fresh_node() { node_name="$1-$2"; node "$node_name"; }
 yardstick() { # yardstick ROW RUN FILE PEER: libtorrent's first piece and first MiB of FILE from PEER
   local line
   rm -rf "$work/lt-download"; mkdir -p "$work/lt-download"
-  # In about one smoke run of twenty the helper died of SIGSEGV (exit 139) before printing, downloading from our
-  # seeder; cause not found. The fault handler prints Python's stack if it happens again.
+  # The helper once died of SIGSEGV (exit 139) in about one smoke run of twenty: Debian's libtorrent 2.0.8 bindings'
+  # session.wait_for_alert races the network thread (lt_common.AlertWaiter says how); no helper calls it any more.
+  # The fault handler prints Python's stack should a helper crash again.
   line="$(PYTHONFAULTHANDLER=1 /usr/bin/python3 "$helper" lt "{\"torrent\":\"${torrent[$3]}\",\"save_path\":\"$work/lt-download\",\"listen\":\"127.0.0.3\",\"peer\":\"$4\",\"mib\":1}")" ||
     { echo "run $2, ${title[$1]}: libtorrent got no first piece (the helper exited with $?, having printed: ${line:-nothing})." >&2; exit 1; }
   printf '%s %s %s %s\n' - - "$(number first_piece_s "$line")" "$(number mib_s "$line")" >>"$work/$1.results"

@@ -106,7 +106,7 @@ def ours(args):
 
 def lt_reference(args):
     import libtorrent as lt
-    from lt_common import endpoint, keep_on_loopback
+    from lt_common import endpoint, keep_on_loopback, wait_for_alert
 
     host = args["listen"]
     settings = {
@@ -128,7 +128,7 @@ def lt_reference(args):
     while not listening:
         if time.monotonic() > deadline:
             fail("libtorrent did not start listening")
-        session.wait_for_alert(200)
+        wait_for_alert(session, 200)
         for alert in session.pop_alerts():
             if isinstance(alert, lt.listen_succeeded_alert):
                 listening = True
@@ -151,7 +151,7 @@ def lt_reference(args):
     while pending:
         if time.monotonic() > limit:
             fail("libtorrent got no first MiB within 120 s")
-        session.wait_for_alert(50)
+        wait_for_alert(session, 50)
         for alert in session.pop_alerts():
             if isinstance(alert, lt.piece_finished_alert):
                 if alert.piece_index == 0 and first_at is None:

@@ -38,7 +38,7 @@ except ImportError:  # ours-download and free-port need no libtorrent
 
 # emit and the loopback IP filter are shared with the interop tests' libtorrent helpers.
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "SmartShare.Interop.Tests", "Clients"))
-from lt_common import emit, keep_on_loopback  # noqa: E402
+from lt_common import emit, keep_on_loopback, wait_for_alert  # noqa: E402
 
 
 def fail(message):
@@ -106,7 +106,7 @@ def session_for(address, bootstrap, extra=None):
 def udp_port(session, address, deadline_s=20):
     deadline = time.monotonic() + deadline_s
     while time.monotonic() < deadline:
-        session.wait_for_alert(200)
+        wait_for_alert(session, 200)
         for alert in session.pop_alerts():
             if isinstance(alert, lt.listen_failed_alert):
                 raise RuntimeError("listen failed on %s: %s" % (address, alert.message()))
@@ -163,7 +163,7 @@ def swarm(args):
     stop = quit_event()
     last_report = 0.0
     while not stop.is_set():
-        seeder.wait_for_alert(100)
+        wait_for_alert(seeder, 100)
         for alert in seeder.pop_alerts():
             if isinstance(alert, (lt.torrent_error_alert, lt.file_error_alert)):
                 emit({"event": "error", "message": alert.message()})
@@ -192,7 +192,7 @@ def lt_download(args):
     while dht_nodes(session) < int(args.get("min_nodes", 8)):
         if time.monotonic() > deadline:
             fail("the libtorrent downloader's DHT knows %d nodes after 60 s" % dht_nodes(session))
-        session.wait_for_alert(50)
+        wait_for_alert(session, 50)
         session.pop_alerts()
     emit({"event": "joined", "nodes": dht_nodes(session)})
 
@@ -204,7 +204,7 @@ def lt_download(args):
     while "complete_s" not in times:
         if time.monotonic() - start > limit:
             fail("timed out after %g s; reached %s; state %s" % (limit, times, handle.status().state))
-        session.wait_for_alert(20)
+        wait_for_alert(session, 20)
         now = time.monotonic() - start
         for alert in session.pop_alerts():
             if isinstance(alert, lt.metadata_received_alert):
@@ -223,7 +223,7 @@ def lt_download(args):
     flush_deadline = time.monotonic() + 10
     flushed = False
     while not flushed and time.monotonic() < flush_deadline:
-        session.wait_for_alert(100)
+        wait_for_alert(session, 100)
         flushed = any(isinstance(alert, lt.cache_flushed_alert) for alert in session.pop_alerts())
     emit(dict(event="done", name=handle.status().name, **times))
     session.pause()

@@ -40,7 +40,7 @@ except ImportError:  # the ours-* and wait-seeders modes need no libtorrent
     lt = None
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "SmartShare.Interop.Tests", "Clients"))
-from lt_common import emit, keep_on_loopback  # noqa: E402
+from lt_common import emit, keep_on_loopback, wait_for_alert  # noqa: E402
 
 
 def fail(message):
@@ -82,7 +82,7 @@ def session_for(address):
 def listen_port(session, address, deadline_s=20):
     deadline = time.monotonic() + deadline_s
     while time.monotonic() < deadline:
-        session.wait_for_alert(200)
+        wait_for_alert(session, 200)
         for alert in session.pop_alerts():
             if isinstance(alert, lt.listen_failed_alert):
                 raise RuntimeError("listen failed on %s: %s" % (address, alert.message()))

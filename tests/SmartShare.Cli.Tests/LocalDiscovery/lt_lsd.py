@@ -20,6 +20,7 @@ import threading
 import time
 
 import libtorrent as lt
+from lt_common import wait_for_alert  # linked beside this script
 
 
 def emit(obj):
@@ -65,7 +66,7 @@ def main():
     next_progress = 0.0
     lsd_peers = set()
     while not done.is_set():
-        session.wait_for_alert(100)
+        wait_for_alert(session, 100)
         for alert in session.pop_alerts():
             if isinstance(alert, (lt.torrent_error_alert, lt.file_error_alert, lt.lsd_error_alert)):
                 emit({"event": "error", "message": alert.message()})

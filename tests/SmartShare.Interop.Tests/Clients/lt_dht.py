@@ -29,7 +29,7 @@ import warnings
 
 import libtorrent as lt
 
-from lt_common import emit, endpoint, keep_on_loopback, read_commands
+from lt_common import emit, endpoint, keep_on_loopback, read_commands, wait_for_alert
 
 
 def dht_settings(host, port, bootstrap, extra):
@@ -66,7 +66,7 @@ def wait_listening(session, host, port):
     while True:
         if time.monotonic() > deadline:
             raise RuntimeError("libtorrent did not start listening on %s:%d" % (host, port))
-        session.wait_for_alert(200)
+        wait_for_alert(session, 200)
         for alert in session.pop_alerts():
             if isinstance(alert, lt.listen_failed_alert):
                 raise RuntimeError("listen failed: " + alert.message())

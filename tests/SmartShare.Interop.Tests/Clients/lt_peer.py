@@ -36,7 +36,7 @@ import time
 
 import libtorrent as lt
 
-from lt_common import emit, endpoint, keep_on_loopback, listen_text, read_commands
+from lt_common import emit, endpoint, keep_on_loopback, listen_text, read_commands, wait_for_alert
 
 
 def main():
@@ -95,7 +95,7 @@ def main():
     while not listening:
         if time.monotonic() > deadline:
             raise RuntimeError("libtorrent did not start listening on %s:%d" % (host, port))
-        session.wait_for_alert(200)
+        wait_for_alert(session, 200)
         for alert in session.pop_alerts():
             if isinstance(alert, lt.listen_failed_alert):
                 raise RuntimeError("listen failed: " + alert.message())
@@ -131,7 +131,7 @@ def main():
     flushing_since = None  # a finished download's writes are flushed before "finished" is told
     next_progress = 0.0
     while not quit_event.is_set():
-        session.wait_for_alert(100)
+        wait_for_alert(session, 100)
         for alert in session.pop_alerts():
             if isinstance(alert, (lt.torrent_error_alert, lt.file_error_alert, lt.metadata_failed_alert)):
                 emit({"event": "error", "message": alert.message()})
