@@ -97,6 +97,7 @@ public sealed partial class StreamDownload
         for (var index = _resumedBlobs; index < descriptor.DataBlobCount; index++)
         {
             await WaitForBlobAsync(index, cancellationToken);
+            StepForTests?.Invoke("write", index, false);
             var info = blobs[index];
             if (_buffered.TryRemove(index, out var decrypted))
             {

@@ -528,6 +528,15 @@ public sealed partial class StreamDownload
         return requests;
     }
 
+    /// <summary>
+    /// Tests only: called with a step, a data blob's index and whether the copy at hand went to the writer's memory:
+    /// "count" right before a received copy is counted, "counted" after, "write" before the writer takes the blob.
+    /// </summary>
+    internal Action<string, int, bool>? StepForTests { get; set; }
+
+    /// <summary>Tests only: whether data blob <paramref name="index"/> is counted as received.</summary>
+    internal bool HasBlobForTests(int index) => _scheduler.IsHave(index);
+
     private void Accept(BlobJob job, DownloadPeer peer, ReceivedBlob blob)
     {
         var keep = false;
@@ -560,12 +569,17 @@ public sealed partial class StreamDownload
 
                 Volatile.Write(ref _storedThisRun[job.Index], true);
                 keep = mine is not null;
-                if (!_scheduler.Completed(job, peer) && mine is not null &&
+                StepForTests?.Invoke("count", job.Index, mine is not null);
+                if (!_scheduler.Completed(job, peer) && mine is not null && job.Index < Volatile.Read(ref _writerNext) &&
                     _buffered.TryRemove(new KeyValuePair<int, DecryptedBlob>(job.Index, mine)))
                 {
-                    // Another peer delivered it first and the writer has not taken this copy: drop it.
+                    // Another peer's copy counted first and the writer went past the blob without this copy: drop it.
+                    // Before the writer passes, this copy is the writer's: the other one, finding it buffered, kept
+                    // nothing (a blob once lost that way failed the download with "not in the local store").
                     keep = false;
                 }
+
+                StepForTests?.Invoke("counted", job.Index, mine is not null);
             }
 
             Interlocked.Exchange(ref _lastBlobAt, _time.GetTimestamp());

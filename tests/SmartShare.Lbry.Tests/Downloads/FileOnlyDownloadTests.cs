@@ -65,6 +65,65 @@ public sealed class FileOnlyDownloadTests : StreamDownloadTestBase
     }
 
     [Fact]
+    public async Task A_blob_two_peers_deliver_at_once_is_written_whichever_copy_counts_first()
+    {
+        // One data blob, asked of both peers (the second has nothing else left to ask, so it asks the blob in flight),
+        // both answers let go together. The copy that reaches the writer's memory first is held back until the other
+        // copy, which found it there and kept nothing, has counted: before, the first copy was then dropped as a
+        // duplicate and the download failed ("not in the local store").
+        var (source, created) = await ShareAsync(Payload / 3);
+        var blob = created.Descriptor.DataBlobHash(0);
+        var asked = 0;
+        var bothAsked = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Task Gate(BlobHash hash, CancellationToken token)
+        {
+            if (hash != blob)
+            {
+                return Task.CompletedTask;
+            }
+
+            if (Interlocked.Increment(ref asked) == 2)
+            {
+                bothAsked.TrySetResult();
+            }
+
+            return bothAsked.Task.WaitAsync(token);
+        }
+
+        var peers = new[] { Network.Add(1, Seeder.Blobs), Network.Add(2, Seeder.Blobs) };
+        foreach (var peer in peers)
+        {
+            peer.BeforeAnswer = Gate;
+        }
+
+        var download = NewDownload(created.SdHash);
+        var heldBack = 0;
+        using var firstCounted = new ManualResetEventSlim();
+        download.StepForTests = (step, index, buffered) =>
+        {
+            if (step == "count" && buffered && Interlocked.Exchange(ref heldBack, 1) == 0)
+            {
+                // The copy in the writer's memory waits until the other copy has counted...
+                SpinWait.SpinUntil(() => download.HasBlobForTests(index), TimeSpan.FromSeconds(10));
+            }
+            else if (step == "counted" && buffered)
+            {
+                firstCounted.Set();
+            }
+            else if (step == "write" && Volatile.Read(ref heldBack) == 1)
+            {
+                // ...and the writer waits until it has counted too, so the writer looks only after the duplicate check.
+                firstCounted.Wait(TimeSpan.FromSeconds(10));
+            }
+        };
+        download.AddPeers([Peer(1), Peer(2)]);
+        var path = await download.RunAsync(Timeout());
+
+        Assert.Equal(2, peers.Sum(peer => peer.Served.Count(hash => hash == blob)));
+        Assert.Equal(TestFiles.Sha256(source), TestFiles.Sha256(path!));
+    }
+
+    [Fact]
     public async Task On_a_clock_that_never_moves_a_download_from_several_peers_ends_every_wait_on_the_change_it_waits_for()
     {
         // A wait that missed its change would last until the next poll, which never comes on this clock: the download
