@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using SmartShare.IO;
+using SmartShare.Tests.Shared;
 
 namespace SmartShare.Core.Tests.IO;
 
@@ -50,7 +51,7 @@ public sealed class FileStampTests : IDisposable
         var path = Write("film.bin", 70_000);
         var plain = FileStamp.Of(path);
         var strict = FileStamp.Strict(path);
-        WaitForTheClockToPass(strict.ChangeUtcTicks);
+        FileClock.WaitPast(strict.ChangeUtcTicks);
 
         var modified = File.GetLastWriteTimeUtc(path);
         using (var stream = new FileStream(path, FileMode.Open, FileAccess.ReadWrite))
@@ -79,7 +80,7 @@ public sealed class FileStampTests : IDisposable
 
         var path = Write("partial.bin", 5_000);
         var before = FileStamp.Strict(path);
-        WaitForTheClockToPass(before.ChangeUtcTicks);
+        FileClock.WaitPast(before.ChangeUtcTicks);
 
         var renamed = Path.Combine(_folder, "final.bin");
         File.Move(path, renamed);
@@ -131,18 +132,6 @@ public sealed class FileStampTests : IDisposable
         new Random(length).NextBytes(bytes);
         File.WriteAllBytes(path, bytes);
         return path;
-    }
-
-    // File times come from the kernel's coarse clock (a tick of up to 10 ms): wait until it is past the given time, so
-    // the next change gets a later one.
-    private static void WaitForTheClockToPass(long utcTicks)
-    {
-        var limit = Stopwatch.StartNew();
-        while (DateTime.UtcNow.Ticks <= utcTicks + (20 * TimeSpan.TicksPerMillisecond))
-        {
-            Assert.True(limit.Elapsed < TimeSpan.FromSeconds(5), "The clock did not move past the file's change time.");
-            Thread.Sleep(5);
-        }
     }
 
     private static (long Size, long Modified, long Changed) Stat(string path)

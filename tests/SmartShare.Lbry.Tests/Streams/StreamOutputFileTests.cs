@@ -31,12 +31,7 @@ public sealed class StreamOutputFileTests : IDisposable
         }
 
         // The rename's change time must differ from the last write's (file times come from a coarse clock tick).
-        var written = FileStamp.Strict(output.PartialPath).ChangeUtcTicks;
-        var wait = System.Diagnostics.Stopwatch.StartNew();
-        while (DateTime.UtcNow.Ticks <= written + (20 * TimeSpan.TicksPerMillisecond) && wait.Elapsed < TimeSpan.FromSeconds(5))
-        {
-            Thread.Sleep(5);
-        }
+        FileClock.WaitPast(FileStamp.Strict(output.PartialPath).ChangeUtcTicks);
 
         var path = output.Complete();
 
