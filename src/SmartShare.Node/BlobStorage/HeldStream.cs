@@ -13,6 +13,7 @@ internal sealed class HeldStream(BlobHash sdHash, string path, StreamDescriptor 
     // so a file edited with its modification time put back is still caught. A strict stamp sees such an edit in the
     // change time, so while the file keeps it every blob is trusted from the first serve.
     private readonly bool[] _verified = new bool[layout.BlobCount];
+    private object _stamp = FileStamp.Unknown;
 
     public BlobHash SdHash { get; } = sdHash;
 
@@ -28,21 +29,32 @@ internal sealed class HeldStream(BlobHash sdHash, string path, StreamDescriptor 
     /// The file's stamp when its content was last known to be the stream's plaintext (verified whole, or vouched for by
     /// its share or download).
     /// </summary>
-    public FileStamp Stamp { get; set; } = FileStamp.Unknown;
+    public FileStamp Stamp
+    {
+        // Boxed, so a serve reads a whole stamp while a check replaces it (a stamp is three longs).
+        get => (FileStamp)Volatile.Read(ref _stamp);
+        set => Volatile.Write(ref _stamp, value);
+    }
 
     public bool BlobsDropped { get; set; }
 
     /// <summary>
-    /// Whether blob <paramref name="blobNum"/>, rebuilt from the file while <see cref="Unchanged"/>, needs no hash: the
-    /// stamp is strict, or the blob was served in this run, rebuilt from this file and matched to its hash, the file then
-    /// having the stamp recorded here (as the blob server trusts a blob file it checked once).
+    /// Whether blob <paramref name="blobNum"/>, rebuilt from the open file, needs no hash: the file still has the stamp
+    /// recorded here, and that stamp is strict or the blob was served in this run, rebuilt from this file and matched to
+    /// its hash, the file then having that stamp (as the blob server trusts a blob file it checked once).
     /// </summary>
-    public bool IsTrusted(int blobNum) => Stamp.IsStrict || Volatile.Read(ref _verified[blobNum]);
+    public bool IsTrusted(int blobNum, SafeFileHandle handle)
+    {
+        var stamp = Stamp;
+        return (stamp.IsStrict || Volatile.Read(ref _verified[blobNum])) && Matches(stamp, handle);
+    }
 
     public void MarkVerified(int blobNum) => Volatile.Write(ref _verified[blobNum], true);
 
     /// <summary>Whether the open file still has the stamp recorded when its content was known good.</summary>
-    public bool Unchanged(SafeFileHandle handle) => Stamp.Length == Layout.FileLength && Stamp.Vouches(FileStamp.Strict(handle));
+    public bool Unchanged(SafeFileHandle handle) => Matches(Stamp, handle);
+
+    private bool Matches(FileStamp stamp, SafeFileHandle handle) => stamp.Length == Layout.FileLength && stamp.Vouches(FileStamp.Strict(handle));
 
     /// <summary>Rebuilds every blob from the file and compares it with its hash.</summary>
     public bool Verify(out string? reason)

@@ -216,7 +216,7 @@ internal sealed partial class PlainFileStreams(
             // A blob of a file that keeps a strict stamp, or one matched once in this run from the file as it still is,
             // needs no SHA-384; the stamp is read again after the read, so a write meanwhile (which moves it) sends the
             // blob through the hash after all.
-            var trusted = held.IsTrusted(blobNum) && held.Unchanged(handle);
+            var trusted = held.IsTrusted(blobNum, handle);
             if (!trusted)
             {
                 Interlocked.Increment(ref _servedBlobHashes);
