@@ -28,7 +28,6 @@ public sealed unsafe partial class DirectWriter : IDisposable
     private const int StagingSize = 1024 * 1024;
     private const int PooledStaging = 8;
     private const int OWrOnly = 0x1;
-    private const int OCloExec = 0x80000;
     private const int ODirectX64 = 0x4000;
     private const int ODirectArm64 = 0x10000;
     private const int EIntr = 4;
@@ -200,7 +199,7 @@ public sealed unsafe partial class DirectWriter : IDisposable
         {
             handle.DangerousAddRef(ref added);
             var fd = (int)handle.DangerousGetHandle();
-            var direct = Open($"/proc/self/fd/{fd}", OWrOnly | OCloExec | flag);
+            var direct = LinuxFiles.Open($"/proc/self/fd/{fd}", OWrOnly | LinuxFiles.OCloExec | flag);
             return direct >= 0 ? direct : -1;
         }
         finally
@@ -211,9 +210,6 @@ public sealed unsafe partial class DirectWriter : IDisposable
             }
         }
     }
-
-    [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int Open(string path, int flags);
 
     [LibraryImport("libc", EntryPoint = "pwrite", SetLastError = true)]
     private static partial nint PWrite(int fd, byte* buffer, nint count, long offset);

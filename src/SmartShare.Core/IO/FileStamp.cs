@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using Microsoft.Win32.SafeHandles;
+using static SmartShare.IO.LinuxFiles;
 
 namespace SmartShare.IO;
 
@@ -21,22 +22,7 @@ public readonly record struct FileStamp(long Length, long LastWriteUtcTicks, lon
 {
     private const int EncodedSize = 16;
 
-    // statx (linux/stat.h), the same on every architecture: what is asked for, and where it lies in the answer.
-    private const int AtEmptyPath = 0x1000;
-    private const int AtSymlinkNoFollow = 0x100;
-    private const int AtFdCwd = -100;
-    private const uint StatxType = 0x1;
-    private const uint StatxMtime = 0x40;
-    private const uint StatxCtime = 0x80;
-    private const uint StatxSize = 0x200;
     private const uint StatxWanted = StatxType | StatxMtime | StatxCtime | StatxSize;
-    private const int StatxBufferSize = 256;
-    private const int StatxModeOffset = 28;
-    private const int StatxSizeOffset = 40;
-    private const int StatxCtimeOffset = 96;
-    private const int StatxMtimeOffset = 112;
-    private const int SIfMt = 0xF000;
-    private const int SIfReg = 0x8000;
 
     private static volatile bool _noStatx;
 
@@ -71,18 +57,7 @@ public readonly record struct FileStamp(long Length, long LastWriteUtcTicks, lon
         IsStrict && ChangeUtcTicks > readFrom.UtcTicks - RacyWindow.Ticks ? this with { ChangeUtcTicks = 0 } : this;
 
     /// <summary>The file at <paramref name="path"/> as it is now (not following a symbolic link), or <see cref="Unknown"/>.</summary>
-    public static FileStamp Of(string path)
-    {
-        try
-        {
-            var file = new FileInfo(path);
-            return file.Exists && file.LinkTarget is null ? new FileStamp(file.Length, file.LastWriteTimeUtc.Ticks) : Unknown;
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            return Unknown;
-        }
-    }
+    public static FileStamp Of(string path) => OfFileInfo(path, followLinks: false);
 
     /// <summary>The open file as it is now.</summary>
     public static FileStamp Of(SafeFileHandle handle) =>
@@ -136,20 +111,21 @@ public readonly record struct FileStamp(long Length, long LastWriteUtcTicks, lon
             return stamp;
         }
 
-        if (followLinks)
-        {
-            try
-            {
-                var file = new FileInfo(path);
-                return file.Exists ? new FileStamp(file.Length, file.LastWriteTimeUtc.Ticks) : Unknown;
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-            {
-                return Unknown;
-            }
-        }
+        return OfFileInfo(path, followLinks);
+    }
 
-        return Of(path);
+    // .NET's reading of length and modification time (no change time): where there is no statx.
+    private static FileStamp OfFileInfo(string path, bool followLinks)
+    {
+        try
+        {
+            var file = new FileInfo(path);
+            return file.Exists && (followLinks || file.LinkTarget is null) ? new FileStamp(file.Length, file.LastWriteTimeUtc.Ticks) : Unknown;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return Unknown;
+        }
     }
 
     // One statx call; false (the caller falls back to .NET's own calls) when there is none or it did not answer all of
@@ -161,7 +137,7 @@ public readonly record struct FileStamp(long Length, long LastWriteUtcTicks, lon
         int result;
         try
         {
-            result = LocalFile.Statx(dirfd, path, flags, StatxWanted, buffer);
+            result = LinuxFiles.Statx(dirfd, path, flags, StatxWanted, buffer);
         }
         catch (EntryPointNotFoundException)
         {

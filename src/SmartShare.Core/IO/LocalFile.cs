@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
+using static SmartShare.IO.LinuxFiles;
 
 namespace SmartShare.IO;
 
@@ -13,17 +14,10 @@ public static partial class LocalFile
 {
     private const int ReadChunk = 64 * 1024;
 
-    // Linux open flags and statx/fstatfs constants; identical on x86_64 and arm64.
+    // Linux open flags and fstatfs constants (the shared ones are LinuxFiles'); identical on x86_64 and arm64.
     private const int ORdOnly = 0;
     private const int ONoCtty = 0x100;
     private const int ONonBlock = 0x800;
-    private const int OCloExec = 0x80000;
-    private const int AtFdCwd = -100;
-    private const int AtEmptyPath = 0x1000;
-    private const uint StatxType = 0x1;
-    private const uint StatxSize = 0x200;
-    private const int StatxBufferSize = 256;
-    private const int StatxModeOffset = 28;
     private const int StatfsBufferSize = 256;
     private const int FGetFl = 3;
     private const int FSetFl = 4;
@@ -36,8 +30,6 @@ public static partial class LocalFile
     private const int ELoop = 40;
     private const int ENameTooLong = 36;
 
-    private const int SIfMt = 0xF000;
-    private const int SIfReg = 0x8000;
     private const int SIfDir = 0x4000;
     private const int SIfChr = 0x2000;
     private const int SIfBlk = 0x6000;
@@ -285,13 +277,6 @@ public static partial class LocalFile
         };
         return new LocalFileException(path, message, inner);
     }
-
-    [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int Open(string path, int flags);
-
-    // Also FileStamp's: one statx for a file's size and times.
-    [LibraryImport("libc", EntryPoint = "statx", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    internal static unsafe partial int Statx(int dirfd, string path, int flags, uint mask, byte* buffer);
 
     [LibraryImport("libc", EntryPoint = "fstatfs", SetLastError = true)]
     private static unsafe partial int Fstatfs(int fd, byte* buffer);

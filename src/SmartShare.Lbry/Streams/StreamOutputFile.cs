@@ -159,26 +159,25 @@ public sealed class StreamOutputFile : IDisposable
             RandomAccess.FlushToDisk(handle);
             _writer?.Dispose();
             _writer = null;
-            string path;
             if (OperatingSystem.IsWindows())
             {
                 // An open file cannot be renamed there; nor has it a change time for the stamp to keep.
                 Stamp = FileStamp.Of(handle);
                 handle.Dispose();
                 _handle = null;
-                path = MoveToFreeName(PartialPath, _directory, _name);
             }
-            else
+
+            var path = MoveToFreeName(PartialPath, _directory, _name);
+            _finished = true;
+
+            // Elsewhere stamped after the rename, which moves the change time, through the handle the bytes went in by.
+            if (_handle is not null)
             {
-                // Stamped after the rename, which moves the change time, through the handle the bytes went in by.
-                path = MoveToFreeName(PartialPath, _directory, _name);
-                _finished = true;
                 Stamp = FileStamp.Strict(handle);
                 handle.Dispose();
                 _handle = null;
             }
 
-            _finished = true;
             return path;
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
