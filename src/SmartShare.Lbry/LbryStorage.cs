@@ -47,6 +47,10 @@ public sealed class LbryStorage
             last_replied INTEGER NOT NULL,
             PRIMARY KEY (address, udp_port));
         """,
+
+        // A blob file's inode change time as the node last knew it good (its strict stamp; 0 where unknown, as in rows
+        // written before this column): the blob server trusts such a file from its first serve while it is unchanged.
+        "ALTER TABLE blobs ADD COLUMN changed_ticks INTEGER NOT NULL DEFAULT 0;",
     ];
 
     private LbryStorage(string dataDirectory, BlobStore blobs, StreamIndex streams, DhtContactStore contacts, ReconcileReport startup)

@@ -6,7 +6,8 @@ namespace SmartShare.BitTorrent.Storage;
 /// Reading a piece to serve it, SHA-1-checked once per run: the first read of a piece in a run is hashed; after that
 /// the piece is trusted while every file it covers keeps the stamp (size and last-write time) seen before that check,
 /// and the stamps are looked at again after each trusted read, so an edit or a truncation behind the node's back sends
-/// the piece through the hash again. The blob server treats stream blobs the same way (<c>ServedBlobChecks</c>).
+/// the piece through the hash again. The blob server treats stream blobs the same way where no change time was recorded
+/// (<c>ServedBlobChecks</c>; with one, a blob file is trusted from its first serve).
 /// </summary>
 public sealed partial class TorrentStorage
 {

@@ -41,7 +41,7 @@ public sealed partial class BlobExchangeServer : IAsyncDisposable
         _options = options ?? new BlobExchangeServerOptions();
         _time = timeProvider ?? TimeProvider.System;
         _slots = new ConnectionSlots(_options.MaxConnections, _options.MaxConnectionsPerAddress, _time);
-        _checks = new ServedBlobChecks(store, message => Diagnostic?.Invoke(message));
+        _checks = new ServedBlobChecks(store, _time, message => Diagnostic?.Invoke(message));
     }
 
     /// <summary>Called after each blob sent in full, with its hash and length (the node counts uploads per stream with it).</summary>
@@ -66,6 +66,9 @@ public sealed partial class BlobExchangeServer : IAsyncDisposable
 
     /// <summary>Blobs found changed on disk when about to be served: never sent, deleted from the store.</summary>
     public long DamagedBlobsDropped => _checks.DamagedBlobs;
+
+    /// <summary>Blob files read whole and hashed before a serve, because no stamp vouched for them.</summary>
+    public long BlobFilesHashedOnServe => _checks.HashedBlobs;
 
     /// <summary>Connections being served right now.</summary>
     public int ActiveConnections => _slots.Count;

@@ -1,34 +1,51 @@
 using System.Buffers;
 using System.Collections.Concurrent;
+using SmartShare.IO;
 using SmartShare.Lbry.Blobs;
 
 namespace SmartShare.Lbry.BlobExchange;
 
 /// <summary>
-/// Keeps the blob server from sending bytes that were changed on disk behind the node's back. The first time a blob
-/// is served in a run it is read whole and its SHA-384 checked (then sent from that checked copy); afterwards its file
-/// is trusted, and sent with sendfile, as long as its length and modification time are those seen at the check (an
-/// edit or a truncation changes them). A blob failing its check is deleted from the store and answered as missing, so
-/// it is fetched again or rebuilt where the node can.
+/// Keeps the blob server from sending bytes that were changed on disk behind the node's back. A blob file is trusted,
+/// and sent with sendfile, while it keeps the stamp it had when it was known good: the strict stamp (length,
+/// modification and inode change time) the blob index recorded when the node wrote it or hashed it at a start, or the
+/// stamp seen when this run checked it. Otherwise (an index row from before change times were kept, a file whose
+/// stamp moved, no change time on this system) the first serve in a run reads it whole and checks its SHA-384, then
+/// sends that checked copy. A program can put a file's modification time back after an edit, but not its change time,
+/// so only a strict stamp is trusted across runs. A blob failing its check is deleted from the store and answered as
+/// missing, so it is fetched again or rebuilt where the node can.
 /// </summary>
-internal sealed class ServedBlobChecks(BlobStore store, Action<string> report)
+internal sealed class ServedBlobChecks(BlobStore store, TimeProvider time, Action<string> report)
 {
-    private readonly ConcurrentDictionary<BlobHash, (long Length, DateTime Modified)> _checked = new();
+    private readonly ConcurrentDictionary<BlobHash, FileStamp> _checked = new();
     private long _damaged;
+    private long _hashed;
 
     /// <summary>Damaged blobs found on serve, and dropped.</summary>
     public long DamagedBlobs => Interlocked.Read(ref _damaged);
 
-    /// <summary>Whether the blob's file is the one checked earlier (same length and modification time).</summary>
+    /// <summary>Blobs read whole and hashed before a serve (their stamps vouched for nothing).</summary>
+    public long HashedBlobs => Interlocked.Read(ref _hashed);
+
+    /// <summary>Whether the blob's file still has the stamp it had when known good (this run's check, or the index's strict stamp).</summary>
     public bool IsTrusted(BlobHash hash, long length)
     {
-        if (!_checked.TryGetValue(hash, out var seen) || seen.Length != length)
+        if (!_checked.TryGetValue(hash, out var seen))
+        {
+            seen = store.RecordedStamp(hash);
+            if (!seen.IsStrict)
+            {
+                return false;
+            }
+        }
+
+        if (seen.Length != length || !seen.Vouches(FileStamp.Strict(store.PathOf(hash))))
         {
             return false;
         }
 
-        var file = new FileInfo(store.PathOf(hash));
-        return file.Exists && file.Length == seen.Length && file.LastWriteTimeUtc == seen.Modified;
+        _checked[hash] = seen;
+        return true;
     }
 
     /// <summary>
@@ -38,12 +55,14 @@ internal sealed class ServedBlobChecks(BlobStore store, Action<string> report)
     public async ValueTask<IMemoryOwner<byte>?> ReadCheckedAsync(BlobHash hash, CancellationToken cancellationToken)
     {
         var path = store.PathOf(hash);
-        var before = new FileInfo(path);
-        if (!before.Exists)
+        var readFrom = time.GetUtcNow();
+        var before = FileStamp.Strict(path);
+        if (!before.IsKnown)
         {
             return null;
         }
 
+        Interlocked.Increment(ref _hashed);
         var owner = new PooledBlob();
         try
         {
@@ -67,7 +86,11 @@ internal sealed class ServedBlobChecks(BlobStore store, Action<string> report)
                 return null;
             }
 
-            _checked[hash] = (before.Length, before.LastWriteTimeUtc);
+            // The stamp from before the read vouches for what was read; settled, so a write just after the read began
+            // (which could leave the times as they were) is not trusted across runs.
+            var stamp = before.SettledBefore(readFrom);
+            _checked[hash] = stamp;
+            store.Restamp(hash, stamp);
             return owner;
         }
         catch

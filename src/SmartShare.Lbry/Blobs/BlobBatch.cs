@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using SmartShare.IO;
 using SmartShare.Lbry.BlobExchange;
 using SmartShare.Storage;
 
@@ -65,14 +66,17 @@ public sealed class BlobBatch : IDisposable
             {
                 using var handle = File.OpenHandle(_store.TempPath(blob.HashHex, blob.TempId), FileMode.Open, FileAccess.Write);
                 RandomAccess.FlushToDisk(handle);
-
-                // A rename keeps the modification time; read it now, while the file is open anyway.
-                blob.ModifiedTicks = File.GetLastWriteTimeUtc(handle).Ticks;
             });
 
             foreach (var blob in staged)
             {
-                File.Move(_store.TempPath(blob.HashHex, blob.TempId), Path.Combine(folder, blob.HashHex), overwrite: true);
+                var final = Path.Combine(folder, blob.HashHex);
+                File.Move(_store.TempPath(blob.HashHex, blob.TempId), final, overwrite: true);
+
+                // Stamped after the rename, which moves the change time: with it the blob server trusts the file from
+                // its first serve while nothing changes it (the stamp of bytes this node wrote and hashed itself).
+                var stamp = FileStamp.Strict(final);
+                blob.Stamp = stamp.IsKnown ? stamp : new FileStamp(blob.Length, File.GetLastWriteTimeUtc(final).Ticks);
             }
 
             if (staged.Count > 0)
@@ -90,7 +94,7 @@ public sealed class BlobBatch : IDisposable
         }
 
         _committed = true;
-        _store.Index(staged.Select(blob => (blob.HashHex, blob.Length, blob.ModifiedTicks)));
+        _store.Index(staged.Select(blob => (blob.HashHex, blob.Stamp)));
     }
 
     public void Dispose()
@@ -156,6 +160,6 @@ public sealed class BlobBatch : IDisposable
 
         public long Length { get; } = length;
 
-        public long ModifiedTicks { get; set; }
+        public FileStamp Stamp { get; set; } = FileStamp.Unknown;
     }
 }

@@ -3,6 +3,7 @@ using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using Microsoft.Data.Sqlite;
 using Microsoft.Win32.SafeHandles;
+using SmartShare.IO;
 using SmartShare.Storage;
 
 namespace SmartShare.Lbry.Blobs;
@@ -211,7 +212,7 @@ public sealed class BlobStore
             toHash.Add((hash, file));
         }
 
-        var good = new ConcurrentBag<(BlobHash Hash, FileInfo File)>();
+        var good = new ConcurrentBag<(BlobHash Hash, FileStamp Stamp)>();
         var corrupt = new ConcurrentBag<BlobHash>();
         var options = new ParallelOptions
         {
@@ -220,9 +221,13 @@ public sealed class BlobStore
         };
         Parallel.ForEach(toHash, options, entry =>
         {
+            // Stamped before the read, and strict only if the file had not changed just before it (a write in the same
+            // tick could leave the times as they were): the blob server then trusts it from its first serve.
+            var readFrom = _time.GetUtcNow();
+            var stamp = FileStamp.Strict(entry.File.FullName);
             if (FileHashesTo(entry.File, entry.Hash))
             {
-                good.Add(entry);
+                good.Add((entry.Hash, stamp.IsKnown ? stamp.SettledBefore(readFrom) : new FileStamp(entry.File.Length, entry.File.LastWriteTimeUtc.Ticks)));
             }
             else
             {
@@ -243,7 +248,7 @@ public sealed class BlobStore
         using (var connection = _database.OpenConnection())
         using (var transaction = connection.BeginTransaction())
         {
-            Index(connection, good.Select(entry => (entry.Hash.ToString(), entry.File.Length, entry.File.LastWriteTimeUtc.Ticks)));
+            Index(connection, good.Select(entry => (entry.Hash.ToString(), entry.Stamp)));
 
             foreach (var hash in corrupt.Concat(missing))
             {
@@ -291,7 +296,43 @@ public sealed class BlobStore
 
     internal string TempPath(string hashHex, Guid id) => Path.Combine(Directory, $"{TempPrefix}{hashHex}-{id:N}");
 
-    internal void Index(IEnumerable<(string HashHex, long Length, long ModifiedTicks)> blobs)
+    /// <summary>
+    /// The stamp the index holds for a blob's file (length, modification time, and the change time when it was known
+    /// good under a strict stamp), or <see cref="FileStamp.Unknown"/>.
+    /// </summary>
+    public FileStamp RecordedStamp(BlobHash hash)
+    {
+        using var connection = _database.OpenConnection();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT length, modified_ticks, changed_ticks FROM blobs WHERE hash = $hash";
+        command.Parameters.AddWithValue("$hash", hash.ToString());
+        using var reader = command.ExecuteReader();
+        return reader.Read() ? new FileStamp(reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2)) : FileStamp.Unknown;
+    }
+
+    /// <summary>
+    /// Records a strict stamp for a blob whose file was just checked against its hash (rows written before change times
+    /// were kept gain one), so the next run trusts it from its first serve. A row of another length is left alone.
+    /// </summary>
+    public void Restamp(BlobHash hash, FileStamp stamp)
+    {
+        if (!stamp.IsStrict)
+        {
+            return;
+        }
+
+        using var connection = _database.OpenConnection();
+        using var command = connection.CreateCommand();
+        command.CommandText =
+            "UPDATE blobs SET modified_ticks = $modified, changed_ticks = $changed WHERE hash = $hash AND length = $length";
+        command.Parameters.AddWithValue("$hash", hash.ToString());
+        command.Parameters.AddWithValue("$length", stamp.Length);
+        command.Parameters.AddWithValue("$modified", stamp.LastWriteUtcTicks);
+        command.Parameters.AddWithValue("$changed", stamp.ChangeUtcTicks);
+        command.ExecuteNonQuery();
+    }
+
+    internal void Index(IEnumerable<(string HashHex, FileStamp Stamp)> blobs)
     {
         using (var connection = _database.OpenConnection())
         using (var transaction = connection.BeginTransaction())
@@ -304,22 +345,24 @@ public sealed class BlobStore
     }
 
     /// <summary>Records blobs with one prepared statement, so a large batch makes no garbage per row.</summary>
-    private void Index(SqliteConnection connection, IEnumerable<(string HashHex, long Length, long ModifiedTicks)> blobs)
+    private void Index(SqliteConnection connection, IEnumerable<(string HashHex, FileStamp Stamp)> blobs)
     {
         using var command = connection.CreateCommand();
         command.CommandText =
-            "INSERT INTO blobs (hash, length, modified_ticks, added_at) VALUES ($hash, $length, $modified, $now) " +
-            "ON CONFLICT(hash) DO UPDATE SET length = excluded.length, modified_ticks = excluded.modified_ticks";
+            "INSERT INTO blobs (hash, length, modified_ticks, changed_ticks, added_at) VALUES ($hash, $length, $modified, $changed, $now) " +
+            "ON CONFLICT(hash) DO UPDATE SET length = excluded.length, modified_ticks = excluded.modified_ticks, changed_ticks = excluded.changed_ticks";
         var hash = command.Parameters.Add("$hash", SqliteType.Text);
         var length = command.Parameters.Add("$length", SqliteType.Integer);
         var modified = command.Parameters.Add("$modified", SqliteType.Integer);
+        var changed = command.Parameters.Add("$changed", SqliteType.Integer);
         command.Parameters.AddWithValue("$now", _time.GetUtcNow().ToUnixTimeSeconds());
         command.Prepare();
         foreach (var blob in blobs)
         {
             hash.Value = blob.HashHex;
-            length.Value = blob.Length;
-            modified.Value = blob.ModifiedTicks;
+            length.Value = blob.Stamp.Length;
+            modified.Value = blob.Stamp.LastWriteUtcTicks;
+            changed.Value = blob.Stamp.ChangeUtcTicks;
             command.ExecuteNonQuery();
         }
     }

@@ -97,6 +97,7 @@ public sealed class BlobServerHost(
                 ["blobs_served"] = server.BlobsServed,
                 ["bytes_served"] = server.BytesServed,
                 ["damaged_blobs_dropped"] = server.DamagedBlobsDropped,
+                ["blob_files_hashed_on_serve"] = server.BlobFilesHashedOnServe,
             };
     }
 
