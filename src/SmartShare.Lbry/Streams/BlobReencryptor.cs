@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using Microsoft.Win32.SafeHandles;
+using SmartShare.Crypto;
 using SmartShare.Lbry.Blobs;
 
 namespace SmartShare.Lbry.Streams;
@@ -32,20 +33,102 @@ public static class BlobReencryptor
         }
 
         var plainLength = layout.PlainLengthOf(blobNum);
+        return ReadPlaintext(plainFile, layout, blobNum, destination[..plainLength])
+            ? TryEncryptPlaintext(destination[..plainLength], descriptor, key, blobNum, destination, verify)
+            : -1;
+    }
+
+    /// <summary>
+    /// <see cref="TryEncrypt"/> for up to <see cref="AesCbcLanes.MaxLanes"/> data blobs of the stream at once: their
+    /// AES-CBC runs interleaved (<see cref="AesCbcLanes"/>), about four blobs in the time of one, where the processor
+    /// has the instructions. <paramref name="results"/>[i] is blob <paramref name="blobNums"/>[i]'s length in
+    /// <paramref name="destinations"/>[i], or -1 as <see cref="TryEncrypt"/> says; <paramref name="verify"/>[i] asks
+    /// for its hash to be checked.
+    /// </summary>
+    /// <exception cref="IOException">The file could not be read.</exception>
+    public static void TryEncryptMany(
+        SafeFileHandle plainFile,
+        StreamDescriptor descriptor,
+        PlainFileLayout layout,
+        byte[] key,
+        ReadOnlySpan<int> blobNums,
+        ReadOnlySpan<Memory<byte>> destinations,
+        ReadOnlySpan<bool> verify,
+        Span<int> results)
+    {
+        ArgumentNullException.ThrowIfNull(plainFile);
+        ArgumentNullException.ThrowIfNull(descriptor);
+        ArgumentNullException.ThrowIfNull(layout);
+        ArgumentNullException.ThrowIfNull(key);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(blobNums.Length, AesCbcLanes.MaxLanes, nameof(blobNums));
+        if (destinations.Length != blobNums.Length || verify.Length != blobNums.Length || results.Length < blobNums.Length)
+        {
+            throw new ArgumentException("One destination, verify flag and result per blob.", nameof(destinations));
+        }
+
+        if (!AesCbcLanes.IsSupported || key.Length != AesCbcLanes.KeySize || blobNums.Length == 1)
+        {
+            for (var i = 0; i < blobNums.Length; i++)
+            {
+                results[i] = TryEncrypt(plainFile, descriptor, layout, key, blobNums[i], destinations[i].Span, verify[i]);
+            }
+
+            return;
+        }
+
+        var lanes = new CbcLane[blobNums.Length];
+        var laneOf = new int[blobNums.Length];
+        var count = 0;
+        for (var i = 0; i < blobNums.Length; i++)
+        {
+            var blobNum = blobNums[i];
+            ArgumentOutOfRangeException.ThrowIfNegative(blobNum);
+            ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(blobNum, layout.BlobCount);
+            var info = descriptor.Blobs[blobNum];
+            if (destinations[i].Length < info.Length)
+            {
+                throw new ArgumentException($"Blob {blobNum} needs {info.Length} bytes of room.", nameof(destinations));
+            }
+
+            var plainLength = layout.PlainLengthOf(blobNum);
+            var iv = Convert.FromHexString(info.Iv);
+            results[i] = -1;
+            if (iv.Length == StreamEncryptor.IvSize && destinations[i].Length >= PlainFileLayout.PaddedLength(plainLength) &&
+                ReadPlaintext(plainFile, layout, blobNum, destinations[i].Span[..plainLength]))
+            {
+                laneOf[count] = i;
+                lanes[count++] = new CbcLane(destinations[i][..plainLength], iv, destinations[i]);
+            }
+        }
+
+        Span<int> lengths = stackalloc int[AesCbcLanes.MaxLanes];
+        AesCbcLanes.EncryptPkcs7(key, lanes.AsSpan(0, count), lengths);
+        for (var lane = 0; lane < count; lane++)
+        {
+            var i = laneOf[lane];
+            var info = descriptor.Blobs[blobNums[i]];
+            var length = lengths[lane];
+            results[i] = length == info.Length && (!verify[i] || BlobHash.Compute(destinations[i].Span[..length]) == info.BlobHash) ? length : -1;
+        }
+    }
+
+    // The blob's plaintext range of the file into `destination` (its length); false when the file ends first.
+    private static bool ReadPlaintext(SafeFileHandle plainFile, PlainFileLayout layout, int blobNum, Span<byte> destination)
+    {
         var offset = layout.OffsetOf(blobNum);
         var filled = 0;
-        while (filled < plainLength)
+        while (filled < destination.Length)
         {
-            var read = RandomAccess.Read(plainFile, destination.Slice(filled, plainLength - filled), offset + filled);
+            var read = RandomAccess.Read(plainFile, destination[filled..], offset + filled);
             if (read == 0)
             {
-                return -1;
+                return false;
             }
 
             filled += read;
         }
 
-        return TryEncryptPlaintext(destination[..plainLength], descriptor, key, blobNum, destination, verify);
+        return true;
     }
 
     /// <summary>

@@ -38,6 +38,9 @@ internal sealed class HeldStream(BlobHash sdHash, string path, StreamDescriptor 
 
     public bool BlobsDropped { get; set; }
 
+    /// <summary>The blob number asked for last (-1 before any): tells whether peers read the stream in order.</summary>
+    public int LastAsked = -1;
+
     /// <summary>
     /// Whether blob <paramref name="blobNum"/>, rebuilt from the open file, needs no hash: the file still has the stamp
     /// recorded here, and that stamp is strict or the blob was served in this run, rebuilt from this file and matched to

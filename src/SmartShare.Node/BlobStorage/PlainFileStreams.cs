@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
+using SmartShare.Crypto;
 using SmartShare.IO;
 using SmartShare.Lbry;
 using SmartShare.Lbry.BlobExchange;
@@ -29,7 +30,8 @@ internal sealed partial class PlainFileStreams(
     TimeProvider time,
     ILogger<PlainFileStreams> logger) : IBlobSource, IDisposable
 {
-    public const int CacheCapacity = 4;
+    /// <summary>Rebuilt blobs kept: a read-ahead batch beside the blobs still being sent.</summary>
+    public const int CacheCapacity = 2 * AesCbcLanes.MaxLanes;
 
     private readonly ConcurrentDictionary<BlobHash, HeldStream> _streams = new();
     private readonly ConcurrentDictionary<BlobHash, (HeldStream Stream, int BlobNum)> _blobs = new();
@@ -37,8 +39,13 @@ internal sealed partial class PlainFileStreams(
     private readonly Lock _holdGate = new();
     private readonly SemaphoreSlim _rebuilds = new(Math.Max(2, Environment.ProcessorCount * 2));
 
+    // Blobs being rebuilt, each with the task that ends when its batch is done (cached or not).
+    private readonly ConcurrentDictionary<BlobHash, Task> _rebuilding = new();
+
     private long _wholeFileChecks;
     private long _servedBlobHashes;
+    private long _rebuiltBlobs;
+    private long _readAheadBlobs;
 
     public int HeldCount => _streams.Count;
 
@@ -47,6 +54,9 @@ internal sealed partial class PlainFileStreams(
 
     /// <summary>Blobs rebuilt to serve them and hashed before they went out (the rest were trusted on the file's stamp).</summary>
     public long ServedBlobHashes => Interlocked.Read(ref _servedBlobHashes);
+
+    /// <summary>Blobs rebuilt from plain files to serve them (each encryption counted once), and how many of them were read ahead.</summary>
+    public (long Rebuilt, long ReadAhead) RebuiltBlobs => (Interlocked.Read(ref _rebuiltBlobs), Interlocked.Read(ref _readAheadBlobs));
 
     /// <summary>Plain bytes of the streams held (the files' lengths).</summary>
     public long HeldBytes => _streams.Values.Sum(stream => stream.Layout.FileLength);
@@ -180,21 +190,33 @@ internal sealed partial class PlainFileStreams(
 
     public async ValueTask<IMemoryOwner<byte>?> ReadAsync(BlobHash hash, CancellationToken cancellationToken)
     {
+        if (!_blobs.TryGetValue(hash, out var entry))
+        {
+            return _cache.TryGet(hash);
+        }
+
+        // The blob asked for before this one in the stream: peers that read it in order are worth reading ahead for.
+        var previous = Interlocked.Exchange(ref entry.Stream.LastAsked, entry.BlobNum);
         if (_cache.TryGet(hash) is { } cached)
         {
             return cached;
         }
 
-        if (!_blobs.TryGetValue(hash, out var entry))
+        // Being rebuilt in another serve's batch (read ahead): wait for it rather than encrypt it a second time.
+        if (_rebuilding.TryGetValue(hash, out var pending))
         {
-            return null;
+            await pending.WaitAsync(cancellationToken);
+            if (_cache.TryGet(hash) is { } built)
+            {
+                return built;
+            }
         }
 
-        // Each rebuild holds a blob-sized buffer: a few at a time, however many peers ask at once.
+        // Each rebuild holds blob-sized buffers: a few at a time, however many peers ask at once.
         await _rebuilds.WaitAsync(cancellationToken);
         try
         {
-            return _cache.TryGet(hash) ?? Rebuild(hash, entry.Stream, entry.BlobNum);
+            return _cache.TryGet(hash) ?? Rebuild(hash, entry.Stream, entry.BlobNum, previous);
         }
         finally
         {
@@ -202,54 +224,141 @@ internal sealed partial class PlainFileStreams(
         }
     }
 
-    private IMemoryOwner<byte>? Rebuild(BlobHash hash, HeldStream held, int blobNum)
+    // Rebuilds the blob asked for, and, while peers read the stream in order (the blob asked for before this one was
+    // one or two before it), the next few blobs the cache lacks with it: CBC encryption is serial within a blob, and
+    // four blobs interleaved (AesCbcLanes) cost about what one does. A downloader spreading a stream over several
+    // seeders asks each for blobs further apart, so no seeder reads ahead for blobs it will not be asked for.
+    private IMemoryOwner<byte>? Rebuild(BlobHash hash, HeldStream held, int blobNum, int previous)
     {
-        // A pooled array: a new 2 MiB one per blob served cost the seeder a tenth of its CPU in the allocator and in
-        // page faults on fresh memory. It goes back to the pool once the cache and every sender let go of it.
-        var length = held.Descriptor.Blobs[blobNum].Length;
-        var rented = BlobBuffers.Pool.Rent(length);
-        var buffer = rented.AsSpan(0, length);
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var batch = new List<int>(AesCbcLanes.MaxLanes) { blobNum };
+        _rebuilding.TryAdd(hash, done.Task);
+        if (blobNum > previous && blobNum - previous <= 2)
+        {
+            for (var next = blobNum + 1; next < held.Layout.BlobCount && batch.Count < AesCbcLanes.MaxLanes; next++)
+            {
+                var ahead = held.Descriptor.Blobs[next].BlobHash!.Value;
+                if (!_cache.Contains(ahead) && _rebuilding.TryAdd(ahead, done.Task))
+                {
+                    batch.Add(next);
+                }
+            }
+        }
+
+        Interlocked.Add(ref _rebuiltBlobs, batch.Count);
+        Interlocked.Add(ref _readAheadBlobs, batch.Count - 1);
+        try
+        {
+            return RebuildBatch(hash, held, batch);
+        }
+        finally
+        {
+            foreach (var num in batch)
+            {
+                _rebuilding.TryRemove(new KeyValuePair<BlobHash, Task>(held.Descriptor.Blobs[num].BlobHash!.Value, done.Task));
+            }
+
+            done.SetResult();
+        }
+    }
+
+    // The blobs of `batch` (the one asked for first) rebuilt together and cached; a lease on the first, or null (then
+    // logged and the stream marked broken) when it cannot be rebuilt. A read-ahead blob that fails is just not cached.
+    private IMemoryOwner<byte>? RebuildBatch(BlobHash hash, HeldStream held, List<int> batch)
+    {
+        // Pooled arrays: a new 2 MiB one per blob served cost the seeder a tenth of its CPU in the allocator and in
+        // page faults on fresh memory. Each goes back to the pool once the cache and every sender let go of it.
+        var count = batch.Count;
+        var rented = new byte[count][];
+        var destinations = new Memory<byte>[count];
+        var trusted = new bool[count];
+        var verify = new bool[count];
+        var built = new int[count];
+        IMemoryOwner<byte>? lease = null;
         string reason;
         try
         {
             using var handle = LocalFile.OpenRead(held.Path);
-            // A blob of a file that keeps a strict stamp, or one matched once in this run from the file as it still is,
-            // needs no SHA-384; the stamp is read again after the read, so a write meanwhile (which moves it) sends the
-            // blob through the hash after all.
-            var trusted = held.IsTrusted(blobNum, handle);
-            if (!trusted)
+            for (var i = 0; i < count; i++)
             {
-                Interlocked.Increment(ref _servedBlobHashes);
+                var length = held.Descriptor.Blobs[batch[i]].Length;
+                rented[i] = BlobBuffers.Pool.Rent(length);
+                destinations[i] = rented[i].AsMemory(0, length);
+
+                // A blob of a file that keeps a strict stamp, or one matched once in this run from the file as it still
+                // is, needs no SHA-384; the stamp is read again after the read, so a write meanwhile (which moves it)
+                // sends the blob through the hash after all.
+                trusted[i] = held.IsTrusted(batch[i], handle);
+                verify[i] = !trusted[i];
+                if (!trusted[i])
+                {
+                    Interlocked.Increment(ref _servedBlobHashes);
+                }
             }
 
-            var built = RandomAccess.GetLength(handle) == held.Layout.FileLength
-                ? BlobReencryptor.TryEncrypt(handle, held.Descriptor, held.Layout, held.Key, blobNum, buffer, verify: !trusted)
-                : -1;
-            var unchangedAfter = built == buffer.Length && held.Unchanged(handle);
-            if (built == buffer.Length && (!trusted || unchangedAfter || BlobHash.Compute(buffer) == hash))
+            if (RandomAccess.GetLength(handle) == held.Layout.FileLength)
             {
-                if (!trusted && unchangedAfter)
+                BlobReencryptor.TryEncryptMany(handle, held.Descriptor, held.Layout, held.Key, batch.ToArray(), destinations, verify, built);
+            }
+            else
+            {
+                Array.Fill(built, -1);
+            }
+
+            var unchangedAfter = held.Unchanged(handle);
+            for (var i = 0; i < count; i++)
+            {
+                var blob = held.Descriptor.Blobs[batch[i]];
+                var ok = built[i] == blob.Length &&
+                    (!trusted[i] || unchangedAfter || BlobHash.Compute(destinations[i].Span) == blob.BlobHash!.Value);
+                if (!ok)
                 {
-                    // Matched from the file as verified: trusted from now on, until its stamp moves.
-                    held.MarkVerified(blobNum);
+                    continue;
                 }
 
-                var lease = RebuiltBlob.Create(rented, length, out var blob);
-                _cache.Add(hash, blob);
-                return lease;
+                if (!trusted[i] && unchangedAfter)
+                {
+                    // Matched from the file as verified: trusted from now on, until its stamp moves.
+                    held.MarkVerified(batch[i]);
+                }
+
+                var owner = RebuiltBlob.Create(rented[i], blob.Length, out var rebuilt);
+                rented[i] = null!;
+                _cache.Add(blob.BlobHash!.Value, rebuilt);
+                if (i == 0)
+                {
+                    lease = owner;
+                }
+                else
+                {
+                    owner.Dispose();
+                }
             }
 
-            reason = $"blob {blobNum} rebuilt from {held.Path} no longer matches its hash: the file changed";
+            reason = $"blob {batch[0]} rebuilt from {held.Path} no longer matches its hash: the file changed";
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             reason = $"{held.Path} cannot be read ({ex.Message})";
         }
+        finally
+        {
+            foreach (var array in rented)
+            {
+                if (array is not null)
+                {
+                    BlobBuffers.Pool.Return(array);
+                }
+            }
+        }
 
-        BlobBuffers.Pool.Return(rented);
-        LogServedNotAvailable(logger, hash, held.SdHash, reason);
-        MarkBroken(held.SdHash, held.Path, reason);
-        return null;
+        if (lease is null)
+        {
+            LogServedNotAvailable(logger, hash, held.SdHash, reason);
+            MarkBroken(held.SdHash, held.Path, reason);
+        }
+
+        return lease;
     }
 
     /// <summary>

@@ -26,6 +26,15 @@ internal sealed class ReencryptedBlobCache(int capacity)
         }
     }
 
+    /// <summary>Whether a blob of that hash is cached.</summary>
+    public bool Contains(BlobHash hash)
+    {
+        lock (_gate)
+        {
+            return _byHash.ContainsKey(hash);
+        }
+    }
+
     /// <summary>A lease on the cached blob (the caller disposes it), or null when it is not cached.</summary>
     public IMemoryOwner<byte>? TryGet(BlobHash hash)
     {

@@ -195,9 +195,9 @@ public sealed class PlainFileHostingTests : IDisposable
     [Fact]
     public async Task A_blob_served_once_is_checked_again_once_its_file_changes()
     {
-        // Seven data blobs: more than the rebuilt-blob cache keeps, so blob 1 is rebuilt again when asked again.
+        // More data blobs than the rebuilt-blob cache keeps, so blob 1 is rebuilt again when asked again.
         await using var seeder = await TransferNode.StartAsync("seeder", _directory.File("seeder"), extra: DropBlobs);
-        var source = TransferNode.WriteRandomFile(_directory.File("film.bin"), (6 * 2_097_151) + 5_000, seed: 44);
+        var source = TransferNode.WriteRandomFile(_directory.File("film.bin"), ((PlainFileStreams.CacheCapacity + 2) * 2_097_151L) + 5_000, seed: 44);
         var sdHash = await seeder.ShareAsync(source);
         var blobs = BlobsOf(seeder, sdHash);
         await WaitUntilAsync(() => blobs.Skip(1).All(blob => !Storage(seeder).Blobs.Contains(blob)), "the share's data blobs to be dropped");
@@ -220,10 +220,10 @@ public sealed class PlainFileHostingTests : IDisposable
     [Fact]
     public async Task A_share_and_a_download_on_a_strict_stamp_are_served_unhashed_until_an_edit_even_with_its_time_put_back()
     {
-        // Seven data blobs: more than the rebuilt-blob cache keeps. The source's change time must be settled (older than
+        // More data blobs than the rebuilt-blob cache keeps. The source's change time must be settled (older than
         // the racy window when the share reads it) for its stamp to be strict.
         var root = _directory.File("seeder");
-        var source = TransferNode.WriteRandomFile(_directory.File("film.bin"), (6 * 2_097_151) + 5_000, seed: 49);
+        var source = TransferNode.WriteRandomFile(_directory.File("film.bin"), ((PlainFileStreams.CacheCapacity + 2) * 2_097_151L) + 5_000, seed: 49);
         await WaitUntilAsync(() => FileStamp.Strict(source).ChangeUtcTicks < DateTime.UtcNow.Ticks - FileStamp.RacyWindow.Ticks - TimeSpan.TicksPerSecond, "the source to settle");
         string sdHash;
         List<BlobHash> blobs;
@@ -309,6 +309,58 @@ public sealed class PlainFileHostingTests : IDisposable
     }
 
     private static LbryStorage Storage(TransferNode node) => node.Host.Services.GetRequiredService<LbryStorage>();
+
+    [Fact]
+    public async Task Blobs_asked_in_order_are_rebuilt_a_batch_at_a_time_and_never_twice_while_out_of_order_ones_are_rebuilt_alone()
+    {
+        await using var seeder = await TransferNode.StartAsync("seeder", _directory.File("seeder"), extra: DropBlobs);
+        var source = TransferNode.WriteRandomFile(_directory.File("film.bin"), (12 * 2_097_151L) + 5_000, seed: 53);
+        var sdHash = await seeder.ShareAsync(source);
+        var blobs = BlobsOf(seeder, sdHash);
+        var data = blobs.Skip(1).ToList();
+        await WaitUntilAsync(() => data.All(blob => !Storage(seeder).Blobs.Contains(blob)), "the share's data blobs to be dropped");
+        var client = new BlobExchangeClient();
+
+        // Four connections asking for the blobs in order, as a downloader's do: each blob is encrypted once, most of
+        // them in a batch read ahead with the one asked for, and every one arrives whole (the client checks its hash).
+        var connections = new List<IBlobPeerConnection>();
+        for (var i = 0; i < 4; i++)
+        {
+            connections.Add(await client.ConnectAsync(seeder.BlobEndPoint, CancellationToken.None));
+        }
+
+        try
+        {
+            for (var first = 0; first < data.Count; first += connections.Count)
+            {
+                await Task.WhenAll(data.Skip(first).Take(connections.Count).Select(async (blob, i) =>
+                {
+                    using var served = await connections[i].DownloadAsync(blob, null, CancellationToken.None);
+                }));
+            }
+        }
+        finally
+        {
+            foreach (var connection in connections)
+            {
+                await connection.DisposeAsync();
+            }
+        }
+
+        var (rebuilt, readAhead) = PlainFiles(seeder).RebuiltBlobs;
+        Assert.Equal(data.Count, rebuilt);
+        Assert.True(readAhead >= data.Count / 2, $"Only {readAhead} of {data.Count} blobs were read ahead.");
+
+        // Out of order (every third blob, backwards): no read-ahead, each blob rebuilt alone.
+        await using var another = await client.ConnectAsync(seeder.BlobEndPoint, CancellationToken.None);
+        for (var index = data.Count - 1; index >= 0; index -= 3)
+        {
+            using var served = await another.DownloadAsync(data[index], null, CancellationToken.None);
+        }
+
+        var after = PlainFiles(seeder).RebuiltBlobs;
+        Assert.Equal(readAhead, after.ReadAhead);
+    }
 
     private static PlainFileStreams PlainFiles(TransferNode node) => node.Host.Services.GetRequiredService<PlainFileStreams>();
 
