@@ -1,4 +1,5 @@
 using Microsoft.Win32.SafeHandles;
+using SmartShare.Crypto;
 using SmartShare.IO;
 using SmartShare.Lbry.Blobs;
 using SmartShare.Lbry.Streams;
@@ -59,19 +60,34 @@ internal sealed class HeldStream(BlobHash sdHash, string path, StreamDescriptor 
 
     private bool Matches(FileStamp stamp, SafeFileHandle handle) => stamp.Length == Layout.FileLength && stamp.Vouches(FileStamp.Strict(handle));
 
-    /// <summary>Rebuilds every blob from the file and compares it with its hash.</summary>
+    /// <summary>Rebuilds every blob from the file and compares it with its hash (four blobs per AES pass, <see cref="AesCbcLanes"/>).</summary>
     public bool Verify(out string? reason)
     {
-        var buffer = BlobBuffers.Pool.Rent(BlobStore.MaxBlobSize);
+        var buffers = new byte[AesCbcLanes.MaxLanes][];
+        for (var i = 0; i < buffers.Length; i++)
+        {
+            buffers[i] = BlobBuffers.Pool.Rent(BlobStore.MaxBlobSize);
+        }
+
         try
         {
             using var handle = LocalFile.OpenRead(Path);
-            for (var i = 0; i < Layout.BlobCount; i++)
+            var verify = new bool[buffers.Length];
+            Array.Fill(verify, true);
+            var results = new int[buffers.Length];
+            for (var first = 0; first < Layout.BlobCount; first += buffers.Length)
             {
-                if (BlobReencryptor.TryEncrypt(handle, Descriptor, Layout, Key, i, buffer) < 0)
+                var count = Math.Min(buffers.Length, Layout.BlobCount - first);
+                var numbers = Enumerable.Range(first, count).ToArray();
+                var destinations = buffers.Take(count).Select(buffer => buffer.AsMemory()).ToArray();
+                BlobReencryptor.TryEncryptMany(handle, Descriptor, Layout, Key, numbers, destinations, verify.AsSpan(0, count), results);
+                for (var i = 0; i < count; i++)
                 {
-                    reason = $"blob {i} rebuilt from {Path} does not match its hash: the file is not this stream's plaintext";
-                    return false;
+                    if (results[i] < 0)
+                    {
+                        reason = $"blob {first + i} rebuilt from {Path} does not match its hash: the file is not this stream's plaintext";
+                        return false;
+                    }
                 }
             }
 
@@ -85,7 +101,10 @@ internal sealed class HeldStream(BlobHash sdHash, string path, StreamDescriptor 
         }
         finally
         {
-            BlobBuffers.Pool.Return(buffer);
+            foreach (var buffer in buffers)
+            {
+                BlobBuffers.Pool.Return(buffer);
+            }
         }
     }
 
