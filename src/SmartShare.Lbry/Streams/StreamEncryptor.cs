@@ -121,9 +121,9 @@ public sealed class StreamEncryptor
         var blobs = entries.Length - 1;
         await OrderedPipeline.RunAsync(
             (blobs + Lanes - 1) / Lanes,
-            // Two groups of four blobs per core in flight (16 MiB each core): enough that a slow group at the head of
-            // the line does not idle the other workers while completions wait for it.
-            window: _parallelism * 2,
+            // One group of four blobs per core in flight and one more (8 MiB each): enough that a slow group at the
+            // head of the line does not idle the other workers while completions wait for it.
+            window: _parallelism + 1,
             start: group =>
             {
                 var first = group * Lanes;

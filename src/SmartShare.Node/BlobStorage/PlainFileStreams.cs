@@ -227,13 +227,14 @@ internal sealed partial class PlainFileStreams(
     // Rebuilds the blob asked for, and, while peers read the stream in order (the blob asked for before this one was
     // one or two before it), the next few blobs the cache lacks with it: CBC encryption is serial within a blob, and
     // four blobs interleaved (AesCbcLanes) cost about what one does. A downloader spreading a stream over several
-    // seeders asks each for blobs further apart, so no seeder reads ahead for blobs it will not be asked for.
+    // seeders asks each for blobs further apart, so no seeder reads ahead for blobs it will not be asked for. Only
+    // while the file keeps a strict stamp: blobs read ahead then need no SHA-384, which would delay the one asked for.
     private IMemoryOwner<byte>? Rebuild(BlobHash hash, HeldStream held, int blobNum, int previous)
     {
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var batch = new List<int>(AesCbcLanes.MaxLanes) { blobNum };
         _rebuilding.TryAdd(hash, done.Task);
-        if (blobNum > previous && blobNum - previous <= 2)
+        if (held.Stamp.IsStrict && blobNum > previous && blobNum - previous <= 2)
         {
             for (var next = blobNum + 1; next < held.Layout.BlobCount && batch.Count < AesCbcLanes.MaxLanes; next++)
             {

@@ -314,23 +314,56 @@ public sealed class PlainFileHostingTests : IDisposable
     public async Task Blobs_asked_in_order_are_rebuilt_a_batch_at_a_time_and_never_twice_while_out_of_order_ones_are_rebuilt_alone()
     {
         await using var seeder = await TransferNode.StartAsync("seeder", _directory.File("seeder"), extra: DropBlobs);
-        var source = TransferNode.WriteRandomFile(_directory.File("film.bin"), (12 * 2_097_151L) + 5_000, seed: 53);
-        var sdHash = await seeder.ShareAsync(source);
-        var blobs = BlobsOf(seeder, sdHash);
-        var data = blobs.Skip(1).ToList();
-        await WaitUntilAsync(() => data.All(blob => !Storage(seeder).Blobs.Contains(blob)), "the share's data blobs to be dropped");
-        var client = new BlobExchangeClient();
+        var settled = TransferNode.WriteRandomFile(_directory.File("settled.bin"), (12 * 2_097_151L) + 5_000, seed: 53);
+        var fresh = TransferNode.WriteRandomFile(_directory.File("fresh.bin"), (6 * 2_097_151L) + 5_000, seed: 54);
 
-        // Four connections asking for the blobs in order, as a downloader's do: each blob is encrypted once, most of
-        // them in a batch read ahead with the one asked for, and every one arrives whole (the client checks its hash).
-        var connections = new List<IBlobPeerConnection>();
-        for (var i = 0; i < 4; i++)
+        // Shared right after it was written, its stamp is not strict: every blob served is hashed, and none is read
+        // ahead (it would delay the blob asked for by the others' hashes).
+        var freshBlobs = await ShareAndDropAsync(seeder, fresh);
+        await AskInOrderAsync(seeder, freshBlobs);
+        Assert.Equal((freshBlobs.Count, 0L), PlainFiles(seeder).RebuiltBlobs);
+
+        // Shared once its change time has settled (strict stamp): four connections asking for the blobs in order, as
+        // a downloader's do. Each blob is encrypted once, most of them in a batch read ahead with the one asked for,
+        // and every one arrives whole (the client checks its hash).
+        await WaitUntilAsync(() => FileStamp.Strict(settled).ChangeUtcTicks < DateTime.UtcNow.Ticks - FileStamp.RacyWindow.Ticks - TimeSpan.TicksPerSecond, "the file to settle");
+        var data = await ShareAndDropAsync(seeder, settled);
+        await AskInOrderAsync(seeder, data);
+        var (rebuilt, readAhead) = PlainFiles(seeder).RebuiltBlobs;
+        Assert.Equal(freshBlobs.Count + data.Count, rebuilt);
+        Assert.True(readAhead >= data.Count / 2, $"Only {readAhead} of {data.Count} blobs were read ahead.");
+
+        // Out of order (every third blob, backwards): no read-ahead, each blob rebuilt alone.
+        await using var another = await new BlobExchangeClient().ConnectAsync(seeder.BlobEndPoint, CancellationToken.None);
+        for (var index = data.Count - 1; index >= 0; index -= 3)
         {
-            connections.Add(await client.ConnectAsync(seeder.BlobEndPoint, CancellationToken.None));
+            using var served = await another.DownloadAsync(data[index], null, CancellationToken.None);
         }
 
+        Assert.Equal(readAhead, PlainFiles(seeder).RebuiltBlobs.ReadAhead);
+    }
+
+    // A share's data blobs, once the node dropped them from the store (so each is rebuilt from the file when asked).
+    private static async Task<List<BlobHash>> ShareAndDropAsync(TransferNode seeder, string source)
+    {
+        var sdHash = await seeder.ShareAsync(source);
+        var data = BlobsOf(seeder, sdHash).Skip(1).ToList();
+        await WaitUntilAsync(() => data.All(blob => !Storage(seeder).Blobs.Contains(blob)), "the share's data blobs to be dropped");
+        return data;
+    }
+
+    // Asks for every blob, four at a time in order over four connections.
+    private static async Task AskInOrderAsync(TransferNode seeder, List<BlobHash> data)
+    {
+        var client = new BlobExchangeClient();
+        var connections = new List<IBlobPeerConnection>();
         try
         {
+            for (var i = 0; i < 4; i++)
+            {
+                connections.Add(await client.ConnectAsync(seeder.BlobEndPoint, CancellationToken.None));
+            }
+
             for (var first = 0; first < data.Count; first += connections.Count)
             {
                 await Task.WhenAll(data.Skip(first).Take(connections.Count).Select(async (blob, i) =>
@@ -346,20 +379,6 @@ public sealed class PlainFileHostingTests : IDisposable
                 await connection.DisposeAsync();
             }
         }
-
-        var (rebuilt, readAhead) = PlainFiles(seeder).RebuiltBlobs;
-        Assert.Equal(data.Count, rebuilt);
-        Assert.True(readAhead >= data.Count / 2, $"Only {readAhead} of {data.Count} blobs were read ahead.");
-
-        // Out of order (every third blob, backwards): no read-ahead, each blob rebuilt alone.
-        await using var another = await client.ConnectAsync(seeder.BlobEndPoint, CancellationToken.None);
-        for (var index = data.Count - 1; index >= 0; index -= 3)
-        {
-            using var served = await another.DownloadAsync(data[index], null, CancellationToken.None);
-        }
-
-        var after = PlainFiles(seeder).RebuiltBlobs;
-        Assert.Equal(readAhead, after.ReadAhead);
     }
 
     private static PlainFileStreams PlainFiles(TransferNode node) => node.Host.Services.GetRequiredService<PlainFileStreams>();
