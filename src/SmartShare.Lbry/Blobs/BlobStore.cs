@@ -300,7 +300,7 @@ public sealed class BlobStore
     /// The stamp the index holds for a blob's file (length, modification time, and the change time when it was known
     /// good under a strict stamp), or <see cref="FileStamp.Unknown"/>.
     /// </summary>
-    public FileStamp RecordedStamp(BlobHash hash)
+    internal FileStamp RecordedStamp(BlobHash hash)
     {
         using var connection = _database.OpenConnection();
         using var command = connection.CreateCommand();
@@ -314,7 +314,7 @@ public sealed class BlobStore
     /// Records a strict stamp for a blob whose file was just checked against its hash (rows written before change times
     /// were kept gain one), so the next run trusts it from its first serve. A row of another length is left alone.
     /// </summary>
-    public void Restamp(BlobHash hash, FileStamp stamp)
+    internal void Restamp(BlobHash hash, FileStamp stamp)
     {
         if (!stamp.IsStrict)
         {
