@@ -232,31 +232,31 @@ internal sealed partial class PlainFileStreams(
     private IMemoryOwner<byte>? Rebuild(BlobHash hash, HeldStream held, int blobNum, int previous)
     {
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var batch = new List<int>(AesCbcLanes.MaxLanes) { blobNum };
-        _rebuilding.TryAdd(hash, done.Task);
-        if (held.Stamp.IsStrict && blobNum > previous && blobNum - previous <= 2)
-        {
-            for (var next = blobNum + 1; next < held.Layout.BlobCount && batch.Count < AesCbcLanes.MaxLanes; next++)
-            {
-                var ahead = held.Descriptor.Blobs[next].BlobHash!.Value;
-                if (!_cache.Contains(ahead) && _rebuilding.TryAdd(ahead, done.Task))
-                {
-                    batch.Add(next);
-                }
-            }
-        }
-
-        Interlocked.Add(ref _rebuiltBlobs, batch.Count);
-        Interlocked.Add(ref _readAheadBlobs, batch.Count - 1);
+        var batch = new List<(int BlobNum, BlobHash Hash)>(AesCbcLanes.MaxLanes) { (blobNum, hash) };
         try
         {
-            return RebuildBatch(hash, held, batch);
+            _rebuilding.TryAdd(hash, done.Task);
+            if (held.Stamp.IsStrict && blobNum > previous && blobNum - previous <= 2)
+            {
+                for (var next = blobNum + 1; next < held.Layout.BlobCount && batch.Count < AesCbcLanes.MaxLanes; next++)
+                {
+                    if (held.Descriptor.Blobs[next].BlobHash is { } ahead && !_cache.Contains(ahead) && _rebuilding.TryAdd(ahead, done.Task))
+                    {
+                        batch.Add((next, ahead));
+                    }
+                }
+            }
+
+            Interlocked.Add(ref _rebuiltBlobs, batch.Count);
+            Interlocked.Add(ref _readAheadBlobs, batch.Count - 1);
+            return RebuildBatch(hash, held, [.. batch.Select(entry => entry.BlobNum)]);
         }
         finally
         {
-            foreach (var num in batch)
+            // Whatever happened, no request waits on this batch any longer.
+            foreach (var (_, entry) in batch)
             {
-                _rebuilding.TryRemove(new KeyValuePair<BlobHash, Task>(held.Descriptor.Blobs[num].BlobHash!.Value, done.Task));
+                _rebuilding.TryRemove(new KeyValuePair<BlobHash, Task>(entry, done.Task));
             }
 
             done.SetResult();
