@@ -41,7 +41,7 @@ public static class BlobReencryptor
     /// <summary>
     /// <see cref="TryEncrypt"/> for up to <see cref="AesCbcLanes.MaxLanes"/> data blobs of the stream at once: their
     /// AES-CBC runs interleaved (<see cref="AesCbcLanes"/>), about four blobs in the time of one, where the processor
-    /// has the instructions. <paramref name="results"/>[i] is blob <paramref name="blobNums"/>[i]'s length in
+    /// has the instructions (elsewhere one after the other). <paramref name="results"/>[i] is blob <paramref name="blobNums"/>[i]'s length in
     /// <paramref name="destinations"/>[i], or -1 as <see cref="TryEncrypt"/> says; <paramref name="verify"/>[i] asks
     /// for its hash to be checked.
     /// </summary>
@@ -64,16 +64,6 @@ public static class BlobReencryptor
         if (destinations.Length != blobNums.Length || verify.Length != blobNums.Length || results.Length < blobNums.Length)
         {
             throw new ArgumentException("One destination, verify flag and result per blob.", nameof(destinations));
-        }
-
-        if (!AesCbcLanes.IsSupported || key.Length != AesCbcLanes.KeySize || blobNums.Length == 1)
-        {
-            for (var i = 0; i < blobNums.Length; i++)
-            {
-                results[i] = TryEncrypt(plainFile, descriptor, layout, key, blobNums[i], destinations[i].Span, verify[i]);
-            }
-
-            return;
         }
 
         var lanes = new CbcLane[blobNums.Length];

@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using Microsoft.Win32.SafeHandles;
 using SmartShare.Crypto;
 using SmartShare.IO;
@@ -23,11 +22,11 @@ public sealed class StreamEncryptor
     // Each descriptor entry takes at least 190 bytes, so past this many blobs it cannot fit in 2 MiB.
     private const int BlobCountBeyondAnyDescriptor = 12_000;
 
-    private readonly LbryStorage _storage;
-    private readonly IRandomSource _random;
     // Blobs encrypted together (AesCbcLanes), and so the pipeline's unit of work.
     private const int Lanes = AesCbcLanes.MaxLanes;
 
+    private readonly LbryStorage _storage;
+    private readonly IRandomSource _random;
     private readonly int _parallelism;
 
     public StreamEncryptor(LbryStorage storage, IRandomSource random, int? parallelism = null)
@@ -175,33 +174,21 @@ public sealed class StreamEncryptor
             cancellationToken);
     }
 
-    // Each chunk's buffer encrypted in place: the group's AES-CBC runs interleaved where the processor allows
-    // (AesCbcLanes: CBC is serial within a blob, and four blobs cost about what one does), else one at a time.
+    // Each chunk's buffer encrypted in place: the group's AES-CBC runs interleaved (AesCbcLanes: CBC is serial within
+    // a blob, and four blobs cost about what one does).
     private static void Encrypt(byte[] key, Chunk[] chunks)
     {
-        if (AesCbcLanes.IsSupported && key.Length == AesCbcLanes.KeySize)
+        var lanes = new CbcLane[chunks.Length];
+        for (var i = 0; i < chunks.Length; i++)
         {
-            var lanes = new CbcLane[chunks.Length];
-            for (var i = 0; i < chunks.Length; i++)
-            {
-                lanes[i] = new CbcLane(chunks[i].Buffer.AsMemory(0, chunks[i].PlainLength), chunks[i].Iv, chunks[i].Buffer);
-            }
-
-            Span<int> lengths = stackalloc int[Lanes];
-            AesCbcLanes.EncryptPkcs7(key, lanes, lengths);
-            for (var i = 0; i < chunks.Length; i++)
-            {
-                chunks[i].CipherLength = lengths[i];
-            }
-
-            return;
+            lanes[i] = new CbcLane(chunks[i].Buffer.AsMemory(0, chunks[i].PlainLength), chunks[i].Iv, chunks[i].Buffer);
         }
 
-        using var aes = Aes.Create();
-        aes.Key = key;
-        foreach (var chunk in chunks)
+        Span<int> lengths = stackalloc int[Lanes];
+        AesCbcLanes.EncryptPkcs7(key, lanes, lengths);
+        for (var i = 0; i < chunks.Length; i++)
         {
-            chunk.CipherLength = aes.EncryptCbc(chunk.Buffer.AsSpan(0, chunk.PlainLength), chunk.Iv, chunk.Buffer, PaddingMode.PKCS7);
+            chunks[i].CipherLength = lengths[i];
         }
     }
 

@@ -96,7 +96,6 @@ internal sealed partial class PlainFileStreams
         var count = batch.Count;
         var rented = new byte[count][];
         var destinations = new Memory<byte>[count];
-        var trusted = new bool[count];
         var verify = new bool[count];
         var built = new int[count];
         IMemoryOwner<byte>? lease = null;
@@ -113,9 +112,8 @@ internal sealed partial class PlainFileStreams
                 // A blob of a file that keeps a strict stamp, or one matched once in this run from the file as it still
                 // is, needs no SHA-384; the stamp is read again after the read, so a write meanwhile (which moves it)
                 // sends the blob through the hash after all.
-                trusted[i] = held.IsTrusted(batch[i], handle);
-                verify[i] = !trusted[i];
-                if (!trusted[i])
+                verify[i] = !held.IsTrusted(batch[i], handle);
+                if (verify[i])
                 {
                     Interlocked.Increment(ref _servedBlobHashes);
                 }
@@ -135,13 +133,13 @@ internal sealed partial class PlainFileStreams
             {
                 var blob = held.Descriptor.Blobs[batch[i]];
                 var ok = built[i] == blob.Length &&
-                    (!trusted[i] || unchangedAfter || BlobHash.Compute(destinations[i].Span) == blob.BlobHash!.Value);
+                    (verify[i] || unchangedAfter || BlobHash.Compute(destinations[i].Span) == blob.BlobHash!.Value);
                 if (!ok)
                 {
                     continue;
                 }
 
-                if (!trusted[i] && unchangedAfter)
+                if (verify[i] && unchangedAfter)
                 {
                     // Matched from the file as verified: trusted from now on, until its stamp moves.
                     held.MarkVerified(batch[i]);

@@ -61,8 +61,28 @@ public sealed class AesCbcLanesTests
         Assert.Throws<ArgumentException>(() => AesCbcLanes.Validate(new CbcLane(new byte[16], new byte[8], new byte[32])));
         Assert.Throws<ArgumentException>(() => AesCbcLanes.Validate(new CbcLane(new byte[16], new byte[16], new byte[16])));
         Assert.Throws<ArgumentException>(() => AesCbcLanes.Validate(new CbcLane(buffer.AsMemory(16, 16), new byte[16], buffer)));
-        Assert.Throws<ArgumentOutOfRangeException>(() => AesCbcLanes.EncryptPkcs7(new byte[24], [new CbcLane(new byte[1], new byte[16], new byte[16])], new int[1]));
         Assert.Throws<ArgumentOutOfRangeException>(() => AesCbcLanes.EncryptPkcs7(key, new CbcLane[5], new int[5]));
+        Assert.Throws<ArgumentException>(() => AesCbcLanes.EncryptPkcs7(key, [new CbcLane(new byte[16], new byte[8], new byte[32])], new int[1]));
+    }
+
+    [Fact]
+    public void A_key_the_lanes_do_not_take_is_encrypted_with_the_frameworks_AES()
+    {
+        var random = new Random(9);
+        var key = Bytes(random, 24);
+        var messages = new[] { Bytes(random, 100), Bytes(random, 16) };
+        var iv = Bytes(random, 16);
+        var outputs = messages.Select(message => new byte[AesCbcLanes.PaddedLength(message.Length)]).ToArray();
+        var lengths = new int[messages.Length];
+        AesCbcLanes.EncryptPkcs7(key, [.. messages.Select((message, i) => new CbcLane(message, iv, outputs[i]))], lengths);
+
+        using var aes = Aes.Create();
+        aes.Key = key;
+        for (var i = 0; i < messages.Length; i++)
+        {
+            Assert.Equal(aes.EncryptCbc(messages[i], iv, PaddingMode.PKCS7), outputs[i]);
+            Assert.Equal(outputs[i].Length, lengths[i]);
+        }
     }
 
     private static byte[] Bytes(Random random, int length)
