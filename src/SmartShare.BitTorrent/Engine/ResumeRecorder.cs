@@ -6,14 +6,18 @@ using SmartShare.IO;
 namespace SmartShare.BitTorrent.Engine;
 
 /// <summary>
-/// Records a torrent's verified pieces durably as they verify, so a killed process refetches only what it had not
-/// verified: flushes the files, then stamps them (<see cref="FileStamp"/>) and saves pieces and stamps to the
-/// <see cref="ResumeStore"/> in one row. Owns the dirty flag (read and written under the session's lock), the wake-up
-/// signal, the lock that keeps saves one at a time, and the stamps last recorded (under that lock).
+/// Records a torrent's verified pieces as they verify, so a killed process refetches only what it had not verified:
+/// stamps the files (<see cref="FileStamp"/>), flushes those whose stamps vouch for their pieces, and saves pieces and
+/// stamps to the <see cref="ResumeStore"/> in one row. Owns the dirty flag (read and written under the session's lock),
+/// the wake-up signal, the lock that keeps saves one at a time, and the stamps last recorded (under that lock).
 /// </summary>
 /// <remarks>
-/// A stamp vouches only for pieces already durable when it was taken: every save flushes before stamping, and a write
-/// after the stamp moves the file's time, which only costs a check at the next start. A file whose stamp moved with
+/// A stamp recorded vouches only for pieces durable when the row was written: a save flushes every file whose stamp it
+/// records before writing the row, and a write after the stamp moves the file's time, which only costs a check at the
+/// next start. A file stamped <see cref="FileStamp.Unknown"/> (changed within the racy window, as every file being
+/// downloaded is) vouches for nothing, so its save only starts its writeback: its recorded pieces are hashed at the
+/// next start, and a kill loses none of them (the kernel holds the bytes), a power cut only those it had not written
+/// yet. A download thus waits for the disk once its files settle, not at every piece. A file whose stamp moved with
 /// no write of ours was changed behind the node's back: it is stamped <see cref="FileStamp.Unknown"/> until the next
 /// start checks it. Before a recorded piece may be rewritten (lost, fetched again) the stamps in the store are
 /// dropped, so a kill in the middle of that write never leaves the old stamp vouching for torn bytes.
@@ -168,9 +172,13 @@ internal sealed class ResumeRecorder(
 
         try
         {
-            // The pieces in the copy were written before it was taken: make them durable before saying we have them.
-            storage.Flush();
-            store.Save(infoHash, copy, StampsAfterFlush(out var restamp));
+            // The pieces in the copy were written before it was taken, and before the stamps below. A stamp recorded
+            // vouches for its file's pieces at the next start, so such a file is made durable before the row says so. A
+            // file stamped Unknown (written within the racy window: every file a download is writing) vouches for
+            // nothing, its recorded pieces being hashed at the next start, so its save does not wait for the disk.
+            var stamps = StampsNow(out var restamp);
+            storage.FlushVouched(Vouching(stamps));
+            store.Save(infoHash, copy, stamps);
             if (restamp)
             {
                 // A file's time was too recent to stamp: the periodic save records the stamps once it is not.
@@ -190,10 +198,26 @@ internal sealed class ResumeRecorder(
         }
     }
 
-    // Each file's stamp now (under _saveLock, after the flush): kept when unchanged, taken anew after writes of ours
-    // (our count read before the stamp, so a write landing after it moves the time again, and a write under way then
-    // is known to be), Unknown for a file that changed with no write of ours.
-    private FileStamp[] StampsAfterFlush(out bool restamp)
+    // The files whose stamps vouch for bytes: known, and holding some.
+    private static HashSet<int> Vouching(FileStamp[] stamps)
+    {
+        var files = new HashSet<int>();
+        for (var i = 0; i < stamps.Length; i++)
+        {
+            if (stamps[i].IsKnown && stamps[i].Length > 0)
+            {
+                files.Add(i);
+            }
+        }
+
+        return files;
+    }
+
+    // Each file's stamp now (under _saveLock): kept when unchanged, taken anew after writes of ours (our count read
+    // before the stamp, so a write landing after it moves the time again, and a write under way then is known to be),
+    // Unknown for a file that changed with no write of ours. A write landing between the stamp and the flush that
+    // follows it moves the file's time past the stamp, which then vouches for nothing.
+    private FileStamp[] StampsNow(out bool restamp)
     {
         restamp = false;
         var wallClock = time.GetUtcNow();

@@ -26,12 +26,69 @@ public sealed partial class TorrentStorage
             _changedFolders.Clear();
         }
 
+        FlushNow(files, folders);
+    }
+
+    /// <summary>
+    /// What a record of verified pieces needs before it is saved: the files in <paramref name="vouched"/> (those whose
+    /// stamps it records, which vouch for their pieces at the next start) written since their last flush are made
+    /// durable, with the folder entries created, as <see cref="Flush"/> does. The other files written since are not waited
+    /// for (no stamp of theirs vouches for anything: their recorded pieces are hashed at the next start): their writeback
+    /// is only started, so that the flush which will vouch for them finds little left to write.
+    /// </summary>
+    public void FlushVouched(IReadOnlySet<int> vouched)
+    {
+        ArgumentNullException.ThrowIfNull(vouched);
+        int[] files;
+        string[] folders;
+        List<OpenFile> started = [];
+        lock (_lock)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            files = [.. _dirtyFiles.Where(vouched.Contains)];
+            folders = vouched.Count > 0 ? [.. _changedFolders] : [];
+            _dirtyFiles.ExceptWith(files);
+            if (folders.Length > 0)
+            {
+                _changedFolders.Clear();
+            }
+
+            foreach (var index in _dirtyFiles)
+            {
+                if (!vouched.Contains(index) && _open.TryGetValue(index, out var open) && open.Writable)
+                {
+                    started.Add(Use(open));
+                }
+            }
+        }
+
+        foreach (var open in started)
+        {
+            try
+            {
+                FileDurability.StartWriteback(open.Handle);
+            }
+            finally
+            {
+                Release(open);
+            }
+        }
+
+        FlushNow(files, folders);
+    }
+
+    /// <summary>How many times a file's data was flushed to disk (fsync) since the storage was made.</summary>
+    internal long FileFlushes => Interlocked.Read(ref _fileFlushes);
+
+    private void FlushNow(int[] files, string[] folders)
+    {
         var flushed = 0;
         try
         {
             foreach (var index in files)
             {
                 FlushFile(index);
+                Interlocked.Increment(ref _fileFlushes);
                 flushed++;
             }
 

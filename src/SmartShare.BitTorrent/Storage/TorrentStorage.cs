@@ -35,6 +35,7 @@ public sealed partial class TorrentStorage : IDisposable
     private readonly int[] _fileWritesInFlight; // guarded by _lock
     private readonly HashSet<string> _changedFolders = new(StringComparer.Ordinal);
     private bool _disposed;
+    private long _fileFlushes;
 
     /// <param name="incompleteNames">
     /// Whether a file still being downloaded lives under its name plus <see cref="IncompleteSuffix"/> until the torrent

@@ -98,4 +98,52 @@ public sealed class ResumeStampTests : IDisposable
         Assert.False(touched[0].IsKnown);
         Assert.Contains(logged, line => line.Contains("behind the node's back", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public async Task A_save_while_the_file_is_written_does_not_wait_for_the_disk_and_one_after_it_settles_makes_it_durable()
+    {
+        var (info, content) = SingleFile("film.bin", 4 * PieceLength, PieceLength, seed: 11);
+        using var storage = new TorrentStorage(info, _folder);
+        var store = ResumeStore.Open(Path.Combine(_folder, "resume.db"));
+        var infoHash = InfoHash.FromBytes(new byte[InfoHash.Length]);
+        var sessionLock = new Lock();
+        var verified = new Bitfield(info.PieceCount);
+        // The wall clock of the saves starts now: the file just written is within the racy window.
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var recorder = new ResumeRecorder(sessionLock, time, store, infoHash, storage, new TorrentSessionOptions(), () => verified, _ => { });
+        recorder.StartFrom(storage.StampFiles(), recorded: null);
+
+        ResumeRecord SaveAfterVerifying(int piece)
+        {
+            lock (sessionLock)
+            {
+                verified[piece] = true;
+                recorder.MarkDirty();
+            }
+
+            recorder.Save(force: true);
+            return store.LoadRecord(infoHash, info.PieceCount, 1)!;
+        }
+
+        await storage.WritePieceAsync(0, Piece(info, content, 0), CancellationToken.None);
+        await storage.WritePieceAsync(1, Piece(info, content, 1), CancellationToken.None);
+        var racy = SaveAfterVerifying(0);
+        Assert.True(racy.Pieces[0]);
+        Assert.False(racy.Stamps![0].IsKnown);
+        Assert.Equal(0, storage.FileFlushes);
+
+        var again = SaveAfterVerifying(1);
+        Assert.True(again.Pieces[1]);
+        Assert.Equal(0, storage.FileFlushes);
+
+        // Past the racy window the stamp is recorded, and the file is flushed before the row vouches for its pieces.
+        time.Advance(ResumeRecorder.RacyWindow + TimeSpan.FromSeconds(1));
+        var settled = SaveAfterVerifying(1);
+        Assert.Equal(storage.StampOf(0), settled.Stamps![0]);
+        Assert.Equal(1, storage.FileFlushes);
+
+        // Nothing written since: a later save has nothing to flush.
+        SaveAfterVerifying(1);
+        Assert.Equal(1, storage.FileFlushes);
+    }
 }
