@@ -25,33 +25,16 @@ public sealed class ResumeStampTests : IDisposable
     {
         var (info, content) = SingleFile("film.bin", 4 * PieceLength, PieceLength, seed: 7);
         using var storage = new TorrentStorage(info, _folder);
-        var store = ResumeStore.Open(Path.Combine(_folder, "resume.db"));
-        var infoHash = InfoHash.FromBytes(new byte[InfoHash.Length]);
-        var sessionLock = new Lock();
-        var verified = new Bitfield(info.PieceCount);
         var logged = new List<string>();
         // A wall clock an hour ahead, so no stamp is too recent to be recorded.
-        var time = new FakeTimeProvider(DateTimeOffset.UtcNow.AddHours(1));
-        var recorder = new ResumeRecorder(sessionLock, time, store, infoHash, storage, new TorrentSessionOptions(), () => verified, line =>
+        var recorder = new Recording(storage, _folder, new FakeTimeProvider(DateTimeOffset.UtcNow.AddHours(1)), line =>
         {
             lock (logged)
             {
                 logged.Add(line);
             }
         });
-        recorder.StartFrom(storage.StampFiles(), recorded: null);
-
-        FileStamp[] SaveAfterVerifying(int piece)
-        {
-            lock (sessionLock)
-            {
-                verified[piece] = true;
-                recorder.MarkDirty();
-            }
-
-            recorder.Save(force: true);
-            return store.LoadRecord(infoHash, info.PieceCount, 1)!.Stamps!;
-        }
+        FileStamp[] SaveAfterVerifying(int piece) => recorder.SaveAfterVerifying(piece).Stamps!;
 
         await storage.WritePieceAsync(0, Piece(info, content, 0), CancellationToken.None);
         var first = SaveAfterVerifying(0);
@@ -104,26 +87,10 @@ public sealed class ResumeStampTests : IDisposable
     {
         var (info, content) = SingleFile("film.bin", 4 * PieceLength, PieceLength, seed: 11);
         using var storage = new TorrentStorage(info, _folder);
-        var store = ResumeStore.Open(Path.Combine(_folder, "resume.db"));
-        var infoHash = InfoHash.FromBytes(new byte[InfoHash.Length]);
-        var sessionLock = new Lock();
-        var verified = new Bitfield(info.PieceCount);
         // The wall clock of the saves starts now: the file just written is within the racy window.
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        var recorder = new ResumeRecorder(sessionLock, time, store, infoHash, storage, new TorrentSessionOptions(), () => verified, _ => { });
-        recorder.StartFrom(storage.StampFiles(), recorded: null);
-
-        ResumeRecord SaveAfterVerifying(int piece)
-        {
-            lock (sessionLock)
-            {
-                verified[piece] = true;
-                recorder.MarkDirty();
-            }
-
-            recorder.Save(force: true);
-            return store.LoadRecord(infoHash, info.PieceCount, 1)!;
-        }
+        var recorder = new Recording(storage, _folder, time, _ => { });
+        ResumeRecord SaveAfterVerifying(int piece) => recorder.SaveAfterVerifying(piece);
 
         await storage.WritePieceAsync(0, Piece(info, content, 0), CancellationToken.None);
         await storage.WritePieceAsync(1, Piece(info, content, 1), CancellationToken.None);
@@ -145,5 +112,38 @@ public sealed class ResumeStampTests : IDisposable
         // Nothing written since: a later save has nothing to flush.
         SaveAfterVerifying(1);
         Assert.Equal(1, storage.FileFlushes);
+    }
+
+    // A recorder over one storage and a resume store in the test's folder, as a session keeps them.
+    private sealed class Recording
+    {
+        private readonly Lock _sessionLock = new();
+        private readonly InfoHash _infoHash = InfoHash.FromBytes(new byte[InfoHash.Length]);
+        private readonly TorrentStorage _storage;
+        private readonly ResumeStore _store;
+        private readonly Bitfield _verified;
+        private readonly ResumeRecorder _recorder;
+
+        public Recording(TorrentStorage storage, string folder, TimeProvider time, Action<string> log)
+        {
+            _storage = storage;
+            _store = ResumeStore.Open(Path.Combine(folder, "resume.db"));
+            _verified = new Bitfield(storage.Info.PieceCount);
+            _recorder = new ResumeRecorder(_sessionLock, time, _store, _infoHash, storage, new TorrentSessionOptions(), () => _verified, log);
+            _recorder.StartFrom(storage.StampFiles(), recorded: null);
+        }
+
+        // Marks the piece verified, saves as the recorder's loop does, and reads the row back.
+        public ResumeRecord SaveAfterVerifying(int piece)
+        {
+            lock (_sessionLock)
+            {
+                _verified[piece] = true;
+                _recorder.MarkDirty();
+            }
+
+            _recorder.Save(force: true);
+            return _store.LoadRecord(_infoHash, _storage.Info.PieceCount, 1)!;
+        }
     }
 }
