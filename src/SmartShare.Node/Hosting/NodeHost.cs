@@ -351,15 +351,21 @@ public sealed partial class NodeHost : IAsyncDisposable
         return builder.Build();
     }
 
-    // The web host's builder as every node has it (and the prewarm's throwaway one): slim, no Server header, no loggers.
+    // The web host's builder as every node has it (and the prewarm's throwaway one): empty, then Kestrel (HTTP only, no
+    // Server header) and routing, no loggers. Not the slim builder: its configuration (appsettings files watched for
+    // changes, environment variables, the command line) configures nothing of a node, whose settings are its own, and
+    // building and watching it cost every start a file-watching thread and 10-15 ms (twenty alternating one-off `list`
+    // runs: median 260 against 275 ms of wall time, 355 against 380 ms of CPU).
     private static WebApplicationBuilder NewWebBuilder()
     {
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions
         {
             ApplicationName = typeof(NodeHost).Assembly.GetName().Name,
             ContentRootPath = AppContext.BaseDirectory,
         });
+        builder.WebHost.UseKestrelCore();
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
+        builder.Services.AddRoutingCore();
         builder.Logging.ClearProviders();
         return builder;
     }
