@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using SmartShare.BitTorrent.Metainfo;
 using SmartShare.BitTorrent.PeerWire;
 using SmartShare.BitTorrent.PeerWire.Transport;
+using SmartShare.Threading;
 
 namespace SmartShare.BitTorrent.Engine;
 
@@ -336,9 +337,10 @@ public sealed class MetadataFetcher : IAsyncDisposable
     {
         var period = TimeSpan.FromMilliseconds(Math.Clamp(RequestTimeout.TotalMilliseconds / 4, 10, 1000));
         using var timer = new PeriodicTimer(period, _time);
+        using var stop = timer.DisposeOn(token);
         try
         {
-            while (await timer.WaitForNextTickAsync(token).ConfigureAwait(false))
+            while (await timer.WaitForNextTickAsync(CancellationToken.None).ConfigureAwait(false))
             {
                 var now = _time.GetTimestamp();
                 var actions = new List<(PeerSession Peer, PeerAction Action)>();

@@ -45,9 +45,22 @@ internal sealed class SessionTicker(
             _timer = timer;
         }
 
+        // The stop ends the timer rather than the wait (see PeriodicTimerStop), first taking it from the peers' hands
+        // under the lock, so no one sets the period of a disposed timer.
+        using var stop = token.UnsafeRegister(
+            _ =>
+            {
+                lock (sessionLock)
+                {
+                    _timer = null;
+                }
+
+                timer.Dispose();
+            },
+            null);
         try
         {
-            while (await timer.WaitForNextTickAsync(token).ConfigureAwait(false))
+            while (await timer.WaitForNextTickAsync(CancellationToken.None).ConfigureAwait(false))
             {
                 var current = mode();
                 current.Tick(this);
@@ -57,9 +70,9 @@ internal sealed class SessionTicker(
                 lock (sessionLock)
                 {
                     var period = current is SeedingMode && peers.Count == 0 && options.IdleSeedTickInterval > Busy ? IdlePeriodUnderLock() : Busy;
-                    if (timer.Period != period)
+                    if (_timer is { } running && running.Period != period)
                     {
-                        timer.Period = period;
+                        running.Period = period;
                     }
                 }
             }

@@ -2,6 +2,7 @@ using System.Text;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Hosting;
+using SmartShare.Threading;
 
 namespace SmartShare.Node.Web;
 
@@ -35,6 +36,7 @@ internal sealed class TransferEvents(TransferFeed feed, TimeProvider time, IHost
         {
             await response.Body.WriteAsync(Retry, cancellationToken);
             using var timer = new PeriodicTimer(TransferFeed.Interval, time);
+            using var stop = timer.DisposeOn(cancellationToken);
             var sent = TransferFeed.NothingSent;
             long revision = 0;
             var quiet = 0;
@@ -57,7 +59,7 @@ internal sealed class TransferEvents(TransferFeed feed, TimeProvider time, IHost
 
                 await response.Body.FlushAsync(cancellationToken);
             }
-            while (await timer.WaitForNextTickAsync(cancellationToken));
+            while (await timer.WaitForNextTickAsync(CancellationToken.None));
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
