@@ -167,6 +167,9 @@ public sealed class BitTorrentClient : IAsyncDisposable
         if (mode != EncryptionMode.Disable)
         {
             _mseTorrents.Set(torrent.InfoHash, mode == EncryptionMode.Require ? MseCryptoOffer.Rc4 : MseCryptoOffer.Rc4 | MseCryptoOffer.Plaintext);
+
+            // The session's first dial, a few milliseconds from now, finds its key pair computed.
+            MseKeyExchange.Random.PrepareAhead();
         }
 
         return session;
