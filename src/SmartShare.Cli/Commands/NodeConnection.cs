@@ -94,6 +94,9 @@ internal sealed class NodeConnection : IAsyncDisposable
             Settings = NodeSettingsStore.Load(context.DataDirectory, settings),
             Verbose = context.Output.IsVerbose,
             Transient = use != NodeUse.Download,
+
+            // Called in this process only: no API port, no token file.
+            ServeHttp = false,
         });
         NodeApiClient? api = null;
         try
@@ -101,7 +104,7 @@ internal sealed class NodeConnection : IAsyncDisposable
             await host.StartAsync(cancellationToken);
             // In this process: calls skip the loopback HTTP round trip (the first one's cold code cost ~45 ms).
             api = new NodeApiClient(host.ApiUri, host.CreateInProcessApiHandler(), Timeout.InfiniteTimeSpan, NodeApiCredentials.For(context.DataDirectory, host.ApiUri));
-            context.Output.Detail($"No node answers at {GlobalOptions.ResolveApiUri(context.Parse, context.DataDirectory)}: started one in this process in {Sizes.Seconds(watch.Elapsed)} (API {host.ApiUri.GetLeftPart(UriPartial.Authority)}, LBRY port {host.DhtEndPoint.Port}).");
+            context.Output.Detail($"No node answers at {GlobalOptions.ResolveApiUri(context.Parse, context.DataDirectory)}: started one in this process in {Sizes.Seconds(watch.Elapsed)} (called in this process, no API port; LBRY port {host.DhtEndPoint.Port}).");
 
             // Read from the node in this process, not through a `status` call (which builds every network's section).
             WarnAboutStartup(context.Output, host.Storage.StartupReport, context.DataDirectory);

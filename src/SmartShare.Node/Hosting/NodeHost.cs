@@ -130,7 +130,7 @@ public sealed partial class NodeHost : IAsyncDisposable
         var settingsStore = _options.Settings ?? NodeSettingsStore.Load(DataDirectory);
         var settings = settingsStore.Current;
         var (apiAddress, requestedApiPort) = ApiEndPoint(settings.Api);
-        var apiPort = ApiPortToUse(settingsStore, apiAddress, requestedApiPort);
+        var apiPort = _options.ServeHttp ? ApiPortToUse(settingsStore, apiAddress, requestedApiPort) : requestedApiPort;
         if (!IPAddress.IsLoopback(apiAddress) && settings.ApiPasswordHash.Length == 0)
         {
             throw new NodeSettingsException(
@@ -173,8 +173,17 @@ public sealed partial class NodeHost : IAsyncDisposable
 
             // Only a node that holds its ports writes the local token: a second start on the same data directory
             // stops at a taken port above and leaves the running node's token alone.
-            _access = ApiAccess.Create(settingsStore, _options.Time, DataDirectory, new ApiHostNames(apiAddress, settings.ApiHosts));
-            MapEndpoints(_app);
+            if (_options.ServeHttp)
+            {
+                _access = ApiAccess.Create(settingsStore, _options.Time, DataDirectory, new ApiHostNames(apiAddress, settings.ApiHosts));
+                MapEndpoints(_app);
+            }
+            else
+            {
+                // The methods are made now, as mapping them would: they take their networks' state from the start.
+                _app.Services.GetRequiredService<JsonRpcEndpoint>();
+            }
+
             _appStarting = true;
             try
             {
@@ -186,24 +195,24 @@ public sealed partial class NodeHost : IAsyncDisposable
                     $"Cannot listen for the API on {settings.Api}: {ex.Message} Is another node running? Choose another address with --api or the 'api' setting.", ex);
             }
 
-            _apiUri = BoundApiUri(_app);
+            _apiUri = BoundApiUri(_app, _options.ServeHttp, apiAddress);
             var runtime = _app.Services.GetRequiredService<NodeRuntime>();
             var access = _access;
             runtime.ApiUri = _apiUri;
             var http = _app.Services.GetRequiredService<Microsoft.AspNetCore.Http.IHttpContextAccessor>();
             runtime.StreamLinks = new Streaming.StreamLinks(
                 _apiUri,
-                hash => access.PasswordRequired ? access.StreamToken(hash) : null,
+                hash => access is { PasswordRequired: true } ? access.StreamToken(hash) : null,
                 () => http.HttpContext?.Request.Host is { HasValue: true } host ? host.Value : null);
-            var api = _apiUri.GetLeftPart(UriPartial.Authority);
-            if (_options.RecordNodeFile)
+            var api = _options.ServeHttp ? _apiUri.GetLeftPart(UriPartial.Authority) : "no HTTP port (in-process calls only)";
+            if (_options.RecordNodeFile && _options.ServeHttp)
             {
                 NodeFile.Write(DataDirectory, _apiUri);
                 _nodeFileWritten = true;
             }
 
             runtime.Started = true;
-            if (_options.WarmUp)
+            if (_options.WarmUp && _options.ServeHttp)
             {
                 await WarmUpAsync(_apiUri, logger, cancellationToken);
             }
@@ -302,8 +311,12 @@ public sealed partial class NodeHost : IAsyncDisposable
     // The services only: endpoints are mapped once the networks run (the RPC methods take their DHTs).
     private WebApplication Build(NodeSettingsStore settings, LbryStorage storage, IPAddress apiAddress, int apiPort)
     {
-        var builder = NewWebBuilder();
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(apiAddress, apiPort, listen => listen.Use(_apiSlots.Connections)));
+        var builder = NewWebBuilder(_options.ServeHttp);
+        if (_options.ServeHttp)
+        {
+            builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(apiAddress, apiPort, listen => listen.Use(_apiSlots.Connections)));
+        }
+
         builder.Services.Configure<HostOptions>(options => options.ShutdownTimeout = ShutdownTimeLimit);
 
         builder.Logging.SetMinimumLevel(_options.Verbose ? LogLevel.Debug : LogLevel.Information);
@@ -349,105 +362,6 @@ public sealed partial class NodeHost : IAsyncDisposable
         }
 
         return builder.Build();
-    }
-
-    // The web host's builder as every node has it (and the prewarm's throwaway one): empty, then Kestrel (HTTP only, no
-    // Server header) and routing, no loggers. Not the slim builder: its configuration (appsettings files watched for
-    // changes, environment variables, the command line) configures nothing of a node, whose settings are its own, and
-    // building and watching it cost every start a file-watching thread and 10-15 ms (twenty alternating one-off `list`
-    // runs: median 260 against 275 ms of wall time, 355 against 380 ms of CPU).
-    private static WebApplicationBuilder NewWebBuilder()
-    {
-        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions
-        {
-            ApplicationName = typeof(NodeHost).Assembly.GetName().Name,
-            ContentRootPath = AppContext.BaseDirectory,
-        });
-        builder.WebHost.UseKestrelCore();
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
-        builder.Services.AddRoutingCore();
-        builder.Logging.ClearProviders();
-        return builder;
-    }
-
-    private void MapEndpoints(WebApplication app)
-    {
-        // Before any endpoint, including those added later by hooks: Host, Origin and password.
-        app.Use(ApiConnectionSlots.Requests);
-        var guard = app.Services.GetRequiredService<RequestGuard>();
-        app.Use(guard.InvokeAsync);
-        LoginEndpoint.Map(app);
-        var endpoint = app.Services.GetRequiredService<JsonRpcEndpoint>();
-        app.MapPost("/", endpoint.HandleAsync);
-        app.MapPost("/api", endpoint.HandleAsync);
-        app.MapStreamTransfers();
-        app.MapWebApi();
-        Remote.TransmissionRpc.Map(app);
-        Web.WebUi.Map(app);
-        foreach (var hook in _endpointHooks)
-        {
-            hook(app);
-        }
-    }
-
-    /// <summary>The API's listening address: localhost or an IP literal (beyond loopback only with a password, checked at start).</summary>
-    internal static (IPAddress Address, int Port) ApiEndPoint(string api)
-    {
-        if (!Uri.TryCreate(api, UriKind.Absolute, out var uri) || uri.Scheme != Uri.UriSchemeHttp)
-        {
-            throw new NodeSettingsException($"api must be an http URL such as {NodeInfo.DefaultApiUrl}, not '{api}'.");
-        }
-
-        if (string.Equals(uri.Host, "localhost", StringComparison.OrdinalIgnoreCase))
-        {
-            return (IPAddress.Loopback, uri.Port);
-        }
-
-        if (IPAddress.TryParse(uri.Host.Trim('[', ']'), out var address))
-        {
-            return (address, uri.Port);
-        }
-
-        throw new NodeSettingsException($"api must name an IP address to listen on (such as 127.0.0.1 or 0.0.0.0) or localhost, not '{uri.Host}'.");
-    }
-
-    /// <summary>
-    /// The API port to bind: as set (failing the start when it is taken), or, when the setting is left at its default and that port is taken (a second
-    /// node on this machine), the next free one. A port the user chose is bound as given, so a taken one fails the start.
-    /// </summary>
-    private static int ApiPortToUse(NodeSettingsStore settings, IPAddress address, int port)
-    {
-        if (port == 0)
-        {
-            return port;
-        }
-
-        if (!NetworkPorts.IsDefault(settings, NodeSettingKeys.Api))
-        {
-            // Checked before the networks start, so a taken port fails at once with one sentence (Kestrel's own
-            // bind failure below remains for a port taken in between, and logs the host's error too).
-            return NetworkPorts.IsTcpPortFree(address, port)
-                ? port
-                : throw new NodeStartException(
-                    $"Cannot listen for the API on {settings.Current.Api}: the port is in use. Is another node running? Choose another address with --api or the 'api' setting.");
-        }
-
-        for (var candidate = port; candidate < port + NetworkPorts.FallbackAttempts && candidate <= IPEndPoint.MaxPort; candidate++)
-        {
-            if (NetworkPorts.IsTcpPortFree(address, candidate))
-            {
-                return candidate;
-            }
-        }
-
-        return port;
-    }
-
-    private static Uri BoundApiUri(WebApplication app)
-    {
-        var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses;
-        var first = addresses?.FirstOrDefault() ?? throw new InvalidOperationException("Kestrel reported no address.");
-        return new Uri(first);
     }
 
     private static void LogStartupReport(ILogger logger, LbryStorage storage)

@@ -30,6 +30,15 @@ public sealed class NodeHostOptions
     /// </summary>
     public bool RecordNodeFile { get; init; }
 
+    /// <summary>
+    /// Whether the API listens over HTTP (Kestrel on the <c>api</c> setting's address: JSON-RPC, streaming, the web UI;
+    /// the default). A node for one command (the CLI's one-off node) does not: its command calls it in this process
+    /// (<see cref="NodeHost.CreateInProcessApiHandler"/>), so it opens no API port, writes no token file, maps no
+    /// endpoints (hooks given to <see cref="NodeHost.ConfigureEndpoints"/> are not run) and nothing else can reach it.
+    /// Its <see cref="NodeHost.ApiUri"/> then has port 0.
+    /// </summary>
+    public bool ServeHttp { get; init; } = true;
+
     /// <summary>Log to stderr as well as to <c>logs/smartshare.log</c>.</summary>
     public bool ConsoleLogging { get; init; }
 
