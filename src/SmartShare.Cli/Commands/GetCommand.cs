@@ -161,7 +161,7 @@ internal static class GetCommand
     private static Dictionary<string, JsonNode?> Flags(ParseResult parse, DhtOptions dht, string? directory, IReadOnlyList<IPEndPoint> bootstrap, string[] btBootstrap)
     {
         // A node run for one download takes free ports unless told otherwise, so it never collides with a node
-        // started later; its API stays on a free loopback port too, since only this command calls it.
+        // started later; it opens no API port at all, since only this command calls it (in process).
         var flags = new Dictionary<string, JsonNode?>
         {
             [NodeSettingKeys.Port] = dht.PortValue(parse),

@@ -10,8 +10,8 @@ namespace SmartShare.Cli.Commands;
 
 /// <summary>
 /// The node a command talks to, always through its API: the running node when one answers at --api, else a one-off
-/// node started in this process for this command alone (API on a free loopback port, network ports free too), which
-/// is stopped, and its local token file removed, when this is disposed. A command is written once against
+/// node started in this process for this command alone (called in process: it opens no API port and writes no token;
+/// its network ports are free ones), which is stopped when this is disposed. A command is written once against
 /// <see cref="Api"/>; <see cref="IsOneOff"/> only changes what it says (who serves a share, what Ctrl-C leaves).
 /// </summary>
 internal sealed class NodeConnection : IAsyncDisposable
@@ -36,7 +36,8 @@ internal sealed class NodeConnection : IAsyncDisposable
 
     /// <summary>
     /// The running node, or a one-off one with <paramref name="flags"/> over the data directory's settings. A one-off
-    /// node listens on free ports (API, LBRY DHT, BitTorrent) and uses the networks only as far as <paramref name="use"/> needs.
+    /// node serves no HTTP, listens on free ports (LBRY DHT, BitTorrent) and uses the networks only as far as
+    /// <paramref name="use"/> needs.
     /// </summary>
     public static async Task<NodeConnection> OpenAsync(
         CommandContext context, NodeUse use, IReadOnlyDictionary<string, JsonNode?>? flags, CancellationToken cancellationToken)
