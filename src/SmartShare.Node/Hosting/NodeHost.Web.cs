@@ -21,8 +21,8 @@ public sealed partial class NodeHost
     // Server header) and routing, no loggers. Not the slim builder: its configuration (appsettings files watched for
     // changes, environment variables, the command line) configures nothing of a node, whose settings are its own, and
     // building and watching it cost every start a file-watching thread and 10-15 ms (twenty alternating one-off `list`
-    // runs: median 260 against 275 ms of wall time, 355 against 380 ms of CPU).
-    // A node that serves no HTTP gets a server that never listens instead of Kestrel (ServeHttp).
+    // runs: median 260 against 275 ms of wall time, 355 against 380 ms of CPU). A node that serves no HTTP (ServeHttp)
+    // gets a server that never listens instead of Kestrel.
     private static WebApplicationBuilder NewWebBuilder(bool serveHttp = true)
     {
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions

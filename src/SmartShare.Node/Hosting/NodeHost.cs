@@ -51,6 +51,12 @@ public sealed partial class NodeHost : IAsyncDisposable
     public NodeHost(NodeHostOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
+        if (!options.ServeHttp && (options.RecordNodeFile || options.WarmUp))
+        {
+            // Both are about the HTTP API: a node file points other commands at it, the warm-up calls it over a socket.
+            throw new ArgumentException("A node that serves no HTTP neither records a node file nor warms its API up.", nameof(options));
+        }
+
         _options = options;
         DataDirectory = Path.GetFullPath(options.DataDirectory);
         _apiSlots = new ApiConnectionSlots(options.Time);
@@ -205,14 +211,14 @@ public sealed partial class NodeHost : IAsyncDisposable
                 hash => access is { PasswordRequired: true } ? access.StreamToken(hash) : null,
                 () => http.HttpContext?.Request.Host is { HasValue: true } host ? host.Value : null);
             var api = _options.ServeHttp ? _apiUri.GetLeftPart(UriPartial.Authority) : "no HTTP port (in-process calls only)";
-            if (_options.RecordNodeFile && _options.ServeHttp)
+            if (_options.RecordNodeFile)
             {
                 NodeFile.Write(DataDirectory, _apiUri);
                 _nodeFileWritten = true;
             }
 
             runtime.Started = true;
-            if (_options.WarmUp && _options.ServeHttp)
+            if (_options.WarmUp)
             {
                 await WarmUpAsync(_apiUri, logger, cancellationToken);
             }

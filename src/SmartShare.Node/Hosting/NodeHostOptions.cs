@@ -35,7 +35,8 @@ public sealed class NodeHostOptions
     /// the default). A node for one command (the CLI's one-off node) does not: its command calls it in this process
     /// (<see cref="NodeHost.CreateInProcessApiHandler"/>), so it opens no API port, writes no token file, maps no
     /// endpoints (hooks given to <see cref="NodeHost.ConfigureEndpoints"/> are not run) and nothing else can reach it.
-    /// Its <see cref="NodeHost.ApiUri"/> then has port 0.
+    /// Its <see cref="NodeHost.ApiUri"/> then has port 0, and <see cref="RecordNodeFile"/> and <see cref="WarmUp"/>,
+    /// which are about the HTTP API, are refused.
     /// </summary>
     public bool ServeHttp { get; init; } = true;
 

@@ -53,4 +53,21 @@ public sealed class InProcessOnlyNodeTests : IDisposable
 
         await host.StopAsync();
     }
+
+    [Theory]
+    [InlineData(true, false)]
+    [InlineData(false, true)]
+    public void A_node_file_or_an_api_warm_up_is_refused_without_http(bool recordNodeFile, bool warmUp)
+    {
+        var options = new NodeHostOptions
+        {
+            DataDirectory = _directory.Path,
+            Settings = NodeSettingsStore.Load(_directory.Path, TestNode.LoopbackFlags(), _ => null),
+            ServeHttp = false,
+            RecordNodeFile = recordNodeFile,
+            WarmUp = warmUp,
+        };
+
+        Assert.Throws<ArgumentException>(() => new NodeHost(options));
+    }
 }
