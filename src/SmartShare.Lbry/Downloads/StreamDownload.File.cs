@@ -1,3 +1,4 @@
+using SmartShare.Lbry.BlobExchange;
 using SmartShare.Lbry.Blobs;
 using SmartShare.Lbry.Streams;
 
@@ -6,11 +7,17 @@ namespace SmartShare.Lbry.Downloads;
 /// <summary>The download's file: the in-order writer, the partial file a resume goes on from, and reads of what was written.</summary>
 public sealed partial class StreamDownload
 {
+    // A blob in the writer's memory goes back to the pool only under this gate, so a reader copying it out never reads
+    // a buffer rented again meanwhile.
+    private readonly Lock _bufferedGate = new();
+
     /// <summary>
-    /// Reads data blob <paramref name="index"/>'s plaintext from the file this download writes, once the in-order writer
-    /// has written it (waiting for that), into <paramref name="destination"/>; returns its length. For a reader of a blob
-    /// that went into the file only (<see cref="WritesWithoutBlobs"/>): its bytes came from a blob whose hash this run
-    /// checked, written by this run or found whole in the partial file at its start.
+    /// Reads data blob <paramref name="index"/>'s plaintext into <paramref name="destination"/> and returns its length:
+    /// from the writer's memory while the blob waits there (decrypted, its hash checked), else from the file this
+    /// download writes once the in-order writer has written it (waiting for either). For a reader of a blob that goes
+    /// into the file only (<see cref="WritesWithoutBlobs"/>): its bytes came from a blob whose hash this run checked,
+    /// received by this run or found whole in the partial file at its start. A player's first read takes blob 0 as
+    /// soon as it is decrypted, not after the writer's turn and a read back (about 14 of a 32 ms first byte in one trace).
     /// </summary>
     public async Task<int> ReadWrittenAsync(int index, Memory<byte> destination, CancellationToken cancellationToken)
     {
@@ -20,6 +27,11 @@ public sealed partial class StreamDownload
         Prioritize(index, index);
         for (var changed = ChangeSignal(); Volatile.Read(ref _writerNext) <= index; changed = ChangeSignal())
         {
+            if (CopyBuffered(index, destination.Span) is { } copied)
+            {
+                return copied;
+            }
+
             if (_state is StreamDownloadState.Failed or StreamDownloadState.Stopped)
             {
                 throw new StreamDownloadException(_error ?? $"The download of {SdHash} stopped before blob {index} was written.");
@@ -56,6 +68,32 @@ public sealed partial class StreamDownload
             {
                 await WaitForChangeAsync(TimeSpan.FromMilliseconds(100), cancellationToken);
             }
+        }
+    }
+
+    // The plaintext of blob `index` from the writer's memory, or null when it is not there (not yet received, written
+    // already, or kept in the store instead).
+    private int? CopyBuffered(int index, Span<byte> destination)
+    {
+        lock (_bufferedGate)
+        {
+            if (!_buffered.TryGetValue(index, out var blob))
+            {
+                return null;
+            }
+
+            ArgumentOutOfRangeException.ThrowIfLessThan(destination.Length, blob.PlainLength);
+            blob.Owner.Content.Span[..blob.PlainLength].CopyTo(destination);
+            return blob.PlainLength;
+        }
+    }
+
+    // Gives a received blob's buffer back, waiting for a reader copying it out of the writer's memory.
+    private void Release(ReceivedBlob blob)
+    {
+        lock (_bufferedGate)
+        {
+            blob.Dispose();
         }
     }
 
@@ -101,10 +139,14 @@ public sealed partial class StreamDownload
             var info = blobs[index];
             if (_buffered.TryRemove(index, out var decrypted))
             {
-                using (decrypted.Owner)
+                try
                 {
                     output.Append(decrypted.Owner.Content.Span[..decrypted.PlainLength]);
                     Interlocked.Add(ref _bytesWritten, decrypted.PlainLength);
+                }
+                finally
+                {
+                    Release(decrypted.Owner);
                 }
             }
             else

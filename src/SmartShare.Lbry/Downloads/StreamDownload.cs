@@ -266,7 +266,7 @@ public sealed partial class StreamDownload
             {
                 if (_buffered.TryRemove(index, out var blob))
                 {
-                    blob.Owner.Dispose();
+                    Release(blob.Owner);
                 }
             }
         }
@@ -589,7 +589,7 @@ public sealed partial class StreamDownload
         {
             if (!keep)
             {
-                blob.Dispose();
+                Release(blob);
             }
         }
     }

@@ -215,6 +215,71 @@ public sealed class FileOnlyDownloadTests : StreamDownloadTestBase
     }
 
     [Fact]
+    public async Task A_reader_gets_a_blob_from_the_writers_memory_without_waiting_for_the_writer()
+    {
+        var (source, created) = await ShareAsync((3L * Payload) + 5);
+        Network.Add(1, Seeder.Blobs);
+
+        var download = NewDownload(created.SdHash);
+        using var read = new ManualResetEventSlim();
+        download.StepForTests = (step, index, _) =>
+        {
+            if (step == "write" && index == 0)
+            {
+                // The writer holds blob 0 until the reader has it (at most 20 s, so a failing reader is reported).
+                read.Wait(TimeSpan.FromSeconds(20));
+            }
+        };
+        download.AddPeers([Peer(1)]);
+        var running = download.RunAsync(Timeout());
+        var buffer = new byte[BlobStore.MaxBlobSize];
+        int length;
+        long writtenBefore;
+        try
+        {
+            using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            length = await download.ReadWrittenAsync(0, buffer, limit.Token);
+            writtenBefore = download.Progress.BytesWritten;
+        }
+        finally
+        {
+            read.Set();
+        }
+
+        Assert.Equal(0, writtenBefore);
+        Assert.Equal(Payload, length);
+        Assert.True(File.ReadAllBytes(source).AsSpan(0, Payload).SequenceEqual(buffer.AsSpan(0, length)));
+        var path = await running;
+        Assert.Equal(TestFiles.Sha256(source), TestFiles.Sha256(path!));
+    }
+
+    [Fact]
+    public async Task Readers_copying_blobs_from_the_writers_memory_while_it_writes_them_read_the_right_bytes()
+    {
+        // Each copy races the writer giving the blob's buffer back to the pool, where the next blob may take it.
+        var (source, created) = await ShareAsync((12L * Payload) + 5);
+        Network.Add(1, Seeder.Blobs);
+        var expected = File.ReadAllBytes(source);
+
+        var download = NewDownload(created.SdHash);
+        download.AddPeers([Peer(1)]);
+        var running = download.RunAsync(Timeout());
+        var readers = Enumerable.Range(0, 3).Select(reader => Task.Run(async () =>
+        {
+            var buffer = new byte[BlobStore.MaxBlobSize];
+            for (var index = 0; index < 12; index++)
+            {
+                var length = await download.ReadWrittenAsync(index, buffer, Timeout());
+                Assert.Equal(Payload, length);
+                Assert.True(expected.AsSpan(index * Payload, Payload).SequenceEqual(buffer.AsSpan(0, length)), $"reader {reader}, blob {index}");
+            }
+        })).ToList();
+
+        await Task.WhenAll(readers);
+        await running;
+    }
+
+    [Fact]
     public async Task The_partial_file_is_named_by_the_stream_so_a_node_can_find_it_to_delete_it()
     {
         var (_, created) = await ShareAsync((5L * Payload) + 99);
