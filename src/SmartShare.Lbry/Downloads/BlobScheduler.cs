@@ -8,7 +8,8 @@ namespace SmartShare.Lbry.Downloads;
 /// <summary>
 /// Decides which peer gets a connection and which blob each connection asks for next. Blobs go out lowest
 /// first (the file is written in order; the last blob second, for the stream's length), priority ranges from a streaming reader jump the queue, a blob that
-/// is slow at one peer is asked of a second, and at the end every remaining blob may go to two peers. Peers
+/// is slow at one peer is asked of a second, and at the end every remaining blob may go to two peers. Until the first
+/// blob arrives only it and the last are asked for (<see cref="StreamDownloadOptions.StartRequests"/>). Peers
 /// that fail are banned for min(30 s, failures²) and dropped after too many failures or any bad data; a peer dropped
 /// only for silence is tried again when it is named again or no other peer is left (a partition heals).
 /// Thread-safe: every member takes one lock; each call is short.
@@ -17,6 +18,9 @@ internal sealed class BlobScheduler
 {
     private const int MaxDescriptorRequests = 4;
     private const int MaxRequestsPerBlob = 2;
+
+    /// <summary>How long the start's limit (<see cref="StreamDownloadOptions.StartRequests"/>) holds at most.</summary>
+    internal static readonly TimeSpan StartLimitTime = TimeSpan.FromSeconds(2);
     private static readonly TimeSpan MaxBan = TimeSpan.FromSeconds(30);
 
     private readonly object _gate = new();
@@ -32,6 +36,10 @@ internal sealed class BlobScheduler
     private int _horizon = int.MaxValue;
     private long _heldBack;
     private int _blobsHave;
+    private int _startLowest = -1;
+    private int _startArrived;
+    private DateTimeOffset? _startPickedAt;
+    private long _startGated;
     private long _bytesHave;
     private long _bytesTotal;
 
@@ -162,6 +170,7 @@ internal sealed class BlobScheduler
             _haveDescriptor = true;
             _inFlight.RemoveAll(request => request.Job.IsDescriptor);
             AdvanceLowestMissing();
+            _startLowest = _lowestMissing;
         }
     }
 
@@ -200,7 +209,7 @@ internal sealed class BlobScheduler
             DownloadPeer? best = null;
             foreach (var peer in _peers.Values)
             {
-                if (!peer.IsUsable(now, _options.MaxConnectionsPerPeer) || PickIndex(peer, now, out _) is null)
+                if (!peer.IsUsable(now, _options.MaxConnectionsPerPeer) || PickIndex(peer, now, out _, out _) is null)
                 {
                     continue;
                 }
@@ -262,6 +271,9 @@ internal sealed class BlobScheduler
     /// <summary>How many times a connection was told to wait for the writer's window (tests).</summary>
     internal long HeldBackPicks => Interlocked.Read(ref _heldBack);
 
+    /// <summary>How many times a connection was told to wait for the start's first blob (tests).</summary>
+    internal long StartGatedPicks => Interlocked.Read(ref _startGated);
+
     /// <summary>The next blob to ask <paramref name="peer"/> for on an open connection, or null if it has none for it.</summary>
     public BlobJob? Pick(DownloadPeer peer, DateTimeOffset now) => Pick(peer, now, out _);
 
@@ -279,8 +291,12 @@ internal sealed class BlobScheduler
                 return null;
             }
 
-            var index = PickIndex(peer, now, out heldBack);
-            if (heldBack)
+            var index = PickIndex(peer, now, out heldBack, out var startGated);
+            if (startGated)
+            {
+                _startGated++;
+            }
+            else if (heldBack)
             {
                 _heldBack++;
             }
@@ -293,6 +309,11 @@ internal sealed class BlobScheduler
                 ? new BlobJob(DownloadPeer.DescriptorIndex, _sdHash, null)
                 : new BlobJob(index.Value, _blobs![index.Value].BlobHash!.Value, _blobs[index.Value].Length);
             _inFlight.Add(new InFlight(job, peer, now));
+            if (!job.IsDescriptor)
+            {
+                _startPickedAt ??= now;
+            }
+
             return job;
         }
     }
@@ -310,6 +331,7 @@ internal sealed class BlobScheduler
             }
 
             _have[job.Index] = true;
+            _startArrived++;
             _blobsHave++;
             _bytesHave += _blobs![job.Index].Length;
             _priority.Remove(job.Index);
@@ -391,9 +413,10 @@ internal sealed class BlobScheduler
         }
     }
 
-    private int? PickIndex(DownloadPeer peer, DateTimeOffset now, out bool heldBack)
+    private int? PickIndex(DownloadPeer peer, DateTimeOffset now, out bool heldBack, out bool startGated)
     {
         heldBack = false;
+        startGated = false;
         if (!_haveDescriptor)
         {
             var requests = _inFlight.Count(request => request.Job.IsDescriptor);
@@ -409,6 +432,13 @@ internal sealed class BlobScheduler
             {
                 return index;
             }
+        }
+
+        if (StartLimitHolds(now))
+        {
+            heldBack = true;
+            startGated = true;
+            return null;
         }
 
         // Lowest first, as the file is written in order, except that the last blob comes right after the lowest
@@ -449,6 +479,21 @@ internal sealed class BlobScheduler
         return null;
     }
 
+    // Until the lowest blob missing at the start arrives, StartRequests data requests (the first two: that blob and the
+    // last, which a player's first read waits for, its bytes and the stream's length) go out and no more, counting those
+    // that arrived meanwhile (the last blob is often small and in first): the first blob is not slowed by others
+    // competing for the peer's and this node's cores. One blob's time later every connection is busy. A request that
+    // fails makes room for another; a first blob slower than StartLimitTime lets the rest go.
+    private bool StartLimitHolds(DateTimeOffset now)
+    {
+        if (_options.StartRequests is not { } start || _startLowest < 0 || _startLowest >= _have.Length || _have[_startLowest])
+        {
+            return false;
+        }
+
+        return (_startPickedAt is not { } picked || now - picked < StartLimitTime) && DataRequestsInFlight() + _startArrived >= start;
+    }
+
     private bool Unrequested(DownloadPeer peer, int index, DateTimeOffset now) =>
         !_have[index] && !peer.Lacks.Contains(index) && (RequestsFor(index) == 0 || CanAsk(peer, index, now, _options.SlowBlobAfter));
 
@@ -476,6 +521,17 @@ internal sealed class BlobScheduler
         }
 
         return requests < MaxRequestsPerBlob;
+    }
+
+    private int DataRequestsInFlight()
+    {
+        var count = 0;
+        foreach (var request in _inFlight)
+        {
+            count += request.Job.IsDescriptor ? 0 : 1;
+        }
+
+        return count;
     }
 
     private int RequestsFor(int index)

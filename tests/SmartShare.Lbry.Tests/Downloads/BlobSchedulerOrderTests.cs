@@ -93,10 +93,78 @@ public sealed class BlobSchedulerOrderTests
         Assert.False(heldBack);
     }
 
-    private static BlobScheduler Scheduler(int blobs, Func<StreamBlobInfo, bool> have)
+    [Fact]
+    public void Until_the_first_blob_arrives_only_it_and_the_last_are_asked_for()
+    {
+        var scheduler = Scheduler(blobs: 8, have: _ => false, startRequests: new StreamDownloadOptions().StartRequests);
+        var peer = scheduler.AcquirePeer(Now)!;
+        var first = scheduler.Pick(peer, Now)!;
+        var last = scheduler.Pick(peer, Now)!;
+        Assert.Equal((0, 7), (first.Index, last.Index));
+
+        // The connection stays open and waits; no other opens meanwhile; the writer's window is not what held it.
+        Assert.Null(scheduler.Pick(peer, Now, out var heldBack));
+        Assert.True(heldBack);
+        Assert.Null(scheduler.AcquirePeer(Now));
+        Assert.Equal(0, scheduler.HeldBackPicks);
+        Assert.True(scheduler.StartGatedPicks > 0);
+
+        // A range a reader waits on goes out at once.
+        scheduler.Prioritize(3, 3);
+        Assert.Equal(3, scheduler.Pick(peer, Now)?.Index);
+
+        // The last blob in (often small, so first), the first blob still goes alone.
+        Assert.True(scheduler.Completed(last, peer));
+        Assert.Null(scheduler.Pick(peer, Now));
+
+        // The first blob in, the rest go out as before, and other connections open.
+        Assert.True(scheduler.Completed(first, peer));
+        Assert.Equal([1, 2, 4], Picks(scheduler, peer, 3));
+        Assert.NotNull(scheduler.AcquirePeer(Now));
+    }
+
+    [Fact]
+    public void A_first_request_that_fails_lets_another_go_out_before_any_blob_arrives()
+    {
+        var scheduler = Scheduler(blobs: 6, have: _ => false, startRequests: 2);
+        var peer = scheduler.AcquirePeer(Now)!;
+        var first = scheduler.Pick(peer, Now)!;
+        Assert.Equal(5, scheduler.Pick(peer, Now)?.Index);
+
+        scheduler.NotAvailable(first, peer);
+        Assert.Equal(1, scheduler.Pick(peer, Now)?.Index);
+        Assert.Null(scheduler.Pick(peer, Now));
+    }
+
+    [Fact]
+    public void A_first_blob_slower_than_the_start_limit_lets_the_rest_go()
+    {
+        var scheduler = Scheduler(blobs: 6, have: _ => false, startRequests: 2);
+        var peer = scheduler.AcquirePeer(Now)!;
+        Assert.Equal([0, 5], Picks(scheduler, peer, 2));
+        Assert.Null(scheduler.Pick(peer, Now + BlobScheduler.StartLimitTime - TimeSpan.FromMilliseconds(1)));
+
+        Assert.Equal(1, scheduler.Pick(peer, Now + BlobScheduler.StartLimitTime)?.Index);
+    }
+
+    [Fact]
+    public void A_resumed_download_holds_back_until_its_lowest_missing_blob_arrives()
+    {
+        var scheduler = Scheduler(blobs: 6, have: blob => blob.BlobNum < 2, startRequests: 2);
+        var peer = scheduler.AcquirePeer(Now)!;
+        var lowest = scheduler.Pick(peer, Now)!;
+        Assert.Equal((2, 5), (lowest.Index, scheduler.Pick(peer, Now)?.Index));
+        Assert.Null(scheduler.Pick(peer, Now));
+
+        Assert.True(scheduler.Completed(lowest, peer));
+        Assert.Equal(3, scheduler.Pick(peer, Now)?.Index);
+    }
+
+    // The order with no limit on requests before the first blob arrives (StartRequestsTests covers that limit).
+    private static BlobScheduler Scheduler(int blobs, Func<StreamBlobInfo, bool> have, int? startRequests = null)
     {
         var sd = BlobHash.Compute([1, 2, 3]);
-        var scheduler = new BlobScheduler(sd, new StreamDownloadOptions());
+        var scheduler = new BlobScheduler(sd, new StreamDownloadOptions { StartRequests = startRequests });
         scheduler.AddPeer(Seeder);
         var infos = Enumerable.Range(0, blobs)
             .Select(i => new StreamBlobInfo(i, 2 * 1024 * 1024, new string('0', 32), BlobHash.Compute([(byte)i, 7])))
