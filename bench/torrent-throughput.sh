@@ -13,7 +13,9 @@
 # ends with how long it took). Odd runs time libtorrent first, even runs ours first.
 # Each download is a new process into an empty folder: wall seconds from its start to the file complete
 # (libtorrent's "finished" line; smartshare's exit), MiB/s, peak RssAnon (/proc/PID/status every 0.1 s;
-# libtorrent maps files, so RssAnon, not RSS, is its own memory) and a byte comparison with the source (cmp).
+# libtorrent maps files, so RssAnon, not RSS, is its own memory), a byte comparison with the source (cmp) and the
+# seeder's CPU seconds meanwhile (a run far above the others' found the seeder slow: the VM's cold memory reaches
+# its sends as well, and then both downloaders wait on it).
 # The summary gives the medians of both rates, the ratio smartshare/libtorrent and both peak RssAnon.
 #
 # --transport utp runs every peer over uTP (BEP 29) only: both libtorrents with "transport":"utp" (TCP neither dialled
@@ -181,6 +183,7 @@ run_libtorrent() {
   exec 4<>"$work/dl.in"
   lt_ballast_s="$(write_ballast "$work/memory-ballast" "$size_mib")"
   if ballast_was_cold "$lt_ballast_s" "$size_mib"; then cold_runs=$((cold_runs + 1)); fi
+  seeder_before="$(process_ticks "$seed_pid")"
   start="$(now)"
   /usr/bin/python3 "$lt_peer" "$(lt_json download "$dl" 127.0.0.2:0 "127.0.0.1:$seed_port")" <"$work/dl.in" >"$dl_out" 2>&1 &
   dl_pid=$!
@@ -193,10 +196,11 @@ run_libtorrent() {
   echo '{"cmd":"quit"}' >&4
   exec 4>&-
   stop_process "$dl_pid"
+  seeder_cpu="$(calc 2 "($(process_ticks "$seed_pid") - $seeder_before) / $ticks_per_second")"
   wall="$(calc 3 "$end_time - $start")"
   if cmp -s "$source_file" "$dl/$source_name"; then same=identical; else same=DIFFERENT; identical=no; fi
   printf '%s %s\n' "$wall" "$peak_kib" >>"$work/lt.results"
-  say "   run $i libtorrent: $(calc 1 "$size_mib / $wall") MiB/s ($wall s wall), peak RssAnon $(kib_mib "$peak_kib") MiB, output $same (ballast $lt_ballast_s s)"
+  say "   run $i libtorrent: $(calc 1 "$size_mib / $wall") MiB/s ($wall s wall), peak RssAnon $(kib_mib "$peak_kib") MiB, output $same (ballast $lt_ballast_s s, seeder CPU $seeder_cpu s)"
   rm -rf "$dl"
 }
 
@@ -208,6 +212,7 @@ run_ours() {
     rm -rf "$ours_dir" "$ours_data"; mkdir -p "$ours_dir"
     ours_ballast_s="$(write_ballast "$work/memory-ballast" "$size_mib")"
     if ballast_was_cold "$ours_ballast_s" "$size_mib"; then cold_runs=$((cold_runs + 1)); fi
+    seeder_before="$(process_ticks "$seed_pid")"
     start="$(now)"
     # A subshell notes the exit's time (and status) the moment get exits, not when the 0.1 s poll sees it.
     rm -f "$work/ours.end"
@@ -227,6 +232,7 @@ run_ours() {
       wait "$ours_pid" || true; unset "live[$ours_pid]"
       read -r status end_time <"$work/ours.end" || { status=1; end_time="$(now)"; }
     fi
+    seeder_cpu="$(calc 2 "($(process_ticks "$seed_pid") - $seeder_before) / $ticks_per_second")"
     if [ "$status" -ne 0 ]; then
       say "   smartshare: not available yet (get exited with $status: $(grep -h -m 1 -E 'error' "$work/ours.err" "$work/ours.json" 2>/dev/null | head -n 1 | cut -c 1-160))"
       ours_available=0
@@ -237,7 +243,7 @@ run_ours() {
       [ -n "$out_path" ] || out_path="$ours_dir/$source_name"
       if cmp -s "$source_file" "$out_path"; then same=identical; else same=DIFFERENT; identical=no; fi
       printf '%s %s\n' "$wall" "$peak_kib" >>"$work/ours.results"
-      say "   run $i smartshare: $(calc 1 "$size_mib / $wall") MiB/s ($wall s wall incl. .NET start-up), peak RssAnon $(kib_mib "$peak_kib") MiB, output $same (ballast $ours_ballast_s s)"
+      say "   run $i smartshare: $(calc 1 "$size_mib / $wall") MiB/s ($wall s wall incl. .NET start-up), peak RssAnon $(kib_mib "$peak_kib") MiB, output $same (ballast $ours_ballast_s s, seeder CPU $seeder_cpu s)"
     fi
     rm -rf "$ours_dir" "$ours_data"
   fi
