@@ -162,10 +162,6 @@ say "   SHA-384: ${sha_kbs}k = $(mb "$sha_bps") MB/s = $(mib "$sha_bps") MiB/s (
 say "   target:  60% of that = $(mib "$target_bps") MiB/s"
 
 # --- 4. Nodes.
-# status_kib PID FIELD: a /proc/PID/status figure in KiB (VmHWM, VmRSS, RssAnon).
-status_kib() { awk -v f="$2:" '$1 == f { print $2; exit }' "/proc/$1/status"; }
-kib_mib() { calc 1 "$1 / 1024"; }
-
 # start_node NAME: starts a node with data in $work/NAME and downloads in $work/NAME-downloads, waits
 # (up to 60 s) for its "API on ..." line and sets node_pid, node_api and node_port (TCP blob port = UDP port).
 # Each node takes a free BitTorrent port (two nodes on the default 6881 clash) and runs no Mainline DHT: this

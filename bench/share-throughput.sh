@@ -7,7 +7,9 @@
 #   L = cores / (1/AES-128-CBC-encrypt + 1/SHA-384)
 #
 # from `openssl speed -evp` single-core figures at 16 KiB blocks (each core encrypts a chunk and then
-# hashes it; file I/O is ignored). Targets: share throughput >= 70% of L, peak RSS < 100 MiB.
+# hashes it; file I/O is ignored). Targets: share throughput >= 70% of L, peak RSS < 100 MiB. Peak RSS (VmHWM) counts
+# the pages of the mapped runtime image too (about 77 MiB of a self-contained composite build, as much in a bare
+# `smartshare list`), so each run also prints its peak RssAnon, the command's own memory.
 # It also times `get` of the same stream (a copy of the recorded plain file, each blob re-encrypted and checked) and
 # checks the result is byte-identical to the source.
 #
@@ -136,18 +138,29 @@ say "   L = $cores / (1/AES + 1/SHA) = $(mb "$limit_bps") MB/s = $(mib "$limit_b
 # --- 4/5. Timed runs. Each run records: wall seconds, peak RSS KiB, the command's own "seconds".
 
 # timed NAME ARGS...: runs the CLI under /usr/bin/time, leaves its JSON in $work/NAME.json,
-# "wall rss_kib user sys" in $work/NAME.time and other processes' CPU seconds in $work/NAME.foreign.
+# "wall rss_kib user sys" in $work/NAME.time, other processes' CPU seconds in $work/NAME.foreign and the command's
+# peak RssAnon in KiB (sampled every 20 ms: its own memory, where RSS also counts the pages of the runtime's mapped
+# image, shared with every other smartshare process) in $work/NAME.anon.
 timed() {
-  local name="$1" before; shift
+  local name="$1" before pid child kib peak=0; shift
   before="$(cpu_busy_ticks)"
   # A one-off node (the get) keeps to loopback: bound to 127.0.0.1, no Mainline DHT, no local discovery.
-  if ! SMARTSHARE_BIND=127.0.0.1 SMARTSHARE_BT_DHT=false SMARTSHARE_LOCAL_DISCOVERY=false \
-      /usr/bin/time -f '%e %M %U %S' -o "$work/$name.time" dotnet "$cli" "$@" --json >"$work/$name.json" 2>"$work/$name.err"; then
+  SMARTSHARE_BIND=127.0.0.1 SMARTSHARE_BT_DHT=false SMARTSHARE_LOCAL_DISCOVERY=false \
+    /usr/bin/time -f '%e %M %U %S' -o "$work/$name.time" dotnet "$cli" "$@" --json >"$work/$name.json" 2>"$work/$name.err" &
+  pid=$!
+  child="$(first_child "$pid")"
+  while kill -0 "${child:-$pid}" 2>/dev/null; do
+    kib="$(status_kib "${child:-$pid}" RssAnon)"
+    if [ -n "$kib" ] && [ "$kib" -gt "$peak" ]; then peak="$kib"; fi
+    sleep 0.02
+  done
+  if ! wait "$pid"; then
     echo "smartshare $1 failed:" >&2
     cat "$work/$name.err" "$work/$name.json" >&2
     exit 1
   fi
   foreign_cpu "$before" "$work/$name.time" >"$work/$name.foreign"
+  echo "$peak" >"$work/$name.anon"
 }
 
 if command -v fincore >/dev/null 2>&1; then
@@ -158,7 +171,7 @@ fi
 say "== share x$runs, each into a fresh data dir; the source is in the page cache (resident: $cached),"
 say "   as it is for a user sharing a file they just wrote. With keep_stream_blobs off (the default) the one-off share"
 say "   writes only the descriptor and records the file as the stream's plain file (the next start serves from it)."
-share_own=() share_wall=() share_rss=()
+share_own=() share_wall=() share_rss=() share_anon=()
 foreign_max=0
 sd_hash=""
 for i in $(seq 1 "$runs"); do
@@ -172,8 +185,9 @@ for i in $(seq 1 "$runs"); do
   own="$(json_field seconds "$json")"
   sd_hash="$(json_field sd_hash "$json")"
   [ "$(json_field size "$json")" = "$size_bytes" ] || { echo "share reported a size other than $size_bytes: $json" >&2; exit 1; }
-  share_own+=("$own") share_wall+=("$wall") share_rss+=("$rss")
-  say "   run $i: $(calc 1 "$size_mib / $own") MiB/s ($own s in share), $(calc 1 "$size_mib / $wall") MiB/s ($wall s wall incl. .NET startup), peak RSS $(calc 1 "$rss / 1024") MiB, CPU $user+$sys s (others $foreign s)"
+  anon="$(cat "$work/share$i.anon")"
+  share_own+=("$own") share_wall+=("$wall") share_rss+=("$rss") share_anon+=("$anon")
+  say "   run $i: $(calc 1 "$size_mib / $own") MiB/s ($own s in share), $(calc 1 "$size_mib / $wall") MiB/s ($wall s wall incl. .NET startup), peak RSS $(kib_mib "$rss") MiB (RssAnon $(kib_mib "$anon")), CPU $user+$sys s (others $foreign s)"
 done
 
 # The same file shared through a running node (the daemon, as a user shares): with keep_stream_blobs off (the default)
@@ -199,7 +213,7 @@ stop_node
 node_pid=""
 
 say "== get x$runs of the last shared stream into a fresh download folder, compared with cmp"
-get_own=() get_wall=() get_rss=()
+get_own=() get_wall=() get_rss=() get_anon=()
 identical="yes"
 for i in $(seq 1 "$runs"); do
   rm -rf "$work/download"
@@ -212,8 +226,9 @@ for i in $(seq 1 "$runs"); do
   own="$(json_field seconds "$json")"
   out_path="$(json_field path "$json")"
   if cmp -s "$source_file" "$out_path"; then same="identical"; else same="DIFFERENT"; identical="no"; fi
-  get_own+=("$own") get_wall+=("$wall") get_rss+=("$rss")
-  say "   run $i: $(calc 1 "$size_mib / $own") MiB/s ($own s in get), $(calc 1 "$size_mib / $wall") MiB/s ($wall s wall), peak RSS $(calc 1 "$rss / 1024") MiB, CPU $user+$sys s (others $foreign s), output $same"
+  anon="$(cat "$work/get$i.anon")"
+  get_own+=("$own") get_wall+=("$wall") get_rss+=("$rss") get_anon+=("$anon")
+  say "   run $i: $(calc 1 "$size_mib / $own") MiB/s ($own s in get), $(calc 1 "$size_mib / $wall") MiB/s ($wall s wall), peak RSS $(kib_mib "$rss") MiB (RssAnon $(kib_mib "$anon")), CPU $user+$sys s (others $foreign s), output $same"
 done
 
 # --- 6. Summary. Targets are judged on the median run, with the command's own time.
@@ -221,10 +236,12 @@ share_best="$(printf '%s\n' "${share_own[@]}" | minimum)"
 share_median="$(printf '%s\n' "${share_own[@]}" | median)"
 share_wall_median="$(printf '%s\n' "${share_wall[@]}" | median)"
 share_rss_max="$(printf '%s\n' "${share_rss[@]}" | maximum)"
+share_anon_max="$(printf '%s\n' "${share_anon[@]}" | maximum)"
 get_best="$(printf '%s\n' "${get_own[@]}" | minimum)"
 get_median="$(printf '%s\n' "${get_own[@]}" | median)"
 get_wall_median="$(printf '%s\n' "${get_wall[@]}" | median)"
 get_rss_max="$(printf '%s\n' "${get_rss[@]}" | maximum)"
+get_anon_max="$(printf '%s\n' "${get_anon[@]}" | maximum)"
 node_share_best="$(printf '%s\n' "${node_share_own[@]}" | minimum)"
 node_share_median="$(printf '%s\n' "${node_share_own[@]}" | median)"
 
@@ -250,9 +267,11 @@ printf '%-40s %14s\n' "share (MiB/s, wall incl. .NET startup)" "$(rate "$share_w
 printf '%-40s %14s %14s\n' "share via running node (MiB/s)" "$(rate "$node_share_median")" "$(rate "$node_share_best")"
 printf '%-40s %14s %14s %8s\n' "share via running node (% of L)" "$(percent "$node_share_median")" "$(percent "$node_share_best")" ">= 70"
 printf '%-40s %14s %14s %8s  %s\n' "share peak RSS (MiB, worst run)" "$(calc 1 "$share_rss_max / 1024")" "" "< 100" "$share_rss_verdict"
+printf '%-40s %14s\n' "share peak RssAnon (MiB, worst run)" "$(kib_mib "$share_anon_max")"
 printf '%-40s %14s %14s\n' "get (MiB/s, time in get)" "$(rate "$get_median")" "$(rate "$get_best")"
 printf '%-40s %14s\n' "get (MiB/s, wall incl. .NET startup)" "$(rate "$get_wall_median")"
 printf '%-40s %14s %14s %8s  %s\n' "get peak RSS (MiB, worst run)" "$(calc 1 "$get_rss_max / 1024")" "" "< 100" "$get_rss_verdict"
+printf '%-40s %14s\n' "get peak RssAnon (MiB, worst run)" "$(kib_mib "$get_anon_max")"
 printf '%-40s %14s %14s %8s  %s\n' "get output identical to source" "$identical" "" "yes" "$cmp_verdict"
 printf '%-40s %14s\n' "CPU s used by others in a run (max)" "$foreign_max"
 if awk "BEGIN { exit !($foreign_max > 0.5) }"; then

@@ -114,19 +114,7 @@ torrent="$work/bench.torrent"
 say "== mktorrent -l 20 (1 MiB pieces, no tracker)"
 mktorrent -l 20 -o "$torrent" "$source_file" >/dev/null
 
-# status_kib PID FIELD: a /proc/PID/status figure in KiB (empty once the process is gone).
-status_kib() { awk -v f="$2:" '$1 == f { print $2; exit }' "/proc/$1/status" 2>/dev/null || true; }
-kib_mib() { calc 1 "$1 / 1024"; }
 now() { date +%s.%N; }
-# first_child PID: the first child process of PID (waits up to 1 s for it to appear), or nothing.
-first_child() {
-  local i child
-  for i in $(seq 1 200); do
-    child="$(pgrep -P "$1" | head -n 1 || true)"
-    if [ -n "$child" ]; then echo "$child"; return; fi
-    sleep 0.005
-  done
-}
 lt_json() { # lt_json MODE SAVE_PATH LISTEN [PEER [SETTINGS]]
   local peers="[]" settings="${5:-}"
   [ -n "${4:-}" ] && peers="[\"$4\"]"

@@ -127,6 +127,19 @@ write_ballast() {
 # host more than the program.
 ballast_was_cold() { awk -v s="$1" -v m="$2" 'BEGIN { exit !(s > 0.05 && s > m * 1048576 / 1e9) }'; }
 
+# status_kib PID FIELD: a /proc/PID/status figure in KiB (VmHWM, VmRSS, RssAnon; empty once the process is gone).
+status_kib() { awk -v f="$2:" '$1 == f { print $2; exit }' "/proc/$1/status" 2>/dev/null || true; }
+kib_mib() { calc 1 "$1 / 1024"; }
+# first_child PID: the first child process of PID (waits up to 1 s for it to appear), or nothing.
+first_child() {
+  local i child
+  for i in $(seq 1 200); do
+    child="$(pgrep -P "$1" | head -n 1 || true)"
+    if [ -n "$child" ]; then echo "$child"; return; fi
+    sleep 0.005
+  done
+}
+
 # Processes a script started and has not stopped yet (PID -> 1); the exit trap of install_cleanup stops them.
 declare -A live=()
 

@@ -53,6 +53,7 @@ public sealed class BenchSmokeTests
             @"^share \(MiB/s, time in share\) +\d+\.\d +\d+\.\d$",
             @"^share \(% of L\) +\d+\.\d +\d+\.\d +>= 70 +(PASS|FAIL)$",
             @"^share via running node \(% of L\) +\d+\.\d +\d+\.\d +>= 70$",
+            @"^share peak RssAnon \(MiB, worst run\) +\d+\.\d$",
             @"^get \(MiB/s, time in get\) +\d+\.\d +\d+\.\d$",
             @"^get output identical to source +yes +yes +PASS$");
     }
