@@ -79,7 +79,7 @@ internal sealed partial class BlobScheduler
     // fails makes room for another; a first blob slower than StartLimitTime lets the rest go.
     private bool StartLimitHolds(DateTimeOffset now)
     {
-        if (_options.StartRequests is not { } start || _startLowest < 0 || _startLowest >= _have.Length || _have[_startLowest])
+        if (_options.StartRequests is not (> 0 and var start) || _startLowest < 0 || _startLowest >= _have.Length || _have[_startLowest])
         {
             return false;
         }

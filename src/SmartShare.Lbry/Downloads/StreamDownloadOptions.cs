@@ -13,7 +13,7 @@ public sealed record StreamDownloadOptions
     public int MaxConnectionsPerPeer { get; init; } = 4;
 
     /// <summary>
-    /// Data blobs asked for until the lowest missing one arrives (null: no limit; for two seconds at most): that blob and
+    /// Data blobs asked for until the lowest missing one arrives (null or under 1: no limit; for two seconds at most): that blob and
     /// the last, which a player's first read waits for, arrive without more blobs competing for the peer's and this
     /// node's cores. On two cores blob 0 was hashed 18 ms after the click with four requests at once; the other
     /// connections lose one blob's time (about 10 ms) at the start of a download.

@@ -147,6 +147,17 @@ public sealed class BlobSchedulerOrderTests
         Assert.Equal(1, scheduler.Pick(peer, Now + BlobScheduler.StartLimitTime)?.Index);
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(-1)]
+    public void A_start_limit_under_one_is_no_limit(int startRequests)
+    {
+        var scheduler = Scheduler(blobs: 6, have: _ => false, startRequests: startRequests);
+        var peer = scheduler.AcquirePeer(Now)!;
+
+        Assert.Equal([0, 5, 1, 2], Picks(scheduler, peer, 4));
+    }
+
     [Fact]
     public void A_resumed_download_holds_back_until_its_lowest_missing_blob_arrives()
     {
