@@ -39,6 +39,10 @@ internal class MseKeyExchange
                     var (privateKey, publicKey) = MseCrypto.NewKeyPair();
                     Volatile.Write(ref self._ahead, new KeyPair(privateKey, publicKey));
                 }
+                catch (Exception ex) when (ex is not OutOfMemoryException)
+                {
+                    // On the thread pool an escaping exception would end the process; the next handshake computes its own pair.
+                }
                 finally
                 {
                     Volatile.Write(ref self._preparing, 0);
