@@ -21,30 +21,47 @@ internal sealed partial class PlainFileStreams
 
         // The blob asked for before this one in the stream: peers that read it in order are worth reading ahead for.
         var previous = Interlocked.Exchange(ref entry.Stream.LastAsked, entry.BlobNum);
-        if (_cache.TryGet(hash) is { } cached)
+        while (true)
         {
-            return cached;
-        }
-
-        // Being rebuilt in another serve's batch (read ahead): wait for it rather than encrypt it a second time.
-        if (_rebuilding.TryGetValue(hash, out var pending))
-        {
-            await pending.WaitAsync(cancellationToken);
-            if (_cache.TryGet(hash) is { } built)
+            if (_cache.TryGet(hash) is { } cached)
             {
-                return built;
+                return cached;
             }
-        }
 
-        // Each rebuild holds blob-sized buffers: a few at a time, however many peers ask at once.
-        await _rebuilds.WaitAsync(cancellationToken);
-        try
-        {
-            return _cache.TryGet(hash) ?? Rebuild(hash, entry.Stream, entry.BlobNum, previous);
-        }
-        finally
-        {
-            _rebuilds.Release();
+            // Being rebuilt in another serve's batch (read ahead, or asked for by another peer): wait for it rather
+            // than encrypt it a second time. A batch that failed to build it leaves it to this request.
+            if (_rebuilding.TryGetValue(hash, out var pending))
+            {
+                await pending.WaitAsync(cancellationToken);
+                continue;
+            }
+
+            // Each rebuild holds blob-sized buffers: a few at a time, however many peers ask at once.
+            await _rebuilds.WaitAsync(cancellationToken);
+            try
+            {
+                // Claimed before it is rebuilt, so no batch started meanwhile (or later) encrypts it too; one that
+                // claimed it first is waited for on the next turn.
+                var claim = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                if (!_rebuilding.TryAdd(hash, claim.Task))
+                {
+                    continue;
+                }
+
+                try
+                {
+                    return _cache.TryGet(hash) ?? Rebuild(hash, entry.Stream, entry.BlobNum, previous, claim.Task);
+                }
+                finally
+                {
+                    _rebuilding.TryRemove(new KeyValuePair<BlobHash, Task>(hash, claim.Task));
+                    claim.SetResult();
+                }
+            }
+            finally
+            {
+                _rebuilds.Release();
+            }
         }
     }
 
@@ -53,18 +70,27 @@ internal sealed partial class PlainFileStreams
     // four blobs interleaved (AesCbcLanes) cost about what one does. A downloader spreading a stream over several
     // seeders asks each for blobs further apart, so no seeder reads ahead for blobs it will not be asked for. Only
     // while the file keeps a strict stamp: blobs read ahead then need no SHA-384, which would delay the one asked for.
-    private IMemoryOwner<byte>? Rebuild(BlobHash hash, HeldStream held, int blobNum, int previous)
+    private IMemoryOwner<byte>? Rebuild(BlobHash hash, HeldStream held, int blobNum, int previous, Task claim)
     {
-        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var batch = new List<(int BlobNum, BlobHash Hash)>(AesCbcLanes.MaxLanes) { (blobNum, hash) };
         try
         {
-            _rebuilding.TryAdd(hash, done.Task);
             if (held.Stamp.IsStrict && blobNum > previous && blobNum - previous <= 2)
             {
                 for (var next = blobNum + 1; next < held.Layout.BlobCount && batch.Count < AesCbcLanes.MaxLanes; next++)
                 {
-                    if (held.Descriptor.Blobs[next].BlobHash is { } ahead && !_cache.Contains(ahead) && _rebuilding.TryAdd(ahead, done.Task))
+                    // Claimed, then looked for in the cache: a batch that cached it and let go of it just before the
+                    // claim is seen, one that holds it still keeps the claim from this batch.
+                    if (held.Descriptor.Blobs[next].BlobHash is not { } ahead || !_rebuilding.TryAdd(ahead, claim))
+                    {
+                        continue;
+                    }
+
+                    if (_cache.Contains(ahead))
+                    {
+                        _rebuilding.TryRemove(new KeyValuePair<BlobHash, Task>(ahead, claim));
+                    }
+                    else
                     {
                         batch.Add((next, ahead));
                     }
@@ -77,13 +103,12 @@ internal sealed partial class PlainFileStreams
         }
         finally
         {
-            // Whatever happened, no request waits on this batch any longer.
-            foreach (var (_, entry) in batch)
+            // Whatever happened, no request waits on the read-ahead blobs any longer (the caller lets go of the first
+            // and ends the claim).
+            foreach (var (_, entry) in batch.Skip(1))
             {
-                _rebuilding.TryRemove(new KeyValuePair<BlobHash, Task>(entry, done.Task));
+                _rebuilding.TryRemove(new KeyValuePair<BlobHash, Task>(entry, claim));
             }
-
-            done.SetResult();
         }
     }
 

@@ -343,6 +343,31 @@ public sealed class PlainFileHostingTests : IDisposable
         Assert.Equal(readAhead, PlainFiles(seeder).RebuiltBlobs.ReadAhead);
     }
 
+    [Fact]
+    public async Task A_blob_asked_for_by_many_peers_at_once_is_rebuilt_once()
+    {
+        await using var seeder = await TransferNode.StartAsync("seeder", _directory.File("seeder"), extra: DropBlobs);
+        var source = TransferNode.WriteRandomFile(_directory.File("film.bin"), (5 * 2_097_151L) + 5_000, seed: 55);
+        var data = await ShareAndDropAsync(seeder, source);
+        var plainFiles = PlainFiles(seeder);
+
+        // Sixteen readers let go at once for each blob, on the thread pool, as peers on as many connections would ask.
+        foreach (var blob in data)
+        {
+            using var start = new ManualResetEventSlim();
+            var readers = Enumerable.Range(0, 16).Select(_ => Task.Run(async () =>
+            {
+                start.Wait();
+                using var served = await plainFiles.ReadAsync(blob, CancellationToken.None);
+                return served is not null && BlobHash.Compute(served.Memory.Span) == blob;
+            })).ToList();
+            start.Set();
+            Assert.All(await Task.WhenAll(readers), Assert.True);
+        }
+
+        Assert.Equal(data.Count, plainFiles.RebuiltBlobs.Rebuilt);
+    }
+
     // A share's data blobs, once the node dropped them from the store (so each is rebuilt from the file when asked).
     private static async Task<List<BlobHash>> ShareAndDropAsync(TransferNode seeder, string source)
     {
