@@ -39,12 +39,16 @@ public sealed unsafe partial class DirectWriter : IDisposable
     private readonly SafeFileHandle _handle;
     private int _direct;
     private volatile bool _refused;
+    private long _stagedBytes;
 
     private DirectWriter(SafeFileHandle handle, int direct)
     {
         _handle = handle;
         _direct = direct;
     }
+
+    /// <summary>Bytes copied into aligned memory before their direct write (none for memory aligned as the file is).</summary>
+    public long StagedBytes => Interlocked.Read(ref _stagedBytes);
 
     /// <summary>Tests only: the next direct write fails with this errno instead of reaching the disk.</summary>
     internal int? FailNextDirectWriteForTests { get; set; }
@@ -81,8 +85,16 @@ public sealed unsafe partial class DirectWriter : IDisposable
             offset += head;
         }
 
-        // Whole blocks past the cache, copied into aligned memory (the caller's buffer has no such address).
+        // Whole blocks past the cache: straight from the caller's memory where it is aligned as the file is (a
+        // DirectWriteBuffer's), else copied into aligned memory.
         var whole = data.Length - (data.Length % Alignment);
+        if (whole > 0 && TryWriteInPlace(data[..whole], offset))
+        {
+            data = data[whole..];
+            offset += whole;
+            whole = 0;
+        }
+
         if (whole > 0)
         {
             var staging = RentStaging();
@@ -92,6 +104,7 @@ public sealed unsafe partial class DirectWriter : IDisposable
                 {
                     var count = Math.Min(whole, StagingSize);
                     data[..count].CopyTo(new Span<byte>(staging, count));
+                    Interlocked.Add(ref _stagedBytes, count);
                     if (!TryWriteDirect(staging, count, offset))
                     {
                         break;
@@ -121,6 +134,16 @@ public sealed unsafe partial class DirectWriter : IDisposable
         if (direct >= 0)
         {
             _ = Close(direct);
+        }
+    }
+
+    // Whole blocks written straight from `data` when its address is aligned (as `offset` is); false, with nothing
+    // written, when it is not or the file system refused.
+    private bool TryWriteInPlace(ReadOnlySpan<byte> data, long offset)
+    {
+        fixed (byte* source = data)
+        {
+            return (nint)source % Alignment == 0 && TryWriteDirect(source, data.Length, offset);
         }
     }
 

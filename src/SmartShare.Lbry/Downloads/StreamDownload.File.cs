@@ -1,3 +1,4 @@
+using SmartShare.IO;
 using SmartShare.Lbry.BlobExchange;
 using SmartShare.Lbry.Blobs;
 using SmartShare.Lbry.Streams;
@@ -71,6 +72,9 @@ public sealed partial class StreamDownload
         }
     }
 
+    /// <summary>Tests only: bytes the file's writer copied into aligned memory before writing them (see <see cref="DirectWriteBuffer"/>).</summary>
+    internal long WriterStagedBytesForTests { get; private set; }
+
     // The plaintext of blob `index` from the writer's memory, or null when it is not there (not yet received, written
     // already, or kept in the store instead).
     private int? CopyBuffered(int index, Span<byte> destination)
@@ -82,18 +86,19 @@ public sealed partial class StreamDownload
                 return null;
             }
 
-            ArgumentOutOfRangeException.ThrowIfLessThan(destination.Length, blob.PlainLength);
-            blob.Owner.Content.Span[..blob.PlainLength].CopyTo(destination);
-            return blob.PlainLength;
+            var plain = blob.Plain.Content;
+            ArgumentOutOfRangeException.ThrowIfLessThan(destination.Length, plain.Length);
+            plain.CopyTo(destination);
+            return plain.Length;
         }
     }
 
-    // Gives a received blob's buffer back, waiting for a reader copying it out of the writer's memory.
-    private void Release(ReceivedBlob blob)
+    // Gives a blob's plaintext buffer back, waiting for a reader copying it out of the writer's memory.
+    private void Release(DecryptedBlob blob)
     {
         lock (_bufferedGate)
         {
-            blob.Dispose();
+            blob.Plain.Dispose();
         }
     }
 
@@ -141,12 +146,12 @@ public sealed partial class StreamDownload
             {
                 try
                 {
-                    output.Append(decrypted.Owner.Content.Span[..decrypted.PlainLength]);
-                    Interlocked.Add(ref _bytesWritten, decrypted.PlainLength);
+                    output.Append(decrypted.Plain.Content);
+                    Interlocked.Add(ref _bytesWritten, decrypted.Plain.Length);
                 }
                 finally
                 {
-                    Release(decrypted.Owner);
+                    Release(decrypted);
                 }
             }
             else
@@ -173,6 +178,7 @@ public sealed partial class StreamDownload
             Pulse();
         }
 
+        WriterStagedBytesForTests = output.StagedBytes;
         var path = output.Complete();
         OutputStamp = output.Stamp;
         Volatile.Write(ref _writtenPath, path);

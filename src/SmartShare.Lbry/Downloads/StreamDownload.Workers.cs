@@ -1,5 +1,6 @@
-using System.Runtime.InteropServices;
+using SmartShare.IO;
 using SmartShare.Lbry.BlobExchange;
+using SmartShare.Lbry.Blobs;
 using SmartShare.Lbry.Streams;
 
 namespace SmartShare.Lbry.Downloads;
@@ -126,7 +127,6 @@ public sealed partial class StreamDownload
 
     private void Accept(BlobJob job, DownloadPeer peer, ReceivedBlob blob)
     {
-        var keep = false;
         try
         {
             if (job.IsDescriptor)
@@ -138,7 +138,6 @@ public sealed partial class StreamDownload
             }
             else
             {
-                // First: Buffer below decrypts the blob in place.
                 NoteLastPlaintext(job.Index, blob);
                 var storeFirst = Volatile.Read(ref _storeBlobs);
                 if (storeFirst)
@@ -155,7 +154,6 @@ public sealed partial class StreamDownload
                 }
 
                 Volatile.Write(ref _storedThisRun[job.Index], true);
-                keep = mine is not null;
                 StepForTests?.Invoke("count", job.Index, mine is not null);
                 if (!_scheduler.Completed(job, peer) && mine is not null && job.Index < Volatile.Read(ref _writerNext) &&
                     _buffered.TryRemove(new KeyValuePair<int, DecryptedBlob>(job.Index, mine)))
@@ -163,7 +161,7 @@ public sealed partial class StreamDownload
                     // Another peer's copy counted first and the writer went past the blob without this copy: drop it.
                     // Before the writer passes, this copy is the writer's: the other one, finding it buffered, kept
                     // nothing (a blob once lost that way failed the download with "not in the local store").
-                    keep = false;
+                    Release(mine);
                 }
 
                 StepForTests?.Invoke("counted", job.Index, mine is not null);
@@ -174,10 +172,8 @@ public sealed partial class StreamDownload
         }
         finally
         {
-            if (!keep)
-            {
-                Release(blob);
-            }
+            // Stored, or decrypted into the writer's memory, or not needed: the received bytes are done with.
+            blob.Dispose();
         }
     }
 
@@ -203,9 +199,10 @@ public sealed partial class StreamDownload
     }
 
     /// <summary>
-    /// Decrypts a stored blob in place on this worker's thread (so all cores decrypt) and hands the plaintext to
-    /// the in-order writer, if it is within the writer's window. The blob must be marked held only afterwards:
-    /// the writer, seeing it held, looks here first.
+    /// Decrypts a received blob on this worker's thread (so all cores decrypt) into memory placed where its plaintext
+    /// goes in the file (<see cref="DirectWriteBuffer"/>: the writer's whole blocks go to disk straight from it) and
+    /// hands it to the in-order writer, if it is within the writer's window. The blob must be marked held only
+    /// afterwards: the writer, seeing it held, looks here first.
     /// </summary>
     private DecryptedBlob? Buffer(BlobJob job, ReceivedBlob blob, out bool taken)
     {
@@ -219,8 +216,25 @@ public sealed partial class StreamDownload
 
         taken = true;
         var info = Descriptor!.Blobs[job.Index];
-        var plain = StreamDecryptor.DecryptBlob(_key!, info, MemoryMarshal.AsMemory(blob.Content).Span, blob.Length);
-        var decrypted = new DecryptedBlob(blob, plain);
-        return _buffered.TryAdd(job.Index, decrypted) ? decrypted : null;
+        // Where every blob before it is full, as lbry-sdk makes them (elsewhere the writer copies into aligned memory).
+        var plain = DirectWriteBuffer.Rent(BlobStore.MaxBlobSize, PartialFileCheck.OffsetOf(job.Index));
+        try
+        {
+            plain.Length = StreamDecryptor.DecryptBlob(_key!, info, blob.Content.Span, plain.Space);
+        }
+        catch
+        {
+            plain.Dispose();
+            throw;
+        }
+
+        var decrypted = new DecryptedBlob(plain);
+        if (_buffered.TryAdd(job.Index, decrypted))
+        {
+            return decrypted;
+        }
+
+        plain.Dispose();
+        return null;
     }
 }

@@ -264,7 +264,7 @@ public sealed partial class StreamDownload
             {
                 if (_buffered.TryRemove(index, out var blob))
                 {
-                    Release(blob.Owner);
+                    Release(blob);
                 }
             }
         }
@@ -458,5 +458,6 @@ public sealed partial class StreamDownload
     private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
 
     /// <summary>A received blob decrypted in place: its buffer now holds <see cref="PlainLength"/> plaintext bytes.</summary>
-    private sealed record DecryptedBlob(ReceivedBlob Owner, int PlainLength);
+    // A data blob's plaintext in the writer's memory, placed so the file's whole blocks go to disk straight from it.
+    private sealed record DecryptedBlob(DirectWriteBuffer Plain);
 }

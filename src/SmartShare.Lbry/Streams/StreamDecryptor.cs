@@ -55,25 +55,40 @@ public sealed class StreamDecryptor
     /// </summary>
     public static int DecryptBlob(ReadOnlySpan<byte> key, StreamBlobInfo blob, Span<byte> buffer, int length)
     {
-        ArgumentNullException.ThrowIfNull(blob);
-        var hash = blob.BlobHash ?? throw new ArgumentException("The terminator has no content.", nameof(blob));
-        if (length != blob.Length)
-        {
-            throw new CorruptBlobException(hash, $"Blob {hash} is {length} bytes but the stream descriptor says {blob.Length}.");
-        }
+        CheckLength(blob, length);
+        return DecryptBlob(key, blob, buffer[..length], buffer);
+    }
 
+    /// <summary>
+    /// Decrypts one blob from <paramref name="content"/> into <paramref name="destination"/> (at least as long as the
+    /// blob): checks its length, then AES-CBC with PKCS#7. Returns the plaintext length.
+    /// </summary>
+    public static int DecryptBlob(ReadOnlySpan<byte> key, StreamBlobInfo blob, ReadOnlySpan<byte> content, Span<byte> destination)
+    {
+        var hash = CheckLength(blob, content.Length);
+        ArgumentOutOfRangeException.ThrowIfLessThan(destination.Length, content.Length);
         Span<byte> iv = stackalloc byte[StreamEncryptor.IvSize];
         Convert.FromHexString(blob.Iv, iv, out _, out _);
         try
         {
             using var aes = Aes.Create();
             aes.Key = key.ToArray();
-            return aes.DecryptCbc(buffer[..length], iv, buffer, PaddingMode.PKCS7);
+            return aes.DecryptCbc(content, iv, destination, PaddingMode.PKCS7);
         }
         catch (CryptographicException ex)
         {
             throw new LbryDataException($"Blob {hash} does not decrypt with the stream's key (bad padding): the descriptor and the blob do not belong together.", ex);
         }
+    }
+
+    // The blob's hash, once its length is the one the descriptor gives.
+    private static BlobHash CheckLength(StreamBlobInfo blob, int length)
+    {
+        ArgumentNullException.ThrowIfNull(blob);
+        var hash = blob.BlobHash ?? throw new ArgumentException("The terminator has no content.", nameof(blob));
+        return length == blob.Length
+            ? hash
+            : throw new CorruptBlobException(hash, $"Blob {hash} is {length} bytes but the stream descriptor says {blob.Length}.");
     }
 
     /// <summary>

@@ -127,6 +127,9 @@ public sealed class StreamOutputFile : IDisposable
         }
     }
 
+    /// <summary>Bytes the writer copied into aligned memory for their direct write (none from a <see cref="DirectWriteBuffer"/> placed for its offset).</summary>
+    public long StagedBytes => _writer?.StagedBytes ?? 0;
+
     /// <summary>
     /// Appends the next plaintext bytes, their whole blocks past the page cache where the file system allows
     /// (<see cref="DirectWriter"/>): the download reads the file back only for a player streaming it or a resume's check.

@@ -96,6 +96,61 @@ public sealed class DirectWriterTests : IDisposable
         Assert.True(File.ReadAllBytes(path).AsSpan().SequenceEqual(data));
     }
 
+    [Theory]
+    [InlineData(0L)]
+    [InlineData(1L)]
+    [InlineData(4095L)]
+    [InlineData(3L * 2_097_151)]
+    public void Bytes_in_a_buffer_placed_for_their_offset_go_to_disk_without_a_copy(long offset)
+    {
+        Assert.True(OperatingSystem.IsLinux() && !OnTmpfs(_folder), $"{_folder} is not on a Linux disk file system");
+        var path = Path.Combine(_folder, "placed.bin");
+        var random = new Random((int)offset);
+        var before = new byte[offset];
+        random.NextBytes(before);
+        using var placed = DirectWriteBuffer.Rent(2_097_152, offset);
+        random.NextBytes(placed.Space);
+        placed.Length = 2_097_151;
+        using var misplaced = DirectWriteBuffer.Rent(2_097_152, offset + 1);
+        placed.Content.CopyTo(misplaced.Space);
+        misplaced.Length = placed.Length;
+        var other = misplaced.Content.ToArray();
+        using (var handle = File.OpenHandle(path, FileMode.Create, FileAccess.Write))
+        using (var writer = DirectWriter.For(handle))
+        {
+            writer.Write(before, 0);
+            var staged = writer.StagedBytes;
+            writer.Write(placed.Content, offset);
+            Assert.True(writer.IsDirect);
+            Assert.Equal(staged, writer.StagedBytes);
+
+            // The same bytes placed for the next offset are copied into aligned memory first.
+            writer.Write(misplaced.Content, offset);
+            Assert.True(writer.StagedBytes > staged);
+        }
+
+        Assert.Equal([.. before, .. other], File.ReadAllBytes(path));
+    }
+
+    [Fact]
+    public void A_buffer_given_back_is_rented_again_and_holds_what_it_is_given()
+    {
+        var first = DirectWriteBuffer.Rent(10_000, 5);
+        Assert.Equal(10_000, first.Space.Length);
+        first.Length = 3;
+        Assert.Equal(3, first.Content.Length);
+        Assert.Throws<ArgumentOutOfRangeException>(() => first.Length = 10_001);
+        first.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => first.Space.Length);
+        first.Dispose();
+
+        using var second = DirectWriteBuffer.Rent(10_000, 4096 + 6);
+        Assert.Equal(0, second.Length);
+        second.Space.Fill(7);
+        second.Length = second.Capacity;
+        Assert.All(second.Content.ToArray(), value => Assert.Equal(7, value));
+    }
+
     [Fact]
     public void Whole_blocks_stay_out_of_the_page_cache()
     {

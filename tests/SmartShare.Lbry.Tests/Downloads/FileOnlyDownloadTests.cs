@@ -31,6 +31,9 @@ public sealed class FileOnlyDownloadTests : StreamDownloadTestBase
         Assert.NotNull(Downloader.Blobs.TryGetLength(created.SdHash));
         Assert.Empty(Directory.GetFiles(Temp.Combine("out"), "*.partial", SearchOption.AllDirectories));
         Assert.Equal(new FileInfo(source).Length, download.Progress.BytesWritten);
+
+        // Each blob was decrypted into memory placed where its plaintext goes in the file: no copy on the way out.
+        Assert.Equal(0, download.WriterStagedBytesForTests);
     }
 
     [Fact]
