@@ -16,7 +16,9 @@
 # libtorrent maps files, so RssAnon, not RSS, is its own memory), a byte comparison with the source (cmp) and the
 # seeder's CPU seconds meanwhile (a run far above the others' found the seeder slow: the VM's cold memory reaches
 # its sends as well, and then both downloaders wait on it).
-# The summary gives the medians of both rates, the ratio smartshare/libtorrent and both peak RssAnon.
+# The summary gives the medians of both rates, the ratio smartshare/libtorrent and both peak RssAnon, and
+# smartshare's peak RSS (VmHWM: with the pages of the .NET runtime's mapped image, shared and reclaimable; libtorrent's
+# would count the file it maps, so it is not compared).
 #
 # --transport utp runs every peer over uTP (BEP 29) only: both libtorrents with "transport":"utp" (TCP neither dialled
 # nor accepted) and smartshare with the setting bt_transport=utp (SMARTSHARE_BT_TRANSPORT); --transport tcp (the
@@ -136,16 +138,18 @@ seed_port="$(sed -n 's/.*"event": "listening".*"port": \([0-9]*\).*/\1/p' "$work
 say "   seeder: pid $seed_pid, 127.0.0.1:$seed_port"
 sync
 
-# measure_pid PID DONE_CMD: samples RssAnon of PID every 0.1 s until DONE_CMD succeeds or PID exits or the
-# limit passes; sets peak_kib and end_time.
-peak_kib=0 end_time=""
+# measure_pid PID DONE_CMD: samples RssAnon (and VmHWM, the peak of all resident pages) of PID every 0.1 s until
+# DONE_CMD succeeds or PID exits or the limit passes; sets peak_kib, hwm_kib and end_time.
+peak_kib=0 hwm_kib=0 end_time=""
 measure_pid() {
   local pid="$1" done_cmd="$2" deadline kib
   deadline=$(( $(date +%s) + limit_s ))
-  peak_kib=0
+  peak_kib=0 hwm_kib=0
   while :; do
     kib="$(status_kib "$pid" RssAnon)"
     if [ -n "$kib" ] && [ "$kib" -gt "$peak_kib" ]; then peak_kib="$kib"; fi
+    kib="$(status_kib "$pid" VmHWM)"
+    if [ -n "$kib" ] && [ "$kib" -gt "$hwm_kib" ]; then hwm_kib="$kib"; fi
     if eval "$done_cmd"; then break; fi
     kill -0 "$pid" 2>/dev/null || break
     if [ "$(date +%s)" -ge "$deadline" ]; then echo "   (timed out after $limit_s s)" >&2; break; fi
@@ -230,8 +234,8 @@ run_ours() {
       out_path="$(json_field path "$(cat "$work/ours.json")")"
       [ -n "$out_path" ] || out_path="$ours_dir/$source_name"
       if cmp -s "$source_file" "$out_path"; then same=identical; else same=DIFFERENT; identical=no; fi
-      printf '%s %s\n' "$wall" "$peak_kib" >>"$work/ours.results"
-      say "   run $i smartshare: $(calc 1 "$size_mib / $wall") MiB/s ($wall s wall incl. .NET start-up), peak RssAnon $(kib_mib "$peak_kib") MiB, output $same (ballast $ours_ballast_s s, seeder CPU $seeder_cpu s)"
+      printf '%s %s %s\n' "$wall" "$peak_kib" "$hwm_kib" >>"$work/ours.results"
+      say "   run $i smartshare: $(calc 1 "$size_mib / $wall") MiB/s ($wall s wall incl. .NET start-up), peak RssAnon $(kib_mib "$peak_kib") MiB (RSS $(kib_mib "$hwm_kib") MiB), output $same (ballast $ours_ballast_s s, seeder CPU $seeder_cpu s)"
     fi
     rm -rf "$ours_dir" "$ours_data"
   fi
@@ -267,6 +271,8 @@ if [ -s "$work/ours.results" ]; then
   ours_peak="$(awk '{ print $2 }' "$work/ours.results" | maximum)"
   printf '%-12s %16s %16s %20s\n' "smartshare" "$ours_rate" "$ours_wall" "$(kib_mib "$ours_peak")"
   say "   ratio smartshare/libtorrent: $(calc 2 "$lt_wall / $ours_wall") (rate), $(calc 2 "$ours_peak / $lt_peak") (peak RssAnon)"
+  # Not compared with libtorrent's: its RSS counts the pages of the file it maps, ours the mapped .NET runtime.
+  say "   smartshare peak RSS (VmHWM, with the mapped .NET runtime's pages): $(kib_mib "$(awk '{ print $3 }' "$work/ours.results" | maximum)") MiB"
 elif [ "$ours" -eq 1 ]; then
   say "   smartshare: not available yet (no ratio)"
 fi

@@ -109,6 +109,7 @@ public sealed class BenchSmokeTests
             @"^libtorrent +\d+\.\d +\d+\.\d{3} +\d+\.\d$",
             @"^smartshare +\d+\.\d +\d+\.\d{3} +\d+\.\d$",
             @"^ +ratio smartshare/libtorrent: \d+\.\d\d \(rate\), \d+\.\d\d \(peak RssAnon\)$",
+            @"^ +smartshare peak RSS \(VmHWM, with the mapped \.NET runtime's pages\): \d+\.\d MiB$",
             @"^ +outputs identical to the source: yes$");
     }
 
