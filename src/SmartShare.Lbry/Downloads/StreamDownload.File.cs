@@ -1,5 +1,4 @@
 using SmartShare.IO;
-using SmartShare.Lbry.BlobExchange;
 using SmartShare.Lbry.Blobs;
 using SmartShare.Lbry.Streams;
 
